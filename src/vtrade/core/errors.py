@@ -1,0 +1,46 @@
+"""Error hierarchy. Every error carries a message that says what was wrong and what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class VtradeError(Exception):
+    """Base of all errors the project raises on purpose."""
+
+    code = 50000
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationError(VtradeError):
+    """Input is malformed or out of range."""
+
+    code = 42210
+
+
+class NotFoundError(VtradeError):
+    """A named thing does not exist (or is not visible to the caller)."""
+
+    code = 40410
+
+
+class ConflictError(VtradeError):
+    """The request conflicts with current state."""
+
+    code = 40910
+
+
+class IllegalTransitionError(VtradeError):
+    """A stateful object was asked to move along a transition its table does not allow."""
+
+    code = 42220
+
+
+class DataError(VtradeError):
+    """A data file is malformed."""
+
+    code = 42230

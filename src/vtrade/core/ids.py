@@ -1,0 +1,24 @@
+"""Typed identifiers and a deterministic id generator."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from typing import NewType
+
+InstrumentId = NewType("InstrumentId", str)
+EventId = NewType("EventId", str)
+
+
+class IdGenerator:
+    """Make unique, sortable ids; the same seed gives the same sequence (for determinism)."""
+
+    def __init__(self, seed: int = 0, prefix: str = "") -> None:
+        self._counter = itertools.count(1)
+        self._salt = hashlib.blake2b(str(seed).encode(), digest_size=4).hexdigest()
+        self._prefix = prefix
+
+    def next(self, kind: str = "") -> str:
+        """Return the next id, e.g. `evt-1a2b3c4d-000000000042`."""
+        head = kind or self._prefix or "id"
+        return f"{head}-{self._salt}-{next(self._counter):012d}"

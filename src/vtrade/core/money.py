@@ -1,0 +1,39 @@
+"""Decimal helpers for prices and quantities on tick and lot grids."""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Literal
+
+Rounding = Literal["nearest", "down", "up"]
+_MODES = {"nearest": ROUND_HALF_EVEN, "down": ROUND_FLOOR, "up": ROUND_CEILING}
+
+
+def to_decimal(value: object, what: str = "value") -> Decimal:
+    """Convert an int, str, float or Decimal to a finite Decimal (floats via their repr)."""
+    try:
+        result = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{what} must be a number, got {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"{what} must be finite, got {value!r}")
+    return result
+
+
+def round_to_increment(value: Decimal, increment: Decimal, mode: Rounding = "nearest") -> Decimal:
+    """Round `value` to a multiple of `increment` (a tick or a lot)."""
+    if increment <= 0:
+        raise ValueError(f"increment must be positive, got {increment}")
+    steps = (value / increment).quantize(Decimal(1), rounding=_MODES[mode])
+    return (steps * increment).quantize(increment)
+
+
+def is_multiple(value: Decimal, increment: Decimal) -> bool:
+    """Tell whether `value` lies exactly on the grid of `increment`."""
+    return (value % increment) == 0
+
+
+def decimals_of(increment: Decimal) -> int:
+    """Number of decimal places an increment needs (0.01 -> 2, 25 -> 0)."""
+    exponent = increment.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0

@@ -1,0 +1,29 @@
+"""Topic names, built in one place so publishers and subscribers always agree."""
+
+from __future__ import annotations
+
+QUOTES = "market.quotes"
+TRADES = "market.trades"
+BARS = "market.bars"
+
+
+def quotes(symbol: str) -> str:
+    """Topic of one instrument's L1 quotes."""
+    return f"{QUOTES}.{symbol}"
+
+
+def trades(symbol: str) -> str:
+    """Topic of one instrument's trade prints."""
+    return f"{TRADES}.{symbol}"
+
+
+def bars(symbol: str, interval: str) -> str:
+    """Topic of one instrument's bars of one interval."""
+    return f"{BARS}.{interval}.{symbol}"
+
+
+def matches(pattern: str, topic: str) -> bool:
+    """Tell whether `topic` falls under `pattern` (exact, or a prefix ending in `.*`)."""
+    if pattern.endswith(".*"):
+        return topic.startswith(pattern[:-1])
+    return pattern == topic

@@ -1,0 +1,1 @@
+"""Pure model: instruments, market data, orders, positions, commands, events (stdlib only)."""

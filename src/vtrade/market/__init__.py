@@ -1,0 +1,1 @@
+"""Catalog, sessions, synthetic market, bars and feeds."""

@@ -1,0 +1,92 @@
+"""Intraday profiles of volatility, volume and spread, by venue type.
+
+US equities: reverse-J volume with a heavy close and a closing-auction print, spreads ~4x wider
+at the open than at the close. European exchanges trade little at the open and more into the
+close (with a bump at the US open). FX peaks in the London/New York overlap and is thin (wide)
+around the New York rollover. Crypto peaks in US hours. CME Globex is busiest in the US day
+session. Multipliers are relative (the caller normalizes weights).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vtrade.core.clock import NS_PER_DAY
+
+_NS_PER_HOUR = NS_PER_DAY // 24
+# Closing auction share of regular-session volume by venue kind.
+CLOSING_AUCTION = {"us": 0.08, "europe": 0.15, "asia": 0.05}
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Per-minute multipliers: variance weight, volume weight, spread multiplier."""
+
+    variance: np.ndarray
+    volume: np.ndarray
+    spread: np.ndarray
+
+
+def kind_of(calendar: str) -> str:
+    """Return the profile kind for a session calendar name."""
+    if calendar in ("XNYS", "XNAS"):
+        return "us"
+    if calendar in ("XLON", "XETR", "XPAR"):
+        return "europe"
+    if calendar in ("XTKS", "XHKG"):
+        return "asia"
+    if calendar == "FX":
+        return "fx"
+    if calendar == "GLOBEX":
+        return "globex"
+    return "crypto"
+
+
+def regular(kind: str, x: np.ndarray, ts: np.ndarray) -> Profile:
+    """Profile of a regular session at elapsed fractions `x` in [0, 1) and instants `ts` (ns)."""
+    if kind in ("us", "asia"):
+        var = 0.55 + 2.2 * np.exp(-x / 0.05) + 0.7 * np.exp(-(1 - x) / 0.07)
+        vol = 0.55 + 2.4 * np.exp(-x / 0.05) + 1.9 * np.exp(-(1 - x) / 0.06)
+        spread = (1.0 + 3.0 * np.exp(-x / 0.05)) * (1.0 - 0.3 * x)
+        return Profile(var, vol, spread)
+    if kind == "europe":
+        hour = _utc_hour(ts)
+        us_open = np.exp(-(((hour - 14.5) / 0.5) ** 2))
+        var = 0.6 + 1.6 * np.exp(-x / 0.05) + 0.5 * np.exp(-(1 - x) / 0.1) + 0.8 * us_open
+        vol = 0.45 + 0.5 * np.exp(-x / 0.04) + 1.3 * x + 0.7 * us_open
+        spread = (1.0 + 2.0 * np.exp(-x / 0.05)) * (1.0 - 0.2 * x)
+        return Profile(var, vol, spread)
+    return around_the_clock(kind, ts)
+
+
+def around_the_clock(kind: str, ts: np.ndarray) -> Profile:
+    """Profile of 24-hour markets as a function of the UTC hour of day."""
+    hour = _utc_hour(ts)
+    activity = np.interp(hour, _HOURS, _ACTIVITY[kind], period=24.0)
+    spread = 1.0 / np.sqrt(activity)
+    if kind == "fx":  # New York 17:00 rollover: banks step back, spreads blow out
+        spread = spread * (1.0 + 2.0 * np.exp(-(((hour - 21.5) / 0.6) ** 2)))
+    return Profile(activity, activity, spread)
+
+
+def extended(ts: np.ndarray) -> Profile:
+    """Profile of US pre- and post-market: calm, thin, wide."""
+    ones = np.ones(ts.shape[0])
+    return Profile(ones, ones, 4.0 * ones)
+
+
+def _utc_hour(ts: np.ndarray) -> np.ndarray:
+    return (ts % NS_PER_DAY) / _NS_PER_HOUR
+
+
+_HOURS = np.array([0.0, 3.0, 6.0, 7.5, 9.0, 12.0, 13.5, 15.5, 17.0, 19.0, 21.0, 22.5])
+_ACTIVITY = {
+    # Tokyo session thin, London open, London/New York overlap peak, quiet late New York.
+    "fx": np.array([0.45, 0.5, 0.6, 1.2, 1.3, 1.6, 2.0, 1.9, 1.0, 0.7, 0.35, 0.4]),
+    # 24/7, busiest while US and European desks overlap.
+    "crypto": np.array([0.8, 0.7, 0.7, 0.8, 0.9, 1.0, 1.3, 1.5, 1.4, 1.2, 1.0, 0.9]),
+    # Globex overnight thin; the US day session (13:30-19:30 UTC) dominates.
+    "globex": np.array([0.35, 0.35, 0.45, 0.6, 0.7, 0.9, 2.2, 2.4, 2.2, 1.6, 0.3, 0.3]),
+}

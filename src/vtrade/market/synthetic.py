@@ -1,0 +1,342 @@
+"""The synthetic market: the default feed, deterministic from a seed.
+
+Layers (each a pure function of the seed and the layer above, generated on demand, cached):
+calendar-day returns for all instruments (`factors`) -> trading-day OHLCV (`daily`) -> one
+day's minutes (`intraday.day_minutes`) -> ticks of an hour of minutes (`intraday.ticks`).
+Quotes and books at an instant come from the tick in force, adjusted by the shared liquidity
+state (`book.Liquidity`) that our own orders consume.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TypeVar
+
+import numpy as np
+
+from vtrade.core.clock import NS_PER_DAY
+from vtrade.core.errors import ValidationError
+from vtrade.domain.instruments import Instrument
+from vtrade.domain.market_data import BookLevel, BookSnapshot, Interval, Quote, Side
+from vtrade.market import daily, factors, intraday
+from vtrade.market.bars import BarSeries, aggregate
+from vtrade.market.book import DepthModel, Liquidity
+from vtrade.market.catalog import Catalog
+from vtrade.market.sessions import SessionCalendar, Sessions
+
+MINUTES_PER_CHUNK = 60
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class MarketConfig:
+    """Knobs of the synthetic market. `anchor` is the date whose close equals reference prices."""
+
+    seed: int = 0
+    anchor: date = date(2026, 11, 20)
+    book_levels: int = 20
+    cache_days: int = 2048
+    cache_chunks: int = 1024
+
+
+class _Lru(OrderedDict[Hashable, object]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get_or(self, key: Hashable, make: Callable[[], T]) -> T:
+        if key in self:
+            self.move_to_end(key)
+            return self[key]  # type: ignore[return-value]
+        value = make()
+        self[key] = value
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+class SyntheticMarket:
+    """Quotes, books, trades and bars for every catalog instrument at any supported instant."""
+
+    def __init__(self, catalog: Catalog, sessions: Sessions, config: MarketConfig | None = None):
+        self.catalog = catalog
+        self.sessions = sessions
+        self.config = config or MarketConfig()
+        self._grid: factors.CalendarReturns | None = None
+        self._daily: dict[str, daily.DailyPath] = {}
+        self._minutes = _Lru(self.config.cache_days)
+        self._ticks = _Lru(self.config.cache_chunks)
+        self._depth: dict[str, DepthModel] = {}
+        self._liquidity: dict[str, Liquidity] = {}
+
+    # -- layers ---------------------------------------------------------------------------
+
+    def symbols(self) -> Sequence[str]:
+        return self.catalog.symbols
+
+    def instrument(self, symbol: str) -> Instrument:
+        return self.catalog.get(symbol)
+
+    def calendar(self, symbol: str) -> SessionCalendar:
+        return self.sessions.for_instrument(self.instrument(symbol))
+
+    def grid(self) -> factors.CalendarReturns:
+        """Calendar-day returns of every instrument (computed once, ~0.1 s)."""
+        if self._grid is None:
+            first = _date_of(self.sessions.first_ns) - _days(7)
+            last = _date_of(self.sessions.last_ns) + _days(7)
+            self._grid = factors.simulate(list(self.catalog), first, last, self.config.seed)
+        return self._grid
+
+    def daily_path(self, symbol: str) -> daily.DailyPath:
+        inst = self.instrument(symbol)
+        if inst.symbol not in self._daily:
+            self._daily[inst.symbol] = daily.build(
+                inst,
+                self.calendar(inst.symbol).days,
+                self.grid(),
+                self.catalog.index_of(inst.symbol),
+                self.config.anchor,
+                self.config.seed,
+            )
+        return self._daily[inst.symbol]
+
+    def day_minutes(self, symbol: str, d: int) -> intraday.DayMinutes:
+        inst = self.instrument(symbol)
+        return self._minutes.get_or(
+            (inst.symbol, d),
+            lambda: intraday.day_minutes(inst, self.daily_path(inst.symbol), d, self.config.seed),
+        )
+
+    def tick_chunk(self, symbol: str, d: int, chunk: int) -> intraday.Ticks:
+        inst = self.instrument(symbol)
+
+        def make() -> intraday.Ticks:
+            minutes = self.day_minutes(inst.symbol, d)
+            lo = chunk * MINUTES_PER_CHUNK
+            hi = min(lo + MINUTES_PER_CHUNK, minutes.ts.shape[0])
+            top = self._depth_model(inst).top_size(float(inst.market.reference_price))
+            k = ticks_per_minute(inst)
+            return intraday.ticks(inst, minutes, (lo, hi), k, top, self.config.seed)
+
+        return self._ticks.get_or((inst.symbol, d, chunk), make)
+
+    # -- quotes and books -----------------------------------------------------------------
+
+    def _tick_at(self, symbol: str, t_ns: int) -> tuple[intraday.Ticks, int, float]:
+        """Return (chunk, index, depth multiplier) of the last tick at or before `t_ns`."""
+        days = self.calendar(symbol).days
+        d = days.index_on_or_before(t_ns)
+        if d < 0:
+            raise ValidationError(f"no market data for {symbol} before {_iso(int(days.start[0]))}")
+        minutes = self.day_minutes(symbol, d)
+        m = int(np.searchsorted(minutes.ts, t_ns, side="right")) - 1
+        m = min(max(m, 0), minutes.ts.shape[0] - 1)
+        chunk = self.tick_chunk(symbol, d, m // MINUTES_PER_CHUNK)
+        i = int(np.searchsorted(chunk.ts, t_ns, side="right")) - 1
+        return chunk, min(max(i, 0), chunk.ts.shape[0] - 1), float(minutes.depth[m])
+
+    def quote(self, symbol: str, t_ns: int) -> Quote:
+        """Top of book at `t_ns`, after our own consumption and its displacement of the mid."""
+        book = self.book(symbol, t_ns, depth=1)
+        return Quote(
+            symbol=book.symbol,
+            ts_event=book.ts_event,
+            bid=book.bids[0].price,
+            ask=book.asks[0].price,
+            bid_size=book.bids[0].size,
+            ask_size=book.asks[0].size,
+        )
+
+    def book(self, symbol: str, t_ns: int, depth: int = 10) -> BookSnapshot:
+        """L2 book at `t_ns` with `depth` levels per side (at most the configured levels)."""
+        inst = self.instrument(symbol)
+        if not 1 <= depth <= self.config.book_levels:
+            raise ValidationError(f"depth must be 1..{self.config.book_levels}, got {depth}")
+        bids, asks, ts = self._levels(inst, t_ns, depth)
+        return BookSnapshot(
+            symbol=inst.symbol,
+            ts_event=ts,
+            bids=tuple(self._level(inst, p, q) for p, q in bids),
+            asks=tuple(self._level(inst, p, q) for p, q in asks),
+        )
+
+    def _levels(
+        self, inst: Instrument, t_ns: int, depth: int
+    ) -> tuple[list[tuple[float, float]], list[tuple[float, float]], int]:
+        chunk, i, depth_mult = self._tick_at(inst.symbol, t_ns)
+        model = self._depth_model(inst)
+        liq = self._liquidity.get(inst.symbol)
+        shift = liq.displacement(t_ns) if liq else 0.0
+        shift_ticks = round(shift / model.tick)
+        sides = []
+        for side, touch, touch_size in (
+            (-1, float(chunk.bid[i]), float(chunk.bid_size[i])),
+            (1, float(chunk.ask[i]), float(chunk.ask_size[i])),
+        ):
+            touch_ticks = round(touch / model.tick) + shift_ticks
+            extra = self.config.book_levels
+            sizes = np.r_[touch_size, model.level_sizes(touch, depth + extra, depth_mult)]
+            levels = []
+            for k, size in enumerate(sizes.tolist()):
+                price_ticks = touch_ticks + side * k * model.step_ticks
+                if price_ticks <= 0:
+                    break
+                if liq:
+                    size -= liq.taken_at(side, price_ticks, t_ns)
+                size = np.floor(size / model.unit + 1e-9) * model.unit
+                if size > 0:
+                    levels.append((price_ticks * model.tick, size))
+                if len(levels) == depth:
+                    break
+            sides.append(levels)
+        return sides[0], sides[1], max(int(chunk.ts[i]), 0)
+
+    def _depth_model(self, inst: Instrument) -> DepthModel:
+        if inst.symbol not in self._depth:
+            self._depth[inst.symbol] = DepthModel.for_instrument(inst)
+        return self._depth[inst.symbol]
+
+    def _level(self, inst: Instrument, price: float, size: float) -> BookLevel:
+        unit = Decimal(1) if self._depth_model(inst).unit >= 1 else inst.lot_size
+        return BookLevel(price=to_price(price, inst.tick_size), size=to_qty(size, unit))
+
+    # -- shared liquidity -----------------------------------------------------------------
+
+    def consume(
+        self,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        t_ns: int,
+        limit_price: Decimal | None = None,
+    ) -> list[BookLevel]:
+        """Take up to `qty` from the book at `t_ns` for an aggressive order of `side`.
+
+        Walk the opposite side from the touch, no further than `limit_price`, and return the
+        slices taken (price, size). What is taken is gone for every later caller until it
+        refills; the mid is displaced by half the impact paid.
+        """
+        inst = self.instrument(symbol)
+        if qty <= 0:
+            raise ValidationError(f"quantity must be positive, got {qty}")
+        bids, asks, _ = self._levels(inst, t_ns, self.config.book_levels)
+        levels, book_side = (asks, 1) if side is Side.BUY else (bids, -1)
+        liq = self._liquidity.setdefault(inst.symbol, Liquidity.for_instrument(inst))
+        model = self._depth_model(inst)
+        remaining = float(qty)
+        limit = float(limit_price) if limit_price is not None else None
+        taken: list[BookLevel] = []
+        last_price = levels[0][0] if levels else 0.0
+        for price, size in levels:
+            if remaining <= 0 or (limit is not None and (price - limit) * book_side > 1e-12):
+                break
+            fill = min(size, remaining)
+            fill = np.floor(fill / model.lot + 1e-9) * model.lot
+            if fill <= 0:
+                break
+            liq.take(book_side, round(price / model.tick), fill, t_ns)
+            taken.append(self._level(inst, price, fill))
+            remaining -= fill
+            last_price = price
+        if taken:
+            liq.push(last_price - levels[0][0], t_ns)
+            liq.forget_refilled(t_ns)
+        return taken
+
+    # -- bars -------------------------------------------------------------------------------
+
+    def bars(self, symbol: str, interval: Interval, start_ns: int, end_ns: int) -> BarSeries:
+        """Bars starting in [start_ns, end_ns); daily bars are regular-session, by session date."""
+        inst = self.instrument(symbol)
+        path = self.daily_path(inst.symbol)
+        days = path.days.between(start_ns - NS_PER_DAY, end_ns + NS_PER_DAY)
+        if interval is Interval.D1:
+            lot = float(inst.lot_size)
+            series = _on_grid(
+                inst,
+                interval,
+                path.days.day[days],
+                (path.open[days], path.high[days], path.low[days], path.close[days]),
+                np.rint(path.volume[days] / lot) * lot,
+            )
+            return series.window(start_ns, end_ns)
+        parts = [self.minute_bars(inst.symbol, d) for d in range(days.start, days.stop)]
+        minute = BarSeries.concat(parts, inst.symbol, Interval.M1).window(
+            start_ns - start_ns % interval.ns, end_ns
+        )
+        series = minute if interval is Interval.M1 else aggregate(minute, interval)
+        return series.window(start_ns, end_ns)
+
+    def minute_bars(self, symbol: str, d: int) -> BarSeries:
+        """1-minute bars of trading day `d` (pre, regular and post minutes)."""
+        inst = self.instrument(symbol)
+        m = self.day_minutes(inst.symbol, d)
+        lot = float(inst.lot_size)
+        path = self.daily_path(inst.symbol)
+        regular = m.segment == intraday.REGULAR
+        volume = np.rint(m.volume / lot)
+        volume[regular] = round_to_total(m.volume[regular] / lot, round(path.volume[d] / lot))
+        return _on_grid(inst, Interval.M1, m.ts, (m.open, m.high, m.low, m.close), volume * lot)
+
+
+def ticks_per_minute(inst: Instrument) -> int:
+    """Prints per minute: busier for more liquid instruments (notional ADV)."""
+    notional = inst.market.avg_daily_volume * float(inst.market.reference_price * inst.multiplier)
+    if notional >= 1e9:
+        return 60
+    if notional >= 1e8:
+        return 30
+    return 12
+
+
+def round_to_total(values: np.ndarray, total: int) -> np.ndarray:
+    """Round non-negative values to integers that add up to `total` (largest remainder)."""
+    if values.shape[0] == 0:
+        return values
+    scaled = values * (total / max(values.sum(), 1e-12))
+    floor = np.floor(scaled)
+    short = int(total - floor.sum())
+    if short > 0:
+        order = np.argsort(-(scaled - floor), kind="stable")[:short]
+        floor[order] += 1
+    return floor
+
+
+def to_price(value: float, tick: Decimal) -> Decimal:
+    """Convert a float on (or near) the tick grid to an exact Decimal multiple of `tick`."""
+    return (Decimal(round(value / float(tick))) * tick).quantize(tick)
+
+
+def to_qty(value: float, lot: Decimal) -> Decimal:
+    """Convert a float quantity to an exact Decimal multiple of `lot` (rounding down)."""
+    return (Decimal(int(value / float(lot) + 1e-9)) * lot).quantize(lot)
+
+
+def _on_grid(
+    inst: Instrument,
+    interval: Interval,
+    ts: np.ndarray,
+    log_ohlc: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    volume: np.ndarray,
+) -> BarSeries:
+    """Build bars from log prices, rounded to the instrument's tick grid."""
+    tick = float(inst.tick_size)
+    o, h, lo, c = (np.rint(np.exp(a) / tick) * tick for a in log_ohlc)
+    return BarSeries(inst.symbol, interval, ts, o, h, lo, c, volume)
+
+
+def _date_of(ns: int) -> date:
+    return datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC).date()
+
+
+def _days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
+def _iso(ns: int) -> str:
+    return datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC).isoformat()
