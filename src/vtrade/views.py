@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -129,10 +130,10 @@ def print_market(console: Console, snap: dict[str, Any]) -> None:
     console.print(table)
 
 
-def write_bars(stream: TextIO, inst: Instrument, series: BarSeries, fmt: str) -> None:
+def write_bars(stream: TextIO, series: BarSeries, fmt: str, inst: Instrument | None = None) -> None:
     """Write bars as CSV (header + rows) or a JSON array, prices on the tick grid."""
-    places = decimals_of(inst.tick_size)
-    volume_places = decimals_of(inst.lot_size)
+    places = decimals_of(inst.tick_size) if inst else _places(series)
+    volume_places = decimals_of(inst.lot_size) if inst else 0
     daily = series.interval is Interval.D1
     rows = [
         {
@@ -175,6 +176,15 @@ def watch_table(c: Container, symbols: list[str]) -> Table:
             inst.currency,
         )
     return table
+
+
+def _places(series: BarSeries, cap: int = 8) -> int:
+    """Fewest decimals (<= cap) that write every price of `series` exactly."""
+    prices = np.concatenate([series.open, series.high, series.low, series.close])
+    for places in range(cap + 1):
+        if np.allclose(np.round(prices, places), prices, rtol=0, atol=1e-9):
+            return places
+    return cap
 
 
 def _decimal_str(value: object) -> str:

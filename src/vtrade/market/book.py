@@ -29,6 +29,16 @@ _REFILL_SECONDS = {
     AssetClass.INDEX: 5.0,
     AssetClass.COMMODITY: 5.0,
 }
+# Typical notional resting at the touch, where the square-root law (fit on metaorders) would
+# make tiny orders look too costly: small orders pay the spread only (DESIGN.md §5).
+_TOUCH_NOTIONAL = {
+    AssetClass.CRYPTO: 50_000.0,
+    AssetClass.COMMODITY: 2_000_000.0,
+    AssetClass.INDEX: 500_000.0,
+    AssetClass.EQUITY: 20_000.0,
+    AssetClass.ETF: 20_000.0,
+}
+_FX_TOUCH_UNITS = 1_000_000.0
 _RELAX_SECONDS = 20.0
 _DISPLACEMENT_SHARE = 0.5
 
@@ -60,7 +70,7 @@ class DepthModel:
             step_ticks=max(1, round(half_spread / tick)),
             lot=lot,
             unit=unit,
-            floor=100.0 if stock else unit,
+            floor=_touch_floor(inst, unit, 100.0 if stock else unit),
             adv=inst.market.avg_daily_volume,
             gamma=inst.market.impact_gamma,
             alpha=inst.market.impact_alpha,
@@ -82,6 +92,18 @@ class DepthModel:
         upper = self.adv * ((k + 0.5) * rel / coeff) ** (1.0 / self.alpha)
         lower = self.adv * ((k - 0.5) * rel / coeff) ** (1.0 / self.alpha)
         return (upper - lower) * depth_mult
+
+
+def _touch_floor(inst: Instrument, unit: float, least: float) -> float:
+    """Smallest typical size at the touch, in instrument units, on the `unit` grid."""
+    if inst.asset_class is AssetClass.FX:
+        units = _FX_TOUCH_UNITS
+    else:
+        price = float(inst.market.reference_price * inst.multiplier)
+        if inst.currency == "GBX":
+            price /= 100.0
+        units = _TOUCH_NOTIONAL[inst.asset_class] / max(price, 1e-12)
+    return max(least, round(units / unit) * unit)
 
 
 @dataclass(slots=True)

@@ -176,13 +176,15 @@ def ticks(
     minutes: DayMinutes,
     window: tuple[int, int],
     per_minute: int,
-    top_size: float,
+    touch: tuple[float, float],
     seed: int,
 ) -> Ticks:
     """Generate the ticks of minutes [lo, hi): `per_minute` evenly spaced prints each.
 
-    `top_size` is the typical size at the touch; it follows the intraday depth profile.
+    `touch` is (typical size at the touch, size granularity); sizes follow the intraday
+    depth profile.
     """
+    top_size, unit = touch
     lo, hi = window
     rng = stream(seed, "ticks", inst.symbol, int(minutes.ts[lo] // NS_PER_MINUTE))
     k = per_minute
@@ -214,7 +216,6 @@ def ticks(
     lot = float(inst.lot_size)
     top = top_size * np.sqrt(np.clip(minutes.depth[lo:hi, None], 0.2, 4.0))
     sizes = top * np.exp(0.5 * rng.standard_normal((2, m, k)) - 0.125)
-    unit = max(lot, 1.0) if top_size >= 100 * lot and lot < 1 else lot
     sizes = np.maximum(unit, np.rint(sizes / unit) * unit)
     share = rng.gamma(1.0, 1.0, (m, k))
     trade = minutes.volume[lo:hi, None] * share / share.sum(axis=1, keepdims=True)

@@ -24,7 +24,7 @@ from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import BookLevel, BookSnapshot, Interval, Quote, Side
 from vtrade.market import daily, factors, intraday
 from vtrade.market.bars import BarSeries, aggregate
-from vtrade.market.book import DepthModel, Liquidity
+from vtrade.market.books import OrderBooks, Touch
 from vtrade.market.catalog import Catalog
 from vtrade.market.sessions import SessionCalendar, Sessions
 
@@ -39,8 +39,8 @@ class MarketConfig:
     seed: int = 0
     anchor: date = date(2026, 11, 20)
     book_levels: int = 20
-    cache_days: int = 2048
-    cache_chunks: int = 1024
+    cache_days: int = 512
+    cache_chunks: int = 512
 
 
 class _Lru(OrderedDict[Hashable, object]):
@@ -70,8 +70,7 @@ class SyntheticMarket:
         self._daily: dict[str, daily.DailyPath] = {}
         self._minutes = _Lru(self.config.cache_days)
         self._ticks = _Lru(self.config.cache_chunks)
-        self._depth: dict[str, DepthModel] = {}
-        self._liquidity: dict[str, Liquidity] = {}
+        self.books = OrderBooks(self, self.instrument, self.config.book_levels)
 
     # -- layers ---------------------------------------------------------------------------
 
@@ -119,16 +118,17 @@ class SyntheticMarket:
             minutes = self.day_minutes(inst.symbol, d)
             lo = chunk * MINUTES_PER_CHUNK
             hi = min(lo + MINUTES_PER_CHUNK, minutes.ts.shape[0])
-            top = self._depth_model(inst).top_size(float(inst.market.reference_price))
+            model = self.books.depth_model(inst)
+            touch = (model.top_size(float(inst.market.reference_price)), model.unit)
             k = ticks_per_minute(inst)
-            return intraday.ticks(inst, minutes, (lo, hi), k, top, self.config.seed)
+            return intraday.ticks(inst, minutes, (lo, hi), k, touch, self.config.seed)
 
         return self._ticks.get_or((inst.symbol, d, chunk), make)
 
     # -- quotes and books -----------------------------------------------------------------
 
-    def _tick_at(self, symbol: str, t_ns: int) -> tuple[intraday.Ticks, int, float]:
-        """Return (chunk, index, depth multiplier) of the last tick at or before `t_ns`."""
+    def touch(self, symbol: str, t_ns: int) -> Touch:
+        """Untouched best bid and offer at `t_ns`: the last tick at or before it."""
         days = self.calendar(symbol).days
         d = days.index_on_or_before(t_ns)
         if d < 0:
@@ -138,74 +138,23 @@ class SyntheticMarket:
         m = min(max(m, 0), minutes.ts.shape[0] - 1)
         chunk = self.tick_chunk(symbol, d, m // MINUTES_PER_CHUNK)
         i = int(np.searchsorted(chunk.ts, t_ns, side="right")) - 1
-        return chunk, min(max(i, 0), chunk.ts.shape[0] - 1), float(minutes.depth[m])
+        i = min(max(i, 0), chunk.ts.shape[0] - 1)
+        return Touch(
+            ts=int(chunk.ts[i]),
+            bid=float(chunk.bid[i]),
+            ask=float(chunk.ask[i]),
+            bid_size=float(chunk.bid_size[i]),
+            ask_size=float(chunk.ask_size[i]),
+            depth=float(minutes.depth[m]),
+        )
 
     def quote(self, symbol: str, t_ns: int) -> Quote:
-        """Top of book at `t_ns`, after our own consumption and its displacement of the mid."""
-        book = self.book(symbol, t_ns, depth=1)
-        return Quote(
-            symbol=book.symbol,
-            ts_event=book.ts_event,
-            bid=book.bids[0].price,
-            ask=book.asks[0].price,
-            bid_size=book.bids[0].size,
-            ask_size=book.asks[0].size,
-        )
+        """Top of book at `t_ns`, after our own consumption (see `OrderBooks.quote`)."""
+        return self.books.quote(symbol, t_ns)
 
     def book(self, symbol: str, t_ns: int, depth: int = 10) -> BookSnapshot:
-        """L2 book at `t_ns` with `depth` levels per side (at most the configured levels)."""
-        inst = self.instrument(symbol)
-        if not 1 <= depth <= self.config.book_levels:
-            raise ValidationError(f"depth must be 1..{self.config.book_levels}, got {depth}")
-        bids, asks, ts = self._levels(inst, t_ns, depth)
-        return BookSnapshot(
-            symbol=inst.symbol,
-            ts_event=ts,
-            bids=tuple(self._level(inst, p, q) for p, q in bids),
-            asks=tuple(self._level(inst, p, q) for p, q in asks),
-        )
-
-    def _levels(
-        self, inst: Instrument, t_ns: int, depth: int
-    ) -> tuple[list[tuple[float, float]], list[tuple[float, float]], int]:
-        chunk, i, depth_mult = self._tick_at(inst.symbol, t_ns)
-        model = self._depth_model(inst)
-        liq = self._liquidity.get(inst.symbol)
-        shift = liq.displacement(t_ns) if liq else 0.0
-        shift_ticks = round(shift / model.tick)
-        sides = []
-        for side, touch, touch_size in (
-            (-1, float(chunk.bid[i]), float(chunk.bid_size[i])),
-            (1, float(chunk.ask[i]), float(chunk.ask_size[i])),
-        ):
-            touch_ticks = round(touch / model.tick) + shift_ticks
-            extra = self.config.book_levels
-            sizes = np.r_[touch_size, model.level_sizes(touch, depth + extra, depth_mult)]
-            levels = []
-            for k, size in enumerate(sizes.tolist()):
-                price_ticks = touch_ticks + side * k * model.step_ticks
-                if price_ticks <= 0:
-                    break
-                if liq:
-                    size -= liq.taken_at(side, price_ticks, t_ns)
-                size = np.floor(size / model.unit + 1e-9) * model.unit
-                if size > 0:
-                    levels.append((price_ticks * model.tick, size))
-                if len(levels) == depth:
-                    break
-            sides.append(levels)
-        return sides[0], sides[1], max(int(chunk.ts[i]), 0)
-
-    def _depth_model(self, inst: Instrument) -> DepthModel:
-        if inst.symbol not in self._depth:
-            self._depth[inst.symbol] = DepthModel.for_instrument(inst)
-        return self._depth[inst.symbol]
-
-    def _level(self, inst: Instrument, price: float, size: float) -> BookLevel:
-        unit = Decimal(1) if self._depth_model(inst).unit >= 1 else inst.lot_size
-        return BookLevel(price=to_price(price, inst.tick_size), size=to_qty(size, unit))
-
-    # -- shared liquidity -----------------------------------------------------------------
+        """L2 book at `t_ns` (see `OrderBooks.book`)."""
+        return self.books.book(symbol, t_ns, depth)
 
     def consume(
         self,
@@ -215,38 +164,8 @@ class SyntheticMarket:
         t_ns: int,
         limit_price: Decimal | None = None,
     ) -> list[BookLevel]:
-        """Take up to `qty` from the book at `t_ns` for an aggressive order of `side`.
-
-        Walk the opposite side from the touch, no further than `limit_price`, and return the
-        slices taken (price, size). What is taken is gone for every later caller until it
-        refills; the mid is displaced by half the impact paid.
-        """
-        inst = self.instrument(symbol)
-        if qty <= 0:
-            raise ValidationError(f"quantity must be positive, got {qty}")
-        bids, asks, _ = self._levels(inst, t_ns, self.config.book_levels)
-        levels, book_side = (asks, 1) if side is Side.BUY else (bids, -1)
-        liq = self._liquidity.setdefault(inst.symbol, Liquidity.for_instrument(inst))
-        model = self._depth_model(inst)
-        remaining = float(qty)
-        limit = float(limit_price) if limit_price is not None else None
-        taken: list[BookLevel] = []
-        last_price = levels[0][0] if levels else 0.0
-        for price, size in levels:
-            if remaining <= 0 or (limit is not None and (price - limit) * book_side > 1e-12):
-                break
-            fill = min(size, remaining)
-            fill = np.floor(fill / model.lot + 1e-9) * model.lot
-            if fill <= 0:
-                break
-            liq.take(book_side, round(price / model.tick), fill, t_ns)
-            taken.append(self._level(inst, price, fill))
-            remaining -= fill
-            last_price = price
-        if taken:
-            liq.push(last_price - levels[0][0], t_ns)
-            liq.forget_refilled(t_ns)
-        return taken
+        """Take liquidity for an aggressive order (see `OrderBooks.consume`)."""
+        return self.books.consume(symbol, side, qty, t_ns, limit_price)
 
     # -- bars -------------------------------------------------------------------------------
 
@@ -305,16 +224,6 @@ def round_to_total(values: np.ndarray, total: int) -> np.ndarray:
         order = np.argsort(-(scaled - floor), kind="stable")[:short]
         floor[order] += 1
     return floor
-
-
-def to_price(value: float, tick: Decimal) -> Decimal:
-    """Convert a float on (or near) the tick grid to an exact Decimal multiple of `tick`."""
-    return (Decimal(round(value / float(tick))) * tick).quantize(tick)
-
-
-def to_qty(value: float, lot: Decimal) -> Decimal:
-    """Convert a float quantity to an exact Decimal multiple of `lot` (rounding down)."""
-    return (Decimal(int(value / float(lot) + 1e-9)) * lot).quantize(lot)
 
 
 def _on_grid(

@@ -1,0 +1,175 @@
+"""Order books over any quote source: lazy L2 depth plus the shared liquidity our orders take.
+
+The feed (synthetic, replay, live) says where the touch is at an instant; this layer adds the
+levels behind it (`book.DepthModel`) and subtracts what our own orders have consumed
+(`book.Liquidity`), so the execution engine sees the same books whatever the feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+import numpy as np
+
+from vtrade.core.errors import ValidationError
+from vtrade.domain.instruments import Instrument
+from vtrade.domain.market_data import BookLevel, BookSnapshot, Quote, Side
+from vtrade.market.book import DepthModel, Liquidity
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """Best bid and offer as floats, and how deep the book is now relative to typical (1.0)."""
+
+    ts: int
+    bid: float
+    ask: float
+    bid_size: float
+    ask_size: float
+    depth: float = 1.0
+
+
+class TouchSource(Protocol):
+    def touch(self, symbol: str, t_ns: int) -> Touch:
+        """Return the untouched best bid and offer in force at `t_ns`."""
+        ...
+
+
+class FeedTouches:
+    """Adapt any `Feed` (e.g. a replay) to a touch source; depth follows the touch sizes."""
+
+    def __init__(self, quote: Callable[[str, int], Quote]) -> None:
+        self._quote = quote
+
+    def touch(self, symbol: str, t_ns: int) -> Touch:
+        q = self._quote(symbol, t_ns)
+        return Touch(q.ts_event, float(q.bid), float(q.ask), float(q.bid_size), float(q.ask_size))
+
+
+class OrderBooks:
+    """L2 books for the instruments of `instrument`, over the touches of `source`."""
+
+    def __init__(
+        self, source: TouchSource, instrument: Callable[[str], Instrument], levels: int = 20
+    ) -> None:
+        self._source = source
+        self._instrument = instrument
+        self.levels = levels
+        self._depth: dict[str, DepthModel] = {}
+        self._liquidity: dict[str, Liquidity] = {}
+
+    def depth_model(self, inst: Instrument) -> DepthModel:
+        if inst.symbol not in self._depth:
+            self._depth[inst.symbol] = DepthModel.for_instrument(inst)
+        return self._depth[inst.symbol]
+
+    def quote(self, symbol: str, t_ns: int) -> Quote:
+        """Top of book at `t_ns`, after our own consumption and its displacement of the mid."""
+        book = self.book(symbol, t_ns, depth=1)
+        return Quote(
+            symbol=book.symbol,
+            ts_event=book.ts_event,
+            bid=book.bids[0].price,
+            ask=book.asks[0].price,
+            bid_size=book.bids[0].size,
+            ask_size=book.asks[0].size,
+        )
+
+    def book(self, symbol: str, t_ns: int, depth: int = 10) -> BookSnapshot:
+        """L2 book at `t_ns` with `depth` levels per side (at most `levels`)."""
+        inst = self._instrument(symbol)
+        if not 1 <= depth <= self.levels:
+            raise ValidationError(f"depth must be 1..{self.levels}, got {depth}")
+        bids, asks, ts = self._levels(inst, t_ns, depth)
+        return BookSnapshot(
+            symbol=inst.symbol,
+            ts_event=ts,
+            bids=tuple(self._level(inst, p, q) for p, q in bids),
+            asks=tuple(self._level(inst, p, q) for p, q in asks),
+        )
+
+    def consume(
+        self,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        t_ns: int,
+        limit_price: Decimal | None = None,
+    ) -> list[BookLevel]:
+        """Take up to `qty` from the book at `t_ns` for an aggressive order of `side`.
+
+        Walk the opposite side from the touch, no further than `limit_price`, and return the
+        slices taken (price, size). What is taken is gone for every later caller until it
+        refills; the mid is displaced by half the impact paid.
+        """
+        inst = self._instrument(symbol)
+        if qty <= 0:
+            raise ValidationError(f"quantity must be positive, got {qty}")
+        bids, asks, _ = self._levels(inst, t_ns, self.levels)
+        levels, book_side = (asks, 1) if side is Side.BUY else (bids, -1)
+        liq = self._liquidity.setdefault(inst.symbol, Liquidity.for_instrument(inst))
+        model = self.depth_model(inst)
+        remaining = float(qty)
+        limit = float(limit_price) if limit_price is not None else None
+        taken: list[BookLevel] = []
+        last_price = levels[0][0] if levels else 0.0
+        for price, size in levels:
+            if remaining <= 0 or (limit is not None and (price - limit) * book_side > 1e-12):
+                break
+            fill = np.floor(min(size, remaining) / model.lot + 1e-9) * model.lot
+            if fill <= 0:
+                break
+            liq.take(book_side, round(price / model.tick), fill, t_ns)
+            taken.append(self._level(inst, price, fill))
+            remaining -= fill
+            last_price = price
+        if taken:
+            liq.push(last_price - levels[0][0], t_ns)
+            liq.forget_refilled(t_ns)
+        return taken
+
+    def _levels(
+        self, inst: Instrument, t_ns: int, depth: int
+    ) -> tuple[list[tuple[float, float]], list[tuple[float, float]], int]:
+        touch = self._source.touch(inst.symbol, t_ns)
+        model = self.depth_model(inst)
+        liq = self._liquidity.get(inst.symbol)
+        shift_ticks = round((liq.displacement(t_ns) if liq else 0.0) / model.tick)
+        sides = []
+        for side, price, touch_size in (
+            (-1, touch.bid, touch.bid_size),
+            (1, touch.ask, touch.ask_size),
+        ):
+            touch_ticks = round(price / model.tick) + shift_ticks
+            sizes = np.r_[touch_size, model.level_sizes(price, depth + self.levels, touch.depth)]
+            levels = []
+            for k, size in enumerate(sizes.tolist()):
+                price_ticks = touch_ticks + side * k * model.step_ticks
+                if price_ticks <= 0:
+                    break
+                if liq:
+                    size -= liq.taken_at(side, price_ticks, t_ns)
+                size = np.floor(size / model.unit + 1e-9) * model.unit
+                if size > 0:
+                    levels.append((price_ticks * model.tick, size))
+                if len(levels) == depth:
+                    break
+            sides.append(levels)
+        return sides[0], sides[1], touch.ts
+
+    def _level(self, inst: Instrument, price: float, size: float) -> BookLevel:
+        unit = Decimal(1) if self.depth_model(inst).unit >= 1 else inst.lot_size
+        return BookLevel(price=to_price(price, inst.tick_size), size=to_qty(size, unit))
+
+
+def to_price(value: float, tick: Decimal) -> Decimal:
+    """Convert a float on (or near) the tick grid to an exact Decimal multiple of `tick`."""
+    return (Decimal(round(value / float(tick))) * tick).quantize(tick)
+
+
+def to_qty(value: float, lot: Decimal) -> Decimal:
+    """Convert a float quantity to an exact Decimal multiple of `lot` (rounding down)."""
+    return (Decimal(int(value / float(lot) + 1e-9)) * lot).quantize(lot)
