@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -74,7 +75,7 @@ def _container(seed: int | None, clock: Clock | None = None) -> bootstrap.Contai
 
 
 def _instant(text: str | None, clock: Clock) -> int:
-    return to_ns(parse_instant(text)) if text else clock.now_ns()
+    return to_ns(parse_instant(text)) if text is not None else clock.now_ns()
 
 
 def _print_json(data: object) -> None:
@@ -189,8 +190,8 @@ def watch(
     seed: int | None = SeedOption,
 ) -> None:
     """Show a live view of the synthetic market (Ctrl-C to stop)."""
-    if speed <= 0:
-        raise ValueError(f"--speed must be positive, got {speed}")
+    if not math.isfinite(speed) or speed <= 0:
+        raise ValueError(f"--speed must be a positive finite number, got {speed}")
     clock: Clock = LiveClock()
     if start or speed != 1.0:
         begin = to_ns(parse_instant(start)) if start else clock.now_ns()

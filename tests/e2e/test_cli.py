@@ -378,32 +378,18 @@ def test_unknown_symbol_suggests_the_closest_symbols(runner: CliRunner) -> None:
     assert "did you mean" in line and "AAPL" in line
 
 
-@pytest.mark.xfail(
-    reason="cli.py _instant() tests `if text` so an empty --at silently means 'now'",
-    strict=True,
-)
 def test_empty_at_is_a_malformed_time(runner: CliRunner) -> None:
     result = invoke(runner, "market", "AAPL", "--at", "", "--json")
     line = assert_one_line_error(result.exit_code, result.stdout, result.stderr)
     assert "malformed" in line
 
 
-@pytest.mark.xfail(
-    reason="synthetic.py _tick_at raises 'no market data' before the first session of the "
-    "calendar, although the instant is inside the supported range 2006-01-01..2031-12-31",
-    strict=True,
-)
 def test_market_answers_at_the_start_of_the_supported_range(runner: CliRunner) -> None:
     snap = market_json(runner, "AAPL", "2006-01-01T12:00:00Z")
     assert snap["session"]["phase"] == "closed"
     assert snap["session"]["next_open"] == "2006-01-03T14:30:00Z"
 
 
-@pytest.mark.xfail(
-    reason="cli.py watch checks only `speed <= 0`; NaN passes and SimulatedClock.now_ns fails "
-    "with 'cannot convert float NaN to integer', which does not name --speed",
-    strict=True,
-)
 def test_watch_rejects_a_nan_speed_naming_the_option(runner: CliRunner) -> None:
     result = invoke(runner, "watch", "AAPL", "--speed", "nan", "--duration", "1")
     line = assert_one_line_error(result.exit_code, result.stdout, result.stderr)
@@ -436,11 +422,6 @@ def test_watch_with_duration_stops_by_itself_and_shows_the_default_symbols() -> 
     assert "regular" in proc.stdout
 
 
-@pytest.mark.xfail(
-    reason="cli.py watch accepts --speed inf; SimulatedClock.now_ns does int(elapsed * inf) "
-    "-> OverflowError, which friendly_errors does not catch: traceback, exit 1",
-    strict=True,
-)
 def test_watch_rejects_an_infinite_speed_without_traceback() -> None:
     proc = run_process([*RUN_MAIN, "watch", "AAPL", "--speed", "inf", "--duration", "1"])
     line = assert_one_line_error(proc.returncode, proc.stdout, proc.stderr)

@@ -80,8 +80,8 @@ class SimulatedClock:
         speed: float | None = None,
         monotonic_ns: _MonotonicNs | None = None,
     ) -> None:
-        if speed is not None and speed <= 0:
-            raise ValueError(f"speed must be positive, got {speed}")
+        if speed is not None and not 0 < speed < float("inf"):
+            raise ValueError(f"speed must be a positive finite number, got {speed}")
         self._lock = threading.Lock()
         self._anchor_sim = start_ns
         self._speed = speed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Protocol
 
 import numpy as np
@@ -102,38 +102,47 @@ class OrderBooks:
         """Take up to `qty` from the book at `t_ns` for an aggressive order of `side`.
 
         Walk the opposite side from the touch, no further than `limit_price`, and return the
-        slices taken (price, size). What is taken is gone for every later caller until it
-        refills; the mid is displaced by half the impact paid.
+        slices taken (price, size in lots). What is taken is gone for every later caller until
+        it refills; the mid is displaced by half the impact paid.
         """
         inst = self._instrument(symbol)
         if qty <= 0:
             raise ValidationError(f"quantity must be positive, got {qty}")
+        if qty % inst.lot_size:
+            raise ValidationError(
+                f"quantity {qty} is not a multiple of the lot size {inst.lot_size} of {symbol}"
+            )
         bids, asks, _ = self._levels(inst, t_ns, self.levels)
         levels, book_side = (asks, 1) if side is Side.BUY else (bids, -1)
+        limit = _limit_ticks(limit_price, inst.tick_size, book_side)
         liq = self._liquidity.setdefault(inst.symbol, Liquidity.for_instrument(inst))
         model = self.depth_model(inst)
-        remaining = float(qty)
-        limit = float(limit_price) if limit_price is not None else None
+        remaining = int(qty / inst.lot_size)
         taken: list[BookLevel] = []
-        last_price = levels[0][0] if levels else 0.0
-        for price, size in levels:
-            if remaining <= 0 or (limit is not None and (price - limit) * book_side > 1e-12):
+        for price_ticks, size in levels:
+            if remaining <= 0 or (limit is not None and (price_ticks - limit) * book_side > 0):
                 break
-            fill = np.floor(min(size, remaining) / model.lot + 1e-9) * model.lot
-            if fill <= 0:
+            lots = min(int(size / model.lot + 1e-6), remaining)
+            if lots <= 0:
                 break
-            liq.take(book_side, round(price / model.tick), fill, t_ns)
-            taken.append(self._level(inst, price, fill))
-            remaining -= fill
-            last_price = price
+            liq.take(book_side, price_ticks, lots * model.lot, t_ns)
+            taken.append(
+                BookLevel(
+                    price=to_price(price_ticks * model.tick, inst.tick_size),
+                    size=(lots * inst.lot_size).quantize(inst.lot_size),
+                )
+            )
+            remaining -= lots
+            last_ticks = price_ticks
         if taken:
-            liq.push(last_price - levels[0][0], t_ns)
-            liq.forget_refilled(t_ns)
+            liq.push((last_ticks - levels[0][0]) * model.tick, t_ns)
+            liq.forget_before(t_ns)
         return taken
 
     def _levels(
         self, inst: Instrument, t_ns: int, depth: int
-    ) -> tuple[list[tuple[float, float]], list[tuple[float, float]], int]:
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]], int]:
+        """Return (bids, asks, ts): levels as (price in ticks, size), best first."""
         touch = self._source.touch(inst.symbol, t_ns)
         model = self.depth_model(inst)
         liq = self._liquidity.get(inst.symbol)
@@ -143,26 +152,56 @@ class OrderBooks:
             (-1, touch.bid, touch.bid_size),
             (1, touch.ask, touch.ask_size),
         ):
-            touch_ticks = round(price / model.tick) + shift_ticks
+            step = model.step_ticks(price)
+            base = round(price / model.tick)
             sizes = np.r_[touch_size, model.level_sizes(price, depth + self.levels, touch.depth)]
+            shown = np.floor(sizes / model.unit + 1e-9) * model.unit
+            unshifted = {base + side * k * step: q for k, q in enumerate(shown.tolist())}
             levels = []
             for k, size in enumerate(sizes.tolist()):
-                price_ticks = touch_ticks + side * k * model.step_ticks
+                price_ticks = base + shift_ticks + side * k * step
                 if price_ticks <= 0:
                     break
                 if liq:
-                    size -= liq.taken_at(side, price_ticks, t_ns)
+                    size = _after_taking(
+                        size,
+                        unshifted.get(price_ticks, size),
+                        liq.taken_at(side, price_ticks, t_ns),
+                    )
                 size = np.floor(size / model.unit + 1e-9) * model.unit
                 if size > 0:
-                    levels.append((price_ticks * model.tick, size))
+                    levels.append((price_ticks, size))
                 if len(levels) == depth:
                     break
             sides.append(levels)
         return sides[0], sides[1], touch.ts
 
-    def _level(self, inst: Instrument, price: float, size: float) -> BookLevel:
+    def _level(self, inst: Instrument, price_ticks: int, size: float) -> BookLevel:
         unit = Decimal(1) if self.depth_model(inst).unit >= 1 else inst.lot_size
-        return BookLevel(price=to_price(price, inst.tick_size), size=to_qty(size, unit))
+        return BookLevel(
+            price=(price_ticks * inst.tick_size).quantize(inst.tick_size), size=to_qty(size, unit)
+        )
+
+
+def _after_taking(size: float, unshifted: float, taken: float) -> float:
+    """Size left at a level after our takes, where the displaced book shows `size`.
+
+    The displaced book must not re-offer what we took: the extra size the shift brings to a
+    price is withheld in proportion to how much of that price's own size was taken, so it comes
+    back continuously as the level refills.
+    """
+    if taken <= 0:
+        return size
+    share = min(1.0, taken / max(unshifted, 1e-12))
+    return size - taken - max(0.0, size - unshifted) * share
+
+
+def _limit_ticks(limit: Decimal | None, tick: Decimal, book_side: int) -> int | None:
+    """The furthest level a limit allows, in whole ticks (buys round down, sells round up)."""
+    if limit is None:
+        return None
+    steps = limit / tick
+    return int(steps.to_integral_value(rounding=ROUND_FLOOR if book_side > 0 else ROUND_CEILING))
 
 
 def to_price(value: float, tick: Decimal) -> Decimal:

@@ -43,15 +43,17 @@ _CLASS_FACTOR = {
     AssetClass.FX: "usd",
     AssetClass.COMMODITY: "commodity",
 }
-# Yearly drift of the log price: equity risk premium, crypto beta, nothing for FX.
+# Yearly drift of the log price (the median path): markets grew into today's prices.
 _DRIFT = {
-    AssetClass.EQUITY: 0.07,
+    AssetClass.EQUITY: 0.06,
     AssetClass.ETF: 0.05,
-    AssetClass.INDEX: 0.06,
-    AssetClass.CRYPTO: 0.12,
+    AssetClass.INDEX: 0.05,
+    AssetClass.CRYPTO: 0.30,
     AssetClass.FX: 0.0,
     AssetClass.COMMODITY: 0.02,
 }
+# ETFs that replicate an index move with it (same factor exposures and idiosyncratic term).
+TRACKS = {"SPY": "SPX", "VOO": "SPX", "IVV": "SPX", "QQQ": "NDX", "DIA": "DJI", "IWM": "RUT"}
 _JUMPS_PER_YEAR = {AssetClass.EQUITY: 4.0, AssetClass.CRYPTO: 6.0, AssetClass.COMMODITY: 3.0}
 _JUMP_VARIANCE_SHARE = 0.12
 _DEFENSIVE = ("fixed income", "treasur", "bond", "commodit", "gold", "precious")
@@ -93,7 +95,8 @@ def simulate(
     days = (last_day - first_day).days + 1
     weekday = (np.arange(days) + first_day.weekday()) % 7
     weekend = weekday >= 5
-    loadings = [_loadings(inst) for inst in instruments]
+    by_symbol = {inst.symbol: inst for inst in instruments}
+    loadings = [_loadings(by_symbol.get(TRACKS.get(i.symbol, ""), i)) for i in instruments]
     names = sorted({name for parts in loadings for name, _ in parts})
     column = {name: k for k, name in enumerate(names)}
     shocks = np.column_stack(
@@ -115,7 +118,7 @@ def simulate(
     jumps = np.column_stack(
         [_jumps(inst, stream(seed, "jumps", inst.symbol), days) for inst in instruments]
     )
-    returns = drift - 0.5 * scale * scale + scale * (factor_r @ weights + jumps)
+    returns = drift + scale * (factor_r @ weights + jumps)
     variance = scale * scale * (factor_h @ (weights * weights) + _jump_variance(instruments))
     return CalendarReturns(first_day, returns, variance)
 

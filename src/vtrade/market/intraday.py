@@ -53,7 +53,9 @@ def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinu
     reg_volume = _weights(rng, prof.volume, profiles.CLOSING_AUCTION.get(kind, 0.0))
     o, h, lo, c = _segment(rng, path.open[d], path.close[d], path.regular_var[d], prof.variance)
     o, h, lo, c = _touch(o, h, lo, c, path.high[d], path.low[d])
-    parts = [(reg_ts, REGULAR, (o, h, lo, c), reg_volume * path.volume[d], prof)]
+    lot = float(inst.lot_size)
+    reg_lots = round_to_total(reg_volume * path.volume[d] / lot, round(path.volume[d] / lot))
+    parts = [(reg_ts, REGULAR, (o, h, lo, c), reg_lots * lot, prof)]
     if inst.extended_hours:
         for seg, t0, t1, a, b, var, share in (
             (
@@ -78,7 +80,7 @@ def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinu
             ts = np.arange(t0, t1, NS_PER_MINUTE, dtype=np.int64)
             if ts.shape[0]:
                 ext = profiles.extended(ts)
-                vol = _weights(rng, ext.volume, 0.0) * share * path.volume[d]
+                vol = np.rint(_weights(rng, ext.volume, 0.0) * share * path.volume[d] / lot) * lot
                 parts.append((ts, seg, _segment(rng, a, b, var, ext.variance), vol, ext))
     parts.sort(key=lambda p: int(p[0][0]) if p[0].shape[0] else 0)
     vol_ratio = float(np.clip(np.sqrt(path.regular_var[d] / _normal_regular_var(inst)), 0.6, 3.0))
@@ -98,6 +100,19 @@ def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinu
 def _normal_regular_var(inst: Instrument) -> float:
     sigma = inst.market.daily_volatility
     return max(0.8 * sigma * sigma, 1e-18)
+
+
+def round_to_total(values: np.ndarray, total: int) -> np.ndarray:
+    """Round non-negative values to integers that add up to `total` (largest remainder)."""
+    if values.shape[0] == 0:
+        return values
+    scaled = values * (total / max(values.sum(), 1e-12))
+    floor = np.floor(scaled)
+    short = int(total - floor.sum())
+    if short > 0:
+        order = np.argsort(-(scaled - floor), kind="stable")[:short]
+        floor[order] += 1
+    return floor
 
 
 def _weights(rng: np.random.Generator, profile: np.ndarray, auction: float) -> np.ndarray:
@@ -159,7 +174,11 @@ def _touch(
 
 @dataclass(frozen=True, slots=True)
 class Ticks:
-    """Trade prints and the quotes around them (prices in quote currency, on the tick grid)."""
+    """Trade prints and the quotes around them (prices in quote currency, on the tick grid).
+
+    A tick of size 0 is a quote update without a trade (thin minutes have fewer lots than
+    ticks); the ticks at a minute's open, close, high and low trade first.
+    """
 
     ts: np.ndarray
     price: np.ndarray
@@ -217,13 +236,14 @@ def ticks(
     top = top_size * np.sqrt(np.clip(minutes.depth[lo:hi, None], 0.2, 4.0))
     sizes = top * np.exp(0.5 * rng.standard_normal((2, m, k)) - 0.125)
     sizes = np.maximum(unit, np.rint(sizes / unit) * unit)
-    share = rng.gamma(1.0, 1.0, (m, k))
-    trade = minutes.volume[lo:hi, None] * share / share.sum(axis=1, keepdims=True)
+    lots = _split_lots(
+        np.rint(minutes.volume[lo:hi] / lot).astype(np.int64), rng.gamma(1.0, 1.0, (m, k)), price
+    )
     ts = minutes.ts[lo:hi, None] + (np.arange(k) * (NS_PER_MINUTE // k))[None, :]
     return Ticks(
         ts=ts.ravel(),
         price=price.ravel(),
-        size=np.maximum(lot, np.rint(trade / lot) * lot).ravel(),
+        size=(lots * lot).ravel(),
         side=side.ravel().astype(np.int8),
         bid=bid.ravel(),
         ask=ask.ravel(),
@@ -254,3 +274,25 @@ def _touch_rows(path: np.ndarray, high: np.ndarray, low: np.ndarray) -> np.ndarr
     clash = need_lo & ~(need_hi & (lo_at == hi_at))
     out[rows[clash], lo_at[clash]] = low[clash]
     return out
+
+
+def _split_lots(lots: np.ndarray, weights: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Split each minute's whole lots over its ticks; open, close, high and low trade first."""
+    m, k = weights.shape
+    rows = np.arange(m)
+    out = np.zeros((m, k), dtype=np.int64)
+    left = lots.copy()
+    for col in (
+        np.argmax(price, axis=1),
+        np.argmin(price, axis=1),
+        np.full(m, k - 1),
+        np.zeros(m, np.int64),
+    ):
+        give = (left > 0) & (out[rows, col] == 0)
+        out[rows[give], col[give]] = 1
+        left -= give
+    scaled = weights / weights.sum(axis=1, keepdims=True) * left[:, None]
+    floor = np.floor(scaled).astype(np.int64)
+    short = left - floor.sum(axis=1)
+    rank = np.argsort(np.argsort(-(scaled - floor), axis=1, kind="stable"), axis=1)
+    return out + floor + (rank < short[:, None])

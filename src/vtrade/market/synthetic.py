@@ -19,7 +19,6 @@ from typing import TypeVar
 import numpy as np
 
 from vtrade.core.clock import NS_PER_DAY
-from vtrade.core.errors import ValidationError
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import BookLevel, BookSnapshot, Interval, Quote, Side
 from vtrade.market import daily, factors, intraday
@@ -119,7 +118,7 @@ class SyntheticMarket:
             lo = chunk * MINUTES_PER_CHUNK
             hi = min(lo + MINUTES_PER_CHUNK, minutes.ts.shape[0])
             model = self.books.depth_model(inst)
-            touch = (model.top_size(float(inst.market.reference_price)), model.unit)
+            touch = (model.top_size(float(np.exp(minutes.open[lo]))), model.unit)
             k = ticks_per_minute(inst)
             return intraday.ticks(inst, minutes, (lo, hi), k, touch, self.config.seed)
 
@@ -130,9 +129,9 @@ class SyntheticMarket:
     def touch(self, symbol: str, t_ns: int) -> Touch:
         """Untouched best bid and offer at `t_ns`: the last tick at or before it."""
         days = self.calendar(symbol).days
-        d = days.index_on_or_before(t_ns)
-        if d < 0:
-            raise ValidationError(f"no market data for {symbol} before {_iso(int(days.start[0]))}")
+        # Before the first session of the supported range there is no earlier close to quote
+        # from: answer with the first session's opening tick.
+        d = max(days.index_on_or_before(t_ns), 0)
         minutes = self.day_minutes(symbol, d)
         m = int(np.searchsorted(minutes.ts, t_ns, side="right")) - 1
         m = min(max(m, 0), minutes.ts.shape[0] - 1)
@@ -195,12 +194,7 @@ class SyntheticMarket:
         """1-minute bars of trading day `d` (pre, regular and post minutes)."""
         inst = self.instrument(symbol)
         m = self.day_minutes(inst.symbol, d)
-        lot = float(inst.lot_size)
-        path = self.daily_path(inst.symbol)
-        regular = m.segment == intraday.REGULAR
-        volume = np.rint(m.volume / lot)
-        volume[regular] = round_to_total(m.volume[regular] / lot, round(path.volume[d] / lot))
-        return _on_grid(inst, Interval.M1, m.ts, (m.open, m.high, m.low, m.close), volume * lot)
+        return _on_grid(inst, Interval.M1, m.ts, (m.open, m.high, m.low, m.close), m.volume)
 
 
 def ticks_per_minute(inst: Instrument) -> int:
@@ -211,19 +205,6 @@ def ticks_per_minute(inst: Instrument) -> int:
     if notional >= 1e8:
         return 30
     return 12
-
-
-def round_to_total(values: np.ndarray, total: int) -> np.ndarray:
-    """Round non-negative values to integers that add up to `total` (largest remainder)."""
-    if values.shape[0] == 0:
-        return values
-    scaled = values * (total / max(values.sum(), 1e-12))
-    floor = np.floor(scaled)
-    short = int(total - floor.sum())
-    if short > 0:
-        order = np.argsort(-(scaled - floor), kind="stable")[:short]
-        floor[order] += 1
-    return floor
 
 
 def _on_grid(
