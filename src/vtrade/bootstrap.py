@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from vtrade.adapters.sql.store import SqlStore
+from vtrade.app.services import TradingService
 from vtrade.core.bus import InProcessBus
 from vtrade.core.clock import Clock, LiveClock
+from vtrade.core.ids import IdGenerator
+from vtrade.domain.instruments import AssetClass
+from vtrade.execution.engine import ExecutionConfig, ExecutionEngine
+from vtrade.execution.fees import FeeSchedule
 from vtrade.market.books import FeedTouches, OrderBooks
 from vtrade.market.catalog import Catalog
 from vtrade.market.replay import ReplayFeed
 from vtrade.market.sessions import Sessions
 from vtrade.market.synthetic import MarketConfig, SyntheticMarket
-from vtrade.settings import Settings
+from vtrade.settings import ExecutionSettings, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +32,18 @@ class Container:
     catalog: Catalog
     sessions: Sessions
     market: SyntheticMarket
+    engine: ExecutionEngine
+    store: SqlStore
+    trading: TradingService
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None) -> Container:
-    """Assemble the application from settings (read from the environment when not given)."""
+    """Assemble the application from settings (read from the environment when not given).
+
+    Nothing connects here; `container.trading.start()` migrates and loads the store.
+    """
     settings = settings or Settings()
+    clock = clock or LiveClock()
     m = settings.market
     catalog = Catalog.load(m.catalog_path)
     sessions = Sessions(m.first_day, m.last_day)
@@ -39,7 +52,52 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         sessions,
         MarketConfig(seed=m.seed, anchor=m.anchor_day, book_levels=m.book_levels),
     )
-    return Container(settings, clock or LiveClock(), InProcessBus(), catalog, sessions, market)
+    engine = ExecutionEngine(
+        catalog,
+        sessions,
+        market,
+        _fees(settings.execution),
+        IdGenerator(f"{m.seed}:{clock.now_ns()}"),  # unique across restarts, repeatable in tests
+        execution_config(settings.execution),
+    )
+    bus = InProcessBus()
+    store = SqlStore(_prepare(settings.database_url), clock=clock)
+    trading = TradingService(engine, store, bus, clock)
+    return Container(settings, clock, bus, catalog, sessions, market, engine, store, trading)
+
+
+def execution_config(s: ExecutionSettings) -> ExecutionConfig:
+    """Translate settings into the engine's config (leverage overrides by asset class)."""
+    base = ExecutionConfig()
+    leverage = dict(base.leverage)
+    for name, value in s.leverage.items():
+        try:
+            leverage[AssetClass(name.lower())] = value
+        except ValueError:
+            allowed = ", ".join(c.value for c in AssetClass)
+            raise ValueError(
+                f"unknown asset class {name!r} in leverage; allowed: {allowed}"
+            ) from None
+    return replace(
+        base,
+        leverage=leverage,
+        maintenance=s.maintenance_margin,
+        max_position_share=s.max_position_share,
+        initial_balance=s.initial_balance,
+        step_ns=s.step_ms * 1_000_000,
+    )
+
+
+def _fees(s: ExecutionSettings) -> FeeSchedule:
+    fees = FeeSchedule.load(s.fees_path)
+    return fees.with_plan(s.us_equity_plan) if s.us_equity_plan else fees
+
+
+def _prepare(url: str) -> str:
+    """Create the directory of a SQLite file on first use."""
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return url
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import Field
@@ -24,6 +25,27 @@ class MarketSettings(BaseSettings):
     book_levels: int = Field(default=20, ge=10, le=100)
 
 
+def default_database_url() -> str:
+    """A SQLite file in the user's home: `~/.vtrade/vtrade.db`."""
+    return f"sqlite:///{Path.home() / '.vtrade' / 'vtrade.db'}"
+
+
+class ExecutionSettings(BaseSettings):
+    """Venue rules and fee schedule."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    initial_balance: Decimal = Field(default=Decimal(1_000_000), gt=0)
+    max_position_share: Decimal = Field(default=Decimal("0.25"), gt=0, le=1)
+    maintenance_margin: Decimal = Field(default=Decimal("0.25"), ge=0, le=1)
+    leverage: dict[str, Decimal] = Field(
+        default_factory=dict, description='Per asset class, e.g. {"fx": 20}; default 2 (crypto 1)'
+    )
+    fees_path: Path | None = Field(default=None, description="TOML that replaces the fee file")
+    us_equity_plan: str | None = Field(default=None, description="fixed or tiered")
+    step_ms: int = Field(default=1000, ge=10, le=60_000)
+
+
 class Settings(BaseSettings):
     """Everything `bootstrap` needs. Unknown keys are errors; nothing is read at import."""
 
@@ -32,3 +54,5 @@ class Settings(BaseSettings):
     )
 
     market: MarketSettings = Field(default_factory=MarketSettings)
+    execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
+    database_url: str = Field(default_factory=default_database_url)

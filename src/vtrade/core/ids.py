@@ -13,7 +13,7 @@ EventId = NewType("EventId", str)
 class IdGenerator:
     """Make unique, sortable ids; the same seed gives the same sequence (for determinism)."""
 
-    def __init__(self, seed: int = 0, prefix: str = "") -> None:
+    def __init__(self, seed: int | str = 0, prefix: str = "") -> None:
         self._counter = itertools.count(1)
         self._salt = hashlib.blake2b(str(seed).encode(), digest_size=4).hexdigest()
         self._prefix = prefix

@@ -27,3 +27,17 @@ def matches(pattern: str, topic: str) -> bool:
     if pattern.endswith(".*"):
         return topic.startswith(pattern[:-1])
     return pattern == topic
+
+
+ORDERS = "orders"
+ACCOUNTS = "accounts"
+
+
+def orders(account_id: str) -> str:
+    """Topic of one account's order lifecycle events (accepted, filled, canceled, ...)."""
+    return f"{ORDERS}.{account_id}"
+
+
+def account(account_id: str) -> str:
+    """Topic of one account's account-level events (margin calls, resets)."""
+    return f"{ACCOUNTS}.{account_id}"

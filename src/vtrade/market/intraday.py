@@ -189,6 +189,35 @@ class Ticks:
     bid_size: np.ndarray
     ask_size: np.ndarray
 
+    def window(self, lo: int, hi: int) -> Ticks:
+        return Ticks(*(getattr(self, f)[lo:hi] for f in _TICK_FIELDS))
+
+
+_TICK_FIELDS = ("ts", "price", "size", "side", "bid", "ask", "bid_size", "ask_size")
+
+
+@dataclass(frozen=True, slots=True)
+class Prints:
+    """Trades only (size > 0): instants, prices, sizes and aggressor sides."""
+
+    ts: np.ndarray
+    price: np.ndarray
+    size: np.ndarray
+    side: np.ndarray
+
+    @classmethod
+    def join(cls, parts: list[Ticks]) -> Prints:
+        if not parts:
+            empty = np.empty(0)
+            return cls(empty.astype(np.int64), empty, empty, empty.astype(np.int8))
+        arrays = [np.concatenate([getattr(p, f) for p in parts]) for f in _TICK_FIELDS[:4]]
+        traded = arrays[2] > 0
+        return cls(*(a[traded] for a in arrays))
+
+    @property
+    def volume(self) -> float:
+        return float(self.size.sum())
+
 
 def ticks(
     inst: Instrument,

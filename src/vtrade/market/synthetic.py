@@ -23,8 +23,9 @@ from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import BookLevel, BookSnapshot, Interval, Quote, Side
 from vtrade.market import daily, factors, intraday
 from vtrade.market.bars import BarSeries, aggregate
-from vtrade.market.books import OrderBooks, Touch
+from vtrade.market.books import OrderBooks, Touch, to_price
 from vtrade.market.catalog import Catalog
+from vtrade.market.intraday import Prints
 from vtrade.market.sessions import SessionCalendar, Sessions
 
 MINUTES_PER_CHUNK = 60
@@ -146,6 +147,29 @@ class SyntheticMarket:
             ask_size=float(chunk.ask_size[i]),
             depth=float(minutes.depth[m]),
         )
+
+    def prints(self, symbol: str, start_ns: int, end_ns: int) -> Prints:
+        """Trade prints in (start_ns, end_ns]: what the rest of the market traded."""
+        days = self.calendar(symbol).days
+        span = days.between(start_ns, end_ns + 1)
+        parts: list[intraday.Ticks] = []
+        for d in range(span.start, span.stop):
+            minutes = self.day_minutes(symbol, d)
+            lo = max(int(np.searchsorted(minutes.ts, start_ns, side="right")) - 1, 0)
+            hi = int(np.searchsorted(minutes.ts, end_ns, side="right"))
+            for chunk in range(lo // MINUTES_PER_CHUNK, -(-hi // MINUTES_PER_CHUNK)):
+                ticks = self.tick_chunk(symbol, d, chunk)
+                a, b = np.searchsorted(ticks.ts, [start_ns, end_ns], side="right")
+                if b > a:
+                    parts.append(ticks.window(int(a), int(b)))
+        return Prints.join(parts)
+
+    def official_price(self, symbol: str, t_ns: int, which: str) -> Decimal:
+        """The auction price ("open" or "close") of the trading day in force at `t_ns`."""
+        path = self.daily_path(symbol)
+        d = max(path.days.index_on_or_before(t_ns), 0)
+        value = path.open[d] if which == "open" else path.close[d]
+        return to_price(float(np.exp(value)), self.instrument(symbol).tick_size)
 
     def quote(self, symbol: str, t_ns: int) -> Quote:
         """Top of book at `t_ns`, after our own consumption (see `OrderBooks.quote`)."""

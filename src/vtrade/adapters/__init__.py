@@ -1,0 +1,1 @@
+"""Real implementations of the ports: SQL, hot stores, transports, feeds, LLM providers."""

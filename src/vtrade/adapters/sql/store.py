@@ -1,0 +1,363 @@
+"""`SqlStore`: the durable ledger on SQLite (default) or PostgreSQL, via SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import (
+    URL,
+    Connection,
+    Engine,
+    Insert,
+    Table,
+    create_engine,
+    event,
+    false,
+    make_url,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.pool import StaticPool
+
+from vtrade.adapters.sql import migrate as migrations
+from vtrade.adapters.sql import rows
+from vtrade.adapters.sql.codec import EventCodec, default_codec
+from vtrade.adapters.sql.tables import (
+    OPEN_PREDICATE,
+    accounts,
+    fills,
+    ledger_entries,
+    orders,
+    outbox,
+    positions,
+)
+from vtrade.app.ports import Changes, OutboxItem, Snapshot
+from vtrade.core.clock import Clock, LiveClock
+from vtrade.domain.accounts import Account, LedgerEntry, Position
+from vtrade.domain.orders import Fill, Order
+
+_MARK_CHUNK = 1000  # seqs per UPDATE, well under every driver's bound-parameter limit
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse `url`; plain `postgresql://` (or `postgres://`) URLs get the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _sqlite_engine(url: URL, synchronous: str, echo: bool) -> Engine:
+    in_memory = url.database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False},
+        poolclass=StaticPool if in_memory else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that a
+        # read-only transaction (load) is a consistent snapshot too.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _upsert(dialect: str, table: Table, *keys: str) -> Insert:
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE` every other column, for executemany."""
+    if dialect == "postgresql":
+        pg = postgresql.insert(table)
+        updates = {c.name: pg.excluded[c.name] for c in table.c if c.name not in keys}
+        return pg.on_conflict_do_update(index_elements=list(keys), set_=updates)
+    if dialect == "sqlite":
+        lite = sqlite.insert(table)
+        updates = {c.name: lite.excluded[c.name] for c in table.c if c.name not in keys}
+        return lite.on_conflict_do_update(index_elements=list(keys), set_=updates)
+    raise ValueError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+
+
+class SqlStore:
+    """The `Store` port on a SQL database: `sqlite:///file.db` or `postgresql://...`.
+
+    SQLite runs in WAL mode with `synchronous=NORMAL` (a committed transaction survives a
+    crash of the process; pass `sqlite_synchronous="FULL"` to survive power loss as well).
+    """
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        codec: EventCodec | None = None,
+        clock: Clock | None = None,
+        sqlite_synchronous: str = "NORMAL",
+        echo: bool = False,
+    ) -> None:
+        if sqlite_synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(
+                f"sqlite_synchronous={sqlite_synchronous!r}; allowed: OFF, NORMAL, FULL, EXTRA"
+            )
+        self.url = normalize_url(url)
+        dialect = self.url.get_backend_name()
+        if dialect == "sqlite":
+            self._engine = _sqlite_engine(self.url, sqlite_synchronous.upper(), echo)
+        elif dialect == "postgresql":
+            self._engine = create_engine(self.url, echo=echo, pool_size=5, max_overflow=10)
+        else:
+            raise ValueError(
+                f"unsupported database URL scheme {dialect!r}: use sqlite or postgresql"
+            )
+        self._codec = codec if codec is not None else default_codec()
+        self._clock: Clock = clock if clock is not None else LiveClock()
+        self._upsert_accounts = _upsert(dialect, accounts, "id")
+        self._upsert_orders = _upsert(dialect, orders, "id")
+        self._upsert_positions = _upsert(dialect, positions, "account_id", "symbol")
+        self._insert_fills = fills.insert()
+        self._insert_ledger = ledger_entries.insert()
+        self._insert_outbox = outbox.insert()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.url.render_as_string(hide_password=True)!r})"
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest migration (a no-op when current)."""
+        migrations.upgrade(self._engine)
+
+    def schema_revision(self) -> str | None:
+        """Return the migration the database is at, or None before `migrate`."""
+        return migrations.current_revision(self._engine)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def commit(self, batch: Sequence[Changes]) -> None:
+        """Write every change in `batch` in ONE transaction, or none of them.
+
+        Accounts, orders and positions are upserted and the last state in the batch wins;
+        fills, ledger entries and events are inserted. Any error rolls the whole batch back
+        and propagates.
+        """
+        acc: dict[str, Account] = {}
+        ords: dict[str, Order] = {}
+        pos: dict[tuple[str, str], Position] = {}
+        fill_list: list[Fill] = []
+        entries: list[LedgerEntry] = []
+        events = []
+        for changes in batch:
+            for a in changes.accounts:
+                acc[a.id] = a
+            for o in changes.orders:
+                ords[o.id] = o
+            for p in changes.positions:
+                pos[(p.account_id, p.symbol)] = p
+            fill_list += changes.fills
+            entries += changes.ledger
+            events += changes.events
+        # Encode everything before the transaction opens, so it stays as short as possible.
+        now = self._clock.now_ns()
+        account_rows = [rows.account_row(a) for a in acc.values()]
+        order_rows = [rows.order_row(o) for o in ords.values()]
+        fill_rows = [rows.fill_row(f) for f in fill_list]
+        position_rows = [rows.position_row(p) for p in pos.values()]
+        ledger_rows = [rows.ledger_row(e) for e in entries]
+        outbox_rows = []
+        for e in events:
+            kind, payload = self._codec.encode(e)
+            outbox_rows.append(
+                {
+                    "event_id": e.id,
+                    "type": kind,
+                    "payload": payload,
+                    "created_ns": now,
+                    "published": False,
+                    "published_ns": None,
+                }
+            )
+        work = (
+            (self._upsert_accounts, account_rows),
+            (self._upsert_orders, order_rows),
+            (self._insert_fills, fill_rows),
+            (self._upsert_positions, position_rows),
+            (self._insert_ledger, ledger_rows),
+            (self._insert_outbox, outbox_rows),
+        )
+        if not any(values for _, values in work):
+            return
+        with self._engine.begin() as conn:
+            for statement, values in work:  # parents before children (foreign keys)
+                if values:
+                    conn.execute(statement, values)
+
+    def mark_published(self, seqs: Sequence[int]) -> None:
+        """Mark outbox rows as published (rows already marked keep their first time)."""
+        if not seqs:
+            return
+        now = self._clock.now_ns()
+        unique = sorted(set(seqs))
+        with self._engine.begin() as conn:
+            for i in range(0, len(unique), _MARK_CHUNK):
+                chunk = unique[i : i + _MARK_CHUNK]
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.seq.in_(chunk), outbox.c.published == false())
+                    .values(published=True, published_ns=now)
+                )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """A read transaction that sees one consistent state of the database."""
+        with self._engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    def load(self, since_ns: int) -> Snapshot:
+        """Read accounts, all positions, open orders, and fills at or after `since_ns`."""
+        with self._snapshot() as conn:
+            account_list = [
+                rows.account_from(r) for r in conn.execute(select(accounts).order_by(accounts.c.id))
+            ]
+            position_list = [
+                rows.position_from(r)
+                for r in conn.execute(
+                    select(positions).order_by(positions.c.account_id, positions.c.symbol)
+                )
+            ]
+            open_orders = [
+                rows.order_from(r)
+                for r in conn.execute(
+                    select(orders)
+                    .where(text(OPEN_PREDICATE))
+                    .order_by(orders.c.created_ns, orders.c.seq, orders.c.id)
+                )
+            ]
+            recent = [
+                rows.fill_from(r)
+                for r in conn.execute(
+                    select(fills)
+                    .where(fills.c.ts_ns >= since_ns)
+                    .order_by(fills.c.ts_ns, fills.c.seq)
+                )
+            ]
+        return Snapshot(
+            accounts=account_list,
+            positions=position_list,
+            open_orders=open_orders,
+            recent_fills=recent,
+        )
+
+    def get_order(self, order_id: str) -> Order | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(orders).where(orders.c.id == order_id)).first()
+        return rows.order_from(row) if row is not None else None
+
+    def get_order_by_client_id(self, account_id: str, client_order_id: str) -> Order | None:
+        query = select(orders).where(
+            orders.c.account_id == account_id, orders.c.client_order_id == client_order_id
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return rows.order_from(row) if row is not None else None
+
+    def list_orders(
+        self,
+        account_id: str,
+        *,
+        open_only: bool = False,
+        limit: int = 100,
+        before_ns: int | None = None,
+    ) -> list[Order]:
+        """Return the account's orders created before `before_ns`, newest first."""
+        query = select(orders).where(orders.c.account_id == account_id)
+        if open_only:
+            query = query.where(text(OPEN_PREDICATE))
+        if before_ns is not None:
+            query = query.where(orders.c.created_ns < before_ns)
+        query = query.order_by(orders.c.created_ns.desc(), orders.c.id.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            return [rows.order_from(r) for r in conn.execute(query)]
+
+    def list_fills(
+        self,
+        account_id: str,
+        *,
+        order_id: str | None = None,
+        limit: int = 100,
+        before_ns: int | None = None,
+    ) -> list[Fill]:
+        """Return the account's fills before `before_ns`, newest first."""
+        query = select(fills).where(fills.c.account_id == account_id)
+        if order_id is not None:
+            query = query.where(fills.c.order_id == order_id)
+        if before_ns is not None:
+            query = query.where(fills.c.ts_ns < before_ns)
+        query = query.order_by(fills.c.ts_ns.desc(), fills.c.seq.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            return [rows.fill_from(r) for r in conn.execute(query)]
+
+    def ledger(self, account_id: str) -> list[LedgerEntry]:
+        """Return the account's cash entries, oldest first (in write order within an instant)."""
+        query = (
+            select(ledger_entries)
+            .where(ledger_entries.c.account_id == account_id)
+            .order_by(ledger_entries.c.ts_ns, ledger_entries.c.seq)
+        )
+        with self._engine.connect() as conn:
+            return [rows.ledger_from(r) for r in conn.execute(query)]
+
+    def pending_events(self, limit: int = 1000) -> list[OutboxItem]:
+        """Return outbox rows not yet published, oldest first."""
+        query = (
+            select(outbox.c.seq, outbox.c.type, outbox.c.payload)
+            .where(outbox.c.published == false())
+            .order_by(outbox.c.seq)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            found = conn.execute(query).all()
+        return [OutboxItem(seq=r.seq, event=self._codec.decode(r.type, r.payload)) for r in found]
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()

@@ -1,0 +1,164 @@
+"""SQL tables (SQLAlchemy Core), separate from the domain classes they store.
+
+Money and quantities are `ExactDecimal` (NUMERIC on PostgreSQL, exact text on SQLite);
+instants are BIGINT nanoseconds since the epoch; enums are their string values; JSON is text.
+Strings carry no length limit, so SQLite and PostgreSQL accept the same values (the API
+validates lengths).
+The schema itself is created by the Alembic migrations, which must stay in step with this
+module (an integration test compares them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from vtrade.adapters.sql.coltypes import ExactDecimal, SeqInteger
+from vtrade.domain.orders import OPEN_STATUSES
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# The predicate of the partial index of open orders; queries repeat it verbatim so that both
+# SQLite and PostgreSQL can use the index.
+OPEN_STATUS_VALUES = tuple(sorted(s.value for s in OPEN_STATUSES))
+OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{v}'" for v in OPEN_STATUS_VALUES))
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(), primary_key=True),
+    Column("owner", String(), nullable=False),
+    Column("name", String(), nullable=False),
+    Column("profile", String(), nullable=False),
+    Column("initial_balance", ExactDecimal(), nullable=False),
+    Column("cash", ExactDecimal(), nullable=False),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("margin_call", Boolean, nullable=False),
+    Index("ix_accounts_owner", "owner"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(), primary_key=True),
+    Column("account_id", String(), ForeignKey("accounts.id"), nullable=False),
+    Column("client_order_id", String(), nullable=False),
+    Column("symbol", String(), nullable=False),
+    Column("side", String(), nullable=False),
+    Column("type", String(), nullable=False),
+    Column("tif", String(), nullable=False),
+    Column("qty", ExactDecimal(), nullable=False),
+    Column("notional", ExactDecimal()),
+    Column("limit_price", ExactDecimal()),
+    Column("stop_price", ExactDecimal()),
+    Column("trail_price", ExactDecimal()),
+    Column("trail_percent", ExactDecimal()),
+    Column("extended_hours", Boolean, nullable=False),
+    Column("status", String(), nullable=False),
+    Column("filled_qty", ExactDecimal(), nullable=False),
+    Column("filled_notional", ExactDecimal(), nullable=False),
+    Column("triggered", Boolean, nullable=False),
+    Column("watermark", ExactDecimal()),
+    Column("arrival_mid", ExactDecimal()),
+    Column("replaces", String()),
+    Column("replaced_by", String()),
+    Column("reject_reason", Text),
+    Column("profile", String(), nullable=False),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("updated_ns", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("extra", Text, nullable=False),  # JSON object of strings
+    Index("ix_orders_account_created", "account_id", "created_ns"),
+    Index("ux_orders_account_client_id", "account_id", "client_order_id", unique=True),
+    # Open orders only: small, read on start-up and by `list_orders(open_only=True)`.
+    Index(
+        "ix_orders_open",
+        "account_id",
+        "created_ns",
+        postgresql_where=text(OPEN_PREDICATE),
+        sqlite_where=text(OPEN_PREDICATE),
+    ),
+)
+
+fills = Table(
+    "fills",
+    metadata,
+    # `seq` keeps insertion order among fills of the same instant; the id stays unique.
+    Column("seq", SeqInteger, primary_key=True, autoincrement=True),
+    Column("id", String(), nullable=False, unique=True),
+    Column("order_id", String(), ForeignKey("orders.id"), nullable=False),
+    Column("account_id", String(), ForeignKey("accounts.id"), nullable=False),
+    Column("symbol", String(), nullable=False),
+    Column("side", String(), nullable=False),
+    Column("qty", ExactDecimal(), nullable=False),
+    Column("price", ExactDecimal(), nullable=False),
+    Column("fee", ExactDecimal(), nullable=False),
+    Column("fx_rate", ExactDecimal(), nullable=False),
+    Column("ts_ns", BigInteger, nullable=False),
+    Column("profile", String(), nullable=False),
+    Column("receipt", Text, nullable=False),  # JSON, see codec.encode_receipt
+    Index("ix_fills_account_ts", "account_id", "ts_ns"),
+    Index("ix_fills_order", "order_id"),
+    Index("ix_fills_ts", "ts_ns"),  # recent fills on start-up
+    sqlite_autoincrement=True,
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("account_id", String(), ForeignKey("accounts.id"), primary_key=True),
+    Column("symbol", String(), primary_key=True),
+    Column("qty", ExactDecimal(), nullable=False),
+    Column("avg_price", ExactDecimal(), nullable=False),
+    Column("realized_pnl", ExactDecimal(), nullable=False),
+    Column("updated_ns", BigInteger, nullable=False),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("seq", SeqInteger, primary_key=True, autoincrement=True),
+    Column("id", String(), nullable=False, unique=True),
+    Column("account_id", String(), ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(), nullable=False),
+    Column("amount", ExactDecimal(), nullable=False),
+    Column("ts_ns", BigInteger, nullable=False),
+    Column("ref", String(), nullable=False),
+    Column("note", Text, nullable=False),
+    Index("ix_ledger_entries_account_ts", "account_id", "ts_ns"),
+    sqlite_autoincrement=True,
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    # AUTOINCREMENT on SQLite too: a seq is never reused, even after old rows are purged.
+    Column("seq", SeqInteger, primary_key=True, autoincrement=True),
+    Column("event_id", String(), nullable=False),
+    Column("type", String(), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON, see codec.EventCodec
+    Column("created_ns", BigInteger, nullable=False),
+    Column("published", Boolean, nullable=False),
+    Column("published_ns", BigInteger),
+    Index("ix_outbox_published_seq", "published", "seq"),
+    sqlite_autoincrement=True,
+)

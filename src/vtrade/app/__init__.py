@@ -1,0 +1,1 @@
+"""Application layer: ports, command handlers, queries and the runtime."""

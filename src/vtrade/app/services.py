@@ -1,0 +1,176 @@
+"""Command handlers: run a command through the engine, commit its changes, then acknowledge.
+
+Nothing is acknowledged before it is committed. Commands may share one transaction (group
+commit, `submit_many`), none is acknowledged before that commit. If a commit fails, the
+engine is rebuilt from the store, so memory never holds what the store does not. Events leave
+through the outbox: `relay` publishes what was committed and marks it published (at least
+once; consumers deduplicate by event id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from vtrade.app.ports import Changes, Store
+from vtrade.core import topics
+from vtrade.core.bus import InProcessBus
+from vtrade.core.clock import NS_PER_DAY, Clock
+from vtrade.core.errors import ConflictError, NotFoundError
+from vtrade.domain import events as ev
+from vtrade.domain.accounts import Account
+from vtrade.domain.commands import (
+    CancelOrder,
+    OpenAccount,
+    ReplaceOrder,
+    ResetAccount,
+    SubmitOrder,
+)
+from vtrade.domain.orders import Order
+from vtrade.execution.engine import ExecutionEngine
+
+T = TypeVar("T")
+_COMPARED = ("symbol", "side", "type", "tif", "limit_price", "stop_price", "extended_hours")
+
+
+class TradingService:
+    """The one place commands meet the engine and the store."""
+
+    def __init__(
+        self, engine: ExecutionEngine, store: Store, bus: InProcessBus, clock: Clock
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.bus = bus
+        self.clock = clock
+
+    def start(self) -> None:
+        """Migrate the schema and rebuild open orders, positions and cash from the store."""
+        self.store.migrate()
+        self._restore()
+        self.relay()
+
+    # -- commands -------------------------------------------------------------------------
+
+    def open_account(self, cmd: OpenAccount) -> Account:
+        return self._run(lambda t: self.engine.open_account(cmd, t))
+
+    def reset_account(self, cmd: ResetAccount) -> None:
+        self._run(lambda t: (None, self.engine.reset_account(cmd, t)))
+
+    def set_profile(self, account_id: str, profile: str) -> None:
+        self._run(lambda t: (None, self.engine.set_profile(account_id, profile)))
+
+    def submit(self, cmd: SubmitOrder) -> Order:
+        """Submit one order; a repeated client_order_id returns the original order."""
+        return self.submit_many([cmd])[0]
+
+    def submit_many(self, cmds: Sequence[SubmitOrder]) -> list[Order]:
+        """Submit several orders in one transaction; acknowledge them only after it commits."""
+        t = self._now()
+        results: list[Order] = []
+        batch: list[Changes] = []
+        try:
+            for cmd in cmds:
+                existing = self._existing(cmd)
+                if existing is not None:
+                    results.append(existing)
+                    continue
+                order, changes = self.engine.submit(cmd, t)
+                results.append(order)
+                batch.append(changes)
+            self._commit(batch)
+        except Exception:
+            self._restore()
+            raise
+        self.relay()
+        return results
+
+    def cancel(self, cmd: CancelOrder) -> Order:
+        return self._run(lambda t: self.engine.cancel(cmd, t))
+
+    def replace(self, cmd: ReplaceOrder) -> Order:
+        return self._run(lambda t: self.engine.replace(cmd, t))
+
+    def advance(self, t_ns: int | None = None) -> Changes:
+        """Let time act on open orders up to `t_ns` (default: now); commit what happened."""
+        return self._advance(self._now() if t_ns is None else t_ns)
+
+    # -- outbox ---------------------------------------------------------------------------
+
+    def relay(self, limit: int = 1000) -> int:
+        """Publish committed events to the bus; return how many were published."""
+        published = 0
+        while True:
+            items = self.store.pending_events(limit)
+            if not items:
+                return published
+            for item in items:
+                self.bus.publish(_topic(item.event), item.event)
+            self.store.mark_published([i.seq for i in items])
+            published += len(items)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _advance(self, target: int) -> Changes:
+        try:
+            changes = self.engine.advance(target)
+            self._commit([changes])
+        except Exception:
+            self._restore()
+            raise
+        self.relay()
+        return changes
+
+    def _run(self, step: Callable[[int], tuple[T, Changes]]) -> T:
+        try:
+            result, changes = step(self._now())
+            self._commit([changes])
+        except Exception:
+            self._restore()
+            raise
+        self.relay()
+        return result
+
+    def _commit(self, batch: list[Changes]) -> None:
+        batch = [c for c in batch if c]
+        if batch:
+            self.store.commit(batch)
+
+    def _existing(self, cmd: SubmitOrder) -> Order | None:
+        if not cmd.client_order_id:
+            return None
+        key = (cmd.account_id, cmd.client_order_id)
+        order = self.engine.by_client_id.get(key) or self.store.get_order_by_client_id(*key)
+        if order is None:
+            return None
+        qty = cmd.qty if cmd.qty is not None else order.qty
+        same = all(getattr(cmd, f) == getattr(order, f) for f in _COMPARED) and (
+            cmd.notional is not None or qty == order.qty
+        )
+        if not same:
+            raise ConflictError(
+                f"client_order_id {cmd.client_order_id!r} is already used by order {order.id} "
+                "with different parameters; use a new client_order_id"
+            )
+        return order
+
+    def _restore(self) -> None:
+        now = self._now()
+        self.engine.restore(self.store.load(now - 31 * NS_PER_DAY), max(now, self.engine.now_ns))
+
+    def _now(self) -> int:
+        return self.clock.now_ns()
+
+    def account(self, account_id: str) -> Account:
+        try:
+            return self.engine.accounts[account_id]
+        except KeyError:
+            raise NotFoundError(f"account {account_id!r} not found") from None
+
+
+def _topic(event: object) -> str:
+    if isinstance(event, ev.OrderEvent):
+        return topics.orders(event.account_id)
+    account_id = getattr(event, "account_id", "")
+    return topics.account(account_id)

@@ -1,0 +1,90 @@
+"""Accounts, positions and the cash ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+ACCOUNT_CURRENCY = "VCR"  # 1 VCR = 1 USD
+DEFAULT_BALANCE = Decimal(1_000_000)
+
+
+class Profile(StrEnum):
+    """How much friction the venue applies; stamped on every fill."""
+
+    FRICTIONLESS = "frictionless"
+    REALISTIC = "realistic"
+    HARSH = "harsh"
+
+    @classmethod
+    def parse(cls, text: str) -> Profile:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            allowed = ", ".join(p.value for p in cls)
+            raise ValueError(f"unknown realism profile {text!r}; allowed: {allowed}") from None
+
+
+@dataclass(slots=True, kw_only=True)
+class Account:
+    id: str
+    owner: str
+    name: str
+    profile: Profile = Profile.REALISTIC
+    initial_balance: Decimal = DEFAULT_BALANCE
+    cash: Decimal = DEFAULT_BALANCE  # account currency; negative when borrowing on margin
+    created_ns: int = 0
+    epoch: int = 0  # bumped by each reset, so old orders and fills never leak into a new life
+    margin_call: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class Position:
+    """Signed quantity (short < 0) and average entry price in the quote currency."""
+
+    account_id: str
+    symbol: str
+    qty: Decimal = Decimal(0)
+    avg_price: Decimal = Decimal(0)
+    realized_pnl: Decimal = Decimal(0)  # account currency, at each closing fill's FX rate
+    updated_ns: int = 0
+
+    def apply(self, signed_qty: Decimal, price: Decimal, multiplier: Decimal) -> Decimal:
+        """Add a fill; return the P&L it realized in the quote currency."""
+        realized = Decimal(0)
+        if self.qty and (self.qty > 0) != (signed_qty > 0):
+            closing = min(abs(signed_qty), abs(self.qty))
+            direction = 1 if self.qty > 0 else -1
+            realized = (price - self.avg_price) * closing * multiplier * direction
+        new_qty = self.qty + signed_qty
+        if new_qty == 0:
+            self.avg_price = Decimal(0)
+        elif self.qty == 0 or (self.qty > 0) != (new_qty > 0):
+            self.avg_price = price  # opened, or flipped through zero
+        elif (self.qty > 0) == (signed_qty > 0):
+            self.avg_price = (self.avg_price * abs(self.qty) + price * abs(signed_qty)) / abs(
+                new_qty
+            )
+        self.qty = new_qty
+        return realized
+
+
+class EntryKind(StrEnum):
+    DEPOSIT = "deposit"
+    TRADE = "trade"
+    FEE = "fee"
+    RESET = "reset"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerEntry:
+    """One movement of cash, in the account currency. Cash is the sum of the entries."""
+
+    id: str
+    account_id: str
+    kind: EntryKind
+    amount: Decimal
+    ts_ns: int
+    ref: str = ""  # fill or order id
+    note: str = ""

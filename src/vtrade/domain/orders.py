@@ -1,0 +1,171 @@
+"""Orders, their lifecycle table, and fills."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from vtrade.core.states import TransitionTable
+from vtrade.domain.market_data import Side
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
+
+
+class TimeInForce(StrEnum):
+    DAY = "day"
+    GTC = "gtc"
+    IOC = "ioc"
+    FOK = "fok"
+    OPG = "opg"  # execute in the opening auction
+    CLS = "cls"  # execute in the closing auction
+
+
+class OrderStatus(StrEnum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    PENDING_OPEN = "pending_open"  # queued for the next session's open
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    REPLACED = "replaced"
+    REJECTED = "rejected"
+
+
+_S = OrderStatus
+ORDER_TRANSITIONS: TransitionTable[OrderStatus] = TransitionTable(
+    "order",
+    {
+        _S.NEW: {
+            _S.ACCEPTED,
+            _S.PENDING_OPEN,
+            _S.PARTIALLY_FILLED,
+            _S.FILLED,
+            _S.CANCELED,
+            _S.REJECTED,
+        },
+        _S.ACCEPTED: {_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED, _S.EXPIRED, _S.REPLACED},
+        _S.PENDING_OPEN: {
+            _S.ACCEPTED,
+            _S.PARTIALLY_FILLED,
+            _S.FILLED,
+            _S.CANCELED,
+            _S.EXPIRED,
+            _S.REPLACED,
+        },
+        _S.PARTIALLY_FILLED: {
+            _S.PARTIALLY_FILLED,
+            _S.FILLED,
+            _S.CANCELED,
+            _S.EXPIRED,
+            _S.REPLACED,
+        },
+    },
+)
+OPEN_STATUSES = frozenset({_S.NEW, _S.ACCEPTED, _S.PENDING_OPEN, _S.PARTIALLY_FILLED})
+
+
+@dataclass(slots=True, kw_only=True)
+class Order:
+    """An order and its progress. Status changes only through `move_to`."""
+
+    id: str
+    account_id: str
+    client_order_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    tif: TimeInForce
+    qty: Decimal
+    notional: Decimal | None = None  # when sized by notional, `qty` is resolved at arrival
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    extended_hours: bool = False
+    status: OrderStatus = OrderStatus.NEW
+    filled_qty: Decimal = Decimal(0)
+    filled_notional: Decimal = Decimal(0)  # sum of qty * price, quote currency
+    triggered: bool = False  # stops: the stop price has been reached
+    watermark: Decimal | None = None  # trailing stops: best price since submission
+    arrival_mid: Decimal | None = None
+    replaces: str | None = None
+    replaced_by: str | None = None
+    reject_reason: str | None = None
+    profile: str = "realistic"
+    created_ns: int = 0
+    updated_ns: int = 0
+    seq: int = 0  # time priority among our own resting orders
+    due_ns: int | None = None  # opg/cls and queued orders: when the auction executes them
+    expire_ns: int | None = None  # day orders: end of their trading day
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.qty - self.filled_qty
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def avg_fill_price(self) -> Decimal | None:
+        return self.filled_notional / self.filled_qty if self.filled_qty else None
+
+    def move_to(self, status: OrderStatus, ts_ns: int) -> None:
+        """Change status along the lifecycle table; raise IllegalTransitionError otherwise."""
+        ORDER_TRANSITIONS.check(self.status, status)
+        self.status = status
+        self.updated_ns = ts_ns
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Slice:
+    """One piece of an execution against one book level (or an auction)."""
+
+    price: Decimal
+    qty: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Receipt:
+    """Why a fill cost what it did, in the instrument's quote currency unless noted."""
+
+    arrival_mid: Decimal
+    touch: Decimal  # best opposite price when the fill happened
+    avg_price: Decimal
+    spread_cost: Decimal  # qty * |touch - mid| * multiplier
+    impact_cost: Decimal  # qty * |avg - touch| * multiplier
+    fees: Decimal
+    fee_breakdown: tuple[tuple[str, Decimal], ...]
+    fx_rate: Decimal  # quote currency -> account currency
+    slices: tuple[Slice, ...]
+    profile: str
+    liquidity: str  # "taker", "maker" or "auction"
+    frictionless_cost: Decimal  # what the same qty would cost at the arrival mid, no fees
+    slippage_bps: Decimal  # (avg - arrival mid) / arrival mid, signed against the trader
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fill:
+    """An execution of (part of) an order."""
+
+    id: str
+    order_id: str
+    account_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal  # average price of this fill's slices
+    fee: Decimal  # quote currency
+    fx_rate: Decimal
+    ts_ns: int
+    profile: str
+    receipt: Receipt

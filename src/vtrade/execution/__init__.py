@@ -1,0 +1,1 @@
+"""The simulated venue: validation, session routing, fill model, fees, receipts."""

@@ -1,0 +1,110 @@
+"""Mark-to-market views of an account: FX conversion, NAV, exposure and margin.
+
+Cash is kept in the account currency (VCR = USD). Positions are valued at the untouched mid
+of their instrument converted at the mid of the FX pair that prices their quote currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from vtrade.domain.accounts import Account, Position
+from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order
+from vtrade.market.books import Touch
+from vtrade.market.catalog import Catalog
+
+ONE = Decimal(1)
+CENT = Decimal("0.01")
+
+
+class Marks:
+    """Mid prices and FX rates at one instant, looked up lazily and remembered."""
+
+    def __init__(self, catalog: Catalog, touch: Callable[[str, int], Touch], t_ns: int) -> None:
+        self._catalog = catalog
+        self._touch = touch
+        self.t_ns = t_ns
+        self._mids: dict[str, Decimal] = {}
+
+    def mid(self, symbol: str) -> Decimal:
+        if symbol not in self._mids:
+            t = self._touch(symbol, self.t_ns)
+            self._mids[symbol] = Decimal(repr((t.bid + t.ask) / 2))
+        return self._mids[symbol]
+
+    def instrument(self, symbol: str) -> Instrument:
+        return self._catalog.get(symbol)
+
+    def fx(self, currency: str) -> Decimal:
+        """Value in VCR of one unit of `currency`."""
+        pair, invert, scale = self._catalog.usd_conversion(currency)
+        if pair is None:
+            return scale
+        rate = self.mid(pair)
+        return (ONE / rate if invert else rate) * scale
+
+    def value(self, inst: Instrument, qty: Decimal, price: Decimal | None = None) -> Decimal:
+        """Signed VCR value of `qty` units at `price` (default: the mid)."""
+        p = self.mid(inst.symbol) if price is None else price
+        return qty * p * inst.multiplier * self.fx(inst.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """NAV, exposure and margin of one account at one instant (all VCR)."""
+
+    nav: Decimal
+    cash: Decimal
+    gross: Decimal
+    net: Decimal
+    margin_used: Decimal  # initial requirement of positions
+    maintenance: Decimal
+    values: Mapping[str, Decimal]  # signed value per symbol
+
+    @property
+    def buying_power(self) -> Decimal:
+        return self.nav - self.margin_used
+
+
+def view(
+    account: Account,
+    positions: Iterable[Position],
+    catalog: Catalog,
+    marks: Marks,
+    leverage: Mapping[AssetClass, Decimal],
+    maintenance_rate: Decimal,
+) -> AccountView:
+    """Value the account's positions at `marks` and derive NAV and margin."""
+    values: dict[str, Decimal] = {}
+    margin = maintenance = Decimal(0)
+    for pos in positions:
+        if not pos.qty:
+            continue
+        inst = catalog.get(pos.symbol)
+        v = marks.value(inst, pos.qty)
+        values[pos.symbol] = v
+        margin += abs(v) * initial_rate(inst, leverage)
+        maintenance += abs(v) * max(maintenance_rate, initial_rate(inst, leverage) / 2)
+    gross = sum((abs(v) for v in values.values()), Decimal(0))
+    net = sum(values.values(), Decimal(0))
+    return AccountView(account.cash + net, account.cash, gross, net, margin, maintenance, values)
+
+
+def initial_rate(inst: Instrument, leverage: Mapping[AssetClass, Decimal]) -> Decimal:
+    """Initial margin as a share of value: 1/leverage, or all of it for cash-only instruments."""
+    if not inst.marginable:
+        return ONE
+    return ONE / leverage.get(inst.asset_class, ONE)
+
+
+def signed(side: Side, qty: Decimal) -> Decimal:
+    return qty if side is Side.BUY else -qty
+
+
+def pending_qty(orders: Iterable[Order], symbol: str, side: Side) -> Decimal:
+    """Unfilled quantity of open orders on one symbol and side."""
+    return sum((o.remaining for o in orders if o.symbol == symbol and o.side is side), Decimal(0))

@@ -1,0 +1,381 @@
+"""Fee schedules per asset class and venue, and the pricing of one fill.
+
+The schedules ship as `vtrade/execution/data/fees.toml`, which documents every number and its
+source; users may point at their own copy. Loading is strict: a missing section, an unknown key
+or a negative number is a `DataError` naming the file, the section, the key and what is allowed.
+
+Rounding: each fee component is worked out in its schedule's currency, rounded half-up to 0.01,
+converted into the instrument's quote currency and rounded half-up to 0.01 again. A quote's
+total is the sum of its rounded components, so the breakdown always adds up exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+
+from vtrade.core.errors import DataError, ValidationError
+from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.market_data import Side
+from vtrade.market.catalog import MINOR_UNITS
+
+PLANS: tuple[str, ...] = ("fixed", "tiered")
+SECTIONS: tuple[str, ...] = ("us_equity", "uk_equity", "crypto", "fx", "futures", "index")
+_ROUTE_KEYS = ("asset_classes", "venues", "currency")
+_FUTURES_KEYS = ("commission", "exchange_fee", "regulatory_fee")
+_US_EQUITY: dict[str, tuple[str, ...]] = {
+    "fixed": ("per_share", "minimum", "max_of_value"),
+    "tiered": (
+        *("minimum", "max_of_value", "tiers", "clearing_per_share", "clearing_max_of_value"),
+        *("finra_pass_through_of_commission", "cat_fee_per_share"),
+    ),
+    "sell": ("sec_fee_of_value", "finra_taf_per_share", "finra_taf_max"),
+}
+_PACKAGED = "vtrade/execution/data/fees.toml"
+_CENT = Decimal("0.01")
+_BP = Decimal("0.0001")
+_VENUE = re.compile(r"^(\*|[A-Z0-9]{2,8})$")
+_CLASSES = re.compile(f"^({'|'.join(a.value for a in AssetClass)})$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./\-]*$")
+
+_Tier = tuple[Decimal | None, Mapping[str, Decimal]]
+"""(exclusive upper bound of the volume before the fill or None for the last tier, rates)."""
+
+
+class Liquidity(StrEnum):
+    """How a fill met the book; auction fills are priced like taker fills."""
+
+    MAKER = "maker"
+    TAKER = "taker"
+    AUCTION = "auction"
+
+
+@dataclass(frozen=True, slots=True)
+class FeeContext:
+    """The account's recent trading volume, for tiered schedules."""
+
+    month_shares: Decimal = Decimal(0)  # US equity/ETF shares this calendar month, before the fill
+    month_notional_usd: Decimal = Decimal(0)  # FX notional this calendar month, USD
+    rolling_30d_usd: Decimal = Decimal(0)  # crypto notional over the last 30 days, USD
+
+
+@dataclass(frozen=True, slots=True)
+class FeeQuote:
+    """The fees of one fill in the instrument's quote currency; the breakdown sums to `total`."""
+
+    total: Decimal
+    breakdown: tuple[tuple[str, Decimal], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    name: str
+    asset_classes: frozenset[AssetClass]
+    venues: frozenset[str]
+    currency: str
+    values: Mapping[str, Decimal]  # sub-table keys are dotted: "fixed.per_share"
+    tiers: Mapping[str, tuple[_Tier, ...]]
+    tables: Mapping[str, Mapping[str, Decimal]]  # "minimum", "symbols.MGC"
+
+    def covers(self, inst: Instrument) -> bool:
+        venue_ok = "*" in self.venues or inst.venue in self.venues
+        return inst.asset_class in self.asset_classes and venue_ok
+
+
+class _Reader:
+    """One TOML table being validated; every error names the file, section and key."""
+
+    def __init__(self, source: str, section: str, data: object, keys: Sequence[str]) -> None:
+        self.source, self.section = source, section
+        self.data: dict[str, object] = data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            raise DataError(f"{source}, section [{section}]: must be a table", file=source)
+        for key in self.data:
+            if key not in keys:
+                raise self.fail(key, f"unknown key; allowed: {', '.join(keys)}")
+
+    def fail(self, key: str, problem: str) -> DataError:
+        where = f"{self.source}, section [{self.section}], key '{key}'"
+        return DataError(f"{where}: {problem}", file=self.source, section=self.section, key=key)
+
+    def get(self, key: str) -> object:
+        if key not in self.data:
+            raise self.fail(key, "is missing; a value is required")
+        return self.data[key]
+
+    def sub(self, key: str, keys: Sequence[str]) -> _Reader:
+        return _Reader(self.source, f"{self.section}.{key}", self.get(key), keys)
+
+    def num(self, key: str) -> Decimal:
+        value = self.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise self.fail(key, f"{value!r} is not a number; a number >= 0 is required")
+        number = Decimal(value)
+        if not number.is_finite() or number < 0:
+            raise self.fail(key, f"{value} is not allowed; a finite number >= 0 is required")
+        return number
+
+    def codes(self, key: str, pattern: re.Pattern[str], allowed: str) -> frozenset[str]:
+        value = self.get(key)
+        if not isinstance(value, list) or not value:
+            raise self.fail(key, f"must be a non-empty list; allowed items: {allowed}")
+        for item in value:
+            if not isinstance(item, str) or not pattern.match(item):
+                raise self.fail(key, f"{item!r} is not allowed; allowed: {allowed}")
+        return frozenset(value)
+
+    def map(self, key: str, pattern: re.Pattern[str], allowed: str) -> _Reader:
+        """Read a sub-table whose keys are names (symbols, currencies) rather than settings."""
+        raw = self.get(key)
+        names = [k for k in raw if isinstance(k, str)] if isinstance(raw, dict) else []
+        table = _Reader(self.source, f"{self.section}.{key}", raw, names)
+        for name in names:
+            if not pattern.match(name):
+                raise table.fail(name, f"is not a valid key; allowed: {allowed}")
+        return table
+
+    def tiers(self, key: str, fields: Sequence[str]) -> tuple[_Tier, ...]:
+        value = self.get(key)
+        if not isinstance(value, list) or not value:
+            raise self.fail(key, "must be a non-empty list of tables")
+        out: list[_Tier] = []
+        for i, item in enumerate(value):
+            tier = _Reader(self.source, f"{self.section}.{key}[{i}]", item, ("up_to", *fields))
+            last = i == len(value) - 1
+            bound = None if last and "up_to" not in tier.data else tier.num("up_to")
+            if last and bound is not None:
+                raise tier.fail("up_to", "the last tier is open-ended; remove up_to")
+            if bound is not None and (bound <= 0 or (out and bound <= (out[-1][0] or 0))):
+                raise tier.fail("up_to", "must be > 0 and greater than the previous tier's")
+            out.append((bound, {f: tier.num(f) for f in fields}))
+        return tuple(out)
+
+
+def _section(source: str, name: str, data: object) -> tuple[_Section, str | None]:
+    keys = {
+        "us_equity": ("plan", "fixed", "tiered", "sell"),
+        "uk_equity": ("commission_of_value", "minimum", "stamp_duty_of_value"),
+        "crypto": ("tiers",),
+        "fx": ("tiers",),
+        "futures": (*_FUTURES_KEYS, "symbols"),
+        "index": ("rate_bps", "minimum"),
+    }[name]
+    r = _Reader(source, name, data, (*_ROUTE_KEYS, *keys))
+    venues = r.codes("venues", _VENUE, '"*" (any) or venue codes like XNAS')
+    classes = r.codes("asset_classes", _CLASSES, ", ".join(a.value for a in AssetClass))
+    currency = r.get("currency")
+    if not isinstance(currency, str) or not (currency == "quote" or _CURRENCY.match(currency)):
+        raise r.fail("currency", f"{currency!r} is not allowed; allowed: quote, or a code like USD")
+    values: dict[str, Decimal] = {}
+    tiers: dict[str, tuple[_Tier, ...]] = {}
+    tables: dict[str, Mapping[str, Decimal]] = {}
+    plan = None
+    if name == "us_equity":
+        if (plan := str(r.get("plan"))) not in PLANS:
+            raise r.fail("plan", f"{r.data['plan']!r} is not allowed; allowed: {', '.join(PLANS)}")
+        for sub, fields in _US_EQUITY.items():
+            reader = r.sub(sub, fields)
+            values.update({f"{sub}.{f}": reader.num(f) for f in fields if f != "tiers"})
+            if sub == "tiered":
+                tiers["tiered.tiers"] = reader.tiers("tiers", ("per_share",))
+    elif name in ("crypto", "fx"):
+        fields = ("maker_bps", "taker_bps") if name == "crypto" else ("rate_bps", "minimum")
+        tiers["tiers"] = r.tiers("tiers", fields)
+    elif name == "index":
+        values["rate_bps"] = r.num("rate_bps")
+        m = r.map("minimum", _CURRENCY, "currency codes like USD")
+        if "USD" not in m.data:
+            raise m.fail("USD", "is missing; the USD minimum is required (the fallback)")
+        tables["minimum"] = {c: m.num(c) for c in m.data}
+    else:
+        values.update({k: r.num(k) for k in keys if k != "symbols"})
+        if "symbols" in r.data:
+            symbols = r.map("symbols", _SYMBOL, "futures symbols like MGC")
+            for symbol in symbols.data:
+                o = symbols.sub(symbol, _FUTURES_KEYS)
+                tables[f"symbols.{symbol.upper()}"] = {k: o.num(k) for k in o.data}
+    section = _Section(
+        name, frozenset(map(AssetClass, classes)), venues, currency, values, tiers, tables
+    )
+    return section, plan
+
+
+def _parse(text: str, source: str) -> FeeSchedule:
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{source}: not valid TOML ({exc})", file=source) from None
+    top = _Reader(source, "(top level)", data, SECTIONS)
+    for name in SECTIONS:
+        if name not in data:
+            raise top.fail(name, f"section [{name}] is missing; required: {', '.join(SECTIONS)}")
+    parsed = [_section(source, name, data[name]) for name in SECTIONS]
+    sections = tuple(s for s, _ in parsed)
+    for i, a in enumerate(sections):
+        for b in sections[i + 1 :]:
+            wild = "*" in a.venues or "*" in b.venues
+            if a.asset_classes & b.asset_classes and (wild or a.venues & b.venues):
+                problem = f"overlaps section [{a.name}]; one schedule per asset class and venue"
+                raise _Reader(source, b.name, {}, ()).fail("venues", problem)
+    return FeeSchedule(source=source, us_equity_plan=parsed[0][1] or "tiered", sections=sections)
+
+
+def _tier(tiers: tuple[_Tier, ...], volume: Decimal) -> Mapping[str, Decimal]:
+    for bound, rates in tiers:
+        if bound is None or volume < bound:
+            return rates
+    return tiers[-1][1]
+
+
+def _capped(fee: Decimal, minimum: Decimal, cap: Decimal) -> Decimal:
+    """Charge at least the minimum, and never more than the cap (which also caps the minimum)."""
+    return min(max(fee, minimum), cap)
+
+
+def _round(amount: Decimal) -> Decimal:
+    return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _positive(name: str, value: Decimal, *, zero_ok: bool = False) -> None:
+    if not value.is_finite() or value < 0 or (value == 0 and not zero_ok):
+        allowed = "a finite number >= 0" if zero_ok else "a finite number > 0"
+        raise ValidationError(f"{name} {value} is not allowed; allowed: {allowed}", field=name)
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    """Fee schedules for every asset class and venue, loaded from a TOML file."""
+
+    source: str
+    us_equity_plan: str
+    sections: tuple[_Section, ...]
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> FeeSchedule:
+        """Load and validate the packaged fee schedules, or the TOML file at `path`."""
+        if path is None:
+            resource = resources.files("vtrade.execution").joinpath("data/fees.toml")
+            return _parse(resource.read_text(encoding="utf-8"), _PACKAGED)
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"{source}: cannot read the file ({exc})", file=source) from None
+        return _parse(text, source)
+
+    def with_plan(self, plan: str) -> FeeSchedule:
+        """Return a copy that prices US equities on the IB `fixed` or `tiered` plan."""
+        if plan not in PLANS:
+            raise ValidationError(
+                f"unknown US equity plan {plan!r}; allowed: {', '.join(PLANS)}", plan=plan
+            )
+        return replace(self, us_equity_plan=plan)
+
+    def quote(
+        self,
+        inst: Instrument,
+        side: Side,
+        qty: Decimal,
+        price: Decimal,
+        liquidity: Liquidity,
+        ctx: FeeContext,
+        usd_per_unit: Decimal,
+    ) -> FeeQuote:
+        """Price the fees of filling `qty` of `inst` at `price`, in its quote currency.
+
+        `usd_per_unit` is the USD value of one unit of the quote currency; it converts schedules
+        written in USD into the instrument's currency (USD quotes ignore it; pass 1).
+        """
+        _positive("qty", qty)
+        _positive("price", price)
+        _positive("usd_per_unit", usd_per_unit)
+        for field in ("month_shares", "month_notional_usd", "rolling_30d_usd"):
+            _positive(field, getattr(ctx, field), zero_ok=True)
+        section = next((s for s in self.sections if s.covers(inst)), None)
+        if section is None:
+            raise ValidationError(
+                f"no fee schedule covers {inst.symbol} ({inst.asset_class.value} on {inst.venue}); "
+                f"add the venue to a section of {self.source}",
+                symbol=inst.symbol,
+            )
+        factor = self._factor(section.currency, inst, usd_per_unit)
+        value = qty * price * inst.multiplier * factor  # trade value in the schedule currency
+        usd_rate = usd_per_unit / factor  # USD per unit of the schedule currency
+        items = self._components(section, inst, side, qty, value, liquidity, ctx, usd_rate)
+        breakdown = tuple((name, _round(_round(amount) / factor)) for name, amount in items)
+        return FeeQuote(total=sum((a for _, a in breakdown), Decimal(0)), breakdown=breakdown)
+
+    @staticmethod
+    def _factor(currency: str, inst: Instrument, usd_per_unit: Decimal) -> Decimal:
+        """Return the schedule-currency value of one unit of the instrument's quote currency."""
+        if currency in ("quote", inst.currency):
+            return Decimal(1)
+        major, scale = MINOR_UNITS.get(inst.currency, (inst.currency, Decimal(1)))
+        if currency == major:
+            return scale
+        if currency == "USD":
+            return usd_per_unit
+        raise ValidationError(
+            f"cannot convert a {currency} fee schedule into {inst.symbol}'s quote currency "
+            f'{inst.currency}; use currency = "quote" or "USD"',
+            symbol=inst.symbol,
+        )
+
+    def _components(
+        self,
+        s: _Section,
+        inst: Instrument,
+        side: Side,
+        qty: Decimal,
+        value: Decimal,
+        liq: Liquidity,
+        ctx: FeeContext,
+        usd_rate: Decimal,
+    ) -> list[tuple[str, Decimal]]:
+        """List the unrounded fee components, in the schedule currency."""
+        v = s.values
+        items: list[tuple[str, Decimal]] = []
+        if s.name == "us_equity":
+            plan = self.us_equity_plan
+            tier = s.values if plan == "fixed" else _tier(s.tiers["tiered.tiers"], ctx.month_shares)
+            rate = tier["fixed.per_share" if plan == "fixed" else "per_share"]
+            cap = value * v[f"{plan}.max_of_value"]
+            fee = _round(_capped(rate * qty, v[f"{plan}.minimum"], cap))
+            items.append(("commission", fee))
+            if plan == "tiered":
+                clearing = qty * v["tiered.clearing_per_share"]
+                items += [
+                    ("clearing_fee", min(clearing, value * v["tiered.clearing_max_of_value"])),
+                    ("finra_pass_through", fee * v["tiered.finra_pass_through_of_commission"]),
+                    ("cat_fee", qty * v["tiered.cat_fee_per_share"]),
+                ]
+            if side is Side.SELL:
+                taf = min(qty * v["sell.finra_taf_per_share"], v["sell.finra_taf_max"])
+                items += [("sec_fee", value * v["sell.sec_fee_of_value"]), ("finra_taf", taf)]
+        elif s.name == "uk_equity":
+            items.append(("commission", max(value * v["commission_of_value"], v["minimum"])))
+            if side is Side.BUY:
+                items.append(("stamp_duty", value * v["stamp_duty_of_value"]))
+        elif s.name == "crypto":
+            rates = _tier(s.tiers["tiers"], ctx.rolling_30d_usd)
+            bps = rates["maker_bps" if liq is Liquidity.MAKER else "taker_bps"]
+            items.append(("commission", value * bps * _BP))
+        elif s.name == "fx":
+            rates = _tier(s.tiers["tiers"], ctx.month_notional_usd)
+            items.append(("commission", max(value * rates["rate_bps"] * _BP, rates["minimum"])))
+        elif s.name == "futures":
+            rates = {**v, **s.tables.get(f"symbols.{inst.symbol.upper()}", {})}
+            items += [(k, qty * rates[k]) for k in _FUTURES_KEYS]
+        else:  # index: a minimum per currency; unlisted currencies use the USD one, converted
+            currency = inst.currency if s.currency == "quote" else s.currency
+            minimums = s.tables["minimum"]
+            minimum = minimums.get(currency, minimums["USD"] / usd_rate)
+            items.append(("commission", max(value * v["rate_bps"] * _BP, minimum)))
+        return items

@@ -1,0 +1,163 @@
+"""The fill model: what an order gets, at what price, from which liquidity.
+
+- Taking (`take`): walk the shared book from the touch, never past the limit; what the book
+  cannot give now rests (never a made-up price).
+- Working remainders (`take` with a cap): at most the profile's participation in the volume the
+  market printed since the last step.
+- Resting limits (`make`): reached by a share of the volume that prints at or through their
+  price, in time priority among our own orders.
+- Auctions (`auction`): the official open or close, plus square-root impact on the order's size
+  (no spread is paid in an auction).
+- Frictionless: everything at the mid, at once, free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from typing import Protocol
+
+import numpy as np
+
+from vtrade.domain.instruments import Instrument
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order, Slice
+from vtrade.execution.fees import Liquidity
+from vtrade.execution.profiles import RealismProfile
+from vtrade.market.books import OrderBooks, Touch, to_price
+from vtrade.market.intraday import Prints
+
+
+class VenueMarket(Protocol):
+    """What the venue needs from the market."""
+
+    books: OrderBooks
+
+    def touch(self, symbol: str, t_ns: int) -> Touch: ...
+
+    def prints(self, symbol: str, start_ns: int, end_ns: int) -> Prints: ...
+
+    def official_price(self, symbol: str, t_ns: int, which: str) -> Decimal: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    slices: tuple[Slice, ...]
+    touch: Decimal  # best opposite price before taking (the auction price for auctions)
+    mid: Decimal  # mid when executed
+    liquidity: Liquidity
+
+    @property
+    def qty(self) -> Decimal:
+        return sum((s.qty for s in self.slices), Decimal(0))
+
+
+def mid_of(touch: Touch) -> Decimal:
+    return Decimal(repr((touch.bid + touch.ask) / 2))
+
+
+def floor_lots(qty: Decimal, lot: Decimal) -> Decimal:
+    return (qty / lot).to_integral_value(rounding=ROUND_FLOOR) * lot
+
+
+def take(
+    market: VenueMarket,
+    order: Order,
+    inst: Instrument,
+    t_ns: int,
+    profile: RealismProfile,
+    cap: Decimal | None = None,
+) -> Execution | None:
+    """Take liquidity now for up to `cap` (default: all that remains) of `order`."""
+    touch = market.touch(inst.symbol, t_ns)
+    mid = mid_of(touch)
+    limit = order.limit_price
+    wanted = order.remaining if cap is None else min(order.remaining, cap)
+    whole = order.qty % 1 == 0 and inst.lot_size <= 1  # whole-share orders fill in whole shares
+    wanted = floor_lots(wanted, Decimal(1) if whole and cap is not None else inst.lot_size)
+    if wanted <= 0:
+        return None
+    if not profile.friction:
+        if limit is not None and (mid - limit) * _direction(order.side) > 0:
+            return None
+        return Execution((Slice(price=mid, qty=wanted),), mid, mid, Liquidity.TAKER)
+    book_touch = market.books.quote(inst.symbol, t_ns)
+    best = book_touch.ask if order.side is Side.BUY else book_touch.bid
+    if profile.depth_share < 1:
+        visible = available(market, order, inst, t_ns)
+        wanted = min(wanted, floor_lots(visible * profile.depth_share, inst.lot_size))
+        if wanted <= 0:
+            return None
+    taken = market.books.consume(inst.symbol, order.side, wanted, t_ns, limit)
+    if not taken:
+        return None
+    slices = tuple(Slice(price=level.price, qty=level.size) for level in taken)
+    return Execution(slices, best, mid, Liquidity.TAKER)
+
+
+def available(market: VenueMarket, order: Order, inst: Instrument, t_ns: int) -> Decimal:
+    """Quantity the book shows now within the order's limit (what a fill-or-kill could get)."""
+    book = market.books.book(inst.symbol, t_ns, market.books.levels)
+    levels = book.asks if order.side is Side.BUY else book.bids
+    limit = order.limit_price
+    total = Decimal(0)
+    for level in levels:
+        if limit is not None and (level.price - limit) * _direction(order.side) > 0:
+            break
+        total += level.size
+    return total
+
+
+def make(
+    order: Order, inst: Instrument, prints: Prints, already: Decimal, profile: RealismProfile
+) -> tuple[Execution | None, Decimal]:
+    """Fill a resting limit from the volume that printed at or through its price.
+
+    `already` is what our earlier-priority orders on this side took from the same volume this
+    step; return the execution and the new total taken.
+    """
+    assert order.limit_price is not None
+    limit = float(order.limit_price)
+    if order.side is Side.BUY:  # sellers hitting bids at or below our price reach us
+        hit = (prints.side < 0) & (prints.price <= limit + 1e-12)
+    else:
+        hit = (prints.side > 0) & (prints.price >= limit - 1e-12)
+    reach = Decimal(repr(float(np.sum(prints.size[hit])))) * profile.maker_share
+    room = floor_lots(min(order.remaining, reach - already), inst.lot_size)
+    if room <= 0:
+        return None, already
+    price = order.limit_price
+    return Execution((Slice(price=price, qty=room),), price, price, Liquidity.MAKER), already + room
+
+
+def auction(
+    market: VenueMarket,
+    order: Order,
+    inst: Instrument,
+    t_ns: int,
+    which: str,
+    profile: RealismProfile,
+) -> Execution | None:
+    """Execute the whole remainder in the opening or closing auction, if its limit allows."""
+    official = market.official_price(inst.symbol, t_ns, which)
+    if (
+        order.limit_price is not None
+        and (official - order.limit_price) * _direction(order.side) > 0
+    ):
+        return None
+    price = official
+    if profile.friction:
+        m = inst.market
+        impact = m.impact_gamma * (float(order.remaining) / m.avg_daily_volume) ** m.impact_alpha
+        price = to_price(float(official) * (1 + _direction(order.side) * impact), inst.tick_size)
+        if (
+            order.limit_price is not None
+            and (price - order.limit_price) * _direction(order.side) > 0
+        ):
+            price = order.limit_price
+    slices = (Slice(price=price, qty=order.remaining),)
+    return Execution(slices, official, official, Liquidity.AUCTION)
+
+
+def _direction(side: Side) -> int:
+    return 1 if side is Side.BUY else -1

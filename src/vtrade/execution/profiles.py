@@ -1,0 +1,44 @@
+"""Realism profiles: how much friction the simulated venue applies (stamped on every fill)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from vtrade.core.clock import NS_PER_SECOND
+from vtrade.domain.accounts import Profile
+
+
+@dataclass(frozen=True, slots=True)
+class RealismProfile:
+    """`frictionless`: everything fills at once at the mid, free. `realistic`: the book, impact,
+    partial fills and fees as modeled. `harsh`: slower hands and thinner books: orders arrive
+    half a second late, may take only half of each displayed level, join at most 5% of the
+    market's volume while working, and pay 25% more in commission."""
+
+    name: Profile
+    friction: bool
+    latency_ns: int
+    depth_share: Decimal  # share of each displayed level an order may take
+    participation: Decimal  # cap on a working order's share of market volume per step
+    maker_share: Decimal  # share of volume printing at/through a resting limit that reaches it
+    fee_multiplier: Decimal
+
+
+PROFILES = {
+    Profile.FRICTIONLESS: RealismProfile(
+        Profile.FRICTIONLESS, False, 0, Decimal(1), Decimal(1), Decimal(1), Decimal(0)
+    ),
+    Profile.REALISTIC: RealismProfile(
+        Profile.REALISTIC, True, 0, Decimal(1), Decimal("0.10"), Decimal("0.5"), Decimal(1)
+    ),
+    Profile.HARSH: RealismProfile(
+        Profile.HARSH,
+        True,
+        NS_PER_SECOND // 2,
+        Decimal("0.5"),
+        Decimal("0.05"),
+        Decimal("0.25"),
+        Decimal("1.25"),
+    ),
+}

@@ -1,0 +1,47 @@
+"""Receipts: why a fill cost what it did."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from vtrade.domain.instruments import Instrument
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order, Receipt
+from vtrade.execution.fees import FeeQuote
+from vtrade.execution.fills import Execution
+
+BPS = Decimal(10_000)
+
+
+def receipt(
+    order: Order,
+    inst: Instrument,
+    execution: Execution,
+    fee: FeeQuote,
+    fx_rate: Decimal,
+    profile: str,
+) -> Receipt:
+    """Split the cost of `execution` into spread, impact and fees against the arrival mid."""
+    qty = execution.qty
+    sign = 1 if order.side is Side.BUY else -1
+    notional = sum((s.price * s.qty for s in execution.slices), Decimal(0))
+    avg = notional / qty
+    arrival = order.arrival_mid or execution.mid
+    mult = inst.multiplier
+    spread_cost = max(Decimal(0), (execution.touch - execution.mid) * sign) * qty * mult
+    impact_cost = (avg - execution.touch) * sign * qty * mult
+    return Receipt(
+        arrival_mid=arrival,
+        touch=execution.touch,
+        avg_price=avg,
+        spread_cost=spread_cost,
+        impact_cost=impact_cost,
+        fees=fee.total,
+        fee_breakdown=fee.breakdown,
+        fx_rate=fx_rate,
+        slices=execution.slices,
+        profile=profile,
+        liquidity=execution.liquidity.value,
+        frictionless_cost=qty * arrival * mult,
+        slippage_bps=((avg - arrival) * sign / arrival * BPS).quantize(Decimal("0.01")),
+    )

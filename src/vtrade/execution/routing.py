@@ -1,0 +1,84 @@
+"""Session routing: when an order may execute, and when it expires.
+
+- Market orders outside the regular session wait for the next open and execute in its
+  opening auction (`pending_open`); ioc/fok orders are rejected instead.
+- opg orders execute in the next opening auction, cls orders in the closing auction of the
+  current (or next) session; an auction they cannot fill cancels them.
+- Limit orders work in the regular session, and in US pre/post-market when `extended_hours`.
+- Day orders expire at the close of their session (the end of post-market when extended);
+  for around-the-clock markets at the end of the trading day (00:00 UTC crypto, 17:00 New York
+  FX and futures).
+"""
+
+from __future__ import annotations
+
+from vtrade.domain.instruments import Instrument
+from vtrade.domain.orders import Order, OrderType, TimeInForce
+from vtrade.execution.validation import RuleViolation
+from vtrade.market.sessions import Phase, SessionCalendar
+
+IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+
+
+def can_work(order: Order, phase: Phase) -> bool:
+    """Whether `order` may trade in `phase`."""
+    return phase is Phase.REGULAR or (order.extended_hours and phase in (Phase.PRE, Phase.POST))
+
+
+def route(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int) -> None:
+    """Set `due_ns`/`expire_ns` for the session; raise RuleViolation when it cannot trade."""
+    state = calendar.state(t_ns)
+    if order.tif is TimeInForce.OPG:
+        order.due_ns = order.expire_ns = _next_open(calendar, t_ns)
+        return
+    if order.tif is TimeInForce.CLS:
+        order.due_ns = order.expire_ns = _session_boundary(calendar, t_ns, "close")
+        return
+    if not can_work(order, state.phase):
+        if order.tif in IMMEDIATE:
+            raise RuleViolation(
+                "session",
+                f"{inst.symbol} is {state.phase.value}; {order.tif.value} orders need an open "
+                f"market (next open {_iso(state.next_open)})",
+            )
+        if order.type is OrderType.MARKET:
+            order.due_ns = _next_open(calendar, t_ns)
+    if order.tif is TimeInForce.DAY:
+        order.expire_ns = _session_boundary(
+            calendar, t_ns, "end" if order.extended_hours else "close"
+        )
+
+
+def executes_now(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int) -> bool:
+    """Market and limit orders meet the book at once when their session is open."""
+    if order.due_ns is not None or order.type not in (OrderType.MARKET, OrderType.LIMIT):
+        return False
+    return can_work(order, calendar.phase(t_ns))
+
+
+def _next_open(calendar: SessionCalendar, t_ns: int) -> int:
+    days = calendar.days
+    i = max(days.index_on_or_before(t_ns), 0)
+    while i < len(days) and int(days.open[i]) <= t_ns:
+        i += 1
+    if i >= len(days):
+        raise RuleViolation("session", "no session left in the supported range")
+    return int(days.open[i])
+
+
+def _session_boundary(calendar: SessionCalendar, t_ns: int, which: str) -> int:
+    """The first regular close (or trading-day end) strictly after `t_ns`."""
+    days = calendar.days
+    column = days.close if which == "close" else days.end
+    i = max(days.index_on_or_before(t_ns), 0)
+    while i < len(days) and int(column[i]) <= t_ns:
+        i += 1
+    if i >= len(days):
+        raise RuleViolation("session", "no session left in the supported range")
+    return int(column[i])
+
+
+def _iso(ns: int | None) -> str:
+    from vtrade.core.clock import from_ns
+
+    return "none" if ns is None else from_ns(ns).isoformat().replace("+00:00", "Z")

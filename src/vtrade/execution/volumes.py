@@ -1,0 +1,47 @@
+"""Each account's recent trading volume, for tiered fee schedules."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from vtrade.core.clock import NS_PER_DAY
+from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.execution.fees import FeeContext
+
+_US_VENUES = ("XNAS", "XNYS", "ARCX")
+
+
+@dataclass(slots=True)
+class Volumes:
+    month: str = ""
+    month_shares: Decimal = Decimal(0)
+    month_fx_usd: Decimal = Decimal(0)
+    crypto: deque[tuple[int, Decimal]] = field(default_factory=deque)
+
+    def context(self, t_ns: int) -> FeeContext:
+        self._roll(t_ns)
+        return FeeContext(
+            month_shares=self.month_shares,
+            month_notional_usd=self.month_fx_usd,
+            rolling_30d_usd=sum((usd for _, usd in self.crypto), Decimal(0)),
+        )
+
+    def add(self, inst: Instrument, qty: Decimal, usd: Decimal, t_ns: int) -> None:
+        """Count a fill of `qty` worth `usd`."""
+        self._roll(t_ns)
+        if inst.asset_class in (AssetClass.EQUITY, AssetClass.ETF) and inst.venue in _US_VENUES:
+            self.month_shares += qty
+        elif inst.asset_class is AssetClass.FX:
+            self.month_fx_usd += abs(usd)
+        elif inst.asset_class is AssetClass.CRYPTO:
+            self.crypto.append((t_ns, abs(usd)))
+
+    def _roll(self, t_ns: int) -> None:
+        month = datetime.fromtimestamp(t_ns // 1_000_000_000, tz=UTC).strftime("%Y-%m")
+        if month != self.month:
+            self.month, self.month_shares, self.month_fx_usd = month, Decimal(0), Decimal(0)
+        while self.crypto and self.crypto[0][0] < t_ns - 30 * NS_PER_DAY:
+            self.crypto.popleft()

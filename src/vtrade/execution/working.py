@@ -1,0 +1,191 @@
+"""Time-driven execution: auctions, expiries, stop triggers and working fills.
+
+`advance` walks from the engine's last instant to the target in steps no longer than the
+configured step, stopping exactly at every auction and expiry instant, so a long jump (a
+weekend, a replayed week) treats each session boundary in order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from vtrade.domain import events as ev
+from vtrade.domain.changes import Changes
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+from vtrade.execution import fills
+from vtrade.execution.profiles import PROFILES
+from vtrade.execution.routing import can_work
+from vtrade.market.intraday import Prints
+
+if TYPE_CHECKING:
+    from vtrade.execution.engine import ExecutionEngine
+
+S = OrderStatus
+MARGIN_CHECK_NS = 60_000_000_000
+
+
+def advance(engine: ExecutionEngine, t_ns: int) -> Changes:
+    changes = Changes()
+    now = engine.now_ns or t_ns
+    while now < t_ns:
+        step_end = now + engine.config.step_ns if engine.orders else t_ns
+        nxt = min(t_ns, step_end, _next_boundary(engine, now))
+        _step(engine, now, nxt, changes)
+        now = nxt
+        engine.now_ns = now
+    engine.now_ns = max(engine.now_ns, t_ns)
+    return changes
+
+
+def _next_boundary(engine: ExecutionEngine, now: int) -> int:
+    instants = [b for o in engine.orders.values() for b in (o.due_ns, o.expire_ns) if b and b > now]
+    return min(instants, default=now + 365 * 86_400 * 10**9)
+
+
+def _step(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) -> None:
+    for order in engine.open_orders():
+        if order.due_ns is not None and order.due_ns <= t1:
+            changes.merge(_auction(engine, order, t1))
+    for order in engine.open_orders():
+        if order.expire_ns is not None and order.expire_ns <= t1:
+            reason = (
+                "not filled in its auction"
+                if order.tif in (TimeInForce.OPG, TimeInForce.CLS)
+                else "day order expired at the close"
+            )
+            status = S.CANCELED if order.tif in (TimeInForce.OPG, TimeInForce.CLS) else S.EXPIRED
+            changes.merge(engine._close(order, status, t1, reason))
+    by_symbol: dict[str, list[Order]] = defaultdict(list)
+    for order in engine.open_orders():
+        if order.due_ns is None:
+            by_symbol[order.symbol].append(order)
+    touched: set[str] = set()
+    for symbol, orders in by_symbol.items():
+        inst = engine.catalog.get(symbol)
+        phase = engine.sessions.for_instrument(inst).phase(t1)
+        working = [o for o in orders if can_work(o, phase)]
+        if not working:
+            continue
+        prints = engine.market.prints(symbol, t0, t1)
+        taken = {Side.BUY: Decimal(0), Side.SELL: Decimal(0)}
+        for order in sorted(working, key=_priority):
+            before = len(changes.fills)
+            _work(engine, order, prints, taken, t1, changes)
+            if len(changes.fills) > before:
+                touched.add(order.account_id)
+    _margin_checks(engine, touched, t0, t1, changes)
+
+
+def _auction(engine: ExecutionEngine, order: Order, t_ns: int) -> Changes:
+    inst = engine.catalog.get(order.symbol)
+    profile = PROFILES[engine.accounts[order.account_id].profile]
+    which = "close" if order.tif is TimeInForce.CLS else "open"
+    done = fills.auction(engine.market, order, inst, t_ns, which, profile)
+    order.due_ns = None
+    if order.status is S.PENDING_OPEN and order.tif not in (TimeInForce.OPG,):
+        order.move_to(S.ACCEPTED, t_ns)
+    if done is None:
+        return Changes(orders=[order])
+    return engine.apply(order, inst, done, t_ns)
+
+
+def _work(
+    engine: ExecutionEngine,
+    order: Order,
+    prints: Prints,
+    taken: dict[Side, Decimal],
+    t_ns: int,
+    changes: Changes,
+) -> None:
+    inst = engine.catalog.get(order.symbol)
+    profile = PROFILES[engine.accounts[order.account_id].profile]
+    market = engine.market
+    fresh = False
+    if order.type in (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP):
+        if not order.triggered:
+            if not _triggered(order, prints):
+                return
+            order.triggered = fresh = True
+            changes.orders.append(order)
+    limit_like = order.type is OrderType.LIMIT or order.type is OrderType.STOP_LIMIT
+    done = None
+    if not profile.friction or (fresh and not limit_like):
+        # frictionless: all at the mid at once; a stop just triggered walks the book at once
+        done = fills.take(market, order, inst, t_ns, profile)
+    elif not limit_like:
+        cap = Decimal(repr(prints.volume)) * profile.participation
+        done = fills.take(market, order, inst, t_ns, profile, cap=cap)
+    else:
+        touch = market.touch(inst.symbol, t_ns)
+        crossed = _crosses(order, touch.ask if order.side is Side.BUY else touch.bid)
+        if crossed:
+            done = fills.take(market, order, inst, t_ns, profile)
+        else:
+            done, taken[order.side] = fills.make(order, inst, prints, taken[order.side], profile)
+    if done is not None:
+        changes.merge(engine.apply(order, inst, done, t_ns))
+
+
+def _triggered(order: Order, prints: Prints) -> bool:
+    """Stops trigger on the market's prints (never on our own fills)."""
+    if prints.price.shape[0] == 0:
+        return False
+    high, low = Decimal(repr(float(prints.price.max()))), Decimal(repr(float(prints.price.min())))
+    if order.type is OrderType.TRAILING_STOP:
+        _trail(order, high, low)
+    assert order.stop_price is not None
+    if order.side is Side.BUY:
+        return high >= order.stop_price
+    return low <= order.stop_price
+
+
+def _trail(order: Order, high: Decimal, low: Decimal) -> None:
+    """Move a trailing stop with the best price seen, never back."""
+    mark = order.watermark if order.watermark is not None else order.arrival_mid or high
+    mark = max(mark, high) if order.side is Side.SELL else min(mark, low)
+    order.watermark = mark
+    if order.trail_percent is not None:
+        gap = mark * order.trail_percent / 100
+    else:
+        gap = order.trail_price or Decimal(0)
+    order.stop_price = mark - gap if order.side is Side.SELL else mark + gap
+
+
+def _crosses(order: Order, opposite: float) -> bool:
+    assert order.limit_price is not None
+    price = Decimal(repr(opposite))
+    return price <= order.limit_price if order.side is Side.BUY else price >= order.limit_price
+
+
+def _priority(order: Order) -> tuple[Decimal, int]:
+    """Better prices first, then time: the queue among our own resting orders."""
+    price = order.limit_price or Decimal(0)
+    return (-price if order.side is Side.BUY else price, order.seq)
+
+
+def _margin_checks(
+    engine: ExecutionEngine, touched: set[str], t0: int, t1: int, changes: Changes
+) -> None:
+    periodic = t0 // MARGIN_CHECK_NS != t1 // MARGIN_CHECK_NS
+    accounts = set(touched)
+    if periodic:
+        accounts |= {acc for (acc, _), p in engine.positions.items() if p.qty}
+    for account_id in sorted(accounts):
+        account = engine.accounts[account_id]
+        v = engine.view(account_id, t1)
+        called = v.nav < v.maintenance
+        if called != account.margin_call:
+            account.margin_call = called
+            changes.accounts.append(account)
+            if called:
+                changes.events.append(
+                    ev.MarginCalled(
+                        **engine._meta(t1),
+                        account_id=account_id,
+                        equity=v.nav,
+                        maintenance=v.maintenance,
+                    )
+                )

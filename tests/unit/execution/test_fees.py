@@ -1,0 +1,551 @@
+"""Specification of the fee schedules: published examples, tiers, taxes and the strict loader."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vtrade.core.errors import DataError, ValidationError
+from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.market_data import Side
+from vtrade.execution.fees import FeeContext, FeeQuote, FeeSchedule, Liquidity
+from vtrade.market.catalog import Catalog
+
+D = Decimal
+CATALOG = Catalog.load()
+FEES = FeeSchedule.load()
+FIXED = FEES.with_plan("fixed")
+TIERED = FEES.with_plan("tiered")
+NO_VOLUME = FeeContext()
+PACKAGED_TEXT = resources.files("vtrade.execution").joinpath("data/fees.toml").read_text("utf-8")
+
+
+def quote(
+    symbol: str,
+    qty: str | int,
+    price: str | int,
+    *,
+    side: Side = Side.BUY,
+    schedule: FeeSchedule = FEES,
+    liquidity: Liquidity = Liquidity.TAKER,
+    ctx: FeeContext = NO_VOLUME,
+    usd_per_unit: str | int = 1,
+) -> FeeQuote:
+    inst = CATALOG.get(symbol)
+    return schedule.quote(inst, side, D(qty), D(price), liquidity, ctx, D(usd_per_unit))
+
+
+def items(fee: FeeQuote) -> dict[str, Decimal]:
+    return dict(fee.breakdown)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "fees.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def edited(old: str, new: str) -> str:
+    assert PACKAGED_TEXT.count(old) == 1, old
+    return PACKAGED_TEXT.replace(old, new)
+
+
+# --- US equities: IB Fixed --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shares", "price", "expected"),
+    [(100, "25", "1.00"), (1000, "25", "5.00"), (1000, "0.25", "2.50")],
+    ids=["minimum", "per-share", "one-percent-cap"],
+)
+def test_ib_fixed_matches_ibs_published_examples_to_the_cent(
+    shares: int, price: str, expected: str
+) -> None:
+    fee = quote("AAPL", shares, price, schedule=FIXED)
+    assert fee.total == D(expected)
+    assert fee.breakdown == (("commission", D(expected)),)
+
+
+def test_ib_fixed_minimum_is_itself_capped_at_one_percent_of_value() -> None:
+    assert quote("AAPL", 100, "0.50", schedule=FIXED).total == D("0.50")
+
+
+def test_the_file_chooses_tiered_by_default_and_with_plan_switches_it() -> None:
+    assert FEES.us_equity_plan == "tiered"
+    assert FIXED.us_equity_plan == "fixed"
+    assert FEES.us_equity_plan == "tiered"  # with_plan returns a copy
+    with pytest.raises(ValidationError, match="fixed, tiered"):
+        FEES.with_plan("flat")
+
+
+def test_us_equities_and_etfs_on_every_us_venue_share_one_schedule() -> None:
+    for symbol in ("AAPL", "JPM", "SPY", "QQQ"):
+        assert quote(symbol, 1000, "25", schedule=FIXED).total == D("5.00")
+
+
+# --- US equities: IB Tiered -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("month_shares", "commission"),
+    [
+        (0, "35.00"),
+        (299_999, "35.00"),
+        (300_000, "20.00"),
+        (2_999_999, "20.00"),
+        (3_000_000, "15.00"),
+        (19_999_999, "15.00"),
+        (20_000_000, "10.00"),
+        (99_999_999, "10.00"),
+        (100_000_000, "5.00"),
+        (10**10, "5.00"),
+    ],
+)
+def test_ib_tiered_rate_follows_shares_already_traded_this_month(
+    month_shares: int, commission: str
+) -> None:
+    ctx = FeeContext(month_shares=D(month_shares))
+    assert items(quote("AAPL", 10_000, "50", schedule=TIERED, ctx=ctx))["commission"] == D(
+        commission
+    )
+
+
+def test_ib_tiered_charges_at_least_35_cents() -> None:
+    assert items(quote("AAPL", 10, "100", schedule=TIERED))["commission"] == D("0.35")
+
+
+def test_ib_tiered_adds_clearing_finra_pass_through_and_cat_fees_on_buys() -> None:
+    fee = quote("AAPL", 100_000, "50", schedule=TIERED)
+    assert fee.breakdown == (
+        ("commission", D("350.00")),
+        ("clearing_fee", D("20.00")),  # 100,000 x $0.0002
+        ("finra_pass_through", D("0.20")),  # 350.00 x 0.000563 = 0.19705
+        ("cat_fee", D("7.20")),  # 100,000 x $0.000072
+    )
+    assert fee.total == D("377.40")
+
+
+def test_clearing_fee_is_capped_at_half_a_percent_of_value() -> None:
+    fee = items(quote("AAPL", 10_000, "0.01", schedule=TIERED))  # value $100
+    assert fee["clearing_fee"] == D("0.50")
+    assert fee["commission"] == D("1.00")  # $35 capped at 1 %
+
+
+# --- US equities: regulatory fees on sales ------------------------------------------------------
+
+
+@pytest.mark.parametrize("schedule", [FIXED, TIERED], ids=["fixed", "tiered"])
+def test_sec_fee_and_finra_taf_apply_to_sells_only(schedule: FeeSchedule) -> None:
+    bought = items(quote("AAPL", 1000, "25", schedule=schedule))
+    sold = items(quote("AAPL", 1000, "25", side=Side.SELL, schedule=schedule))
+    assert "sec_fee" not in bought and "finra_taf" not in bought
+    assert sold["sec_fee"] == D("0.70")  # $25,000 x 0.0000278 = 0.695
+    assert sold["finra_taf"] == D("0.17")  # 1,000 x $0.000166 = 0.166
+    assert {k: v for k, v in sold.items() if k not in ("sec_fee", "finra_taf")} == bought
+
+
+def test_finra_taf_is_capped_at_8_30_per_trade() -> None:
+    sold = items(quote("AAPL", 100_000, "10", side=Side.SELL, schedule=FIXED))
+    assert sold["finra_taf"] == D("8.30")  # uncapped: $16.60
+    assert sold["sec_fee"] == D("27.80")  # $1,000,000 x 0.0000278
+
+
+def test_fractional_shares_pay_per_share_fees_on_the_fraction() -> None:
+    sold = quote("AAPL", "2500.5", "100", side=Side.SELL, schedule=FIXED)
+    assert sold.breakdown == (
+        ("commission", D("12.50")),  # 2,500.5 x $0.005 = 12.5025
+        ("sec_fee", D("6.95")),  # $250,050 x 0.0000278 = 6.95139
+        ("finra_taf", D("0.42")),  # 2,500.5 x $0.000166 = 0.415083
+    )
+
+
+def test_fractional_shares_still_pay_the_minimum() -> None:
+    assert quote("AAPL", "0.5", "271.49", schedule=FIXED).total == D("1.00")
+    assert items(quote("AAPL", "0.5", "271.49", schedule=TIERED))["commission"] == D("0.35")
+
+
+# --- London Stock Exchange ------------------------------------------------------------------------
+
+
+def test_lse_buy_pays_minimum_commission_and_stamp_duty_in_pence() -> None:
+    fee = quote("VOD.L", 1000, "89.12", usd_per_unit="0.0127")  # 89,120 GBX = GBP 891.20
+    assert fee.breakdown == (
+        ("commission", D("300.00")),  # 0.05 % = GBP 0.4456 < GBP 3.00 minimum
+        ("stamp_duty", D("446.00")),  # 0.5 % = GBP 4.456 -> GBP 4.46
+    )
+    assert fee.total == D("746.00")
+
+
+def test_lse_sell_pays_no_stamp_duty() -> None:
+    fee = quote("VOD.L", 1000, "89.12", side=Side.SELL, usd_per_unit="0.0127")
+    assert fee.breakdown == (("commission", D("300.00")),)
+
+
+def test_lse_commission_is_five_basis_points_above_the_minimum() -> None:
+    fee = items(quote("AZN.L", 2000, "11000", usd_per_unit="0.0127"))  # GBP 220,000
+    assert fee == {"commission": D("11000.00"), "stamp_duty": D("110000.00")}
+
+
+def test_stamp_duty_rounds_an_exact_half_penny_up_as_hmrc_does() -> None:
+    fee = items(quote("VOD.L", 1000, "269.1", usd_per_unit="0.0127"))  # GBP 2,691.00
+    assert fee["stamp_duty"] == D("1346.00")  # GBP 13.455 -> 13.46 (STSM014030)
+
+
+def test_lse_indices_use_the_index_schedule_without_stamp_duty() -> None:
+    fee = quote("UKX", 1, "9620.45", usd_per_unit="1.27")
+    assert fee.breakdown == (("commission", D("1.00")),)  # GBP 0.48 -> GBP 1.00 minimum
+
+
+# --- Crypto ---------------------------------------------------------------------------------------
+
+
+def test_crypto_maker_pays_less_than_taker_and_auction_pays_taker() -> None:
+    args = ("BTC-USD", "0.1", "91250")  # $9,125 notional
+    assert quote(*args, liquidity=Liquidity.MAKER).total == D("36.50")  # 40 bp
+    assert quote(*args, liquidity=Liquidity.TAKER).total == D("54.75")  # 60 bp
+    assert quote(*args, liquidity=Liquidity.AUCTION).total == D("54.75")
+
+
+@pytest.mark.parametrize(
+    ("rolling", "maker", "taker"),
+    [
+        ("0", "40.00", "60.00"),
+        ("9999.99", "40.00", "60.00"),
+        ("10000", "25.00", "40.00"),
+        ("1000000", "8.00", "18.00"),
+        ("399999999", "0.00", "8.00"),
+        ("400000000", "0.00", "5.00"),
+    ],
+)
+def test_crypto_tier_follows_trailing_30_day_usd_volume(
+    rolling: str, maker: str, taker: str
+) -> None:
+    ctx = FeeContext(rolling_30d_usd=D(rolling))
+    assert quote("ETH-USD", 10, "1000", liquidity=Liquidity.MAKER, ctx=ctx).total == D(maker)
+    assert quote("ETH-USD", 10, "1000", liquidity=Liquidity.TAKER, ctx=ctx).total == D(taker)
+
+
+def test_crypto_has_no_minimum() -> None:
+    assert quote("BTC-USD", "0.00001", "91250").total == D("0.01")  # $0.9125 x 60 bp
+
+
+# --- FX -------------------------------------------------------------------------------------------
+
+
+def test_fx_charges_20_dollars_per_million_usd() -> None:
+    assert quote("EUR/USD", 8_000_000, "1.25").total == D("200.00")  # $10M x 0.20 bp
+    assert quote("EUR/USD", 1_000_000, "1.1582").total == D("23.16")
+
+
+def test_fx_charges_at_least_2_dollars() -> None:
+    assert quote("EUR/USD", 10_000, "1.1582").total == D("2.00")
+
+
+@pytest.mark.parametrize(
+    ("month_usd", "large", "minimum"),
+    [
+        (999_999_999, "200.00", "2.00"),
+        (1_000_000_000, "150.00", "1.50"),
+        (2_000_000_000, "100.00", "1.25"),
+        (5_000_000_000, "80.00", "1.00"),
+    ],
+)
+def test_fx_rate_and_minimum_step_down_with_monthly_usd_volume(
+    month_usd: int, large: str, minimum: str
+) -> None:
+    ctx = FeeContext(month_notional_usd=D(month_usd))
+    assert quote("EUR/USD", 8_000_000, "1.25", ctx=ctx).total == D(large)
+    assert quote("EUR/USD", 1000, "1.25", ctx=ctx).total == D(minimum)
+
+
+def test_fx_fee_is_converted_into_the_pairs_quote_currency() -> None:
+    # USD/JPY quotes in JPY; 1 JPY = $0.0064, so the $20 and $2 fees become 3,125 and 312.50 JPY.
+    assert quote("USD/JPY", 1_000_000, "156.25", usd_per_unit="0.0064").total == D("3125.00")
+    assert quote("USD/JPY", 10_000, "156.25", usd_per_unit="0.0064").total == D("312.50")
+
+
+# --- Futures --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_futures_pay_commission_exchange_and_regulatory_fees_per_contract(side: Side) -> None:
+    fee = quote("GC", 3, "4080", side=side)
+    assert fee.breakdown == (
+        ("commission", D("2.55")),
+        ("exchange_fee", D("4.80")),
+        ("regulatory_fee", D("0.06")),
+    )
+    assert fee.total == D("7.41")
+
+
+@pytest.mark.parametrize("symbol", ["MGC", "MCL"])
+def test_micro_futures_use_their_per_symbol_overrides(symbol: str) -> None:
+    fee = quote(symbol, 2, "100")
+    assert fee.breakdown == (
+        ("commission", D("0.50")),
+        ("exchange_fee", D("0.60")),
+        ("regulatory_fee", D("0.04")),
+    )
+
+
+# --- Indices --------------------------------------------------------------------------------------
+
+
+def test_indices_pay_half_a_basis_point_of_notional() -> None:
+    assert quote("SPX", 10, "6705.12").total == D("3.35")  # $67,051.20 x 0.5 bp
+
+
+@pytest.mark.parametrize(
+    ("symbol", "price", "usd_per_unit", "minimum"),
+    [
+        ("SPX", "6705.12", "1", "1.00"),
+        ("DAX", "23510.80", "1.16", "1.00"),
+        ("N225", "49520.18", "0.0064", "100.00"),
+        ("HSI", "25830.65", "0.1285", "10.00"),
+    ],
+)
+def test_indices_charge_a_minimum_in_their_own_currency(
+    symbol: str, price: str, usd_per_unit: str, minimum: str
+) -> None:
+    assert quote(symbol, "0.01", price, usd_per_unit=usd_per_unit).total == D(minimum)
+
+
+def test_an_index_currency_without_its_own_minimum_uses_the_usd_minimum_converted(
+    tmp_path: Path,
+) -> None:
+    schedule = FeeSchedule.load(write(tmp_path, edited("JPY = 100\n", "")))
+    assert quote("N225", "0.01", "49520", schedule=schedule, usd_per_unit="0.0064").total == D(
+        "156.25"
+    )
+
+
+# --- Every quote ----------------------------------------------------------------------------------
+
+
+def usd_rate(inst: Instrument) -> Decimal:
+    return {"GBX": D("0.0127"), "GBP": D("1.27"), "JPY": D("0.0064")}.get(inst.currency, D(1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    inst=st.sampled_from(list(CATALOG)),
+    side=st.sampled_from(list(Side)),
+    liquidity=st.sampled_from(list(Liquidity)),
+    plan=st.sampled_from(["fixed", "tiered"]),
+    qty=st.decimals(min_value=D("0.0001"), max_value=D(1_000_000), places=4),
+    price=st.decimals(min_value=D("0.0001"), max_value=D(100_000), places=4),
+    volume=st.decimals(min_value=0, max_value=D(10**10), places=2),
+)
+def test_fees_are_never_negative_and_the_breakdown_sums_to_the_total(
+    inst: Instrument,
+    side: Side,
+    liquidity: Liquidity,
+    plan: str,
+    qty: Decimal,
+    price: Decimal,
+    volume: Decimal,
+) -> None:
+    ctx = FeeContext(month_shares=volume, month_notional_usd=volume, rolling_30d_usd=volume)
+    fee = FEES.with_plan(plan).quote(inst, side, qty, price, liquidity, ctx, usd_rate(inst))
+    assert fee.total >= 0
+    assert all(amount >= 0 for _, amount in fee.breakdown)
+    assert sum((amount for _, amount in fee.breakdown), D(0)) == fee.total
+    assert all(amount == amount.quantize(D("0.01")) for _, amount in fee.breakdown)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    symbol=st.sampled_from(["AAPL", "JPM", "SPY"]),
+    side=st.sampled_from(list(Side)),
+    plan=st.sampled_from(["fixed", "tiered"]),
+    qty=st.decimals(min_value=D("0.0001"), max_value=D(10_000_000), places=4),
+    price=st.decimals(min_value=D("0.0001"), max_value=D(10_000), places=4),
+    month_shares=st.integers(min_value=0, max_value=200_000_000),
+)
+def test_us_equity_fees_never_exceed_one_percent_of_value_plus_regulatory_fees(
+    symbol: str, side: Side, plan: str, qty: Decimal, price: Decimal, month_shares: int
+) -> None:
+    ctx = FeeContext(month_shares=D(month_shares))
+    fee = quote(symbol, str(qty), str(price), side=side, schedule=FEES.with_plan(plan), ctx=ctx)
+    value = qty * price
+    commission = value * D("0.01")
+    regulatory = D(0)
+    if plan == "tiered":
+        regulatory += min(qty * D("0.0002"), value * D("0.005"))  # clearing
+        regulatory += commission * D("0.000563") + qty * D("0.000072")  # pass-through, CAT
+    if side is Side.SELL:
+        regulatory += value * D("0.0000278") + min(qty * D("0.000166"), D("8.30"))
+    rounding = D("0.005") * len(fee.breakdown)
+    assert items(fee)["commission"] <= commission + D("0.005")
+    assert fee.total <= commission + regulatory + rounding
+
+
+# --- Input validation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("qty", "price", "usd_per_unit"),
+    [("0", "10", "1"), ("-1", "10", "1"), ("1", "0", "1"), ("1", "-5", "1"), ("1", "10", "0")],
+)
+def test_zero_or_negative_inputs_are_rejected(qty: str, price: str, usd_per_unit: str) -> None:
+    with pytest.raises(ValidationError, match="not allowed"):
+        quote("AAPL", qty, price, usd_per_unit=usd_per_unit)
+
+
+def test_negative_volume_in_the_context_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="month_shares"):
+        quote("AAPL", 1, 10, ctx=FeeContext(month_shares=D(-1)))
+
+
+def test_an_instrument_no_schedule_covers_is_rejected_with_a_hint() -> None:
+    toronto = dataclasses.replace(CATALOG.get("AAPL"), venue="XTSE")
+    with pytest.raises(ValidationError, match="no fee schedule covers AAPL"):
+        FEES.quote(toronto, Side.BUY, D(1), D(10), Liquidity.TAKER, NO_VOLUME, D(1))
+
+
+def test_a_schedule_currency_that_cannot_convert_into_the_quote_currency_is_rejected() -> None:
+    in_euros = dataclasses.replace(CATALOG.get("VOD.L"), currency="EUR")
+    with pytest.raises(ValidationError, match="cannot convert a GBP fee schedule"):
+        FEES.quote(in_euros, Side.BUY, D(1), D(10), Liquidity.TAKER, NO_VOLUME, D("1.16"))
+
+
+# --- The data file --------------------------------------------------------------------------------
+
+
+def test_the_packaged_file_covers_every_instrument_in_the_universe() -> None:
+    for inst in CATALOG:
+        FEES.quote(inst, Side.BUY, D(1), D(100), Liquidity.TAKER, NO_VOLUME, usd_rate(inst))
+    assert {i.asset_class for i in CATALOG} == set(AssetClass)
+
+
+def test_an_edited_file_changes_the_fees(tmp_path: Path) -> None:
+    path = write(tmp_path, edited("commission = 0.85", "commission = 1.25"))
+    assert items(quote("GC", 2, "4080", schedule=FeeSchedule.load(path)))["commission"] == D("2.50")
+    assert FeeSchedule.load(str(path)).us_equity_plan == "tiered"
+
+
+def test_the_plan_is_read_from_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, edited('plan = "tiered"', 'plan = "fixed"'))
+    assert FeeSchedule.load(path).us_equity_plan == "fixed"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "section", "key", "hint"),
+    [
+        (
+            "regulatory_fee = 0.02\n",
+            "regulatory_fee = 0.02\ncomission = 1\n",
+            "futures",
+            "comission",
+            "allowed: asset_classes, venues, currency, commission",
+        ),
+        ("per_share = 0.005", "per_share = -0.005", "us_equity.fixed", "per_share", ">= 0"),
+        (
+            "per_share = 0.005",
+            'per_share = "0.005"',
+            "us_equity.fixed",
+            "per_share",
+            "not a number",
+        ),
+        ("per_share = 0.005", "per_share = nan", "us_equity.fixed", "per_share", "finite"),
+        ("minimum = 3.00\n", "", "uk_equity", "minimum", "missing"),
+        ('plan = "tiered"', 'plan = "cheap"', "us_equity", "plan", "fixed, tiered"),
+        ('venues = ["GLBX"]', 'venues = ["glbx"]', "futures", "venues", "venue codes like XNAS"),
+        (
+            'asset_classes = ["crypto"]',
+            'asset_classes = ["coins"]',
+            "crypto",
+            "asset_classes",
+            "equity, etf, crypto",
+        ),
+        ('currency = "GBP"', 'currency = "pounds"', "uk_equity", "currency", "quote, or a code"),
+        (
+            "{ up_to = 3_000_000, per_share = 0.0020 }",
+            "{ up_to = 200_000, per_share = 0.0020 }",
+            "us_equity.tiered.tiers[1]",
+            "up_to",
+            "greater than the previous",
+        ),
+        (
+            "{ maker_bps = 0, taker_bps = 5 }",
+            "{ up_to = 1e12, maker_bps = 0, taker_bps = 5 }",
+            "crypto.tiers[8]",
+            "up_to",
+            "open-ended",
+        ),
+        (
+            "{ up_to = 10_000, maker_bps = 40, taker_bps = 60 }",
+            "{ up_to = 10_000, maker_bps = 40 }",
+            "crypto.tiers[0]",
+            "taker_bps",
+            "missing",
+        ),
+        (
+            "[futures.symbols.MGC]",
+            "[futures.symbols.MGC]\nfee = 1",
+            "futures.symbols.MGC",
+            "fee",
+            "allowed: commission, exchange_fee, regulatory_fee",
+        ),
+        ("USD = 1.00\n", "", "index.minimum", "USD", "USD minimum is required"),
+        ("JPY = 100", "yen = 100", "index.minimum", "yen", "currency codes"),
+        (
+            'venues = ["XLON"]',
+            'venues = ["XLON", "XNAS"]',
+            "uk_equity",
+            "venues",
+            "overlaps section [us_equity]",
+        ),
+    ],
+)
+def test_a_malformed_file_names_the_section_key_and_what_is_allowed(
+    tmp_path: Path, old: str, new: str, section: str, key: str, hint: str | None
+) -> None:
+    path = write(tmp_path, edited(old, new))
+    with pytest.raises(DataError) as caught:
+        FeeSchedule.load(path)
+    message = caught.value.message
+    assert str(path) in message
+    assert f"section [{section}], key '{key}'" in message
+    if hint is not None:
+        assert hint in message
+    assert caught.value.details["key"] == key
+
+
+def test_a_missing_section_is_named(tmp_path: Path) -> None:
+    start, end = PACKAGED_TEXT.index("[crypto]"), PACKAGED_TEXT.index("# --- Spot FX")
+    path = write(tmp_path, PACKAGED_TEXT[:start] + PACKAGED_TEXT[end:])
+    with pytest.raises(DataError, match=r"section \[crypto\] is missing"):
+        FeeSchedule.load(path)
+
+
+def test_an_unknown_section_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, PACKAGED_TEXT + "\n[options]\nper_contract = 0.65\n")
+    with pytest.raises(DataError, match="key 'options': unknown key; allowed: us_equity"):
+        FeeSchedule.load(path)
+
+
+def test_a_misspelt_sub_table_is_an_unknown_key_of_its_parent(tmp_path: Path) -> None:
+    path = write(tmp_path, edited("[us_equity.sell]", "[us_equity.sell_fees]"))
+    with pytest.raises(DataError, match=r"section \[us_equity\], key 'sell_fees': unknown key"):
+        FeeSchedule.load(path)
+
+
+def test_a_section_that_is_not_a_table_is_rejected(tmp_path: Path) -> None:
+    start, end = PACKAGED_TEXT.index("[crypto]"), PACKAGED_TEXT.index("# --- Spot FX")
+    path = write(tmp_path, "crypto = 1\n" + PACKAGED_TEXT[:start] + PACKAGED_TEXT[end:])
+    with pytest.raises(DataError, match=r"section \[crypto\]: must be a table"):
+        FeeSchedule.load(path)
+
+
+def test_invalid_toml_and_unreadable_files_are_data_errors(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not valid TOML"):
+        FeeSchedule.load(write(tmp_path, "[us_equity\n"))
+    with pytest.raises(DataError, match="cannot read the file"):
+        FeeSchedule.load(tmp_path / "missing.toml")
