@@ -554,6 +554,13 @@ def test_a_reopened_store_sees_everything_committed(db_url: str) -> None:
         assert [e.id for e in second.ledger("acc-1")] == ["l-1"]
 
 
+def test_an_in_memory_sqlite_store_works_across_calls() -> None:
+    with SqlStore("sqlite://") as s:
+        s.migrate()
+        s.commit([Changes(accounts=[make_account()], orders=[make_order("o-1")])])
+        assert [o.id for o in s.load(since_ns=0).open_orders] == ["o-1"]
+
+
 # -- throughput (printed, not asserted) ---------------------------------------------------
 
 

@@ -1,0 +1,197 @@
+"""Presentation of estimates, orders, fills and receipts for the CLI."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from vtrade.demo import DemoResult
+from vtrade.domain.orders import Fill, Order
+from vtrade.execution.estimate import Estimate
+from vtrade.views import iso
+
+
+def _s(value: Decimal | None, places: str = "0.0001") -> str | None:
+    if value is None:
+        return None
+    text = f"{value.quantize(Decimal(places)):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def estimate_dict(e: Estimate) -> dict[str, Any]:
+    return {
+        "symbol": e.symbol,
+        "side": e.side.value,
+        "qty": str(e.qty),
+        "profile": e.profile,
+        "session": {
+            "phase": e.phase,
+            "next_open": iso(e.next_open),
+            "next_close": iso(e.next_close),
+        },
+        "bid": str(e.bid),
+        "ask": str(e.ask),
+        "arrival_mid": _s(e.arrival_mid, "0.000001"),
+        "fillable_now": str(e.fillable_now),
+        "avg_price_now": _s(e.avg_price_now, "0.000001"),
+        "expected_avg_price": str(e.expected_avg_price),
+        "slippage_bps": {
+            "spread": str(e.spread_bps),
+            "impact": str(e.impact_bps),
+            "total": str(e.spread_bps + e.impact_bps),
+        },
+        "fees": {
+            "amount": str(e.fees),
+            "currency": e.currency,
+            "vcr": str(e.fees_vcr),
+            "fx_rate": _s(e.fx_rate, "0.00000001"),
+        },
+        "schedule": [{"minutes": m, "cumulative_qty": str(q)} for m, q in e.schedule],
+        "accepted_for_fresh_account": e.accepted,
+        "reason": e.reason,
+    }
+
+
+def print_estimate(console: Console, e: Estimate) -> None:
+    d = estimate_dict(e)
+    console.print(
+        f"[bold]{d['side']} {d['qty']} {d['symbol']}[/]  profile {d['profile']}  "
+        f"session {d['session']['phase']} (next open {d['session']['next_open']})"
+    )
+    console.print(f"bid {d['bid']}  ask {d['ask']}  arrival mid {d['arrival_mid']}")
+    console.print(
+        f"fillable now {d['fillable_now']} (avg {d['avg_price_now']})  expected avg "
+        f"price {d['expected_avg_price']}"
+    )
+    s = d["slippage_bps"]
+    console.print(f"slippage {s['total']} bp = spread {s['spread']} + impact {s['impact']}")
+    f = d["fees"]
+    console.print(f"fees {f['amount']} {f['currency']} = {f['vcr']} VCR (fx {f['fx_rate']})")
+    if d["schedule"]:
+        console.print(
+            "rest of the order at the participation cap: "
+            + ", ".join(f"{x['cumulative_qty']} by +{x['minutes']}m" for x in d["schedule"])
+        )
+    verdict = "[green]accepted[/]" if e.accepted else f"[red]rejected[/]: {e.reason}"
+    console.print(f"for a fresh 1,000,000 VCR account: {verdict}")
+
+
+def fill_dict(f: Fill) -> dict[str, Any]:
+    r = f.receipt
+    return {
+        "id": f.id,
+        "order_id": f.order_id,
+        "ts": iso(f.ts_ns),
+        "symbol": f.symbol,
+        "side": f.side.value,
+        "qty": str(f.qty),
+        "price": _s(f.price, "0.000001"),
+        "fee": str(f.fee),
+        "profile": f.profile,
+        "receipt": {
+            "arrival_mid": _s(r.arrival_mid, "0.000001"),
+            "touch": str(r.touch),
+            "avg_price": _s(r.avg_price, "0.000001"),
+            "spread_cost": _s(r.spread_cost, "0.01"),
+            "impact_cost": _s(r.impact_cost, "0.01"),
+            "fees": str(r.fees),
+            "fee_breakdown": {k: str(v) for k, v in r.fee_breakdown},
+            "fx_rate": _s(r.fx_rate, "0.00000001"),
+            "liquidity": r.liquidity,
+            "slices": [[str(s.price), str(s.qty)] for s in r.slices],
+            "frictionless_cost": _s(r.frictionless_cost, "0.01"),
+            "slippage_bps": str(r.slippage_bps),
+        },
+    }
+
+
+def order_dict(o: Order) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "client_order_id": o.client_order_id,
+        "symbol": o.symbol,
+        "side": o.side.value,
+        "type": o.type.value,
+        "tif": o.tif.value,
+        "qty": str(o.qty),
+        "limit_price": _s(o.limit_price),
+        "stop_price": _s(o.stop_price),
+        "status": o.status.value,
+        "filled_qty": str(o.filled_qty),
+        "avg_fill_price": _s(o.avg_fill_price, "0.000001"),
+        "reject_reason": o.reject_reason,
+        "created": iso(o.created_ns),
+        "profile": o.profile,
+    }
+
+
+def demo_dict(r: DemoResult) -> dict[str, Any]:
+    by_order: dict[str, list[Fill]] = {}
+    for f in r.fills:
+        by_order.setdefault(f.order_id, []).append(f)
+    return {
+        "start": iso(r.start_ns),
+        "end": iso(r.end_ns),
+        "orders": [
+            {
+                **order_dict(o),
+                "trader": r.traders[o.account_id],
+                "fills": [fill_dict(f) for f in by_order.get(o.id, [])],
+            }
+            for o in r.orders
+        ],
+    }
+
+
+def print_demo(console: Console, r: DemoResult) -> None:
+    data = demo_dict(r)
+    console.print(f"[bold]vtrade demo[/]  {data['start']} -> {data['end']} (simulated)")
+    table = Table(title="Orders")
+    for col in ("Trader", "Order", "Status", "Filled", "Avg price", "Fills", "Slip bp", "Fees"):
+        table.add_column(col, justify="left" if col in ("Trader", "Order", "Status") else "right")
+    for o in data["orders"]:
+        fills = o["fills"]
+        fees = sum((Decimal(f["fee"]) for f in fills), Decimal(0))
+        slip = _weighted_slippage(fills)
+        status = o["status"] + (f"\n{o['reject_reason']}" if o["reject_reason"] else "")
+        table.add_row(
+            o["trader"],
+            f"{o['side']} {o['qty']} {o['symbol']} {o['type']}",
+            status,
+            o["filled_qty"],
+            o["avg_fill_price"] or "",
+            str(len(fills)),
+            slip,
+            str(fees) if fills else "",
+        )
+    console.print(table)
+    for o in data["orders"]:
+        if o["fills"]:
+            _print_receipt(console, o)
+
+
+def _weighted_slippage(fills: list[dict[str, Any]]) -> str:
+    qty = sum((Decimal(f["qty"]) for f in fills), Decimal(0))
+    if not qty:
+        return ""
+    total = sum(
+        (Decimal(f["receipt"]["slippage_bps"]) * Decimal(f["qty"]) for f in fills), Decimal(0)
+    )
+    return f"{total / qty:.2f}"
+
+
+def _print_receipt(console: Console, o: dict[str, Any]) -> None:
+    first = o["fills"][0]
+    r = first["receipt"]
+    fees = ", ".join(f"{k} {v}" for k, v in r["fee_breakdown"].items()) or "none"
+    console.print(
+        f"[bold]{o['trader']}[/] {o['side']} {o['symbol']}: first fill {first['qty']} @ "
+        f"{first['price']} ({r['liquidity']}, {len(r['slices'])} slices) | arrival mid "
+        f"{r['arrival_mid']}, touch {r['touch']} | spread cost {r['spread_cost']}, impact "
+        f"{r['impact_cost']}, fees {r['fees']} ({fees}) | fx {r['fx_rate']} | "
+        f"{r['slippage_bps']} bp vs frictionless {r['frictionless_cost']}"
+        + (f" | {len(o['fills'])} fills in all" if len(o["fills"]) > 1 else "")
+    )
