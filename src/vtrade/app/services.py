@@ -37,12 +37,21 @@ class TradingService:
     """The one place commands meet the engine and the store."""
 
     def __init__(
-        self, engine: ExecutionEngine, store: Store, bus: InProcessBus, clock: Clock
+        self,
+        engine: ExecutionEngine,
+        store: Store,
+        bus: InProcessBus,
+        clock: Clock,
+        relay_every: int = 1,
     ) -> None:
+        """`relay_every`: publish the outbox after every Nth commit (1: at once). A server
+        relays on a timer instead; acknowledgements never wait for the relay."""
         self.engine = engine
         self.store = store
         self.bus = bus
         self.clock = clock
+        self.relay_every = relay_every
+        self._commits = 0
 
     def start(self) -> None:
         """Migrate the schema and rebuild open orders, positions and cash from the store."""
@@ -83,7 +92,7 @@ class TradingService:
         except Exception:
             self._restore()
             raise
-        self.relay()
+        self._after_commit()
         return results
 
     def cancel(self, cmd: CancelOrder) -> Order:
@@ -119,7 +128,7 @@ class TradingService:
         except Exception:
             self._restore()
             raise
-        self.relay()
+        self._after_commit()
         return changes
 
     def _run(self, step: Callable[[int], tuple[T, Changes]]) -> T:
@@ -129,13 +138,18 @@ class TradingService:
         except Exception:
             self._restore()
             raise
-        self.relay()
+        self._after_commit()
         return result
 
     def _commit(self, batch: list[Changes]) -> None:
         batch = [c for c in batch if c]
         if batch:
             self.store.commit(batch)
+            self._commits += 1
+
+    def _after_commit(self) -> None:
+        if self.relay_every and self._commits % self.relay_every == 0:
+            self.relay()
 
     def _existing(self, cmd: SubmitOrder) -> Order | None:
         if not cmd.client_order_id:

@@ -97,6 +97,7 @@ class ExecutionEngine:
         self.config = config or ExecutionConfig()
         self.accounts: dict[str, Account] = {}
         self.positions: dict[tuple[str, str], Position] = {}
+        self._by_account: dict[str, dict[str, Position]] = defaultdict(dict)
         self.orders: dict[str, Order] = {}  # open orders only
         self.by_client_id: dict[tuple[str, str], Order] = {}  # orders made since start
         self.volumes: dict[str, Volumes] = defaultdict(Volumes)
@@ -251,6 +252,9 @@ class ExecutionEngine:
         """Rebuild in-memory state from the store after a (re)start."""
         self.accounts = {a.id: a for a in snapshot.accounts}
         self.positions = {(p.account_id, p.symbol): p for p in snapshot.positions}
+        self._by_account = defaultdict(dict)
+        for p in snapshot.positions:
+            self._by_account[p.account_id][p.symbol] = p
         self.orders = {o.id: o for o in snapshot.open_orders}
         self._seq = max((o.seq for o in snapshot.open_orders), default=0)
         self.volumes = defaultdict(Volumes)
@@ -271,13 +275,15 @@ class ExecutionEngine:
         return sorted(found, key=lambda o: o.seq)
 
     def positions_of(self, account_id: str) -> list[Position]:
-        return [p for (acc, _), p in self.positions.items() if acc == account_id]
+        return list(self._by_account.get(account_id, {}).values())
 
     def position(self, account_id: str, symbol: str) -> Position:
-        key = (account_id, symbol)
-        if key not in self.positions:
-            self.positions[key] = Position(account_id=account_id, symbol=symbol)
-        return self.positions[key]
+        held = self._by_account[account_id]
+        if symbol not in held:
+            held[symbol] = self.positions[(account_id, symbol)] = Position(
+                account_id=account_id, symbol=symbol
+            )
+        return held[symbol]
 
     def marks(self, t_ns: int) -> Marks:
         return Marks(self.catalog, self.market.touch, t_ns)

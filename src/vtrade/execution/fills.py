@@ -81,8 +81,6 @@ def take(
         if limit is not None and (mid - limit) * _direction(order.side) > 0:
             return None
         return Execution((Slice(price=mid, qty=wanted),), mid, mid, Liquidity.TAKER)
-    book_touch = market.books.quote(inst.symbol, t_ns)
-    best = book_touch.ask if order.side is Side.BUY else book_touch.bid
     if profile.depth_share < 1:
         visible = available(market, order, inst, t_ns)
         wanted = min(wanted, floor_lots(visible * profile.depth_share, inst.lot_size))
@@ -92,7 +90,7 @@ def take(
     if not taken:
         return None
     slices = tuple(Slice(price=level.price, qty=level.size) for level in taken)
-    return Execution(slices, best, mid, Liquidity.TAKER)
+    return Execution(slices, taken[0].price, mid, Liquidity.TAKER)  # the best level available
 
 
 def available(market: VenueMarket, order: Order, inst: Instrument, t_ns: int) -> Decimal:

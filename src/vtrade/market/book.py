@@ -13,10 +13,10 @@ with time constant `refill_s`; the mid is pushed by half the impact paid and rel
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from vtrade.core.clock import NS_PER_SECOND
 from vtrade.domain.instruments import AssetClass, Instrument
@@ -39,8 +39,9 @@ _TOUCH_NOTIONAL = {
     AssetClass.ETF: 20_000.0,
 }
 _FX_TOUCH_UNITS = 1_000_000.0
-_RELAX = 20.0  # seconds: the displaced mid relaxes as 1/sqrt(1 + t/_RELAX) ...
-_FORGET_SECONDS = 600.0  # ... and is gone within the hour
+# exp(-t/600)/sqrt(1 + t/20) as a sum of exponentials (max error 0.2% over an hour)
+_RELAX_TAUS = (4.0, 20.0, 90.0, 400.0, 1200.0)
+_RELAX_WEIGHTS = (0.03333, 0.31069, 0.3736, 0.27618, 0.00834)
 _DISPLACEMENT_SHARE = 0.5
 
 
@@ -84,16 +85,20 @@ class DepthModel:
         """Typical size at the touch: a little under the first level beyond it, with a floor."""
         units = self.floor_notional / max(price, 1e-12)
         floor = max(self.floor_least, round(units / self.unit) * self.unit)
-        return max(floor, 0.8 * float(self.level_sizes(price, 2, 1.0)[0]))
+        return max(floor, 0.8 * self.level_sizes(price, 2, 1.0)[0])
 
-    def level_sizes(self, touch: float, levels: int, depth_mult: float) -> np.ndarray:
+    def level_sizes(self, touch: float, levels: int, depth_mult: float) -> list[float]:
         """Sizes of levels 1..levels-1 beyond the touch price `touch` (level 0 is the quote)."""
-        k = np.arange(1, levels)
         rel = self.step_ticks(touch) * self.tick / max(touch, 1e-12)
-        coeff = (1.0 + self.alpha) * self.gamma
-        upper = self.adv * ((k + 0.5) * rel / coeff) ** (1.0 / self.alpha)
-        lower = self.adv * ((k - 0.5) * rel / coeff) ** (1.0 / self.alpha)
-        return (upper - lower) * depth_mult
+        power = 1.0 / self.alpha
+        scale = self.adv * (rel / ((1.0 + self.alpha) * self.gamma)) ** power * depth_mult
+        return [scale * x for x in _shape(power, levels)]
+
+
+@functools.lru_cache(maxsize=64)
+def _shape(power: float, levels: int) -> tuple[float, ...]:
+    """(k + 1/2)^p - (k - 1/2)^p for k = 1..levels-1: the depth profile's level pattern."""
+    return tuple((k + 0.5) ** power - (k - 0.5) ** power for k in range(1, levels))
 
 
 def _touch_notional(inst: Instrument) -> float:
@@ -103,59 +108,109 @@ def _touch_notional(inst: Instrument) -> float:
     return _TOUCH_NOTIONAL[inst.asset_class]
 
 
+class Decaying:
+    """A sum of amounts that each decay exponentially, with its history kept for queries at
+    past instants: `value(t)` sees exactly the amounts added at or before `t`, in O(log n).
+
+    Several time constants with weights approximate other decay shapes.
+    """
+
+    __slots__ = ("_taus", "_weights", "_times", "_amounts", "_states")
+
+    def __init__(self, taus_ns: tuple[float, ...], weights: tuple[float, ...] = (1.0,)) -> None:
+        self._taus = taus_ns
+        self._weights = weights
+        self._times: list[int] = []
+        self._amounts: list[float] = []
+        self._states: list[tuple[float, ...]] = []  # components just after each entry
+
+    def __bool__(self) -> bool:
+        return bool(self._times)
+
+    def value(self, t_ns: int) -> float:
+        i = bisect.bisect_right(self._times, t_ns) - 1
+        return sum(self._decayed(i, t_ns)) if i >= 0 else 0.0
+
+    def add(self, t_ns: int, amount: float) -> None:
+        """Add `amount` at `t_ns`; entries after it (an amount that arrived late) are redone."""
+        i = bisect.bisect_right(self._times, t_ns)
+        self._times.insert(i, t_ns)
+        self._amounts.insert(i, amount)
+        self._states.insert(i, ())
+        for j in range(i, len(self._times)):
+            before = self._decayed(j - 1, self._times[j]) if j else (0.0,) * len(self._taus)
+            amount = self._amounts[j]
+            self._states[j] = tuple(
+                b + amount * w for b, w in zip(before, self._weights, strict=True)
+            )
+        self.forget(self._times[-1] - self.horizon_ns)
+
+    def forget(self, before_ns: int) -> None:
+        """Drop history that no query at or after `before_ns` needs."""
+        keep = bisect.bisect_right(self._times, before_ns) - 1
+        if keep > 0:
+            del self._times[:keep], self._amounts[:keep], self._states[:keep]
+
+    @property
+    def horizon_ns(self) -> int:
+        return int(40 * max(self._taus))
+
+    @property
+    def last_ns(self) -> int:
+        return self._times[-1] if self._times else 0
+
+    def _decayed(self, i: int, t_ns: int) -> tuple[float, ...]:
+        age = t_ns - self._times[i]
+        return tuple(
+            v * math.exp(-age / tau) for v, tau in zip(self._states[i], self._taus, strict=True)
+        )
+
+
 @dataclass(slots=True)
 class Liquidity:
-    """What our own orders have taken from one instrument's book, as an append-only history.
+    """What our own orders have taken from one instrument's book, and how it comes back.
 
-    Each take and each push of the mid decays from its own instant, so a query at any instant
-    sees exactly the orders placed at or before it, whatever came later. Effects older than
-    `horizon` have decayed to nothing and are forgotten.
+    Takes refill exponentially per level; pushes of the mid relax as
+    exp(-t/600 s)/sqrt(1 + t/20 s), fitted as a sum of exponentials. Both are `Decaying`
+    histories, so a query at any instant sees exactly the orders placed at or before it.
     """
 
     refill_ns: float
-    takes: dict[tuple[int, int], list[tuple[int, float]]] = field(default_factory=dict)
-    pushes: list[tuple[int, float]] = field(default_factory=list)
+    takes: dict[tuple[int, int], Decaying] = field(default_factory=dict)
+    pushes: Decaying = field(
+        default_factory=lambda: Decaying(
+            tuple(t * NS_PER_SECOND for t in _RELAX_TAUS), _RELAX_WEIGHTS
+        )
+    )
 
     @classmethod
     def for_instrument(cls, inst: Instrument) -> Liquidity:
         return cls(refill_ns=_REFILL_SECONDS[inst.asset_class] * NS_PER_SECOND)
 
-    @property
-    def horizon_ns(self) -> int:
-        return int(max(40 * self.refill_ns, 8 * _FORGET_SECONDS * NS_PER_SECOND))
-
     def displacement(self, t_ns: int) -> float:
         """Mid displacement in force at `t_ns` from the pushes made at or before it."""
-        total = 0.0
-        for at, amount in self.pushes:
-            if at <= t_ns:
-                age = (t_ns - at) / NS_PER_SECOND
-                total += amount * math.exp(-age / _FORGET_SECONDS) / math.sqrt(1 + age / _RELAX)
-        return total
+        return self.pushes.value(t_ns) if self.pushes else 0.0
 
     def taken_at(self, side: int, price_ticks: int, t_ns: int) -> float:
         """Quantity still missing at a level: what was taken, less what has refilled since."""
-        total = 0.0
-        for at, qty in self.takes.get((side, price_ticks), ()):
-            if at <= t_ns:
-                total += qty * math.exp(-(t_ns - at) / self.refill_ns)
-        return total
+        level = self.takes.get((side, price_ticks))
+        return level.value(t_ns) if level is not None else 0.0
 
     def take(self, side: int, price_ticks: int, qty: float, t_ns: int) -> None:
         """Record that `qty` was taken at a level at `t_ns`."""
-        self.takes.setdefault((side, price_ticks), []).append((t_ns, qty))
+        level = self.takes.get((side, price_ticks))
+        if level is None:
+            level = self.takes[(side, price_ticks)] = Decaying((self.refill_ns,))
+        level.add(t_ns, qty)
 
     def push(self, amount: float, t_ns: int) -> None:
         """Displace the mid by a share of `amount` (price units) from `t_ns` on."""
-        self.pushes.append((t_ns, _DISPLACEMENT_SHARE * amount))
+        self.pushes.add(t_ns, _DISPLACEMENT_SHARE * amount)
 
     def forget_before(self, t_ns: int) -> None:
-        """Drop effects that have decayed to nothing by `t_ns`."""
-        cutoff = t_ns - self.horizon_ns
-        self.pushes = [p for p in self.pushes if p[0] >= cutoff]
-        for key in list(self.takes):
-            kept = [e for e in self.takes[key] if e[0] >= cutoff]
-            if kept:
-                self.takes[key] = kept
-            else:
-                del self.takes[key]
+        """Drop levels whose last take has long refilled by `t_ns` (checked now and then)."""
+        if len(self.takes) < 256:
+            return
+        stale = [k for k, v in self.takes.items() if v.last_ns < t_ns - v.horizon_ns]
+        for key in stale:
+            del self.takes[key]

@@ -7,12 +7,11 @@ levels behind it (`book.DepthModel`) and subtracts what our own orders have cons
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Protocol
-
-import numpy as np
 
 from vtrade.core.errors import ValidationError
 from vtrade.domain.instruments import Instrument
@@ -112,8 +111,9 @@ class OrderBooks:
             raise ValidationError(
                 f"quantity {qty} is not a multiple of the lot size {inst.lot_size} of {symbol}"
             )
-        bids, asks, _ = self._levels(inst, t_ns, self.levels)
-        levels, book_side = (asks, 1) if side is Side.BUY else (bids, -1)
+        book_side = 1 if side is Side.BUY else -1
+        bids, asks, _ = self._levels(inst, t_ns, self.levels, only=book_side)
+        levels = asks if book_side == 1 else bids
         limit = _limit_ticks(limit_price, inst.tick_size, book_side)
         liq = self._liquidity.setdefault(inst.symbol, Liquidity.for_instrument(inst))
         model = self.depth_model(inst)
@@ -140,47 +140,79 @@ class OrderBooks:
         return taken
 
     def _levels(
-        self, inst: Instrument, t_ns: int, depth: int
+        self, inst: Instrument, t_ns: int, depth: int, only: int = 0
     ) -> tuple[list[tuple[int, float]], list[tuple[int, float]], int]:
-        """Return (bids, asks, ts): levels as (price in ticks, size), best first."""
+        """Return (bids, asks, ts): levels as (price in ticks, size), best first.
+
+        `only` = 1 builds the asks alone, -1 the bids alone (the other list comes back empty).
+        """
         touch = self._source.touch(inst.symbol, t_ns)
         model = self.depth_model(inst)
         liq = self._liquidity.get(inst.symbol)
-        shift_ticks = round((liq.displacement(t_ns) if liq else 0.0) / model.tick)
-        sides = []
+        if liq is not None and not liq.takes and not liq.pushes:
+            liq = None
+        shift = round(liq.displacement(t_ns) / model.tick) if liq is not None else 0
+        sides: dict[int, list[tuple[int, float]]] = {-1: [], 1: []}
         for side, price, touch_size in (
             (-1, touch.bid, touch.bid_size),
             (1, touch.ask, touch.ask_size),
         ):
-            step = model.step_ticks(price)
-            base = round(price / model.tick)
-            sizes = np.r_[touch_size, model.level_sizes(price, depth + self.levels, touch.depth)]
-            shown = np.floor(sizes / model.unit + 1e-9) * model.unit
-            unshifted = {base + side * k * step: q for k, q in enumerate(shown.tolist())}
-            levels = []
-            for k, size in enumerate(sizes.tolist()):
-                price_ticks = base + shift_ticks + side * k * step
-                if price_ticks <= 0:
-                    break
-                if liq:
+            if only and side != only:
+                continue
+            sides[side] = self._side(
+                model, liq, side, price, touch_size, touch.depth, shift, depth, t_ns
+            )
+        return sides[-1], sides[1], touch.ts
+
+    def _side(
+        self,
+        model: DepthModel,
+        liq: Liquidity | None,
+        side: int,
+        price: float,
+        touch_size: float,
+        depth_mult: float,
+        shift: int,
+        depth: int,
+        t_ns: int,
+    ) -> list[tuple[int, float]]:
+        step = model.step_ticks(price)
+        base = round(price / model.tick)
+        sizes = [touch_size, *model.level_sizes(price, depth + self.levels, depth_mult)]
+        unit = model.unit
+        levels: list[tuple[int, float]] = []
+        for k, size in enumerate(sizes):
+            price_ticks = base + shift + side * k * step
+            if price_ticks <= 0:
+                break
+            if liq is not None:
+                taken = liq.taken_at(side, price_ticks, t_ns)
+                if taken > 0:
                     size = _after_taking(
-                        size,
-                        unshifted.get(price_ticks, size),
-                        liq.taken_at(side, price_ticks, t_ns),
+                        size, _unshifted(sizes, price_ticks - base, side, step, unit, size), taken
                     )
-                size = np.floor(size / model.unit + 1e-9) * model.unit
-                if size > 0:
-                    levels.append((price_ticks, size))
+            size = math.floor(size / unit + 1e-9) * unit
+            if size > 0:
+                levels.append((price_ticks, size))
                 if len(levels) == depth:
                     break
-            sides.append(levels)
-        return sides[0], sides[1], touch.ts
+        return levels
 
     def _level(self, inst: Instrument, price_ticks: int, size: float) -> BookLevel:
         unit = Decimal(1) if self.depth_model(inst).unit >= 1 else inst.lot_size
         return BookLevel(
             price=(price_ticks * inst.tick_size).quantize(inst.tick_size), size=to_qty(size, unit)
         )
+
+
+def _unshifted(
+    sizes: list[float], offset: int, side: int, step: int, unit: float, default: float
+) -> float:
+    """Displayed size the undisplaced book has `offset` ticks from its touch (or `default`)."""
+    k, rest = divmod(offset * side, step)
+    if rest or not 0 <= k < len(sizes):
+        return default
+    return math.floor(sizes[k] / unit + 1e-9) * unit
 
 
 def _after_taking(size: float, unshifted: float, taken: float) -> float:

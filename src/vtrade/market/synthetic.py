@@ -71,6 +71,7 @@ class SyntheticMarket:
         self._minutes = _Lru(self.config.cache_days)
         self._ticks = _Lru(self.config.cache_chunks)
         self.books = OrderBooks(self, self.instrument, self.config.book_levels)
+        self._touches: dict[str, tuple[int, int, Touch]] = {}
 
     # -- layers ---------------------------------------------------------------------------
 
@@ -129,6 +130,9 @@ class SyntheticMarket:
 
     def touch(self, symbol: str, t_ns: int) -> Touch:
         """Untouched best bid and offer at `t_ns`: the last tick at or before it."""
+        cached = self._touches.get(symbol)
+        if cached is not None and cached[0] <= t_ns < cached[1]:
+            return cached[2]
         days = self.calendar(symbol).days
         # Before the first session of the supported range there is no earlier close to quote
         # from: answer with the first session's opening tick.
@@ -139,7 +143,7 @@ class SyntheticMarket:
         chunk = self.tick_chunk(symbol, d, m // MINUTES_PER_CHUNK)
         i = int(np.searchsorted(chunk.ts, t_ns, side="right")) - 1
         i = min(max(i, 0), chunk.ts.shape[0] - 1)
-        return Touch(
+        touch = Touch(
             ts=int(chunk.ts[i]),
             bid=float(chunk.bid[i]),
             ask=float(chunk.ask[i]),
@@ -147,6 +151,11 @@ class SyntheticMarket:
             ask_size=float(chunk.ask_size[i]),
             depth=float(minutes.depth[m]),
         )
+        # valid until the next tick (or, past the chunk's last tick, until the query moves)
+        valid_to = int(chunk.ts[i + 1]) if i + 1 < chunk.ts.shape[0] else t_ns + 1
+        if int(chunk.ts[i]) <= t_ns:
+            self._touches[symbol] = (int(chunk.ts[i]), valid_to, touch)
+        return touch
 
     def prints(self, symbol: str, start_ns: int, end_ns: int) -> Prints:
         """Trade prints in (start_ns, end_ns]: what the rest of the market traded."""

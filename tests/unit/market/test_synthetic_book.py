@@ -153,7 +153,7 @@ def test_depth_model_walk_reproduces_the_impact_law_gamma_q_over_v_to_the_alpha(
     levels = [(touch, model.top_size(touch))]
     levels += [
         (touch + k * model.step_ticks(touch) * model.tick, size)
-        for k, size in enumerate(model.level_sizes(touch, 20, 1.0).tolist(), start=1)
+        for k, size in enumerate(model.level_sizes(touch, 20, 1.0), start=1)
     ]
     visible = sum(size for _, size in levels)
 

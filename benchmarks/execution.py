@@ -1,0 +1,166 @@
+"""`vtrade bench execution`: orders/s through validation, fill model and a committed ledger.
+
+Orders go through `TradingService.submit_many` on a real SQLite file (WAL): validated, routed,
+filled against the shared book, fees and receipts computed, and the order, fills, positions,
+cash entries and outbox events committed before the batch is acknowledged. Latency is per
+order, from its batch's start to its commit. Mix: 90% small orders (1-100 shares, market or
+marketable limit), 10% large ones (2,000-5,000 shares) that walk several levels. The naive
+way in the same run commits each order in its own transaction.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from benchmarks.runner import Row
+from vtrade import bootstrap
+from vtrade.core.clock import SimulatedClock, parse_instant, to_ns
+from vtrade.domain.commands import OpenAccount, SubmitOrder
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import OrderType
+from vtrade.settings import Settings
+
+START = "2026-11-18T15:00:00Z"  # a Wednesday, US regular hours
+SYMBOLS = (
+    "AAPL",
+    "MSFT",
+    "NVDA",
+    "AMZN",
+    "GOOGL",
+    "META",
+    "JPM",
+    "XOM",
+    "SPY",
+    "QQQ",
+    "AVGO",
+    "TSLA",
+    "V",
+    "WMT",
+    "UNH",
+    "COST",
+    "HD",
+    "PG",
+    "KO",
+    "IWM",
+)
+BATCH = 16
+
+
+def run(size: str) -> list[Row]:
+    n = 1_500 if size == "smoke" else 30_000
+    naive_n = 300 if size == "smoke" else 3_000
+    group = _measure(n, BATCH, seed=1)
+    naive = _measure(naive_n, 1, seed=2)
+    engine_only = _engine_only(min(n, 10_000))
+    return [
+        Row(
+            f"orders/s, group commit of {BATCH} (SQLite WAL, {n:,} orders)",
+            group["rate"],
+            "orders/s",
+            naive=naive["rate"],
+            target=">= 10,000",
+            ok=group["rate"] >= 10_000,
+        ),
+        Row("p50 order latency (submit to commit)", group["p50"], "ms", naive=naive["p50"]),
+        Row(
+            "p99 order latency (submit to commit)",
+            group["p99"],
+            "ms",
+            naive=naive["p99"],
+            target="<= 2 ms",
+            ok=group["p99"] <= 2.0,
+        ),
+        Row("fills committed per order", group["fills"] / n, "fills"),
+        Row("engine only (no database), orders/s", engine_only, "orders/s"),
+    ]
+
+
+def _orders(
+    c: bootstrap.Container, accounts: list[str], n: int, rng: random.Random
+) -> list[SubmitOrder]:
+    t = c.clock.now_ns()
+    cmds = []
+    for i in range(n):
+        symbol = rng.choice(SYMBOLS)
+        side = Side.BUY if (i // len(accounts)) % 2 == 0 else Side.SELL
+        large = rng.random() < 0.10
+        qty = Decimal(rng.randint(2_000, 5_000) if large else rng.randint(1, 100))
+        kind = OrderType.LIMIT if rng.random() < 0.3 else OrderType.MARKET
+        limit = None
+        if kind is OrderType.LIMIT:
+            touch = c.market.touch(symbol, t)
+            price = touch.ask * 1.001 if side is Side.BUY else touch.bid * 0.999
+            limit = (Decimal(repr(price)) / Decimal("0.01")).to_integral_value() * Decimal("0.01")
+        cmds.append(
+            SubmitOrder(
+                id=f"b{i}",
+                ts_init=t,
+                account_id=accounts[i % len(accounts)],
+                symbol=symbol,
+                side=side,
+                qty=qty,
+                type=kind,
+                limit_price=limit,
+            )
+        )
+    return cmds
+
+
+def _setup(tmp: str, seed: int) -> tuple[bootstrap.Container, list[str], random.Random]:
+    clock = SimulatedClock(to_ns(parse_instant(START)))
+    c = bootstrap.build(Settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}"), clock)
+    c.trading.start()
+    c.trading.relay_every = 8  # the outbox relay runs beside the acknowledgements
+    accounts = [
+        c.trading.open_account(
+            OpenAccount(
+                id=f"a{i}", ts_init=0, owner=f"u{i}", name="bench", balance=Decimal(50_000_000)
+            )
+        ).id
+        for i in range(200)
+    ]
+    for s in SYMBOLS:
+        c.market.touch(s, clock.now_ns())  # generate the day's market up front
+    return c, accounts, random.Random(seed)
+
+
+def _measure(n: int, batch: int, seed: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        c, accounts, rng = _setup(tmp, seed)
+        cmds = _orders(c, accounts, n, rng)
+        latencies: list[float] = []
+        began = time.perf_counter()
+        for i in range(0, n, batch):
+            c.clock.advance(1_000_000 * batch)  # one simulated millisecond per order
+            t0 = time.perf_counter()
+            c.trading.submit_many(cmds[i : i + batch])
+            latencies += [(time.perf_counter() - t0) * 1e3] * len(cmds[i : i + batch])
+        c.trading.relay()
+        elapsed = time.perf_counter() - began
+        fills = sum(len(c.store.list_fills(a, limit=1_000_000)) for a in accounts)
+        c.store.close()
+    latencies.sort()
+    return {
+        "rate": n / elapsed,
+        "p50": statistics.median(latencies),
+        "p99": latencies[int(0.99 * (len(latencies) - 1))],
+        "fills": fills,
+    }
+
+
+def _engine_only(n: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        c, accounts, rng = _setup(tmp, 3)
+        cmds = _orders(c, accounts, n, rng)
+        t = c.clock.now_ns()
+        began = time.perf_counter()
+        for i, cmd in enumerate(cmds):
+            c.engine.submit(cmd, t + i * 1_000_000)
+        rate = n / (time.perf_counter() - began)
+        c.store.close()
+    return rate
