@@ -58,7 +58,7 @@ def run(name: str, size: str, output: str | None, console: Console) -> Path:
             _fmt(r.value),
             r.unit,
             _fmt(r.naive) if r.naive is not None else "",
-            f"{r.ratio:,.0f}x" if r.ratio is not None else "",
+            _ratio(r.ratio),
             r.target,
             {True: "yes", False: "NO", None: ""}[r.ok],
         )
@@ -80,6 +80,12 @@ def available() -> list[str]:
     """Names of the benchmark modules shipped."""
     here = Path(__file__).parent
     return sorted(p.stem for p in here.glob("*.py") if p.stem not in ("__init__", "runner"))
+
+
+def _ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return ""
+    return f"{ratio:,.0f}x" if ratio >= 10 else f"{ratio:.2f}x"
 
 
 def _fmt(value: float) -> str:

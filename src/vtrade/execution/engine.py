@@ -355,7 +355,8 @@ class ExecutionEngine:
         """Execute what the book allows now; apply ioc/fok rules to what is left."""
         profile = PROFILES[self.accounts[order.account_id].profile]
         if order.tif is TimeInForce.FOK and profile.friction:
-            if fills.available(self.market, order, inst, t_ns) < order.qty:
+            reachable = fills.available(self.market, order, inst, t_ns) * profile.depth_share
+            if fills.floor_lots(reachable, inst.lot_size) < order.qty:
                 return self._close(order, S.CANCELED, t_ns, "fill-or-kill: not enough liquidity")
         changes = Changes()
         done = fills.take(self.market, order, inst, t_ns, profile)

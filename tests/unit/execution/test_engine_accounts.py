@@ -1,0 +1,141 @@
+"""Specification of accounts: opening balance, reset, short positions and margin calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
+
+from vtrade.bootstrap import Container
+from vtrade.domain import events as ev
+from vtrade.domain.accounts import EntryKind
+from vtrade.domain.commands import OpenAccount, ResetAccount, SubmitOrder
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
+
+if TYPE_CHECKING:
+    from conftest import Venue
+
+D = Decimal
+MINUTE = 60_000_000_000
+MILLION = D(1_000_000)
+
+
+def whole(qty: Decimal) -> Decimal:
+    return qty.to_integral_value(rounding=ROUND_FLOOR)
+
+
+def test_a_new_account_starts_with_one_million_vcr(venue: Venue) -> None:
+    account = venue.open()
+    view = venue.engine.view(account.id, venue.now)
+
+    assert account.cash == account.initial_balance == MILLION
+    assert view.nav == MILLION and view.margin_used == 0 and view.buying_power == MILLION
+
+
+def test_opening_an_account_through_the_service_records_the_deposit(
+    make_service: Callable[..., Container],
+) -> None:
+    app = make_service()
+    account = app.trading.open_account(OpenAccount(id="c1", ts_init=0, owner="ann", name="main"))
+
+    (entry,) = app.store.ledger(account.id)
+    assert entry.kind is EntryKind.DEPOSIT and entry.amount == MILLION
+    assert app.store.load(0).accounts[0].cash == MILLION
+
+
+def test_reset_restores_the_balance_cancels_open_orders_and_zeroes_positions(
+    make_service: Callable[..., Container],
+) -> None:
+    app = make_service()
+    seen: list[object] = []
+    app.bus.subscribe("accounts.*", seen.append)
+    trading = app.trading
+    account = trading.open_account(OpenAccount(id="c1", ts_init=0, owner="ann", name="main"))
+
+    def submit(symbol: str, side: Side, qty: int, **kw: object) -> None:
+        cmd = SubmitOrder(
+            id="c", ts_init=0, account_id=account.id, symbol=symbol, side=side, qty=D(qty), **kw
+        )
+        trading.submit(cmd)
+
+    submit("AAPL", Side.BUY, 200)
+    submit("MSFT", Side.SELL, 100)
+    bid = app.market.books.quote("NVDA", app.clock.now_ns()).bid
+    submit("NVDA", Side.BUY, 50, type=OrderType.LIMIT, limit_price=bid - 1, tif=TimeInForce.GTC)
+    assert account.cash != MILLION and app.engine.open_orders(account.id)
+
+    trading.reset_account(ResetAccount(id="c2", ts_init=0, account_id=account.id))
+
+    assert account.cash == MILLION and account.margin_call is False
+    assert app.engine.view(account.id, app.clock.now_ns()).nav == MILLION
+    assert app.engine.open_orders(account.id) == []
+    assert all(p.qty == 0 for p in app.engine.positions_of(account.id))
+    stored = app.store.load(0)
+    assert stored.open_orders == []
+    assert {p.symbol for p in stored.positions} >= {"AAPL", "MSFT"}
+    assert all(p.qty == 0 for p in stored.positions)
+    assert stored.accounts[0].cash == MILLION
+    orders = app.store.list_orders(account.id)
+    assert {o.symbol: o.status for o in orders}["NVDA"] is OrderStatus.CANCELED
+    ledger = app.store.ledger(account.id)
+    assert ledger[-1].kind is EntryKind.RESET
+    assert sum(e.amount for e in ledger) == MILLION
+    assert [type(e) for e in seen] == [ev.AccountReset]
+
+
+def test_selling_what_you_do_not_hold_opens_a_short_that_a_buy_closes(venue: Venue) -> None:
+    account = venue.open()
+
+    _, sold = venue.submit(account, "AAPL", Side.SELL, 100)
+    (sale,) = sold.fills
+    position = venue.engine.position(account.id, "AAPL")
+
+    assert position.qty == -100 and position.avg_price == sale.price
+    assert account.cash == MILLION + (sale.qty * sale.price).quantize(D("0.01")) - sale.fee
+    view = venue.engine.view(account.id, venue.now)
+    assert view.net < 0 and view.gross == -view.net
+    assert view.margin_used == view.gross / 2
+
+    venue.advance(60)
+    _, bought = venue.submit(account, "AAPL", Side.BUY, 100)
+    (cover,) = bought.fills
+    assert position.qty == 0
+    assert position.realized_pnl == ((sale.price - cover.price) * 100).quantize(D("0.01"))
+
+
+def test_a_margin_call_fires_once_when_equity_falls_below_maintenance_and_again_on_recrossing(
+    make_venue: Callable[..., Venue],
+) -> None:
+    # a maintenance rate of 100% of gross exposure: a long book is called once cash is negative
+    venue = make_venue(maintenance_margin=D(1))
+    account = venue.open()
+
+    def buy(symbol: str) -> None:
+        order, _ = venue.submit(account, symbol, Side.BUY, whole(240_000 / venue.quote(symbol).ask))
+        assert order.status is OrderStatus.FILLED
+
+    def calls_over(minutes: int) -> list[ev.MarginCalled]:
+        found = []
+        for _ in range(minutes):
+            changes = venue.advance(60)
+            found += [e for e in changes.events if isinstance(e, ev.MarginCalled)]
+        return found
+
+    for symbol in ("MSFT", "NVDA", "AMZN", "GOOGL", "META"):
+        buy(symbol)  # 1.2M of stock on 1M of equity
+    view = venue.engine.view(account.id, venue.now)
+    assert view.nav < view.maintenance
+
+    first = calls_over(5)
+    assert len(first) == 1  # once per crossing, not once per check
+    (call,) = first
+    assert call.account_id == account.id and call.equity < call.maintenance
+    assert account.margin_call is True
+
+    venue.submit(account, "META", Side.SELL, venue.engine.position(account.id, "META").qty)
+    assert calls_over(3) == []
+    assert account.margin_call is False  # back above maintenance
+
+    buy("META")
+    assert len(calls_over(3)) == 1  # a new crossing, a new call

@@ -1,0 +1,415 @@
+"""Specification of the fill model: spread, impact, partial fills, resting limits and stops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+import pytest
+
+from vtrade.domain.accounts import EntryKind, Profile
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
+from vtrade.execution.profiles import PROFILES
+from vtrade.market.books import to_price
+
+if TYPE_CHECKING:
+    from conftest import Venue
+
+D = Decimal
+SECOND = 1_000_000_000
+WHALE = 10**10  # a balance so large that the 25% cap and buying power never bind
+TRADES = [
+    ("AAPL", "500"),
+    ("SPY", "300"),
+    ("VOD.L", "20000"),
+    ("BTC-USD", "0.5"),
+    ("EUR/USD", "100000"),
+]
+
+
+def visible(venue: Venue, symbol: str, side: Side, t_ns: int) -> list[tuple[Decimal, Decimal]]:
+    """(price, size) of every visible level an order of `side` would take, best first."""
+    book = venue.market.books.book(symbol, t_ns, venue.market.books.levels)
+    levels = book.asks if side is Side.BUY else book.bids
+    return [(level.price, level.size) for level in levels]
+
+
+class FeedTouch(NamedTuple):
+    bid: Decimal
+    ask: Decimal
+
+
+def feed(venue: Venue, symbol: str) -> FeedTouch:
+    """The market's own (untouched) best bid and offer now, on the tick grid."""
+    touch = venue.market.touch(symbol, venue.now)
+    tick = venue.catalog.get(symbol).tick_size
+    return FeedTouch(to_price(touch.bid, tick), to_price(touch.ask, tick))
+
+
+# -- spread and the touch ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("symbol", "qty"), TRADES)
+def test_realistic_buy_fills_at_or_above_the_ask(venue: Venue, symbol: str, qty: str) -> None:
+    account = venue.open()
+    ask = venue.quote(symbol).ask
+    feed_ask = feed(venue, symbol).ask
+
+    order, changes = venue.submit(account, symbol, Side.BUY, qty)
+
+    assert order.status is OrderStatus.FILLED
+    (fill,) = changes.fills
+    assert fill.price >= ask >= feed_ask
+    assert all(s.price >= ask for s in fill.receipt.slices)
+    assert fill.receipt.touch == ask
+    assert fill.receipt.spread_cost > 0
+
+
+@pytest.mark.parametrize(("symbol", "qty"), TRADES)
+def test_realistic_sell_fills_at_or_below_the_bid(venue: Venue, symbol: str, qty: str) -> None:
+    account = venue.open()
+    bid = venue.quote(symbol).bid
+    feed_bid = feed(venue, symbol).bid
+
+    order, changes = venue.submit(account, symbol, Side.SELL, qty)
+
+    assert order.status is OrderStatus.FILLED
+    (fill,) = changes.fills
+    assert fill.price <= bid <= feed_bid
+    assert all(s.price <= bid for s in fill.receipt.slices)
+    assert fill.receipt.touch == bid
+    assert fill.receipt.slippage_bps > 0  # sold below the arrival mid: a cost
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+@pytest.mark.parametrize(("symbol", "qty"), [("AAPL", "500"), ("VOD.L", "20000")])
+def test_frictionless_fills_at_the_mid_with_zero_fees(
+    venue: Venue, symbol: str, qty: str, side: Side
+) -> None:
+    account = venue.open(profile="frictionless")
+    touch = venue.market.touch(symbol, venue.now)
+    mid = D(repr((touch.bid + touch.ask) / 2))
+
+    order, changes = venue.submit(account, symbol, side, qty)
+
+    (fill,) = changes.fills
+    assert order.status is OrderStatus.FILLED
+    assert fill.price == mid
+    assert fill.fee == 0
+    assert fill.receipt.fees == 0 and fill.receipt.fee_breakdown == ()
+    assert fill.receipt.spread_cost == 0 and fill.receipt.impact_cost == 0
+    assert fill.receipt.slippage_bps == 0
+    assert fill.profile == "frictionless"
+    assert [e.kind for e in changes.ledger] == [EntryKind.TRADE]
+
+
+def test_frictionless_block_fills_entirely_at_once_at_the_mid(venue: Venue) -> None:
+    account = venue.open(balance=WHALE, profile="frictionless")
+    book_size = sum(size for _, size in visible(venue, "AAPL", Side.BUY, venue.now))
+    touch = venue.market.touch("AAPL", venue.now)
+
+    order, changes = venue.submit(account, "AAPL", Side.BUY, 2 * book_size)
+
+    assert order.status is OrderStatus.FILLED
+    assert [f.price for f in changes.fills] == [D(repr((touch.bid + touch.ask) / 2))]
+
+
+# -- impact -----------------------------------------------------------------------------------
+
+
+def _impact_per_share(make_venue: Callable[..., Venue], symbol: str, qty: int) -> Decimal:
+    venue = make_venue()  # fresh books for each size
+    account = venue.open(balance=WHALE)
+    order, changes = venue.submit(account, symbol, Side.BUY, qty)
+    assert order.status is OrderStatus.FILLED, "the order must fit in the visible book"
+    (fill,) = changes.fills
+    return fill.receipt.impact_cost / fill.qty
+
+
+@pytest.mark.parametrize(("symbol", "qty"), [("AAPL", 4000), ("AAPL", 16000), ("SPY", 3000)])
+def test_impact_grows_like_the_square_root_of_order_size(
+    make_venue: Callable[..., Venue], symbol: str, qty: int
+) -> None:
+    small = _impact_per_share(make_venue, symbol, qty)
+    large = _impact_per_share(make_venue, symbol, 4 * qty)
+
+    # square-root law: 4x the size costs 2x per share (linear impact would be 4x)
+    assert 1.6 < large / small < 2.5
+
+
+def test_impact_magnitude_agrees_with_the_impact_formula(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue()
+    inst = venue.catalog.get("AAPL").market
+    qty = 16000
+    account = venue.open(balance=WHALE)
+    _, changes = venue.submit(account, "AAPL", Side.BUY, qty)
+    receipt = changes.fills[0].receipt
+
+    impact = float(receipt.impact_cost / qty / receipt.arrival_mid)
+    formula = inst.impact_gamma * (qty / inst.avg_daily_volume) ** inst.impact_alpha
+    assert formula / 1.5 < impact < formula * 1.5
+
+
+# -- partial fills of blocks ------------------------------------------------------------------
+
+
+def test_block_larger_than_the_visible_book_fills_partly_now_and_completes_later(
+    venue: Venue,
+) -> None:
+    account = venue.open(balance=WHALE)
+    levels = visible(venue, "AAPL", Side.BUY, venue.now)
+    book_size = sum(size for _, size in levels)
+
+    order, changes = venue.submit(account, "AAPL", Side.BUY, 80000)
+
+    assert book_size < 80000
+    assert order.status is OrderStatus.PARTIALLY_FILLED
+    assert order.filled_qty == book_size  # the whole visible book, not a share more
+    (first,) = changes.fills
+    assert [s.price for s in first.receipt.slices] == [price for price, _ in levels]
+
+    statuses = []
+    for _ in range(900):
+        t_next = venue.now + SECOND
+        book = visible(venue, "AAPL", Side.BUY, t_next)
+        changes = venue.advance_to(t_next)
+        for fill in changes.fills:
+            for s in fill.receipt.slices:  # each slice is a level of the book at that instant
+                assert s.price in {price for price, _ in book}
+                assert s.price >= book[0][0]
+        statuses.append(order.status)
+        if not order.is_open:
+            break
+
+    assert statuses[-1] is OrderStatus.FILLED
+    assert set(statuses[:-1]) == {OrderStatus.PARTIALLY_FILLED}
+    assert order.filled_qty == order.qty == 80000
+
+
+@pytest.mark.parametrize("profile", ["realistic", "harsh"])
+def test_working_remainder_takes_at_most_its_participation_of_market_volume_per_step(
+    venue: Venue, profile: str
+) -> None:
+    participation = PROFILES[Profile(profile)].participation
+    account = venue.open(balance=WHALE, profile=profile)
+    order, _ = venue.submit(account, "AAPL", Side.BUY, 80000)  # the immediate walk is exempt
+    assert order.status is OrderStatus.PARTIALLY_FILLED
+
+    steps_with_fills = 0
+    for _ in range(120):
+        t0, t1 = venue.now, venue.now + SECOND
+        volume = D(repr(venue.market.prints("AAPL", t0, t1).volume))
+        changes = venue.advance_to(t1)
+        taken = sum((f.qty for f in changes.fills), D(0))
+        assert taken <= participation * volume
+        steps_with_fills += bool(changes.fills)
+
+    assert steps_with_fills > 10  # the cap binds step after step, it does not stop the order
+
+
+# -- limits -----------------------------------------------------------------------------------
+
+
+def _never_touched_price(venue: Venue, symbol: str, seconds: int) -> Decimal:
+    """A bid price one tick under the lowest ask of the coming `seconds` (never crossed)."""
+    asks = [venue.market.touch(symbol, venue.now + k * SECOND).ask for k in range(seconds + 1)]
+    return D(repr(min(asks))) - venue.catalog.get(symbol).tick_size
+
+
+def test_resting_limit_orders_at_one_price_share_liquidity_in_time_priority(
+    venue: Venue,
+) -> None:
+    first_account, second_account = venue.open(), venue.open()
+    price = _never_touched_price(venue, "AAPL", 600)
+    prints = venue.market.prints("AAPL", venue.now, venue.now + 600 * SECOND)
+    reaching = (prints.side < 0) & (prints.price <= float(price) + 1e-9)
+    assert reaching.any(), "setup: sellers must print at our price within ten minutes"
+    limit = {"type": OrderType.LIMIT, "limit_price": price, "tif": TimeInForce.GTC}
+    first, _ = venue.submit(first_account, "AAPL", Side.BUY, 150, **limit)
+    second, _ = venue.submit(second_account, "AAPL", Side.BUY, 500, **limit)
+
+    fills = []
+    for _ in range(600):
+        changes = venue.advance(1)
+        for fill in changes.fills:
+            if fill.order_id == second.id:  # the later order only gets what the earlier left
+                assert first.status is OrderStatus.FILLED
+            fills.append(fill)
+
+    assert fills, "the resting orders must fill from market prints"
+    assert fills[0].order_id == first.id
+    assert first.status is OrderStatus.FILLED
+    assert first.filled_qty > 0 and second.filled_qty > 0
+    assert all(f.price == price and f.receipt.liquidity == "maker" for f in fills)
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_limit_orders_fill_only_at_their_price_or_better(venue: Venue, side: Side) -> None:
+    account = venue.open(balance=WHALE)
+    levels = visible(venue, "AAPL", side, venue.now)
+    limit_price = levels[2][0]  # three levels deep: marketable, but only partly
+    within = sum(size for _, size in levels[:3])
+    better = (lambda p: p <= limit_price) if side is Side.BUY else (lambda p: p >= limit_price)
+
+    order, changes = venue.submit(
+        account, "AAPL", side, 5000, type=OrderType.LIMIT, limit_price=limit_price
+    )
+
+    assert order.status is OrderStatus.PARTIALLY_FILLED
+    assert order.filled_qty == within
+    fills = list(changes.fills)
+    fills += venue.advance(300).fills
+    assert len(fills) > 1
+    assert all(better(s.price) for f in fills for s in f.receipt.slices)
+    assert all(better(f.price) for f in fills)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fills.make floors maker fills to the instrument lot (0.0001 for US stocks), "
+    "not to whole shares as fills.take does for whole-share orders",
+)
+def test_a_whole_share_resting_limit_order_fills_in_whole_shares(venue: Venue) -> None:
+    account = venue.open()
+    price = _never_touched_price(venue, "AAPL", 600)
+    order, _ = venue.submit(account, "AAPL", Side.BUY, 500, type=OrderType.LIMIT, limit_price=price)
+
+    fills = venue.advance(600).fills
+
+    assert fills
+    assert all(f.qty == f.qty.to_integral_value() for f in fills)
+
+
+# -- stops ------------------------------------------------------------------------------------
+
+
+def test_stop_orders_ignore_our_own_fills_through_the_stop_price(venue: Venue) -> None:
+    holder, whale = venue.open(), venue.open(balance=WHALE)
+    venue.submit(holder, "AAPL", Side.BUY, 100)
+    prints = venue.market.prints("AAPL", venue.now, venue.now + 300 * SECOND)
+    stop_price = D(repr(float(prints.price.min()))) - D("0.02")  # the market stays above it
+    stop, _ = venue.submit(
+        holder, "AAPL", Side.SELL, 100, type=OrderType.STOP, stop_price=stop_price
+    )
+
+    _, dump = venue.submit(whale, "AAPL", Side.SELL, 60000)
+    lowest_own_fill = min(s.price for s in dump.fills[0].receipt.slices)
+    assert lowest_own_fill < stop_price  # our own selling went straight through the stop
+
+    changes = venue.advance(300)
+
+    assert not stop.triggered
+    assert stop.status is OrderStatus.ACCEPTED
+    assert not [f for f in changes.fills if f.order_id == stop.id]
+
+
+def test_stop_order_triggers_in_the_step_of_the_first_market_print_through_it(
+    venue: Venue,
+) -> None:
+    account = venue.open()
+    start = venue.now
+    prints = venue.market.prints("AAPL", start, start + 300 * SECOND)
+    ask = venue.quote("AAPL").ask
+    stop_price = ((ask + D(repr(float(prints.price.max())))) / 2).quantize(D("0.01"))
+    first_through = int(prints.ts[np.argmax(prints.price >= float(stop_price))])
+    trigger_step = -(-(first_through - start) // SECOND)  # the 1 s step that contains it
+
+    stop, _ = venue.submit(
+        account, "AAPL", Side.BUY, 100, type=OrderType.STOP, stop_price=stop_price
+    )
+    assert stop.status is OrderStatus.ACCEPTED and stop.filled_qty == 0
+
+    for step in range(1, trigger_step + 1):
+        changes = venue.advance(1)
+        if step < trigger_step:
+            assert not stop.triggered and not changes.fills
+
+    assert stop.triggered
+    assert stop.status is OrderStatus.FILLED
+    (fill,) = changes.fills
+    assert fill.ts_ns == start + trigger_step * SECOND
+
+
+@pytest.mark.parametrize("side", [Side.SELL, Side.BUY])
+def test_trailing_stop_price_ratchets_with_the_market_and_never_moves_back(
+    venue: Venue, side: Side
+) -> None:
+    account = venue.open()
+    venue.submit(account, "AAPL", Side.BUY if side is Side.SELL else Side.SELL, 100)
+    order, _ = venue.submit(
+        account,
+        "AAPL",
+        side,
+        100,
+        type=OrderType.TRAILING_STOP,
+        trail_price=D("0.50"),
+        tif=TimeInForce.GTC,
+    )
+
+    assert order.arrival_mid is not None
+    gap = D("0.50") if side is Side.SELL else D("-0.50")
+    stops = [order.arrival_mid - gap]  # where the stop starts: the trail from the arrival mid
+    for _ in range(3600):
+        venue.advance(1)
+        stops.append(order.stop_price)
+        if not order.is_open:
+            break
+
+    favourable = stops if side is Side.SELL else [-s for s in stops]
+    assert all(b >= a for a, b in zip(favourable, favourable[1:], strict=False))
+    assert len(set(stops)) > 1  # it did move with the market
+    assert order.watermark is not None
+    assert order.stop_price == order.watermark - gap
+    assert order.status is OrderStatus.FILLED
+
+
+# -- immediate-or-cancel and fill-or-kill -----------------------------------------------------
+
+
+def test_ioc_takes_what_the_book_shows_and_cancels_the_rest(venue: Venue) -> None:
+    account = venue.open(balance=WHALE)
+    book_size = sum(size for _, size in visible(venue, "AAPL", Side.BUY, venue.now))
+
+    order, changes = venue.submit(account, "AAPL", Side.BUY, 80000, tif=TimeInForce.IOC)
+
+    assert order.status is OrderStatus.CANCELED
+    assert order.filled_qty == book_size
+    assert venue.advance(60).fills == []
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        "realistic",
+        pytest.param(
+            "harsh",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="engine._execute_now checks fills.available (the whole visible book) "
+                "but harsh fills may take only depth_share (50%) of each level: a FOK that "
+                "passes the check fills partly and the rest is canceled",
+            ),
+        ),
+    ],
+)
+def test_fill_or_kill_fills_entirely_or_not_at_all(venue: Venue, profile: str) -> None:
+    account = venue.open(balance=WHALE, profile=profile)
+    book_size = sum(size for _, size in visible(venue, "AAPL", Side.BUY, venue.now))
+    fits = (book_size * D("0.6")).to_integral_value()
+
+    too_big, big_changes = venue.submit(
+        account, "AAPL", Side.BUY, book_size + 1, tif=TimeInForce.FOK
+    )
+    fitting, changes = venue.submit(account, "AAPL", Side.BUY, fits, tif=TimeInForce.FOK)
+
+    assert too_big.status is OrderStatus.CANCELED and not big_changes.fills
+    assert too_big.filled_qty == 0
+    assert fitting.filled_qty in (0, fits)
+    assert fitting.status in (OrderStatus.FILLED, OrderStatus.CANCELED)
+    if profile == "realistic":
+        assert fitting.status is OrderStatus.FILLED and len(changes.fills) == 1

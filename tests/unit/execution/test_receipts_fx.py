@@ -1,0 +1,84 @@
+"""Specification of receipts: the cost split of a fill, FX conversion and UK stamp duty."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+
+from vtrade.domain.accounts import EntryKind
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Fill
+
+if TYPE_CHECKING:
+    from conftest import Venue
+
+D = Decimal
+CENT = D("0.01")
+WHALE = 10**10
+
+
+def gbp_usd_mid(venue: Venue) -> Decimal:
+    touch = venue.market.touch("GBP/USD", venue.now)
+    return D(repr((touch.bid + touch.ask) / 2))
+
+
+def only_fill(venue: Venue, symbol: str, side: Side, qty: int | str) -> Fill:
+    account = venue.open(balance=WHALE)
+    _, changes = venue.submit(account, symbol, side, qty)
+    (fill,) = changes.fills
+    return fill
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_a_london_fill_converts_pence_to_vcr_at_the_gbp_usd_mid(venue: Venue, side: Side) -> None:
+    account = venue.open()
+    fx = gbp_usd_mid(venue) / 100
+
+    _, changes = venue.submit(account, "VOD.L", side, 10_000)
+
+    (fill,) = changes.fills
+    assert venue.catalog.get("VOD.L").currency == "GBX"
+    assert fill.fx_rate == fx and fill.receipt.fx_rate == fx
+    sign = -1 if side is Side.BUY else 1
+    trade, fee = changes.ledger
+    assert trade.kind is EntryKind.TRADE and trade.ref == fill.id
+    assert trade.amount == (sign * fill.qty * fill.price * fx).quantize(CENT)
+    assert fee.kind is EntryKind.FEE and fee.amount == -(fill.fee * fx).quantize(CENT)
+    assert account.cash == D(1_000_000) + trade.amount + fee.amount
+
+
+def test_a_london_buy_pays_half_a_percent_stamp_duty_and_a_sell_does_not(venue: Venue) -> None:
+    buy = only_fill(venue, "VOD.L", Side.BUY, 10_000)
+    sell = only_fill(venue, "VOD.L", Side.SELL, 10_000)
+
+    consideration_gbp = buy.qty * buy.price / 100
+    stamp = (consideration_gbp * D("0.005")).quantize(CENT, rounding=ROUND_HALF_UP) * 100
+    assert dict(buy.receipt.fee_breakdown)["stamp_duty"] == stamp  # in pence
+    assert "stamp_duty" not in dict(sell.receipt.fee_breakdown)
+    assert buy.fee == sum(amount for _, amount in buy.receipt.fee_breakdown)
+
+
+@pytest.mark.parametrize(("symbol", "qty"), [("AAPL", 16_000), ("VOD.L", 200_000)])
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_a_receipt_splits_the_cost_into_spread_impact_and_fees(
+    venue: Venue, symbol: str, qty: int, side: Side
+) -> None:
+    quote = venue.quote(symbol)
+    mid = (quote.bid + quote.ask) / 2
+    touch = quote.ask if side is Side.BUY else quote.bid
+    sign = 1 if side is Side.BUY else -1
+
+    fill = only_fill(venue, symbol, side, qty)
+    r = fill.receipt
+
+    assert r.arrival_mid == mid and r.touch == touch
+    assert sum(s.qty for s in r.slices) == fill.qty == qty
+    assert r.avg_price == sum(s.qty * s.price for s in r.slices) / fill.qty == fill.price
+    assert r.spread_cost == (touch - mid) * sign * qty > 0
+    assert r.impact_cost == (r.avg_price - touch) * sign * qty > 0
+    assert r.frictionless_cost == qty * mid
+    assert r.slippage_bps == ((r.avg_price - mid) * sign / mid * 10_000).quantize(CENT)
+    assert r.fees == fill.fee == sum(amount for _, amount in r.fee_breakdown) > 0
+    assert r.liquidity == "taker" and r.profile == "realistic"

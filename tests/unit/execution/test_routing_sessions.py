@@ -1,0 +1,218 @@
+"""Specification of session routing: closed markets, auctions, expiry and US extended hours."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+
+from vtrade.core.clock import parse_instant, to_ns
+from vtrade.domain import events as ev
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
+from vtrade.market.books import to_price
+
+if TYPE_CHECKING:
+    from conftest import Venue
+
+D = Decimal
+WHALE = 10**10
+SATURDAY = "2024-03-16T15:00:00Z"
+MONDAY_OPEN = "2024-03-18T13:30:00Z"  # 09:30 New York (EDT since 2024-03-10)
+LONDON_3AM = "2024-03-15T03:00:00Z"  # GMT until 2024-03-31
+LONDON_OPEN = "2024-03-15T08:00:00Z"
+US_PREMARKET = "2024-03-15T12:00:00Z"  # 08:00 New York
+US_OPEN = "2024-03-15T13:30:00Z"
+US_CLOSE = "2024-03-15T20:00:00Z"
+SECOND = 1_000_000_000
+
+
+def at(text: str) -> int:
+    return to_ns(parse_instant(text))
+
+
+def auction_price(venue: Venue, symbol: str, t_ns: int, which: str, side: Side, qty: int) -> D:
+    """The official open/close moved by square-root impact on the order's size, on the grid."""
+    inst = venue.catalog.get(symbol)
+    official = venue.market.official_price(symbol, t_ns, which)
+    impact = inst.market.impact_gamma * (qty / inst.market.avg_daily_volume) ** 0.5
+    sign = 1 if side is Side.BUY else -1
+    return to_price(float(official) * (1 + sign * impact), inst.tick_size)
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+@pytest.mark.parametrize(
+    ("symbol", "submitted", "opens"),
+    [("AAPL", SATURDAY, MONDAY_OPEN), ("VOD.L", LONDON_3AM, LONDON_OPEN)],
+)
+def test_a_market_order_while_closed_is_pending_open_and_executes_in_the_next_opening_auction(
+    make_venue: Callable[..., Venue], symbol: str, submitted: str, opens: str, side: Side
+) -> None:
+    venue = make_venue(start=submitted, step_ms=60_000)  # minute steps: the weekend is long
+    account = venue.open(balance=WHALE)
+    qty = 50_000
+
+    order, changes = venue.submit(account, symbol, side, qty)
+
+    assert order.status is OrderStatus.PENDING_OPEN
+    assert not changes.fills
+    assert [type(e) for e in changes.events] == [ev.OrderAccepted]
+    assert venue.advance_to(at(opens) - SECOND).fills == []
+    (fill,) = venue.advance_to(at(opens) + 60 * SECOND).fills
+    official = venue.market.official_price(symbol, at(opens), "open")
+    assert fill.ts_ns == at(opens)
+    assert fill.receipt.liquidity == "auction"
+    assert fill.price == auction_price(venue, symbol, at(opens), "open", side, qty)
+    assert (fill.price - official) * (1 if side is Side.BUY else -1) > 0  # impact, no spread
+    assert order.status is OrderStatus.FILLED and order.filled_qty == qty
+
+
+@pytest.mark.parametrize("tif", [TimeInForce.IOC, TimeInForce.FOK])
+@pytest.mark.parametrize(
+    ("symbol", "submitted", "opens"),
+    [("AAPL", SATURDAY, MONDAY_OPEN), ("VOD.L", LONDON_3AM, LONDON_OPEN)],
+)
+def test_immediate_orders_are_rejected_while_the_market_is_closed(
+    make_venue: Callable[..., Venue], symbol: str, submitted: str, opens: str, tif: TimeInForce
+) -> None:
+    venue = make_venue(start=submitted)
+    account = venue.open()
+
+    order, changes = venue.submit(account, symbol, Side.BUY, 10, tif=tif)
+
+    assert order.status is OrderStatus.REJECTED
+    assert order.reject_reason == (
+        f"session: {symbol} is closed; {tif.value} orders need an open market (next open {opens})"
+    )
+    assert [type(e) for e in changes.events] == [ev.OrderRejected]
+
+
+def test_crypto_trades_on_a_saturday(make_venue: Callable[..., Venue]) -> None:
+    venue = make_venue(start=SATURDAY)
+    order, changes = venue.submit(venue.open(), "BTC-USD", Side.BUY, "0.1")
+    assert order.status is OrderStatus.FILLED
+    assert changes.fills[0].ts_ns == at(SATURDAY)
+
+
+def test_an_opg_order_executes_at_the_official_open(make_venue: Callable[..., Venue]) -> None:
+    venue = make_venue(start=US_PREMARKET)
+    account = venue.open(balance=WHALE)
+
+    order, _ = venue.submit(account, "AAPL", Side.BUY, 20_000, tif=TimeInForce.OPG)
+
+    assert order.status is OrderStatus.PENDING_OPEN
+    (fill,) = venue.advance_to(at(US_OPEN)).fills
+    assert fill.ts_ns == at(US_OPEN) and fill.receipt.liquidity == "auction"
+    assert fill.receipt.touch == venue.market.official_price("AAPL", at(US_OPEN), "open")
+    assert fill.price == auction_price(venue, "AAPL", at(US_OPEN), "open", Side.BUY, 20_000)
+    assert order.status is OrderStatus.FILLED
+
+
+def test_an_opg_limit_the_open_does_not_reach_is_canceled(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue(start=US_PREMARKET)
+    account = venue.open()
+    official = venue.market.official_price("AAPL", at(US_OPEN), "open")
+    limit = (official * D("0.95")).quantize(D("0.01"))
+
+    order, _ = venue.submit(
+        account, "AAPL", Side.BUY, 10, type=OrderType.LIMIT, limit_price=limit, tif=TimeInForce.OPG
+    )
+    changes = venue.advance_to(at(US_OPEN) + SECOND)
+
+    assert not changes.fills
+    assert order.status is OrderStatus.CANCELED
+    (canceled,) = [e for e in changes.events if isinstance(e, ev.OrderCanceled)]
+    assert canceled.reason == "not filled in its auction"
+
+
+def test_a_cls_order_executes_at_the_official_close(venue: Venue) -> None:
+    account = venue.open(balance=WHALE)
+
+    order, changes = venue.submit(account, "AAPL", Side.SELL, 20_000, tif=TimeInForce.CLS)
+
+    assert order.status is OrderStatus.ACCEPTED and not changes.fills
+    assert venue.advance_to(at(US_CLOSE) - SECOND).fills == []
+    (fill,) = venue.advance_to(at(US_CLOSE)).fills
+    assert fill.ts_ns == at(US_CLOSE) and fill.receipt.liquidity == "auction"
+    assert fill.receipt.touch == venue.market.official_price("AAPL", at(US_CLOSE), "close")
+    assert fill.price == auction_price(venue, "AAPL", at(US_CLOSE), "close", Side.SELL, 20_000)
+    assert order.status is OrderStatus.FILLED
+
+
+def test_a_day_order_expires_at_the_close_and_a_gtc_order_does_not(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue(step_ms=60_000)
+    account = venue.open()
+    price = (venue.quote("AAPL").bid * D("0.95")).quantize(D("0.01"))  # far from the market
+    limit = {"type": OrderType.LIMIT, "limit_price": price}
+    day, _ = venue.submit(account, "AAPL", Side.BUY, 10, **limit)
+    gtc, _ = venue.submit(account, "AAPL", Side.BUY, 10, tif=TimeInForce.GTC, **limit)
+
+    venue.advance_to(at(US_CLOSE) - SECOND)
+    assert day.status is OrderStatus.ACCEPTED
+    changes = venue.advance_to(at(US_CLOSE) + SECOND)
+
+    assert day.status is OrderStatus.EXPIRED and day.updated_ns == at(US_CLOSE)
+    (expired,) = [e for e in changes.events if isinstance(e, ev.OrderExpired)]
+    assert expired.order_id == day.id and expired.reason == "day order expired at the close"
+    assert gtc.status is OrderStatus.ACCEPTED
+
+
+def test_an_extended_hours_limit_order_fills_in_us_premarket(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue(start=US_PREMARKET)
+    account = venue.open()
+    ask = venue.quote("AAPL").ask
+    limit = {"type": OrderType.LIMIT, "limit_price": ask}
+
+    extended, changes = venue.submit(account, "AAPL", Side.BUY, 10, extended_hours=True, **limit)
+    regular, later = venue.submit(account, "AAPL", Side.BUY, 10, **limit)
+
+    assert extended.status is OrderStatus.FILLED
+    (fill,) = changes.fills
+    assert fill.ts_ns == at(US_PREMARKET) and fill.price == ask
+    assert regular.status is OrderStatus.ACCEPTED and not later.fills
+    assert venue.advance(600).fills == []  # the regular-session order waits for the open
+
+
+def test_an_extended_hours_day_order_expires_at_the_end_of_post_market(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue(step_ms=60_000)
+    account = venue.open()
+    price = (venue.quote("AAPL").bid * D("0.95")).quantize(D("0.01"))
+    order, _ = venue.submit(
+        account, "AAPL", Side.BUY, 10, type=OrderType.LIMIT, limit_price=price, extended_hours=True
+    )
+
+    venue.advance_to(at(US_CLOSE) + SECOND)
+    assert order.status is OrderStatus.ACCEPTED  # still working in post-market
+    venue.advance_to(at("2024-03-16T00:00:01Z"))
+    assert order.status is OrderStatus.EXPIRED and order.updated_ns == at("2024-03-16T00:00:00Z")
+
+
+def test_a_market_order_in_us_premarket_waits_for_the_opening_auction(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue(start=US_PREMARKET)
+    account = venue.open()
+
+    order, changes = venue.submit(account, "AAPL", Side.BUY, 10)
+
+    assert order.status is OrderStatus.PENDING_OPEN and not changes.fills
+    assert venue.advance_to(at(US_OPEN) - SECOND).fills == []
+    (fill,) = venue.advance_to(at(US_OPEN)).fills
+    assert fill.ts_ns == at(US_OPEN) and fill.receipt.liquidity == "auction"
+    assert order.status is OrderStatus.FILLED
+
+
+def test_extended_hours_needs_a_day_limit_order(venue: Venue) -> None:
+    order, _ = venue.submit(venue.open(), "AAPL", Side.BUY, 10, extended_hours=True)
+    assert order.status is OrderStatus.REJECTED
+    assert order.reject_reason is not None and order.reject_reason.startswith("extended_hours:")

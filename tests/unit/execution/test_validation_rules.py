@@ -1,0 +1,221 @@
+"""Specification of the pre-trade checks: limits at their exact edges, and rejections that name
+their rule and give the numbers behind it.
+
+Edges are derived the way `validation.py` values an order: a limit buy is valued at its limit
+price, a limit sell at the higher of its limit and the arrival mid, NAV at the marks. Orders
+priced at the passive touch rest without filling, so the numbers stay exact.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+
+from vtrade.domain import events as ev
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order, OrderStatus, OrderType
+
+if TYPE_CHECKING:
+    from conftest import Venue
+
+D = Decimal
+STOCKS = ("MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "AVGO", "COST")
+
+
+def floor_lots(qty: Decimal, lot: Decimal) -> Decimal:
+    return (qty / lot).to_integral_value(rounding=ROUND_FLOOR) * lot
+
+
+def rejected(order: Order, rule: str) -> str:
+    """Assert `order` was rejected by `rule`; return the message."""
+    assert order.status is OrderStatus.REJECTED
+    assert order.reject_reason is not None
+    assert order.reject_reason.startswith(f"{rule}: "), order.reject_reason
+    return order.reject_reason
+
+
+# -- the 25% position cap ---------------------------------------------------------------------
+
+
+def test_position_cap_accepts_a_buy_at_exactly_25_percent_of_nav_and_rejects_one_lot_more(
+    venue: Venue,
+) -> None:
+    account = venue.open()
+    nav = venue.engine.view(account.id, venue.now).nav
+    lot = venue.catalog.get("AAPL").lot_size
+    price = venue.quote("AAPL").bid  # a passive limit: valued at its limit, rests unfilled
+    edge = floor_lots(nav * D("0.25") / price, lot)
+    limit = {"type": OrderType.LIMIT, "limit_price": price}
+
+    over = venue.preview(account, "AAPL", Side.BUY, edge + lot, **limit)
+    order, _ = venue.submit(account, "AAPL", Side.BUY, edge, **limit)
+
+    assert nav == D(1_000_000)
+    assert edge * price <= nav / 4 < (edge + lot) * price
+    message = rejected(over, "concentration")
+    assert "of NAV" in message and "limit is 25%" in message
+    assert order.status is OrderStatus.ACCEPTED
+    # counting open orders: the resting order already uses the whole allowance
+    rejected(venue.preview(account, "AAPL", Side.BUY, lot, **limit), "concentration")
+
+
+def test_position_cap_on_a_short_sale_values_it_at_the_higher_of_limit_and_mid(
+    venue: Venue,
+) -> None:
+    account = venue.open()
+    nav = venue.engine.view(account.id, venue.now).nav
+    lot = venue.catalog.get("AAPL").lot_size
+    price = venue.quote("AAPL").ask  # above the mid: the limit is the risk price
+    edge = floor_lots(nav * D("0.25") / price, lot)
+    limit = {"type": OrderType.LIMIT, "limit_price": price}
+
+    over = venue.preview(account, "AAPL", Side.SELL, edge + lot, **limit)
+    order, _ = venue.submit(account, "AAPL", Side.SELL, edge, **limit)
+
+    rejected(over, "concentration")
+    assert order.status is OrderStatus.ACCEPTED
+
+
+# -- 2:1 buying power -------------------------------------------------------------------------
+
+
+def test_buying_power_allows_exactly_twice_the_free_margin_and_rejects_one_lot_more(
+    venue: Venue,
+) -> None:
+    account = venue.open()
+    reserved = D(0)
+    for symbol in STOCKS:  # eight resting buys of ~24% of NAV each reserve half their value
+        price = venue.quote(symbol).bid
+        qty = floor_lots(D(240_000) / price, D(1))
+        order, _ = venue.submit(
+            account, symbol, Side.BUY, qty, type=OrderType.LIMIT, limit_price=price
+        )
+        assert order.status is OrderStatus.ACCEPTED, order.reject_reason
+        reserved += qty * price / 2
+    free = venue.engine.view(account.id, venue.now).nav - reserved
+    lot = venue.catalog.get("AAPL").lot_size
+    price = venue.quote("AAPL").bid
+    edge = floor_lots(2 * free / price, lot)
+    limit = {"type": OrderType.LIMIT, "limit_price": price}
+
+    over = venue.preview(account, "AAPL", Side.BUY, edge + lot, **limit)
+    order, _ = venue.submit(account, "AAPL", Side.BUY, edge, **limit)
+
+    assert 0 < free < D(50_000)  # far below the 25% cap: buying power is what binds
+    assert edge * price / 2 <= free < (edge + lot) * price / 2
+    message = rejected(over, "buying_power")
+    assert "2:1" in message and "VCR is available" in message
+    assert order.status is OrderStatus.ACCEPTED
+
+
+# -- cash-only and shortability ---------------------------------------------------------------
+
+
+def test_non_marginable_crypto_needs_cash_while_a_stock_of_the_same_value_uses_margin(
+    venue: Venue,
+) -> None:
+    account = venue.open()
+    for symbol in STOCKS[:4]:  # spend ~94% of the cash on stocks, still well within 2:1
+        qty = floor_lots(D(235_000) / venue.quote(symbol).ask, D(1))
+        order, _ = venue.submit(account, symbol, Side.BUY, qty)
+        assert order.status is OrderStatus.FILLED
+    view = venue.engine.view(account.id, venue.now)
+    assert view.cash < D(100_000) < view.buying_power
+
+    btc = venue.preview(
+        account,
+        "BTC-USD",
+        Side.BUY,
+        floor_lots(D(100_000) / venue.quote("BTC-USD").ask, D("0.00001")),
+    )
+    stock = venue.preview(
+        account, "AAPL", Side.BUY, floor_lots(D(100_000) / venue.quote("AAPL").ask, D(1))
+    )
+
+    message = rejected(btc, "cash")
+    assert "not marginable" in message and "VCR of cash is free" in message
+    assert f"{view.cash:,.2f}" in message
+    assert stock.status is not OrderStatus.REJECTED
+
+
+def test_an_instrument_that_is_not_shortable_cannot_be_sold_short(venue: Venue) -> None:
+    account = venue.open()
+    assert not venue.catalog.get("SOL-USD").shortable
+
+    naked, changes = venue.submit(account, "SOL-USD", Side.SELL, 1)
+
+    message = rejected(naked, "shortable")
+    assert "cannot be sold short" in message and "you hold 0" in message and "-1" in message
+    (event,) = [e for e in changes.events if isinstance(e, ev.OrderRejected)]
+    assert event.rule == "shortable"
+    bought, _ = venue.submit(account, "SOL-USD", Side.BUY, 2)
+    assert bought.status is OrderStatus.FILLED
+    assert venue.preview(account, "SOL-USD", Side.SELL, 2).status is not OrderStatus.REJECTED
+    rejected(venue.preview(account, "SOL-USD", Side.SELL, 3), "shortable")
+
+
+def test_a_shortable_stock_can_be_sold_short(venue: Venue) -> None:
+    account = venue.open()
+    order, _ = venue.submit(account, "AAPL", Side.SELL, 100)
+    assert order.status is OrderStatus.FILLED
+    assert venue.engine.position(account.id, "AAPL").qty == -100
+
+
+# -- shape: tick, lot, collar -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"type": OrderType.LIMIT, "limit_price": D("100.005")}, "limit_price 100.005"),
+        ({"type": OrderType.STOP, "stop_price": D("300.001")}, "stop_price 300.001"),
+    ],
+)
+def test_a_price_off_the_tick_grid_is_rejected_naming_the_tick_size(
+    venue: Venue, fields: dict[str, object], named: str
+) -> None:
+    account = venue.open()
+    order, _ = venue.submit(account, "AAPL", Side.BUY, 1, **fields)
+
+    message = rejected(order, "tick_size")
+    assert named in message and "tick size 0.01 of AAPL" in message
+
+
+@pytest.mark.parametrize(
+    ("symbol", "qty", "lot"),
+    [("VOD.L", "10.5", "1"), ("BTC-USD", "0.000001", "0.00001"), ("AAPL", "1.00001", "0.0001")],
+)
+def test_a_quantity_off_the_lot_size_is_rejected_naming_the_lot(
+    venue: Venue, symbol: str, qty: str, lot: str
+) -> None:
+    account = venue.open()
+    order, _ = venue.submit(account, symbol, Side.BUY, qty)
+
+    message = rejected(order, "lot_size")
+    assert f"quantity {qty} is not a multiple of the lot size {lot} of {symbol}" in message
+
+
+@pytest.mark.parametrize(("symbol", "collar"), [("AAPL", D("0.10")), ("BTC-USD", D("0.20"))])
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_a_limit_beyond_the_price_collar_is_rejected_and_one_at_the_collar_is_not(
+    venue: Venue, symbol: str, collar: Decimal, side: Side
+) -> None:
+    account = venue.open()
+    tick = venue.catalog.get(symbol).tick_size
+    lot = venue.catalog.get(symbol).lot_size
+    mid = venue.engine.marks(venue.now).mid(symbol)
+    sign = 1 if side is Side.BUY else -1
+    rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
+    at_collar = (mid * (1 + sign * collar) / tick).to_integral_value(rounding=rounding) * tick
+    beyond = at_collar + sign * tick
+
+    order = venue.preview(account, symbol, side, lot, type=OrderType.LIMIT, limit_price=beyond)
+    inside = venue.preview(account, symbol, side, lot, type=OrderType.LIMIT, limit_price=at_collar)
+
+    message = rejected(order, "price_collar")
+    where = "above" if side is Side.BUY else "below"
+    assert f"limit price {beyond} is" in message and f"% {where} the market" in message
+    assert f"the collar is {collar * 100:.0f}%" in message
+    assert inside.status is not OrderStatus.REJECTED
