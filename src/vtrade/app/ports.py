@@ -27,6 +27,10 @@ class Store(Protocol):
         """Create or upgrade the schema to the current version."""
         ...
 
+    def next_boot(self) -> int:
+        """Count one more application start (persisted) and return the count."""
+        ...
+
     def commit(self, batch: Sequence[Changes]) -> None:
         """Write every change in `batch` in ONE transaction (group commit), or none of them."""
         ...

@@ -56,6 +56,7 @@ class TradingService:
     def start(self) -> None:
         """Migrate the schema and rebuild open orders, positions and cash from the store."""
         self.store.migrate()
+        self.engine.ids = self.engine.ids.derive(self.store.next_boot())  # never reuse an id
         self._restore()
         self.relay()
 
@@ -80,6 +81,7 @@ class TradingService:
         results: list[Order] = []
         batch: list[Changes] = []
         try:
+            batch.append(self.engine.advance(t))  # the market acts up to now first
             for cmd in cmds:
                 existing = self._existing(cmd)
                 if existing is not None:
@@ -132,9 +134,11 @@ class TradingService:
         return changes
 
     def _run(self, step: Callable[[int], tuple[T, Changes]]) -> T:
+        t = self._now()
         try:
-            result, changes = step(self._now())
-            self._commit([changes])
+            elapsed = self.engine.advance(t)  # the market acts up to now first
+            result, changes = step(t)
+            self._commit([elapsed, changes])
         except Exception:
             self._restore()
             raise
@@ -158,10 +162,8 @@ class TradingService:
         order = self.engine.by_client_id.get(key) or self.store.get_order_by_client_id(*key)
         if order is None:
             return None
-        qty = cmd.qty if cmd.qty is not None else order.qty
-        same = all(getattr(cmd, f) == getattr(order, f) for f in _COMPARED) and (
-            cmd.notional is not None or qty == order.qty
-        )
+        sized = cmd.notional == order.notional if cmd.qty is None else cmd.qty == order.qty
+        same = sized and all(getattr(cmd, f) == getattr(order, f) for f in _COMPARED)
         if not same:
             raise ConflictError(
                 f"client_order_id {cmd.client_order_id!r} is already used by order {order.id} "

@@ -256,6 +256,7 @@ class ExecutionEngine:
         for p in snapshot.positions:
             self._by_account[p.account_id][p.symbol] = p
         self.orders = {o.id: o for o in snapshot.open_orders}
+        self.by_client_id = {}  # only orders the store has; older ones are looked up there
         self._seq = max((o.seq for o in snapshot.open_orders), default=0)
         self.volumes = defaultdict(Volumes)
         for f in sorted(snapshot.recent_fills, key=lambda f: f.ts_ns):
@@ -355,8 +356,7 @@ class ExecutionEngine:
         """Execute what the book allows now; apply ioc/fok rules to what is left."""
         profile = PROFILES[self.accounts[order.account_id].profile]
         if order.tif is TimeInForce.FOK and profile.friction:
-            reachable = fills.available(self.market, order, inst, t_ns) * profile.depth_share
-            if fills.floor_lots(reachable, inst.lot_size) < order.qty:
+            if fills.available(self.market, order, inst, t_ns, profile) < order.qty:
                 return self._close(order, S.CANCELED, t_ns, "fill-or-kill: not enough liquidity")
         changes = Changes()
         done = fills.take(self.market, order, inst, t_ns, profile)

@@ -73,28 +73,32 @@ def take(
     mid = mid_of(touch)
     limit = order.limit_price
     wanted = order.remaining if cap is None else min(order.remaining, cap)
-    whole = order.qty % 1 == 0 and inst.lot_size <= 1  # whole-share orders fill in whole shares
-    wanted = floor_lots(wanted, Decimal(1) if whole and cap is not None else inst.lot_size)
+    unit = fill_unit(order, inst)
+    wanted = floor_lots(wanted, unit if cap is not None else inst.lot_size)
     if wanted <= 0:
         return None
     if not profile.friction:
         if limit is not None and (mid - limit) * _direction(order.side) > 0:
             return None
         return Execution((Slice(price=mid, qty=wanted),), mid, mid, Liquidity.TAKER)
-    if profile.depth_share < 1:
-        visible = available(market, order, inst, t_ns)
-        wanted = min(wanted, floor_lots(visible * profile.depth_share, inst.lot_size))
-        if wanted <= 0:
-            return None
-    taken = market.books.consume(inst.symbol, order.side, wanted, t_ns, limit)
+    taken = market.books.consume(
+        inst.symbol, order.side, wanted, t_ns, limit, share=profile.depth_share, unit=unit
+    )
     if not taken:
         return None
     slices = tuple(Slice(price=level.price, qty=level.size) for level in taken)
     return Execution(slices, taken[0].price, mid, Liquidity.TAKER)  # the best level available
 
 
-def available(market: VenueMarket, order: Order, inst: Instrument, t_ns: int) -> Decimal:
-    """Quantity the book shows now within the order's limit (what a fill-or-kill could get)."""
+def fill_unit(order: Order, inst: Instrument) -> Decimal:
+    """Whole-share orders fill in whole shares; others in lots."""
+    return Decimal(1) if order.qty % 1 == 0 and inst.lot_size < 1 else inst.lot_size
+
+
+def available(
+    market: VenueMarket, order: Order, inst: Instrument, t_ns: int, profile: RealismProfile
+) -> Decimal:
+    """Quantity the order could take now within its limit (what a fill-or-kill can get)."""
     book = market.books.book(inst.symbol, t_ns, market.books.levels)
     levels = book.asks if order.side is Side.BUY else book.bids
     limit = order.limit_price
@@ -102,7 +106,7 @@ def available(market: VenueMarket, order: Order, inst: Instrument, t_ns: int) ->
     for level in levels:
         if limit is not None and (level.price - limit) * _direction(order.side) > 0:
             break
-        total += level.size
+        total += floor_lots(level.size * profile.depth_share, fill_unit(order, inst))
     return total
 
 
@@ -121,7 +125,7 @@ def make(
     else:
         hit = (prints.side > 0) & (prints.price >= limit - 1e-12)
     reach = Decimal(repr(float(np.sum(prints.size[hit])))) * profile.maker_share
-    room = floor_lots(min(order.remaining, reach - already), inst.lot_size)
+    room = floor_lots(min(order.remaining, reach - already), fill_unit(order, inst))
     if room <= 0:
         return None, already
     price = order.limit_price

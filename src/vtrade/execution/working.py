@@ -72,8 +72,11 @@ def _step(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) -> None:
         prints = engine.market.prints(symbol, t0, t1)
         taken = {Side.BUY: Decimal(0), Side.SELL: Decimal(0)}
         for order in sorted(working, key=_priority):
+            if order.created_ns >= t1:
+                continue
+            seen = prints if order.created_ns <= t0 else prints.after(order.created_ns)
             before = len(changes.fills)
-            _work(engine, order, prints, taken, t1, changes)
+            _work(engine, order, seen, taken, t1, changes)
             if len(changes.fills) > before:
                 touched.add(order.account_id)
     _margin_checks(engine, touched, t0, t1, changes)
@@ -106,7 +109,10 @@ def _work(
     fresh = False
     if order.type in (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP):
         if not order.triggered:
+            trail = (order.watermark, order.stop_price)
             if not _triggered(order, prints):
+                if (order.watermark, order.stop_price) != trail:
+                    changes.orders.append(order)  # keep the trailing stop's progress
                 return
             order.triggered = fresh = True
             changes.orders.append(order)

@@ -97,12 +97,16 @@ class OrderBooks:
         qty: Decimal,
         t_ns: int,
         limit_price: Decimal | None = None,
+        *,
+        share: Decimal = Decimal(1),
+        unit: Decimal | None = None,
     ) -> list[BookLevel]:
         """Take up to `qty` from the book at `t_ns` for an aggressive order of `side`.
 
-        Walk the opposite side from the touch, no further than `limit_price`, and return the
-        slices taken (price, size in lots). What is taken is gone for every later caller until
-        it refills; the mid is displaced by half the impact paid.
+        Walk the opposite side from the touch, no further than `limit_price`, taking at most
+        `share` of each level in multiples of `unit` (default: the lot), and return the slices
+        taken (price, size). What is taken is gone for every later caller until it refills; the
+        mid is displaced by half the impact paid.
         """
         inst = self._instrument(symbol)
         if qty <= 0:
@@ -118,12 +122,17 @@ class OrderBooks:
         liq = self._liquidity.setdefault(inst.symbol, Liquidity.for_instrument(inst))
         model = self.depth_model(inst)
         remaining = int(qty / inst.lot_size)
+        per = int((unit or inst.lot_size) / inst.lot_size)  # lots per unit
+        fraction = float(share)
         taken: list[BookLevel] = []
         for price_ticks, size in levels:
             if remaining <= 0 or (limit is not None and (price_ticks - limit) * book_side > 0):
                 break
-            lots = min(int(size / model.lot + 1e-6), remaining)
+            takeable = int(size * fraction / model.lot + 1e-6) // per * per
+            lots = min(takeable, remaining)
             if lots <= 0:
+                if fraction < 1:
+                    continue  # this level's share is under one unit; the next may not be
                 break
             liq.take(book_side, price_ticks, lots * model.lot, t_ns)
             taken.append(

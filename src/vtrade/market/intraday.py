@@ -218,6 +218,11 @@ class Prints:
     def volume(self) -> float:
         return float(self.size.sum())
 
+    def after(self, t_ns: int) -> Prints:
+        """The prints strictly after `t_ns`."""
+        keep = self.ts > t_ns
+        return Prints(self.ts[keep], self.price[keep], self.size[keep], self.side[keep])
+
 
 def ticks(
     inst: Instrument,

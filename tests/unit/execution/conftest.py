@@ -116,6 +116,12 @@ class Venue:
 
 
 @pytest.fixture
+def build_container() -> Callable[..., Container]:
+    """`make_container` itself, for tests that build several containers (e.g. per example)."""
+    return make_container
+
+
+@pytest.fixture
 def make_venue() -> Callable[..., Venue]:
     """Factory of venues: `make_venue(start=..., **execution_settings)`."""
 

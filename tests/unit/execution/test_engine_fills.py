@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -269,11 +269,6 @@ def test_limit_orders_fill_only_at_their_price_or_better(venue: Venue, side: Sid
     assert all(better(f.price) for f in fills)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fills.make floors maker fills to the instrument lot (0.0001 for US stocks), "
-    "not to whole shares as fills.take does for whole-share orders",
-)
 def test_a_whole_share_resting_limit_order_fills_in_whole_shares(venue: Venue) -> None:
     account = venue.open()
     price = _never_touched_price(venue, "AAPL", 600)
@@ -283,6 +278,40 @@ def test_a_whole_share_resting_limit_order_fills_in_whole_shares(venue: Venue) -
 
     assert fills
     assert all(f.qty == f.qty.to_integral_value() for f in fills)
+
+
+def test_a_whole_share_order_under_the_harsh_profile_fills_in_whole_shares(
+    venue: Venue,
+) -> None:
+    account = venue.open(balance=WHALE, profile="harsh")
+    book_size = sum(size for _, size in visible(venue, "MSFT", Side.BUY, venue.now))
+    assert book_size % 2 == 1  # setup: half the book is not a whole number of shares
+
+    _, changes = venue.submit(account, "MSFT", Side.BUY, 20000)
+
+    assert changes.fills
+    assert all(f.qty == f.qty.to_integral_value() for f in changes.fills)
+
+
+def test_a_whole_share_market_order_works_its_remainder_in_whole_shares(venue: Venue) -> None:
+    account = venue.open(balance=WHALE)
+    venue.submit(account, "AAPL", Side.BUY, 80000)
+
+    fills = venue.advance(60).fills
+
+    assert fills
+    assert all(f.qty == f.qty.to_integral_value() for f in fills)
+
+
+def test_the_harsh_profile_takes_at_most_half_of_each_displayed_level(venue: Venue) -> None:
+    account = venue.open(profile="harsh")
+    arrival = venue.now + PROFILES[Profile.HARSH].latency_ns
+    shown = dict(visible(venue, "AAPL", Side.BUY, arrival))
+
+    _, changes = venue.submit(account, "AAPL", Side.BUY, 500)
+
+    (fill,) = changes.fills
+    assert all(s.qty <= shown[s.price] / 2 for s in fill.receipt.slices)
 
 
 # -- stops ------------------------------------------------------------------------------------
@@ -382,34 +411,24 @@ def test_ioc_takes_what_the_book_shows_and_cancels_the_rest(venue: Venue) -> Non
     assert venue.advance(60).fills == []
 
 
-@pytest.mark.parametrize(
-    "profile",
-    [
-        "realistic",
-        pytest.param(
-            "harsh",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="engine._execute_now checks fills.available (the whole visible book) "
-                "but harsh fills may take only depth_share (50%) of each level: a FOK that "
-                "passes the check fills partly and the rest is canceled",
-            ),
-        ),
-    ],
-)
-def test_fill_or_kill_fills_entirely_or_not_at_all(venue: Venue, profile: str) -> None:
+@pytest.mark.parametrize(("profile", "reach"), [("realistic", D(1)), ("harsh", D("0.5"))])
+def test_fill_or_kill_fills_entirely_or_not_at_all(
+    venue: Venue, profile: str, reach: Decimal
+) -> None:
     account = venue.open(balance=WHALE, profile=profile)
-    book_size = sum(size for _, size in visible(venue, "AAPL", Side.BUY, venue.now))
-    fits = (book_size * D("0.6")).to_integral_value()
+    arrival = venue.now + (500_000_000 if profile == "harsh" else 0)  # harsh orders arrive late
+    # harsh may take half of each displayed level, in whole shares
+    reachable = sum(
+        (size * reach).to_integral_value(rounding=ROUND_FLOOR)
+        for _, size in visible(venue, "AAPL", Side.BUY, arrival)
+    )
 
     too_big, big_changes = venue.submit(
-        account, "AAPL", Side.BUY, book_size + 1, tif=TimeInForce.FOK
+        account, "AAPL", Side.BUY, reachable + 1, tif=TimeInForce.FOK
     )
-    fitting, changes = venue.submit(account, "AAPL", Side.BUY, fits, tif=TimeInForce.FOK)
+    fitting, changes = venue.submit(account, "AAPL", Side.BUY, reachable - 1, tif=TimeInForce.FOK)
 
-    assert too_big.status is OrderStatus.CANCELED and not big_changes.fills
-    assert too_big.filled_qty == 0
-    assert fitting.filled_qty in (0, fits)
-    assert fitting.status in (OrderStatus.FILLED, OrderStatus.CANCELED)
-    if profile == "realistic":
-        assert fitting.status is OrderStatus.FILLED and len(changes.fills) == 1
+    assert too_big.status is OrderStatus.CANCELED and too_big.filled_qty == 0
+    assert not big_changes.fills
+    assert fitting.status is OrderStatus.FILLED and fitting.filled_qty == reachable - 1
+    assert len(changes.fills) == 1

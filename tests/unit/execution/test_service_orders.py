@@ -102,11 +102,6 @@ def test_the_same_client_order_id_with_different_parameters_is_a_conflict(
     assert len(desk.app.store.list_orders(desk.account.id)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TradingService._existing ignores the notional: `cmd.notional is not None` makes "
-    "any notional order count as the same order",
-)
 def test_the_same_client_order_id_with_a_different_notional_is_a_conflict(desk: Desk) -> None:
     desk.submit(client_order_id="n1", qty=None, notional=D(1000))
 
@@ -284,11 +279,6 @@ def test_a_failed_commit_acknowledges_nothing_and_keeps_no_state(
     assert all(p.qty == 0 for p in app.engine.positions_of(account.id))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ExecutionEngine.restore does not clear by_client_id, so after a failed commit the "
-    "retry of the same client_order_id returns the uncommitted (phantom) order",
-)
 def test_retrying_a_client_order_id_after_a_failed_commit_submits_it_for_real(
     make_service: Callable[..., Container],
 ) -> None:
@@ -315,12 +305,6 @@ def test_retrying_a_client_order_id_after_a_failed_commit_submits_it_for_real(
     assert app.engine.position(account.id, "AAPL").qty == order.filled_qty == 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TradingService.submit does not bring the engine up to the submission instant: the "
-    "next advance walks from engine.now_ns and works the new order on prints from before it "
-    "was submitted",
-)
 def test_an_order_is_never_filled_at_an_instant_before_it_was_submitted(
     make_service: Callable[..., Container],
 ) -> None:

@@ -72,6 +72,8 @@ def order_row(o: Order) -> Values:
         "updated_ns": o.updated_ns,
         "seq": o.seq,
         "extra": encode_extra(o.extra) if o.extra else "{}",
+        "due_ns": o.due_ns,
+        "expire_ns": o.expire_ns,
     }
 
 
@@ -105,6 +107,8 @@ def order_from(r: Row[Any]) -> Order:
         updated_ns=r.updated_ns,
         seq=r.seq,
         extra=decode_extra(r.extra) if r.extra != "{}" else {},
+        due_ns=r.due_ns,
+        expire_ns=r.expire_ns,
     )
 
 

@@ -32,6 +32,7 @@ from vtrade.adapters.sql.tables import (
     accounts,
     fills,
     ledger_entries,
+    meta,
     orders,
     outbox,
     positions,
@@ -161,6 +162,16 @@ class SqlStore:
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest migration (a no-op when current)."""
         migrations.upgrade(self._engine)
+
+    def next_boot(self) -> int:
+        """Count one more start of the application and return the count (1 on the first)."""
+        with self._engine.begin() as conn:
+            current = conn.execute(select(meta.c.value).where(meta.c.key == "boots")).scalar()
+            if current is None:
+                conn.execute(meta.insert().values(key="boots", value=1))
+                return 1
+            conn.execute(meta.update().where(meta.c.key == "boots").values(value=current + 1))
+            return int(current) + 1
 
     def schema_revision(self) -> str | None:
         """Return the migration the database is at, or None before `migrate`."""

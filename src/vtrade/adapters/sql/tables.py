@@ -87,6 +87,8 @@ orders = Table(
     Column("updated_ns", BigInteger, nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("extra", Text, nullable=False),  # JSON object of strings
+    Column("due_ns", BigInteger),
+    Column("expire_ns", BigInteger),
     Index("ix_orders_account_created", "account_id", "created_ns"),
     Index("ux_orders_account_client_id", "account_id", "client_order_id", unique=True),
     # Open orders only: small, read on start-up and by `list_orders(open_only=True)`.
@@ -161,4 +163,11 @@ outbox = Table(
     Column("published_ns", BigInteger),
     Index("ix_outbox_published_seq", "published", "seq"),
     sqlite_autoincrement=True,
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(), primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )
