@@ -12,7 +12,8 @@ from vtrade.core.bus import InProcessBus
 from vtrade.core.clock import Clock, LiveClock
 from vtrade.core.ids import IdGenerator
 from vtrade.domain.instruments import AssetClass
-from vtrade.execution.engine import ExecutionConfig, ExecutionEngine
+from vtrade.execution.config import ExecutionConfig
+from vtrade.execution.engine import ExecutionEngine
 from vtrade.execution.fees import FeeSchedule
 from vtrade.market.books import FeedTouches, OrderBooks
 from vtrade.market.catalog import Catalog

@@ -1,0 +1,218 @@
+"""Bookkeeping: the engine's state, and how an execution becomes fills, positions and cash.
+
+`apply` books one execution: the fill with its receipt, the order's progress, the position
+(average price, realized P&L), the cash ledger (trade and fee entries in VCR at the FX mid)
+and the `OrderFilled` event, all as one `Changes`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from vtrade.core.errors import NotFoundError
+from vtrade.core.ids import IdGenerator
+from vtrade.core.messages import Event
+from vtrade.domain import events as ev
+from vtrade.domain.accounts import Account, EntryKind, LedgerEntry, Position
+from vtrade.domain.changes import Changes
+from vtrade.domain.instruments import Instrument
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Fill, Order, OrderStatus
+from vtrade.execution.accounting import CENT, AccountView, Marks, view
+from vtrade.execution.config import ExecutionConfig
+from vtrade.execution.fees import FeeQuote, FeeSchedule
+from vtrade.execution.fills import Execution, VenueMarket
+from vtrade.execution.profiles import PROFILES
+from vtrade.execution.receipts import receipt
+from vtrade.execution.volumes import Volumes
+from vtrade.market.catalog import Catalog
+from vtrade.market.sessions import Sessions
+
+S = OrderStatus
+PRICE_PLACES = Decimal("1e-10")
+
+
+class Bookkeeper:
+    """Accounts, positions and open orders in memory, and the booking of executions."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        sessions: Sessions,
+        market: VenueMarket,
+        fees: FeeSchedule,
+        ids: IdGenerator,
+        config: ExecutionConfig | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.sessions = sessions
+        self.market = market
+        self.fees = fees
+        self.ids = ids
+        self.config = config or ExecutionConfig()
+        self.accounts: dict[str, Account] = {}
+        self.positions: dict[tuple[str, str], Position] = {}
+        self._by_account: dict[str, dict[str, Position]] = defaultdict(dict)
+        self.orders: dict[str, Order] = {}  # open orders only
+        self.by_client_id: dict[tuple[str, str], Order] = {}  # orders made since start
+        self.volumes: dict[str, Volumes] = defaultdict(Volumes)
+        self.now_ns = 0
+        self._seq = 0
+
+    def account(self, account_id: str) -> Account:
+        try:
+            return self.accounts[account_id]
+        except KeyError:
+            raise NotFoundError(f"account {account_id!r} not found") from None
+
+    def open_orders(self, account_id: str | None = None) -> list[Order]:
+        found = [o for o in self.orders.values() if account_id in (None, o.account_id)]
+        return sorted(found, key=lambda o: o.seq)
+
+    def positions_of(self, account_id: str) -> list[Position]:
+        return list(self._by_account.get(account_id, {}).values())
+
+    def position(self, account_id: str, symbol: str) -> Position:
+        held = self._by_account[account_id]
+        if symbol not in held:
+            held[symbol] = self.positions[(account_id, symbol)] = Position(
+                account_id=account_id, symbol=symbol
+            )
+        return held[symbol]
+
+    def marks(self, t_ns: int) -> Marks:
+        return Marks(self.catalog, self.market.touch, t_ns)
+
+    def view(self, account_id: str, t_ns: int) -> AccountView:
+        account = self.account(account_id)
+        return view(
+            account,
+            self.positions_of(account_id),
+            self.catalog,
+            self.marks(t_ns),
+            self.config.leverage,
+            self.config.maintenance,
+        )
+
+    def apply(self, order: Order, inst: Instrument, done: Execution, t_ns: int) -> Changes:
+        """Book an execution: the fill, the order, the position, the cash ledger, the event."""
+        account = self.accounts[order.account_id]
+        profile = PROFILES[account.profile]
+        marks = self.marks(t_ns)
+        fx = marks.fx(inst.currency)
+        qty = done.qty
+        notional = sum((s.price * s.qty for s in done.slices), Decimal(0))
+        price = (notional / qty).quantize(PRICE_PLACES)
+        volumes = self.volumes[account.id]
+        if profile.friction:
+            fee = self.fees.quote(
+                inst, order.side, qty, price, done.liquidity, volumes.context(t_ns), fx
+            )
+            fee = _scaled(fee, profile.fee_multiplier)
+        else:
+            fee = FeeQuote(total=Decimal(0), breakdown=())
+        volumes.add(inst, qty, notional * inst.multiplier * fx, t_ns)
+        fill = Fill(
+            id=self.ids.next("fil"),
+            order_id=order.id,
+            account_id=account.id,
+            symbol=inst.symbol,
+            side=order.side,
+            qty=qty,
+            price=price,
+            fee=fee.total,
+            fx_rate=fx,
+            ts_ns=t_ns,
+            profile=profile.name.value,
+            receipt=receipt(order, inst, done, fee, fx, profile.name.value),
+        )
+        order.filled_qty += qty
+        order.filled_notional += notional
+        order.move_to(S.FILLED if order.remaining <= 0 else S.PARTIALLY_FILLED, t_ns)
+        sign = Decimal(1) if order.side is Side.BUY else Decimal(-1)
+        pos = self.position(account.id, inst.symbol)
+        realized = pos.apply(sign * qty, price, inst.multiplier)
+        pos.realized_pnl += (realized * fx).quantize(CENT)
+        pos.updated_ns = t_ns
+        trade = (-sign * notional * inst.multiplier * fx).quantize(CENT)
+        fee_vcr = (fee.total * fx).quantize(CENT)
+        entries = [self._entry(account, EntryKind.TRADE, trade, t_ns, ref=fill.id)]
+        if fee_vcr:
+            entries.append(self._entry(account, EntryKind.FEE, -fee_vcr, t_ns, ref=fill.id))
+        account.cash += trade - fee_vcr
+        if not order.is_open:
+            self.orders.pop(order.id, None)
+        event = ev.OrderFilled(
+            **self._order_meta(order, t_ns),
+            fill_id=fill.id,
+            side=order.side.value,
+            qty=qty,
+            price=price,
+            fee=fee.total,
+            partial=order.status is S.PARTIALLY_FILLED,
+            filled_qty=order.filled_qty,
+            remaining=order.remaining,
+            profile=profile.name.value,
+        )
+        return Changes(
+            accounts=[account],
+            orders=[order],
+            fills=[fill],
+            positions=[pos],
+            ledger=entries,
+            events=[event],
+        )
+
+    def _close(self, order: Order, status: OrderStatus, t_ns: int, reason: str) -> Changes:
+        order.move_to(status, t_ns)
+        self.orders.pop(order.id, None)
+        meta = self._order_meta(order, t_ns)
+        event: Event
+        if status is S.CANCELED:
+            event = ev.OrderCanceled(**meta, reason=reason)
+        elif status is S.EXPIRED:
+            event = ev.OrderExpired(**meta, reason=reason)
+        else:
+            event = ev.OrderReplaced(**meta, replaced_by=order.replaced_by or "")
+        return Changes(orders=[order], events=[event])
+
+    def _entry(
+        self,
+        account: Account,
+        kind: EntryKind,
+        amount: Decimal,
+        t_ns: int,
+        ref: str = "",
+        note: str = "",
+    ) -> LedgerEntry:
+        return LedgerEntry(
+            id=self.ids.next("led"),
+            account_id=account.id,
+            kind=kind,
+            amount=amount,
+            ts_ns=t_ns,
+            ref=ref,
+            note=note,
+        )
+
+    def _meta(self, t_ns: int) -> dict[str, Any]:
+        return {"id": self.ids.next("evt"), "ts_init": t_ns, "ts_event": t_ns}
+
+    def _order_meta(self, order: Order, t_ns: int) -> dict[str, Any]:
+        return {
+            **self._meta(t_ns),
+            "account_id": order.account_id,
+            "order_id": order.id,
+            "client_order_id": order.client_order_id,
+            "symbol": order.symbol,
+        }
+
+
+def _scaled(fee: FeeQuote, factor: Decimal) -> FeeQuote:
+    """Scale a fee quote (the harsh profile pays more), keeping items summing to the total."""
+    if factor == 1:
+        return fee
+    items = tuple((name, (amount * factor).quantize(CENT)) for name, amount in fee.breakdown)
+    return FeeQuote(total=sum((a for _, a in items), Decimal(0)), breakdown=items)
