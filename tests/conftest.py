@@ -6,10 +6,12 @@ still passes; with `VTRADE_REQUIRE_SERVICES=1` (as `.ci/run` sets) it fails them
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
@@ -106,3 +108,16 @@ def redis_url() -> str:
     if not reply.startswith(b"+PONG"):
         _unavailable("redis", _redact(url), f"PING answered {reply!r}")
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], str]:
+    """Factory of fresh, empty databases as URLs: SQLite files, or PostgreSQL schemas.
+
+    Tests that use it run once per backend: the same suite on both.
+    """
+    if request.param == "sqlite":
+        counter = itertools.count()
+        return lambda: f"sqlite:///{tmp_path / f'vtrade-{next(counter)}.db'}"
+    factory: Callable[[], str] = request.getfixturevalue("postgres_schema")
+    return factory

@@ -7,7 +7,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,10 +38,10 @@ def at(text: str) -> int:
 
 
 @pytest.fixture
-def boot(tmp_path: Path) -> Iterator[Boot]:
-    """Start the application on one SQLite file at an instant; calling it again is a restart
-    (the previous process is simply dropped, as in a crash)."""
-    url = f"sqlite:///{tmp_path / 'vtrade.db'}"
+def boot(fresh_database: Callable[[], str]) -> Iterator[Boot]:
+    """Start the application on one database (SQLite, then PostgreSQL) at an instant; calling
+    it again is a restart (the previous process is simply dropped, as in a crash)."""
+    url = fresh_database()
     started: list[Container] = []
 
     def start(t_ns: int) -> Container:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -138,12 +137,14 @@ def venue(make_venue: Callable[..., Venue]) -> Venue:
 
 
 @pytest.fixture
-def make_service(tmp_path: Path) -> Iterator[Callable[..., Container]]:
-    """Factory of started containers on one SQLite file in `tmp_path` (a restart = call again)."""
+def make_service(fresh_database: Callable[[], str]) -> Iterator[Callable[..., Container]]:
+    """Factory of started containers on one database (a restart = call again), on SQLite and
+    on PostgreSQL."""
+    url = fresh_database()
     built: list[Container] = []
 
     def make(start: str = FRIDAY_REGULAR, **execution: Any) -> Container:
-        container = make_container(start, f"sqlite:///{tmp_path / 'vtrade.db'}", **execution)
+        container = make_container(start, url, **execution)
         container.trading.start()
         built.append(container)
         return container

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -95,52 +93,54 @@ def reconcile(app: Container, account_id: str) -> dict[str, Decimal]:
     actions=st.lists(st.one_of(submits, waits, cancels), min_size=1, max_size=10),
 )
 def test_cash_positions_fills_and_the_store_reconcile_after_any_trading(
-    build_container: Callable[..., Container], profile: str, actions: list[tuple[Any, ...]]
+    build_container: Callable[..., Container],
+    fresh_database: Callable[[], str],
+    profile: str,
+    actions: list[tuple[Any, ...]],
 ) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'vtrade.db'}"
-        app = build_container(database_url=url)
-        app.trading.start()
-        account = app.trading.open_account(
-            OpenAccount(id="c", ts_init=0, owner="prop", name="main", profile=profile)
-        )
-        for action in actions:
-            if action[0] == "wait":
-                app.clock.advance(action[1] * SECOND)
-                app.trading.advance()
-                continue
-            if action[0] == "cancel":
-                open_orders = app.engine.open_orders(account.id)
-                if open_orders:
-                    victim = open_orders[action[1] % len(open_orders)]
-                    app.trading.cancel(
-                        CancelOrder(id="c", ts_init=0, account_id=account.id, order_id=victim.id)
-                    )
-                continue
-            _, symbol, side, size, kind = action
-            app.trading.submit(
-                SubmitOrder(
-                    id="c",
-                    ts_init=0,
-                    account_id=account.id,
-                    symbol=symbol,
-                    side=side,
-                    qty=size * UNITS[symbol],
-                    tif=TimeInForce.GTC if kind != "market" else TimeInForce.DAY,
-                    **order_fields(app, symbol, side, kind),
+    url = fresh_database()
+    app = build_container(database_url=url)
+    app.trading.start()
+    account = app.trading.open_account(
+        OpenAccount(id="c", ts_init=0, owner="prop", name="main", profile=profile)
+    )
+    for action in actions:
+        if action[0] == "wait":
+            app.clock.advance(action[1] * SECOND)
+            app.trading.advance()
+            continue
+        if action[0] == "cancel":
+            open_orders = app.engine.open_orders(account.id)
+            if open_orders:
+                victim = open_orders[action[1] % len(open_orders)]
+                app.trading.cancel(
+                    CancelOrder(id="c", ts_init=0, account_id=account.id, order_id=victim.id)
                 )
+            continue
+        _, symbol, side, size, kind = action
+        app.trading.submit(
+            SubmitOrder(
+                id="c",
+                ts_init=0,
+                account_id=account.id,
+                symbol=symbol,
+                side=side,
+                qty=size * UNITS[symbol],
+                tif=TimeInForce.GTC if kind != "market" else TimeInForce.DAY,
+                **order_fields(app, symbol, side, kind),
             )
-        held = reconcile(app, account.id)
+        )
+    held = reconcile(app, account.id)
 
-        app.clock.advance(SECOND)  # restart a second later
-        restarted = build_container(start=from_ns(app.clock.now_ns()).isoformat(), database_url=url)
-        restarted.trading.start()
-        try:
-            assert restarted.engine.accounts[account.id].cash == account.cash
-            assert reconcile(restarted, account.id) == held
-            assert {o.id for o in restarted.engine.open_orders(account.id)} == {
-                o.id for o in app.engine.open_orders(account.id)
-            }
-        finally:
-            app.store.close()
-            restarted.store.close()
+    app.clock.advance(SECOND)  # restart a second later
+    restarted = build_container(start=from_ns(app.clock.now_ns()).isoformat(), database_url=url)
+    restarted.trading.start()
+    try:
+        assert restarted.engine.accounts[account.id].cash == account.cash
+        assert reconcile(restarted, account.id) == held
+        assert {o.id for o in restarted.engine.open_orders(account.id)} == {
+            o.id for o in app.engine.open_orders(account.id)
+        }
+    finally:
+        app.store.close()
+        restarted.store.close()
