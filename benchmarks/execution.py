@@ -10,6 +10,7 @@ way in the same run commits each order in its own transaction.
 
 from __future__ import annotations
 
+import gc
 import random
 import statistics
 import tempfile
@@ -126,6 +127,8 @@ def _setup(tmp: str, seed: int) -> tuple[bootstrap.Container, list[str], random.
     ]
     for s in SYMBOLS:
         c.market.touch(s, clock.now_ns())  # generate the day's market up front
+    gc.collect()
+    gc.freeze()  # start-up objects (market caches) need no more collector passes
     return c, accounts, random.Random(seed)
 
 

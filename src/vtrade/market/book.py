@@ -129,7 +129,11 @@ class Decaying:
 
     def value(self, t_ns: int) -> float:
         i = bisect.bisect_right(self._times, t_ns) - 1
-        return sum(self._decayed(i, t_ns)) if i >= 0 else 0.0
+        if i < 0:
+            return 0.0
+        if len(self._taus) == 1:  # one time constant (a level refilling): no tuples needed
+            return self._states[i][0] * math.exp((self._times[i] - t_ns) / self._taus[0])
+        return sum(self._decayed(i, t_ns))
 
     def add(self, t_ns: int, amount: float) -> None:
         """Add `amount` at `t_ns`; entries after it (an amount that arrived late) are redone."""
