@@ -7,8 +7,9 @@ levels behind it (`book.DepthModel`) and subtracts what our own orders have cons
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Protocol
@@ -116,8 +117,8 @@ class OrderBooks:
                 f"quantity {qty} is not a multiple of the lot size {inst.lot_size} of {symbol}"
             )
         book_side = 1 if side is Side.BUY else -1
-        bids, asks, _ = self._levels(inst, t_ns, self.levels, only=book_side)
-        levels = asks if book_side == 1 else bids
+        # lazy: takes recorded during the walk are at prices the walk has already passed
+        levels = self._walk_side(inst, t_ns, book_side)
         limit = _limit_ticks(limit_price, inst.tick_size, book_side)
         liq = self._liquidity.setdefault(inst.symbol, Liquidity.for_instrument(inst))
         model = self.depth_model(inst)
@@ -144,9 +145,22 @@ class OrderBooks:
             remaining -= lots
             last_ticks = price_ticks
         if taken:
-            liq.push((last_ticks - levels[0][0]) * model.tick, t_ns)
+            first_ticks = round(taken[0].price / inst.tick_size)
+            liq.push((last_ticks - first_ticks) * model.tick, t_ns)
             liq.forget_before(t_ns)
         return taken
+
+    def _walk_side(self, inst: Instrument, t_ns: int, side: int) -> Iterator[tuple[int, float]]:
+        """The levels of one side at `t_ns` (after our takes), lazily, best first."""
+        touch = self._source.touch(inst.symbol, t_ns)
+        model = self.depth_model(inst)
+        liq = self._liquidity.get(inst.symbol)
+        if liq is not None and not liq.takes and not liq.pushes:
+            liq = None
+        shift = round(liq.displacement(t_ns) / model.tick) if liq is not None else 0
+        price, size = (touch.ask, touch.ask_size) if side == 1 else (touch.bid, touch.bid_size)
+        walk = self._walk(model, liq, side, price, size, touch.depth, shift, self.levels, t_ns)
+        return itertools.islice(walk, self.levels)  # the visible book, no deeper
 
     def _levels(
         self, inst: Instrument, t_ns: int, depth: int, only: int = 0
@@ -168,12 +182,11 @@ class OrderBooks:
         ):
             if only and side != only:
                 continue
-            sides[side] = self._side(
-                model, liq, side, price, touch_size, touch.depth, shift, depth, t_ns
-            )
+            walk = self._walk(model, liq, side, price, touch_size, touch.depth, shift, depth, t_ns)
+            sides[side] = list(itertools.islice(walk, depth))
         return sides[-1], sides[1], touch.ts
 
-    def _side(
+    def _walk(
         self,
         model: DepthModel,
         liq: Liquidity | None,
@@ -184,12 +197,12 @@ class OrderBooks:
         shift: int,
         depth: int,
         t_ns: int,
-    ) -> list[tuple[int, float]]:
+    ) -> Iterator[tuple[int, float]]:
+        """Yield the side's levels best first, lazily: a walk evaluates only what it takes."""
         step = model.step_ticks(price)
         base = round(price / model.tick)
         sizes = [touch_size, *model.level_sizes(price, depth + self.levels, depth_mult)]
         unit = model.unit
-        levels: list[tuple[int, float]] = []
         for k, size in enumerate(sizes):
             price_ticks = base + shift + side * k * step
             if price_ticks <= 0:
@@ -202,10 +215,7 @@ class OrderBooks:
                     )
             size = math.floor(size / unit + 1e-9) * unit
             if size > 0:
-                levels.append((price_ticks, size))
-                if len(levels) == depth:
-                    break
-        return levels
+                yield price_ticks, size
 
     def _level(self, inst: Instrument, price_ticks: int, size: float) -> BookLevel:
         unit = Decimal(1) if self.depth_model(inst).unit >= 1 else inst.lot_size
