@@ -1,13 +1,9 @@
-"""Typed identifiers and a deterministic id generator."""
+"""A deterministic id generator."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-from typing import NewType
-
-InstrumentId = NewType("InstrumentId", str)
-EventId = NewType("EventId", str)
 
 
 class IdGenerator:

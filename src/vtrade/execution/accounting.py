@@ -13,7 +13,6 @@ from decimal import Decimal
 from vtrade.domain.accounts import Account, Position
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Order
 from vtrade.market.books import Touch
 from vtrade.market.catalog import Catalog
 
@@ -103,8 +102,3 @@ def initial_rate(inst: Instrument, leverage: Mapping[AssetClass, Decimal]) -> De
 
 def signed(side: Side, qty: Decimal) -> Decimal:
     return qty if side is Side.BUY else -qty
-
-
-def pending_qty(orders: Iterable[Order], symbol: str, side: Side) -> Decimal:
-    """Unfilled quantity of open orders on one symbol and side."""
-    return sum((o.remaining for o in orders if o.symbol == symbol and o.side is side), Decimal(0))

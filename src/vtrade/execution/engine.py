@@ -36,7 +36,6 @@ from vtrade.execution.validation import (
 from vtrade.execution.volumes import Volumes
 
 S = OrderStatus
-PRICE_PLACES = Decimal("1e-10")
 
 
 class ExecutionEngine(Bookkeeper):
