@@ -12,7 +12,6 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -21,7 +20,7 @@ from rich.console import Console
 from rich.live import Live
 
 from vtrade import bootstrap, views
-from vtrade.core.clock import Clock, LiveClock, SimulatedClock, parse_instant, to_ns
+from vtrade.core.clock import NS_PER_DAY, Clock, LiveClock, SimulatedClock, parse_instant, to_ns
 from vtrade.core.errors import VtradeError
 from vtrade.core.money import to_decimal
 from vtrade.domain.accounts import Profile
@@ -149,29 +148,32 @@ def history(
     if replay:
         feed = bootstrap.build_replay(replay, c).feed
         name = _replay_symbol(feed.symbols(), symbol)
-        last = feed.last_ns(name) + feed.interval(name).ns
-        end_ns = _instant(end, c.clock) if end else last
-        start_ns = end_ns - days * to_ns_day() if days else _instant(start, c.clock)
-        if days is not None and days <= 0:
-            raise ValueError(f"--days must be a positive number of days, got {days}")
-        if start_ns >= end_ns:
-            raise ValueError("impossible range: --start must be before --end")
+        data_end = feed.last_ns(name) + feed.interval(name).ns  # --days counts back from here
+        start_ns, end_ns = _range(days, start, end, data_end, c.clock)
         views.write_bars(sys.stdout, feed.bars(name, bar_interval, start_ns, end_ns), fmt)
         return
     inst = c.catalog.get(symbol)
-    end_ns = _instant(end, c.clock)
-    if days is not None:
-        if days <= 0:
-            raise ValueError(f"--days must be a positive number of days, got {days}")
-        start_ns = end_ns - days * to_ns_day()
-    else:
-        start_ns = _instant(start, c.clock)
-    if start_ns >= end_ns:
-        raise ValueError("impossible range: --start must be before --end")
+    start_ns, end_ns = _range(days, start, end, c.clock.now_ns(), c.clock)
     for bound in (start_ns, end_ns - 1):
         c.sessions.for_instrument(inst).phase(bound)  # raises outside the supported range
     series = c.market.bars(inst.symbol, bar_interval, start_ns, end_ns)
     views.write_bars(sys.stdout, series, fmt, inst)
+
+
+def _range(
+    days: int | None, start: str | None, end: str | None, default_end: int, clock: Clock
+) -> tuple[int, int]:
+    """[start, end) from --days or --start, and --end (default `default_end`)."""
+    end_ns = _instant(end, clock) if end is not None else default_end
+    if days is not None:
+        if days <= 0:
+            raise ValueError(f"--days must be a positive number of days, got {days}")
+        start_ns = end_ns - days * NS_PER_DAY
+    else:
+        start_ns = _instant(start, clock)
+    if start_ns >= end_ns:
+        raise ValueError("impossible range: --start must be before --end")
+    return start_ns, end_ns
 
 
 def _replay_symbol(symbols: Sequence[str], wanted: str) -> str:
@@ -179,10 +181,6 @@ def _replay_symbol(symbols: Sequence[str], wanted: str) -> str:
         if name.upper() == wanted.strip().upper():
             return name
     raise ValueError(f"symbol {wanted!r} is not in the replayed data; it has: {', '.join(symbols)}")
-
-
-def to_ns_day() -> int:
-    return int(timedelta(days=1).total_seconds()) * 1_000_000_000
 
 
 @app.command()

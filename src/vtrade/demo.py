@@ -119,6 +119,5 @@ def _command(
         fields["limit_price"] = (D(repr(touch.bid)) / tick).to_integral_value() * tick
     offset = fields.pop("stop_at", None)
     if isinstance(offset, float):
-        mid = (touch.bid + touch.ask) / 2
-        fields["stop_price"] = (D(repr(mid * (1 + offset))) / tick).to_integral_value() * tick
+        fields["stop_price"] = (D(repr(touch.mid * (1 + offset))) / tick).to_integral_value() * tick
     return SubmitOrder(id=f"demo-{symbol}-{t}", ts_init=t, account_id=account_id, **fields)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from vtrade.core.clock import from_ns
+from vtrade.core.clock import iso as clock_iso
 from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import BookSnapshot, Interval
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def iso(ns: int | None) -> str | None:
     """Format ns since the epoch as ISO 8601 UTC with a Z suffix."""
-    return None if ns is None else from_ns(ns).isoformat().replace("+00:00", "Z")
+    return None if ns is None else clock_iso(ns)
 
 
 def instrument_dict(inst: Instrument) -> dict[str, Any]:

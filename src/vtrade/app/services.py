@@ -77,11 +77,10 @@ class TradingService:
 
     def submit_many(self, cmds: Sequence[SubmitOrder]) -> list[Order]:
         """Submit several orders in one transaction; acknowledge them only after it commits."""
-        t = self._now()
-        results: list[Order] = []
-        batch: list[Changes] = []
-        try:
-            batch.append(self.engine.advance(t))  # the market acts up to now first
+
+        def work(t: int) -> tuple[list[Order], list[Changes]]:
+            results: list[Order] = []
+            batch = [self.engine.advance(t)]  # the market acts up to now first
             for cmd in cmds:
                 existing = self._existing(cmd)
                 if existing is not None:
@@ -90,12 +89,9 @@ class TradingService:
                 order, changes = self.engine.submit(cmd, t)
                 results.append(order)
                 batch.append(changes)
-            self._commit(batch)
-        except Exception:
-            self._restore()
-            raise
-        self._after_commit()
-        return results
+            return results, batch
+
+        return self._transaction(work)
 
     def cancel(self, cmd: CancelOrder) -> Order:
         return self._run(lambda t: self.engine.cancel(cmd, t))
@@ -105,7 +101,13 @@ class TradingService:
 
     def advance(self, t_ns: int | None = None) -> Changes:
         """Let time act on open orders up to `t_ns` (default: now); commit what happened."""
-        return self._advance(self._now() if t_ns is None else t_ns)
+        target = self._now() if t_ns is None else t_ns
+
+        def work(_: int) -> tuple[Changes, list[Changes]]:
+            changes = self.engine.advance(target)
+            return changes, [changes]
+
+        return self._transaction(work)
 
     # -- outbox ---------------------------------------------------------------------------
 
@@ -123,22 +125,22 @@ class TradingService:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _advance(self, target: int) -> Changes:
-        try:
-            changes = self.engine.advance(target)
-            self._commit([changes])
-        except Exception:
-            self._restore()
-            raise
-        self._after_commit()
-        return changes
-
     def _run(self, step: Callable[[int], tuple[T, Changes]]) -> T:
-        t = self._now()
-        try:
+        """Run one command after letting the market act up to now, in one transaction."""
+
+        def work(t: int) -> tuple[T, list[Changes]]:
             elapsed = self.engine.advance(t)  # the market acts up to now first
             result, changes = step(t)
-            self._commit([elapsed, changes])
+            return result, [elapsed, changes]
+
+        return self._transaction(work)
+
+    def _transaction(self, work: Callable[[int], tuple[T, list[Changes]]]) -> T:
+        """Commit what `work` changed at the current instant, or rebuild the engine from the
+        store if anything fails; publish the outbox after the commit."""
+        try:
+            result, batch = work(self._now())
+            self._commit(batch)
         except Exception:
             self._restore()
             raise

@@ -30,6 +30,11 @@ def from_ns(ns: int) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=rest // 1_000)
 
 
+def iso(ns: int) -> str:
+    """Format ns since the epoch as ISO 8601 UTC with a Z suffix."""
+    return from_ns(ns).isoformat().replace("+00:00", "Z")
+
+
 def parse_instant(text: str) -> datetime:
     """Parse an ISO 8601 instant; a naive value is taken as UTC. Raise ValueError if malformed."""
     cleaned = text.strip()

@@ -31,8 +31,7 @@ class Marks:
 
     def mid(self, symbol: str) -> Decimal:
         if symbol not in self._mids:
-            t = self._touch(symbol, self.t_ns)
-            self._mids[symbol] = Decimal(repr((t.bid + t.ask) / 2))
+            self._mids[symbol] = Decimal(repr(self._touch(symbol, self.t_ns).mid))
         return self._mids[symbol]
 
     def instrument(self, symbol: str) -> Instrument:

@@ -165,7 +165,7 @@ class Bookkeeper:
             events=[event],
         )
 
-    def _close(self, order: Order, status: OrderStatus, t_ns: int, reason: str) -> Changes:
+    def close_order(self, order: Order, status: OrderStatus, t_ns: int, reason: str) -> Changes:
         order.move_to(status, t_ns)
         self.orders.pop(order.id, None)
         meta = self._order_meta(order, t_ns)
@@ -197,12 +197,12 @@ class Bookkeeper:
             note=note,
         )
 
-    def _meta(self, t_ns: int) -> dict[str, Any]:
+    def event_meta(self, t_ns: int) -> dict[str, Any]:
         return {"id": self.ids.next("evt"), "ts_init": t_ns, "ts_event": t_ns}
 
     def _order_meta(self, order: Order, t_ns: int) -> dict[str, Any]:
         return {
-            **self._meta(t_ns),
+            **self.event_meta(t_ns),
             "account_id": order.account_id,
             "order_id": order.id,
             "client_order_id": order.client_order_id,

@@ -65,7 +65,7 @@ class ExecutionEngine(Bookkeeper):
         account = self.account(cmd.account_id)
         changes = Changes()
         for order in self.open_orders(account.id):
-            changes.merge(self._close(order, S.CANCELED, t_ns, "account reset"))
+            changes.merge(self.close_order(order, S.CANCELED, t_ns, "account reset"))
         for pos in self.positions_of(account.id):
             pos.qty, pos.avg_price, pos.updated_ns = Decimal(0), Decimal(0), t_ns
             changes.positions.append(pos)
@@ -77,7 +77,7 @@ class ExecutionEngine(Bookkeeper):
         account.margin_call = False
         changes.accounts.append(account)
         changes.events.append(
-            ev.AccountReset(**self._meta(t_ns), account_id=account.id, balance=account.cash)
+            ev.AccountReset(**self.event_meta(t_ns), account_id=account.id, balance=account.cash)
         )
         return changes
 
@@ -137,7 +137,7 @@ class ExecutionEngine(Bookkeeper):
 
     def cancel(self, cmd: CancelOrder, t_ns: int) -> tuple[Order, Changes]:
         order = self._own_open_order(cmd.account_id, cmd.order_id)
-        return order, self._close(order, S.CANCELED, t_ns, "canceled by the user")
+        return order, self.close_order(order, S.CANCELED, t_ns, "canceled by the user")
 
     def replace(self, cmd: ReplaceOrder, t_ns: int) -> tuple[Order, Changes]:
         """Replace an open order by a new one; the old one keeps its fills and ends `replaced`."""
@@ -172,7 +172,7 @@ class ExecutionEngine(Bookkeeper):
             return new, changes
         new.replaces = old.id
         old.replaced_by = new.id
-        changes.merge(self._close(old, S.REPLACED, t_ns, f"replaced by {new.id}"))
+        changes.merge(self.close_order(old, S.REPLACED, t_ns, f"replaced by {new.id}"))
         return new, changes
 
     # -- time -----------------------------------------------------------------------------
@@ -259,13 +259,17 @@ class ExecutionEngine(Bookkeeper):
         profile = PROFILES[self.accounts[order.account_id].profile]
         if order.tif is TimeInForce.FOK and profile.friction:
             if fills.available(self.market, order, inst, t_ns, profile) < order.qty:
-                return self._close(order, S.CANCELED, t_ns, "fill-or-kill: not enough liquidity")
+                return self.close_order(
+                    order, S.CANCELED, t_ns, "fill-or-kill: not enough liquidity"
+                )
         changes = Changes()
         done = fills.take(self.market, order, inst, t_ns, profile)
         if done is not None:
             changes.merge(self.apply(order, inst, done, t_ns))
         if order.is_open and order.tif in (TimeInForce.IOC, TimeInForce.FOK):
-            changes.merge(self._close(order, S.CANCELED, t_ns, "immediate-or-cancel remainder"))
+            changes.merge(
+                self.close_order(order, S.CANCELED, t_ns, "immediate-or-cancel remainder")
+            )
         return changes
 
     def _own_open_order(self, account_id: str, order_id: str) -> Order:

@@ -18,6 +18,7 @@ from vtrade.domain.accounts import Profile
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus, OrderType
+from vtrade.execution import fills
 from vtrade.execution.engine import ExecutionEngine
 from vtrade.execution.fees import FeeContext, Liquidity
 from vtrade.execution.profiles import PROFILES
@@ -83,11 +84,7 @@ def estimate(
     rules = PROFILES[profile]
     m = inst.market
     spread = Decimal(repr(m.typical_spread_bps / 2)) if rules.friction else Decimal(0)
-    impact = (
-        Decimal(repr(m.impact_gamma * (float(qty) / m.avg_daily_volume) ** m.impact_alpha)) * BPS
-        if rules.friction
-        else Decimal(0)
-    )
+    impact = Decimal(repr(fills.impact(inst, qty))) * BPS if rules.friction else Decimal(0)
     touch = (book.asks[0].price + book.bids[0].price) / 2
     expected = touch * (1 + sign * (spread + impact) / BPS)
     fee = engine.fees.quote(inst, side, qty, expected, Liquidity.TAKER, FeeContext(), fx)

@@ -53,7 +53,7 @@ class Execution:
 
 
 def mid_of(touch: Touch) -> Decimal:
-    return Decimal(repr((touch.bid + touch.ask) / 2))
+    return Decimal(repr(touch.mid))
 
 
 def floor_lots(qty: Decimal, lot: Decimal) -> Decimal:
@@ -149,9 +149,8 @@ def auction(
         return None
     price = official
     if profile.friction:
-        m = inst.market
-        impact = m.impact_gamma * (float(order.remaining) / m.avg_daily_volume) ** m.impact_alpha
-        price = to_price(float(official) * (1 + _direction(order.side) * impact), inst.tick_size)
+        move = impact(inst, order.remaining)
+        price = to_price(float(official) * (1 + _direction(order.side) * move), inst.tick_size)
         if (
             order.limit_price is not None
             and (price - order.limit_price) * _direction(order.side) > 0
@@ -159,6 +158,12 @@ def auction(
             price = order.limit_price
     slices = (Slice(price=price, qty=order.remaining),)
     return Execution(slices, official, official, Liquidity.AUCTION)
+
+
+def impact(inst: Instrument, qty: Decimal) -> float:
+    """Square-root impact beyond the half-spread, as a fraction: gamma * (Q / V_avg) ** alpha."""
+    m = inst.market
+    return float(m.impact_gamma * (float(qty) / m.avg_daily_volume) ** m.impact_alpha)
 
 
 def _direction(side: Side) -> int:

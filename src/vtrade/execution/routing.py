@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from vtrade.core.clock import iso
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.orders import Order, OrderType, TimeInForce
 from vtrade.execution.validation import RuleViolation
@@ -79,6 +80,4 @@ def _session_boundary(calendar: SessionCalendar, t_ns: int, which: str) -> int:
 
 
 def _iso(ns: int | None) -> str:
-    from vtrade.core.clock import from_ns
-
-    return "none" if ns is None else from_ns(ns).isoformat().replace("+00:00", "Z")
+    return "none" if ns is None else iso(ns)

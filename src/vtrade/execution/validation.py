@@ -204,14 +204,7 @@ def _pending_margin(orders: list[Order], ctx: CheckContext) -> Decimal:
         if held and (held > 0) != (o.side is Side.BUY):
             continue  # closes part of a position
         inst = ctx.marks.instrument(o.symbol)
-        price = o.limit_price or ctx.marks.mid(o.symbol)
-        total += (
-            o.remaining
-            * price
-            * inst.multiplier
-            * ctx.marks.fx(inst.currency)
-            * initial_rate(inst, ctx.limits.leverage)
-        )
+        total += _reserved(o, inst, ctx) * initial_rate(inst, ctx.limits.leverage)
     return total
 
 
@@ -220,9 +213,13 @@ def _pending_cash(orders: list[Order], ctx: CheckContext) -> Decimal:
     for o in orders:
         inst = ctx.marks.instrument(o.symbol)
         if o.side is Side.BUY and not inst.marginable:
-            price = o.limit_price or ctx.marks.mid(o.symbol)
-            total += o.remaining * price * inst.multiplier * ctx.marks.fx(inst.currency)
+            total += _reserved(o, inst, ctx)
     return total
+
+
+def _reserved(order: Order, inst: Instrument, ctx: CheckContext) -> Decimal:
+    """VCR value of an open order's remainder at its limit (or the mid)."""
+    return ctx.marks.value(inst, order.remaining, order.limit_price)
 
 
 def _money(value: Decimal) -> str:

@@ -57,7 +57,7 @@ def _step(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) -> None:
                 else "day order expired at the close"
             )
             status = S.CANCELED if order.tif in (TimeInForce.OPG, TimeInForce.CLS) else S.EXPIRED
-            changes.merge(engine._close(order, status, t1, reason))
+            changes.merge(engine.close_order(order, status, t1, reason))
     by_symbol: dict[str, list[Order]] = defaultdict(list)
     for order in engine.open_orders():
         if order.due_ns is None:
@@ -189,7 +189,7 @@ def _margin_checks(
             if called:
                 changes.events.append(
                     ev.MarginCalled(
-                        **engine._meta(t1),
+                        **engine.event_meta(t1),
                         account_id=account_id,
                         equity=v.nav,
                         maintenance=v.maintenance,

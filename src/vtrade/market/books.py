@@ -31,6 +31,10 @@ class Touch:
     ask_size: float
     depth: float = 1.0
 
+    @property
+    def mid(self) -> float:
+        return (self.bid + self.ask) / 2
+
 
 class TouchSource(Protocol):
     def touch(self, symbol: str, t_ns: int) -> Touch:

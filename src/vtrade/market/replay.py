@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vtrade.core.clock import NS_PER_DAY, NS_PER_SECOND, from_ns
+from vtrade.core.clock import NS_PER_DAY, NS_PER_SECOND, iso
 from vtrade.core.errors import DataError, NotFoundError, ValidationError
 from vtrade.core.money import decimals_of, round_to_increment
 from vtrade.domain.market_data import Bar, Interval, Quote
@@ -177,8 +177,8 @@ class ReplayFeed:
         first, end = int(s.ts[0]), int(s.ts[-1]) + step
         if not first <= t_ns <= end + step:
             raise ValidationError(
-                f"no {symbol} quote at {_iso(t_ns)}; the data covers {_iso(first)} to "
-                f"{_iso(end)}, and quotes are allowed until {_iso(end + step)}"
+                f"no {symbol} quote at {iso(t_ns)}; the data covers {iso(first)} to "
+                f"{iso(end)}, and quotes are allowed until {iso(end + step)}"
             )
         i = int(np.searchsorted(s.ts, t_ns, side="right")) - 1
         in_progress = t_ns < int(s.ts[i]) + step
@@ -363,7 +363,7 @@ def _assemble(parts: list[pd.DataFrame], sources: list[tuple[str, str]]) -> dict
             if off.size:
                 i = int(off[0])
                 raise DataError(
-                    f"{where(i)}: {_iso(int(ts[i]))} is not on the {interval} grid of {symbol}; "
+                    f"{where(i)}: {iso(int(ts[i]))} is not on the {interval} grid of {symbol}; "
                     f"allowed: times on UTC multiples of {interval}"
                 )
         cols = [g[k].to_numpy(dtype=np.float64) for k in (*PRICE_COLUMNS, "volume")]
@@ -380,7 +380,7 @@ def _unique(ts: np.ndarray, symbol: str, where: Callable[[int], str]) -> None:
     if dup.size:
         i = int(dup[0]) + 1
         raise DataError(
-            f"{where(i)}: duplicate time {_iso(int(ts[i]))} for {symbol} (also {where(i - 1)}); "
+            f"{where(i)}: duplicate time {iso(int(ts[i]))} for {symbol} (also {where(i - 1)}); "
             "allowed: one bar per symbol and time (one per date for daily bars)"
         )
 
@@ -392,7 +392,7 @@ def _infer(ts: np.ndarray, symbol: str, files: set[str]) -> Interval:
         if ts[0] % NS_PER_DAY == 0:
             return Interval.D1
         raise DataError(
-            f"{where}: {symbol} has one bar, at {_iso(int(ts[0]))}, so its interval cannot be "
+            f"{where}: {symbol} has one bar, at {iso(int(ts[0]))}, so its interval cannot be "
             "inferred; allowed: two or more bars, or one daily bar at midnight"
         )
     gaps = np.sort(np.diff(ts))
@@ -421,10 +421,6 @@ def _first(mask: Any) -> int:
 
 def _stem(path: Path) -> str:
     return path.name[: -len(next(e for e in EXTENSIONS if path.name.lower().endswith(e)))].upper()
-
-
-def _iso(ns: int) -> str:
-    return from_ns(ns).isoformat().replace("+00:00", "Z")
 
 
 def _show(value: object, limit: int = 40) -> str:

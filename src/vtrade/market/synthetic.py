@@ -259,7 +259,3 @@ def _date_of(ns: int) -> date:
 
 def _days(n: int) -> timedelta:
     return timedelta(days=n)
-
-
-def _iso(ns: int) -> str:
-    return datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC).isoformat()
