@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -10,8 +10,9 @@ from vtrade.core.messages import Event
 from vtrade.domain.accounts import LedgerEntry
 from vtrade.domain.changes import Changes, Snapshot
 from vtrade.domain.orders import Fill, Order
+from vtrade.domain.portfolio import EquityPoint
 
-__all__ = ["Changes", "OutboxItem", "Snapshot", "Store"]
+__all__ = ["Changes", "EquityStore", "HotStore", "OutboxItem", "Snapshot", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,5 +75,84 @@ class Store(Protocol):
         ...
 
     def mark_published(self, seqs: Sequence[int]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class EquityStore(Protocol):
+    """Cold storage of equity snapshots, read back as curves over time ranges."""
+
+    def save_points(self, points: Sequence[EquityPoint]) -> None:
+        """Insert `points` in one transaction; a point already stored (account, ts, kind) is
+        replaced, so a snapshot retried after a crash is not counted twice."""
+        ...
+
+    def points(
+        self,
+        account_id: str,
+        start_ns: int,
+        end_ns: int,
+        *,
+        max_points: int | None = None,
+        kind: str | None = None,
+    ) -> list[EquityPoint]:
+        """Points with start_ns <= ts < end_ns, oldest first; with `max_points`, downsampled
+        into that many equal time buckets keeping each bucket's last point (and the range's
+        first and last point), so a curve keeps its shape and ends at the latest value."""
+        ...
+
+    def latest(
+        self, account_ids: Sequence[str], before_ns: int, kind: str
+    ) -> dict[str, EquityPoint]:
+        """The newest point of `kind` strictly before `before_ns` per account (absent: none)."""
+        ...
+
+    def delete_account(self, account_id: str, since_ns: int = 0) -> None:
+        """Forget an account's points at or after `since_ns` (an account reset)."""
+        ...
+
+
+HotValue = str | int | float
+
+
+class HotStore(Protocol):
+    """Hot state shared by the process (memory) or by many (Redis): per-account hashes,
+    rankings (sorted sets) and atomic counters. Hash values come back as strings."""
+
+    def put_hashes(self, items: Mapping[str, Mapping[str, HotValue]]) -> None:
+        """Set fields of many hashes at once (one round trip); other fields are kept."""
+        ...
+
+    def get_hash(self, key: str) -> dict[str, str]:
+        """All fields of one hash (empty when absent)."""
+        ...
+
+    def get_hashes(self, keys: Sequence[str]) -> list[dict[str, str]]: ...
+
+    def delete(self, keys: Sequence[str]) -> None: ...
+
+    def rank(self, board: str, scores: Mapping[str, float]) -> None:
+        """Set members' scores on a ranking board."""
+        ...
+
+    def top(self, board: str, count: int, offset: int = 0) -> list[tuple[str, float]]:
+        """Highest scores first; ties in member order."""
+        ...
+
+    def rank_of(self, board: str, member: str) -> int | None:
+        """0-based position from the top, or None when absent."""
+        ...
+
+    def unrank(self, board: str, members: Sequence[str]) -> None: ...
+
+    def incr(self, counter: str, by: int = 1) -> int:
+        """Add atomically and return the new value."""
+        ...
+
+    def counter(self, counter: str) -> int: ...
+
+    def clear(self) -> None:
+        """Remove everything under this store's namespace (never other data)."""
+        ...
 
     def close(self) -> None: ...
