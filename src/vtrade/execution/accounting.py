@@ -28,22 +28,29 @@ class Marks:
         self._touch = touch
         self.t_ns = t_ns
         self._mids: dict[str, Decimal] = {}
+        self._fx: dict[str, Decimal] = {}
 
     def mid(self, symbol: str) -> Decimal:
-        if symbol not in self._mids:
-            self._mids[symbol] = Decimal(repr(self._touch(symbol, self.t_ns).mid))
-        return self._mids[symbol]
+        mid = self._mids.get(symbol)
+        if mid is None:
+            mid = self._mids[symbol] = Decimal(repr(self._touch(symbol, self.t_ns).mid))
+        return mid
 
     def instrument(self, symbol: str) -> Instrument:
         return self._catalog.get(symbol)
 
     def fx(self, currency: str) -> Decimal:
         """Value in VCR of one unit of `currency`."""
-        pair, invert, scale = self._catalog.usd_conversion(currency)
-        if pair is None:
-            return scale
-        rate = self.mid(pair)
-        return (ONE / rate if invert else rate) * scale
+        rate = self._fx.get(currency)
+        if rate is None:
+            pair, invert, scale = self._catalog.usd_conversion(currency)
+            if pair is None:
+                rate = scale
+            else:
+                mid = self.mid(pair)
+                rate = (ONE / mid if invert else mid) * scale
+            self._fx[currency] = rate
+        return rate
 
     def value(self, inst: Instrument, qty: Decimal, price: Decimal | None = None) -> Decimal:
         """Signed VCR value of `qty` units at `price` (default: the mid)."""
@@ -85,8 +92,9 @@ def view(
         inst = catalog.get(pos.symbol)
         v = marks.value(inst, pos.qty)
         values[pos.symbol] = v
-        margin += abs(v) * initial_rate(inst, leverage)
-        maintenance += abs(v) * max(maintenance_rate, initial_rate(inst, leverage) / 2)
+        rate = initial_rate(inst, leverage)
+        margin += abs(v) * rate
+        maintenance += abs(v) * max(maintenance_rate, rate / 2)
     gross = sum((abs(v) for v in values.values()), Decimal(0))
     net = sum(values.values(), Decimal(0))
     return AccountView(account.cash + net, account.cash, gross, net, margin, maintenance, values)

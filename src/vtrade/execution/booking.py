@@ -24,6 +24,7 @@ from vtrade.execution.accounting import CENT, AccountView, Marks, view
 from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.fees import FeeQuote, FeeSchedule
 from vtrade.execution.fills import Execution, VenueMarket
+from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import PROFILES
 from vtrade.execution.receipts import receipt
 from vtrade.execution.volumes import Volumes
@@ -55,10 +56,11 @@ class Bookkeeper:
         self.accounts: dict[str, Account] = {}
         self.positions: dict[tuple[str, str], Position] = {}
         self._by_account: dict[str, dict[str, Position]] = defaultdict(dict)
-        self.orders: dict[str, Order] = {}  # open orders only
+        self.orders = OpenOrders()
         self.by_client_id: dict[tuple[str, str], Order] = {}  # orders made since start
         self.volumes: dict[str, Volumes] = defaultdict(Volumes)
         self.now_ns = 0
+        self.worked_ns = 0  # when working orders last met the market
         self._seq = 0
 
     def account(self, account_id: str) -> Account:
@@ -68,8 +70,9 @@ class Bookkeeper:
             raise NotFoundError(f"account {account_id!r} not found") from None
 
     def open_orders(self, account_id: str | None = None) -> list[Order]:
-        found = [o for o in self.orders.values() if account_id in (None, o.account_id)]
-        return sorted(found, key=lambda o: o.seq)
+        if account_id is not None:
+            return self.orders.of(account_id)
+        return sorted(self.orders.values(), key=lambda o: o.seq)
 
     def positions_of(self, account_id: str) -> list[Position]:
         return list(self._by_account.get(account_id, {}).values())

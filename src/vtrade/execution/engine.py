@@ -26,6 +26,7 @@ from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, routing
 from vtrade.execution.accounting import Marks, view
 from vtrade.execution.booking import Bookkeeper
+from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import PROFILES
 from vtrade.execution.validation import (
     CheckContext,
@@ -192,7 +193,7 @@ class ExecutionEngine(Bookkeeper):
         self._by_account = defaultdict(dict)
         for p in snapshot.positions:
             self._by_account[p.account_id][p.symbol] = p
-        self.orders = {o.id: o for o in snapshot.open_orders}
+        self.orders = OpenOrders(snapshot.open_orders)
         self.by_client_id = {}  # only orders the store has; older ones are looked up there
         self._seq = max((o.seq for o in snapshot.open_orders), default=0)
         self.volumes = defaultdict(Volumes)
@@ -200,7 +201,7 @@ class ExecutionEngine(Bookkeeper):
             inst = self.catalog.get(f.symbol)
             usd = f.qty * f.price * inst.multiplier * f.fx_rate
             self.volumes[f.account_id].add(inst, f.qty, usd, f.ts_ns)
-        self.now_ns = now_ns
+        self.now_ns = self.worked_ns = now_ns
 
     # -- internals ------------------------------------------------------------------------
 

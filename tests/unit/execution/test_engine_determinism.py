@@ -60,3 +60,25 @@ def test_two_fresh_venues_with_the_same_seed_and_commands_fill_identically(
 
     assert len(first) > 10  # immediate, working and triggered fills
     assert first == second
+
+
+def _working_fills(venue: Venue, increment_ms: int) -> list[tuple[Any, ...]]:
+    """A block worked over 30 s, the clock advanced in increments of `increment_ms`."""
+    whale = venue.open(balance=10**10)
+    order, _ = venue.submit(whale, "AAPL", Side.BUY, 80_000)
+    end = venue.now + 30_000_000_000
+    fills = []
+    while venue.now < end:
+        changes = venue.advance_to(min(end, venue.now + increment_ms * 1_000_000))
+        fills += [(f.qty, f.price, f.ts_ns) for f in changes.fills]
+    return fills
+
+
+def test_working_orders_fill_the_same_however_often_the_clock_is_advanced(
+    make_venue: Callable[..., Venue],
+) -> None:
+    per_second = _working_fills(make_venue(), 1_000)
+    per_frame = _working_fills(make_venue(), 16)  # e.g. a caller submitting every 16 ms
+
+    assert len(per_second) > 10
+    assert per_frame == per_second
