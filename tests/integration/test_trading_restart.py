@@ -184,7 +184,7 @@ def test_events_committed_before_a_crash_are_published_after_the_restart(boot: B
             id="c", ts_init=0, account_id=account.id, symbol="AAPL", side=Side.BUY, qty=D(10)
         )
     )
-    assert len(app.store.pending_events()) == 2  # committed, never relayed: then the crash
+    assert len(app.store.pending_events()) == 3  # committed, never relayed: then the crash
 
     seen: list[object] = []
     restarted = build(app.settings, SimulatedClock(app.clock.now_ns() + SECOND))

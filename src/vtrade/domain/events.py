@@ -32,6 +32,12 @@ class OrderFilled(OrderEvent):
     filled_qty: Decimal
     remaining: Decimal
     profile: str
+    # The state the fill left behind, so consumers (portfolio, streams) need no ledger reads.
+    fx_rate: Decimal = Decimal(1)  # quote currency -> account currency
+    position_qty: Decimal = Decimal(0)
+    position_avg_price: Decimal = Decimal(0)
+    position_realized_pnl: Decimal = Decimal(0)  # account currency, since the position opened
+    cash: Decimal = Decimal(0)  # the account's cash after the fill and its fee
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +66,14 @@ class MarginCalled(Event):
     account_id: str
     equity: Decimal
     maintenance: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountOpened(Event):
+    account_id: str
+    owner: str
+    profile: str
+    balance: Decimal
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -158,6 +158,11 @@ class Bookkeeper:
             filled_qty=order.filled_qty,
             remaining=order.remaining,
             profile=profile.name.value,
+            fx_rate=fx,
+            position_qty=pos.qty,
+            position_avg_price=pos.avg_price,
+            position_realized_pnl=pos.realized_pnl,
+            cash=account.cash,
         )
         return Changes(
             accounts=[account],

@@ -59,7 +59,14 @@ class ExecutionEngine(Bookkeeper):
         )
         self.accounts[account.id] = account
         entry = self._entry(account, EntryKind.DEPOSIT, balance, t_ns, note="opening balance")
-        return account, Changes(accounts=[account], ledger=[entry])
+        opened = ev.AccountOpened(
+            **self.event_meta(t_ns),
+            account_id=account.id,
+            owner=account.owner,
+            profile=account.profile.value,
+            balance=balance,
+        )
+        return account, Changes(accounts=[account], ledger=[entry], events=[opened])
 
     def reset_account(self, cmd: ResetAccount, t_ns: int) -> Changes:
         """Cancel open orders, close every position at no cost, restore the initial balance."""

@@ -81,7 +81,7 @@ def test_reset_restores_the_balance_cancels_open_orders_and_zeroes_positions(
     ledger = app.store.ledger(account.id)
     assert ledger[-1].kind is EntryKind.RESET
     assert sum(e.amount for e in ledger) == MILLION
-    assert [type(e) for e in seen] == [ev.AccountReset]
+    assert [type(e) for e in seen] == [ev.AccountOpened, ev.AccountReset]
 
 
 def test_selling_what_you_do_not_hold_opens_a_short_that_a_buy_closes(venue: Venue) -> None:

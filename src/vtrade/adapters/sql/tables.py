@@ -171,3 +171,18 @@ meta = Table(
     Column("key", String(), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+# Equity snapshots (cold storage of equity curves). The primary key leads with the account and
+# the kind, so a curve over a time range is one index range scan; on SQLite the table is
+# WITHOUT ROWID (clustered by that key), on PostgreSQL with TimescaleDB a hypertable on ts_ns.
+# No foreign key to accounts: snapshots are history, written apart from the ledger.
+equity_snapshots = Table(
+    "equity_snapshots",
+    metadata,
+    Column("account_id", String(), primary_key=True),
+    Column("kind", String(), primary_key=True),
+    Column("ts_ns", BigInteger, primary_key=True),
+    Column("nav", ExactDecimal(), nullable=False),
+    Column("cash", ExactDecimal(), nullable=False),
+    sqlite_with_rowid=False,
+)

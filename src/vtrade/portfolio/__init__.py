@@ -1,0 +1,1 @@
+"""The portfolio: valuation, accounting, analytics and snapshots of accounts."""

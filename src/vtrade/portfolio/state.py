@@ -1,0 +1,119 @@
+"""One account's hot state as stable result types: what the API, copilot and dashboard read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from vtrade.portfolio.valuation import Valuation
+
+CENT = Decimal("0.01")
+
+
+def money(value: float) -> Decimal:
+    """A VCR amount from the float valuation, rounded to the cent at the boundary."""
+    return Decimal(repr(float(value))).quantize(CENT)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionValue:
+    symbol: str
+    qty: Decimal
+    avg_price: Decimal  # quote currency
+    price: Decimal  # mark, quote currency
+    value: Decimal  # signed, VCR
+    unrealized_pnl: Decimal  # VCR
+    weight: float  # |value| / NAV
+    group: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupWeight:
+    group: str
+    value: Decimal  # gross, VCR
+    weight: float  # share of gross exposure
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountState:
+    """NAV, P&L, exposure and margin of one account at the latest prices (VCR)."""
+
+    account_id: str
+    nav: Decimal
+    cash: Decimal
+    net_exposure: Decimal
+    gross_exposure: Decimal
+    margin_used: Decimal
+    margin_available: Decimal  # NAV less the initial margin of the positions
+    maintenance: Decimal
+    day_pnl: Decimal
+    day_pnl_pct: float
+    unrealized_pnl: Decimal
+    realized_pnl: Decimal  # total P&L less unrealized: closed trades, net of every fee paid
+    total_pnl: Decimal
+    positions: tuple[PositionValue, ...]
+    allocation: tuple[GroupWeight, ...]  # largest first
+
+
+def account_state(valuation: Valuation, account_id: str) -> AccountState:
+    """Derive the account's full state from the valuation (O(its positions))."""
+    v, u = valuation, valuation.universe
+    a = v.account_index(account_id)
+    cash, net, gross, cost = (float(x[a]) for x in (v.cash, v.net, v.gross, v.cost))
+    nav = cash + net
+    margin = maintenance = 0.0
+    positions: list[PositionValue] = []
+    groups: dict[str, float] = {}
+    for i, slot in v.holdings.of_account(a):
+        qty = float(v.holdings.qty[slot])
+        value = qty * float(v.unit_value[i])
+        margin += abs(value) * float(u.initial[i])
+        maintenance += abs(value) * float(u.maintenance[i])
+        group = u.groups[int(u.group[i])]
+        groups[group] = groups.get(group, 0.0) + abs(value)
+        cost_value = float(v.holdings.cost_qty[slot]) * float(v.unit_cost[i])
+        avg = float(v.holdings.cost_qty[slot]) / qty if qty else 0.0
+        inst = u.catalog.get(u.symbols[i])
+        positions.append(
+            PositionValue(
+                symbol=u.symbols[i],
+                qty=Decimal(repr(qty)).normalize(),
+                avg_price=Decimal(repr(avg)).quantize(inst.tick_size / 100),
+                price=Decimal(repr(float(v.price[i]))).quantize(inst.tick_size / 100),
+                value=money(value),
+                unrealized_pnl=money(value - cost_value),
+                weight=abs(value) / nav if nav > 0 else 0.0,
+                group=group,
+            )
+        )
+    positions.sort(key=lambda p: -abs(p.value))
+    total_gross = sum(groups.values())
+    allocation = tuple(
+        GroupWeight(group=g, value=money(x), weight=x / total_gross if total_gross else 0.0)
+        for g, x in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    day_open = float(v.day_open[a])
+    unrealized = net - cost
+    total = nav - float(v.initial[a])
+    return AccountState(
+        account_id=account_id,
+        nav=money(nav),
+        cash=money(cash),
+        net_exposure=money(net),
+        gross_exposure=money(gross),
+        margin_used=money(margin),
+        margin_available=money(nav - margin),
+        maintenance=money(maintenance),
+        day_pnl=money(nav - day_open),
+        day_pnl_pct=(nav - day_open) / day_open if day_open > 0 else 0.0,
+        unrealized_pnl=money(unrealized),
+        realized_pnl=money(total - unrealized),
+        total_pnl=money(total),
+        positions=tuple(positions),
+        allocation=allocation,
+    )
+
+
+def nav_of(valuation: Valuation, account_id: str) -> float:
+    a = valuation.account_index(account_id)
+    return float(valuation.cash[a] + valuation.net[a])

@@ -1,0 +1,271 @@
+"""Valuation: every account's NAV and exposure, moved by price deltas through the reverse index.
+
+A price change of instrument i moves each holder's value by `qty * ΔE_i`, where E_i is the
+instrument's value per unit in VCR (price * multiplier * FX rate). An FX tick changes E (and
+the VCR cost basis C = multiplier * FX rate) of every instrument quoted in that currency, so it
+goes through the same path. Only the holders of what moved are touched: one contiguous slice
+per instrument for a single tick, one gather and `bincount` over the held slots for a batch.
+
+Per-account columns kept by delta: net value, gross value and cost basis (VCR). Margin,
+maintenance, allocation and per-position figures are derived from them and the index on read
+(one account) or in one vectorized pass (all accounts, see `Columns`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vtrade.core.errors import NotFoundError, ValidationError
+from vtrade.portfolio.holdings import Holdings
+from vtrade.portfolio.universe import Universe
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+_SLICE_PATH_MAX = 24  # up to this many instruments move slice by slice; more use one gather
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Account-level figures for every account (VCR), computed in one vectorized pass."""
+
+    nav: Floats
+    cash: Floats
+    net: Floats
+    gross: Floats
+    unrealized: Floats
+    total_pnl: Floats  # NAV less the initial balance
+    day_pnl: Floats
+    margin: Floats  # initial requirement of the positions
+    maintenance: Floats
+    max_weight: Floats  # largest |position value| / NAV
+    groups_held: Ints  # allocation groups with a position
+
+
+class Valuation:
+    """Accounts, their positions and the latest prices, as arrays."""
+
+    def __init__(self, universe: Universe) -> None:
+        self.universe = universe
+        n = universe.size
+        self.price = np.full(n, np.nan)
+        self.fx = np.full(len(universe.fx_links), np.nan)  # VCR per unit of each currency
+        for link in universe.fx_links:
+            if link.pair < 0:
+                self.fx[link.currency] = link.scale
+        self.unit_value = np.zeros(n)  # E: VCR per unit at the current price
+        self.unit_cost = np.zeros(n)  # C: VCR per unit of average price (multiplier * FX)
+        self.holdings = Holdings(n)
+        self.ids: list[str] = []
+        self.index: dict[str, int] = {}
+        self.cash = np.zeros(0)
+        self.net = np.zeros(0)
+        self.gross = np.zeros(0)
+        self.cost = np.zeros(0)
+        self.initial = np.zeros(0)
+        self.day_open = np.zeros(0)  # NAV at the previous close, the base of day P&L
+        self.dirty = np.zeros(0, dtype=bool)
+        self.ticks = 0  # price updates applied (after coalescing)
+
+    # -- accounts and positions -------------------------------------------------------------
+
+    def add_account(self, account_id: str, cash: float, initial: float) -> int:
+        """Start valuing an account (idempotent: a known account keeps its state)."""
+        if account_id in self.index:
+            return self.index[account_id]
+        a = len(self.ids)
+        if a == self.cash.shape[0]:
+            self._grow_accounts(max(1024, 2 * a))
+        self.ids.append(account_id)
+        self.index[account_id] = a
+        self.cash[a], self.initial[a], self.day_open[a] = cash, initial, initial
+        self.dirty[a] = True
+        return a
+
+    def account_index(self, account_id: str) -> int:
+        try:
+            return self.index[account_id]
+        except KeyError:
+            raise NotFoundError(f"account {account_id!r} is not valued") from None
+
+    def set_cash(self, account_id: str, cash: float) -> None:
+        a = self.account_index(account_id)
+        self.cash[a] = cash
+        self.dirty[a] = True
+
+    def set_position(self, account_id: str, symbol: str, qty: float, avg_price: float) -> None:
+        """Set a position to what a fill left (absolute, so a repeated event changes nothing)."""
+        a = self.account_index(account_id)
+        i = self.universe.index_of(symbol)
+        if qty and not np.isfinite(self.fx[self.universe.currency[i]] * self.price[i]):
+            raise ValidationError(f"no price for {symbol} yet: mark it before valuing positions")
+        old_qty, old_cost = self.holdings.set(a, i, qty, qty * avg_price)
+        e, c = self.unit_value[i], self.unit_cost[i]
+        self.net[a] += (qty - old_qty) * e
+        self.gross[a] += (abs(qty) - abs(old_qty)) * e
+        self.cost[a] += (qty * avg_price - old_cost) * c
+        self.dirty[a] = True
+
+    def reset_account(self, account_id: str, cash: float, initial: float) -> None:
+        """Close every position at no cost and restore the balance (an account reset)."""
+        a = self.account_index(account_id)
+        for i, _ in self.holdings.of_account(a):
+            self.holdings.set(a, i, 0.0, 0.0)
+        self.cash[a], self.initial[a], self.day_open[a] = cash, initial, initial
+        self.net[a] = self.gross[a] = self.cost[a] = 0.0
+        self.dirty[a] = True
+
+    def close_day(self) -> None:
+        """Make the current NAVs the base of the next day's P&L (at each daily close)."""
+        n = len(self.ids)
+        self.day_open[:n] = self.cash[:n] + self.net[:n]
+
+    # -- prices -----------------------------------------------------------------------------
+
+    def mark_one(self, i: int, price: float) -> None:
+        """Apply one instrument's new price (the single-tick path)."""
+        if i in self.universe.priced_by or np.isnan(self.price[i]):
+            self.mark(np.array([i]), np.array([price]))
+            return
+        fx = self.fx[self.universe.currency[i]]
+        new = price * self.universe.multiplier[i] * fx
+        delta = new - self.unit_value[i]
+        self.price[i], self.unit_value[i] = price, new
+        self.ticks += 1
+        if delta:
+            self._move_holders(i, delta, 0.0)
+
+    def mark(self, instruments: Ints, prices: Floats) -> int:
+        """Apply a batch of prices (repeats of an instrument: the last wins); return how many
+        instruments changed value."""
+        if instruments.shape != prices.shape:
+            raise ValidationError("instruments and prices must have the same length")
+        if instruments.size == 0:
+            return 0
+        last, first_in_reverse = np.unique(instruments[::-1], return_index=True)
+        new_price = self.price.copy()
+        new_price[last] = prices[::-1][first_in_reverse]
+        self.ticks += int(last.size)
+        new_fx = self.fx.copy()
+        for i in last:
+            for link in self.universe.priced_by.get(int(i), ()):
+                new_fx[link.currency] = self.universe.fx_rate(link, new_price)
+        moved_fx = np.flatnonzero(new_fx != self.fx)
+        repriced = [self.universe.in_currency[c] for c in moved_fx]
+        touched = np.union1d(last, np.concatenate([last[:0], *repriced]))
+        touched = touched[np.isfinite(new_price[touched])]
+        u = self.universe
+        rate = new_fx[u.currency[touched]]
+        new_value = new_price[touched] * u.multiplier[touched] * rate
+        new_cost = u.multiplier[touched] * rate
+        d_value = new_value - self.unit_value[touched]
+        d_cost = new_cost - self.unit_cost[touched]
+        d_value[~np.isfinite(d_value)] = 0.0  # first prices: nobody holds them yet
+        d_cost[~np.isfinite(d_cost)] = 0.0
+        self.price, self.fx = new_price, new_fx
+        self.unit_value[touched], self.unit_cost[touched] = new_value, new_cost
+        moved = (d_value != 0) | (d_cost != 0)
+        touched, d_value, d_cost = touched[moved], d_value[moved], d_cost[moved]
+        if touched.size <= _SLICE_PATH_MAX:
+            for i, dv, dc in zip(touched.tolist(), d_value.tolist(), d_cost.tolist(), strict=True):
+                self._move_holders(i, dv, dc)
+        else:
+            self._move_all(touched, d_value, d_cost)
+        return int(touched.size)
+
+    def _move_holders(self, i: int, d_value: float, d_cost: float) -> None:
+        h = self.holdings
+        block = h.block(i)
+        if block.start == block.stop:
+            return
+        a = h.account[block]
+        self.net[a] += h.qty[block] * d_value
+        self.gross[a] += h.abs_qty[block] * d_value
+        if d_cost:
+            self.cost[a] += h.cost_qty[block] * d_cost
+        self.dirty[a] = True
+
+    def _move_all(self, instruments: Ints, d_value: Floats, d_cost: Floats) -> None:
+        h, n = self.holdings, self.cash.shape[0]
+        dv = np.zeros(self.universe.size)
+        dv[instruments] = d_value
+        slot_dv = dv[h.instrument[: h.size]]
+        acc = h.account[: h.size]
+        self.net += _sum_by(acc, h.qty[: h.size] * slot_dv, n)
+        self.gross += _sum_by(acc, h.abs_qty[: h.size] * slot_dv, n)
+        if d_cost.any():
+            dc = np.zeros(self.universe.size)
+            dc[instruments] = d_cost
+            slot_dc = dc[h.instrument[: h.size]]
+            self.cost += _sum_by(acc, h.cost_qty[: h.size] * slot_dc, n)
+        held = acc[(slot_dv != 0) & (h.abs_qty[: h.size] > 0)]
+        self.dirty[held] = True
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def take_dirty(self) -> Ints:
+        """Indexes of the accounts changed since the last call (and forget them)."""
+        changed = np.flatnonzero(self.dirty[: len(self.ids)])
+        self.dirty[changed] = False
+        return changed
+
+    def columns(self) -> Columns:
+        """Every account's figures at the current prices, in one pass over the index."""
+        n, h = len(self.ids), self.holdings
+        u = self.universe
+        acc, inst = h.account[: h.size], h.instrument[: h.size]
+        abs_value = h.abs_qty[: h.size] * self.unit_value[inst]
+        nav = self.cash[:n] + self.net[:n]
+        margin = _sum_by(acc, abs_value * u.initial[inst], n)[:n]
+        maintenance = _sum_by(acc, abs_value * u.maintenance[inst], n)[:n]
+        safe_nav = np.where(nav[acc] > 0, nav[acc], np.inf) if n else nav
+        weights = abs_value / safe_nav if n else abs_value
+        max_weight = np.zeros(n)
+        if h.size and n:
+            np.maximum.at(max_weight, acc, np.where(h.abs_qty[: h.size] > 0, weights, 0.0))
+        n_groups = len(u.groups)
+        held = np.bincount(
+            acc * n_groups + u.group[inst], h.abs_qty[: h.size] > 0, minlength=n * n_groups
+        )[: n * n_groups]
+        unrealized = self.net[:n] - self.cost[:n]
+        return Columns(
+            nav=nav,
+            cash=self.cash[:n].copy(),
+            net=self.net[:n].copy(),
+            gross=self.gross[:n].copy(),
+            unrealized=unrealized,
+            total_pnl=nav - self.initial[:n],
+            day_pnl=nav - self.day_open[:n],
+            margin=margin,
+            maintenance=maintenance,
+            max_weight=max_weight,
+            groups_held=(held.reshape(n, n_groups) > 0).sum(axis=1).astype(np.int64),
+        )
+
+    def recompute(self) -> tuple[Floats, Floats, Floats]:
+        """(net, gross, cost) of every account from scratch: the reference the deltas must
+        equal, and what `resync` restores to drop accumulated rounding."""
+        n, h = len(self.ids), self.holdings
+        acc, inst = h.account[: h.size], h.instrument[: h.size]
+        net = _sum_by(acc, h.qty[: h.size] * self.unit_value[inst], n)[:n]
+        gross = _sum_by(acc, h.abs_qty[: h.size] * self.unit_value[inst], n)[:n]
+        cost = _sum_by(acc, h.cost_qty[: h.size] * self.unit_cost[inst], n)[:n]
+        return net, gross, cost
+
+    def resync(self) -> None:
+        n = len(self.ids)
+        self.net[:n], self.gross[:n], self.cost[:n] = self.recompute()
+
+    def _grow_accounts(self, capacity: int) -> None:
+        for name in ("cash", "net", "gross", "cost", "initial", "day_open", "dirty"):
+            old = getattr(self, name)
+            arr = np.zeros(capacity, dtype=old.dtype)
+            arr[: old.shape[0]] = old
+            setattr(self, name, arr)
+
+
+def _sum_by(accounts: Ints, weights: Floats, n: int) -> Floats:
+    """Per-account sums of `weights` (length at least `n`)."""
+    return np.asarray(np.bincount(accounts, weights, minlength=n), dtype=np.float64)
