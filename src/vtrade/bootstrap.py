@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
+from vtrade.adapters.hot import MemoryHotStore, RedisHotStore
+from vtrade.adapters.sql.equity import SqlEquityStore
 from vtrade.adapters.sql.store import SqlStore
+from vtrade.app.portfolio import PortfolioConfig, PortfolioService
+from vtrade.app.ports import HotStore
 from vtrade.app.services import TradingService
 from vtrade.core.bus import InProcessBus
 from vtrade.core.clock import Clock, LiveClock
 from vtrade.core.ids import IdGenerator
 from vtrade.domain.instruments import AssetClass
+from vtrade.execution.accounting import margin_rates
 from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.engine import ExecutionEngine
 from vtrade.execution.fees import FeeSchedule
@@ -20,7 +26,9 @@ from vtrade.market.catalog import Catalog
 from vtrade.market.replay import ReplayFeed
 from vtrade.market.sessions import Sessions
 from vtrade.market.synthetic import MarketConfig, SyntheticMarket
-from vtrade.settings import ExecutionSettings, Settings
+from vtrade.portfolio.alerts import AlertConfig
+from vtrade.portfolio.universe import Universe
+from vtrade.settings import ExecutionSettings, PortfolioSettings, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,12 @@ class Container:
     engine: ExecutionEngine
     store: SqlStore
     trading: TradingService
+    portfolio: PortfolioService
+
+    def start(self) -> None:
+        """Migrate and load the ledger, publish what was pending, then value every account."""
+        self.trading.start()
+        self.portfolio.start()
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None) -> Container:
@@ -64,7 +78,46 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     bus = InProcessBus()
     store = SqlStore(_prepare(settings.database_url), clock=clock)
     trading = TradingService(engine, store, bus, clock)
-    return Container(settings, clock, bus, catalog, sessions, market, engine, store, trading)
+    config = engine.config
+    universe = Universe(
+        catalog,
+        lambda inst: _floats(margin_rates(inst, config.leverage, config.maintenance)),
+    )
+    portfolio = PortfolioService(
+        universe,
+        market,
+        sessions,
+        store,
+        SqlEquityStore(store.engine),
+        _hot_store(settings.redis_url),
+        bus,
+        clock,
+        portfolio_config(settings.portfolio),
+    )
+    return Container(
+        settings, clock, bus, catalog, sessions, market, engine, store, trading, portfolio
+    )
+
+
+def portfolio_config(s: PortfolioSettings) -> PortfolioConfig:
+    return PortfolioConfig(
+        stream_every_ns=s.stream_ms * 1_000_000,
+        hot_every_ns=s.hot_ms * 1_000_000,
+        snapshot_every_ns=s.snapshot_minutes * 60 * 1_000_000_000,
+        close_calendar=s.close_calendar,
+        alerts=AlertConfig(
+            nav_milestones=tuple(float(m) for m in s.nav_milestones),
+            diversified_groups=s.diversified_groups,
+        ),
+    )
+
+
+def _floats(pair: tuple[Decimal, Decimal]) -> tuple[float, float]:
+    return float(pair[0]), float(pair[1])
+
+
+def _hot_store(redis_url: str | None) -> HotStore:
+    return RedisHotStore(redis_url) if redis_url else MemoryHotStore()
 
 
 def execution_config(s: ExecutionSettings) -> ExecutionConfig:

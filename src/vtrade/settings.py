@@ -46,6 +46,24 @@ class ExecutionSettings(BaseSettings):
     step_ms: int = Field(default=1000, ge=10, le=60_000)
 
 
+class PortfolioSettings(BaseSettings):
+    """Cadences of the portfolio service and its alert thresholds."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    stream_ms: int = Field(default=250, ge=10, description="Coalescing of streamed deltas")
+    hot_ms: int = Field(default=1000, ge=10, description="Hot store writes of changed accounts")
+    snapshot_minutes: int = Field(default=5, ge=1, le=1440, description="Intraday snapshots")
+    close_calendar: str = Field(default="XNYS", description="Calendar whose close ends the day")
+    nav_milestones: tuple[Decimal, ...] = (
+        Decimal(1_500_000),
+        Decimal(2_000_000),
+        Decimal(5_000_000),
+        Decimal(10_000_000),
+    )
+    diversified_groups: int = Field(default=5, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything `bootstrap` needs. Unknown keys are errors; nothing is read at import."""
 
@@ -56,3 +74,7 @@ class Settings(BaseSettings):
     market: MarketSettings = Field(default_factory=MarketSettings)
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
     database_url: str = Field(default_factory=default_database_url)
+    redis_url: str | None = Field(
+        default=None, description="Redis for hot state and rankings (default: in memory)"
+    )
+    portfolio: PortfolioSettings = Field(default_factory=PortfolioSettings)

@@ -34,6 +34,12 @@ class InProcessBus:
         self._exact[pattern].append(handler)
         return lambda: self._exact[pattern].remove(handler)
 
+    def has_subscribers(self, topic: str) -> bool:
+        """Tell whether publishing on `topic` would reach anyone (skip building the message)."""
+        if self._exact.get(topic):
+            return True
+        return any(topics.matches(p, topic) for p, _ in self._patterns)
+
     def publish(self, topic: str, message: object) -> int:
         """Deliver `message` to every matching handler; return how many handlers ran cleanly."""
         delivered = 0

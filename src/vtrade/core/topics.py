@@ -41,3 +41,17 @@ def orders(account_id: str) -> str:
 def account(account_id: str) -> str:
     """Topic of one account's account-level events (margin calls, resets)."""
     return f"{ACCOUNTS}.{account_id}"
+
+
+PORTFOLIO = "portfolio"
+ALERTS = "alerts"
+
+
+def portfolio(account_id: str) -> str:
+    """Topic of one account's coalesced portfolio valuations."""
+    return f"{PORTFOLIO}.{account_id}"
+
+
+def alerts(account_id: str) -> str:
+    """Topic of one account's portfolio alerts (threshold crossings)."""
+    return f"{ALERTS}.{account_id}"

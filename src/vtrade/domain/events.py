@@ -80,3 +80,37 @@ class AccountOpened(Event):
 class AccountReset(Event):
     account_id: str
     balance: Decimal
+
+
+# -- portfolio ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortfolioValued(Event):
+    """An account's hot state after price moves, coalesced (at most a few per second).
+
+    `version` only grows: a subscriber that sees a lower version than it holds drops it.
+    """
+
+    account_id: str
+    version: int
+    nav: Decimal
+    cash: Decimal
+    day_pnl: Decimal
+    unrealized_pnl: Decimal
+    total_pnl: Decimal
+    gross_exposure: Decimal
+    net_exposure: Decimal
+    margin_used: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortfolioAlert(Event):
+    """An account crossed a threshold (`active`) or came back across it (not `active`)."""
+
+    account_id: str
+    kind: str  # position_over_cap, margin_call, diversified, nav_milestone
+    active: bool
+    value: Decimal  # the measure that crossed (a weight, NAV, a count of groups)
+    threshold: Decimal
+    message: str

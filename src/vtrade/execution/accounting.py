@@ -92,9 +92,9 @@ def view(
         inst = catalog.get(pos.symbol)
         v = marks.value(inst, pos.qty)
         values[pos.symbol] = v
-        rate = initial_rate(inst, leverage)
-        margin += abs(v) * rate
-        maintenance += abs(v) * max(maintenance_rate, rate / 2)
+        initial, maint = margin_rates(inst, leverage, maintenance_rate)
+        margin += abs(v) * initial
+        maintenance += abs(v) * maint
     gross = sum((abs(v) for v in values.values()), Decimal(0))
     net = sum(values.values(), Decimal(0))
     return AccountView(account.cash + net, account.cash, gross, net, margin, maintenance, values)
@@ -105,6 +105,15 @@ def initial_rate(inst: Instrument, leverage: Mapping[AssetClass, Decimal]) -> De
     if not inst.marginable:
         return ONE
     return ONE / leverage.get(inst.asset_class, ONE)
+
+
+def margin_rates(
+    inst: Instrument, leverage: Mapping[AssetClass, Decimal], maintenance_floor: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(initial, maintenance) margin as shares of value; maintenance is at least half the
+    initial requirement."""
+    initial = initial_rate(inst, leverage)
+    return initial, max(maintenance_floor, initial / 2)
 
 
 def signed(side: Side, qty: Decimal) -> Decimal:

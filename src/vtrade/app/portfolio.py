@@ -1,0 +1,342 @@
+"""Portfolio service: keeps every account valued as fills and prices arrive, and publishes it.
+
+Fills, resets and new accounts arrive as events (absolute post-fill state, so a redelivered
+event changes nothing). Prices arrive as single ticks (`on_quote`) or by pulling the market
+at an instant (`tick`), applied as one batch. On its own cadences it then streams coalesced
+`PortfolioValued` deltas and `PortfolioAlert` crossings on the bus, writes changed accounts
+to the hot store (hashes plus the NAV ranking), and takes equity snapshots (every few
+minutes while an account's markets are open, and at each daily close) into cold storage.
+`rebuild` recreates all of it from the ledger, the last close snapshots and current prices.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from vtrade.app.ports import EquityStore, HotStore, Store
+from vtrade.core import topics
+from vtrade.core.bus import InProcessBus
+from vtrade.core.clock import Clock
+from vtrade.core.errors import VtradeError
+from vtrade.domain import events as ev
+from vtrade.domain.market_data import Quote
+from vtrade.domain.portfolio import EquityPoint, SnapshotKind
+from vtrade.market.books import Touch
+from vtrade.market.sessions import Phase, Sessions
+from vtrade.portfolio.alerts import AlertConfig, Alerts
+from vtrade.portfolio.state import money
+from vtrade.portfolio.universe import Universe
+from vtrade.portfolio.valuation import Columns, Valuation
+
+log = logging.getLogger(__name__)
+NAV_BOARD = "nav"
+
+
+class TouchSource(Protocol):
+    def touch(self, symbol: str, t_ns: int) -> Touch: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioConfig:
+    stream_every_ns: int = 250_000_000  # coalescing: at most 4 deltas a second per account
+    hot_every_ns: int = 1_000_000_000  # hot store writes of changed accounts
+    snapshot_every_ns: int = 300_000_000_000  # intraday equity snapshots
+    close_calendar: str = "XNYS"  # whose daily close ends the portfolio day
+    alerts: AlertConfig = field(default_factory=AlertConfig)
+
+
+class PortfolioService:
+    """The valuation of every account, fed by events and prices, published on cadences."""
+
+    def __init__(
+        self,
+        universe: Universe,
+        market: TouchSource,
+        sessions: Sessions,
+        store: Store,
+        equity: EquityStore,
+        hot: HotStore,
+        bus: InProcessBus,
+        clock: Clock,
+        config: PortfolioConfig | None = None,
+    ) -> None:
+        self.universe = universe
+        self.market = market
+        self.sessions = sessions
+        self.store = store
+        self.equity = equity
+        self.hot = hot
+        self.bus = bus
+        self.clock = clock
+        self.config = config or PortfolioConfig()
+        self.valuation = Valuation(universe)
+        self.alerts = Alerts(self.config.alerts)
+        self.version = 0
+        self._touch_ts = np.full(universe.size, -1, dtype=np.int64)
+        self._unpriceable: set[int] = set()
+        self._hot_pending = np.zeros(0, dtype=bool)
+        self._snap_pending = np.zeros(0, dtype=bool)
+        self._streamed_ns = self._hot_ns = self._snapshot_ns = 0
+        self._next_close_ns: int | None = None
+        self._unsubscribe: list[Any] = []
+        self._applied_ns: dict[tuple[str, str], int] = {}  # last fill applied per position
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Rebuild from storage and follow the account and order events on the bus."""
+        self.rebuild(self.clock.now_ns())
+        for pattern in (f"{topics.ORDERS}.*", f"{topics.ACCOUNTS}.*"):
+            self._unsubscribe.append(self.bus.subscribe(pattern, self.on_event))
+
+    def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+
+    def rebuild(self, t_ns: int) -> None:
+        """Recreate the hot state from the ledger, the last close snapshots and prices at t."""
+        self.valuation = v = Valuation(self.universe)
+        self._touch_ts[:] = -1
+        self._applied_ns = {}
+        self._pull_prices(t_ns)
+        snapshot = self.store.load(t_ns)
+        for account in snapshot.accounts:
+            v.add_account(account.id, float(account.cash), float(account.initial_balance))
+        for pos in snapshot.positions:
+            self._applied_ns[(pos.account_id, pos.symbol)] = pos.updated_ns
+            if pos.qty:
+                v.set_position(pos.account_id, pos.symbol, float(pos.qty), float(pos.avg_price))
+        closes = self.equity.latest(v.ids, t_ns + 1, SnapshotKind.CLOSE.value)
+        for account_id, point in closes.items():
+            v.day_open[v.index[account_id]] = float(point.nav)
+        v.take_dirty()
+        self.alerts = Alerts(self.config.alerts)
+        self.alerts.prime(v.columns())
+        self._fit_masks()
+        self._hot_pending[: len(v.ids)] = True  # the hot store may be stale: rewrite it
+        self._streamed_ns = self._hot_ns = self._snapshot_ns = t_ns
+        self._next_close_ns = self._close_after(t_ns)
+
+    # -- inputs -----------------------------------------------------------------------------
+
+    def on_event(self, event: object) -> None:
+        """Apply an execution event (fills, new accounts, resets); ignore the others."""
+        v = self.valuation
+        if isinstance(event, ev.OrderFilled):
+            if event.account_id not in v.index:
+                return  # opened before this service followed the bus: rebuild covers it
+            key = (event.account_id, event.symbol)
+            if event.ts_event < self._applied_ns.get(key, 0):
+                return  # a redelivered older fill: the position has moved on since
+            self._applied_ns[key] = event.ts_event
+            self._ensure_price(event.symbol, event.ts_event)
+            v.set_position(
+                event.account_id,
+                event.symbol,
+                float(event.position_qty),
+                float(event.position_avg_price),
+            )
+            v.set_cash(event.account_id, float(event.cash))
+        elif isinstance(event, ev.AccountOpened):
+            balance = float(event.balance)
+            v.add_account(event.account_id, balance, balance)
+        elif isinstance(event, ev.AccountReset) and event.account_id in v.index:
+            balance = float(event.balance)
+            v.reset_account(event.account_id, balance, balance)
+            self.equity.delete_account(event.account_id, 0)
+        self._fit_masks()
+
+    def on_quote(self, quote: Quote) -> None:
+        """Apply one L1 quote at its mid (the single-tick path)."""
+        i = self.universe.index_of(quote.symbol)
+        self.valuation.mark_one(i, float(quote.bid + quote.ask) / 2)
+
+    def tick(self, t_ns: int) -> int:
+        """Price every instrument at `t_ns` (one batch), then publish what is due."""
+        changed = self._pull_prices(t_ns)
+        self.publish(t_ns)
+        return changed
+
+    # -- outputs ----------------------------------------------------------------------------
+
+    def publish(self, t_ns: int, *, force: bool = False) -> None:
+        """Stream, alert, write the hot store and snapshot, each when its cadence is due."""
+        c = self.config
+        if not force and t_ns - self._streamed_ns < c.stream_every_ns:
+            return
+        self._streamed_ns = t_ns
+        changed = self.valuation.take_dirty()
+        self._fit_masks()
+        self._hot_pending[changed] = self._snap_pending[changed] = True
+        cols = self.valuation.columns()
+        self.version += 1
+        self._stream(cols, changed, t_ns)
+        self._alert(cols, changed, t_ns)
+        if force or t_ns - self._hot_ns >= c.hot_every_ns:
+            self._write_hot(cols, t_ns)
+        if self._next_close_ns is not None and t_ns >= self._next_close_ns:
+            self._snapshot(cols, self._next_close_ns, SnapshotKind.CLOSE, everyone=True)
+            self.valuation.close_day()
+            self._next_close_ns = self._close_after(t_ns)
+        elif force or t_ns // c.snapshot_every_ns != self._snapshot_ns // c.snapshot_every_ns:
+            self._snapshot(cols, t_ns, SnapshotKind.INTRADAY, everyone=False)
+
+    def _stream(self, cols: Columns, changed: np.ndarray, t_ns: int) -> None:
+        ids = self.valuation.ids
+        for a in changed.tolist():
+            topic = topics.portfolio(ids[a])
+            if not self.bus.has_subscribers(topic):
+                continue
+            self.bus.publish(
+                topic,
+                ev.PortfolioValued(
+                    id=f"pv-{ids[a]}-{self.version}",
+                    ts_init=t_ns,
+                    ts_event=t_ns,
+                    account_id=ids[a],
+                    version=self.version,
+                    nav=money(cols.nav[a]),
+                    cash=money(cols.cash[a]),
+                    day_pnl=money(cols.day_pnl[a]),
+                    unrealized_pnl=money(cols.unrealized[a]),
+                    total_pnl=money(cols.total_pnl[a]),
+                    gross_exposure=money(cols.gross[a]),
+                    net_exposure=money(cols.net[a]),
+                    margin_used=money(cols.margin[a]),
+                ),
+            )
+
+    def _alert(self, cols: Columns, changed: np.ndarray, t_ns: int) -> None:
+        ids = self.valuation.ids
+        for k, crossing in enumerate(self.alerts.check(cols, changed)):
+            account_id = ids[crossing.account]
+            self.hot.incr(f"alerts:{crossing.kind.value}")
+            self.bus.publish(
+                topics.alerts(account_id),
+                ev.PortfolioAlert(
+                    id=f"al-{account_id}-{self.version}-{k}",
+                    ts_init=t_ns,
+                    ts_event=t_ns,
+                    account_id=account_id,
+                    kind=crossing.kind.value,
+                    active=crossing.active,
+                    value=crossing.value,
+                    threshold=crossing.threshold,
+                    message=crossing.message,
+                ),
+            )
+
+    def _write_hot(self, cols: Columns, t_ns: int) -> None:
+        self._hot_ns = t_ns
+        n = len(self.valuation.ids)
+        pending = np.flatnonzero(self._hot_pending[:n])
+        if pending.size == 0:
+            return
+        self._hot_pending[pending] = False
+        ids = self.valuation.ids
+        figures = {
+            "nav": cols.nav,
+            "cash": cols.cash,
+            "day_pnl": cols.day_pnl,
+            "unrealized_pnl": cols.unrealized,
+            "total_pnl": cols.total_pnl,
+            "gross_exposure": cols.gross,
+            "net_exposure": cols.net,
+            "margin_used": cols.margin,
+            "maintenance": cols.maintenance,
+        }
+        rounded = {name: np.round(values[pending], 2).tolist() for name, values in figures.items()}
+        hashes: dict[str, dict[str, str | int | float]] = {}
+        for k, a in enumerate(pending.tolist()):
+            fields: dict[str, str | int | float] = {n_: rounded[n_][k] for n_ in rounded}
+            fields["ts_ns"], fields["version"] = t_ns, self.version
+            hashes[f"portfolio:{ids[a]}"] = fields
+        self.hot.put_hashes(hashes)
+        self.hot.rank(NAV_BOARD, {ids[a]: rounded["nav"][k] for k, a in enumerate(pending)})
+
+    def _snapshot(self, cols: Columns, t_ns: int, kind: SnapshotKind, *, everyone: bool) -> None:
+        self._snapshot_ns = t_ns
+        v = self.valuation
+        n = len(v.ids)
+        if everyone:
+            chosen = np.arange(n)
+        else:
+            chosen = np.flatnonzero(self._snap_pending[:n] | self._holding_open(t_ns, n))
+        self._snap_pending[chosen] = False
+        v.resync()  # drop the rounding that deltas accumulate, at a moment that is cheap
+        points = [
+            EquityPoint(
+                account_id=v.ids[a],
+                ts_ns=t_ns,
+                nav=money(cols.nav[a]),
+                cash=money(cols.cash[a]),
+                kind=kind,
+            )
+            for a in chosen.tolist()
+        ]
+        if points:
+            self.equity.save_points(points)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _pull_prices(self, t_ns: int) -> int:
+        ids, prices, stamps = [], [], []
+        for i, symbol in enumerate(self.universe.symbols):
+            if i in self._unpriceable:
+                continue
+            try:
+                touch = self.market.touch(symbol, t_ns)
+            except VtradeError:
+                self._unpriceable.add(i)  # e.g. a replay without this symbol
+                continue
+            if touch.ts != self._touch_ts[i]:
+                ids.append(i)
+                prices.append(touch.mid)
+                stamps.append(touch.ts)
+        if not ids:
+            return 0
+        index = np.array(ids, dtype=np.int64)
+        self._touch_ts[index] = stamps
+        return self.valuation.mark(index, np.array(prices))
+
+    def _ensure_price(self, symbol: str, t_ns: int) -> None:
+        i = self.universe.index_of(symbol)
+        if np.isnan(self.valuation.price[i]):
+            touch = self.market.touch(symbol, t_ns)
+            self.valuation.mark(np.array([i]), np.array([touch.mid]))
+
+    def _holding_open(self, t_ns: int, n: int) -> np.ndarray:
+        """Accounts holding anything whose market is open at `t_ns`."""
+        u, h = self.universe, self.valuation.holdings
+        open_now = np.array(
+            [
+                self.sessions.for_instrument(u.catalog.get(s)).phase(t_ns) is not Phase.CLOSED
+                for s in u.symbols
+            ]
+        )
+        slots = h.abs_qty[: h.size] > 0
+        slots &= open_now[h.instrument[: h.size]]
+        return np.bincount(h.account[: h.size][slots], minlength=n)[:n] > 0
+
+    def _close_after(self, t_ns: int) -> int | None:
+        try:
+            return self.sessions.calendar(self.config.close_calendar).state(t_ns).next_close
+        except ValueError:
+            return None
+
+    def _fit_masks(self) -> None:
+        n = len(self.valuation.ids)
+        if self._hot_pending.shape[0] >= n:
+            return
+        size = max(1024, 2 * n)
+        for name in ("_hot_pending", "_snap_pending"):
+            old = getattr(self, name)
+            arr = np.zeros(size, dtype=bool)
+            arr[: old.shape[0]] = old
+            arr[old.shape[0] :] = True  # new accounts: write and snapshot them
+            setattr(self, name, arr)
