@@ -26,6 +26,9 @@ class Holdings:
         self.qty = np.zeros(0)
         self.abs_qty = np.zeros(0)
         self.cost_qty = np.zeros(0)  # qty * average price (quote currency, before multiplier)
+        # account * 2 for a long slot, account * 2 + 1 for a short one: where a tick's value
+        # change lands, so one scatter updates long and short values (net and gross) at once
+        self.side = np.zeros(0, dtype=np.int64)
         self.size = 0  # slots in use, holes included
         self.live = 0
         self.layout_version = 0  # bumped when slots move (cached orderings are then stale)
@@ -61,6 +64,7 @@ class Holdings:
                 self._remove(a, i, slot)
                 return old
         self.qty[slot], self.abs_qty[slot], self.cost_qty[slot] = qty, abs(qty), cost_qty
+        self.side[slot] = 2 * a + (qty < 0)
         return old
 
     def of_account(self, a: int) -> list[tuple[int, int]]:
@@ -82,11 +86,11 @@ class Holdings:
         last = int(self.start[i] + self.count[i] - 1)
         if slot != last:  # the block's last holder takes the freed slot
             moved = int(self.account[last])
-            for arr in (self.account, self.qty, self.abs_qty, self.cost_qty):
+            for arr in (self.account, self.qty, self.abs_qty, self.cost_qty, self.side):
                 arr[slot] = arr[last]
             self._slot[(moved, i)] = slot
         self.qty[last] = self.abs_qty[last] = self.cost_qty[last] = 0.0
-        self.account[last] = 0
+        self.account[last] = self.side[last] = 0
         self.count[i] -= 1
         del self._slot[(a, i)]
         self._held[a].discard(i)
@@ -102,11 +106,11 @@ class Holdings:
         room = max(_MIN_ROOM, 2 * int(self.room[i]))
         self._reserve(self.size + room)
         old, n, new = int(self.start[i]), int(self.count[i]), self.size
-        for arr in (self.account, self.qty, self.abs_qty, self.cost_qty, self.instrument):
+        for arr in (self.account, self.qty, self.abs_qty, self.cost_qty, self.side):
             arr[new : new + n] = arr[old : old + n]
         self.instrument[new : new + room] = i
         self.qty[old : old + n] = self.abs_qty[old : old + n] = self.cost_qty[old : old + n] = 0
-        self.account[old : old + n] = 0
+        self.account[old : old + n] = self.side[old : old + n] = 0
         for k in range(n):
             self._slot[(int(self.account[new + k]), i)] = new + k
         self.start[i], self.room[i] = new, room
@@ -117,7 +121,7 @@ class Holdings:
         if size <= self.qty.shape[0]:
             return
         capacity = max(size, 2 * self.qty.shape[0], 1024)
-        for name in ("account", "instrument", "qty", "abs_qty", "cost_qty"):
+        for name in ("account", "instrument", "qty", "abs_qty", "cost_qty", "side"):
             old: NDArray[np.generic] = getattr(self, name)
             arr = np.zeros(capacity, dtype=old.dtype)
             arr[: old.shape[0]] = old
@@ -134,10 +138,11 @@ class Holdings:
             "qty": np.zeros(total),
             "abs_qty": np.zeros(total),
             "cost_qty": np.zeros(total),
+            "side": np.zeros(total, dtype=np.int64),
         }
         for i in range(self.count.shape[0]):
             n, old, new = int(self.count[i]), int(self.start[i]), int(starts[i])
-            for name in ("account", "qty", "abs_qty", "cost_qty"):
+            for name in ("account", "qty", "abs_qty", "cost_qty", "side"):
                 arrays[name][new : new + n] = getattr(self, name)[old : old + n]
         for name, arr in arrays.items():
             setattr(self, name, arr)

@@ -59,7 +59,8 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
     """Derive the account's full state from the valuation (O(its positions))."""
     v, u = valuation, valuation.universe
     a = v.account_index(account_id)
-    cash, net, gross, cost = (float(x[a]) for x in (v.cash, v.net, v.gross, v.cost))
+    long, short = float(v.sides[2 * a]), float(v.sides[2 * a + 1])
+    cash, net, gross, cost = float(v.cash[a]), long - short, long + short, float(v.cost[a])
     nav = cash + net
     margin = maintenance = 0.0
     positions: list[PositionValue] = []
@@ -116,4 +117,4 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
 
 def nav_of(valuation: Valuation, account_id: str) -> float:
     a = valuation.account_index(account_id)
-    return float(valuation.cash[a] + valuation.net[a])
+    return float(valuation.cash[a] + valuation.sides[2 * a] - valuation.sides[2 * a + 1])

@@ -4,9 +4,10 @@ A price change of instrument i moves each holder's value by `qty * ΔE_i`, where
 instrument's value per unit in VCR (price * multiplier * FX rate). An FX tick changes E (and
 the VCR cost basis C = multiplier * FX rate) of every instrument quoted in that currency, so it
 goes through the same path. Only the holders of what moved are touched: one contiguous slice
-per instrument for a single tick, one gather and `bincount` over the held slots for a batch.
+per instrument, and one scatter per slice, since each account keeps its long and its short
+value side by side (net = long - short, gross = long + short).
 
-Per-account columns kept by delta: net value, gross value and cost basis (VCR). Margin,
+Per-account columns kept by delta: long value, short value and cost basis (VCR). Margin,
 maintenance, allocation and per-position figures are derived from them and the index on read
 (one account) or in one vectorized pass (all accounts, see `Columns`).
 """
@@ -24,7 +25,6 @@ from vtrade.portfolio.universe import Universe
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
-_SLICE_PATH_MAX = 24  # up to this many instruments move slice by slice; more use one gather
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +61,22 @@ class Valuation:
         self.ids: list[str] = []
         self.index: dict[str, int] = {}
         self.cash = np.zeros(0)
-        self.net = np.zeros(0)
-        self.gross = np.zeros(0)
+        self.sides = np.zeros(0)  # [2a] long value, [2a + 1] short value (positive), VCR
         self.cost = np.zeros(0)
         self.initial = np.zeros(0)
         self.day_open = np.zeros(0)  # NAV at the previous close, the base of day P&L
         self.dirty = np.zeros(0, dtype=bool)
+        self.moved = np.zeros(n, dtype=bool)  # instruments re-priced since `take_dirty`
         self.ticks = 0  # price updates applied (after coalescing)
+
+    @property
+    def net(self) -> Floats:
+        """Net value of every account's positions (capacity-long; the first n are used)."""
+        return self.sides[0::2] - self.sides[1::2]
+
+    @property
+    def gross(self) -> Floats:
+        return self.sides[0::2] + self.sides[1::2]
 
     # -- accounts and positions -------------------------------------------------------------
 
@@ -103,8 +112,8 @@ class Valuation:
             raise ValidationError(f"no price for {symbol} yet: mark it before valuing positions")
         old_qty, old_cost = self.holdings.set(a, i, qty, qty * avg_price)
         e, c = self.unit_value[i], self.unit_cost[i]
-        self.net[a] += (qty - old_qty) * e
-        self.gross[a] += (abs(qty) - abs(old_qty)) * e
+        self.sides[2 * a + (old_qty < 0)] -= abs(old_qty) * e
+        self.sides[2 * a + (qty < 0)] += abs(qty) * e
         self.cost[a] += (qty * avg_price - old_cost) * c
         self.dirty[a] = True
 
@@ -114,7 +123,7 @@ class Valuation:
         for i, _ in self.holdings.of_account(a):
             self.holdings.set(a, i, 0.0, 0.0)
         self.cash[a], self.initial[a], self.day_open[a] = cash, initial, initial
-        self.net[a] = self.gross[a] = self.cost[a] = 0.0
+        self.sides[2 * a] = self.sides[2 * a + 1] = self.cost[a] = 0.0
         self.dirty[a] = True
 
     def close_day(self) -> None:
@@ -168,11 +177,8 @@ class Valuation:
         self.unit_value[touched], self.unit_cost[touched] = new_value, new_cost
         moved = (d_value != 0) | (d_cost != 0)
         touched, d_value, d_cost = touched[moved], d_value[moved], d_cost[moved]
-        if touched.size <= _SLICE_PATH_MAX:
-            for i, dv, dc in zip(touched.tolist(), d_value.tolist(), d_cost.tolist(), strict=True):
-                self._move_holders(i, dv, dc)
-        else:
-            self._move_all(touched, d_value, d_cost)
+        for i, dv, dc in zip(touched.tolist(), d_value.tolist(), d_cost.tolist(), strict=True):
+            self._move_holders(i, dv, dc)
         return int(touched.size)
 
     def _move_holders(self, i: int, d_value: float, d_cost: float) -> None:
@@ -180,33 +186,20 @@ class Valuation:
         block = h.block(i)
         if block.start == block.stop:
             return
-        a = h.account[block]
-        self.net[a] += h.qty[block] * d_value
-        self.gross[a] += h.abs_qty[block] * d_value
+        self.sides[h.side[block]] += h.abs_qty[block] * d_value
         if d_cost:
-            self.cost[a] += h.cost_qty[block] * d_cost
-        self.dirty[a] = True
-
-    def _move_all(self, instruments: Ints, d_value: Floats, d_cost: Floats) -> None:
-        h, n = self.holdings, self.cash.shape[0]
-        dv = np.zeros(self.universe.size)
-        dv[instruments] = d_value
-        slot_dv = dv[h.instrument[: h.size]]
-        acc = h.account[: h.size]
-        self.net += _sum_by(acc, h.qty[: h.size] * slot_dv, n)
-        self.gross += _sum_by(acc, h.abs_qty[: h.size] * slot_dv, n)
-        if d_cost.any():
-            dc = np.zeros(self.universe.size)
-            dc[instruments] = d_cost
-            slot_dc = dc[h.instrument[: h.size]]
-            self.cost += _sum_by(acc, h.cost_qty[: h.size] * slot_dc, n)
-        held = acc[(slot_dv != 0) & (h.abs_qty[: h.size] > 0)]
-        self.dirty[held] = True
+            self.cost[h.account[block]] += h.cost_qty[block] * d_cost
+        self.moved[i] = True  # its holders are marked changed when someone asks
 
     # -- reads ------------------------------------------------------------------------------
 
     def take_dirty(self) -> Ints:
         """Indexes of the accounts changed since the last call (and forget them)."""
+        h = self.holdings
+        moved = np.flatnonzero(self.moved)
+        if moved.size:
+            self.moved[moved] = False
+            self.dirty[np.concatenate([h.account[h.block(i)] for i in moved.tolist()])] = True
         changed = np.flatnonzero(self.dirty[: len(self.ids)])
         self.dirty[changed] = False
         return changed
@@ -247,21 +240,28 @@ class Valuation:
     def recompute(self) -> tuple[Floats, Floats, Floats]:
         """(net, gross, cost) of every account from scratch: the reference the deltas must
         equal, and what `resync` restores to drop accumulated rounding."""
-        n, h = len(self.ids), self.holdings
-        acc, inst = h.account[: h.size], h.instrument[: h.size]
-        net = _sum_by(acc, h.qty[: h.size] * self.unit_value[inst], n)[:n]
-        gross = _sum_by(acc, h.abs_qty[: h.size] * self.unit_value[inst], n)[:n]
-        cost = _sum_by(acc, h.cost_qty[: h.size] * self.unit_cost[inst], n)[:n]
-        return net, gross, cost
+        n = len(self.ids)
+        sides, cost = self._recompute_sides()
+        net = sides[0 : 2 * n : 2] - sides[1 : 2 * n : 2]
+        gross = sides[0 : 2 * n : 2] + sides[1 : 2 * n : 2]
+        return net, gross, cost[:n]
 
     def resync(self) -> None:
         n = len(self.ids)
-        self.net[:n], self.gross[:n], self.cost[:n] = self.recompute()
+        sides, cost = self._recompute_sides()
+        self.sides[: 2 * n], self.cost[:n] = sides[: 2 * n], cost[:n]
+
+    def _recompute_sides(self) -> tuple[Floats, Floats]:
+        h, n = self.holdings, len(self.ids)
+        inst = h.instrument[: h.size]
+        sides = _sum_by(h.side[: h.size], h.abs_qty[: h.size] * self.unit_value[inst], 2 * n)
+        cost = _sum_by(h.account[: h.size], h.cost_qty[: h.size] * self.unit_cost[inst], n)
+        return sides, cost
 
     def _grow_accounts(self, capacity: int) -> None:
-        for name in ("cash", "net", "gross", "cost", "initial", "day_open", "dirty"):
+        for name in ("cash", "sides", "cost", "initial", "day_open", "dirty"):
             old = getattr(self, name)
-            arr = np.zeros(capacity, dtype=old.dtype)
+            arr = np.zeros(capacity * (2 if name == "sides" else 1), dtype=old.dtype)
             arr[: old.shape[0]] = old
             setattr(self, name, arr)
 
