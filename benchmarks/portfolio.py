@@ -18,7 +18,7 @@ import tracemalloc
 import numpy as np
 
 from benchmarks.runner import Row
-from vtrade.execution.accounting import margin_rates
+from vtrade.bootstrap import portfolio_universe
 from vtrade.execution.config import ExecutionConfig
 from vtrade.market.catalog import Catalog
 from vtrade.portfolio.alerts import Alerts
@@ -36,11 +36,7 @@ def run(size: str) -> list[Row]:
     batches = 20 if smoke else 300
     rng = np.random.default_rng(7)
     catalog = Catalog.load()
-    config = ExecutionConfig()
-    universe = Universe(
-        catalog,
-        lambda i: tuple(float(r) for r in margin_rates(i, config.leverage, config.maintenance)),  # type: ignore[return-value]
-    )
+    universe = portfolio_universe(catalog, ExecutionConfig())
     prices = np.array([float(i.market.reference_price) for i in catalog])
 
     gc.collect()

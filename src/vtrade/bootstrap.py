@@ -11,6 +11,7 @@ from vtrade.adapters.hot import MemoryHotStore, RedisHotStore
 from vtrade.adapters.sql.equity import SqlEquityStore
 from vtrade.adapters.sql.store import SqlStore
 from vtrade.app.portfolio import PortfolioConfig, PortfolioService
+from vtrade.app.portfolio_queries import PortfolioQueries
 from vtrade.app.ports import HotStore
 from vtrade.app.services import TradingService
 from vtrade.core.bus import InProcessBus
@@ -45,6 +46,7 @@ class Container:
     store: SqlStore
     trading: TradingService
     portfolio: PortfolioService
+    queries: PortfolioQueries
 
     def start(self) -> None:
         """Migrate and load the ledger, publish what was pending, then value every account."""
@@ -78,13 +80,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     bus = InProcessBus()
     store = SqlStore(_prepare(settings.database_url), clock=clock)
     trading = TradingService(engine, store, bus, clock)
-    config = engine.config
-    universe = Universe(
-        catalog,
-        lambda inst: _floats(margin_rates(inst, config.leverage, config.maintenance)),
-    )
     portfolio = PortfolioService(
-        universe,
+        portfolio_universe(catalog, engine.config),
         market,
         sessions,
         store,
@@ -94,8 +91,16 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         clock,
         portfolio_config(settings.portfolio),
     )
+    queries = PortfolioQueries(portfolio, store, market)
     return Container(
-        settings, clock, bus, catalog, sessions, market, engine, store, trading, portfolio
+        settings, clock, bus, catalog, sessions, market, engine, store, trading, portfolio, queries
+    )
+
+
+def portfolio_universe(catalog: Catalog, config: ExecutionConfig) -> Universe:
+    """The valuation's instrument columns, with the venue's margin rules."""
+    return Universe(
+        catalog, lambda inst: _floats(margin_rates(inst, config.leverage, config.maintenance))
     )
 
 

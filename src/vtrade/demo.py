@@ -13,8 +13,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from vtrade import bootstrap
+from vtrade.app.portfolio_queries import PortfolioReport
+from vtrade.core import topics
 from vtrade.core.clock import NS_PER_SECOND, SimulatedClock
 from vtrade.domain.commands import OpenAccount, SubmitOrder
+from vtrade.domain.events import PortfolioAlert
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderType, TimeInForce
 from vtrade.settings import MarketSettings, Settings
@@ -29,6 +32,8 @@ class DemoResult:
     traders: dict[str, str]  # account id -> trader name
     orders: list[Order]
     fills: list[Fill]
+    portfolios: dict[str, PortfolioReport]  # account id -> its portfolio at the end
+    alerts: list[PortfolioAlert]
 
 
 _SCRIPT: list[tuple[str, int, dict[str, object]]] = [
@@ -63,7 +68,9 @@ def run(start_ns: int, minutes: int = 10, seed: int = 42) -> DemoResult:
             market=MarketSettings(seed=seed), database_url=f"sqlite:///{Path(tmp) / 'demo.db'}"
         )
         c = bootstrap.build(settings, clock)
-        c.trading.start()
+        c.start()
+        alerts: list[PortfolioAlert] = []
+        c.bus.subscribe(f"{topics.ALERTS}.*", alerts.append)
         accounts: dict[str, str] = {}
         for name in dict.fromkeys(t for t, _, _ in _SCRIPT):
             acc = c.trading.open_account(
@@ -83,6 +90,9 @@ def run(start_ns: int, minutes: int = 10, seed: int = 42) -> DemoResult:
                 placed.append(c.trading.submit(cmd).id)
             clock.advance(5 * NS_PER_SECOND)
             c.trading.advance()
+            c.portfolio.tick(clock.now_ns())
+        c.portfolio.publish(clock.now_ns(), force=True)
+        portfolios = {acc: c.queries.report(acc, "1d") for acc in accounts.values()}
         orders = [o for o in (c.store.get_order(i) for i in placed) if o is not None]
         fills = [f for acc in accounts.values() for f in c.store.list_fills(acc, limit=100_000)]
         c.store.close()
@@ -92,6 +102,8 @@ def run(start_ns: int, minutes: int = 10, seed: int = 42) -> DemoResult:
         {v: k for k, v in accounts.items()},
         orders,
         sorted(fills, key=lambda f: f.ts_ns),
+        portfolios,
+        alerts,
     )
 
 

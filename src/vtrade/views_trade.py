@@ -12,6 +12,7 @@ from vtrade.demo import DemoResult
 from vtrade.domain.orders import Fill, Order
 from vtrade.execution.estimate import Estimate
 from vtrade.views import iso
+from vtrade.views_portfolio import plain, report_dict, summary_table
 
 
 def _s(value: Decimal | None, places: str = "0.0001") -> str | None:
@@ -143,6 +144,10 @@ def demo_dict(r: DemoResult) -> dict[str, Any]:
             }
             for o in r.orders
         ],
+        "portfolios": {r.traders[a]: report_dict(rep) for a, rep in r.portfolios.items()},
+        "alerts": [
+            {"trader": r.traders[e.account_id], **plain(e), "ts": iso(e.ts_event)} for e in r.alerts
+        ],
     }
 
 
@@ -171,6 +176,10 @@ def print_demo(console: Console, r: DemoResult) -> None:
     for o in data["orders"]:
         if o["fills"]:
             _print_receipt(console, o)
+    console.print(summary_table({r.traders[a]: rep for a, rep in r.portfolios.items()}))
+    for e in r.alerts:
+        state = "" if e.active else " (cleared)"
+        console.print(f"alert {iso(e.ts_event)} {r.traders[e.account_id]}: {e.message}{state}")
 
 
 def _weighted_slippage(fills: list[dict[str, Any]]) -> str:

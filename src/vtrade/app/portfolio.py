@@ -144,10 +144,14 @@ class PortfolioService:
             v.set_cash(event.account_id, float(event.cash))
         elif isinstance(event, ev.AccountOpened):
             balance = float(event.balance)
-            v.add_account(event.account_id, balance, balance)
+            if event.account_id not in v.index:
+                self.alerts.start_account(
+                    v.add_account(event.account_id, balance, balance), balance
+                )
         elif isinstance(event, ev.AccountReset) and event.account_id in v.index:
             balance = float(event.balance)
             v.reset_account(event.account_id, balance, balance)
+            self.alerts.start_account(v.index[event.account_id], balance)
             self.equity.delete_account(event.account_id, 0)
         self._fit_masks()
 

@@ -61,6 +61,13 @@ class Alerts:
         self.diversified[everyone] = cols.groups_held >= self.config.diversified_groups
         self.milestone[everyone] = np.searchsorted(self._milestones, cols.nav, side="right")
 
+    def start_account(self, a: int, nav: float) -> None:
+        """Adopt a new (or reset) account's flags: no positions, NAV at its balance. A fund
+        opened with 10,000,000 VCR has not *reached* a milestone."""
+        self._fit(a + 1)
+        self.over_cap[a] = self.margin_call[a] = self.diversified[a] = False
+        self.milestone[a] = int(np.searchsorted(self._milestones, nav, side="right"))
+
     def check(self, cols: Columns, accounts: NDArray[np.int64]) -> list[Crossing]:
         """Compare `accounts`' figures with their flags; flip and report what crossed."""
         self._fit(cols.nav.shape[0])

@@ -1,0 +1,137 @@
+"""Read side of the portfolio: stable result types for the API, the copilot and dashboards.
+
+Live figures come from the valuation (hot state); curves from the equity snapshots plus the
+live point; risk from the daily close snapshots; trade statistics and execution costs from
+the fills in the ledger. Nothing here scans the ledger per tick: these run per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from vtrade.app.portfolio import NAV_BOARD, PortfolioService
+from vtrade.app.ports import Store
+from vtrade.core.clock import NS_PER_DAY
+from vtrade.domain.market_data import Interval
+from vtrade.domain.orders import Fill
+from vtrade.domain.portfolio import EquityPoint, SnapshotKind
+from vtrade.market.synthetic import SyntheticMarket
+from vtrade.portfolio import analytics
+from vtrade.portfolio import trades as closed
+from vtrade.portfolio.state import AccountState, account_state, money
+
+TRADING_DAYS = 252
+MAX_FILLS = 100_000  # per analysis; an account with more is analysed on its latest fills
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EquityCurve:
+    account_id: str
+    window: str
+    points: tuple[EquityPoint, ...]  # oldest first, the live NAV last
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortfolioReport:
+    """Everything a dashboard card or a copilot answer about one account needs."""
+
+    state: AccountState
+    curve: EquityCurve
+    risk: analytics.RiskMetrics
+    by_asset_class: analytics.Exposure
+    trades: closed.TradeStats
+    costs: closed.ExecutionCosts
+    rank: int | None  # 1-based NAV ranking among all accounts
+
+
+class PortfolioQueries:
+    """Answers about accounts, at the portfolio service's current instant."""
+
+    def __init__(
+        self,
+        portfolio: PortfolioService,
+        store: Store,
+        market: SyntheticMarket,
+        benchmark: str = "SPY",
+    ) -> None:
+        self.portfolio = portfolio
+        self.store = store
+        self.market = market
+        self.benchmark = benchmark
+
+    def state(self, account_id: str) -> AccountState:
+        return account_state(self.portfolio.valuation, account_id)
+
+    def curve(self, account_id: str, window: str = "1d") -> EquityCurve:
+        """Equity over the window, downsampled for charting, ending at the live NAV."""
+        spec = analytics.parse_window(window)
+        now = self.portfolio.clock.now_ns()
+        stored = self.portfolio.equity.points(
+            account_id, now - spec.duration_ns, now, max_points=spec.max_points - 1
+        )
+        return EquityCurve(
+            account_id=account_id,
+            window=window,
+            points=(*stored, self._live_point(account_id, now)),
+        )
+
+    def risk(self, account_id: str, window: str = "1y") -> analytics.RiskMetrics:
+        """Risk over daily closes in the window (and today's live NAV), with beta against
+        the benchmark's daily closes."""
+        spec = analytics.parse_window(window)
+        now = self.portfolio.clock.now_ns()
+        start = now - spec.duration_ns
+        closes = self.portfolio.equity.points(account_id, start, now, kind=SnapshotKind.CLOSE.value)
+        points = [*closes, self._live_point(account_id, now)]
+        bars = self.market.bars(self.benchmark, Interval.D1, start - 5 * NS_PER_DAY, now)
+        bench = [
+            (int(t) + NS_PER_DAY, float(c)) for t, c in zip(bars.ts, bars.close, strict=True)
+        ]  # a daily bar's close is known by the end of its day
+        return analytics.risk_metrics(
+            points, periods_per_year=TRADING_DAYS, benchmark=bench or None
+        )
+
+    def exposure_by_asset_class(self, account_id: str) -> analytics.Exposure:
+        state = self.state(account_id)
+        values = {p.symbol: p.value for p in state.positions}
+        catalog = self.portfolio.universe.catalog
+        return analytics.exposure(values, lambda s: catalog.get(s).asset_class.value)
+
+    def trade_stats(self, account_id: str) -> closed.TradeStats:
+        fills = self._fills(account_id)
+        catalog = self.portfolio.universe.catalog
+        multipliers = {f.symbol: catalog.get(f.symbol).multiplier for f in fills}
+        return closed.trade_stats(closed.closed_trades(fills, multipliers))
+
+    def execution_costs(self, account_id: str) -> closed.ExecutionCosts:
+        return closed.execution_costs(self._fills(account_id))
+
+    def leaderboard(self, count: int = 10, offset: int = 0) -> list[tuple[str, Decimal]]:
+        """Accounts by NAV, highest first (from the hot store's ranking)."""
+        return [
+            (member, money(score))
+            for member, score in self.portfolio.hot.top(NAV_BOARD, count, offset)
+        ]
+
+    def report(self, account_id: str, window: str = "30d") -> PortfolioReport:
+        rank = self.portfolio.hot.rank_of(NAV_BOARD, account_id)
+        return PortfolioReport(
+            state=self.state(account_id),
+            curve=self.curve(account_id, window),
+            risk=self.risk(account_id, "1y"),
+            by_asset_class=self.exposure_by_asset_class(account_id),
+            trades=self.trade_stats(account_id),
+            costs=self.execution_costs(account_id),
+            rank=None if rank is None else rank + 1,
+        )
+
+    def _fills(self, account_id: str) -> list[Fill]:
+        self.portfolio.valuation.account_index(account_id)  # unknown accounts: NotFoundError
+        return sorted(
+            self.store.list_fills(account_id, limit=MAX_FILLS), key=lambda f: (f.ts_ns, f.id)
+        )
+
+    def _live_point(self, account_id: str, now: int) -> EquityPoint:
+        state = self.state(account_id)
+        return EquityPoint(account_id=account_id, ts_ns=now, nav=state.nav, cash=state.cash)
