@@ -9,7 +9,9 @@ from pathlib import Path
 
 from vtrade.adapters.hot import MemoryHotStore, RedisHotStore
 from vtrade.adapters.sql.equity import SqlEquityStore
+from vtrade.adapters.sql.identity import SqlIdentityStore
 from vtrade.adapters.sql.store import SqlStore
+from vtrade.app.identity import IdentityService
 from vtrade.app.portfolio import PortfolioConfig, PortfolioService
 from vtrade.app.portfolio_queries import PortfolioQueries
 from vtrade.app.ports import HotStore
@@ -47,6 +49,7 @@ class Container:
     trading: TradingService
     portfolio: PortfolioService
     queries: PortfolioQueries
+    identity: IdentityService
 
     def start(self) -> None:
         """Migrate and load the ledger, publish what was pending, then value every account."""
@@ -92,8 +95,20 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         portfolio_config(settings.portfolio),
     )
     queries = PortfolioQueries(portfolio, store, market)
+    identity = IdentityService(SqlIdentityStore(store.engine), trading, clock)
     return Container(
-        settings, clock, bus, catalog, sessions, market, engine, store, trading, portfolio, queries
+        settings,
+        clock,
+        bus,
+        catalog,
+        sessions,
+        market,
+        engine,
+        store,
+        trading,
+        portfolio,
+        queries,
+        identity,
     )
 
 

@@ -178,16 +178,23 @@ class PortfolioService:
         self._fit_masks()
         self._hot_pending[changed] = self._snap_pending[changed] = True
         cols = self.valuation.columns()
+        closing = self._next_close_ns is not None and t_ns >= self._next_close_ns
+        if closing:
+            assert self._next_close_ns is not None
+            self._snapshot(cols, self._next_close_ns, SnapshotKind.CLOSE, everyone=True)
+            self.valuation.close_day()  # a new day: every day P&L starts again from here
+            self._next_close_ns = self._close_after(t_ns)
+            changed = self.valuation.take_dirty()
+            self._hot_pending[changed] = True
+            cols = self.valuation.columns()
         self.version += 1
         self._stream(cols, changed, t_ns)
         self._alert(cols, changed, t_ns)
-        if force or t_ns - self._hot_ns >= c.hot_every_ns:
+        if force or closing or t_ns - self._hot_ns >= c.hot_every_ns:
             self._write_hot(cols, t_ns)
-        if self._next_close_ns is not None and t_ns >= self._next_close_ns:
-            self._snapshot(cols, self._next_close_ns, SnapshotKind.CLOSE, everyone=True)
-            self.valuation.close_day()
-            self._next_close_ns = self._close_after(t_ns)
-        elif force or t_ns // c.snapshot_every_ns != self._snapshot_ns // c.snapshot_every_ns:
+        if not closing and (
+            force or t_ns // c.snapshot_every_ns != self._snapshot_ns // c.snapshot_every_ns
+        ):
             self._snapshot(cols, t_ns, SnapshotKind.INTRADAY, everyone=False)
 
     def _stream(self, cols: Columns, changed: np.ndarray, t_ns: int) -> None:

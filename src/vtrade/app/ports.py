@@ -12,7 +12,18 @@ from vtrade.domain.changes import Changes, Snapshot
 from vtrade.domain.orders import Fill, Order
 from vtrade.domain.portfolio import EquityPoint
 
-__all__ = ["Changes", "EquityStore", "HotStore", "OutboxItem", "Snapshot", "Store"]
+__all__ = [
+    "Changes",
+    "EquityStore",
+    "HotStore",
+    "IdentityStore",
+    "KeyInfo",
+    "OutboxItem",
+    "Snapshot",
+    "Store",
+    "User",
+    "WebSession",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,3 +167,99 @@ class HotStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# -- identity -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    """A person (or a team) who owns accounts; `id` is the owner stamped on them."""
+
+    id: str
+    name: str
+    created_ns: int
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyInfo:
+    """An API key pair without its secret: it acts for `user_id` on `account_id` only."""
+
+    key_id: str
+    user_id: str
+    account_id: str
+    created_ns: int
+    revoked_ns: int | None = None
+    last_used_ns: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_ns is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebSession:
+    """A signed-in browser: the SHA-256 hex digests of its session and CSRF tokens."""
+
+    token_hash: str
+    user_id: str
+    csrf_token_hash: str
+    created_ns: int
+    expires_ns: int
+
+
+class IdentityStore(Protocol):
+    """Users, API keys and web sessions. Secrets arrive already hashed and never leave.
+
+    User names compare case-insensitively: "Alice" and "alice" are one user.
+    """
+
+    def add_user(self, user: User, password_hash: str) -> None:
+        """Insert a user; raise `ConflictError` if the name is taken in any case."""
+        ...
+
+    def get_user(self, user_id: str) -> User | None: ...
+
+    def find_user(self, name: str) -> tuple[User, str] | None:
+        """The user called `name` (any case) and its password hash, or None."""
+        ...
+
+    def list_users(self) -> list[User]:
+        """Oldest first."""
+        ...
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    def add_key(self, key: KeyInfo, secret_hash: str) -> None:
+        """Insert a key; raise `ConflictError` if the key id exists."""
+        ...
+
+    def get_key(self, key_id: str) -> tuple[KeyInfo, str] | None:
+        """The key and its secret hash, revoked or not, or None."""
+        ...
+
+    def list_keys(self, user_id: str) -> list[KeyInfo]:
+        """Every key of the user, revoked ones included, oldest first."""
+        ...
+
+    def revoke_key(self, key_id: str, revoked_ns: int) -> KeyInfo | None:
+        """Mark the key revoked (a revoked key keeps its first revocation time); return it
+        as stored afterwards, or None when there is no such key."""
+        ...
+
+    def touch_key(self, key_id: str, used_ns: int) -> None:
+        """Record that the key was used at `used_ns`."""
+        ...
+
+    def add_session(self, session: WebSession) -> None: ...
+
+    def get_session(self, token_hash: str) -> WebSession | None: ...
+
+    def delete_session(self, token_hash: str) -> None:
+        """Forget the session (no error when it is already gone)."""
+        ...
+
+    def delete_expired_sessions(self, now_ns: int) -> int:
+        """Forget every session with expires_ns <= now_ns; return how many."""
+        ...

@@ -22,6 +22,15 @@ class ValidationError(VtradeError):
     code = 42210
 
 
+class AuthenticationError(VtradeError):
+    """Credentials (password, API key, session or CSRF token) are missing, wrong or expired.
+
+    The message never says which part was wrong, so it cannot be used to probe names or keys.
+    """
+
+    code = 40100
+
+
 class NotFoundError(VtradeError):
     """A named thing does not exist (or is not visible to the caller)."""
 

@@ -78,7 +78,7 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
         positions.append(
             PositionValue(
                 symbol=u.symbols[i],
-                qty=Decimal(repr(qty)).normalize(),
+                qty=_plain(Decimal(repr(qty))),
                 avg_price=Decimal(repr(avg)).quantize(inst.tick_size / 100),
                 price=Decimal(repr(float(v.price[i]))).quantize(inst.tick_size / 100),
                 value=money(value),
@@ -118,3 +118,8 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
 def nav_of(valuation: Valuation, account_id: str) -> float:
     a = valuation.account_index(account_id)
     return float(valuation.cash[a] + valuation.sides[2 * a] - valuation.sides[2 * a + 1])
+
+
+def _plain(qty: Decimal) -> Decimal:
+    """A quantity in plain notation: 1000 rather than 1E+3, 0.5 rather than 0.50."""
+    return qty.quantize(Decimal(1)) if qty == qty.to_integral_value() else qty.normalize()

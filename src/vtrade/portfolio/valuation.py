@@ -111,7 +111,7 @@ class Valuation:
         if qty and not np.isfinite(self.fx[self.universe.currency[i]] * self.price[i]):
             raise ValidationError(f"no price for {symbol} yet: mark it before valuing positions")
         old_qty, old_cost = self.holdings.set(a, i, qty, qty * avg_price)
-        e, c = self.unit_value[i], self.unit_cost[i]
+        e, c = _finite(self.unit_value[i]), _finite(self.unit_cost[i])  # flat while unpriced
         self.sides[2 * a + (old_qty < 0)] -= abs(old_qty) * e
         self.sides[2 * a + (qty < 0)] += abs(qty) * e
         self.cost[a] += (qty * avg_price - old_cost) * c
@@ -130,6 +130,7 @@ class Valuation:
         """Make the current NAVs the base of the next day's P&L (at each daily close)."""
         n = len(self.ids)
         self.day_open[:n] = self.cash[:n] + self.net[:n]
+        self.dirty[:n] = True  # every day P&L changed
 
     # -- prices -----------------------------------------------------------------------------
 
@@ -209,7 +210,7 @@ class Valuation:
         n, h = len(self.ids), self.holdings
         u = self.universe
         acc, inst = h.account[: h.size], h.instrument[: h.size]
-        abs_value = h.abs_qty[: h.size] * self.unit_value[inst]
+        abs_value = h.abs_qty[: h.size] * np.nan_to_num(self.unit_value[inst])
         nav = self.cash[:n] + self.net[:n]
         margin = _sum_by(acc, abs_value * u.initial[inst], n)[:n]
         maintenance = _sum_by(acc, abs_value * u.maintenance[inst], n)[:n]
@@ -254,8 +255,12 @@ class Valuation:
     def _recompute_sides(self) -> tuple[Floats, Floats]:
         h, n = self.holdings, len(self.ids)
         inst = h.instrument[: h.size]
-        sides = _sum_by(h.side[: h.size], h.abs_qty[: h.size] * self.unit_value[inst], 2 * n)
-        cost = _sum_by(h.account[: h.size], h.cost_qty[: h.size] * self.unit_cost[inst], n)
+        sides = _sum_by(
+            h.side[: h.size], h.abs_qty[: h.size] * np.nan_to_num(self.unit_value[inst]), 2 * n
+        )
+        cost = _sum_by(
+            h.account[: h.size], h.cost_qty[: h.size] * np.nan_to_num(self.unit_cost[inst]), n
+        )
         return sides, cost
 
     def _grow_accounts(self, capacity: int) -> None:
@@ -269,3 +274,7 @@ class Valuation:
 def _sum_by(accounts: Ints, weights: Floats, n: int) -> Floats:
     """Per-account sums of `weights` (length at least `n`)."""
     return np.asarray(np.bincount(accounts, weights, minlength=n), dtype=np.float64)
+
+
+def _finite(value: float) -> float:
+    return float(value) if np.isfinite(value) else 0.0

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     text,
 )
 
@@ -185,4 +186,44 @@ equity_snapshots = Table(
     Column("nav", ExactDecimal(), nullable=False),
     Column("cash", ExactDecimal(), nullable=False),
     sqlite_with_rowid=False,
+)
+
+# Identity. A user's name is unique in any case (one index on lower(name), which lookups
+# repeat). Secrets are never stored: passwords and API key secrets as argon2 hashes, session
+# and CSRF tokens (random 32 bytes) as SHA-256 hex digests. An account belongs to the user
+# whose id is its `owner`.
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(), primary_key=True),
+    Column("name", String(), nullable=False),
+    Column("password_hash", String(), nullable=False),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+)
+Index("ux_users_lower_name", func.lower(users.c.name), unique=True)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(), primary_key=True),
+    Column("user_id", String(), ForeignKey("users.id"), nullable=False),
+    Column("account_id", String(), ForeignKey("accounts.id"), nullable=False),
+    Column("secret_hash", String(), nullable=False),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("revoked_ns", BigInteger),
+    Column("last_used_ns", BigInteger),
+    Index("ix_api_keys_user", "user_id"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(), primary_key=True),
+    Column("user_id", String(), ForeignKey("users.id"), nullable=False),
+    Column("csrf_token_hash", String(), nullable=False),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("expires_ns", BigInteger, nullable=False),
+    Index("ix_web_sessions_user", "user_id"),
+    Index("ix_web_sessions_expires", "expires_ns"),
 )
