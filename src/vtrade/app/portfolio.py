@@ -28,6 +28,7 @@ from vtrade.domain.portfolio import EquityPoint, SnapshotKind
 from vtrade.market.books import Touch
 from vtrade.market.sessions import Phase, Sessions
 from vtrade.portfolio.alerts import AlertConfig, Alerts
+from vtrade.portfolio.arrays import grow
 from vtrade.portfolio.state import money
 from vtrade.portfolio.universe import Universe
 from vtrade.portfolio.valuation import Columns, Valuation
@@ -211,14 +212,7 @@ class PortfolioService:
                     ts_event=t_ns,
                     account_id=ids[a],
                     version=self.version,
-                    nav=money(cols.nav[a]),
-                    cash=money(cols.cash[a]),
-                    day_pnl=money(cols.day_pnl[a]),
-                    unrealized_pnl=money(cols.unrealized[a]),
-                    total_pnl=money(cols.total_pnl[a]),
-                    gross_exposure=money(cols.gross[a]),
-                    net_exposure=money(cols.net[a]),
-                    margin_used=money(cols.margin[a]),
+                    **{name: money(values[a]) for name, values in _figures(cols).items()},
                 ),
             )
 
@@ -250,17 +244,7 @@ class PortfolioService:
             return
         self._hot_pending[pending] = False
         ids = self.valuation.ids
-        figures = {
-            "nav": cols.nav,
-            "cash": cols.cash,
-            "day_pnl": cols.day_pnl,
-            "unrealized_pnl": cols.unrealized,
-            "total_pnl": cols.total_pnl,
-            "gross_exposure": cols.gross,
-            "net_exposure": cols.net,
-            "margin_used": cols.margin,
-            "maintenance": cols.maintenance,
-        }
+        figures = {**_figures(cols), "maintenance": cols.maintenance}
         rounded = {name: np.round(values[pending], 2).tolist() for name, values in figures.items()}
         hashes: dict[str, dict[str, str | int | float]] = {}
         for k, a in enumerate(pending.tolist()):
@@ -344,10 +328,19 @@ class PortfolioService:
         n = len(self.valuation.ids)
         if self._hot_pending.shape[0] >= n:
             return
-        size = max(1024, 2 * n)
-        for name in ("_hot_pending", "_snap_pending"):
-            old = getattr(self, name)
-            arr = np.zeros(size, dtype=bool)
-            arr[: old.shape[0]] = old
-            arr[old.shape[0] :] = True  # new accounts: write and snapshot them
-            setattr(self, name, arr)
+        # new accounts: write and snapshot them
+        grow(self, ("_hot_pending", "_snap_pending"), max(1024, 2 * n), fill=True)
+
+
+def _figures(cols: Columns) -> dict[str, np.ndarray]:
+    """The account figures that are streamed (`PortfolioValued` fields) and kept hot."""
+    return {
+        "nav": cols.nav,
+        "cash": cols.cash,
+        "day_pnl": cols.day_pnl,
+        "unrealized_pnl": cols.unrealized,
+        "total_pnl": cols.total_pnl,
+        "gross_exposure": cols.gross,
+        "net_exposure": cols.net,
+        "margin_used": cols.margin,
+    }

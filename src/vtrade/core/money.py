@@ -7,6 +7,12 @@ from typing import Literal
 
 Rounding = Literal["nearest", "down", "up"]
 _MODES = {"nearest": ROUND_HALF_EVEN, "down": ROUND_FLOOR, "up": ROUND_CEILING}
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal) -> Decimal:
+    """Round a money amount to the cent (half to even)."""
+    return value.quantize(CENT)
 
 
 def to_decimal(value: object, what: str = "value") -> Decimal:

@@ -17,7 +17,6 @@ from vtrade.market.books import Touch
 from vtrade.market.catalog import Catalog
 
 ONE = Decimal(1)
-CENT = Decimal("0.01")
 
 
 class Marks:

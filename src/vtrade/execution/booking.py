@@ -14,13 +14,14 @@ from typing import Any
 from vtrade.core.errors import NotFoundError
 from vtrade.core.ids import IdGenerator
 from vtrade.core.messages import Event
+from vtrade.core.money import CENT
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account, EntryKind, LedgerEntry, Position
 from vtrade.domain.changes import Changes
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderStatus
-from vtrade.execution.accounting import CENT, AccountView, Marks, view
+from vtrade.execution.accounting import AccountView, Marks, view
 from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.fees import FeeQuote, FeeSchedule
 from vtrade.execution.fills import Execution, VenueMarket

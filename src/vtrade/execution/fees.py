@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from vtrade.core.errors import DataError, ValidationError
+from vtrade.core.money import CENT
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
 from vtrade.market.catalog import MINOR_UNITS
@@ -38,7 +39,6 @@ _US_EQUITY: dict[str, tuple[str, ...]] = {
     "sell": ("sec_fee_of_value", "finra_taf_per_share", "finra_taf_max"),
 }
 _PACKAGED = "vtrade/execution/data/fees.toml"
-_CENT = Decimal("0.01")
 _BP = Decimal("0.0001")
 _VENUE = re.compile(r"^(\*|[A-Z0-9]{2,8})$")
 _CLASSES = re.compile(f"^({'|'.join(a.value for a in AssetClass)})$")
@@ -240,7 +240,7 @@ def _capped(fee: Decimal, minimum: Decimal, cap: Decimal) -> Decimal:
 
 
 def _round(amount: Decimal) -> Decimal:
-    return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _positive(name: str, value: Decimal, *, zero_ok: bool = False) -> None:

@@ -13,6 +13,7 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from vtrade.portfolio.arrays import grow
 from vtrade.portfolio.valuation import Columns
 
 
@@ -154,11 +155,8 @@ class Alerts:
     def _fit(self, n: int) -> None:
         if self.over_cap.shape[0] >= n:
             return
-        for name in ("over_cap", "margin_call", "diversified", "milestone"):
-            old = getattr(self, name)
-            arr = np.zeros(max(n, 2 * old.shape[0]), dtype=old.dtype)
-            arr[: old.shape[0]] = old
-            setattr(self, name, arr)
+        capacity = max(n, 2 * self.over_cap.shape[0])
+        grow(self, ("over_cap", "margin_call", "diversified", "milestone"), capacity)
 
 
 def _dec(value: float) -> Decimal:

@@ -21,10 +21,9 @@ import numpy as np
 import numpy.typing as npt
 
 from vtrade.core.errors import ValidationError
-from vtrade.core.money import to_decimal
+from vtrade.core.money import cents, to_decimal
 from vtrade.domain.portfolio import EquityPoint
 
-CENT = Decimal("0.01")
 ZERO = Decimal(0)
 NS_PER_DAY = 86_400 * 10**9
 
@@ -248,23 +247,19 @@ def exposure(values: Mapping[str, Decimal], classify: Callable[[str], str]) -> E
     gross = long - short
     groups = {
         name: GroupExposure(
-            gross=_cents(gross_by[name]),
-            net=_cents(net_by[name]),
+            gross=cents(gross_by[name]),
+            net=cents(net_by[name]),
             weight=float(gross_by[name] / gross) if gross else 0.0,
         )
         for name in sorted(gross_by, key=lambda name: (-gross_by[name], name))
     }
     return Exposure(
-        gross=_cents(gross),
-        net=_cents(long + short),
-        long=_cents(long),
-        short=_cents(short),
+        gross=cents(gross),
+        net=cents(long + short),
+        long=cents(long),
+        short=cents(short),
         groups=MappingProxyType(groups),
     )
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT)
 
 
 # --- equity curve windows and downsampling ------------------------------------------------------

@@ -9,7 +9,8 @@ leaves hold zero quantity (they add nothing) until the next compaction.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+
+from vtrade.portfolio.arrays import grow
 
 _MIN_ROOM = 4
 
@@ -121,11 +122,7 @@ class Holdings:
         if size <= self.qty.shape[0]:
             return
         capacity = max(size, 2 * self.qty.shape[0], 1024)
-        for name in ("account", "instrument", "qty", "abs_qty", "cost_qty", "side"):
-            old: NDArray[np.generic] = getattr(self, name)
-            arr = np.zeros(capacity, dtype=old.dtype)
-            arr[: old.shape[0]] = old
-            setattr(self, name, arr)
+        grow(self, ("account", "instrument", "qty", "abs_qty", "cost_qty", "side"), capacity)
 
     def _compact(self) -> None:
         """Lay the blocks out again without holes, each with half its count spare."""

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from vtrade.core.money import cents
 from vtrade.portfolio.valuation import Valuation
-
-CENT = Decimal("0.01")
 
 
 def money(value: float) -> Decimal:
     """A VCR amount from the float valuation, rounded to the cent at the boundary."""
-    return Decimal(repr(float(value))).quantize(CENT)
+    return cents(Decimal(repr(float(value))))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,17 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
+from vtrade.core.money import cents
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill
 
-CENT = Decimal("0.01")
 ZERO = Decimal(0)
 ONE = Decimal(1)
 BPS = Decimal(10_000)
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT)
 
 
 # --- closed trades ------------------------------------------------------------------------------
@@ -97,7 +93,7 @@ def _match(lot: _Lot, close: Fill, qty: Decimal, multiplier: Decimal) -> ClosedT
         opening.fee * qty / opening.qty * opening.fx_rate
         + close.fee * qty / close.qty * close.fx_rate
     )
-    gross_pnl, fees = _cents(gross), _cents(fees)
+    gross_pnl, fees = cents(gross), cents(fees)
     return ClosedTrade(
         symbol=close.symbol,
         side=opening.side,
@@ -149,15 +145,15 @@ def trade_stats(trades: Sequence[ClosedTrade]) -> TradeStats:
         wins=len(won),
         losses=len(lost),
         win_rate=len(won) / count if count else None,
-        gross_profit=_cents(profit),
-        gross_loss=_cents(loss),
-        net_pnl=_cents(net),
+        gross_profit=cents(profit),
+        gross_loss=cents(loss),
+        net_pnl=cents(net),
         profit_factor=float(profit / loss) if lost else None,
-        average_win=_cents(profit / len(won)) if won else None,
-        average_loss=_cents(-loss / len(lost)) if lost else None,
+        average_win=cents(profit / len(won)) if won else None,
+        average_loss=cents(-loss / len(lost)) if lost else None,
         largest_win=max(won) if won else None,
         largest_loss=min(lost) if lost else None,
-        expectancy=_cents(net / count) if count else None,
+        expectancy=cents(net / count) if count else None,
     )
 
 
@@ -206,7 +202,7 @@ class _CostSums:
         self.frictionless += r.frictionless_cost * r.fx_rate
 
     def result(self, by_profile: dict[str, ExecutionCosts]) -> ExecutionCosts:
-        spread, impact, fees = _cents(self.spread), _cents(self.impact), _cents(self.fees)
+        spread, impact, fees = cents(self.spread), cents(self.impact), cents(self.fees)
         paid = self.spread + self.impact + self.fees
         return ExecutionCosts(
             fills=self.fills,
@@ -214,7 +210,7 @@ class _CostSums:
             impact=impact,
             fees=fees,
             total=spread + impact + fees,
-            frictionless=_cents(self.frictionless),
+            frictionless=cents(self.frictionless),
             cost_bps=float(paid / self.frictionless * BPS) if self.frictionless > 0 else None,
             by_profile=MappingProxyType(by_profile),
         )

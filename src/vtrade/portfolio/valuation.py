@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtrade.core.errors import NotFoundError, ValidationError
+from vtrade.portfolio.arrays import grow
 from vtrade.portfolio.holdings import Holdings
 from vtrade.portfolio.universe import Universe
 
@@ -264,11 +265,8 @@ class Valuation:
         return sides, cost
 
     def _grow_accounts(self, capacity: int) -> None:
-        for name in ("cash", "sides", "cost", "initial", "day_open", "dirty"):
-            old = getattr(self, name)
-            arr = np.zeros(capacity * (2 if name == "sides" else 1), dtype=old.dtype)
-            arr[: old.shape[0]] = old
-            setattr(self, name, arr)
+        grow(self, ("cash", "cost", "initial", "day_open", "dirty"), capacity)
+        grow(self, ("sides",), 2 * capacity)  # long and short value per account
 
 
 def _sum_by(accounts: Ints, weights: Floats, n: int) -> Floats:

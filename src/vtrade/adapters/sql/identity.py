@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, delete, exc, func, select, update
+from sqlalchemy import Engine, Table, delete, exc, func, select, update
 
 from vtrade.adapters.sql.tables import api_keys, users, web_sessions
 from vtrade.app.ports import KeyInfo, User, WebSession
@@ -48,6 +48,14 @@ class SqlIdentityStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def _insert(self, table: Table, row: dict[str, object], conflict: str) -> None:
+        """Insert one row; a unique or foreign-key violation is a ConflictError saying why."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(table.insert(), row)
+        except exc.IntegrityError:
+            raise ConflictError(conflict) from None
+
     # -- users ----------------------------------------------------------------------------
 
     def add_user(self, user: User, password_hash: str) -> None:
@@ -58,13 +66,9 @@ class SqlIdentityStore:
             "created_ns": user.created_ns,
             "disabled": user.disabled,
         }
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(users.insert(), row)
-        except exc.IntegrityError:
-            raise ConflictError(
-                f"user name {user.name!r} is taken (names ignore case); choose another"
-            ) from None
+        self._insert(
+            users, row, f"user name {user.name!r} is taken (names ignore case); choose another"
+        )
 
     def get_user(self, user_id: str) -> User | None:
         with self.engine.connect() as conn:
@@ -102,13 +106,11 @@ class SqlIdentityStore:
             "revoked_ns": key.revoked_ns,
             "last_used_ns": key.last_used_ns,
         }
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(api_keys.insert(), row)
-        except exc.IntegrityError:
-            raise ConflictError(
-                f"API key {key.key_id!r} already exists, or its user or account does not"
-            ) from None
+        self._insert(
+            api_keys,
+            row,
+            f"API key {key.key_id!r} already exists, or its user or account does not",
+        )
 
     def get_key(self, key_id: str) -> tuple[KeyInfo, str] | None:
         query = select(*_KEY, api_keys.c.secret_hash).where(api_keys.c.key_id == key_id)
