@@ -1,11 +1,13 @@
 """Portfolio service: keeps every account valued as fills and prices arrive, and publishes it.
 
-Fills, resets and new accounts arrive as events (absolute post-fill state, so a redelivered
-event changes nothing). Prices arrive as single ticks (`on_quote`) or by pulling the market
-at an instant (`tick`), applied as one batch. On its own cadences it then streams coalesced
-`PortfolioValued` deltas and `PortfolioAlert` crossings on the bus, writes changed accounts
-to the hot store (hashes plus the NAV ranking), and takes equity snapshots (every few
-minutes while an account's markets are open, and at each daily close) into cold storage.
+Fills, resets and new accounts arrive as events. Fills and resets carry absolute state and a
+per-account `account_seq`: one no newer than the last applied for its account is a redelivery
+(the outbox delivers at least once) and changes nothing. Prices arrive as single ticks
+(`on_quote`) or by pulling the market at an instant (`tick`), applied as one batch. On its
+own cadences it then streams coalesced `PortfolioValued` deltas and `PortfolioAlert`
+crossings on the bus, writes changed accounts to the hot store (hashes plus the NAV
+ranking), and takes equity snapshots (every few minutes while an account's markets are
+open, and at each daily close) into cold storage.
 `rebuild` recreates all of it from the ledger, the last close snapshots and current prices.
 """
 
@@ -84,7 +86,7 @@ class PortfolioService:
         self._streamed_ns = self._hot_ns = self._snapshot_ns = 0
         self._next_close_ns: int | None = None
         self._unsubscribe: list[Any] = []
-        self._applied_ns: dict[tuple[str, str], int] = {}  # last fill applied per position
+        self._applied_seq: dict[str, int] = {}  # last fill or reset applied, per account
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -103,13 +105,12 @@ class PortfolioService:
         """Recreate the hot state from the ledger, the last close snapshots and prices at t."""
         self.valuation = v = Valuation(self.universe)
         self._touch_ts[:] = -1
-        self._applied_ns = {}
         self._pull_prices(t_ns)
         snapshot = self.store.load(t_ns)
+        self._applied_seq = dict(snapshot.account_seqs)
         for account in snapshot.accounts:
             v.add_account(account.id, float(account.cash), float(account.initial_balance))
         for pos in snapshot.positions:
-            self._applied_ns[(pos.account_id, pos.symbol)] = pos.updated_ns
             if pos.qty:
                 v.set_position(pos.account_id, pos.symbol, float(pos.qty), float(pos.avg_price))
         closes = self.equity.latest(v.ids, t_ns + 1, SnapshotKind.CLOSE.value)
@@ -131,10 +132,8 @@ class PortfolioService:
         if isinstance(event, ev.OrderFilled):
             if event.account_id not in v.index:
                 return  # opened before this service followed the bus: rebuild covers it
-            key = (event.account_id, event.symbol)
-            if event.ts_event < self._applied_ns.get(key, 0):
-                return  # a redelivered older fill: the position has moved on since
-            self._applied_ns[key] = event.ts_event
+            if self._stale(event.account_id, event.account_seq):
+                return  # redelivered: the account has moved on since
             self._ensure_price(event.symbol, event.ts_event)
             v.set_position(
                 event.account_id,
@@ -143,13 +142,19 @@ class PortfolioService:
                 float(event.position_avg_price),
             )
             v.set_cash(event.account_id, float(event.cash))
+            self._applied_seq[event.account_id] = event.account_seq
         elif isinstance(event, ev.AccountOpened):
             balance = float(event.balance)
             if event.account_id not in v.index:
                 self.alerts.start_account(
                     v.add_account(event.account_id, balance, balance), balance
                 )
-        elif isinstance(event, ev.AccountReset) and event.account_id in v.index:
+        elif (
+            isinstance(event, ev.AccountReset)
+            and event.account_id in v.index
+            and not self._stale(event.account_id, event.account_seq)
+        ):
+            self._applied_seq[event.account_id] = event.account_seq
             balance = float(event.balance)
             v.reset_account(event.account_id, balance, balance)
             self.alerts.start_account(v.index[event.account_id], balance)
@@ -278,6 +283,10 @@ class PortfolioService:
             self.equity.save_points(points)
 
     # -- internals --------------------------------------------------------------------------
+
+    def _stale(self, account_id: str, seq: int) -> bool:
+        """Say whether the account already applied its event `seq` or a later one."""
+        return seq <= self._applied_seq.get(account_id, 0)
 
     def _pull_prices(self, t_ns: int) -> int:
         ids, prices, stamps = [], [], []

@@ -7,12 +7,17 @@ import itertools
 
 
 class IdGenerator:
-    """Make unique, sortable ids; the same seed gives the same sequence (for determinism)."""
+    """Make unique, sortable ids; the same seed gives the same sequence (for determinism).
+
+    Ids are shaped as UUIDs (8-4-4-4-12 hex digits) because API clients such as alpaca-py
+    check order and account ids with `UUID(...)`: the seed's salt, a code of the kind, then
+    the counter, so ids of one kind from one generator sort in creation order.
+    """
 
     def __init__(self, seed: int | str = 0, prefix: str = "") -> None:
         self._seed = str(seed)
         self._counter = itertools.count(1)
-        self._salt = hashlib.blake2b(self._seed.encode(), digest_size=4).hexdigest()
+        self._salt = _hex(self._seed, 4)
         self._prefix = prefix
 
     def derive(self, extra: str | int) -> IdGenerator:
@@ -20,6 +25,11 @@ class IdGenerator:
         return IdGenerator(f"{self._seed}:{extra}", self._prefix)
 
     def next(self, kind: str = "") -> str:
-        """Return the next id, e.g. `evt-1a2b3c4d-000000000042`."""
-        head = kind or self._prefix or "id"
-        return f"{head}-{self._salt}-{next(self._counter):012d}"
+        """Return the next id, e.g. `1a2b3c4d-9f0e-0000-0000-00000000002a`."""
+        count = f"{next(self._counter):020x}"
+        kind_code = _hex(kind or self._prefix or "id", 2)
+        return f"{self._salt}-{kind_code}-{count[:4]}-{count[4:8]}-{count[8:]}"
+
+
+def _hex(text: str, size: int) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=size).hexdigest()

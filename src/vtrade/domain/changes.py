@@ -42,3 +42,6 @@ class Snapshot:
     positions: list[Position]
     open_orders: list[Order]
     recent_fills: list[Fill]  # fills of the last 31 days (fee tiers by trading volume)
+    # Per account, the `account_seq` of its last fill or reset (0: none yet). Each took the
+    # next number, so it equals the account's fills plus its resets (its `epoch`).
+    account_seqs: dict[str, int] = field(default_factory=dict)

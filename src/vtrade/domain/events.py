@@ -1,4 +1,10 @@
-"""Events of the execution engine: past tense, immutable, published through the outbox."""
+"""Events of the execution engine: past tense, immutable, published through the outbox.
+
+The outbox delivers at least once, so an old event can arrive again after newer ones. Events
+that carry an account's state (fills, resets) are numbered per account by `account_seq`
+(1, 2, ... over the account's fills and resets): a consumer applies one only if its number
+is above the last it applied for that account.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +44,7 @@ class OrderFilled(OrderEvent):
     position_avg_price: Decimal = Decimal(0)
     position_realized_pnl: Decimal = Decimal(0)  # account currency, since the position opened
     cash: Decimal = Decimal(0)  # the account's cash after the fill and its fee
+    account_seq: int = 0  # this fill's place among the account's fills and resets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,6 +87,7 @@ class AccountOpened(Event):
 class AccountReset(Event):
     account_id: str
     balance: Decimal
+    account_seq: int = 0  # this reset's place among the account's fills and resets
 
 
 # -- portfolio ----------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ class Bookkeeper:
         self.now_ns = 0
         self.worked_ns = 0  # when working orders last met the market
         self._seq = 0
+        self.account_seqs: dict[str, int] = {}  # the last `account_seq` given, per account
 
     def account(self, account_id: str) -> Account:
         try:
@@ -85,6 +86,11 @@ class Bookkeeper:
                 account_id=account_id, symbol=symbol
             )
         return held[symbol]
+
+    def next_account_seq(self, account_id: str) -> int:
+        """Number the account's next fill or reset: 1, 2, ... (see `Snapshot.account_seqs`)."""
+        seq = self.account_seqs[account_id] = self.account_seqs.get(account_id, 0) + 1
+        return seq
 
     def marks(self, t_ns: int) -> Marks:
         return Marks(self.catalog, self.market.touch, t_ns)
@@ -164,6 +170,7 @@ class Bookkeeper:
             position_avg_price=pos.avg_price,
             position_realized_pnl=pos.realized_pnl,
             cash=account.cash,
+            account_seq=self.next_account_seq(account.id),
         )
         return Changes(
             accounts=[account],

@@ -85,7 +85,12 @@ class ExecutionEngine(Bookkeeper):
         account.margin_call = False
         changes.accounts.append(account)
         changes.events.append(
-            ev.AccountReset(**self.event_meta(t_ns), account_id=account.id, balance=account.cash)
+            ev.AccountReset(
+                **self.event_meta(t_ns),
+                account_id=account.id,
+                balance=account.cash,
+                account_seq=self.next_account_seq(account.id),
+            )
         )
         return changes
 
@@ -203,6 +208,7 @@ class ExecutionEngine(Bookkeeper):
         self.orders = OpenOrders(snapshot.open_orders)
         self.by_client_id = {}  # only orders the store has; older ones are looked up there
         self._seq = max((o.seq for o in snapshot.open_orders), default=0)
+        self.account_seqs = dict(snapshot.account_seqs)
         self.volumes = defaultdict(Volumes)
         for f in sorted(snapshot.recent_fills, key=lambda f: f.ts_ns):
             inst = self.catalog.get(f.symbol)

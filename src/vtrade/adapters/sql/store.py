@@ -16,6 +16,7 @@ from sqlalchemy import (
     create_engine,
     event,
     false,
+    func,
     make_url,
     select,
     text,
@@ -264,7 +265,8 @@ class SqlStore:
                 yield conn
 
     def load(self, since_ns: int) -> Snapshot:
-        """Read accounts, all positions, open orders, and fills at or after `since_ns`."""
+        """Read accounts, all positions, open orders, fills at or after `since_ns`, and each
+        account's last `account_seq`."""
         with self._snapshot() as conn:
             account_list = [
                 rows.account_from(r) for r in conn.execute(select(accounts).order_by(accounts.c.id))
@@ -291,11 +293,15 @@ class SqlStore:
                     .order_by(fills.c.ts_ns, fills.c.seq)
                 )
             ]
+            counted = select(fills.c.account_id, func.count()).group_by(fills.c.account_id)
+            fill_counts: dict[str, int] = dict(conn.execute(counted).tuples().all())
         return Snapshot(
             accounts=account_list,
             positions=position_list,
             open_orders=open_orders,
             recent_fills=recent,
+            # Every fill and every reset took its account's next number.
+            account_seqs={a.id: fill_counts.get(a.id, 0) + a.epoch for a in account_list},
         )
 
     def get_order(self, order_id: str) -> Order | None:
