@@ -57,10 +57,13 @@ class Container:
         self.portfolio.start()
 
 
-def build(settings: Settings | None = None, clock: Clock | None = None) -> Container:
+def build(
+    settings: Settings | None = None, clock: Clock | None = None, *, relay_on_commit: bool = True
+) -> Container:
     """Assemble the application from settings (read from the environment when not given).
 
     Nothing connects here; `container.trading.start()` migrates and loads the store.
+    `relay_on_commit=False`: the outbox is relayed by the caller (a server, on a timer).
     """
     settings = settings or Settings()
     clock = clock or LiveClock()
@@ -82,7 +85,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     )
     bus = InProcessBus()
     store = SqlStore(_prepare(settings.database_url), clock=clock)
-    trading = TradingService(engine, store, bus, clock)
+    trading = TradingService(engine, store, bus, clock, relay_every=1 if relay_on_commit else 0)
     portfolio = PortfolioService(
         portfolio_universe(catalog, engine.config),
         market,

@@ -64,6 +64,26 @@ class PortfolioSettings(BaseSettings):
     diversified_groups: int = Field(default=5, ge=1)
 
 
+class ApiSettings(BaseSettings):
+    """The HTTP server: where it listens, how fast each key may call it, how time moves."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    rate_per_second: float = Field(
+        default=200.0, ge=0, description="Sustained requests per second per API key; 0: no limit"
+    )
+    rate_burst: int = Field(default=400, ge=1, description="Requests a key may send at once")
+    step_ms: int = Field(
+        default=100, ge=5, le=10_000, description="Real time between market and portfolio steps"
+    )
+    ws_queue: int = Field(
+        default=256, ge=8, description="Messages a WebSocket client may lag before it is dropped"
+    )
+    cookie_secure: bool = Field(default=True, description="Send the session cookie over HTTPS only")
+
+
 class Settings(BaseSettings):
     """Everything `bootstrap` needs. Unknown keys are errors; nothing is read at import."""
 
@@ -78,3 +98,4 @@ class Settings(BaseSettings):
         default=None, description="Redis for hot state and rankings (default: in memory)"
     )
     portfolio: PortfolioSettings = Field(default_factory=PortfolioSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)

@@ -1,89 +1,42 @@
 """The portfolio service in the assembled application, on SQLite and on PostgreSQL: valuations
 that agree with the engine, a rebuild that equals the live state, day P&L from the last close,
-equity snapshots, coalesced streams, alerts once per crossing, the hot store, and redelivery."""
+equity snapshots, coalesced streams, alerts once per crossing, the hot store, and resets
+(redelivery: test_portfolio_redelivery.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pytest
+from portfolio_helpers import (
+    BUY,
+    CENT,
+    SECOND,
+    SELL,
+    WEDNESDAY,
+    Boot,
+    D,
+    aapl_qty,
+    at,
+    near,
+    open_account,
+    run,
+    state,
+    trade,
+)
 
 from vtrade.adapters.hot import RedisHotStore
-from vtrade.bootstrap import Container, build
+from vtrade.bootstrap import Container
 from vtrade.core import topics
-from vtrade.core.clock import SimulatedClock, parse_instant, to_ns
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account
-from vtrade.domain.commands import OpenAccount, ResetAccount, SubmitOrder
-from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Order, OrderStatus
-from vtrade.portfolio.state import AccountState, account_state, nav_of
-from vtrade.settings import MarketSettings, Settings
-
-D = Decimal
-CENT = D("0.01")
-SECOND = 1_000_000_000
-WEDNESDAY = "2026-11-18T15:00:00Z"  # US and London regular sessions
-NOVEMBER_2026 = MarketSettings(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
-
-Boot = Callable[..., Container]
-
-
-def at(text: str) -> int:
-    return to_ns(parse_instant(text))
-
+from vtrade.domain.commands import ResetAccount
+from vtrade.portfolio.state import nav_of
 
 XNYS_CLOSE = at("2026-11-18T21:00:00Z")
-
-
-@pytest.fixture
-def boot(fresh_database: Callable[[], str]) -> Iterator[Boot]:
-    """Start the application on one database at an instant; again: a restart on it."""
-    url = fresh_database()
-    started: list[Container] = []
-
-    def start(t_ns: int, redis_url: str | None = None) -> Container:
-        settings = Settings(database_url=url, market=NOVEMBER_2026, redis_url=redis_url)
-        app = build(settings, SimulatedClock(t_ns))
-        app.start()
-        started.append(app)
-        return app
-
-    yield start
-    for app in started:
-        app.portfolio.stop()
-        app.portfolio.hot.close()
-        app.store.close()
-
-
-def open_account(app: Container, balance: int | None = None) -> Account:
-    amount = None if balance is None else D(balance)
-    return app.trading.open_account(
-        OpenAccount(id="c", ts_init=0, owner="ann", name="main", balance=amount)
-    )
-
-
-def trade(app: Container, account: Account, symbol: str, side: Side, qty: Any) -> Order:
-    """Fill a market order now and publish its events (the fill reaches the portfolio)."""
-    order = app.trading.submit(
-        SubmitOrder(id="c", ts_init=0, account_id=account.id, symbol=symbol, side=side, qty=D(qty))
-    )
-    app.trading.relay()
-    assert order.status is OrderStatus.FILLED, (symbol, order.status)
-    return order
-
-
-def run(app: Container, seconds: float, every: float = 1.0) -> None:
-    """Let `seconds` pass, pricing the portfolio every `every` seconds."""
-    step = round(every * SECOND)
-    for _ in range(round(seconds / every)):
-        app.clock.advance(step)
-        app.portfolio.tick(app.clock.now_ns())
 
 
 def jump(app: Container, t_ns: int) -> None:
@@ -91,15 +44,6 @@ def jump(app: Container, t_ns: int) -> None:
     app.portfolio.tick(t_ns)
 
 
-def state(app: Container, account_id: str) -> AccountState:
-    return account_state(app.portfolio.valuation, account_id)
-
-
-def near(a: Decimal, b: Decimal, within: Decimal = CENT) -> bool:
-    return abs(a - b) <= within
-
-
-BUY, SELL = Side.BUY, Side.SELL
 # (account, symbol, side, qty): USD, GBX, crypto and FX, longs and shorts, flips through flat
 # fmt: off
 MIXED = [
@@ -352,76 +296,6 @@ def test_the_hot_store_holds_every_account_and_ranks_them_by_nav(
     assert hot.counter("alerts:nav_milestone") == 0  # opened at 10M: reached nothing
 
 
-def filled_events(app: Container, account: Account) -> list[ev.OrderFilled]:
-    """The fills of `account`, as the bus delivers them from now on."""
-    found: list[ev.OrderFilled] = []
-
-    def keep(event: object) -> None:
-        if isinstance(event, ev.OrderFilled):
-            found.append(event)
-
-    app.bus.subscribe(topics.orders(account.id), keep)
-    return found
-
-
-def aapl_qty(app: Container, account_id: str) -> Decimal:
-    held = {p.symbol: p.qty for p in state(app, account_id).positions}
-    return held.get("AAPL", D(0))
-
-
-def test_redelivered_older_fills_do_not_regress_a_position(boot: Boot) -> None:
-    app = boot(at(WEDNESDAY))
-    account = open_account(app)
-    fills = filled_events(app, account)
-    for side, qty in ((BUY, 100), (BUY, 50), (SELL, 30)):
-        trade(app, account, "AAPL", side, qty)
-        run(app, 1)
-
-    for old in fills[:-1]:
-        app.bus.publish(topics.orders(account.id), old)
-    run(app, 1)
-
-    assert aapl_qty(app, account.id) == 120 == app.engine.position(account.id, "AAPL").qty
-    assert near(state(app, account.id).cash, app.engine.account(account.id).cash)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="portfolio.py:134 orders fills by ts_event alone; a same-instant older fill passes",
-)
-def test_a_redelivered_fill_of_the_same_instant_does_not_regress_a_position(boot: Boot) -> None:
-    app = boot(at(WEDNESDAY))
-    account = open_account(app)
-    fills = filled_events(app, account)
-    orders = [
-        SubmitOrder(id=f"c{k}", ts_init=0, account_id=account.id, symbol="AAPL", side=BUY, qty=q)
-        for k, q in enumerate((D(100), D(50)))
-    ]
-    app.trading.submit_many(orders)  # one transaction: both fills at the same instant
-    assert [f.position_qty for f in fills] == [100, 150]
-
-    app.bus.publish(topics.orders(account.id), fills[0])
-
-    assert aapl_qty(app, account.id) == 150
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="portfolio.py:144 sets cash from any fill that passes its symbol's guard",
-)
-def test_a_redelivered_fill_does_not_roll_back_cash_moved_by_a_later_fill(boot: Boot) -> None:
-    app = boot(at(WEDNESDAY))
-    account = open_account(app)
-    fills = filled_events(app, account)
-    trade(app, account, "AAPL", BUY, 100)
-    run(app, 1)
-    trade(app, account, "MSFT", BUY, 100)  # later: cash moved on
-
-    app.bus.publish(topics.orders(account.id), fills[0])  # the latest AAPL fill, again
-
-    assert state(app, account.id).cash == app.engine.account(account.id).cash
-
-
 def test_an_account_reset_zeroes_its_positions_in_the_valuation(boot: Boot) -> None:
     app = boot(at(WEDNESDAY))
     account, other = open_account(app), open_account(app)
@@ -446,23 +320,6 @@ def test_an_account_reset_zeroes_its_positions_in_the_valuation(boot: Boot) -> N
     assert equity.points(account.id, 0, reset_ns) == []  # the old curve is forgotten
     assert equity.points(other.id, 0, reset_ns) != []
     assert state(boot(app.clock.now_ns()), account.id).positions == ()
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="portfolio.py:151-155: a reset does not move the per-position fill guard",
-)
-def test_a_fill_redelivered_after_a_reset_does_not_bring_the_position_back(boot: Boot) -> None:
-    app = boot(at(WEDNESDAY))
-    account = open_account(app)
-    fills = filled_events(app, account)
-    trade(app, account, "AAPL", BUY, 100)
-    app.clock.advance(SECOND)
-    app.trading.reset_account(ResetAccount(id="c", ts_init=0, account_id=account.id))
-
-    app.bus.publish(topics.orders(account.id), fills[-1])
-
-    assert state(app, account.id).positions == ()
 
 
 def test_after_the_close_the_hot_store_shows_day_pnl_from_the_new_base(boot: Boot) -> None:

@@ -173,6 +173,13 @@ class TradingService:
             )
         return order
 
+    def knows(self, account_id: str) -> bool:
+        """Tell whether the engine holds the account; if not, reload the ledger once, since
+        another process (the CLI creating a key) may have opened it since this one started."""
+        if account_id not in self.engine.accounts:
+            self._restore()
+        return account_id in self.engine.accounts
+
     def _restore(self) -> None:
         now = self._now()
         self.engine.restore(self.store.load(now - 31 * NS_PER_DAY), max(now, self.engine.now_ns))

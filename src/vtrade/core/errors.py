@@ -31,6 +31,18 @@ class AuthenticationError(VtradeError):
     code = 40100
 
 
+class RejectedError(VtradeError):
+    """Well-formed, but a trading rule refuses it (buying power, position cap, shortability)."""
+
+    code = 40310
+
+
+class RateLimitedError(VtradeError):
+    """Too many requests in a short time; the message says when to try again."""
+
+    code = 42910
+
+
 class NotFoundError(VtradeError):
     """A named thing does not exist (or is not visible to the caller)."""
 

@@ -294,7 +294,7 @@ class SqlStore:
                 )
             ]
             counted = select(fills.c.account_id, func.count()).group_by(fills.c.account_id)
-            fill_counts: dict[str, int] = dict(conn.execute(counted).tuples().all())
+            fill_counts: dict[str, int] = {a_id: n for a_id, n in conn.execute(counted)}
         return Snapshot(
             accounts=account_list,
             positions=position_list,

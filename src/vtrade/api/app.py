@@ -1,0 +1,134 @@
+"""The ASGI application: native API, Alpaca-compatible API, WebSockets, health and metrics.
+
+Engines are synchronous and run on the event loop's thread (DESIGN §2), so routes are
+`async def` and call them directly: no locks, and the order of commands is the order in
+which the loop runs them. A background task steps the runtime every `api.step_ms`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from vtrade import __version__
+from vtrade.api import alpaca, errors, health, native, ws
+from vtrade.api.batching import OrderBatcher
+from vtrade.api.limits import RateLimiter
+from vtrade.api.metrics import Metrics, MetricsMiddleware
+from vtrade.api.state import ApiState
+from vtrade.app.runtime import Runtime
+from vtrade.bootstrap import Container
+
+log = logging.getLogger("vtrade.api")
+
+DESCRIPTION = """\
+A high-fidelity paper-trading venue. Two surfaces share one engine:
+
+* **Native API** under `/api/v1` (WebSocket `/api/v1/ws`): accounts, orders with fill
+  receipts, positions, live portfolio, equity curves, market data and pre-trade estimates.
+* **Alpaca Trading API v2** under `/v2` and `/stream`: point an Alpaca SDK's base URL here.
+
+Authenticate with an API key pair (`APCA-API-KEY-ID` and `APCA-API-SECRET-KEY` headers;
+create one with `vtrade keys create USER`) or a session cookie from `POST /api/v1/session`.
+Errors are JSON `{"code", "message", "details"}`; the HTTP status is `code // 100`.
+"""
+
+
+def create_app(container: Container, *, run_steps: bool = True) -> FastAPI:
+    """Build the app around an assembled container; starting it loads the ledger.
+
+    `run_steps=False` leaves time to the caller (`state.runtime.step()`), for tests.
+    """
+    s = container.settings.api
+    metrics = Metrics()
+    state = ApiState(
+        container=container,
+        runtime=Runtime(container.trading, container.portfolio, container.clock),
+        batcher=OrderBatcher(container.trading),
+        limiter=RateLimiter(s.rate_per_second, s.rate_burst),
+        metrics=metrics,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        container.start()
+        metrics.follow(container.bus)
+        gc.collect()
+        gc.freeze()  # the loaded catalog and ledger are long-lived: keep them out of GC passes
+        state.ready = True
+        stepping = asyncio.create_task(_step_forever(state)) if run_steps else None
+        log.info("ready", extra={"clock": container.clock.now_ns()})
+        try:
+            yield
+        finally:
+            state.stopping = True
+            if stepping is not None:
+                stepping.cancel()
+            state.batcher.flush()  # in-flight orders commit before we close
+            _step(state)
+            container.portfolio.publish(container.clock.now_ns(), force=True)
+            container.portfolio.stop()
+            container.store.close()
+            log.info("stopped")
+
+    app = FastAPI(
+        title="vtrade",
+        version=__version__,
+        description=DESCRIPTION,
+        redirect_slashes=False,  # Alpaca clients never follow redirects
+        lifespan=lifespan,
+    )
+    app.state.vtrade = state
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(native.router)
+    app.include_router(ws.router)
+    app.include_router(alpaca.router)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(TidyPaths)
+    return app
+
+
+async def _step_forever(state: ApiState) -> None:
+    every = state.container.settings.api.step_ms / 1000
+    while True:
+        await asyncio.sleep(every)
+        _step(state)
+
+
+def _step(state: ApiState) -> None:
+    start = time.perf_counter()
+    try:
+        step = state.runtime.step()
+    except Exception:  # a failed step is retried at the next one; the server keeps serving
+        log.exception("runtime step failed")
+        return
+    state.metrics.steps.inc()
+    state.metrics.ticks.inc(step.repriced)
+    state.metrics.step_seconds.observe(time.perf_counter() - start)
+
+
+class TidyPaths:
+    """Collapse repeated slashes and a doubled `/v2/v2`, as bots' base URLs often produce
+    (an SDK never follows a redirect, so the path is fixed in place)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            path: str = scope["path"]
+            if "//" in path or path.startswith("/v2/v2"):
+                while "//" in path:
+                    path = path.replace("//", "/")
+                if path.startswith("/v2/v2"):
+                    path = path[3:]
+                scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)

@@ -1,0 +1,111 @@
+"""Who is calling: API key pairs (bots) or a web session (the dashboard).
+
+Keys arrive as Alpaca sends them (`APCA-API-KEY-ID` + `APCA-API-SECRET-KEY`) or as HTTP
+Basic `key:secret`. A session is the `vtrade_session` cookie; requests that change state
+must echo the session's CSRF token in `X-CSRF-Token`. Every failure is the same 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from fastapi import Request
+from starlette.requests import HTTPConnection
+
+from vtrade.api.state import ApiState, state_of
+from vtrade.app.identity import Principal
+from vtrade.core.errors import AuthenticationError, NotFoundError
+from vtrade.domain.accounts import Account
+
+SESSION_COOKIE = "vtrade_session"
+CSRF_HEADER = "x-csrf-token"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+_MISSING = (
+    "missing credentials: send APCA-API-KEY-ID and APCA-API-SECRET-KEY headers "
+    "(or HTTP Basic key:secret), or sign in for a session"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated party: a user, and through a key the one account it may use."""
+
+    user_id: str
+    principal: Principal | None  # set for API keys
+    session_token: str | None = None
+
+    @property
+    def account_id(self) -> str | None:
+        """The account a key is bound to (None for a session, which may use all its own)."""
+        return self.principal.account_id if self.principal else None
+
+    @property
+    def rate_key(self) -> str:
+        return self.principal.key_id if self.principal else self.user_id
+
+
+def authenticate(conn: HTTPConnection, method: str = "GET") -> Caller:
+    """Identify the caller of a request or WebSocket handshake, and spend its rate limit."""
+    state = state_of(conn)
+    caller = _from_key(state, conn) or _from_session(state, conn, method)
+    if caller is None:
+        raise AuthenticationError(_MISSING)
+    state.limiter.check(caller.rate_key)
+    return caller
+
+
+async def caller(request: Request) -> Caller:
+    """FastAPI dependency: the authenticated caller of this request."""
+    return authenticate(request, request.method)
+
+
+def account_of(conn: HTTPConnection, who: Caller, account_id: str | None = None) -> Account:
+    """The account `who` acts on: a key's own account, or one of a session user's accounts.
+
+    A foreign or unknown id answers exactly like a missing account (404, never 403).
+    """
+    state = state_of(conn)
+    wanted = account_id or who.account_id
+    if wanted is None:
+        raise NotFoundError("no account given: name one of your accounts")
+    state.runtime.adopt(wanted)  # opened by another process (the CLI) since we started
+    return state.container.identity.require_account(who.principal or who.user_id, wanted)
+
+
+def _from_key(state: ApiState, conn: HTTPConnection) -> Caller | None:
+    headers = conn.headers
+    key_id, secret = headers.get("apca-api-key-id"), headers.get("apca-api-secret-key")
+    if key_id is None and secret is None:
+        key_id, secret = _basic(headers.get("authorization", ""))
+    if key_id is None or secret is None:
+        return None
+    principal = state.container.identity.verify_key(key_id, secret)
+    return Caller(principal.user_id, principal)
+
+
+def _basic(header: str) -> tuple[str | None, str | None]:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None, None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise AuthenticationError("malformed Basic credentials: send base64(key:secret)") from None
+    key_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise AuthenticationError("malformed Basic credentials: send base64(key:secret)")
+    return key_id, secret
+
+
+def _from_session(state: ApiState, conn: HTTPConnection, method: str) -> Caller | None:
+    token = conn.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    identity = state.container.identity
+    if method in _SAFE:
+        user = identity.session_user(token)
+    else:
+        user = identity.check_csrf(token, conn.headers.get(CSRF_HEADER, ""))
+    return Caller(user.id, None, token)

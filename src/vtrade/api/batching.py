@@ -1,0 +1,70 @@
+"""Group commit for orders arriving over HTTP.
+
+Every order submitted while the event loop is busy joins one batch, which the engine runs
+and the store commits in one transaction (`TradingService.submit_many`); each request is
+answered once that commit is done. Under load this turns many small commits into a few
+large ones; a lone order still goes through at once (the batch runs on the next loop turn).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from vtrade.app.services import TradingService
+from vtrade.domain.commands import SubmitOrder
+from vtrade.domain.orders import Order
+
+log = logging.getLogger("vtrade.api")
+
+
+class OrderBatcher:
+    """Collect concurrent submissions into one transaction per event-loop turn."""
+
+    def __init__(self, trading: TradingService, max_batch: int = 512) -> None:
+        self.trading = trading
+        self.max_batch = max_batch
+        self._pending: list[tuple[SubmitOrder, asyncio.Future[Order]]] = []
+        self._scheduled = False
+        self.batches = 0
+        self.orders = 0
+
+    async def submit(self, cmd: SubmitOrder) -> Order:
+        """Submit an order with whatever else arrives now; return it once committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Order] = loop.create_future()
+        self._pending.append((cmd, future))
+        if len(self._pending) >= self.max_batch:
+            self.flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self.flush)
+        return await future
+
+    def flush(self) -> None:
+        """Run and commit everything pending now."""
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        self.batches += 1
+        self.orders += len(batch)
+        try:
+            orders = self.trading.submit_many([cmd for cmd, _ in batch])
+        except Exception:  # one bad order must not fail its neighbours: retry them one by one
+            for cmd, future in batch:
+                self._one(cmd, future)
+            return
+        for (_, future), order in zip(batch, orders, strict=True):
+            if not future.done():
+                future.set_result(order)
+
+    def _one(self, cmd: SubmitOrder, future: asyncio.Future[Order]) -> None:
+        try:
+            order = self.trading.submit(cmd)
+        except Exception as exc:
+            if not future.done():
+                future.set_exception(exc)
+            return
+        if not future.done():
+            future.set_result(order)

@@ -1,0 +1,105 @@
+"""The one place errors become HTTP responses.
+
+The native API answers `{"code", "message", "details"}` with the status `code // 100`
+(`40410` is a 404). The Alpaca surface (`/v2`, `/stream`) answers `{"code", "message"}`
+with Alpaca's 8-digit codes and statuses (see reference/alpaca-compat.md §5): alpaca-py
+reads both keys of every error body. Nothing a client sends can produce a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from vtrade.core import errors as e
+
+log = logging.getLogger("vtrade.api")
+
+# Our code -> Alpaca's (status, code). A conflict (a reused client_order_id) is a 422 there.
+_ALPACA: dict[int, tuple[int, int]] = {
+    e.ValidationError.code: (422, 40010001),
+    e.ConflictError.code: (422, 40010001),
+    e.DataError.code: (422, 40010001),
+    e.AuthenticationError.code: (401, 40110000),
+    e.RejectedError.code: (403, 40310000),
+    e.NotFoundError.code: (404, 40410000),
+    e.IllegalTransitionError.code: (422, 42210000),
+    e.RateLimitedError.code: (429, 42910000),
+}
+_HTTP_CODES = {400: 42210, 401: 40100, 403: 40310, 404: 40410, 405: 40500, 422: 42210}
+
+
+def is_alpaca(path: str) -> bool:
+    """Tell whether a path belongs to the Alpaca-compatible surface."""
+    return path.startswith(("/v2/", "/stream")) or path == "/v2"
+
+
+def error_response(
+    path: str,
+    code: int,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render an error in the dialect of the surface that `path` belongs to."""
+    if is_alpaca(path):
+        status, alpaca_code = _ALPACA.get(code, (code // 100, code * 1000))
+        body: dict[str, Any] = {"code": alpaca_code, "message": message}
+        body.update({k: v for k, v in (details or {}).items() if k not in body})
+    else:
+        status = code // 100
+        body = {"code": code, "message": message, "details": details or {}}
+    return Response(
+        orjson.dumps(body, default=str),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Map our errors, FastAPI's own 404/405/422 and anything unexpected to error bodies."""
+
+    @app.exception_handler(e.VtradeError)
+    async def _ours(request: Request, exc: e.VtradeError) -> Response:
+        headers = exc.details.pop("headers", None) if exc.details else None
+        return error_response(request.url.path, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [_describe(err) for err in exc.errors()]
+        return error_response(
+            request.url.path,
+            e.ValidationError.code,
+            "invalid request: " + "; ".join(problems),
+            {"errors": problems},
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        code = _HTTP_CODES.get(exc.status_code, exc.status_code * 100)
+        message = {404: "no such endpoint", 405: "method not allowed here"}.get(
+            exc.status_code, str(exc.detail)
+        )
+        return error_response(
+            request.url.path,
+            code,
+            f"{message}: {request.method} {request.url.path}",
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(request.url.path, 50000, "internal server error")
+
+
+def _describe(err: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in err.get("loc", ()) if part not in ("body",))
+    return f"{where or 'request'}: {err.get('msg', 'invalid')}"

@@ -1,0 +1,45 @@
+"""Liveness, readiness and Prometheus metrics for operators (no authentication)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from vtrade.api.state import state_of
+from vtrade.core.clock import iso
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: the ledger is loaded and the database answers")
+async def readyz(request: Request) -> JSONResponse:
+    state = state_of(request)
+    checks: dict[str, str] = {"engines": "ok" if state.ready else "starting"}
+    try:
+        with state.container.store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # readiness reports, it does not raise
+        checks["database"] = f"error: {type(exc).__name__}"
+    if state.stopping:
+        checks["engines"] = "stopping"
+    ok = all(v == "ok" for v in checks.values())
+    body = {
+        "status": "ready" if ok else "not ready",
+        "checks": checks,
+        "clock": iso(state.container.clock.now_ns()),
+    }
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    state = state_of(request)
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

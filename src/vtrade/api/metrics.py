@@ -1,0 +1,96 @@
+"""Prometheus metrics: requests and latencies by route, orders and fills by outcome, market
+steps and repriced instruments, WebSocket clients. Served at `/metrics`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vtrade.core import topics
+from vtrade.core.bus import InProcessBus
+from vtrade.domain import events as ev
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_ORDER_EVENTS: dict[type, str] = {
+    ev.OrderAccepted: "accepted",
+    ev.OrderCanceled: "canceled",
+    ev.OrderExpired: "expired",
+    ev.OrderRejected: "rejected",
+}
+
+
+class Metrics:
+    """The server's metrics, in a registry of its own (several apps can live in one test)."""
+
+    def __init__(self) -> None:
+        self.registry = r = CollectorRegistry()
+        self.requests = Counter(
+            "vtrade_http_requests", "HTTP requests", ["method", "route", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "vtrade_http_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.orders = Counter("vtrade_orders", "Order lifecycle events", ["event"], registry=r)
+        self.fills = Counter("vtrade_fills", "Fills (partial and final)", registry=r)
+        self.steps = Counter("vtrade_steps", "Market and portfolio steps", registry=r)
+        self.step_seconds = Histogram(
+            "vtrade_step_seconds", "Duration of one step", buckets=_LATENCY_BUCKETS, registry=r
+        )
+        self.ticks = Counter("vtrade_ticks", "Instrument prices applied to portfolios", registry=r)
+        self.ws_clients = Gauge("vtrade_ws_clients", "Connected WebSocket clients", registry=r)
+        self.ws_dropped = Counter(
+            "vtrade_ws_dropped", "WebSocket clients dropped for lagging", registry=r
+        )
+
+    def follow(self, bus: InProcessBus) -> None:
+        """Count order events as they are published."""
+        bus.subscribe(f"{topics.ORDERS}.*", self._on_order_event)
+
+    def _on_order_event(self, event: object) -> None:
+        if isinstance(event, ev.OrderFilled):
+            self.fills.inc()
+            self.orders.labels("filled" if not event.partial else "partially_filled").inc()
+            return
+        name = _ORDER_EVENTS.get(type(event))
+        if name:
+            self.orders.labels(name).inc()
+
+
+class MetricsMiddleware:
+    """Count and time every HTTP request by its route template (not its raw path)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = _route(scope)
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - start)
+
+
+def _route(scope: dict[str, Any]) -> str:
+    route = scope.get("route")
+    return getattr(route, "path", None) or "unmatched"

@@ -1,0 +1,74 @@
+"""The server's own surface: health, readiness, metrics, errors in both dialects, paths that
+bots get wrong, authentication and rate limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from api_support import InProcess, Live, make_container
+from fastapi.testclient import TestClient
+
+from vtrade.api.app import create_app
+
+
+def test_health_and_readiness_answer_once_the_ledger_is_loaded(api: InProcess) -> None:
+    assert api.http.get("/healthz").json() == {"status": "ok"}
+    ready = api.http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"engines": "ok", "database": "ok"}
+
+
+def test_metrics_count_requests_by_route_template(api: InProcess) -> None:
+    api.http.get("/healthz")
+    api.step(1)
+    text = api.http.get("/metrics").text
+    assert 'vtrade_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert "vtrade_ticks_total" in text
+
+
+def test_unknown_routes_answer_in_the_dialect_of_their_surface(api: InProcess) -> None:
+    native = api.http.get("/api/v1/nowhere")
+    assert native.status_code == 404
+    assert native.json()["code"] == 40410 and "details" in native.json()
+    alpaca = api.http.get("/v2/nowhere")
+    assert alpaca.status_code == 404
+    assert alpaca.json() == {"code": 40410000, "message": "no such endpoint: GET /v2/nowhere"}
+
+
+def test_doubled_slashes_and_a_doubled_v2_reach_the_route_without_a_redirect(
+    api: InProcess,
+) -> None:
+    assert api.http.get("/api/v1//nowhere").json()["message"].endswith(" /api/v1/nowhere")
+    response = api.http.get("/v2/v2/nowhere", follow_redirects=False)
+    assert response.status_code == 404 and response.json()["message"].endswith("/v2/nowhere")
+
+
+def test_a_wrong_key_is_refused_with_one_message_whatever_was_wrong(api: InProcess) -> None:
+    key = api.key()
+    wrong_secret = {**key.headers, "APCA-API-SECRET-KEY": "x" * 40}
+    unknown_key = {**key.headers, "APCA-API-KEY-ID": "PK" + "0" * 18}
+    bodies = [api.http.get("/v2/account", headers=h) for h in (wrong_secret, unknown_key)]
+    assert {r.status_code for r in bodies} == {401}
+    assert bodies[0].json() == bodies[1].json()
+    assert bodies[0].json()["code"] == 40110000
+
+
+def test_a_key_over_its_rate_limit_gets_429_with_retry_after(tmp_path: Path) -> None:
+    container, _ = make_container(tmp_path, rate_per_second=1, rate_burst=3)
+    with TestClient(create_app(container, run_steps=False)) as client:
+        container.identity.create_user("alice", "a long enough password")
+        info, secret = container.identity.create_key("alice")
+        headers = {"APCA-API-KEY-ID": info.key_id, "APCA-API-SECRET-KEY": secret}
+        codes = [client.get("/api/v1/account", headers=headers).status_code for _ in range(5)]
+        limited = client.get("/api/v1/account", headers=headers)
+    assert codes[:3] != [429] * 3 and codes[3:] == [429, 429]
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    assert "rate limit exceeded" in limited.json()["message"]
+
+
+def test_the_live_server_steps_the_market_on_its_own(live: Live) -> None:
+    before = live.state.runtime.steps
+    live.advance(1)
+    assert live.state.runtime.steps >= before + 2
+    assert httpx.get(f"{live.base_url}/readyz").json()["status"] == "ready"
