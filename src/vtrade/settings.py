@@ -75,6 +75,9 @@ class ApiSettings(BaseSettings):
         default=200.0, ge=0, description="Sustained requests per second per API key; 0: no limit"
     )
     rate_burst: int = Field(default=400, ge=1, description="Requests a key may send at once")
+    order_batch: int = Field(
+        default=512, ge=1, description="Most orders committed together (1: a commit per order)"
+    )
     step_ms: int = Field(
         default=100, ge=5, le=10_000, description="Real time between market and portfolio steps"
     )

@@ -51,7 +51,7 @@ def create_app(container: Container, *, run_steps: bool = True) -> FastAPI:
     state = ApiState(
         container=container,
         runtime=Runtime(container.trading, container.portfolio, container.clock),
-        batcher=OrderBatcher(container.trading),
+        batcher=OrderBatcher(container.trading, s.order_batch, metrics.order_batch.observe),
         limiter=RateLimiter(s.rate_per_second, s.rate_burst),
         metrics=metrics,
     )

@@ -70,7 +70,8 @@ def account_of(conn: HTTPConnection, who: Caller, account_id: str | None = None)
     wanted = account_id or who.account_id
     if wanted is None:
         raise NotFoundError("no account given: name one of your accounts")
-    state.runtime.adopt(wanted)  # opened by another process (the CLI) since we started
+    if who.principal is not None and wanted == who.principal.account_id:
+        state.runtime.adopt(wanted)  # a key made by the CLI since we started: its account too
     return state.container.identity.require_account(who.principal or who.user_id, wanted)
 
 

@@ -9,21 +9,26 @@ large ones; a lone order still goes through at once (the batch runs on the next 
 from __future__ import annotations
 
 import asyncio
-import logging
+from collections.abc import Callable
 
 from vtrade.app.services import TradingService
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.orders import Order
 
-log = logging.getLogger("vtrade.api")
-
 
 class OrderBatcher:
     """Collect concurrent submissions into one transaction per event-loop turn."""
 
-    def __init__(self, trading: TradingService, max_batch: int = 512) -> None:
+    def __init__(
+        self,
+        trading: TradingService,
+        max_batch: int = 512,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        """`on_batch(size)` is told the size of every batch (for metrics)."""
         self.trading = trading
         self.max_batch = max_batch
+        self.on_batch = on_batch
         self._pending: list[tuple[SubmitOrder, asyncio.Future[Order]]] = []
         self._scheduled = False
         self.batches = 0
@@ -49,6 +54,8 @@ class OrderBatcher:
             return
         self.batches += 1
         self.orders += len(batch)
+        if self.on_batch is not None:
+            self.on_batch(len(batch))
         try:
             orders = self.trading.submit_many([cmd for cmd, _ in batch])
         except Exception:  # one bad order must not fail its neighbours: retry them one by one

@@ -4,7 +4,6 @@ steps and repriced instruments, WebSocket clients. Served at `/metrics`."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,6 +37,12 @@ class Metrics:
             registry=r,
         )
         self.orders = Counter("vtrade_orders", "Order lifecycle events", ["event"], registry=r)
+        self.order_batch = Histogram(
+            "vtrade_order_batch_size",
+            "Orders committed together in one transaction (group commit)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+            registry=r,
+        )
         self.fills = Counter("vtrade_fills", "Fills (partial and final)", registry=r)
         self.steps = Counter("vtrade_steps", "Market and portfolio steps", registry=r)
         self.step_seconds = Histogram(
@@ -91,6 +96,6 @@ class MetricsMiddleware:
             self.metrics.latency.labels(route).observe(time.perf_counter() - start)
 
 
-def _route(scope: dict[str, Any]) -> str:
+def _route(scope: Scope) -> str:
     route = scope.get("route")
     return getattr(route, "path", None) or "unmatched"

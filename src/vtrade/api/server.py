@@ -21,7 +21,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 class JsonLines(logging.Formatter):
     """One JSON object per line: time, level, logger, message and any `extra` fields."""
 
-    converter = time.gmtime  # timestamps in UTC, marked Z
+    converter = time.gmtime  # type: ignore[assignment]  # timestamps in UTC, marked Z
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
