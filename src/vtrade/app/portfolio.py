@@ -105,14 +105,16 @@ class PortfolioService:
         """Recreate the hot state from the ledger, the last close snapshots and prices at t."""
         self.valuation = v = Valuation(self.universe)
         self._touch_ts[:] = -1
-        self._pull_prices(t_ns)
         snapshot = self.store.load(t_ns)
         self._applied_seq = dict(snapshot.account_seqs)
+        self._pull_prices(t_ns)  # nothing is held yet: the FX pairs that convert positions
         for account in snapshot.accounts:
             v.add_account(account.id, float(account.cash), float(account.initial_balance))
         for pos in snapshot.positions:
             if pos.qty:
+                self._ensure_price(pos.symbol, t_ns)
                 v.set_position(pos.account_id, pos.symbol, float(pos.qty), float(pos.avg_price))
+        self._pull_prices(t_ns)
         closes = self.equity.latest(v.ids, t_ns + 1, SnapshotKind.CLOSE.value)
         for account_id, point in closes.items():
             v.day_open[v.index[account_id]] = float(point.nav)
@@ -289,10 +291,16 @@ class PortfolioService:
         return seq <= self._applied_seq.get(account_id, 0)
 
     def _pull_prices(self, t_ns: int) -> int:
+        """Price what values some account: held instruments and the FX pairs that convert
+        them (others are priced when first bought, by `_ensure_price`)."""
         ids, prices, stamps = [], [], []
-        for i, symbol in enumerate(self.universe.symbols):
+        symbols = self.universe.symbols
+        held = self.valuation.holdings.count > 0
+        held[list(self.universe.priced_by)] = True
+        for i in np.flatnonzero(held).tolist():
             if i in self._unpriceable:
                 continue
+            symbol = symbols[i]
             try:
                 touch = self.market.touch(symbol, t_ns)
             except VtradeError:

@@ -7,6 +7,7 @@ an explicit start and end, so results never depend on today's date). US extended
 
 from __future__ import annotations
 
+import functools
 import warnings
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -125,10 +126,15 @@ def _unbroken(
     )
 
 
+@functools.lru_cache(maxsize=64)
 def _exchange_schedule(
     name: str, first_day: date, last_day: date
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Return exchange_calendars' schedule for `name` and its early-close flags."""
+    """Return exchange_calendars' schedule for `name` and its early-close flags.
+
+    Building a calendar takes ~0.3 s and its result never changes, so one process builds each
+    once (servers, tests and the CLI build several `Sessions`). Callers only read the result.
+    """
     import exchange_calendars as xcals  # heavy import, deferred until a calendar is built
 
     with warnings.catch_warnings():

@@ -9,6 +9,7 @@ state (`book.Liquidity`) that our own orders consume.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ class SyntheticMarket:
         if self._grid is None:
             first = _date_of(self.sessions.first_ns) - _days(7)
             last = _date_of(self.sessions.last_ns) + _days(7)
-            self._grid = factors.simulate(list(self.catalog), first, last, self.config.seed)
+            self._grid = _simulate(tuple(self.catalog), first, last, self.config.seed)
         return self._grid
 
     def daily_path(self, symbol: str) -> daily.DailyPath:
@@ -228,6 +229,15 @@ class SyntheticMarket:
         inst = self.instrument(symbol)
         m = self.day_minutes(inst.symbol, d)
         return _on_grid(inst, Interval.M1, m.ts, (m.open, m.high, m.low, m.close), m.volume)
+
+
+@functools.lru_cache(maxsize=8)
+def _simulate(
+    instruments: tuple[Instrument, ...], first: date, last: date, seed: int
+) -> factors.CalendarReturns:
+    """The daily factor grid, once per process for the same universe, range and seed (~1 s;
+    read-only afterwards)."""
+    return factors.simulate(list(instruments), first, last, seed)
 
 
 def ticks_per_minute(inst: Instrument) -> int:
