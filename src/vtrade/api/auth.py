@@ -7,6 +7,7 @@ must echo the session's CSRF token in `X-CSRF-Token`. Every failure is the same 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from dataclasses import dataclass
@@ -46,19 +47,37 @@ class Caller:
         return self.principal.key_id if self.principal else self.user_id
 
 
-def authenticate(conn: HTTPConnection, method: str = "GET") -> Caller:
+async def authenticate(conn: HTTPConnection, method: str = "GET") -> Caller:
     """Identify the caller of a request or WebSocket handshake, and spend its rate limit."""
+    pair = _key_pair(conn)
+    if pair is not None:
+        return await key_caller(conn, *pair)
     state = state_of(conn)
-    caller = _from_key(state, conn) or _from_session(state, conn, method)
-    if caller is None:
+    who = _from_session(state, conn, method)
+    if who is None:
         raise AuthenticationError(_MISSING)
-    state.limiter.check(caller.rate_key)
-    return caller
+    state.limiter.check(who.rate_key)
+    return who
 
 
 async def caller(request: Request) -> Caller:
     """FastAPI dependency: the authenticated caller of this request."""
-    return authenticate(request, request.method)
+    return await authenticate(request, request.method)
+
+
+async def key_caller(conn: HTTPConnection, key_id: object, secret: object) -> Caller:
+    """Authenticate an API key pair (from headers, or a WebSocket message) and spend its
+    rate limit. A key's first use pays argon2 (about a second by design): it runs in a
+    worker thread so the event loop keeps serving everyone else meanwhile."""
+    if not isinstance(key_id, str) or not isinstance(secret, str) or not key_id or not secret:
+        raise AuthenticationError("send the key id and secret of an API key as strings")
+    state = state_of(conn)
+    identity = state.container.identity
+    principal = identity.remembered_key(key_id, secret)
+    if principal is None:
+        principal = await asyncio.to_thread(identity.verify_key, key_id, secret)
+    state.limiter.check(principal.key_id)
+    return Caller(principal.user_id, principal)
 
 
 def account_of(conn: HTTPConnection, who: Caller, account_id: str | None = None) -> Account:
@@ -75,15 +94,14 @@ def account_of(conn: HTTPConnection, who: Caller, account_id: str | None = None)
     return state.container.identity.require_account(who.principal or who.user_id, wanted)
 
 
-def _from_key(state: ApiState, conn: HTTPConnection) -> Caller | None:
+def _key_pair(conn: HTTPConnection) -> tuple[str, str] | None:
     headers = conn.headers
     key_id, secret = headers.get("apca-api-key-id"), headers.get("apca-api-secret-key")
     if key_id is None and secret is None:
         key_id, secret = _basic(headers.get("authorization", ""))
     if key_id is None or secret is None:
         return None
-    principal = state.container.identity.verify_key(key_id, secret)
-    return Caller(principal.user_id, principal)
+    return key_id, secret
 
 
 def _basic(header: str) -> tuple[str | None, str | None]:

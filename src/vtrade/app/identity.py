@@ -184,6 +184,20 @@ class IdentityService:
         """Return the user's keys, revoked ones included, oldest first (never secrets)."""
         return self.store.list_keys(self._user_named(user_name).id)
 
+    def remembered_key(self, key_id: str, secret: str) -> Principal | None:
+        """Return who a key pair acts for if it verified recently (no I/O, no argon2), or
+        None when `verify_key` must be asked; a wrong secret for a known key raises."""
+        if not isinstance(key_id, str) or not isinstance(secret, str):
+            raise AuthenticationError(_BAD_KEY)
+        known = self._verified.get(key_id)
+        if known is None:
+            return None
+        if not hmac.compare_digest(known.digest, _sha256(secret)):
+            raise AuthenticationError(_BAD_KEY)  # a key has one secret: this is not it
+        if self.clock.now_ns() - known.checked_ns >= self.recheck_ns:
+            return None
+        return known.principal
+
     def verify_key(self, key_id: str, secret: str) -> Principal:
         """Return who a key pair acts for; unknown, revoked or wrong pairs raise the same
         `AuthenticationError`. Only a key's first request (and one per `recheck_ns`) reads

@@ -89,6 +89,66 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
+    def find_orders(
+        self,
+        account_id: str,
+        *,
+        status: str = "all",
+        symbols: Sequence[str] | None = None,
+        side: str | None = None,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        ascending: bool = False,
+        limit: int = 100,
+    ) -> list[Order]:
+        """Orders by status ("open", "closed", "all"), symbols, side and creation time
+        (exclusive bounds); newest first unless `ascending`."""
+        ...
+
+    def find_fills(
+        self,
+        account_id: str,
+        *,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        ascending: bool = False,
+        limit: int = 100,
+    ) -> list[Fill]:
+        """Fills with after_ns < ts < until_ns; newest first unless `ascending`."""
+        ...
+
+    def page_orders(
+        self,
+        account_id: str,
+        *,
+        status: str = "all",
+        symbols: Sequence[str] | None = None,
+        side: str | None = None,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        cursor: tuple[int, str] | None = None,
+        ascending: bool = False,
+        limit: int = 100,
+    ) -> list[Order]:
+        """One page of orders in (created_ns, id) order, filtered as `find_orders`; `cursor`
+        is the (created_ns, id) of the previous page's last order."""
+        ...
+
+    def page_fills(
+        self,
+        account_id: str,
+        *,
+        order_id: str | None = None,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        cursor: tuple[int, str] | None = None,
+        ascending: bool = False,
+        limit: int = 100,
+    ) -> list[Fill]:
+        """One page of the account's (or one order's) fills in (ts_ns, id) order; `cursor`
+        is the (ts_ns, id) of the previous page's last fill."""
+        ...
+
 
 class EquityStore(Protocol):
     """Cold storage of equity snapshots, read back as curves over time ranges."""
@@ -262,4 +322,56 @@ class IdentityStore(Protocol):
 
     def delete_expired_sessions(self, now_ns: int) -> int:
         """Forget every session with expires_ns <= now_ns; return how many."""
+        ...
+
+
+# -- watchlists ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Watchlist:
+    """A named, ordered list of symbols that belongs to one account."""
+
+    id: str
+    account_id: str
+    name: str
+    symbols: tuple[str, ...]
+    created_ns: int
+    updated_ns: int
+
+
+class WatchlistStore(Protocol):
+    """Watchlists by account. Names are unique within an account."""
+
+    def create(self, watchlist: Watchlist) -> None:
+        """Insert a watchlist; raise `ConflictError` if the account has one of that name."""
+        ...
+
+    def get(self, account_id: str, watchlist_id: str) -> Watchlist | None:
+        """The account's watchlist with that id (None for another account's)."""
+        ...
+
+    def by_name(self, account_id: str, name: str) -> Watchlist | None: ...
+
+    def of_account(self, account_id: str) -> list[Watchlist]:
+        """Oldest first."""
+        ...
+
+    def save(self, watchlist: Watchlist) -> None:
+        """Replace the name, symbols and update time of an existing watchlist; raise
+        `ConflictError` if the new name is taken by another of the account's watchlists."""
+        ...
+
+    def delete(self, account_id: str, watchlist_id: str) -> bool:
+        """Forget the watchlist; tell whether it existed."""
+        ...
+
+
+class AccountSettingsStore(Protocol):
+    """Per-account client settings (e.g. Alpaca account configurations) as JSON objects."""
+
+    def get(self, account_id: str) -> dict[str, object] | None: ...
+
+    def put(self, account_id: str, body: dict[str, object], updated_ns: int) -> None:
+        """Insert or replace the account's settings."""
         ...

@@ -9,15 +9,19 @@ from typing import Any
 
 from sqlalchemy import (
     URL,
+    Column,
+    ColumnElement,
     Connection,
     Engine,
     Insert,
     Table,
+    and_,
     create_engine,
     event,
     false,
     func,
     make_url,
+    or_,
     select,
     text,
     update,
@@ -378,3 +382,137 @@ class SqlStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self._engine.dispose()
+
+    def find_orders(
+        self,
+        account_id: str,
+        *,
+        status: str = "all",
+        symbols: Sequence[str] | None = None,
+        side: str | None = None,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        ascending: bool = False,
+        limit: int = 100,
+    ) -> list[Order]:
+        """Return the account's orders filtered as Alpaca's `GET /v2/orders` filters them.
+
+        `status` is "open", "closed" or "all"; `after_ns`/`until_ns` bound the creation time
+        exclusively; newest first unless `ascending`.
+        """
+        query = select(orders).where(orders.c.account_id == account_id)
+        if status == "open":
+            query = query.where(text(OPEN_PREDICATE))
+        elif status == "closed":
+            query = query.where(text(f"NOT ({OPEN_PREDICATE})"))
+        if symbols:
+            query = query.where(orders.c.symbol.in_(list(symbols)))
+        if side is not None:
+            query = query.where(orders.c.side == side)
+        if after_ns is not None:
+            query = query.where(orders.c.created_ns > after_ns)
+        if until_ns is not None:
+            query = query.where(orders.c.created_ns < until_ns)
+        if ascending:
+            query = query.order_by(orders.c.created_ns, orders.c.id)
+        else:
+            query = query.order_by(orders.c.created_ns.desc(), orders.c.id.desc())
+        with self._engine.connect() as conn:
+            return [rows.order_from(r) for r in conn.execute(query.limit(limit))]
+
+    def find_fills(
+        self,
+        account_id: str,
+        *,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        ascending: bool = False,
+        limit: int = 100,
+    ) -> list[Fill]:
+        """Return the account's fills with after_ns < ts < until_ns, newest first unless
+        `ascending` (in write order within an instant)."""
+        query = select(fills).where(fills.c.account_id == account_id)
+        if after_ns is not None:
+            query = query.where(fills.c.ts_ns > after_ns)
+        if until_ns is not None:
+            query = query.where(fills.c.ts_ns < until_ns)
+        if ascending:
+            query = query.order_by(fills.c.ts_ns, fills.c.seq)
+        else:
+            query = query.order_by(fills.c.ts_ns.desc(), fills.c.seq.desc())
+        with self._engine.connect() as conn:
+            return [rows.fill_from(r) for r in conn.execute(query.limit(limit))]
+
+    def page_orders(
+        self,
+        account_id: str,
+        *,
+        status: str = "all",
+        symbols: Sequence[str] | None = None,
+        side: str | None = None,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        cursor: tuple[int, str] | None = None,
+        ascending: bool = False,
+        limit: int = 100,
+    ) -> list[Order]:
+        """Return one page of the account's orders in (created_ns, id) order, newest first
+        unless `ascending`; filters as `find_orders`. `cursor` is the (created_ns, id) of the
+        last order of the previous page: orders created in one batch share an instant."""
+        query = select(orders).where(orders.c.account_id == account_id)
+        if status == "open":
+            query = query.where(text(OPEN_PREDICATE))
+        elif status == "closed":
+            query = query.where(text(f"NOT ({OPEN_PREDICATE})"))
+        if symbols:
+            query = query.where(orders.c.symbol.in_(list(symbols)))
+        if side is not None:
+            query = query.where(orders.c.side == side)
+        if after_ns is not None:
+            query = query.where(orders.c.created_ns > after_ns)
+        if until_ns is not None:
+            query = query.where(orders.c.created_ns < until_ns)
+        keys = (orders.c.created_ns, orders.c.id)
+        query = query.where(*_beyond(*keys, cursor, ascending))
+        query = query.order_by(*(k if ascending else k.desc() for k in keys))
+        with self._engine.connect() as conn:
+            return [rows.order_from(r) for r in conn.execute(query.limit(limit))]
+
+    def page_fills(
+        self,
+        account_id: str,
+        *,
+        order_id: str | None = None,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        cursor: tuple[int, str] | None = None,
+        ascending: bool = False,
+        limit: int = 100,
+    ) -> list[Fill]:
+        """Return one page of the account's (or one order's) fills in (ts_ns, id) order,
+        newest first unless `ascending`; `cursor` is the (ts_ns, id) of the previous page's
+        last fill, the time bounds are exclusive."""
+        query = select(fills).where(fills.c.account_id == account_id)
+        if order_id is not None:
+            query = query.where(fills.c.order_id == order_id)
+        if after_ns is not None:
+            query = query.where(fills.c.ts_ns > after_ns)
+        if until_ns is not None:
+            query = query.where(fills.c.ts_ns < until_ns)
+        keys = (fills.c.ts_ns, fills.c.id)
+        query = query.where(*_beyond(*keys, cursor, ascending))
+        query = query.order_by(*(k if ascending else k.desc() for k in keys))
+        with self._engine.connect() as conn:
+            return [rows.fill_from(r) for r in conn.execute(query.limit(limit))]
+
+
+def _beyond(
+    ts: Column[Any], key: Column[Any], cursor: tuple[int, str] | None, ascending: bool
+) -> list[ColumnElement[bool]]:
+    """The condition 'comes after `cursor`' in (ts, key) order (nothing without a cursor)."""
+    if cursor is None:
+        return []
+    at, last = cursor
+    if ascending:
+        return [or_(ts > at, and_(ts == at, key > last))]
+    return [or_(ts < at, and_(ts == at, key < last))]

@@ -1,0 +1,217 @@
+"""What the native routers share: the owned-account dependency, instants, page tokens, and
+the translation of domain objects into response models."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from vtrade.api.auth import Caller, account_of, caller
+from vtrade.api.native.schemas import (
+    AccountPublic,
+    FeePart,
+    FillPublic,
+    OrderPublic,
+    ReceiptPublic,
+    SlicePublic,
+)
+from vtrade.api.state import ApiState, state_of
+from vtrade.core.clock import iso, parse_instant, to_ns
+from vtrade.core.errors import NotFoundError, ValidationError
+from vtrade.core.money import cents
+from vtrade.domain.accounts import ACCOUNT_CURRENCY, Account
+from vtrade.domain.instruments import Instrument
+from vtrade.domain.orders import Fill, Order
+from vtrade.market.catalog import Catalog
+from vtrade.portfolio.state import AccountState
+
+Who = Annotated[Caller, Depends(caller)]
+PRICE_PLACES = Decimal("0.000001")
+
+
+async def owned_account(
+    request: Request,
+    who: Who,
+    account_id: Annotated[str, Path(description="One of your account ids", max_length=64)],
+) -> Account:
+    """The account in the path, if the caller may act on it (else 404)."""
+    return account_of(request, who, account_id)
+
+
+Owned = Annotated[Account, Depends(owned_account)]
+
+
+def api(request: Request) -> ApiState:
+    return state_of(request)
+
+
+def command_id() -> str:
+    """A fresh id for a command."""
+    return uuid.uuid4().hex
+
+
+def at(ns: int | None) -> str | None:
+    """An instant as ISO 8601 UTC with Z (None stays None)."""
+    return None if ns is None else iso(ns)
+
+
+def instant(text: str | None, name: str) -> int | None:
+    """Parse an ISO 8601 query parameter into ns (None when absent); 422 if malformed."""
+    if text is None:
+        return None
+    try:
+        return to_ns(parse_instant(text))
+    except (ValueError, OverflowError):
+        raise ValidationError(
+            f"{name} {text!r} is not an instant: use ISO 8601, e.g. 2026-11-18T15:00:00Z "
+            "or 2026-11-18",
+            parameter=name,
+        ) from None
+
+
+def instrument(catalog: Catalog, symbol: str, field: str = "symbol") -> Instrument:
+    """The instrument a request body names; an unknown symbol is invalid input (422)."""
+    try:
+        return catalog.get(symbol)
+    except NotFoundError as exc:
+        raise ValidationError(f"{field}: {exc.message}", field=field, symbol=symbol) from None
+
+
+# -- page tokens ----------------------------------------------------------------------------
+
+
+def token_for(ts_ns: int, item_id: str) -> str:
+    """An opaque token naming the last item of a page."""
+    return base64.urlsafe_b64encode(f"{ts_ns}:{item_id}".encode()).decode().rstrip("=")
+
+
+def read_token(token: str | None) -> tuple[int, str] | None:
+    """Decode a page token made by `token_for`; 422 if it is not one."""
+    if token is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        ts, _, item_id = raw.partition(":")
+        if not item_id:
+            raise ValueError(token)
+        return int(ts), item_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError(
+            "page_token is not one we gave out: pass next_page_token of the previous page",
+            parameter="page_token",
+        ) from None
+
+
+# -- presenters -----------------------------------------------------------------------------
+
+
+def _q(value: Decimal | None, places: Decimal = PRICE_PLACES) -> Decimal | None:
+    return None if value is None else value.quantize(places).normalize()
+
+
+def order_public(order: Order, catalog: Catalog) -> OrderPublic:
+    """An order as clients see it, with its fills summarized."""
+    avg = order.avg_fill_price
+    return OrderPublic(
+        id=order.id,
+        client_order_id=order.client_order_id,
+        account_id=order.account_id,
+        symbol=order.symbol,
+        asset_class=catalog.get(order.symbol).asset_class.value,
+        side=order.side,
+        type=order.type,
+        time_in_force=order.tif,
+        status=order.status,
+        qty=order.qty,
+        notional=order.notional,
+        filled_qty=order.filled_qty.normalize(),
+        remaining_qty=order.remaining.normalize() if order.is_open else Decimal(0),
+        filled_avg_price=_q(avg),
+        filled_notional=order.filled_notional.normalize(),
+        limit_price=order.limit_price,
+        stop_price=order.stop_price,
+        trail_price=order.trail_price,
+        trail_percent=order.trail_percent,
+        trail_watermark=order.watermark,
+        extended_hours=order.extended_hours,
+        arrival_mid=_q(order.arrival_mid),
+        reject_reason=order.reject_reason,
+        replaces=order.replaces,
+        replaced_by=order.replaced_by,
+        profile=order.profile,
+        created_at=iso(order.created_ns),
+        updated_at=iso(order.updated_ns),
+        expires_at=at(order.expire_ns),
+    )
+
+
+def fill_public(fill: Fill, catalog: Catalog) -> FillPublic:
+    """A fill with its full receipt."""
+    inst = catalog.get(fill.symbol)
+    r = fill.receipt
+    return FillPublic(
+        id=fill.id,
+        order_id=fill.order_id,
+        account_id=fill.account_id,
+        symbol=fill.symbol,
+        side=fill.side,
+        qty=fill.qty.normalize(),
+        price=_q(fill.price) or Decimal(0),
+        fee=fill.fee,
+        currency=inst.currency,
+        fx_rate=fill.fx_rate,
+        value_vcr=cents(fill.qty * fill.price * inst.multiplier * fill.fx_rate),
+        profile=fill.profile,
+        filled_at=iso(fill.ts_ns),
+        receipt=ReceiptPublic(
+            arrival_mid=_q(r.arrival_mid) or Decimal(0),
+            touch=r.touch,
+            avg_price=_q(r.avg_price) or Decimal(0),
+            spread_cost=cents(r.spread_cost),
+            impact_cost=cents(r.impact_cost),
+            fees=r.fees,
+            fee_breakdown=[FeePart(name=k, amount=v) for k, v in r.fee_breakdown],
+            fx_rate=r.fx_rate,
+            slices=[SlicePublic(price=s.price, qty=s.qty.normalize()) for s in r.slices],
+            profile=r.profile,
+            liquidity=r.liquidity,  # type: ignore[arg-type]  # taker, maker or auction
+            frictionless_cost=cents(r.frictionless_cost),
+            slippage_bps=r.slippage_bps,
+        ),
+    )
+
+
+def account_public(state: ApiState, account: Account) -> AccountPublic:
+    """An account's figures at current marks, straight from the engine (no lag)."""
+    engine = state.container.engine
+    view = engine.view(account.id, state.container.clock.now_ns())
+    return AccountPublic(
+        id=account.id,
+        name=account.name,
+        profile=account.profile,
+        currency=ACCOUNT_CURRENCY,
+        initial_balance=account.initial_balance,
+        cash=cents(account.cash),
+        nav=cents(view.nav),
+        gross_exposure=cents(view.gross),
+        margin_used=cents(view.margin_used),
+        buying_power=cents(view.buying_power),
+        margin_call=account.margin_call,
+        open_orders=len(engine.open_orders(account.id)),
+        created_at=iso(account.created_ns),
+    )
+
+
+def valued(state: ApiState, account_id: str) -> AccountState:
+    """The account's hot state; an account opened since the last step is brought in first."""
+    queries = state.container.queries
+    try:
+        return queries.state(account_id)
+    except NotFoundError:
+        state.container.trading.relay()  # its AccountOpened event has not reached the valuation
+        return queries.state(account_id)

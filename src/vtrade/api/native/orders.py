@@ -1,0 +1,379 @@
+"""Orders and fills of one account: submit, list, get, cancel, replace, and fill receipts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from vtrade.api.native.common import (
+    Owned,
+    api,
+    command_id,
+    fill_public,
+    instant,
+    instrument,
+    order_public,
+    read_token,
+    token_for,
+)
+from vtrade.api.native.schemas import (
+    CancelAllResult,
+    CancelFailure,
+    FillList,
+    OrderCreate,
+    OrderList,
+    OrderPublic,
+    OrderReplace,
+)
+from vtrade.api.native.types import errors
+from vtrade.api.state import ApiState
+from vtrade.core.errors import IllegalTransitionError, NotFoundError, RejectedError, VtradeError
+from vtrade.domain.accounts import Account
+from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order, OrderStatus
+
+router = APIRouter(prefix="/accounts/{account_id}", tags=["orders"])
+
+OrderId = Annotated[str, Path(description="Order id", max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=500, description="Most items per page (1-500)")]
+Direction = Annotated[
+    Literal["asc", "desc"], Query(description="asc: oldest first; desc: newest first")
+]
+After = Annotated[str | None, Query(description="Only after this instant (ISO 8601, exclusive)")]
+Until = Annotated[str | None, Query(description="Only before this instant (ISO 8601, exclusive)")]
+Token = Annotated[
+    str | None, Query(max_length=256, description="next_page_token of the previous page")
+]
+
+
+@router.post(
+    "/orders",
+    response_model=OrderPublic,
+    status_code=201,
+    summary="Submit an order",
+    description=(
+        "Validate, route and (where the market allows) execute an order. Answers 201 with the "
+        "order, or 200 with the original order when `client_order_id` was used before with the "
+        "same parameters (409 with different ones; 403 again if the original was rejected). "
+        "An order the venue's rules refuse "
+        "(buying power, 25% of NAV concentration cap, lot, tick, session, shortability) is kept "
+        "with status `rejected` and answered 403 with its reason and `order_id` in `details`."
+    ),
+    responses=errors(401, 403, 404, 409, 422, 429),
+)
+async def submit_order(
+    body: OrderCreate, request: Request, response: Response, account: Owned
+) -> OrderPublic:
+    state = api(request)
+    c = state.container
+    inst = instrument(c.catalog, body.symbol)
+    known = body.client_order_id is not None and _by_client_id(
+        state, account.id, body.client_order_id
+    )
+    order = await state.batcher.submit(
+        SubmitOrder(
+            id=command_id(),
+            ts_init=c.clock.now_ns(),
+            account_id=account.id,
+            symbol=inst.symbol,
+            side=body.side,
+            type=body.type,
+            tif=body.time_in_force,
+            qty=body.qty,
+            notional=body.notional,
+            limit_price=body.limit_price,
+            stop_price=body.stop_price,
+            trail_price=body.trail_price,
+            trail_percent=body.trail_percent,
+            extended_hours=body.extended_hours,
+            client_order_id=body.client_order_id,
+        )
+    )
+    public = order_public(order, c.catalog)
+    _refuse_if_rejected(order, public)
+    response.status_code = 200 if known else 201
+    response.headers["Location"] = f"/api/v1/accounts/{account.id}/orders/{order.id}"
+    return public
+
+
+@router.get(
+    "/orders",
+    response_model=OrderList,
+    summary="List orders",
+    description="Orders of the account by status, time, symbols and side; pages by token.",
+    responses=errors(401, 404, 422, 429),
+)
+async def list_orders(
+    request: Request,
+    account: Owned,
+    status: Annotated[
+        Literal["open", "closed", "all"], Query(description="open, closed or all")
+    ] = "open",
+    limit: Limit = 50,
+    after: After = None,
+    until: Until = None,
+    symbols: Annotated[
+        str | None, Query(max_length=2000, description="Comma-separated symbols, e.g. AAPL,MSFT")
+    ] = None,
+    side: Annotated[Side | None, Query(description="buy or sell")] = None,
+    direction: Direction = "desc",
+    page_token: Token = None,
+) -> OrderList:
+    c = api(request).container
+    wanted = None
+    if symbols:
+        names = [s for s in (part.strip() for part in symbols.split(",")) if s]
+        wanted = [instrument(c.catalog, s, "symbols").symbol for s in names]
+    found = c.store.page_orders(
+        account.id,
+        status=status,
+        symbols=wanted,
+        side=side.value if side else None,
+        after_ns=instant(after, "after"),
+        until_ns=instant(until, "until"),
+        cursor=read_token(page_token),
+        ascending=direction == "asc",
+        limit=limit,
+    )
+    last = found[-1] if len(found) == limit else None
+    return OrderList(
+        orders=[order_public(o, c.catalog) for o in found],
+        next_page_token=token_for(last.created_ns, last.id) if last else None,
+    )
+
+
+@router.delete(
+    "/orders",
+    response_model=CancelAllResult,
+    summary="Cancel all open orders",
+    description="Cancel every open order of the account; lists what was canceled and what not.",
+    responses=errors(401, 404, 429),
+)
+async def cancel_all(request: Request, account: Owned) -> CancelAllResult:
+    state = api(request)
+    c = state.container
+    canceled: list[OrderPublic] = []
+    failed: list[CancelFailure] = []
+    for order in c.engine.open_orders(account.id):
+        try:
+            done = _cancel(state, account, order.id)
+        except VtradeError as exc:
+            failed.append(CancelFailure(order_id=order.id, code=exc.code, message=exc.message))
+        else:
+            canceled.append(order_public(done, c.catalog))
+    return CancelAllResult(canceled=canceled, failed=failed)
+
+
+@router.get(
+    "/orders/by_client_order_id",
+    response_model=OrderPublic,
+    summary="Get an order by client order id",
+    responses=errors(401, 404, 422, 429),
+)
+async def get_by_client_id(
+    request: Request,
+    account: Owned,
+    client_order_id: Annotated[str, Query(min_length=1, max_length=128)],
+) -> OrderPublic:
+    state = api(request)
+    order = _by_client_id(state, account.id, client_order_id)
+    if order is None:
+        raise NotFoundError(f"no order with client_order_id {client_order_id!r}")
+    return order_public(order, state.container.catalog)
+
+
+@router.get(
+    "/orders/{order_id}",
+    response_model=OrderPublic,
+    summary="Get an order",
+    responses=errors(401, 404, 429),
+)
+async def get_order(request: Request, account: Owned, order_id: OrderId) -> OrderPublic:
+    c = api(request).container
+    return order_public(_own_order(api(request), account, order_id), c.catalog)
+
+
+@router.delete(
+    "/orders/{order_id}",
+    response_model=OrderPublic,
+    summary="Cancel an order",
+    description="Cancel an open order; answers the order with status canceled. A closed "
+    "order cannot be canceled (422).",
+    responses=errors(401, 404, 422, 429),
+)
+async def cancel_order(request: Request, account: Owned, order_id: OrderId) -> OrderPublic:
+    state = api(request)
+    return order_public(_cancel(state, account, order_id), state.container.catalog)
+
+
+@router.patch(
+    "/orders/{order_id}",
+    response_model=OrderPublic,
+    summary="Replace an order",
+    description=(
+        "Replace an open order by a new one with the given changes (quantity, prices, trail, "
+        "time in force); the old order keeps its fills and ends `replaced`. Answers the new "
+        "order; if the venue rejects the new one, 403 and the old order stays open."
+    ),
+    responses=errors(401, 403, 404, 422, 429),
+)
+async def replace_order(
+    body: OrderReplace, request: Request, account: Owned, order_id: OrderId
+) -> OrderPublic:
+    state = api(request)
+    c = state.container
+    old = _own_order(state, account, order_id)
+    _require_open(old, "replaced")
+    try:
+        new = c.trading.replace(
+            ReplaceOrder(
+                id=command_id(),
+                ts_init=c.clock.now_ns(),
+                account_id=account.id,
+                order_id=old.id,
+                qty=body.qty,
+                limit_price=body.limit_price,
+                stop_price=body.stop_price,
+                trail=body.trail,
+                tif=body.time_in_force,
+                client_order_id=body.client_order_id,
+            )
+        )
+    except NotFoundError:  # it closed (filled, expired) as the market caught up
+        _require_open(_own_order(state, account, order_id), "replaced")
+        raise
+    public = order_public(new, c.catalog)
+    _refuse_if_rejected(new, public)
+    return public
+
+
+@router.get(
+    "/orders/{order_id}/fills",
+    response_model=FillList,
+    summary="Fills of an order, with receipts",
+    responses=errors(401, 404, 422, 429),
+)
+async def order_fills(
+    request: Request,
+    account: Owned,
+    order_id: OrderId,
+    limit: Limit = 100,
+    direction: Direction = "asc",
+    page_token: Token = None,
+) -> FillList:
+    order = _own_order(api(request), account, order_id)
+    return _fills(api(request), account, order.id, None, None, limit, direction, page_token)
+
+
+@router.get(
+    "/fills",
+    response_model=FillList,
+    summary="Fills with receipts",
+    description=(
+        "Every fill of the account with its receipt: arrival mid, spread cost, impact cost, "
+        "fees and their breakdown, FX rate, slices, profile, liquidity, frictionless cost and "
+        "slippage in basis points."
+    ),
+    responses=errors(401, 404, 422, 429),
+)
+async def list_fills(
+    request: Request,
+    account: Owned,
+    order_id: Annotated[str | None, Query(max_length=64, description="Only this order")] = None,
+    after: After = None,
+    until: Until = None,
+    limit: Limit = 100,
+    direction: Direction = "desc",
+    page_token: Token = None,
+) -> FillList:
+    state = api(request)
+    if order_id is not None:
+        order_id = _own_order(state, account, order_id).id
+    return _fills(state, account, order_id, after, until, limit, direction, page_token)
+
+
+# -- internals ------------------------------------------------------------------------------
+
+
+def _fills(
+    state: ApiState,
+    account: Account,
+    order_id: str | None,
+    after: str | None,
+    until: str | None,
+    limit: int,
+    direction: str,
+    token: str | None,
+) -> FillList:
+    c = state.container
+    found = c.store.page_fills(
+        account.id,
+        order_id=order_id,
+        after_ns=instant(after, "after"),
+        until_ns=instant(until, "until"),
+        cursor=read_token(token),
+        ascending=direction == "asc",
+        limit=limit,
+    )
+    last = found[-1] if len(found) == limit else None
+    return FillList(
+        fills=[fill_public(f, c.catalog) for f in found],
+        next_page_token=token_for(last.ts_ns, last.id) if last else None,
+    )
+
+
+def _by_client_id(state: ApiState, account_id: str, client_order_id: str) -> Order | None:
+    c = state.container
+    key = (account_id, client_order_id)
+    return c.engine.by_client_id.get(key) or c.store.get_order_by_client_id(*key)
+
+
+def _own_order(state: ApiState, account: Account, order_id: str) -> Order:
+    """The account's order (open ones from the engine, which is never behind the store)."""
+    c = state.container
+    order = c.engine.orders.get(order_id) or c.store.get_order(order_id)
+    if order is None or order.account_id != account.id:
+        raise NotFoundError(f"order {order_id!r} not found")
+    return order
+
+
+def _require_open(order: Order, verb: str) -> None:
+    if not order.is_open:
+        raise IllegalTransitionError(
+            f"order {order.id} is {order.status.value}: only open orders can be {verb}",
+            order_id=order.id,
+            status=order.status.value,
+        )
+
+
+def _cancel(state: ApiState, account: Account, order_id: str) -> Order:
+    c = state.container
+    _require_open(_own_order(state, account, order_id), "canceled")
+    try:
+        return c.trading.cancel(
+            CancelOrder(
+                id=command_id(),
+                ts_init=c.clock.now_ns(),
+                account_id=account.id,
+                order_id=order_id,
+            )
+        )
+    except NotFoundError:  # it closed (filled, expired) as the market caught up
+        _require_open(_own_order(state, account, order_id), "canceled")
+        raise
+
+
+def _refuse_if_rejected(order: Order, public: OrderPublic) -> None:
+    if order.status is not OrderStatus.REJECTED:
+        return
+    reason = order.reject_reason or "refused by the venue"
+    rule = reason.split(":", 1)[0] if ":" in reason else None
+    raise RejectedError(
+        f"order rejected: {reason}",
+        order_id=order.id,
+        rule=rule,
+        reject_reason=reason,
+        order=public.model_dump(mode="json"),
+    )

@@ -1,0 +1,205 @@
+"""Orders through the native API: fills with receipts, resting orders, replace and cancel,
+idempotent client order ids, rejections with their numbers, and helpful 422s."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from api_support import InProcess, Key
+
+
+def orders_url(key: Key, rest: str = "") -> str:
+    return f"/api/v1/accounts/{key.account_id}/orders{rest}"
+
+
+def submit(api: InProcess, key: Key, **order: Any) -> Any:
+    return api.http.post(orders_url(key), headers=key.headers, json=order)
+
+
+def below_market(api: InProcess, key: Key, symbol: str, share: str = "0.97") -> str:
+    """A limit price on the tick grid, `share` of the current bid (rests, within the collar)."""
+    quote = api.http.get(f"/api/v1/quotes/{symbol}", headers=key.headers).json()
+    tick = Decimal(
+        api.http.get(f"/api/v1/instruments/{symbol}", headers=key.headers).json()["tick_size"]
+    )
+    price = (Decimal(quote["bid"]) * Decimal(share) / tick).to_integral_value() * tick
+    return str(price)
+
+
+def test_a_market_order_fills_at_once_with_a_receipt_and_a_position(api: InProcess) -> None:
+    key = api.key()
+    response = submit(api, key, symbol="AAPL", side="buy", qty=100)
+    assert response.status_code == 201
+    order = response.json()
+    assert response.headers["Location"] == orders_url(key, f"/{order['id']}")
+    assert order["status"] == "filled" and order["filled_qty"] == "100"
+    assert order["reject_reason"] is None and Decimal(order["filled_avg_price"]) > 0
+
+    fills = api.http.get(orders_url(key, f"/{order['id']}/fills"), headers=key.headers).json()
+    (fill,) = fills["fills"]
+    receipt = fill["receipt"]
+    assert fill["qty"] == "100" and fill["price"] == order["filled_avg_price"]
+    assert receipt["profile"] == "realistic" and receipt["liquidity"] == "taker"
+    assert Decimal(receipt["spread_cost"]) > 0 and Decimal(receipt["fees"]) > 0
+    assert sum(Decimal(p["amount"]) for p in receipt["fee_breakdown"]) == Decimal(fill["fee"])
+    assert sum(Decimal(s["qty"]) for s in receipt["slices"]) == 100
+    assert Decimal(receipt["frictionless_cost"]) == 100 * Decimal(receipt["arrival_mid"])
+    assert Decimal(receipt["slippage_bps"]) >= 0
+
+    account_fills = api.http.get(
+        f"/api/v1/accounts/{key.account_id}/fills", headers=key.headers
+    ).json()
+    assert [f["id"] for f in account_fills["fills"]] == [fill["id"]]
+    position = api.http.get(
+        f"/api/v1/accounts/{key.account_id}/positions/AAPL", headers=key.headers
+    ).json()
+    assert position["qty"] == "100" and position["side"] == "long"
+    assert position["avg_entry_price"] == order["filled_avg_price"]
+    assert 0 < position["weight"] < 0.05
+
+
+def test_a_limit_order_rests_is_replaced_and_then_canceled(api: InProcess) -> None:
+    key = api.key()
+    price = below_market(api, key, "MSFT")
+    placed = submit(
+        api,
+        key,
+        symbol="MSFT",
+        side="buy",
+        type="limit",
+        qty="10",
+        limit_price=price,
+        time_in_force="gtc",
+    ).json()
+    assert placed["status"] == "accepted" and placed["remaining_qty"] == "10"
+
+    lower = below_market(api, key, "MSFT", "0.96")
+    replaced = api.http.patch(
+        orders_url(key, f"/{placed['id']}"),
+        headers=key.headers,
+        json={"qty": 20, "limit_price": lower},
+    )
+    assert replaced.status_code == 200
+    new = replaced.json()
+    assert new["replaces"] == placed["id"] and new["status"] == "accepted"
+    assert new["qty"] == "20" and Decimal(new["limit_price"]) == Decimal(lower)
+    old = api.http.get(orders_url(key, f"/{placed['id']}"), headers=key.headers).json()
+    assert old["status"] == "replaced" and old["replaced_by"] == new["id"]
+
+    canceled = api.http.delete(orders_url(key, f"/{new['id']}"), headers=key.headers)
+    assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    again = api.http.delete(orders_url(key, f"/{new['id']}"), headers=key.headers)
+    assert again.status_code == 422
+    assert "is canceled: only open orders can be canceled" in again.json()["message"]
+    open_orders = api.http.get(orders_url(key), headers=key.headers).json()["orders"]
+    assert open_orders == []
+
+
+def test_cancel_all_cancels_every_open_order(api: InProcess) -> None:
+    key = api.key()
+    for symbol in ("MSFT", "NVDA"):
+        price = below_market(api, key, symbol)
+        submit(api, key, symbol=symbol, side="buy", type="limit", qty=1, limit_price=price)
+    result = api.http.delete(orders_url(key), headers=key.headers).json()
+    assert sorted(o["symbol"] for o in result["canceled"]) == ["MSFT", "NVDA"]
+    assert result["failed"] == []
+    assert {o["status"] for o in result["canceled"]} == {"canceled"}
+
+
+def test_a_repeated_client_order_id_returns_the_original_order(api: InProcess) -> None:
+    key = api.key()
+    first = submit(api, key, symbol="AAPL", side="buy", qty=5, client_order_id="bot-1")
+    second = submit(api, key, symbol="AAPL", side="buy", qty="5", client_order_id="bot-1")
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json()["id"] == first.json()["id"]
+    fills = api.http.get(f"/api/v1/accounts/{key.account_id}/fills", headers=key.headers)
+    assert len(fills.json()["fills"]) == 1  # traded once
+    by_client = api.http.get(
+        orders_url(key, "/by_client_order_id"),
+        headers=key.headers,
+        params={"client_order_id": "bot-1"},
+    )
+    assert by_client.json()["id"] == first.json()["id"]
+
+    different = submit(api, key, symbol="AAPL", side="buy", qty=6, client_order_id="bot-1")
+    assert different.status_code == 409
+    assert "already used by order" in different.json()["message"]
+
+
+def test_an_order_over_a_quarter_of_nav_is_rejected_with_its_numbers_and_kept(
+    api: InProcess,
+) -> None:
+    key = api.key()
+    response = submit(api, key, symbol="AAPL", side="buy", qty=2000)
+    assert response.status_code == 403
+    body = response.json()
+    assert body["code"] == 40310 and body["details"]["rule"] == "concentration"
+    assert "% of NAV" in body["message"] and "limit is 25%" in body["message"]
+    order_id = body["details"]["order_id"]
+    kept = api.http.get(orders_url(key, f"/{order_id}"), headers=key.headers).json()
+    assert kept["status"] == "rejected" and kept["reject_reason"].startswith("concentration")
+    closed = api.http.get(orders_url(key), headers=key.headers, params={"status": "closed"})
+    assert [o["id"] for o in closed.json()["orders"]] == [order_id]
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        ({"symbol": "APPL", "side": "buy", "qty": 1}, "unknown symbol 'APPL'; did you mean"),
+        ({"symbol": "AAPL", "side": "buy", "qty": -3}, "qty: Input should be greater than 0"),
+        ({"symbol": "AAPL", "side": "buy", "qty": 1, "notional": 100}, "exactly one of qty"),
+        ({"symbol": "AAPL", "side": "buy"}, "exactly one of qty and notional"),
+        ({"symbol": "AAPL", "side": "hold", "qty": 1}, "side: Input should be 'buy' or 'sell'"),
+        (
+            {"symbol": "AAPL", "side": "buy", "qty": 1, "time_in_force": "week"},
+            "'day', 'gtc', 'ioc', 'fok', 'opg' or 'cls'",
+        ),
+        ({"symbol": "AAPL", "side": "buy", "qty": 1, "type": "limit"}, "needs limit_price"),
+        ({"symbol": "AAPL", "side": "buy", "qty": "lots"}, "qty: Input should be a valid decimal"),
+        ({"symbol": "AAPL", "side": "buy", "qty": "NaN"}, "qty: Input should be a finite"),
+        ({"symbol": "AAPL", "side": "buy", "quantity": 1}, "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_orders_are_refused_with_422_saying_what_is_allowed(
+    api: InProcess, order: dict[str, Any], expected: str
+) -> None:
+    key = api.key()
+    response = submit(api, key, **order)
+    assert response.status_code == 422
+    assert response.json()["code"] == 42210
+    assert expected in response.json()["message"]
+    listed = api.http.get(orders_url(key), headers=key.headers, params={"status": "all"})
+    assert listed.json()["orders"] == []
+
+
+def test_orders_page_through_a_batch_that_shares_one_instant(api: InProcess) -> None:
+    key = api.key()
+    ids = [submit(api, key, symbol="AAPL", side="buy", qty=1).json()["id"] for _ in range(5)]
+    seen: list[str] = []
+    token = None
+    while True:
+        params: dict[str, Any] = {"status": "all", "limit": 2, "direction": "asc"}
+        if token:
+            params["page_token"] = token
+        page = api.http.get(orders_url(key), headers=key.headers, params=params).json()
+        seen += [o["id"] for o in page["orders"]]
+        token = page["next_page_token"]
+        if token is None:
+            break
+    assert seen == sorted(ids)
+    assert len(set(seen)) == 5
+    filtered = api.http.get(
+        orders_url(key), headers=key.headers, params={"status": "all", "symbols": "MSFT,NVDA"}
+    )
+    assert filtered.json()["orders"] == []
+    bad = api.http.get(orders_url(key), headers=key.headers, params={"page_token": "nonsense"})
+    assert bad.status_code == 422 and "page_token" in bad.json()["message"]
+
+
+def test_a_notional_order_buys_whole_lots_worth_the_amount(api: InProcess) -> None:
+    key = api.key()
+    order = submit(api, key, symbol="SPY", side="buy", notional="10000").json()
+    assert order["notional"] == "10000" and order["status"] == "filled"
+    assert 0 < Decimal(order["filled_notional"]) <= Decimal("10010")
