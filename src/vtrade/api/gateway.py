@@ -7,9 +7,12 @@ last to leave unsubscribes it, so the portfolio service still skips unread delta
 
 Bus handlers run synchronously on the loop's thread inside the runtime step, so an event is
 encoded once per wire format (`Encoder`), never per client, and put on each subscriber's
-bounded queue with `put_nowait`; one writer task per client drains it. A client
-`settings.api.ws_queue` messages behind is closed with 1008 "client too slow: N messages
-behind" and counted in `ws_dropped`; nobody waits for it. Order events carry the order as it
+queue with `put_nowait`; one writer task per client drains it. A client more than
+`settings.api.ws_queue` messages behind that sends nothing for `LAG_GRACE_S` (or falls
+`HARD_LAG_FACTOR` times that far behind) is closed with 1008 "client too slow: N messages
+behind" and counted in `ws_dropped`; nobody waits for it. The grace lets a reading client
+take a burst larger than its queue (a bot's batch of orders arrives in one step, before any
+writer can run). Order events carry the order as it
 stood just after the event and fills their receipt; a replacement's events wait for the old
 order's `replaced` (alpaca-compat.md §9). Watched quotes and books are polled every
 `max(step_ms, 50)` ms and pushed when changed, yielding between symbols so writers drain.
@@ -53,6 +56,8 @@ CLOSE_TIMEOUT_S = 10.0
 SLOW_CLOSE_TIMEOUT_S = 60.0
 BOOK_DEPTH = 10
 POLICY_VIOLATION = 1008
+LAG_GRACE_S = 1.0
+HARD_LAG_FACTOR = 16
 _HOLD_LIMIT = 10_000
 _TOPICS = {PORTFOLIO: topics.portfolio, ORDERS: topics.orders, ALERTS: topics.alerts}
 
@@ -91,28 +96,40 @@ class Client:
         self.subs: set[tuple[str, str]] = set()
         self.open = True
         self.closing = False  # a close is queued behind the last frames
-        self.queue: asyncio.Queue[Frame | _Close] = asyncio.Queue(gateway.limit)
+        self.queue: asyncio.Queue[Frame | _Close] = asyncio.Queue()
+        self.sent = 0  # frames written so far: progress, for the lag check
+        self.lag_check: asyncio.TimerHandle | None = None
         self.writer = asyncio.create_task(self._write())
         self.closer: asyncio.Task[None] | None = None  # closing a client that fell behind
 
     def send(self, frame: Frame) -> None:
-        """Queue a frame without waiting; a full queue drops the client (it is too slow)."""
+        """Queue a frame without waiting; a client that stays too far behind is dropped."""
         if not self.open:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        self.queue.put_nowait(frame)
+        behind = self.queue.qsize()
+        if behind > HARD_LAG_FACTOR * self.gateway.limit:
             self.gateway.drop(self)
+        elif behind > self.gateway.limit and self.lag_check is None:
+            self._watch_lag(self.sent)
+
+    def _watch_lag(self, sent_before: int) -> None:
+        self.lag_check = self.gateway.loop.call_later(LAG_GRACE_S, self._check_lag, sent_before)
+
+    def _check_lag(self, sent_before: int) -> None:
+        self.lag_check = None
+        if not self.open or self.queue.qsize() <= self.gateway.limit:
+            return
+        if self.sent == sent_before:
+            self.gateway.drop(self)  # behind, and nothing went out for a whole grace period
+        else:
+            self._watch_lag(self.sent)
 
     def close(self, code: int, reason: str) -> None:
         """Close once the frames queued before have gone out."""
         if not self.open:
             return
-        try:
-            self.queue.put_nowait(_Close(code, close_reason(reason)))
-        except asyncio.QueueFull:
-            self.gateway.drop(self)
-            return
+        self.queue.put_nowait(_Close(code, close_reason(reason)))
         self.open, self.closing = False, True
         self.gateway.forget(self)
 
@@ -136,6 +153,7 @@ class Client:
                     await ws.send_bytes(item)
                 else:
                     await ws.send_text(item)
+                self.sent += 1
         except Exception as exc:  # the peer went away mid-send: the reader sees it too
             log.debug("websocket send ended: %r", exc)
             self.open = False
@@ -200,7 +218,7 @@ class Gateway:
         self.limit = s.ws_queue
         self.market_every_s = max(s.step_ms, 50) / 1000
         self.clients: set[Client] = set()
-        self._loop = loop
+        self.loop = loop
         self._thread = threading.get_ident()
         self._subs: dict[tuple[str, str], dict[Client, None]] = {}
         self._bus: dict[tuple[str, str], Callable[[], None]] = {}
@@ -244,7 +262,7 @@ class Gateway:
         log.warning("dropping websocket client: %s", reason)
         self.forget(client)
         client.writer.cancel()
-        client.closer = self._loop.create_task(self._close_slow(client, reason))
+        client.closer = self.loop.create_task(self._close_slow(client, reason))
 
     async def _close_slow(self, client: Client, reason: str) -> None:
         # The close frame waits behind what the socket already holds; if the peer never
@@ -269,7 +287,7 @@ class Gateway:
         if channel in MARKET_CHANNELS:
             self._fresh.setdefault((channel, key), set()).add(client)
             if self._market is None:
-                self._market = self._loop.create_task(self._market_loop())
+                self._market = self.loop.create_task(self._market_loop())
 
     def unsubscribe(self, client: Client, channel: str, key: str) -> None:
         client.subs.discard((channel, key))
@@ -321,7 +339,7 @@ class Gateway:
 
     def _deliver(self, batch: list[tuple[Client, Frame]]) -> None:
         if threading.get_ident() != self._thread:  # a step run by hand from another thread
-            self._loop.call_soon_threadsafe(self._deliver, batch)
+            self.loop.call_soon_threadsafe(self._deliver, batch)
             return
         for client, frame in batch:
             client.send(frame)

@@ -1,5 +1,5 @@
-"""Back-pressure on a real server: a client that stops reading is dropped with a reason once it
-is `ws_queue` messages behind, while a client that keeps reading goes on receiving."""
+"""Back-pressure: a client that stops reading is dropped with a reason once it is `ws_queue`
+messages behind, while a client that keeps reading goes on receiving, bursts included."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import uvicorn
 from api_support import Live, make_container
+from fastapi.testclient import TestClient
 from websockets.client import ClientProtocol
 from websockets.frames import Close
 from websockets.protocol import State
@@ -21,6 +23,8 @@ from websockets.uri import parse_uri
 
 from vtrade.api.app import create_app
 from vtrade.core.clock import NS_PER_SECOND
+from vtrade.domain.commands import SubmitOrder
+from vtrade.domain.market_data import Side
 
 
 @pytest.fixture
@@ -132,3 +136,34 @@ def _drain(ws: ClientConnection) -> int:
             return quotes
         assert "error" not in message
         quotes += message.get("channel") == "quotes"
+
+
+def test_a_reading_client_takes_a_burst_larger_than_its_queue(tmp_path: Path) -> None:
+    """A bot's batch of orders produces its events in one step, before any writer can run:
+    a client that reads is not dropped for that."""
+    container, clock = make_container(tmp_path, ws_queue=8)
+    app = create_app(container, run_steps=False)
+    with TestClient(app) as client:
+        container.identity.create_user("alice", "a long enough password")
+        info, secret = container.identity.create_key("alice")
+        headers = {"APCA-API-KEY-ID": info.key_id, "APCA-API-SECRET-KEY": secret}
+        with client.websocket_connect("/api/v1/ws", headers=headers) as ws:
+            ws.receive_json()
+            ws.send_json({"action": "subscribe", "channels": ["orders"]})
+            ws.receive_json()
+            orders = [
+                SubmitOrder(
+                    id=f"burst{i}",
+                    ts_init=clock.now_ns(),
+                    account_id=info.account_id,
+                    symbol="AAPL",
+                    side=Side.BUY,
+                    qty=Decimal(1),
+                )
+                for i in range(20)
+            ]
+            container.trading.submit_many(orders)
+            app.state.vtrade.runtime.step()  # 40 events (accepted, fill) at once, queue of 8
+            events = [ws.receive_json()["event"] for _ in range(40)]
+    assert events.count("fill") == 20 and events.count("accepted") == 20
+    assert app.state.vtrade.metrics.ws_dropped._value.get() == 0
