@@ -227,3 +227,37 @@ web_sessions = Table(
     Index("ix_web_sessions_user", "user_id"),
     Index("ix_web_sessions_expires", "expires_ns"),
 )
+
+# Watchlists (Alpaca `/v2/watchlists`): names unique per account; symbols kept in list order.
+watchlists = Table(
+    "watchlists",
+    metadata,
+    Column("id", String(), primary_key=True),
+    Column("account_id", String(), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(), nullable=False),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("updated_ns", BigInteger, nullable=False),
+    Index("ux_watchlists_account_name", "account_id", "name", unique=True),
+)
+
+watchlist_symbols = Table(
+    "watchlist_symbols",
+    metadata,
+    Column(
+        "watchlist_id",
+        String(),
+        ForeignKey("watchlists.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("symbol", String(), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+# Alpaca account configurations (`/v2/account/configurations`), one JSON object per account.
+account_configurations = Table(
+    "account_configurations",
+    metadata,
+    Column("account_id", String(), ForeignKey("accounts.id"), primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("updated_ns", BigInteger, nullable=False),
+)

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from vtrade.api.alpaca import stream
+from vtrade.api.alpaca import (
+    account,
+    assets,
+    history,
+    marketdata,
+    orders,
+    positions,
+    stream,
+    watchlists,
+)
 
 router = APIRouter()
 router.include_router(stream.router)
+router.include_router(account.router)
+router.include_router(history.router)
+router.include_router(orders.router)
+router.include_router(positions.router)
+router.include_router(assets.router)
+router.include_router(watchlists.router)
+router.include_router(marketdata.router)

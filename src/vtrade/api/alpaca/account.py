@@ -1,0 +1,158 @@
+"""`/v2/account` and `/v2/account/configurations` (reference/alpaca-compat.md §3.1, §7.1)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from vtrade.api.alpaca.common import Ctx, CtxDep, settings_store
+from vtrade.api.alpaca.schemas import dec, money
+from vtrade.core.clock import iso
+from vtrade.core.errors import NotFoundError
+from vtrade.domain.instruments import AssetClass
+
+router = APIRouter(tags=["alpaca: account"])
+
+DEFAULT_CONFIGURATION: dict[str, Any] = {
+    "dtbp_check": "entry",
+    "trade_confirm_email": "all",
+    "suspend_trade": False,
+    "no_shorting": False,
+    "fractional_trading": True,
+    "max_margin_multiplier": "2",
+    "max_options_trading_level": 0,
+    "pdt_check": "entry",
+    "ptp_no_exception_entry": False,
+}
+
+ACCOUNT_EXAMPLE = {
+    "id": "6e5c7b6a-9d2c-4c8e-a7f4-1b2c3d4e5f60",
+    "account_number": "VT6E5C7B6A9D",
+    "status": "ACTIVE",
+    "currency": "USD",
+    "cash": "1000000",
+    "buying_power": "2000000",
+    "equity": "1000000",
+    "portfolio_value": "1000000",
+}
+
+
+class ConfigurationPatch(BaseModel):
+    """Settings to change; absent or null keys keep their value (alpaca-py sends them all)."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={"examples": [{"suspend_trade": False, "no_shorting": True}]},
+    )
+
+    dtbp_check: Literal["both", "entry", "exit"] | None = None
+    pdt_check: Literal["both", "entry", "exit"] | None = None
+    trade_confirm_email: Literal["all", "none"] | None = None
+    suspend_trade: bool | None = None
+    no_shorting: bool | None = None
+    fractional_trading: bool | None = None
+    ptp_no_exception_entry: bool | None = None
+    max_margin_multiplier: Decimal | None = Field(None, description="1 or 2")
+    max_options_trading_level: int | None = Field(None, ge=0, le=3)
+
+    @field_validator("max_margin_multiplier")
+    @classmethod
+    def _one_or_two(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value not in (Decimal(1), Decimal(2)):
+            raise ValueError("max_margin_multiplier must be 1 or 2")
+        return value
+
+
+def configuration(c: Ctx) -> dict[str, Any]:
+    """The account's Alpaca configuration: the defaults overlaid with what was saved."""
+    saved = settings_store(c.state).get(c.account_id) or {}
+    return {**DEFAULT_CONFIGURATION, **saved}
+
+
+@router.get(
+    "/v2/account",
+    summary="Get the account",
+    responses={200: {"content": {"application/json": {"example": ACCOUNT_EXAMPLE}}}},
+)
+async def get_account(c: CtxDep) -> dict[str, Any]:
+    """Cash, equity, buying power and margin of the key's account, as Alpaca's TradeAccount."""
+    engine = c.container.engine
+    account = c.account
+    view = engine.view(account.id, c.now_ns())
+    config = configuration(c)
+    leverage = Decimal(str(config["max_margin_multiplier"])).min(
+        engine.config.leverage.get(AssetClass.EQUITY, Decimal(1))
+    )
+    excess = max(view.nav - view.margin_used, Decimal(0))
+    long_value = sum((v for v in view.values.values() if v > 0), Decimal(0))
+    short_value = sum((v for v in view.values.values() if v < 0), Decimal(0))
+    last_equity = _last_equity(c, view.nav)
+    blocked = bool(config["suspend_trade"])
+    return {
+        "id": account.id,
+        "account_number": "VT" + account.id.replace("-", "")[:10].upper(),
+        "status": "ACTIVE",
+        "crypto_status": "ACTIVE",
+        "currency": "USD",
+        "buying_power": money(excess * leverage),
+        "regt_buying_power": money(excess * leverage),
+        "daytrading_buying_power": "0",
+        "non_marginable_buying_power": money(excess),
+        "options_buying_power": money(excess),
+        "cash": money(account.cash),
+        "accrued_fees": "0",
+        "pending_transfer_in": "0",
+        "pending_transfer_out": "0",
+        "portfolio_value": money(view.nav),
+        "equity": money(view.nav),
+        "last_equity": money(last_equity),
+        "long_market_value": money(long_value),
+        "short_market_value": money(short_value),
+        "initial_margin": money(view.margin_used),
+        "maintenance_margin": money(view.maintenance),
+        "last_maintenance_margin": money(view.maintenance),
+        "sma": "0",
+        "multiplier": dec(leverage),
+        "pattern_day_trader": False,
+        "trading_blocked": blocked,
+        "transfers_blocked": False,
+        "account_blocked": False,
+        "trade_suspended_by_user": blocked,
+        "shorting_enabled": not config["no_shorting"],
+        "daytrade_count": 0,
+        "options_approved_level": 0,
+        "options_trading_level": 0,
+        "created_at": iso(account.created_ns),
+        "realism_profile": account.profile.value,
+    }
+
+
+def _last_equity(c: Ctx, nav: Decimal) -> Decimal:
+    """Equity at the previous close: today's NAV less today's P&L (from the portfolio)."""
+    try:
+        state = c.container.queries.state(c.account_id)
+    except (NotFoundError, KeyError, IndexError):
+        return nav
+    return state.nav - state.day_pnl
+
+
+@router.get("/v2/account/configurations", summary="Get the account configuration")
+async def get_configurations(c: CtxDep) -> dict[str, Any]:
+    """Alpaca account configuration. `suspend_trade` refuses new orders and `no_shorting`
+    refuses sells beyond the position; the other settings are kept for clients that read
+    them back."""
+    return configuration(c)
+
+
+@router.patch("/v2/account/configurations", summary="Change the account configuration")
+async def patch_configurations(patch: ConfigurationPatch, c: CtxDep) -> dict[str, Any]:
+    """Change the given settings (null and absent keys keep theirs); return all of them."""
+    changes = patch.model_dump(exclude_none=True)
+    if "max_margin_multiplier" in changes:
+        changes["max_margin_multiplier"] = dec(changes["max_margin_multiplier"])
+    merged = {**configuration(c), **changes}
+    settings_store(c.state).put(c.account_id, merged, c.now_ns())
+    return merged

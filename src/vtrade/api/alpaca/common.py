@@ -1,0 +1,202 @@
+"""What the Alpaca routes share: the caller's account, symbol and id lookups, input parsing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+
+from vtrade.adapters.sql.watchlists import SqlAccountSettings, SqlWatchlistStore
+from vtrade.api.alpaca.schemas import asset_id
+from vtrade.api.auth import Caller, account_of, caller
+from vtrade.api.state import ApiState, state_of
+from vtrade.app.ports import AccountSettingsStore, WatchlistStore
+from vtrade.bootstrap import Container
+from vtrade.core.clock import parse_instant, to_ns
+from vtrade.core.errors import NotFoundError, ValidationError
+from vtrade.domain.accounts import Account
+from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.market.catalog import Catalog
+
+NEW_YORK = ZoneInfo("America/New_York")
+_ASSET_IDS = "alpaca.asset_ids"
+_WATCHLISTS = "alpaca.watchlists"
+_SETTINGS = "alpaca.account_settings"
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """One request's view: the server's parts and the account the caller acts on."""
+
+    state: ApiState
+    account: Account
+
+    @property
+    def container(self) -> Container:
+        return self.state.container
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.state.container.catalog
+
+    @property
+    def account_id(self) -> str:
+        return self.account.id
+
+    def now_ns(self) -> int:
+        return self.state.container.clock.now_ns()
+
+    def command_meta(self) -> dict[str, Any]:
+        """The `id` and `ts_init` every command needs."""
+        return {"id": uuid.uuid4().hex, "ts_init": self.now_ns()}
+
+
+async def ctx(request: Request, who: Annotated[Caller, Depends(caller)]) -> Ctx:
+    """FastAPI dependency: the authenticated caller's account (a key's bound account)."""
+    return Ctx(state_of(request), account_of(request, who))
+
+
+CtxDep = Annotated[Ctx, Depends(ctx)]
+
+
+# -- storage wired lazily from the ledger's database --------------------------------------
+
+
+def watchlist_store(state: ApiState) -> WatchlistStore:
+    """The watchlist store of this server, made on first use from the ledger's engine."""
+    found = state.extras.get(_WATCHLISTS)
+    if found is None:
+        found = state.extras[_WATCHLISTS] = SqlWatchlistStore(state.container.store.engine)
+    assert isinstance(found, SqlWatchlistStore)
+    return found
+
+
+def settings_store(state: ApiState) -> AccountSettingsStore:
+    """The account-settings store of this server, made on first use."""
+    found = state.extras.get(_SETTINGS)
+    if found is None:
+        found = state.extras[_SETTINGS] = SqlAccountSettings(state.container.store.engine)
+    assert isinstance(found, SqlAccountSettings)
+    return found
+
+
+# -- symbols and asset ids ----------------------------------------------------------------
+
+
+def _by_asset_id(state: ApiState) -> dict[str, str]:
+    found = state.extras.get(_ASSET_IDS)
+    if not isinstance(found, dict):
+        found = {asset_id(s): s for s in state.container.catalog.symbols}
+        state.extras[_ASSET_IDS] = found
+    return found
+
+
+def find_instrument(state: ApiState, text: str) -> Instrument | None:
+    """Look up a symbol as Alpaca clients write it (`AAPL`, `BTC/USD`, `BTCUSD`) or an asset
+    id; None when there is no such instrument."""
+    catalog = state.container.catalog
+    wanted = text.strip().upper()
+    if not wanted:
+        return None
+    symbol = _by_asset_id(state).get(wanted.lower())
+    if symbol is not None:
+        return catalog.get(symbol)
+    candidates = [wanted, wanted.replace("/", "-")]
+    if wanted.endswith("USD") and wanted.isalnum() and len(wanted) > 3:
+        candidates.append(wanted[:-3] + "-USD")
+    for candidate in candidates:
+        if candidate in catalog:
+            inst = catalog.get(candidate)
+            if candidate == wanted or inst.asset_class is AssetClass.CRYPTO:
+                return inst
+    return None
+
+
+def instrument_or_404(state: ApiState, text: str, what: str = "asset") -> Instrument:
+    """The instrument for a path parameter, or 404 `<what> not found`."""
+    inst = find_instrument(state, text)
+    if inst is None:
+        raise NotFoundError(f"{what} not found: {text!r}", symbol=text)
+    return inst
+
+
+def instrument_or_422(state: ApiState, text: str) -> Instrument:
+    """The instrument named in a request body, or 422 `asset "X" not found`."""
+    inst = find_instrument(state, text)
+    if inst is None:
+        raise ValidationError(
+            f'asset "{text}" not found: see GET /v2/assets for the symbols we trade'
+        )
+    return inst
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+
+def decimal(value: object, what: str) -> Decimal:
+    """Parse a JSON number or numeric string; 422 when it is neither."""
+    try:
+        result = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError(f"{what} must be a number, got {value!r}") from None
+    if not result.is_finite():
+        raise ValidationError(f"{what} must be a finite number, got {value!r}")
+    return result
+
+
+def optional_decimal(value: object, what: str) -> Decimal | None:
+    return None if value is None or value == "" else decimal(value, what)
+
+
+def instant(text: str | None, what: str, *, end_of_day: bool = False) -> int | None:
+    """Parse an RFC 3339 instant or a `YYYY-MM-DD` date (midnight in New York, or the end of
+    that day with `end_of_day`) into ns; 422 when malformed."""
+    if text is None or not text.strip():
+        return None
+    cleaned = text.strip()
+    if len(cleaned) == 10:
+        try:
+            day = date.fromisoformat(cleaned)
+        except ValueError:
+            raise ValidationError(f"{what}: malformed date {text!r}; use YYYY-MM-DD") from None
+        moment = datetime.combine(day, time.max if end_of_day else time.min, NEW_YORK)
+        return to_ns(moment)
+    try:
+        return to_ns(parse_instant(cleaned))
+    except ValueError:
+        raise ValidationError(
+            f"{what}: malformed time {text!r}; use RFC 3339, e.g. 2024-01-02T15:04:05Z"
+        ) from None
+
+
+def day_of(text: str | None, what: str) -> date | None:
+    """Parse a `YYYY-MM-DD` date or an RFC 3339 instant (its New York date)."""
+    if text is None or not text.strip():
+        return None
+    cleaned = text.strip()
+    if len(cleaned) <= 10:
+        try:
+            return date.fromisoformat(cleaned)
+        except ValueError:
+            raise ValidationError(f"{what}: malformed date {text!r}; use YYYY-MM-DD") from None
+    ns = instant(cleaned, what)
+    assert ns is not None
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).astimezone(NEW_YORK).date()
+
+
+def csv_list(text: str | None) -> list[str]:
+    """Split a comma-joined query value (as the SDKs send lists); blanks are dropped."""
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+def et_iso(ns: int) -> str:
+    """Format an instant in New York time with its offset (`-05:00`/`-04:00`), as Alpaca's
+    clock does."""
+    seconds, rest = divmod(ns, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=rest // 1000)
+    return moment.astimezone(NEW_YORK).isoformat()

@@ -1,0 +1,279 @@
+"""`/v2/account/portfolio/history` and `/v2/account/activities` (§3.1, §6, §7.5).
+
+History comes from the equity snapshots (cold storage) plus the live NAV; activities are the
+account's fills (`FILL`) and its non-trade cash movements: deposits and resets (`CSD`/`CSW`)
+and fees (`FEE`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from vtrade.api.alpaca.common import NEW_YORK, Ctx, CtxDep, csv_list, instant
+from vtrade.api.alpaca.schemas import alpaca_symbol, dec, money, order_status
+from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, iso
+from vtrade.core.errors import ValidationError
+from vtrade.domain.accounts import EntryKind, LedgerEntry
+from vtrade.domain.orders import Fill, Order
+from vtrade.domain.portfolio import EquityPoint, SnapshotKind
+
+router = APIRouter(tags=["alpaca: account history"])
+
+_PERIOD = re.compile(r"^(\d+)([DWMA])$")
+_PERIOD_DAYS = {"D": 1, "W": 7, "M": 30, "A": 365}
+TIMEFRAMES = {
+    "1Min": NS_PER_MINUTE,
+    "5Min": 5 * NS_PER_MINUTE,
+    "15Min": 15 * NS_PER_MINUTE,
+    "1H": 60 * NS_PER_MINUTE,
+    "1D": NS_PER_DAY,
+}
+ACTIVITY_TYPES = ("FILL", "CSD", "CSW", "FEE", "DIV")
+MAX_SCAN = 10_000  # fills and ledger entries read per activities request
+
+
+def _period_ns(period: str) -> int:
+    match = _PERIOD.match(period.strip().upper())
+    if match is None:
+        raise ValidationError(
+            f"unknown period {period!r}: use a number and D, W, M or A, e.g. 1D, 1W, 1M, 1A"
+        )
+    return int(match.group(1)) * _PERIOD_DAYS[match.group(2)] * NS_PER_DAY
+
+
+def _bucket(ts_ns: int, frame_ns: int) -> int:
+    """Start of the timeframe bucket holding `ts_ns` (days start at midnight in New York)."""
+    if frame_ns < NS_PER_DAY:
+        return ts_ns - ts_ns % frame_ns
+    moment = datetime.fromtimestamp(ts_ns // 1_000_000_000, tz=UTC).astimezone(NEW_YORK)
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return int(midnight.timestamp()) * 1_000_000_000
+
+
+@router.get("/v2/account/portfolio/history", summary="Get the portfolio history")
+async def portfolio_history(
+    c: CtxDep,
+    period: Annotated[str | None, Query(description="e.g. 1D, 1W, 1M (default), 1A")] = None,
+    timeframe: Annotated[Literal["1Min", "5Min", "15Min", "1H", "1D"] | None, Query()] = None,
+    start: Annotated[str | None, Query()] = None,
+    end: Annotated[str | None, Query()] = None,
+    date_start: Annotated[str | None, Query()] = None,
+    date_end: Annotated[str | None, Query()] = None,
+    extended_hours: Annotated[bool | None, Query()] = None,
+    intraday_reporting: Annotated[str | None, Query()] = None,
+    pnl_reset: Annotated[str | None, Query()] = None,
+    cashflow_types: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    """Equity and P&L over time, one point per timeframe bucket, ending at the live NAV."""
+    now = c.now_ns()
+    stop = instant(end, "end") or instant(date_end, "date_end", end_of_day=True) or now
+    begin = instant(start, "start") or instant(date_start, "date_start")
+    length = _period_ns(period) if period else None
+    if begin is None:
+        begin = stop - (length or 30 * NS_PER_DAY)
+    elif length is not None and end is None and date_end is None:
+        stop = begin + length
+    if stop <= begin:
+        raise ValidationError("end must be after start")
+    span = stop - begin
+    frame = timeframe or ("1Min" if span < 7 * NS_PER_DAY else "15Min")
+    if timeframe is None and span >= 30 * NS_PER_DAY:
+        frame = "1D"
+    frame_ns = TIMEFRAMES[frame]
+    equity = c.container.portfolio.equity
+    kind = SnapshotKind.CLOSE.value if frame == "1D" else None
+    points = list(equity.points(c.account_id, begin, min(stop, now), kind=kind))
+    if stop >= now:
+        nav = c.container.engine.view(c.account_id, now).nav
+        points.append(EquityPoint(account_id=c.account_id, ts_ns=now, nav=nav, cash=nav))
+    buckets: dict[int, Decimal] = {}
+    for p in sorted(points, key=lambda p: p.ts_ns):
+        buckets[_bucket(p.ts_ns, frame_ns)] = p.nav
+    before = equity.latest([c.account_id], begin, SnapshotKind.CLOSE.value).get(c.account_id)
+    base = (
+        before.nav
+        if before is not None
+        else next(iter(buckets.values()), c.account.initial_balance)
+    )
+    stamps = sorted(buckets)
+    values = [round(float(buckets[t]), 2) for t in stamps]
+    base_f = round(float(base), 2)
+    return {
+        "timestamp": [t // 1_000_000_000 for t in stamps],
+        "equity": values,
+        "profit_loss": [round(v - base_f, 2) for v in values],
+        "profit_loss_pct": [round((v - base_f) / base_f, 8) if base_f else 0.0 for v in values],
+        "base_value": base_f,
+        "base_value_asof": _ny_date(begin),
+        "timeframe": frame,
+        "cashflow": {},
+    }
+
+
+def _ny_date(ns: int) -> str:
+    moment = datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC).astimezone(NEW_YORK)
+    return moment.date().isoformat()
+
+
+def _activity_id(ts_ns: int, ref: str) -> str:
+    moment = datetime.fromtimestamp(ts_ns // 1_000_000_000, tz=UTC)
+    millis = (ts_ns // 1_000_000) % 1000
+    return f"{moment:%Y%m%d%H%M%S}{millis:03d}::{ref}"
+
+
+def _fill_activities(c: Ctx, fills: list[Fill]) -> list[tuple[int, dict[str, Any]]]:
+    orders: dict[str, Order | None] = {}
+    cumulative: dict[str, list[Fill]] = {}
+    out: list[tuple[int, dict[str, Any]]] = []
+    for f in fills:
+        if f.order_id not in orders:
+            orders[f.order_id] = c.container.store.get_order(f.order_id)
+            cumulative[f.order_id] = sorted(
+                c.container.store.list_fills(c.account_id, order_id=f.order_id, limit=MAX_SCAN),
+                key=lambda x: (x.ts_ns, x.id),
+            )
+        order = orders[f.order_id]
+        done = cumulative[f.order_id]
+        upto = done[: next((i + 1 for i, x in enumerate(done) if x.id == f.id), len(done))]
+        cum = sum((x.qty for x in upto), Decimal(0))
+        total = order.qty if order is not None else cum
+        leaves = max(total - cum, Decimal(0))
+        partial = leaves > 0
+        inst = c.catalog.get(f.symbol) if f.symbol in c.catalog else None
+        out.append(
+            (
+                f.ts_ns,
+                {
+                    "id": _activity_id(f.ts_ns, f.id),
+                    "account_id": c.account_id,
+                    "activity_type": "FILL",
+                    "transaction_time": iso(f.ts_ns),
+                    "type": "partial_fill" if partial else "fill",
+                    "price": dec(f.price),
+                    "qty": dec(f.qty),
+                    "side": f.side.value,
+                    "symbol": alpaca_symbol(inst) if inst else f.symbol,
+                    "leaves_qty": dec(leaves),
+                    "order_id": f.order_id,
+                    "cum_qty": dec(cum),
+                    "order_status": "partially_filled"
+                    if partial
+                    else (order_status(order) if order is not None else "filled"),
+                },
+            )
+        )
+    return out
+
+
+def _ledger_activity(c: Ctx, e: LedgerEntry) -> tuple[str, dict[str, Any]] | None:
+    if e.kind is EntryKind.TRADE or not e.amount:
+        return None
+    if e.kind is EntryKind.FEE:
+        kind, text = "FEE", e.note or "trading fees"
+    elif e.amount > 0:
+        kind, text = "CSD", e.note or ("account reset" if e.kind is EntryKind.RESET else "deposit")
+    else:
+        kind, text = "CSW", e.note or "account reset"
+    return kind, {
+        "id": _activity_id(e.ts_ns, e.id),
+        "account_id": c.account_id,
+        "activity_type": kind,
+        "date": _ny_date(e.ts_ns),
+        "net_amount": money(e.amount),
+        "description": text,
+        "status": "executed",
+    }
+
+
+def activities(
+    c: Ctx,
+    types: list[str],
+    category: str | None,
+    date: str | None,
+    until: str | None,
+    after: str | None,
+    direction: str,
+    page_size: int,
+    page_token: str | None,
+) -> list[dict[str, Any]]:
+    """The account's activities filtered and paged as Alpaca does (newest first by default;
+    `page_token` is the id of the last item of the previous page)."""
+    unknown = [t for t in types if t not in ACTIVITY_TYPES]
+    if unknown:
+        raise ValidationError(
+            f"unknown activity types {unknown}; allowed here: {', '.join(ACTIVITY_TYPES)}"
+        )
+    wanted = set(types) or set(ACTIVITY_TYPES)
+    if category == "trade_activity":
+        wanted &= {"FILL"}
+    elif category == "non_trade_activity":
+        wanted -= {"FILL"}
+    after_ns, until_ns = instant(after, "after"), instant(until, "until")
+    if date:
+        after_ns = (instant(date, "date") or 0) - 1
+        until_ns = instant(date, "date", end_of_day=True)
+    items: list[tuple[int, dict[str, Any]]] = []
+    if "FILL" in wanted:
+        fills = c.container.store.find_fills(
+            c.account_id,
+            after_ns=after_ns,
+            until_ns=until_ns,
+            ascending=direction == "asc",
+            limit=MAX_SCAN,
+        )
+        items += _fill_activities(c, fills)
+    for e in c.container.store.ledger(c.account_id):
+        if (after_ns is not None and e.ts_ns <= after_ns) or (
+            until_ns is not None and e.ts_ns >= until_ns
+        ):
+            continue
+        found = _ledger_activity(c, e)
+        if found is not None and found[0] in wanted:
+            items.append((e.ts_ns, found[1]))
+    items.sort(key=lambda item: (item[0], item[1]["id"]), reverse=direction != "asc")
+    ordered = [item[1] for item in items]
+    if page_token:
+        ids = [a["id"] for a in ordered]
+        ordered = ordered[ids.index(page_token) + 1 :] if page_token in ids else []
+    return ordered[:page_size]
+
+
+Direction = Annotated[Literal["asc", "desc"], Query(description="desc (newest first) or asc")]
+
+
+@router.get("/v2/account/activities", summary="List account activities")
+async def list_activities(
+    c: CtxDep,
+    activity_types: Annotated[
+        str | None, Query(description="comma-separated, e.g. FILL,CSD")
+    ] = None,
+    category: Annotated[Literal["trade_activity", "non_trade_activity"] | None, Query()] = None,
+    date: Annotated[str | None, Query()] = None,
+    until: Annotated[str | None, Query()] = None,
+    after: Annotated[str | None, Query()] = None,
+    direction: Direction = "desc",
+    page_size: Annotated[int, Query(ge=1, le=100)] = 100,
+    page_token: Annotated[str | None, Query()] = None,
+) -> list[dict[str, Any]]:
+    types = [t.upper() for t in csv_list(activity_types)]
+    return activities(c, types, category, date, until, after, direction, page_size, page_token)
+
+
+@router.get("/v2/account/activities/{activity_type}", summary="List activities of one type")
+async def list_activities_of_type(
+    activity_type: str,
+    c: CtxDep,
+    date: Annotated[str | None, Query()] = None,
+    until: Annotated[str | None, Query()] = None,
+    after: Annotated[str | None, Query()] = None,
+    direction: Direction = "desc",
+    page_size: Annotated[int, Query(ge=1, le=100)] = 100,
+    page_token: Annotated[str | None, Query()] = None,
+) -> list[dict[str, Any]]:
+    types = [activity_type.strip().upper()]
+    return activities(c, types, None, date, until, after, direction, page_size, page_token)

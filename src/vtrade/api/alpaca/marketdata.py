@@ -1,0 +1,293 @@
+"""Minimal Alpaca Market Data v2 under `/v2/stocks/...` (reference/alpaca-compat.md §10).
+
+What `StockHistoricalDataClient(url_override=...)` and alpaca-trade-api call: historical
+bars (paged with `next_page_token`), latest bars, quotes and trades, for any of our symbols.
+Only completed bars are served (a bar still forming would reveal prices from the future of
+the simulated clock); daily bars are labelled by session date, midnight UTC.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Query
+
+from vtrade.api.alpaca.common import Ctx, CtxDep, csv_list, find_instrument, instant
+from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, iso
+from vtrade.core.errors import ValidationError
+from vtrade.core.money import decimals_of
+from vtrade.domain.instruments import Instrument
+from vtrade.domain.market_data import Interval
+from vtrade.market.bars import BarSeries
+
+router = APIRouter(tags=["alpaca: market data"])
+
+MAX_SYMBOLS = 100
+MAX_LIMIT = 10_000
+MAX_INTRADAY_DAYS = 62
+_FRAME = re.compile(r"^(\d+)\s*(Min|T|Hour|H|Day|D|Week|W|Month|M)$")
+_UNITS = {"T": "Min", "H": "Hour", "D": "Day", "W": "Week", "M": "Month"}
+
+Grouper = Callable[[np.ndarray], np.ndarray]
+
+
+def _frame(text: str) -> tuple[Interval, Grouper | None]:
+    """Parse an Alpaca timeframe into the base interval and a grouping of its bar starts."""
+    match = _FRAME.match(text.strip())
+    allowed = "{1-59}Min, {1-23}Hour, 1Day, 1Week, {1,2,3,6,12}Month"
+    if match is None:
+        raise ValidationError(f"invalid timeframe {text!r}; allowed: {allowed}")
+    n, unit = int(match.group(1)), _UNITS.get(match.group(2), match.group(2))
+    if unit == "Min" and 1 <= n <= 59:
+        return Interval.M1, None if n == 1 else (lambda ts: ts - ts % (n * NS_PER_MINUTE))
+    if unit == "Hour" and 1 <= n <= 23:
+        span = n * 60 * NS_PER_MINUTE
+        return Interval.H1, None if n == 1 else (lambda ts: ts - ts % span)
+    if unit == "Day" and n == 1:
+        return Interval.D1, None
+    if unit == "Week" and n == 1:
+        return Interval.D1, lambda ts: ts - ((ts // NS_PER_DAY + 3) % 7) * NS_PER_DAY
+    if unit == "Month" and n in (1, 2, 3, 6, 12):
+        return Interval.D1, lambda ts: np.array([_month_start(int(t), n) for t in ts])
+    raise ValidationError(f"invalid timeframe {text!r}; allowed: {allowed}")
+
+
+def _month_start(ts: int, months: int) -> int:
+    moment = datetime.fromtimestamp(ts // 1_000_000_000, tz=UTC)
+    month = (moment.month - 1) // months * months + 1
+    return int(datetime(moment.year, month, 1, tzinfo=UTC).timestamp()) * 1_000_000_000
+
+
+def _group(series: BarSeries, keys: np.ndarray) -> BarSeries:
+    if not len(series):
+        return series
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(keys)) + 1))
+    ends = np.concatenate((starts[1:], [len(series)])) - 1
+    return BarSeries(
+        series.symbol,
+        series.interval,
+        keys[starts].astype(np.int64),
+        series.open[starts],
+        np.maximum.reduceat(series.high, starts),
+        np.minimum.reduceat(series.low, starts),
+        series.close[ends],
+        np.add.reduceat(series.volume, starts),
+    )
+
+
+def _completed(c: Ctx, symbol: str, base: Interval, start: int, end: int) -> BarSeries:
+    """Bars of `base` starting in [start, end) that were complete at the current instant."""
+    now = c.now_ns()
+    series = c.container.market.bars(symbol, base, start, min(end, now))
+    length = NS_PER_DAY if base is Interval.D1 else base.ns
+    done = int(np.searchsorted(series.ts, now - length, side="right"))
+    return series.window(start, int(series.ts[done - 1]) + 1) if done else series.window(0, 0)
+
+
+def _bar(series: BarSeries, i: int, places: int) -> dict[str, Any]:
+    return {
+        "t": iso(int(series.ts[i])),
+        "o": round(float(series.open[i]), places),
+        "h": round(float(series.high[i]), places),
+        "l": round(float(series.low[i]), places),
+        "c": round(float(series.close[i]), places),
+        "v": float(series.volume[i]),
+        "n": None,
+        "vw": None,
+    }
+
+
+def _instruments(c: Ctx, symbols: list[str]) -> list[tuple[str, Instrument]]:
+    if not symbols:
+        raise ValidationError("symbols is required, e.g. symbols=AAPL,MSFT")
+    if len(symbols) > MAX_SYMBOLS:
+        raise ValidationError(f"at most {MAX_SYMBOLS} symbols per request")
+    found = []
+    for text in symbols:
+        inst = find_instrument(c.state, text)
+        if inst is None:
+            raise ValidationError(f"invalid symbol: {text}")
+        found.append((text.strip().upper(), inst))
+    return found
+
+
+def _token(symbol: str, ts: int) -> str:
+    return base64.urlsafe_b64encode(f"{symbol}|{ts}".encode()).decode()
+
+
+def _untoken(token: str | None) -> tuple[str, int] | None:
+    if not token:
+        return None
+    try:
+        symbol, _, ts = base64.urlsafe_b64decode(token.encode()).decode().rpartition("|")
+        return symbol, int(ts)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValidationError("invalid page_token") from None
+
+
+def bars(
+    c: Ctx,
+    symbols: list[tuple[str, Instrument]],
+    timeframe: str,
+    start: str | None,
+    end: str | None,
+    limit: int,
+    page_token: str | None,
+    descending: bool = False,
+) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
+    """Bars per symbol (symbols in the order given), at most `limit` in all, and the token
+    of the next page (None on the last page)."""
+    base, grouper = _frame(timeframe)
+    now = c.now_ns()
+    stop = instant(end, "end") or now
+    begin = instant(start, "start")
+    if begin is None:
+        begin = stop - stop % NS_PER_DAY  # the start of the current day, as Alpaca does
+    if base is not Interval.D1 and stop - begin > MAX_INTRADAY_DAYS * NS_PER_DAY:
+        raise ValidationError(
+            f"at most {MAX_INTRADAY_DAYS} days of intraday bars per request; "
+            "narrow start/end or use 1Day"
+        )
+    resume = _untoken(page_token)
+    out: dict[str, list[dict[str, Any]]] = {}
+    left = limit
+    skipping = resume is not None
+    for name, inst in symbols:
+        if skipping and resume is not None and name != resume[0]:
+            continue
+        series = _completed(c, inst.symbol, base, begin, stop)
+        if grouper is not None:
+            series = _group(series, grouper(series.ts))
+        order = range(len(series) - 1, -1, -1) if descending else range(len(series))
+        places = decimals_of(inst.tick_size)
+        rows = out.setdefault(name, [])
+        for i in order:
+            ts = int(series.ts[i])
+            if skipping and resume is not None:
+                if (ts > resume[1]) if descending else (ts < resume[1]):
+                    continue
+            if left == 0:
+                return out, _token(name, ts)  # the next page starts at this bar
+            rows.append(_bar(series, i, places))
+            left -= 1
+        skipping = False
+    return out, None
+
+
+@router.get("/v2/stocks/bars", summary="Historical bars (alpaca-py)")
+async def get_bars(
+    c: CtxDep,
+    symbols: Annotated[str, Query(description="comma-separated")],
+    timeframe: Annotated[str, Query()] = "1Day",
+    start: Annotated[str | None, Query()] = None,
+    end: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
+    page_token: Annotated[str | None, Query()] = None,
+    sort: Annotated[str, Query()] = "asc",
+    feed: Annotated[str | None, Query()] = None,
+    adjustment: Annotated[str | None, Query()] = None,
+    currency: Annotated[str | None, Query()] = None,
+    asof: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    wanted = _instruments(c, csv_list(symbols))
+    found, token = bars(c, wanted, timeframe, start, end, limit, page_token, sort == "desc")
+    return {"bars": found, "next_page_token": token}
+
+
+def _latest_bar(c: Ctx, inst: Instrument) -> dict[str, Any] | None:
+    now = c.now_ns()
+    series = _completed(c, inst.symbol, Interval.M1, now - 4 * NS_PER_DAY, now)
+    return _bar(series, len(series) - 1, decimals_of(inst.tick_size)) if len(series) else None
+
+
+def _latest_quote(c: Ctx, inst: Instrument) -> dict[str, Any]:
+    q = c.container.market.quote(inst.symbol, c.now_ns())
+    return {
+        "t": iso(q.ts_event),
+        "ax": "V",
+        "ap": float(q.ask),
+        "as": float(q.ask_size),
+        "bx": "V",
+        "bp": float(q.bid),
+        "bs": float(q.bid_size),
+        "c": ["R"],
+        "z": "C",
+    }
+
+
+def _latest_trade(c: Ctx, inst: Instrument) -> dict[str, Any] | None:
+    now = c.now_ns()
+    prints = c.container.market.prints(inst.symbol, now - NS_PER_DAY, now + 1)
+    if not len(prints.ts):
+        return None
+    return {
+        "t": iso(int(prints.ts[-1])),
+        "p": float(prints.price[-1]),
+        "s": float(prints.size[-1]),
+        "x": "V",
+        "i": int(prints.ts[-1]) % 1_000_000_000,
+        "c": ["@"],
+        "z": "C",
+    }
+
+
+@router.get("/v2/stocks/bars/latest", summary="Latest completed minute bar per symbol")
+async def latest_bars(c: CtxDep, symbols: Annotated[str, Query()]) -> dict[str, Any]:
+    found = {n: _latest_bar(c, i) for n, i in _instruments(c, csv_list(symbols))}
+    return {"bars": {n: b for n, b in found.items() if b is not None}}
+
+
+@router.get("/v2/stocks/quotes/latest", summary="Latest quote per symbol")
+async def latest_quotes(c: CtxDep, symbols: Annotated[str, Query()]) -> dict[str, Any]:
+    return {"quotes": {n: _latest_quote(c, i) for n, i in _instruments(c, csv_list(symbols))}}
+
+
+@router.get("/v2/stocks/trades/latest", summary="Latest trade per symbol")
+async def latest_trades(c: CtxDep, symbols: Annotated[str, Query()]) -> dict[str, Any]:
+    found = {n: _latest_trade(c, i) for n, i in _instruments(c, csv_list(symbols))}
+    return {"trades": {n: t for n, t in found.items() if t is not None}}
+
+
+# -- single-symbol paths (alpaca-trade-api) -----------------------------------------------
+
+
+@router.get("/v2/stocks/{symbol}/bars", summary="Historical bars of one symbol")
+async def symbol_bars(
+    symbol: str,
+    c: CtxDep,
+    timeframe: Annotated[str, Query()] = "1Day",
+    start: Annotated[str | None, Query()] = None,
+    end: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
+    page_token: Annotated[str | None, Query()] = None,
+    adjustment: Annotated[str | None, Query()] = None,
+    feed: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    wanted = _instruments(c, [symbol])
+    found, token = bars(c, wanted, timeframe, start, end, limit, page_token)
+    name = wanted[0][0]
+    return {"bars": found.get(name, []), "symbol": name, "next_page_token": token}
+
+
+@router.get("/v2/stocks/{symbol}/bars/latest", summary="Latest minute bar of one symbol")
+async def symbol_latest_bar(symbol: str, c: CtxDep) -> dict[str, Any]:
+    name, inst = _instruments(c, [symbol])[0]
+    return {"symbol": name, "bar": _latest_bar(c, inst)}
+
+
+@router.get("/v2/stocks/{symbol}/quotes/latest", summary="Latest quote of one symbol")
+async def symbol_latest_quote(symbol: str, c: CtxDep) -> dict[str, Any]:
+    name, inst = _instruments(c, [symbol])[0]
+    return {"symbol": name, "quote": _latest_quote(c, inst)}
+
+
+@router.get("/v2/stocks/{symbol}/trades/latest", summary="Latest trade of one symbol")
+async def symbol_latest_trade(symbol: str, c: CtxDep) -> dict[str, Any]:
+    name, inst = _instruments(c, [symbol])[0]
+    return {"symbol": name, "trade": _latest_trade(c, inst)}

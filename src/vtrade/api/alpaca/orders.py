@@ -1,0 +1,297 @@
+"""`/v2/orders`: submit, list, get (by id or client id), replace and cancel (§6, §8).
+
+Orders submitted here are the same orders as through `/api/v1`: they go through the batcher
+into the one engine. The engine's rejections answer 403 (a trading rule refused the order:
+buying power, position cap, shortability, session) or 422 (the order is malformed).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from vtrade.api.alpaca.account import configuration
+from vtrade.api.alpaca.common import (
+    Ctx,
+    CtxDep,
+    csv_list,
+    find_instrument,
+    instant,
+    instrument_or_422,
+)
+from vtrade.api.alpaca.schemas import TERMINAL_STATUSES, order_json, order_status
+from vtrade.core.errors import (
+    IllegalTransitionError,
+    NotFoundError,
+    RejectedError,
+    ValidationError,
+    VtradeError,
+)
+from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+
+router = APIRouter(tags=["alpaca: orders"])
+
+# Rules about the order's own shape (422); every other rule is a trading refusal (403).
+_SHAPE_RULES = frozenset(
+    {
+        "quantity",
+        "lot_size",
+        "order_type",
+        "tick_size",
+        "limit_price",
+        "stop_price",
+        "extended_hours",
+        "time_in_force",
+    }
+)
+
+
+class OrderRequest(BaseModel):
+    """A new order as Alpaca clients send it; numbers may be JSON numbers or strings."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "symbol": "AAPL",
+                    "qty": "1",
+                    "side": "buy",
+                    "type": "limit",
+                    "time_in_force": "day",
+                    "limit_price": "150.25",
+                    "client_order_id": "bot-1",
+                }
+            ]
+        },
+    )
+
+    symbol: str = Field(min_length=1, max_length=32)
+    qty: Decimal | None = None
+    notional: Decimal | None = None
+    side: Literal["buy", "sell"]
+    type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"] = "market"
+    time_in_force: Literal["day", "gtc", "opg", "cls", "ioc", "fok"] = "day"
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    extended_hours: bool = False
+    client_order_id: str | None = Field(None, max_length=128)
+    order_class: Literal["", "simple", "bracket", "oco", "oto", "mleg"] | None = None
+    take_profit: dict[str, Any] | None = None
+    stop_loss: dict[str, Any] | None = None
+    position_intent: str | None = None
+
+
+class ReplaceRequest(BaseModel):
+    """Changes to an open order; absent fields keep the old order's values."""
+
+    model_config = ConfigDict(
+        extra="ignore", json_schema_extra={"examples": [{"qty": "3", "limit_price": "151"}]}
+    )
+
+    qty: Decimal | None = None
+    time_in_force: Literal["day", "gtc", "opg", "cls", "ioc", "fok"] | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail: Decimal | None = None
+    client_order_id: str | None = Field(None, max_length=128)
+
+
+def raise_if_rejected(order: Order) -> None:
+    """Turn an order the engine rejected into the Alpaca error for it (403 or 422)."""
+    if order.status is not OrderStatus.REJECTED:
+        return
+    rule, _, message = (order.reject_reason or "rejected: order rejected").partition(": ")
+    if rule in _SHAPE_RULES:
+        raise ValidationError(message or rule, rule=rule, symbol=order.symbol)
+    raise RejectedError(message or rule, rule=rule, symbol=order.symbol)
+
+
+def owned_order(c: Ctx, order_id: str) -> Order:
+    """The caller's order with this id; 404 for unknown, malformed or foreign ids."""
+    order = c.container.store.get_order(order_id.strip().lower())
+    if order is None or order.account_id != c.account_id:
+        raise NotFoundError(f"order not found: {order_id!r}")
+    return order
+
+
+def _check_open(order: Order, doing: str) -> None:
+    status = order_status(order)
+    if status in TERMINAL_STATUSES:
+        raise IllegalTransitionError(
+            f'order is not {doing}: it is already in "{status}" state', status=status
+        )
+
+
+def _check_configuration(c: Ctx, side: Side, symbol: str, qty: Decimal | None) -> None:
+    config = configuration(c)
+    if config["suspend_trade"]:
+        raise RejectedError(
+            "trading is suspended for this account (account configuration suspend_trade)"
+        )
+    if config["no_shorting"] and side is Side.SELL:
+        held = c.container.engine.position(c.account_id, symbol).qty
+        if held <= 0 or qty is None or qty > held:
+            raise RejectedError(
+                f"account is not allowed to short (no_shorting): you hold {held} {symbol}",
+                symbol=symbol,
+            )
+
+
+async def submit(c: Ctx, cmd: SubmitOrder) -> Order:
+    """Submit through the batcher; raise the Alpaca error if the engine rejected the order."""
+    order = await c.state.batcher.submit(cmd)
+    raise_if_rejected(order)
+    return order
+
+
+@router.post("/v2/orders", summary="Submit an order")
+async def post_order(body: OrderRequest, c: CtxDep) -> dict[str, Any]:
+    """Submit a simple order (market, limit, stop, stop_limit, trailing_stop) sized by `qty`
+    or, for market orders, by `notional`. A repeated `client_order_id` with the same
+    parameters returns the original order; with different ones it answers 422."""
+    if body.order_class not in (None, "", "simple"):
+        raise ValidationError(
+            f"order_class {body.order_class} is not supported: only simple orders are"
+        )
+    if (body.qty is None) == (body.notional is None):
+        raise ValidationError("give exactly one of qty and notional")
+    inst = instrument_or_422(c.state, body.symbol)
+    side = Side(body.side)
+    _check_configuration(c, side, inst.symbol, body.qty)
+    cmd = SubmitOrder(
+        **c.command_meta(),
+        account_id=c.account_id,
+        symbol=inst.symbol,
+        side=side,
+        type=OrderType(body.type),
+        tif=TimeInForce(body.time_in_force),
+        qty=body.qty,
+        notional=body.notional,
+        limit_price=body.limit_price,
+        stop_price=body.stop_price,
+        trail_price=body.trail_price,
+        trail_percent=body.trail_percent,
+        extended_hours=body.extended_hours,
+        client_order_id=body.client_order_id or None,
+    )
+    return order_json(await submit(c, cmd), c.catalog)
+
+
+@router.get("/v2/orders", summary="List orders")
+async def list_orders(
+    c: CtxDep,
+    status: Annotated[Literal["open", "closed", "all"], Query()] = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    after: Annotated[
+        str | None, Query(description="only orders submitted after (exclusive)")
+    ] = None,
+    until: Annotated[
+        str | None, Query(description="only orders submitted before (exclusive)")
+    ] = None,
+    direction: Annotated[Literal["asc", "desc"], Query()] = "desc",
+    nested: Annotated[bool, Query(description="accepted; simple orders have no legs")] = False,
+    side: Annotated[Literal["buy", "sell"] | None, Query()] = None,
+    symbols: Annotated[str | None, Query(description="comma-separated symbols")] = None,
+) -> list[dict[str, Any]]:
+    """The account's orders, newest first unless `direction=asc`."""
+    wanted = []
+    for text in csv_list(symbols):
+        inst = find_instrument(c.state, text)
+        wanted.append(inst.symbol if inst else text.upper())
+    found = c.container.store.find_orders(
+        c.account_id,
+        status=status,
+        symbols=wanted or None,
+        side=side,
+        after_ns=instant(after, "after"),
+        until_ns=instant(until, "until"),
+        ascending=direction == "asc",
+        limit=limit,
+    )
+    return [order_json(o, c.catalog) for o in found]
+
+
+@router.get("/v2/orders:by_client_order_id", summary="Get an order by its client order id")
+async def get_by_client_id(
+    client_order_id: Annotated[str, Query(max_length=128)], c: CtxDep
+) -> dict[str, Any]:
+    order = c.container.store.get_order_by_client_id(c.account_id, client_order_id)
+    if order is None:
+        raise NotFoundError(f"order not found: client_order_id {client_order_id!r}")
+    return order_json(order, c.catalog)
+
+
+@router.get("/v2/orders/{order_id}", summary="Get an order")
+async def get_order(
+    order_id: str, c: CtxDep, nested: Annotated[bool, Query()] = False
+) -> dict[str, Any]:
+    return order_json(owned_order(c, order_id), c.catalog)
+
+
+@router.patch("/v2/orders/{order_id}", summary="Replace an open order")
+async def replace_order(order_id: str, body: ReplaceRequest, c: CtxDep) -> dict[str, Any]:
+    """Replace an open order by a new one (new id, `replaces` = old id); the old order ends
+    `replaced` with `replaced_by`. Terminal orders answer 422."""
+    old = owned_order(c, order_id)
+    _check_open(old, "replaceable")
+    cmd = ReplaceOrder(
+        **c.command_meta(),
+        account_id=c.account_id,
+        order_id=old.id,
+        qty=body.qty,
+        limit_price=body.limit_price,
+        stop_price=body.stop_price,
+        trail=body.trail,
+        tif=TimeInForce(body.time_in_force) if body.time_in_force else None,
+        client_order_id=body.client_order_id or None,
+    )
+    new = c.container.trading.replace(cmd)
+    raise_if_rejected(new)
+    return order_json(new, c.catalog)
+
+
+@router.delete(
+    "/v2/orders/{order_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Cancel an open order",
+)
+async def cancel_order(order_id: str, c: CtxDep) -> Response:
+    """204 with an empty body; 404 for an unknown order, 422 for a terminal one."""
+    order = owned_order(c, order_id)
+    _check_open(order, "cancelable")
+    c.container.trading.cancel(
+        CancelOrder(**c.command_meta(), account_id=c.account_id, order_id=order.id)
+    )
+    return Response(status_code=204)
+
+
+def cancel_all(c: Ctx) -> list[dict[str, Any]]:
+    """Cancel every open order of the account; one result per order, as Alpaca's 207 lists."""
+    results: list[dict[str, Any]] = []
+    for order in c.container.engine.open_orders(c.account_id):
+        try:
+            done = c.container.trading.cancel(
+                CancelOrder(**c.command_meta(), account_id=c.account_id, order_id=order.id)
+            )
+        except VtradeError as exc:
+            body = {"code": 50010000, "message": f"failed to cancel order: {exc.message}"}
+            results.append({"id": order.id, "status": 500, "body": body})
+            continue
+        results.append({"id": order.id, "status": 200, "body": order_json(done, c.catalog)})
+    return results
+
+
+@router.delete("/v2/orders", summary="Cancel all open orders", status_code=207)
+async def cancel_orders(c: CtxDep) -> JSONResponse:
+    """207 Multi-Status: `[{"id", "status", "body"}]`, `[]` when nothing was open."""
+    return JSONResponse(cancel_all(c), status_code=207)

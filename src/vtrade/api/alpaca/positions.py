@@ -1,0 +1,151 @@
+"""`/v2/positions`: list, get, close one (all or `qty`/`percentage` of it), close all (§6, §8).
+
+Positions come from the engine (the committed state, current the moment an order fills) and
+are marked at the current mid. Closing submits a market order on the opposite side through
+the batcher, like any other order.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from vtrade.api.alpaca.common import Ctx, CtxDep, decimal, instrument_or_404
+from vtrade.api.alpaca.orders import cancel_all, submit
+from vtrade.api.alpaca.schemas import alpaca_symbol, order_json, position_json
+from vtrade.core.clock import NS_PER_DAY
+from vtrade.core.errors import NotFoundError, RejectedError, ValidationError, VtradeError
+from vtrade.domain.accounts import Position
+from vtrade.domain.commands import SubmitOrder
+from vtrade.domain.instruments import Instrument
+from vtrade.domain.market_data import Interval, Side
+from vtrade.domain.orders import OrderType, TimeInForce
+
+router = APIRouter(tags=["alpaca: positions"])
+
+
+def previous_close(c: Ctx, inst: Instrument, now_ns: int) -> Decimal | None:
+    """The close of the last trading day before the one in force now."""
+    today = c.container.sessions.for_instrument(inst).state(now_ns).trading_day
+    end = now_ns if today is None else today
+    bars = c.container.market.bars(inst.symbol, Interval.D1, end - 14 * NS_PER_DAY, end)
+    if not len(bars):
+        return None
+    return Decimal(repr(float(bars.close[-1]))).quantize(inst.tick_size)
+
+
+def _json(c: Ctx, pos: Position, now_ns: int) -> dict[str, Any]:
+    inst = c.catalog.get(pos.symbol)
+    marks = c.container.engine.marks(now_ns)
+    price = marks.mid(inst.symbol).quantize(inst.tick_size)
+    lastday = previous_close(c, inst, now_ns) or price
+    return position_json(inst, pos.qty, pos.avg_price, price, lastday, marks.fx(inst.currency))
+
+
+def _open_positions(c: Ctx) -> list[Position]:
+    held = [p for p in c.container.engine.positions_of(c.account_id) if p.qty]
+    return sorted(held, key=lambda p: p.symbol)
+
+
+def _position(c: Ctx, symbol_or_asset_id: str) -> Position:
+    inst = instrument_or_404(c.state, symbol_or_asset_id, "position")
+    for pos in _open_positions(c):
+        if pos.symbol == inst.symbol:
+            return pos
+    raise NotFoundError(f"position does not exist: {alpaca_symbol(inst)}", symbol=inst.symbol)
+
+
+@router.get("/v2/positions", summary="List open positions")
+async def list_positions(c: CtxDep) -> list[dict[str, Any]]:
+    now = c.now_ns()
+    return [_json(c, p, now) for p in _open_positions(c)]
+
+
+@router.get("/v2/positions/{symbol_or_asset_id:path}", summary="Get an open position")
+async def get_position(symbol_or_asset_id: str, c: CtxDep) -> dict[str, Any]:
+    """By symbol (`AAPL`, `BTC/USD`) or asset id; 404 when flat."""
+    return _json(c, _position(c, symbol_or_asset_id), c.now_ns())
+
+
+def _close_qty(pos: Position, inst: Instrument, qty: str | None, percentage: str | None) -> Decimal:
+    held = abs(pos.qty)
+    if qty is not None and percentage is not None:
+        raise ValidationError("give qty or percentage, not both")
+    if qty is not None:
+        wanted = decimal(qty, "qty")
+        if wanted <= 0:
+            raise ValidationError(f"qty must be > 0, got {qty}")
+        if wanted > held:
+            raise RejectedError(
+                f"insufficient qty available for order (requested: {wanted}, available: {held})",
+                symbol=alpaca_symbol(inst),
+                available=str(held),
+                existing_qty=str(held),
+                held_for_orders="0",
+            )
+        return wanted
+    if percentage is not None:
+        share = decimal(percentage, "percentage")
+        if not 0 < share <= 100:
+            raise ValidationError(f"percentage must be > 0 and <= 100, got {percentage}")
+        lots = (held * share / 100 / inst.lot_size).to_integral_value(ROUND_FLOOR)
+        wanted = lots * inst.lot_size
+        if wanted <= 0:
+            raise ValidationError(f"{percentage}% of {held} is less than one lot ({inst.lot_size})")
+        return wanted
+    return held
+
+
+async def _close(c: Ctx, pos: Position, qty: Decimal) -> dict[str, Any]:
+    inst = c.catalog.get(pos.symbol)
+    cmd = SubmitOrder(
+        **c.command_meta(),
+        account_id=c.account_id,
+        symbol=pos.symbol,
+        side=Side.SELL if pos.qty > 0 else Side.BUY,
+        type=OrderType.MARKET,
+        tif=TimeInForce.GTC if inst.calendar == "24/7" else TimeInForce.DAY,
+        qty=qty,
+    )
+    return order_json(await submit(c, cmd), c.catalog)
+
+
+@router.delete("/v2/positions/{symbol_or_asset_id:path}", summary="Close a position")
+async def close_position(
+    symbol_or_asset_id: str,
+    c: CtxDep,
+    qty: Annotated[str | None, Query(description="how much to close")] = None,
+    percentage: Annotated[str | None, Query(description="share to close, 0-100")] = None,
+) -> dict[str, Any]:
+    """Submit a market order that closes all of the position, `qty` of it or `percentage`
+    percent of it (rounded down to the lot size); return that order."""
+    pos = _position(c, symbol_or_asset_id)
+    inst = c.catalog.get(pos.symbol)
+    return await _close(c, pos, _close_qty(pos, inst, qty, percentage))
+
+
+@router.delete("/v2/positions", summary="Close all positions", status_code=207)
+async def close_all_positions(
+    c: CtxDep,
+    cancel_orders: Annotated[bool, Query(description="cancel open orders first")] = False,
+) -> JSONResponse:
+    """207 Multi-Status: `[{"symbol", "status", "body"}]`, the body an order or an error."""
+    if cancel_orders:
+        cancel_all(c)
+    results: list[dict[str, Any]] = []
+    for pos in _open_positions(c):
+        inst = c.catalog.get(pos.symbol)
+        symbol = alpaca_symbol(inst)
+        try:
+            body = await _close(c, pos, abs(pos.qty))
+        except VtradeError as exc:
+            status = 403 if isinstance(exc, RejectedError) else 422
+            code = 40310000 if status == 403 else 40010001
+            error = {"code": code, "message": exc.message, "symbol": symbol}
+            results.append({"symbol": symbol, "status": status, "body": error})
+            continue
+        results.append({"symbol": symbol, "status": 200, "order_id": body["id"], "body": body})
+    return JSONResponse(results, status_code=207)

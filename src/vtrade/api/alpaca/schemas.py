@@ -1,0 +1,255 @@
+"""Our domain objects as Alpaca Trading API v2 JSON (reference/alpaca-compat.md §3, §4, §7).
+
+Decimal quantities and prices are canonical strings ("10", "190.12"), timestamps RFC 3339 with
+a `Z`, ids UUID strings. Asset ids are derived from the symbol (uuid5), so they are stable
+across restarts and servers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from vtrade.core.clock import iso
+from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order, OrderStatus, OrderType
+from vtrade.market.catalog import Catalog
+
+_AVG_PLACES = Decimal("1e-8")
+_ASSET_NAMESPACE = uuid.UUID("5d3c6f0e-8a39-4b6a-9a52-7a1f1e0c2b41")
+
+# Our status -> Alpaca's. `NEW` (being checked) and `ACCEPTED` (working at the venue) are both
+# Alpaca's "new"; an order queued for the next session's open is Alpaca's "accepted" (received
+# but not yet routed, as Alpaca reports orders placed outside market hours).
+_STATUS: dict[OrderStatus, str] = {
+    OrderStatus.NEW: "new",
+    OrderStatus.ACCEPTED: "new",
+    OrderStatus.PENDING_OPEN: "accepted",
+    OrderStatus.PARTIALLY_FILLED: "partially_filled",
+    OrderStatus.FILLED: "filled",
+    OrderStatus.CANCELED: "canceled",
+    OrderStatus.EXPIRED: "expired",
+    OrderStatus.REPLACED: "replaced",
+    OrderStatus.REJECTED: "rejected",
+}
+# Alpaca's AssetClass has us_equity, us_option, crypto (crypto_perp is missing before 0.30).
+# Crypto maps to "crypto"; FX pairs are 24/5 currency pairs quoted like Alpaca's crypto pairs,
+# so they are "crypto" too; everything else that trades on an exchange (US and LSE equities,
+# ETFs, commodity futures, indices) is closest to "us_equity".
+_ASSET_CLASS: dict[AssetClass, str] = {
+    AssetClass.EQUITY: "us_equity",
+    AssetClass.ETF: "us_equity",
+    AssetClass.CRYPTO: "crypto",
+    AssetClass.FX: "crypto",
+    AssetClass.COMMODITY: "us_equity",
+    AssetClass.INDEX: "us_equity",
+}
+# Our venue MIC -> Alpaca's AssetExchange (only values every alpaca-py release knows). Venues
+# that are not US national exchanges (LSE, Xetra, Tokyo, CME Globex, FX) have no counterpart:
+# "OTC" is the closest allowed value for them; crypto and FX pairs trade on "CRYPTO".
+_EXCHANGE: dict[str, str] = {
+    "XNAS": "NASDAQ",
+    "XNYS": "NYSE",
+    "ARCX": "ARCA",
+    "XASE": "AMEX",
+    "BATS": "BATS",
+    "CRYPTO": "CRYPTO",
+    "FX": "CRYPTO",
+}
+TERMINAL_STATUSES = frozenset(
+    {"filled", "canceled", "expired", "replaced", "rejected", "suspended", "done_for_day"}
+)
+
+
+def dec(value: Decimal | None) -> str | None:
+    """Render a decimal as a canonical string: no exponent, no trailing zeros; None stays None."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def money(value: Decimal) -> str:
+    """Render an amount rounded to the cent, as a canonical string."""
+    return dec(value.quantize(Decimal("0.01"))) or "0"
+
+
+def asset_id(symbol: str) -> str:
+    """Return the stable UUID Alpaca clients see as the `asset_id` of one of our symbols."""
+    return str(uuid.uuid5(_ASSET_NAMESPACE, symbol.upper()))
+
+
+def alpaca_symbol(instrument: Instrument) -> str:
+    """Return the symbol as Alpaca spells it: crypto pairs use a slash (`BTC-USD` -> `BTC/USD`)."""
+    if instrument.asset_class is AssetClass.CRYPTO:
+        return instrument.symbol.replace("-", "/")
+    return instrument.symbol
+
+
+def asset_class_of(instrument: Instrument) -> str:
+    """Return the Alpaca asset class closest to the instrument's (see `_ASSET_CLASS`)."""
+    return _ASSET_CLASS[instrument.asset_class]
+
+
+def exchange_of(instrument: Instrument) -> str:
+    """Return the Alpaca exchange closest to the instrument's venue (see `_EXCHANGE`)."""
+    return _EXCHANGE.get(instrument.venue, "OTC")
+
+
+def order_status(order: Order) -> str:
+    """Return the Alpaca status of an order."""
+    return _STATUS.get(order.status, "new")
+
+
+def _instrument(catalog: Catalog | None, symbol: str) -> Instrument | None:
+    if catalog is None or symbol not in catalog:
+        return None
+    return catalog.get(symbol)
+
+
+def _at(ns: int | None) -> str | None:
+    return iso(ns) if ns else None
+
+
+def _avg_price(order: Order) -> Decimal | None:
+    avg = order.avg_fill_price
+    return None if avg is None else avg.quantize(_AVG_PLACES)
+
+
+def _stop_price(order: Order) -> Decimal | None:
+    """The stop price; for a trailing stop, where the trail stands now (from the watermark)."""
+    hwm = order.watermark
+    if order.type is not OrderType.TRAILING_STOP or hwm is None:
+        return order.stop_price
+    sign = -1 if order.side is Side.SELL else 1
+    if order.trail_price is not None:
+        return hwm + sign * order.trail_price
+    if order.trail_percent is not None:
+        return (hwm * (1 + sign * order.trail_percent / 100)).quantize(_AVG_PLACES)
+    return order.stop_price
+
+
+def order_json(
+    order: Order, catalog: Catalog | None = None, legs: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Render an order as an Alpaca `Order` object (§3.1, §7.2).
+
+    Pass the catalog so crypto symbols come out in Alpaca's slash form with asset class
+    `crypto`; without it the symbol is ours as-is and the asset class `us_equity`.
+    """
+    instrument = _instrument(catalog, order.symbol)
+    created = iso(order.created_ns)
+    updated = iso(order.updated_ns or order.created_ns)
+    status = order.status
+    changed = order.updated_ns or order.created_ns
+    sized_by_notional = order.notional is not None and not order.qty
+    return {
+        "id": order.id,
+        "client_order_id": order.client_order_id,
+        "created_at": created,
+        "updated_at": updated,
+        "submitted_at": created,
+        "filled_at": iso(changed) if status is OrderStatus.FILLED else None,
+        "expired_at": iso(changed) if status is OrderStatus.EXPIRED else None,
+        "expires_at": _at(order.expire_ns),
+        "canceled_at": iso(changed) if status is OrderStatus.CANCELED else None,
+        "failed_at": iso(changed) if status is OrderStatus.REJECTED else None,
+        "replaced_at": iso(changed) if status is OrderStatus.REPLACED else None,
+        "replaced_by": order.replaced_by,
+        "replaces": order.replaces,
+        "asset_id": asset_id(order.symbol),
+        "symbol": alpaca_symbol(instrument) if instrument else order.symbol,
+        "asset_class": asset_class_of(instrument) if instrument else "us_equity",
+        "notional": dec(order.notional),
+        "qty": None if sized_by_notional else dec(order.qty),
+        "filled_qty": dec(order.filled_qty) or "0",
+        "filled_avg_price": dec(_avg_price(order)),
+        "order_class": "simple",
+        "order_type": order.type.value,
+        "type": order.type.value,
+        "side": order.side.value,
+        "time_in_force": order.tif.value,
+        "limit_price": dec(order.limit_price),
+        "stop_price": dec(_stop_price(order)),
+        "status": order_status(order),
+        "extended_hours": order.extended_hours,
+        "legs": legs,
+        "trail_percent": dec(order.trail_percent),
+        "trail_price": dec(order.trail_price),
+        "hwm": dec(order.watermark),
+        "reject_reason": order.reject_reason,
+    }
+
+
+def asset_json(instrument: Instrument) -> dict[str, Any]:
+    """Render an instrument as an Alpaca `Asset` (§3.1, §7.4); the JSON key is `class`."""
+    tick = instrument.tick_size
+    return {
+        "id": asset_id(instrument.symbol),
+        "class": asset_class_of(instrument),
+        "exchange": exchange_of(instrument),
+        "symbol": alpaca_symbol(instrument),
+        "name": instrument.name,
+        "status": "active",
+        "tradable": True,
+        "marginable": instrument.marginable,
+        "shortable": instrument.shortable,
+        "easy_to_borrow": instrument.shortable,
+        "fractionable": instrument.lot_size < 1,
+        "min_order_size": float(instrument.lot_size),
+        "min_trade_increment": float(instrument.lot_size),
+        "price_increment": float(tick),
+        "maintenance_margin_requirement": 30 if instrument.marginable else 100,
+        "attributes": [],
+        "vtrade_asset_class": instrument.asset_class.value,
+        "vtrade_venue": instrument.venue,
+        "currency": instrument.currency,
+    }
+
+
+def position_json(
+    instrument: Instrument,
+    qty: Decimal,
+    avg_price: Decimal,
+    price: Decimal,
+    lastday_price: Decimal,
+    fx_rate: Decimal,
+) -> dict[str, Any]:
+    """Render a position as an Alpaca `Position` (§3.1, §7.3).
+
+    Prices are in the instrument's quote currency; values and P&L in the account currency
+    (VCR = USD) at `fx_rate`. `qty`, `market_value` and `cost_basis` are negative for shorts.
+    """
+    unit = instrument.multiplier * fx_rate
+    market_value = qty * price * unit
+    cost_basis = qty * avg_price * unit
+    unrealized = market_value - cost_basis
+    intraday = qty * (price - lastday_price) * unit
+    lastday_value = abs(qty * lastday_price * unit)
+    places = Decimal(10) ** -10
+    return {
+        "asset_id": asset_id(instrument.symbol),
+        "symbol": alpaca_symbol(instrument),
+        "exchange": exchange_of(instrument),
+        "asset_class": asset_class_of(instrument),
+        "asset_marginable": instrument.marginable,
+        "qty": dec(qty),
+        "qty_available": dec(qty),
+        "avg_entry_price": dec(avg_price),
+        "side": "long" if qty > 0 else "short",
+        "market_value": money(market_value),
+        "cost_basis": money(cost_basis),
+        "unrealized_pl": money(unrealized),
+        "unrealized_plpc": dec((unrealized / abs(cost_basis)).quantize(places))
+        if cost_basis
+        else "0",
+        "unrealized_intraday_pl": money(intraday),
+        "unrealized_intraday_plpc": dec((intraday / lastday_value).quantize(places))
+        if lastday_value
+        else "0",
+        "current_price": dec(price),
+        "lastday_price": dec(lastday_price),
+        "change_today": dec((price / lastday_price - 1).quantize(places)) if lastday_price else "0",
+    }

@@ -1,0 +1,202 @@
+"""The Alpaca `/v2` positions, assets, clock, calendar, portfolio history and activities,
+driven by the real alpaca-py TradingClient against the server on a real port."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from alpaca.common.exceptions import APIError
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import AssetClass, AssetExchange, OrderSide, PositionSide
+from alpaca.trading.models import Order, Position
+from alpaca.trading.requests import (
+    ClosePositionRequest,
+    GetAssetsRequest,
+    GetCalendarRequest,
+    GetPortfolioHistoryRequest,
+    LimitOrderRequest,
+    MarketOrderRequest,
+)
+from api_support import Live
+
+
+@pytest.fixture
+def trading(live: Live) -> TradingClient:
+    key = live.key("alice")
+    return TradingClient(key.key_id, key.secret, paper=True, url_override=live.base_url)
+
+
+def buy(trading: TradingClient, symbol: str, qty: float, side: str = "buy") -> Order:
+    tif = "gtc" if "/" in symbol else "day"
+    order = trading.submit_order(
+        MarketOrderRequest(symbol=symbol, qty=qty, side=side, time_in_force=tif)
+    )
+    assert isinstance(order, Order)
+    return order
+
+
+def test_positions_list_long_and_short_holdings_with_signed_qty(trading: TradingClient) -> None:
+    buy(trading, "AAPL", 10)
+    buy(trading, "MSFT", 4, side="sell")
+    positions = trading.get_all_positions()
+    assert isinstance(positions, list)
+    by_symbol = {p.symbol: p for p in positions}
+    assert set(by_symbol) == {"AAPL", "MSFT"}
+    long, short = by_symbol["AAPL"], by_symbol["MSFT"]
+    assert long.qty == "10" and long.side == PositionSide.LONG
+    assert short.qty == "-4" and short.side == PositionSide.SHORT
+    assert Decimal(str(short.market_value)) < 0
+    assert long.exchange == AssetExchange.NASDAQ and long.asset_class == AssetClass.US_EQUITY
+    cost = Decimal(long.avg_entry_price) * 10
+    assert abs(Decimal(long.cost_basis) - cost) <= Decimal("0.01")
+    assert long.lastday_price and long.change_today and long.unrealized_intraday_pl
+
+
+def test_a_position_is_found_by_symbol_slash_symbol_or_asset_id(trading: TradingClient) -> None:
+    buy(trading, "BTC/USD", 0.05)
+    position = trading.get_open_position("BTC/USD")
+    assert isinstance(position, Position)
+    assert position.symbol == "BTC/USD" and position.asset_class == AssetClass.CRYPTO
+    by_id = trading.get_open_position(position.asset_id)
+    assert isinstance(by_id, Position) and by_id.qty == position.qty == "0.05"
+    with pytest.raises(APIError) as flat:
+        trading.get_open_position("TSLA")
+    assert flat.value.status_code == 404 and flat.value.code == 40410000
+
+
+def test_close_position_by_qty_then_percentage_then_all(trading: TradingClient) -> None:
+    buy(trading, "AAPL", 10)
+    part = trading.close_position("AAPL", ClosePositionRequest(qty="4"))
+    assert isinstance(part, Order)
+    assert part.side == OrderSide.SELL and part.qty == "4" and part.type == "market"
+    half = trading.close_position("AAPL", ClosePositionRequest(percentage="50"))
+    assert isinstance(half, Order) and half.qty == "3"
+    position = trading.get_open_position("AAPL")
+    assert isinstance(position, Position) and position.qty == "3"
+    rest = trading.close_position("AAPL")
+    assert isinstance(rest, Order) and rest.qty == "3"
+    with pytest.raises(APIError) as gone:
+        trading.get_open_position("AAPL")
+    assert gone.value.status_code == 404
+
+
+def test_closing_more_than_is_held_answers_403_with_the_quantities(
+    trading: TradingClient,
+) -> None:
+    buy(trading, "AAPL", 2)
+    with pytest.raises(APIError) as refused:
+        trading.close_position("AAPL", ClosePositionRequest(qty="5"))
+    assert refused.value.status_code == 403 and refused.value.code == 40310000
+    assert "requested: 5, available: 2" in refused.value.message
+
+
+def test_close_all_positions_cancels_orders_and_answers_207(
+    live: Live, trading: TradingClient
+) -> None:
+    buy(trading, "AAPL", 5)
+    buy(trading, "BTC/USD", 0.02)
+    price = live.container.market.quote("MSFT", live.clock.now_ns()).mid * Decimal("0.97")
+    trading.submit_order(
+        LimitOrderRequest(
+            symbol="MSFT",
+            qty=1,
+            side="buy",
+            time_in_force="gtc",
+            limit_price=float(price.quantize(Decimal("0.01"))),
+        )
+    )
+    results = trading.close_all_positions(cancel_orders=True)
+    assert isinstance(results, list)
+    assert {r.symbol for r in results} == {"AAPL", "BTC/USD"}
+    assert {r.status for r in results} == {200}
+    assert all(isinstance(r.body, Order) and r.body.side == OrderSide.SELL for r in results)
+    assert trading.get_all_positions() == []
+    assert trading.get_orders() == []
+
+
+def test_assets_list_filter_by_class_and_look_up_crypto_in_alpaca_form(
+    trading: TradingClient,
+) -> None:
+    everything = trading.get_all_assets()
+    crypto = trading.get_all_assets(GetAssetsRequest(asset_class=AssetClass.CRYPTO))
+    assert isinstance(everything, list) and isinstance(crypto, list)
+    assert len(everything) > 150 and all(a.tradable for a in everything)
+    assert "BTC/USD" in {a.symbol for a in crypto} and "AAPL" not in {a.symbol for a in crypto}
+    btc = trading.get_asset("BTC/USD")
+    same = trading.get_asset("BTCUSD")
+    assert not isinstance(btc, dict) and not isinstance(same, dict)
+    assert btc.id == same.id and btc.asset_class == AssetClass.CRYPTO
+    assert btc.exchange == AssetExchange.CRYPTO
+    aapl = trading.get_asset("AAPL")
+    assert not isinstance(aapl, dict)
+    by_id = trading.get_asset(aapl.id)
+    assert not isinstance(by_id, dict) and by_id.symbol == "AAPL"
+    with pytest.raises(APIError) as unknown:
+        trading.get_asset("ZZZZ")
+    assert unknown.value.status_code == 404 and unknown.value.code == 40410000
+
+
+def test_other_asset_classes_parse_as_the_closest_alpaca_values(trading: TradingClient) -> None:
+    for symbol in ("EUR/USD", "SPY", "VOD.L"):
+        asset = trading.get_asset(symbol)
+        assert not isinstance(asset, dict) and isinstance(asset.id, UUID), symbol
+
+
+def test_clock_reports_the_open_us_session_in_new_york_time(trading: TradingClient) -> None:
+    clock = trading.get_clock()
+    assert not isinstance(clock, dict)
+    assert clock.is_open is True
+    assert clock.timestamp.utcoffset() is not None
+    assert clock.next_close.hour == 16 and clock.next_open.hour == 9
+
+
+def test_calendar_lists_trading_days_with_hours_and_skips_holidays(
+    trading: TradingClient,
+) -> None:
+    days = trading.get_calendar(
+        GetCalendarRequest(start=date(2026, 11, 23), end=date(2026, 11, 30))
+    )
+    assert isinstance(days, list)
+    dates = [d.date for d in days]
+    assert date(2026, 11, 26) not in dates  # Thanksgiving
+    assert dates[0] == date(2026, 11, 23) and dates[-1] == date(2026, 11, 30)
+    assert days[0].open == datetime(2026, 11, 23, 9, 30)
+    early = next(d for d in days if d.date == date(2026, 11, 27))
+    assert early.close == datetime(2026, 11, 27, 13, 0)
+
+
+def test_portfolio_history_ends_at_the_live_equity(trading: TradingClient) -> None:
+    buy(trading, "AAPL", 10)
+    history = trading.get_portfolio_history(GetPortfolioHistoryRequest(period="1W", timeframe="1H"))
+    assert not isinstance(history, dict)
+    assert history.timeframe == "1H"
+    assert len(history.timestamp) == len(history.equity) == len(history.profit_loss) >= 1
+    account = trading.get_account()
+    assert not isinstance(account, dict)
+    assert history.equity[-1] == pytest.approx(float(account.equity or 0), abs=1)
+    assert history.base_value is not None
+
+
+def test_activities_list_fills_and_cash_movements_newest_first(
+    trading: TradingClient,
+) -> None:
+    first = buy(trading, "AAPL", 2)
+    buy(trading, "MSFT", 1)
+    everything = trading.get("/account/activities")
+    assert isinstance(everything, list)
+    kinds = [a["activity_type"] for a in everything]
+    assert kinds.count("FILL") == 2 and "CSD" in kinds
+    fills = trading.get("/account/activities/FILL", {"direction": "asc"})
+    assert isinstance(fills, list)
+    assert fills[0]["order_id"] == str(first.id) and fills[0]["symbol"] == "AAPL"
+    assert fills[0]["type"] == "fill" and fills[0]["cum_qty"] == "2"
+    assert all("account_id" in a for a in everything)
+    page = trading.get("/account/activities", {"page_size": 1})
+    assert isinstance(page, list) and len(page) == 1
+    rest = trading.get("/account/activities", {"page_token": page[0]["id"]})
+    assert isinstance(rest, list) and [page[0], *rest] == everything
+    deposits = trading.get("/account/activities", {"category": "non_trade_activity"})
+    assert isinstance(deposits, list) and "FILL" not in {a["activity_type"] for a in deposits}
