@@ -87,10 +87,10 @@ def create_app(container: Container, *, run_steps: bool = True) -> FastAPI:
     )
     app.state.vtrade = state
     errors.install(app)
-    app.include_router(health.router)
+    app.include_router(alpaca.router)  # routes match in order: bots' busiest paths first
     app.include_router(native.router)
     app.include_router(ws.router)
-    app.include_router(alpaca.router)
+    app.include_router(health.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(TidyPaths)
     return app

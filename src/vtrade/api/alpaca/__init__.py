@@ -16,11 +16,12 @@ from vtrade.api.alpaca import (
 )
 
 router = APIRouter()
-router.include_router(stream.router)
-router.include_router(account.router)
-router.include_router(history.router)
+# Routes are matched in order: what bots call most often comes first.
 router.include_router(orders.router)
 router.include_router(positions.router)
+router.include_router(account.router)
+router.include_router(history.router)
+router.include_router(stream.router)
 router.include_router(assets.router)
 router.include_router(watchlists.router)
 router.include_router(marketdata.router)

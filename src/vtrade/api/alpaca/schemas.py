@@ -7,6 +7,7 @@ across restarts and servers.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -76,6 +77,7 @@ def money(value: Decimal) -> str:
     return dec(value.quantize(Decimal("0.01"))) or "0"
 
 
+@functools.lru_cache(maxsize=4096)
 def asset_id(symbol: str) -> str:
     """Return the stable UUID Alpaca clients see as the `asset_id` of one of our symbols."""
     return str(uuid.uuid5(_ASSET_NAMESPACE, symbol.upper()))
@@ -141,9 +143,9 @@ def order_json(
     """
     instrument = _instrument(catalog, order.symbol)
     created = iso(order.created_ns)
-    updated = iso(order.updated_ns or order.created_ns)
     status = order.status
     changed = order.updated_ns or order.created_ns
+    updated = iso(changed) if changed != order.created_ns else created
     sized_by_notional = order.notional is not None and not order.qty
     return {
         "id": order.id,

@@ -8,5 +8,5 @@ from fastapi import APIRouter
 from vtrade.api.native import accounts, estimate, market, orders, portfolio, session
 
 router = APIRouter(prefix="/api/v1")
-for part in (session, accounts, orders, portfolio, market, estimate):
+for part in (orders, portfolio, accounts, market, estimate, session):  # the busiest first
     router.include_router(part.router)
