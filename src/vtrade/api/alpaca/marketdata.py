@@ -97,7 +97,7 @@ def _bar(series: BarSeries, i: int, places: int) -> dict[str, Any]:
         "h": round(float(series.high[i]), places),
         "l": round(float(series.low[i]), places),
         "c": round(float(series.close[i]), places),
-        "v": float(series.volume[i]),
+        "v": round(float(series.volume[i]), 8),  # sums of float sizes: no binary noise
         "n": None,
         "vw": None,
     }
@@ -229,7 +229,7 @@ def _latest_trade(c: Ctx, inst: Instrument) -> dict[str, Any] | None:
     return {
         "t": iso(int(prints.ts[-1])),
         "p": float(prints.price[-1]),
-        "s": float(prints.size[-1]),
+        "s": round(float(prints.size[-1]), 8),
         "x": "V",
         "i": int(prints.ts[-1]) % 1_000_000_000,
         "c": ["@"],
