@@ -1,0 +1,69 @@
+"""`vtrade serve` as an operator runs it: a separate process that becomes ready, logs JSON
+lines, rejects bad flags with a one-line error, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+SERVE = [sys.executable, "-c", "from vtrade.cli import main; main()", "serve"]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VTRADE_")}
+    env["VTRADE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.db'}"
+    return env
+
+
+def _port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_becomes_ready_logs_json_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = _port()
+    flags = ["--port", str(port), "--start", "2026-11-18T15:00:00Z", "--speed", "60"]
+    server = subprocess.Popen(SERVE + flags, env=_env(tmp_path), stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        ready = None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert ready is not None and ready.status_code == 200
+        assert ready.json()["clock"].startswith("2026-11-18T15:")  # the simulated clock
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    messages = [entry["message"] for entry in lines]
+    assert "ready" in messages and messages[-1].startswith("Finished server process")
+    assert "stopped" in messages  # the lifespan shutdown ran: batches flushed, store closed
+    assert all({"ts", "level", "logger", "message"} <= entry.keys() for entry in lines)
+
+
+def test_serve_refuses_bad_flags_with_one_line(tmp_path: Path) -> None:
+    for flags, expected in (
+        (["--log-level", "loud"], "unknown log level 'loud'"),
+        (["--start", "yesterday"], "malformed time 'yesterday'"),
+        (["--speed", "-2"], "speed must be a positive finite number"),
+    ):
+        done = subprocess.run(
+            SERVE + flags, env=_env(tmp_path), capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 2, (flags, done.stderr)
+        assert done.stderr.startswith("error: ") and expected in done.stderr
