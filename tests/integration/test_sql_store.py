@@ -310,14 +310,16 @@ def test_floats_are_refused_and_nothing_is_written(store: SqlStore, account: Acc
     assert store.get_order("o-float") is None
 
 
-def test_every_event_class_round_trips_through_the_outbox(store: SqlStore) -> None:
+def test_every_event_class_round_trips_through_the_outbox(store: SqlStore, db_url: str) -> None:
     classes = [c for c in default_codec().names]
     assert {"OrderAccepted", "OrderFilled", "AccountReset", "MarginCalled"} <= set(classes)
     events = [
         sample_event(getattr(domain_events, name), n) for n, name in enumerate(sorted(classes))
     ]
     store.commit([Changes(events=events)])
-    pending = store.pending_events()
+    assert [item.event for item in store.pending_events()] == events  # the writer's own
+    with SqlStore(db_url) as reader:  # another process decodes the payloads
+        pending = reader.pending_events()
     assert [item.event for item in pending] == events
     assert [type(item.event) for item in pending] == [type(e) for e in events]
     assert all(
@@ -326,6 +328,30 @@ def test_every_event_class_round_trips_through_the_outbox(store: SqlStore) -> No
 
 
 # -- group commit -------------------------------------------------------------------------
+
+
+def test_many_commits_on_a_sqlite_file_survive_the_background_checkpoints(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'ckpt.db'}"
+    with SqlStore(url) as first:
+        first.migrate()
+        first.commit([Changes(accounts=[make_account()])])
+        for n in range(60):  # a checkpoint starts every few commits, beside the next ones
+            first.commit(
+                [
+                    Changes(
+                        orders=[make_order(f"o-{n}")],
+                        ledger=[make_entry(f"l-{n}")],
+                        events=[make_accepted(f"e-{n}", f"o-{n}")],
+                    )
+                ]
+            )
+        expected = first.load(since_ns=0)
+    with SqlStore(url) as second:  # closing waited for the last checkpoint
+        assert second.load(since_ns=0) == expected
+        assert len(second.ledger("acc-1")) == 60
+        assert len(second.pending_events()) == 60
 
 
 def test_group_commit_is_all_or_nothing(store: SqlStore, account: Account) -> None:

@@ -122,6 +122,8 @@ class TradingService:
                 self.bus.publish(_topic(item.event), item.event)
             self.store.mark_published([i.seq for i in items])
             published += len(items)
+            if len(items) < limit:
+                return published  # that was all of it: spare the store one more query
 
     # -- internals ------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ class IdGenerator:
         self._counter = itertools.count(1)
         self._salt = _hex(self._seed, 4)
         self._prefix = prefix
+        self._kinds: dict[str, str] = {}  # kind -> its code (a hash: computed once)
 
     def derive(self, extra: str | int) -> IdGenerator:
         """Return a fresh generator salted with `extra` too (e.g. a persisted start count)."""
@@ -27,7 +28,9 @@ class IdGenerator:
     def next(self, kind: str = "") -> str:
         """Return the next id, e.g. `1a2b3c4d-9f0e-0000-0000-00000000002a`."""
         count = f"{next(self._counter):020x}"
-        kind_code = _hex(kind or self._prefix or "id", 2)
+        kind_code = self._kinds.get(kind)
+        if kind_code is None:
+            kind_code = self._kinds[kind] = _hex(kind or self._prefix or "id", 2)
         return f"{self._salt}-{kind_code}-{count[:4]}-{count[4:8]}-{count[8:]}"
 
 

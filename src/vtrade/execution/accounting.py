@@ -17,6 +17,10 @@ from vtrade.market.books import Touch
 from vtrade.market.catalog import Catalog
 
 ONE = Decimal(1)
+# Margin rates by (marginable, leverage, maintenance floor), asked for every position of every
+# order. Keyed by the very Decimal objects (equal Decimals may differ in their digits), which
+# the entry holds on to so that their ids stay theirs.
+_RATES: dict[tuple[bool, int, int], tuple[Decimal, Decimal, tuple[Decimal, Decimal]]] = {}
 
 
 class Marks:
@@ -53,8 +57,13 @@ class Marks:
 
     def value(self, inst: Instrument, qty: Decimal, price: Decimal | None = None) -> Decimal:
         """Signed VCR value of `qty` units at `price` (default: the mid)."""
-        p = self.mid(inst.symbol) if price is None else price
-        return qty * p * inst.multiplier * self.fx(inst.currency)
+        p = self._mids.get(inst.symbol) if price is None else price  # asked per position
+        if p is None:
+            p = self.mid(inst.symbol)
+        fx = self._fx.get(inst.currency)
+        if fx is None:
+            fx = self.fx(inst.currency)
+        return qty * p * inst.multiplier * fx
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +98,11 @@ def view(
         if not pos.qty:
             continue
         inst = catalog.get(pos.symbol)
-        v = marks.value(inst, pos.qty)
-        values[pos.symbol] = v
+        v = values[pos.symbol] = marks.value(inst, pos.qty)
         initial, maint = margin_rates(inst, leverage, maintenance_rate)
-        margin += abs(v) * initial
-        maintenance += abs(v) * maint
+        size = abs(v)
+        margin += size * initial
+        maintenance += size * maint
     gross = sum((abs(v) for v in values.values()), Decimal(0))
     net = sum(values.values(), Decimal(0))
     return AccountView(account.cash + net, account.cash, gross, net, margin, maintenance, values)
@@ -111,8 +120,17 @@ def margin_rates(
 ) -> tuple[Decimal, Decimal]:
     """(initial, maintenance) margin as shares of value; maintenance is at least half the
     initial requirement."""
-    initial = initial_rate(inst, leverage)
-    return initial, max(maintenance_floor, initial / 2)
+    lev = leverage.get(inst.asset_class, ONE)
+    key = (inst.marginable, id(lev), id(maintenance_floor))
+    found = _RATES.get(key)
+    if found is None:
+        initial = initial_rate(inst, leverage)
+        found = _RATES[key] = (
+            lev,
+            maintenance_floor,
+            (initial, max(maintenance_floor, initial / 2)),
+        )
+    return found[2]
 
 
 def signed(side: Side, qty: Decimal) -> Decimal:

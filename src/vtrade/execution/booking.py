@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from vtrade.core.errors import NotFoundError
@@ -34,6 +35,7 @@ from vtrade.market.sessions import Sessions
 
 S = OrderStatus
 PRICE_PLACES = Decimal("1e-10")
+_BY_SEQ = attrgetter("seq")  # submission order (every working step sorts the open orders)
 
 
 class Bookkeeper:
@@ -64,6 +66,7 @@ class Bookkeeper:
         self.worked_ns = 0  # when working orders last met the market
         self._seq = 0
         self.account_seqs: dict[str, int] = {}  # the last `account_seq` given, per account
+        self._marks: dict[int, Marks] = {}  # by instant, see `marks`
 
     def account(self, account_id: str) -> Account:
         try:
@@ -74,7 +77,7 @@ class Bookkeeper:
     def open_orders(self, account_id: str | None = None) -> list[Order]:
         if account_id is not None:
             return self.orders.of(account_id)
-        return sorted(self.orders.values(), key=lambda o: o.seq)
+        return sorted(self.orders.values(), key=_BY_SEQ)
 
     def positions_of(self, account_id: str) -> list[Position]:
         return list(self._by_account.get(account_id, {}).values())
@@ -93,7 +96,17 @@ class Bookkeeper:
         return seq
 
     def marks(self, t_ns: int) -> Marks:
-        return Marks(self.catalog, self.market.touch, t_ns)
+        """Marks at `t_ns`, shared by the commands of a batch: the feed's untouched touch at an
+        instant does not change. `forget_marks` (each `advance`) starts afresh."""
+        marks = self._marks.get(t_ns)
+        if marks is None:
+            if len(self._marks) >= 8:
+                self._marks.clear()
+            marks = self._marks[t_ns] = Marks(self.catalog, self.market.touch, t_ns)
+        return marks
+
+    def forget_marks(self) -> None:
+        self._marks.clear()
 
     def view(self, account_id: str, t_ns: int) -> AccountView:
         account = self.account(account_id)

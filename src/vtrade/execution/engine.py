@@ -24,7 +24,7 @@ from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, routing
-from vtrade.execution.accounting import Marks, view
+from vtrade.execution.accounting import AccountView, Marks, view
 from vtrade.execution.booking import Bookkeeper
 from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import PROFILES
@@ -131,7 +131,7 @@ class ExecutionEngine(Bookkeeper):
         inst = self.catalog.get(cmd.symbol)
         arrival = t_ns + PROFILES[account.profile].latency_ns
         order = self._new_order(cmd, inst, account, t_ns)
-        marks = Marks(self.catalog, self.market.touch, arrival)
+        marks = self.marks(arrival)
         order.arrival_mid = marks.mid(inst.symbol)
         try:
             if cmd.qty is None:
@@ -194,6 +194,7 @@ class ExecutionEngine(Bookkeeper):
         """Let the market act on open orders up to `t_ns`: opens, triggers, fills, closes."""
         from vtrade.execution.working import advance
 
+        self.forget_marks()  # a new batch: nothing is assumed about the feed's earlier answers
         return advance(self, t_ns)
 
     # -- state ----------------------------------------------------------------------------
@@ -249,18 +250,21 @@ class ExecutionEngine(Bookkeeper):
         self, account: Account, order: Order, inst: Instrument, marks: Marks
     ) -> CheckContext:
         others = [o for o in self.open_orders(account.id) if o.id != order.id]
-        acct_view = view(
-            account,
-            self.positions_of(account.id),
-            self.catalog,
-            marks,
-            self.config.leverage,
-            self.config.maintenance,
-        )
+
+        def account_view() -> AccountView:  # only orders that add exposure need it
+            return view(
+                account,
+                self.positions_of(account.id),
+                self.catalog,
+                marks,
+                self.config.leverage,
+                self.config.maintenance,
+            )
+
         touch = self.market.touch(inst.symbol, marks.t_ns)
         best = touch.ask if order.side is Side.BUY else touch.bid
         return CheckContext(
-            view=acct_view,
+            account_view=account_view,
             position_qty=self.position(account.id, inst.symbol).qty,
             open_orders=others,
             marks=marks,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from vtrade.domain.orders import Order
+
+_BY_SEQ = attrgetter("seq")
 
 
 class OpenOrders(dict[str, Order]):
@@ -32,4 +36,4 @@ class OpenOrders(dict[str, Order]):
 
     def of(self, account_id: str) -> list[Order]:
         """The account's open orders, oldest first."""
-        return sorted(self._by_account.get(account_id, {}).values(), key=lambda o: o.seq)
+        return sorted(self._by_account.get(account_id, {}).values(), key=_BY_SEQ)

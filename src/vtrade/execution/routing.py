@@ -58,25 +58,15 @@ def executes_now(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns
 
 
 def _next_open(calendar: SessionCalendar, t_ns: int) -> int:
-    days = calendar.days
-    i = max(days.index_on_or_before(t_ns), 0)
-    while i < len(days) and int(days.open[i]) <= t_ns:
-        i += 1
-    if i >= len(days):
-        raise RuleViolation("session", "no session left in the supported range")
-    return int(days.open[i])
+    return _session_boundary(calendar, t_ns, "open")
 
 
 def _session_boundary(calendar: SessionCalendar, t_ns: int, which: str) -> int:
-    """The first regular close (or trading-day end) strictly after `t_ns`."""
-    days = calendar.days
-    column = days.close if which == "close" else days.end
-    i = max(days.index_on_or_before(t_ns), 0)
-    while i < len(days) and int(column[i]) <= t_ns:
-        i += 1
-    if i >= len(days):
+    """The first regular open, close or trading-day end strictly after `t_ns`."""
+    found = calendar.next_boundary(which, t_ns)
+    if found is None:
         raise RuleViolation("session", "no session left in the supported range")
-    return int(column[i])
+    return found
 
 
 def _iso(ns: int | None) -> str:

@@ -7,7 +7,7 @@ are not marginable) and the post-trade position cap, both counting open orders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -37,7 +37,7 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class CheckContext:
-    view: AccountView
+    account_view: Callable[[], AccountView]  # valued on demand: only added exposure needs it
     position_qty: Decimal
     open_orders: Iterable[Order]  # the account's other open orders
     marks: Marks
@@ -136,18 +136,19 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     if _added_exposure(before, after) <= 0:
         return  # reduces exposure: always allowed
     price = _risk_price(order, ctx.touch_price, mid)
+    view = ctx.account_view()
     fx = ctx.marks.fx(inst.currency)
     notional = _added_exposure(before, after) * price * inst.multiplier * fx
     rate = initial_rate(inst, ctx.limits.leverage)
     if not inst.marginable:
-        cash = ctx.view.cash - _pending_cash(others, ctx)
+        cash = view.cash - _pending_cash(others, ctx)
         if notional > cash:
             raise RuleViolation(
                 "cash",
                 f"{inst.symbol} is not marginable and needs cash: the order costs about "
                 f"{_money(notional)} VCR, {_money(max(cash, Decimal(0)))} VCR of cash is free",
             )
-    available = ctx.view.nav - ctx.view.margin_used - _pending_margin(others, ctx)
+    available = view.nav - view.margin_used - _pending_margin(others, ctx, view)
     needed = notional * rate
     if needed > available:
         raise RuleViolation(
@@ -156,7 +157,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
             f"({(ONE / rate).normalize()}:1 on {_money(notional)} VCR), "
             f"{_money(max(available, Decimal(0)))} VCR is available",
         )
-    share = abs(after) * price * inst.multiplier * fx / ctx.view.nav if ctx.view.nav > 0 else ONE
+    share = abs(after) * price * inst.multiplier * fx / view.nav if view.nav > 0 else ONE
     cap = ctx.limits.max_position_share
     if share > cap:
         raise RuleViolation(
@@ -196,11 +197,11 @@ def _risk_price(order: Order, touch: Decimal, mid: Decimal) -> Decimal:
     return touch
 
 
-def _pending_margin(orders: list[Order], ctx: CheckContext) -> Decimal:
+def _pending_margin(orders: list[Order], ctx: CheckContext, view: AccountView) -> Decimal:
     """Margin reserved by other open orders that would add exposure (valued at the mid)."""
     total = Decimal(0)
     for o in orders:
-        held = ctx.view.values.get(o.symbol, Decimal(0))
+        held = view.values.get(o.symbol, Decimal(0))
         if held and (held > 0) != (o.side is Side.BUY):
             continue  # closes part of a position
         inst = ctx.marks.instrument(o.symbol)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,8 +41,14 @@ class Volumes:
             self.crypto.append((t_ns, abs(usd)))
 
     def _roll(self, t_ns: int) -> None:
-        month = datetime.fromtimestamp(t_ns // 1_000_000_000, tz=UTC).strftime("%Y-%m")
+        month = _month(t_ns // NS_PER_DAY)
         if month != self.month:
             self.month, self.month_shares, self.month_fx_usd = month, Decimal(0), Decimal(0)
         while self.crypto and self.crypto[0][0] < t_ns - 30 * NS_PER_DAY:
             self.crypto.popleft()
+
+
+@functools.lru_cache(maxsize=64)
+def _month(day: int) -> str:
+    """ "YYYY-MM" of the UTC day `day` (days since the epoch); asked twice per fill."""
+    return datetime.fromtimestamp(day * 86_400, tz=UTC).strftime("%Y-%m")

@@ -108,6 +108,11 @@ def _touch_notional(inst: Instrument) -> float:
     return _TOUCH_NOTIONAL[inst.asset_class]
 
 
+def horizon_ns(tau_ns: float) -> int:
+    """How long an amount decaying with time constant `tau_ns` is remembered (e^-40: nothing)."""
+    return int(40 * tau_ns)
+
+
 class Decaying:
     """A sum of amounts that each decay exponentially, with its history kept for queries at
     past instants: `value(t)` sees exactly the amounts added at or before `t`, in O(log n).
@@ -157,7 +162,7 @@ class Decaying:
 
     @property
     def horizon_ns(self) -> int:
-        return int(40 * max(self._taus))
+        return horizon_ns(max(self._taus))
 
     @property
     def last_ns(self) -> int:
@@ -215,6 +220,7 @@ class Liquidity:
         """Drop levels whose last take has long refilled by `t_ns` (checked now and then)."""
         if len(self.takes) < 256:
             return
-        stale = [k for k, v in self.takes.items() if v.last_ns < t_ns - v.horizon_ns]
+        cutoff = t_ns - horizon_ns(self.refill_ns)  # every level decays with `refill_ns`
+        stale = [k for k, v in self.takes.items() if v.last_ns < cutoff]
         for key in stale:
             del self.takes[key]

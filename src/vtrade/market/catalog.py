@@ -247,11 +247,16 @@ class Catalog:
 
     def get(self, symbol: str) -> Instrument:
         """Return the instrument for `symbol` (any case), or raise `NotFoundError` with hints."""
-        return self._items[self.index_of(symbol)]
+        position = self._index.get(symbol) if type(symbol) is str else None  # the common case
+        return self._items[self.index_of(symbol) if position is None else position]
 
     def index_of(self, symbol: str) -> int:
         """Return the stable position of `symbol`, for keying arrays by instrument."""
-        position = self._index.get(symbol.strip().upper()) if isinstance(symbol, str) else None
+        if not isinstance(symbol, str):
+            raise NotFoundError(self._unknown_message(symbol), symbol=symbol)
+        position = self._index.get(symbol)  # already normalized: the common case
+        if position is None:
+            position = self._index.get(symbol.strip().upper())
         if position is None:
             raise NotFoundError(self._unknown_message(symbol), symbol=symbol)
         return position

@@ -71,6 +71,7 @@ class SessionCalendar:
     """
 
     __slots__ = (
+        "_day_columns",
         "_day_ends",
         "_day_labels",
         "_day_starts",
@@ -119,6 +120,11 @@ class SessionCalendar:
         self._regular_ends: list[int] = edges[regular + 1].tolist()
         self._day_starts: list[int] = self.days.start.tolist()
         self._day_ends: list[int] = self.days.end.tolist()
+        self._day_columns: dict[str, list[int]] = {
+            "open": self.days.open.tolist(),
+            "close": self.days.close.tolist(),
+            "end": self._day_ends,
+        }
         self._day_labels: list[int] = self.days.day.tolist()
 
     def __repr__(self) -> str:
@@ -147,6 +153,15 @@ class SessionCalendar:
         return SessionState(
             phase=phase, trading_day=day, next_open=next_open, next_close=next_close
         )
+
+    def next_boundary(self, which: str, t_ns: int) -> int | None:
+        """The first day `which` ("open", "close" or "end") strictly after `t_ns`, looking from
+        the day on or before it; None past the supported range."""
+        column = self._day_columns[which]
+        i = max(bisect_right(self._day_starts, t_ns) - 1, 0)
+        while i < len(column) and column[i] <= t_ns:
+            i += 1
+        return column[i] if i < len(column) else None
 
     def is_open(self, t_ns: int, extended: bool = False) -> bool:
         """Tell whether `t_ns` is in the regular session, or in pre/post too when `extended`."""

@@ -32,13 +32,24 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
+        if dialect.name != "postgresql":
+            return exact_text(value)
         if isinstance(value, Decimal):
-            return value if dialect.name == "postgresql" else str(value)
+            return value
         if isinstance(value, int) and not isinstance(value, bool):
-            return Decimal(value) if dialect.name == "postgresql" else str(value)
+            return Decimal(value)
         raise TypeError(f"expected a Decimal for a money or quantity column, got {value!r}")
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None or isinstance(value, Decimal):
             return value
         return Decimal(value)
+
+
+def exact_text(value: Any) -> str:
+    """The text an `ExactDecimal` keeps on SQLite for a Decimal (or an int); floats are refused."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"expected a Decimal for a money or quantity column, got {value!r}")

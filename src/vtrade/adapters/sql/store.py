@@ -18,20 +18,20 @@ from sqlalchemy import (
     and_,
     create_engine,
     event,
-    false,
     func,
     make_url,
     or_,
     select,
     text,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
+from vtrade.adapters.sql import bulk, rows
 from vtrade.adapters.sql import migrate as migrations
-from vtrade.adapters.sql import rows
+from vtrade.adapters.sql.checkpoint import BACKSTOP_PAGES, Checkpointer
 from vtrade.adapters.sql.codec import EventCodec, default_codec
+from vtrade.adapters.sql.outbox import OutboxReader
 from vtrade.adapters.sql.tables import (
     OPEN_PREDICATE,
     accounts,
@@ -44,10 +44,8 @@ from vtrade.adapters.sql.tables import (
 )
 from vtrade.app.ports import Changes, OutboxItem, Snapshot
 from vtrade.core.clock import Clock, LiveClock
-from vtrade.domain.accounts import Account, LedgerEntry, Position
+from vtrade.domain.accounts import LedgerEntry
 from vtrade.domain.orders import Fill, Order
-
-_MARK_CHUNK = 1000  # seqs per UPDATE, well under every driver's bound-parameter limit
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -78,6 +76,8 @@ def _sqlite_engine(url: URL, synchronous: str, echo: bool) -> Engine:
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=10000")
+            if _checkpoints_beside(url):
+                cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         finally:
             cursor.close()
 
@@ -86,6 +86,12 @@ def _sqlite_engine(url: URL, synchronous: str, echo: bool) -> Engine:
         conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _checkpoints_beside(url: URL) -> bool:
+    """Whether the store checkpoints the WAL beside its commits (`checkpoint`): for plain
+    database files; in-memory databases have no WAL, URI forms keep SQLite's checkpoints."""
+    return url.database not in (None, "", ":memory:") and not url.query
 
 
 def _upsert(dialect: str, table: Table, *keys: str) -> Insert:
@@ -131,14 +137,25 @@ class SqlStore:
             raise ValueError(
                 f"unsupported database URL scheme {dialect!r}: use sqlite or postgresql"
             )
+        self._checkpointer: Checkpointer | None = None
+        if dialect == "sqlite" and _checkpoints_beside(self.url):
+            self._checkpointer = Checkpointer(str(self.url.database))
         self._codec = codec if codec is not None else default_codec()
         self._clock: Clock = clock if clock is not None else LiveClock()
-        self._upsert_accounts = _upsert(dialect, accounts, "id")
-        self._upsert_orders = _upsert(dialect, orders, "id")
-        self._upsert_positions = _upsert(dialect, positions, "account_id", "symbol")
-        self._insert_fills = fills.insert()
-        self._insert_ledger = ledger_entries.insert()
-        self._insert_outbox = outbox.insert()
+        self._outbox = OutboxReader(self._codec)
+        # parents before children (foreign keys), in the order of `bulk.batch_rows`
+        writes = (
+            (_upsert(dialect, accounts, "id"), accounts),
+            (_upsert(dialect, orders, "id"), orders),
+            (fills.insert(), fills),
+            (_upsert(dialect, positions, "account_id", "symbol"), positions),
+            (ledger_entries.insert(), ledger_entries),
+            (outbox.insert(), outbox),
+        )
+        self._writes: tuple[bulk.Write, ...] = tuple(
+            bulk.DriverWrite(stmt, table) if dialect == "sqlite" else bulk.CoreWrite(stmt)
+            for stmt, table in writes
+        )
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url.render_as_string(hide_password=True)!r})"
@@ -191,71 +208,25 @@ class SqlStore:
         fills, ledger entries and events are inserted. Any error rolls the whole batch back
         and propagates.
         """
-        acc: dict[str, Account] = {}
-        ords: dict[str, Order] = {}
-        pos: dict[tuple[str, str], Position] = {}
-        fill_list: list[Fill] = []
-        entries: list[LedgerEntry] = []
-        events = []
-        for changes in batch:
-            for a in changes.accounts:
-                acc[a.id] = a
-            for o in changes.orders:
-                ords[o.id] = o
-            for p in changes.positions:
-                pos[(p.account_id, p.symbol)] = p
-            fill_list += changes.fills
-            entries += changes.ledger
-            events += changes.events
         # Encode everything before the transaction opens, so it stays as short as possible.
-        now = self._clock.now_ns()
-        account_rows = [rows.account_row(a) for a in acc.values()]
-        order_rows = [rows.order_row(o) for o in ords.values()]
-        fill_rows = [rows.fill_row(f) for f in fill_list]
-        position_rows = [rows.position_row(p) for p in pos.values()]
-        ledger_rows = [rows.ledger_row(e) for e in entries]
-        outbox_rows = []
-        for e in events:
-            kind, payload = self._codec.encode(e)
-            outbox_rows.append(
-                {
-                    "event_id": e.id,
-                    "type": kind,
-                    "payload": payload,
-                    "created_ns": now,
-                    "published": False,
-                    "published_ns": None,
-                }
-            )
-        work = (
-            (self._upsert_accounts, account_rows),
-            (self._upsert_orders, order_rows),
-            (self._insert_fills, fill_rows),
-            (self._upsert_positions, position_rows),
-            (self._insert_ledger, ledger_rows),
-            (self._insert_outbox, outbox_rows),
-        )
-        if not any(values for _, values in work):
+        work = bulk.batch_rows(batch, self._codec, self._clock.now_ns())
+        if not any(work):
             return
         with self._engine.begin() as conn:
-            for statement, values in work:  # parents before children (foreign keys)
+            for write, values in zip(self._writes, work, strict=True):
                 if values:
-                    conn.execute(statement, values)
+                    write.run(conn, values)
+        self._outbox.remember(e for changes in batch for e in changes.events)
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     def mark_published(self, seqs: Sequence[int]) -> None:
         """Mark outbox rows as published (rows already marked keep their first time)."""
         if not seqs:
             return
         now = self._clock.now_ns()
-        unique = sorted(set(seqs))
         with self._engine.begin() as conn:
-            for i in range(0, len(unique), _MARK_CHUNK):
-                chunk = unique[i : i + _MARK_CHUNK]
-                conn.execute(
-                    update(outbox)
-                    .where(outbox.c.seq.in_(chunk), outbox.c.published == false())
-                    .values(published=True, published_ns=now)
-                )
+            self._outbox.mark(conn, seqs, now)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -369,18 +340,13 @@ class SqlStore:
 
     def pending_events(self, limit: int = 1000) -> list[OutboxItem]:
         """Return outbox rows not yet published, oldest first."""
-        query = (
-            select(outbox.c.seq, outbox.c.type, outbox.c.payload)
-            .where(outbox.c.published == false())
-            .order_by(outbox.c.seq)
-            .limit(limit)
-        )
         with self._engine.connect() as conn:
-            found = conn.execute(query).all()
-        return [OutboxItem(seq=r.seq, event=self._codec.decode(r.type, r.payload)) for r in found]
+            return self._outbox.pending(conn, limit)
 
     def close(self) -> None:
         """Close every pooled connection."""
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self._engine.dispose()
 
     def find_orders(
