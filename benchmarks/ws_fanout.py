@@ -240,7 +240,7 @@ async def _naive(websocket: WebSocket) -> None:
 
     state = state_of(websocket)
     await websocket.accept()
-    account = account_of(websocket, authenticate(websocket)).id
+    account = account_of(websocket, await authenticate(websocket)).id
     await websocket.send_text(json.dumps({"ack": "auth"}))
     await websocket.receive()  # the subscribe message
     pending: set[asyncio.Task[None]] = set()
