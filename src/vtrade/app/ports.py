@@ -89,34 +89,6 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
-    def find_orders(
-        self,
-        account_id: str,
-        *,
-        status: str = "all",
-        symbols: Sequence[str] | None = None,
-        side: str | None = None,
-        after_ns: int | None = None,
-        until_ns: int | None = None,
-        ascending: bool = False,
-        limit: int = 100,
-    ) -> list[Order]:
-        """Orders by status ("open", "closed", "all"), symbols, side and creation time
-        (exclusive bounds); newest first unless `ascending`."""
-        ...
-
-    def find_fills(
-        self,
-        account_id: str,
-        *,
-        after_ns: int | None = None,
-        until_ns: int | None = None,
-        ascending: bool = False,
-        limit: int = 100,
-    ) -> list[Fill]:
-        """Fills with after_ns < ts < until_ns; newest first unless `ascending`."""
-        ...
-
     def page_orders(
         self,
         account_id: str,
@@ -130,8 +102,8 @@ class Store(Protocol):
         ascending: bool = False,
         limit: int = 100,
     ) -> list[Order]:
-        """One page of orders in (created_ns, id) order, filtered as `find_orders`; `cursor`
-        is the (created_ns, id) of the previous page's last order."""
+        """One page of orders in (created_ns, id) order, filtered by status, symbols, side
+        and time; `cursor` is the (created_ns, id) of the previous page's last order."""
         ...
 
     def page_fills(

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import uvicorn
-from api_support import Live, make_container
+from api_support import Live, make_container, served
 from fastapi.testclient import TestClient
 from websockets.client import ClientProtocol
 from websockets.frames import Close
@@ -32,23 +30,8 @@ def tight(tmp_path: Path) -> Iterator[Live]:
     """A live server whose WebSocket clients may lag only 8 messages."""
     container, clock = make_container(tmp_path, step_ms=20, ws_queue=8)
     app = create_app(container)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield Live(container, app, clock, base_url=f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with served(app) as base_url:
+        yield Live(container, app, clock, base_url=base_url)
 
 
 def _open(live: Live, headers: dict[str, str]) -> ClientConnection:

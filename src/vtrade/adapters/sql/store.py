@@ -349,66 +349,6 @@ class SqlStore:
             self._checkpointer.close()
         self._engine.dispose()
 
-    def find_orders(
-        self,
-        account_id: str,
-        *,
-        status: str = "all",
-        symbols: Sequence[str] | None = None,
-        side: str | None = None,
-        after_ns: int | None = None,
-        until_ns: int | None = None,
-        ascending: bool = False,
-        limit: int = 100,
-    ) -> list[Order]:
-        """Return the account's orders filtered as Alpaca's `GET /v2/orders` filters them.
-
-        `status` is "open", "closed" or "all"; `after_ns`/`until_ns` bound the creation time
-        exclusively; newest first unless `ascending`.
-        """
-        query = select(orders).where(orders.c.account_id == account_id)
-        if status == "open":
-            query = query.where(text(OPEN_PREDICATE))
-        elif status == "closed":
-            query = query.where(text(f"NOT ({OPEN_PREDICATE})"))
-        if symbols:
-            query = query.where(orders.c.symbol.in_(list(symbols)))
-        if side is not None:
-            query = query.where(orders.c.side == side)
-        if after_ns is not None:
-            query = query.where(orders.c.created_ns > after_ns)
-        if until_ns is not None:
-            query = query.where(orders.c.created_ns < until_ns)
-        if ascending:
-            query = query.order_by(orders.c.created_ns, orders.c.id)
-        else:
-            query = query.order_by(orders.c.created_ns.desc(), orders.c.id.desc())
-        with self._engine.connect() as conn:
-            return [rows.order_from(r) for r in conn.execute(query.limit(limit))]
-
-    def find_fills(
-        self,
-        account_id: str,
-        *,
-        after_ns: int | None = None,
-        until_ns: int | None = None,
-        ascending: bool = False,
-        limit: int = 100,
-    ) -> list[Fill]:
-        """Return the account's fills with after_ns < ts < until_ns, newest first unless
-        `ascending` (in write order within an instant)."""
-        query = select(fills).where(fills.c.account_id == account_id)
-        if after_ns is not None:
-            query = query.where(fills.c.ts_ns > after_ns)
-        if until_ns is not None:
-            query = query.where(fills.c.ts_ns < until_ns)
-        if ascending:
-            query = query.order_by(fills.c.ts_ns, fills.c.seq)
-        else:
-            query = query.order_by(fills.c.ts_ns.desc(), fills.c.seq.desc())
-        with self._engine.connect() as conn:
-            return [rows.fill_from(r) for r in conn.execute(query.limit(limit))]
-
     def page_orders(
         self,
         account_id: str,
@@ -423,8 +363,9 @@ class SqlStore:
         limit: int = 100,
     ) -> list[Order]:
         """Return one page of the account's orders in (created_ns, id) order, newest first
-        unless `ascending`; filters as `find_orders`. `cursor` is the (created_ns, id) of the
-        last order of the previous page: orders created in one batch share an instant."""
+        unless `ascending`. `status` is open, closed or all; the time bounds are exclusive;
+        `cursor` is the (created_ns, id) of the previous page's last order (orders created in
+        one batch share an instant)."""
         query = select(orders).where(orders.c.account_id == account_id)
         if status == "open":
             query = query.where(text(OPEN_PREDICATE))

@@ -219,7 +219,7 @@ def activities(
         until_ns = instant(date, "date", end_of_day=True)
     items: list[tuple[int, dict[str, Any]]] = []
     if "FILL" in wanted:
-        fills = c.container.store.find_fills(
+        fills = c.container.store.page_fills(
             c.account_id,
             after_ns=after_ns,
             until_ns=until_ns,

@@ -207,7 +207,7 @@ async def list_orders(
     for text in csv_list(symbols):
         inst = find_instrument(c.state, text)
         wanted.append(inst.symbol if inst else text.upper())
-    found = c.container.store.find_orders(
+    found = c.container.store.page_orders(
         c.account_id,
         status=status,
         symbols=wanted or None,
