@@ -9,7 +9,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import Depends, Request
+from starlette.responses import Response
 
 from vtrade.adapters.sql.watchlists import SqlAccountSettings, SqlWatchlistStore
 from vtrade.api.alpaca.schemas import asset_id
@@ -200,3 +202,9 @@ def et_iso(ns: int) -> str:
     seconds, rest = divmod(ns, 1_000_000_000)
     moment = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=rest // 1000)
     return moment.astimezone(NEW_YORK).isoformat()
+
+
+def json_response(body: Any, status_code: int = 200) -> Response:
+    """Render an already JSON-shaped body with orjson, skipping FastAPI's generic encoder
+    (the hot routes answer thousands of times a second)."""
+    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")

@@ -22,6 +22,7 @@ from vtrade.api.alpaca.common import (
     find_instrument,
     instant,
     instrument_or_422,
+    json_response,
 )
 from vtrade.api.alpaca.schemas import TERMINAL_STATUSES, order_json, order_status
 from vtrade.core.errors import (
@@ -153,8 +154,8 @@ async def submit(c: Ctx, cmd: SubmitOrder) -> Order:
     return order
 
 
-@router.post("/v2/orders", summary="Submit an order")
-async def post_order(body: OrderRequest, c: CtxDep) -> dict[str, Any]:
+@router.post("/v2/orders", summary="Submit an order", response_class=JSONResponse)
+async def post_order(body: OrderRequest, c: CtxDep) -> Response:
     """Submit a simple order (market, limit, stop, stop_limit, trailing_stop) sized by `qty`
     or, for market orders, by `notional`. A repeated `client_order_id` with the same
     parameters returns the original order; with different ones it answers 422."""
@@ -183,7 +184,7 @@ async def post_order(body: OrderRequest, c: CtxDep) -> dict[str, Any]:
         extended_hours=body.extended_hours,
         client_order_id=body.client_order_id or None,
     )
-    return order_json(await submit(c, cmd), c.catalog)
+    return json_response(order_json(await submit(c, cmd), c.catalog))
 
 
 @router.get("/v2/orders", summary="List orders")
