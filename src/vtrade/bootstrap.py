@@ -11,10 +11,11 @@ from vtrade.adapters.hot import MemoryHotStore, RedisHotStore
 from vtrade.adapters.sql.equity import SqlEquityStore
 from vtrade.adapters.sql.identity import SqlIdentityStore
 from vtrade.adapters.sql.store import SqlStore
+from vtrade.adapters.sql.watchlists import SqlAccountSettings, SqlWatchlistStore
 from vtrade.app.identity import IdentityService
 from vtrade.app.portfolio import PortfolioConfig, PortfolioService
 from vtrade.app.portfolio_queries import PortfolioQueries
-from vtrade.app.ports import HotStore
+from vtrade.app.ports import AccountSettingsStore, HotStore, WatchlistStore
 from vtrade.app.services import TradingService
 from vtrade.core.bus import InProcessBus
 from vtrade.core.clock import Clock, LiveClock
@@ -50,6 +51,8 @@ class Container:
     portfolio: PortfolioService
     queries: PortfolioQueries
     identity: IdentityService
+    watchlists: WatchlistStore
+    account_settings: AccountSettingsStore  # client settings (Alpaca account configurations)
 
     def start(self) -> None:
         """Migrate and load the ledger, publish what was pending, then value every account."""
@@ -112,6 +115,8 @@ def build(
         portfolio,
         queries,
         identity,
+        SqlWatchlistStore(store.engine),
+        SqlAccountSettings(store.engine),
     )
 
 

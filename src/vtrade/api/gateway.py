@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from starlette.requests import HTTPConnection
+from starlette.types import Message
 from starlette.websockets import WebSocket
 
 from vtrade.api.auth import Caller
@@ -70,6 +71,23 @@ def gateway_of(conn: HTTPConnection) -> Gateway:
         found = state.extras["gateway"] = Gateway(state, asyncio.get_running_loop())
     assert isinstance(found, Gateway)
     return found
+
+
+async def receive_within(websocket: WebSocket, client: Client, deadline: float) -> Message | None:
+    """The next message; None once `deadline` (loop time) passes before the client has
+    authenticated. An authenticated client may stay silent as long as it likes."""
+    if client.who is not None:
+        return await websocket.receive()
+    try:
+        remaining = deadline - asyncio.get_running_loop().time()
+        return await asyncio.wait_for(websocket.receive(), remaining)
+    except TimeoutError:
+        return None
+
+
+def auth_deadline() -> float:
+    """Loop time by which a new connection must have authenticated."""
+    return asyncio.get_running_loop().time() + AUTH_TIMEOUT_S
 
 
 def close_reason(message: str) -> str:

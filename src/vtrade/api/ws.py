@@ -45,7 +45,6 @@ followed by a close 1008). A client more than `ws_queue` messages behind is clos
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Mapping
@@ -59,7 +58,6 @@ from fastapi import APIRouter, WebSocket
 from vtrade.api.auth import SESSION_COOKIE, Caller, account_of, authenticate, key_caller
 from vtrade.api.gateway import (
     ACCOUNT_CHANNELS,
-    AUTH_TIMEOUT_S,
     CHANNELS,
     MARKET_CHANNELS,
     POLICY_VIOLATION,
@@ -67,7 +65,9 @@ from vtrade.api.gateway import (
     Client,
     Gateway,
     OrderUpdate,
+    auth_deadline,
     gateway_of,
+    receive_within,
 )
 from vtrade.api.native.common import fill_public, order_public, valued
 from vtrade.api.native.types import plain
@@ -128,15 +128,10 @@ async def _handshake(websocket: WebSocket, client: Client) -> bool:
 
 
 async def _serve(websocket: WebSocket, gateway: Gateway, client: Client) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + AUTH_TIMEOUT_S
+    deadline = auth_deadline()
     while client.open:
-        try:
-            if client.who is None:
-                message = await asyncio.wait_for(websocket.receive(), deadline - loop.time())
-            else:
-                message = await websocket.receive()
-        except TimeoutError:
+        message = await receive_within(websocket, client, deadline)
+        if message is None:
             _refuse(client, AuthenticationError(_AUTH_FIRST + " within 10 s of connecting"))
             return
         if message["type"] == "websocket.disconnect":

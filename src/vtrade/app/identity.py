@@ -187,7 +187,7 @@ class IdentityService:
     def remembered_key(self, key_id: str, secret: str) -> Principal | None:
         """Return who a key pair acts for if it verified recently (no I/O, no argon2), or
         None when `verify_key` must be asked; a wrong secret for a known key raises."""
-        if not isinstance(key_id, str) or not isinstance(secret, str):
+        if not isinstance(key_id, str) or not isinstance(secret, str) or len(secret) > 256:
             raise AuthenticationError(_BAD_KEY)
         known = self._verified.get(key_id)
         if known is None:
@@ -202,16 +202,12 @@ class IdentityService:
         """Return who a key pair acts for; unknown, revoked or wrong pairs raise the same
         `AuthenticationError`. Only a key's first request (and one per `recheck_ns`) reads
         the store; only the first pays argon2."""
-        if not isinstance(key_id, str) or not isinstance(secret, str) or len(secret) > 256:
-            raise AuthenticationError(_BAD_KEY)
+        remembered = self.remembered_key(key_id, secret)
+        if remembered is not None:
+            return remembered
+        known = self._verified.get(key_id)  # its secret matched: only the recheck is due
         digest = _sha256(secret)
         now = self.clock.now_ns()
-        known = self._verified.get(key_id)
-        if known is not None:
-            if not hmac.compare_digest(known.digest, digest):
-                raise AuthenticationError(_BAD_KEY)  # a key has one secret: this is not it
-            if now - known.checked_ns < self.recheck_ns:
-                return known.principal
         found = self.store.get_key(key_id) if _KEY_ID.fullmatch(key_id) else None
         if found is None:
             raise AuthenticationError(_BAD_KEY)

@@ -4,7 +4,9 @@ Nothing is acknowledged before it is committed. Commands may share one transacti
 commit, `submit_many`), none is acknowledged before that commit. If a commit fails, the
 engine is rebuilt from the store, so memory never holds what the store does not. Events leave
 through the outbox: `relay` publishes what was committed and marks it published (at least
-once; consumers deduplicate by event id).
+once; consumers deduplicate by event id). Opening and resetting an account relay at once
+whatever `relay_every` says: they are rare, and what other components hold about the account
+(its valuation) must not lag behind the answer.
 """
 
 from __future__ import annotations
@@ -63,10 +65,10 @@ class TradingService:
     # -- commands -------------------------------------------------------------------------
 
     def open_account(self, cmd: OpenAccount) -> Account:
-        return self._run(lambda t: self.engine.open_account(cmd, t))
+        return self._run(lambda t: self.engine.open_account(cmd, t), relay=True)
 
     def reset_account(self, cmd: ResetAccount) -> None:
-        self._run(lambda t: (None, self.engine.reset_account(cmd, t)))
+        self._run(lambda t: (None, self.engine.reset_account(cmd, t)), relay=True)
 
     def set_profile(self, account_id: str, profile: str) -> None:
         self._run(lambda t: (None, self.engine.set_profile(account_id, profile)))
@@ -127,7 +129,7 @@ class TradingService:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _run(self, step: Callable[[int], tuple[T, Changes]]) -> T:
+    def _run(self, step: Callable[[int], tuple[T, Changes]], *, relay: bool = False) -> T:
         """Run one command after letting the market act up to now, in one transaction."""
 
         def work(t: int) -> tuple[T, list[Changes]]:
@@ -135,9 +137,11 @@ class TradingService:
             result, changes = step(t)
             return result, [elapsed, changes]
 
-        return self._transaction(work)
+        return self._transaction(work, relay=relay)
 
-    def _transaction(self, work: Callable[[int], tuple[T, list[Changes]]]) -> T:
+    def _transaction(
+        self, work: Callable[[int], tuple[T, list[Changes]]], *, relay: bool = False
+    ) -> T:
         """Commit what `work` changed at the current instant, or rebuild the engine from the
         store if anything fails; publish the outbox after the commit."""
         try:
@@ -146,7 +150,10 @@ class TradingService:
         except Exception:
             self._restore()
             raise
-        self._after_commit()
+        if relay:
+            self.relay()
+        else:
+            self._after_commit()
         return result
 
     def _commit(self, batch: list[Changes]) -> None:

@@ -6,6 +6,7 @@ of their instrument converted at the mid of the FX pair that prices their quote 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,10 +18,6 @@ from vtrade.market.books import Touch
 from vtrade.market.catalog import Catalog
 
 ONE = Decimal(1)
-# Margin rates by (marginable, leverage, maintenance floor), asked for every position of every
-# order. Keyed by the very Decimal objects (equal Decimals may differ in their digits), which
-# the entry holds on to so that their ids stay theirs.
-_RATES: dict[tuple[bool, int, int], tuple[Decimal, Decimal, tuple[Decimal, Decimal]]] = {}
 
 
 class Marks:
@@ -121,16 +118,15 @@ def margin_rates(
     """(initial, maintenance) margin as shares of value; maintenance is at least half the
     initial requirement."""
     lev = leverage.get(inst.asset_class, ONE)
-    key = (inst.marginable, id(lev), id(maintenance_floor))
-    found = _RATES.get(key)
-    if found is None:
-        initial = initial_rate(inst, leverage)
-        found = _RATES[key] = (
-            lev,
-            maintenance_floor,
-            (initial, max(maintenance_floor, initial / 2)),
-        )
-    return found[2]
+    return _rates(inst.marginable, str(lev), str(maintenance_floor))
+
+
+@functools.lru_cache(maxsize=256)
+def _rates(marginable: bool, leverage: str, maintenance_floor: str) -> tuple[Decimal, Decimal]:
+    # Asked for every position of every order. Keyed by the Decimals' text: equal Decimals
+    # may differ in their digits, and the digits show in receipts and messages.
+    initial = ONE / Decimal(leverage) if marginable else ONE
+    return initial, max(Decimal(maintenance_floor), initial / 2)
 
 
 def signed(side: Side, qty: Decimal) -> Decimal:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from vtrade.api.alpaca.common import Ctx, CtxDep, settings_store
+from vtrade.api.alpaca.common import Ctx, CtxDep
 from vtrade.api.alpaca.schemas import dec, money
 from vtrade.core.clock import iso
 from vtrade.core.errors import NotFoundError
@@ -68,7 +68,7 @@ class ConfigurationPatch(BaseModel):
 
 def configuration(c: Ctx) -> dict[str, Any]:
     """The account's Alpaca configuration: the defaults overlaid with what was saved."""
-    saved = settings_store(c.state).get(c.account_id) or {}
+    saved = c.container.account_settings.get(c.account_id) or {}
     return {**DEFAULT_CONFIGURATION, **saved}
 
 
@@ -154,5 +154,5 @@ async def patch_configurations(patch: ConfigurationPatch, c: CtxDep) -> dict[str
     if "max_margin_multiplier" in changes:
         changes["max_margin_multiplier"] = dec(changes["max_margin_multiplier"])
     merged = {**configuration(c), **changes}
-    settings_store(c.state).put(c.account_id, merged, c.now_ns())
+    c.container.account_settings.put(c.account_id, merged, c.now_ns())
     return merged

@@ -13,11 +13,9 @@ import orjson
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from vtrade.adapters.sql.watchlists import SqlAccountSettings, SqlWatchlistStore
 from vtrade.api.alpaca.schemas import asset_id
 from vtrade.api.auth import Caller, account_of, caller
 from vtrade.api.state import ApiState, state_of
-from vtrade.app.ports import AccountSettingsStore, WatchlistStore
 from vtrade.bootstrap import Container
 from vtrade.core.clock import parse_instant, to_ns
 from vtrade.core.errors import NotFoundError, ValidationError
@@ -27,8 +25,6 @@ from vtrade.market.catalog import Catalog
 
 NEW_YORK = ZoneInfo("America/New_York")
 _ASSET_IDS = "alpaca.asset_ids"
-_WATCHLISTS = "alpaca.watchlists"
-_SETTINGS = "alpaca.account_settings"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,27 +60,6 @@ async def ctx(request: Request, who: Annotated[Caller, Depends(caller)]) -> Ctx:
 
 
 CtxDep = Annotated[Ctx, Depends(ctx)]
-
-
-# -- storage wired lazily from the ledger's database --------------------------------------
-
-
-def watchlist_store(state: ApiState) -> WatchlistStore:
-    """The watchlist store of this server, made on first use from the ledger's engine."""
-    found = state.extras.get(_WATCHLISTS)
-    if found is None:
-        found = state.extras[_WATCHLISTS] = SqlWatchlistStore(state.container.store.engine)
-    assert isinstance(found, SqlWatchlistStore)
-    return found
-
-
-def settings_store(state: ApiState) -> AccountSettingsStore:
-    """The account-settings store of this server, made on first use."""
-    found = state.extras.get(_SETTINGS)
-    if found is None:
-        found = state.extras[_SETTINGS] = SqlAccountSettings(state.container.store.engine)
-    assert isinstance(found, SqlAccountSettings)
-    return found
 
 
 # -- symbols and asset ids ----------------------------------------------------------------

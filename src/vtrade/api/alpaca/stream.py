@@ -14,7 +14,6 @@ REST shows it just after the event (`new`, `accepted` for an order queued for th
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,13 +23,14 @@ from fastapi import APIRouter, WebSocket
 from vtrade.api.alpaca.schemas import dec, order_json
 from vtrade.api.auth import Caller, account_of, key_caller
 from vtrade.api.gateway import (
-    AUTH_TIMEOUT_S,
     ORDERS,
     POLICY_VIOLATION,
     Client,
     Gateway,
     OrderUpdate,
+    auth_deadline,
     gateway_of,
+    receive_within,
 )
 from vtrade.core.clock import iso
 from vtrade.core.errors import AuthenticationError, VtradeError
@@ -56,15 +56,10 @@ async def trade_updates(websocket: WebSocket) -> None:
 
 
 async def _serve(websocket: WebSocket, gateway: Gateway, client: Client) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + AUTH_TIMEOUT_S
+    deadline = auth_deadline()
     while client.open:
-        try:
-            if client.who is None:
-                message = await asyncio.wait_for(websocket.receive(), deadline - loop.time())
-            else:
-                message = await websocket.receive()
-        except TimeoutError:
+        message = await receive_within(websocket, client, deadline)
+        if message is None:
             client.close(POLICY_VIOLATION, "authentication timed out")
             return
         if message["type"] == "websocket.disconnect":

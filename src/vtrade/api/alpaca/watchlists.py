@@ -15,7 +15,6 @@ from vtrade.api.alpaca.common import (
     CtxDep,
     find_instrument,
     instrument_or_422,
-    watchlist_store,
 )
 from vtrade.api.alpaca.schemas import asset_json
 from vtrade.app.ports import Watchlist
@@ -72,14 +71,14 @@ def _symbols(c: Ctx, given: list[str] | None) -> tuple[str, ...]:
 
 
 def _by_id(c: Ctx, watchlist_id: str) -> Watchlist:
-    found = watchlist_store(c.state).get(c.account_id, watchlist_id.strip().lower())
+    found = c.container.watchlists.get(c.account_id, watchlist_id.strip().lower())
     if found is None:
         raise NotFoundError(f"watchlist not found: {watchlist_id!r}")
     return found
 
 
 def _by_name(c: Ctx, name: str) -> Watchlist:
-    found = watchlist_store(c.state).by_name(c.account_id, name)
+    found = c.container.watchlists.by_name(c.account_id, name)
     if found is None:
         raise NotFoundError(f"watchlist not found: name {name!r}")
     return found
@@ -92,7 +91,7 @@ def _update(c: Ctx, w: Watchlist, body: WatchlistUpdate) -> dict[str, Any]:
         symbols=_symbols(c, body.symbols) if body.symbols is not None else w.symbols,
         updated_ns=c.now_ns(),
     )
-    watchlist_store(c.state).save(changed)
+    c.container.watchlists.save(changed)
     return watchlist_json(c, changed)
 
 
@@ -103,18 +102,18 @@ def _add(c: Ctx, w: Watchlist, body: WatchlistAdd) -> dict[str, Any]:
     if len(w.symbols) >= MAX_SYMBOLS:
         raise ValidationError(f"a watchlist holds at most {MAX_SYMBOLS} symbols")
     changed = replace(w, symbols=(*w.symbols, symbol), updated_ns=c.now_ns())
-    watchlist_store(c.state).save(changed)
+    c.container.watchlists.save(changed)
     return watchlist_json(c, changed)
 
 
 def _delete(c: Ctx, w: Watchlist) -> Response:
-    watchlist_store(c.state).delete(c.account_id, w.id)
+    c.container.watchlists.delete(c.account_id, w.id)
     return Response(status_code=204)
 
 
 @router.get("/v2/watchlists", summary="List watchlists")
 async def list_watchlists(c: CtxDep) -> list[dict[str, Any]]:
-    return [watchlist_json(c, w) for w in watchlist_store(c.state).of_account(c.account_id)]
+    return [watchlist_json(c, w) for w in c.container.watchlists.of_account(c.account_id)]
 
 
 @router.post("/v2/watchlists", summary="Create a watchlist")
@@ -129,7 +128,7 @@ async def create_watchlist(body: WatchlistCreate, c: CtxDep) -> dict[str, Any]:
         created_ns=now,
         updated_ns=now,
     )
-    watchlist_store(c.state).create(w)
+    c.container.watchlists.create(w)
     return watchlist_json(c, w)
 
 
@@ -197,5 +196,5 @@ async def remove_from_watchlist(watchlist_id: str, symbol: str, c: CtxDep) -> di
     changed = replace(
         w, symbols=tuple(s for s in w.symbols if s != inst.symbol), updated_ns=c.now_ns()
     )
-    watchlist_store(c.state).save(changed)
+    c.container.watchlists.save(changed)
     return watchlist_json(c, changed)

@@ -336,7 +336,7 @@ def _public(
         symbol=inst.symbol,
         asset_class=inst.asset_class.value,
         side="long" if qty > 0 else "short",
-        qty=qty,
+        qty=qty.normalize(),  # the ledger keeps lot places: "100.0000" reads "100"
         avg_entry_price=avg.quantize(places).normalize(),
         current_price=price.quantize(places).normalize(),
         currency=inst.currency,
