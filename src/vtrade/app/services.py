@@ -4,9 +4,7 @@ Nothing is acknowledged before it is committed. Commands may share one transacti
 commit, `submit_many`), none is acknowledged before that commit. If a commit fails, the
 engine is rebuilt from the store, so memory never holds what the store does not. Events leave
 through the outbox: `relay` publishes what was committed and marks it published (at least
-once; consumers deduplicate by event id). Opening and resetting an account relay at once
-whatever `relay_every` says: they are rare, and what other components hold about the account
-(its valuation) must not lag behind the answer.
+once; consumers deduplicate by event id).
 """
 
 from __future__ import annotations
@@ -65,10 +63,10 @@ class TradingService:
     # -- commands -------------------------------------------------------------------------
 
     def open_account(self, cmd: OpenAccount) -> Account:
-        return self._run(lambda t: self.engine.open_account(cmd, t), relay=True)
+        return self._run(lambda t: self.engine.open_account(cmd, t))
 
     def reset_account(self, cmd: ResetAccount) -> None:
-        self._run(lambda t: (None, self.engine.reset_account(cmd, t)), relay=True)
+        self._run(lambda t: (None, self.engine.reset_account(cmd, t)))
 
     def set_profile(self, account_id: str, profile: str) -> None:
         self._run(lambda t: (None, self.engine.set_profile(account_id, profile)))
@@ -129,7 +127,7 @@ class TradingService:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _run(self, step: Callable[[int], tuple[T, Changes]], *, relay: bool = False) -> T:
+    def _run(self, step: Callable[[int], tuple[T, Changes]]) -> T:
         """Run one command after letting the market act up to now, in one transaction."""
 
         def work(t: int) -> tuple[T, list[Changes]]:
@@ -137,11 +135,9 @@ class TradingService:
             result, changes = step(t)
             return result, [elapsed, changes]
 
-        return self._transaction(work, relay=relay)
+        return self._transaction(work)
 
-    def _transaction(
-        self, work: Callable[[int], tuple[T, list[Changes]]], *, relay: bool = False
-    ) -> T:
+    def _transaction(self, work: Callable[[int], tuple[T, list[Changes]]]) -> T:
         """Commit what `work` changed at the current instant, or rebuild the engine from the
         store if anything fails; publish the outbox after the commit."""
         try:
@@ -150,10 +146,7 @@ class TradingService:
         except Exception:
             self._restore()
             raise
-        if relay:
-            self.relay()
-        else:
-            self._after_commit()
+        self._after_commit()
         return result
 
     def _commit(self, batch: list[Changes]) -> None:

@@ -208,5 +208,10 @@ def account_public(state: ApiState, account: Account) -> AccountPublic:
 
 
 def valued(state: ApiState, account_id: str) -> AccountState:
-    """The account's hot state (an account opens in the valuation as it is committed)."""
-    return state.container.queries.state(account_id)
+    """The account's hot state; an account opened since the last step is brought in first."""
+    queries = state.container.queries
+    try:
+        return queries.state(account_id)
+    except NotFoundError:
+        state.container.trading.relay()  # its AccountOpened event has not reached the valuation
+        return queries.state(account_id)
