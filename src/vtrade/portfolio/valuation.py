@@ -27,6 +27,8 @@ from vtrade.portfolio.universe import Universe
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
 
+_NO_COST_MOVE = np.zeros(1)  # a price tick leaves the VCR cost basis as it is
+
 
 @dataclass(frozen=True, slots=True)
 class Columns:
@@ -49,6 +51,11 @@ class Valuation:
     """Accounts, their positions and the latest prices, as arrays."""
 
     def __init__(self, universe: Universe) -> None:
+        # compiled loops load here (~0.5 s, once per process), not at import: commands that
+        # value no portfolio (`vtrade --help`) do not wait for numba
+        from vtrade.portfolio import kernels
+
+        self.kernels = kernels
         self.universe = universe
         n = universe.size
         self.price = np.full(n, np.nan)
@@ -146,7 +153,7 @@ class Valuation:
         self.price[i], self.unit_value[i] = price, new
         self.ticks += 1
         if delta:
-            self._move_holders(i, delta, 0.0)
+            self._move_holders(np.array([i]), np.array([delta]), _NO_COST_MOVE)
 
     def mark(self, instruments: Ints, prices: Floats) -> int:
         """Apply a batch of prices (repeats of an instrument: the last wins); return how many
@@ -155,6 +162,8 @@ class Valuation:
             raise ValidationError("instruments and prices must have the same length")
         if instruments.size == 0:
             return 0
+        instruments = instruments.astype(np.int64, copy=False)  # the compiled loop's index type
+        prices = prices.astype(np.float64, copy=False)
         last, first_in_reverse = np.unique(instruments[::-1], return_index=True)
         new_price = self.price.copy()
         new_price[last] = prices[::-1][first_in_reverse]
@@ -179,19 +188,16 @@ class Valuation:
         self.unit_value[touched], self.unit_cost[touched] = new_value, new_cost
         moved = (d_value != 0) | (d_cost != 0)
         touched, d_value, d_cost = touched[moved], d_value[moved], d_cost[moved]
-        for i, dv, dc in zip(touched.tolist(), d_value.tolist(), d_cost.tolist(), strict=True):
-            self._move_holders(i, dv, dc)
+        self._move_holders(touched, d_value, d_cost)
         return int(touched.size)
 
-    def _move_holders(self, i: int, d_value: float, d_cost: float) -> None:
+    def _move_holders(self, instruments: Ints, d_value: Floats, d_cost: Floats) -> None:
         h = self.holdings
-        block = h.block(i)
-        if block.start == block.stop:
-            return
-        self.sides[h.side[block]] += h.abs_qty[block] * d_value
-        if d_cost:
-            self.cost[h.account[block]] += h.cost_qty[block] * d_cost
-        self.moved[i] = True  # its holders are marked changed when someone asks
+        self.kernels.move_holders(
+            self.sides, self.cost, h.side, h.account, h.abs_qty, h.cost_qty,
+            h.start, h.count, instruments, d_value, d_cost,
+        )  # fmt: skip
+        self.moved[instruments] = True  # their holders are marked changed when someone asks
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -201,7 +207,7 @@ class Valuation:
         moved = np.flatnonzero(self.moved)
         if moved.size:
             self.moved[moved] = False
-            self.dirty[np.concatenate([h.account[h.block(i)] for i in moved.tolist()])] = True
+            self.kernels.mark_holders(self.dirty, h.account, h.start, h.count, moved)
         changed = np.flatnonzero(self.dirty[: len(self.ids)])
         self.dirty[changed] = False
         return changed

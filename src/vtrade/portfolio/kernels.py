@@ -1,0 +1,60 @@
+"""Compiled loops over the reverse index (numba): the valuation's hot path.
+
+A batch of ticks moves every holder of ~250 instruments, ~300,000 slots for 20,000 accounts.
+Per-instrument numpy slices spend most of their time allocating temporaries and dispatching
+fancy-index scatters; one compiled pass over the same slots, in the same order (so the sums
+are the same), is ~4x faster. The signatures are explicit, so the code compiles (or loads
+from the on-disk cache) at import rather than on a live server's first tick, and arrays of
+another dtype or layout are refused instead of silently compiling a second version.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+
+
+@njit(
+    "void(f8[::1], f8[::1], i8[::1], i8[::1], f8[::1], f8[::1], i8[::1], i8[::1], i8[::1],"
+    " f8[::1], f8[::1])",
+    cache=True,
+    nogil=True,
+)
+def move_holders(
+    sides: Floats,
+    cost: Floats,
+    side: Ints,
+    account: Ints,
+    abs_qty: Floats,
+    cost_qty: Floats,
+    start: Ints,
+    count: Ints,
+    instruments: Ints,
+    d_value: Floats,
+    d_cost: Floats,
+) -> None:
+    """Add `abs_qty * d_value[k]` to the long or short value of each holder of
+    `instruments[k]`, and `cost_qty * d_cost[k]` to its cost basis (an FX move)."""
+    for k in range(instruments.shape[0]):
+        i = instruments[k]
+        first, stop = start[i], start[i] + count[i]
+        dv, dc = d_value[k], d_cost[k]
+        for slot in range(first, stop):
+            sides[side[slot]] += abs_qty[slot] * dv
+        if dc != 0.0:
+            for slot in range(first, stop):
+                cost[account[slot]] += cost_qty[slot] * dc
+
+
+@njit("void(b1[::1], i8[::1], i8[::1], i8[::1], i8[::1])", cache=True, nogil=True)
+def mark_holders(
+    dirty: NDArray[np.bool_], account: Ints, start: Ints, count: Ints, instruments: Ints
+) -> None:
+    """Flag every holder of `instruments` as changed."""
+    for i in instruments:
+        for slot in range(start[i], start[i] + count[i]):
+            dirty[account[slot]] = True
