@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vtrade import __version__
 from vtrade.api import alpaca, errors, health, native, ws
+from vtrade.api.alpaca.direct import DirectOrders
 from vtrade.api.batching import OrderBatcher
 from vtrade.api.limits import RateLimiter
 from vtrade.api.metrics import Metrics, MetricsMiddleware
@@ -91,6 +92,7 @@ def create_app(container: Container, *, run_steps: bool = True) -> FastAPI:
     app.include_router(native.router)
     app.include_router(ws.router)
     app.include_router(health.router)
+    app.add_middleware(DirectOrders)  # innermost: inside the metrics, after tidying paths
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(TidyPaths)
     return app

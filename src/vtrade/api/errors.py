@@ -63,13 +63,18 @@ def error_response(
     )
 
 
+def vtrade_error_response(request: Request, exc: e.VtradeError) -> Response:
+    """Render one of our errors for this request (the app's handler for `VtradeError`)."""
+    headers = exc.details.pop("headers", None) if exc.details else None
+    return error_response(request.url.path, exc.code, exc.message, exc.details, headers)
+
+
 def install(app: FastAPI) -> None:
     """Map our errors, FastAPI's own 404/405/422 and anything unexpected to error bodies."""
 
     @app.exception_handler(e.VtradeError)
     async def _ours(request: Request, exc: e.VtradeError) -> Response:
-        headers = exc.details.pop("headers", None) if exc.details else None
-        return error_response(request.url.path, exc.code, exc.message, exc.details, headers)
+        return vtrade_error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -1,11 +1,12 @@
 """Prometheus metrics: requests and latencies by route, orders and fills by outcome, market
-steps and repriced instruments, WebSocket clients. Served at `/metrics`."""
+steps and repriced instruments, WebSocket clients, and the process's CPU and memory. Served
+at `/metrics`."""
 
 from __future__ import annotations
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vtrade.core import topics
@@ -26,6 +27,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()
+        ProcessCollector(registry=r)  # process_cpu_seconds_total etc., read from /proc on Linux
         self.requests = Counter(
             "vtrade_http_requests", "HTTP requests", ["method", "route", "status"], registry=r
         )
