@@ -56,19 +56,11 @@ import orjson
 from fastapi import APIRouter, WebSocket
 
 from vtrade.api.auth import SESSION_COOKIE, Caller, account_of, authenticate, key_caller
-from vtrade.api.gateway import (
-    ACCOUNT_CHANNELS,
-    CHANNELS,
-    MARKET_CHANNELS,
-    POLICY_VIOLATION,
-    PORTFOLIO,
-    Client,
-    Gateway,
-    OrderUpdate,
-    auth_deadline,
-    gateway_of,
-    receive_within,
-)
+from vtrade.api.gateway.channels import ACCOUNT_CHANNELS, CHANNELS, MARKET_CHANNELS, PORTFOLIO
+from vtrade.api.gateway.client import POLICY_VIOLATION, Client
+from vtrade.api.gateway.hub import Gateway, gateway_of
+from vtrade.api.gateway.orders import OrderUpdate
+from vtrade.api.gateway.receive import auth_deadline, receive_within
 from vtrade.api.native.common import fill_public, order_public, valued
 from vtrade.api.native.types import plain
 from vtrade.api.state import state_of

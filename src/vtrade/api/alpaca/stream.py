@@ -22,16 +22,11 @@ from fastapi import APIRouter, WebSocket
 
 from vtrade.api.alpaca.schemas import dec, order_json
 from vtrade.api.auth import Caller, account_of, key_caller
-from vtrade.api.gateway import (
-    ORDERS,
-    POLICY_VIOLATION,
-    Client,
-    Gateway,
-    OrderUpdate,
-    auth_deadline,
-    gateway_of,
-    receive_within,
-)
+from vtrade.api.gateway.channels import ORDERS
+from vtrade.api.gateway.client import POLICY_VIOLATION, Client
+from vtrade.api.gateway.hub import Gateway, gateway_of
+from vtrade.api.gateway.orders import OrderUpdate
+from vtrade.api.gateway.receive import auth_deadline, receive_within
 from vtrade.core.clock import iso
 from vtrade.core.errors import AuthenticationError, VtradeError
 from vtrade.domain import events as ev

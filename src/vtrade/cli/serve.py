@@ -1,0 +1,56 @@
+"""`serve`: run the HTTP and WebSocket server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from vtrade import bootstrap
+from vtrade.cli.common import SeedOption, friendly_errors
+from vtrade.core.clock import Clock, LiveClock, SimulatedClock, parse_instant, to_ns
+from vtrade.settings import MarketSettings, Settings
+
+
+@friendly_errors
+def serve(
+    host: str | None = typer.Option(None, "--host", help="Interface to listen on (127.0.0.1)"),
+    port: int | None = typer.Option(None, "--port", help="Port to listen on (8000)"),
+    database_url: str | None = typer.Option(None, "--database-url", help="SQLAlchemy URL"),
+    redis_url: str | None = typer.Option(None, "--redis-url", help="Redis for hot state"),
+    start: str | None = typer.Option(
+        None, "--start", help="Run a simulated clock from this ISO 8601 instant"
+    ),
+    speed: float | None = typer.Option(
+        None, "--speed", help="Simulated seconds per real second (with or without --start)"
+    ),
+    seed: int | None = SeedOption,
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error"),
+) -> None:
+    """Serve the native API, the Alpaca-compatible API and WebSockets (Ctrl-C stops)."""
+    from vtrade.api.server import serve as run_server
+
+    if log_level.lower() not in ("debug", "info", "warning", "error"):
+        raise ValueError(f"unknown log level {log_level!r}; use debug, info, warning or error")
+    settings = _with(Settings(), database_url=database_url, redis_url=redis_url, seed=seed)
+    clock: Clock = LiveClock()
+    if start is not None or speed is not None:
+        begin = to_ns(parse_instant(start)) if start is not None else clock.now_ns()
+        clock = SimulatedClock(begin, speed if speed is not None else 1.0)
+    container = bootstrap.build(settings, clock, relay_on_commit=False)
+    api = settings.api
+    run_server(container, host or api.host, api.port if port is None else port, log_level)
+
+
+def _with(
+    settings: Settings, *, database_url: str | None, redis_url: str | None, seed: int | None
+) -> Settings:
+    """Settings with the flags that were given applied over the environment's."""
+    update: dict[str, Any] = {}
+    if database_url is not None:
+        update["database_url"] = database_url
+    if redis_url is not None:
+        update["redis_url"] = redis_url
+    if seed is not None:
+        update["market"] = MarketSettings(**{**settings.market.model_dump(), "seed": seed})
+    return settings.model_copy(update=update)
