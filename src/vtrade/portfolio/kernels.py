@@ -58,3 +58,38 @@ def mark_holders(
     for i in instruments:
         for slot in range(start[i], start[i] + count[i]):
             dirty[account[slot]] = True
+
+
+@njit(
+    "void(i8[::1], i8[::1], f8[::1], f8[::1], f8[::1], f8[::1], i8[::1], f8[::1], f8[::1],"
+    " f8[::1], b1[:, ::1])",
+    cache=True,
+    nogil=True,
+)
+def position_figures(
+    account: Ints,
+    instrument: Ints,
+    abs_qty: Floats,
+    unit_value: Floats,
+    initial_rate: Floats,
+    maintenance_rate: Floats,
+    group: Ints,
+    margin: Floats,
+    maintenance: Floats,
+    largest: Floats,
+    held: NDArray[np.bool_],
+) -> None:
+    """Sum each account's margin and maintenance requirements, find its largest |position
+    value| and the allocation groups it holds, in one pass over the slots; the outputs start
+    at zero. Unpriced instruments count as worth nothing."""
+    for slot in range(account.shape[0]):
+        q = abs_qty[slot]
+        if q == 0.0:  # a hole left by a closed position
+            continue
+        a, i = account[slot], instrument[slot]
+        e = unit_value[i]
+        value = q * e if np.isfinite(e) else 0.0
+        margin[a] += value * initial_rate[i]
+        maintenance[a] += value * maintenance_rate[i]
+        largest[a] = max(largest[a], value)
+        held[a, group[i]] = True

@@ -214,22 +214,15 @@ class Valuation:
 
     def columns(self) -> Columns:
         """Every account's figures at the current prices, in one pass over the index."""
-        n, h = len(self.ids), self.holdings
-        u = self.universe
-        acc, inst = h.account[: h.size], h.instrument[: h.size]
-        abs_value = h.abs_qty[: h.size] * np.nan_to_num(self.unit_value[inst])
+        n, h, u = len(self.ids), self.holdings, self.universe
         nav = self.cash[:n] + self.net[:n]
-        margin = _sum_by(acc, abs_value * u.initial[inst], n)[:n]
-        maintenance = _sum_by(acc, abs_value * u.maintenance[inst], n)[:n]
-        safe_nav = np.where(nav[acc] > 0, nav[acc], np.inf) if n else nav
-        weights = abs_value / safe_nav if n else abs_value
-        max_weight = np.zeros(n)
-        if h.size and n:
-            np.maximum.at(max_weight, acc, np.where(h.abs_qty[: h.size] > 0, weights, 0.0))
-        n_groups = len(u.groups)
-        held = np.bincount(
-            acc * n_groups + u.group[inst], h.abs_qty[: h.size] > 0, minlength=n * n_groups
-        )[: n * n_groups]
+        margin, maintenance, largest = np.zeros(n), np.zeros(n), np.zeros(n)
+        held = np.zeros((n, len(u.groups)), dtype=bool)
+        self.kernels.position_figures(
+            h.account[: h.size], h.instrument[: h.size], h.abs_qty[: h.size], self.unit_value,
+            u.initial, u.maintenance, u.group, margin, maintenance, largest, held,
+        )  # fmt: skip
+        max_weight = np.divide(largest, nav, out=np.zeros(n), where=nav > 0)
         unrealized = self.net[:n] - self.cost[:n]
         return Columns(
             nav=nav,
@@ -242,7 +235,7 @@ class Valuation:
             margin=margin,
             maintenance=maintenance,
             max_weight=max_weight,
-            groups_held=(held.reshape(n, n_groups) > 0).sum(axis=1).astype(np.int64),
+            groups_held=held.sum(axis=1, dtype=np.int64),
         )
 
     def recompute(self) -> tuple[Floats, Floats, Floats]:
