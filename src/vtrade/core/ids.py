@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 
+_SMALL = 1 << 48
+
 
 class IdGenerator:
     """Make unique, sortable ids; the same seed gives the same sequence (for determinism).
@@ -19,7 +21,7 @@ class IdGenerator:
         self._counter = itertools.count(1)
         self._salt = _hex(self._seed, 4)
         self._prefix = prefix
-        self._kinds: dict[str, str] = {}  # kind -> its code (a hash: computed once)
+        self._heads: dict[str, str] = {}  # kind -> "salt-code-" (the code is a hash: made once)
 
     def derive(self, extra: str | int) -> IdGenerator:
         """Return a fresh generator salted with `extra` too (e.g. a persisted start count)."""
@@ -27,11 +29,14 @@ class IdGenerator:
 
     def next(self, kind: str = "") -> str:
         """Return the next id, e.g. `1a2b3c4d-9f0e-0000-0000-00000000002a`."""
-        count = f"{next(self._counter):020x}"
-        kind_code = self._kinds.get(kind)
-        if kind_code is None:
-            kind_code = self._kinds[kind] = _hex(kind or self._prefix or "id", 2)
-        return f"{self._salt}-{kind_code}-{count[:4]}-{count[4:8]}-{count[8:]}"
+        n = next(self._counter)
+        head = self._heads.get(kind)
+        if head is None:
+            head = self._heads[kind] = f"{self._salt}-{_hex(kind or self._prefix or 'id', 2)}-"
+        if n < _SMALL:  # the first 2**48 ids: the counter's first 8 hex digits are zeros
+            return f"{head}0000-0000-{n:012x}"
+        count = f"{n:020x}"
+        return f"{head}{count[:4]}-{count[4:8]}-{count[8:]}"
 
 
 def _hex(text: str, size: int) -> str:

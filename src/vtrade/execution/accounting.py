@@ -10,6 +10,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from vtrade.domain.accounts import Account, Position
 from vtrade.domain.instruments import AssetClass, Instrument
@@ -18,6 +19,19 @@ from vtrade.market.books import Touch
 from vtrade.market.catalog import Catalog
 
 ONE = Decimal(1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _price_text(price: float) -> Decimal:
+    return Decimal(repr(price))
+
+
+def exact_price(price: float) -> Decimal:
+    """The Decimal of a quoted price as printed (`Decimal(repr(price))`), remembered: a touch
+    stands for many instants and every order asks for several."""
+    if not price:  # 0.0 and -0.0 share a cache key but not a text
+        return Decimal(repr(price))
+    return _price_text(price)
 
 
 class Marks:
@@ -29,11 +43,12 @@ class Marks:
         self.t_ns = t_ns
         self._mids: dict[str, Decimal] = {}
         self._fx: dict[str, Decimal] = {}
+        self._terms: dict[str, _Terms] = {}
 
     def mid(self, symbol: str) -> Decimal:
         mid = self._mids.get(symbol)
         if mid is None:
-            mid = self._mids[symbol] = Decimal(repr(self._touch(symbol, self.t_ns).mid))
+            mid = self._mids[symbol] = exact_price(self._touch(symbol, self.t_ns).mid)
         return mid
 
     def instrument(self, symbol: str) -> Instrument:
@@ -62,6 +77,27 @@ class Marks:
             fx = self.fx(inst.currency)
         return qty * p * inst.multiplier * fx
 
+    def terms(self, symbol: str, rates: MarginRates) -> _Terms:
+        """What valuing a position in `symbol` takes, looked up once per instant: the account
+        view asks for every position of every order. `rates` are the engine's (the same for
+        every call on these marks)."""
+        terms = self._terms.get(symbol)
+        if terms is None:
+            inst = self._catalog.get(symbol)
+            initial, maintenance = rates.of(inst)
+            terms = self._terms[symbol] = _Terms(
+                self.mid(symbol), inst.multiplier, self.fx(inst.currency), initial, maintenance
+            )
+        return terms
+
+
+class _Terms(NamedTuple):
+    mid: Decimal
+    multiplier: Decimal
+    fx: Decimal
+    initial: Decimal  # margin rates
+    maintenance: Decimal
+
 
 @dataclass(frozen=True, slots=True)
 class AccountView:
@@ -83,26 +119,43 @@ class AccountView:
 def view(
     account: Account,
     positions: Iterable[Position],
-    catalog: Catalog,
     marks: Marks,
-    leverage: Mapping[AssetClass, Decimal],
-    maintenance_rate: Decimal,
+    rates: MarginRates,
 ) -> AccountView:
     """Value the account's positions at `marks` and derive NAV and margin."""
     values: dict[str, Decimal] = {}
-    margin = maintenance = Decimal(0)
+    margin = maintenance = gross = net = Decimal(0)
     for pos in positions:
-        if not pos.qty:
+        qty = pos.qty
+        if not qty:
             continue
-        inst = catalog.get(pos.symbol)
-        v = values[pos.symbol] = marks.value(inst, pos.qty)
-        initial, maint = margin_rates(inst, leverage, maintenance_rate)
+        mid, multiplier, fx, initial, maint = marks.terms(pos.symbol, rates)
+        v = values[pos.symbol] = qty * mid * multiplier * fx  # as `Marks.value` computes it
         size = abs(v)
         margin += size * initial
         maintenance += size * maint
-    gross = sum((abs(v) for v in values.values()), Decimal(0))
-    net = sum(values.values(), Decimal(0))
+        gross += size  # in position order, as a sum over `values` would add them
+        net += v
     return AccountView(account.cash + net, account.cash, gross, net, margin, maintenance, values)
+
+
+class MarginRates:
+    """(initial, maintenance) margin rates per instrument under one venue's rules, remembered
+    per symbol: the account view asks for every position of every order."""
+
+    def __init__(self, leverage: Mapping[AssetClass, Decimal], maintenance_floor: Decimal) -> None:
+        self.leverage = leverage
+        self.maintenance_floor = maintenance_floor
+        self._by_symbol: dict[str, tuple[Instrument, tuple[Decimal, Decimal]]] = {}
+
+    def of(self, inst: Instrument) -> tuple[Decimal, Decimal]:
+        found = self._by_symbol.get(inst.symbol)
+        if found is None or found[0] is not inst:  # a catalog may be swapped for another
+            found = self._by_symbol[inst.symbol] = (
+                inst,
+                margin_rates(inst, self.leverage, self.maintenance_floor),
+            )
+        return found[1]
 
 
 def initial_rate(inst: Instrument, leverage: Mapping[AssetClass, Decimal]) -> Decimal:

@@ -22,7 +22,7 @@ from vtrade.domain.changes import Changes
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderStatus
-from vtrade.execution.accounting import AccountView, Marks, view
+from vtrade.execution.accounting import AccountView, MarginRates, Marks, view
 from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.fees import FeeQuote, FeeSchedule
 from vtrade.execution.fills import Execution, VenueMarket
@@ -56,6 +56,7 @@ class Bookkeeper:
         self.fees = fees
         self.ids = ids
         self.config = config or ExecutionConfig()
+        self.margin_rates = MarginRates(self.config.leverage, self.config.maintenance)
         self.accounts: dict[str, Account] = {}
         self.positions: dict[tuple[str, str], Position] = {}
         self._by_account: dict[str, dict[str, Position]] = defaultdict(dict)
@@ -113,10 +114,8 @@ class Bookkeeper:
         return view(
             account,
             self.positions_of(account_id),
-            self.catalog,
             self.marks(t_ns),
-            self.config.leverage,
-            self.config.maintenance,
+            self.margin_rates,
         )
 
     def apply(self, order: Order, inst: Instrument, done: Execution, t_ns: int) -> Changes:

@@ -24,7 +24,7 @@ from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, routing
-from vtrade.execution.accounting import AccountView, Marks, view
+from vtrade.execution.accounting import AccountView, Marks, exact_price, view
 from vtrade.execution.booking import Bookkeeper
 from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import PROFILES
@@ -255,10 +255,8 @@ class ExecutionEngine(Bookkeeper):
             return view(
                 account,
                 self.positions_of(account.id),
-                self.catalog,
                 marks,
-                self.config.leverage,
-                self.config.maintenance,
+                self.margin_rates,
             )
 
         touch = self.market.touch(inst.symbol, marks.t_ns)
@@ -269,7 +267,7 @@ class ExecutionEngine(Bookkeeper):
             open_orders=others,
             marks=marks,
             limits=self.config.limits,
-            touch_price=Decimal(repr(best)),
+            touch_price=exact_price(best),
         )
 
     def _execute_now(self, order: Order, inst: Instrument, t_ns: int) -> Changes:

@@ -22,6 +22,7 @@ import numpy as np
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, Slice
+from vtrade.execution.accounting import exact_price
 from vtrade.execution.fees import Liquidity
 from vtrade.execution.profiles import RealismProfile
 from vtrade.market.books import OrderBooks, Touch, to_price
@@ -53,7 +54,7 @@ class Execution:
 
 
 def mid_of(touch: Touch) -> Decimal:
-    return Decimal(repr(touch.mid))
+    return exact_price(touch.mid)
 
 
 def floor_lots(qty: Decimal, lot: Decimal) -> Decimal:

@@ -45,6 +45,15 @@ class CheckContext:
     touch_price: Decimal  # best opposite price now (ask for buys, bid for sells)
 
 
+_PRICES_NEEDED: dict[OrderType, tuple[str, ...]] = {
+    OrderType.MARKET: (),
+    OrderType.LIMIT: ("limit_price",),
+    OrderType.STOP: ("stop_price",),
+    OrderType.STOP_LIMIT: ("stop_price", "limit_price"),
+    OrderType.TRAILING_STOP: (),
+}
+
+
 def check_shape(order: Order, inst: Instrument) -> None:
     """Check quantity, lot, the fields each order type needs, and tick sizes."""
     if order.qty <= 0:
@@ -55,13 +64,7 @@ def check_shape(order: Order, inst: Instrument) -> None:
             f"quantity {order.qty} is not a multiple of the lot size {inst.lot_size} "
             f"of {inst.symbol}",
         )
-    needs = {
-        OrderType.MARKET: (),
-        OrderType.LIMIT: ("limit_price",),
-        OrderType.STOP: ("stop_price",),
-        OrderType.STOP_LIMIT: ("stop_price", "limit_price"),
-        OrderType.TRAILING_STOP: (),
-    }[order.type]
+    needs = _PRICES_NEEDED[order.type]
     for name in needs:
         if getattr(order, name) is None:
             raise RuleViolation("order_type", f"a {order.type.value} order needs {name}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from vtrade.domain import events as ev
@@ -20,6 +21,7 @@ from vtrade.domain.changes import Changes
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills
+from vtrade.execution.accounting import exact_price
 from vtrade.execution.profiles import PROFILES
 from vtrade.execution.routing import can_work
 from vtrade.market.intraday import Prints
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from vtrade.execution.engine import ExecutionEngine
 
 S = OrderStatus
+_BY_SEQ = attrgetter("seq")  # submission order
 MARGIN_CHECK_NS = 60_000_000_000
 
 
@@ -47,23 +50,14 @@ def advance(engine: ExecutionEngine, t_ns: int) -> Changes:
 
 
 def _next_boundary(engine: ExecutionEngine, now: int) -> int:
-    instants = [b for o in engine.orders.values() for b in (o.due_ns, o.expire_ns) if b and b > now]
-    return min(instants, default=now + 365 * 86_400 * 10**9)
+    found = engine.orders.next_instant(now)
+    return now + 365 * 86_400 * 10**9 if found is None else found
 
 
 def _step(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) -> None:
-    for order in engine.open_orders():
-        if order.due_ns is not None and order.due_ns <= t1:
-            changes.merge(_auction(engine, order, t1))
-    for order in engine.open_orders():
-        if order.expire_ns is not None and order.expire_ns <= t1:
-            reason = (
-                "not filled in its auction"
-                if order.tif in (TimeInForce.OPG, TimeInForce.CLS)
-                else "day order expired at the close"
-            )
-            status = S.CANCELED if order.tif in (TimeInForce.OPG, TimeInForce.CLS) else S.EXPIRED
-            changes.merge(engine.close_order(order, status, t1, reason))
+    first = engine.orders.next_instant()
+    if first is not None and first <= t1:  # most steps find no order due or expiring
+        _auctions_and_expiries(engine, t1, changes)
     if t1 // engine.config.step_ns == engine.worked_ns // engine.config.step_ns:
         return  # working orders meet the market at the next instant on the step grid
     t0, engine.worked_ns = engine.worked_ns, t1
@@ -91,12 +85,28 @@ def _step(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) -> None:
     _margin_checks(engine, touched, t0, t1, changes)
 
 
+def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -> None:
+    """Run the auctions of the orders due by `t1`, then close the orders expiring by then."""
+    due = [o for o in engine.orders.values() if o.due_ns is not None and o.due_ns <= t1]
+    for order in sorted(due, key=_BY_SEQ):
+        changes.merge(_auction(engine, order, t1))
+    ending = [o for o in engine.orders.values() if o.expire_ns is not None and o.expire_ns <= t1]
+    for order in sorted(ending, key=_BY_SEQ):
+        reason = (
+            "not filled in its auction"
+            if order.tif in (TimeInForce.OPG, TimeInForce.CLS)
+            else "day order expired at the close"
+        )
+        status = S.CANCELED if order.tif in (TimeInForce.OPG, TimeInForce.CLS) else S.EXPIRED
+        changes.merge(engine.close_order(order, status, t1, reason))
+
+
 def _auction(engine: ExecutionEngine, order: Order, t_ns: int) -> Changes:
     inst = engine.catalog.get(order.symbol)
     profile = PROFILES[engine.accounts[order.account_id].profile]
     which = "close" if order.tif is TimeInForce.CLS else "open"
     done = fills.auction(engine.market, order, inst, t_ns, which, profile)
-    order.due_ns = None
+    engine.orders.clear_due(order)
     if order.status is S.PENDING_OPEN and order.tif not in (TimeInForce.OPG,):
         order.move_to(S.ACCEPTED, t_ns)
     if done is None:
@@ -171,7 +181,7 @@ def _trail(order: Order, high: Decimal, low: Decimal) -> None:
 
 def _crosses(order: Order, opposite: float) -> bool:
     assert order.limit_price is not None
-    price = Decimal(repr(opposite))
+    price = exact_price(opposite)
     return price <= order.limit_price if order.side is Side.BUY else price >= order.limit_price
 
 

@@ -120,11 +120,12 @@ class Decaying:
     Several time constants with weights approximate other decay shapes.
     """
 
-    __slots__ = ("_taus", "_weights", "_times", "_amounts", "_states")
+    __slots__ = ("_taus", "_weights", "_times", "_amounts", "_states", "horizon_ns")
 
     def __init__(self, taus_ns: tuple[float, ...], weights: tuple[float, ...] = (1.0,)) -> None:
         self._taus = taus_ns
         self._weights = weights
+        self.horizon_ns = horizon_ns(max(taus_ns))
         self._times: list[int] = []
         self._amounts: list[float] = []
         self._states: list[tuple[float, ...]] = []  # components just after each entry
@@ -150,7 +151,7 @@ class Decaying:
             before = self._decayed(j - 1, self._times[j]) if j else (0.0,) * len(self._taus)
             amount = self._amounts[j]
             self._states[j] = tuple(
-                b + amount * w for b, w in zip(before, self._weights, strict=True)
+                [b + amount * w for b, w in zip(before, self._weights, strict=True)]
             )
         self.forget(self._times[-1] - self.horizon_ns)
 
@@ -161,17 +162,13 @@ class Decaying:
             del self._times[:keep], self._amounts[:keep], self._states[:keep]
 
     @property
-    def horizon_ns(self) -> int:
-        return horizon_ns(max(self._taus))
-
-    @property
     def last_ns(self) -> int:
         return self._times[-1] if self._times else 0
 
     def _decayed(self, i: int, t_ns: int) -> tuple[float, ...]:
         age = t_ns - self._times[i]
-        return tuple(
-            v * math.exp(-age / tau) for v, tau in zip(self._states[i], self._taus, strict=True)
+        return tuple(  # a list first: quicker than a generator for a handful of items
+            [v * math.exp(-age / tau) for v, tau in zip(self._states[i], self._taus, strict=True)]
         )
 
 
@@ -191,6 +188,9 @@ class Liquidity:
             tuple(t * NS_PER_SECOND for t in _RELAX_TAUS), _RELAX_WEIGHTS
         )
     )
+    # No level's last take is older than this (a bound, not exact): spares `forget_before`
+    # its scan of every level while nothing can be stale.
+    oldest_ns: int = 0
 
     @classmethod
     def for_instrument(cls, inst: Instrument) -> Liquidity:
@@ -210,17 +210,24 @@ class Liquidity:
         level = self.takes.get((side, price_ticks))
         if level is None:
             level = self.takes[(side, price_ticks)] = Decaying((self.refill_ns,))
+            self.oldest_ns = min(self.oldest_ns, t_ns) if len(self.takes) > 1 else t_ns
         level.add(t_ns, qty)
 
     def push(self, amount: float, t_ns: int) -> None:
         """Displace the mid by a share of `amount` (price units) from `t_ns` on."""
         self.pushes.add(t_ns, _DISPLACEMENT_SHARE * amount)
 
-    def forget_before(self, t_ns: int) -> None:
-        """Drop levels whose last take has long refilled by `t_ns` (checked now and then)."""
+    def forget_before(self, t_ns: int) -> bool:
+        """Drop levels whose last take has long refilled by `t_ns` (checked now and then);
+        tell whether any was dropped."""
         if len(self.takes) < 256:
-            return
+            return False
         cutoff = t_ns - horizon_ns(self.refill_ns)  # every level decays with `refill_ns`
-        stale = [k for k, v in self.takes.items() if v.last_ns < cutoff]
+        if cutoff <= self.oldest_ns:
+            return False
+        lasts = {k: v.last_ns for k, v in self.takes.items()}
+        stale = [k for k, last in lasts.items() if last < cutoff]
         for key in stale:
-            del self.takes[key]
+            del self.takes[key], lasts[key]
+        self.oldest_ns = min(lasts.values(), default=t_ns)
+        return bool(stale)

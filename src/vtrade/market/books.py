@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Protocol
 
@@ -64,6 +64,7 @@ class OrderBooks:
         self.levels = levels
         self._depth: dict[str, DepthModel] = {}
         self._liquidity: dict[str, Liquidity] = {}
+        self._walked: dict[tuple[str, int], _Walked] = {}  # by (symbol, side), see `_walk_side`
 
     def depth_model(self, inst: Instrument) -> DepthModel:
         if inst.symbol not in self._depth:
@@ -123,8 +124,11 @@ class OrderBooks:
         book_side = 1 if side is Side.BUY else -1
         # lazy: takes recorded during the walk are at prices the walk has already passed
         levels = self._walk_side(inst, t_ns, book_side)
+        walked = self._walked[(inst.symbol, book_side)]
         limit = _limit_ticks(limit_price, inst.tick_size, book_side)
-        liq = self._liquidity.setdefault(inst.symbol, Liquidity.for_instrument(inst))
+        liq = self._liquidity.get(inst.symbol)
+        if liq is None:
+            liq = self._liquidity[inst.symbol] = Liquidity.for_instrument(inst)
         model = self.depth_model(inst)
         remaining = int(qty / inst.lot_size)
         per = int((unit or inst.lot_size) / inst.lot_size)  # lots per unit
@@ -140,6 +144,7 @@ class OrderBooks:
                     continue  # this level's share is under one unit; the next may not be
                 break
             liq.take(book_side, price_ticks, lots * model.lot, t_ns)
+            walked.sizes.pop(price_ticks, None)  # that level is smaller now
             taken.append(
                 BookLevel(
                     price=to_price(price_ticks * model.tick, inst.tick_size),
@@ -147,11 +152,14 @@ class OrderBooks:
                 )
             )
             remaining -= lots
+            if len(taken) == 1:
+                first_ticks = price_ticks
             last_ticks = price_ticks
         if taken:
-            first_ticks = round(taken[0].price / inst.tick_size)
             liq.push((last_ticks - first_ticks) * model.tick, t_ns)
-            liq.forget_before(t_ns)
+            if liq.forget_before(t_ns):  # levels long refilled count as untouched from now on
+                self._walked.pop((inst.symbol, -book_side), None)
+                walked.sizes.clear()
         return taken
 
     def _walk_side(self, inst: Instrument, t_ns: int, side: int) -> Iterator[tuple[int, float]]:
@@ -163,7 +171,13 @@ class OrderBooks:
             liq = None
         shift = round(liq.displacement(t_ns) / model.tick) if liq is not None else 0
         price, size = (touch.ask, touch.ask_size) if side == 1 else (touch.bid, touch.bid_size)
-        walk = self._walk(model, liq, side, price, size, touch.depth, shift, self.levels, t_ns)
+        key = (t_ns, price, size, touch.depth, shift)
+        walked = self._walked.get((inst.symbol, side))
+        if walked is None or walked.key != key:
+            walked = self._walked[(inst.symbol, side)] = _Walked(key)
+        walk = self._walk(
+            model, liq, side, price, size, touch.depth, shift, self.levels, t_ns, walked
+        )
         return itertools.islice(walk, self.levels)  # the visible book, no deeper
 
     def _levels(
@@ -201,31 +215,50 @@ class OrderBooks:
         shift: int,
         depth: int,
         t_ns: int,
+        walked: _Walked | None = None,
     ) -> Iterator[tuple[int, float]]:
-        """Yield the side's levels best first, lazily: a walk evaluates only what it takes."""
+        """Yield the side's levels best first, lazily: a walk evaluates only what it takes.
+
+        Sizes found are kept in `walked`, if given, for the next walk of the same side at the
+        same instant: orders worked together walk past the same emptied levels.
+        """
         step = model.step_ticks(price)
         base = round(price / model.tick)
         sizes = [touch_size, *model.level_sizes(price, depth + self.levels, depth_mult)]
         unit = model.unit
+        known = walked.sizes if walked is not None else {}
         for k, size in enumerate(sizes):
             price_ticks = base + shift + side * k * step
             if price_ticks <= 0:
                 break
-            if liq is not None:
-                taken = liq.taken_at(side, price_ticks, t_ns)
-                if taken > 0:
-                    size = _after_taking(
-                        size, _unshifted(sizes, price_ticks - base, side, step, unit, size), taken
-                    )
-            size = math.floor(size / unit + 1e-9) * unit
-            if size > 0:
-                yield price_ticks, size
+            found = known.get(price_ticks)
+            if found is None:
+                if liq is not None:
+                    taken = liq.taken_at(side, price_ticks, t_ns)
+                    if taken > 0:
+                        size = _after_taking(
+                            size,
+                            _unshifted(sizes, price_ticks - base, side, step, unit, size),
+                            taken,
+                        )
+                found = known[price_ticks] = math.floor(size / unit + 1e-9) * unit
+            if found > 0:
+                yield price_ticks, found
 
     def _level(self, inst: Instrument, price_ticks: int, size: float) -> BookLevel:
         unit = Decimal(1) if self.depth_model(inst).unit >= 1 else inst.lot_size
         return BookLevel(
             price=(price_ticks * inst.tick_size).quantize(inst.tick_size), size=to_qty(size, unit)
         )
+
+
+@dataclass(slots=True)
+class _Walked:
+    """Level sizes of one book side as walks found them, valid while `key` (instant, touch,
+    depth, displacement) holds; a take forgets the level it took from."""
+
+    key: tuple[int, float, float, float, int]
+    sizes: dict[int, float] = field(default_factory=dict)  # by price in ticks
 
 
 def _unshifted(

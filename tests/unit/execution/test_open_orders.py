@@ -42,3 +42,20 @@ def test_removed_orders_leave_both_indexes() -> None:
     assert book.pop("o1") is None
     assert not book
     assert book.of("a") == []
+
+
+def test_the_next_instant_is_the_earliest_due_or_expiry_of_an_open_order() -> None:
+    book = OpenOrders()
+    first, second = order("o1", "a", 1), order("o2", "b", 2)
+    first.due_ns, first.expire_ns = 50, 100
+    second.expire_ns = 100
+    book["o1"], book["o2"] = first, second
+
+    assert book.next_instant(0) == 50
+    assert book.next_instant(50) == 100
+    book.clear_due(first)  # its auction ran
+    assert first.due_ns is None and book.next_instant(0) == 100
+    del book["o1"]
+    assert book.next_instant(0) == 100  # the other order still expires then
+    book.pop("o2")
+    assert book.next_instant(0) is None

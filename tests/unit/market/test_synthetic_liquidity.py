@@ -17,6 +17,7 @@ from book_helpers import assert_well_formed, average_price, prices, sizes, walk
 from vtrade import bootstrap
 from vtrade.core.clock import NS_PER_SECOND, parse_instant, to_ns
 from vtrade.domain.market_data import BookLevel, Side
+from vtrade.market.book import Liquidity, horizon_ns
 from vtrade.market.synthetic import SyntheticMarket
 from vtrade.settings import MarketSettings, Settings
 
@@ -99,6 +100,22 @@ def test_a_second_consume_right_after_gets_worse_prices(
         got = sum(s.size for s in first + second if s.price <= limit)
         offered = sum(level.size for level in untouched if level.price <= limit)
         assert got <= offered
+
+
+def test_consumes_at_one_instant_take_exactly_what_the_book_shows_after_the_earlier_ones(
+    trading: SyntheticMarket,
+) -> None:
+    # Walks at one instant remember the sizes they found; each take must update them.
+    for share, qty in ((Decimal(1), 700), (Decimal("0.3"), 400), (Decimal(1), 150)):
+        book = trading.book("AAPL", T0, 20)
+        visible = sum(sizes(book.asks))
+        taken = trading.books.consume("AAPL", Side.BUY, Decimal(qty), T0, share=share)
+        if share == 1:
+            assert taken == walk(book.asks, Decimal(qty))
+        assert 0 < sum(sizes(taken)) <= min(Decimal(qty), visible)
+    book = trading.book("AAPL", T0, 20)
+    everything = sum(sizes(book.asks))
+    assert trading.consume("AAPL", Side.BUY, everything, T0) == walk(book.asks, everything)
 
 
 def test_the_mid_displacement_never_brings_back_liquidity_already_taken(
@@ -312,3 +329,17 @@ def test_books_stay_well_formed_through_a_random_sequence_of_consumes(
             assert slices[0].price <= book.bids[0].price
             assert limit is None or slices[-1].price >= limit
         assert_well_formed(trading.book(symbol, t, 20), 20, tick)
+
+
+def test_levels_long_refilled_are_forgotten_and_levels_taken_since_are_kept() -> None:
+    liq = Liquidity(refill_ns=float(NS_PER_SECOND))
+    for k in range(600):
+        liq.take(1, 1000 + k, 1.0, T0 + k * MS)
+    liq.take(1, 1010, 1.0, T0 + 1000 * MS)  # an old level taken again
+    horizon = horizon_ns(liq.refill_ns)
+
+    assert not liq.forget_before(T0 + horizon)  # nothing has refilled for long enough yet
+    assert len(liq.takes) == 600
+    assert liq.forget_before(T0 + 300 * MS + horizon)
+    assert len(liq.takes) == 301 and (1, 1010) in liq.takes
+    assert liq.taken_at(1, 1005, T0 + 300 * MS + horizon) == 0.0

@@ -9,12 +9,15 @@ same. PostgreSQL keeps the Core statements.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Insert, Table
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from vtrade.adapters.sql import rows
 from vtrade.adapters.sql.codec import EventCodec
@@ -24,7 +27,7 @@ from vtrade.domain.accounts import Account, LedgerEntry, Position
 from vtrade.domain.orders import Fill, Order
 
 Values = list[dict[str, Any]]
-_NAMED = sqlite.dialect(paramstyle="named")  # rows are dicts: bind them by name
+_POSITIONAL = sqlite.dialect(paramstyle="qmark")
 
 
 class Write(Protocol):
@@ -42,32 +45,69 @@ class CoreWrite:
 
 
 class DriverWrite:
-    """Run a statement compiled once for SQLite through the driver's executemany."""
+    """Run a statement compiled once for SQLite through the driver's own cursor.
+
+    Rows are bound by position: the driver binds a dict's values name by name, building a
+    string per parameter, and SQLAlchemy's statement execution around the driver call cost as
+    much again as the binding. Driver errors are raised as SQLAlchemy raises them.
+    """
 
     def __init__(self, statement: Insert, table: Table) -> None:
         self._statement = statement
         self._decimals = {c.name for c in table.c if isinstance(c.type, ExactDecimal)}
-        self._compiled: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
+        self._compiled: dict[tuple[str, ...], _Compiled] = {}
 
     def run(self, conn: Connection, values: Values) -> None:
-        sql, decimals = self._compile(tuple(values[0]))
+        compiled = self._compile(tuple(values[0]))
         try:
-            for row in values:  # the rows are the batch's own: convert in place
-                for key in decimals:
-                    value = row[key]
-                    if value is not None:
-                        row[key] = exact_text(value)
+            params = [_positional(row, compiled) for row in values]
         except TypeError as e:  # raised as Core raises a type's refusal of a value
-            raise StatementError(str(e), sql, None, e) from e
-        conn.exec_driver_sql(sql, values)
+            raise StatementError(str(e), compiled.sql, None, e) from e
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(compiled.sql, params)
+        except sqlite3.Error as e:
+            raise DBAPIError.instance(compiled.sql, params, e, sqlite3.Error) from e
+        finally:
+            cursor.close()
 
-    def _compile(self, keys: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    def _compile(self, keys: tuple[str, ...]) -> _Compiled:
         """SQL for rows with `keys` (as Core would: the first row's keys name the columns)."""
         found = self._compiled.get(keys)
         if found is None:
-            sql = str(self._statement.compile(dialect=_NAMED, column_keys=list(keys)))
-            found = self._compiled[keys] = (sql, tuple(k for k in keys if k in self._decimals))
+            compiled = self._statement.compile(dialect=_POSITIONAL, column_keys=list(keys))
+            order = tuple(compiled.positiontup or ())
+            found = self._compiled[keys] = _Compiled(
+                sql=str(compiled),
+                values=_getter(order),
+                decimals=tuple(i for i, k in enumerate(order) if k in self._decimals),
+            )
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    values: Callable[[dict[str, Any]], tuple[Any, ...]]  # a row's parameters, in SQL order
+    decimals: tuple[int, ...]  # positions of the exact-decimal parameters
+
+
+def _getter(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    if len(keys) == 1:  # itemgetter of one key returns the value, not a tuple
+        return lambda row: (row[keys[0]],)
+    return operator.itemgetter(*keys)
+
+
+def _positional(row: dict[str, Any], compiled: _Compiled) -> tuple[Any, ...] | list[Any]:
+    params = compiled.values(row)
+    if not compiled.decimals:
+        return params
+    converted = list(params)
+    for i in compiled.decimals:
+        value = converted[i]
+        if value is not None:
+            converted[i] = exact_text(value)
+    return converted
 
 
 def batch_rows(batch: Sequence[Changes], codec: EventCodec, now_ns: int) -> tuple[Values, ...]:

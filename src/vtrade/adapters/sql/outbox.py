@@ -17,7 +17,6 @@ from vtrade.adapters.sql.tables import outbox
 from vtrade.app.ports import OutboxItem
 from vtrade.core.messages import Event
 
-_MARK_CHUNK = 1000  # seqs per UPDATE, well under every driver's bound-parameter limit
 _REMEMBERED = 100_000  # events kept for the relay; past that, forget them all (and decode)
 
 _PENDING = (
@@ -26,9 +25,12 @@ _PENDING = (
     .order_by(outbox.c.seq)
     .limit(bindparam("limit"))
 )
+# By runs of consecutive seqs (a relay marks one run, as a rule): a list of seqs to match
+# cost more to render into SQL than the update itself.
 _MARK = (
     update(outbox)
-    .where(outbox.c.seq.in_(bindparam("seqs", expanding=True)), outbox.c.published == false())
+    .where(outbox.c.seq.between(bindparam("first"), bindparam("last")))
+    .where(outbox.c.published == false())
     .values(published=True, published_ns=bindparam("now"))
 )
 
@@ -51,15 +53,27 @@ class OutboxReader:
         """Rows not yet published, oldest first."""
         found = conn.execute(_PENDING, {"limit": limit}).all()
         return [
-            OutboxItem(seq=r.seq, event=self._event(r.event_id, r.type, r.payload)) for r in found
+            OutboxItem(seq=seq, event=self._event(event_id, type_name, payload))
+            for seq, event_id, type_name, payload in found
         ]
 
     def mark(self, conn: Connection, seqs: Sequence[int], now_ns: int) -> None:
         """Mark rows published; rows already marked keep their first time."""
-        unique = sorted(set(seqs))
-        for i in range(0, len(unique), _MARK_CHUNK):
-            conn.execute(_MARK, {"seqs": unique[i : i + _MARK_CHUNK], "now": now_ns})
+        runs = [{"first": first, "last": last, "now": now_ns} for first, last in _runs(seqs)]
+        if runs:
+            conn.execute(_MARK, runs)
 
     def _event(self, event_id: str, type_name: str, payload: str) -> Event:
         event = self._committed.pop(event_id, None)
         return event if event is not None else self._codec.decode(type_name, payload)
+
+
+def _runs(seqs: Iterable[int]) -> list[tuple[int, int]]:
+    """(first, last) of each run of consecutive numbers among `seqs`, in order."""
+    runs: list[tuple[int, int]] = []
+    for seq in sorted(set(seqs)):
+        if runs and seq == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], seq)
+        else:
+            runs.append((seq, seq))
+    return runs
