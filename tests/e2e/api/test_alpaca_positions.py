@@ -93,6 +93,33 @@ def test_closing_more_than_is_held_answers_403_with_the_quantities(
     assert "requested: 5, available: 2" in refused.value.message
 
 
+def test_open_sell_orders_hold_quantity_that_a_close_cannot_use(
+    live: Live, trading: TradingClient
+) -> None:
+    buy(trading, "AAPL", 10)
+    far = live.container.market.quote("AAPL", live.clock.now_ns()).mid * Decimal("1.05")
+    trading.submit_order(
+        LimitOrderRequest(
+            symbol="AAPL",
+            qty=6,
+            side="sell",
+            time_in_force="gtc",
+            limit_price=float(far.quantize(Decimal("0.01"))),
+        )
+    )
+    position = trading.get_open_position("AAPL")
+    assert isinstance(position, Position)
+    assert position.qty == "10" and position.qty_available == "4"
+    with pytest.raises(APIError) as refused:
+        trading.close_position("AAPL")
+    assert refused.value.status_code == 403 and refused.value.code == 40310000
+    assert "requested: 10, available: 4" in refused.value.message
+    held = trading.close_all_positions(cancel_orders=False)
+    assert isinstance(held, list) and [r.status for r in held] == [403]
+    part = trading.close_position("AAPL", ClosePositionRequest(qty="4"))
+    assert isinstance(part, Order) and part.qty == "4"
+
+
 def test_close_all_positions_cancels_orders_and_answers_207(
     live: Live, trading: TradingClient
 ) -> None:

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from vtrade.api.alpaca.common import Ctx, CtxDep, decimal, instrument_or_404
 from vtrade.api.alpaca.orders import cancel_all, submit
-from vtrade.api.alpaca.schemas import alpaca_symbol, order_json, position_json
+from vtrade.api.alpaca.schemas import alpaca_symbol, dec, order_json, position_json
 from vtrade.core.clock import NS_PER_DAY
 from vtrade.core.errors import NotFoundError, RejectedError, ValidationError, VtradeError
 from vtrade.domain.accounts import Position
@@ -37,12 +37,35 @@ def previous_close(c: Ctx, inst: Instrument, now_ns: int) -> Decimal | None:
     return Decimal(repr(float(bars.close[-1]))).quantize(inst.tick_size)
 
 
+def held_for_orders(c: Ctx, pos: Position) -> Decimal:
+    """How much of the position open orders on its closing side already spoken for (as
+    Alpaca reserves it): what they have left to fill, at most the position."""
+    closing = Side.SELL if pos.qty > 0 else Side.BUY
+    held = sum(
+        (
+            o.remaining
+            for o in c.container.engine.open_orders(c.account_id)
+            if o.symbol == pos.symbol and o.side is closing
+        ),
+        Decimal(0),
+    )
+    return min(held, abs(pos.qty))
+
+
 def _json(c: Ctx, pos: Position, now_ns: int) -> dict[str, Any]:
     inst = c.catalog.get(pos.symbol)
     marks = c.container.engine.marks(now_ns)
     price = marks.mid(inst.symbol).quantize(inst.tick_size)
     lastday = previous_close(c, inst, now_ns) or price
-    return position_json(inst, pos.qty, pos.avg_price, price, lastday, marks.fx(inst.currency))
+    return position_json(
+        inst,
+        pos.qty,
+        pos.avg_price,
+        price,
+        lastday,
+        marks.fx(inst.currency),
+        held=held_for_orders(c, pos),
+    )
 
 
 def _open_positions(c: Ctx) -> list[Position]:
@@ -70,33 +93,41 @@ async def get_position(symbol_or_asset_id: str, c: CtxDep) -> dict[str, Any]:
     return _json(c, _position(c, symbol_or_asset_id), c.now_ns())
 
 
-def _close_qty(pos: Position, inst: Instrument, qty: str | None, percentage: str | None) -> Decimal:
-    held = abs(pos.qty)
+def _close_qty(
+    pos: Position, inst: Instrument, held: Decimal, qty: str | None, percentage: str | None
+) -> Decimal:
+    """What to close: `qty`, `percentage` percent of the position, or all of it; never more
+    than open orders leave available (`held` is what they hold)."""
+    existing = abs(pos.qty)
+    available = existing - held
     if qty is not None and percentage is not None:
         raise ValidationError("give qty or percentage, not both")
     if qty is not None:
         wanted = decimal(qty, "qty")
         if wanted <= 0:
             raise ValidationError(f"qty must be > 0, got {qty}")
-        if wanted > held:
-            raise RejectedError(
-                f"insufficient qty available for order (requested: {wanted}, available: {held})",
-                symbol=alpaca_symbol(inst),
-                available=str(held),
-                existing_qty=str(held),
-                held_for_orders="0",
-            )
-        return wanted
-    if percentage is not None:
+    elif percentage is not None:
         share = decimal(percentage, "percentage")
         if not 0 < share <= 100:
             raise ValidationError(f"percentage must be > 0 and <= 100, got {percentage}")
-        lots = (held * share / 100 / inst.lot_size).to_integral_value(ROUND_FLOOR)
+        lots = (existing * share / 100 / inst.lot_size).to_integral_value(ROUND_FLOOR)
         wanted = lots * inst.lot_size
         if wanted <= 0:
-            raise ValidationError(f"{percentage}% of {held} is less than one lot ({inst.lot_size})")
-        return wanted
-    return held
+            raise ValidationError(
+                f"{percentage}% of {existing} is less than one lot ({inst.lot_size})"
+            )
+    else:
+        wanted = existing
+    if wanted > available:
+        requested, left = dec(wanted), dec(available)
+        raise RejectedError(
+            f"insufficient qty available for order (requested: {requested}, available: {left})",
+            symbol=alpaca_symbol(inst),
+            available=left,
+            existing_qty=dec(existing),
+            held_for_orders=dec(held),
+        )
+    return wanted
 
 
 async def _close(c: Ctx, pos: Position, qty: Decimal) -> dict[str, Any]:
@@ -124,7 +155,7 @@ async def close_position(
     percent of it (rounded down to the lot size); return that order."""
     pos = _position(c, symbol_or_asset_id)
     inst = c.catalog.get(pos.symbol)
-    return await _close(c, pos, _close_qty(pos, inst, qty, percentage))
+    return await _close(c, pos, _close_qty(pos, inst, held_for_orders(c, pos), qty, percentage))
 
 
 @router.delete("/v2/positions", summary="Close all positions", status_code=207)
@@ -140,11 +171,11 @@ async def close_all_positions(
         inst = c.catalog.get(pos.symbol)
         symbol = alpaca_symbol(inst)
         try:
-            body = await _close(c, pos, abs(pos.qty))
+            body = await _close(c, pos, _close_qty(pos, inst, held_for_orders(c, pos), None, None))
         except VtradeError as exc:
             status = 403 if isinstance(exc, RejectedError) else 422
             code = 40310000 if status == 403 else 40010001
-            error = {"code": code, "message": exc.message, "symbol": symbol}
+            error = {"code": code, "message": exc.message, **(exc.details or {}), "symbol": symbol}
             results.append({"symbol": symbol, "status": status, "body": error})
             continue
         results.append({"symbol": symbol, "status": 200, "order_id": body["id"], "body": body})

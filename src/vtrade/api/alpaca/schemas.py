@@ -218,8 +218,11 @@ def position_json(
     price: Decimal,
     lastday_price: Decimal,
     fx_rate: Decimal,
+    *,
+    held: Decimal = Decimal(0),
 ) -> dict[str, Any]:
-    """Render a position as an Alpaca `Position` (§3.1, §7.3).
+    """Render a position as an Alpaca `Position` (§3.1, §7.3); `held` is what open orders
+    on its closing side hold of it (`qty_available` is the rest, signed like `qty`).
 
     Prices are in the instrument's quote currency; values and P&L in the account currency
     (VCR = USD) at `fx_rate`. `qty`, `market_value` and `cost_basis` are negative for shorts.
@@ -238,7 +241,7 @@ def position_json(
         "asset_class": asset_class_of(instrument),
         "asset_marginable": instrument.marginable,
         "qty": dec(qty),
-        "qty_available": dec(qty),
+        "qty_available": dec(qty - held if qty > 0 else qty + held),
         "avg_entry_price": dec(avg_price),
         "side": "long" if qty > 0 else "short",
         "market_value": money(market_value),
