@@ -29,6 +29,7 @@ from vtrade.execution.fills import Execution, VenueMarket
 from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import PROFILES
 from vtrade.execution.receipts import receipt
+from vtrade.execution.recent_orders import RecentOrders
 from vtrade.execution.volumes import Volumes
 from vtrade.market.catalog import Catalog
 from vtrade.market.sessions import Sessions
@@ -61,7 +62,7 @@ class Bookkeeper:
         self.positions: dict[tuple[str, str], Position] = {}
         self._by_account: dict[str, dict[str, Position]] = defaultdict(dict)
         self.orders = OpenOrders()
-        self.by_client_id: dict[tuple[str, str], Order] = {}  # orders made since start
+        self.by_client_id = RecentOrders()
         self.volumes: dict[str, Volumes] = defaultdict(Volumes)
         self.now_ns = 0
         self.worked_ns = 0  # when working orders last met the market

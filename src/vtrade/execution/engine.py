@@ -28,6 +28,7 @@ from vtrade.execution.accounting import AccountView, Marks, exact_price, view
 from vtrade.execution.booking import Bookkeeper
 from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import PROFILES
+from vtrade.execution.recent_orders import RecentOrders
 from vtrade.execution.validation import (
     CheckContext,
     RuleViolation,
@@ -207,7 +208,7 @@ class ExecutionEngine(Bookkeeper):
         for p in snapshot.positions:
             self._by_account[p.account_id][p.symbol] = p
         self.orders = OpenOrders(snapshot.open_orders)
-        self.by_client_id = {}  # only orders the store has; older ones are looked up there
+        self.by_client_id = RecentOrders()  # the store has every older order
         self._seq = max((o.seq for o in snapshot.open_orders), default=0)
         self.account_seqs = dict(snapshot.account_seqs)
         self.volumes = defaultdict(Volumes)
