@@ -112,6 +112,13 @@ def settings(tmp_path: Path, **api: object) -> Settings:
     )
 
 
+def alice_headers(container: bootstrap.Container) -> dict[str, str]:
+    """Make user alice and a key for her default account; return its auth headers."""
+    container.identity.create_user("alice", PASSWORD)
+    info, secret = container.identity.create_key("alice")
+    return {"APCA-API-KEY-ID": info.key_id, "APCA-API-SECRET-KEY": secret}
+
+
 def make_container(tmp_path: Path, **api: object) -> tuple[bootstrap.Container, SimulatedClock]:
     clock = SimulatedClock(to_ns(parse_instant(OPEN)))
     container = bootstrap.build(settings(tmp_path, **api), clock, relay_on_commit=False)

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
-from api_support import InProcess, Key, make_container
+from api_support import InProcess, Key, alice_headers, make_container
 from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
@@ -133,9 +133,7 @@ def test_a_reused_client_order_id_returns_the_original_order_on_both_paths(
 def test_the_direct_path_spends_the_rate_limit_once_per_order(tmp_path: Path) -> None:
     container, _ = make_container(tmp_path, rate_per_second=1, rate_burst=2)
     with TestClient(create_app(container, run_steps=False)) as client:
-        container.identity.create_user("alice", "a long enough password")
-        info, secret = container.identity.create_key("alice")
-        headers = {"APCA-API-KEY-ID": info.key_id, "APCA-API-SECRET-KEY": secret}
+        headers = alice_headers(container)
         codes = [client.post("/v2/orders", json=ORDER, headers=headers) for _ in range(3)]
     assert [r.status_code for r in codes] == [200, 200, 429]
     assert codes[2].json()["code"] == 42910000 and int(codes[2].headers["Retry-After"]) >= 1

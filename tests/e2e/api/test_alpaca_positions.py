@@ -38,6 +38,21 @@ def buy(trading: TradingClient, symbol: str, qty: float, side: str = "buy") -> O
     return order
 
 
+def rest_limit(live: Live, trading: TradingClient, symbol: str, qty: int, side: str) -> None:
+    """A gtc limit order 5% away from the market on the passive side: it rests."""
+    away = Decimal("1.05") if side == "sell" else Decimal("0.95")
+    price = live.container.market.quote(symbol, live.clock.now_ns()).mid * away
+    trading.submit_order(
+        LimitOrderRequest(
+            symbol=symbol,
+            qty=qty,
+            side=side,
+            time_in_force="gtc",
+            limit_price=float(price.quantize(Decimal("0.01"))),
+        )
+    )
+
+
 def test_positions_list_long_and_short_holdings_with_signed_qty(trading: TradingClient) -> None:
     buy(trading, "AAPL", 10)
     buy(trading, "MSFT", 4, side="sell")
@@ -97,16 +112,7 @@ def test_open_sell_orders_hold_quantity_that_a_close_cannot_use(
     live: Live, trading: TradingClient
 ) -> None:
     buy(trading, "AAPL", 10)
-    far = live.container.market.quote("AAPL", live.clock.now_ns()).mid * Decimal("1.05")
-    trading.submit_order(
-        LimitOrderRequest(
-            symbol="AAPL",
-            qty=6,
-            side="sell",
-            time_in_force="gtc",
-            limit_price=float(far.quantize(Decimal("0.01"))),
-        )
-    )
+    rest_limit(live, trading, "AAPL", 6, "sell")
     position = trading.get_open_position("AAPL")
     assert isinstance(position, Position)
     assert position.qty == "10" and position.qty_available == "4"
@@ -125,16 +131,7 @@ def test_close_all_positions_cancels_orders_and_answers_207(
 ) -> None:
     buy(trading, "AAPL", 5)
     buy(trading, "BTC/USD", 0.02)
-    price = live.container.market.quote("MSFT", live.clock.now_ns()).mid * Decimal("0.97")
-    trading.submit_order(
-        LimitOrderRequest(
-            symbol="MSFT",
-            qty=1,
-            side="buy",
-            time_in_force="gtc",
-            limit_price=float(price.quantize(Decimal("0.01"))),
-        )
-    )
+    rest_limit(live, trading, "MSFT", 1, "buy")
     results = trading.close_all_positions(cancel_orders=True)
     assert isinstance(results, list)
     assert {r.symbol for r in results} == {"AAPL", "BTC/USD"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from api_support import InProcess, Live, make_container
+from api_support import InProcess, Live, alice_headers, make_container
 from fastapi.testclient import TestClient
 
 from vtrade.api.app import create_app
@@ -57,9 +57,7 @@ def test_a_wrong_key_is_refused_with_one_message_whatever_was_wrong(api: InProce
 def test_a_key_over_its_rate_limit_gets_429_with_retry_after(tmp_path: Path) -> None:
     container, _ = make_container(tmp_path, rate_per_second=1, rate_burst=3)
     with TestClient(create_app(container, run_steps=False)) as client:
-        container.identity.create_user("alice", "a long enough password")
-        info, secret = container.identity.create_key("alice")
-        headers = {"APCA-API-KEY-ID": info.key_id, "APCA-API-SECRET-KEY": secret}
+        headers = alice_headers(container)
         codes = [client.get("/api/v1/account", headers=headers).status_code for _ in range(5)]
         limited = client.get("/api/v1/account", headers=headers)
     assert codes[:3] != [429] * 3 and codes[3:] == [429, 429]
