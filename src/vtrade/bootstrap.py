@@ -18,7 +18,7 @@ from vtrade.app.portfolio_queries import PortfolioQueries
 from vtrade.app.ports import AccountSettingsStore, HotStore, WatchlistStore
 from vtrade.app.services import TradingService
 from vtrade.core.bus import InProcessBus
-from vtrade.core.clock import Clock, LiveClock
+from vtrade.core.clock import NS_PER_HOUR, Clock, LiveClock
 from vtrade.core.ids import IdGenerator
 from vtrade.domain.instruments import AssetClass
 from vtrade.execution.accounting import margin_rates
@@ -88,7 +88,14 @@ def build(
     )
     bus = InProcessBus()
     store = SqlStore(_prepare(settings.database_url), clock=clock)
-    trading = TradingService(engine, store, bus, clock, relay_every=1 if relay_on_commit else 0)
+    trading = TradingService(
+        engine,
+        store,
+        bus,
+        clock,
+        relay_every=1 if relay_on_commit else 0,
+        outbox_retention_ns=round(settings.execution.outbox_retention_hours * NS_PER_HOUR),
+    )
     portfolio = PortfolioService(
         portfolio_universe(catalog, engine.config),
         market,

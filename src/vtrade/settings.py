@@ -44,6 +44,9 @@ class ExecutionSettings(BaseSettings):
     fees_path: Path | None = Field(default=None, description="TOML that replaces the fee file")
     us_equity_plan: str | None = Field(default=None, description="fixed or tiered")
     step_ms: int = Field(default=1000, ge=10, le=60_000)
+    outbox_retention_hours: float = Field(
+        default=168, ge=0, description="published events stay in the outbox this long"
+    )
 
 
 class PortfolioSettings(BaseSettings):

@@ -547,6 +547,24 @@ def test_outbox_hands_out_pending_events_until_marked_published(
     assert {r.type for r in rows} == {"OrderAccepted"}
 
 
+def test_purging_deletes_only_events_published_before_the_cutoff(
+    store: SqlStore, clock: SimulatedClock
+) -> None:
+    store.commit([Changes(events=[make_accepted(f"e-{i}", ts=T0) for i in range(4)])])
+    seqs = [item.seq for item in store.pending_events()]
+    clock.advance(1_000)
+    store.mark_published(seqs[:2])
+    clock.advance(1_000)
+    store.mark_published(seqs[2:3])
+
+    assert store.purge_published(T0 + 1_000) == 0  # "before": published at the cutoff stays
+    assert store.purge_published(T0 + 1_001) == 2
+    assert store.purge_published(T0 + 10_000) == 1
+    assert [i.event.id for i in store.pending_events()] == ["e-3"]  # pending: never purged
+    store.commit([Changes(events=[make_accepted("e-new", ts=T0)])])
+    assert [i.seq for i in store.pending_events()][-1] > seqs[-1]  # seqs are never reused
+
+
 def test_an_unregistered_event_type_is_refused_at_commit(store: SqlStore) -> None:
     @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
     class Stranger(Event):

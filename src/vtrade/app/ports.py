@@ -87,6 +87,10 @@ class Store(Protocol):
 
     def mark_published(self, seqs: Sequence[int]) -> None: ...
 
+    def purge_published(self, before_ns: int) -> int:
+        """Delete outbox rows published before `before_ns`; return how many went."""
+        ...
+
     def close(self) -> None: ...
 
     def page_orders(

@@ -15,7 +15,7 @@ from typing import TypeVar
 from vtrade.app.ports import Changes, Store
 from vtrade.core import topics
 from vtrade.core.bus import InProcessBus
-from vtrade.core.clock import NS_PER_DAY, Clock
+from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, Clock
 from vtrade.core.errors import ConflictError, NotFoundError
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account
@@ -30,6 +30,7 @@ from vtrade.domain.orders import Order
 from vtrade.execution.engine import ExecutionEngine
 
 T = TypeVar("T")
+_PURGE_EVERY_NS = 10 * NS_PER_MINUTE  # of the simulation's clock
 _COMPARED = ("symbol", "side", "type", "tif", "limit_price", "stop_price", "extended_hours")
 
 
@@ -43,15 +44,20 @@ class TradingService:
         bus: InProcessBus,
         clock: Clock,
         relay_every: int = 1,
+        outbox_retention_ns: int | None = None,
     ) -> None:
         """`relay_every`: publish the outbox after every Nth commit (1: at once). A server
-        relays on a timer instead; acknowledgements never wait for the relay."""
+        relays on a timer instead; acknowledgements never wait for the relay.
+        `outbox_retention_ns`: how long published events stay in the outbox for inspection
+        before a relay deletes them (None: for ever)."""
         self.engine = engine
         self.store = store
         self.bus = bus
         self.clock = clock
         self.relay_every = relay_every
+        self.outbox_retention_ns = outbox_retention_ns
         self._commits = 0
+        self._next_purge_ns = 0
 
     def start(self) -> None:
         """Migrate the schema and rebuild open orders, positions and cash from the store."""
@@ -112,18 +118,26 @@ class TradingService:
     # -- outbox ---------------------------------------------------------------------------
 
     def relay(self, limit: int = 1000) -> int:
-        """Publish committed events to the bus; return how many were published."""
+        """Publish committed events to the bus; return how many were published. Now and then
+        delete events published longer ago than the retention."""
         published = 0
         while True:
             items = self.store.pending_events(limit)
-            if not items:
-                return published
             for item in items:
                 self.bus.publish(_topic(item.event), item.event)
             self.store.mark_published([i.seq for i in items])
             published += len(items)
             if len(items) < limit:
-                return published  # that was all of it: spare the store one more query
+                break  # that was all of it: spare the store one more query
+        self._purge_published()
+        return published
+
+    def _purge_published(self) -> None:
+        now = self._now()
+        if self.outbox_retention_ns is None or now < self._next_purge_ns:
+            return
+        self.store.purge_published(now - self.outbox_retention_ns)
+        self._next_purge_ns = now + _PURGE_EVERY_NS  # one DELETE per interval, not per relay
 
     # -- internals ------------------------------------------------------------------------
 

@@ -8,8 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from vtrade.adapters.sql import SqlStore
+from vtrade.adapters.sql.tables import outbox
 from vtrade.app.ports import Changes
 from vtrade.app.services import TradingService
 from vtrade.bootstrap import Container
@@ -317,3 +319,23 @@ def test_an_order_is_never_filled_at_an_instant_before_it_was_submitted(
     changes = app.trading.advance()
 
     assert all(f.ts_ns >= order.created_ns for f in changes.fills)
+
+
+# -- the outbox -------------------------------------------------------------------------------
+
+
+def test_relaying_deletes_events_published_longer_ago_than_the_retention(
+    make_service: Callable[..., Container],
+) -> None:
+    desk = Desk(make_service(outbox_retention_hours=1))
+    desk.resting()
+    store: SqlStore = desk.app.store  # type: ignore[assignment]
+    with store.engine.connect() as conn:
+        kept = conn.execute(select(func.count()).select_from(outbox)).scalar_one()
+    assert kept > 0 and desk.of_type(ev.OrderAccepted)  # published, kept for now
+
+    desk.app.clock.advance(2 * 3_600 * SECOND)  # the retention passed: the next relay purges
+    desk.trading.relay()
+    with store.engine.connect() as conn:
+        left = conn.execute(select(func.count()).select_from(outbox)).scalar_one()
+    assert left == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, bindparam, false, select, update
+from sqlalchemy import Connection, bindparam, delete, false, select, true, update
 
 from vtrade.adapters.sql.codec import EventCodec
 from vtrade.adapters.sql.tables import outbox
@@ -62,6 +62,15 @@ class OutboxReader:
         runs = [{"first": first, "last": last, "now": now_ns} for first, last in _runs(seqs)]
         if runs:
             conn.execute(_MARK, runs)
+
+    def purge(self, conn: Connection, before_ns: int) -> int:
+        """Delete rows published before `before_ns`; return how many."""
+        gone = conn.execute(
+            delete(outbox)
+            .where(outbox.c.published == true())
+            .where(outbox.c.published_ns < before_ns)
+        )
+        return int(gone.rowcount)
 
     def _event(self, event_id: str, type_name: str, payload: str) -> Event:
         event = self._committed.pop(event_id, None)

@@ -228,6 +228,11 @@ class SqlStore:
         with self._engine.begin() as conn:
             self._outbox.mark(conn, seqs, now)
 
+    def purge_published(self, before_ns: int) -> int:
+        """Delete outbox rows published before `before_ns` (never a pending one)."""
+        with self._engine.begin() as conn:
+            return self._outbox.purge(conn, before_ns)
+
     # -- reads ----------------------------------------------------------------------------
 
     @contextmanager
