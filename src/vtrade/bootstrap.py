@@ -66,7 +66,8 @@ def build(
     """Assemble the application from settings (read from the environment when not given).
 
     Nothing connects here; `container.trading.start()` migrates and loads the store.
-    `relay_on_commit=False`: the outbox is relayed by the caller (a server, on a timer).
+    `relay_on_commit=False`: the outbox is relayed by the caller (a server, on a timer),
+    except after opening or resetting an account, which the valuation must know at once.
     """
     settings = settings or Settings()
     clock = clock or LiveClock()
@@ -94,6 +95,7 @@ def build(
         bus,
         clock,
         relay_every=1 if relay_on_commit else 0,
+        relay_account_events=True,
         outbox_retention_ns=round(settings.execution.outbox_retention_hours * NS_PER_HOUR),
     )
     portfolio = PortfolioService(

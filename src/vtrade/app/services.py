@@ -45,9 +45,13 @@ class TradingService:
         clock: Clock,
         relay_every: int = 1,
         outbox_retention_ns: int | None = None,
+        *,
+        relay_account_events: bool = False,
     ) -> None:
-        """`relay_every`: publish the outbox after every Nth commit (1: at once). A server
-        relays on a timer instead; acknowledgements never wait for the relay.
+        """`relay_every`: publish the outbox after every Nth commit (1: at once; 0: only when
+        the caller relays). A server relays on a timer instead; acknowledgements never wait
+        for the relay. `relay_account_events`: relay at once after opening or resetting an
+        account even so (a server: the valuation knows the account before its next request).
         `outbox_retention_ns`: how long published events stay in the outbox for inspection
         before a relay deletes them (None: for ever)."""
         self.engine = engine
@@ -55,6 +59,7 @@ class TradingService:
         self.bus = bus
         self.clock = clock
         self.relay_every = relay_every
+        self.relay_account_events = relay_account_events
         self.outbox_retention_ns = outbox_retention_ns
         self._commits = 0
         self._next_purge_ns = 0
@@ -69,10 +74,13 @@ class TradingService:
     # -- commands -------------------------------------------------------------------------
 
     def open_account(self, cmd: OpenAccount) -> Account:
-        return self._run(lambda t: self.engine.open_account(cmd, t))
+        account = self._run(lambda t: self.engine.open_account(cmd, t))
+        self._relay_account_events()
+        return account
 
     def reset_account(self, cmd: ResetAccount) -> None:
         self._run(lambda t: (None, self.engine.reset_account(cmd, t)))
+        self._relay_account_events()
 
     def set_profile(self, account_id: str, profile: str) -> None:
         self._run(lambda t: (None, self.engine.set_profile(account_id, profile)))
@@ -168,6 +176,10 @@ class TradingService:
         if batch:
             self.store.commit(batch)
             self._commits += 1
+
+    def _relay_account_events(self) -> None:
+        if self.relay_account_events and self.relay_every != 1:  # 1: relayed already
+            self.relay()
 
     def _after_commit(self) -> None:
         if self.relay_every and self._commits % self.relay_every == 0:

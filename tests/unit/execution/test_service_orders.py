@@ -18,7 +18,7 @@ from vtrade.bootstrap import Container
 from vtrade.core.errors import ConflictError, IllegalTransitionError, NotFoundError
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account
-from vtrade.domain.commands import CancelOrder, OpenAccount, ReplaceOrder, SubmitOrder
+from vtrade.domain.commands import CancelOrder, OpenAccount, ReplaceOrder, ResetAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 
@@ -339,3 +339,25 @@ def test_relaying_deletes_events_published_longer_ago_than_the_retention(
     with store.engine.connect() as conn:
         left = conn.execute(select(func.count()).select_from(outbox)).scalar_one()
     assert left == 0
+
+
+def test_a_server_relays_account_events_at_once_and_order_events_when_asked(
+    make_service: Callable[..., Container],
+) -> None:
+    app = make_service()
+    service = TradingService(
+        app.engine, app.store, app.bus, app.clock, relay_every=0, relay_account_events=True
+    )
+    seen: list[object] = []
+    app.bus.subscribe("accounts.*", seen.append)
+    app.bus.subscribe("orders.*", seen.append)
+    account = service.open_account(OpenAccount(id="c-open", ts_init=0, owner="ann", name="m"))
+    assert [type(e) for e in seen] == [ev.AccountOpened]
+    service.submit(
+        SubmitOrder(
+            id="c-1", ts_init=0, account_id=account.id, symbol="AAPL", side=Side.BUY, qty=D(1)
+        )
+    )
+    assert len(seen) == 1  # order events wait for the caller's relay
+    service.reset_account(ResetAccount(id="c-reset", ts_init=0, account_id=account.id))
+    assert type(seen[-1]) is ev.AccountReset and ev.OrderAccepted in map(type, seen)

@@ -64,7 +64,6 @@ async def open_account(
             balance=body.balance,
         )
     )
-    c.trading.relay()  # the portfolio values it from now on, not from the next step
     response.headers["Location"] = f"/api/v1/accounts/{account.id}"
     return account_public(state, account)
 
@@ -110,7 +109,6 @@ async def reset_account(request: Request, account: Owned) -> AccountPublic:
     c.trading.reset_account(
         ResetAccount(id=command_id(), ts_init=c.clock.now_ns(), account_id=account.id)
     )
-    c.trading.relay()  # the portfolio forgets the old positions now, not at the next step
     return account_public(state, c.trading.account(account.id))
 
 

@@ -208,10 +208,5 @@ def account_public(state: ApiState, account: Account) -> AccountPublic:
 
 
 def valued(state: ApiState, account_id: str) -> AccountState:
-    """The account's hot state; an account opened since the last step is brought in first."""
-    queries = state.container.queries
-    try:
-        return queries.state(account_id)
-    except NotFoundError:
-        state.container.trading.relay()  # its AccountOpened event has not reached the valuation
-        return queries.state(account_id)
+    """The account's hot state."""
+    return state.container.queries.state(account_id)
