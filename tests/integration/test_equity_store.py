@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from vtrade.adapters.sql import SqlStore
 from vtrade.adapters.sql.equity import SqlEquityStore
 from vtrade.adapters.sql.migrate import alembic_config, head_revision, upgrade
+from vtrade.adapters.sql.rows import account_row
+from vtrade.adapters.sql.tables import accounts
 from vtrade.app.ports import Changes, EquityStore
 from vtrade.core.errors import ValidationError
 from vtrade.domain.accounts import Account, EntryKind, LedgerEntry
@@ -391,7 +393,9 @@ def test_upgrading_a_populated_0002_database_keeps_its_data(
         entry = LedgerEntry(
             id="l-1", account_id="acc-1", kind=EntryKind.DEPOSIT, amount=WIDE, ts_ns=T0
         )
-        store.commit([Changes(accounts=[account], ledger=[entry])])
+        with store.engine.begin() as conn:  # as 0002 knew accounts: without later columns
+            conn.execute(accounts.insert().values(**_as_in_0002(account)))
+        store.commit([Changes(ledger=[entry])])
         boots = store.next_boot()
 
         store.migrate()
@@ -415,6 +419,16 @@ def test_downgrading_to_0002_drops_only_the_equity_snapshots(store: SqlStore) ->
 
     assert store.schema_revision() == "0002"
     assert "equity_snapshots" not in inspect(store.engine).get_table_names()
-    assert store.load(since_ns=0).accounts == [account]
+    with store.engine.connect() as conn:
+        kept = conn.execute(select(*(accounts.c[k] for k in _as_in_0002(account)))).all()
+    assert [tuple(r) for r in kept] == [tuple(_as_in_0002(account).values())]
     store.migrate()
     assert SqlEquityStore(store.engine).points("acc-1", 0, 2**63 - 1) == []
+
+
+def _as_in_0002(account: Account) -> dict[str, object]:
+    """The account's row without the columns later migrations added."""
+    row = account_row(account)
+    for added in ("trading_suspended", "no_shorting"):  # 0006
+        del row[added]
+    return row

@@ -16,8 +16,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc, func, inspect, select
 
 from vtrade.adapters.sql import SqlStore, default_codec, normalize_url
-from vtrade.adapters.sql.migrate import head_revision
-from vtrade.adapters.sql.tables import metadata, outbox
+from vtrade.adapters.sql.migrate import head_revision, upgrade
+from vtrade.adapters.sql.rows import account_row
+from vtrade.adapters.sql.tables import account_configurations, accounts, metadata, outbox
 from vtrade.app.ports import Changes
 from vtrade.core.clock import SimulatedClock
 from vtrade.core.messages import Event
@@ -191,7 +192,7 @@ def test_migrate_creates_the_schema_once_and_is_idempotent(db_url: str) -> None:
         assert s.schema_revision() is None
         s.migrate()
         s.migrate()
-        assert s.schema_revision() == head_revision() == "0005"
+        assert s.schema_revision() == head_revision() == "0006"
         names = set(inspect(s.engine).get_table_names())
         assert {"accounts", "orders", "fills", "positions", "ledger_entries", "outbox"} <= names
 
@@ -205,6 +206,25 @@ def test_migrations_produce_exactly_the_tables_module(store: SqlStore) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, metadata)
     assert diff == []
+
+
+def test_upgrading_carries_alpaca_account_rules_onto_the_accounts(db_url: str) -> None:
+    with SqlStore(db_url) as s:
+        upgrade(s.engine, "0005")
+        with s.engine.begin() as conn:  # as 0005 left them: no rule columns yet
+            for account_id, body in (("a-1", '{"suspend_trade": true}'), ("a-2", "{}")):
+                row = account_row(make_account(account_id))
+                del row["trading_suspended"], row["no_shorting"]
+                conn.execute(accounts.insert().values(**row))
+                conn.execute(
+                    account_configurations.insert().values(
+                        account_id=account_id, body=body, updated_ns=0
+                    )
+                )
+        s.migrate()
+        loaded = {a.id: a for a in s.load(0).accounts}
+    assert loaded["a-1"].trading_suspended and not loaded["a-1"].no_shorting
+    assert not loaded["a-2"].trading_suspended
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:

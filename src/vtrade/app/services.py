@@ -82,6 +82,24 @@ class TradingService:
         self._run(lambda t: (None, self.engine.reset_account(cmd, t)))
         self._relay_account_events()
 
+    def set_rules(
+        self,
+        account_id: str,
+        *,
+        trading_suspended: bool | None = None,
+        no_shorting: bool | None = None,
+    ) -> Account:
+        """Suspend or resume trading, forbid or allow short sales (None keeps a rule)."""
+        self._run(
+            lambda t: (
+                None,
+                self.engine.set_rules(
+                    account_id, trading_suspended=trading_suspended, no_shorting=no_shorting
+                ),
+            )
+        )
+        return self.account(account_id)
+
     def set_profile(self, account_id: str, profile: str) -> None:
         self._run(lambda t: (None, self.engine.set_profile(account_id, profile)))
 

@@ -37,6 +37,8 @@ class Account:
     created_ns: int = 0
     epoch: int = 0  # bumped by each reset, so old orders and fills never leak into a new life
     margin_call: bool = False
+    trading_suspended: bool = False  # every new order is refused
+    no_shorting: bool = False  # sells may not take a position below zero
 
 
 @dataclass(slots=True, kw_only=True)

@@ -95,6 +95,17 @@ class ExecutionEngine(Bookkeeper):
         )
         return changes
 
+    def set_rules(
+        self, account_id: str, *, trading_suspended: bool | None, no_shorting: bool | None
+    ) -> Changes:
+        """Change the account's own rules (None keeps one); open orders are left alone."""
+        account = self.account(account_id)
+        if trading_suspended is not None:
+            account.trading_suspended = trading_suspended
+        if no_shorting is not None:
+            account.no_shorting = no_shorting
+        return Changes(accounts=[account])
+
     def set_profile(self, account_id: str, profile: str) -> Changes:
         account = self.account(account_id)
         account.profile = Profile.parse(profile)
@@ -269,6 +280,8 @@ class ExecutionEngine(Bookkeeper):
             marks=marks,
             limits=self.config.limits,
             touch_price=exact_price(best),
+            trading_suspended=account.trading_suspended,
+            no_shorting=account.no_shorting,
         )
 
     def _execute_now(self, order: Order, inst: Instrument, t_ns: int) -> Changes:

@@ -43,6 +43,8 @@ class CheckContext:
     marks: Marks
     limits: Limits
     touch_price: Decimal  # best opposite price now (ask for buys, bid for sells)
+    trading_suspended: bool = False  # the account's own rules
+    no_shorting: bool = False
 
 
 _PRICES_NEEDED: dict[OrderType, tuple[str, ...]] = {
@@ -120,7 +122,12 @@ def _check_time_in_force(order: Order, inst: Instrument) -> None:
 
 
 def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
-    """Check price collar, shortability, buying power and the position cap."""
+    """Check the account's rules, price collar, shortability, buying power and the position
+    cap."""
+    if ctx.trading_suspended:
+        raise RuleViolation(
+            "trading_suspended", "trading is suspended for this account: it takes no new orders"
+        )
     mid = ctx.marks.mid(inst.symbol)
     _check_collar(order, inst, mid, ctx.limits)
     others = list(ctx.open_orders)
@@ -133,8 +140,14 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     if after < 0 and not inst.shortable:
         raise RuleViolation(
             "shortable",
-            f"{inst.symbol} cannot be sold short: you hold {ctx.position_qty} and open orders "
-            f"would leave {after}",
+            f"{inst.symbol} cannot be sold short: you hold {_qty(ctx.position_qty)} and open "
+            f"orders would leave {_qty(after)}",
+        )
+    if after < 0 and after < before and ctx.no_shorting:
+        raise RuleViolation(
+            "no_shorting",
+            f"this account may not sell short: you hold {_qty(ctx.position_qty)} {inst.symbol} "
+            f"and open orders would leave {_qty(after)}",
         )
     if _added_exposure(before, after) <= 0:
         return  # reduces exposure: always allowed
@@ -228,3 +241,8 @@ def _reserved(order: Order, inst: Instrument, ctx: CheckContext) -> Decimal:
 
 def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
+
+
+def _qty(value: Decimal) -> str:
+    """A quantity without lot padding: 10, not 10.0000."""
+    return format(value.normalize(), "f")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from alpaca.common.exceptions import APIError
 from alpaca.data.historical.stock import StockHistoricalDataClient
@@ -109,7 +110,7 @@ def test_account_configurations_round_trip_and_suspend_trade_blocks_orders(
         trading.submit_order(
             MarketOrderRequest(symbol="AAPL", qty=1, side="buy", time_in_force="day")
         )
-    assert blocked.value.status_code == 403 and "suspend_trade" in blocked.value.message
+    assert blocked.value.status_code == 403 and "trading is suspended" in blocked.value.message
 
 
 def test_no_shorting_refuses_a_sell_beyond_the_position(trading: TradingClient) -> None:
@@ -118,10 +119,26 @@ def test_no_shorting_refuses_a_sell_beyond_the_position(trading: TradingClient) 
         trading.submit_order(
             MarketOrderRequest(symbol="AAPL", qty=1, side="sell", time_in_force="day")
         )
-    assert refused.value.status_code == 403 and "short" in refused.value.message
+    assert refused.value.status_code == 403 and "may not sell short" in refused.value.message
+    config = trading.get_account_configurations()
+    assert isinstance(config, AccountConfiguration) and config.no_shorting is True
+    assert config.suspend_trade is False
     with pytest.raises(APIError) as bad:
         trading.patch("/account/configurations", {"max_margin_multiplier": "7"})
     assert bad.value.status_code == 422 and bad.value.code == 40010001
+
+
+def test_the_alpaca_account_rules_hold_for_native_orders_too(live: Live) -> None:
+    key = live.key("alice")
+    alpaca = TradingClient(key.key_id, key.secret, paper=True, url_override=live.base_url)
+    alpaca.patch("/account/configurations", {"suspend_trade": True})
+    native = httpx.post(
+        f"{live.base_url}/api/v1/accounts/{key.account_id}/orders",
+        headers=key.headers,
+        json={"symbol": "AAPL", "side": "buy", "qty": "1", "type": "market"},
+    )
+    assert native.status_code == 403, native.text
+    assert native.json()["details"]["rule"] == "trading_suspended"
 
 
 def test_historical_bars_page_through_completed_bars_only(

@@ -144,3 +144,23 @@ def test_the_profile_applies_to_the_next_fills(api: InProcess) -> None:
     bad = api.http.put(f"{base}/profile", headers=key.headers, json={"profile": "brutal"})
     assert bad.status_code == 422
     assert "'frictionless', 'realistic' or 'harsh'" in bad.json()["message"]
+
+
+def test_account_rules_refuse_orders_and_show_in_the_alpaca_configuration(
+    api: InProcess,
+) -> None:
+    key = api.key()
+    base = f"/api/v1/accounts/{key.account_id}"
+    order = {"symbol": "AAPL", "side": "sell", "qty": 5}
+    ruled = api.http.put(f"{base}/rules", headers=key.headers, json={"no_shorting": True})
+    assert ruled.status_code == 200
+    assert ruled.json()["no_shorting"] is True and ruled.json()["trading_suspended"] is False
+    short = api.http.post(f"{base}/orders", headers=key.headers, json=order)
+    assert short.status_code == 403 and short.json()["details"]["rule"] == "no_shorting"
+    api.http.put(f"{base}/rules", headers=key.headers, json={"trading_suspended": True})
+    config = api.http.get("/v2/account/configurations", headers=key.headers).json()
+    assert config["suspend_trade"] is True and config["no_shorting"] is True
+    buy = api.http.post(f"{base}/orders", headers=key.headers, json={**order, "side": "buy"})
+    assert buy.status_code == 403 and buy.json()["details"]["rule"] == "trading_suspended"
+    bad = api.http.put(f"{base}/rules", headers=key.headers, json={"no_shorting": "maybe"})
+    assert bad.status_code == 422

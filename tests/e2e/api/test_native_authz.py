@@ -14,6 +14,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/v1/accounts/{a}", None),
     ("POST", "/api/v1/accounts/{a}/reset", None),
     ("PUT", "/api/v1/accounts/{a}/profile", {"profile": "harsh"}),
+    ("PUT", "/api/v1/accounts/{a}/rules", {"trading_suspended": True}),
     ("POST", "/api/v1/accounts/{a}/orders", {"symbol": "AAPL", "side": "buy", "qty": 1}),
     ("GET", "/api/v1/accounts/{a}/orders", None),
     ("DELETE", "/api/v1/accounts/{a}/orders", None),

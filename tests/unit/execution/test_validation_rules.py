@@ -163,6 +163,32 @@ def test_a_shortable_stock_can_be_sold_short(venue: Venue) -> None:
     assert venue.engine.position(account.id, "AAPL").qty == -100
 
 
+def test_an_account_with_no_shorting_sells_what_it_holds_and_no_more(venue: Venue) -> None:
+    account = venue.open()
+    venue.engine.set_rules(account.id, trading_suspended=None, no_shorting=True)
+    bought, _ = venue.submit(account, "AAPL", Side.BUY, 10)
+    assert bought.status is OrderStatus.FILLED
+
+    message = rejected(venue.preview(account, "AAPL", Side.SELL, 11), "no_shorting")
+    assert "may not sell short" in message and "you hold 10 AAPL" in message
+    sold, _ = venue.submit(account, "AAPL", Side.SELL, 10)
+    assert sold.status is OrderStatus.FILLED
+    venue.engine.set_rules(account.id, trading_suspended=None, no_shorting=False)
+    assert venue.preview(account, "AAPL", Side.SELL, 5).status is not OrderStatus.REJECTED
+
+
+def test_a_suspended_account_takes_no_order_until_trading_resumes(venue: Venue) -> None:
+    account = venue.open()
+    changes = venue.engine.set_rules(account.id, trading_suspended=True, no_shorting=None)
+    assert changes.accounts == [account] and not account.no_shorting
+
+    for side in (Side.BUY, Side.SELL):
+        message = rejected(venue.submit(account, "AAPL", side, 1)[0], "trading_suspended")
+        assert "trading is suspended" in message
+    venue.engine.set_rules(account.id, trading_suspended=False, no_shorting=None)
+    assert venue.submit(account, "AAPL", Side.BUY, 1)[0].status is OrderStatus.FILLED
+
+
 # -- shape: tick, lot, collar -----------------------------------------------------------------
 
 

@@ -25,6 +25,8 @@ def account_row(a: Account) -> Values:
         "created_ns": a.created_ns,
         "epoch": a.epoch,
         "margin_call": a.margin_call,
+        "trading_suspended": a.trading_suspended,
+        "no_shorting": a.no_shorting,
     }
 
 
@@ -39,6 +41,8 @@ def account_from(r: Row[Any]) -> Account:
         created_ns=r.created_ns,
         epoch=r.epoch,
         margin_call=bool(r.margin_call),
+        trading_suspended=bool(r.trading_suspended),
+        no_shorting=bool(r.no_shorting),
     )
 
 

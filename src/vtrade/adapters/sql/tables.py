@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     func,
     text,
 )
@@ -54,6 +55,8 @@ accounts = Table(
     Column("created_ns", BigInteger, nullable=False),
     Column("epoch", Integer, nullable=False),
     Column("margin_call", Boolean, nullable=False),
+    Column("trading_suspended", Boolean, nullable=False, server_default=false()),
+    Column("no_shorting", Boolean, nullable=False, server_default=false()),
     Index("ix_accounts_owner", "owner"),
 )
 

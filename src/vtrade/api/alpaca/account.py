@@ -28,6 +28,8 @@ DEFAULT_CONFIGURATION: dict[str, Any] = {
     "ptp_no_exception_entry": False,
 }
 
+_ENGINE_RULES = ("suspend_trade", "no_shorting")  # kept on the account, not in the settings
+
 ACCOUNT_EXAMPLE = {
     "id": "6e5c7b6a-9d2c-4c8e-a7f4-1b2c3d4e5f60",
     "account_number": "VT6E5C7B6A9D",
@@ -67,9 +69,12 @@ class ConfigurationPatch(BaseModel):
 
 
 def configuration(c: Ctx) -> dict[str, Any]:
-    """The account's Alpaca configuration: the defaults overlaid with what was saved."""
+    """The account's Alpaca configuration: the defaults overlaid with what was saved, and the
+    two settings the engine enforces for every order (whatever the API) from the account."""
     saved = c.container.account_settings.get(c.account_id) or {}
-    return {**DEFAULT_CONFIGURATION, **saved}
+    account = c.container.engine.account(c.account_id)  # as the last command left it
+    rules = {"suspend_trade": account.trading_suspended, "no_shorting": account.no_shorting}
+    return {**DEFAULT_CONFIGURATION, **saved, **rules}
 
 
 @router.get(
@@ -142,8 +147,8 @@ def _last_equity(c: Ctx, nav: Decimal) -> Decimal:
 @router.get("/v2/account/configurations", summary="Get the account configuration")
 async def get_configurations(c: CtxDep) -> dict[str, Any]:
     """Alpaca account configuration. `suspend_trade` refuses new orders and `no_shorting`
-    refuses sells beyond the position; the other settings are kept for clients that read
-    them back."""
+    refuses sells beyond the position (counting open sells), through any API; the other
+    settings are kept for clients that read them back."""
     return configuration(c)
 
 
@@ -153,6 +158,11 @@ async def patch_configurations(patch: ConfigurationPatch, c: CtxDep) -> dict[str
     changes = patch.model_dump(exclude_none=True)
     if "max_margin_multiplier" in changes:
         changes["max_margin_multiplier"] = dec(changes["max_margin_multiplier"])
-    merged = {**configuration(c), **changes}
-    c.container.account_settings.put(c.account_id, merged, c.now_ns())
-    return merged
+    suspend, no_shorting = changes.pop("suspend_trade", None), changes.pop("no_shorting", None)
+    if suspend is not None or no_shorting is not None:
+        c.container.trading.set_rules(
+            c.account_id, trading_suspended=suspend, no_shorting=no_shorting
+        )
+    stored = {k: v for k, v in configuration(c).items() if k not in _ENGINE_RULES}
+    c.container.account_settings.put(c.account_id, {**stored, **changes}, c.now_ns())
+    return configuration(c)

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from vtrade.api.alpaca.account import configuration
 from vtrade.api.alpaca.common import (
     Ctx,
     CtxDep,
@@ -132,21 +131,6 @@ def _check_open(order: Order, doing: str) -> None:
         )
 
 
-def _check_configuration(c: Ctx, side: Side, symbol: str, qty: Decimal | None) -> None:
-    config = configuration(c)
-    if config["suspend_trade"]:
-        raise RejectedError(
-            "trading is suspended for this account (account configuration suspend_trade)"
-        )
-    if config["no_shorting"] and side is Side.SELL:
-        held = c.container.engine.position(c.account_id, symbol).qty
-        if held <= 0 or qty is None or qty > held:
-            raise RejectedError(
-                f"account is not allowed to short (no_shorting): you hold {held} {symbol}",
-                symbol=symbol,
-            )
-
-
 async def submit(c: Ctx, cmd: SubmitOrder) -> Order:
     """Submit through the batcher; raise the Alpaca error if the engine rejected the order."""
     order = await c.state.batcher.submit(cmd)
@@ -167,7 +151,6 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
         raise ValidationError("give exactly one of qty and notional")
     inst = instrument_or_422(c.state, body.symbol)
     side = Side(body.side)
-    _check_configuration(c, side, inst.symbol, body.qty)
     cmd = SubmitOrder(
         **c.command_meta(),
         account_id=c.account_id,

@@ -1,4 +1,4 @@
-"""Accounts: list, open, inspect, reset and choose the realism profile."""
+"""Accounts: list, open, inspect, reset, choose the realism profile and set the rules."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ from fastapi import APIRouter, Request, Response
 
 from vtrade.api.auth import account_of
 from vtrade.api.native.common import Owned, Who, account_public, api, command_id
-from vtrade.api.native.schemas import AccountCreate, AccountList, AccountPublic, ProfileUpdate
+from vtrade.api.native.schemas import (
+    AccountCreate,
+    AccountList,
+    AccountPublic,
+    ProfileUpdate,
+    RulesUpdate,
+)
 from vtrade.api.native.types import errors
 from vtrade.core.errors import ConflictError, NotFoundError, ValidationError
 from vtrade.domain.commands import OpenAccount, ResetAccount
@@ -127,3 +133,22 @@ async def set_profile(body: ProfileUpdate, request: Request, account: Owned) -> 
     c = state.container
     c.trading.set_profile(account.id, body.profile.value)
     return account_public(state, c.trading.account(account.id))
+
+
+@router.put(
+    "/accounts/{account_id}/rules",
+    response_model=AccountPublic,
+    summary="Suspend trading or forbid short sales",
+    description=(
+        "The account's own rules, enforced for every new order whatever the API (Alpaca's "
+        "`suspend_trade` and `no_shorting` configuration settings are the same rules). "
+        "Open orders are left alone: cancel them to stop them."
+    ),
+    responses=errors(401, 404, 422, 429),
+)
+async def set_rules(body: RulesUpdate, request: Request, account: Owned) -> AccountPublic:
+    state = api(request)
+    changed = state.container.trading.set_rules(
+        account.id, trading_suspended=body.trading_suspended, no_shorting=body.no_shorting
+    )
+    return account_public(state, changed)

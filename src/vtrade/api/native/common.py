@@ -202,6 +202,8 @@ def account_public(state: ApiState, account: Account) -> AccountPublic:
         margin_used=cents(view.margin_used),
         buying_power=cents(view.buying_power),
         margin_call=account.margin_call,
+        trading_suspended=account.trading_suspended,
+        no_shorting=account.no_shorting,
         open_orders=len(engine.open_orders(account.id)),
         created_at=iso(account.created_ns),
     )

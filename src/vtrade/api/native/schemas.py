@@ -65,6 +65,15 @@ class ProfileUpdate(In):
     profile: Profile = f("Realism profile: frictionless, realistic or harsh", "harsh")
 
 
+class RulesUpdate(In):
+    """Absent or null fields keep their value."""
+
+    trading_suspended: bool | None = f("Refuse every new order", True, default=None)
+    no_shorting: bool | None = f(
+        "Refuse sells that would take a position below zero", False, default=None
+    )
+
+
 class AccountPublic(Out):
     id: str = f("Account id", ACCOUNT_ID)
     name: str = f("Account name", "main")
@@ -77,6 +86,8 @@ class AccountPublic(Out):
     margin_used: Dec = f("Initial margin of the positions", "93888.89")
     buying_power: Dec = f("NAV less initial margin", "906234.56")
     margin_call: bool = f("Whether equity is below maintenance", False)
+    trading_suspended: bool = f("Whether new orders are refused (the account's rule)", False)
+    no_shorting: bool = f("Whether short sales are refused (the account's rule)", False)
     open_orders: int = f("Number of open orders", 2)
     created_at: str = f("When the account was opened", TS)
 
