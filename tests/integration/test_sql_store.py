@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 import typing
 from collections.abc import Callable, Iterator
@@ -11,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc, func, inspect, select
 
 from vtrade.adapters.sql import SqlStore, default_codec, normalize_url
-from vtrade.adapters.sql.migrate import head_revision, upgrade
+from vtrade.adapters.sql.migrate import alembic_config, head_revision, upgrade
 from vtrade.adapters.sql.rows import account_row
 from vtrade.adapters.sql.tables import account_configurations, accounts, metadata, outbox
 from vtrade.app.ports import Changes
@@ -223,8 +225,14 @@ def test_upgrading_carries_alpaca_account_rules_onto_the_accounts(db_url: str) -
                 )
         s.migrate()
         loaded = {a.id: a for a in s.load(0).accounts}
+        with s.engine.begin() as conn:  # a rule set since: downgrading must keep it
+            conn.execute(accounts.update().where(accounts.c.id == "a-2").values(no_shorting=True))
+            command.downgrade(alembic_config(connection=conn), "0005")
+            bodies = dict(conn.execute(select(account_configurations.c[:2])).all())
     assert loaded["a-1"].trading_suspended and not loaded["a-1"].no_shorting
     assert not loaded["a-2"].trading_suspended
+    assert json.loads(bodies["a-1"]) == {"suspend_trade": True, "no_shorting": False}
+    assert json.loads(bodies["a-2"]) == {"suspend_trade": False, "no_shorting": True}
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
@@ -578,7 +586,8 @@ def test_purging_deletes_only_events_published_before_the_cutoff(
     store.mark_published(seqs[2:3])
 
     assert store.purge_published(T0 + 1_000) == 0  # "before": published at the cutoff stays
-    assert store.purge_published(T0 + 1_001) == 2
+    assert store.purge_published(T0 + 1_001, limit=1) == 1  # the oldest first
+    assert store.purge_published(T0 + 1_001) == 1
     assert store.purge_published(T0 + 10_000) == 1
     assert [i.event.id for i in store.pending_events()] == ["e-3"]  # pending: never purged
     store.commit([Changes(events=[make_accepted("e-new", ts=T0)])])

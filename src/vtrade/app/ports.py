@@ -87,8 +87,9 @@ class Store(Protocol):
 
     def mark_published(self, seqs: Sequence[int]) -> None: ...
 
-    def purge_published(self, before_ns: int) -> int:
-        """Delete outbox rows published before `before_ns`; return how many went."""
+    def purge_published(self, before_ns: int, limit: int = 10_000) -> int:
+        """Delete up to `limit` of the oldest outbox rows published before `before_ns`;
+        return how many went."""
         ...
 
     def close(self) -> None: ...

@@ -30,6 +30,7 @@ from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import PROFILES
 from vtrade.execution.recent_orders import RecentOrders
 from vtrade.execution.validation import (
+    AccountRuleViolation,
     CheckContext,
     RuleViolation,
     check_account,
@@ -116,6 +117,8 @@ class ExecutionEngine(Bookkeeper):
     def submit(self, cmd: SubmitOrder, t_ns: int) -> tuple[Order, Changes]:
         """Validate, route and (where the market allows) execute a new order."""
         order, rejected = self._checked(cmd, t_ns)
+        if rejected is not None and not rejected.orders:
+            return order, rejected  # refused by the account's own rules: nothing is kept
         self.by_client_id[(order.account_id, order.client_order_id)] = order
         if rejected is not None:
             return order, rejected
@@ -138,7 +141,8 @@ class ExecutionEngine(Bookkeeper):
         return self._checked(cmd, t_ns)[0]
 
     def _checked(self, cmd: SubmitOrder, t_ns: int) -> tuple[Order, Changes | None]:
-        """Build the order and run every check; a rejected order comes with its changes."""
+        """Build the order and run every check; a rejected order comes with its changes (none
+        when an account rule refused it: such an order is not kept)."""
         account = self.account(cmd.account_id)
         inst = self.catalog.get(cmd.symbol)
         arrival = t_ns + PROFILES[account.profile].latency_ns
@@ -154,6 +158,8 @@ class ExecutionEngine(Bookkeeper):
         except RuleViolation as exc:
             order.reject_reason = f"{exc.rule}: {exc.message}"
             order.move_to(S.REJECTED, t_ns)
+            if isinstance(exc, AccountRuleViolation):
+                return order, Changes()
             event = ev.OrderRejected(
                 **self._order_meta(order, t_ns), rule=exc.rule, reason=exc.message
             )

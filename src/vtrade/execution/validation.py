@@ -28,6 +28,12 @@ class RuleViolation(ValidationError):
         self.rule = rule
 
 
+class AccountRuleViolation(RuleViolation):
+    """The order breaks one of the account's own rules (trading suspended, no shorting): it
+    is refused without being kept, so its client order id stays free for when the rule is
+    lifted (as Alpaca refuses such orders with a 403 and no order)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     leverage: Mapping[AssetClass, Decimal]
@@ -125,7 +131,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     """Check the account's rules, price collar, shortability, buying power and the position
     cap."""
     if ctx.trading_suspended:
-        raise RuleViolation(
+        raise AccountRuleViolation(
             "trading_suspended", "trading is suspended for this account: it takes no new orders"
         )
     mid = ctx.marks.mid(inst.symbol)
@@ -144,10 +150,10 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
             f"orders would leave {_qty(after)}",
         )
     if after < 0 and after < before and ctx.no_shorting:
-        raise RuleViolation(
+        raise AccountRuleViolation(
             "no_shorting",
-            f"this account may not sell short: you hold {_qty(ctx.position_qty)} {inst.symbol} "
-            f"and open orders would leave {_qty(after)}",
+            f"this account may not sell short: you hold {_qty(ctx.position_qty)} {inst.symbol}, "
+            f"and this order with your open sells would leave {_qty(after)}",
         )
     if _added_exposure(before, after) <= 0:
         return  # reduces exposure: always allowed

@@ -153,7 +153,8 @@ class Valuation:
         self.price[i], self.unit_value[i] = price, new
         self.ticks += 1
         if delta:
-            self._move_holders(np.array([i]), np.array([delta]), _NO_COST_MOVE)
+            one = np.array([i], dtype=np.int64)  # the compiled loop's exact types
+            self._move_holders(one, np.array([delta], dtype=np.float64), _NO_COST_MOVE)
 
     def mark(self, instruments: Ints, prices: Floats) -> int:
         """Apply a batch of prices (repeats of an instrument: the last wins); return how many

@@ -361,3 +361,31 @@ def test_a_server_relays_account_events_at_once_and_order_events_when_asked(
     assert len(seen) == 1  # order events wait for the caller's relay
     service.reset_account(ResetAccount(id="c-reset", ts_init=0, account_id=account.id))
     assert type(seen[-1]) is ev.AccountReset and ev.OrderAccepted in map(type, seen)
+
+
+def test_an_order_refused_by_an_account_rule_is_not_kept_and_its_client_id_stays_free(
+    desk: Desk,
+) -> None:
+    desk.trading.set_rules(desk.account.id, trading_suspended=True)
+    refused = desk.submit(client_order_id="bot-1")
+    assert refused.status is S.REJECTED
+    assert refused.reject_reason and refused.reject_reason.startswith("trading_suspended:")
+    assert desk.app.store.get_order(refused.id) is None and not desk.of_type(ev.OrderRejected)
+
+    desk.trading.set_rules(desk.account.id, trading_suspended=False)
+    retried = desk.submit(client_order_id="bot-1")
+    assert retried.status is not S.REJECTED and retried.id != refused.id
+
+
+def test_a_failing_purge_never_fails_the_command_whose_relay_ran_it(
+    make_service: Callable[..., Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = Desk(make_service(outbox_retention_hours=1))
+
+    def busy(before_ns: int, limit: int = 10_000) -> int:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(desk.app.store, "purge_published", busy)
+    desk.app.clock.advance(2 * 3_600 * SECOND)
+    order = desk.submit()  # committed, then relayed (and the purge fails, logged)
+    assert desk.app.store.get_order(order.id) is not None

@@ -63,13 +63,18 @@ class OutboxReader:
         if runs:
             conn.execute(_MARK, runs)
 
-    def purge(self, conn: Connection, before_ns: int) -> int:
-        """Delete rows published before `before_ns`; return how many."""
-        gone = conn.execute(
-            delete(outbox)
+    def purge(self, conn: Connection, before_ns: int, limit: int) -> int:
+        """Delete up to `limit` of the oldest rows published before `before_ns`; return how
+        many went. Rows are published in seq order, so the oldest come first along the
+        (published, seq) index and the scan stops after `limit` of them."""
+        oldest = (
+            select(outbox.c.seq)
             .where(outbox.c.published == true())
             .where(outbox.c.published_ns < before_ns)
+            .order_by(outbox.c.seq)
+            .limit(limit)
         )
+        gone = conn.execute(delete(outbox).where(outbox.c.seq.in_(oldest.scalar_subquery())))
         return int(gone.rowcount)
 
     def _event(self, event_id: str, type_name: str, payload: str) -> Event:

@@ -228,10 +228,11 @@ class SqlStore:
         with self._engine.begin() as conn:
             self._outbox.mark(conn, seqs, now)
 
-    def purge_published(self, before_ns: int) -> int:
-        """Delete outbox rows published before `before_ns` (never a pending one)."""
+    def purge_published(self, before_ns: int, limit: int = 10_000) -> int:
+        """Delete up to `limit` of the oldest outbox rows published before `before_ns` (never
+        a pending one); return how many went."""
         with self._engine.begin() as conn:
-            return self._outbox.purge(conn, before_ns)
+            return self._outbox.purge(conn, before_ns, limit)
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -41,5 +41,27 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Write the rules back into the Alpaca configurations first: 0005 kept them there, and a
+    suspended account must stay suspended."""
+    conn = op.get_bind()
+    configs = sa.table(
+        "account_configurations",
+        sa.column("account_id"),
+        sa.column("body"),
+        sa.column("updated_ns"),
+    )
+    accounts = sa.table("accounts", sa.column("id"), *(sa.column(c) for c in _FLAGS))
+    saved = dict(conn.execute(sa.select(configs.c.account_id, configs.c.body)).all())
+    ruled = sa.select(accounts).where(sa.or_(*(accounts.c[c] == sa.true() for c in _FLAGS)))
+    for row in conn.execute(ruled).mappings().all():
+        config = json.loads(saved.get(row["id"], "{}"))
+        config.update({key: bool(row[column]) for column, key in _FLAGS.items()})
+        body = json.dumps(config, sort_keys=True)
+        if row["id"] in saved:
+            conn.execute(
+                configs.update().where(configs.c.account_id == row["id"]).values(body=body)
+            )
+        else:
+            conn.execute(configs.insert().values(account_id=row["id"], body=body, updated_ns=0))
     for column in _FLAGS:
         op.drop_column("accounts", column)
