@@ -93,14 +93,13 @@ class TradingService:
         no_shorting: bool | None = None,
     ) -> Account:
         """Suspend or resume trading, forbid or allow short sales (None keeps a rule)."""
-        self._run(
-            lambda t: (
-                None,
-                self.engine.set_rules(
-                    account_id, trading_suspended=trading_suspended, no_shorting=no_shorting
-                ),
+
+        def change(_: int) -> tuple[None, Changes]:
+            return None, self.engine.set_rules(
+                account_id, trading_suspended=trading_suspended, no_shorting=no_shorting
             )
-        )
+
+        self._run(change)
         return self.account(account_id)
 
     def set_profile(self, account_id: str, profile: str) -> None:

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from vtrade.domain.accounts import Account, Position
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order
 from vtrade.market.books import Touch
 from vtrade.market.catalog import Catalog
 
@@ -139,23 +140,16 @@ def view(
     return AccountView(account.cash + net, account.cash, gross, net, margin, maintenance, values)
 
 
+@dataclass(frozen=True, slots=True)
 class MarginRates:
-    """(initial, maintenance) margin rates per instrument under one venue's rules, remembered
-    per symbol: the account view asks for every position of every order."""
+    """One venue's rules for (initial, maintenance) margin rates. `Marks.terms` asks once per
+    symbol and instant, and `margin_rates` remembers the arithmetic."""
 
-    def __init__(self, leverage: Mapping[AssetClass, Decimal], maintenance_floor: Decimal) -> None:
-        self.leverage = leverage
-        self.maintenance_floor = maintenance_floor
-        self._by_symbol: dict[str, tuple[Instrument, tuple[Decimal, Decimal]]] = {}
+    leverage: Mapping[AssetClass, Decimal]
+    maintenance_floor: Decimal
 
     def of(self, inst: Instrument) -> tuple[Decimal, Decimal]:
-        found = self._by_symbol.get(inst.symbol)
-        if found is None or found[0] is not inst:  # a catalog may be swapped for another
-            found = self._by_symbol[inst.symbol] = (
-                inst,
-                margin_rates(inst, self.leverage, self.maintenance_floor),
-            )
-        return found[1]
+        return margin_rates(inst, self.leverage, self.maintenance_floor)
 
 
 def initial_rate(inst: Instrument, leverage: Mapping[AssetClass, Decimal]) -> Decimal:
@@ -184,3 +178,8 @@ def _rates(marginable: bool, leverage: str, maintenance_floor: str) -> tuple[Dec
 
 def signed(side: Side, qty: Decimal) -> Decimal:
     return qty if side is Side.BUY else -qty
+
+
+def open_quantity(orders: Iterable[Order], symbol: str, side: Side) -> Decimal:
+    """What `orders` on `side` of `symbol` have left to fill."""
+    return sum((o.remaining for o in orders if o.symbol == symbol and o.side is side), Decimal(0))

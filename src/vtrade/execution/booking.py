@@ -22,7 +22,7 @@ from vtrade.domain.changes import Changes
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderStatus
-from vtrade.execution.accounting import AccountView, MarginRates, Marks, view
+from vtrade.execution.accounting import AccountView, MarginRates, Marks, open_quantity, view
 from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.fees import FeeQuote, FeeSchedule
 from vtrade.execution.fills import Execution, VenueMarket
@@ -83,6 +83,13 @@ class Bookkeeper:
 
     def positions_of(self, account_id: str) -> list[Position]:
         return list(self._by_account.get(account_id, {}).values())
+
+    def held_for_orders(self, pos: Position) -> Decimal:
+        """How much of a position open orders on its closing side have spoken for (what they
+        have left to fill, at most the position): Alpaca's `held_for_orders`."""
+        closing = Side.SELL if pos.qty > 0 else Side.BUY
+        held = open_quantity(self.orders.of(pos.account_id), pos.symbol, closing)
+        return min(held, abs(pos.qty))
 
     def position(self, account_id: str, symbol: str) -> Position:
         held = self._by_account[account_id]

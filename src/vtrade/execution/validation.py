@@ -15,7 +15,14 @@ from vtrade.core.errors import ValidationError
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderType, TimeInForce
-from vtrade.execution.accounting import ONE, AccountView, Marks, initial_rate, signed
+from vtrade.execution.accounting import (
+    ONE,
+    AccountView,
+    Marks,
+    initial_rate,
+    open_quantity,
+    signed,
+)
 
 
 class RuleViolation(ValidationError):
@@ -137,10 +144,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     mid = ctx.marks.mid(inst.symbol)
     _check_collar(order, inst, mid, ctx.limits)
     others = list(ctx.open_orders)
-    same_side = sum(
-        (o.remaining for o in others if o.symbol == inst.symbol and o.side is order.side),
-        Decimal(0),
-    )
+    same_side = open_quantity(others, inst.symbol, order.side)
     before = ctx.position_qty + signed(order.side, same_side)
     after = before + signed(order.side, order.qty)
     if after < 0 and not inst.shortable:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from vtrade.core.clock import NS_PER_DAY
 from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
 from vtrade.domain.market_data import Side
@@ -51,7 +52,7 @@ def advance(engine: ExecutionEngine, t_ns: int) -> Changes:
 
 def _next_boundary(engine: ExecutionEngine, now: int) -> int:
     found = engine.orders.next_instant(now)
-    return now + 365 * 86_400 * 10**9 if found is None else found
+    return now + 365 * NS_PER_DAY if found is None else found
 
 
 def _step(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) -> None:

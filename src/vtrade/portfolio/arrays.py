@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+from numpy.typing import NDArray
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
 
 
 def grow(owner: object, names: Iterable[str], capacity: int, fill: object = 0) -> None:

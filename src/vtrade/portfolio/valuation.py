@@ -17,15 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from vtrade.core.errors import NotFoundError, ValidationError
-from vtrade.portfolio.arrays import grow
+from vtrade.portfolio.arrays import Floats, Ints, grow
 from vtrade.portfolio.holdings import Holdings
 from vtrade.portfolio.universe import Universe
-
-Floats = NDArray[np.float64]
-Ints = NDArray[np.int64]
 
 _NO_COST_MOVE = np.zeros(1)  # a price tick leaves the VCR cost basis as it is
 

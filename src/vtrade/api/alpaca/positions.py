@@ -37,21 +37,6 @@ def previous_close(c: Ctx, inst: Instrument, now_ns: int) -> Decimal | None:
     return Decimal(repr(float(bars.close[-1]))).quantize(inst.tick_size)
 
 
-def held_for_orders(c: Ctx, pos: Position) -> Decimal:
-    """How much of the position open orders on its closing side already spoken for (as
-    Alpaca reserves it): what they have left to fill, at most the position."""
-    closing = Side.SELL if pos.qty > 0 else Side.BUY
-    held = sum(
-        (
-            o.remaining
-            for o in c.container.engine.open_orders(c.account_id)
-            if o.symbol == pos.symbol and o.side is closing
-        ),
-        Decimal(0),
-    )
-    return min(held, abs(pos.qty))
-
-
 def _json(c: Ctx, pos: Position, now_ns: int) -> dict[str, Any]:
     inst = c.catalog.get(pos.symbol)
     marks = c.container.engine.marks(now_ns)
@@ -64,7 +49,7 @@ def _json(c: Ctx, pos: Position, now_ns: int) -> dict[str, Any]:
         price,
         lastday,
         marks.fx(inst.currency),
-        held=held_for_orders(c, pos),
+        held=c.container.engine.held_for_orders(pos),
     )
 
 
@@ -94,10 +79,11 @@ async def get_position(symbol_or_asset_id: str, c: CtxDep) -> dict[str, Any]:
 
 
 def _close_qty(
-    pos: Position, inst: Instrument, held: Decimal, qty: str | None, percentage: str | None
+    c: Ctx, pos: Position, inst: Instrument, qty: str | None, percentage: str | None
 ) -> Decimal:
     """What to close: `qty`, `percentage` percent of the position, or all of it; never more
-    than open orders leave available (`held` is what they hold)."""
+    than open orders leave available."""
+    held = c.container.engine.held_for_orders(pos)
     existing = abs(pos.qty)
     available = existing - held
     if qty is not None and percentage is not None:
@@ -155,7 +141,7 @@ async def close_position(
     percent of it (rounded down to the lot size); return that order."""
     pos = _position(c, symbol_or_asset_id)
     inst = c.catalog.get(pos.symbol)
-    return await _close(c, pos, _close_qty(pos, inst, held_for_orders(c, pos), qty, percentage))
+    return await _close(c, pos, _close_qty(c, pos, inst, qty, percentage))
 
 
 @router.delete("/v2/positions", summary="Close all positions", status_code=207)
@@ -171,7 +157,7 @@ async def close_all_positions(
         inst = c.catalog.get(pos.symbol)
         symbol = alpaca_symbol(inst)
         try:
-            body = await _close(c, pos, _close_qty(pos, inst, held_for_orders(c, pos), None, None))
+            body = await _close(c, pos, _close_qty(c, pos, inst, None, None))
         except VtradeError as exc:
             status = 403 if isinstance(exc, RejectedError) else 422
             code = 40310000 if status == 403 else 40010001
