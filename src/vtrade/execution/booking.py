@@ -65,7 +65,8 @@ class Bookkeeper:
         self.by_client_id = RecentOrders()
         self.volumes: dict[str, Volumes] = defaultdict(Volumes)
         self.now_ns = 0
-        self.worked_ns = 0  # when working orders last met the market
+        self.worked_ns = 0  # when the engine (re)started: prints before it count for none
+        self.worked: dict[str, int] = {}  # when each symbol's orders last met the market
         self._seq = 0
         self.account_seqs: dict[str, int] = {}  # the last `account_seq` given, per account
         self._marks: dict[int, Marks] = {}  # by instant, see `marks`

@@ -234,6 +234,7 @@ class ExecutionEngine(Bookkeeper):
             usd = f.qty * f.price * inst.multiplier * f.fx_rate
             self.volumes[f.account_id].add(inst, f.qty, usd, f.ts_ns)
         self.now_ns = self.worked_ns = now_ns
+        self.worked = {}
 
     # -- internals ------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""The engine's open orders, indexed by id, by account (pre-trade checks read one account's)
-and by the instants they fall due or expire (every `advance` asks for the next one)."""
+"""The engine's open orders, indexed by id, by account (pre-trade checks read one account's),
+by symbol (working orders meet the market symbol by symbol) and by the instants they fall due
+or expire (every `advance` asks for the next one)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class OpenOrders(dict[str, Order]):
     def __init__(self, orders: list[Order] | None = None) -> None:
         super().__init__()
         self._by_account: dict[str, dict[str, Order]] = {}
+        self._by_symbol: dict[str, dict[str, Order]] = {}
         self._instants: dict[int, int] = {}  # due and expiry instants -> how many orders
         self._counted: dict[str, tuple[int, ...]] = {}  # each order's instants, as counted
         for order in sorted(orders or [], key=lambda o: o.seq):
@@ -30,12 +32,17 @@ class OpenOrders(dict[str, Order]):
             self._uncount(order_id)
         super().__setitem__(order_id, order)
         self._by_account.setdefault(order.account_id, {})[order_id] = order
+        self._by_symbol.setdefault(order.symbol, {})[order_id] = order
         self._count(order)
 
     def __delitem__(self, order_id: str) -> None:
         order = self[order_id]
         super().__delitem__(order_id)
         self._by_account[order.account_id].pop(order_id, None)
+        same_symbol = self._by_symbol[order.symbol]
+        del same_symbol[order_id]
+        if not same_symbol:
+            del self._by_symbol[order.symbol]
         self._uncount(order_id)
 
     def pop(self, order_id: str, default: Order | None = None) -> Order | None:  # type: ignore[override]
@@ -48,6 +55,10 @@ class OpenOrders(dict[str, Order]):
     def of(self, account_id: str) -> list[Order]:
         """The account's open orders, oldest first."""
         return sorted(self._by_account.get(account_id, {}).values(), key=_BY_SEQ)
+
+    def by_symbol(self) -> dict[str, dict[str, Order]]:
+        """Open orders by symbol (symbols without any are left out); read, do not change."""
+        return self._by_symbol
 
     def next_instant(self, after_ns: int | None = None) -> int | None:
         """The earliest instant (after `after_ns`, if given) at which an open order falls due

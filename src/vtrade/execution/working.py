@@ -6,14 +6,17 @@ weekend, a replayed week) treats each session boundary in order.
 
 Working orders meet the market once per step (`ExecutionConfig.step_ns`), against everything
 that printed since they last did, however often `advance` is called: a caller advancing every
-millisecond costs no more than one advancing every second, and fills are the same.
+millisecond costs no more than one advancing every second, and fills are the same. Each symbol
+meets it at its own phase within the step (`phase`), so the resting orders of a whole catalog
+are not all worked in one instant: that instant would hold every command behind it.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
+import hashlib
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 from vtrade.core.clock import NS_PER_DAY
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 
 S = OrderStatus
 _BY_SEQ = attrgetter("seq")  # submission order
+_FIRST_TWO = itemgetter(0, 1)  # (instant, symbol)
 MARGIN_CHECK_NS = 60_000_000_000
 
 
@@ -56,34 +60,66 @@ def _next_boundary(engine: ExecutionEngine, now: int) -> int:
 
 
 def _step(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) -> None:
-    first = engine.orders.next_instant()
-    if first is not None and first <= t1:  # most steps find no order due or expiring
-        _auctions_and_expiries(engine, t1, changes)
-    if t1 // engine.config.step_ns == engine.worked_ns // engine.config.step_ns:
-        return  # working orders meet the market at the next instant on the step grid
-    t0, engine.worked_ns = engine.worked_ns, t1
-    by_symbol: dict[str, list[Order]] = defaultdict(list)
-    for order in engine.open_orders():
-        if order.due_ns is None:
-            by_symbol[order.symbol].append(order)
+    """Act on (t0, t1], in time order: symbols whose phase falls before `t1` work their orders,
+    then the auctions and expiries at `t1`, then the symbols whose phase is `t1`. A step is
+    never longer than `step_ns`, so each symbol meets the market at most once in it."""
+    step = engine.config.step_ns
+    due: list[tuple[int, str, list[Order]]] = []  # (instant, symbol, its open orders)
+    for symbol, open_orders in engine.orders.by_symbol().items():
+        shift = phase(symbol, step)
+        at = (t1 - shift) // step * step + shift  # the symbol's last instant on its grid
+        if at > t0:
+            due.append((at, symbol, list(open_orders.values())))
+    due.sort(key=_FIRST_TWO)
     touched: set[str] = set()
-    for symbol, orders in by_symbol.items():
-        inst = engine.catalog.get(symbol)
-        phase = engine.sessions.for_instrument(inst).phase(t1)
-        working = [o for o in orders if can_work(o, phase)]
-        if not working:
-            continue
-        prints = engine.market.prints(symbol, t0, t1)
-        taken = {Side.BUY: Decimal(0), Side.SELL: Decimal(0)}
-        for order in sorted(working, key=_priority):
-            if order.created_ns >= t1:
-                continue
-            seen = prints if order.created_ns <= t0 else prints.after(order.created_ns)
-            before = len(changes.fills)
-            _work(engine, order, seen, taken, t1, changes)
-            if len(changes.fills) > before:
-                touched.add(order.account_id)
+    first = engine.orders.next_instant()
+    auctions = first is not None and first <= t1  # most steps find no order due or expiring
+    for at, symbol, orders in due:
+        if auctions and at == t1:
+            _auctions_and_expiries(engine, t1, changes)
+            auctions = False
+            orders = [o for o in orders if o.is_open]
+        touched |= _work_symbol(engine, symbol, orders, at, changes)
+    if auctions:
+        _auctions_and_expiries(engine, t1, changes)
     _margin_checks(engine, touched, t0, t1, changes)
+
+
+@functools.lru_cache(maxsize=4096)
+def phase(symbol: str, step_ns: int) -> int:
+    """Where in each step `symbol`'s working orders meet the market: a fixed offset in whole
+    milliseconds from a hash of the symbol, so symbols spread evenly over the step and keep
+    their phase across restarts and catalogs."""
+    digest = hashlib.blake2b(symbol.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % max(step_ns // 1_000_000, 1) * 1_000_000
+
+
+def _work_symbol(
+    engine: ExecutionEngine, symbol: str, orders: list[Order], t1: int, changes: Changes
+) -> set[str]:
+    """Let the working orders of `symbol` meet what printed since it last met the market;
+    return the accounts that got fills."""
+    t0 = engine.worked.get(symbol)
+    if t0 is None:  # first time: the last step, or since the engine started
+        t0 = max(t1 - engine.config.step_ns, engine.worked_ns)
+    engine.worked[symbol] = t1
+    inst = engine.catalog.get(symbol)
+    phase_now = engine.sessions.for_instrument(inst).phase(t1)
+    working = [o for o in orders if o.due_ns is None and can_work(o, phase_now)]
+    touched: set[str] = set()
+    if not working:
+        return touched
+    prints = engine.market.prints(symbol, t0, t1)
+    taken = {Side.BUY: Decimal(0), Side.SELL: Decimal(0)}
+    for order in sorted(working, key=_priority):
+        if order.created_ns >= t1:
+            continue
+        seen = prints if order.created_ns <= t0 else prints.after(order.created_ns)
+        before = len(changes.fills)
+        _work(engine, order, seen, taken, t1, changes)
+        if len(changes.fills) > before:
+            touched.add(order.account_id)
+    return touched
 
 
 def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -> None:

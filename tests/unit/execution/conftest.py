@@ -20,6 +20,7 @@ from vtrade.domain.changes import Changes
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Quote, Side
 from vtrade.domain.orders import Order
+from vtrade.execution.working import phase
 from vtrade.settings import ExecutionSettings, MarketSettings, Settings
 
 FRIDAY_REGULAR = "2024-03-15T15:00:00Z"  # Friday, 11:00 New York, 15:00 London
@@ -105,6 +106,13 @@ class Venue:
         changes = self.engine.advance(t_ns)
         self.now = t_ns
         return changes
+
+    def advance_to_phase(self, symbol: str) -> Changes:
+        """Advance to the next instant at which `symbol`'s working orders meet the market
+        (from there, every whole step is one); see `working.phase`."""
+        step = self.engine.config.step_ns
+        shift = phase(symbol, step)
+        return self.advance_to(((self.now - shift) // step + 1) * step + shift)
 
     def advance(self, seconds: float) -> Changes:
         return self.advance_to(self.now + int(seconds * SECOND))

@@ -162,6 +162,7 @@ def test_block_larger_than_the_visible_book_fills_partly_now_and_completes_later
     venue: Venue,
 ) -> None:
     account = venue.open(balance=WHALE)
+    venue.advance_to_phase("AAPL")  # from here each second ends where AAPL's orders work
     levels = visible(venue, "AAPL", Side.BUY, venue.now)
     book_size = sum(size for _, size in levels)
 
@@ -197,6 +198,7 @@ def test_working_remainder_takes_at_most_its_participation_of_market_volume_per_
 ) -> None:
     participation = PROFILES[Profile(profile)].participation
     account = venue.open(balance=WHALE, profile=profile)
+    venue.advance_to_phase("AAPL")  # from here each second ends where AAPL's orders work
     order, _ = venue.submit(account, "AAPL", Side.BUY, 80000)  # the immediate walk is exempt
     assert order.status is OrderStatus.PARTIALLY_FILLED
 
@@ -341,6 +343,7 @@ def test_stop_order_triggers_in_the_step_of_the_first_market_print_through_it(
     venue: Venue,
 ) -> None:
     account = venue.open()
+    venue.advance_to_phase("AAPL")  # from here each second ends where AAPL's orders work
     start = venue.now
     prints = venue.market.prints("AAPL", start, start + 300 * SECOND)
     ask = venue.quote("AAPL").ask
@@ -385,7 +388,8 @@ def test_trailing_stop_price_ratchets_with_the_market_and_never_moves_back(
     stops = [order.arrival_mid - gap]  # where the stop starts: the trail from the arrival mid
     for _ in range(3600):
         venue.advance(1)
-        stops.append(order.stop_price)
+        if order.stop_price is not None:  # none until the first print after the order
+            stops.append(order.stop_price)
         if not order.is_open:
             break
 
