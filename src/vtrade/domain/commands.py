@@ -25,6 +25,10 @@ class SubmitOrder(Command):
     trail_percent: Decimal | None = None
     extended_hours: bool = False
     client_order_id: str | None = None
+    within_position: bool = False
+    """Alpaca's rule: an order reducing a position may not exceed what is available (the
+    position less what open orders on its closing side hold), so it never crosses through
+    zero; refused otherwise, and not kept. Off for native orders, which may flip a position."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +49,7 @@ class ReplaceOrder(Command):
     trail: Decimal | None = None
     tif: TimeInForce | None = None
     client_order_id: str | None = None
+    within_position: bool = False  # the new order keeps Alpaca's rule (see `SubmitOrder`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

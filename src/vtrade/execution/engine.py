@@ -154,11 +154,13 @@ class ExecutionEngine(Bookkeeper):
                 order.qty = _qty_for_notional(cmd.notional, order.arrival_mid, inst)
             check_shape(order, inst)
             routing.route(order, inst, self.sessions.for_instrument(inst), arrival)
-            check_account(order, inst, self._check_context(account, order, inst, marks))
+            ctx = self._check_context(account, order, inst, marks, cmd.within_position)
+            check_account(order, inst, ctx)
         except RuleViolation as exc:
             order.reject_reason = f"{exc.rule}: {exc.message}"
             order.move_to(S.REJECTED, t_ns)
             if isinstance(exc, AccountRuleViolation):
+                order.extra.update(exc.facts)  # for the caller's answer: nothing is kept
                 return order, Changes()
             event = ev.OrderRejected(
                 **self._order_meta(order, t_ns), rule=exc.rule, reason=exc.message
@@ -192,6 +194,7 @@ class ExecutionEngine(Bookkeeper):
             trail_percent=trail.get("trail_percent", old.trail_percent),
             extended_hours=old.extended_hours,
             client_order_id=cmd.client_order_id,
+            within_position=cmd.within_position,
         )
         del self.orders[old.id]  # the new order must not count the old one as open
         try:
@@ -266,7 +269,12 @@ class ExecutionEngine(Bookkeeper):
         )
 
     def _check_context(
-        self, account: Account, order: Order, inst: Instrument, marks: Marks
+        self,
+        account: Account,
+        order: Order,
+        inst: Instrument,
+        marks: Marks,
+        within_position: bool,
     ) -> CheckContext:
         others = [o for o in self.open_orders(account.id) if o.id != order.id]
 
@@ -289,6 +297,7 @@ class ExecutionEngine(Bookkeeper):
             touch_price=exact_price(best),
             trading_suspended=account.trading_suspended,
             no_shorting=account.no_shorting,
+            within_position=within_position,
         )
 
     def _execute_now(self, order: Order, inst: Instrument, t_ns: int) -> Changes:

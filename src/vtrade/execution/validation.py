@@ -1,8 +1,9 @@
 """Pre-trade checks. A rejection names its rule and the numbers behind it.
 
-Order of checks: shape (quantity, lot, type fields, tick), price collar, shortability, then
-account limits: buying power at the margin rate of the asset class (cash for instruments that
-are not marginable) and the post-trade position cap, both counting open orders.
+Order of checks: shape (quantity, lot, type fields, tick), the account's own rules (and, for
+orders that ask for it, Alpaca's quantity available), price collar, shortability, then account
+limits: buying power at the margin rate of the asset class (cash for instruments that are not
+marginable) and the post-trade position cap, both counting open orders.
 """
 
 from __future__ import annotations
@@ -38,7 +39,39 @@ class RuleViolation(ValidationError):
 class AccountRuleViolation(RuleViolation):
     """The order breaks one of the account's own rules (trading suspended, no shorting): it
     is refused without being kept, so its client order id stays free for when the rule is
-    lifted (as Alpaca refuses such orders with a 403 and no order)."""
+    lifted (as Alpaca refuses such orders with a 403 and no order). `facts` are the numbers
+    behind the refusal as text, for the caller's answer (the refused order carries them in
+    its `extra`)."""
+
+    def __init__(self, rule: str, message: str, **facts: str) -> None:
+        super().__init__(rule, message)
+        self.facts = facts
+
+
+QTY_AVAILABLE = "qty_available"
+
+
+class InsufficientQtyAvailable(AccountRuleViolation):
+    """Alpaca's rule (`SubmitOrder.within_position`): an order reducing a position asked for
+    more than is available, the position less what open orders on its closing side hold.
+    Refused like an account rule; `facts` are the extra keys of Alpaca's 403."""
+
+    def __init__(
+        self, symbol: str, requested: Decimal, existing_qty: Decimal, held_for_orders: Decimal
+    ) -> None:
+        self.symbol = symbol
+        self.requested = requested
+        self.existing_qty = existing_qty
+        self.held_for_orders = held_for_orders
+        self.available = existing_qty - held_for_orders
+        super().__init__(
+            QTY_AVAILABLE,
+            f"insufficient qty available for order (requested: {_qty(requested)}, "
+            f"available: {_qty(self.available)})",
+            available=_qty(self.available),
+            existing_qty=_qty(existing_qty),
+            held_for_orders=_qty(held_for_orders),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +91,7 @@ class CheckContext:
     touch_price: Decimal  # best opposite price now (ask for buys, bid for sells)
     trading_suspended: bool = False  # the account's own rules
     no_shorting: bool = False
+    within_position: bool = False  # Alpaca's rule, asked for by the order's command
 
 
 _PRICES_NEEDED: dict[OrderType, tuple[str, ...]] = {
@@ -135,15 +169,17 @@ def _check_time_in_force(order: Order, inst: Instrument) -> None:
 
 
 def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
-    """Check the account's rules, price collar, shortability, buying power and the position
-    cap."""
+    """Check the account's rules, the quantity available (when the order asks for it), price
+    collar, shortability, buying power and the position cap."""
     if ctx.trading_suspended:
         raise AccountRuleViolation(
             "trading_suspended", "trading is suspended for this account: it takes no new orders"
         )
+    others = list(ctx.open_orders)
+    if ctx.within_position:
+        _check_within_position(order, ctx.position_qty, others)
     mid = ctx.marks.mid(inst.symbol)
     _check_collar(order, inst, mid, ctx.limits)
-    others = list(ctx.open_orders)
     same_side = open_quantity(others, inst.symbol, order.side)
     before = ctx.position_qty + signed(order.side, same_side)
     after = before + signed(order.side, order.qty)
@@ -191,6 +227,18 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
             f"position in {inst.symbol} would be {share * 100:.1f}% of NAV "
             f"(counting open orders); limit is {cap * 100:.0f}%",
         )
+
+
+def _check_within_position(order: Order, position_qty: Decimal, others: Iterable[Order]) -> None:
+    """Refuse an order that reduces the position by more than is available: the position less
+    what `others` (the account's other open orders) on its closing side have left to fill.
+    Flat, or adding to the position, nothing limits it (see `InsufficientQtyAvailable`)."""
+    if not position_qty or (position_qty > 0) == (order.side is Side.BUY):
+        return
+    existing = abs(position_qty)
+    held = min(open_quantity(others, order.symbol, order.side), existing)
+    if order.qty > existing - held:
+        raise InsufficientQtyAvailable(order.symbol, order.qty, existing, held)
 
 
 def _check_collar(order: Order, inst: Instrument, mid: Decimal, limits: Limits) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,29 @@ def test_a_reused_client_order_id_returns_the_original_order_on_both_paths(
     assert [r.json()["id"] for r in again] == [first.json()["id"]] * 2
     assert comparable(changed[0]) == comparable(changed[1])
     assert changed[0].status_code == 422
+
+
+def test_both_paths_refuse_a_sell_beyond_the_quantity_available_alike(api: InProcess) -> None:
+    key = api.key()
+    bought = post(api, key.headers, orjson.dumps({**ORDER, "qty": 10}), DIRECT)
+    assert bought.json()["status"] == "filled"
+    limit = api.container.market.quote("AAPL", api.clock.now_ns()).mid * Decimal("1.05")
+    held = {**ORDER, "side": "sell", "qty": 6, "type": "limit", "limit_price": f"{limit:.2f}"}
+    assert post(api, key.headers, orjson.dumps(held), DIRECT).json()["status"] == "new"
+
+    direct, via_fastapi = both_ways(
+        api, key.headers, orjson.dumps({**ORDER, "side": "sell", "qty": 5})
+    )
+
+    assert comparable(direct) == comparable(via_fastapi)
+    assert direct.status_code == 403 and direct.json() == {
+        "code": 40310000,
+        "message": "insufficient qty available for order (requested: 5, available: 4)",
+        "available": "4",
+        "existing_qty": "10",
+        "held_for_orders": "6",
+        "symbol": "AAPL",
+    }
 
 
 def test_the_direct_path_spends_the_rate_limit_once_per_order(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -13,12 +14,12 @@ import orjson
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from vtrade.api.alpaca.schemas import asset_id
+from vtrade.api.alpaca.schemas import alpaca_symbol, asset_id
 from vtrade.api.auth import Caller, account_of, caller
 from vtrade.api.state import ApiState, state_of
 from vtrade.bootstrap import Container
 from vtrade.core.clock import parse_instant, to_ns
-from vtrade.core.errors import NotFoundError, ValidationError
+from vtrade.core.errors import NotFoundError, RejectedError, ValidationError
 from vtrade.domain.accounts import Account
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.market.catalog import Catalog
@@ -110,6 +111,13 @@ def instrument_or_422(state: ApiState, text: str) -> Instrument:
             f'asset "{text}" not found: see GET /v2/assets for the symbols we trade'
         )
     return inst
+
+
+def insufficient_qty(inst: Instrument, message: str, facts: Mapping[str, str]) -> RejectedError:
+    """Alpaca's 403 for an order beyond the quantity available (the engine's
+    `InsufficientQtyAvailable`): its message, with its `facts` (`available`, `existing_qty`,
+    `held_for_orders`) and the symbol as Alpaca spells it as extra keys."""
+    return RejectedError(message, **facts, symbol=alpaca_symbol(inst))
 
 
 # -- parsing ------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Orders submitted here are the same orders as through `/api/v1`: they go through the batcher
 into the one engine. The engine's rejections answer 403 (a trading rule refused the order:
-buying power, position cap, shortability, session) or 422 (the order is malformed).
+buying power, position cap, shortability, session) or 422 (the order is malformed). Unlike
+native orders, they follow Alpaca's rule that an order may not reduce a position by more than
+is available (`within_position`): no order crosses through zero.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from vtrade.api.alpaca.common import (
     find_instrument,
     instant,
     instrument_or_422,
+    insufficient_qty,
     json_response,
 )
 from vtrade.api.alpaca.schemas import TERMINAL_STATUSES, order_json, order_status
@@ -34,6 +37,8 @@ from vtrade.core.errors import (
 from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+from vtrade.execution.validation import QTY_AVAILABLE
+from vtrade.market.catalog import Catalog
 
 router = APIRouter(tags=["alpaca: orders"])
 
@@ -105,11 +110,13 @@ class ReplaceRequest(BaseModel):
     client_order_id: str | None = Field(None, max_length=128)
 
 
-def raise_if_rejected(order: Order) -> None:
+def raise_if_rejected(order: Order, catalog: Catalog) -> None:
     """Turn an order the engine rejected into the Alpaca error for it (403 or 422)."""
     if order.status is not OrderStatus.REJECTED:
         return
     rule, _, message = (order.reject_reason or "rejected: order rejected").partition(": ")
+    if rule == QTY_AVAILABLE:  # refused, not kept: the order carries the numbers
+        raise insufficient_qty(catalog.get(order.symbol), message, order.extra)
     if rule in _SHAPE_RULES:
         raise ValidationError(message or rule, rule=rule, symbol=order.symbol)
     raise RejectedError(message or rule, rule=rule, symbol=order.symbol)
@@ -134,7 +141,7 @@ def _check_open(order: Order, doing: str) -> None:
 async def submit(c: Ctx, cmd: SubmitOrder) -> Order:
     """Submit through the batcher; raise the Alpaca error if the engine rejected the order."""
     order = await c.state.batcher.submit(cmd)
-    raise_if_rejected(order)
+    raise_if_rejected(order, c.catalog)
     return order
 
 
@@ -166,6 +173,7 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
         trail_percent=body.trail_percent,
         extended_hours=body.extended_hours,
         client_order_id=body.client_order_id or None,
+        within_position=True,  # Alpaca's rule; the direct path builds its orders here too
     )
     return json_response(order_json(await submit(c, cmd), c.catalog))
 
@@ -237,9 +245,10 @@ async def replace_order(order_id: str, body: ReplaceRequest, c: CtxDep) -> dict[
         trail=body.trail,
         tif=TimeInForce(body.time_in_force) if body.time_in_force else None,
         client_order_id=body.client_order_id or None,
+        within_position=True,
     )
     new = c.container.trading.replace(cmd)
-    raise_if_rejected(new)
+    raise_if_rejected(new, c.catalog)
     return order_json(new, c.catalog)
 
 

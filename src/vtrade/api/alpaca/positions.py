@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from vtrade.api.alpaca.common import Ctx, CtxDep, decimal, instrument_or_404
+from vtrade.api.alpaca.common import Ctx, CtxDep, decimal, instrument_or_404, insufficient_qty
 from vtrade.api.alpaca.orders import cancel_all, submit
-from vtrade.api.alpaca.schemas import alpaca_symbol, dec, order_json, position_json
+from vtrade.api.alpaca.schemas import alpaca_symbol, order_json, position_json
 from vtrade.core.clock import NS_PER_DAY
 from vtrade.core.errors import NotFoundError, RejectedError, ValidationError, VtradeError
 from vtrade.domain.accounts import Position
@@ -23,6 +23,7 @@ from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Interval, Side
 from vtrade.domain.orders import OrderType, TimeInForce
+from vtrade.execution.validation import InsufficientQtyAvailable
 
 router = APIRouter(tags=["alpaca: positions"])
 
@@ -105,14 +106,8 @@ def _close_qty(
     else:
         wanted = existing
     if wanted > available:
-        requested, left = dec(wanted), dec(available)
-        raise RejectedError(
-            f"insufficient qty available for order (requested: {requested}, available: {left})",
-            symbol=alpaca_symbol(inst),
-            available=left,
-            existing_qty=dec(existing),
-            held_for_orders=dec(held),
-        )
+        refused = InsufficientQtyAvailable(inst.symbol, wanted, existing, held)
+        raise insufficient_qty(inst, refused.message, refused.facts)
     return wanted
 
 
@@ -126,6 +121,7 @@ async def _close(c: Ctx, pos: Position, qty: Decimal) -> dict[str, Any]:
         type=OrderType.MARKET,
         tif=TimeInForce.GTC if inst.calendar == "24/7" else TimeInForce.DAY,
         qty=qty,
+        within_position=True,  # the engine checks again, with the orders of its batch
     )
     return order_json(await submit(c, cmd), c.catalog)
 
