@@ -48,7 +48,10 @@ class Metrics:
         self.fills = Counter("vtrade_fills", "Fills (partial and final)", registry=r)
         self.steps = Counter("vtrade_steps", "Market and portfolio steps", registry=r)
         self.step_seconds = Histogram(
-            "vtrade_step_seconds", "Duration of one step", buckets=_LATENCY_BUCKETS, registry=r
+            "vtrade_step_seconds",
+            "Time one runtime step held the event loop",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.ticks = Counter("vtrade_ticks", "Instrument prices applied to portfolios", registry=r)
         self.ws_clients = Gauge("vtrade_ws_clients", "Connected WebSocket clients", registry=r)

@@ -35,13 +35,24 @@ class Runtime:
 
     def step(self) -> Step:
         """Advance orders to now, relay the outbox, then revalue and publish portfolios."""
+        t = self.advance()
+        return self.finish(t, self.trading.relay())
+
+    # A server runs the same step in parts, relaying chunk by chunk (`TradingService.relay_chunk`)
+    # between `advance` and `finish`, so that requests are served while a backlog is relayed.
+
+    def advance(self) -> int:
+        """Let the market act on open orders up to now; return the instant."""
         t = self.clock.now_ns()
         self.trading.advance(t)
-        published = self.trading.relay()
-        repriced = self.portfolio.tick(t)
+        return t
+
+    def finish(self, t_ns: int, published: int) -> Step:
+        """Revalue and publish portfolios at `t_ns`, after `published` events were relayed."""
+        repriced = self.portfolio.tick(t_ns)
         self.steps += 1
         self.repriced += repriced
-        return Step(t, published, repriced)
+        return Step(t_ns, published, repriced)
 
     def adopt(self, account_id: str) -> bool:
         """Make an account opened by another process known here; tell whether it exists."""

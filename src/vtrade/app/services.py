@@ -146,19 +146,26 @@ class TradingService:
     # -- outbox ---------------------------------------------------------------------------
 
     def relay(self, limit: int = 1000) -> int:
-        """Publish committed events to the bus; return how many were published. Now and then
-        delete events published longer ago than the retention."""
+        """Publish every committed event to the bus, `limit` at a time; return how many."""
         published = 0
         while True:
-            items = self.store.pending_events(limit)
-            for item in items:
-                self.bus.publish(_topic(item.event), item.event)
-            self.store.mark_published([i.seq for i in items])
-            published += len(items)
-            if len(items) < limit:
-                break  # that was all of it: spare the store one more query
-        self._purge_published()
-        return published
+            count = self.relay_chunk(limit)
+            published += count
+            if count < limit:
+                return published  # that was all of it: spare the store one more query
+
+    def relay_chunk(self, limit: int) -> int:
+        """Publish up to `limit` committed events, oldest first; return how many (fewer than
+        `limit`: none is left). Once the outbox is drained, now and then delete events
+        published longer ago than the retention. A server relays chunk by chunk, serving
+        requests in between."""
+        items = self.store.pending_events(limit)
+        for item in items:
+            self.bus.publish(_topic(item.event), item.event)
+        self.store.mark_published([i.seq for i in items])
+        if len(items) < limit:
+            self._purge_published()
+        return len(items)
 
     def _purge_published(self) -> None:
         """Delete old published events in chunks, one per relay while a backlog lasts (a
