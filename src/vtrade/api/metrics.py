@@ -102,5 +102,20 @@ class MetricsMiddleware:
 
 
 def _route(scope: Scope) -> str:
+    """The matched route's whole template, e.g. `/api/v1/accounts/{account_id}/orders`.
+
+    FastAPI matches included routers lazily, so the route knows only its own part of the
+    path; what the request path has in front of the part the route matches is its routers'
+    prefixes (fixed text)."""
     route = scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
+    template: str | None = getattr(route, "path_format", None)  # `{symbol}`, not `{symbol:path}`
+    regex = getattr(route, "path_regex", None)
+    if not template or regex is None:
+        return "unmatched"
+    path: str = scope["path"]
+    start = 0
+    while start != -1:
+        if regex.match(path[start:]):
+            return path[:start] + template
+        start = path.find("/", start + 1)
+    return template
