@@ -20,6 +20,7 @@ from sqlalchemy import exc, func, inspect, select
 from vtrade.adapters.sql import SqlStore, default_codec, normalize_url
 from vtrade.adapters.sql.migrate import alembic_config, head_revision, upgrade
 from vtrade.adapters.sql.rows import account_row
+from vtrade.adapters.sql.store_writes import IMMUTABLE_ORDER_COLUMNS
 from vtrade.adapters.sql.tables import account_configurations, accounts, metadata, outbox
 from vtrade.app.ports import Changes
 from vtrade.core.clock import SimulatedClock
@@ -442,6 +443,68 @@ def test_the_last_state_of_an_upserted_row_wins(store: SqlStore, account: Accoun
     snap = store.load(since_ns=0)
     assert snap.positions == [flat]
     assert snap.accounts[0].epoch == 1
+
+
+def test_an_upserted_order_updates_its_progress_and_keeps_what_was_fixed_at_creation(
+    store: SqlStore, account: Account
+) -> None:
+    store.commit([Changes(accounts=[make_account("acc-2")])])
+    first = make_order(
+        "o-1",
+        type=OrderType.TRAILING_STOP,
+        tif=TimeInForce.GTC,
+        limit_price=None,
+        stop_price=Decimal("180"),
+        trail_price=Decimal("10"),
+        seq=7,
+    )
+    store.commit([Changes(orders=[first])])
+    later = dataclasses.replace(
+        first,
+        # what the engine changes over an order's life
+        status=OrderStatus.PARTIALLY_FILLED,
+        filled_qty=Decimal(4),
+        filled_notional=Decimal("760.5"),
+        stop_price=Decimal("185"),
+        watermark=Decimal("195"),
+        triggered=True,
+        arrival_mid=Decimal("190.005"),
+        replaces="o-0",
+        replaced_by="o-2",
+        reject_reason="none",
+        updated_ns=T0 + 9,
+        due_ns=T0 + 10,
+        expire_ns=T0 + 11,
+        extra={"source": "alpaca"},
+        qty=Decimal(12),
+        # what it never changes: a different value here is not written
+        account_id="acc-2",
+        client_order_id="c-other",
+        symbol="MSFT",
+        side=Side.SELL,
+        type=OrderType.LIMIT,
+        tif=TimeInForce.DAY,
+        notional=BIG,
+        limit_price=Decimal("1.10"),
+        trail_price=Decimal("11"),
+        trail_percent=Decimal("2.5"),
+        extended_hours=True,
+        profile="harsh",
+        created_ns=T0 + 5,
+        seq=8,
+    )
+    store.commit([Changes(orders=[later])])
+
+    assert {"account_id", "client_order_id", "created_ns"} <= IMMUTABLE_ORDER_COLUMNS
+    fixed = {name: getattr(first, name) for name in IMMUTABLE_ORDER_COLUMNS}
+    assert store.get_order("o-1") == dataclasses.replace(later, **fixed)
+    assert store.get_order_by_client_id("acc-1", "c-o-1") == store.get_order("o-1")
+    assert store.list_orders("acc-2") == []
+
+
+def test_an_upserted_account_keeps_its_first_owner(store: SqlStore, account: Account) -> None:
+    store.commit([Changes(accounts=[make_account(owner="mallory", cash=Decimal(5))])])
+    assert store.load(since_ns=0).accounts == [make_account(cash=Decimal(5))]
 
 
 def test_an_empty_batch_writes_nothing(store: SqlStore) -> None:

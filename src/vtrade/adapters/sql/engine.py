@@ -1,0 +1,68 @@
+"""The SQLAlchemy engine of `SqlStore`: URL normalisation and each database's settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.pool import StaticPool
+
+from vtrade.adapters.sql.checkpoint import BACKSTOP_PAGES
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse `url`; plain `postgresql://` (or `postgres://`) URLs get the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def open_engine(url: URL, sqlite_synchronous: str, echo: bool) -> Engine:
+    """Return an engine for a normalised SQLite or PostgreSQL `url`; refuse any other."""
+    dialect = url.get_backend_name()
+    if dialect == "sqlite":
+        return _sqlite_engine(url, sqlite_synchronous, echo)
+    if dialect == "postgresql":
+        return create_engine(url, echo=echo, pool_size=5, max_overflow=10)
+    raise ValueError(f"unsupported database URL scheme {dialect!r}: use sqlite or postgresql")
+
+
+def checkpoints_beside(url: URL) -> bool:
+    """Whether the store checkpoints the WAL beside its commits (`checkpoint`): for plain
+    database files; in-memory databases have no WAL, URI forms keep SQLite's checkpoints."""
+    return url.database not in (None, "", ":memory:") and not url.query
+
+
+def _sqlite_engine(url: URL, synchronous: str, echo: bool) -> Engine:
+    in_memory = url.database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False},
+        poolclass=StaticPool if in_memory else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that a
+        # read-only transaction (load) is a consistent snapshot too.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            if checkpoints_beside(url):
+                cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine

@@ -1,0 +1,219 @@
+"""The read side of `SqlStore`: the snapshot for a start, and the queries of orders, fills,
+the cash ledger and the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, Connection, Engine, and_, func, or_, select, text
+
+from vtrade.adapters.sql import rows
+from vtrade.adapters.sql.outbox import OutboxReader
+from vtrade.adapters.sql.tables import (
+    OPEN_PREDICATE,
+    accounts,
+    fills,
+    ledger_entries,
+    orders,
+    positions,
+)
+from vtrade.app.ports import OutboxItem, Snapshot
+from vtrade.domain.accounts import LedgerEntry
+from vtrade.domain.orders import Fill, Order
+
+
+class StoreReads:
+    """`SqlStore`'s reads (mixed into it, which sets these attributes)."""
+
+    _engine: Engine
+    _outbox: OutboxReader
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """A read transaction that sees one consistent state of the database."""
+        with self._engine.connect() as conn:
+            if self._engine.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    def load(self, since_ns: int) -> Snapshot:
+        """Read accounts, all positions, open orders, fills at or after `since_ns`, and each
+        account's last `account_seq`."""
+        with self._snapshot() as conn:
+            account_list = [
+                rows.account_from(r) for r in conn.execute(select(accounts).order_by(accounts.c.id))
+            ]
+            position_list = [
+                rows.position_from(r)
+                for r in conn.execute(
+                    select(positions).order_by(positions.c.account_id, positions.c.symbol)
+                )
+            ]
+            open_orders = [
+                rows.order_from(r)
+                for r in conn.execute(
+                    select(orders)
+                    .where(text(OPEN_PREDICATE))
+                    .order_by(orders.c.created_ns, orders.c.seq, orders.c.id)
+                )
+            ]
+            recent = [
+                rows.fill_from(r)
+                for r in conn.execute(
+                    select(fills)
+                    .where(fills.c.ts_ns >= since_ns)
+                    .order_by(fills.c.ts_ns, fills.c.seq)
+                )
+            ]
+            counted = select(fills.c.account_id, func.count()).group_by(fills.c.account_id)
+            fill_counts: dict[str, int] = {a_id: n for a_id, n in conn.execute(counted)}
+        return Snapshot(
+            accounts=account_list,
+            positions=position_list,
+            open_orders=open_orders,
+            recent_fills=recent,
+            # Every fill and every reset took its account's next number.
+            account_seqs={a.id: fill_counts.get(a.id, 0) + a.epoch for a in account_list},
+        )
+
+    def get_order(self, order_id: str) -> Order | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(orders).where(orders.c.id == order_id)).first()
+        return rows.order_from(row) if row is not None else None
+
+    def get_order_by_client_id(self, account_id: str, client_order_id: str) -> Order | None:
+        query = select(orders).where(
+            orders.c.account_id == account_id, orders.c.client_order_id == client_order_id
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return rows.order_from(row) if row is not None else None
+
+    def list_orders(
+        self,
+        account_id: str,
+        *,
+        open_only: bool = False,
+        limit: int = 100,
+        before_ns: int | None = None,
+    ) -> list[Order]:
+        """Return the account's orders created before `before_ns`, newest first."""
+        query = select(orders).where(orders.c.account_id == account_id)
+        if open_only:
+            query = query.where(text(OPEN_PREDICATE))
+        if before_ns is not None:
+            query = query.where(orders.c.created_ns < before_ns)
+        query = query.order_by(orders.c.created_ns.desc(), orders.c.id.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            return [rows.order_from(r) for r in conn.execute(query)]
+
+    def list_fills(
+        self,
+        account_id: str,
+        *,
+        order_id: str | None = None,
+        limit: int = 100,
+        before_ns: int | None = None,
+    ) -> list[Fill]:
+        """Return the account's fills before `before_ns`, newest first."""
+        query = select(fills).where(fills.c.account_id == account_id)
+        if order_id is not None:
+            query = query.where(fills.c.order_id == order_id)
+        if before_ns is not None:
+            query = query.where(fills.c.ts_ns < before_ns)
+        query = query.order_by(fills.c.ts_ns.desc(), fills.c.seq.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            return [rows.fill_from(r) for r in conn.execute(query)]
+
+    def ledger(self, account_id: str) -> list[LedgerEntry]:
+        """Return the account's cash entries, oldest first (in write order within an instant)."""
+        query = (
+            select(ledger_entries)
+            .where(ledger_entries.c.account_id == account_id)
+            .order_by(ledger_entries.c.ts_ns, ledger_entries.c.seq)
+        )
+        with self._engine.connect() as conn:
+            return [rows.ledger_from(r) for r in conn.execute(query)]
+
+    def pending_events(self, limit: int = 1000) -> list[OutboxItem]:
+        """Return outbox rows not yet published, oldest first."""
+        with self._engine.connect() as conn:
+            return self._outbox.pending(conn, limit)
+
+    def page_orders(
+        self,
+        account_id: str,
+        *,
+        status: str = "all",
+        symbols: Sequence[str] | None = None,
+        side: str | None = None,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        cursor: tuple[int, str] | None = None,
+        ascending: bool = False,
+        limit: int = 100,
+    ) -> list[Order]:
+        """Return one page of the account's orders in (created_ns, id) order, newest first
+        unless `ascending`. `status` is open, closed or all; the time bounds are exclusive;
+        `cursor` is the (created_ns, id) of the previous page's last order (orders created in
+        one batch share an instant)."""
+        query = select(orders).where(orders.c.account_id == account_id)
+        if status == "open":
+            query = query.where(text(OPEN_PREDICATE))
+        elif status == "closed":
+            query = query.where(text(f"NOT ({OPEN_PREDICATE})"))
+        if symbols:
+            query = query.where(orders.c.symbol.in_(list(symbols)))
+        if side is not None:
+            query = query.where(orders.c.side == side)
+        if after_ns is not None:
+            query = query.where(orders.c.created_ns > after_ns)
+        if until_ns is not None:
+            query = query.where(orders.c.created_ns < until_ns)
+        keys = (orders.c.created_ns, orders.c.id)
+        query = query.where(*_beyond(*keys, cursor, ascending))
+        query = query.order_by(*(k if ascending else k.desc() for k in keys))
+        with self._engine.connect() as conn:
+            return [rows.order_from(r) for r in conn.execute(query.limit(limit))]
+
+    def page_fills(
+        self,
+        account_id: str,
+        *,
+        order_id: str | None = None,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        cursor: tuple[int, str] | None = None,
+        ascending: bool = False,
+        limit: int = 100,
+    ) -> list[Fill]:
+        """Return one page of the account's (or one order's) fills in (ts_ns, id) order,
+        newest first unless `ascending`; `cursor` is the (ts_ns, id) of the previous page's
+        last fill, the time bounds are exclusive."""
+        query = select(fills).where(fills.c.account_id == account_id)
+        if order_id is not None:
+            query = query.where(fills.c.order_id == order_id)
+        if after_ns is not None:
+            query = query.where(fills.c.ts_ns > after_ns)
+        if until_ns is not None:
+            query = query.where(fills.c.ts_ns < until_ns)
+        keys = (fills.c.ts_ns, fills.c.id)
+        query = query.where(*_beyond(*keys, cursor, ascending))
+        query = query.order_by(*(k if ascending else k.desc() for k in keys))
+        with self._engine.connect() as conn:
+            return [rows.fill_from(r) for r in conn.execute(query.limit(limit))]
+
+
+def _beyond(
+    ts: Column[Any], key: Column[Any], cursor: tuple[int, str] | None, ascending: bool
+) -> list[ColumnElement[bool]]:
+    """The condition 'comes after `cursor`' in (ts, key) order (nothing without a cursor)."""
+    if cursor is None:
+        return []
+    at, last = cursor
+    if ascending:
+        return [or_(ts > at, and_(ts == at, key > last))]
+    return [or_(ts < at, and_(ts == at, key < last))]

@@ -1,0 +1,146 @@
+"""The write side of `SqlStore`: the schema, the group commit of the ledger, the outbox marks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, Insert, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from vtrade.adapters.sql import bulk
+from vtrade.adapters.sql import migrate as migrations
+from vtrade.adapters.sql.checkpoint import Checkpointer
+from vtrade.adapters.sql.codec import EventCodec
+from vtrade.adapters.sql.outbox import OutboxReader
+from vtrade.adapters.sql.tables import (
+    accounts,
+    fills,
+    ledger_entries,
+    meta,
+    orders,
+    outbox,
+    positions,
+)
+from vtrade.app.ports import Changes
+from vtrade.core.clock import Clock
+
+# Set only when the engine builds the row (`_new_order`, `open_account`), never after. Upserts
+# leave them out of their SET lists: SQLite rewrites every index on a listed column, same or not.
+IMMUTABLE_ORDER_COLUMNS = frozenset(
+    {
+        "account_id",
+        "client_order_id",
+        "symbol",
+        "side",
+        "type",
+        "tif",
+        "notional",
+        "limit_price",
+        "trail_price",
+        "trail_percent",
+        "extended_hours",
+        "profile",
+        "created_ns",
+        "seq",
+    }
+)
+IMMUTABLE_ACCOUNT_COLUMNS = frozenset({"owner"})
+
+
+def ledger_writes(dialect: str) -> tuple[bulk.Write, ...]:
+    """The statements of `commit`, one per table, in the order of `bulk.batch_rows`."""
+    writes = (  # parents before children (foreign keys)
+        (_upsert(dialect, accounts, "id", immutable=IMMUTABLE_ACCOUNT_COLUMNS), accounts),
+        (_upsert(dialect, orders, "id", immutable=IMMUTABLE_ORDER_COLUMNS), orders),
+        (fills.insert(), fills),
+        (_upsert(dialect, positions, "account_id", "symbol"), positions),
+        (ledger_entries.insert(), ledger_entries),
+        (outbox.insert(), outbox),
+    )
+    return tuple(
+        bulk.DriverWrite(stmt, table) if dialect == "sqlite" else bulk.CoreWrite(stmt)
+        for stmt, table in writes
+    )
+
+
+def _upsert(
+    dialect: str, table: Table, *keys: str, immutable: frozenset[str] = frozenset()
+) -> Insert:
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE` every other column but the `immutable` ones,
+    for executemany."""
+    kept = immutable.union(keys)
+    if dialect == "postgresql":
+        pg = postgresql.insert(table)
+        updates = {c.name: pg.excluded[c.name] for c in table.c if c.name not in kept}
+        return pg.on_conflict_do_update(index_elements=list(keys), set_=updates)
+    if dialect == "sqlite":
+        lite = sqlite.insert(table)
+        updates = {c.name: lite.excluded[c.name] for c in table.c if c.name not in kept}
+        return lite.on_conflict_do_update(index_elements=list(keys), set_=updates)
+    raise ValueError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+
+
+class StoreWrites:
+    """`SqlStore`'s schema and writes (mixed into it, which sets these attributes)."""
+
+    _engine: Engine
+    _codec: EventCodec
+    _clock: Clock
+    _outbox: OutboxReader
+    _writes: tuple[bulk.Write, ...]
+    _checkpointer: Checkpointer | None
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest migration (a no-op when current)."""
+        migrations.upgrade(self._engine)
+
+    def next_boot(self) -> int:
+        """Count one more start of the application and return the count (1 on the first)."""
+        with self._engine.begin() as conn:
+            current = conn.execute(select(meta.c.value).where(meta.c.key == "boots")).scalar()
+            if current is None:
+                conn.execute(meta.insert().values(key="boots", value=1))
+                return 1
+            conn.execute(meta.update().where(meta.c.key == "boots").values(value=current + 1))
+            return int(current) + 1
+
+    def schema_revision(self) -> str | None:
+        """Return the migration the database is at, or None before `migrate`."""
+        return migrations.current_revision(self._engine)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def commit(self, batch: Sequence[Changes]) -> None:
+        """Write every change in `batch` in ONE transaction, or none of them.
+
+        Accounts, orders and positions are upserted and the last state in the batch wins;
+        fills, ledger entries and events are inserted. Any error rolls the whole batch back
+        and propagates.
+        """
+        # Encode everything before the transaction opens, so it stays as short as possible.
+        work = bulk.batch_rows(batch, self._codec, self._clock.now_ns())
+        if not any(work):
+            return
+        with self._engine.begin() as conn:
+            for write, values in zip(self._writes, work, strict=True):
+                if values:
+                    write.run(conn, values)
+        self._outbox.remember(e for changes in batch for e in changes.events)
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
+
+    def mark_published(self, seqs: Sequence[int]) -> None:
+        """Mark outbox rows as published (rows already marked keep their first time)."""
+        if not seqs:
+            return
+        now = self._clock.now_ns()
+        with self._engine.begin() as conn:
+            self._outbox.mark(conn, seqs, now)
+
+    def purge_published(self, before_ns: int, limit: int = 10_000) -> int:
+        """Delete up to `limit` of the oldest outbox rows published before `before_ns` (never
+        a pending one); return how many went."""
+        with self._engine.begin() as conn:
+            return self._outbox.purge(conn, before_ns, limit)
