@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
 from vtrade.adapters.hot import MemoryHotStore, RedisHotStore
 from vtrade.adapters.sql.equity import SqlEquityStore
 from vtrade.adapters.sql.identity import SqlIdentityStore
@@ -19,6 +21,7 @@ from vtrade.app.ports import AccountSettingsStore, HotStore, WatchlistStore
 from vtrade.app.services import TradingService
 from vtrade.core.bus import InProcessBus
 from vtrade.core.clock import NS_PER_HOUR, Clock, LiveClock
+from vtrade.core.errors import VtradeError
 from vtrade.core.ids import IdGenerator
 from vtrade.domain.instruments import AssetClass
 from vtrade.execution.accounting import margin_rates
@@ -32,7 +35,7 @@ from vtrade.market.sessions import Sessions
 from vtrade.market.synthetic import MarketConfig, SyntheticMarket
 from vtrade.portfolio.alerts import AlertConfig
 from vtrade.portfolio.universe import Universe
-from vtrade.settings import ExecutionSettings, PortfolioSettings, Settings
+from vtrade.settings import ExecutionSettings, PortfolioSettings, Settings, hidden_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +64,21 @@ class Container:
 
 
 def build(
-    settings: Settings | None = None, clock: Clock | None = None, *, relay_on_commit: bool = True
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    *,
+    relay_on_commit: bool = True,
+    publishes: bool = True,
 ) -> Container:
     """Assemble the application from settings (read from the environment when not given).
 
-    Nothing connects here; `container.trading.start()` migrates and loads the store.
+    The database (and Redis, when configured) is connected to once here, so that one that
+    cannot be reached fails at once in one line; `container.trading.start()` migrates and
+    loads the store.
     `relay_on_commit=False`: the outbox is relayed by the caller (a server, on a timer),
     except after opening or resetting an account, which the valuation must know at once.
+    `publishes=False`: never relay (a CLI command on a database a server may be serving: the
+    server publishes every event, the command's own included).
     """
     settings = settings or Settings()
     clock = clock or LiveClock()
@@ -88,7 +99,7 @@ def build(
         execution_config(settings.execution),
     )
     bus = InProcessBus()
-    store = SqlStore(_prepare(settings.database_url), clock=clock)
+    store = _open_store(settings.database_url, clock)
     trading = TradingService(
         engine,
         store,
@@ -96,6 +107,7 @@ def build(
         clock,
         relay_every=1 if relay_on_commit else 0,
         relay_account_events=True,
+        publishes=publishes,
         outbox_retention_ns=round(settings.execution.outbox_retention_hours * NS_PER_HOUR),
     )
     portfolio = PortfolioService(
@@ -182,6 +194,43 @@ def execution_config(s: ExecutionSettings) -> ExecutionConfig:
 def _fees(s: ExecutionSettings) -> FeeSchedule:
     fees = FeeSchedule.load(s.fees_path)
     return fees.with_plan(s.us_equity_plan) if s.us_equity_plan else fees
+
+
+class DatabaseUnavailableError(VtradeError):
+    """The database cannot be opened: a server down or refusing us, a file we cannot create."""
+
+    code = 50320
+
+
+def _open_store(url: str, clock: Clock) -> SqlStore:
+    """Open the ledger's database and connect once, as `RedisHotStore` does, so that a
+    database that cannot be used is named in one line (password hidden) with the reason."""
+    try:
+        store = SqlStore(_prepare(url), clock=clock)
+    except (OSError, SQLAlchemyError) as exc:
+        raise _unavailable(url, exc) from exc
+    try:
+        with store.engine.connect():
+            pass
+    except (OSError, SQLAlchemyError) as exc:
+        store.close()
+        raise _unavailable(url, exc) from exc
+    return store
+
+
+def _unavailable(url: str, exc: Exception) -> DatabaseUnavailableError:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = (line.strip() for line in str(cause).splitlines())
+    reason = "; ".join(line for line in lines if line)  # drivers' messages span lines
+    if url.startswith("sqlite"):
+        hint = "point VTRADE_DATABASE_URL at a file this user may create and write"
+    else:
+        hint = "start the database or point VTRADE_DATABASE_URL at a reachable one"
+    shown = hidden_url(url)
+    return DatabaseUnavailableError(
+        f"database at {shown} could not be opened ({type(cause).__name__}: {reason}); {hint}",
+        url=shown,
+    )
 
 
 def _prepare(url: str) -> str:

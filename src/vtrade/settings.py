@@ -1,19 +1,46 @@
-"""Settings from the environment (prefix `VTRADE_`, nested with `__`) and CLI flags."""
+"""Settings from the environment (prefix `VTRADE_`, nested with `__`) and CLI flags.
+
+`load_settings` is how entry points read them: an unknown `VTRADE_…` variable or a bad value
+raises `SettingsError`, whose `problems` are one readable line each.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
+import typing
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
+
+from vtrade.adapters.hot.redis import redact
+from vtrade.core.errors import ValidationError
+
+PREFIX = "VTRADE_"
+NESTED = "__"
+DATABASE_URLS = "use sqlite:///path.db or postgresql://user:pass@host/db"
+# Variables of the test suite (tests/conftest.py, .ci/run), not settings: never refused.
+_TEST_VARIABLES = re.compile(r"VTRADE_(REQUIRE_SERVICES|TEST_\w+)", re.IGNORECASE)
 
 
-class MarketSettings(BaseSettings):
+class MarketSettings(BaseModel):
     """The synthetic market: seed, supported date range, catalog file, book depth."""
 
-    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     seed: int = Field(default=42, description="Seed of the synthetic market")
     catalog_path: Path | None = Field(default=None, description="CSV that replaces the catalog")
@@ -30,10 +57,10 @@ def default_database_url() -> str:
     return f"sqlite:///{Path.home() / '.vtrade' / 'vtrade.db'}"
 
 
-class ExecutionSettings(BaseSettings):
+class ExecutionSettings(BaseModel):
     """Venue rules and fee schedule."""
 
-    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     initial_balance: Decimal = Field(default=Decimal(1_000_000), gt=0)
     max_position_share: Decimal = Field(default=Decimal("0.25"), gt=0, le=1)
@@ -49,10 +76,10 @@ class ExecutionSettings(BaseSettings):
     )
 
 
-class PortfolioSettings(BaseSettings):
+class PortfolioSettings(BaseModel):
     """Cadences of the portfolio service and its alert thresholds."""
 
-    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     stream_ms: int = Field(default=250, ge=10, description="Coalescing of streamed deltas")
     hot_ms: int = Field(default=1000, ge=10, description="Hot store writes of changed accounts")
@@ -67,10 +94,10 @@ class PortfolioSettings(BaseSettings):
     diversified_groups: int = Field(default=5, ge=1)
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(BaseModel):
     """The HTTP server: where it listens, how fast each key may call it, how time moves."""
 
-    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -91,10 +118,15 @@ class ApiSettings(BaseSettings):
 
 
 class Settings(BaseSettings):
-    """Everything `bootstrap` needs. Unknown keys are errors; nothing is read at import."""
+    """Everything `bootstrap` needs. Unknown keys are errors, and so are unknown `VTRADE_…`
+    environment variables; nothing is read at import.
+
+    The sections are plain models, not settings of their own: as settings they would also read
+    unprefixed variables (`PORT`, `SEED`, `HOST`…) from the environment.
+    """
 
     model_config = SettingsConfigDict(
-        env_prefix="VTRADE_", env_nested_delimiter="__", extra="forbid", frozen=True
+        env_prefix=PREFIX, env_nested_delimiter=NESTED, extra="forbid", frozen=True
     )
 
     market: MarketSettings = Field(default_factory=MarketSettings)
@@ -105,3 +137,155 @@ class Settings(BaseSettings):
     )
     portfolio: PortfolioSettings = Field(default_factory=PortfolioSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            backend: str | None = make_url(value).get_backend_name()
+        except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
+            backend = None
+        if backend is None:
+            raise ValueError(f"is not a database URL; {DATABASE_URLS}")
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(f"is not a SQLite or PostgreSQL URL; {DATABASE_URLS}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read the flags (init arguments) over the environment, refusing unknown variables."""
+        return (init_settings, _KnownVariables(settings_cls), dotenv_settings, file_secret_settings)
+
+
+class SettingsError(ValidationError):
+    """Settings that cannot be used: unknown variables or bad values, one line each."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems), problems=list(problems))
+        self.problems = tuple(problems)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, *, flags: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the settings from the environment with `overrides` (CLI flags) over them.
+
+    `flags` names the flag behind an override by its path (`{"market.seed": "--seed"}`), for
+    messages. Raise `SettingsError` naming each unknown variable or bad value in one line.
+    """
+    try:
+        return Settings(**(overrides or {}))
+    except PydanticValidationError as exc:
+        raise SettingsError([_problem(e, flags or {}) for e in exc.errors()]) from None
+
+
+def variable_names() -> tuple[list[str], list[str]]:
+    """The environment variables that are settings: exact names, and the prefixes of those
+    that take any key (`VTRADE_EXECUTION__LEVERAGE__FX`)."""
+    names: list[str] = []
+    keyed: list[str] = []
+    for field, info in Settings.model_fields.items():
+        name = _variable((field,))
+        names.append(name)
+        section = info.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            for sub, sub_info in section.model_fields.items():
+                names.append(_variable((field, sub)))
+                if typing.get_origin(sub_info.annotation) is dict:
+                    keyed.append(_variable((field, sub)) + NESTED)
+    return names, keyed
+
+
+class _KnownVariables(EnvSettingsSource):
+    """The environment source, refusing `VTRADE_…` variables that are no setting (typos)."""
+
+    def __call__(self) -> dict[str, Any]:
+        names, keyed = variable_names()
+        unknown = sorted(
+            name.upper()
+            for name in self.env_vars
+            if name.upper().startswith(PREFIX)
+            and name.upper() not in names
+            and not name.upper().startswith(tuple(keyed))
+            and not _TEST_VARIABLES.fullmatch(name)
+        )
+        if unknown:
+            raise SettingsError([_unknown(name, "environment variable", names) for name in unknown])
+        return super().__call__()
+
+
+def _unknown(name: str, what: str, names: list[str]) -> str:
+    """Name an unknown setting, the closest valid names (if any) and where all are listed."""
+    close = _closest(name, names)
+    hint = f"did you mean {' or '.join(close)}? Every" if close else "every"
+    return f"unknown {what} {name}; {hint} setting is listed under Configuration in README.md"
+
+
+def _closest(name: str, names: list[str]) -> list[str]:
+    """The valid names closest to `name` (those nearly as close as the closest one)."""
+    suffixes = {n.removeprefix(PREFIX): n for n in names}
+    wanted = name.upper().removeprefix(PREFIX)
+    close = difflib.get_close_matches(wanted, suffixes, n=3, cutoff=0.6)
+    if not close:
+        return []
+    ratios = [difflib.SequenceMatcher(None, wanted, c).ratio() for c in close]
+    return [suffixes[c] for c, r in zip(close, ratios, strict=True) if r >= ratios[0] - 0.1]
+
+
+def _variable(path: Sequence[object]) -> str:
+    return PREFIX + NESTED.join(str(part).upper() for part in path)
+
+
+def _problem(error: ErrorDetails, flags: Mapping[str, str]) -> str:
+    """One line for one pydantic error: the variable (or flag), the value, what is wrong."""
+    if error["type"] == "extra_forbidden":
+        path = [str(part) for part in error["loc"]]
+        name = flags.get(".".join(path)) or _variable(path)
+        return _unknown(name, "setting", variable_names()[0])
+    fields, inner = _split(error["loc"])
+    name = flags.get(".".join(fields)) or _variable(fields)
+    value = error["input"]
+    if fields[-1:] in (["database_url"], ["redis_url"]) and isinstance(value, str):
+        value = hidden_url(value)
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    where = "".join(f" (item {part!r})" for part in inner)
+    message = error["msg"]
+    if error["type"] == "value_error":
+        return f"{name}{where} {shown} {message.removeprefix('Value error, ')}"
+    return f"{name}{where} {shown} is invalid: {message[:1].lower()}{message[1:]}"
+
+
+def hidden_url(url: str) -> str:
+    """`url` with its password hidden (`***` if it cannot even be split into parts)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        pass
+    try:
+        return redact(url)
+    except ValueError:
+        return "***"
+
+
+def _split(loc: tuple[int | str, ...]) -> tuple[list[str], list[int | str]]:
+    """Split an error's location into the setting's fields and the key or item within its
+    value (of a mapping or a list); union branches are dropped."""
+    fields: list[str] = []
+    known: dict[str, Any] = dict(Settings.model_fields)
+    annotation: Any = None
+    for part in loc:
+        if not (isinstance(part, str) and part in known):
+            container = typing.get_origin(annotation) in (dict, tuple, list)
+            return fields or [str(part)], [part] if fields and container else []
+        fields.append(part)
+        annotation = known[part].annotation
+        is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        known = dict(annotation.model_fields) if is_model else {}
+    return fields, []

@@ -309,6 +309,21 @@ def test_history_json_is_an_array_of_bars_with_prices_as_strings(runner: CliRunn
     assert [[b[k] for k in BAR_HEADER] for b in bars] == rows[1:]
 
 
+def test_history_json_flag_is_the_same_as_format_json(runner: CliRunner) -> None:
+    args = ("AAPL", "--interval", "1d", "--start", "2024-01-01", "--end", "2024-02-01")
+    bars = ok_json(runner, "history", *args, "--json")
+
+    assert len(bars) == 21
+    assert bars == ok_json(runner, "history", *args, "--format", "json")
+    assert bars == ok_json(runner, "history", *args, "--format", "json", "--json")
+
+
+def test_history_refuses_json_together_with_format_csv(runner: CliRunner) -> None:
+    result = invoke(runner, *HISTORY, "--days", "3", "--json", "--format", "csv")
+    line = assert_one_line_error(result.exit_code, result.stdout, result.stderr)
+    assert "--json" in line and "--format csv" in line
+
+
 def test_history_is_the_same_for_the_same_seed(runner: CliRunner) -> None:
     args = ("ETH-USD", "--interval", "1h", "--start", "2024-03-15", "--end", "2024-03-15T06:00Z")
     first = bars_csv(runner, *args, "--seed", "3")
@@ -394,6 +409,25 @@ def test_watch_rejects_a_nan_speed_naming_the_option(runner: CliRunner) -> None:
     result = invoke(runner, "watch", "AAPL", "--speed", "nan", "--duration", "1")
     line = assert_one_line_error(result.exit_code, result.stdout, result.stderr)
     assert "--speed" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("market", "AAPL", "--at", "1990-01-01"), "--at 1990-01-01 is before"),
+        ((*HISTORY, "--start", "2031-12-01", "--end", "2032-02-01"), "--end 2032-02-01 is after"),
+        ((*HISTORY, "--days", "9000", "--end", "2024-01-01"), "--days 9000 (starting 1999-05-12"),
+        (("watch", "--start", "1990-01-01", "--duration", "1"), "--start 1990-01-01 is before"),
+    ],
+)
+def test_an_instant_outside_the_market_dates_says_which_dates_exist(
+    runner: CliRunner, args: tuple[str, ...], expected: str
+) -> None:
+    result = invoke(runner, *args)
+    line = assert_one_line_error(result.exit_code, result.stdout, result.stderr)
+    assert line.startswith(f"error: {expected}")
+    assert line.endswith("the days the simulated market covers: 2006-01-01 to 2031-12-31 (UTC)")
+    assert " ns)" not in line and "XNAS" not in line
 
 
 # -- the installed entry point (subprocess) ----------------------------------------------------

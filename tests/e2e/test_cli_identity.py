@@ -9,16 +9,21 @@ import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import database_rows
 from typer.testing import CliRunner, Result
 
 from vtrade import bootstrap
 from vtrade.cli import app
 from vtrade.core.clock import NS_PER_DAY, SimulatedClock, parse_instant, to_ns
 from vtrade.core.errors import AuthenticationError, NotFoundError
+from vtrade.domain.commands import ResetAccount, SubmitOrder
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import OrderStatus
 from vtrade.settings import Settings
 
 runner = CliRunner()
@@ -158,6 +163,33 @@ def test_keys_commands_name_what_is_unknown() -> None:
         assert result.exit_code == 2 and expected in result.output, result.output
 
 
+def test_keys_revoke_json_prints_the_revoked_key_without_its_secret() -> None:
+    create_user("alice")
+    key = create_key("alice", "--account", "swing")
+
+    result = vtrade("keys", "revoke", key["key_id"], "--json")
+
+    assert result.exit_code == 0, result.output
+    revoked = json.loads(result.output)
+    assert (revoked["key_id"], revoked["account_name"]) == (key["key_id"], "swing")
+    assert revoked["revoked_at"].startswith("20") and "secret" not in revoked
+
+
+def test_an_account_opens_with_the_balance_set_for_the_cli_and_a_reset_restores_it(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_user("alice")
+    monkeypatch.setenv("VTRADE_EXECUTION__INITIAL_BALANCE", "50000")
+    key = create_key("alice")  # the process that opens the account decides its balance
+    monkeypatch.setenv("VTRADE_EXECUTION__INITIAL_BALANCE", "2000000")
+    server = serve()  # a server set up otherwise keeps the account's own opening balance
+
+    account = server.trading.account(key["account_id"])
+    assert account.initial_balance == account.cash == 50_000
+    server.trading.reset_account(ResetAccount(id="r", ts_init=NOW, account_id=account.id))
+    assert server.trading.account(account.id).cash == 50_000
+
+
 # -- what the created credentials are worth -----------------------------------------------
 
 
@@ -251,3 +283,40 @@ def test_a_verified_key_is_checked_in_under_a_millisecond_until_revoked(serve: S
     identity.revoke_key(key["key_id"])
     with pytest.raises(AuthenticationError):
         identity.verify_key(key["key_id"], key["secret"])
+
+
+def test_commands_that_only_list_or_revoke_leave_the_ledger_and_the_outbox_alone(
+    database: str,
+) -> None:
+    create_user("alice")
+    key = create_key("alice")
+    before = database_rows(database, "meta", "outbox", "accounts", "equity_snapshots")
+
+    for args in (("users", "list"), ("keys", "list", "alice"), ("keys", "revoke", key["key_id"])):
+        assert vtrade(*args, "--json").exit_code == 0
+
+    after = database_rows(database, "meta", "outbox", "accounts", "equity_snapshots")
+    assert after == before  # no start counted, no event relayed or purged
+
+
+def test_opening_an_account_beside_a_server_leaves_every_event_for_the_server_to_publish(
+    serve: Serve,
+) -> None:
+    create_user("alice")
+    create_key("alice")
+    server = serve()
+    server.trading.relay_every = 0  # as `vtrade serve`: its runtime relays on a timer
+    alice = server.store.load(NOW).accounts[0].id
+    order = SubmitOrder(
+        id="c-buy", ts_init=NOW, account_id=alice, symbol="AAPL", side=Side.BUY, qty=Decimal(1)
+    )
+    assert server.trading.submit(order).status is OrderStatus.FILLED
+    pending = {item.event.id for item in server.store.pending_events(100)}
+    assert pending  # the server has not relayed the order's events yet
+
+    create_user("bob")
+    create_key("bob")  # the CLI opens bob's account while the server's events wait
+
+    still_pending = {item.event.id for item in server.store.pending_events(100)}
+    assert pending < still_pending  # none taken from the server; bob's wait for it too
+    assert server.trading.relay() == len(still_pending)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 
 import numpy as np
@@ -204,6 +205,16 @@ class PortfolioService:
             force or t_ns // c.snapshot_every_ns != self._snapshot_ns // c.snapshot_every_ns
         ):
             self._snapshot(cols, t_ns, SnapshotKind.INTRADAY, everyone=False)
+
+    def figures_at(self, t_ns: int) -> dict[str, dict[str, Decimal]]:
+        """Each account's published figures (NAV, cash, P&L, exposure, margin) with prices at
+        `t_ns`, without publishing: nothing is streamed, alerted, written or snapshotted."""
+        self._pull_prices(t_ns)
+        figures = _figures(self.valuation.columns())
+        return {
+            account_id: {name: money(values[a]) for name, values in figures.items()}
+            for a, account_id in enumerate(self.valuation.ids)
+        }
 
     def _stream(self, cols: Columns, changed: np.ndarray, t_ns: int) -> None:
         ids = self.valuation.ids

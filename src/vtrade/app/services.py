@@ -50,19 +50,23 @@ class TradingService:
         outbox_retention_ns: int | None = None,
         *,
         relay_account_events: bool = False,
+        publishes: bool = True,
     ) -> None:
         """`relay_every`: publish the outbox after every Nth commit (1: at once; 0: only when
         the caller relays). A server relays on a timer instead; acknowledgements never wait
         for the relay. `relay_account_events`: relay at once after opening or resetting an
         account even so (a server: the valuation knows the account before its next request).
         `outbox_retention_ns`: how long published events stay in the outbox for inspection
-        before a relay deletes them (None: for ever)."""
+        before a relay deletes them (None: for ever). `publishes=False`: this process never
+        relays, leaving the outbox to the server whose bus has the subscribers (a CLI command
+        beside a running server would otherwise mark the server's events published)."""
         self.engine = engine
         self.store = store
         self.bus = bus
         self.clock = clock
-        self.relay_every = relay_every
-        self.relay_account_events = relay_account_events
+        self.relay_every = relay_every if publishes else 0
+        self.relay_account_events = relay_account_events and publishes
+        self.publishes = publishes
         self.outbox_retention_ns = outbox_retention_ns
         self._commits = 0
         self._next_purge_ns = 0
@@ -72,7 +76,8 @@ class TradingService:
         self.store.migrate()
         self.engine.ids = self.engine.ids.derive(self.store.next_boot())  # never reuse an id
         self._restore()
-        self.relay()
+        if self.publishes:
+            self.relay()
 
     # -- commands -------------------------------------------------------------------------
 

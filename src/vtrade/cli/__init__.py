@@ -1,7 +1,7 @@
 """The `vtrade` command line: thin translations from flags to queries, printed as tables or JSON.
 
-Every command that prints data takes `--json`. Bad input gives a one-line error on stderr and
-exit status 2, never a traceback.
+Every command that prints data takes `--json`. Bad input (and bad settings) gives one
+`error:` line per problem on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -13,18 +13,20 @@ from vtrade.cli import bench, identity, market, portfolio, serve, trade
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 # Registered here, in the order `vtrade --help` lists them; each module holds its commands.
-for command in (
-    market.instruments,
-    market.market,
-    market.history,
-    market.watch,
-    trade.estimate,
-    trade.demo,
-    portfolio.portfolio,
-    serve.serve,
-    bench.bench,
+# `estimate` reads `-5` as its quantity (refused with an `error:` line), not as an option.
+NEGATIVE_ARGUMENTS = {"ignore_unknown_options": True}
+for command, context in (
+    (market.instruments, None),
+    (market.market, None),
+    (market.history, None),
+    (market.watch, None),
+    (trade.estimate, NEGATIVE_ARGUMENTS),
+    (trade.demo, None),
+    (portfolio.portfolio, None),
+    (serve.serve, None),
+    (bench.bench, None),
 ):
-    app.command()(command)
+    app.command(context_settings=context)(command)
 app.add_typer(identity.users_app, name="users")
 app.add_typer(identity.keys_app, name="keys")
 

@@ -14,7 +14,8 @@ from rich.console import Console
 from vtrade import bootstrap
 from vtrade.core.clock import Clock, parse_instant, to_ns
 from vtrade.core.errors import VtradeError
-from vtrade.settings import MarketSettings, Settings
+from vtrade.market.sessions import Sessions
+from vtrade.settings import Settings, SettingsError, load_settings
 
 out = Console()
 err = Console(stderr=True)
@@ -29,31 +30,66 @@ AtOption = typer.Option(None, "--at", help="ISO 8601 instant (default: now)")
 
 
 def friendly_errors(command: F) -> F:
-    """Turn expected errors into one line on stderr and exit status 2."""
+    """Turn expected errors into one `error:` line per problem on stderr and exit status 2."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except SettingsError as exc:
+            for problem in exc.problems:
+                _error(problem)
+            raise typer.Exit(2) from None
         except (VtradeError, ValueError) as exc:
-            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            _error(str(exc))
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 
 
+def _error(message: str) -> None:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
+def settings(
+    *, seed: int | None = None, database_url: str | None = None, redis_url: str | None = None
+) -> Settings:
+    """The environment's settings with the flags that were given over them; every command
+    reads its settings here, so unknown variables and bad values are refused alike."""
+    overrides: dict[str, Any] = {}
+    flags: dict[str, str] = {}  # which flag set a value, for messages
+    if seed is not None:
+        overrides["market"], flags["market.seed"] = {"seed": seed}, "--seed"
+    for name, value in (("database_url", database_url), ("redis_url", redis_url)):
+        if value is not None:
+            overrides[name], flags[name] = value, "--" + name.replace("_", "-")
+    return load_settings(overrides, flags=flags)
+
+
 def build_container(seed: int | None, clock: Clock | None = None) -> bootstrap.Container:
     """The application on the environment's settings, with the market's seed if given."""
-    settings = Settings()
-    if seed is not None:
-        market = MarketSettings(**{**settings.market.model_dump(), "seed": seed})
-        settings = Settings(market=market)
-    return bootstrap.build(settings, clock)
+    return bootstrap.build(settings(seed=seed), clock)
 
 
-def instant_ns(text: str | None, clock: Clock) -> int:
-    """The instant `text` (ISO 8601), or now on `clock` if none was given."""
-    return to_ns(parse_instant(text)) if text is not None else clock.now_ns()
+def instant_ns(
+    text: str | None, clock: Clock, *, option: str = "--at", sessions: Sessions | None = None
+) -> int:
+    """The instant `text` (ISO 8601), or now on `clock` if none was given; with `sessions`,
+    an instant outside the dates the market covers is refused in the option's terms."""
+    t_ns = to_ns(parse_instant(text)) if text is not None else clock.now_ns()
+    if sessions is not None:
+        within(t_ns, sessions, f"{option} {text}" if text is not None else "now")
+    return t_ns
+
+
+def within(t_ns: int, sessions: Sessions, what: str) -> None:
+    """Refuse an instant outside the supported days, saying which days those are."""
+    if not sessions.first_ns <= t_ns < sessions.last_ns:
+        side = "before" if t_ns < sessions.first_ns else "after"
+        raise ValueError(
+            f"{what} is {side} the days the simulated market covers: "
+            f"{sessions.first_day} to {sessions.last_day} (UTC)"
+        )
 
 
 def print_json(data: object) -> None:

@@ -11,23 +11,31 @@ from rich.table import Table
 
 from vtrade import bootstrap
 from vtrade.app.identity import KeyInfo, User
-from vtrade.cli.common import JsonOption, friendly_errors, out, print_json
+from vtrade.cli.common import JsonOption, friendly_errors, out, print_json, settings
 from vtrade.core.clock import iso
-from vtrade.settings import Settings
 
 users_app = typer.Typer(no_args_is_help=True, help="Create and list users.")
 keys_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API key pairs.")
 
 
 @contextmanager
-def _identity() -> Iterator[bootstrap.Container]:
-    """The application on the configured database (VTRADE_DATABASE_URL), migrated."""
-    c = bootstrap.build(Settings())
+def _identity(*, trading: bool = False) -> Iterator[bootstrap.Container]:
+    """The application on the configured database (VTRADE_DATABASE_URL), migrated. Only a
+    command that opens accounts (`trading`) starts the engine; none relays the outbox: a
+    running server publishes every event, those of the accounts opened here included."""
+    c = bootstrap.build(settings(), publishes=False)
     try:
-        c.trading.start()
+        if trading:
+            c.trading.start()
+        else:
+            c.store.migrate()
         yield c
     finally:
         c.store.close()
+
+
+def _account_names(c: bootstrap.Container) -> dict[str, str]:
+    return {a.id: a.name for a in c.store.load(c.clock.now_ns()).accounts}
 
 
 def _user_dict(user: User) -> dict[str, object]:
@@ -35,13 +43,13 @@ def _user_dict(user: User) -> dict[str, object]:
     return {"id": user.id, "name": user.name, "created_at": created, "disabled": user.disabled}
 
 
-def _key_dict(key: KeyInfo, c: bootstrap.Container) -> dict[str, object]:
+def _key_dict(key: KeyInfo, account_names: dict[str, str]) -> dict[str, object]:
     """A key as printed: never its secret."""
     return {
         "key_id": key.key_id,
         "user_id": key.user_id,
         "account_id": key.account_id,
-        "account_name": c.trading.account(key.account_id).name,
+        "account_name": account_names[key.account_id],
         "created_at": iso(key.created_ns),
         "last_used_at": None if key.last_used_ns is None else iso(key.last_used_ns),
         "revoked_at": None if key.revoked_ns is None else iso(key.revoked_ns),
@@ -115,9 +123,9 @@ def keys_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create an API key pair for one account of USER; print the secret once."""
-    with _identity() as c:
+    with _identity(trading=True) as c:
         key, secret = c.identity.create_key(user, account)
-        row = _key_dict(key, c)
+        row = _key_dict(key, _account_names(c))
     warning = "store the secret now: it is not shown again"
     if as_json:
         print_json({**row, "secret": secret, "warning": warning})
@@ -137,7 +145,8 @@ def keys_list(
 ) -> None:
     """List USER's API keys, revoked ones included (never their secrets)."""
     with _identity() as c:
-        rows = [_key_dict(k, c) for k in c.identity.list_keys(user)]
+        names = _account_names(c)
+        rows = [_key_dict(k, names) for k in c.identity.list_keys(user)]
     if as_json:
         print_json(rows)
     elif not rows:
@@ -149,8 +158,14 @@ def keys_list(
 
 @keys_app.command("revoke")
 @friendly_errors
-def keys_revoke(key_id: str = typer.Argument(..., help="Key id, e.g. PK…")) -> None:
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="Key id, e.g. PK…"), as_json: bool = JsonOption
+) -> None:
     """Revoke an API key: it stops working at once (a running server: within a minute)."""
     with _identity() as c:
         key = c.identity.revoke_key(key_id)
-    out.print(f"revoked API key {key.key_id} at {iso(key.revoked_ns or 0)}", markup=False)
+        row = _key_dict(key, _account_names(c))
+    if as_json:
+        print_json(row)
+    else:
+        out.print(f"revoked API key {key.key_id} at {row['revoked_at']}", markup=False)

@@ -21,8 +21,17 @@ from vtrade.cli.common import (
     instant_ns,
     out,
     print_json,
+    within,
 )
-from vtrade.core.clock import NS_PER_DAY, Clock, LiveClock, SimulatedClock, parse_instant, to_ns
+from vtrade.core.clock import (
+    NS_PER_DAY,
+    Clock,
+    LiveClock,
+    SimulatedClock,
+    iso,
+    parse_instant,
+    to_ns,
+)
 from vtrade.domain.market_data import Interval
 
 WATCHED = (
@@ -69,7 +78,7 @@ def market(
     """Show session phase, next open/close, quote and book of SYMBOL at an instant."""
     c = build_container(seed)
     inst = c.catalog.get(symbol)
-    t_ns = instant_ns(at, c.clock)
+    t_ns = instant_ns(at, c.clock, sessions=c.sessions)
     state = c.sessions.for_instrument(inst).state(t_ns)
     books = bootstrap.build_replay(replay, c).books if replay else c.market.books
     book = books.book(inst.symbol, t_ns, depth)
@@ -89,11 +98,11 @@ def history(
     end: str | None = typer.Option(None, "--end", help="End date/instant, exclusive"),
     seed: int | None = SeedOption,
     replay: list[str] = ReplayOption,
-    fmt: str = typer.Option("csv", "--format", help="csv or json"),
+    fmt: str | None = typer.Option(None, "--format", help="csv (default) or json"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (as --format json does)"),
 ) -> None:
     """Print OHLCV bars of SYMBOL from the synthetic market (or your own, with --replay)."""
-    if fmt not in ("csv", "json"):
-        raise ValueError(f"unknown format {fmt!r}; allowed: csv, json")
+    fmt = _format(fmt, as_json)
     bar_interval = Interval.parse(interval)
     if (days is None) == (start is None):
         raise ValueError("give either --days N or --start D (with optional --end D)")
@@ -107,10 +116,20 @@ def history(
         return
     inst = c.catalog.get(symbol)
     start_ns, end_ns = _range(days, start, end, c.clock.now_ns(), c.clock)
-    for bound in (start_ns, end_ns - 1):
-        c.sessions.for_instrument(inst).phase(bound)  # raises outside the supported range
+    first = f"--start {start}" if start else f"--days {days} (starting {iso(start_ns)})"
+    within(start_ns, c.sessions, first)
+    within(end_ns - 1, c.sessions, f"--end {end}" if end else "now")
     series = c.market.bars(inst.symbol, bar_interval, start_ns, end_ns)
     views.write_bars(sys.stdout, series, fmt, inst)
+
+
+def _format(fmt: str | None, as_json: bool) -> str:
+    """The output format of `--format` and `--json` (the same as `--format json`)."""
+    if fmt is not None and fmt not in ("csv", "json"):
+        raise ValueError(f"unknown format {fmt!r}; allowed: csv, json")
+    if as_json and fmt == "csv":
+        raise ValueError("--json and --format csv contradict each other; give one of them")
+    return "json" if as_json else fmt or "csv"
 
 
 def _range(
@@ -152,6 +171,7 @@ def watch(
         begin = to_ns(parse_instant(start)) if start else clock.now_ns()
         clock = SimulatedClock(begin, speed)
     c = build_container(seed, clock)
+    within(clock.now_ns(), c.sessions, f"--start {start}" if start else "now")
     chosen = [c.catalog.get(s).symbol for s in (symbols or WATCHED)]
     began = time.monotonic()
     try:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from vtrade import bootstrap
-from vtrade.cli.common import SeedOption, friendly_errors
+from vtrade.cli.common import SeedOption, friendly_errors, settings
 from vtrade.core.clock import Clock, LiveClock, SimulatedClock, parse_instant, to_ns
-from vtrade.settings import MarketSettings, Settings
 
 
 @friendly_errors
@@ -32,25 +29,11 @@ def serve(
 
     if log_level.lower() not in ("debug", "info", "warning", "error"):
         raise ValueError(f"unknown log level {log_level!r}; use debug, info, warning or error")
-    settings = _with(Settings(), database_url=database_url, redis_url=redis_url, seed=seed)
+    chosen = settings(seed=seed, database_url=database_url, redis_url=redis_url)
     clock: Clock = LiveClock()
     if start is not None or speed is not None:
         begin = to_ns(parse_instant(start)) if start is not None else clock.now_ns()
         clock = SimulatedClock(begin, speed if speed is not None else 1.0)
-    container = bootstrap.build(settings, clock, relay_on_commit=False)
-    api = settings.api
+    container = bootstrap.build(chosen, clock, relay_on_commit=False)
+    api = chosen.api
     run_server(container, host or api.host, api.port if port is None else port, log_level)
-
-
-def _with(
-    settings: Settings, *, database_url: str | None, redis_url: str | None, seed: int | None
-) -> Settings:
-    """Settings with the flags that were given applied over the environment's."""
-    update: dict[str, Any] = {}
-    if database_url is not None:
-        update["database_url"] = database_url
-    if redis_url is not None:
-        update["redis_url"] = redis_url
-    if seed is not None:
-        update["market"] = MarketSettings(**{**settings.market.model_dump(), "seed": seed})
-    return settings.model_copy(update=update)
