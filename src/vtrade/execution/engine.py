@@ -32,8 +32,10 @@ from vtrade.execution.recent_orders import RecentOrders
 from vtrade.execution.validation import (
     AccountRuleViolation,
     CheckContext,
+    OrderOutOfRange,
     RuleViolation,
     check_account,
+    check_notional,
     check_shape,
 )
 from vtrade.execution.volumes import Volumes
@@ -122,6 +124,10 @@ class ExecutionEngine(Bookkeeper):
         self.by_client_id[(order.account_id, order.client_order_id)] = order
         if rejected is not None:
             return order, rejected
+        return order, self._open(order, t_ns)
+
+    def _open(self, order: Order, t_ns: int) -> Changes:
+        """Accept an order that passed every check; execute what the market allows now."""
         inst = self.catalog.get(order.symbol)
         arrival = t_ns + PROFILES[self.accounts[order.account_id].profile].latency_ns
         changes = Changes()
@@ -134,7 +140,7 @@ class ExecutionEngine(Bookkeeper):
         if routing.executes_now(order, inst, self.sessions.for_instrument(inst), arrival):
             changes.merge(self._execute_now(order, inst, arrival))
         changes.orders.append(order)
-        return order, changes
+        return changes
 
     def preview(self, cmd: SubmitOrder, t_ns: int) -> Order:
         """Run the checks and routing of `submit` without keeping or executing the order."""
@@ -142,7 +148,8 @@ class ExecutionEngine(Bookkeeper):
 
     def _checked(self, cmd: SubmitOrder, t_ns: int) -> tuple[Order, Changes | None]:
         """Build the order and run every check; a rejected order comes with its changes (none
-        when an account rule refused it: such an order is not kept)."""
+        when an account rule refused it: such an order is not kept). A number out of range
+        (`OrderOutOfRange`) is raised: malformed input, refused before anything is kept."""
         account = self.account(cmd.account_id)
         inst = self.catalog.get(cmd.symbol)
         arrival = t_ns + PROFILES[account.profile].latency_ns
@@ -156,6 +163,8 @@ class ExecutionEngine(Bookkeeper):
             routing.route(order, inst, self.sessions.for_instrument(inst), arrival)
             ctx = self._check_context(account, order, inst, marks, cmd.within_position)
             check_account(order, inst, ctx)
+        except OrderOutOfRange:
+            raise
         except RuleViolation as exc:
             order.reject_reason = f"{exc.rule}: {exc.message}"
             order.move_to(S.REJECTED, t_ns)
@@ -173,37 +182,20 @@ class ExecutionEngine(Bookkeeper):
         return order, self.close_order(order, S.CANCELED, t_ns, "canceled by the user")
 
     def replace(self, cmd: ReplaceOrder, t_ns: int) -> tuple[Order, Changes]:
-        """Replace an open order by a new one; the old one keeps its fills and ends `replaced`."""
+        """Replace an open order by a new one; the old one keeps its fills and ends `replaced`.
+        A replacement the checks refuse is not kept (Alpaca answers a failed replace with an
+        error and no new order): it comes back `rejected` with no changes, and the old order
+        stays open as it was."""
         old = self._own_open_order(cmd.account_id, cmd.order_id)
-        trail = {}
-        if cmd.trail is not None:
-            key = "trail_percent" if old.trail_percent is not None else "trail_price"
-            trail[key] = cmd.trail
-        submit = SubmitOrder(
-            id=self.ids.next("cmd"),
-            ts_init=t_ns,
-            account_id=old.account_id,
-            symbol=old.symbol,
-            side=old.side,
-            type=old.type,
-            tif=cmd.tif or old.tif,
-            qty=cmd.qty if cmd.qty is not None else old.remaining,
-            limit_price=cmd.limit_price if cmd.limit_price is not None else old.limit_price,
-            stop_price=cmd.stop_price if cmd.stop_price is not None else old.stop_price,
-            trail_price=trail.get("trail_price", old.trail_price),
-            trail_percent=trail.get("trail_percent", old.trail_percent),
-            extended_hours=old.extended_hours,
-            client_order_id=cmd.client_order_id,
-            within_position=cmd.within_position,
-        )
         del self.orders[old.id]  # the new order must not count the old one as open
         try:
-            new, changes = self.submit(submit, t_ns)
+            new, refused = self._checked(_replacement(old, cmd, self.ids.next("cmd"), t_ns), t_ns)
+            if refused is not None:
+                return new, Changes()
+            self.by_client_id[(new.account_id, new.client_order_id)] = new
+            changes = self._open(new, t_ns)
         finally:
-            if old.id not in self.orders:
-                self.orders[old.id] = old
-        if new.status is S.REJECTED:
-            return new, changes
+            self.orders[old.id] = old
         new.replaces = old.id
         old.replaced_by = new.id
         changes.merge(self.close_order(old, S.REPLACED, t_ns, f"replaced by {new.id}"))
@@ -325,9 +317,40 @@ class ExecutionEngine(Bookkeeper):
         return order
 
 
+def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> SubmitOrder:
+    """The order that replaces `old`: its fields, changed where `cmd` says. A trailing stop
+    carries its trail (`cmd.trail` in the old one's unit), never the stop the engine computed
+    from it: the new order trails afresh from its own arrival."""
+    trail_price, trail_percent = old.trail_price, old.trail_percent
+    if cmd.trail is not None and trail_percent is not None:
+        trail_percent = cmd.trail
+    elif cmd.trail is not None:
+        trail_price = cmd.trail
+    stop_price = cmd.stop_price
+    if stop_price is None and old.type is not OrderType.TRAILING_STOP:
+        stop_price = old.stop_price
+    return SubmitOrder(
+        id=cmd_id,
+        ts_init=t_ns,
+        account_id=old.account_id,
+        symbol=old.symbol,
+        side=old.side,
+        type=old.type,
+        tif=cmd.tif or old.tif,
+        qty=cmd.qty if cmd.qty is not None else old.remaining,
+        limit_price=cmd.limit_price if cmd.limit_price is not None else old.limit_price,
+        stop_price=stop_price,
+        trail_price=trail_price,
+        trail_percent=trail_percent,
+        extended_hours=old.extended_hours,
+        client_order_id=cmd.client_order_id,
+        within_position=cmd.within_position,
+    )
+
+
 def _qty_for_notional(notional: Decimal | None, mid: Decimal, inst: Instrument) -> Decimal:
-    if notional is None or notional <= 0:
-        raise RuleViolation("quantity", f"notional must be positive, got {notional}")
+    assert notional is not None  # `_new_order` refused an order with neither qty nor notional
+    check_notional(notional)  # before dividing by it
     qty = fills.floor_lots(notional / (mid * inst.multiplier), inst.lot_size)
     if qty <= 0:
         raise RuleViolation(

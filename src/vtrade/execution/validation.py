@@ -1,16 +1,17 @@
 """Pre-trade checks. A rejection names its rule and the numbers behind it.
 
-Order of checks: shape (quantity, lot, type fields, tick), the account's own rules (and, for
-orders that ask for it, Alpaca's quantity available), price collar, shortability, then account
-limits: buying power at the margin rate of the asset class (cash for instruments that are not
-marginable) and the post-trade position cap, both counting open orders.
+Order of checks: shape (every number within `ORDER_BOUNDS`, then lot, type fields, tick), the
+account's own rules (and, for orders that ask for it, Alpaca's quantity available), price
+collar, shortability, then account limits: buying power at the margin rate of the asset class
+(cash for instruments that are not marginable) and the post-trade position cap, both counting
+open orders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from vtrade.core.errors import ValidationError
 from vtrade.domain.instruments import AssetClass, Instrument
@@ -47,6 +48,39 @@ class AccountRuleViolation(RuleViolation):
         super().__init__(rule, message)
         self.facts = facts
 
+
+class OrderOutOfRange(RuleViolation):
+    """A number of the order lies outside `ORDER_BOUNDS`: malformed input, like a schema error.
+    It is raised before any arithmetic on the number, and not turned into a kept `rejected`
+    order: every API answers it 422 (our `ValidationError` code), as Alpaca answers its own
+    out-of-range input. `field` names the order's field."""
+
+    code = ValidationError.code
+
+    def __init__(self, rule: str, field: str, message: str) -> None:
+        super().__init__(rule, message)
+        self.details["field"] = field
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBounds:
+    """The widest numbers an order may carry, as a broker's fat-finger limits."""
+
+    max_qty: Decimal  # units of any instrument
+    max_notional: Decimal  # in the instrument's quote currency
+    max_price_multiple: Decimal  # limit and stop prices, times the market price
+
+
+# Far above any real order, far below what breaks Decimal's 28 digits (1e38 % 0.0001 cannot be
+# computed). 1e12 units: over six days of SHIB-USD, the catalog's busiest instrument counted in
+# units (1.5e11 a day), and 60 times every Apple share there is; with the catalog's finest lot
+# (1e-5) quantity / lot stays below 1e17. A notional of 1e12 is the largest balance an account
+# opens with (the API's limit). 1,000 times the market keeps every price / tick below 1e18
+# (finest tick 1e-9) while no real limit or stop is that far off. Trails are bounded by the
+# market itself (`check_bounds`).
+ORDER_BOUNDS = OrderBounds(
+    max_qty=Decimal("1e12"), max_notional=Decimal("1e12"), max_price_multiple=Decimal(1000)
+)
 
 QTY_AVAILABLE = "qty_available"
 
@@ -104,10 +138,10 @@ _PRICES_NEEDED: dict[OrderType, tuple[str, ...]] = {
 
 
 def check_shape(order: Order, inst: Instrument) -> None:
-    """Check quantity, lot, the fields each order type needs, and tick sizes."""
-    if order.qty <= 0:
-        raise RuleViolation("quantity", f"quantity must be positive, got {order.qty}")
-    if order.qty % inst.lot_size:
+    """Check the order's numbers are in range, then lot, the fields each order type needs, and
+    tick sizes."""
+    check_bounds(order, inst)
+    if not _on_grid("quantity", "qty", order.qty, inst.lot_size):
         raise RuleViolation(
             "lot_size",
             f"quantity {order.qty} is not a multiple of the lot size {inst.lot_size} "
@@ -121,26 +155,84 @@ def check_shape(order: Order, inst: Instrument) -> None:
         value = getattr(order, name)
         if value is not None and name not in needs:
             raise RuleViolation("order_type", f"a {order.type.value} order takes no {name}")
-        if value is not None and (value <= 0 or value % inst.tick_size):
+        if value is not None and not _on_grid(name, name, value, inst.tick_size):
             raise RuleViolation(
                 "tick_size",
-                f"{name} {value} must be positive and a multiple of the tick size "
+                f"{name} {value} must be a multiple of the tick size "
                 f"{inst.tick_size} of {inst.symbol}",
             )
     _check_trailing(order)
     _check_time_in_force(order, inst)
 
 
+def check_bounds(order: Order, inst: Instrument) -> None:
+    """Refuse (`OrderOutOfRange`) an order whose quantity, notional, limit or stop price, or
+    trail lies outside `ORDER_BOUNDS`, before any arithmetic on it. Prices are bounded by the
+    market price: the arrival mid, else (before one is known) the catalog's reference price. A
+    trail must stay below the market (trail_price) or 100% (trail_percent), so that a sell's
+    stop stays above zero and a buy's stays within twice the market."""
+    if order.notional is not None:
+        check_notional(order.notional)
+    check_qty(order.qty)
+    market = order.arrival_mid or inst.market.reference_price
+    top = market * ORDER_BOUNDS.max_price_multiple
+    scale = f"{ORDER_BOUNDS.max_price_multiple} times the market price {_qty(market)}"
+    for name in ("limit_price", "stop_price"):
+        value = getattr(order, name)
+        if value is not None:
+            _check_range(name, name, value, top, f"at most {_qty(top)} ({scale})")
+    if order.trail_price is not None:
+        below = f"below the market price {_qty(market)}"
+        _check_range("order_type", "trail_price", order.trail_price, market, below, open_top=True)
+    if order.trail_percent is not None:
+        pct = order.trail_percent
+        _check_range("order_type", "trail_percent", pct, Decimal(100), "below 100", open_top=True)
+
+
+def check_qty(qty: Decimal) -> None:
+    """Refuse (`OrderOutOfRange`) a quantity that is not positive or above `ORDER_BOUNDS`."""
+    top = ORDER_BOUNDS.max_qty
+    _check_range("quantity", "qty", qty, top, f"at most {_qty(top)}, the largest quantity allowed")
+
+
+def check_notional(notional: Decimal) -> None:
+    """Refuse (`OrderOutOfRange`) a notional that is not positive or above `ORDER_BOUNDS`."""
+    top = ORDER_BOUNDS.max_notional
+    _check_range("quantity", "notional", notional, top, f"at most {_qty(top)}")
+
+
+def _check_range(
+    rule: str, field: str, value: Decimal, top: Decimal, allowed: str, *, open_top: bool = False
+) -> None:
+    """Refuse `value` unless it is finite, positive and at most (`open_top`: below) `top`.
+    Comparisons are exact however large the number: nothing here can overflow."""
+    if value.is_finite() and 0 < value and (value < top if open_top else value <= top):
+        return
+    raise OrderOutOfRange(
+        rule, field, f"{field} {value} is out of range: it must be above 0 and {allowed}"
+    )
+
+
+def _on_grid(rule: str, field: str, value: Decimal, step: Decimal) -> bool:
+    """Tell whether `value` is a multiple of `step` (a lot or a tick). A quotient too long for
+    Decimal's precision (a value `check_bounds` should have refused) is refused as out of range
+    rather than left to fail as an internal error."""
+    try:
+        return not value % step
+    except InvalidOperation:
+        raise OrderOutOfRange(
+            rule, field, f"{field} {value} is out of range: too large to check against {step}"
+        ) from None
+
+
 def _check_trailing(order: Order) -> None:
     trails = [v for v in (order.trail_price, order.trail_percent) if v is not None]
     if order.type is OrderType.TRAILING_STOP:
-        if len(trails) != 1 or trails[0] <= 0:
+        if len(trails) != 1:
             raise RuleViolation(
                 "order_type",
-                "a trailing_stop order needs exactly one positive trail_price or trail_percent",
+                "a trailing_stop order needs exactly one of trail_price and trail_percent",
             )
-        if order.trail_percent is not None and order.trail_percent >= 100:
-            raise RuleViolation("order_type", "trail_percent must be below 100")
     elif trails:
         raise RuleViolation("order_type", f"a {order.type.value} order takes no trail")
 
@@ -242,16 +334,25 @@ def _check_within_position(order: Order, position_qty: Decimal, others: Iterable
 
 
 def _check_collar(order: Order, inst: Instrument, mid: Decimal, limits: Limits) -> None:
+    """Refuse a limit that would trade more than the collar through the price it works at: the
+    market for a limit order, the stop for a stop-limit (its limit takes over only once the
+    stop triggers, so it belongs near the stop, not near today's price). Only the marketable
+    side is collared, as exchanges' price protection does: a limit beyond it would sweep the
+    book at once, while a passive limit far away just rests."""
     if order.limit_price is None:
         return
     collar = limits.collars.get(inst.asset_class, Decimal("0.10"))
-    away = (order.limit_price - mid) / mid * (1 if order.side is Side.BUY else -1)
+    if order.stop_price is None:
+        base, of = mid, f"the market ({mid.quantize(inst.tick_size)})"
+    else:
+        base, of = order.stop_price, f"the stop price ({order.stop_price})"
+    away = (order.limit_price - base) / base * (1 if order.side is Side.BUY else -1)
     if away > collar:
         where = "above" if order.side is Side.BUY else "below"
         raise RuleViolation(
             "price_collar",
-            f"limit price {order.limit_price} is {away * 100:.1f}% {where} the market "
-            f"({mid.quantize(inst.tick_size)}); the collar is {collar * 100:.0f}%",
+            f"limit price {order.limit_price} is {away * 100:.1f}% {where} {of}; "
+            f"the collar is {collar * 100:.0f}%",
         )
 
 

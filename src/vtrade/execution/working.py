@@ -20,6 +20,7 @@ from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 from vtrade.core.clock import NS_PER_DAY
+from vtrade.core.money import Rounding, round_to_increment
 from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
 from vtrade.domain.market_data import Side
@@ -28,6 +29,7 @@ from vtrade.execution import fills
 from vtrade.execution.accounting import exact_price
 from vtrade.execution.profiles import PROFILES
 from vtrade.execution.routing import can_work
+from vtrade.market.books import to_price
 from vtrade.market.intraday import Prints
 
 if TYPE_CHECKING:
@@ -166,7 +168,7 @@ def _work(
     if order.type in (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP):
         if not order.triggered:
             trail = (order.watermark, order.stop_price)
-            if not _triggered(order, prints):
+            if not _triggered(order, prints, inst.tick_size):
                 if (order.watermark, order.stop_price) != trail:
                     changes.orders.append(order)  # keep the trailing stop's progress
                 return
@@ -191,29 +193,35 @@ def _work(
         changes.merge(engine.apply(order, inst, done, t_ns))
 
 
-def _triggered(order: Order, prints: Prints) -> bool:
+def _triggered(order: Order, prints: Prints, tick: Decimal) -> bool:
     """Stops trigger on the market's prints (never on our own fills)."""
     if prints.price.shape[0] == 0:
         return False
-    high, low = Decimal(repr(float(prints.price.max()))), Decimal(repr(float(prints.price.min())))
+    # prints lie on the tick grid; snapping drops the float noise (498.65000000000003)
+    high, low = to_price(prints.price.max(), tick), to_price(prints.price.min(), tick)
     if order.type is OrderType.TRAILING_STOP:
-        _trail(order, high, low)
+        _trail(order, high, low, tick)
     assert order.stop_price is not None
     if order.side is Side.BUY:
         return high >= order.stop_price
     return low <= order.stop_price
 
 
-def _trail(order: Order, high: Decimal, low: Decimal) -> None:
-    """Move a trailing stop with the best price seen, never back."""
-    mark = order.watermark if order.watermark is not None else order.arrival_mid or high
+def _trail(order: Order, high: Decimal, low: Decimal, tick: Decimal) -> None:
+    """Move a trailing stop with the best price seen, never back. The watermark and the stop
+    stay on the tick grid; both round away from the market (down for a sell, up for a buy), so
+    the stop is never tighter than its trail."""
+    away: Rounding = "down" if order.side is Side.SELL else "up"
+    start = order.watermark if order.watermark is not None else order.arrival_mid or high
+    mark = round_to_increment(start, tick, away)  # a mid, or an older order's, may be off it
     mark = max(mark, high) if order.side is Side.SELL else min(mark, low)
     order.watermark = mark
     if order.trail_percent is not None:
         gap = mark * order.trail_percent / 100
     else:
         gap = order.trail_price or Decimal(0)
-    order.stop_price = mark - gap if order.side is Side.SELL else mark + gap
+    stop = mark - gap if order.side is Side.SELL else mark + gap
+    order.stop_price = round_to_increment(stop, tick, away)
 
 
 def _crosses(order: Order, opposite: float) -> bool:

@@ -192,6 +192,36 @@ def test_a_rejected_replacement_leaves_the_original_order_working(desk: Desk) ->
     assert [o.id for o in desk.app.engine.open_orders(desk.account.id)] == [old.id]
 
 
+def test_a_refused_replacement_is_not_kept_so_retries_leave_no_rejected_orders(
+    desk: Desk,
+) -> None:
+    """Alpaca answers a failed replace with an error and creates no order (§9:
+    `order_replace_rejected` concerns the old order); its client order id stays free."""
+    old = desk.resting()
+
+    def replace(limit_price: Decimal) -> Order:
+        return desk.trading.replace(
+            ReplaceOrder(
+                id="c",
+                ts_init=0,
+                account_id=desk.account.id,
+                order_id=old.id,
+                limit_price=limit_price,
+                client_order_id="v2",
+            )
+        )
+
+    refused = [replace(D("9999.00")) for _ in range(3)]  # far outside the price collar
+    assert {o.status for o in refused} == {S.REJECTED}
+    assert [o.id for o in desk.app.store.list_orders(desk.account.id)] == [old.id]
+    assert desk.of_type(ev.OrderRejected) == []
+
+    assert old.limit_price is not None
+    accepted = replace(old.limit_price - 1)
+    assert accepted.status is S.ACCEPTED and accepted.client_order_id == "v2"
+    assert old.status is S.REPLACED
+
+
 # -- lifecycle --------------------------------------------------------------------------------
 
 

@@ -1,0 +1,151 @@
+"""Specification of trailing stops: the watermark and the stop stay on the tick grid (the stop
+rounded away from the market, never tighter than its trail), and a replacement carries the
+trail, not the stop the engine computed from it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from vtrade.domain.commands import ReplaceOrder
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+
+if TYPE_CHECKING:
+    from conftest import Venue
+
+D = Decimal
+S = OrderStatus
+
+
+def trailing(venue: Venue, symbol: str, side: Side, qty: str, **trail: Decimal) -> Order:
+    """A GTC trailing stop for an account that holds what a sell would sell."""
+    account = venue.open(balance=10_000_000)
+    if side is Side.SELL:
+        venue.submit(account, symbol, Side.BUY, qty)
+    order, _ = venue.submit(
+        account, symbol, side, qty, type=OrderType.TRAILING_STOP, tif=TimeInForce.GTC, **trail
+    )
+    assert order.status is S.ACCEPTED, order.reject_reason
+    return order
+
+
+def trail_until_it_moves(venue: Venue, order: Order, seconds: int = 120) -> None:
+    for _ in range(seconds):
+        venue.advance(1)
+        if order.stop_price is not None:
+            return
+    raise AssertionError("the trailing stop never saw a print")
+
+
+def replace(venue: Venue, order: Order, **change: Any) -> tuple[Order, bool]:
+    """Replace `order`; return the new order and whether anything changed."""
+    cmd = ReplaceOrder(
+        id="c-replace", ts_init=venue.now, account_id=order.account_id, order_id=order.id, **change
+    )
+    new, changes = venue.engine.replace(cmd, venue.now)
+    return new, bool(changes)
+
+
+# -- on the tick grid -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("symbol", "qty", "trail"),
+    [
+        ("AAPL", "10", {"trail_percent": D("2.5")}),
+        ("AAPL", "10", {"trail_price": D("0.5")}),
+        ("AAPL", "10", {"trail_price": D("0.333")}),  # off the grid: the stop is rounded
+        ("EUR/USD", "10000", {"trail_percent": D("0.07")}),
+        ("BTC-USD", "0.01", {"trail_percent": D("1.3")}),
+    ],
+)
+@pytest.mark.parametrize("side", [Side.SELL, Side.BUY])
+def test_the_watermark_and_stop_stay_on_the_tick_grid_and_the_stop_is_never_tighter_than_the_trail(
+    venue: Venue, symbol: str, qty: str, trail: dict[str, Decimal], side: Side
+) -> None:
+    tick = venue.catalog.get(symbol).tick_size
+    order = trailing(venue, symbol, side, qty, **trail)
+    seen = 0
+
+    for _ in range(600):
+        venue.advance(1)
+        if order.stop_price is not None:  # once a print came after the order
+            seen += 1
+            mark, stop = order.watermark, order.stop_price
+            assert mark is not None
+            assert mark % tick == 0 and stop % tick == 0, (mark, stop)
+            gap = trail.get("trail_price") or mark * trail["trail_percent"] / 100
+            exact = mark - gap if side is Side.SELL else mark + gap
+            away = exact - stop if side is Side.SELL else stop - exact
+            assert 0 <= away < tick, (mark, stop, exact)  # rounded away from the market
+        if order.triggered:
+            break
+
+    assert seen > 0
+
+
+def test_a_watermark_off_the_grid_from_an_older_order_is_snapped_at_the_next_step(
+    venue: Venue,
+) -> None:
+    """Orders stored before the fix carry float noise (hwm 498.65000000000003)."""
+    order = trailing(venue, "AAPL", Side.SELL, "10", trail_price=D("0.05"))
+    trail_until_it_moves(venue, order)
+    assert order.watermark is not None
+    order.watermark += D("0.00000000000003")
+
+    venue.advance(1)
+
+    assert order.watermark % D("0.01") == 0 and order.stop_price is not None
+    assert order.stop_price % D("0.01") == 0
+
+
+# -- replacing a trailing stop ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("trail", "change", "expected"),
+    [
+        ({"trail_price": D("0.5")}, {"trail": D(2)}, {"trail_price": D(2), "qty": D(10)}),
+        ({"trail_percent": D("2.5")}, {"trail": D(2)}, {"trail_percent": D(2), "qty": D(10)}),
+        (
+            {"trail_percent": D("2.5")},
+            {"qty": D("0.4")},
+            {"trail_percent": D("2.5"), "qty": D("0.4")},
+        ),
+    ],
+)
+def test_a_trailing_stop_is_replaced_with_its_trail_and_trails_afresh(
+    venue: Venue, trail: dict[str, Decimal], change: dict[str, Decimal], expected: dict[str, Any]
+) -> None:
+    old = trailing(venue, "AAPL", Side.SELL, "10", **trail)
+    trail_until_it_moves(venue, old)  # the engine has computed a stop from the trail
+
+    new, changed = replace(venue, old, **change)
+
+    assert new.status is S.ACCEPTED, new.reject_reason
+    assert changed and new.replaces == old.id and old.replaced_by == new.id
+    assert old.status is S.REPLACED
+    assert {name: getattr(new, name) for name in expected} == expected
+    assert new.type is OrderType.TRAILING_STOP and new.stop_price is None
+    assert (new.trail_price is None) != (new.trail_percent is None)
+    trail_until_it_moves(venue, new)
+    assert new.stop_price is not None and new.stop_price < new.arrival_mid  # type: ignore[operator]
+
+
+def test_a_refused_replacement_of_a_trailing_stop_is_not_kept_and_the_old_one_keeps_trailing(
+    venue: Venue,
+) -> None:
+    old = trailing(venue, "AAPL", Side.SELL, "10", trail_price=D("0.5"))
+    trail_until_it_moves(venue, old)
+    before = (old.status, old.qty, old.trail_price, old.stop_price, old.watermark)
+
+    new, changed = replace(venue, old, stop_price=D(100), client_order_id="v2")
+
+    assert new.status is S.REJECTED and not changed
+    assert new.reject_reason == "order_type: a trailing_stop order takes no stop_price"
+    assert (old.status, old.qty, old.trail_price, old.stop_price, old.watermark) == before
+    assert venue.engine.orders.get(old.id) is old and venue.engine.orders.get(new.id) is None
+    assert venue.engine.by_client_id.get((old.account_id, "v2")) is None
