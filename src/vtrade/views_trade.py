@@ -23,6 +23,8 @@ def _s(value: Decimal | None, places: str = "0.0001") -> str | None:
 
 
 def estimate_dict(e: Estimate) -> dict[str, Any]:
+    """The estimate as JSON; `expected_avg_price` is null when nothing is expected to fill."""
+    expected = e.expected_avg_price
     return {
         "symbol": e.symbol,
         "side": e.side.value,
@@ -38,7 +40,7 @@ def estimate_dict(e: Estimate) -> dict[str, Any]:
         "arrival_mid": _s(e.arrival_mid, "0.000001"),
         "fillable_now": str(e.fillable_now),
         "avg_price_now": _s(e.avg_price_now, "0.000001"),
-        "expected_avg_price": str(e.expected_avg_price),
+        "expected_avg_price": None if expected is None else str(expected),
         "slippage_bps": {
             "spread": str(e.spread_bps),
             "impact": str(e.impact_bps),
@@ -51,6 +53,8 @@ def estimate_dict(e: Estimate) -> dict[str, Any]:
             "fx_rate": _s(e.fx_rate, "0.00000001"),
         },
         "schedule": [{"minutes": m, "cumulative_qty": str(q)} for m, q in e.schedule],
+        "resting_qty": str(e.resting_qty),
+        "note": e.note,
         "accepted_for_fresh_account": e.accepted,
         "reason": e.reason,
     }
@@ -58,24 +62,31 @@ def estimate_dict(e: Estimate) -> dict[str, Any]:
 
 def print_estimate(console: Console, e: Estimate) -> None:
     d = estimate_dict(e)
+    session = d["session"]
+    nxt = f" (next open {session['next_open']})" if session["next_open"] else ""
     console.print(
         f"[bold]{d['side']} {d['qty']} {d['symbol']}[/]  profile {d['profile']}  "
-        f"session {d['session']['phase']} (next open {d['session']['next_open']})"
+        f"session {session['phase']}{nxt}"
     )
     console.print(f"bid {d['bid']}  ask {d['ask']}  arrival mid {d['arrival_mid']}")
-    console.print(
-        f"fillable now {d['fillable_now']} (avg {d['avg_price_now']})  expected avg "
-        f"price {d['expected_avg_price']}"
-    )
+    now = f" at avg {d['avg_price_now']}" if d["avg_price_now"] is not None else ""
+    console.print(f"fillable now {d['fillable_now']}{now}")
+    if d["schedule"]:
+        console.print(
+            "expected schedule: "
+            + ", ".join(f"{x['cumulative_qty']} by +{x['minutes']}m" for x in d["schedule"])
+        )
+    if e.note:
+        console.print(e.note, markup=False)
+    expected = d["expected_avg_price"] or "n/a (nothing is expected to fill now)"
+    console.print(f"expected avg price {expected}")
     s = d["slippage_bps"]
     console.print(f"slippage {s['total']} bp = spread {s['spread']} + impact {s['impact']}")
     f = d["fees"]
-    console.print(f"fees {f['amount']} {f['currency']} = {f['vcr']} VCR (fx {f['fx_rate']})")
-    if d["schedule"]:
-        console.print(
-            "rest of the order at the participation cap: "
-            + ", ".join(f"{x['cumulative_qty']} by +{x['minutes']}m" for x in d["schedule"])
-        )
+    resting = " if it fills at the limit" if d["expected_avg_price"] is None else ""
+    console.print(
+        f"fees {f['amount']} {f['currency']} = {f['vcr']} VCR (fx {f['fx_rate']}){resting}"
+    )
     verdict = "[green]accepted[/]" if e.accepted else f"[red]rejected[/]: {e.reason}"
     console.print(f"for a fresh 1,000,000 VCR account: {verdict}")
 

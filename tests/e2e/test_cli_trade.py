@@ -38,6 +38,43 @@ def test_estimate_impact_grows_with_size_and_says_why_a_fresh_account_would_be_r
     assert "concentration" in big["reason"] and "25%" in big["reason"]
 
 
+@pytest.mark.parametrize(("side", "worse"), [("buy", 1), ("sell", -1)])
+def test_estimate_never_prices_a_buy_under_the_ask_nor_a_sell_over_the_bid(side, worse):
+    e = json.loads(invoke("estimate", "AAPL", side, "500", "--at", AT, "--json").output)
+    touch = float(e["ask"] if side == "buy" else e["bid"])
+    assert (float(e["avg_price_now"]) - touch) * worse >= 0
+    assert (float(e["expected_avg_price"]) - touch) * worse >= 0
+
+
+def test_estimate_of_a_limit_far_under_the_market_rests_and_prints_no_made_up_price():
+    args = ("estimate", "AAPL", "buy", "500", "--type", "limit", "--limit-price", "200")
+    e = json.loads(invoke(*args, "--at", AT, "--json").output)
+    assert float(e["bid"]) > 250  # the limit is far under the market
+    assert e["fillable_now"] == "0" and e["avg_price_now"] is None
+    assert e["expected_avg_price"] is None and e["schedule"] == []
+    assert e["resting_qty"] == "500" and "rests at the limit 200" in e["note"]
+
+    result = invoke(*args, "--at", AT)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # rich wraps long lines
+    assert "None" not in text and "by +1m" not in text
+    assert "fillable now 0" in text and "rests at the limit 200" in text
+    assert "expected avg price n/a" in text
+
+
+def test_estimate_of_a_block_takes_the_book_now_and_schedules_the_rest():
+    e = json.loads(invoke("estimate", "AAPL", "buy", "800000", "--at", AT, "--json").output)
+    now = float(e["fillable_now"])
+    assert 0 < now < 800000
+    done = [float(x["cumulative_qty"]) for x in e["schedule"]]
+    assert done == sorted(done) and now + done[-1] == 800000
+    assert float(e["expected_avg_price"]) >= float(e["ask"])
+
+    text = " ".join(invoke("estimate", "AAPL", "buy", "800000", "--at", AT).output.split())
+    assert "expected schedule:" in text and f"by +{e['schedule'][-1]['minutes']}m" in text
+    assert "None" not in text
+
+
 def test_estimate_for_a_sell_of_lse_shares_has_no_stamp_duty_and_shows_the_fx_rate():
     result = invoke("estimate", "VOD.L", "sell", "1000", "--at", "2026-11-18T11:00:00Z", "--json")
     e = json.loads(result.output)

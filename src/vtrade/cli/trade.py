@@ -39,8 +39,8 @@ def estimate(
     as_json: bool = JsonOption,
 ) -> None:
     """Estimate what an order would cost and how it would fill, without trading."""
-    from vtrade import views_trade
     from vtrade.execution.estimate import estimate as run_estimate
+    from vtrade.execution.validation import check_qty
 
     parsed_side = _choice(side, Side, "side")
     parsed_type = _choice(order_type, OrderType, "--type")
@@ -51,6 +51,8 @@ def estimate(
     c = build_container(seed)
     inst = c.catalog.get(symbol)
     amount = to_decimal(qty, "quantity")
+    if amount > 0:
+        check_qty(amount)  # before `%`, which Decimal cannot compute for 1e38 units
     if amount <= 0 or amount % inst.lot_size:
         raise ValueError(
             f"quantity must be a positive multiple of the lot size {inst.lot_size}, got {qty}"
@@ -66,6 +68,8 @@ def estimate(
         limit_price=price,
         profile=Profile.parse(profile),
     )
+    from vtrade import views_trade
+
     if as_json:
         print_json(views_trade.estimate_dict(result))
     else:

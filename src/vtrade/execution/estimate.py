@@ -1,34 +1,64 @@
 """Pre-trade estimates: what an order would cost and how it would fill, without trading.
 
-The estimate walks a snapshot of the book (nothing is consumed), prices fees on the fillable
-part, projects the remainder over the session at the profile's participation in the expected
-(profile-weighted average) volume, and runs the venue's own checks against a fresh account.
+The estimate follows the engine's paths without changing any state: the venue's checks and
+routing run on a scratch engine for a fresh account (`ExecutionEngine.preview`); the part
+fillable now is a read-only walk (`walk`) of the same book `fills.take` consumes, at the
+order's arrival (now plus the profile's latency); costs are split by `receipts.receipt`.
+
+What the book cannot give now:
+
+- A market order works the remainder at the profile's participation cap of the instrument's
+  expected volume (`_expected_volume`: the intraday volume profile of `market.profiles`
+  scaled to the average daily volume, with the closing auction's share in the last minute),
+  until it is done or its day ends. The remainder is expected to pay the half-spread of the
+  live book (the best opposite price) plus the square-root impact of its own size
+  (`fills.impact`), so a buy's expected price never falls under the ask, nor a sell's over
+  the bid.
+- A limit order rests at its limit (`resting_qty`): the engine fills it only when the market
+  trades at or through the limit (a share of that volume reaches it, at the limit) or when
+  the book comes back within the limit. When that happens is not knowable, so there is no
+  schedule for it and no price is made up: the expected price covers what fills now, and is
+  null when nothing does.
+- Outside its session a market order waits for the opening auction and fills there in full
+  at the official open plus square-root impact (the mid now stands in for the open); a limit
+  order waits for the open and then takes or rests as above.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 import numpy as np
 
-from vtrade.core.clock import NS_PER_MINUTE
+from vtrade.core.clock import NS_PER_MINUTE, iso
 from vtrade.core.ids import IdGenerator
 from vtrade.domain.accounts import Profile
 from vtrade.domain.commands import OpenAccount, SubmitOrder
-from vtrade.domain.market_data import Side
-from vtrade.domain.orders import OrderStatus, OrderType
-from vtrade.execution import fills
+from vtrade.domain.instruments import Instrument
+from vtrade.domain.market_data import BookLevel, Side
+from vtrade.domain.orders import Order, OrderStatus, OrderType, Slice
+from vtrade.execution import fills, routing
+from vtrade.execution.accounting import Marks
 from vtrade.execution.engine import ExecutionEngine
-from vtrade.execution.fees import FeeContext, Liquidity
-from vtrade.execution.profiles import PROFILES
+from vtrade.execution.fees import FeeContext, FeeQuote, Liquidity
+from vtrade.execution.fills import Execution
+from vtrade.execution.profiles import PROFILES, RealismProfile
+from vtrade.execution.receipts import receipt
 from vtrade.market import profiles as intraday_profiles
 
 BPS = Decimal(10_000)
+HORIZONS = (1, 5, 15, 30, 60, 120, 240, 390)  # minutes from now shown in a schedule
+Schedule = tuple[tuple[int, Decimal], ...]  # (minutes from now, cumulative qty)
+_NO_FEE = FeeQuote(total=Decimal(0), breakdown=())
 
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
+    """What an order would cost and how it would fill; prices in the quote currency."""
+
     symbol: str
     side: Side
     qty: Decimal
@@ -41,16 +71,29 @@ class Estimate:
     arrival_mid: Decimal
     fillable_now: Decimal
     avg_price_now: Decimal | None  # of the fillable part
-    expected_avg_price: Decimal  # the impact formula on the whole order
-    spread_bps: Decimal
+    expected_avg_price: Decimal | None  # of what is expected to fill; None: nothing is
+    spread_bps: Decimal  # of what is expected to fill, against the arrival mid
     impact_bps: Decimal
     fees: Decimal  # quote currency, on the whole order at the expected price
     fees_vcr: Decimal
     currency: str
     fx_rate: Decimal
-    schedule: tuple[tuple[int, Decimal], ...]  # (minutes from now, cumulative qty)
+    schedule: Schedule  # of the remainder worked at the participation cap
     accepted: bool
     reason: str | None
+    resting_qty: Decimal  # rests at the limit (or waits for the open) with no schedule
+    note: str | None  # how the part not fillable now would fill
+
+
+class _Plan(NamedTuple):
+    """How the order is expected to fill: `expected` is what is expected to fill (the part
+    taken now, then the scheduled remainder or the auction), None when nothing is."""
+
+    now: tuple[Slice, ...]
+    expected: Execution | None
+    schedule: Schedule = ()
+    resting_qty: Decimal = Decimal(0)
+    note: str | None = None
 
 
 def estimate(
@@ -66,31 +109,25 @@ def estimate(
 ) -> Estimate:
     """Estimate `qty` of `symbol` bought or sold at `t_ns` under `profile`."""
     inst = engine.catalog.get(symbol)
-    marks = engine.marks(t_ns)
-    mid = marks.mid(inst.symbol)
-    fx = marks.fx(inst.currency)
-    book = engine.market.books.book(inst.symbol, t_ns, engine.market.books.levels)
-    levels = book.asks if side is Side.BUY else book.bids
-    sign = 1 if side is Side.BUY else -1
-    got, cost = Decimal(0), Decimal(0)
-    for level in levels:
-        if limit_price is not None and (level.price - limit_price) * sign > 0:
-            break
-        take = min(level.size, qty - got)
-        got += take
-        cost += take * level.price
-        if got >= qty:
-            break
     rules = PROFILES[profile]
-    m = inst.market
-    spread = Decimal(repr(m.typical_spread_bps / 2)) if rules.friction else Decimal(0)
-    impact = Decimal(repr(fills.impact(inst, qty))) * BPS if rules.friction else Decimal(0)
-    touch = (book.asks[0].price + book.bids[0].price) / 2
-    expected = touch * (1 + sign * (spread + impact) / BPS)
-    fee = engine.fees.quote(inst, side, qty, expected, Liquidity.TAKER, FeeContext(), fx)
-    fee_total = fee.total * rules.fee_multiplier if rules.friction else Decimal(0)
-    state = engine.sessions.for_instrument(inst).state(t_ns)
-    accepted, reason = _check(engine, symbol, side, qty, order_type, limit_price, profile, t_ns)
+    arrival = t_ns + rules.latency_ns
+    order = _preview(engine, inst.symbol, side, qty, order_type, limit_price, profile, t_ns)
+    fx = Marks(engine.catalog, engine.market.touch, arrival).fx(inst.currency)
+    book = engine.market.books.book(inst.symbol, arrival, engine.market.books.levels)
+    calendar = engine.sessions.for_instrument(inst)
+    if not routing.executes_now(order, inst, calendar, arrival):
+        plan = _waiting(order, inst, rules, calendar.state(arrival).next_open, t_ns)
+    elif not rules.friction:
+        plan = _at_the_mid(order)
+    else:
+        levels = book.asks if side is Side.BUY else book.bids
+        plan = _taking(engine, order, inst, levels, rules, arrival)
+    fee = _fees(engine, order, inst, plan, rules, fx)
+    spread_bps, impact_bps = _costs_bps(order, inst, plan, fx, profile)
+    now_qty = sum((s.qty for s in plan.now), Decimal(0))
+    now_notional = sum((s.price * s.qty for s in plan.now), Decimal(0))
+    state = calendar.state(t_ns)
+    assert order.arrival_mid is not None  # `preview` prices every order
     return Estimate(
         symbol=inst.symbol,
         side=side,
@@ -101,25 +138,55 @@ def estimate(
         next_close=state.next_close,
         bid=book.bids[0].price,
         ask=book.asks[0].price,
-        arrival_mid=mid,
-        fillable_now=got if rules.friction else qty,
-        avg_price_now=(cost / got) if got else None,
-        expected_avg_price=expected.quantize(inst.tick_size / 100),
-        spread_bps=spread.quantize(Decimal("0.01")),
-        impact_bps=impact.quantize(Decimal("0.01")),
-        fees=fee_total.quantize(Decimal("0.01")),
-        fees_vcr=(fee_total * fx).quantize(Decimal("0.01")),
+        arrival_mid=order.arrival_mid,
+        fillable_now=now_qty,
+        avg_price_now=now_notional / now_qty if now_qty else None,
+        expected_avg_price=None
+        if plan.expected is None
+        else _average(plan.expected.slices).quantize(inst.tick_size / 100),
+        spread_bps=spread_bps,
+        impact_bps=impact_bps,
+        fees=fee.quantize(Decimal("0.01")),
+        fees_vcr=(fee * fx).quantize(Decimal("0.01")),
         currency=inst.currency,
         fx_rate=fx,
-        schedule=_schedule(engine, inst.symbol, qty - got, t_ns, rules.participation)
-        if rules.friction
-        else (),
-        accepted=accepted,
-        reason=reason,
+        schedule=plan.schedule,
+        accepted=order.status is not OrderStatus.REJECTED,
+        reason=order.reject_reason if order.status is OrderStatus.REJECTED else None,
+        resting_qty=plan.resting_qty,
+        note=plan.note,
     )
 
 
-def _check(
+def walk(
+    levels: Sequence[BookLevel],
+    side: Side,
+    qty: Decimal,
+    limit_price: Decimal | None,
+    *,
+    share: Decimal = Decimal(1),
+    unit: Decimal,
+) -> tuple[Slice, ...]:
+    """Return the slices an order of `side` for `qty` would take from `levels` (a book
+    snapshot, best first) as `OrderBooks.consume` takes them: never past the limit, at most
+    `share` of each level, in multiples of `unit`. Nothing is taken: the book stays as it is."""
+    sign = 1 if side is Side.BUY else -1
+    taken: list[Slice] = []
+    left = qty
+    for level in levels:
+        if left <= 0 or (limit_price is not None and (level.price - limit_price) * sign > 0):
+            break
+        size = min(fills.floor_lots(level.size * share, unit), left)
+        if size <= 0:
+            if share < 1:
+                continue  # this level's share is under one unit; the next may not be
+            break
+        taken.append(Slice(price=level.price, qty=size))
+        left -= size
+    return tuple(taken)
+
+
+def _preview(
     engine: ExecutionEngine,
     symbol: str,
     side: Side,
@@ -128,8 +195,9 @@ def _check(
     limit_price: Decimal | None,
     profile: Profile,
     t_ns: int,
-) -> tuple[bool, str | None]:
-    """Run the venue's checks for a fresh account, on a scratch engine (nothing is traded)."""
+) -> Order:
+    """The order as the venue would check and route it for a fresh account, on a scratch
+    engine (nothing is kept or traded)."""
     scratch = ExecutionEngine(
         engine.catalog, engine.sessions, engine.market, engine.fees, IdGenerator(0), engine.config
     )
@@ -137,7 +205,7 @@ def _check(
         OpenAccount(id="est", ts_init=t_ns, owner="estimate", name="fresh", profile=profile.value),
         t_ns,
     )
-    order = scratch.preview(
+    return scratch.preview(
         SubmitOrder(
             id="est",
             ts_init=t_ns,
@@ -150,36 +218,182 @@ def _check(
         ),
         t_ns,
     )
-    if order.status is OrderStatus.REJECTED:
-        return False, order.reject_reason
-    return True, None
+
+
+def _taking(
+    engine: ExecutionEngine,
+    order: Order,
+    inst: Instrument,
+    levels: Sequence[BookLevel],
+    rules: RealismProfile,
+    t_ns: int,
+) -> _Plan:
+    """Take what the book gives now; work a market order's remainder, rest a limit's."""
+    mid = order.arrival_mid
+    assert mid is not None
+    unit = fills.fill_unit(order, inst)
+    wanted = fills.floor_lots(order.qty, inst.lot_size)
+    now = walk(levels, order.side, wanted, order.limit_price, share=rules.depth_share, unit=unit)
+    rest = order.qty - sum((s.qty for s in now), Decimal(0))
+    taken = Execution(now, now[0].price, mid, Liquidity.TAKER) if now else None
+    if rest <= 0:
+        return _Plan(now, taken)
+    if order.limit_price is not None:
+        return _Plan(now, taken, resting_qty=rest, note=_resting_note(order, rest, rules))
+    schedule, scheduled, note = _schedule(engine, inst, rest, t_ns, rules.participation, unit)
+    if scheduled <= 0:
+        return _Plan(now, taken, schedule, note=note)
+    sign = 1 if order.side is Side.BUY else -1
+    move = Decimal(repr(fills.impact(inst, scheduled)))
+    later = Slice(price=levels[0].price + sign * mid * move, qty=scheduled)
+    touch = now[0].price if now else levels[0].price  # the best level available
+    return _Plan(now, Execution((*now, later), touch, mid, Liquidity.TAKER), schedule, note=note)
+
+
+def _at_the_mid(order: Order) -> _Plan:
+    """Frictionless: everything at the mid at once, if the limit allows; else it rests."""
+    mid = order.arrival_mid
+    assert mid is not None
+    sign = 1 if order.side is Side.BUY else -1
+    if order.limit_price is not None and (mid - order.limit_price) * sign > 0:
+        note = f"rests at the limit {order.limit_price}; fills at the mid once the mid reaches it"
+        return _Plan((), None, resting_qty=order.qty, note=note)
+    now = (Slice(price=mid, qty=order.qty),)
+    return _Plan(now, Execution(now, mid, mid, Liquidity.TAKER))
+
+
+def _waiting(
+    order: Order, inst: Instrument, rules: RealismProfile, next_open: int | None, t_ns: int
+) -> _Plan:
+    """Outside its session: a market order waits for the opening auction, a limit for the
+    open."""
+    due = order.due_ns or next_open
+    when = "the next open" if due is None else iso(due)
+    if order.limit_price is not None:
+        note = (
+            f"the market is closed to this order until {when}; then it takes the book up to "
+            f"its limit {order.limit_price} if the limit is still marketable, else rests there"
+        )
+        return _Plan((), None, resting_qty=order.qty, note=note)
+    mid = order.arrival_mid
+    assert mid is not None
+    sign = 1 if order.side is Side.BUY else -1
+    move = Decimal(repr(fills.impact(inst, order.qty))) if rules.friction else Decimal(0)
+    auction = (Slice(price=mid * (1 + sign * move), qty=order.qty),)
+    schedule = () if due is None else ((-(-(due - t_ns) // NS_PER_MINUTE), order.qty),)
+    note = (
+        f"queued for the opening auction ({when}): fills there in full at the official open "
+        "price plus impact (the mid now stands in for the open)"
+    )
+    return _Plan((), Execution(auction, mid, mid, Liquidity.AUCTION), schedule, note=note)
+
+
+def _resting_note(order: Order, qty: Decimal, rules: RealismProfile) -> str:
+    through = "at or under" if order.side is Side.BUY else "at or over"
+    return (
+        f"{qty} rests at the limit {order.limit_price}; fills only when the market trades at or "
+        f"through it ({rules.maker_share:.0%} of that volume reaches it) or the book comes back "
+        f"{through} it, at the limit or better"
+    )
+
+
+def _fees(
+    engine: ExecutionEngine,
+    order: Order,
+    inst: Instrument,
+    plan: _Plan,
+    rules: RealismProfile,
+    fx: Decimal,
+) -> Decimal:
+    """Fees on the whole order at the expected price (at the limit, as a maker, when nothing
+    fills now), scaled as the profile scales them."""
+    if not rules.friction:
+        return Decimal(0)
+    if plan.expected is not None:
+        price, liquidity = _average(plan.expected.slices), plan.expected.liquidity
+    else:
+        assert order.limit_price is not None  # only a limit order expects nothing
+        price, liquidity = order.limit_price, Liquidity.MAKER
+    fee = engine.fees.quote(inst, order.side, order.qty, price, liquidity, FeeContext(), fx)
+    return fee.total * rules.fee_multiplier
+
+
+def _costs_bps(
+    order: Order, inst: Instrument, plan: _Plan, fx: Decimal, profile: Profile
+) -> tuple[Decimal, Decimal]:
+    """Spread and impact of what is expected to fill, in basis points of its value at the
+    arrival mid, split as a receipt splits them (none when nothing is expected to fill)."""
+    if plan.expected is None:
+        return Decimal("0.00"), Decimal("0.00")
+    r = receipt(order, inst, plan.expected, _NO_FEE, fx, profile.value)
+    base = plan.expected.qty * r.arrival_mid * inst.multiplier / BPS
+    cents = Decimal("0.01")
+    # `+ 0` drops the sign of a zero (a sell's impact of -0)
+    return (r.spread_cost / base).quantize(cents) + 0, (r.impact_cost / base).quantize(cents) + 0
 
 
 def _schedule(
-    engine: ExecutionEngine, symbol: str, remaining: Decimal, t_ns: int, participation: Decimal
-) -> tuple[tuple[int, Decimal], ...]:
-    """Cumulative quantity over the coming minutes at `participation` of expected volume."""
-    if remaining <= 0:
-        return ()
-    inst = engine.catalog.get(symbol)
+    engine: ExecutionEngine,
+    inst: Instrument,
+    remaining: Decimal,
+    t_ns: int,
+    participation: Decimal,
+    unit: Decimal,
+) -> tuple[Schedule, Decimal, str | None]:
+    """Cumulative quantity at `participation` of the expected volume, at the `HORIZONS` and
+    when `remaining` is done; the quantity done by the close, and what is not."""
+    ends, volume = _expected_volume(engine, inst, t_ns)
+    cumulative = np.cumsum(volume) * float(participation)
+    done = int(np.searchsorted(cumulative, float(remaining), side="left"))
+    last = min(done, cumulative.shape[0] - 1)
+    marks: list[tuple[int, Decimal]] = []
+    for minutes in HORIZONS:
+        k = int(np.searchsorted(ends, t_ns + minutes * NS_PER_MINUTE, side="right")) - 1
+        if k >= last:
+            break
+        if k >= 0 and _floor(cumulative[k], unit) > 0:
+            marks.append((minutes, _floor(cumulative[k], unit)))
+    total = remaining if done <= last else _floor(cumulative[last], unit)
+    if total > 0:
+        marks.append((-(-(int(ends[last]) - t_ns) // NS_PER_MINUTE), total))
+    note = None
+    if total < remaining:
+        note = (
+            f"{remaining - total} is not expected to fill at the participation cap before the "
+            f"close ({iso(int(ends[-1]))}), when the day order expires"
+        )
+    return tuple(marks), total, note
+
+
+def _expected_volume(
+    engine: ExecutionEngine, inst: Instrument, t_ns: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ends of the regular session's minutes still to come at `t_ns` and the volume the
+    market is expected to print in each: the intraday volume profile of the instrument's venue
+    scaled to its average daily volume, the closing auction's share in the last minute (as
+    `intraday.day_minutes` lays out a day, without its noise)."""
     days = engine.sessions.for_instrument(inst).days
-    d = max(days.index_on_or_before(t_ns), 0)
-    if t_ns >= days.close[d]:
-        d += 1
-    start, close = max(int(days.open[d]), t_ns), int(days.close[d])
-    minutes = np.arange(int(days.open[d]), close, NS_PER_MINUTE, dtype=np.int64)
-    x = np.arange(minutes.shape[0]) / max(minutes.shape[0], 1)
-    weights = intraday_profiles.regular(intraday_profiles.kind_of(inst.calendar), x, minutes).volume
-    per_minute = inst.market.avg_daily_volume * weights / weights.sum() * float(participation)
-    ahead = per_minute[minutes >= start]
-    cumulative = np.cumsum(ahead)
-    marks = []
-    wait = int((start - t_ns) // NS_PER_MINUTE)
-    for minutes_ahead in (1, 5, 15, 30, 60, 120, 240, 390):
-        if minutes_ahead > cumulative.shape[0]:
-            break
-        done = min(float(remaining), float(cumulative[minutes_ahead - 1]))
-        marks.append((wait + minutes_ahead, Decimal(repr(round(done, 4)))))
-        if done >= float(remaining):
-            break
-    return tuple(marks)
+    d = max(days.index_on_or_before(t_ns), 0)  # the session is open: this is its day
+    starts = np.arange(int(days.open[d]), int(days.close[d]), NS_PER_MINUTE, dtype=np.int64)
+    if days.break_start[d] >= 0:
+        starts = starts[(starts < days.break_start[d]) | (starts >= days.break_end[d])]
+    kind = intraday_profiles.kind_of(inst.calendar)
+    x = np.arange(starts.shape[0]) / max(starts.shape[0], 1)
+    weights = intraday_profiles.regular(kind, x, starts).volume
+    auction = intraday_profiles.CLOSING_AUCTION.get(kind, 0.0)
+    share = weights / weights.sum() * (1.0 - auction)
+    share[-1] += auction
+    i = max(int(np.searchsorted(starts, t_ns, side="right")) - 1, 0)
+    ends = starts[i:] + NS_PER_MINUTE
+    volume = share[i:] * inst.market.avg_daily_volume
+    volume[0] *= min(max((int(ends[0]) - t_ns) / NS_PER_MINUTE, 0.0), 1.0)  # what is left of it
+    return ends, volume
+
+
+def _floor(value: float, unit: Decimal) -> Decimal:
+    return fills.floor_lots(Decimal(repr(float(value))), unit)
+
+
+def _average(slices: Sequence[Slice]) -> Decimal:
+    qty = sum((s.qty for s in slices), Decimal(0))
+    return sum((s.price * s.qty for s in slices), Decimal(0)) / qty

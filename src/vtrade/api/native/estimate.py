@@ -28,10 +28,12 @@ router = APIRouter(tags=["orders"])
     summary="Estimate an order",
     description=(
         "What a market or limit order would cost now and how it would fill, without "
-        "trading: the fillable part and its price from the current book, expected price "
-        "from the impact model, spread and impact in basis points, fees, the fill schedule "
-        "of the remainder, and whether the venue's checks accept it — against `account_id` "
-        "when given (one of yours), else against a fresh 1,000,000 VCR account."
+        "trading: the fillable part and its price from the current book (never past a "
+        "limit), the expected price of what is expected to fill, spread and impact in basis "
+        "points, fees, the fill schedule of a market order's remainder (a limit's rests at "
+        "the limit: `resting_qty`, `note`), and whether the venue's checks accept it — "
+        "against `account_id` when given (one of yours), else against a fresh 1,000,000 VCR "
+        "account."
     ),
     responses=errors(401, 404, 422, 429),
 )
@@ -108,6 +110,8 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
         schedule=[ScheduleStep(minutes=m, cumulative_qty=q) for m, q in e.schedule],
         accepted=accepted,
         reason=reason,
+        resting_qty=e.resting_qty,
+        note=e.note,
     )
 
 

@@ -91,6 +91,9 @@ class BarsPublic(Out):
     symbol: str = f("Symbol", "AAPL")
     interval: Literal["1m", "5m", "15m", "1h", "1d"] = f("Interval", "1m")
     bars: list[BarPublic] = f("Completed bars, oldest first", None)
+    next_page_token: str | None = f(
+        "Pass as page_token (with the same query) for the next bars; null on the last page", None
+    )
 
 
 class EstimateCreate(OrderCreate):
@@ -111,7 +114,11 @@ class EstimateCreate(OrderCreate):
 
 class ScheduleStep(Out):
     minutes: int = f("Minutes from now", 5)
-    cumulative_qty: Dec = f("Quantity filled by then at the participation cap", "2500")
+    cumulative_qty: Dec = f(
+        "Quantity of the remainder expected by then (at the participation cap, or in the "
+        "opening auction)",
+        "2500",
+    )
 
 
 class EstimatePublic(Out):
@@ -128,14 +135,26 @@ class EstimatePublic(Out):
     arrival_mid: Dec = f("Mid now", "189.415")
     fillable_now: Dec = f("Quantity the book can fill now", "100")
     avg_price_now: Dec | None = f("Average price of the fillable part", "189.42")
-    expected_avg_price: Dec = f("Impact-model price of the whole order", "189.4261")
-    spread_bps: Dec = f("Half-spread cost, basis points", "0.60")
-    impact_bps: Dec = f("Impact cost, basis points", "0.28")
+    expected_avg_price: Dec | None = f(
+        "Expected average price of what is expected to fill: the part fillable now, then the "
+        "scheduled remainder (never worse than a limit); null when nothing is (a resting limit)",
+        "189.4261",
+    )
+    spread_bps: Dec = f("Half-spread cost of what is expected to fill, basis points", "0.60")
+    impact_bps: Dec = f("Impact cost of what is expected to fill, basis points", "0.28")
     total_bps: Dec = f("Spread plus impact, basis points", "0.88")
     fees: Dec = f("Fees in the quote currency", "0.35")
     fees_vcr: Dec = f("Fees in VCR", "0.35")
     currency: str = f("Quote currency", "USD")
     fx_rate: Dec = f("Quote currency -> VCR", "1")
-    schedule: list[ScheduleStep] = f("Fill schedule of the remainder", None)
+    schedule: list[ScheduleStep] = f(
+        "Fill schedule of the remainder (empty when it rests at a limit)", None
+    )
+    resting_qty: Dec = f(
+        "Quantity that rests at the limit with no schedule: it fills only when the market "
+        "trades at or through the limit",
+        "0",
+    )
+    note: str | None = f("How the part not fillable now would fill", None)
     accepted: bool = f("Whether the venue's checks accept the order now", True)
     reason: str | None = f("Why it would be rejected", None)
