@@ -31,6 +31,8 @@ from api_support import Live
 
 from vtrade.core.clock import from_ns
 
+TICK = Decimal("0.01")
+
 
 def client_for(live: Live, user: str = "alice") -> TradingClient:
     key = live.key(user)
@@ -116,6 +118,12 @@ def test_limit_stop_and_trailing_orders_rest_with_their_prices(
     assert stop.type == OrderType.STOP and Decimal(str(stop.stop_price)) == above
     assert trail.type == OrderType.TRAILING_STOP and trail.trail_percent == "2.5"
     assert trail.order_class in ("simple", "")
+    live.advance(2)
+    trailing = trading.get_order_by_id(trail.id)
+    assert isinstance(trailing, Order) and trailing.hwm is not None
+    # the stop the engine works, on the tick, not hwm * 1.025 to eight decimals
+    assert trailing.stop_price is not None and Decimal(str(trailing.stop_price)) % TICK == 0
+    assert Decimal(str(trailing.stop_price)) >= Decimal(str(trailing.hwm)) * Decimal("1.025")
 
 
 def test_get_orders_filters_by_status_side_symbols_and_time(

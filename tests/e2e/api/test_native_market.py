@@ -123,6 +123,39 @@ def test_an_estimate_for_a_fresh_account_prices_the_order_without_trading(
     assert orders.json()["orders"] == []  # nothing was traded
 
 
+def test_an_estimate_never_prices_a_buy_under_the_ask_nor_a_sell_over_the_bid(
+    api: InProcess,
+) -> None:
+    key = api.key()
+    for side, worse in (("buy", 1), ("sell", -1)):
+        e = api.http.post(
+            "/api/v1/estimate",
+            headers=key.headers,
+            json={"symbol": "AAPL", "side": side, "qty": 500},
+        ).json()
+        touch = Decimal(e["ask"] if side == "buy" else e["bid"])
+        assert (Decimal(e["avg_price_now"]) - touch) * worse >= 0
+        assert (Decimal(e["expected_avg_price"]) - touch) * worse >= 0
+        assert e["fillable_now"] == "500" and e["resting_qty"] == "0" and e["note"] is None
+
+
+def test_an_estimate_of_a_limit_far_under_the_market_rests_and_makes_up_no_price(
+    api: InProcess,
+) -> None:
+    key = api.key()
+    order = {"symbol": "AAPL", "side": "buy", "qty": "500", "type": "limit", "limit_price": "200"}
+    assert Decimal(get(api, key, "/quotes/AAPL").json()["bid"]) > 250  # 200 is far under it
+
+    e = api.http.post("/api/v1/estimate", headers=key.headers, json=order).json()
+
+    assert e["fillable_now"] == "0" and e["avg_price_now"] is None
+    assert e["expected_avg_price"] is None  # never a price above the limit
+    assert e["schedule"] == []  # no completion within a minute
+    assert e["resting_qty"] == "500"
+    assert "rests at the limit 200" in e["note"] and "at or through it" in e["note"]
+    assert e["accepted"] and Decimal(e["fees"]) > 0
+
+
 def test_an_estimate_against_your_account_counts_what_you_hold(api: InProcess) -> None:
     key = api.key()
     api.http.post(

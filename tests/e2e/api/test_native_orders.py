@@ -144,6 +144,29 @@ def test_an_order_over_a_quarter_of_nav_is_rejected_with_its_numbers_and_kept(
     assert [o["id"] for o in closed.json()["orders"]] == [order_id]
 
 
+def test_a_refused_replacement_points_at_the_order_that_stays_open(api: InProcess) -> None:
+    key = api.key()
+    price = below_market(api, key, "AAPL")
+    placed = submit(
+        api, key, symbol="AAPL", side="buy", type="limit", qty=10, limit_price=price
+    ).json()
+
+    refused = api.http.patch(
+        orders_url(key, f"/{placed['id']}"), headers=key.headers, json={"qty": 2000}
+    )
+
+    assert refused.status_code == 403
+    body = refused.json()
+    assert body["details"]["rule"] == "concentration"
+    assert body["message"].startswith("replacement rejected: concentration")
+    assert f"order {placed['id']} stays open as it was" in body["message"]
+    assert body["details"]["order_id"] == placed["id"]
+    assert body["details"]["order"]["status"] == "accepted"
+    assert body["details"]["order"]["qty"] == "10"
+    listed = api.http.get(orders_url(key), headers=key.headers, params={"status": "all"})
+    assert [(o["id"], o["status"]) for o in listed.json()["orders"]] == [(placed["id"], "accepted")]
+
+
 @pytest.mark.parametrize(
     ("order", "expected"),
     [

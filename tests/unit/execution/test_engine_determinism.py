@@ -22,6 +22,7 @@ def session(venue: Venue) -> list[tuple[Any, ...]]:
     changes = []
     changes.append(venue.submit(trader, "AAPL", Side.BUY, 500)[1])
     changes.append(venue.submit(trader, "VOD.L", Side.BUY, 10_000)[1])
+    changes.append(venue.submit(trader, "BTC-USD", Side.BUY, "0.5")[1])  # crypto: no shorts
     changes.append(venue.submit(trader, "BTC-USD", Side.SELL, "0.25")[1])
     changes.append(venue.submit(whale, "AAPL", Side.BUY, 80_000)[1])  # works over later steps
     bid = venue.quote("MSFT").bid

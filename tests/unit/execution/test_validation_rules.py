@@ -231,6 +231,8 @@ def test_a_limit_beyond_the_price_collar_is_rejected_and_one_at_the_collar_is_no
     account = venue.open()
     tick = venue.catalog.get(symbol).tick_size
     lot = venue.catalog.get(symbol).lot_size
+    if side is Side.SELL and not venue.catalog.get(symbol).shortable:  # crypto: hold it first
+        venue.submit(account, symbol, Side.BUY, lot)
     mid = venue.engine.marks(venue.now).mid(symbol)
     sign = 1 if side is Side.BUY else -1
     rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING

@@ -24,11 +24,43 @@ US_CALENDAR = "XNYS"
 MAX_CALENDAR_DAYS = 20_000
 
 
+# Alpaca's values (alpaca-py 0.44 `AssetClass` and `AssetExchange`): any of them is a valid
+# filter, though we list no options, perpetuals or assets on most of those exchanges.
+ASSET_CLASSES = ("us_equity", "us_option", "crypto", "crypto_perp")
+EXCHANGES = (
+    "AMEX",
+    "ARCA",
+    "ASCX",
+    "BATS",
+    "NYSE",
+    "NASDAQ",
+    "NYSEARCA",
+    "FTXU",
+    "CBSE",
+    "GNSS",
+    "ERSX",
+    "OTC",
+    "CRYPTO",
+)
+
+
+def _one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
+    """The filter value in its canonical case (None for no filter); 422 if not allowed."""
+    if value is None or not value.strip():
+        return None
+    for candidate in allowed:
+        if candidate.lower() == value.strip().lower():
+            return candidate
+    raise ValidationError(f"{what} {value!r} is not one of {', '.join(allowed)}")
+
+
 @router.get("/v2/assets", summary="List assets")
 async def list_assets(
     c: CtxDep,
     status: Annotated[Literal["active", "inactive"] | None, Query()] = None,
-    asset_class: Annotated[str | None, Query(description="us_equity or crypto")] = None,
+    asset_class: Annotated[
+        str | None, Query(description="us_equity, us_option, crypto or crypto_perp")
+    ] = None,
     exchange: Annotated[
         str | None, Query(description="e.g. NASDAQ, NYSE, ARCA, CRYPTO, OTC")
     ] = None,
@@ -37,13 +69,15 @@ async def list_assets(
     ] = None,
 ) -> list[dict[str, Any]]:
     """Every instrument we trade, as Alpaca assets (all active and tradable)."""
+    wanted_class = _one_of(asset_class, ASSET_CLASSES, "asset_class")
+    wanted_exchange = _one_of(exchange, EXCHANGES, "exchange")
     if status == "inactive" or csv_list(attributes):
         return []
     return [
         asset_json(inst)
         for inst in c.catalog
-        if (asset_class is None or asset_class_of(inst) == asset_class.strip().lower())
-        and (exchange is None or exchange_of(inst) == exchange.strip().upper())
+        if (wanted_class is None or asset_class_of(inst) == wanted_class)
+        and (wanted_exchange is None or exchange_of(inst) == wanted_exchange)
     ]
 
 

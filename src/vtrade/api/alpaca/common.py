@@ -160,18 +160,18 @@ def instant(text: str | None, what: str, *, end_of_day: bool = False) -> int | N
 
 
 def day_of(text: str | None, what: str) -> date | None:
-    """Parse a `YYYY-MM-DD` date or an RFC 3339 instant (its New York date)."""
+    """Parse a `YYYY-MM-DD` date or an RFC 3339 instant; an instant stands for the date it is
+    written with (`2024-01-05T00:00:00Z` is 2024-01-05), as Alpaca reads it."""
     if text is None or not text.strip():
         return None
     cleaned = text.strip()
-    if len(cleaned) <= 10:
-        try:
-            return date.fromisoformat(cleaned)
-        except ValueError:
-            raise ValidationError(f"{what}: malformed date {text!r}; use YYYY-MM-DD") from None
-    ns = instant(cleaned, what)
-    assert ns is not None
-    return datetime.fromtimestamp(ns / 1e9, tz=UTC).astimezone(NEW_YORK).date()
+    try:
+        return date.fromisoformat(cleaned) if len(cleaned) <= 10 else parse_instant(cleaned).date()
+    except ValueError:
+        raise ValidationError(
+            f"{what}: malformed date {text!r}; use YYYY-MM-DD or RFC 3339, "
+            "e.g. 2024-01-02 or 2024-01-02T00:00:00Z"
+        ) from None
 
 
 def csv_list(text: str | None) -> list[str]:

@@ -15,7 +15,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from vtrade.api.alpaca.common import NEW_YORK, Ctx, CtxDep, csv_list, instant
-from vtrade.api.alpaca.schemas import alpaca_symbol, dec, money, order_status
+from vtrade.api.alpaca.schemas import (
+    alpaca_symbol,
+    avg_price,
+    dec,
+    known_instrument,
+    money,
+    order_status,
+)
 from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, iso
 from vtrade.core.errors import ValidationError
 from vtrade.domain.accounts import EntryKind, LedgerEntry
@@ -144,7 +151,7 @@ def _fill_activities(c: Ctx, fills: list[Fill]) -> list[tuple[int, dict[str, Any
         total = order.qty if order is not None else cum
         leaves = max(total - cum, Decimal(0))
         partial = leaves > 0
-        inst = c.catalog.get(f.symbol) if f.symbol in c.catalog else None
+        inst = known_instrument(c.catalog, f.symbol)
         out.append(
             (
                 f.ts_ns,
@@ -154,7 +161,7 @@ def _fill_activities(c: Ctx, fills: list[Fill]) -> list[tuple[int, dict[str, Any
                     "activity_type": "FILL",
                     "transaction_time": iso(f.ts_ns),
                     "type": "partial_fill" if partial else "fill",
-                    "price": dec(f.price),
+                    "price": avg_price(f.price, inst),
                     "qty": dec(f.qty),
                     "side": f.side.value,
                     "symbol": alpaca_symbol(inst) if inst else f.symbol,
@@ -239,7 +246,13 @@ def activities(
     ordered = [item[1] for item in items]
     if page_token:
         ids = [a["id"] for a in ordered]
-        ordered = ordered[ids.index(page_token) + 1 :] if page_token in ids else []
+        if page_token not in ids:
+            raise ValidationError(
+                f"invalid page_token {page_token!r}: pass the id of the last activity of the "
+                "previous page, with the same filters",
+                parameter="page_token",
+            )
+        ordered = ordered[ids.index(page_token) + 1 :]
     return ordered[:page_size]
 
 

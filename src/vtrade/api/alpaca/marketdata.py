@@ -13,7 +13,7 @@ import binascii
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Query
@@ -121,14 +121,22 @@ def _token(symbol: str, ts: int) -> str:
     return base64.urlsafe_b64encode(f"{symbol}|{ts}".encode()).decode()
 
 
-def _untoken(token: str | None) -> tuple[str, int] | None:
+def _untoken(token: str | None, names: list[str]) -> tuple[str, int] | None:
+    """The symbol and bar a page token resumes at; 422 unless it is one of ours for one of
+    the symbols asked for."""
     if not token:
         return None
     try:
         symbol, _, ts = base64.urlsafe_b64decode(token.encode()).decode().rpartition("|")
+        if symbol not in names:
+            raise ValueError(symbol)
         return symbol, int(ts)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValidationError("invalid page_token") from None
+        raise ValidationError(
+            "invalid page_token: pass the next_page_token of the previous page, with the same "
+            "symbols",
+            parameter="page_token",
+        ) from None
 
 
 def bars(
@@ -154,7 +162,7 @@ def bars(
             f"at most {MAX_INTRADAY_DAYS} days of intraday bars per request; "
             "narrow start/end or use 1Day"
         )
-    resume = _untoken(page_token)
+    resume = _untoken(page_token, [name for name, _ in symbols])
     out: dict[str, list[dict[str, Any]]] = {}
     left = limit
     skipping = resume is not None
@@ -189,7 +197,7 @@ async def get_bars(
     end: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
     page_token: Annotated[str | None, Query()] = None,
-    sort: Annotated[str, Query()] = "asc",
+    sort: Annotated[Literal["asc", "desc"], Query()] = "asc",
     feed: Annotated[str | None, Query()] = None,
     adjustment: Annotated[str | None, Query()] = None,
     currency: Annotated[str | None, Query()] = None,

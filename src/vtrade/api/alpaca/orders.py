@@ -26,7 +26,12 @@ from vtrade.api.alpaca.common import (
     insufficient_qty,
     json_response,
 )
-from vtrade.api.alpaca.schemas import TERMINAL_STATUSES, order_json, order_status
+from vtrade.api.alpaca.schemas import (
+    TERMINAL_STATUSES,
+    alpaca_symbol,
+    order_json,
+    order_status,
+)
 from vtrade.core.errors import (
     IllegalTransitionError,
     NotFoundError,
@@ -111,15 +116,17 @@ class ReplaceRequest(BaseModel):
 
 
 def raise_if_rejected(order: Order, catalog: Catalog) -> None:
-    """Turn an order the engine rejected into the Alpaca error for it (403 or 422)."""
+    """Turn an order the engine rejected into the Alpaca error for it (403 or 422), with the
+    symbol as Alpaca spells it (`BTC/USD`; the engine's message keeps ours, `BTC-USD`)."""
     if order.status is not OrderStatus.REJECTED:
         return
+    inst = catalog.get(order.symbol)
     rule, _, message = (order.reject_reason or "rejected: order rejected").partition(": ")
     if rule == QTY_AVAILABLE:  # refused, not kept: the order carries the numbers
-        raise insufficient_qty(catalog.get(order.symbol), message, order.extra)
+        raise insufficient_qty(inst, message, order.extra)
     if rule in _SHAPE_RULES:
-        raise ValidationError(message or rule, rule=rule, symbol=order.symbol)
-    raise RejectedError(message or rule, rule=rule, symbol=order.symbol)
+        raise ValidationError(message or rule, rule=rule, symbol=alpaca_symbol(inst))
+    raise RejectedError(message or rule, rule=rule, symbol=alpaca_symbol(inst))
 
 
 def owned_order(c: Ctx, order_id: str) -> Order:

@@ -64,7 +64,8 @@ def _position(c: Ctx, symbol_or_asset_id: str) -> Position:
     for pos in _open_positions(c):
         if pos.symbol == inst.symbol:
             return pos
-    raise NotFoundError(f"position does not exist: {alpaca_symbol(inst)}", symbol=inst.symbol)
+    symbol = alpaca_symbol(inst)
+    raise NotFoundError(f"position does not exist: {symbol}", symbol=symbol)
 
 
 @router.get("/v2/positions", summary="List open positions")

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import functools
 import uuid
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from vtrade.core.clock import iso
+from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import AssetClass, Instrument
-from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Order, OrderStatus, OrderType
+from vtrade.domain.orders import Order, OrderStatus
 from vtrade.market.catalog import Catalog
 
-_AVG_PLACES = Decimal("1e-8")
+# An average price (of an order's fills, a position's entry) is shown to this many decimals
+# beyond the instrument's tick: 270.957986 for a cent tick, where the ledger keeps
+# 270.9579858652644731361932528. That is within 1/20,000 of a tick, well below anything a bot
+# can act on, and as short as the prices Alpaca shows. Values (cost basis, P&L) are computed
+# from the exact average, and stored values are never rounded.
+AVG_EXTRA_DECIMALS = 4
 _ASSET_NAMESPACE = uuid.UUID("5d3c6f0e-8a39-4b6a-9a52-7a1f1e0c2b41")
 
 # Our status -> Alpaca's. `NEW` (being checked) and `ACCEPTED` (working at the venue) are both
@@ -72,6 +77,18 @@ def dec(value: Decimal | None) -> str | None:
     return "0" if text in ("-0", "0") else text
 
 
+def avg_price(value: Decimal | None, instrument: Instrument | None) -> str | None:
+    """Render an average price rounded to `AVG_EXTRA_DECIMALS` decimals beyond the
+    instrument's tick (8 decimals without an instrument); None stays None."""
+    if value is None:
+        return None
+    places = 8 if instrument is None else decimals_of(instrument.tick_size) + AVG_EXTRA_DECIMALS
+    try:
+        return dec(value.quantize(Decimal(1).scaleb(-places)))
+    except InvalidOperation:  # too many digits to round (never for a real price): as it is
+        return dec(value)
+
+
 def money(value: Decimal) -> str:
     """Render an amount rounded to the cent, as a canonical string."""
     return dec(value.quantize(Decimal("0.01"))) or "0"
@@ -105,7 +122,8 @@ def order_status(order: Order) -> str:
     return _STATUS.get(order.status, "new")
 
 
-def _instrument(catalog: Catalog | None, symbol: str) -> Instrument | None:
+def known_instrument(catalog: Catalog | None, symbol: str) -> Instrument | None:
+    """Return the catalog's instrument for a symbol of ours; None if there is none."""
     if catalog is None or symbol not in catalog:
         return None
     return catalog.get(symbol)
@@ -113,24 +131,6 @@ def _instrument(catalog: Catalog | None, symbol: str) -> Instrument | None:
 
 def _at(ns: int | None) -> str | None:
     return iso(ns) if ns else None
-
-
-def _avg_price(order: Order) -> Decimal | None:
-    avg = order.avg_fill_price
-    return None if avg is None else avg.quantize(_AVG_PLACES)
-
-
-def _stop_price(order: Order) -> Decimal | None:
-    """The stop price; for a trailing stop, where the trail stands now (from the watermark)."""
-    hwm = order.watermark
-    if order.type is not OrderType.TRAILING_STOP or hwm is None:
-        return order.stop_price
-    sign = -1 if order.side is Side.SELL else 1
-    if order.trail_price is not None:
-        return hwm + sign * order.trail_price
-    if order.trail_percent is not None:
-        return (hwm * (1 + sign * order.trail_percent / 100)).quantize(_AVG_PLACES)
-    return order.stop_price
 
 
 def order_json(
@@ -141,7 +141,7 @@ def order_json(
     Pass the catalog so crypto symbols come out in Alpaca's slash form with asset class
     `crypto`; without it the symbol is ours as-is and the asset class `us_equity`.
     """
-    instrument = _instrument(catalog, order.symbol)
+    instrument = known_instrument(catalog, order.symbol)
     created = iso(order.created_ns)
     status = order.status
     changed = order.updated_ns or order.created_ns
@@ -167,14 +167,14 @@ def order_json(
         "notional": dec(order.notional),
         "qty": None if sized_by_notional else dec(order.qty),
         "filled_qty": dec(order.filled_qty) or "0",
-        "filled_avg_price": dec(_avg_price(order)),
+        "filled_avg_price": avg_price(order.avg_fill_price, instrument),
         "order_class": "simple",
         "order_type": order.type.value,
         "type": order.type.value,
         "side": order.side.value,
         "time_in_force": order.tif.value,
         "limit_price": dec(order.limit_price),
-        "stop_price": dec(_stop_price(order)),
+        "stop_price": dec(order.stop_price),  # a trailing stop's, where the trail stands now
         "status": order_status(order),
         "extended_hours": order.extended_hours,
         "legs": legs,
@@ -214,7 +214,7 @@ def asset_json(instrument: Instrument) -> dict[str, Any]:
 def position_json(
     instrument: Instrument,
     qty: Decimal,
-    avg_price: Decimal,
+    entry_price: Decimal,
     price: Decimal,
     lastday_price: Decimal,
     fx_rate: Decimal,
@@ -229,7 +229,7 @@ def position_json(
     """
     unit = instrument.multiplier * fx_rate
     market_value = qty * price * unit
-    cost_basis = qty * avg_price * unit
+    cost_basis = qty * entry_price * unit
     unrealized = market_value - cost_basis
     intraday = qty * (price - lastday_price) * unit
     lastday_value = abs(qty * lastday_price * unit)
@@ -242,7 +242,7 @@ def position_json(
         "asset_marginable": instrument.marginable,
         "qty": dec(qty),
         "qty_available": dec(qty - held if qty > 0 else qty + held),
-        "avg_entry_price": dec(avg_price),
+        "avg_entry_price": avg_price(entry_price, instrument),
         "side": "long" if qty > 0 else "short",
         "market_value": money(market_value),
         "cost_basis": money(cost_basis),

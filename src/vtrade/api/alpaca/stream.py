@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, WebSocket
 
-from vtrade.api.alpaca.schemas import dec, order_json
+from vtrade.api.alpaca.schemas import avg_price, dec, known_instrument, order_json
 from vtrade.api.auth import Caller, account_of, key_caller
 from vtrade.api.gateway.channels import ORDERS
 from vtrade.api.gateway.client import POLICY_VIOLATION, Client
@@ -146,9 +146,10 @@ def encode(channel: str, update: object) -> bytes | None:
         "order": order_json(update.order, update.container.catalog),
     }
     if isinstance(event, ev.OrderFilled):
+        inst = known_instrument(update.container.catalog, update.order.symbol)
         data.update(
             execution_id=event.fill_id,
-            price=dec(event.price),
+            price=avg_price(event.price, inst),
             qty=dec(event.qty),
             position_qty=dec(event.position_qty) or "0",
         )

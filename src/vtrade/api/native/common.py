@@ -1,5 +1,6 @@
-"""What the native routers share: the owned-account dependency, instants, page tokens, and
-the translation of domain objects into response models."""
+"""What the native routers share: the owned-account dependency, the check of query
+parameters, instants, page tokens, and the translation of domain objects into response
+models."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from vtrade.api.auth import Caller, account_of, caller
 from vtrade.api.native.schemas import (
@@ -48,6 +51,43 @@ Owned = Annotated[Account, Depends(owned_account)]
 
 def api(request: Request) -> ApiState:
     return state_of(request)
+
+
+async def known_query(request: Request) -> None:
+    """Refuse query parameters the route does not take (422 naming the ones it does), so a
+    misspelt filter, or `next_page_token` sent back instead of `page_token`, is not ignored."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = query_names(route)
+    unknown = sorted({name for name in request.query_params if name not in allowed})
+    if not unknown:
+        return
+    takes = f"takes only {', '.join(sorted(allowed))}" if allowed else "takes no query parameters"
+    hint = (
+        "; pass a page's next_page_token back as page_token"
+        if "next_page_token" in unknown and "page_token" in allowed
+        else ""
+    )
+    names = ", ".join(unknown)
+    raise ValidationError(
+        f"unknown query parameter{'s' if len(unknown) > 1 else ''} {names}: "
+        f"{request.method} {request.url.path} {takes}{hint}",
+        unknown=unknown,
+        allowed=sorted(allowed),
+    )
+
+
+def query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route declares, its dependencies' included (a walk over a
+    handful of nodes: cheaper than a cache keyed by routes, which are not hashable)."""
+    names: set[str] = set()
+    pending: list[Dependant] = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names.update(param.alias for param in dependant.query_params)
+        pending.extend(dependant.dependencies)
+    return frozenset(names)
 
 
 def command_id() -> str:
@@ -101,10 +141,15 @@ def read_token(token: str | None) -> tuple[int, str] | None:
             raise ValueError(token)
         return int(ts), item_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationError(
-            "page_token is not one we gave out: pass next_page_token of the previous page",
-            parameter="page_token",
-        ) from None
+        raise bad_token() from None
+
+
+def bad_token() -> ValidationError:
+    """The 422 for a page token we did not give out (for this list)."""
+    return ValidationError(
+        "invalid page_token: pass the next_page_token of the previous page of the same list",
+        parameter="page_token",
+    )
 
 
 # -- presenters -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
-from vtrade.api.native.common import Who, api, at, instant
+from vtrade.api.native.common import Who, api, at, bad_token, instant, read_token, token_for
 from vtrade.api.native.schemas_market import (
     BarPublic,
     BarsPublic,
@@ -21,13 +21,14 @@ from vtrade.api.native.schemas_market import (
     QuotePublic,
     SessionPhasePublic,
 )
-from vtrade.api.native.types import errors
+from vtrade.api.native.types import Token, errors
 from vtrade.bootstrap import Container
 from vtrade.core.clock import NS_PER_DAY, iso
 from vtrade.core.errors import ValidationError
 from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Interval
+from vtrade.market.bars import BarSeries, empty
 
 router = APIRouter(tags=["market data"])
 
@@ -160,10 +161,13 @@ async def book(
     response_model=BarsPublic,
     summary="OHLCV bars",
     description=(
-        "Completed bars, oldest first. With `start`, the first `limit` bars from it; "
-        "otherwise the last `limit` bars before `end` (default: now). Intraday bars are "
-        "aligned to UTC multiples of the interval and include US pre/post-market minutes; "
-        "1d bars are regular sessions labelled by session date."
+        "Completed bars, oldest first. With `start`, the first `limit` bars from it up to "
+        "`end` (default: now), and a `next_page_token` while more remain: pass it back as "
+        "`page_token`, with the same query, for the next page. Without `start`, the last "
+        "`limit` bars before `end`. One page reads at most 31 days of 1m bars (93 of 5m and "
+        "15m, 366 of 1h): a longer range comes in more pages. Intraday bars are aligned to UTC "
+        "multiples of the interval and include US pre/post-market minutes; 1d bars are "
+        "regular sessions labelled by session date."
     ),
     responses=errors(401, 404, 422, 429),
 )
@@ -177,6 +181,7 @@ async def bars(
     start: Annotated[str | None, Query(description="First bar start (ISO 8601)")] = None,
     end: Annotated[str | None, Query(description="Exclusive end (ISO 8601); default now")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000, description="Most bars (1-10000)")] = 100,
+    page_token: Token = None,
 ) -> BarsPublic:
     c = api(request).container
     inst = c.catalog.get(symbol)
@@ -184,22 +189,19 @@ async def bars(
     cap = _completed_before(c, inst, step)
     end_ns = min(instant(end, "end") or cap, cap)
     start_ns = instant(start, "start")
-    max_span = MAX_SPAN_DAYS[interval] * NS_PER_DAY
-    if start_ns is not None:
-        if start_ns >= end_ns:
-            raise ValidationError("start must be before end (and before now)", parameter="start")
-        end_ns = min(end_ns, start_ns + max_span)
-        found = _bars(c, inst, step, start_ns, end_ns)[:limit]
-    else:  # look back until `limit` bars are found or the longest span is reached
-        span = limit * step.ns * (2 if step is Interval.D1 else 1)
-        while True:
-            span = min(span, max_span)
-            found = _bars(c, inst, step, end_ns - span, end_ns)
-            if len(found) >= limit or span >= max_span:
-                break
-            span *= 4
-        found = found[-limit:]
-    return BarsPublic(symbol=inst.symbol, interval=interval, bars=found)
+    resume = _resume_at(page_token, inst, interval)
+    if resume is not None:
+        start_ns = resume if start_ns is None else max(start_ns, resume)
+    elif start_ns is not None and start_ns >= end_ns:
+        raise ValidationError("start must be before end (and before now)", parameter="start")
+    if start_ns is None:
+        page, next_ns = _last(c, inst, step, end_ns, limit), None
+    else:
+        page, next_ns = _page(c, inst, step, start_ns, end_ns, limit)
+    token = None if next_ns is None else token_for(next_ns, _bars_key(inst, interval))
+    return BarsPublic(
+        symbol=inst.symbol, interval=interval, bars=_public(inst, page), next_page_token=token
+    )
 
 
 # -- internals ------------------------------------------------------------------------------
@@ -242,14 +244,62 @@ def _completed_before(c: Container, inst: Instrument, step: Interval) -> int:
     return label + 1 if now >= int(days.close[d]) else label
 
 
-def _bars(
+def _bars_key(inst: Instrument, interval: str) -> str:
+    """What a bars page token is for: a token of other bars is refused."""
+    return f"bars {inst.symbol} {interval}"
+
+
+def _resume_at(token: str | None, inst: Instrument, interval: str) -> int | None:
+    """The start of the page a bars token asks for (None without a token)."""
+    found = read_token(token)
+    if found is None:
+        return None
+    ts, key = found
+    if key != _bars_key(inst, interval):
+        raise bad_token()
+    return ts
+
+
+def _page(
+    c: Container, inst: Instrument, step: Interval, start_ns: int, end_ns: int, limit: int
+) -> tuple[BarSeries, int | None]:
+    """The first `limit` bars in [start_ns, end_ns), read at most one span of the interval
+    at a time, and where the next page starts (None when this page reaches `end_ns`)."""
+    start_ns = max(start_ns, c.sessions.first_ns)  # no empty pages before the market starts
+    window_end = min(end_ns, start_ns + MAX_SPAN_DAYS[step.value] * NS_PER_DAY)
+    series = _series(c, inst, step, start_ns, window_end)
+    if len(series) > limit:
+        next_ns = int(series.ts[limit])
+        return series.window(start_ns, next_ns), next_ns
+    return series, (window_end if window_end < end_ns else None)
+
+
+def _last(c: Container, inst: Instrument, step: Interval, end_ns: int, limit: int) -> BarSeries:
+    """The last `limit` bars before `end_ns`, looking back at most one span of the interval."""
+    max_span = MAX_SPAN_DAYS[step.value] * NS_PER_DAY
+    span = limit * step.ns * (2 if step is Interval.D1 else 1)
+    while True:
+        span = min(span, max_span)
+        found = _series(c, inst, step, end_ns - span, end_ns)
+        if len(found) >= limit or span >= max_span:
+            break
+        span *= 4
+    if len(found) > limit:
+        found = found.window(int(found.ts[-limit]), end_ns)
+    return found
+
+
+def _series(
     c: Container, inst: Instrument, step: Interval, start_ns: int, end_ns: int
-) -> list[BarPublic]:
+) -> BarSeries:
     start_ns = max(start_ns, c.sessions.first_ns)  # the synthetic market starts there
     if start_ns >= end_ns:
-        return []
-    series = c.market.bars(inst.symbol, step, start_ns, end_ns)
-    daily = step is Interval.D1
+        return empty(inst.symbol, step)
+    return c.market.bars(inst.symbol, step, start_ns, end_ns)
+
+
+def _public(inst: Instrument, series: BarSeries) -> list[BarPublic]:
+    daily = series.interval is Interval.D1
     return [
         BarPublic(
             ts=iso(b.ts_start)[:10] + "T00:00:00Z" if daily else iso(b.ts_start),

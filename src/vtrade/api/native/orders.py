@@ -26,7 +26,7 @@ from vtrade.api.native.schemas import (
     OrderPublic,
     OrderReplace,
 )
-from vtrade.api.native.types import errors
+from vtrade.api.native.types import Token, errors
 from vtrade.api.state import ApiState
 from vtrade.core.errors import IllegalTransitionError, NotFoundError, RejectedError, VtradeError
 from vtrade.domain.accounts import Account
@@ -43,9 +43,6 @@ Direction = Annotated[
 ]
 After = Annotated[str | None, Query(description="Only after this instant (ISO 8601, exclusive)")]
 Until = Annotated[str | None, Query(description="Only before this instant (ISO 8601, exclusive)")]
-Token = Annotated[
-    str | None, Query(max_length=256, description="next_page_token of the previous page")
-]
 
 
 @router.post(
@@ -244,9 +241,9 @@ async def replace_order(
     except NotFoundError:  # it closed (filled, expired) as the market caught up
         _require_open(_own_order(state, account, order_id), "replaced")
         raise
-    public = order_public(new, c.catalog)
-    _refuse_if_rejected(new, public)
-    return public
+    if new.status is OrderStatus.REJECTED:  # nothing kept: the old order is still the one
+        _refuse_replacement(new, order_public(_own_order(state, account, order_id), c.catalog))
+    return order_public(new, c.catalog)
 
 
 @router.get(
@@ -366,14 +363,22 @@ def _cancel(state: ApiState, account: Account, order_id: str) -> Order:
 
 
 def _refuse_if_rejected(order: Order, public: OrderPublic) -> None:
-    if order.status is not OrderStatus.REJECTED:
-        return
+    if order.status is OrderStatus.REJECTED:
+        _refuse(order, public, "order rejected: {reason}")
+
+
+def _refuse_replacement(refused: Order, still_open: OrderPublic) -> None:
+    """A refused replacement is not kept, so the error points at the order that stays open."""
+    stays = f"; order {still_open.id} stays open as it was"
+    _refuse(refused, still_open, "replacement rejected: {reason}" + stays)
+
+
+def _refuse(order: Order, shown: OrderPublic, message: str) -> None:
     reason = order.reject_reason or "refused by the venue"
-    rule = reason.split(":", 1)[0] if ":" in reason else None
     raise RejectedError(
-        f"order rejected: {reason}",
-        order_id=order.id,
-        rule=rule,
+        message.format(reason=reason),
+        order_id=shown.id,
+        rule=reason.split(":", 1)[0] if ":" in reason else None,
         reject_reason=reason,
-        order=public.model_dump(mode="json"),
+        order=shown.model_dump(mode="json"),
     )

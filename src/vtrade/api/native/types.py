@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 
@@ -21,6 +22,10 @@ Dec = Annotated[
 ]
 # A decimal a client sends: a JSON number or a numeric string; NaN and infinity are refused.
 DecIn = Annotated[Decimal, Field(allow_inf_nan=False)]
+# The `page_token` query parameter of every paged list.
+Token = Annotated[
+    str | None, Query(max_length=256, description="next_page_token of the previous page")
+]
 
 
 def f(description: str, example: Any = None, **kw: Any) -> Any:

@@ -1,0 +1,147 @@
+"""What `/v2` does with doubtful input: a filter value outside Alpaca's enums or a page token
+we did not give out is a 422 that says what is allowed, calendar bounds written as RFC 3339
+instants mean the dates they are written with, and parameters the SDKs send that we do not
+use are still ignored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from api_support import InProcess, Key
+
+
+def get(api: InProcess, key: Key, path: str, **params: Any) -> Any:
+    return api.http.get(path, headers=key.headers, params=params)
+
+
+def test_an_asset_class_outside_alpacas_enum_is_refused_naming_the_allowed_ones(
+    api: InProcess,
+) -> None:
+    key = api.key()
+
+    bogus = get(api, key, "/v2/assets", asset_class="bogus")
+
+    assert bogus.status_code == 422
+    assert bogus.json() == {
+        "code": 40010001,
+        "message": "asset_class 'bogus' is not one of us_equity, us_option, crypto, crypto_perp",
+    }
+
+
+def test_every_asset_class_of_alpacas_enum_is_a_valid_filter(api: InProcess) -> None:
+    key = api.key()
+    equities = get(api, key, "/v2/assets", asset_class="us_equity").json()
+    assert equities and {a["class"] for a in equities} == {"us_equity"}
+    assert get(api, key, "/v2/assets", asset_class="US_EQUITY").json() == equities
+    crypto = get(api, key, "/v2/assets", asset_class="crypto").json()
+    assert "BTC/USD" in {a["symbol"] for a in crypto}
+    for none_here in ("us_option", "crypto_perp"):
+        listed = get(api, key, "/v2/assets", asset_class=none_here)
+        assert listed.status_code == 200 and listed.json() == []
+
+
+def test_an_exchange_outside_alpacas_enum_is_refused(api: InProcess) -> None:
+    key = api.key()
+    mic = get(api, key, "/v2/assets", exchange="XNAS")
+    assert mic.status_code == 422
+    assert mic.json()["message"].startswith("exchange 'XNAS' is not one of AMEX, ARCA, ASCX")
+    nasdaq = get(api, key, "/v2/assets", exchange="NASDAQ").json()
+    assert nasdaq and {a["exchange"] for a in nasdaq} == {"NASDAQ"}
+
+
+@pytest.mark.parametrize("path", ["/v2/account/activities", "/v2/account/activities/FILL"])
+@pytest.mark.parametrize("token", ["garbage", "20261118150000000::no-such-activity"])
+def test_an_activities_page_token_that_names_no_activity_is_invalid(
+    api: InProcess, path: str, token: str
+) -> None:
+    key = api.key()
+
+    response = get(api, key, path, page_token=token)
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == 40010001
+    assert body["message"].startswith(f"invalid page_token {token!r}: pass the id of the last")
+
+
+def test_an_activities_page_token_from_the_previous_page_still_pages(api: InProcess) -> None:
+    key = api.key()
+    api.http.post(
+        "/v2/orders",
+        headers=key.headers,
+        json={"symbol": "AAPL", "qty": 1, "side": "buy", "type": "market", "time_in_force": "day"},
+    )
+    everything = get(api, key, "/v2/account/activities").json()
+    first = get(api, key, "/v2/account/activities", page_size=1).json()
+
+    rest = get(api, key, "/v2/account/activities", page_token=first[0]["id"]).json()
+
+    assert len(everything) >= 2 and [*first, *rest] == everything
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "garbage",
+        "TVNGVHwxNzk1MDE0MDAwMDAwMDAwMDAw",  # base64 of "MSFT|1795014000000000000": not asked for
+    ],
+)
+def test_a_bars_page_token_we_did_not_give_for_these_symbols_is_invalid(
+    api: InProcess, token: str
+) -> None:
+    key = api.key()
+
+    response = get(api, key, "/v2/stocks/bars", symbols="AAPL", timeframe="1Min", page_token=token)
+
+    assert response.status_code == 422
+    assert response.json()["message"].startswith("invalid page_token: pass the next_page_token")
+
+
+def test_bars_page_tokens_still_page_and_sort_must_be_asc_or_desc(api: InProcess) -> None:
+    key = api.key()
+    query = {"symbols": "AAPL", "timeframe": "1Min", "start": "2026-11-18T14:30:00Z"}
+    first = get(api, key, "/v2/stocks/bars", limit=10, **query).json()
+    assert len(first["bars"]["AAPL"]) == 10 and first["next_page_token"]
+    second = get(api, key, "/v2/stocks/bars", page_token=first["next_page_token"], **query)
+    assert second.status_code == 200
+    assert second.json()["bars"]["AAPL"][0]["t"] == "2026-11-18T14:40:00Z"
+    sideways = get(api, key, "/v2/stocks/bars", sort="sideways", **query)
+    assert sideways.status_code == 422 and "'asc' or 'desc'" in sideways.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-11-25T00:00:00Z", "2026-11-30T00:00:00Z"),
+        ("2026-11-25T00:00:00+00:00", "2026-11-30T23:59:59Z"),
+        ("2026-11-25T00:00:00-05:00", "2026-11-30T20:00:00-05:00"),
+    ],
+)
+def test_calendar_bounds_written_as_instants_mean_the_dates_they_are_written_with(
+    api: InProcess, start: str, end: str
+) -> None:
+    key = api.key()
+    by_date = get(api, key, "/v2/calendar", start="2026-11-25", end="2026-11-30").json()
+
+    by_instant = get(api, key, "/v2/calendar", start=start, end=end).json()
+
+    assert [d["date"] for d in by_date] == ["2026-11-25", "2026-11-27", "2026-11-30"]
+    assert by_instant == by_date  # midnight UTC is not the evening before in New York
+
+
+def test_a_malformed_calendar_bound_is_refused_saying_which_forms_work(api: InProcess) -> None:
+    key = api.key()
+    response = get(api, key, "/v2/calendar", start="25/11/2026")
+    assert response.status_code == 422
+    assert response.json()["message"] == (
+        "start: malformed date '25/11/2026'; use YYYY-MM-DD or RFC 3339, e.g. 2024-01-02 or "
+        "2024-01-02T00:00:00Z"
+    )
+
+
+def test_alpaca_routes_ignore_parameters_they_do_not_use(api: InProcess) -> None:
+    key = api.key()
+    for path in ("/v2/orders", "/v2/positions", "/v2/assets", "/v2/account/activities"):
+        response = get(api, key, path, not_a_parameter="1")
+        assert response.status_code == 200, path
