@@ -58,13 +58,17 @@ class OrderBatcher:
             self.on_batch(len(batch))
         try:
             orders = self.trading.submit_many([cmd for cmd, _ in batch])
-        except Exception:  # one bad order must not fail its neighbours: retry them one by one
+        except Exception:  # a failure, not a refusal: retry them one by one, so it stays alone
             for cmd, future in batch:
                 self._one(cmd, future)
             return
-        for (_, future), order in zip(batch, orders, strict=True):
-            if not future.done():
-                future.set_result(order)
+        for (_, future), result in zip(batch, orders, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, Exception):  # refused alone; its neighbours committed
+                future.set_exception(result)
+            else:
+                future.set_result(result)
 
     def _one(self, cmd: SubmitOrder, future: asyncio.Future[Order]) -> None:
         try:

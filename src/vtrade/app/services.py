@@ -1,8 +1,10 @@
 """Command handlers: run a command through the engine, commit its changes, then acknowledge.
 
 Nothing is acknowledged before it is committed. Commands may share one transaction (group
-commit, `submit_many`), none is acknowledged before that commit. If a commit fails, the
-engine is rebuilt from the store, so memory never holds what the store does not. Events leave
+commit, `submit_many`), none is acknowledged before that commit. If a command or its commit
+fails, the engine is rebuilt from the store, so memory never holds what the store does not; a
+command refused before it changed anything (`refusing`) is answered with its error and its
+neighbours, and the market's elapsed time, commit as if it had not been sent. Events leave
 through the outbox: `relay` publishes what was committed and marks it published (at least
 once; consumers deduplicate by event id).
 """
@@ -17,7 +19,7 @@ from vtrade.app.ports import Changes, Store
 from vtrade.core import topics
 from vtrade.core.bus import InProcessBus
 from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, Clock
-from vtrade.core.errors import ConflictError, NotFoundError
+from vtrade.core.errors import ConflictError, NotFoundError, VtradeError, refusing
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account
 from vtrade.domain.commands import (
@@ -112,22 +114,30 @@ class TradingService:
 
     def submit(self, cmd: SubmitOrder) -> Order:
         """Submit one order; a repeated client_order_id returns the original order."""
-        return self.submit_many([cmd])[0]
+        return _raised(self.submit_many([cmd])[0])
 
-    def submit_many(self, cmds: Sequence[SubmitOrder]) -> list[Order]:
-        """Submit several orders in one transaction; acknowledge them only after it commits."""
+    def submit_many(self, cmds: Sequence[SubmitOrder]) -> list[Order | VtradeError]:
+        """Submit several orders in one transaction; acknowledge them only after it commits.
+        An order refused before it changed anything (a number out of range, a client order id
+        used for another order, an unknown account) gets its error in its place, and the
+        others go on; any other error fails them all and rebuilds the engine."""
 
-        def work(t: int) -> tuple[list[Order], list[Changes]]:
-            results: list[Order] = []
+        def work(t: int) -> tuple[list[Order | VtradeError], list[Changes]]:
+            results: list[Order | VtradeError] = []
             batch = [self.engine.advance(t)]  # the market acts up to now first
             for cmd in cmds:
-                existing = self._existing(cmd)
-                if existing is not None:
-                    results.append(existing)
+                try:
+                    with refusing():
+                        order = self._existing(cmd)
+                    if order is None:
+                        order, changes = self.engine.submit(cmd, t)
+                        batch.append(changes)
+                except VtradeError as exc:
+                    if not exc.changed_nothing:
+                        raise
+                    results.append(exc)
                     continue
-                order, changes = self.engine.submit(cmd, t)
                 results.append(order)
-                batch.append(changes)
             return results, batch
 
         return self._transaction(work)
@@ -191,18 +201,26 @@ class TradingService:
     # -- internals ------------------------------------------------------------------------
 
     def _run(self, step: Callable[[int], tuple[T, Changes]]) -> T:
-        """Run one command after letting the market act up to now, in one transaction."""
+        """Run one command after letting the market act up to now, in one transaction. If the
+        command is refused (before it changed anything), what the market did still commits:
+        a bad request must not cost resting orders the liquidity that came meanwhile."""
 
-        def work(t: int) -> tuple[T, list[Changes]]:
+        def work(t: int) -> tuple[T | VtradeError, list[Changes]]:
             elapsed = self.engine.advance(t)  # the market acts up to now first
-            result, changes = step(t)
+            try:
+                result, changes = step(t)
+            except VtradeError as exc:
+                if not exc.changed_nothing:
+                    raise
+                return exc, [elapsed]
             return result, [elapsed, changes]
 
-        return self._transaction(work)
+        return _raised(self._transaction(work))
 
     def _transaction(self, work: Callable[[int], tuple[T, list[Changes]]]) -> T:
         """Commit what `work` changed at the current instant, or rebuild the engine from the
-        store if anything fails; publish the outbox after the commit."""
+        store if anything fails (a refusal is not a failure: `work` returns it); publish the
+        outbox after the commit."""
         try:
             result, batch = work(self._now())
             self._commit(batch)
@@ -268,3 +286,10 @@ def _topic(event: object) -> str:
         return topics.orders(event.account_id)
     account_id = getattr(event, "account_id", "")
     return topics.account(account_id)
+
+
+def _raised(result: T | VtradeError) -> T:
+    """The result of a committed command, or the error that refused it, raised."""
+    if isinstance(result, VtradeError):
+        raise result
+    return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -9,6 +11,7 @@ class VtradeError(Exception):
     """Base of all errors the project raises on purpose."""
 
     code = 50000
+    changed_nothing = False  # set by `refusing`: raised before any state was changed
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -65,3 +68,15 @@ class DataError(VtradeError):
     """A data file is malformed."""
 
     code = 42230
+
+
+@contextmanager
+def refusing() -> Iterator[None]:
+    """Mark the errors raised in the block as refusals: they came before the block's command
+    changed anything, so its caller answers them without rebuilding state, and what else
+    shares the transaction (the market's elapsed time, other orders) still commits."""
+    try:
+        yield
+    except VtradeError as exc:
+        exc.changed_nothing = True
+        raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from vtrade.core.errors import NotFoundError, ValidationError
+from vtrade.core.errors import NotFoundError, ValidationError, refusing
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import (
     Account,
@@ -49,14 +49,16 @@ class ExecutionEngine(Bookkeeper):
     # -- accounts -------------------------------------------------------------------------
 
     def open_account(self, cmd: OpenAccount, t_ns: int) -> tuple[Account, Changes]:
-        balance = self.config.initial_balance if cmd.balance is None else cmd.balance
-        if balance <= 0:
-            raise ValidationError(f"balance must be positive, got {balance}")
+        with refusing():
+            balance = self.config.initial_balance if cmd.balance is None else cmd.balance
+            if balance <= 0:
+                raise ValidationError(f"balance must be positive, got {balance}")
+            profile = Profile.parse(cmd.profile)
         account = Account(
             id=self.ids.next("acc"),
             owner=cmd.owner,
             name=cmd.name,
-            profile=Profile.parse(cmd.profile),
+            profile=profile,
             initial_balance=balance,
             cash=balance,
             created_ns=t_ns,
@@ -74,7 +76,8 @@ class ExecutionEngine(Bookkeeper):
 
     def reset_account(self, cmd: ResetAccount, t_ns: int) -> Changes:
         """Cancel open orders, close every position at no cost, restore the initial balance."""
-        account = self.account(cmd.account_id)
+        with refusing():
+            account = self.account(cmd.account_id)
         changes = Changes()
         for order in self.open_orders(account.id):
             changes.merge(self.close_order(order, S.CANCELED, t_ns, "account reset"))
@@ -102,7 +105,8 @@ class ExecutionEngine(Bookkeeper):
         self, account_id: str, *, trading_suspended: bool | None, no_shorting: bool | None
     ) -> Changes:
         """Change the account's own rules (None keeps one); open orders are left alone."""
-        account = self.account(account_id)
+        with refusing():
+            account = self.account(account_id)
         if trading_suspended is not None:
             account.trading_suspended = trading_suspended
         if no_shorting is not None:
@@ -110,15 +114,18 @@ class ExecutionEngine(Bookkeeper):
         return Changes(accounts=[account])
 
     def set_profile(self, account_id: str, profile: str) -> Changes:
-        account = self.account(account_id)
-        account.profile = Profile.parse(profile)
+        with refusing():
+            account, parsed = self.account(account_id), Profile.parse(profile)
+        account.profile = parsed
         return Changes(accounts=[account])
 
     # -- orders ---------------------------------------------------------------------------
 
     def submit(self, cmd: SubmitOrder, t_ns: int) -> tuple[Order, Changes]:
-        """Validate, route and (where the market allows) execute a new order."""
-        order, rejected = self._checked(cmd, t_ns)
+        """Validate, route and (where the market allows) execute a new order. An error raised
+        by the checks is a refusal (`changed_nothing`); one raised later is not."""
+        with refusing():
+            order, rejected = self._checked(cmd, t_ns)
         if rejected is not None and not rejected.orders:
             return order, rejected  # refused by the account's own rules: nothing is kept
         self.by_client_id[(order.account_id, order.client_order_id)] = order
@@ -178,7 +185,8 @@ class ExecutionEngine(Bookkeeper):
         return order, None
 
     def cancel(self, cmd: CancelOrder, t_ns: int) -> tuple[Order, Changes]:
-        order = self._own_open_order(cmd.account_id, cmd.order_id)
+        with refusing():
+            order = self._own_open_order(cmd.account_id, cmd.order_id)
         return order, self.close_order(order, S.CANCELED, t_ns, "canceled by the user")
 
     def replace(self, cmd: ReplaceOrder, t_ns: int) -> tuple[Order, Changes]:
@@ -186,10 +194,13 @@ class ExecutionEngine(Bookkeeper):
         A replacement the checks refuse is not kept (Alpaca answers a failed replace with an
         error and no new order): it comes back `rejected` with no changes, and the old order
         stays open as it was."""
-        old = self._own_open_order(cmd.account_id, cmd.order_id)
+        with refusing():
+            old = self._own_open_order(cmd.account_id, cmd.order_id)
         del self.orders[old.id]  # the new order must not count the old one as open
         try:
-            new, refused = self._checked(_replacement(old, cmd, self.ids.next("cmd"), t_ns), t_ns)
+            with refusing():  # the old order is back in place before this error leaves
+                replacement = _replacement(old, cmd, self.ids.next("cmd"), t_ns)
+                new, refused = self._checked(replacement, t_ns)
             if refused is not None:
                 return new, Changes()
             self.by_client_id[(new.account_id, new.client_order_id)] = new
