@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,24 @@ def test_an_unreachable_postgresql_is_one_line_with_the_password_hidden(
     assert line.startswith(f"database at postgresql://ann:***@127.0.0.1:{port}/db could not")
     assert "Connection refused" in line  # the driver's reason
     assert "VTRADE_DATABASE_URL" in line and "hunter2" not in line
+
+
+def test_a_postgresql_host_that_never_answers_is_given_up_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as silent:  # accepts the connection, then says nothing
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        url = f"postgresql://ann@127.0.0.1:{port}/db?connect_timeout=2"
+        monkeypatch.setenv("VTRADE_DATABASE_URL", url)
+        began = time.monotonic()
+
+        (line,) = error_lines(vtrade("users", "list"))
+
+    assert time.monotonic() - began < 30
+    assert line.startswith(f"database at postgresql://ann@127.0.0.1:{port}/db")
+    assert "timeout expired" in line
 
 
 @pytest.mark.parametrize("args", [("users", "list"), ("portfolio",), ("serve", "--port", "0")])

@@ -252,6 +252,17 @@ def test_urls_are_normalized_to_the_psycopg_driver() -> None:
         SqlStore("mysql://h/db")
 
 
+def test_a_postgresql_connection_gives_up_after_ten_seconds_unless_the_url_says() -> None:
+    waits = SqlStore("postgresql://u@h/db")  # nothing connects until it is used
+    told = SqlStore("postgresql://u@h/db?connect_timeout=3")
+    try:
+        assert waits.engine.url.query["connect_timeout"] == "10"
+        assert told.engine.url.query["connect_timeout"] == "3"
+    finally:
+        waits.close()
+        told.close()
+
+
 # -- round trips --------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.pool import StaticPool
 from vtrade.adapters.sql.checkpoint import BACKSTOP_PAGES
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+PG_CONNECT_TIMEOUT_S = 10  # unless the URL sets connect_timeout
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -26,6 +27,8 @@ def open_engine(url: URL, sqlite_synchronous: str, echo: bool) -> Engine:
     if dialect == "sqlite":
         return _sqlite_engine(url, sqlite_synchronous, echo)
     if dialect == "postgresql":
+        if "connect_timeout" not in url.query:  # libpq waits for ever on a silent host
+            url = url.update_query_dict({"connect_timeout": str(PG_CONNECT_TIMEOUT_S)})
         return create_engine(url, echo=echo, pool_size=5, max_overflow=10)
     raise ValueError(f"unsupported database URL scheme {dialect!r}: use sqlite or postgresql")
 
