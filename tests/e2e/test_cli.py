@@ -441,6 +441,17 @@ def test_installed_script_lists_instruments_as_json() -> None:
     assert {r["asset_class"] for r in rows} == ASSET_CLASSES
 
 
+def test_a_table_piped_to_a_file_keeps_every_digit() -> None:
+    env = {k: v for k, v in clean_env().items() if k != "COLUMNS"}
+    proc = subprocess.run(
+        [*RUN_MAIN, "instruments"], capture_output=True, text=True, env=env, timeout=60
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    assert "…" not in proc.stdout  # Rich would cut cells to fit 80 columns
+    assert any("BTC-USD" in line and "0.01" in line for line in proc.stdout.splitlines())
+
+
 def test_entry_point_reports_bad_input_in_one_line_without_traceback() -> None:
     proc = run_process([*RUN_MAIN, "market", "AAPL", "--at", "not-a-time"])
     line = assert_one_line_error(proc.returncode, proc.stdout, proc.stderr)

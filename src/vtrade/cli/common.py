@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,8 +18,17 @@ from vtrade.core.errors import VtradeError
 from vtrade.market.sessions import Sessions
 from vtrade.settings import Settings, SettingsError, load_settings
 
-out = Console()
-err = Console(stderr=True)
+PIPED_WIDTH = 200  # a table piped to a file or a pager keeps every digit (Rich assumes 80)
+
+
+def _console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    sized = stream.isatty() or "COLUMNS" in os.environ  # a terminal (or the user) says how wide
+    return Console(stderr=stderr, width=None if sized else PIPED_WIDTH)
+
+
+out = _console()
+err = _console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 SeedOption = typer.Option(None, "--seed", help="Seed of the synthetic market (default 42)")
