@@ -271,3 +271,32 @@ def test_a_restart_at_the_same_simulated_instant_issues_fresh_ids(boot: Boot) ->
     assert second.id != first.id
     assert order.status is S.FILLED
     assert from_ns(again.clock.now_ns()) == from_ns(at(FRIDAY))
+
+
+def test_a_restart_does_not_change_the_prices_of_later_fills(
+    fresh_database: Callable[[], str],
+) -> None:
+    """The book remembers what our orders took and how far they pushed the mid; a restart
+    rebuilds that memory from the fills, so a block keeps paying what it would have paid."""
+
+    def work_a_block(restart: bool) -> list[tuple[int, Decimal, Decimal]]:
+        settings = Settings(database_url=fresh_database(), market=MARKET_2024)
+        app = build(settings, SimulatedClock(at(FRIDAY)))
+        app.trading.start()
+        whale = open_account(app, balance=10**10)
+        block = submit(app, whale, "AAPL", Side.BUY, 80_000)
+        wait(app, 5)
+        if restart:
+            app.store.close()
+            app = build(settings, SimulatedClock(app.clock.now_ns()))
+            app.trading.start()
+        for _ in range(10):
+            wait(app, 5)
+        app.store.close()
+        return [(f.ts_ns, f.qty, f.price) for f in fills_by_order(app, [whale.id])[block.id]]
+
+    uninterrupted = work_a_block(restart=False)
+    restarted = work_a_block(restart=True)
+
+    assert len(uninterrupted) > 5
+    assert restarted == uninterrupted

@@ -22,10 +22,11 @@ from vtrade.domain.changes import Changes, Snapshot
 from vtrade.domain.commands import CancelOrder, OpenAccount, ReplaceOrder, ResetAccount, SubmitOrder
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+from vtrade.domain.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, routing
 from vtrade.execution.accounting import AccountView, Marks, exact_price, view
 from vtrade.execution.booking import Bookkeeper
+from vtrade.execution.fees import Liquidity
 from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import PROFILES
 from vtrade.execution.recent_orders import RecentOrders
@@ -39,6 +40,7 @@ from vtrade.execution.validation import (
     check_shape,
 )
 from vtrade.execution.volumes import Volumes
+from vtrade.market.book import MEMORY_NS
 
 S = OrderStatus
 
@@ -239,8 +241,28 @@ class ExecutionEngine(Bookkeeper):
             inst = self.catalog.get(f.symbol)
             usd = f.qty * f.price * inst.multiplier * f.fx_rate
             self.volumes[f.account_id].add(inst, f.qty, usd, f.ts_ns)
-        self.now_ns = self.worked_ns = now_ns
+        self._replay_consumption(snapshot.recent_fills, now_ns)
+        self.now_ns = now_ns
+        # Each symbol last met the market on its step grid at or before now: its next step
+        # picks up from there, not from now, so no print of that window is skipped.
+        self.worked_ns = now_ns - self.config.step_ns
         self.worked = {}
+
+    def _replay_consumption(self, recent_fills: list[Fill], now_ns: int) -> None:
+        """Give the books back what our orders took (fills in store order, which is the order
+        they were taken in): levels not yet refilled, the mid still displaced. Without it a
+        restart, or a rollback that reloads the store, would change every later fill's price."""
+        books = self.market.books
+        books.forget_consumption()
+        for f in recent_fills:
+            if (
+                f.ts_ns >= now_ns - MEMORY_NS
+                and f.receipt.liquidity == Liquidity.TAKER.value
+                and PROFILES[Profile(f.profile)].friction
+            ):
+                books.replay(
+                    f.symbol, f.side, [(s.price, s.qty) for s in f.receipt.slices], f.ts_ns
+                )
 
     # -- internals ------------------------------------------------------------------------
 

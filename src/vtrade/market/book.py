@@ -113,6 +113,10 @@ def horizon_ns(tau_ns: float) -> int:
     return int(40 * tau_ns)
 
 
+# How long our orders' consumption leaves a trace: the slowest relaxation of the mid.
+MEMORY_NS = horizon_ns(max(_RELAX_TAUS) * NS_PER_SECOND)
+
+
 class Decaying:
     """A sum of amounts that each decay exponentially, with its history kept for queries at
     past instants: `value(t)` sees exactly the amounts added at or before `t`, in O(log n).

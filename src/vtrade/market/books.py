@@ -126,14 +126,13 @@ class OrderBooks:
         levels = self._walk_side(inst, t_ns, book_side)
         walked = self._walked[(inst.symbol, book_side)]
         limit = _limit_ticks(limit_price, inst.tick_size, book_side)
-        liq = self._liquidity.get(inst.symbol)
-        if liq is None:
-            liq = self._liquidity[inst.symbol] = Liquidity.for_instrument(inst)
+        liq = self._liquidity_of(inst)
         model = self.depth_model(inst)
         remaining = int(qty / inst.lot_size)
         per = int((unit or inst.lot_size) / inst.lot_size)  # lots per unit
         fraction = float(share)
         taken: list[BookLevel] = []
+        ticks: list[int] = []
         for price_ticks, size in levels:
             if remaining <= 0 or (limit is not None and (price_ticks - limit) * book_side > 0):
                 break
@@ -151,16 +150,47 @@ class OrderBooks:
                     size=(lots * inst.lot_size).quantize(inst.lot_size),
                 )
             )
+            ticks.append(price_ticks)
             remaining -= lots
-            if len(taken) == 1:
-                first_ticks = price_ticks
-            last_ticks = price_ticks
-        if taken:
-            liq.push((last_ticks - first_ticks) * model.tick, t_ns)
-            if liq.forget_before(t_ns):  # levels long refilled count as untouched from now on
-                self._walked.pop((inst.symbol, -book_side), None)
-                walked.sizes.clear()
+        if taken and self._pushed(liq, model, ticks, t_ns):
+            self._walked.pop((inst.symbol, -book_side), None)
+            walked.sizes.clear()
         return taken
+
+    def replay(
+        self, symbol: str, side: Side, taken: list[tuple[Decimal, Decimal]], t_ns: int
+    ) -> None:
+        """Record again what an earlier `consume` took (its slices, as a fill's receipt keeps
+        them as (price, size)), so a restarted process sees the book its predecessor left: takes not yet
+        refilled, the mid still displaced. Replay in the order the takes were made."""
+        inst = self._instrument(symbol)
+        liq = self._liquidity_of(inst)
+        model = self.depth_model(inst)
+        book_side = 1 if side is Side.BUY else -1
+        ticks = [int(price / inst.tick_size) for price, _ in taken]
+        for price_ticks, (_, size) in zip(ticks, taken, strict=True):
+            liq.take(book_side, price_ticks, int(size / inst.lot_size) * model.lot, t_ns)
+        if ticks:
+            self._pushed(liq, model, ticks, t_ns)
+        self._walked.clear()
+
+    def forget_consumption(self) -> None:
+        """Forget every take and push: the books as the feed alone has them."""
+        self._liquidity.clear()
+        self._walked.clear()
+
+    def _liquidity_of(self, inst: Instrument) -> Liquidity:
+        liq = self._liquidity.get(inst.symbol)
+        if liq is None:
+            liq = self._liquidity[inst.symbol] = Liquidity.for_instrument(inst)
+        return liq
+
+    @staticmethod
+    def _pushed(liq: Liquidity, model: DepthModel, ticks: list[int], t_ns: int) -> bool:
+        """Displace the mid by half of what a walk over levels `ticks` paid beyond its first;
+        tell whether levels long refilled were forgotten (they count as untouched from now)."""
+        liq.push((ticks[-1] - ticks[0]) * model.tick, t_ns)
+        return liq.forget_before(t_ns)
 
     def _walk_side(self, inst: Instrument, t_ns: int, side: int) -> Iterator[tuple[int, float]]:
         """The levels of one side at `t_ns` (after our takes), lazily, best first."""
