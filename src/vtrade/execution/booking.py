@@ -139,7 +139,7 @@ class Bookkeeper:
         volumes = self.volumes[account.id]
         if profile.friction:
             fee = self.fees.quote(
-                inst, order.side, qty, price, done.liquidity, volumes.context(t_ns), fx
+                inst, order.side, qty, price, done.liquidity, volumes.context(t_ns, order), fx
             )
             fee = _scaled(fee, profile.fee_multiplier)
         else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -64,6 +64,10 @@ class FeeContext:
     month_shares: Decimal = Decimal(0)  # US equity/ETF shares this calendar month, before the fill
     month_notional_usd: Decimal = Decimal(0)  # FX notional this calendar month, USD
     rolling_30d_usd: Decimal = Decimal(0)  # crypto notional over the last 30 days, USD
+    # What earlier fills of the same order filled (quantity; sum of price * qty): minimums
+    # apply per order, as brokers apply them, so a block filled in slivers pays one minimum.
+    order_filled_qty: Decimal = Decimal(0)
+    order_filled_notional: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +238,28 @@ def _tier(tiers: tuple[_Tier, ...], volume: Decimal) -> Mapping[str, Decimal]:
     return tiers[-1][1]
 
 
+@dataclass(frozen=True, slots=True)
+class _Filled:
+    """What an order's earlier fills filled: quantity, and value in the schedule currency."""
+
+    qty: Decimal
+    value: Decimal
+
+    def added(
+        self, qty: Decimal, value: Decimal, commission: Callable[[Decimal, Decimal], Decimal]
+    ) -> Decimal:
+        """The commission a fill of `qty` worth `value` adds to its order's: the order's
+        commission with this fill, rounded, less its commission without it (nothing before the
+        first fill). The fills of an order add up to what it would pay filled at once."""
+        total = _round(commission(self.qty + qty, self.value + value))
+        return total - (_round(commission(self.qty, self.value)) if self.qty else Decimal(0))
+
+
+def _at_least(rate: Decimal, minimum: Decimal) -> Callable[[Decimal, Decimal], Decimal]:
+    """A commission of `rate` times the trade value, at least `minimum`."""
+    return lambda _qty, value: max(value * rate, minimum)
+
+
 def _capped(fee: Decimal, minimum: Decimal, cap: Decimal) -> Decimal:
     """Charge at least the minimum, and never more than the cap (which also caps the minimum)."""
     return min(max(fee, minimum), cap)
@@ -296,7 +322,10 @@ class FeeSchedule:
         _positive("qty", qty)
         _positive("price", price)
         _positive("usd_per_unit", usd_per_unit)
-        for field in ("month_shares", "month_notional_usd", "rolling_30d_usd"):
+        for field in (
+            *("month_shares", "month_notional_usd", "rolling_30d_usd"),
+            *("order_filled_qty", "order_filled_notional"),
+        ):
             _positive(field, getattr(ctx, field), zero_ok=True)
         section = next((s for s in self.sections if s.covers(inst)), None)
         if section is None:
@@ -308,7 +337,8 @@ class FeeSchedule:
         factor = self._factor(section.currency, inst, usd_per_unit)
         value = qty * price * inst.multiplier * factor  # trade value in the schedule currency
         usd_rate = usd_per_unit / factor  # USD per unit of the schedule currency
-        items = self._components(section, inst, side, qty, value, liquidity, ctx, usd_rate)
+        before = _Filled(ctx.order_filled_qty, ctx.order_filled_notional * inst.multiplier * factor)
+        items = self._components(section, inst, side, qty, value, liquidity, ctx, usd_rate, before)
         breakdown = tuple((name, _round(_round(amount) / factor)) for name, amount in items)
         return FeeQuote(total=sum((a for _, a in breakdown), Decimal(0)), breakdown=breakdown)
 
@@ -338,16 +368,20 @@ class FeeSchedule:
         liq: Liquidity,
         ctx: FeeContext,
         usd_rate: Decimal,
+        before: _Filled,
     ) -> list[tuple[str, Decimal]]:
-        """List the unrounded fee components, in the schedule currency."""
+        """List the unrounded fee components, in the schedule currency. A commission with a
+        minimum is the order's commission so far less what its earlier fills paid."""
         v = s.values
         items: list[tuple[str, Decimal]] = []
         if s.name == "us_equity":
             plan = self.us_equity_plan
             tier = s.values if plan == "fixed" else _tier(s.tiers["tiered.tiers"], ctx.month_shares)
             rate = tier["fixed.per_share" if plan == "fixed" else "per_share"]
-            cap = value * v[f"{plan}.max_of_value"]
-            fee = _round(_capped(rate * qty, v[f"{plan}.minimum"], cap))
+            minimum, max_of_value = v[f"{plan}.minimum"], v[f"{plan}.max_of_value"]
+            fee = before.added(
+                qty, value, lambda q, val: _capped(rate * q, minimum, val * max_of_value)
+            )
             items.append(("commission", fee))
             if plan == "tiered":
                 clearing = qty * v["tiered.clearing_per_share"]
@@ -360,7 +394,8 @@ class FeeSchedule:
                 taf = min(qty * v["sell.finra_taf_per_share"], v["sell.finra_taf_max"])
                 items += [("sec_fee", value * v["sell.sec_fee_of_value"]), ("finra_taf", taf)]
         elif s.name == "uk_equity":
-            items.append(("commission", max(value * v["commission_of_value"], v["minimum"])))
+            rate, minimum = v["commission_of_value"], v["minimum"]
+            items.append(("commission", before.added(qty, value, _at_least(rate, minimum))))
             if side is Side.BUY:
                 items.append(("stamp_duty", value * v["stamp_duty_of_value"]))
         elif s.name == "crypto":
@@ -369,7 +404,8 @@ class FeeSchedule:
             items.append(("commission", value * bps * _BP))
         elif s.name == "fx":
             rates = _tier(s.tiers["tiers"], ctx.month_notional_usd)
-            items.append(("commission", max(value * rates["rate_bps"] * _BP, rates["minimum"])))
+            commission = _at_least(rates["rate_bps"] * _BP, rates["minimum"])
+            items.append(("commission", before.added(qty, value, commission)))
         elif s.name == "futures":
             rates = {**v, **s.tables.get(f"symbols.{inst.symbol.upper()}", {})}
             items += [(k, qty * rates[k]) for k in _FUTURES_KEYS]
@@ -377,5 +413,6 @@ class FeeSchedule:
             currency = inst.currency if s.currency == "quote" else s.currency
             minimums = s.tables["minimum"]
             minimum = minimums.get(currency, minimums["USD"] / usd_rate)
-            items.append(("commission", max(value * v["rate_bps"] * _BP, minimum)))
+            commission = _at_least(v["rate_bps"] * _BP, minimum)
+            items.append(("commission", before.added(qty, value, commission)))
         return items

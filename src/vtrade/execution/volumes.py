@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from vtrade.core.clock import NS_PER_DAY
 from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.orders import Order
 from vtrade.execution.fees import FeeContext
 
 _US_VENUES = ("XNAS", "XNYS", "ARCX")
@@ -22,12 +23,16 @@ class Volumes:
     month_fx_usd: Decimal = Decimal(0)
     crypto: deque[tuple[int, Decimal]] = field(default_factory=deque)
 
-    def context(self, t_ns: int) -> FeeContext:
+    def context(self, t_ns: int, order: Order) -> FeeContext:
+        """The fee context of a fill of `order` at `t_ns`: this account's volumes before it,
+        and what the order's earlier fills filled."""
         self._roll(t_ns)
         return FeeContext(
             month_shares=self.month_shares,
             month_notional_usd=self.month_fx_usd,
             rolling_30d_usd=sum((usd for _, usd in self.crypto), Decimal(0)),
+            order_filled_qty=order.filled_qty,
+            order_filled_notional=order.filled_notional,
         )
 
     def add(self, inst: Instrument, qty: Decimal, usd: Decimal, t_ns: int) -> None:

@@ -194,6 +194,21 @@ def test_block_larger_than_the_visible_book_fills_partly_now_and_completes_later
     assert order.filled_qty == order.qty == 80000
 
 
+def test_a_block_filled_in_many_fills_pays_the_commission_minimum_once(venue: Venue) -> None:
+    account = venue.open(balance=WHALE)
+    order, changes = venue.submit(account, "AAPL", Side.BUY, 80000)
+    fills = list(changes.fills)
+    while order.is_open:
+        fills += venue.advance_to(venue.now + 10 * SECOND).fills
+
+    commissions = [dict(f.receipt.fee_breakdown)["commission"] for f in fills]
+    assert len(fills) > 50
+    # IB Tiered, 0.0035 a share below 300,000 shares a month: as if filled at once
+    assert sum(commissions) == D("280.00")
+    small = [c for f, c in zip(fills, commissions, strict=True) if f.qty < 100]
+    assert small and D("0.35") not in small  # a sliver pays its shares, not a new minimum
+
+
 @pytest.mark.parametrize("profile", ["realistic", "harsh"])
 def test_working_remainder_takes_at_most_its_participation_of_market_volume_per_step(
     venue: Venue, profile: str

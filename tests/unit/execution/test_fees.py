@@ -173,6 +173,43 @@ def test_fractional_shares_still_pay_the_minimum() -> None:
 # --- London Stock Exchange ------------------------------------------------------------------------
 
 
+# --- minimums apply per order, not per partial fill --------------------------------------------
+
+
+def fills_of_one_order(
+    symbol: str, sizes: list[int], price: str, schedule: FeeSchedule = FEES
+) -> list[Decimal]:
+    """Commission of each fill of one order filled in `sizes`, in turn."""
+    paid, filled, notional = [], D(0), D(0)
+    for size in sizes:
+        ctx = FeeContext(order_filled_qty=filled, order_filled_notional=notional)
+        paid.append(items(quote(symbol, size, price, schedule=schedule, ctx=ctx))["commission"])
+        filled, notional = filled + size, notional + size * D(price)
+    return paid
+
+
+@pytest.mark.parametrize("schedule", [FIXED, TIERED], ids=["fixed", "tiered"])
+def test_an_order_filled_in_slivers_pays_one_minimum(schedule: FeeSchedule) -> None:
+    slivers = fills_of_one_order("AAPL", [1] * 100, "200", schedule)
+    at_once = items(quote("AAPL", 100, "200", schedule=schedule))["commission"]
+    minimum = D("1.00") if schedule is FIXED else D("0.35")
+    assert slivers[0] == minimum == at_once
+    assert slivers[1:] == [D(0)] * 99
+
+
+def test_once_past_the_minimum_each_fill_pays_its_own_shares() -> None:
+    paid = fills_of_one_order("AAPL", [50, 50, 100, 1000], "200", TIERED)
+    assert paid == [D("0.35"), D("0.00"), D("0.35"), D("3.50")]  # 0.0035 a share beyond 100
+    assert sum(paid) == items(quote("AAPL", 1200, "200", schedule=TIERED))["commission"]
+
+
+def test_lse_and_fx_minimums_are_per_order_too() -> None:
+    lse = fills_of_one_order("VOD.L", [100] * 10, "70")
+    assert lse[0] == D("300.00") and lse[1:] == [D(0)] * 9  # GBP 3.00 in pence, once
+    fx = fills_of_one_order("EUR/USD", [10_000] * 5, "1.08")
+    assert fx[0] == D("2.00") and fx[1:] == [D(0)] * 4
+
+
 def test_lse_buy_pays_minimum_commission_and_stamp_duty_in_pence() -> None:
     fee = quote("VOD.L", 1000, "89.12", usd_per_unit="0.0127")  # 89,120 GBX = GBP 891.20
     assert fee.breakdown == (
