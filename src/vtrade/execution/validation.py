@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from vtrade.core.errors import ValidationError
+from vtrade.core.money import round_to_increment
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderType, TimeInForce
@@ -311,13 +312,20 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
             f"({(ONE / rate).normalize()}:1 on {_money(notional)} VCR), "
             f"{_money(max(available, Decimal(0)))} VCR is available",
         )
-    share = abs(after) * price * inst.multiplier * fx / view.nav if view.nav > 0 else ONE
+    # what is held or already ordered at the market, what this order adds at its own price
+    added = _added_exposure(before, after)
+    unit_value = inst.multiplier * fx
+    held = (abs(after) - added) * mid * unit_value
+    share = (held + added * price * unit_value) / view.nav if view.nav > 0 else ONE
     cap = ctx.limits.max_position_share
     if share > cap:
+        room = max(Decimal(0), cap * view.nav - held) / (price * unit_value)
+        fits = round_to_increment(room, inst.lot_size, "down")
         raise RuleViolation(
             "concentration",
-            f"position in {inst.symbol} would be {share * 100:.1f}% of NAV "
-            f"(counting open orders); limit is {cap * 100:.0f}%",
+            f"position in {inst.symbol} would be {_percent(share, cap)} of NAV "
+            f"(counting open orders); limit is {cap * 100:.0f}%; "
+            + (f"at most {_qty(fits)} more fit" if fits > 0 else "no more fits"),
         )
 
 
@@ -396,6 +404,15 @@ def _pending_cash(orders: list[Order], ctx: CheckContext) -> Decimal:
 def _reserved(order: Order, inst: Instrument, ctx: CheckContext) -> Decimal:
     """VCR value of an open order's remainder at its limit (or the mid)."""
     return ctx.marks.value(inst, order.remaining, order.limit_price)
+
+
+def _percent(share: Decimal, cap: Decimal) -> str:
+    """`share` as a percentage precise enough to read as over `cap` (25.003%, not 25.0%)."""
+    for places in (1, 2, 3):
+        text = f"{share * 100:.{places}f}"
+        if Decimal(text) > cap * 100:
+            return f"{text}%"
+    return f"{share * 100:.4f}%"
 
 
 def _money(value: Decimal) -> str:

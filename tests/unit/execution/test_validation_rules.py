@@ -61,6 +61,29 @@ def test_position_cap_accepts_a_buy_at_exactly_25_percent_of_nav_and_rejects_one
     rejected(venue.preview(account, "AAPL", Side.BUY, lot, **limit), "concentration")
 
 
+def test_position_cap_values_what_is_held_at_the_market_and_the_order_at_its_limit(
+    venue: Venue,
+) -> None:
+    account = venue.open()
+    mid = (venue.quote("AAPL").bid + venue.quote("AAPL").ask) / 2
+    held, _ = venue.submit(account, "AAPL", Side.BUY, floor_lots(D(240_000) / mid, D(1)))
+    assert held.status is OrderStatus.FILLED
+    view = venue.engine.view(account.id, venue.now)
+    held_value = view.values["AAPL"]
+    low = (mid * D("0.9")).quantize(D("0.01"))  # a cheap limit does not cheapen what is held
+    fits = floor_lots((view.nav / 4 - held_value) / low, D(1))
+
+    over = venue.preview(account, "AAPL", Side.BUY, fits + 1, type=OrderType.LIMIT, limit_price=low)
+    order, _ = venue.submit(account, "AAPL", Side.BUY, fits, type=OrderType.LIMIT, limit_price=low)
+
+    message = rejected(over, "concentration")
+    share = (held_value + (fits + 1) * low) / view.nav * 100
+    assert f"would be {share:.3f}% of NAV" in message  # over the cap reads as over it
+    room = floor_lots((view.nav / 4 - held_value) / low, venue.catalog.get("AAPL").lot_size)
+    assert f"at most {room.normalize():f} more fit" in message
+    assert order.status is OrderStatus.ACCEPTED
+
+
 def test_position_cap_on_a_short_sale_values_it_at_the_higher_of_limit_and_mid(
     venue: Venue,
 ) -> None:
