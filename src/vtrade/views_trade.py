@@ -53,6 +53,7 @@ def estimate_dict(e: Estimate) -> dict[str, Any]:
             "fx_rate": _s(e.fx_rate, "0.00000001"),
         },
         "schedule": [{"minutes": m, "cumulative_qty": str(q)} for m, q in e.schedule],
+        "volume_pace": None if e.volume_pace is None else str(e.volume_pace),
         "resting_qty": str(e.resting_qty),
         "note": e.note,
         "accepted_for_fresh_account": e.accepted,
@@ -72,8 +73,10 @@ def print_estimate(console: Console, e: Estimate) -> None:
     now = f" at avg {d['avg_price_now']}" if d["avg_price_now"] is not None else ""
     console.print(f"fillable now {d['fillable_now']}{now}")
     if d["schedule"]:
+        pace = e.volume_pace
+        busy = "" if pace is None else f" (today's volume runs at {pace:.0%} of an average day)"
         console.print(
-            "expected schedule: "
+            f"expected schedule{busy}: "
             + ", ".join(f"{x['cumulative_qty']} by +{x['minutes']}m" for x in d["schedule"])
         )
     if e.note:

@@ -9,8 +9,8 @@ What the book cannot give now:
 
 - A market order works the remainder at the profile's participation cap of the instrument's
   expected volume (`_expected_volume`: the intraday volume profile of `market.profiles`
-  scaled to the average daily volume, with the closing auction's share in the last minute),
-  until it is done or its day ends. The remainder is expected to pay the half-spread of the
+  scaled to the average daily volume, with the closing auction's share in the last minute,
+  times today's pace so far), until it is done or its day ends. The remainder is expected to pay the half-spread of the
   live book (the best opposite price) plus the square-root impact of its own size
   (`fills.impact`), so a buy's expected price never falls under the ask, nor a sell's over
   the bid.
@@ -51,6 +51,8 @@ from vtrade.market import profiles as intraday_profiles
 
 BPS = Decimal(10_000)
 HORIZONS = (1, 5, 15, 30, 60, 120, 240, 390)  # minutes from now shown in a schedule
+PACE_AFTER_MINUTES = 15  # of the session, before today's volume says how busy the day is
+PACE_BOUND = 4.0  # today runs at most this many times faster (or slower) than an average day
 Schedule = tuple[tuple[int, Decimal], ...]  # (minutes from now, cumulative qty)
 _NO_FEE = FeeQuote(total=Decimal(0), breakdown=())
 
@@ -79,6 +81,9 @@ class Estimate:
     currency: str
     fx_rate: Decimal
     schedule: Schedule  # of the remainder worked at the participation cap
+    # today's market volume so far over an average day's by this time, which scales the
+    # schedule; None when too little of the session has passed to tell (or no schedule)
+    volume_pace: Decimal | None
     accepted: bool
     reason: str | None
     resting_qty: Decimal  # rests at the limit (or waits for the open) with no schedule
@@ -94,6 +99,7 @@ class _Plan(NamedTuple):
     schedule: Schedule = ()
     resting_qty: Decimal = Decimal(0)
     note: str | None = None
+    volume_pace: Decimal | None = None
 
 
 def estimate(
@@ -151,6 +157,7 @@ def estimate(
         currency=inst.currency,
         fx_rate=fx,
         schedule=plan.schedule,
+        volume_pace=plan.volume_pace,
         accepted=order.status is not OrderStatus.REJECTED,
         reason=order.reject_reason if order.status is OrderStatus.REJECTED else None,
         resting_qty=plan.resting_qty,
@@ -240,14 +247,16 @@ def _taking(
         return _Plan(now, taken)
     if order.limit_price is not None:
         return _Plan(now, taken, resting_qty=rest, note=_resting_note(order, rest, rules))
-    schedule, scheduled, note = _schedule(engine, inst, rest, t_ns, rules.participation, unit)
+    ends, volume, pace = _expected_volume(engine, inst, t_ns)
+    schedule, scheduled, note = _schedule(ends, volume, rest, t_ns, rules.participation, unit)
     if scheduled <= 0:
-        return _Plan(now, taken, schedule, note=note)
+        return _Plan(now, taken, schedule, note=note, volume_pace=pace)
     sign = 1 if order.side is Side.BUY else -1
     move = Decimal(repr(fills.impact(inst, scheduled)))
     later = Slice(price=levels[0].price + sign * mid * move, qty=scheduled)
     touch = now[0].price if now else levels[0].price  # the best level available
-    return _Plan(now, Execution((*now, later), touch, mid, Liquidity.TAKER), schedule, note=note)
+    expected = Execution((*now, later), touch, mid, Liquidity.TAKER)
+    return _Plan(now, expected, schedule, note=note, volume_pace=pace)
 
 
 def _at_the_mid(order: Order) -> _Plan:
@@ -333,16 +342,16 @@ def _costs_bps(
 
 
 def _schedule(
-    engine: ExecutionEngine,
-    inst: Instrument,
+    ends: np.ndarray,
+    volume: np.ndarray,
     remaining: Decimal,
     t_ns: int,
     participation: Decimal,
     unit: Decimal,
 ) -> tuple[Schedule, Decimal, str | None]:
-    """Cumulative quantity at `participation` of the expected volume, at the `HORIZONS` and
-    when `remaining` is done; the quantity done by the close, and what is not."""
-    ends, volume = _expected_volume(engine, inst, t_ns)
+    """Cumulative quantity at `participation` of the expected `volume` of the minutes ending
+    at `ends`, at the `HORIZONS` and when `remaining` is done; the quantity done by the close,
+    and what is not."""
     cumulative = np.cumsum(volume) * float(participation)
     done = int(np.searchsorted(cumulative, float(remaining), side="left"))
     last = min(done, cumulative.shape[0] - 1)
@@ -367,11 +376,13 @@ def _schedule(
 
 def _expected_volume(
     engine: ExecutionEngine, inst: Instrument, t_ns: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The ends of the regular session's minutes still to come at `t_ns` and the volume the
-    market is expected to print in each: the intraday volume profile of the instrument's venue
-    scaled to its average daily volume, the closing auction's share in the last minute (as
-    `intraday.day_minutes` lays out a day, without its noise)."""
+) -> tuple[np.ndarray, np.ndarray, Decimal | None]:
+    """The ends of the regular session's minutes still to come at `t_ns`, the volume the
+    market is expected to print in each, and today's pace. Expected: the intraday volume
+    profile of the instrument's venue scaled to its average daily volume, the closing
+    auction's share in the last minute (as `intraday.day_minutes` lays out a day, without its
+    noise), times the pace: what printed since the open over what an average day prints by
+    now (a slow day stays slow), once `PACE_AFTER_MINUTES` have passed."""
     days = engine.sessions.for_instrument(inst).days
     d = max(days.index_on_or_before(t_ns), 0)  # the session is open: this is its day
     starts = np.arange(int(days.open[d]), int(days.close[d]), NS_PER_MINUTE, dtype=np.int64)
@@ -385,9 +396,18 @@ def _expected_volume(
     share[-1] += auction
     i = max(int(np.searchsorted(starts, t_ns, side="right")) - 1, 0)
     ends = starts[i:] + NS_PER_MINUTE
-    volume = share[i:] * inst.market.avg_daily_volume
-    volume[0] *= min(max((int(ends[0]) - t_ns) / NS_PER_MINUTE, 0.0), 1.0)  # what is left of it
-    return ends, volume
+    adv = inst.market.avg_daily_volume
+    volume = share[i:] * adv
+    left = min(max((int(ends[0]) - t_ns) / NS_PER_MINUTE, 0.0), 1.0)  # of the current minute
+    volume[0] *= left
+    pace = None
+    if i >= PACE_AFTER_MINUTES:
+        usual = (float(share[:i].sum()) + float(share[i]) * (1.0 - left)) * adv
+        printed = engine.market.prints(inst.symbol, int(starts[0]), t_ns).volume
+        ratio = min(max(printed / usual, 1 / PACE_BOUND), PACE_BOUND)
+        pace = Decimal(repr(ratio)).quantize(Decimal("0.01"))
+        volume = volume * ratio
+    return ends, volume, pace
 
 
 def _floor(value: float, unit: Decimal) -> Decimal:

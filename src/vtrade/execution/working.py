@@ -39,6 +39,7 @@ S = OrderStatus
 _BY_SEQ = attrgetter("seq")  # submission order
 _FIRST_TWO = itemgetter(0, 1)  # (instant, symbol)
 MARGIN_CHECK_NS = 60_000_000_000
+PARTICIPATION_LOOKBACK_NS = 300_000_000_000
 
 
 def advance(engine: ExecutionEngine, t_ns: int) -> Changes:
@@ -116,9 +117,10 @@ def _work_symbol(
     for order in sorted(working, key=_priority):
         if order.created_ns >= t1:
             continue
+        seen_from = max(t0, order.created_ns)
         seen = prints if order.created_ns <= t0 else prints.after(order.created_ns)
         before = len(changes.fills)
-        _work(engine, order, seen, taken, t1, changes)
+        _work(engine, order, seen, seen_from, taken, t1, changes)
         if len(changes.fills) > before:
             touched.add(order.account_id)
     return touched
@@ -157,10 +159,12 @@ def _work(
     engine: ExecutionEngine,
     order: Order,
     prints: Prints,
+    prints_from: int,
     taken: dict[Side, Decimal],
     t_ns: int,
     changes: Changes,
 ) -> None:
+    """Let one order meet `prints`, the market's prints in (`prints_from`, `t_ns`]."""
     inst = engine.catalog.get(order.symbol)
     profile = PROFILES[engine.accounts[order.account_id].profile]
     market = engine.market
@@ -180,8 +184,8 @@ def _work(
         # frictionless: all at the mid at once; a stop just triggered walks the book at once
         done = fills.take(market, order, inst, t_ns, profile)
     elif not limit_like:
-        cap = Decimal(repr(prints.volume)) * profile.participation
-        done = fills.take(market, order, inst, t_ns, profile, cap=cap)
+        volume = _volume_since_last_fill(engine, order, prints, prints_from, t_ns)
+        done = fills.take(market, order, inst, t_ns, profile, cap=volume * profile.participation)
     else:
         touch = market.touch(inst.symbol, t_ns)
         crossed = _crosses(order, touch.ask if order.side is Side.BUY else touch.bid)
@@ -191,6 +195,21 @@ def _work(
             done, taken[order.side] = fills.make(order, inst, prints, taken[order.side], profile)
     if done is not None:
         changes.merge(engine.apply(order, inst, done, t_ns))
+
+
+def _volume_since_last_fill(
+    engine: ExecutionEngine, order: Order, prints: Prints, prints_from: int, t_ns: int
+) -> Decimal:
+    """The market's volume since the order last filled (or started working), at most
+    `PARTICIPATION_LOOKBACK_NS` back: a working order's allowance builds up over the steps
+    too small to fill a whole unit, as an algo participating in volume catches up, instead of
+    losing each step's fraction. Derived from `updated_ns` alone, so a restart keeps it."""
+    since = max(order.updated_ns, t_ns - PARTICIPATION_LOOKBACK_NS)
+    if since >= prints_from:
+        volume = prints.after(since).volume
+    else:
+        volume = engine.market.prints(order.symbol, since, t_ns).volume
+    return Decimal(repr(volume))
 
 
 def _triggered(order: Order, prints: Prints, tick: Decimal) -> bool:

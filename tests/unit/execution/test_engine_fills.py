@@ -210,7 +210,7 @@ def test_a_block_filled_in_many_fills_pays_the_commission_minimum_once(venue: Ve
 
 
 @pytest.mark.parametrize("profile", ["realistic", "harsh"])
-def test_working_remainder_takes_at_most_its_participation_of_market_volume_per_step(
+def test_working_remainder_takes_at_most_its_participation_of_market_volume_since_it_last_filled(
     venue: Venue, profile: str
 ) -> None:
     participation = PROFILES[Profile(profile)].participation
@@ -219,16 +219,39 @@ def test_working_remainder_takes_at_most_its_participation_of_market_volume_per_
     order, _ = venue.submit(account, "AAPL", Side.BUY, 80000)  # the immediate walk is exempt
     assert order.status is OrderStatus.PARTIALLY_FILLED
 
-    steps_with_fills = 0
+    steps_with_fills, last_fill = 0, order.updated_ns
     for _ in range(120):
-        t0, t1 = venue.now, venue.now + SECOND
-        volume = D(repr(venue.market.prints("AAPL", t0, t1).volume))
+        t1 = venue.now + SECOND
+        volume = D(repr(venue.market.prints("AAPL", last_fill, t1).volume))
         changes = venue.advance_to(t1)
         taken = sum((f.qty for f in changes.fills), D(0))
         assert taken <= participation * volume
-        steps_with_fills += bool(changes.fills)
+        if taken:
+            steps_with_fills, last_fill = steps_with_fills + 1, t1
 
     assert steps_with_fills > 10  # the cap binds step after step, it does not stop the order
+
+
+def test_a_working_order_in_a_thin_name_keeps_the_allowance_of_steps_under_one_share(
+    venue: Venue,
+) -> None:
+    """BKNG prints a few shares a second: 10% of a step is under one share. The allowance of
+    such steps adds up until a whole share fits, instead of being lost step after step."""
+    account = venue.open(balance=WHALE)
+    venue.advance_to_phase("BKNG")
+    order, _ = venue.submit(account, "BKNG", Side.BUY, 20000)
+    start, working_from = venue.now, order.filled_qty
+    per_step: list[float] = []
+    for _ in range(600):
+        per_step.append(venue.market.prints("BKNG", venue.now, venue.now + SECOND).volume)
+        venue.advance_to(venue.now + SECOND)
+
+    volume = D(repr(venue.market.prints("BKNG", start, venue.now).volume))
+    worked = order.filled_qty - working_from
+    cap = PROFILES[Profile.REALISTIC].participation
+    one_step_at_a_time = sum(int(float(cap) * v) for v in per_step)  # each fraction lost
+    assert worked <= cap * volume
+    assert worked >= D("0.7") * cap * volume > one_step_at_a_time * D("1.3")
 
 
 # -- limits -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from conftest import Venue
 
 D = Decimal
+SECOND = 1_000_000_000
 WHALE = 10**10  # a balance so large that the 25% cap and buying power never bind
 SATURDAY = "2024-03-16T15:00:00Z"
 US_PREMARKET = "2024-03-15T12:00:00Z"  # 08:00 New York
@@ -103,6 +104,31 @@ def test_the_remainder_works_at_the_profiles_participation_of_the_expected_volum
     harsh_first = dict(harsh.schedule)[1]
     ratio = PROFILES[Profile.HARSH].participation / PROFILES[Profile.REALISTIC].participation
     assert harsh_first == pytest.approx(first * ratio, rel=D("0.01"))
+
+
+@pytest.mark.parametrize("symbol", ["AAPL", "BKNG"])
+def test_the_schedule_is_close_to_what_the_engine_then_fills(venue: Venue, symbol: str) -> None:
+    """The schedule scales the average day by today's pace, and the engine keeps the allowance
+    of steps too small to fill a share: half an hour later the two agree within a third."""
+    account = venue.open(balance=WHALE)
+    qty = int(venue.catalog.get(symbol).market.avg_daily_volume // 50)
+    e = estimate_now(venue, symbol, Side.BUY, qty)
+    order, _ = venue.submit(account, symbol, Side.BUY, qty)
+    assert order.filled_qty == e.fillable_now
+    venue.advance_to(venue.now + 30 * 60 * SECOND)
+
+    assert e.volume_pace is not None  # 11:00 New York: the session is 90 minutes old
+    expected = dict(e.schedule)[30]
+    worked = order.filled_qty - e.fillable_now
+    assert expected * D("0.67") <= worked <= expected * D("1.33")
+
+
+def test_too_early_in_the_session_the_average_day_stands_for_today(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue("2024-03-15T13:40:00Z")  # ten minutes after the open
+    e = estimate_now(venue, "AAPL", Side.BUY, 2_000_000)
+    assert e.schedule and e.volume_pace is None
 
 
 def test_a_remainder_too_big_for_the_day_says_what_will_not_fill_before_the_close(

@@ -108,6 +108,7 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
         currency=e.currency,
         fx_rate=e.fx_rate.quantize(Decimal("0.00000001")).normalize(),
         schedule=[ScheduleStep(minutes=m, cumulative_qty=q) for m, q in e.schedule],
+        volume_pace=e.volume_pace,
         accepted=accepted,
         reason=reason,
         resting_qty=e.resting_qty,

@@ -150,6 +150,11 @@ class EstimatePublic(Out):
     schedule: list[ScheduleStep] = f(
         "Fill schedule of the remainder (empty when it rests at a limit)", None
     )
+    volume_pace: Dec | None = f(
+        "Today's market volume so far over an average day's by this time; the schedule is "
+        "scaled by it (null: too early in the session to tell, or no schedule)",
+        "0.85",
+    )
     resting_qty: Dec = f(
         "Quantity that rests at the limit with no schedule: it fills only when the market "
         "trades at or through the limit",
