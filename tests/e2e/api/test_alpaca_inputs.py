@@ -98,6 +98,23 @@ def test_a_bars_page_token_we_did_not_give_for_these_symbols_is_invalid(
     assert response.json()["message"].startswith("invalid page_token: pass the next_page_token")
 
 
+def test_day_bars_are_stamped_at_midnight_new_york_and_start_and_end_are_inclusive(
+    api: InProcess,
+) -> None:
+    """As Alpaca: `"t": "2026-11-16T05:00:00Z"`; a date means that day's bar, at either end.
+    The clock stands at 2026-11-18 15:00Z: the bar of the 18th is not complete yet."""
+    key = api.key()
+    query = {"symbols": "AAPL", "timeframe": "1Day"}
+
+    two = get(api, key, "/v2/stocks/bars", start="2026-11-16", end="2026-11-17", **query).json()
+    week = get(api, key, "/v2/stocks/bars", start="2026-11-16", end="2026-11-18", **query).json()
+    summer = get(api, key, "/v2/stocks/bars", start="2026-07-01", end="2026-07-01", **query)
+
+    assert [b["t"] for b in two["bars"]["AAPL"]] == ["2026-11-16T05:00:00Z", "2026-11-17T05:00:00Z"]
+    assert week["bars"]["AAPL"] == two["bars"]["AAPL"]
+    assert [b["t"] for b in summer.json()["bars"]["AAPL"]] == ["2026-07-01T04:00:00Z"]  # EDT
+
+
 def test_bars_page_tokens_still_page_and_sort_must_be_asc_or_desc(api: InProcess) -> None:
     key = api.key()
     query = {"symbols": "AAPL", "timeframe": "1Min", "start": "2026-11-18T14:30:00Z"}

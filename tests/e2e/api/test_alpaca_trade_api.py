@@ -363,7 +363,7 @@ def test_market_data_calls_go_to_the_data_url_and_parse_into_frames(
     assert minutes["count"] == 30 and minutes["first"]["t"] == "2026-11-18T14:30:00Z"
     assert {"open", "high", "low", "close", "volume"} <= set(minutes["df_columns"])
     assert minutes["df_index_type"] == "DatetimeIndex"
-    assert seen["day_bars_count"] == 11  # 2-16 November: the bar of the 17th starts after `end`
+    assert seen["day_bars_count"] == 12  # 2-17 November: start and end are inclusive dates
     assert seen["five_minute_limited"] == 3
     assert seen["multi_symbol_bars"] == ["AAPL", "MSFT"]
     assert seen["latest_quotes"] == seen["latest_trades"] == ["AAPL", "MSFT"]

@@ -12,14 +12,14 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Query
 
-from vtrade.api.alpaca.common import Ctx, CtxDep, csv_list, find_instrument, instant
-from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, iso
+from vtrade.api.alpaca.common import NEW_YORK, Ctx, CtxDep, csv_list, find_instrument, instant
+from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, iso, to_ns
 from vtrade.core.errors import ValidationError
 from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import Instrument
@@ -78,6 +78,25 @@ def _group(series: BarSeries, keys: np.ndarray) -> BarSeries:
         np.minimum.reduceat(series.low, starts),
         series.close[ends],
         np.add.reduceat(series.volume, starts),
+    )
+
+
+def _at_new_york_midnight(series: BarSeries) -> BarSeries:
+    """Day-based bars relabelled as Alpaca stamps them: midnight in New York of the date the
+    bar is for (`2024-01-02T05:00:00Z`), not midnight UTC."""
+    if not len(series):
+        return series
+    dates = (datetime.fromtimestamp(int(ts) // 1_000_000_000, tz=UTC).date() for ts in series.ts)
+    ts = [to_ns(datetime.combine(d, time.min, NEW_YORK)) for d in dates]
+    return BarSeries(
+        series.symbol,
+        series.interval,
+        np.array(ts, dtype=np.int64),
+        series.open,
+        series.high,
+        series.low,
+        series.close,
+        series.volume,
     )
 
 
@@ -162,6 +181,10 @@ def bars(
             f"at most {MAX_INTRADAY_DAYS} days of intraday bars per request; "
             "narrow start/end or use 1Day"
         )
+    # Alpaca's start and end are both inclusive; a day bar is stamped at midnight in New York
+    # of its session date, so the day before `begin` (in UTC labels) may still belong.
+    last = stop + 1
+    first = begin - NS_PER_DAY if base is Interval.D1 else begin
     resume = _untoken(page_token, [name for name, _ in symbols])
     out: dict[str, list[dict[str, Any]]] = {}
     left = limit
@@ -169,9 +192,11 @@ def bars(
     for name, inst in symbols:
         if skipping and resume is not None and name != resume[0]:
             continue
-        series = _completed(c, inst.symbol, base, begin, stop)
+        series = _completed(c, inst.symbol, base, first, last)
         if grouper is not None:
             series = _group(series, grouper(series.ts))
+        if base is Interval.D1:
+            series = _at_new_york_midnight(series).window(begin, last)
         order = range(len(series) - 1, -1, -1) if descending else range(len(series))
         places = decimals_of(inst.tick_size)
         rows = out.setdefault(name, [])
