@@ -16,23 +16,17 @@ from vtrade.domain.accounts import Account, Position
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order
-from vtrade.market.books import Touch
+from vtrade.market.books import Touch, to_price
 from vtrade.market.catalog import Catalog
 
 ONE = Decimal(1)
 
 
-@functools.lru_cache(maxsize=4096)
-def _price_text(price: float) -> Decimal:
-    return Decimal(repr(price))
-
-
-def exact_price(price: float) -> Decimal:
-    """The Decimal of a quoted price as printed (`Decimal(repr(price))`), remembered: a touch
-    stands for many instants and every order asks for several."""
-    if not price:  # 0.0 and -0.0 share a cache key but not a text
-        return Decimal(repr(price))
-    return _price_text(price)
+def exact_mid(touch: Touch, tick: Decimal) -> Decimal:
+    """The mid of a touch in exact decimals, from its prices on the tick grid: (89.29 + 89.31)
+    / 2 is 89.30, where the float mid is 89.30000000000001 and would carry its noise into
+    prices, FX rates and messages."""
+    return (to_price(touch.bid, tick) + to_price(touch.ask, tick)) / 2
 
 
 class Marks:
@@ -49,7 +43,8 @@ class Marks:
     def mid(self, symbol: str) -> Decimal:
         mid = self._mids.get(symbol)
         if mid is None:
-            mid = self._mids[symbol] = exact_price(self._touch(symbol, self.t_ns).mid)
+            tick = self._catalog.get(symbol).tick_size
+            mid = self._mids[symbol] = exact_mid(self._touch(symbol, self.t_ns), tick)
         return mid
 
     def instrument(self, symbol: str) -> Instrument:

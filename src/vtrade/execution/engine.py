@@ -24,7 +24,7 @@ from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, routing
-from vtrade.execution.accounting import AccountView, Marks, exact_price, view
+from vtrade.execution.accounting import AccountView, Marks, view
 from vtrade.execution.booking import Bookkeeper
 from vtrade.execution.fees import Liquidity
 from vtrade.execution.open_orders import OpenOrders
@@ -41,6 +41,7 @@ from vtrade.execution.validation import (
 )
 from vtrade.execution.volumes import Volumes
 from vtrade.market.book import MEMORY_NS
+from vtrade.market.books import to_price
 
 S = OrderStatus
 
@@ -319,7 +320,7 @@ class ExecutionEngine(Bookkeeper):
             open_orders=others,
             marks=marks,
             limits=self.config.limits,
-            touch_price=exact_price(best),
+            touch_price=to_price(best, inst.tick_size),
             trading_suspended=account.trading_suspended,
             no_shorting=account.no_shorting,
             within_position=within_position,

@@ -10,10 +10,10 @@ What the book cannot give now:
 - A market order works the remainder at the profile's participation cap of the instrument's
   expected volume (`_expected_volume`: the intraday volume profile of `market.profiles`
   scaled to the average daily volume, with the closing auction's share in the last minute,
-  times today's pace so far), until it is done or its day ends. The remainder is expected to pay the half-spread of the
-  live book (the best opposite price) plus the square-root impact of its own size
-  (`fills.impact`), so a buy's expected price never falls under the ask, nor a sell's over
-  the bid.
+  times today's pace so far), until it is done or its day ends. The remainder is expected
+  to pay the half-spread of the live book (the best opposite price) plus the square-root
+  impact of its own size (`fills.impact`), so a buy's expected price never falls under the
+  ask, nor a sell's over the bid.
 - A limit order rests at its limit (`resting_qty`): the engine fills it only when the market
   trades at or through the limit (a share of that volume reaches it, at the limit) or when
   the book comes back within the limit. When that happens is not knowable, so there is no

@@ -22,7 +22,7 @@ import numpy as np
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, Slice
-from vtrade.execution.accounting import exact_price
+from vtrade.execution.accounting import exact_mid
 from vtrade.execution.fees import Liquidity
 from vtrade.execution.profiles import RealismProfile
 from vtrade.market.books import OrderBooks, Touch, to_price
@@ -53,8 +53,8 @@ class Execution:
         return sum((s.qty for s in self.slices), Decimal(0))
 
 
-def mid_of(touch: Touch) -> Decimal:
-    return exact_price(touch.mid)
+def mid_of(touch: Touch, inst: Instrument) -> Decimal:
+    return exact_mid(touch, inst.tick_size)
 
 
 def floor_lots(qty: Decimal, lot: Decimal) -> Decimal:
@@ -71,7 +71,7 @@ def take(
 ) -> Execution | None:
     """Take liquidity now for up to `cap` (default: all that remains) of `order`."""
     touch = market.touch(inst.symbol, t_ns)
-    mid = mid_of(touch)
+    mid = mid_of(touch, inst)
     limit = order.limit_price
     wanted = order.remaining if cap is None else min(order.remaining, cap)
     unit = fill_unit(order, inst)

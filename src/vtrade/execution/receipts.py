@@ -29,7 +29,7 @@ def receipt(
     arrival = order.arrival_mid or execution.mid
     mult = inst.multiplier
     spread_cost = max(Decimal(0), (execution.touch - execution.mid) * sign) * qty * mult
-    impact_cost = (avg - execution.touch) * sign * qty * mult
+    impact_cost = (avg - execution.touch) * sign * qty * mult + 0  # `+ 0`: no -0 for a sell
     return Receipt(
         arrival_mid=arrival,
         touch=execution.touch,

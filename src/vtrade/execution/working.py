@@ -26,7 +26,6 @@ from vtrade.domain.changes import Changes
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills
-from vtrade.execution.accounting import exact_price
 from vtrade.execution.profiles import PROFILES
 from vtrade.execution.routing import can_work
 from vtrade.market.books import to_price
@@ -188,7 +187,8 @@ def _work(
         done = fills.take(market, order, inst, t_ns, profile, cap=volume * profile.participation)
     else:
         touch = market.touch(inst.symbol, t_ns)
-        crossed = _crosses(order, touch.ask if order.side is Side.BUY else touch.bid)
+        opposite = touch.ask if order.side is Side.BUY else touch.bid
+        crossed = _crosses(order, to_price(opposite, inst.tick_size))
         if crossed:
             done = fills.take(market, order, inst, t_ns, profile)
         else:
@@ -243,9 +243,8 @@ def _trail(order: Order, high: Decimal, low: Decimal, tick: Decimal) -> None:
     order.stop_price = round_to_increment(stop, tick, away)
 
 
-def _crosses(order: Order, opposite: float) -> bool:
+def _crosses(order: Order, price: Decimal) -> bool:
     assert order.limit_price is not None
-    price = exact_price(opposite)
     return price <= order.limit_price if order.side is Side.BUY else price >= order.limit_price
 
 

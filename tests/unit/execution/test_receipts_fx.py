@@ -10,6 +10,7 @@ import pytest
 from vtrade.domain.accounts import EntryKind
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill
+from vtrade.market.books import to_price
 
 if TYPE_CHECKING:
     from conftest import Venue
@@ -21,7 +22,8 @@ WHALE = 10**10
 
 def gbp_usd_mid(venue: Venue) -> Decimal:
     touch = venue.market.touch("GBP/USD", venue.now)
-    return D(repr((touch.bid + touch.ask) / 2))
+    tick = venue.catalog.get("GBP/USD").tick_size
+    return (to_price(touch.bid, tick) + to_price(touch.ask, tick)) / 2
 
 
 def only_fill(venue: Venue, symbol: str, side: Side, qty: int | str) -> Fill:
@@ -82,3 +84,25 @@ def test_a_receipt_splits_the_cost_into_spread_impact_and_fees(
     assert r.slippage_bps == ((r.avg_price - mid) * sign / mid * 10_000).quantize(CENT)
     assert r.fees == fill.fee == sum(amount for _, amount in r.fee_breakdown) > 0
     assert r.liquidity == "taker" and r.profile == "realistic"
+
+
+@pytest.mark.parametrize("symbol", ["VOD.L", "AAPL", "EUR/USD", "BTC-USD", "USD/JPY"])
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_receipts_carry_exact_decimals_without_float_noise(
+    venue: Venue, symbol: str, side: Side
+) -> None:
+    """Mids and rates are worked out in decimals (89.545, not 89.54500000000001), and a cost
+    of nothing is 0, never -0."""
+    tick = venue.catalog.get(symbol).tick_size
+    qty = {"EUR/USD": 100_000, "USD/JPY": 100_000, "BTC-USD": "0.5"}.get(symbol, 100)
+    account = venue.open(balance=WHALE)
+    if (symbol, side) == ("BTC-USD", Side.SELL):
+        venue.submit(account, symbol, Side.BUY, qty)  # crypto is not sold short
+    _, changes = venue.submit(account, symbol, side, qty)
+    r = changes.fills[-1].receipt
+
+    assert (r.arrival_mid * 2) % tick == 0  # halfway between two prices on the tick grid
+    if symbol == "VOD.L":  # pence: GBP/USD's mid / 100, exactly (USD/JPY's 1 / mid is not)
+        assert len(r.fx_rate.normalize().as_tuple().digits) <= 8
+    for cost in (r.spread_cost, r.impact_cost):
+        assert not cost.is_signed()
