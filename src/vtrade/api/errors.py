@@ -48,13 +48,15 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Render an error in the dialect of the surface that `path` belongs to."""
+    details = dict(details or {})
+    special = details.pop("alpaca_code", None)  # where Alpaca uses another code for the case
     if is_alpaca(path):
         status, alpaca_code = _ALPACA.get(code, (code // 100, code * 1000))
-        body: dict[str, Any] = {"code": alpaca_code, "message": message}
-        body.update({k: v for k, v in (details or {}).items() if k not in body})
+        body: dict[str, Any] = {"code": special or alpaca_code, "message": message}
+        body.update({k: v for k, v in details.items() if k not in body})
     else:
         status = code // 100
-        body = {"code": code, "message": message, "details": details or {}}
+        body = {"code": code, "message": message, "details": details}
     return Response(
         orjson.dumps(body, default=str),
         status_code=status,
@@ -106,5 +108,9 @@ def install(app: FastAPI) -> None:
 
 
 def _describe(err: dict[str, Any]) -> str:
+    if err.get("type") == "json_invalid":
+        position = err.get("loc", ("body", 0))[-1]
+        problem = (err.get("ctx") or {}).get("error", "malformed")
+        return f"the body is not valid JSON: {problem} at character {position}"
     where = ".".join(str(part) for part in err.get("loc", ()) if part not in ("body",))
     return f"{where or 'request'}: {err.get('msg', 'invalid')}"

@@ -143,6 +143,10 @@ class ExecutionEngine(Bookkeeper):
         changes = Changes()
         queued = order.due_ns is not None and order.tif is not TimeInForce.CLS
         order.move_to(S.PENDING_OPEN if queued else S.ACCEPTED, t_ns)
+        if order.type is OrderType.TRAILING_STOP and order.watermark is None:
+            from vtrade.execution.working import start_trailing
+
+            start_trailing(order, inst.tick_size)  # its stop is known (and shown) at once
         self.orders[order.id] = order
         changes.events.append(
             ev.OrderAccepted(**self._order_meta(order, t_ns), status=order.status.value)
@@ -168,7 +172,7 @@ class ExecutionEngine(Bookkeeper):
         order.arrival_mid = marks.mid(inst.symbol)
         try:
             if cmd.qty is None:
-                order.qty = _qty_for_notional(cmd.notional, order.arrival_mid, inst)
+                order.qty = self.notional_qty(inst, cmd.side, cmd.notional, arrival)
             check_shape(order, inst)
             routing.route(order, inst, self.sessions.for_instrument(inst), arrival)
             ctx = self._check_context(account, order, inst, marks, cmd.within_position)
@@ -186,6 +190,15 @@ class ExecutionEngine(Bookkeeper):
             )
             return order, Changes(orders=[order], events=[event])
         return order, None
+
+    def notional_qty(
+        self, inst: Instrument, side: Side, notional: Decimal | None, t_ns: int
+    ) -> Decimal:
+        """The whole lots `notional` comes to at the price a `side` order meets now (the ask
+        for a buy, the bid for a sell), so a small order spends (or raises) no more than it."""
+        touch = self.market.touch(inst.symbol, t_ns)
+        price = to_price(touch.ask if side is Side.BUY else touch.bid, inst.tick_size)
+        return _qty_for_notional(notional, price, inst)
 
     def cancel(self, cmd: CancelOrder, t_ns: int) -> tuple[Order, Changes]:
         with refusing():
@@ -382,14 +395,14 @@ def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> Submi
     )
 
 
-def _qty_for_notional(notional: Decimal | None, mid: Decimal, inst: Instrument) -> Decimal:
+def _qty_for_notional(notional: Decimal | None, price: Decimal, inst: Instrument) -> Decimal:
     assert notional is not None  # `_new_order` refused an order with neither qty nor notional
     check_notional(notional)  # before dividing by it
-    qty = fills.floor_lots(notional / (mid * inst.multiplier), inst.lot_size)
+    qty = fills.floor_lots(notional / (price * inst.multiplier), inst.lot_size)
     if qty <= 0:
         raise RuleViolation(
             "quantity",
-            f"notional {notional} buys less than one lot ({inst.lot_size}) of "
-            f"{inst.symbol} at {mid.quantize(inst.tick_size)}",
+            f"notional {notional} comes to less than one lot ({inst.lot_size}) of "
+            f"{inst.symbol} at {price}",
         )
     return qty

@@ -226,6 +226,15 @@ def _triggered(order: Order, prints: Prints, tick: Decimal) -> bool:
     return low <= order.stop_price
 
 
+def start_trailing(order: Order, tick: Decimal) -> None:
+    """Set a new trailing stop's watermark and stop from its arrival mid, as its first step
+    would: the mid rounded away from the market, on the tick grid."""
+    assert order.arrival_mid is not None
+    away: Rounding = "down" if order.side is Side.SELL else "up"
+    mark = round_to_increment(order.arrival_mid, tick, away)
+    _trail(order, mark, mark, tick)
+
+
 def _trail(order: Order, high: Decimal, low: Decimal, tick: Decimal) -> None:
     """Move a trailing stop with the best price seen, never back. The watermark and the stop
     stay on the tick grid; both round away from the market (down for a sell, up for a buy), so

@@ -163,17 +163,18 @@ def test_an_order_is_found_by_its_client_order_id(live: Live, trading: TradingCl
     assert found.id == placed.id == by_id.id and found.client_order_id == "bot-42"
 
 
-def test_a_repeated_client_order_id_returns_the_original_or_answers_422(
+def test_a_repeated_client_order_id_answers_422_even_for_the_same_order(
     live: Live, trading: TradingClient
 ) -> None:
     request = resting_limit(live, client_order_id="once")
     first = trading.submit_order(request)
-    again = trading.submit_order(request)
-    assert isinstance(first, Order) and isinstance(again, Order) and again.id == first.id
-    with pytest.raises(APIError) as refused:
-        trading.submit_order(resting_limit(live, client_order_id="once", qty=5))
-    assert refused.value.status_code == 422 and refused.value.code == 40010001
-    assert "once" in refused.value.message
+    assert isinstance(first, Order)
+    for again in (request, resting_limit(live, client_order_id="once", qty=5)):
+        with pytest.raises(APIError) as refused:
+            trading.submit_order(again)
+        assert refused.value.status_code == 422 and refused.value.code == 40010001
+        assert "client_order_id must be unique" in refused.value.message
+        assert "once" in refused.value.message
 
 
 def test_replacing_an_order_makes_a_new_one_and_retires_the_old(

@@ -342,8 +342,8 @@ def test_errors_raise_api_error_with_the_alpaca_code_status_and_message(
     api_error(seen["buying_power"], 403, 40310000, "insufficient buying power")
     api_error(seen["bad_qty"], 422, 40010001, "quantity")
     api_error(seen["bad_type"], 422, 40010001, "type")
-    assert seen["same_client_order_id_same_order"] is True  # a retry gets the original order
-    api_error(seen["same_client_order_id_other_order"], 422, 40010001, "already used")
+    api_error(seen["same_client_order_id_same_order"], 422, 40010001, "must be unique")
+    api_error(seen["same_client_order_id_other_order"], 422, 40010001, "must be unique")
     api_error(seen["unauthorized"], 401, 40110000, "")
     api_error(seen["unknown_route"], 404, 40410000, "")
 

@@ -74,16 +74,21 @@ class Venue:
         return account
 
     def submit(
-        self, account: Account, symbol: str, side: Side, qty: Decimal | int | str, **kw: Any
+        self,
+        account: Account,
+        symbol: str,
+        side: Side,
+        qty: Decimal | int | str | None = None,
+        **kw: Any,
     ) -> tuple[Order, Changes]:
-        """Submit at the venue's current instant."""
+        """Submit at the venue's current instant (sized by `qty`, or `notional=` in `kw`)."""
         cmd = SubmitOrder(
             id="cmd-submit",
             ts_init=self.now,
             account_id=account.id,
             symbol=symbol,
             side=side,
-            qty=Decimal(qty),
+            qty=None if qty is None else Decimal(qty),
             **kw,
         )
         return self.engine.submit(cmd, self.now)

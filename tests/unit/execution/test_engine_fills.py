@@ -476,3 +476,17 @@ def test_fill_or_kill_fills_entirely_or_not_at_all(
     assert not big_changes.fills
     assert fitting.status is OrderStatus.FILLED and fitting.filled_qty == reachable - 1
     assert len(changes.fills) == 1
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_a_small_notional_order_spends_or_raises_no_more_than_its_notional(
+    venue: Venue, side: Side
+) -> None:
+    account = venue.open()
+    if side is Side.SELL:
+        venue.submit(account, "AAPL", Side.BUY, 10)
+    order, changes = venue.submit(account, "AAPL", side, notional=D(1000))
+
+    (fill,) = changes.fills
+    assert order.status is OrderStatus.FILLED
+    assert D(999) < fill.qty * fill.price <= D(1000)  # sized at the ask (bid), where it fills

@@ -129,7 +129,11 @@ def test_a_trailing_stop_is_replaced_with_its_trail_and_trails_afresh(
     assert changed and new.replaces == old.id and old.replaced_by == new.id
     assert old.status is S.REPLACED
     assert {name: getattr(new, name) for name in expected} == expected
-    assert new.type is OrderType.TRAILING_STOP and new.stop_price is None
+    assert new.type is OrderType.TRAILING_STOP
+    # afresh: from its own arrival mid, rounded away from the market, at once
+    assert new.arrival_mid is not None and new.watermark is not None
+    assert new.arrival_mid - D("0.01") < new.watermark <= new.arrival_mid
+    assert new.stop_price is not None and new.stop_price < new.watermark
     assert (new.trail_price is None) != (new.trail_percent is None)
     trail_until_it_moves(venue, new)
     assert new.stop_price is not None and new.stop_price < new.arrival_mid  # type: ignore[operator]

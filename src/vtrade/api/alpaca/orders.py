@@ -26,6 +26,7 @@ from vtrade.api.alpaca.common import (
     insufficient_qty,
     json_response,
 )
+from vtrade.api.alpaca.order_rules import SUB_PENNY, check_new_order
 from vtrade.api.alpaca.schemas import (
     TERMINAL_STATUSES,
     alpaca_symbol,
@@ -87,7 +88,7 @@ class OrderRequest(BaseModel):
     notional: Decimal | None = None
     side: Literal["buy", "sell"]
     type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"] = "market"
-    time_in_force: Literal["day", "gtc", "opg", "cls", "ioc", "fok"] = "day"
+    time_in_force: Literal["day", "gtc", "opg", "cls", "ioc", "fok"]  # required, as on Alpaca
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
     trail_price: Decimal | None = None
@@ -124,6 +125,8 @@ def raise_if_rejected(order: Order, catalog: Catalog) -> None:
     rule, _, message = (order.reject_reason or "rejected: order rejected").partition(": ")
     if rule == QTY_AVAILABLE:  # refused, not kept: the order carries the numbers
         raise insufficient_qty(inst, message, order.extra)
+    if rule == "tick_size":
+        raise ValidationError(message, rule=rule, symbol=alpaca_symbol(inst), alpaca_code=SUB_PENNY)
     if rule in _SHAPE_RULES:
         raise ValidationError(message or rule, rule=rule, symbol=alpaca_symbol(inst))
     raise RejectedError(message or rule, rule=rule, symbol=alpaca_symbol(inst))
@@ -155,8 +158,8 @@ async def submit(c: Ctx, cmd: SubmitOrder) -> Order:
 @router.post("/v2/orders", summary="Submit an order", response_class=JSONResponse)
 async def post_order(body: OrderRequest, c: CtxDep) -> Response:
     """Submit a simple order (market, limit, stop, stop_limit, trailing_stop) sized by `qty`
-    or, for market orders, by `notional`. A repeated `client_order_id` with the same
-    parameters returns the original order; with different ones it answers 422."""
+    or, for market orders, by `notional`, under Alpaca's rules (`order_rules`): a reused
+    `client_order_id` answers 422, whatever the order."""
     if body.order_class not in (None, "", "simple"):
         raise ValidationError(
             f"order_class {body.order_class} is not supported: only simple orders are"
@@ -164,6 +167,7 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
     if (body.qty is None) == (body.notional is None):
         raise ValidationError("give exactly one of qty and notional")
     inst = instrument_or_422(c.state, body.symbol)
+    check_new_order(c, body, inst)
     side = Side(body.side)
     cmd = SubmitOrder(
         **c.command_meta(),
@@ -242,6 +246,11 @@ async def replace_order(order_id: str, body: ReplaceRequest, c: CtxDep) -> dict[
     `replaced` with `replaced_by`. Terminal orders answer 422."""
     old = owned_order(c, order_id)
     _check_open(old, "replaceable")
+    if not body.model_fields_set - {"client_order_id"} and not body.client_order_id:
+        raise ValidationError(
+            "a replacement must change something: give qty, time_in_force, limit_price, "
+            "stop_price, trail or client_order_id"
+        )
     cmd = ReplaceOrder(
         **c.command_meta(),
         account_id=c.account_id,

@@ -15,9 +15,10 @@ from vtrade.core.errors import ValidationError
 from vtrade.domain.accounts import Profile
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import Instrument
+from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus, OrderType
 from vtrade.execution.estimate import estimate as run_estimate
-from vtrade.execution.fills import floor_lots
+from vtrade.execution.validation import RuleViolation
 
 router = APIRouter(tags=["orders"])
 
@@ -53,7 +54,7 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
         )
     profile = account.profile if account else body.profile or Profile.REALISTIC
     now = c.clock.now_ns()
-    qty = body.qty if body.qty is not None else _qty_for(body.notional, inst, c, now)
+    qty = body.qty if body.qty is not None else _qty_for(body.notional, inst, body.side, c, now)
     e = run_estimate(
         c.engine,
         inst.symbol,
@@ -116,15 +117,11 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
     )
 
 
-def _qty_for(notional: Decimal | None, inst: Instrument, c: Container, now: int) -> Decimal:
-    """The whole lots `notional` buys at the mid now (as the venue sizes notional orders)."""
-    assert notional is not None  # the schema requires qty or notional
-    mid = c.engine.marks(now).mid(inst.symbol)
-    qty = floor_lots(notional / (mid * inst.multiplier), inst.lot_size)
-    if qty <= 0:
-        raise ValidationError(
-            f"notional {notional} buys less than one lot ({inst.lot_size}) of {inst.symbol} "
-            f"at {mid.quantize(inst.tick_size)}",
-            field="notional",
-        )
-    return qty
+def _qty_for(
+    notional: Decimal | None, inst: Instrument, side: Side, c: Container, now: int
+) -> Decimal:
+    """The whole lots `notional` comes to now, as the venue sizes notional orders."""
+    try:
+        return c.engine.notional_qty(inst, side, notional, now)
+    except RuleViolation as exc:
+        raise ValidationError(exc.message, field="notional") from None
