@@ -160,9 +160,9 @@ class OrderBooks:
     def replay(
         self, symbol: str, side: Side, taken: list[tuple[Decimal, Decimal]], t_ns: int
     ) -> None:
-        """Record again what an earlier `consume` took (its slices, as a fill's receipt keeps
-        them as (price, size)), so a restarted process sees the book its predecessor left: takes not yet
-        refilled, the mid still displaced. Replay in the order the takes were made."""
+        """Record again what an earlier `consume` took (its slices as (price, size), as a
+        fill's receipt keeps them), so a restarted process sees the book its predecessor left:
+        takes not yet refilled, the mid still displaced. Replay in the order they were made."""
         inst = self._instrument(symbol)
         liq = self._liquidity_of(inst)
         model = self.depth_model(inst)
