@@ -7,7 +7,7 @@ from decimal import Decimal
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, Receipt
-from vtrade.execution.fees import FeeQuote
+from vtrade.execution.fees import FeeQuote, Liquidity
 from vtrade.execution.fills import Execution
 
 BPS = Decimal(10_000)
@@ -26,7 +26,10 @@ def receipt(
     sign = 1 if order.side is Side.BUY else -1
     notional = sum((s.price * s.qty for s in execution.slices), Decimal(0))
     avg = notional / qty
-    arrival = order.arrival_mid or execution.mid
+    # an auction's benchmark is its official price (the order waited for it, not the mid it
+    # was submitted at); a stop's arrival is reset to the mid when it triggered
+    auction = execution.liquidity is Liquidity.AUCTION
+    arrival = execution.mid if auction or order.arrival_mid is None else order.arrival_mid
     mult = inst.multiplier
     spread_cost = max(Decimal(0), (execution.touch - execution.mid) * sign) * qty * mult
     impact_cost = (avg - execution.touch) * sign * qty * mult + 0  # `+ 0`: no -0 for a sell

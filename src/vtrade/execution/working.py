@@ -176,6 +176,8 @@ def _work(
                     changes.orders.append(order)  # keep the trailing stop's progress
                 return
             order.triggered = fresh = True
+            # from here it is a market (or limit) order: its costs count from the mid now
+            order.arrival_mid = fills.mid_of(market.touch(inst.symbol, t_ns), inst)
             changes.orders.append(order)
     limit_like = order.type is OrderType.LIMIT or order.type is OrderType.STOP_LIMIT
     done = None

@@ -405,6 +405,11 @@ def test_stop_order_triggers_in_the_step_of_the_first_market_print_through_it(
     assert stop.status is OrderStatus.FILLED
     (fill,) = changes.fills
     assert fill.ts_ns == start + trigger_step * SECOND
+    # its costs count from the mid when it triggered, not from the mid it was placed at
+    touch = venue.market.touch("AAPL", fill.ts_ns)
+    tick = venue.catalog.get("AAPL").tick_size
+    assert fill.receipt.arrival_mid == (to_price(touch.bid, tick) + to_price(touch.ask, tick)) / 2
+    assert fill.receipt.avg_price >= fill.receipt.arrival_mid
 
 
 @pytest.mark.parametrize("side", [Side.SELL, Side.BUY])

@@ -108,6 +108,9 @@ def test_an_opg_order_executes_at_the_official_open(make_venue: Callable[..., Ve
     assert fill.receipt.touch == venue.market.official_price("AAPL", at(US_OPEN), "open")
     assert fill.price == auction_price(venue, "AAPL", at(US_OPEN), "open", Side.BUY, 20_000)
     assert order.status is OrderStatus.FILLED
+    # measured against the official open it waited for, not the pre-market mid
+    assert fill.receipt.arrival_mid == fill.receipt.touch
+    assert fill.receipt.slippage_bps > 0 and fill.receipt.spread_cost == 0
 
 
 def test_an_opg_limit_the_open_does_not_reach_is_canceled(
