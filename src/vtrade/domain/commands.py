@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import TypeVar
 
+from vtrade.core.errors import ValidationError
 from vtrade.core.messages import Command
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderType, TimeInForce
@@ -29,6 +32,40 @@ class SubmitOrder(Command):
     """Alpaca's rule: an order reducing a position may not exceed what is available (the
     position less what open orders on its closing side hold), so it never crosses through
     zero; refused otherwise, and not kept. Off for native orders, which may flip a position."""
+
+    def __post_init__(self) -> None:
+        """Take the spellings a Python caller writes (`side="buy"`, `qty=10`, `qty="0.5"`);
+        anything else is a `ValidationError` saying what is allowed."""
+        for name, kind in (("side", Side), ("type", OrderType), ("tif", TimeInForce)):
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                object.__setattr__(self, name, _member(kind, name, value))
+        for name in _NUMBERS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Decimal):
+                object.__setattr__(self, name, _number(name, value))
+
+
+_NUMBERS = ("qty", "notional", "limit_price", "stop_price", "trail_price", "trail_percent")
+_E = TypeVar("_E", bound=Enum)
+
+
+def _member(kind: type[_E], name: str, value: object) -> _E:
+    try:
+        return kind(value.lower() if isinstance(value, str) else value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in kind)
+        raise ValidationError(f"{name} {value!r} is not one of {allowed}", field=name) from None
+
+
+def _number(name: str, value: object) -> Decimal:
+    """An int or a numeric string exactly; a float as it prints (0.1 is 0.1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValidationError(f"{name} must be a number, got {value!r}", field=name)
+    try:
+        return Decimal(repr(value) if isinstance(value, float) else value)
+    except InvalidOperation:
+        raise ValidationError(f"{name} must be a number, got {value!r}", field=name) from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -261,3 +261,31 @@ def test_a_passive_limit_far_from_the_market_rests_only_a_marketable_one_is_coll
     )
 
     assert order.status is S.ACCEPTED
+
+
+# -- a command as a Python caller writes it ---------------------------------------------------
+
+
+def test_a_command_takes_plain_strings_and_numbers_for_its_enums_and_decimals() -> None:
+    plain: dict[str, Any] = {"side": "buy", "type": "LIMIT", "tif": "gtc", "qty": 10}
+    plain |= {"limit_price": 0.1, "trail_percent": "1.5"}
+    cmd = SubmitOrder(id="c", ts_init=0, account_id="a", symbol="AAPL", **plain)
+    assert (cmd.side, cmd.type, cmd.tif) == (Side.BUY, OrderType.LIMIT, TimeInForce.GTC)
+    assert (cmd.qty, cmd.limit_price, cmd.trail_percent) == (D(10), D("0.1"), D("1.5"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("side", "long", "side 'long' is not one of buy, sell"),
+        ("tif", "week", "tif 'week' is not one of day, gtc"),
+        ("qty", "ten", "qty must be a number, got 'ten'"),
+        ("qty", True, "qty must be a number, got True"),
+    ],
+)
+def test_a_command_with_a_value_it_cannot_take_says_what_is_allowed(
+    field: str, value: object, says: str
+) -> None:
+    fields: dict[str, Any] = {"side": "buy", "qty": 1, field: value}
+    with pytest.raises(ValidationError, match=re.escape(says)):
+        SubmitOrder(id="c", ts_init=0, account_id="a", symbol="AAPL", **fields)
