@@ -195,7 +195,7 @@ def test_migrate_creates_the_schema_once_and_is_idempotent(db_url: str) -> None:
         assert s.schema_revision() is None
         s.migrate()
         s.migrate()
-        assert s.schema_revision() == head_revision() == "0006"
+        assert s.schema_revision() == head_revision() == "0007"
         names = set(inspect(s.engine).get_table_names())
         assert {"accounts", "orders", "fills", "positions", "ledger_entries", "outbox"} <= names
 

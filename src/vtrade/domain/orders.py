@@ -105,6 +105,9 @@ class Order:
     seq: int = 0  # time priority among our own resting orders
     due_ns: int | None = None  # opg/cls and queued orders: when the auction executes them
     expire_ns: int | None = None  # day orders: end of their trading day
+    # working orders: participation not yet used, carried from the last fill (a fraction of
+    # a unit the market's volume since then adds to; see `execution.working`)
+    allowance: Decimal = Decimal(0)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

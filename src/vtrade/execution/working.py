@@ -186,7 +186,10 @@ def _work(
         done = fills.take(market, order, inst, t_ns, profile)
     elif not limit_like:
         volume = _volume_since_last_fill(engine, order, prints, prints_from, t_ns)
-        done = fills.take(market, order, inst, t_ns, profile, cap=volume * profile.participation)
+        allowance = order.allowance + volume * profile.participation
+        done = fills.take(market, order, inst, t_ns, profile, cap=allowance)
+        if done is not None:  # what it could not use carries, up to a unit (never a burst)
+            order.allowance = min(allowance - done.qty, fills.fill_unit(order, inst))
     else:
         touch = market.touch(inst.symbol, t_ns)
         opposite = touch.ask if order.side is Side.BUY else touch.bid
@@ -205,7 +208,8 @@ def _volume_since_last_fill(
     """The market's volume since the order last filled (or started working), at most
     `PARTICIPATION_LOOKBACK_NS` back: a working order's allowance builds up over the steps
     too small to fill a whole unit, as an algo participating in volume catches up, instead of
-    losing each step's fraction. Derived from `updated_ns` alone, so a restart keeps it."""
+    losing each step's fraction; what a fill leaves of it is the order's `allowance`. Both
+    are kept with the order (`updated_ns`, `allowance`), so a restart goes on the same way."""
     since = max(order.updated_ns, t_ns - PARTICIPATION_LOOKBACK_NS)
     if since >= prints_from:
         volume = prints.after(since).volume

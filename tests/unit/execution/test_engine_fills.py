@@ -223,9 +223,10 @@ def test_working_remainder_takes_at_most_its_participation_of_market_volume_sinc
     for _ in range(120):
         t1 = venue.now + SECOND
         volume = D(repr(venue.market.prints("AAPL", last_fill, t1).volume))
+        carried = order.allowance  # what the last fill left unused: less than a share
         changes = venue.advance_to(t1)
         taken = sum((f.qty for f in changes.fills), D(0))
-        assert taken <= participation * volume
+        assert 0 <= carried <= 1 and taken <= carried + participation * volume
         if taken:
             steps_with_fills, last_fill = steps_with_fills + 1, t1
 
@@ -236,7 +237,8 @@ def test_a_working_order_in_a_thin_name_keeps_the_allowance_of_steps_under_one_s
     venue: Venue,
 ) -> None:
     """BKNG prints a few shares a second: 10% of a step is under one share. The allowance of
-    such steps adds up until a whole share fits, instead of being lost step after step."""
+    such steps adds up until a whole share fits, and what a fill leaves of it carries to the
+    next, instead of being lost step after step."""
     account = venue.open(balance=WHALE)
     venue.advance_to_phase("BKNG")
     order, _ = venue.submit(account, "BKNG", Side.BUY, 20000)
@@ -250,8 +252,8 @@ def test_a_working_order_in_a_thin_name_keeps_the_allowance_of_steps_under_one_s
     worked = order.filled_qty - working_from
     cap = PROFILES[Profile.REALISTIC].participation
     one_step_at_a_time = sum(int(float(cap) * v) for v in per_step)  # each fraction lost
-    assert worked <= cap * volume
-    assert worked >= D("0.7") * cap * volume > one_step_at_a_time * D("1.3")
+    assert cap * volume - 1 <= worked <= cap * volume  # less at most what is carried
+    assert worked > one_step_at_a_time * D("1.5")
 
 
 # -- limits -----------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ def order_row(o: Order) -> Values:
         "extra": encode_extra(o.extra) if o.extra else "{}",
         "due_ns": o.due_ns,
         "expire_ns": o.expire_ns,
+        "allowance": o.allowance,
     }
 
 
@@ -113,6 +114,7 @@ def order_from(r: Row[Any]) -> Order:
         extra=decode_extra(r.extra) if r.extra != "{}" else {},
         due_ns=r.due_ns,
         expire_ns=r.expire_ns,
+        allowance=r.allowance,
     )
 
 

@@ -93,6 +93,7 @@ orders = Table(
     Column("extra", Text, nullable=False),  # JSON object of strings
     Column("due_ns", BigInteger),
     Column("expire_ns", BigInteger),
+    Column("allowance", ExactDecimal(), nullable=False, server_default="0"),
     Index("ix_orders_account_created", "account_id", "created_ns"),
     Index("ux_orders_account_client_id", "account_id", "client_order_id", unique=True),
     # Open orders only: small, read on start-up and by `list_orders(open_only=True)`.
