@@ -26,9 +26,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("orders") as batch:
-        batch.add_column(
-            sa.Column("allowance", ExactDecimal(), nullable=False, server_default="0")
-        )
+        batch.add_column(sa.Column("allowance", ExactDecimal(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
