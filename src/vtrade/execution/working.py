@@ -19,6 +19,8 @@ from decimal import Decimal
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from vtrade.core.clock import NS_PER_DAY
 from vtrade.core.money import Rounding, round_to_increment
 from vtrade.domain import events as ev
@@ -112,14 +114,14 @@ def _work_symbol(
     if not working:
         return touched
     prints = engine.market.prints(symbol, t0, t1)
+    lookback = _Lookback(engine, symbol, t1)
     taken = {Side.BUY: Decimal(0), Side.SELL: Decimal(0)}
     for order in sorted(working, key=_priority):
         if order.created_ns >= t1:
             continue
-        seen_from = max(t0, order.created_ns)
         seen = prints if order.created_ns <= t0 else prints.after(order.created_ns)
         before = len(changes.fills)
-        _work(engine, order, seen, seen_from, taken, t1, changes)
+        _work(engine, order, seen, lookback, taken, t1, changes)
         if len(changes.fills) > before:
             touched.add(order.account_id)
     return touched
@@ -158,12 +160,12 @@ def _work(
     engine: ExecutionEngine,
     order: Order,
     prints: Prints,
-    prints_from: int,
+    lookback: _Lookback,
     taken: dict[Side, Decimal],
     t_ns: int,
     changes: Changes,
 ) -> None:
-    """Let one order meet `prints`, the market's prints in (`prints_from`, `t_ns`]."""
+    """Let one order meet `prints`, the market's prints since it last met it."""
     inst = engine.catalog.get(order.symbol)
     profile = PROFILES[engine.accounts[order.account_id].profile]
     market = engine.market
@@ -185,7 +187,7 @@ def _work(
         # frictionless: all at the mid at once; a stop just triggered walks the book at once
         done = fills.take(market, order, inst, t_ns, profile)
     elif not limit_like:
-        volume = _volume_since_last_fill(engine, order, prints, prints_from, t_ns)
+        volume = lookback.volume_since(order.updated_ns)
         allowance = order.allowance + volume * profile.participation
         done = fills.take(market, order, inst, t_ns, profile, cap=allowance)
         if done is not None:  # what it could not use carries, up to a unit (never a burst)
@@ -202,20 +204,31 @@ def _work(
         changes.merge(engine.apply(order, inst, done, t_ns))
 
 
-def _volume_since_last_fill(
-    engine: ExecutionEngine, order: Order, prints: Prints, prints_from: int, t_ns: int
-) -> Decimal:
-    """The market's volume since the order last filled (or started working), at most
-    `PARTICIPATION_LOOKBACK_NS` back: a working order's allowance builds up over the steps
-    too small to fill a whole unit, as an algo participating in volume catches up, instead of
-    losing each step's fraction; what a fill leaves of it is the order's `allowance`. Both
-    are kept with the order (`updated_ns`, `allowance`), so a restart goes on the same way."""
-    since = max(order.updated_ns, t_ns - PARTICIPATION_LOOKBACK_NS)
-    if since >= prints_from:
-        volume = prints.after(since).volume
-    else:
-        volume = engine.market.prints(order.symbol, since, t_ns).volume
-    return Decimal(repr(volume))
+class _Lookback:
+    """The market's volume in the last `PARTICIPATION_LOOKBACK_NS` of one symbol up to a step's
+    instant, fetched once for all its working orders (when one asks) as running totals.
+
+    A working order may take its participation in the volume since it last filled (or started
+    working), at most that far back: its allowance builds up over the steps too small to fill
+    a whole unit, as an algo participating in volume catches up, and what a fill leaves of it
+    carries (`Order.allowance`). Both depend only on the order's stored fields (`updated_ns`,
+    `allowance`), so a restart goes on the same way."""
+
+    __slots__ = ("_engine", "_symbol", "_t_ns", "_ts", "_totals")
+
+    def __init__(self, engine: ExecutionEngine, symbol: str, t_ns: int) -> None:
+        self._engine, self._symbol, self._t_ns = engine, symbol, t_ns
+        self._ts: np.ndarray | None = None
+        self._totals = np.zeros(1)
+
+    def volume_since(self, since_ns: int) -> Decimal:
+        if self._ts is None:
+            start = self._t_ns - PARTICIPATION_LOOKBACK_NS
+            prints = self._engine.market.prints(self._symbol, start, self._t_ns)
+            self._ts = prints.ts
+            self._totals = np.concatenate(([0.0], np.cumsum(prints.size)))
+        first = int(np.searchsorted(self._ts, since_ns, side="right"))
+        return Decimal(repr(float(self._totals[-1] - self._totals[first])))
 
 
 def _triggered(order: Order, prints: Prints, tick: Decimal) -> bool:
