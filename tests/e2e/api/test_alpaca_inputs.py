@@ -101,18 +101,31 @@ def test_a_bars_page_token_we_did_not_give_for_these_symbols_is_invalid(
 def test_day_bars_are_stamped_at_midnight_new_york_and_start_and_end_are_inclusive(
     api: InProcess,
 ) -> None:
-    """As Alpaca: `"t": "2026-11-16T05:00:00Z"`; a date means that day's bar, at either end.
-    The clock stands at 2026-11-18 15:00Z: the bar of the 18th is not complete yet."""
+    """As Alpaca: `"t": "2026-11-16T05:00:00Z"`; a date means that day's bar, at either end."""
     key = api.key()
     query = {"symbols": "AAPL", "timeframe": "1Day"}
 
     two = get(api, key, "/v2/stocks/bars", start="2026-11-16", end="2026-11-17", **query).json()
-    week = get(api, key, "/v2/stocks/bars", start="2026-11-16", end="2026-11-18", **query).json()
     summer = get(api, key, "/v2/stocks/bars", start="2026-07-01", end="2026-07-01", **query)
 
     assert [b["t"] for b in two["bars"]["AAPL"]] == ["2026-11-16T05:00:00Z", "2026-11-17T05:00:00Z"]
-    assert week["bars"]["AAPL"] == two["bars"]["AAPL"]
     assert [b["t"] for b in summer.json()["bars"]["AAPL"]] == ["2026-07-01T04:00:00Z"]  # EDT
+
+
+def test_todays_day_bar_is_served_as_far_as_the_session_has_gone(api: InProcess) -> None:
+    """The clock stands at 2026-11-18 15:00Z, half an hour into the session: today's bar is
+    the first 30 minutes, as the minute bars show them; no start means today, as on Alpaca."""
+    key = api.key()
+    days = get(api, key, "/v2/stocks/bars", symbols="AAPL", timeframe="1Day").json()
+    minutes = get(
+        api, key, "/v2/stocks/bars", symbols="AAPL", timeframe="1Min", start="2026-11-18T14:30:00Z"
+    ).json()["bars"]["AAPL"]
+
+    (today,) = days["bars"]["AAPL"]
+    assert today["t"] == "2026-11-18T05:00:00Z" and len(minutes) == 30
+    assert today["o"] == minutes[0]["o"] and today["c"] == minutes[-1]["c"]
+    assert today["h"] == max(m["h"] for m in minutes) and today["l"] == min(m["l"] for m in minutes)
+    assert today["v"] == pytest.approx(sum(m["v"] for m in minutes))
 
 
 def test_bars_page_tokens_still_page_and_sort_must_be_asc_or_desc(api: InProcess) -> None:

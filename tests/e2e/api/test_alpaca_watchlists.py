@@ -172,8 +172,9 @@ def test_historical_bars_page_through_completed_bars_only(
             symbol_or_symbols="SPY", timeframe=TimeFrame.Day, start=now - timedelta(days=10)
         )
     )
-    assert isinstance(daily, BarSet) and 5 <= len(daily["SPY"]) <= 8
-    assert daily["SPY"][-1].timestamp.date() < now.date()  # today's bar is not complete
+    assert isinstance(daily, BarSet) and 6 <= len(daily["SPY"]) <= 9
+    assert daily["SPY"][-1].timestamp.date() == now.date()  # today's, as far as it has gone
+    assert daily["SPY"][-1].volume < daily["SPY"][-2].volume
 
 
 def test_latest_quote_trade_and_bar_match_the_market(

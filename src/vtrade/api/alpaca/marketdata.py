@@ -101,12 +101,43 @@ def _at_new_york_midnight(series: BarSeries) -> BarSeries:
 
 
 def _completed(c: Ctx, symbol: str, base: Interval, start: int, end: int) -> BarSeries:
-    """Bars of `base` starting in [start, end) that were complete at the current instant."""
+    """Bars of `base` starting in [start, end) as they stand at the current instant: intraday
+    bars once complete; day bars too, and today's as far as its session has gone, as Alpaca
+    serves the day's bar while it forms (never a price from later in the day)."""
     now = c.now_ns()
     series = c.container.market.bars(symbol, base, start, min(end, now))
-    length = NS_PER_DAY if base is Interval.D1 else base.ns
-    done = int(np.searchsorted(series.ts, now - length, side="right"))
+    if base is Interval.D1:
+        return _today_so_far(c, series, now)
+    done = int(np.searchsorted(series.ts, now - base.ns, side="right"))
     return series.window(start, int(series.ts[done - 1]) + 1) if done else series.window(0, 0)
+
+
+def _today_so_far(c: Ctx, days_series: BarSeries, now: int) -> BarSeries:
+    """`days_series` with the bar of the session in progress (if any) rebuilt from the
+    minutes completed so far, or dropped before its session opens."""
+    if not len(days_series):
+        return days_series
+    inst = c.catalog.get(days_series.symbol)
+    days = c.container.engine.sessions.for_instrument(inst).days
+    d = max(days.index_on_or_before(now), 0)
+    if int(days_series.ts[-1]) != int(days.day[d]) or now >= int(days.close[d]):
+        return days_series  # today's session is over (or not in the series): complete
+    earlier = days_series.window(0, int(days_series.ts[-1]))
+    minutes = c.container.market.bars(inst.symbol, Interval.M1, int(days.open[d]), now)
+    minutes = minutes.window(0, now - Interval.M1.ns + 1)  # complete minutes only
+    if not len(minutes):
+        return earlier
+    today = BarSeries(
+        inst.symbol,
+        Interval.D1,
+        days_series.ts[-1:],
+        minutes.open[:1],
+        np.array([minutes.high.max()]),
+        np.array([minutes.low.min()]),
+        minutes.close[-1:],
+        np.array([minutes.volume.sum()]),
+    )
+    return BarSeries.concat([earlier, today], inst.symbol, Interval.D1)
 
 
 def _bar(series: BarSeries, i: int, places: int) -> dict[str, Any]:
