@@ -130,3 +130,24 @@ def test_a_base_url_with_a_trailing_slash_still_reaches_v2(live: Live) -> None:
     client = TradingClient(key.key_id, key.secret, paper=True, url_override=live.base_url + "/")
     account = client.get_account()
     assert not isinstance(account, dict) and account.cash is not None
+
+
+@pytest.mark.parametrize(("side", "away", "says"), [("buy", -1, "greater"), ("sell", 1, "less")])
+def test_a_stop_already_through_the_market_is_refused(
+    api: InProcess, side: str, away: int, says: str
+) -> None:
+    key = api.key()
+    quote = api.container.market.quote("AAPL", api.clock.now_ns())
+    mid = ((quote.bid + quote.ask) / 2).quantize(Decimal("0.01"))
+    through = mid + away * Decimal("0.50")
+    beyond = mid - away * Decimal("0.50")
+    if side == "sell":
+        assert post(api, key, qty="1", time_in_force="day").status_code == 200
+
+    refused_stop = post(
+        api, key, side=side, type="stop", stop_price=str(through), time_in_force="gtc"
+    )
+    placed = post(api, key, side=side, type="stop", stop_price=str(beyond), time_in_force="gtc")
+
+    refused(refused_stop, 422, 42210000, f"stop price must be {says} than base_price", str(mid))
+    assert placed.status_code == 200 and placed.json()["status"] == "new"

@@ -3,8 +3,8 @@
 Native orders need not follow them; bots written against Alpaca expect them, and an order that
 works here but not on Alpaca would surprise them there: a `client_order_id` is never reused,
 crypto orders are gtc or ioc, fractional (or notional) stock orders are day orders and never
-short sales, and opg/cls orders have Alpaca's cut-offs (09:28 and 15:50 New York time, until
-19:00, when orders for the next session are taken).
+short sales, opg/cls orders have Alpaca's cut-offs (09:28 and 15:50 New York time, until
+19:00, when orders for the next session are taken), and a stop lies beyond the market.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from vtrade.api.alpaca.orders import OrderRequest
 
 CRYPTO_TIME_IN_FORCE = ("gtc", "ioc")
-SUB_PENNY = 42210000  # Alpaca's code for a price off the grid, and for an order too late
+SUB_PENNY = 42210000  # Alpaca's code for a price off the grid, a stop through the market, ...
 _CUT_OFFS = {"opg": time(9, 28), "cls": time(15, 50)}
 _NEXT_SESSION_FROM = time(19, 0)
 _US_VENUES = frozenset({"XNAS", "XNYS", "ARCX"})
@@ -48,6 +48,8 @@ def check_new_order(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
         _check_fractional(c, body, inst)
     if tif in _CUT_OFFS and inst.venue in _US_VENUES:
         _check_cut_off(c, inst, tif)
+    if body.stop_price is not None and body.type in ("stop", "stop_limit"):
+        _check_stop_side(c, body, inst)
 
 
 def _fractional(qty: Decimal) -> bool:
@@ -65,6 +67,27 @@ def _check_fractional(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
     held = c.container.engine.positions.get((c.account_id, inst.symbol))
     if body.side == "sell" and (held is None or held.qty <= Decimal(0)):
         raise RejectedError("fractional orders cannot be sold short", symbol=inst.symbol)
+
+
+def _check_stop_side(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
+    """A buy stop must lie above the market by more than a tick, a sell stop below it: one
+    already through would trigger at once (a native order may; Alpaca refuses it)."""
+    assert body.stop_price is not None
+    quote = c.container.market.quote(inst.symbol, c.now_ns())
+    base = ((quote.bid + quote.ask) / 2).quantize(inst.tick_size)
+    tick = inst.tick_size
+    if body.side == "buy" and body.stop_price <= base + tick:
+        raise ValidationError(
+            f"stop price must be greater than base_price + {tick} (base_price: {base}) for a "
+            "buy stop",
+            alpaca_code=SUB_PENNY,
+        )
+    if body.side == "sell" and body.stop_price >= base - tick:
+        raise ValidationError(
+            f"stop price must be less than base_price - {tick} (base_price: {base}) for a "
+            "sell stop",
+            alpaca_code=SUB_PENNY,
+        )
 
 
 def _check_cut_off(c: Ctx, inst: Instrument, tif: str) -> None:
