@@ -163,6 +163,13 @@ def check_shape(order: Order, inst: Instrument) -> None:
                 f"{inst.tick_size} of {inst.symbol}",
             )
     _check_trailing(order)
+    trail = order.trail_price
+    if trail is not None and not _on_grid("trail_price", "trail_price", trail, inst.tick_size):
+        raise RuleViolation(
+            "tick_size",
+            f"trail_price {trail} must be a multiple of the tick size {inst.tick_size} "
+            f"of {inst.symbol}",
+        )
     _check_time_in_force(order, inst)
 
 

@@ -62,7 +62,7 @@ def test_a_crypto_sell_within_the_holding_fills_and_beyond_it_is_refused(
     assert short.status_code == 403
     assert short.json() == {
         "code": 40310000,
-        "message": "ETH-USD cannot be sold short: you hold 0 and open orders would leave -0.1",
+        "message": "ETH/USD cannot be sold short: you hold 0 and open orders would leave -0.1",
         "rule": "shortable",
         "symbol": "ETH/USD",
     }

@@ -96,11 +96,16 @@ def test_a_replacement_that_changes_nothing_is_refused(api: InProcess) -> None:
     bid = api.container.market.quote("AAPL", api.clock.now_ns()).bid
     placed = post(api, key, type="limit", limit_price=str(bid - Decimal(5)), time_in_force="gtc")
 
-    response = api.http.patch(f"/v2/orders/{placed.json()['id']}", headers=key.headers, json={})
+    path = f"/v2/orders/{placed.json()['id']}"
+    same = placed.json()["limit_price"]
 
-    refused(response, 422, 40010001, "qty", "limit_price")
-    kept = api.http.get(f"/v2/orders/{placed.json()['id']}", headers=key.headers).json()
+    for body in ({}, {"limit_price": same}, {"qty": "1", "time_in_force": "gtc"}):
+        response = api.http.patch(path, headers=key.headers, json=body)
+        refused(response, 422, 40010001, "must change something", "qty", "limit_price")
+    kept = api.http.get(path, headers=key.headers).json()
     assert kept["status"] == "new"
+    changed = api.http.patch(path, headers=key.headers, json={"qty": "2", "limit_price": same})
+    assert changed.status_code == 200 and changed.json()["replaces"] == kept["id"]
 
 
 def test_a_body_that_is_not_json_says_so(api: InProcess) -> None:
@@ -151,3 +156,29 @@ def test_a_stop_already_through_the_market_is_refused(
 
     refused(refused_stop, 422, 42210000, f"stop price must be {says} than base_price", str(mid))
     assert placed.status_code == 200 and placed.json()["status"] == "new"
+
+
+def test_exit_legs_without_a_bracket_are_refused_not_dropped(api: InProcess) -> None:
+    response = post(api, api.key(), time_in_force="day", take_profit={"limit_price": "400"})
+    refused(response, 422, 40010001, "take_profit", "bracket")
+
+
+def test_a_trail_finer_than_the_tick_is_refused(api: InProcess) -> None:
+    key = api.key()
+    assert post(api, key, qty="5", time_in_force="day").status_code == 200
+    response = post(
+        api, key, side="sell", type="trailing_stop", trail_price="0.001", time_in_force="gtc"
+    )
+    refused(response, 422, 42210000, "trail_price 0.001", "tick size 0.01")
+
+
+def test_fx_pairs_are_found_written_together_as_crypto_pairs_are(api: InProcess) -> None:
+    key = api.key()
+    for written in ("EURUSD", "EUR/USD", "BTCUSD"):
+        assert api.http.get(f"/v2/assets/{written}", headers=key.headers).status_code == 200
+
+
+def test_refusals_spell_the_symbol_as_the_client_wrote_it(api: InProcess) -> None:
+    response = post(api, api.key(), symbol="BTC/USD", side="sell", time_in_force="gtc")
+    message = refused(response, 403, 40310000, "BTC/USD")
+    assert "BTC-USD" not in message

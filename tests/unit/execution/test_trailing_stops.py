@@ -57,7 +57,6 @@ def replace(venue: Venue, order: Order, **change: Any) -> tuple[Order, bool]:
     [
         ("AAPL", "10", {"trail_percent": D("2.5")}),
         ("AAPL", "10", {"trail_price": D("0.5")}),
-        ("AAPL", "10", {"trail_price": D("0.333")}),  # off the grid: the stop is rounded
         ("EUR/USD", "10000", {"trail_percent": D("0.07")}),
         ("BTC-USD", "0.01", {"trail_percent": D("1.3")}),
     ],
@@ -85,6 +84,21 @@ def test_the_watermark_and_stop_stay_on_the_tick_grid_and_the_stop_is_never_tigh
             break
 
     assert seen > 0
+
+
+@pytest.mark.parametrize("trail_price", ["0.333", "0.001"])
+def test_a_trail_price_off_the_tick_grid_is_refused_naming_the_tick(
+    venue: Venue, trail_price: str
+) -> None:
+    account = venue.open()
+    venue.submit(account, "AAPL", Side.BUY, 10)
+    order, _ = venue.submit(
+        account, "AAPL", Side.SELL, 10, type=OrderType.TRAILING_STOP, trail_price=D(trail_price)
+    )
+    assert order.status is S.REJECTED
+    assert order.reject_reason == (
+        f"tick_size: trail_price {trail_price} must be a multiple of the tick size 0.01 of AAPL"
+    )
 
 
 def test_a_watermark_off_the_grid_from_an_older_order_is_snapped_at_the_next_step(

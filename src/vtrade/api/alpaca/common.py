@@ -87,10 +87,12 @@ def find_instrument(state: ApiState, text: str) -> Instrument | None:
     candidates = [wanted, wanted.replace("/", "-")]
     if wanted.endswith("USD") and wanted.isalnum() and len(wanted) > 3:
         candidates.append(wanted[:-3] + "-USD")
+    if len(wanted) == 6 and wanted.isalpha():
+        candidates.append(f"{wanted[:3]}/{wanted[3:]}")  # EURUSD is EUR/USD, as BTCUSD is BTC/USD
     for candidate in candidates:
         if candidate in catalog:
             inst = catalog.get(candidate)
-            if candidate == wanted or inst.asset_class is AssetClass.CRYPTO:
+            if candidate == wanted or inst.asset_class in (AssetClass.CRYPTO, AssetClass.FX):
                 return inst
     return None
 

@@ -116,6 +116,21 @@ class ReplaceRequest(BaseModel):
     client_order_id: str | None = Field(None, max_length=128)
 
 
+def _changes(body: ReplaceRequest, old: Order) -> bool:
+    """Tell whether the replacement asks for anything the open order does not already have."""
+    trail = old.trail_percent if old.trail_percent is not None else old.trail_price
+    same = {
+        "qty": old.remaining,
+        "time_in_force": old.tif.value,
+        "limit_price": old.limit_price,
+        "stop_price": old.stop_price,
+        "trail": trail,
+        "client_order_id": old.client_order_id,
+    }
+    given = {name: getattr(body, name) for name in same}
+    return any(v is not None and v != same[name] for name, v in given.items())
+
+
 def raise_if_rejected(order: Order, catalog: Catalog) -> None:
     """Turn an order the engine rejected into the Alpaca error for it (403 or 422), with the
     symbol as Alpaca spells it (`BTC/USD`; the engine's message keeps ours, `BTC-USD`)."""
@@ -123,6 +138,7 @@ def raise_if_rejected(order: Order, catalog: Catalog) -> None:
         return
     inst = catalog.get(order.symbol)
     rule, _, message = (order.reject_reason or "rejected: order rejected").partition(": ")
+    message = message.replace(inst.symbol, alpaca_symbol(inst))  # BTC/USD, as the client wrote
     if rule == QTY_AVAILABLE:  # refused, not kept: the order carries the numbers
         raise insufficient_qty(inst, message, order.extra)
     if rule == "tick_size":
@@ -163,6 +179,12 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
     if body.order_class not in (None, "", "simple"):
         raise ValidationError(
             f"order_class {body.order_class} is not supported: only simple orders are"
+        )
+    legs = [name for name in ("take_profit", "stop_loss") if getattr(body, name)]
+    if legs:  # a bot that forgot order_class would otherwise get an order with no exit
+        raise ValidationError(
+            f"{' and '.join(legs)} belong to bracket orders, which are not supported: only "
+            "simple orders are (place the exit as its own order)"
         )
     if (body.qty is None) == (body.notional is None):
         raise ValidationError("give exactly one of qty and notional")
@@ -246,9 +268,9 @@ async def replace_order(order_id: str, body: ReplaceRequest, c: CtxDep) -> dict[
     `replaced` with `replaced_by`. Terminal orders answer 422."""
     old = owned_order(c, order_id)
     _check_open(old, "replaceable")
-    if not body.model_fields_set - {"client_order_id"} and not body.client_order_id:
+    if not _changes(body, old):
         raise ValidationError(
-            "a replacement must change something: give qty, time_in_force, limit_price, "
+            "a replacement must change something: give a new qty, time_in_force, limit_price, "
             "stop_price, trail or client_order_id"
         )
     cmd = ReplaceOrder(
