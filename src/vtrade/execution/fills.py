@@ -91,6 +91,15 @@ def take(
     return Execution(slices, taken[0].price, mid, Liquidity.TAKER)  # the best level available
 
 
+def at_own_limit(done: Execution, order: Order) -> Execution:
+    """What a resting limit takes when the market moves through it, at its own price, as the
+    maker: the sellers (buyers) who crossed its price met it there first, so it gets no
+    better price than its limit, and it pays maker fees."""
+    assert order.limit_price is not None
+    price = order.limit_price
+    return Execution((Slice(price=price, qty=done.qty),), price, done.mid, Liquidity.MAKER)
+
+
 def fill_unit(order: Order, inst: Instrument) -> Decimal:
     """Whole-share orders fill in whole shares; others in lots."""
     return Decimal(1) if order.qty % 1 == 0 and inst.lot_size < 1 else inst.lot_size

@@ -198,6 +198,8 @@ def _work(
         crossed = _crosses(order, to_price(opposite, inst.tick_size))
         if crossed:
             done = fills.take(market, order, inst, t_ns, profile)
+            if done is not None and not fresh:  # it was resting: the market came to it
+                done = fills.at_own_limit(done, order)
         else:
             done, taken[order.side] = fills.make(order, inst, prints, taken[order.side], profile)
     if done is not None:

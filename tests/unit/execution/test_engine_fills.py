@@ -313,6 +313,33 @@ def test_limit_orders_fill_only_at_their_price_or_better(venue: Venue, side: Sid
     assert all(better(f.price) for f in fills)
 
 
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_a_resting_limit_the_market_moves_through_fills_at_its_limit_as_maker(
+    venue: Venue, side: Side
+) -> None:
+    """A resting bid cannot be traded through: the sellers who took the price past it met it
+    first, at its price. So it never fills better than its limit once it rests."""
+    account = venue.open(balance=WHALE)
+    orders = []
+    for symbol in ("AAPL", "MSFT", "NVDA", "META", "TSLA", "AMZN"):
+        quote = venue.quote(symbol)
+        for ticks in (1, 3, 6):
+            away = D(ticks) * D("0.01")
+            limit = quote.bid - away if side is Side.BUY else quote.ask + away
+            order, _ = venue.submit(
+                account, symbol, side, 10, type=OrderType.LIMIT, limit_price=limit, tif="gtc"
+            )
+            assert order.status is OrderStatus.ACCEPTED
+            orders.append(order)
+
+    fills = venue.advance(1800).fills
+
+    limits = {o.id: o.limit_price for o in orders}
+    assert len(fills) > 10
+    assert all(f.price == limits[f.order_id] for f in fills)
+    assert {f.receipt.liquidity for f in fills} == {"maker"}
+
+
 def test_a_whole_share_resting_limit_order_fills_in_whole_shares(venue: Venue) -> None:
     account = venue.open()
     price = _never_touched_price(venue, "AAPL", 600)
