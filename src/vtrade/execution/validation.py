@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 
 from vtrade.core.errors import ValidationError
 from vtrade.core.money import round_to_increment
@@ -388,15 +389,26 @@ def _risk_price(order: Order, touch: Decimal, mid: Decimal) -> Decimal:
 
 
 def _pending_margin(orders: list[Order], ctx: CheckContext, view: AccountView) -> Decimal:
-    """Margin reserved by other open orders that would add exposure (valued at the mid)."""
+    """Margin reserved by other open orders for the exposure they would add (valued at their
+    limit or the mid). An order on a position's closing side adds only what goes beyond what
+    is held (and not already being closed by earlier orders): a sell of 900 against 1 held
+    opens a short of 899."""
     total = Decimal(0)
-    for o in orders:
+    closable = {symbol: abs(value) for symbol, value in view.values.items()}
+    for o in sorted(orders, key=_SEQ):
+        inst = ctx.marks.instrument(o.symbol)
+        value = _reserved(o, inst, ctx)
         held = view.values.get(o.symbol, Decimal(0))
         if held and (held > 0) != (o.side is Side.BUY):
-            continue  # closes part of a position
-        inst = ctx.marks.instrument(o.symbol)
-        total += _reserved(o, inst, ctx) * initial_rate(inst, ctx.limits.leverage)
+            closes = min(value, closable[o.symbol])
+            closable[o.symbol] -= closes
+            value -= closes
+        if value > 0:
+            total += value * initial_rate(inst, ctx.limits.leverage)
     return total
+
+
+_SEQ = attrgetter("seq")
 
 
 def _pending_cash(orders: list[Order], ctx: CheckContext) -> Decimal:

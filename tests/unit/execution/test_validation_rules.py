@@ -104,6 +104,29 @@ def test_position_cap_on_a_short_sale_values_it_at_the_higher_of_limit_and_mid(
 # -- 2:1 buying power -------------------------------------------------------------------------
 
 
+def _available(venue: Venue, account_id: str) -> Decimal:
+    """The buying power a refusal quotes for a buy far too big for the account."""
+    account = venue.engine.accounts[account_id]
+    message = rejected(venue.preview(account, "MSFT", Side.BUY, 100_000), "buying_power")
+    return D(message.rsplit(", ", 1)[1].split(" VCR")[0].replace(",", ""))
+
+
+def test_an_open_sell_that_would_flip_a_long_reserves_margin_for_the_short_it_opens(
+    venue: Venue,
+) -> None:
+    ask = venue.quote("AAPL").ask
+    limit = {"type": OrderType.LIMIT, "limit_price": ask + D(5), "tif": "gtc"}
+    flat, holder = venue.open(), venue.open()
+    venue.submit(holder, "AAPL", Side.BUY, 1)
+    short, _ = venue.submit(flat, "AAPL", Side.SELL, 900, **limit)  # opens a short of 900
+    flip, _ = venue.submit(holder, "AAPL", Side.SELL, 901, **limit)  # closes 1, shorts 900
+    assert short.status is flip.status is OrderStatus.ACCEPTED
+
+    # both reserve margin for a short of 900; the holder's one share is worth about one more
+    gap = _available(venue, holder.id) - _available(venue, flat.id)
+    assert abs(gap) < ask
+
+
 def test_buying_power_allows_exactly_twice_the_free_margin_and_rejects_one_lot_more(
     venue: Venue,
 ) -> None:
