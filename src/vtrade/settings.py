@@ -64,7 +64,12 @@ class ExecutionSettings(BaseModel):
 
     initial_balance: Decimal = Field(default=Decimal(1_000_000), gt=0)
     max_position_share: Decimal = Field(default=Decimal("0.25"), gt=0, le=1)
-    maintenance_margin: Decimal = Field(default=Decimal("0.25"), ge=0, le=1)
+    maintenance_margin: Decimal = Field(
+        default=Decimal("0.25"),
+        ge=0,
+        le=1,
+        description="maintenance at 2:1; it scales with the initial margin (FX at 20:1: 2.5%)",
+    )
     leverage: dict[str, Decimal] = Field(
         default_factory=dict, description='Per asset class, e.g. {"fx": 20}; default 2 (crypto 1)'
     )

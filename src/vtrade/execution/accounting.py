@@ -157,8 +157,9 @@ def initial_rate(inst: Instrument, leverage: Mapping[AssetClass, Decimal]) -> De
 def margin_rates(
     inst: Instrument, leverage: Mapping[AssetClass, Decimal], maintenance_floor: Decimal
 ) -> tuple[Decimal, Decimal]:
-    """(initial, maintenance) margin as shares of value; maintenance is at least half the
-    initial requirement."""
+    """(initial, maintenance) margin as shares of value. `maintenance_floor` is the rate at
+    2:1 (Reg T's 25% of a 50% initial) and scales with the initial requirement, so it stays
+    under it at any leverage: 2.5% for FX at 20:1, 50% for a cash-only instrument."""
     lev = leverage.get(inst.asset_class, ONE)
     return _rates(inst.marginable, str(lev), str(maintenance_floor))
 
@@ -168,7 +169,7 @@ def _rates(marginable: bool, leverage: str, maintenance_floor: str) -> tuple[Dec
     # Asked for every position of every order. Keyed by the Decimals' text: equal Decimals
     # may differ in their digits, and the digits show in receipts and messages.
     initial = ONE / Decimal(leverage) if marginable else ONE
-    return initial, max(Decimal(maintenance_floor), initial / 2)
+    return initial, 2 * Decimal(maintenance_floor) * initial
 
 
 def signed(side: Side, qty: Decimal) -> Decimal:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
+import pytest
+
 from vtrade.bootstrap import Container
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import EntryKind
@@ -139,3 +141,20 @@ def test_a_margin_call_fires_once_when_equity_falls_below_maintenance_and_again_
 
     buy("META")
     assert len(calls_over(3)) == 1  # a new crossing, a new call
+
+
+def test_maintenance_stays_under_the_initial_margin_at_any_leverage(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """The 25% maintenance is Reg T's at 2:1; at 20:1 (initial 5%) it is 2.5%, so an account
+    that just used its buying power is not margin-called for it."""
+    venue = make_venue(leverage={"fx": D(20)})
+    account = venue.open()
+    for pair, qty in (("EUR/USD", 200_000), ("GBP/USD", 180_000), ("USD/JPY", 200_000)):
+        order, _ = venue.submit(account, pair, Side.BUY, qty)  # each just under the 25% cap
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+
+    view = venue.engine.view(account.id, venue.now)
+    assert view.maintenance < view.margin_used < view.nav
+    assert view.maintenance == pytest.approx(view.margin_used / 2, rel=D("0.001"))
+    assert not any(isinstance(e, ev.MarginCalled) for e in venue.advance(120).events)
