@@ -141,7 +141,7 @@ class Bookkeeper:
             fee = self.fees.quote(
                 inst, order.side, qty, price, done.liquidity, volumes.context(t_ns, order), fx
             )
-            fee = _scaled(fee, profile.fee_multiplier)
+            fee = fee.commission_scaled(profile.fee_multiplier)
         else:
             fee = FeeQuote(total=Decimal(0), breakdown=())
         volumes.add(inst, qty, notional * inst.multiplier * fx, t_ns)
@@ -245,11 +245,3 @@ class Bookkeeper:
             "client_order_id": order.client_order_id,
             "symbol": order.symbol,
         }
-
-
-def _scaled(fee: FeeQuote, factor: Decimal) -> FeeQuote:
-    """Scale a fee quote (the harsh profile pays more), keeping items summing to the total."""
-    if factor == 1:
-        return fee
-    items = tuple((name, (amount * factor).quantize(CENT)) for name, amount in fee.breakdown)
-    return FeeQuote(total=sum((a for _, a in items), Decimal(0)), breakdown=items)

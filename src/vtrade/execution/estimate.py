@@ -324,7 +324,7 @@ def _fees(
         assert order.limit_price is not None  # only a limit order expects nothing
         price, liquidity = order.limit_price, Liquidity.MAKER
     fee = engine.fees.quote(inst, order.side, order.qty, price, liquidity, FeeContext(), fx)
-    return fee.total * rules.fee_multiplier
+    return fee.commission_scaled(rules.fee_multiplier).total
 
 
 def _costs_bps(

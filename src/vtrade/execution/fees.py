@@ -77,6 +77,17 @@ class FeeQuote:
     total: Decimal
     breakdown: tuple[tuple[str, Decimal], ...]
 
+    def commission_scaled(self, factor: Decimal) -> FeeQuote:
+        """The quote with its commission times `factor` (the harsh profile pays more); taxes,
+        exchange and regulatory fees stay as they are. Items still sum to the total."""
+        if factor == 1:
+            return self
+        items = tuple(
+            (name, (amount * factor).quantize(CENT) if name == "commission" else amount)
+            for name, amount in self.breakdown
+        )
+        return FeeQuote(total=sum((a for _, a in items), Decimal(0)), breakdown=items)
+
 
 @dataclass(frozen=True, slots=True)
 class _Section:

@@ -106,3 +106,21 @@ def test_receipts_carry_exact_decimals_without_float_noise(
         assert len(r.fx_rate.normalize().as_tuple().digits) <= 8
     for cost in (r.spread_cost, r.impact_cost):
         assert not cost.is_signed()
+
+
+@pytest.mark.parametrize(("symbol", "side"), [("VOD.L", Side.BUY), ("AAPL", Side.SELL)])
+def test_the_harsh_profile_pays_more_commission_but_the_same_taxes_and_regulatory_fees(
+    venue: Venue, symbol: str, side: Side
+) -> None:
+    paid = {}
+    for profile in ("realistic", "harsh"):
+        account = venue.open(balance=WHALE, profile=profile)
+        if side is Side.SELL:
+            venue.submit(account, symbol, Side.BUY, 1000)
+        _, changes = venue.submit(account, symbol, side, 1000)
+        paid[profile] = dict(changes.fills[-1].receipt.fee_breakdown)
+
+    realistic, harsh = paid["realistic"], paid["harsh"]
+    assert harsh["commission"] == (realistic["commission"] * D("1.25")).quantize(CENT)
+    for tax in set(realistic) - {"commission"}:  # stamp duty, SEC fee, FINRA TAF, ...
+        assert harsh[tax] == pytest.approx(realistic[tax], rel=D("0.01")), tax
