@@ -219,6 +219,8 @@ class ExecutionEngine(Bookkeeper):
                 new, refused = self._checked(replacement, t_ns)
             if refused is not None:
                 return new, Changes()
+            # a triggered stop-limit is a live limit order: a new limit keeps it live
+            new.triggered = old.triggered and new.stop_price == old.stop_price
             self.by_client_id[(new.account_id, new.client_order_id)] = new
             changes = self._open(new, t_ns)
         finally:

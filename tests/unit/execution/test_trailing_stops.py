@@ -167,3 +167,30 @@ def test_a_refused_replacement_of_a_trailing_stop_is_not_kept_and_the_old_one_ke
     assert (old.status, old.qty, old.trail_price, old.stop_price, old.watermark) == before
     assert venue.engine.orders.get(old.id) is old and venue.engine.orders.get(new.id) is None
     assert venue.engine.by_client_id.get((old.account_id, "v2")) is None
+
+
+def test_a_triggered_stop_limit_stays_triggered_when_its_limit_is_replaced(venue: Venue) -> None:
+    account = venue.open(balance=10_000_000)
+    venue.submit(account, "AAPL", Side.BUY, 10)
+    quote = venue.quote("AAPL")
+    order, _ = venue.submit(
+        account,
+        "AAPL",
+        Side.SELL,
+        10,
+        type=OrderType.STOP_LIMIT,
+        stop_price=quote.bid - D("0.02"),
+        limit_price=quote.ask + D(5),  # rests once triggered: the market is below it
+        tif=TimeInForce.GTC,
+    )
+    for _ in range(600):
+        venue.advance(1)
+        if order.triggered:
+            break
+    assert order.triggered and order.is_open
+
+    new, changed = replace(venue, order, limit_price=order.limit_price + D(1))  # type: ignore[operator]
+
+    assert changed and new.status is S.ACCEPTED and new.triggered  # a live limit order
+    moved, _ = replace(venue, new, stop_price=new.stop_price - D(1))  # type: ignore[operator]
+    assert not moved.triggered  # a new stop waits for the market again
