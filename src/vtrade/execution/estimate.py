@@ -47,6 +47,7 @@ from vtrade.execution.fees import FeeContext, FeeQuote, Liquidity
 from vtrade.execution.fills import Execution
 from vtrade.execution.profiles import PROFILES, RealismProfile
 from vtrade.execution.receipts import receipt
+from vtrade.execution.validation import has_auctions
 from vtrade.market import profiles as intraday_profiles
 
 BPS = Decimal(10_000)
@@ -288,8 +289,18 @@ def _waiting(
     assert mid is not None
     sign = 1 if order.side is Side.BUY else -1
     move = Decimal(repr(fills.impact(inst, order.qty))) if rules.friction else Decimal(0)
-    auction = (Slice(price=mid * (1 + sign * move), qty=order.qty),)
     schedule = () if due is None else ((-(-(due - t_ns) // NS_PER_MINUTE), order.qty),)
+    if not has_auctions(inst):  # FX, futures: trading just starts; the order meets the book
+        half = Decimal(repr(inst.market.typical_spread_bps)) / 2 / BPS if rules.friction else 0
+        price = mid * (1 + sign * (half + move))
+        note = (
+            f"queued for the open ({when}): takes the book then, paying its spread plus "
+            "impact, as a market order arriving at the open would (the mid now stands in)"
+        )
+        touch = mid * (1 + sign * half)
+        taken = (Slice(price=price, qty=order.qty),)
+        return _Plan((), Execution(taken, touch, mid, Liquidity.TAKER), schedule, note=note)
+    auction = (Slice(price=mid * (1 + sign * move), qty=order.qty),)
     note = (
         f"queued for the opening auction ({when}): fills there in full at the official open "
         "price plus impact (the mid now stands in for the open)"

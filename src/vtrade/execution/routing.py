@@ -1,7 +1,8 @@
 """Session routing: when an order may execute, and when it expires.
 
 - Market orders outside the regular session wait for the next open and execute in its
-  opening auction (`pending_open`); ioc/fok orders are rejected instead.
+  opening auction (`pending_open`), or against the book at the open where the venue has no
+  auction (FX, futures, indices); ioc/fok orders are rejected instead.
 - opg orders execute in the next opening auction, cls orders in the closing auction of the
   current (or next) session; an auction they cannot fill cancels them.
 - Limit orders work in the regular session, and in US pre/post-market when `extended_hours`.

@@ -246,6 +246,12 @@ def _check_trailing(order: Order) -> None:
         raise RuleViolation("order_type", f"a {order.type.value} order takes no trail")
 
 
+def has_auctions(inst: Instrument) -> bool:
+    """Whether the instrument's venue opens and closes with auctions (stock exchanges do; FX,
+    futures, index and crypto markets just start and stop trading)."""
+    return inst.asset_class in (AssetClass.EQUITY, AssetClass.ETF)
+
+
 def _check_time_in_force(order: Order, inst: Instrument) -> None:
     if order.extended_hours and not (
         inst.extended_hours and order.type is OrderType.LIMIT and order.tif is TimeInForce.DAY
@@ -254,8 +260,7 @@ def _check_time_in_force(order: Order, inst: Instrument) -> None:
             "extended_hours",
             "extended_hours needs a day limit order in a US-listed stock or ETF",
         )
-    auctions = inst.asset_class in (AssetClass.EQUITY, AssetClass.ETF)
-    if order.tif in (TimeInForce.OPG, TimeInForce.CLS) and not auctions:
+    if order.tif in (TimeInForce.OPG, TimeInForce.CLS) and not has_auctions(inst):
         raise RuleViolation(
             "time_in_force",
             f"{order.tif.value} orders need an opening/closing auction; "

@@ -30,6 +30,7 @@ from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills
 from vtrade.execution.profiles import PROFILES
 from vtrade.execution.routing import can_work
+from vtrade.execution.validation import has_auctions
 from vtrade.market.books import to_price
 from vtrade.market.intraday import Prints
 
@@ -144,10 +145,17 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
 
 
 def _auction(engine: ExecutionEngine, order: Order, t_ns: int) -> Changes:
+    """Execute an order due at `t_ns` in its venue's auction, or, where the venue has none
+    (FX, futures: trading just starts), against the book at the open, as a market order
+    arriving then would; what the book cannot give works on."""
     inst = engine.catalog.get(order.symbol)
     profile = PROFILES[engine.accounts[order.account_id].profile]
     which = "close" if order.tif is TimeInForce.CLS else "open"
-    done = fills.auction(engine.market, order, inst, t_ns, which, profile)
+    if has_auctions(inst):
+        done = fills.auction(engine.market, order, inst, t_ns, which, profile)
+    else:
+        order.arrival_mid = fills.mid_of(engine.market.touch(inst.symbol, t_ns), inst)
+        done = fills.take(engine.market, order, inst, t_ns, profile)
     engine.orders.clear_due(order)
     if order.status is S.PENDING_OPEN and order.tif not in (TimeInForce.OPG,):
         order.move_to(S.ACCEPTED, t_ns)

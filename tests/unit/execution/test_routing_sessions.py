@@ -219,3 +219,20 @@ def test_extended_hours_needs_a_day_limit_order(venue: Venue) -> None:
     order, _ = venue.submit(venue.open(), "AAPL", Side.BUY, 10, extended_hours=True)
     assert order.status is OrderStatus.REJECTED
     assert order.reject_reason is not None and order.reject_reason.startswith("extended_hours:")
+
+
+def test_a_queued_fx_order_takes_the_book_at_the_open_as_there_is_no_auction(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue(start=SATURDAY)
+    account = venue.open(balance=WHALE)
+    order, _ = venue.submit(account, "EUR/USD", Side.BUY, 5_000_000)
+    assert order.status is OrderStatus.PENDING_OPEN and order.due_ns is not None
+    opens = order.due_ns
+
+    fills = venue.advance_to(opens + 600 * SECOND).fills
+
+    first = fills[0]
+    assert first.ts_ns == opens and first.receipt.liquidity == "taker"
+    assert first.receipt.spread_cost > 0  # the Sunday open's spread is paid, as in the market
+    assert sum(f.qty for f in fills) == order.filled_qty == 5_000_000
