@@ -53,7 +53,10 @@ class Position:
     updated_ns: int = 0
 
     def apply(self, signed_qty: Decimal, price: Decimal, multiplier: Decimal) -> Decimal:
-        """Add a fill; return the P&L it realized in the quote currency."""
+        """Add a fill; return the P&L it realized in the quote currency. A position opened
+        from flat starts its `realized_pnl` afresh: it counts since the position opened."""
+        if not self.qty:
+            self.realized_pnl = Decimal(0)
         realized = Decimal(0)
         if self.qty and (self.qty > 0) != (signed_qty > 0):
             closing = min(abs(signed_qty), abs(self.qty))

@@ -158,3 +158,20 @@ def test_maintenance_stays_under_the_initial_margin_at_any_leverage(
     assert view.maintenance < view.margin_used < view.nav
     assert view.maintenance == pytest.approx(view.margin_used / 2, rel=D("0.001"))
     assert not any(isinstance(e, ev.MarginCalled) for e in venue.advance(120).events)
+
+
+def test_a_positions_realized_pnl_counts_from_when_it_opened(venue: Venue) -> None:
+    account = venue.open()
+    venue.submit(account, "MSFT", Side.BUY, 10)
+    venue.submit(account, "MSFT", Side.SELL, 10)  # flat, with a loss (spread and fees)
+    closed = venue.engine.position(account.id, "MSFT")
+    assert closed.qty == 0 and closed.realized_pnl < 0
+
+    venue.submit(account, "MSFT", Side.BUY, 5)  # a new position
+    assert venue.engine.position(account.id, "MSFT").realized_pnl == 0
+
+    venue.submit(account, "MSFT", Side.SELL, 2)
+    venue.engine.reset_account(
+        ResetAccount(id="r", ts_init=venue.now, account_id=account.id), venue.now
+    )
+    assert venue.engine.position(account.id, "MSFT").realized_pnl == 0
