@@ -4,8 +4,9 @@ The schedules ship as `vtrade/execution/data/fees.toml`, which documents every n
 source; users may point at their own copy. Loading is strict: a missing section, an unknown key
 or a negative number is a `DataError` naming the file, the section, the key and what is allowed.
 
-Rounding: each fee component is worked out in its schedule's currency, rounded half-up to 0.01,
-converted into the instrument's quote currency and rounded half-up to 0.01 again. A quote's
+Rounding: each fee component is worked out in its schedule's currency, rounded half-up to 0.01
+(the SEC fee and FINRA TAF up to the next cent, as brokers pass them on), converted into the
+instrument's quote currency and rounded half-up to 0.01 again. A quote's
 total is the sum of its rounded components, so the breakdown always adds up exactly.
 """
 
@@ -15,7 +16,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -39,6 +40,9 @@ _US_EQUITY: dict[str, tuple[str, ...]] = {
     "sell": ("sec_fee_of_value", "finra_taf_per_share", "finra_taf_max"),
 }
 _PACKAGED = "vtrade/execution/data/fees.toml"
+# Regulatory fees on sales are rounded up to the next cent, as brokers pass them on: a sale
+# of $135 pays $0.01 of SEC fee, not nothing.
+_ROUNDED_UP = frozenset({"sec_fee", "finra_taf"})
 _BP = Decimal("0.0001")
 _VENUE = re.compile(r"^(\*|[A-Z0-9]{2,8})$")
 _CLASSES = re.compile(f"^({'|'.join(a.value for a in AssetClass)})$")
@@ -276,8 +280,8 @@ def _capped(fee: Decimal, minimum: Decimal, cap: Decimal) -> Decimal:
     return min(max(fee, minimum), cap)
 
 
-def _round(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+def _round(amount: Decimal, up: bool = False) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_UP if up else ROUND_HALF_UP)
 
 
 def _positive(name: str, value: Decimal, *, zero_ok: bool = False) -> None:
@@ -350,7 +354,9 @@ class FeeSchedule:
         usd_rate = usd_per_unit / factor  # USD per unit of the schedule currency
         before = _Filled(ctx.order_filled_qty, ctx.order_filled_notional * inst.multiplier * factor)
         items = self._components(section, inst, side, qty, value, liquidity, ctx, usd_rate, before)
-        breakdown = tuple((name, _round(_round(amount) / factor)) for name, amount in items)
+        breakdown = tuple(
+            (name, _round(_round(amount, name in _ROUNDED_UP) / factor)) for name, amount in items
+        )
         return FeeQuote(total=sum((a for _, a in breakdown), Decimal(0)), breakdown=breakdown)
 
     @staticmethod

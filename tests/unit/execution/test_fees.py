@@ -160,9 +160,15 @@ def test_fractional_shares_pay_per_share_fees_on_the_fraction() -> None:
     sold = quote("AAPL", "2500.5", "100", side=Side.SELL, schedule=FIXED)
     assert sold.breakdown == (
         ("commission", D("12.50")),  # 2,500.5 x $0.005 = 12.5025
-        ("sec_fee", D("6.95")),  # $250,050 x 0.0000278 = 6.95139
-        ("finra_taf", D("0.42")),  # 2,500.5 x $0.000166 = 0.415083
+        ("sec_fee", D("6.96")),  # $250,050 x 0.0000278 = 6.95139, rounded up
+        ("finra_taf", D("0.42")),  # 2,500.5 x $0.000166 = 0.415083, rounded up
     )
+
+
+def test_regulatory_fees_round_up_to_the_cent_so_a_small_sale_still_pays_them() -> None:
+    sold = items(quote("AAPL", "0.5", "271.42", side=Side.SELL, schedule=FIXED))
+    assert sold["sec_fee"] == D("0.01")  # $135.71 x 0.0000278 = 0.0038
+    assert sold["finra_taf"] == D("0.01")  # 0.5 x $0.000166 = 0.000083
 
 
 def test_fractional_shares_still_pay_the_minimum() -> None:
@@ -418,7 +424,7 @@ def test_us_equity_fees_never_exceed_one_percent_of_value_plus_regulatory_fees(
         regulatory += commission * D("0.000563") + qty * D("0.000072")  # pass-through, CAT
     if side is Side.SELL:
         regulatory += value * D("0.0000278") + min(qty * D("0.000166"), D("8.30"))
-    rounding = D("0.005") * len(fee.breakdown)
+    rounding = D("0.01") * len(fee.breakdown)  # half a cent each, a whole one rounded up
     assert items(fee)["commission"] <= commission + D("0.005")
     assert fee.total <= commission + regulatory + rounding
 
