@@ -224,3 +224,18 @@ def test_activities_list_fills_and_cash_movements_newest_first(
     assert isinstance(rest, list) and [page[0], *rest] == everything
     deposits = trading.get("/account/activities", {"category": "non_trade_activity"})
     assert isinstance(deposits, list) and "FILL" not in {a["activity_type"] for a in deposits}
+
+
+def test_a_position_opened_today_counts_its_intraday_pl_from_its_entry(
+    live: Live, trading: TradingClient
+) -> None:
+    buy(trading, "AAPL", 10)
+    live.advance(120)
+    position = trading.get_open_position("AAPL")
+    assert isinstance(position, Position)
+
+    assert position.unrealized_intraday_pl == position.unrealized_pl
+    entry = Decimal(position.avg_entry_price) * 10
+    assert Decimal(position.unrealized_intraday_plpc or "0") == pytest.approx(
+        Decimal(position.unrealized_pl or "0") / entry, abs=Decimal("0.0001")
+    )

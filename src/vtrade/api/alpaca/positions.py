@@ -51,7 +51,23 @@ def _json(c: Ctx, pos: Position, now_ns: int) -> dict[str, Any]:
         lastday,
         marks.fx(inst.currency),
         held=c.container.engine.held_for_orders(pos),
+        opened_today=_opened_today(c, inst, pos, now_ns),
     )
+
+
+def _opened_today(c: Ctx, inst: Instrument, pos: Position, now_ns: int) -> bool:
+    """Whether the position was not held at the last close (today's fills make all of it):
+    its intraday P&L then runs from its entry, not from the last close."""
+    day = c.container.sessions.for_instrument(inst).state(now_ns).trading_day
+    since = now_ns if day is None else day
+    today = Decimal(0)
+    for fill in c.container.store.list_fills(c.account_id, limit=10_000, before_ns=now_ns + 1):
+        if fill.ts_ns < since:
+            break
+        if fill.symbol == pos.symbol:
+            today += fill.qty if fill.side is Side.BUY else -fill.qty
+    overnight = pos.qty - today
+    return overnight == 0 or (overnight > 0) != (pos.qty > 0)
 
 
 def _open_positions(c: Ctx) -> list[Position]:

@@ -220,9 +220,11 @@ def position_json(
     fx_rate: Decimal,
     *,
     held: Decimal = Decimal(0),
+    opened_today: bool = False,
 ) -> dict[str, Any]:
     """Render a position as an Alpaca `Position` (§3.1, §7.3); `held` is what open orders
-    on its closing side hold of it (`qty_available` is the rest, signed like `qty`).
+    on its closing side hold of it (`qty_available` is the rest, signed like `qty`). The
+    intraday P&L of a position `opened_today` runs from its entry, else from the last close.
 
     Prices are in the instrument's quote currency; values and P&L in the account currency
     (VCR = USD) at `fx_rate`. `qty`, `market_value` and `cost_basis` are negative for shorts.
@@ -231,8 +233,9 @@ def position_json(
     market_value = qty * price * unit
     cost_basis = qty * entry_price * unit
     unrealized = market_value - cost_basis
-    intraday = qty * (price - lastday_price) * unit
-    lastday_value = abs(qty * lastday_price * unit)
+    base = entry_price if opened_today else lastday_price
+    intraday = qty * (price - base) * unit
+    lastday_value = abs(qty * base * unit)
     places = Decimal(10) ** -10
     return {
         "asset_id": asset_id(instrument.symbol),
