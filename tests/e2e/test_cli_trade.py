@@ -130,3 +130,9 @@ def test_demo_shows_every_scripted_order_with_fills_and_receipts():
 def test_demo_is_deterministic():
     first = invoke("demo", "--minutes", "2", "--json").output
     assert invoke("demo", "--minutes", "2", "--json").output == first
+
+
+def test_an_estimates_quantity_is_shown_as_a_plain_number_however_it_was_written():
+    for written, shown in (("1e3", "1000"), ("2.50", "2.5"), ("100", "100")):
+        e = json.loads(invoke("estimate", "AAPL", "buy", written, "--at", AT, "--json").output)
+        assert e["qty"] == shown
