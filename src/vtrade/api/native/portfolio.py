@@ -131,7 +131,7 @@ async def history(
         account_id=account.id,
         window=window,
         base_value=first,
-        period_return=float(last / first - 1) if first and last is not None else None,
+        period_return=_rounded(float(last / first - 1)) if first and last is not None else None,
         points=[
             EquityPointPublic(ts=iso(p.ts_ns), nav=p.nav, cash=p.cash, kind=p.kind.value)
             for p in points
@@ -222,11 +222,11 @@ async def metrics(
             count=trades.count,
             wins=trades.wins,
             losses=trades.losses,
-            win_rate=trades.win_rate,
+            win_rate=_rounded(trades.win_rate),
             gross_profit=trades.gross_profit,
             gross_loss=trades.gross_loss,
             net_pnl=trades.net_pnl,
-            profit_factor=trades.profit_factor,
+            profit_factor=_rounded(trades.profit_factor),
             average_win=trades.average_win,
             average_loss=trades.average_loss,
             largest_win=trades.largest_win,
@@ -238,6 +238,11 @@ async def metrics(
 
 
 # -- internals ------------------------------------------------------------------------------
+
+
+def _rounded(value: float | None, places: int = 6) -> float | None:
+    """A ratio as a reader wants it (0.333333, not 0.3333333333333333), as weights are."""
+    return None if value is None else round(value, places)
 
 
 def _rank(state: ApiState, account_id: str) -> int | None:
@@ -253,7 +258,7 @@ def _costs(c: ExecutionCosts) -> CostsPublic:
         fees=c.fees,
         total=c.total,
         frictionless=c.frictionless,
-        cost_bps=c.cost_bps,
+        cost_bps=_rounded(c.cost_bps, 4),
         by_profile={name: _costs(sub) for name, sub in c.by_profile.items()},
     )
 
