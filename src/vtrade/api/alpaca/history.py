@@ -102,11 +102,9 @@ async def portfolio_history(
     for p in sorted(points, key=lambda p: p.ts_ns):
         buckets[_bucket(p.ts_ns, frame_ns)] = p.nav
     before = equity.latest([c.account_id], begin, SnapshotKind.CLOSE.value).get(c.account_id)
-    base = (
-        before.nav
-        if before is not None
-        else next(iter(buckets.values()), c.account.initial_balance)
-    )
+    # the last close before the window, else what the account opened with (its first point
+    # is already after some trading: a base taken there would hide that day's P&L)
+    base = before.nav if before is not None else c.account.initial_balance
     stamps = sorted(buckets)
     values = [round(float(buckets[t]), 2) for t in stamps]
     base_f = round(float(base), 2)
