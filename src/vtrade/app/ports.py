@@ -73,8 +73,9 @@ class Store(Protocol):
         order_id: str | None = None,
         limit: int = 100,
         before_ns: int | None = None,
+        since_ns: int | None = None,
     ) -> list[Fill]:
-        """Newest first."""
+        """Newest first; at or after `since_ns`, before `before_ns`."""
         ...
 
     def ledger(self, account_id: str) -> list[LedgerEntry]:

@@ -117,13 +117,17 @@ class StoreReads:
         order_id: str | None = None,
         limit: int = 100,
         before_ns: int | None = None,
+        since_ns: int | None = None,
     ) -> list[Fill]:
-        """Return the account's fills before `before_ns`, newest first."""
+        """Return the account's fills at or after `since_ns` and before `before_ns`, newest
+        first."""
         query = select(fills).where(fills.c.account_id == account_id)
         if order_id is not None:
             query = query.where(fills.c.order_id == order_id)
         if before_ns is not None:
             query = query.where(fills.c.ts_ns < before_ns)
+        if since_ns is not None:
+            query = query.where(fills.c.ts_ns >= since_ns)
         query = query.order_by(fills.c.ts_ns.desc(), fills.c.seq.desc()).limit(limit)
         with self._engine.connect() as conn:
             return [rows.fill_from(r) for r in conn.execute(query)]

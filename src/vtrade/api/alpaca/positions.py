@@ -61,9 +61,8 @@ def _opened_today(c: Ctx, inst: Instrument, pos: Position, now_ns: int) -> bool:
     day = c.container.sessions.for_instrument(inst).state(now_ns).trading_day
     since = now_ns if day is None else day
     today = Decimal(0)
-    for fill in c.container.store.list_fills(c.account_id, limit=10_000, before_ns=now_ns + 1):
-        if fill.ts_ns < since:
-            break
+    fills = c.container.store.list_fills(c.account_id, limit=100_000, since_ns=since)
+    for fill in fills:  # today's fills of the account (the index on account and time)
         if fill.symbol == pos.symbol:
             today += fill.qty if fill.side is Side.BUY else -fill.qty
     overnight = pos.qty - today
