@@ -94,11 +94,14 @@ def install(app: FastAPI) -> None:
         message = {404: "no such endpoint", 405: "method not allowed here"}.get(
             exc.status_code, str(exc.detail)
         )
+        headers = getattr(exc, "headers", None)
+        allowed = (headers or {}).get("Allow") or (headers or {}).get("allow")
+        also = f" (allowed: {allowed})" if exc.status_code == 405 and allowed else ""
         return error_response(
             request.url.path,
             code,
-            f"{message}: {request.method} {request.url.path}",
-            headers=getattr(exc, "headers", None),
+            f"{message}: {request.method} {request.url.path}{also}",
+            headers=headers,
         )
 
     @app.exception_handler(Exception)

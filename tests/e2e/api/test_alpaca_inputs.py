@@ -125,7 +125,8 @@ def test_todays_day_bar_is_served_as_far_as_the_session_has_gone(api: InProcess)
     assert today["t"] == "2026-11-18T05:00:00Z" and len(minutes) == 30
     assert today["o"] == minutes[0]["o"] and today["c"] == minutes[-1]["c"]
     assert today["h"] == max(m["h"] for m in minutes) and today["l"] == min(m["l"] for m in minutes)
-    assert today["v"] == pytest.approx(sum(m["v"] for m in minutes))
+    assert today["v"] == pytest.approx(sum(m["v"] for m in minutes), abs=len(minutes))
+    assert all(isinstance(m["v"], int) for m in minutes)  # shares trade whole on the tape
 
 
 def test_bars_page_tokens_still_page_and_sort_must_be_asc_or_desc(api: InProcess) -> None:

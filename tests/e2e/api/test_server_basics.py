@@ -36,6 +36,12 @@ def test_unknown_routes_answer_in_the_dialect_of_their_surface(api: InProcess) -
     assert alpaca.json() == {"code": 40410000, "message": "no such endpoint: GET /v2/nowhere"}
 
 
+def test_a_wrong_method_says_which_ones_the_path_takes(api: InProcess) -> None:
+    response = api.http.post("/v2/clock")
+    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    assert response.json()["message"] == "method not allowed here: POST /v2/clock (allowed: GET)"
+
+
 def test_doubled_slashes_and_a_doubled_v2_reach_the_route_without_a_redirect(
     api: InProcess,
 ) -> None:

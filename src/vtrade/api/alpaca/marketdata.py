@@ -22,7 +22,7 @@ from vtrade.api.alpaca.common import NEW_YORK, Ctx, CtxDep, csv_list, find_instr
 from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, iso, to_ns
 from vtrade.core.errors import ValidationError
 from vtrade.core.money import decimals_of
-from vtrade.domain.instruments import Instrument
+from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Interval
 from vtrade.market.bars import BarSeries
 
@@ -140,14 +140,24 @@ def _today_so_far(c: Ctx, days_series: BarSeries, now: int) -> BarSeries:
     return BarSeries.concat([earlier, today], inst.symbol, Interval.D1)
 
 
-def _bar(series: BarSeries, i: int, places: int) -> dict[str, Any]:
+_WHOLE = (AssetClass.EQUITY, AssetClass.ETF)  # shares trade whole on the tape
+
+
+def _size(inst: Instrument, size: float) -> float | int:
+    """A traded quantity as Alpaca gives it: whole shares for stocks, else the amount (no
+    binary noise from summing float sizes)."""
+    return round(size) if inst.lot_size >= 1 or inst.asset_class in _WHOLE else round(size, 8)
+
+
+def _bar(series: BarSeries, i: int, places: int, inst: Instrument) -> dict[str, Any]:
+    volume = _size(inst, float(series.volume[i]))
     return {
         "t": iso(int(series.ts[i])),
         "o": round(float(series.open[i]), places),
         "h": round(float(series.high[i]), places),
         "l": round(float(series.low[i]), places),
         "c": round(float(series.close[i]), places),
-        "v": round(float(series.volume[i]), 8),  # sums of float sizes: no binary noise
+        "v": volume,
         "n": None,
         "vw": None,
     }
@@ -238,7 +248,7 @@ def bars(
                     continue
             if left == 0:
                 return out, _token(name, ts)  # the next page starts at this bar
-            rows.append(_bar(series, i, places))
+            rows.append(_bar(series, i, places, inst))
             left -= 1
         skipping = False
     return out, None
@@ -267,7 +277,8 @@ async def get_bars(
 def _latest_bar(c: Ctx, inst: Instrument) -> dict[str, Any] | None:
     now = c.now_ns()
     series = _completed(c, inst.symbol, Interval.M1, now - 4 * NS_PER_DAY, now)
-    return _bar(series, len(series) - 1, decimals_of(inst.tick_size)) if len(series) else None
+    last = len(series) - 1
+    return _bar(series, last, decimals_of(inst.tick_size), inst) if len(series) else None
 
 
 def _latest_quote(c: Ctx, inst: Instrument) -> dict[str, Any]:
@@ -293,7 +304,7 @@ def _latest_trade(c: Ctx, inst: Instrument) -> dict[str, Any] | None:
     return {
         "t": iso(int(prints.ts[-1])),
         "p": float(prints.price[-1]),
-        "s": round(float(prints.size[-1]), 8),
+        "s": _size(inst, float(prints.size[-1])),
         "x": "V",
         "i": int(prints.ts[-1]) % 1_000_000_000,
         "c": ["@"],

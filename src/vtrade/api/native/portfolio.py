@@ -289,11 +289,15 @@ def _from_hot(state: ApiState, account: Account, p: PositionValue) -> PositionPu
     c = state.container
     inst = c.catalog.get(p.symbol)
     held = c.engine.positions.get((account.id, p.symbol))
-    cost = p.value - p.unrealized_pnl
+    avg = held.avg_price if held is not None and held.qty == p.qty else p.avg_price
+    # at the same FX rate as the value, rounded once (a difference of two rounded figures
+    # was a cent off what /v2 shows)
+    fx = c.engine.marks(c.clock.now_ns()).fx(inst.currency)
+    cost = cents(p.qty * avg * inst.multiplier * fx)
     return _public(
         inst,
         qty=p.qty,
-        avg=held.avg_price if held is not None and held.qty == p.qty else p.avg_price,
+        avg=avg,
         price=p.price,
         value=p.value,
         cost=cost,
