@@ -27,6 +27,7 @@ from vtrade.execution.fees import Liquidity
 from vtrade.execution.profiles import RealismProfile
 from vtrade.market.books import OrderBooks, Touch, to_price
 from vtrade.market.intraday import Prints
+from vtrade.market.profiles import CLOSING_AUCTION, kind_of
 
 
 class VenueMarket(Protocol):
@@ -150,7 +151,9 @@ def auction(
     which: str,
     profile: RealismProfile,
 ) -> Execution | None:
-    """Execute the whole remainder in the opening or closing auction, if its limit allows."""
+    """Execute the remainder in the opening or closing auction, if its limit allows. A closing
+    auction crosses about its share of the day's volume (`profiles.CLOSING_AUCTION`: 8% in the
+    US); an order cannot take more than all of it, and what is left is not filled there."""
     official = market.official_price(inst.symbol, t_ns, which)
     if (
         order.limit_price is not None
@@ -166,8 +169,21 @@ def auction(
             and (price - order.limit_price) * _direction(order.side) > 0
         ):
             price = order.limit_price
-    slices = (Slice(price=price, qty=order.remaining),)
+    qty = order.remaining
+    crossed = closing_auction_volume(inst) if which == "close" and profile.friction else None
+    if crossed is not None:
+        qty = min(qty, floor_lots(crossed, fill_unit(order, inst)))
+        if qty <= 0:
+            return None
+    slices = (Slice(price=price, qty=qty),)
     return Execution(slices, official, official, Liquidity.AUCTION)
+
+
+def closing_auction_volume(inst: Instrument) -> Decimal | None:
+    """The volume a closing auction of `inst` typically crosses: its venue's share of the
+    average day (`profiles.CLOSING_AUCTION`); None for a venue without a known share."""
+    share = CLOSING_AUCTION.get(kind_of(inst.calendar))
+    return None if share is None else Decimal(repr(share * inst.market.avg_daily_volume))
 
 
 def impact(inst: Instrument, qty: Decimal) -> float:

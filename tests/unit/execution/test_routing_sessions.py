@@ -146,6 +146,22 @@ def test_a_cls_order_executes_at_the_official_close(venue: Venue) -> None:
     assert order.status is OrderStatus.FILLED
 
 
+def test_a_cls_order_larger_than_the_closing_auction_fills_only_what_the_auction_crosses(
+    venue: Venue,
+) -> None:
+    """A US closing auction crosses about 8% of the day's volume: an order for a whole day's
+    volume fills that much at most; the rest is not filled in the auction and is canceled."""
+    account = venue.open(balance=10 * WHALE)
+    adv = int(venue.catalog.get("BKNG").market.avg_daily_volume)
+
+    order, _ = venue.submit(account, "BKNG", Side.BUY, adv, tif=TimeInForce.CLS)
+    assert order.status is OrderStatus.ACCEPTED, order.reject_reason
+    (fill,) = venue.advance_to(at(US_CLOSE)).fills
+
+    assert fill.receipt.liquidity == "auction" and fill.qty == int(0.08 * adv)
+    assert order.status is OrderStatus.CANCELED and order.filled_qty == fill.qty
+
+
 def test_a_day_order_expires_at_the_close_and_a_gtc_order_does_not(
     make_venue: Callable[..., Venue],
 ) -> None:
