@@ -176,3 +176,20 @@ def test_alpaca_routes_ignore_parameters_they_do_not_use(api: InProcess) -> None
     for path in ("/v2/orders", "/v2/positions", "/v2/assets", "/v2/account/activities"):
         response = get(api, key, path, not_a_parameter="1")
         assert response.status_code == 200, path
+
+
+def test_a_one_day_history_is_today_based_on_yesterdays_close_as_last_equity_is(
+    api: InProcess,
+) -> None:
+    key = api.key()
+    order = {"symbol": "AAPL", "qty": "100", "side": "buy", "type": "market"}
+    assert api.http.post("/v2/orders", headers=key.headers, json=order | {"time_in_force": "day"})
+    for _ in range(48):  # a day later, past one close
+        api.step(1800)
+
+    account = get(api, key, "/v2/account").json()
+    history = get(api, key, "/v2/account/portfolio/history", period="1D", timeframe="5Min").json()
+
+    assert history["base_value"] == float(account["last_equity"])
+    assert history["base_value_asof"] == "2026-11-18"  # the close it is
+    assert history["timestamp"][0] >= 1795064400  # 2026-11-19 00:00 in New York

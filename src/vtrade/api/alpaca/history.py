@@ -81,8 +81,9 @@ async def portfolio_history(
     stop = instant(end, "end") or instant(date_end, "date_end", end_of_day=True) or now
     begin = instant(start, "start") or instant(date_start, "date_start")
     length = _period_ns(period) if period else None
-    if begin is None:
-        begin = stop - (length or 30 * NS_PER_DAY)
+    if begin is None:  # whole days ending today, as Alpaca counts a period: 1D is today,
+        # based on the last close before it
+        begin = _next_midnight(stop - (length or 30 * NS_PER_DAY))
     elif length is not None and end is None and date_end is None:
         stop = begin + length
     if stop <= begin:
@@ -114,10 +115,15 @@ async def portfolio_history(
         "profit_loss": [round(v - base_f, 2) for v in values],
         "profit_loss_pct": [round((v - base_f) / base_f, 8) if base_f else 0.0 for v in values],
         "base_value": base_f,
-        "base_value_asof": _ny_date(begin),
+        "base_value_asof": _ny_date(before.ts_ns if before is not None else begin),
         "timeframe": frame,
         "cashflow": {},
     }
+
+
+def _next_midnight(ts_ns: int) -> int:
+    """The first midnight in New York after `ts_ns` (days of 23 or 25 hours included)."""
+    return _bucket(_bucket(ts_ns, NS_PER_DAY) + NS_PER_DAY + 3 * NS_PER_DAY // 24, NS_PER_DAY)
 
 
 def _ny_date(ns: int) -> str:
