@@ -193,3 +193,14 @@ def test_a_one_day_history_is_today_based_on_yesterdays_close_as_last_equity_is(
     assert history["base_value"] == float(account["last_equity"])
     assert history["base_value_asof"] == "2026-11-18"  # the close it is
     assert history["timestamp"][0] >= 1795064400  # 2026-11-19 00:00 in New York
+
+
+def test_an_intraday_bar_starting_at_end_is_left_out_not_cut(api: InProcess) -> None:
+    key = api.key()
+    query = {"symbols": "AAPL", "timeframe": "1Hour", "start": "2026-11-17T14:00:00Z"}
+    to_the_hour = get(api, key, "/v2/stocks/bars", end="2026-11-17T16:00:00Z", **query).json()
+    later = get(api, key, "/v2/stocks/bars", end="2026-11-17T18:00:00Z", **query).json()
+
+    bars = to_the_hour["bars"]["AAPL"]
+    assert [b["t"] for b in bars] == ["2026-11-17T14:00:00Z", "2026-11-17T15:00:00Z"]
+    assert bars == later["bars"]["AAPL"][:2]  # whole hours, as a later end shows them

@@ -222,10 +222,12 @@ def bars(
             f"at most {MAX_INTRADAY_DAYS} days of intraday bars per request; "
             "narrow start/end or use 1Day"
         )
-    # Alpaca's start and end are both inclusive; a day bar is stamped at midnight in New York
-    # of its session date, so the day before `begin` (in UTC labels) may still belong.
-    last = stop + 1
-    first = begin - NS_PER_DAY if base is Interval.D1 else begin
+    # A day bar is stamped at midnight in New York of its session date, so the day before
+    # `begin` (in UTC labels) may still belong, and a date `end` includes its day, as on
+    # Alpaca. An intraday bar starting at `end` is left out: one cut there would be partial.
+    daily = base is Interval.D1
+    last = stop + 1 if daily else stop
+    first = begin - NS_PER_DAY if daily else begin
     resume = _untoken(page_token, [name for name, _ in symbols])
     out: dict[str, list[dict[str, Any]]] = {}
     left = limit
@@ -236,7 +238,7 @@ def bars(
         series = _completed(c, inst.symbol, base, first, last)
         if grouper is not None:
             series = _group(series, grouper(series.ts))
-        if base is Interval.D1:
+        if daily:
             series = _at_new_york_midnight(series).window(begin, last)
         order = range(len(series) - 1, -1, -1) if descending else range(len(series))
         places = decimals_of(inst.tick_size)
