@@ -279,11 +279,14 @@ def test_a_restart_does_not_change_the_prices_of_later_fills(
     """The book remembers what our orders took and how far they pushed the mid; a restart
     rebuilds that memory from the fills, so a block keeps paying what it would have paid."""
 
-    def work_a_block(restart: bool) -> list[tuple[int, Decimal, Decimal]]:
+    def work_a_block(restart: bool) -> list[tuple[int, bool, Decimal, Decimal]]:
         settings = Settings(database_url=fresh_database(), market=MARKET_2024)
         app = build(settings, SimulatedClock(at(FRIDAY)))
         app.trading.start()
         whale = open_account(app, balance=10**10)
+        bid = app.market.books.quote("MSFT", app.clock.now_ns()).bid
+        resting = {"type": OrderType.LIMIT, "limit_price": bid, "tif": TimeInForce.GTC}
+        submit(app, whale, "MSFT", Side.BUY, 3_000, **resting)  # the market comes to it
         block = submit(app, whale, "AAPL", Side.BUY, 80_000)
         wait(app, 5)
         if restart:
@@ -292,8 +295,12 @@ def test_a_restart_does_not_change_the_prices_of_later_fills(
             app.trading.start()
         for _ in range(10):
             wait(app, 5)
+        submit(app, whale, "MSFT", Side.BUY, 5_000)  # walks a book the resting fills left
         app.store.close()
-        return [(f.ts_ns, f.qty, f.price) for f in fills_by_order(app, [whale.id])[block.id]]
+        return sorted(
+            (f.ts_ns, f.order_id == block.id, f.qty, f.price)
+            for f in app.store.list_fills(whale.id, limit=100_000)
+        )
 
     uninterrupted = work_a_block(restart=False)
     restarted = work_a_block(restart=True)

@@ -92,13 +92,29 @@ def take(
     return Execution(slices, taken[0].price, mid, Liquidity.TAKER)  # the best level available
 
 
-def at_own_limit(done: Execution, order: Order) -> Execution:
-    """What a resting limit takes when the market moves through it, at its own price, as the
-    maker: the sellers (buyers) who crossed its price met it there first, so it gets no
-    better price than its limit, and it pays maker fees."""
+def crossed(
+    market: VenueMarket,
+    order: Order,
+    inst: Instrument,
+    t_ns: int,
+    profile: RealismProfile,
+    already: Decimal,
+) -> tuple[Execution | None, Decimal]:
+    """Fill a resting limit the market has moved through, at its own price, as the maker:
+    the sellers (buyers) who crossed its price met it there first, so it gets no better price
+    than its limit, and pays maker fees. It gets what the book shows through its limit, less
+    what earlier-priority orders of ours took this step (`already`); the book itself is not
+    consumed (that flow was the market's). Return the execution and the new total taken."""
     assert order.limit_price is not None
+    room = floor_lots(
+        min(order.remaining, available(market, order, inst, t_ns, profile) - already),
+        fill_unit(order, inst),
+    )
+    if room <= 0:
+        return None, already
     price = order.limit_price
-    return Execution((Slice(price=price, qty=done.qty),), price, done.mid, Liquidity.MAKER)
+    mid = mid_of(market.touch(inst.symbol, t_ns), inst)
+    return Execution((Slice(price=price, qty=room),), price, mid, Liquidity.MAKER), already + room
 
 
 def fill_unit(order: Order, inst: Instrument) -> Decimal:

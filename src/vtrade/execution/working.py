@@ -204,10 +204,12 @@ def _work(
         touch = market.touch(inst.symbol, t_ns)
         opposite = touch.ask if order.side is Side.BUY else touch.bid
         crossed = _crosses(order, to_price(opposite, inst.tick_size))
-        if crossed:
+        if crossed and fresh:  # a stop-limit just triggered: a new order takes the book
             done = fills.take(market, order, inst, t_ns, profile)
-            if done is not None and not fresh:  # it was resting: the market came to it
-                done = fills.at_own_limit(done, order)
+        elif crossed:  # it was resting: the market came to it
+            done, taken[order.side] = fills.crossed(
+                market, order, inst, t_ns, profile, taken[order.side]
+            )
         else:
             done, taken[order.side] = fills.make(order, inst, prints, taken[order.side], profile)
     if done is not None:
