@@ -138,10 +138,8 @@ class Bookkeeper:
         price = (notional / qty).quantize(PRICE_PLACES)
         volumes = self.volumes[account.id]
         if profile.friction:
-            fee = self.fees.quote(
-                inst, order.side, qty, price, done.liquidity, volumes.context(t_ns, order), fx
-            )
-            fee = fee.commission_scaled(profile.fee_multiplier)
+            ctx = volumes.context(t_ns, order, profile.fee_multiplier)
+            fee = self.fees.quote(inst, order.side, qty, price, done.liquidity, ctx, fx)
         else:
             fee = FeeQuote(total=Decimal(0), breakdown=())
         volumes.add(inst, qty, notional * inst.multiplier * fx, t_ns)

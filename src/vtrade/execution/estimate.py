@@ -334,8 +334,8 @@ def _fees(
     else:
         assert order.limit_price is not None  # only a limit order expects nothing
         price, liquidity = order.limit_price, Liquidity.MAKER
-    fee = engine.fees.quote(inst, order.side, order.qty, price, liquidity, FeeContext(), fx)
-    return fee.commission_scaled(rules.fee_multiplier).total
+    ctx = FeeContext(commission_multiplier=rules.fee_multiplier)
+    return engine.fees.quote(inst, order.side, order.qty, price, liquidity, ctx, fx).total
 
 
 def _costs_bps(

@@ -72,6 +72,7 @@ class FeeContext:
     # apply per order, as brokers apply them, so a block filled in slivers pays one minimum.
     order_filled_qty: Decimal = Decimal(0)
     order_filled_notional: Decimal = Decimal(0)
+    commission_multiplier: Decimal = Decimal(1)  # the harsh profile pays 25% more commission
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +81,6 @@ class FeeQuote:
 
     total: Decimal
     breakdown: tuple[tuple[str, Decimal], ...]
-
-    def commission_scaled(self, factor: Decimal) -> FeeQuote:
-        """The quote with its commission times `factor` (the harsh profile pays more); taxes,
-        exchange and regulatory fees stay as they are. Items still sum to the total."""
-        if factor == 1:
-            return self
-        items = tuple(
-            (name, (amount * factor).quantize(CENT) if name == "commission" else amount)
-            for name, amount in self.breakdown
-        )
-        return FeeQuote(total=sum((a for _, a in items), Decimal(0)), breakdown=items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,15 +249,27 @@ class _Filled:
 
     qty: Decimal
     value: Decimal
+    commission_multiplier: Decimal = Decimal(1)
 
     def added(
-        self, qty: Decimal, value: Decimal, commission: Callable[[Decimal, Decimal], Decimal]
+        self,
+        qty: Decimal,
+        value: Decimal,
+        fee: Callable[[Decimal, Decimal], Decimal],
+        *,
+        commission: bool = True,
     ) -> Decimal:
-        """The commission a fill of `qty` worth `value` adds to its order's: the order's
-        commission with this fill, rounded, less its commission without it (nothing before the
-        first fill). The fills of an order add up to what it would pay filled at once."""
-        total = _round(commission(self.qty + qty, self.value + value))
-        return total - (_round(commission(self.qty, self.value)) if self.qty else Decimal(0))
+        """The fee a fill of `qty` worth `value` adds to its order's: the order's fee with this
+        fill, rounded, less its fee without it (nothing before the first fill). The fills of an
+        order add up to what it would pay filled at once, however it is sliced. A commission is
+        scaled by the profile's multiplier; a regulatory fee rounds up to the cent instead."""
+        scale = self.commission_multiplier if commission else Decimal(1)
+        up = not commission
+
+        def order_fee(q: Decimal, v: Decimal) -> Decimal:
+            return _round(fee(q, v) * scale, up) if q else Decimal(0)
+
+        return order_fee(self.qty + qty, self.value + value) - order_fee(self.qty, self.value)
 
 
 def _at_least(rate: Decimal, minimum: Decimal) -> Callable[[Decimal, Decimal], Decimal]:
@@ -339,7 +341,7 @@ class FeeSchedule:
         _positive("usd_per_unit", usd_per_unit)
         for field in (
             *("month_shares", "month_notional_usd", "rolling_30d_usd"),
-            *("order_filled_qty", "order_filled_notional"),
+            *("order_filled_qty", "order_filled_notional", "commission_multiplier"),
         ):
             _positive(field, getattr(ctx, field), zero_ok=True)
         section = next((s for s in self.sections if s.covers(inst)), None)
@@ -352,7 +354,11 @@ class FeeSchedule:
         factor = self._factor(section.currency, inst, usd_per_unit)
         value = qty * price * inst.multiplier * factor  # trade value in the schedule currency
         usd_rate = usd_per_unit / factor  # USD per unit of the schedule currency
-        before = _Filled(ctx.order_filled_qty, ctx.order_filled_notional * inst.multiplier * factor)
+        before = _Filled(
+            ctx.order_filled_qty,
+            ctx.order_filled_notional * inst.multiplier * factor,
+            ctx.commission_multiplier,
+        )
         items = self._components(section, inst, side, qty, value, liquidity, ctx, usd_rate, before)
         breakdown = tuple(
             (name, _round(_round(amount, name in _ROUNDED_UP) / factor)) for name, amount in items
@@ -408,8 +414,20 @@ class FeeSchedule:
                     ("cat_fee", qty * v["tiered.cat_fee_per_share"]),
                 ]
             if side is Side.SELL:
-                taf = min(qty * v["sell.finra_taf_per_share"], v["sell.finra_taf_max"])
-                items += [("sec_fee", value * v["sell.sec_fee_of_value"]), ("finra_taf", taf)]
+                sec_rate, taf_rate = v["sell.sec_fee_of_value"], v["sell.finra_taf_per_share"]
+                taf_max = v["sell.finra_taf_max"]
+                items += [
+                    (
+                        "sec_fee",
+                        before.added(qty, value, lambda _q, v: v * sec_rate, commission=False),
+                    ),
+                    (
+                        "finra_taf",
+                        before.added(
+                            qty, value, lambda q, _v: min(q * taf_rate, taf_max), commission=False
+                        ),
+                    ),
+                ]
         elif s.name == "uk_equity":
             rate, minimum = v["commission_of_value"], v["minimum"]
             items.append(("commission", before.added(qty, value, _at_least(rate, minimum))))
@@ -418,14 +436,15 @@ class FeeSchedule:
         elif s.name == "crypto":
             rates = _tier(s.tiers["tiers"], ctx.rolling_30d_usd)
             bps = rates["maker_bps" if liq is Liquidity.MAKER else "taker_bps"]
-            items.append(("commission", value * bps * _BP))
+            items.append(("commission", value * bps * _BP * ctx.commission_multiplier))
         elif s.name == "fx":
             rates = _tier(s.tiers["tiers"], ctx.month_notional_usd)
             commission = _at_least(rates["rate_bps"] * _BP, rates["minimum"])
             items.append(("commission", before.added(qty, value, commission)))
         elif s.name == "futures":
             rates = {**v, **s.tables.get(f"symbols.{inst.symbol.upper()}", {})}
-            items += [(k, qty * rates[k]) for k in _FUTURES_KEYS]
+            scale = {"commission": ctx.commission_multiplier}  # exchange and NFA fees as they are
+            items += [(k, qty * rates[k] * scale.get(k, Decimal(1))) for k in _FUTURES_KEYS]
         else:  # index: a minimum per currency; unlisted currencies use the USD one, converted
             currency = inst.currency if s.currency == "quote" else s.currency
             minimums = s.tables["minimum"]

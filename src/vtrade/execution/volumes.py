@@ -23,9 +23,11 @@ class Volumes:
     month_fx_usd: Decimal = Decimal(0)
     crypto: deque[tuple[int, Decimal]] = field(default_factory=deque)
 
-    def context(self, t_ns: int, order: Order) -> FeeContext:
+    def context(
+        self, t_ns: int, order: Order, commission_multiplier: Decimal = Decimal(1)
+    ) -> FeeContext:
         """The fee context of a fill of `order` at `t_ns`: this account's volumes before it,
-        and what the order's earlier fills filled."""
+        what the order's earlier fills filled, and the profile's commission multiplier."""
         self._roll(t_ns)
         return FeeContext(
             month_shares=self.month_shares,
@@ -33,6 +35,7 @@ class Volumes:
             rolling_30d_usd=sum((usd for _, usd in self.crypto), Decimal(0)),
             order_filled_qty=order.filled_qty,
             order_filled_notional=order.filled_notional,
+            commission_multiplier=commission_multiplier,
         )
 
     def add(self, inst: Instrument, qty: Decimal, usd: Decimal, t_ns: int) -> None:

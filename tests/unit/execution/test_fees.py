@@ -592,3 +592,35 @@ def test_invalid_toml_and_unreadable_files_are_data_errors(tmp_path: Path) -> No
         FeeSchedule.load(write(tmp_path, "[us_equity\n"))
     with pytest.raises(DataError, match="cannot read the file"):
         FeeSchedule.load(tmp_path / "missing.toml")
+
+
+def sliced(
+    sizes: list[int], price: str, side: Side, multiplier: str = "1"
+) -> list[dict[str, Decimal]]:
+    """The fee items of each fill of one AAPL order filled in `sizes`, in turn."""
+    paid, filled, notional = [], D(0), D(0)
+    for size in sizes:
+        ctx = FeeContext(
+            order_filled_qty=filled,
+            order_filled_notional=notional,
+            commission_multiplier=D(multiplier),
+        )
+        paid.append(items(quote("AAPL", size, price, side=side, schedule=TIERED, ctx=ctx)))
+        filled, notional = filled + size, notional + size * D(price)
+    return paid
+
+
+@pytest.mark.parametrize("multiplier", ["1", "1.25"])
+@pytest.mark.parametrize("sizes", [[1000], [10] * 100, [1] * 1000, [7, 993]])
+def test_an_orders_fees_do_not_depend_on_how_it_was_sliced(
+    sizes: list[int], multiplier: str
+) -> None:
+    """Commission (scaled for harsh), SEC fee and FINRA TAF are worked out on the order so
+    far and each fill pays the difference: 100 fills pay what one fill of the same order does
+    (the regulatory fees rounded up once, not once per fill)."""
+    fills = sliced(sizes, "10", Side.SELL, multiplier)
+    at_once = sliced([1000], "10", Side.SELL, multiplier)[0]
+    for name in ("commission", "sec_fee", "finra_taf"):
+        assert sum(f[name] for f in fills) == at_once[name], name
+    assert at_once["sec_fee"] == D("0.28") and at_once["finra_taf"] == D("0.17")
+    assert at_once["commission"] == (D("3.50") * D(multiplier)).quantize(D("0.01"))
