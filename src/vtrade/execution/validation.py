@@ -399,16 +399,19 @@ def _pending_margin(orders: list[Order], ctx: CheckContext, view: AccountView) -
     is held (and not already being closed by earlier orders): a sell of 900 against 1 held
     opens a short of 899."""
     total = Decimal(0)
-    closable = {symbol: abs(value) for symbol, value in view.values.items()}
+    closable: dict[str, Decimal] = {}  # quantity of each position not yet being closed
     for o in sorted(orders, key=_SEQ):
         inst = ctx.marks.instrument(o.symbol)
-        value = _reserved(o, inst, ctx)
+        opens = o.remaining
         held = view.values.get(o.symbol, Decimal(0))
         if held and (held > 0) != (o.side is Side.BUY):
-            closes = min(value, closable[o.symbol])
+            if o.symbol not in closable:
+                closable[o.symbol] = abs(held) / ctx.marks.value(inst, Decimal(1))
+            closes = min(opens, closable[o.symbol])
             closable[o.symbol] -= closes
-            value -= closes
-        if value > 0:
+            opens -= closes
+        if opens > 0:
+            value = ctx.marks.value(inst, opens, o.limit_price)
             total += value * initial_rate(inst, ctx.limits.leverage)
     return total
 

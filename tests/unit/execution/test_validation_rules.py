@@ -293,3 +293,15 @@ def test_a_limit_beyond_the_price_collar_is_rejected_and_one_at_the_collar_is_no
     assert f"limit price {beyond} is" in message and f"% {where} the market" in message
     assert f"the collar is {collar * 100:.0f}%" in message
     assert inside.status is not OrderStatus.REJECTED
+
+
+def test_an_open_sell_that_only_closes_a_long_reserves_no_margin_whatever_its_limit(
+    venue: Venue,
+) -> None:
+    holder = venue.open()
+    venue.submit(holder, "AAPL", Side.BUY, 100)
+    before = _available(venue, holder.id)
+    far = (venue.quote("AAPL").ask * 2).quantize(D("0.01"))  # a take-profit far above
+    venue.submit(holder, "AAPL", Side.SELL, 100, type=OrderType.LIMIT, limit_price=far, tif="gtc")
+
+    assert _available(venue, holder.id) == before
