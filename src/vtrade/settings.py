@@ -67,7 +67,7 @@ class ExecutionSettings(BaseModel):
     maintenance_margin: Decimal = Field(
         default=Decimal("0.25"),
         ge=0,
-        le=1,
+        le=1,  # above 0.5 maintenance exceeds the initial margin: a stress setting
         description="maintenance at 2:1; it scales with the initial margin (FX at 20:1: 2.5%)",
     )
     leverage: dict[str, Decimal] = Field(

@@ -158,8 +158,9 @@ def margin_rates(
     inst: Instrument, leverage: Mapping[AssetClass, Decimal], maintenance_floor: Decimal
 ) -> tuple[Decimal, Decimal]:
     """(initial, maintenance) margin as shares of value. `maintenance_floor` is the rate at
-    2:1 (Reg T's 25% of a 50% initial) and scales with the initial requirement, so it stays
-    under it at any leverage: 2.5% for FX at 20:1, 50% for a cash-only instrument."""
+    2:1 (Reg T's 25% of a 50% initial) and scales with the initial requirement, so the default
+    stays at half of it at any leverage: 2.5% for FX at 20:1, 50% for a cash-only instrument
+    (a setting above 0.5 puts maintenance over the initial margin: a stress test)."""
     lev = leverage.get(inst.asset_class, ONE)
     return _rates(inst.marginable, str(lev), str(maintenance_floor))
 

@@ -166,10 +166,12 @@ def auction(
     t_ns: int,
     which: str,
     profile: RealismProfile,
+    crossed_already: Decimal = Decimal(0),
 ) -> Execution | None:
     """Execute the remainder in the opening or closing auction, if its limit allows. A closing
     auction crosses about its share of the day's volume (`profiles.CLOSING_AUCTION`: 8% in the
-    US); an order cannot take more than all of it, and what is left is not filled there."""
+    US): our orders in it, together (`crossed_already` is what earlier ones took), get no more
+    than all of it; what is left is not filled there."""
     official = market.official_price(inst.symbol, t_ns, which)
     if (
         order.limit_price is not None
@@ -188,7 +190,7 @@ def auction(
     qty = order.remaining
     crossed = closing_auction_volume(inst) if which == "close" and profile.friction else None
     if crossed is not None:
-        qty = min(qty, floor_lots(crossed, fill_unit(order, inst)))
+        qty = min(qty, floor_lots(crossed - crossed_already, fill_unit(order, inst)))
         if qty <= 0:
             return None
     slices = (Slice(price=price, qty=qty),)

@@ -131,8 +131,11 @@ def _work_symbol(
 def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -> None:
     """Run the auctions of the orders due by `t1`, then close the orders expiring by then."""
     due = [o for o in engine.orders.values() if o.due_ns is not None and o.due_ns <= t1]
+    crossed: dict[str, Decimal] = {}  # by symbol: what our earlier orders took in its auction
     for order in sorted(due, key=_BY_SEQ):
-        changes.merge(_auction(engine, order, t1))
+        before = order.filled_qty
+        changes.merge(_auction(engine, order, t1, crossed.get(order.symbol, Decimal(0))))
+        crossed[order.symbol] = crossed.get(order.symbol, Decimal(0)) + order.filled_qty - before
     ending = [o for o in engine.orders.values() if o.expire_ns is not None and o.expire_ns <= t1]
     for order in sorted(ending, key=_BY_SEQ):
         reason = (
@@ -144,7 +147,7 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
         changes.merge(engine.close_order(order, status, t1, reason))
 
 
-def _auction(engine: ExecutionEngine, order: Order, t_ns: int) -> Changes:
+def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: Decimal) -> Changes:
     """Execute an order due at `t_ns` in its venue's auction, or, where the venue has none
     (FX, futures: trading just starts), against the book at the open, as a market order
     arriving then would; what the book cannot give works on."""
@@ -152,7 +155,7 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int) -> Changes:
     profile = PROFILES[engine.accounts[order.account_id].profile]
     which = "close" if order.tif is TimeInForce.CLS else "open"
     if has_auctions(inst):
-        done = fills.auction(engine.market, order, inst, t_ns, which, profile)
+        done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed_already)
     else:
         order.arrival_mid = fills.mid_of(engine.market.touch(inst.symbol, t_ns), inst)
         done = fills.take(engine.market, order, inst, t_ns, profile)

@@ -162,6 +162,21 @@ def test_a_cls_order_larger_than_the_closing_auction_fills_only_what_the_auction
     assert order.status is OrderStatus.CANCELED and order.filled_qty == fill.qty
 
 
+def test_orders_in_one_closing_auction_share_its_volume_in_time_priority(venue: Venue) -> None:
+    adv = int(venue.catalog.get("BKNG").market.avg_daily_volume)
+    each = int(0.06 * adv)
+    orders = []
+    for _ in range(3):  # three accounts, 18% of the day in all: the auction crosses 8%
+        account = venue.open(balance=WHALE)
+        order, _ = venue.submit(account, "BKNG", Side.BUY, each, tif=TimeInForce.CLS)
+        orders.append(order)
+
+    fills = venue.advance_to(at(US_CLOSE)).fills
+
+    assert sum(f.qty for f in fills) == int(0.08 * adv)
+    assert [o.filled_qty for o in orders] == [each, int(0.08 * adv) - each, 0]
+
+
 def test_a_day_order_expires_at_the_close_and_a_gtc_order_does_not(
     make_venue: Callable[..., Venue],
 ) -> None:
