@@ -175,3 +175,12 @@ def test_a_positions_realized_pnl_counts_from_when_it_opened(venue: Venue) -> No
         ResetAccount(id="r", ts_init=venue.now, account_id=account.id), venue.now
     )
     assert venue.engine.position(account.id, "MSFT").realized_pnl == 0
+
+
+def test_a_flip_starts_the_new_positions_realized_pnl_afresh(venue: Venue) -> None:
+    account = venue.open()
+    venue.submit(account, "MSFT", Side.BUY, 100)
+    venue.submit(account, "MSFT", Side.SELL, 150)  # closes 100, opens a short of 50
+
+    short = venue.engine.position(account.id, "MSFT")
+    assert short.qty == -50 and short.realized_pnl == 0
