@@ -22,7 +22,7 @@ from vtrade.domain.accounts import Position
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Interval, Side
-from vtrade.domain.orders import OrderType, TimeInForce
+from vtrade.domain.orders import Fill, OrderType, TimeInForce
 from vtrade.execution.validation import InsufficientQtyAvailable
 
 router = APIRouter(tags=["alpaca: positions"])
@@ -38,7 +38,7 @@ def previous_close(c: Ctx, inst: Instrument, now_ns: int) -> Decimal | None:
     return Decimal(repr(float(bars.close[-1]))).quantize(inst.tick_size)
 
 
-def _json(c: Ctx, pos: Position, now_ns: int) -> dict[str, Any]:
+def _json(c: Ctx, pos: Position, now_ns: int, today: list[Fill]) -> dict[str, Any]:
     inst = c.catalog.get(pos.symbol)
     marks = c.container.engine.marks(now_ns)
     price = marks.mid(inst.symbol).quantize(inst.tick_size)
@@ -51,22 +51,36 @@ def _json(c: Ctx, pos: Position, now_ns: int) -> dict[str, Any]:
         lastday,
         marks.fx(inst.currency),
         held=c.container.engine.held_for_orders(pos),
-        opened_today=_opened_today(c, inst, pos, now_ns),
+        opened_today=_opened_today(c, inst, pos, now_ns, today),
     )
 
 
-def _opened_today(c: Ctx, inst: Instrument, pos: Position, now_ns: int) -> bool:
-    """Whether the position was not held at the last close (today's fills make all of it):
-    its intraday P&L then runs from its entry, not from the last close."""
+def _todays_fills(c: Ctx, positions: list[Position], now_ns: int) -> list[Fill]:
+    """The account's fills since the earliest trading day among `positions` began, newest
+    first: read once per request, whatever the number of positions."""
+    starts = [
+        c.container.sessions.for_instrument(c.catalog.get(p.symbol)).state(now_ns).trading_day
+        for p in positions
+    ]
+    since = min((s for s in starts if s is not None), default=now_ns)
+    return c.container.store.list_fills(c.account_id, limit=100_000, since_ns=since)
+
+
+def _opened_today(c: Ctx, inst: Instrument, pos: Position, now_ns: int, today: list[Fill]) -> bool:
+    """Whether the position was opened today (not held at the last close, or closed and opened
+    again since): its intraday P&L then runs from its entry, not from the last close. Walks
+    today's fills back from the position as it is now."""
     day = c.container.sessions.for_instrument(inst).state(now_ns).trading_day
     since = now_ns if day is None else day
-    today = Decimal(0)
-    fills = c.container.store.list_fills(c.account_id, limit=100_000, since_ns=since)
-    for fill in fills:  # today's fills of the account (the index on account and time)
+    qty = pos.qty
+    for fill in today:  # newest first
+        if fill.ts_ns < since:
+            break
         if fill.symbol == pos.symbol:
-            today += fill.qty if fill.side is Side.BUY else -fill.qty
-    overnight = pos.qty - today
-    return overnight == 0 or (overnight > 0) != (pos.qty > 0)
+            qty -= fill.qty if fill.side is Side.BUY else -fill.qty
+            if qty == 0 or (qty > 0) != (pos.qty > 0):
+                return True
+    return False
 
 
 def _open_positions(c: Ctx) -> list[Position]:
@@ -86,13 +100,17 @@ def _position(c: Ctx, symbol_or_asset_id: str) -> Position:
 @router.get("/v2/positions", summary="List open positions")
 async def list_positions(c: CtxDep) -> list[dict[str, Any]]:
     now = c.now_ns()
-    return [_json(c, p, now) for p in _open_positions(c)]
+    positions = _open_positions(c)
+    today = _todays_fills(c, positions, now)
+    return [_json(c, p, now, today) for p in positions]
 
 
 @router.get("/v2/positions/{symbol_or_asset_id:path}", summary="Get an open position")
 async def get_position(symbol_or_asset_id: str, c: CtxDep) -> dict[str, Any]:
     """By symbol (`AAPL`, `BTC/USD`) or asset id; 404 when flat."""
-    return _json(c, _position(c, symbol_or_asset_id), c.now_ns())
+    now = c.now_ns()
+    pos = _position(c, symbol_or_asset_id)
+    return _json(c, pos, now, _todays_fills(c, [pos], now))
 
 
 def _close_qty(
