@@ -418,6 +418,7 @@ def test_watch_rejects_a_nan_speed_naming_the_option(runner: CliRunner) -> None:
         ((*HISTORY, "--start", "2031-12-01", "--end", "2032-02-01"), "--end 2032-02-01 is after"),
         ((*HISTORY, "--days", "9000", "--end", "2024-01-01"), "--days 9000 (starting 1999-05-12"),
         (("watch", "--start", "1990-01-01", "--duration", "1"), "--start 1990-01-01 is before"),
+        (("estimate", "AAPL", "buy", "5", "--at", "2040-01-01"), "--at 2040-01-01 is after"),
     ],
 )
 def test_an_instant_outside_the_market_dates_says_which_dates_exist(

@@ -67,7 +67,7 @@ def estimate(
         inst.symbol,
         parsed_side,
         amount,
-        instant_ns(at, c.clock),
+        instant_ns(at, c.clock, sessions=c.sessions),
         order_type=parsed_type,
         limit_price=price,
         profile=Profile.parse(profile),
