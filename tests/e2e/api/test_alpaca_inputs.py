@@ -204,3 +204,25 @@ def test_an_intraday_bar_starting_at_end_is_left_out_not_cut(api: InProcess) -> 
     bars = to_the_hour["bars"]["AAPL"]
     assert [b["t"] for b in bars] == ["2026-11-17T14:00:00Z", "2026-11-17T15:00:00Z"]
     assert bars == later["bars"]["AAPL"][:2]  # whole hours, as a later end shows them
+
+
+def test_a_position_closed_and_opened_again_today_counts_its_intraday_pl_from_its_entry(
+    api: InProcess,
+) -> None:
+    key = api.key()
+
+    def trade(side: str) -> None:
+        order = {"symbol": "AAPL", "qty": "10", "side": side, "type": "market"}
+        response = api.http.post(
+            "/v2/orders", headers=key.headers, json=order | {"time_in_force": "day"}
+        )
+        assert response.status_code == 200, response.text
+
+    trade("buy")
+    for _ in range(48):  # held over a close, into the next day's session
+        api.step(1800)
+    trade("sell")
+    trade("buy")  # the same quantity again: no net change today, yet a new position
+
+    position = get(api, key, "/v2/positions/AAPL").json()
+    assert position["unrealized_intraday_pl"] == position["unrealized_pl"]
