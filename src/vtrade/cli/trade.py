@@ -58,9 +58,7 @@ def estimate(
         raise ValueError(
             f"quantity must be a positive multiple of the lot size {inst.lot_size}, got {qty}"
         )
-    amount = amount.quantize(inst.lot_size).normalize()  # 1e3 is 1000, shown as such
-    if amount == amount.to_integral_value():
-        amount = amount.quantize(Decimal(1))
+    amount = Decimal(format(amount.normalize(), "f"))  # 1e3 is 1000, shown as such
     price = to_decimal(limit_price, "--limit-price") if limit_price is not None else None
     result = run_estimate(
         c.engine,

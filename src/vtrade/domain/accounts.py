@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from vtrade.core.money import CENT
+
 ACCOUNT_CURRENCY = "VCR"  # 1 VCR = 1 USD
 DEFAULT_BALANCE = Decimal(1_000_000)
 
@@ -52,26 +54,33 @@ class Position:
     realized_pnl: Decimal = Decimal(0)  # account currency, at each closing fill's FX rate
     updated_ns: int = 0
 
-    def apply(self, signed_qty: Decimal, price: Decimal, multiplier: Decimal) -> Decimal:
-        """Add a fill; return the P&L it realized in the quote currency. A position opened
-        from flat starts its `realized_pnl` afresh: it counts since the position opened."""
-        if not self.qty:
-            self.realized_pnl = Decimal(0)
+    def apply(
+        self, signed_qty: Decimal, price: Decimal, multiplier: Decimal, fx: Decimal = Decimal(1)
+    ) -> Decimal:
+        """Add a fill; return the P&L it realized in the quote currency, counted in
+        `realized_pnl` at `fx` (account currency per quote unit). A position opened, from flat
+        or by a flip through zero, starts `realized_pnl` afresh: it counts since the position
+        opened, and what a flip closed belonged to the position before it."""
         realized = Decimal(0)
         if self.qty and (self.qty > 0) != (signed_qty > 0):
             closing = min(abs(signed_qty), abs(self.qty))
             direction = 1 if self.qty > 0 else -1
             realized = (price - self.avg_price) * closing * multiplier * direction
         new_qty = self.qty + signed_qty
+        opened = new_qty != 0 and (self.qty == 0 or (self.qty > 0) != (new_qty > 0))
         if new_qty == 0:
             self.avg_price = Decimal(0)
-        elif self.qty == 0 or (self.qty > 0) != (new_qty > 0):
-            self.avg_price = price  # opened, or flipped through zero
+        elif opened:
+            self.avg_price = price
         elif (self.qty > 0) == (signed_qty > 0):
             self.avg_price = (self.avg_price * abs(self.qty) + price * abs(signed_qty)) / abs(
                 new_qty
             )
         self.qty = new_qty
+        if opened:
+            self.realized_pnl = Decimal(0)
+        else:
+            self.realized_pnl += (realized * fx).quantize(CENT)
         return realized
 
 

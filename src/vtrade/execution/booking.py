@@ -162,12 +162,7 @@ class Bookkeeper:
         order.move_to(S.FILLED if order.remaining <= 0 else S.PARTIALLY_FILLED, t_ns)
         sign = Decimal(1) if order.side is Side.BUY else Decimal(-1)
         pos = self.position(account.id, inst.symbol)
-        held = pos.qty
-        realized = pos.apply(sign * qty, price, inst.multiplier)
-        if held and pos.qty and (held > 0) != (pos.qty > 0):
-            pos.realized_pnl = Decimal(0)  # flipped: what closed belonged to the old position
-        else:
-            pos.realized_pnl += (realized * fx).quantize(CENT)
+        pos.apply(sign * qty, price, inst.multiplier, fx)
         pos.updated_ns = t_ns
         trade = (-sign * notional * inst.multiplier * fx).quantize(CENT)
         fee_vcr = (fee.total * fx).quantize(CENT)

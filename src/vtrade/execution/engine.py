@@ -41,7 +41,6 @@ from vtrade.execution.validation import (
 )
 from vtrade.execution.volumes import Volumes
 from vtrade.market.book import MEMORY_NS
-from vtrade.market.books import to_price
 
 S = OrderStatus
 
@@ -197,8 +196,7 @@ class ExecutionEngine(Bookkeeper):
     ) -> Decimal:
         """The whole lots `notional` comes to at the price a `side` order meets now (the ask
         for a buy, the bid for a sell), so a small order spends (or raises) no more than it."""
-        touch = self.market.touch(inst.symbol, t_ns)
-        price = to_price(touch.ask if side is Side.BUY else touch.bid, inst.tick_size)
+        price = fills.opposite_price(self.market.touch(inst.symbol, t_ns), side, inst)
         return _qty_for_notional(notional, price, inst)
 
     def cancel(self, cmd: CancelOrder, t_ns: int) -> tuple[Order, Changes]:
@@ -329,14 +327,13 @@ class ExecutionEngine(Bookkeeper):
             )
 
         touch = self.market.touch(inst.symbol, marks.t_ns)
-        best = touch.ask if order.side is Side.BUY else touch.bid
         return CheckContext(
             account_view=account_view,
             position_qty=self.position(account.id, inst.symbol).qty,
             open_orders=others,
             marks=marks,
             limits=self.config.limits,
-            touch_price=to_price(best, inst.tick_size),
+            touch_price=fills.opposite_price(touch, order.side, inst),
             trading_suspended=account.trading_suspended,
             no_shorting=account.no_shorting,
             within_position=within_position,

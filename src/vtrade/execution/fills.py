@@ -58,6 +58,12 @@ def mid_of(touch: Touch, inst: Instrument) -> Decimal:
     return exact_mid(touch, inst.tick_size)
 
 
+def opposite_price(touch: Touch, side: Side, inst: Instrument) -> Decimal:
+    """The best price an order of `side` meets at `touch` (the ask for a buy, the bid for a
+    sell), as an exact decimal on the tick grid."""
+    return to_price(touch.ask if side is Side.BUY else touch.bid, inst.tick_size)
+
+
 def floor_lots(qty: Decimal, lot: Decimal) -> Decimal:
     return (qty / lot).to_integral_value(rounding=ROUND_FLOOR) * lot
 

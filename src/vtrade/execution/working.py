@@ -204,9 +204,8 @@ def _work(
         if done is not None:  # what it could not use carries, up to a unit (never a burst)
             order.allowance = min(allowance - done.qty, fills.fill_unit(order, inst))
     else:
-        touch = market.touch(inst.symbol, t_ns)
-        opposite = touch.ask if order.side is Side.BUY else touch.bid
-        crossed = _crosses(order, to_price(opposite, inst.tick_size))
+        opposite = fills.opposite_price(market.touch(inst.symbol, t_ns), order.side, inst)
+        crossed = _crosses(order, opposite)
         if crossed and fresh:  # a stop-limit just triggered: a new order takes the book
             done = fills.take(market, order, inst, t_ns, profile)
         elif crossed:  # it was resting: the market came to it

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, time
@@ -88,16 +89,7 @@ def _at_new_york_midnight(series: BarSeries) -> BarSeries:
         return series
     dates = (datetime.fromtimestamp(int(ts) // 1_000_000_000, tz=UTC).date() for ts in series.ts)
     ts = [to_ns(datetime.combine(d, time.min, NEW_YORK)) for d in dates]
-    return BarSeries(
-        series.symbol,
-        series.interval,
-        np.array(ts, dtype=np.int64),
-        series.open,
-        series.high,
-        series.low,
-        series.close,
-        series.volume,
-    )
+    return dataclasses.replace(series, ts=np.array(ts, dtype=np.int64))
 
 
 def _completed(c: Ctx, symbol: str, base: Interval, start: int, end: int) -> BarSeries:
@@ -127,16 +119,7 @@ def _today_so_far(c: Ctx, days_series: BarSeries, now: int) -> BarSeries:
     minutes = minutes.window(0, now - Interval.M1.ns + 1)  # complete minutes only
     if not len(minutes):
         return earlier
-    today = BarSeries(
-        inst.symbol,
-        Interval.D1,
-        days_series.ts[-1:],
-        minutes.open[:1],
-        np.array([minutes.high.max()]),
-        np.array([minutes.low.min()]),
-        minutes.close[-1:],
-        np.array([minutes.volume.sum()]),
-    )
+    today = _group(minutes, np.full(len(minutes), days_series.ts[-1], dtype=np.int64))
     return BarSeries.concat([earlier, today], inst.symbol, Interval.D1)
 
 

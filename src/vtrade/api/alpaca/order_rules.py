@@ -73,8 +73,7 @@ def _check_stop_side(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
     """A buy stop must lie above the market by more than a tick, a sell stop below it: one
     already through would trigger at once (a native order may; Alpaca refuses it)."""
     assert body.stop_price is not None
-    quote = c.container.market.quote(inst.symbol, c.now_ns())
-    base = ((quote.bid + quote.ask) / 2).quantize(inst.tick_size)
+    base = c.container.engine.marks(c.now_ns()).mid(inst.symbol).quantize(inst.tick_size)
     tick = inst.tick_size
     if body.side == "buy" and body.stop_price <= base + tick:
         raise ValidationError(

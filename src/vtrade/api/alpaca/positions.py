@@ -28,10 +28,15 @@ from vtrade.execution.validation import InsufficientQtyAvailable
 router = APIRouter(tags=["alpaca: positions"])
 
 
+def _day_start(c: Ctx, inst: Instrument, now_ns: int) -> int:
+    """Where the instrument's trading day in force now began (now, between days)."""
+    day = c.container.sessions.for_instrument(inst).state(now_ns).trading_day
+    return now_ns if day is None else day
+
+
 def previous_close(c: Ctx, inst: Instrument, now_ns: int) -> Decimal | None:
     """The close of the last trading day before the one in force now."""
-    today = c.container.sessions.for_instrument(inst).state(now_ns).trading_day
-    end = now_ns if today is None else today
+    end = _day_start(c, inst, now_ns)
     bars = c.container.market.bars(inst.symbol, Interval.D1, end - 14 * NS_PER_DAY, end)
     if not len(bars):
         return None
@@ -58,11 +63,8 @@ def _json(c: Ctx, pos: Position, now_ns: int, today: list[Fill]) -> dict[str, An
 def _todays_fills(c: Ctx, positions: list[Position], now_ns: int) -> list[Fill]:
     """The account's fills since the earliest trading day among `positions` began, newest
     first: read once per request, whatever the number of positions."""
-    starts = [
-        c.container.sessions.for_instrument(c.catalog.get(p.symbol)).state(now_ns).trading_day
-        for p in positions
-    ]
-    since = min((s for s in starts if s is not None), default=now_ns)
+    starts = [_day_start(c, c.catalog.get(p.symbol), now_ns) for p in positions]
+    since = min(starts, default=now_ns)
     return c.container.store.list_fills(c.account_id, limit=100_000, since_ns=since)
 
 
@@ -70,8 +72,7 @@ def _opened_today(c: Ctx, inst: Instrument, pos: Position, now_ns: int, today: l
     """Whether the position was opened today (not held at the last close, or closed and opened
     again since): its intraday P&L then runs from its entry, not from the last close. Walks
     today's fills back from the position as it is now."""
-    day = c.container.sessions.for_instrument(inst).state(now_ns).trading_day
-    since = now_ns if day is None else day
+    since = _day_start(c, inst, now_ns)
     qty = pos.qty
     for fill in today:  # newest first
         if fill.ts_ns < since:
