@@ -322,6 +322,33 @@ def test_an_account_reset_zeroes_its_positions_in_the_valuation(boot: Boot) -> N
     assert state(boot(app.clock.now_ns()), account.id).positions == ()
 
 
+def test_trade_statistics_and_costs_count_only_the_fills_since_the_last_reset(
+    boot: Boot,
+) -> None:
+    """A reset closes positions without fills: a buy before it must not pair with a sell after
+    it as one round trip, nor count in the new life's execution costs."""
+    app = boot(at(WEDNESDAY))
+    account = open_account(app)
+    trade(app, account, "AAPL", BUY, 100)
+    run(app, 120)
+    app.trading.reset_account(ResetAccount(id="c", ts_init=0, account_id=account.id))
+    app.trading.relay()
+    run(app, 60)
+    bought = trade(app, account, "AAPL", BUY, 100)
+    run(app, 60)
+    sold = trade(app, account, "AAPL", SELL, 100)
+    new_life = [f for o in (bought, sold) for f in app.store.list_fills(account.id, order_id=o.id)]
+    round_trip = sum(
+        (f.qty * f.price * (1 if f.side is SELL else -1) - f.fee for f in new_life), D(0)
+    )
+
+    stats = app.queries.trade_stats(account.id)
+    costs = app.queries.execution_costs(account.id)
+    assert stats.count == 1 and stats.net_pnl == round_trip.quantize(CENT)
+    assert costs.fills == 2 and costs.fees == sum((f.fee for f in new_life), D(0))
+    assert boot(app.clock.now_ns()).queries.trade_stats(account.id) == stats  # after a restart
+
+
 def test_after_the_close_the_hot_store_shows_day_pnl_from_the_new_base(boot: Boot) -> None:
     app = boot(at(WEDNESDAY))
     _, flat = a_day_of_trading(app)

@@ -17,7 +17,7 @@ from vtrade.core.clock import SimulatedClock, from_ns, parse_instant, to_ns
 from vtrade.core.errors import ConflictError
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account
-from vtrade.domain.commands import OpenAccount, SubmitOrder
+from vtrade.domain.commands import OpenAccount, ResetAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.settings import MarketSettings, Settings
@@ -307,3 +307,27 @@ def test_a_restart_does_not_change_the_prices_of_later_fills(
 
     assert len(uninterrupted) > 5
     assert restarted == uninterrupted
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_a_reset_account_starts_again_at_the_first_fee_tier(boot: Boot, restart: bool) -> None:
+    """Crypto fees fall with 30-day volume; a reset starts a new life whose volume is nil, in
+    memory and after a restart (which rebuilds the volumes from the fills since the reset)."""
+    app = boot(at(FRIDAY))
+    trader = open_account(app)
+
+    def taker_bps(order: Order) -> Decimal:
+        fill = app.store.list_fills(trader.id, order_id=order.id)[0]
+        return fill.fee / (fill.qty * fill.price) * 10_000
+
+    first = submit(app, trader, "BTC-USD", Side.BUY, "0.5")  # some 55,000 USD: under 100,000
+    wait(app, 1)
+    second = submit(app, trader, "BTC-USD", Side.BUY, "0.01")
+    assert round(taker_bps(first)) == 60 and round(taker_bps(second)) == 25
+    app.trading.reset_account(ResetAccount(id="r", ts_init=0, account_id=trader.id))
+    if restart:
+        app = boot(app.clock.now_ns())
+    wait(app, 1)
+    third = submit(app, trader, "BTC-USD", Side.BUY, "0.01")
+
+    assert round(taker_bps(third)) == 60

@@ -127,9 +127,13 @@ class PortfolioQueries:
         )
 
     def _fills(self, account_id: str) -> list[Fill]:
+        """The account's fills since its last reset, oldest first: a reset closed what they
+        opened without a fill, so older ones would pair with new trades."""
         self.portfolio.valuation.account_index(account_id)  # unknown accounts: NotFoundError
+        since = self.store.last_reset_ns(account_id)
         return sorted(
-            self.store.list_fills(account_id, limit=MAX_FILLS), key=lambda f: (f.ts_ns, f.id)
+            self.store.list_fills(account_id, limit=MAX_FILLS, since_ns=since),
+            key=lambda f: (f.ts_ns, f.id),
         )
 
     def _live_point(self, account_id: str, now: int) -> EquityPoint:

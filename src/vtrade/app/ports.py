@@ -78,6 +78,10 @@ class Store(Protocol):
         """Newest first; at or after `since_ns`, before `before_ns`."""
         ...
 
+    def last_reset_ns(self, account_id: str) -> int | None:
+        """The instant of the account's last reset, or None if it was never reset."""
+        ...
+
     def ledger(self, account_id: str) -> list[LedgerEntry]:
         """Oldest first."""
         ...

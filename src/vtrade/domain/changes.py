@@ -45,3 +45,6 @@ class Snapshot:
     # Per account, the `account_seq` of its last fill or reset (0: none yet). Each took the
     # next number, so it equals the account's fills plus its resets (its `epoch`).
     account_seqs: dict[str, int] = field(default_factory=dict)
+    # Per account, the instant of its last reset (absent: never reset). Its fills before it
+    # belong to an earlier life: they count in no fee tier.
+    reset_ns: dict[str, int] = field(default_factory=dict)

@@ -92,6 +92,7 @@ class ExecutionEngine(Bookkeeper):
         )
         account.cash = account.initial_balance
         account.epoch += 1
+        self.volumes.pop(account.id, None)  # a new life starts at the lowest fee tier
         account.margin_call = False
         changes.accounts.append(account)
         changes.events.append(
@@ -253,6 +254,8 @@ class ExecutionEngine(Bookkeeper):
         self.account_seqs = dict(snapshot.account_seqs)
         self.volumes = defaultdict(Volumes)
         for f in sorted(snapshot.recent_fills, key=lambda f: f.ts_ns):
+            if f.ts_ns < snapshot.reset_ns.get(f.account_id, 0):
+                continue  # before the account's last reset: not this life's volume
             inst = self.catalog.get(f.symbol)
             usd = f.qty * f.price * inst.multiplier * f.fx_rate
             self.volumes[f.account_id].add(inst, f.qty, usd, f.ts_ns)

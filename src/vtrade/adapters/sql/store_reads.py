@@ -20,8 +20,13 @@ from vtrade.adapters.sql.tables import (
     positions,
 )
 from vtrade.app.ports import OutboxItem, Snapshot
-from vtrade.domain.accounts import LedgerEntry
+from vtrade.domain.accounts import EntryKind, LedgerEntry
 from vtrade.domain.orders import Fill, Order
+
+# (account_id, instant of its last reset), once grouped by account
+_LAST_RESETS = select(ledger_entries.c.account_id, func.max(ledger_entries.c.ts_ns)).where(
+    ledger_entries.c.kind == EntryKind.RESET.value
+)
 
 
 class StoreReads:
@@ -70,6 +75,8 @@ class StoreReads:
             ]
             counted = select(fills.c.account_id, func.count()).group_by(fills.c.account_id)
             fill_counts: dict[str, int] = {a_id: n for a_id, n in conn.execute(counted)}
+            last_resets = _LAST_RESETS.group_by(ledger_entries.c.account_id)
+            resets: dict[str, int] = {a_id: ts for a_id, ts in conn.execute(last_resets)}
         return Snapshot(
             accounts=account_list,
             positions=position_list,
@@ -77,6 +84,7 @@ class StoreReads:
             recent_fills=recent,
             # Every fill and every reset took its account's next number.
             account_seqs={a.id: fill_counts.get(a.id, 0) + a.epoch for a in account_list},
+            reset_ns=resets,
         )
 
     def get_order(self, order_id: str) -> Order | None:
@@ -131,6 +139,15 @@ class StoreReads:
         query = query.order_by(fills.c.ts_ns.desc(), fills.c.seq.desc()).limit(limit)
         with self._engine.connect() as conn:
             return [rows.fill_from(r) for r in conn.execute(query)]
+
+    def last_reset_ns(self, account_id: str) -> int | None:
+        """The instant of the account's last reset (its ledger's last reset entry), or None."""
+        query = _LAST_RESETS.where(ledger_entries.c.account_id == account_id).group_by(
+            ledger_entries.c.account_id
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else int(row[1])
 
     def ledger(self, account_id: str) -> list[LedgerEntry]:
         """Return the account's cash entries, oldest first (in write order within an instant)."""
