@@ -9,6 +9,7 @@ reads both keys of every error body. Nothing a client sends can produce a 500.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -110,10 +111,16 @@ def install(app: FastAPI) -> None:
         return error_response(request.url.path, 50000, "internal server error")
 
 
+_ENUM_MEMBER = re.compile(r"<\w+\.\w+: ('[^']*')>")
+
+
 def _describe(err: dict[str, Any]) -> str:
     if err.get("type") == "json_invalid":
         position = err.get("loc", ("body", 0))[-1]
         problem = (err.get("ctx") or {}).get("error", "malformed")
         return f"the body is not valid JSON: {problem} at character {position}"
     where = ".".join(str(part) for part in err.get("loc", ()) if part not in ("body",))
-    return f"{where or 'request'}: {err.get('msg', 'invalid')}"
+    # A Literal of enum members reads "<OrderType.MARKET: 'market'>": show the value a
+    # client sends.
+    message = _ENUM_MEMBER.sub(r"\1", err.get("msg", "invalid"))
+    return f"{where or 'request'}: {message}"

@@ -177,4 +177,7 @@ def test_an_estimate_against_your_account_counts_what_you_hold(api: InProcess) -
     stop = api.http.post(
         "/api/v1/estimate", headers=key.headers, json={**order, "type": "stop", "stop_price": 1}
     )
-    assert stop.status_code == 422 and "market and limit" in stop.json()["message"]
+    assert stop.status_code == 422
+    assert stop.json()["message"] == "invalid request: type: Input should be 'market' or 'limit'"
+    schema = api.http.get("/openapi.json").json()["components"]["schemas"]["EstimateCreate"]
+    assert schema["properties"]["type"]["enum"] == ["market", "limit"]

@@ -16,7 +16,7 @@ from vtrade.domain.accounts import Profile
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import OrderStatus, OrderType
+from vtrade.domain.orders import OrderStatus
 from vtrade.execution.estimate import estimate as run_estimate
 from vtrade.execution.validation import RuleViolation
 
@@ -41,10 +41,6 @@ router = APIRouter(tags=["orders"])
 async def estimate(body: EstimateCreate, request: Request, who: Who) -> EstimatePublic:
     c = api(request).container
     inst = instrument(c.catalog, body.symbol)
-    if body.type not in (OrderType.MARKET, OrderType.LIMIT):
-        raise ValidationError(
-            f"estimates cover market and limit orders, not {body.type.value}", field="type"
-        )
     account = account_of(request, who, body.account_id) if body.account_id else None
     if account is not None and body.profile is not None and body.profile != account.profile:
         raise ValidationError(

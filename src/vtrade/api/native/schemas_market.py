@@ -9,6 +9,7 @@ from vtrade.api.native.types import Dec, Out, f
 from vtrade.domain.accounts import Profile
 from vtrade.domain.instruments import AssetClass
 from vtrade.domain.market_data import Side
+from vtrade.domain.orders import OrderType
 
 Phase = Literal["pre", "regular", "post", "closed"]
 
@@ -98,6 +99,12 @@ class BarsPublic(Out):
 
 class EstimateCreate(OrderCreate):
     """An order to estimate, optionally against one of your accounts (else a fresh one)."""
+
+    type: Literal[OrderType.MARKET, OrderType.LIMIT] = f(
+        "market or limit (a stop's price depends on when it triggers)",
+        "market",
+        default=OrderType.MARKET,
+    )
 
     account_id: str | None = f(
         "Check against this account of yours (default: a fresh 1,000,000 VCR account)",
