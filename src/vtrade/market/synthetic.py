@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -160,19 +160,27 @@ class SyntheticMarket:
 
     def prints(self, symbol: str, start_ns: int, end_ns: int) -> Prints:
         """Trade prints in (start_ns, end_ns]: what the rest of the market traded."""
+        return Prints.join(list(self.ticks(symbol, start_ns, end_ns)))
+
+    def ticks(
+        self, symbol: str, start_ns: int, end_ns: int, newest_first: bool = False
+    ) -> Iterator[intraday.Ticks]:
+        """The feed's ticks in (start_ns, end_ns] (quote updates and prints), a chunk at a
+        time, so a reader that stops early generates no more of a long range than it reads.
+        `newest_first` yields the chunks from the last one back (each still oldest first)."""
         days = self.calendar(symbol).days
         span = days.between(start_ns, end_ns + 1)
-        parts: list[intraday.Ticks] = []
+        chunks = []
         for d in range(span.start, span.stop):
             minutes = self.day_minutes(symbol, d)
             lo = max(int(np.searchsorted(minutes.ts, start_ns, side="right")) - 1, 0)
             hi = int(np.searchsorted(minutes.ts, end_ns, side="right"))
-            for chunk in range(lo // MINUTES_PER_CHUNK, -(-hi // MINUTES_PER_CHUNK)):
-                ticks = self.tick_chunk(symbol, d, chunk)
-                a, b = np.searchsorted(ticks.ts, [start_ns, end_ns], side="right")
-                if b > a:
-                    parts.append(ticks.window(int(a), int(b)))
-        return Prints.join(parts)
+            chunks += [(d, c) for c in range(lo // MINUTES_PER_CHUNK, -(-hi // MINUTES_PER_CHUNK))]
+        for d, chunk in reversed(chunks) if newest_first else chunks:
+            ticks = self.tick_chunk(symbol, d, chunk)
+            a, b = np.searchsorted(ticks.ts, [start_ns, end_ns], side="right")
+            if b > a:
+                yield ticks.window(int(a), int(b))
 
     def official_price(self, symbol: str, t_ns: int, which: str) -> Decimal:
         """The auction price ("open" or "close") of the trading day in force at `t_ns`."""

@@ -303,6 +303,19 @@ def section_marketdata(out: Observed) -> None:
     out["multi_symbol_bars"] = sorted({b._raw["S"] for b in many})
     out["latest_quotes"] = sorted(api.get_latest_quotes(["AAPL", "MSFT"]))
     out["latest_trades"] = sorted(api.get_latest_trades(["AAPL", "MSFT"]))
+    window = {"start": "2026-11-18T14:58:00Z", "end": "2026-11-18T14:59:59Z"}
+    trades = api.get_trades("AAPL", **window)
+    out["trades"] = {"count": len(trades), "first": trades[0]._raw if trades else None}
+    quotes = api.get_quotes("MSFT", **window)
+    out["quotes_count"] = len(quotes)
+    snap = api.get_snapshot("AAPL")
+    out["snapshot"] = {
+        "quote_bid": snap.latest_quote.bid_price,
+        "trade_price": snap.latest_trade.price,
+        "daily_close": snap.daily_bar.close,
+        "prev_daily_close": snap.prev_daily_bar.close,
+        "minute_t": snap.minute_bar._raw["t"],
+    }
 
 
 def section_stream(out: Observed) -> None:

@@ -367,6 +367,13 @@ def test_market_data_calls_go_to_the_data_url_and_parse_into_frames(
     assert seen["five_minute_limited"] == 3
     assert seen["multi_symbol_bars"] == ["AAPL", "MSFT"]
     assert seen["latest_quotes"] == seen["latest_trades"] == ["AAPL", "MSFT"]
+    trades = seen["trades"]  # ticks are one a second; every one in the window prints
+    assert trades["count"] == 120 and trades["first"]["t"] == "2026-11-18T14:58:00Z"
+    assert seen["quotes_count"] == 120
+    snap = seen["snapshot"]
+    assert snap["quote_bid"] == quote["bid_price"] and snap["trade_price"] == seen["trade"]["price"]
+    assert snap["daily_close"] > 0 and snap["prev_daily_close"] > 0
+    assert snap["minute_t"] == "2026-11-18T14:59:00Z"
 
 
 def test_the_stream_on_the_slash_path_delivers_trade_updates_and_stops_cleanly(

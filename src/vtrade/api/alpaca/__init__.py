@@ -9,6 +9,8 @@ from vtrade.api.alpaca import (
     assets,
     history,
     marketdata,
+    marketdata_crypto,
+    marketdata_ticks,
     orders,
     positions,
     stream,
@@ -25,3 +27,5 @@ router.include_router(stream.router)
 router.include_router(assets.router)
 router.include_router(watchlists.router)
 router.include_router(marketdata.router)
+router.include_router(marketdata_ticks.router)
+router.include_router(marketdata_crypto.router)

@@ -1,9 +1,11 @@
-"""Minimal Alpaca Market Data v2 under `/v2/stocks/...` (reference/alpaca-compat.md §10).
+"""Alpaca Market Data bars under `/v2/stocks/...` (reference/alpaca-compat.md §10).
 
-What `StockHistoricalDataClient(url_override=...)` and alpaca-trade-api call: historical
-bars (paged with `next_page_token`), latest bars, quotes and trades, for any of our symbols.
-Only completed bars are served (a bar still forming would reveal prices from the future of
-the simulated clock); daily bars are labelled by session date, midnight UTC.
+What `StockHistoricalDataClient(url_override=...)` and alpaca-trade-api call for bars:
+historical bars (paged with `next_page_token`) and the latest minute bar, for any of our
+symbols. Only completed bars are served (a bar still forming would reveal prices from the
+future of the simulated clock), except today's day bar, which grows through the session as on
+Alpaca; day bars are stamped at midnight in New York of their date. Quotes, trades and
+snapshots are in `marketdata_ticks`, crypto's paths in `marketdata_crypto`.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def _group(series: BarSeries, keys: np.ndarray) -> BarSeries:
     )
 
 
-def _at_new_york_midnight(series: BarSeries) -> BarSeries:
+def at_new_york_midnight(series: BarSeries) -> BarSeries:
     """Day-based bars relabelled as Alpaca stamps them: midnight in New York of the date the
     bar is for (`2024-01-02T05:00:00Z`), not midnight UTC."""
     if not len(series):
@@ -92,7 +94,7 @@ def _at_new_york_midnight(series: BarSeries) -> BarSeries:
     return dataclasses.replace(series, ts=np.array(ts, dtype=np.int64))
 
 
-def _completed(c: Ctx, symbol: str, base: Interval, start: int, end: int) -> BarSeries:
+def completed(c: Ctx, symbol: str, base: Interval, start: int, end: int) -> BarSeries:
     """Bars of `base` starting in [start, end) as they stand at the current instant: intraday
     bars once complete; day bars too, and today's as far as its session has gone, as Alpaca
     serves the day's bar while it forms (never a price from later in the day)."""
@@ -126,14 +128,14 @@ def _today_so_far(c: Ctx, days_series: BarSeries, now: int) -> BarSeries:
 _WHOLE = (AssetClass.EQUITY, AssetClass.ETF)  # shares trade whole on the tape
 
 
-def _size(inst: Instrument, size: float) -> float | int:
+def trade_size(inst: Instrument, size: float) -> float | int:
     """A traded quantity as Alpaca gives it: whole shares for stocks, else the amount (no
     binary noise from summing float sizes)."""
     return round(size) if inst.lot_size >= 1 or inst.asset_class in _WHOLE else round(size, 8)
 
 
-def _bar(series: BarSeries, i: int, places: int, inst: Instrument) -> dict[str, Any]:
-    volume = _size(inst, float(series.volume[i]))
+def bar_json(series: BarSeries, i: int, places: int, inst: Instrument) -> dict[str, Any]:
+    volume = trade_size(inst, float(series.volume[i]))
     return {
         "t": iso(int(series.ts[i])),
         "o": round(float(series.open[i]), places),
@@ -146,7 +148,7 @@ def _bar(series: BarSeries, i: int, places: int, inst: Instrument) -> dict[str, 
     }
 
 
-def _instruments(c: Ctx, symbols: list[str]) -> list[tuple[str, Instrument]]:
+def instruments(c: Ctx, symbols: list[str]) -> list[tuple[str, Instrument]]:
     if not symbols:
         raise ValidationError("symbols is required, e.g. symbols=AAPL,MSFT")
     if len(symbols) > MAX_SYMBOLS:
@@ -160,15 +162,16 @@ def _instruments(c: Ctx, symbols: list[str]) -> list[tuple[str, Instrument]]:
     return found
 
 
-def _token(symbol: str, ts: int) -> str:
+def next_token(symbol: str, ts: int) -> str:
+    """A `next_page_token`: the symbol and the instant its next page starts at."""
     return base64.urlsafe_b64encode(f"{symbol}|{ts}".encode()).decode()
 
 
-def _untoken(token: str | None, names: list[str]) -> tuple[str, int] | None:
-    """The symbol and bar a page token resumes at; 422 unless it is one of ours for one of
-    the symbols asked for."""
+def page_resume(token: str | None, names: list[str]) -> tuple[str, int]:
+    """The symbol and instant a page token resumes at; 422 unless it is one of ours for one
+    of the symbols asked for. ("", 0) without a token."""
     if not token:
-        return None
+        return "", 0
     try:
         symbol, _, ts = base64.urlsafe_b64decode(token.encode()).decode().rpartition("|")
         if symbol not in names:
@@ -211,29 +214,28 @@ def bars(
     daily = base is Interval.D1
     last = stop + 1 if daily else stop
     first = begin - NS_PER_DAY if daily else begin
-    resume = _untoken(page_token, [name for name, _ in symbols])
+    resume_symbol, resume_at = page_resume(page_token, [name for name, _ in symbols])
     out: dict[str, list[dict[str, Any]]] = {}
     left = limit
-    skipping = resume is not None
+    skipping = bool(resume_symbol)
     for name, inst in symbols:
-        if skipping and resume is not None and name != resume[0]:
+        if skipping and name != resume_symbol:
             continue
-        series = _completed(c, inst.symbol, base, first, last)
+        series = completed(c, inst.symbol, base, first, last)
         if grouper is not None:
             series = _group(series, grouper(series.ts))
         if daily:
-            series = _at_new_york_midnight(series).window(begin, last)
+            series = at_new_york_midnight(series).window(begin, last)
         order = range(len(series) - 1, -1, -1) if descending else range(len(series))
         places = decimals_of(inst.tick_size)
         rows = out.setdefault(name, [])
         for i in order:
             ts = int(series.ts[i])
-            if skipping and resume is not None:
-                if (ts > resume[1]) if descending else (ts < resume[1]):
-                    continue
+            if skipping and ((ts > resume_at) if descending else (ts < resume_at)):
+                continue
             if left == 0:
-                return out, _token(name, ts)  # the next page starts at this bar
-            rows.append(_bar(series, i, places, inst))
+                return out, next_token(name, ts)  # the next page starts at this bar
+            rows.append(bar_json(series, i, places, inst))
             left -= 1
         skipping = False
     return out, None
@@ -254,64 +256,22 @@ async def get_bars(
     currency: Annotated[str | None, Query()] = None,
     asof: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    wanted = _instruments(c, csv_list(symbols))
+    wanted = instruments(c, csv_list(symbols))
     found, token = bars(c, wanted, timeframe, start, end, limit, page_token, sort == "desc")
     return {"bars": found, "next_page_token": token}
 
 
-def _latest_bar(c: Ctx, inst: Instrument) -> dict[str, Any] | None:
+def latest_bar(c: Ctx, inst: Instrument) -> dict[str, Any] | None:
     now = c.now_ns()
-    series = _completed(c, inst.symbol, Interval.M1, now - 4 * NS_PER_DAY, now)
+    series = completed(c, inst.symbol, Interval.M1, now - 4 * NS_PER_DAY, now)
     last = len(series) - 1
-    return _bar(series, last, decimals_of(inst.tick_size), inst) if len(series) else None
-
-
-def _latest_quote(c: Ctx, inst: Instrument) -> dict[str, Any]:
-    q = c.container.market.quote(inst.symbol, c.now_ns())
-    return {
-        "t": iso(q.ts_event),
-        "ax": "V",
-        "ap": float(q.ask),
-        "as": float(q.ask_size),
-        "bx": "V",
-        "bp": float(q.bid),
-        "bs": float(q.bid_size),
-        "c": ["R"],
-        "z": "C",
-    }
-
-
-def _latest_trade(c: Ctx, inst: Instrument) -> dict[str, Any] | None:
-    now = c.now_ns()
-    prints = c.container.market.prints(inst.symbol, now - NS_PER_DAY, now + 1)
-    if not len(prints.ts):
-        return None
-    return {
-        "t": iso(int(prints.ts[-1])),
-        "p": float(prints.price[-1]),
-        "s": _size(inst, float(prints.size[-1])),
-        "x": "V",
-        "i": int(prints.ts[-1]) % 1_000_000_000,
-        "c": ["@"],
-        "z": "C",
-    }
+    return bar_json(series, last, decimals_of(inst.tick_size), inst) if len(series) else None
 
 
 @router.get("/v2/stocks/bars/latest", summary="Latest completed minute bar per symbol")
 async def latest_bars(c: CtxDep, symbols: Annotated[str, Query()]) -> dict[str, Any]:
-    found = {n: _latest_bar(c, i) for n, i in _instruments(c, csv_list(symbols))}
+    found = {n: latest_bar(c, i) for n, i in instruments(c, csv_list(symbols))}
     return {"bars": {n: b for n, b in found.items() if b is not None}}
-
-
-@router.get("/v2/stocks/quotes/latest", summary="Latest quote per symbol")
-async def latest_quotes(c: CtxDep, symbols: Annotated[str, Query()]) -> dict[str, Any]:
-    return {"quotes": {n: _latest_quote(c, i) for n, i in _instruments(c, csv_list(symbols))}}
-
-
-@router.get("/v2/stocks/trades/latest", summary="Latest trade per symbol")
-async def latest_trades(c: CtxDep, symbols: Annotated[str, Query()]) -> dict[str, Any]:
-    found = {n: _latest_trade(c, i) for n, i in _instruments(c, csv_list(symbols))}
-    return {"trades": {n: t for n, t in found.items() if t is not None}}
 
 
 # -- single-symbol paths (alpaca-trade-api) -----------------------------------------------
@@ -329,7 +289,7 @@ async def symbol_bars(
     adjustment: Annotated[str | None, Query()] = None,
     feed: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    wanted = _instruments(c, [symbol])
+    wanted = instruments(c, [symbol])
     found, token = bars(c, wanted, timeframe, start, end, limit, page_token)
     name = wanted[0][0]
     return {"bars": found.get(name, []), "symbol": name, "next_page_token": token}
@@ -337,17 +297,5 @@ async def symbol_bars(
 
 @router.get("/v2/stocks/{symbol}/bars/latest", summary="Latest minute bar of one symbol")
 async def symbol_latest_bar(symbol: str, c: CtxDep) -> dict[str, Any]:
-    name, inst = _instruments(c, [symbol])[0]
-    return {"symbol": name, "bar": _latest_bar(c, inst)}
-
-
-@router.get("/v2/stocks/{symbol}/quotes/latest", summary="Latest quote of one symbol")
-async def symbol_latest_quote(symbol: str, c: CtxDep) -> dict[str, Any]:
-    name, inst = _instruments(c, [symbol])[0]
-    return {"symbol": name, "quote": _latest_quote(c, inst)}
-
-
-@router.get("/v2/stocks/{symbol}/trades/latest", summary="Latest trade of one symbol")
-async def symbol_latest_trade(symbol: str, c: CtxDep) -> dict[str, Any]:
-    name, inst = _instruments(c, [symbol])[0]
-    return {"symbol": name, "trade": _latest_trade(c, inst)}
+    name, inst = instruments(c, [symbol])[0]
+    return {"symbol": name, "bar": latest_bar(c, inst)}

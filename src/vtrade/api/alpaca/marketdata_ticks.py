@@ -1,0 +1,268 @@
+"""Historical quotes and trades, snapshots and order books in Alpaca's market-data shapes,
+for stocks (`/v2/stocks/...`) and, through `marketdata_crypto`, crypto (`/v1beta3/crypto`).
+
+Quotes and trades are the feed's ticks (`SyntheticMarket.ticks`): every tick is a quote
+update, and the ticks with a size are the trades the rest of the market printed. Nothing
+after the simulated now is served. Crypto items carry no exchange, conditions or tape, as on
+Alpaca; a crypto trade has its taker side (`tks`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, Query
+
+from vtrade.api.alpaca.common import Ctx, CtxDep, csv_list, instant
+from vtrade.api.alpaca.marketdata import (
+    MAX_LIMIT,
+    at_new_york_midnight,
+    bar_json,
+    completed,
+    instruments,
+    latest_bar,
+    next_token,
+    page_resume,
+    trade_size,
+)
+from vtrade.core.clock import NS_PER_DAY, iso
+from vtrade.core.errors import ValidationError
+from vtrade.core.money import decimals_of
+from vtrade.domain.instruments import Instrument
+from vtrade.domain.market_data import Interval
+from vtrade.market.intraday import Ticks
+
+router = APIRouter(tags=["alpaca: market data"])
+
+Kind = Literal["quotes", "trades"]
+Items = dict[str, list[dict[str, Any]]]
+
+
+def tick_json(kind: Kind, inst: Instrument, ticks: Ticks, i: int, crypto: bool) -> dict[str, Any]:
+    """One tick as an Alpaca quote, or as an Alpaca trade (a tick with a size)."""
+    ts = int(ticks.ts[i])
+    if kind == "quotes":
+        quote = {
+            "t": iso(ts),
+            "bp": float(ticks.bid[i]),
+            "bs": float(ticks.bid_size[i]),
+            "ap": float(ticks.ask[i]),
+            "as": float(ticks.ask_size[i]),
+        }
+        return quote if crypto else {**quote, "bx": "V", "ax": "V", "c": ["R"], "z": "C"}
+    trade = {
+        "t": iso(ts),
+        "p": float(ticks.price[i]),
+        "s": trade_size(inst, float(ticks.size[i])),
+        "i": ts,  # the print's instant in ns: unique per symbol
+    }
+    if crypto:
+        return {**trade, "tks": "B" if ticks.side[i] > 0 else "S"}
+    return {**trade, "x": "V", "c": ["@"], "z": "C"}
+
+
+def latest_quote(c: Ctx, inst: Instrument, crypto: bool = False) -> dict[str, Any]:
+    """The top of book now, after what our own orders took."""
+    q = c.container.market.quote(inst.symbol, c.now_ns())
+    quote = {
+        "t": iso(q.ts_event),
+        "bp": float(q.bid),
+        "bs": float(q.bid_size),
+        "ap": float(q.ask),
+        "as": float(q.ask_size),
+    }
+    return quote if crypto else {**quote, "bx": "V", "ax": "V", "c": ["R"], "z": "C"}
+
+
+def latest_trade(c: Ctx, inst: Instrument, crypto: bool = False) -> dict[str, Any] | None:
+    """The market's last print within a day back from now (None if it printed none)."""
+    now = c.now_ns()
+    for ticks in c.container.market.ticks(inst.symbol, now - NS_PER_DAY, now, True):
+        traded = np.flatnonzero(ticks.size > 0)
+        if len(traded):
+            return tick_json("trades", inst, ticks, int(traded[-1]), crypto)
+    return None
+
+
+def history(
+    c: Ctx,
+    kind: Kind,
+    symbols: list[tuple[str, Instrument]],
+    span: tuple[str | None, str | None],
+    limit: int,
+    page_token: str | None,
+    descending: bool = False,
+    crypto: bool = False,
+) -> tuple[Items, str | None]:
+    """Quotes or trades per symbol (in the order given) from `span`'s start (default: the
+    start of today, UTC) to its end (default and at most: now), both included; at most
+    `limit` in all, and the token of the next page (None on the last page): the next item's
+    symbol and instant, unique per symbol as the feed's ticks are evenly spaced."""
+    now = c.now_ns()
+    stop = min(instant(span[1], "end") or now, now)
+    begin = instant(span[0], "start")
+    if begin is None:
+        begin = stop - stop % NS_PER_DAY
+    if begin > stop:
+        raise ValidationError("start must not be after end (or now)", parameter="start")
+    resume_symbol, resume_at = page_resume(page_token, [n for n, _ in symbols])
+    out: Items = {}
+    left = limit
+    for name, inst in symbols:
+        if resume_symbol and not out and name != resume_symbol:
+            continue  # served on earlier pages
+        resume = resume_at if resume_symbol and not out else None
+        rows = out.setdefault(name, [])
+        for ticks in c.container.market.ticks(inst.symbol, begin - 1, stop, descending):
+            picked = np.flatnonzero(ticks.size > 0) if kind == "trades" else range(len(ticks.ts))
+            for i in reversed(picked) if descending else picked:
+                ts = int(ticks.ts[i])
+                if resume is not None and ((ts > resume) if descending else (ts < resume)):
+                    continue
+                if left == 0:
+                    return out, next_token(name, ts)
+                rows.append(tick_json(kind, inst, ticks, int(i), crypto))
+                left -= 1
+    return out, None
+
+
+def snapshot(c: Ctx, inst: Instrument, crypto: bool = False) -> dict[str, Any]:
+    """Latest trade and quote, the last complete minute bar, today's daily bar so far and the
+    one before it: what Alpaca's snapshot holds (keys as it spells them)."""
+    now = c.now_ns()
+    days = at_new_york_midnight(completed(c, inst.symbol, Interval.D1, now - 10 * NS_PER_DAY, now))
+    places = decimals_of(inst.tick_size)
+    day = [bar_json(days, i, places, inst) for i in range(max(len(days) - 2, 0), len(days))]
+    return {
+        "latestTrade": latest_trade(c, inst, crypto),
+        "latestQuote": latest_quote(c, inst, crypto),
+        "minuteBar": latest_bar(c, inst),
+        "dailyBar": day[-1] if day else None,
+        "prevDailyBar": day[-2] if len(day) > 1 else None,
+    }
+
+
+def order_book(c: Ctx, inst: Instrument, depth: int = 20) -> dict[str, Any]:
+    """The L2 book now, after what our own orders took, as Alpaca's crypto order book."""
+    book = c.container.market.book(inst.symbol, c.now_ns(), depth)
+    return {
+        "t": iso(book.ts_event),
+        "b": [{"p": float(lv.price), "s": float(lv.size)} for lv in book.bids],
+        "a": [{"p": float(lv.price), "s": float(lv.size)} for lv in book.asks],
+    }
+
+
+# -- stock routes -------------------------------------------------------------------------
+
+Symbols = Annotated[str, Query(description="comma-separated")]
+Start = Annotated[str | None, Query(description="RFC 3339 or YYYY-MM-DD; default: today")]
+End = Annotated[str | None, Query(description="RFC 3339 or YYYY-MM-DD; default and at most: now")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Sort = Annotated[Literal["asc", "desc"], Query()]
+Opt = Annotated[str | None, Query()]
+
+
+@router.get("/v2/stocks/quotes/latest", summary="Latest quote per symbol")
+async def latest_quotes(c: CtxDep, symbols: Symbols) -> dict[str, Any]:
+    return {"quotes": {n: latest_quote(c, i) for n, i in instruments(c, csv_list(symbols))}}
+
+
+@router.get("/v2/stocks/trades/latest", summary="Latest trade per symbol")
+async def latest_trades(c: CtxDep, symbols: Symbols) -> dict[str, Any]:
+    found = {n: latest_trade(c, i) for n, i in instruments(c, csv_list(symbols))}
+    return {"trades": {n: t for n, t in found.items() if t is not None}}
+
+
+@router.get("/v2/stocks/quotes", summary="Historical quotes (alpaca-py)")
+async def stock_quotes(
+    c: CtxDep,
+    symbols: Symbols,
+    start: Start = None,
+    end: End = None,
+    limit: Limit = 1000,
+    page_token: Opt = None,
+    sort: Sort = "asc",
+    feed: Opt = None,
+    currency: Opt = None,
+    asof: Opt = None,
+) -> dict[str, Any]:
+    wanted = instruments(c, csv_list(symbols))
+    found, token = history(c, "quotes", wanted, (start, end), limit, page_token, sort == "desc")
+    return {"quotes": found, "next_page_token": token}
+
+
+@router.get("/v2/stocks/trades", summary="Historical trades (alpaca-py)")
+async def stock_trades(
+    c: CtxDep,
+    symbols: Symbols,
+    start: Start = None,
+    end: End = None,
+    limit: Limit = 1000,
+    page_token: Opt = None,
+    sort: Sort = "asc",
+    feed: Opt = None,
+    currency: Opt = None,
+    asof: Opt = None,
+) -> dict[str, Any]:
+    wanted = instruments(c, csv_list(symbols))
+    found, token = history(c, "trades", wanted, (start, end), limit, page_token, sort == "desc")
+    return {"trades": found, "next_page_token": token}
+
+
+@router.get("/v2/stocks/snapshots", summary="Snapshots per symbol (alpaca-py)")
+async def stock_snapshots(
+    c: CtxDep, symbols: Symbols, feed: Opt = None, currency: Opt = None
+) -> dict[str, Any]:
+    # alpaca-py reads this one with no wrapping key: the symbols are the top-level keys
+    return {name: snapshot(c, inst) for name, inst in instruments(c, csv_list(symbols))}
+
+
+@router.get("/v2/stocks/{symbol}/quotes", summary="Historical quotes of one symbol")
+async def symbol_quotes(
+    symbol: str,
+    c: CtxDep,
+    start: Start = None,
+    end: End = None,
+    limit: Limit = 1000,
+    page_token: Opt = None,
+    feed: Opt = None,
+) -> dict[str, Any]:
+    wanted = instruments(c, [symbol])
+    found, token = history(c, "quotes", wanted, (start, end), limit, page_token)
+    name = wanted[0][0]
+    return {"quotes": found.get(name, []), "symbol": name, "next_page_token": token}
+
+
+@router.get("/v2/stocks/{symbol}/trades", summary="Historical trades of one symbol")
+async def symbol_trades(
+    symbol: str,
+    c: CtxDep,
+    start: Start = None,
+    end: End = None,
+    limit: Limit = 1000,
+    page_token: Opt = None,
+    feed: Opt = None,
+) -> dict[str, Any]:
+    wanted = instruments(c, [symbol])
+    found, token = history(c, "trades", wanted, (start, end), limit, page_token)
+    name = wanted[0][0]
+    return {"trades": found.get(name, []), "symbol": name, "next_page_token": token}
+
+
+@router.get("/v2/stocks/{symbol}/snapshot", summary="Snapshot of one symbol")
+async def symbol_snapshot(symbol: str, c: CtxDep, feed: Opt = None) -> dict[str, Any]:
+    name, inst = instruments(c, [symbol])[0]
+    return {"symbol": name, **snapshot(c, inst)}
+
+
+@router.get("/v2/stocks/{symbol}/quotes/latest", summary="Latest quote of one symbol")
+async def symbol_latest_quote(symbol: str, c: CtxDep) -> dict[str, Any]:
+    name, inst = instruments(c, [symbol])[0]
+    return {"symbol": name, "quote": latest_quote(c, inst)}
+
+
+@router.get("/v2/stocks/{symbol}/trades/latest", summary="Latest trade of one symbol")
+async def symbol_latest_trade(symbol: str, c: CtxDep) -> dict[str, Any]:
+    name, inst = instruments(c, [symbol])[0]
+    return {"symbol": name, "trade": latest_trade(c, inst)}
