@@ -169,22 +169,25 @@ def print_demo(console: Console, r: DemoResult) -> None:
     data = demo_dict(r)
     console.print(f"[bold]vtrade demo[/]  {data['start']} -> {data['end']} (simulated)")
     table = Table(title="Orders")
-    for col in ("Trader", "Order", "Status", "Filled", "Avg price", "Fills", "Slip bp", "Fees"):
+    for col in ("Trader", "Order", "Status", "Filled", "Avg price", "Fills", "Slip bp", "Fees VCR"):
         table.add_column(col, justify="left" if col in ("Trader", "Order", "Status") else "right")
     for o in data["orders"]:
         fills = o["fills"]
-        fees = sum((Decimal(f["fee"]) for f in fills), Decimal(0))
+        # fees are charged in the quote currency (GBX pence on the LSE): shown in VCR
+        fees = sum(
+            (Decimal(f["fee"]) * Decimal(f["receipt"]["fx_rate"]) for f in fills), Decimal(0)
+        )
         slip = _weighted_slippage(fills)
         status = o["status"] + (f"\n{o['reject_reason']}" if o["reject_reason"] else "")
         table.add_row(
             o["trader"],
-            f"{o['side']} {o['qty']} {o['symbol']} {o['type']}",
+            f"{o['side']} {_qty(o['qty'])} {o['symbol']} {o['type']}",
             status,
-            o["filled_qty"],
+            _qty(o["filled_qty"]),
             o["avg_fill_price"] or "",
             str(len(fills)),
             slip,
-            str(fees) if fills else "",
+            f"{fees.quantize(Decimal('0.01')):,}" if fills else "",
         )
     console.print(table)
     for o in data["orders"]:
@@ -194,6 +197,11 @@ def print_demo(console: Console, r: DemoResult) -> None:
     for e in r.alerts:
         state = "" if e.active else " (cleared)"
         console.print(f"alert {iso(e.ts_event)} {r.traders[e.account_id]}: {e.message}{state}")
+
+
+def _qty(text: str) -> str:
+    """A quantity as a person writes it: 73, not the lot grid's 73.0000."""
+    return f"{Decimal(text).normalize():f}"
 
 
 def _weighted_slippage(fills: list[dict[str, Any]]) -> str:
@@ -211,7 +219,7 @@ def _print_receipt(console: Console, o: dict[str, Any]) -> None:
     r = first["receipt"]
     fees = ", ".join(f"{k} {v}" for k, v in r["fee_breakdown"].items()) or "none"
     console.print(
-        f"[bold]{o['trader']}[/] {o['side']} {o['symbol']}: first fill {first['qty']} @ "
+        f"[bold]{o['trader']}[/] {o['side']} {o['symbol']}: first fill {_qty(first['qty'])} @ "
         f"{first['price']} ({r['liquidity']}, {len(r['slices'])} slices) | arrival mid "
         f"{r['arrival_mid']}, touch {r['touch']} | spread cost {r['spread_cost']}, impact "
         f"{r['impact_cost']}, fees {r['fees']} ({fees}) | fx {r['fx_rate']} | "

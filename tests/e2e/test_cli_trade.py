@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from typer.testing import CliRunner
@@ -125,6 +126,20 @@ def test_demo_shows_every_scripted_order_with_fills_and_receipts():
     block = next(o for o in orders if o["trader"] == "Block fund")
     assert block["status"] == "partially_filled"  # a block bigger than the book works over time
     assert len(block["fills"]) > 1
+
+
+def test_the_demo_table_shows_plain_quantities_and_fees_in_vcr():
+    result = invoke("demo", "--minutes", "2")
+    assert result.exit_code == 0, result.output
+    demo = json.loads(invoke("demo", "--minutes", "2", "--json").output)
+    london = next(o for o in demo["orders"] if o["symbol"] == "VOD.L")
+    fill = london["fills"][0]
+    pence = Decimal(fill["fee"])  # LSE fees are charged in GBX
+    in_vcr = (pence * Decimal(fill["receipt"]["fx_rate"])).quantize(Decimal("0.01"))
+    row = next(line for line in result.output.splitlines() if "VOD.L" in line and "│" in line)
+    assert f"buy {Decimal(london['qty']).normalize():f} VOD.L" in row
+    assert f"{in_vcr:,}" in row and f"{pence}" not in row
+    assert "Fees VCR" in result.output and ".0000 " not in result.output
 
 
 def test_demo_is_deterministic():
