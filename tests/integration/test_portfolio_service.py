@@ -322,6 +322,27 @@ def test_an_account_reset_zeroes_its_positions_in_the_valuation(boot: Boot) -> N
     assert state(boot(app.clock.now_ns()), account.id).positions == ()
 
 
+def test_a_london_position_realizes_only_its_fees_while_the_pound_moves(boot: Boot) -> None:
+    """Its cost stays at the rate it was bought at: the pound's move since is unrealized P&L,
+    in the portfolio, in the engine's position and through a restart."""
+    app = boot(at(WEDNESDAY))
+    account = open_account(app)
+    trade(app, account, "VOD.L", BUY, 10_000)
+    fill = app.store.list_fills(account.id)[0]
+    rate = app.engine.marks(app.clock.now_ns()).fx("GBX")
+    run(app, 3_600, every=60)
+    assert app.engine.marks(app.clock.now_ns()).fx("GBX") != rate  # the pound moved
+    fees = (fill.fee * fill.fx_rate).quantize(CENT)
+
+    after = state(app, account.id)
+    assert near(after.realized_pnl, -fees)
+    (held,) = after.positions
+    cost = (fill.qty * fill.price * fill.fx_rate).quantize(CENT)
+    assert near(held.unrealized_pnl, held.value - cost)
+    assert app.engine.position(account.id, "VOD.L").entry_fx == fill.fx_rate
+    assert near(state(boot(app.clock.now_ns()), account.id).realized_pnl, -fees)
+
+
 def test_trade_statistics_and_costs_count_only_the_fills_since_the_last_reset(
     boot: Boot,
 ) -> None:

@@ -19,9 +19,17 @@ from sqlalchemy import exc, func, inspect, select
 
 from vtrade.adapters.sql import SqlStore, default_codec, normalize_url
 from vtrade.adapters.sql.migrate import alembic_config, head_revision, upgrade
-from vtrade.adapters.sql.rows import account_row
+from vtrade.adapters.sql.rows import account_row, fill_row, order_row, position_row
 from vtrade.adapters.sql.store_writes import IMMUTABLE_ORDER_COLUMNS
-from vtrade.adapters.sql.tables import account_configurations, accounts, metadata, outbox
+from vtrade.adapters.sql.tables import (
+    account_configurations,
+    accounts,
+    fills,
+    metadata,
+    orders,
+    outbox,
+    positions,
+)
 from vtrade.app.ports import Changes
 from vtrade.core.clock import SimulatedClock
 from vtrade.core.messages import Event
@@ -195,7 +203,7 @@ def test_migrate_creates_the_schema_once_and_is_idempotent(db_url: str) -> None:
         assert s.schema_revision() is None
         s.migrate()
         s.migrate()
-        assert s.schema_revision() == head_revision() == "0007"
+        assert s.schema_revision() == head_revision() == "0008"
         names = set(inspect(s.engine).get_table_names())
         assert {"accounts", "orders", "fills", "positions", "ledger_entries", "outbox"} <= names
 
@@ -234,6 +242,25 @@ def test_upgrading_carries_alpaca_account_rules_onto_the_accounts(db_url: str) -
     assert not loaded["a-2"].trading_suspended
     assert json.loads(bodies["a-1"]) == {"suspend_trade": True, "no_shorting": False}
     assert json.loads(bodies["a-2"]) == {"suspend_trade": False, "no_shorting": True}
+
+
+def test_upgrading_gives_held_positions_the_rate_of_their_last_fill(db_url: str) -> None:
+    with SqlStore(db_url) as s:
+        upgrade(s.engine, "0007")
+        with s.engine.begin() as conn:  # as 0007 left them: no entry rate yet
+            conn.execute(accounts.insert().values(**account_row(make_account())))
+            for order_id, ts, rate in (("o-1", 1, "0.0120"), ("o-2", 2, "0.0131")):
+                conn.execute(orders.insert().values(**order_row(make_order(order_id))))
+                fill = make_fill(f"f-{order_id}", order_id, symbol="VOD.L", ts_ns=ts)
+                fill_values = fill_row(dataclasses.replace(fill, fx_rate=Decimal(rate)))
+                conn.execute(fills.insert().values(**fill_values))
+            for symbol in ("VOD.L", "AAPL"):
+                row = position_row(Position(account_id="acc-1", symbol=symbol, qty=Decimal(5)))
+                del row["entry_fx"]
+                conn.execute(positions.insert().values(**row))
+        s.migrate()
+        held = {p.symbol: p.entry_fx for p in s.load(0).positions}
+    assert held == {"VOD.L": Decimal("0.0131"), "AAPL": 1}  # AAPL: no fill, its own currency
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:

@@ -114,7 +114,13 @@ class PortfolioService:
         for pos in snapshot.positions:
             if pos.qty:
                 self._ensure_price(pos.symbol, t_ns)
-                v.set_position(pos.account_id, pos.symbol, float(pos.qty), float(pos.avg_price))
+                v.set_position(
+                    pos.account_id,
+                    pos.symbol,
+                    float(pos.qty),
+                    float(pos.avg_price),
+                    float(pos.entry_fx),
+                )
         self._pull_prices(t_ns)
         closes = self.equity.latest(v.ids, t_ns + 1, SnapshotKind.CLOSE.value)
         for account_id, point in closes.items():
@@ -143,6 +149,7 @@ class PortfolioService:
                 event.symbol,
                 float(event.position_qty),
                 float(event.position_avg_price),
+                float(event.position_entry_fx),
             )
             v.set_cash(event.account_id, float(event.cash))
             self._applied_seq[event.account_id] = event.account_seq

@@ -45,42 +45,50 @@ class Account:
 
 @dataclass(slots=True, kw_only=True)
 class Position:
-    """Signed quantity (short < 0) and average entry price in the quote currency."""
+    """Signed quantity (short < 0) and average entry price in the quote currency, with the
+    FX rate (account currency per quote unit) the open quantity was entered at, averaged as
+    the price is: `avg_price * entry_fx` is its cost per unit in the account currency."""
 
     account_id: str
     symbol: str
     qty: Decimal = Decimal(0)
     avg_price: Decimal = Decimal(0)
-    realized_pnl: Decimal = Decimal(0)  # account currency, at each closing fill's FX rate
+    realized_pnl: Decimal = Decimal(0)  # account currency, since the position opened
     updated_ns: int = 0
+    entry_fx: Decimal = Decimal(1)
 
     def apply(
         self, signed_qty: Decimal, price: Decimal, multiplier: Decimal, fx: Decimal = Decimal(1)
     ) -> Decimal:
-        """Add a fill; return the P&L it realized in the quote currency, counted in
-        `realized_pnl` at `fx` (account currency per quote unit). A position opened, from flat
-        or by a flip through zero, starts `realized_pnl` afresh: it counts since the position
-        opened, and what a flip closed belonged to the position before it."""
+        """Add a fill at `price` and `fx` (account currency per quote unit); return the P&L
+        it realized in the account currency, counted in `realized_pnl`: what the closed
+        quantity fetched less what it cost, each at its own FX rate, so a currency's move
+        while the position was held is realized with it. A position opened, from flat or by a
+        flip through zero, starts `realized_pnl` afresh: it counts since the position opened,
+        and what a flip closed belonged to the position before it."""
         realized = Decimal(0)
         if self.qty and (self.qty > 0) != (signed_qty > 0):
             closing = min(abs(signed_qty), abs(self.qty))
             direction = 1 if self.qty > 0 else -1
-            realized = (price - self.avg_price) * closing * multiplier * direction
+            gained = price * fx - self.avg_price * self.entry_fx
+            realized = (gained * closing * multiplier * direction).quantize(CENT)
         new_qty = self.qty + signed_qty
         opened = new_qty != 0 and (self.qty == 0 or (self.qty > 0) != (new_qty > 0))
         if new_qty == 0:
-            self.avg_price = Decimal(0)
+            self.avg_price, self.entry_fx = Decimal(0), Decimal(1)
         elif opened:
-            self.avg_price = price
+            self.avg_price, self.entry_fx = price, fx
         elif (self.qty > 0) == (signed_qty > 0):
+            cost = self.avg_price * self.entry_fx * abs(self.qty) + price * fx * abs(signed_qty)
             self.avg_price = (self.avg_price * abs(self.qty) + price * abs(signed_qty)) / abs(
                 new_qty
             )
+            self.entry_fx = cost / (self.avg_price * abs(new_qty))
         self.qty = new_qty
         if opened:
             self.realized_pnl = Decimal(0)
         else:
-            self.realized_pnl += (realized * fx).quantize(CENT)
+            self.realized_pnl += realized
         return realized
 
 

@@ -43,6 +43,7 @@ class OrderFilled(OrderEvent):
     position_qty: Decimal = Decimal(0)
     position_avg_price: Decimal = Decimal(0)
     position_realized_pnl: Decimal = Decimal(0)  # account currency, since the position opened
+    position_entry_fx: Decimal = Decimal(1)  # the FX rate the open quantity was entered at
     cash: Decimal = Decimal(0)  # the account's cash after the fill and its fee
     account_seq: int = 0  # this fill's place among the account's fills and resets
 

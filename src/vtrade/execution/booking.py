@@ -187,6 +187,7 @@ class Bookkeeper:
             position_qty=pos.qty,
             position_avg_price=pos.avg_price,
             position_realized_pnl=pos.realized_pnl,
+            position_entry_fx=pos.entry_fx,
             cash=account.cash,
             account_seq=self.next_account_seq(account.id),
         )

@@ -85,7 +85,7 @@ class ExecutionEngine(Bookkeeper):
             changes.merge(self.close_order(order, S.CANCELED, t_ns, "account reset"))
         for pos in self.positions_of(account.id):
             pos.qty, pos.avg_price, pos.updated_ns = Decimal(0), Decimal(0), t_ns
-            pos.realized_pnl = Decimal(0)
+            pos.realized_pnl, pos.entry_fx = Decimal(0), Decimal(1)
             changes.positions.append(pos)
         changes.ledger.append(
             self._entry(account, EntryKind.RESET, account.initial_balance - account.cash, t_ns)

@@ -16,7 +16,7 @@ _MIN_ROOM = 4
 
 
 class Holdings:
-    """Positions by (account, instrument) index: signed qty and qty * average price."""
+    """Positions by (account, instrument) index: signed qty and its cost (`cost_qty`)."""
 
     def __init__(self, n_instruments: int) -> None:
         self.start = np.zeros(n_instruments, dtype=np.int64)
@@ -26,7 +26,8 @@ class Holdings:
         self.instrument = np.zeros(0, dtype=np.int64)
         self.qty = np.zeros(0)
         self.abs_qty = np.zeros(0)
-        self.cost_qty = np.zeros(0)  # qty * average price (quote currency, before multiplier)
+        # qty * average price * entry FX: the cost in VCR, before the multiplier
+        self.cost_qty = np.zeros(0)
         # account * 2 for a long slot, account * 2 + 1 for a short one: where a tick's value
         # change lands, so one scatter updates long and short values (net and gross) at once
         self.side = np.zeros(0, dtype=np.int64)
@@ -45,7 +46,7 @@ class Holdings:
         return slice(s, s + int(self.count[i]))
 
     def get(self, a: int, i: int) -> tuple[float, float]:
-        """(qty, qty * avg price) of account `a` in instrument `i` (zeros when flat)."""
+        """(qty, cost_qty) of account `a` in instrument `i` (zeros when flat)."""
         slot = self._slot.get((a, i))
         if slot is None:
             return 0.0, 0.0

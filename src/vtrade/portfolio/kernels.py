@@ -17,36 +17,23 @@ from numpy.typing import NDArray
 from vtrade.portfolio.arrays import Floats, Ints
 
 
-@njit(
-    "void(f8[::1], f8[::1], i8[::1], i8[::1], f8[::1], f8[::1], i8[::1], i8[::1], i8[::1],"
-    " f8[::1], f8[::1])",
-    cache=True,
-    nogil=True,
-)
+@njit("void(f8[::1], i8[::1], f8[::1], i8[::1], i8[::1], i8[::1], f8[::1])", cache=True, nogil=True)
 def move_holders(
     sides: Floats,
-    cost: Floats,
     side: Ints,
-    account: Ints,
     abs_qty: Floats,
-    cost_qty: Floats,
     start: Ints,
     count: Ints,
     instruments: Ints,
     d_value: Floats,
-    d_cost: Floats,
 ) -> None:
     """Add `abs_qty * d_value[k]` to the long or short value of each holder of
-    `instruments[k]`, and `cost_qty * d_cost[k]` to its cost basis (an FX move)."""
+    `instruments[k]`."""
     for k in range(instruments.shape[0]):
         i = instruments[k]
-        first, stop = start[i], start[i] + count[i]
-        dv, dc = d_value[k], d_cost[k]
-        for slot in range(first, stop):
+        dv = d_value[k]
+        for slot in range(start[i], start[i] + count[i]):
             sides[side[slot]] += abs_qty[slot] * dv
-        if dc != 0.0:
-            for slot in range(first, stop):
-                cost[account[slot]] += cost_qty[slot] * dc
 
 
 @njit("void(b1[::1], i8[::1], i8[::1], i8[::1], i8[::1])", cache=True, nogil=True)

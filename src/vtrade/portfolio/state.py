@@ -72,7 +72,8 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
         group = u.groups[int(u.group[i])]
         groups[group] = groups.get(group, 0.0) + abs(value)
         cost_value = float(v.holdings.cost_qty[slot]) * float(v.unit_cost[i])
-        avg = float(v.holdings.cost_qty[slot]) / qty if qty else 0.0
+        entry_fx = v.entry_fx.get((a, i), 1.0)
+        avg = float(v.holdings.cost_qty[slot]) / qty / entry_fx if qty else 0.0
         inst = u.catalog.get(u.symbols[i])
         positions.append(
             PositionValue(

@@ -1,13 +1,15 @@
 """Valuation: every account's NAV and exposure, moved by price deltas through the reverse index.
 
 A price change of instrument i moves each holder's value by `qty * ΔE_i`, where E_i is the
-instrument's value per unit in VCR (price * multiplier * FX rate). An FX tick changes E (and
-the VCR cost basis C = multiplier * FX rate) of every instrument quoted in that currency, so it
-goes through the same path. Only the holders of what moved are touched: one contiguous slice
-per instrument, and one scatter per slice, since each account keeps its long and its short
-value side by side (net = long - short, gross = long + short).
+instrument's value per unit in VCR (price * multiplier * FX rate). An FX tick changes E of
+every instrument quoted in that currency, so it goes through the same path; the cost basis
+stays at the rate each position was entered at (the engine's `Position.entry_fx`), so no tick
+moves it. Only the holders of what moved are touched: one contiguous slice per instrument,
+and one scatter per slice, since each account keeps its long and its short value side by side
+(net = long - short, gross = long + short).
 
-Per-account columns kept by delta: long value, short value and cost basis (VCR). Margin,
+Per-account columns kept by delta: long value and short value; the cost basis (VCR) changes
+only with positions. Margin,
 maintenance, allocation and per-position figures are derived from them and the index on read
 (one account) or in one vectorized pass (all accounts, see `Columns`).
 """
@@ -22,8 +24,6 @@ from vtrade.core.errors import NotFoundError, ValidationError
 from vtrade.portfolio.arrays import Floats, Ints, grow
 from vtrade.portfolio.holdings import Holdings
 from vtrade.portfolio.universe import Universe
-
-_NO_COST_MOVE = np.zeros(1)  # a price tick leaves the VCR cost basis as it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,10 @@ class Valuation:
             if link.pair < 0:
                 self.fx[link.currency] = link.scale
         self.unit_value = np.zeros(n)  # E: VCR per unit at the current price
-        self.unit_cost = np.zeros(n)  # C: VCR per unit of average price (multiplier * FX)
+        # C: VCR per unit of a holding's cost_qty, which is in VCR at the rate the position was
+        # entered at (qty * avg price * entry FX): the multiplier, which no tick moves
+        self.unit_cost = universe.multiplier.astype(np.float64)
+        self.entry_fx: dict[tuple[int, int], float] = {}  # (account, instrument) -> its rate
         self.holdings = Holdings(n)
         self.ids: list[str] = []
         self.index: dict[str, int] = {}
@@ -108,17 +111,33 @@ class Valuation:
         self.cash[a] = cash
         self.dirty[a] = True
 
-    def set_position(self, account_id: str, symbol: str, qty: float, avg_price: float) -> None:
-        """Set a position to what a fill left (absolute, so a repeated event changes nothing)."""
+    def set_position(
+        self,
+        account_id: str,
+        symbol: str,
+        qty: float,
+        avg_price: float,
+        entry_fx: float | None = None,
+    ) -> None:
+        """Set a position to what a fill left (absolute, so a repeated event changes nothing):
+        `qty` at `avg_price` (quote currency) entered at `entry_fx` (VCR per quote unit;
+        default: the current rate)."""
         a = self.account_index(account_id)
         i = self.universe.index_of(symbol)
-        if qty and not np.isfinite(self.fx[self.universe.currency[i]] * self.price[i]):
+        rate = float(self.fx[self.universe.currency[i]])
+        if qty and not np.isfinite(rate * self.price[i]):
             raise ValidationError(f"no price for {symbol} yet: mark it before valuing positions")
-        old_qty, old_cost = self.holdings.set(a, i, qty, qty * avg_price)
-        e, c = _finite(self.unit_value[i]), _finite(self.unit_cost[i])  # flat while unpriced
+        entry_fx = rate if entry_fx is None else entry_fx
+        cost_qty = qty * avg_price * entry_fx if qty else 0.0  # flat: no rate needed
+        old_qty, old_cost = self.holdings.set(a, i, qty, cost_qty)
+        if qty:
+            self.entry_fx[(a, i)] = entry_fx
+        else:
+            self.entry_fx.pop((a, i), None)
+        e, c = _finite(self.unit_value[i]), self.unit_cost[i]  # e: flat while unpriced
         self.sides[2 * a + (old_qty < 0)] -= abs(old_qty) * e
         self.sides[2 * a + (qty < 0)] += abs(qty) * e
-        self.cost[a] += (qty * avg_price - old_cost) * c
+        self.cost[a] += (cost_qty - old_cost) * c
         self.dirty[a] = True
 
     def reset_account(self, account_id: str, cash: float, initial: float) -> None:
@@ -126,6 +145,7 @@ class Valuation:
         a = self.account_index(account_id)
         for i, _ in self.holdings.of_account(a):
             self.holdings.set(a, i, 0.0, 0.0)
+            self.entry_fx.pop((a, i), None)
         self.cash[a], self.initial[a], self.day_open[a] = cash, initial, initial
         self.sides[2 * a] = self.sides[2 * a + 1] = self.cost[a] = 0.0
         self.dirty[a] = True
@@ -150,7 +170,7 @@ class Valuation:
         self.ticks += 1
         if delta:
             one = np.array([i], dtype=np.int64)  # the compiled loop's exact types
-            self._move_holders(one, np.array([delta], dtype=np.float64), _NO_COST_MOVE)
+            self._move_holders(one, np.array([delta], dtype=np.float64))
 
     def mark(self, instruments: Ints, prices: Floats) -> int:
         """Apply a batch of prices (repeats of an instrument: the last wins); return how many
@@ -176,24 +196,20 @@ class Valuation:
         u = self.universe
         rate = new_fx[u.currency[touched]]
         new_value = new_price[touched] * u.multiplier[touched] * rate
-        new_cost = u.multiplier[touched] * rate
         d_value = new_value - self.unit_value[touched]
-        d_cost = new_cost - self.unit_cost[touched]
         d_value[~np.isfinite(d_value)] = 0.0  # first prices: nobody holds them yet
-        d_cost[~np.isfinite(d_cost)] = 0.0
         self.price, self.fx = new_price, new_fx
-        self.unit_value[touched], self.unit_cost[touched] = new_value, new_cost
-        moved = (d_value != 0) | (d_cost != 0)
-        touched, d_value, d_cost = touched[moved], d_value[moved], d_cost[moved]
-        self._move_holders(touched, d_value, d_cost)
+        self.unit_value[touched] = new_value
+        moved = d_value != 0
+        touched, d_value = touched[moved], d_value[moved]
+        self._move_holders(touched, d_value)
         return int(touched.size)
 
-    def _move_holders(self, instruments: Ints, d_value: Floats, d_cost: Floats) -> None:
+    def _move_holders(self, instruments: Ints, d_value: Floats) -> None:
         h = self.holdings
         self.kernels.move_holders(
-            self.sides, self.cost, h.side, h.account, h.abs_qty, h.cost_qty,
-            h.start, h.count, instruments, d_value, d_cost,
-        )  # fmt: skip
+            self.sides, h.side, h.abs_qty, h.start, h.count, instruments, d_value
+        )
         self.moved[instruments] = True  # their holders are marked changed when someone asks
 
     # -- reads ------------------------------------------------------------------------------
@@ -255,9 +271,7 @@ class Valuation:
         sides = _sum_by(
             h.side[: h.size], h.abs_qty[: h.size] * np.nan_to_num(self.unit_value[inst]), 2 * n
         )
-        cost = _sum_by(
-            h.account[: h.size], h.cost_qty[: h.size] * np.nan_to_num(self.unit_cost[inst]), n
-        )
+        cost = _sum_by(h.account[: h.size], h.cost_qty[: h.size] * self.unit_cost[inst], n)
         return sides, cost
 
     def _grow_accounts(self, capacity: int) -> None:

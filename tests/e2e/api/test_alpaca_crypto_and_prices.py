@@ -119,6 +119,22 @@ def test_average_prices_show_four_decimals_beyond_the_tick_and_stay_exact_in_the
     assert held_after.avg_price == held.avg_price  # nothing stored was rounded
 
 
+def test_a_london_positions_cost_basis_keeps_the_rate_it_was_bought_at(api: InProcess) -> None:
+    key = api.key()
+    assert post(api, key, symbol="VOD.L", side="buy", qty="1000").status_code == 200
+    api.step(3_600)  # the pound moves
+    (fill,) = api.container.store.list_fills(key.account_id)
+    rate_now = api.container.engine.marks(api.container.clock.now_ns()).fx("GBX")
+    assert rate_now != fill.fx_rate
+
+    position = api.http.get("/v2/positions/VOD.L", headers=key.headers).json()
+
+    cost = (fill.qty * fill.price * fill.fx_rate).quantize(Decimal("0.01"))
+    assert Decimal(position["cost_basis"]) == cost
+    value = Decimal(position["market_value"])
+    assert Decimal(position["unrealized_pl"]) == value - cost  # the pound's move included
+
+
 def test_an_orders_filled_avg_price_is_rounded_like_a_positions(api: InProcess) -> None:
     key = api.key()
     big = post(api, key, symbol="AAPL", side="buy", qty="707").json()  # two levels of the book

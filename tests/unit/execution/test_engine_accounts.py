@@ -10,7 +10,7 @@ import pytest
 
 from vtrade.bootstrap import Container
 from vtrade.domain import events as ev
-from vtrade.domain.accounts import EntryKind
+from vtrade.domain.accounts import EntryKind, Position
 from vtrade.domain.commands import OpenAccount, ResetAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
@@ -184,3 +184,18 @@ def test_a_flip_starts_the_new_positions_realized_pnl_afresh(venue: Venue) -> No
 
     short = venue.engine.position(account.id, "MSFT")
     assert short.qty == -50 and short.realized_pnl == 0
+
+
+def test_a_foreign_position_keeps_the_rate_it_was_entered_at_and_realizes_the_currency_move() -> (
+    None
+):
+    pos = Position(account_id="a", symbol="VOD.L")
+    pos.apply(D(1000), D(80), D(1), fx=D("0.0120"))  # 80p a share with the pound at 1.20
+    pos.apply(D(1000), D(90), D(1), fx=D("0.0130"))  # more, dearer and at 1.30
+    assert pos.avg_price == 85
+    assert pos.avg_price * pos.entry_fx * 2000 == 960 + 1170  # what the shares cost in VCR
+    realized = pos.apply(D(-500), D(85), D(1), fx=D("0.0140"))  # no move in pence; the pound up
+    assert realized == pos.realized_pnl == D("595.00") - D("532.50")  # fetched less cost
+    assert pos.entry_fx == D(2130) / (85 * 2000)  # a sale leaves the rest's rate alone
+    pos.apply(D(-1500), D(85), D(1), fx=D("0.0140"))
+    assert (pos.qty, pos.avg_price, pos.entry_fx) == (0, 0, 1)

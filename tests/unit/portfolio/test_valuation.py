@@ -73,7 +73,8 @@ class Book:
     def __init__(self) -> None:
         self.prices = {s: p for s, p in REFERENCE.items() if s not in LATE}
         self.cash: dict[str, float] = {}
-        self.positions: dict[str, dict[str, tuple[float, float]]] = {}
+        # (qty, avg price, VCR per unit of price when entered): the cost basis keeps its rate
+        self.positions: dict[str, dict[str, tuple[float, float, float]]] = {}
 
     def per_unit(self, symbol: str) -> float:
         """VCR per unit of price: multiplier * the catalog's USD conversion of the currency."""
@@ -83,10 +84,11 @@ class Book:
         return float(inst.multiplier) * (float(scale) / mid if invert else float(scale) * mid)
 
     def valued(self, account: str) -> list[tuple[float, float]]:
-        """(value, cost) in VCR of each position."""
+        """(value, cost) in VCR of each position: the value at today's rate, the cost at the
+        rate it was entered at."""
         return [
-            (q * self.prices[s] * self.per_unit(s), q * avg * self.per_unit(s))
-            for s, (q, avg) in self.positions[account].items()
+            (q * self.prices[s] * self.per_unit(s), q * avg * entered)
+            for s, (q, avg, entered) in self.positions[account].items()
         ]
 
 
@@ -124,10 +126,10 @@ def apply(v: Valuation, book: Book, op: Op) -> None:
             with pytest.raises(ValidationError):
                 v.set_position(acct, symbol, qty, avg)
             return
-        v.set_position(acct, symbol, qty, avg)
+        v.set_position(acct, symbol, qty, avg)  # entered at the current rate
         book.positions[acct].pop(symbol, None)
         if qty:
-            book.positions[acct][symbol] = (qty, avg)
+            book.positions[acct][symbol] = (qty, avg, book.per_unit(symbol))
     elif kind == "cash":
         v.set_cash(args[0], args[1])
         book.cash[args[0]] = args[1]
@@ -198,21 +200,30 @@ def test_an_aapl_tick_moves_only_its_holders_nav_by_qty_times_the_price_change()
     assert figures(v, "c") == before["c"]
 
 
-def test_a_gbp_usd_tick_revalues_a_gbx_holding_and_its_cost_basis_in_pence() -> None:
+def test_a_gbp_usd_tick_revalues_a_gbx_holding_but_not_its_cost_at_the_entry_rate() -> None:
     v = with_accounts(priced(("GBP/USD", 1.30), ("VOD.L", 90.0)), a=[("VOD.L", 1000, 80.0)])
     assert figures(v, "a") == pytest.approx((1170.0, 1170.0, 1040.0))  # qty * price * 0.01 * rate
     tick(v, "GBP/USD", 1.35)
     net, gross, cost = figures(v, "a")
-    assert (net, gross, cost) == pytest.approx((1170.0 + 45.0, 1170.0 + 45.0, 1040.0 + 40.0))
-    assert net - cost == pytest.approx(130.0 + (90.0 - 80.0) * 1000 * 0.01 * 0.05)
+    assert (net, gross, cost) == pytest.approx((1170.0 + 45.0, 1170.0 + 45.0, 1040.0))
+    assert net - cost == pytest.approx(130.0 + 45.0)  # the pound's rise is unrealized P&L too
+
+
+def test_a_position_entered_at_another_rate_keeps_that_rate_in_its_cost() -> None:
+    v = priced(("GBP/USD", 1.30), ("VOD.L", 90.0))
+    v.add_account("a", 0.0, 0.0)
+    v.set_position("a", "VOD.L", 1000, 80.0, entry_fx=0.012)  # bought when GBP/USD was 1.20
+    assert figures(v, "a") == pytest.approx((1170.0, 1170.0, 960.0))
+    v.set_position("a", "VOD.L", 0, 0.0)
+    assert figures(v, "a") == pytest.approx((0.0, 0.0, 0.0))
 
 
 def test_jpy_instruments_convert_through_the_inverted_usd_jpy_rate_and_futures_multiply() -> None:
     v = priced(("USD/JPY", 160.0), ("N225", 40_000.0), ("GC", 4_000.0))
     with_accounts(v, a=[("N225", 2, 38_000.0), ("GC", -3, 3_900.0)])
     assert figures(v, "a") == pytest.approx((500.0 - 1_200_000.0, 1_200_500.0, 475.0 - 1_170_000.0))
-    tick(v, "USD/JPY", 200.0)
-    assert figures(v, "a") == pytest.approx((400.0 - 1_200_000.0, 1_200_400.0, 380.0 - 1_170_000.0))
+    tick(v, "USD/JPY", 200.0)  # values fall with the yen; costs keep the rate they were paid at
+    assert figures(v, "a") == pytest.approx((400.0 - 1_200_000.0, 1_200_400.0, 475.0 - 1_170_000.0))
 
 
 def test_a_batch_that_repeats_an_instrument_applies_its_last_price() -> None:
@@ -243,14 +254,12 @@ def test_only_holders_of_what_moved_are_dirty_and_take_dirty_forgets_them() -> N
     assert dirty_ids(v) == {"a"}
 
 
-def test_holders_are_dirty_when_only_their_cost_basis_moves_by_tick_or_by_batch() -> None:
+def test_an_fx_tick_that_leaves_a_holding_worth_the_same_moves_nothing() -> None:
     v = with_accounts(priced(), a=[("USD/JPY", 1000, 150.0)])  # a unit stays worth one dollar
+    before = figures(v, "a")
     v.take_dirty()
     tick(v, "USD/JPY", 160.0)
-    assert figures(v, "a") == pytest.approx((1000.0, 1000.0, 937.5)) and dirty_ids(v) == {"a"}
-    batch(v, *((s, p * 1.01) for s, p in REFERENCE.items()))
-    assert figures(v, "a")[2] == pytest.approx(1000 * 150.0 / (156.24 * 1.01))
-    assert dirty_ids(v) == {"a"}
+    assert figures(v, "a") == pytest.approx(before) and dirty_ids(v) == set()
 
 
 def test_a_position_in_an_instrument_or_currency_without_a_price_is_rejected() -> None:

@@ -160,6 +160,7 @@ def position_row(p: Position) -> Values:
         "avg_price": p.avg_price,
         "realized_pnl": p.realized_pnl,
         "updated_ns": p.updated_ns,
+        "entry_fx": p.entry_fx,
     }
 
 
@@ -171,6 +172,7 @@ def position_from(r: Row[Any]) -> Position:
         avg_price=r.avg_price,
         realized_pnl=r.realized_pnl,
         updated_ns=r.updated_ns,
+        entry_fx=r.entry_fx,
     )
 
 

@@ -138,6 +138,7 @@ positions = Table(
     Column("avg_price", ExactDecimal(), nullable=False),
     Column("realized_pnl", ExactDecimal(), nullable=False),
     Column("updated_ns", BigInteger, nullable=False),
+    Column("entry_fx", ExactDecimal(), nullable=False, server_default="1"),
 )
 
 ledger_entries = Table(

@@ -57,6 +57,7 @@ def _json(c: Ctx, pos: Position, now_ns: int, today: list[Fill]) -> dict[str, An
         marks.fx(inst.currency),
         held=c.container.engine.held_for_orders(pos),
         opened_today=_opened_today(c, inst, pos, now_ns, today),
+        entry_fx=pos.entry_fx,
     )
 
 

@@ -221,21 +221,24 @@ def position_json(
     *,
     held: Decimal = Decimal(0),
     opened_today: bool = False,
+    entry_fx: Decimal | None = None,
 ) -> dict[str, Any]:
     """Render a position as an Alpaca `Position` (§3.1, §7.3); `held` is what open orders
     on its closing side hold of it (`qty_available` is the rest, signed like `qty`). The
     intraday P&L of a position `opened_today` runs from its entry, else from the last close.
 
     Prices are in the instrument's quote currency; values and P&L in the account currency
-    (VCR = USD) at `fx_rate`. `qty`, `market_value` and `cost_basis` are negative for shorts.
+    (VCR = USD): the value at `fx_rate`, the cost basis at `entry_fx`, the rate the position
+    was entered at (default `fx_rate`), so the currency's move since counts in the unrealized
+    P&L. `qty`, `market_value` and `cost_basis` are negative for shorts.
     """
     unit = instrument.multiplier * fx_rate
     market_value = qty * price * unit
-    cost_basis = qty * entry_price * unit
+    cost_basis = qty * entry_price * instrument.multiplier * (entry_fx or fx_rate)
     unrealized = market_value - cost_basis
-    base = entry_price if opened_today else lastday_price
-    intraday = qty * (price - base) * unit
-    lastday_value = abs(qty * base * unit)
+    base_value = cost_basis if opened_today else qty * lastday_price * unit
+    intraday = market_value - base_value
+    lastday_value = abs(base_value)
     places = Decimal(10) ** -10
     return {
         "asset_id": asset_id(instrument.symbol),
