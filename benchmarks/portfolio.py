@@ -190,7 +190,7 @@ def _publish_pass(v: Valuation) -> float:
 
 
 def _drift(v: Valuation) -> float:
-    net, gross, _ = v.recompute()
+    net, gross, _, _ = v.recompute()
     n = len(v.ids)
     return float(np.max(np.abs(v.net[:n] - net) / np.maximum(np.abs(gross), 1.0)))
 

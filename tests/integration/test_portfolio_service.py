@@ -44,11 +44,13 @@ def jump(app: Container, t_ns: int) -> None:
     app.portfolio.tick(t_ns)
 
 
-# (account, symbol, side, qty): USD, GBX, crypto and FX, longs and shorts, flips through flat
+# (account, symbol, side, qty): USD, GBX, crypto, FX and a euro index, longs and shorts,
+# flips through flat
 # fmt: off
 MIXED = [
     (0, "AAPL", BUY, 100), (1, "BTC-USD", BUY, "0.5"), (2, "EUR/USD", BUY, 100_000),
     (0, "VOD.L", BUY, 20_000), (0, "MSFT", BUY, 40), (2, "USD/JPY", SELL, 50_000),
+    (2, "DAX", BUY, 2), (2, "EUR/GBP", BUY, 60_000),
     (1, "ETH-USD", BUY, 10), (0, "AAPL", SELL, 30), (2, "GBP/USD", SELL, 40_000),
     (1, "BTC-USD", SELL, "0.2"), (0, "VOD.L", SELL, 5_000), (2, "EUR/USD", SELL, 150_000),
     (0, "AAPL", SELL, 120),

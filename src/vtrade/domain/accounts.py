@@ -58,19 +58,28 @@ class Position:
     entry_fx: Decimal = Decimal(1)
 
     def apply(
-        self, signed_qty: Decimal, price: Decimal, multiplier: Decimal, fx: Decimal = Decimal(1)
+        self,
+        signed_qty: Decimal,
+        price: Decimal,
+        multiplier: Decimal,
+        fx: Decimal = Decimal(1),
+        settles_pnl: bool = False,
     ) -> Decimal:
         """Add a fill at `price` and `fx` (account currency per quote unit); return the P&L
-        it realized in the account currency, counted in `realized_pnl`: what the closed
-        quantity fetched less what it cost, each at its own FX rate, so a currency's move
-        while the position was held is realized with it. A position opened, from flat or by a
-        flip through zero, starts `realized_pnl` afresh: it counts since the position opened,
-        and what a flip closed belonged to the position before it."""
+        it realized in the account currency, counted in `realized_pnl`: for a holding, what
+        the closed quantity fetched less what it cost, each at its own FX rate (a currency's
+        move while it was held is realized with it); for a contract that `settles_pnl`, the
+        price move in the quote currency at the closing rate. A position opened, from flat or
+        by a flip through zero, starts `realized_pnl` afresh: it counts since the position
+        opened, and what a flip closed belonged to the position before it."""
         realized = Decimal(0)
         if self.qty and (self.qty > 0) != (signed_qty > 0):
             closing = min(abs(signed_qty), abs(self.qty))
             direction = 1 if self.qty > 0 else -1
-            gained = price * fx - self.avg_price * self.entry_fx
+            if settles_pnl:
+                gained = (price - self.avg_price) * fx
+            else:
+                gained = price * fx - self.avg_price * self.entry_fx
             realized = (gained * closing * multiplier * direction).quantize(CENT)
         new_qty = self.qty + signed_qty
         opened = new_qty != 0 and (self.qty == 0 or (self.qty > 0) != (new_qty > 0))
@@ -90,6 +99,12 @@ class Position:
         else:
             self.realized_pnl += realized
         return realized
+
+    def fx_carry(self, qty: Decimal, multiplier: Decimal, fx: Decimal) -> Decimal:
+        """What `qty` of this position (signed as it is) cost at `fx` less what it cost at its
+        entry rate: the part of its cost a contract that settles P&L owes back to (or is owed
+        by) the quote currency's move, since its cost was paid in VCR at `entry_fx`."""
+        return qty * self.avg_price * multiplier * (fx - self.entry_fx)
 
 
 class EntryKind(StrEnum):

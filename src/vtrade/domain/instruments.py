@@ -60,6 +60,14 @@ class Instrument:
     market: MarketParams
 
     @property
+    def settles_pnl(self) -> bool:
+        """FX pairs, futures and indices are contracts, not holdings: what a position gains or
+        loses accrues in the quote currency (a USD/JPY long earns yen), so only its P&L, not
+        its whole cost, is exposed to the quote currency's rate against VCR. Shares and coins
+        are holdings bought with VCR converted at the fill: their whole value is exposed."""
+        return self.asset_class in (AssetClass.FX, AssetClass.COMMODITY, AssetClass.INDEX)
+
+    @property
     def extended_hours(self) -> bool:
         """US-listed equities and ETFs trade in pre- and post-market sessions."""
         return self.asset_class in (AssetClass.EQUITY, AssetClass.ETF) and self.calendar in (

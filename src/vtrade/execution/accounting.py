@@ -1,7 +1,9 @@
 """Mark-to-market views of an account: FX conversion, NAV, exposure and margin.
 
 Cash is kept in the account currency (VCR = USD). Positions are valued at the untouched mid
-of their instrument converted at the mid of the FX pair that prices their quote currency.
+of their instrument converted at the mid of the FX pair that prices their quote currency. A
+contract that settles P&L (`Instrument.settles_pnl`) adds to NAV its cost, at the rate it was
+paid at, and its price move, at today's rate; its exposure and margin are its whole value.
 """
 
 from __future__ import annotations
@@ -82,7 +84,12 @@ class Marks:
             inst = self._catalog.get(symbol)
             initial, maintenance = rates.of(inst)
             terms = self._terms[symbol] = _Terms(
-                self.mid(symbol), inst.multiplier, self.fx(inst.currency), initial, maintenance
+                self.mid(symbol),
+                inst.multiplier,
+                self.fx(inst.currency),
+                initial,
+                maintenance,
+                inst.settles_pnl,
             )
         return terms
 
@@ -93,6 +100,7 @@ class _Terms(NamedTuple):
     fx: Decimal
     initial: Decimal  # margin rates
     maintenance: Decimal
+    settles_pnl: bool  # see `Instrument.settles_pnl`
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,19 +128,22 @@ def view(
 ) -> AccountView:
     """Value the account's positions at `marks` and derive NAV and margin."""
     values: dict[str, Decimal] = {}
-    margin = maintenance = gross = net = Decimal(0)
+    margin = maintenance = gross = net = carry = Decimal(0)
     for pos in positions:
         qty = pos.qty
         if not qty:
             continue
-        mid, multiplier, fx, initial, maint = marks.terms(pos.symbol, rates)
+        mid, multiplier, fx, initial, maint, settles_pnl = marks.terms(pos.symbol, rates)
         v = values[pos.symbol] = qty * mid * multiplier * fx  # as `Marks.value` computes it
         size = abs(v)
         margin += size * initial
         maintenance += size * maint
         gross += size  # in position order, as a sum over `values` would add them
         net += v
-    return AccountView(account.cash + net, account.cash, gross, net, margin, maintenance, values)
+        if settles_pnl:
+            carry += pos.fx_carry(qty, multiplier, fx)
+    nav = account.cash + net - carry
+    return AccountView(nav, account.cash, gross, net, margin, maintenance, values)
 
 
 @dataclass(frozen=True, slots=True)

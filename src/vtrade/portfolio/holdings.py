@@ -13,6 +13,7 @@ import numpy as np
 from vtrade.portfolio.arrays import grow
 
 _MIN_ROOM = 4
+_SLOT_VALUES = ("qty", "abs_qty", "cost_qty", "carry_qty")  # per slot, besides account and side
 
 
 class Holdings:
@@ -28,6 +29,9 @@ class Holdings:
         self.abs_qty = np.zeros(0)
         # qty * average price * entry FX: the cost in VCR, before the multiplier
         self.cost_qty = np.zeros(0)
+        # qty * average price (quote currency) of a contract that settles P&L, else 0: what an
+        # FX tick revalues (`Valuation.carry`)
+        self.carry_qty = np.zeros(0)
         # account * 2 for a long slot, account * 2 + 1 for a short one: where a tick's value
         # change lands, so one scatter updates long and short values (net and gross) at once
         self.side = np.zeros(0, dtype=np.int64)
@@ -45,27 +49,29 @@ class Holdings:
         s = int(self.start[i])
         return slice(s, s + int(self.count[i]))
 
-    def get(self, a: int, i: int) -> tuple[float, float]:
-        """(qty, cost_qty) of account `a` in instrument `i` (zeros when flat)."""
+    def get(self, a: int, i: int) -> tuple[float, float, float]:
+        """(qty, cost_qty, carry_qty) of account `a` in instrument `i` (zeros when flat)."""
         slot = self._slot.get((a, i))
         if slot is None:
-            return 0.0, 0.0
-        return float(self.qty[slot]), float(self.cost_qty[slot])
+            return 0.0, 0.0, 0.0
+        return float(self.qty[slot]), float(self.cost_qty[slot]), float(self.carry_qty[slot])
 
-    def set(self, a: int, i: int, qty: float, cost_qty: float) -> tuple[float, float]:
-        """Set account `a`'s position in instrument `i`; return the previous (qty, cost_qty)."""
+    def set(
+        self, a: int, i: int, qty: float, cost_qty: float, carry_qty: float = 0.0
+    ) -> tuple[float, float, float]:
+        """Set account `a`'s position in instrument `i`; return the previous (qty, cost_qty,
+        carry_qty)."""
+        old = self.get(a, i)
         slot = self._slot.get((a, i))
         if slot is None:
             if qty == 0:
-                return 0.0, 0.0
-            slot = self._add(a, i)
-            old = (0.0, 0.0)
-        else:
-            old = (float(self.qty[slot]), float(self.cost_qty[slot]))
-            if qty == 0:
-                self._remove(a, i, slot)
                 return old
+            slot = self._add(a, i)
+        elif qty == 0:
+            self._remove(a, i, slot)
+            return old
         self.qty[slot], self.abs_qty[slot], self.cost_qty[slot] = qty, abs(qty), cost_qty
+        self.carry_qty[slot] = carry_qty
         self.side[slot] = 2 * a + (qty < 0)
         return old
 
@@ -88,11 +94,11 @@ class Holdings:
         last = int(self.start[i] + self.count[i] - 1)
         if slot != last:  # the block's last holder takes the freed slot
             moved = int(self.account[last])
-            for arr in (self.account, self.qty, self.abs_qty, self.cost_qty, self.side):
-                arr[slot] = arr[last]
+            for name in ("account", "side", *_SLOT_VALUES):
+                getattr(self, name)[slot] = getattr(self, name)[last]
             self._slot[(moved, i)] = slot
-        self.qty[last] = self.abs_qty[last] = self.cost_qty[last] = 0.0
-        self.account[last] = self.side[last] = 0
+        for name in ("account", "side", *_SLOT_VALUES):
+            getattr(self, name)[last] = 0
         self.count[i] -= 1
         del self._slot[(a, i)]
         self._held[a].discard(i)
@@ -108,11 +114,11 @@ class Holdings:
         room = max(_MIN_ROOM, 2 * int(self.room[i]))
         self._reserve(self.size + room)
         old, n, new = int(self.start[i]), int(self.count[i]), self.size
-        for arr in (self.account, self.qty, self.abs_qty, self.cost_qty, self.side):
+        for name in ("account", "side", *_SLOT_VALUES):
+            arr = getattr(self, name)
             arr[new : new + n] = arr[old : old + n]
+            arr[old : old + n] = 0
         self.instrument[new : new + room] = i
-        self.qty[old : old + n] = self.abs_qty[old : old + n] = self.cost_qty[old : old + n] = 0
-        self.account[old : old + n] = self.side[old : old + n] = 0
         for k in range(n):
             self._slot[(int(self.account[new + k]), i)] = new + k
         self.start[i], self.room[i] = new, room
@@ -123,7 +129,7 @@ class Holdings:
         if size <= self.qty.shape[0]:
             return
         capacity = max(size, 2 * self.qty.shape[0], 1024)
-        grow(self, ("account", "instrument", "qty", "abs_qty", "cost_qty", "side"), capacity)
+        grow(self, ("account", "instrument", *_SLOT_VALUES, "side"), capacity)
 
     def _compact(self) -> None:
         """Lay the blocks out again without holes, each with half its count spare."""
@@ -136,11 +142,12 @@ class Holdings:
             "qty": np.zeros(total),
             "abs_qty": np.zeros(total),
             "cost_qty": np.zeros(total),
+            "carry_qty": np.zeros(total),
             "side": np.zeros(total, dtype=np.int64),
         }
         for i in range(self.count.shape[0]):
             n, old, new = int(self.count[i]), int(self.start[i]), int(starts[i])
-            for name in ("account", "qty", "abs_qty", "cost_qty", "side"):
+            for name in ("account", *_SLOT_VALUES, "side"):
                 arrays[name][new : new + n] = getattr(self, name)[old : old + n]
         for name, arr in arrays.items():
             setattr(self, name, arr)

@@ -17,23 +17,36 @@ from numpy.typing import NDArray
 from vtrade.portfolio.arrays import Floats, Ints
 
 
-@njit("void(f8[::1], i8[::1], f8[::1], i8[::1], i8[::1], i8[::1], f8[::1])", cache=True, nogil=True)
+@njit(
+    "void(f8[::1], f8[::1], i8[::1], i8[::1], f8[::1], f8[::1], i8[::1], i8[::1], i8[::1],"
+    " f8[::1], f8[::1])",
+    cache=True,
+    nogil=True,
+)
 def move_holders(
     sides: Floats,
+    carry: Floats,
     side: Ints,
+    account: Ints,
     abs_qty: Floats,
+    carry_qty: Floats,
     start: Ints,
     count: Ints,
     instruments: Ints,
     d_value: Floats,
+    d_rate: Floats,
 ) -> None:
     """Add `abs_qty * d_value[k]` to the long or short value of each holder of
-    `instruments[k]`."""
+    `instruments[k]`, and `carry_qty * d_rate[k]` to its FX carry (an FX move)."""
     for k in range(instruments.shape[0]):
         i = instruments[k]
-        dv = d_value[k]
-        for slot in range(start[i], start[i] + count[i]):
+        first, stop = start[i], start[i] + count[i]
+        dv, dr = d_value[k], d_rate[k]
+        for slot in range(first, stop):
             sides[side[slot]] += abs_qty[slot] * dv
+        if dr != 0.0:
+            for slot in range(first, stop):
+                carry[account[slot]] += carry_qty[slot] * dr
 
 
 @njit("void(b1[::1], i8[::1], i8[::1], i8[::1], i8[::1])", cache=True, nogil=True)

@@ -60,7 +60,7 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
     a = v.account_index(account_id)
     long, short = float(v.sides[2 * a]), float(v.sides[2 * a + 1])
     cash, net, gross, cost = float(v.cash[a]), long - short, long + short, float(v.cost[a])
-    nav = cash + net
+    nav = cash + net - float(v.carry[a])
     margin = maintenance = 0.0
     positions: list[PositionValue] = []
     groups: dict[str, float] = {}
@@ -72,6 +72,8 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
         group = u.groups[int(u.group[i])]
         groups[group] = groups.get(group, 0.0) + abs(value)
         cost_value = float(v.holdings.cost_qty[slot]) * float(v.unit_cost[i])
+        if u.settles_pnl[i]:  # a contract: its cost's FX move is not P&L (`Valuation.carry`)
+            cost_value = float(v.holdings.carry_qty[slot]) * float(v.unit_rate[i])
         entry_fx = v.entry_fx.get((a, i), 1.0)
         avg = float(v.holdings.cost_qty[slot]) / qty / entry_fx if qty else 0.0
         inst = u.catalog.get(u.symbols[i])
@@ -94,7 +96,7 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
         for g, x in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))
     )
     day_open = float(v.day_open[a])
-    unrealized = net - cost
+    unrealized = net - cost - float(v.carry[a])
     total = nav - float(v.initial[a])
     return AccountState(
         account_id=account_id,
@@ -117,7 +119,8 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
 
 def nav_of(valuation: Valuation, account_id: str) -> float:
     a = valuation.account_index(account_id)
-    return float(valuation.cash[a] + valuation.sides[2 * a] - valuation.sides[2 * a + 1])
+    v = valuation
+    return float(v.cash[a] + v.sides[2 * a] - v.sides[2 * a + 1] - v.carry[a])
 
 
 def _plain(qty: Decimal) -> Decimal:

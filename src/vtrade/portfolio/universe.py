@@ -43,6 +43,7 @@ class Universe:
         self.symbols = [i.symbol for i in items]
         self.size = len(items)
         self.multiplier = np.array([float(i.multiplier) for i in items])
+        self.settles_pnl = np.array([i.settles_pnl for i in items], dtype=bool)
         self.groups = sorted({allocation_group(i) for i in items})
         group_index = {g: k for k, g in enumerate(self.groups)}
         self.group: NDArray[np.int64] = np.array(

@@ -25,6 +25,8 @@ from vtrade.portfolio.arrays import Floats, Ints, grow
 from vtrade.portfolio.holdings import Holdings
 from vtrade.portfolio.universe import Universe
 
+_NO_RATE_MOVE = np.zeros(1)  # a price tick leaves every FX rate as it is
+
 
 @dataclass(frozen=True, slots=True)
 class Columns:
@@ -64,12 +66,17 @@ class Valuation:
         # entered at (qty * avg price * entry FX): the multiplier, which no tick moves
         self.unit_cost = universe.multiplier.astype(np.float64)
         self.entry_fx: dict[tuple[int, int], float] = {}  # (account, instrument) -> its rate
+        # R: VCR per quote unit (multiplier * FX rate), which revalues a contract's FX carry
+        self.unit_rate = np.zeros(n)
         self.holdings = Holdings(n)
         self.ids: list[str] = []
         self.index: dict[str, int] = {}
         self.cash = np.zeros(0)
         self.sides = np.zeros(0)  # [2a] long value, [2a + 1] short value (positive), VCR
         self.cost = np.zeros(0)
+        # FX carry of the contracts that settle P&L (`Instrument.settles_pnl`): what their cost
+        # is worth at today's rates less what was paid for it; NAV = cash + net - carry
+        self.carry = np.zeros(0)
         self.initial = np.zeros(0)
         self.day_open = np.zeros(0)  # NAV at the previous close, the base of day P&L
         self.dirty = np.zeros(0, dtype=bool)
@@ -129,7 +136,9 @@ class Valuation:
             raise ValidationError(f"no price for {symbol} yet: mark it before valuing positions")
         entry_fx = rate if entry_fx is None else entry_fx
         cost_qty = qty * avg_price * entry_fx if qty else 0.0  # flat: no rate needed
-        old_qty, old_cost = self.holdings.set(a, i, qty, cost_qty)
+        settles = bool(self.universe.settles_pnl[i])
+        carry_qty = qty * avg_price if settles else 0.0
+        old_qty, old_cost, old_carry = self.holdings.set(a, i, qty, cost_qty, carry_qty)
         if qty:
             self.entry_fx[(a, i)] = entry_fx
         else:
@@ -138,6 +147,9 @@ class Valuation:
         self.sides[2 * a + (old_qty < 0)] -= abs(old_qty) * e
         self.sides[2 * a + (qty < 0)] += abs(qty) * e
         self.cost[a] += (cost_qty - old_cost) * c
+        if settles:
+            r = _finite(self.unit_rate[i])
+            self.carry[a] += (carry_qty - old_carry) * r - (cost_qty - old_cost) * c
         self.dirty[a] = True
 
     def reset_account(self, account_id: str, cash: float, initial: float) -> None:
@@ -147,13 +159,13 @@ class Valuation:
             self.holdings.set(a, i, 0.0, 0.0)
             self.entry_fx.pop((a, i), None)
         self.cash[a], self.initial[a], self.day_open[a] = cash, initial, initial
-        self.sides[2 * a] = self.sides[2 * a + 1] = self.cost[a] = 0.0
+        self.sides[2 * a] = self.sides[2 * a + 1] = self.cost[a] = self.carry[a] = 0.0
         self.dirty[a] = True
 
     def close_day(self) -> None:
         """Make the current NAVs the base of the next day's P&L (at each daily close)."""
         n = len(self.ids)
-        self.day_open[:n] = self.cash[:n] + self.net[:n]
+        self.day_open[:n] = self.cash[:n] + self.net[:n] - self.carry[:n]
         self.dirty[:n] = True  # every day P&L changed
 
     # -- prices -----------------------------------------------------------------------------
@@ -170,7 +182,7 @@ class Valuation:
         self.ticks += 1
         if delta:
             one = np.array([i], dtype=np.int64)  # the compiled loop's exact types
-            self._move_holders(one, np.array([delta], dtype=np.float64))
+            self._move_holders(one, np.array([delta], dtype=np.float64), _NO_RATE_MOVE)
 
     def mark(self, instruments: Ints, prices: Floats) -> int:
         """Apply a batch of prices (repeats of an instrument: the last wins); return how many
@@ -196,20 +208,24 @@ class Valuation:
         u = self.universe
         rate = new_fx[u.currency[touched]]
         new_value = new_price[touched] * u.multiplier[touched] * rate
+        new_rate = u.multiplier[touched] * rate
         d_value = new_value - self.unit_value[touched]
+        d_rate = new_rate - self.unit_rate[touched]
         d_value[~np.isfinite(d_value)] = 0.0  # first prices: nobody holds them yet
+        d_rate[~np.isfinite(d_rate)] = 0.0
         self.price, self.fx = new_price, new_fx
-        self.unit_value[touched] = new_value
-        moved = d_value != 0
-        touched, d_value = touched[moved], d_value[moved]
-        self._move_holders(touched, d_value)
+        self.unit_value[touched], self.unit_rate[touched] = new_value, new_rate
+        moved = (d_value != 0) | (d_rate != 0)
+        touched, d_value, d_rate = touched[moved], d_value[moved], d_rate[moved]
+        self._move_holders(touched, d_value, d_rate)
         return int(touched.size)
 
-    def _move_holders(self, instruments: Ints, d_value: Floats) -> None:
+    def _move_holders(self, instruments: Ints, d_value: Floats, d_rate: Floats) -> None:
         h = self.holdings
         self.kernels.move_holders(
-            self.sides, h.side, h.abs_qty, h.start, h.count, instruments, d_value
-        )
+            self.sides, self.carry, h.side, h.account, h.abs_qty, h.carry_qty,
+            h.start, h.count, instruments, d_value, d_rate,
+        )  # fmt: skip
         self.moved[instruments] = True  # their holders are marked changed when someone asks
 
     # -- reads ------------------------------------------------------------------------------
@@ -228,7 +244,7 @@ class Valuation:
     def columns(self) -> Columns:
         """Every account's figures at the current prices, in one pass over the index."""
         n, h, u = len(self.ids), self.holdings, self.universe
-        nav = self.cash[:n] + self.net[:n]
+        nav = self.cash[:n] + self.net[:n] - self.carry[:n]
         margin, maintenance, largest = np.zeros(n), np.zeros(n), np.zeros(n)
         held = np.zeros((n, len(u.groups)), dtype=bool)
         self.kernels.position_figures(
@@ -236,7 +252,7 @@ class Valuation:
             u.initial, u.maintenance, u.group, margin, maintenance, largest, held,
         )  # fmt: skip
         max_weight = np.divide(largest, nav, out=np.zeros(n), where=nav > 0)
-        unrealized = self.net[:n] - self.cost[:n]
+        unrealized = self.net[:n] - self.cost[:n] - self.carry[:n]
         return Columns(
             nav=nav,
             cash=self.cash[:n].copy(),
@@ -251,31 +267,34 @@ class Valuation:
             groups_held=held.sum(axis=1, dtype=np.int64),
         )
 
-    def recompute(self) -> tuple[Floats, Floats, Floats]:
-        """(net, gross, cost) of every account from scratch: the reference the deltas must
-        equal, and what `resync` restores to drop accumulated rounding."""
+    def recompute(self) -> tuple[Floats, Floats, Floats, Floats]:
+        """(net, gross, cost, carry) of every account from scratch: the reference the deltas
+        must equal, and what `resync` restores to drop accumulated rounding."""
         n = len(self.ids)
-        sides, cost = self._recompute_sides()
+        sides, cost, carry = self._recompute_sides()
         net = sides[0 : 2 * n : 2] - sides[1 : 2 * n : 2]
         gross = sides[0 : 2 * n : 2] + sides[1 : 2 * n : 2]
-        return net, gross, cost[:n]
+        return net, gross, cost[:n], carry[:n]
 
     def resync(self) -> None:
         n = len(self.ids)
-        sides, cost = self._recompute_sides()
-        self.sides[: 2 * n], self.cost[:n] = sides[: 2 * n], cost[:n]
+        sides, cost, carry = self._recompute_sides()
+        self.sides[: 2 * n], self.cost[:n], self.carry[:n] = sides[: 2 * n], cost[:n], carry[:n]
 
-    def _recompute_sides(self) -> tuple[Floats, Floats]:
+    def _recompute_sides(self) -> tuple[Floats, Floats, Floats]:
         h, n = self.holdings, len(self.ids)
         inst = h.instrument[: h.size]
         sides = _sum_by(
             h.side[: h.size], h.abs_qty[: h.size] * np.nan_to_num(self.unit_value[inst]), 2 * n
         )
-        cost = _sum_by(h.account[: h.size], h.cost_qty[: h.size] * self.unit_cost[inst], n)
-        return sides, cost
+        costs = h.cost_qty[: h.size] * self.unit_cost[inst]
+        cost = _sum_by(h.account[: h.size], costs, n)
+        carries = h.carry_qty[: h.size] * np.nan_to_num(self.unit_rate[inst])
+        carries -= np.where(self.universe.settles_pnl[inst], costs, 0.0)
+        return sides, cost, _sum_by(h.account[: h.size], carries, n)
 
     def _grow_accounts(self, capacity: int) -> None:
-        grow(self, ("cash", "cost", "initial", "day_open", "dirty"), capacity)
+        grow(self, ("cash", "cost", "carry", "initial", "day_open", "dirty"), capacity)
         grow(self, ("sides",), 2 * capacity)  # long and short value per account
 
 

@@ -135,6 +135,24 @@ def test_a_london_positions_cost_basis_keeps_the_rate_it_was_bought_at(api: InPr
     assert Decimal(position["unrealized_pl"]) == value - cost  # the pound's move included
 
 
+def test_a_usd_jpy_position_shows_its_price_move_in_yen_at_todays_rate(api: InProcess) -> None:
+    key = api.key()
+    assert post(api, key, symbol="USD/JPY", side="buy", qty="100000").status_code == 200
+    api.step(3_600)
+    (fill,) = api.container.store.list_fills(key.account_id)
+
+    position = api.http.get("/v2/positions/USD%2FJPY", headers=key.headers).json()
+
+    price = Decimal(position["current_price"])
+    earned = 100_000 * (price - fill.price) / price  # yen, at today's rate
+    assert abs(Decimal(position["unrealized_pl"]) - earned) <= Decimal("0.05")
+    cost = (100_000 * fill.price * fill.fx_rate).quantize(Decimal("0.01"))  # about $100,000
+    assert earned != 0 and Decimal(position["cost_basis"]) == cost
+    account = api.http.get("/v2/account", headers=key.headers).json()
+    fee = (fill.fee * fill.fx_rate).quantize(Decimal("0.01"))
+    assert abs(Decimal(account["equity"]) - (1_000_000 - fee + earned)) <= Decimal("0.05")
+
+
 def test_an_orders_filled_avg_price_is_rounded_like_a_positions(api: InProcess) -> None:
     key = api.key()
     big = post(api, key, symbol="AAPL", side="buy", qty="707").json()  # two levels of the book

@@ -199,3 +199,29 @@ def test_a_foreign_position_keeps_the_rate_it_was_entered_at_and_realizes_the_cu
     assert pos.entry_fx == D(2130) / (85 * 2000)  # a sale leaves the rest's rate alone
     pos.apply(D(-1500), D(85), D(1), fx=D("0.0140"))
     assert (pos.qty, pos.avg_price, pos.entry_fx) == (0, 0, 1)
+
+
+def test_a_usd_jpy_round_trip_earns_its_price_move_in_yen_at_the_closing_rate(
+    venue: Venue,
+) -> None:
+    """A USD/JPY long is long dollars against yen: it earns (sell - buy) yen a dollar, worth
+    that divided by the closing rate, however its cost was booked in VCR."""
+    account = venue.open()
+    _, bought = venue.submit(account, "USD/JPY", Side.BUY, 100_000)
+    (buy,) = bought.fills
+    venue.advance(5 * 3600)
+    mid = venue.engine.marks(venue.now).mid("USD/JPY")
+    held = venue.engine.view(account.id, venue.now)
+    assert abs(mid - buy.price) > D("0.05")  # the yen moved
+    in_yen = 100_000 * (mid - buy.price)
+    assert abs(held.nav - (account.initial_balance - buy.fee * buy.fx_rate + in_yen / mid)) < 1
+    assert held.values["USD/JPY"] == 100_000 * mid / mid  # its exposure: $100,000
+
+    _, sold = venue.submit(account, "USD/JPY", Side.SELL, 100_000)
+    (sell,) = sold.fills
+    earned = (100_000 * (sell.price - buy.price) * sell.fx_rate).quantize(D("0.01"))
+    fees = (buy.fee * buy.fx_rate).quantize(D("0.01")) + (sell.fee * sell.fx_rate).quantize(
+        D("0.01")
+    )
+    assert venue.engine.position(account.id, "USD/JPY").realized_pnl == earned
+    assert abs(account.cash - (account.initial_balance + earned - fees)) <= D("0.02")

@@ -83,11 +83,16 @@ class Book:
         mid = 1.0 if pair is None else self.prices[pair]
         return float(inst.multiplier) * (float(scale) / mid if invert else float(scale) * mid)
 
-    def valued(self, account: str) -> list[tuple[float, float]]:
-        """(value, cost) in VCR of each position: the value at today's rate, the cost at the
-        rate it was entered at."""
+    def valued(self, account: str) -> list[tuple[float, float, float]]:
+        """(value, cost, carry) in VCR of each position: the value at today's rate, the cost
+        at the rate it was entered at, and for a contract that settles P&L what its cost has
+        gained from the rate's move since (NAV = cash + value - carry)."""
         return [
-            (q * self.prices[s] * self.per_unit(s), q * avg * entered)
+            (
+                q * self.prices[s] * self.per_unit(s),
+                q * avg * entered,
+                q * avg * (self.per_unit(s) - entered) if CATALOG.get(s).settles_pnl else 0.0,
+            )
             for s, (q, avg, entered) in self.positions[account].items()
         ]
 
@@ -149,15 +154,17 @@ def assert_matches(v: Valuation, book: Book, seen: Seen) -> None:
     fresh, dirty = v.recompute(), dirty_ids(v)
     for a, acct in enumerate(v.ids):
         valued = book.valued(acct)
-        gross = sum(abs(x) for x, _ in valued)
-        want = (sum(x for x, _ in valued), gross, sum(c for _, c in valued))
-        scales = (gross, gross, sum(abs(c) for _, c in valued))
-        for kept, again, expected, scale in zip(figures(v, acct), fresh, want, scales, strict=True):
+        gross = sum(abs(x) for x, _, _ in valued)
+        carry = sum(k for _, _, k in valued)
+        want = (sum(x for x, _, _ in valued), gross, sum(c for _, c, _ in valued), carry)
+        scales = (gross, gross, sum(abs(c) for _, c, _ in valued), gross)
+        kept_now = (*figures(v, acct), float(v.carry[a]))
+        for kept, again, expected, scale in zip(kept_now, fresh, want, scales, strict=True):
             tol = 1e-9 * scale + 1e-6  # relative to the book: long and short values may cancel
             assert abs(kept - expected) <= tol and abs(again[a] - expected) <= tol
         held = {UNIVERSE.symbols[i] for i, _ in v.holdings.of_account(a)}
         assert held == set(book.positions[acct])
-        now = (book.cash[acct] + want[0], gross, want[2])  # NAV, gross, cost
+        now = (book.cash[acct] + want[0] - carry, gross, want[2])  # NAV, gross, cost
         before, seen[acct] = seen.get(acct, now), now
         tol = 1e-9 * (gross + scales[2] + abs(book.cash[acct])) + 1e-6
         assert acct in dirty or all(abs(x - y) <= tol for x, y in zip(now, before, strict=True))
@@ -254,12 +261,16 @@ def test_only_holders_of_what_moved_are_dirty_and_take_dirty_forgets_them() -> N
     assert dirty_ids(v) == {"a"}
 
 
-def test_an_fx_tick_that_leaves_a_holding_worth_the_same_moves_nothing() -> None:
-    v = with_accounts(priced(), a=[("USD/JPY", 1000, 150.0)])  # a unit stays worth one dollar
-    before = figures(v, "a")
+def test_a_usd_jpy_long_earns_its_price_move_in_yen_at_todays_rate() -> None:
+    v = with_accounts(priced(("USD/JPY", 150.0)), a=[("USD/JPY", 1000, 150.0)])  # $1,000
     v.take_dirty()
-    tick(v, "USD/JPY", 160.0)
-    assert figures(v, "a") == pytest.approx(before) and dirty_ids(v) == set()
+    tick(v, "USD/JPY", 160.0)  # the dollar buys 10 yen more: 10,000 yen, $62.50 at 160
+    assert dirty_ids(v) == {"a"}
+    columns = v.columns()
+    assert columns.nav[0] == pytest.approx(1062.5) and columns.unrealized[0] == pytest.approx(62.5)
+    assert figures(v, "a")[0] == pytest.approx(1000.0)  # its exposure: still $1,000 long
+    v.resync()
+    assert v.columns().nav[0] == pytest.approx(1062.5)
 
 
 def test_a_position_in_an_instrument_or_currency_without_a_price_is_rejected() -> None:
@@ -318,7 +329,7 @@ def assert_index_matches(h: Holdings, model: dict[tuple[int, int], float]) -> No
     """Every position where the model has it; the slots outside the blocks hold nothing."""
     assert len(h) == len(model)
     for (a, i), q in model.items():
-        assert h.get(a, i) == (q, 10 * q)
+        assert h.get(a, i) == (q, 10 * q, 3 * q)
     for i in range(h.count.shape[0]):
         block = h.block(i)
         assert sorted(h.account[block].tolist()) == sorted(a for a, j in model if j == i)
@@ -336,7 +347,7 @@ def test_thousands_of_holders_grow_and_compact_the_blocks_and_every_position_sta
     starts = set()
     for a in range(2_000):
         q = float(a + 1) * (-1) ** a
-        h.set(a, 1, q, 10 * q)
+        h.set(a, 1, q, 10 * q, 3 * q)
         model[(a, 1)] = q
         starts.add(int(h.start[1]))
     assert len(starts) == 10 and h.room[1] == 2_048  # 4, 8, ... 2,048 slots, each move
@@ -348,7 +359,7 @@ def test_thousands_of_holders_grow_and_compact_the_blocks_and_every_position_sta
     assert_index_matches(h, model)
     size, layout = h.size, h.layout_version
     for a in range(50):
-        h.set(a, 2, 2.0, 20.0)
+        h.set(a, 2, 2.0, 20.0, 6.0)
         model[(a, 2)] = 2.0
     assert h.size < size and h.layout_version > layout  # compacted
     assert_index_matches(h, model)
@@ -357,15 +368,15 @@ def test_thousands_of_holders_grow_and_compact_the_blocks_and_every_position_sta
 def test_removing_a_holder_moves_the_blocks_last_holder_into_its_slot_and_unlists_it() -> None:
     h = Holdings(1)
     for a in (10, 11, 12, 13):
-        h.set(a, 0, float(a), 10.0 * a)
+        h.set(a, 0, float(a), 10.0 * a, 3.0 * a)
     freed = dict(h.of_account(11))[0]
-    assert h.set(11, 0, 0.0, 0.0) == (11.0, 110.0)
+    assert h.set(11, 0, 0.0, 0.0) == (11.0, 110.0, 33.0)
     assert dict(h.of_account(13))[0] == freed and h.qty[freed] == 13.0
     assert h.account[h.block(0)].tolist() == [10, 13, 12]
     assert h.qty[h.block(0).stop] == 0.0  # the vacated last slot is a hole
     h.set(12, 0, 0.0, 0.0)  # the last holder: nothing moves
-    assert h.account[h.block(0)].tolist() == [10, 13] and h.get(13, 0) == (13.0, 130.0)
-    assert h.set(99, 0, 0.0, 0.0) == (0.0, 0.0) and len(h) == 2
+    assert h.account[h.block(0)].tolist() == [10, 13] and h.get(13, 0) == (13.0, 130.0, 39.0)
+    assert h.set(99, 0, 0.0, 0.0) == (0.0, 0.0, 0.0) and len(h) == 2
     assert h.of_account(11) == h.of_account(99) == [] and [i for i, _ in h.of_account(10)] == [0]
 
 

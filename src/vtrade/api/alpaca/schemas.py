@@ -229,16 +229,21 @@ def position_json(
 
     Prices are in the instrument's quote currency; values and P&L in the account currency
     (VCR = USD): the value at `fx_rate`, the cost basis at `entry_fx`, the rate the position
-    was entered at (default `fx_rate`), so the currency's move since counts in the unrealized
-    P&L. `qty`, `market_value` and `cost_basis` are negative for shorts.
+    was entered at (default `fx_rate`), so the currency's move since counts in a holding's
+    unrealized P&L; a contract that settles P&L earns its price move at `fx_rate`.
+    `qty`, `market_value` and `cost_basis` are negative for shorts.
     """
     unit = instrument.multiplier * fx_rate
     market_value = qty * price * unit
     cost_basis = qty * entry_price * instrument.multiplier * (entry_fx or fx_rate)
-    unrealized = market_value - cost_basis
     base_value = cost_basis if opened_today else qty * lastday_price * unit
-    intraday = market_value - base_value
-    lastday_value = abs(base_value)
+    if instrument.settles_pnl:  # a contract earns its price move, at today's rate
+        unrealized = qty * (price - entry_price) * unit
+        base = entry_price if opened_today else lastday_price
+        intraday, lastday_value = qty * (price - base) * unit, abs(qty * base * unit)
+    else:
+        unrealized = market_value - cost_basis
+        intraday, lastday_value = market_value - base_value, abs(base_value)
     places = Decimal(10) ** -10
     return {
         "asset_id": asset_id(instrument.symbol),
