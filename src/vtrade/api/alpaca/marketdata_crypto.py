@@ -21,7 +21,7 @@ from vtrade.api.alpaca.marketdata_ticks import (
     Sort,
     Start,
     Symbols,
-    history,
+    WindowDep,
     latest_quote,
     latest_trade,
     order_book,
@@ -66,39 +66,13 @@ async def crypto_bars(
 
 
 @router.get("/quotes", summary="Historical crypto quotes")
-async def crypto_quotes(
-    c: CtxDep,
-    loc: Loc,
-    symbols: Symbols,
-    start: Start = None,
-    end: End = None,
-    limit: Limit = 1000,
-    page_token: Opt = None,
-    sort: Sort = "asc",
-) -> dict[str, Any]:
-    wanted = _pairs(c, loc, symbols)
-    found, token = history(
-        c, "quotes", wanted, (start, end), limit, page_token, sort == "desc", crypto=True
-    )
-    return {"quotes": found, "next_page_token": token}
+async def crypto_quotes(c: CtxDep, loc: Loc, symbols: Symbols, window: WindowDep) -> dict[str, Any]:
+    return window.page(c, "quotes", _pairs(c, loc, symbols), crypto=True)
 
 
 @router.get("/trades", summary="Historical crypto trades")
-async def crypto_trades(
-    c: CtxDep,
-    loc: Loc,
-    symbols: Symbols,
-    start: Start = None,
-    end: End = None,
-    limit: Limit = 1000,
-    page_token: Opt = None,
-    sort: Sort = "asc",
-) -> dict[str, Any]:
-    wanted = _pairs(c, loc, symbols)
-    found, token = history(
-        c, "trades", wanted, (start, end), limit, page_token, sort == "desc", crypto=True
-    )
-    return {"trades": found, "next_page_token": token}
+async def crypto_trades(c: CtxDep, loc: Loc, symbols: Symbols, window: WindowDep) -> dict[str, Any]:
+    return window.page(c, "trades", _pairs(c, loc, symbols), crypto=True)
 
 
 @router.get("/latest/bars", summary="Latest complete minute bar per pair")

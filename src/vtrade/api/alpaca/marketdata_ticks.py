@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from vtrade.api.alpaca.common import Ctx, CtxDep, csv_list, instant
 from vtrade.api.alpaca.marketdata import (
@@ -174,40 +174,48 @@ async def latest_trades(c: CtxDep, symbols: Symbols) -> dict[str, Any]:
     return {"trades": {n: t for n, t in found.items() if t is not None}}
 
 
+class Window:
+    """The query of a paged history request (FastAPI dependency): span, page and order."""
+
+    def __init__(
+        self,
+        start: Start = None,
+        end: End = None,
+        limit: Limit = 1000,
+        page_token: Opt = None,
+        sort: Sort = "asc",
+    ) -> None:
+        self.span, self.limit, self.page_token = (start, end), limit, page_token
+        self.descending = sort == "desc"
+
+    def page(
+        self, c: Ctx, kind: Kind, wanted: list[tuple[str, Instrument]], crypto: bool = False
+    ) -> dict[str, Any]:
+        """Items per symbol and the next page's token, as the multi-symbol endpoints answer."""
+        found, token = history(
+            c, kind, wanted, self.span, self.limit, self.page_token, self.descending, crypto
+        )
+        return {kind: found, "next_page_token": token}
+
+    def one(self, c: Ctx, kind: Kind, symbol: str) -> dict[str, Any]:
+        """One symbol's items, as alpaca-trade-api's single-symbol paths answer."""
+        wanted = instruments(c, [symbol])
+        found = self.page(c, kind, wanted)
+        name = wanted[0][0]
+        return {**found, kind: found[kind].get(name, []), "symbol": name}
+
+
+WindowDep = Annotated[Window, Depends()]
+
+
 @router.get("/v2/stocks/quotes", summary="Historical quotes (alpaca-py)")
-async def stock_quotes(
-    c: CtxDep,
-    symbols: Symbols,
-    start: Start = None,
-    end: End = None,
-    limit: Limit = 1000,
-    page_token: Opt = None,
-    sort: Sort = "asc",
-    feed: Opt = None,
-    currency: Opt = None,
-    asof: Opt = None,
-) -> dict[str, Any]:
-    wanted = instruments(c, csv_list(symbols))
-    found, token = history(c, "quotes", wanted, (start, end), limit, page_token, sort == "desc")
-    return {"quotes": found, "next_page_token": token}
+async def stock_quotes(c: CtxDep, symbols: Symbols, window: WindowDep) -> dict[str, Any]:
+    return window.page(c, "quotes", instruments(c, csv_list(symbols)))
 
 
 @router.get("/v2/stocks/trades", summary="Historical trades (alpaca-py)")
-async def stock_trades(
-    c: CtxDep,
-    symbols: Symbols,
-    start: Start = None,
-    end: End = None,
-    limit: Limit = 1000,
-    page_token: Opt = None,
-    sort: Sort = "asc",
-    feed: Opt = None,
-    currency: Opt = None,
-    asof: Opt = None,
-) -> dict[str, Any]:
-    wanted = instruments(c, csv_list(symbols))
-    found, token = history(c, "trades", wanted, (start, end), limit, page_token, sort == "desc")
-    return {"trades": found, "next_page_token": token}
+async def stock_trades(c: CtxDep, symbols: Symbols, window: WindowDep) -> dict[str, Any]:
+    return window.page(c, "trades", instruments(c, csv_list(symbols)))
 
 
 @router.get("/v2/stocks/snapshots", summary="Snapshots per symbol (alpaca-py)")
@@ -219,35 +227,13 @@ async def stock_snapshots(
 
 
 @router.get("/v2/stocks/{symbol}/quotes", summary="Historical quotes of one symbol")
-async def symbol_quotes(
-    symbol: str,
-    c: CtxDep,
-    start: Start = None,
-    end: End = None,
-    limit: Limit = 1000,
-    page_token: Opt = None,
-    feed: Opt = None,
-) -> dict[str, Any]:
-    wanted = instruments(c, [symbol])
-    found, token = history(c, "quotes", wanted, (start, end), limit, page_token)
-    name = wanted[0][0]
-    return {"quotes": found.get(name, []), "symbol": name, "next_page_token": token}
+async def symbol_quotes(symbol: str, c: CtxDep, window: WindowDep) -> dict[str, Any]:
+    return window.one(c, "quotes", symbol)
 
 
 @router.get("/v2/stocks/{symbol}/trades", summary="Historical trades of one symbol")
-async def symbol_trades(
-    symbol: str,
-    c: CtxDep,
-    start: Start = None,
-    end: End = None,
-    limit: Limit = 1000,
-    page_token: Opt = None,
-    feed: Opt = None,
-) -> dict[str, Any]:
-    wanted = instruments(c, [symbol])
-    found, token = history(c, "trades", wanted, (start, end), limit, page_token)
-    name = wanted[0][0]
-    return {"trades": found.get(name, []), "symbol": name, "next_page_token": token}
+async def symbol_trades(symbol: str, c: CtxDep, window: WindowDep) -> dict[str, Any]:
+    return window.one(c, "trades", symbol)
 
 
 @router.get("/v2/stocks/{symbol}/snapshot", summary="Snapshot of one symbol")
