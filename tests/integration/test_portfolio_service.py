@@ -345,6 +345,22 @@ def test_a_london_position_realizes_only_its_fees_while_the_pound_moves(boot: Bo
     assert near(state(boot(app.clock.now_ns()), account.id).realized_pnl, -fees)
 
 
+@pytest.mark.parametrize("symbol", ["VOD.L", "USD/JPY", "DAX"])
+def test_a_round_trips_trade_pnl_is_what_the_account_made(boot: Boot, symbol: str) -> None:
+    """A share in pence, an FX pair in yen, an index in euros: bought, held an hour while the
+    currency moves, sold. The closed trade's P&L, net of fees, is the change in cash."""
+    app = boot(at(WEDNESDAY))
+    account = open_account(app)
+    qty = {"VOD.L": 10_000, "USD/JPY": 100_000, "DAX": 2}[symbol]
+    trade(app, account, symbol, BUY, qty)
+    run(app, 3_600, every=60)
+    trade(app, account, symbol, SELL, qty)
+
+    stats = app.queries.trade_stats(account.id)
+    made = app.engine.accounts[account.id].cash - D(1_000_000)
+    assert stats.count == 1 and near(stats.net_pnl, made, D("0.02")) and made != 0
+
+
 def test_trade_statistics_and_costs_count_only_the_fills_since_the_last_reset(
     boot: Boot,
 ) -> None:

@@ -102,7 +102,8 @@ class PortfolioQueries:
         fills = self._fills(account_id)
         catalog = self.portfolio.universe.catalog
         multipliers = {f.symbol: catalog.get(f.symbol).multiplier for f in fills}
-        return closed.trade_stats(closed.closed_trades(fills, multipliers))
+        holdings = {s for s in multipliers if not catalog.get(s).settles_pnl}
+        return closed.trade_stats(closed.closed_trades(fills, multipliers, holdings))
 
     def execution_costs(self, account_id: str) -> closed.ExecutionCosts:
         return closed.execution_costs(self._fills(account_id))

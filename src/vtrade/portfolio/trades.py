@@ -7,7 +7,7 @@ quantized to cents, converted from the quote currency at each fill's FX rate; ra
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
@@ -37,7 +37,9 @@ class ClosedTrade:
     closed_ns: int
     open_fill_id: str
     close_fill_id: str
-    gross_pnl: Decimal  # price difference * qty * multiplier, at the closing fill's FX rate
+    # price difference * qty * multiplier at the closing fill's FX rate (a contract); for a
+    # holding, what the close fetched less what the entry cost, each at its own rate
+    gross_pnl: Decimal
     fees: Decimal  # pro-rata share of both fills' fees, each at its own fill's FX rate
     pnl: Decimal  # gross_pnl - fees
 
@@ -54,15 +56,19 @@ class _Lot:
 
 
 def closed_trades(
-    fills: Iterable[Fill], multipliers: Mapping[str, Decimal] | None = None
+    fills: Iterable[Fill],
+    multipliers: Mapping[str, Decimal] | None = None,
+    holdings: Collection[str] = (),
 ) -> tuple[ClosedTrade, ...]:
     """Match fills per symbol first-in first-out into closed trades.
 
     Each fill first closes the oldest open lots on the other side of its symbol; whatever is
     left of it opens a new lot, so a fill larger than the position flips it through zero. One
     closed trade is emitted per (opening lot, closing fill) match, in the order fills close
-    lots. `multipliers` gives contract multipliers by symbol (1 when absent). Fills are taken
-    in timestamp order (ties keep their given order); lots still open produce no trade.
+    lots. `multipliers` gives contract multipliers by symbol (1 when absent); `holdings` are
+    the symbols bought with VCR (shares, coins: not `Instrument.settles_pnl`), whose trades
+    realize their currency's move too. Fills are taken in timestamp order (ties keep their
+    given order); lots still open produce no trade.
     """
     multipliers = multipliers or {}
     books: dict[str, deque[_Lot]] = {}
@@ -76,7 +82,8 @@ def closed_trades(
         while left > 0 and lots and lots[0].sign != sign:
             lot = lots[0]
             qty = min(left, lot.remaining)
-            trades.append(_match(lot, fill, qty, multipliers.get(fill.symbol, ONE)))
+            multiplier = multipliers.get(fill.symbol, ONE)
+            trades.append(_match(lot, fill, qty, multiplier, fill.symbol in holdings))
             lot.remaining -= qty
             left -= qty
             if lot.remaining == 0:
@@ -86,9 +93,11 @@ def closed_trades(
     return tuple(trades)
 
 
-def _match(lot: _Lot, close: Fill, qty: Decimal, multiplier: Decimal) -> ClosedTrade:
+def _match(lot: _Lot, close: Fill, qty: Decimal, multiplier: Decimal, holding: bool) -> ClosedTrade:
     opening = lot.fill
-    gross = (close.price - opening.price) * qty * lot.sign * multiplier * close.fx_rate
+    entry_fx = opening.fx_rate if holding else close.fx_rate
+    moved = close.price * close.fx_rate - opening.price * entry_fx
+    gross = moved * qty * lot.sign * multiplier
     fees = (
         opening.fee * qty / opening.qty * opening.fx_rate
         + close.fee * qty / close.qty * close.fx_rate

@@ -140,16 +140,28 @@ def test_fills_are_matched_in_timestamp_order_whatever_order_they_come_in() -> N
     assert (trade.entry_price, trade.pnl) == (D(100), D(10))
 
 
-def test_pnl_is_converted_at_the_closing_rate_and_fees_each_at_their_own_rate() -> None:
+def test_a_contracts_pnl_is_converted_at_the_closing_rate_and_fees_each_at_their_own() -> None:
+    # UKX (an index, in pounds): 1 GBP = 1.25 VCR when bought, 1.30 VCR when sold
+    buy = fill(BUY, 2, 8000, ts=1, symbol="UKX", fee=4, fx="1.25")
+    sell = fill(SELL, 2, 8010, ts=2, symbol="UKX", fee=6, fx="1.30")
+
+    (trade,) = closed_trades([buy, sell])
+
+    assert trade.gross_pnl == D("26.00")  # 10 points * 2 * 1.30
+    assert trade.fees == D("12.80")  # 4 * 1.25 + 6 * 1.30
+    assert trade.pnl == D("13.20")
+
+
+def test_a_holdings_pnl_is_what_the_sale_fetched_less_what_the_purchase_cost() -> None:
     # VOD.L trades in pence: 1 GBX = 0.0125 VCR when bought, 0.013 VCR when sold
     buy = fill(BUY, 100, 200, ts=1, symbol="VOD.L", fee=40, fx="0.0125")
     sell = fill(SELL, 100, 210, ts=2, symbol="VOD.L", fee=60, fx="0.013")
 
-    (trade,) = closed_trades([buy, sell])
+    (trade,) = closed_trades([buy, sell], holdings={"VOD.L"})
 
-    assert trade.gross_pnl == D("13.00")  # 10 GBX * 100 * 0.013
+    assert trade.gross_pnl == D("23.00")  # 21,000p * 0.013 - 20,000p * 0.0125
     assert trade.fees == D("1.28")  # 40 * 0.0125 + 60 * 0.013
-    assert trade.pnl == D("11.72")
+    assert trade.pnl == D("21.72")
 
 
 def test_pnl_scales_with_the_contract_multiplier() -> None:
