@@ -92,7 +92,8 @@ class Position:
             self.avg_price = (self.avg_price * abs(self.qty) + price * abs(signed_qty)) / abs(
                 new_qty
             )
-            self.entry_fx = cost / (self.avg_price * abs(new_qty))
+            if fx != self.entry_fx:  # the same rate (any VCR instrument) averages to itself
+                self.entry_fx = cost / (self.avg_price * abs(new_qty))
         self.qty = new_qty
         if opened:
             self.realized_pnl = Decimal(0)
