@@ -38,7 +38,7 @@ _HTTP_CODES = {400: 42210, 401: 40100, 403: 40310, 404: 40410, 405: 40500, 422: 
 
 def is_alpaca(path: str) -> bool:
     """Tell whether a path belongs to the Alpaca-compatible surface."""
-    return path.startswith(("/v2/", "/stream")) or path == "/v2"
+    return path.startswith(("/v2/", "/v1beta3/", "/stream")) or path == "/v2"
 
 
 def error_response(

@@ -170,17 +170,19 @@ class SyntheticMarket:
         `newest_first` yields the chunks from the last one back (each still oldest first)."""
         days = self.calendar(symbol).days
         span = days.between(start_ns, end_ns + 1)
-        chunks = []
-        for d in range(span.start, span.stop):
+        order = range(span.start, span.stop)
+        for d in (
+            reversed(order) if newest_first else order
+        ):  # lazily: a reader that stops early never builds the days it skips
             minutes = self.day_minutes(symbol, d)
             lo = max(int(np.searchsorted(minutes.ts, start_ns, side="right")) - 1, 0)
             hi = int(np.searchsorted(minutes.ts, end_ns, side="right"))
-            chunks += [(d, c) for c in range(lo // MINUTES_PER_CHUNK, -(-hi // MINUTES_PER_CHUNK))]
-        for d, chunk in reversed(chunks) if newest_first else chunks:
-            ticks = self.tick_chunk(symbol, d, chunk)
-            a, b = np.searchsorted(ticks.ts, [start_ns, end_ns], side="right")
-            if b > a:
-                yield ticks.window(int(a), int(b))
+            chunks = range(lo // MINUTES_PER_CHUNK, -(-hi // MINUTES_PER_CHUNK))
+            for chunk in reversed(chunks) if newest_first else chunks:
+                ticks = self.tick_chunk(symbol, d, chunk)
+                a, b = np.searchsorted(ticks.ts, [start_ns, end_ns], side="right")
+                if b > a:
+                    yield ticks.window(int(a), int(b))
 
     def official_price(self, symbol: str, t_ns: int, which: str) -> Decimal:
         """The auction price ("open" or "close") of the trading day in force at `t_ns`."""

@@ -22,6 +22,7 @@ import numpy as np
 from fastapi import APIRouter, Query
 
 from vtrade.api.alpaca.common import NEW_YORK, Ctx, CtxDep, csv_list, find_instrument, instant
+from vtrade.api.alpaca.schemas import alpaca_symbol
 from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, iso, to_ns
 from vtrade.core.errors import ValidationError
 from vtrade.core.money import decimals_of
@@ -108,20 +109,22 @@ def completed(c: Ctx, symbol: str, base: Interval, start: int, end: int) -> BarS
 
 def _today_so_far(c: Ctx, days_series: BarSeries, now: int) -> BarSeries:
     """`days_series` with the bar of the session in progress (if any) rebuilt from the
-    minutes completed so far, or dropped before its session opens."""
+    minutes completed so far, or dropped before its session opens (at 03:00 on a trading
+    day, or on a weekend, the day's bar is still in the future)."""
     if not len(days_series):
         return days_series
     inst = c.catalog.get(days_series.symbol)
     days = c.container.engine.sessions.for_instrument(inst).days
-    d = max(days.index_on_or_before(now), 0)
-    if int(days_series.ts[-1]) != int(days.day[d]) or now >= int(days.close[d]):
-        return days_series  # today's session is over (or not in the series): complete
-    earlier = days_series.window(0, int(days_series.ts[-1]))
+    last = int(days_series.ts[-1])
+    d = int(np.searchsorted(days.day, last))
+    if d == len(days.day) or int(days.day[d]) != last or now >= int(days.close[d]):
+        return days_series  # the last bar's session is over (or not ours): complete
+    earlier = days_series.window(0, last)
     minutes = c.container.market.bars(inst.symbol, Interval.M1, int(days.open[d]), now)
     minutes = minutes.window(0, now - Interval.M1.ns + 1)  # complete minutes only
     if not len(minutes):
-        return earlier
-    today = _group(minutes, np.full(len(minutes), days_series.ts[-1], dtype=np.int64))
+        return earlier  # before the open: no bar yet
+    today = _group(minutes, np.full(len(minutes), last, dtype=np.int64))
     return BarSeries.concat([earlier, today], inst.symbol, Interval.D1)
 
 
@@ -153,13 +156,13 @@ def instruments(c: Ctx, symbols: list[str]) -> list[tuple[str, Instrument]]:
         raise ValidationError("symbols is required, e.g. symbols=AAPL,MSFT")
     if len(symbols) > MAX_SYMBOLS:
         raise ValidationError(f"at most {MAX_SYMBOLS} symbols per request")
-    found = []
+    found: dict[str, Instrument] = {}
     for text in symbols:
         inst = find_instrument(c.state, text)
         if inst is None:
             raise ValidationError(f"invalid symbol: {text}")
-        found.append((text.strip().upper(), inst))
-    return found
+        found.setdefault(alpaca_symbol(inst), inst)  # keyed as Alpaca spells it, once each
+    return list(found.items())
 
 
 def next_token(symbol: str, ts: int) -> str:
@@ -215,7 +218,7 @@ def bars(
     last = stop + 1 if daily else stop
     first = begin - NS_PER_DAY if daily else begin
     resume_symbol, resume_at = page_resume(page_token, [name for name, _ in symbols])
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[dict[str, Any]]] = {}  # a symbol without bars is left out, as on Alpaca
     left = limit
     skipping = bool(resume_symbol)
     for name, inst in symbols:
@@ -228,14 +231,13 @@ def bars(
             series = at_new_york_midnight(series).window(begin, last)
         order = range(len(series) - 1, -1, -1) if descending else range(len(series))
         places = decimals_of(inst.tick_size)
-        rows = out.setdefault(name, [])
         for i in order:
             ts = int(series.ts[i])
             if skipping and ((ts > resume_at) if descending else (ts < resume_at)):
                 continue
             if left == 0:
                 return out, next_token(name, ts)  # the next page starts at this bar
-            rows.append(bar_json(series, i, places, inst))
+            out.setdefault(name, []).append(bar_json(series, i, places, inst))
             left -= 1
         skipping = False
     return out, None

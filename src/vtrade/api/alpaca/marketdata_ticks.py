@@ -43,17 +43,11 @@ def tick_json(kind: Kind, inst: Instrument, ticks: Ticks, i: int, crypto: bool) 
     """One tick as an Alpaca quote, or as an Alpaca trade (a tick with a size)."""
     ts = int(ticks.ts[i])
     if kind == "quotes":
-        quote = {
-            "t": iso(ts),
-            "bp": float(ticks.bid[i]),
-            "bs": float(ticks.bid_size[i]),
-            "ap": float(ticks.ask[i]),
-            "as": float(ticks.ask_size[i]),
-        }
-        return quote if crypto else {**quote, "bx": "V", "ax": "V", "c": ["R"], "z": "C"}
+        sides = (ticks.bid[i], ticks.bid_size[i], ticks.ask[i], ticks.ask_size[i])
+        return _quote_json(inst, ts, sides, crypto)
     trade = {
         "t": iso(ts),
-        "p": float(ticks.price[i]),
+        "p": round(float(ticks.price[i]), decimals_of(inst.tick_size)),
         "s": trade_size(inst, float(ticks.size[i])),
         "i": ts,  # the print's instant in ns: unique per symbol
     }
@@ -62,23 +56,34 @@ def tick_json(kind: Kind, inst: Instrument, ticks: Ticks, i: int, crypto: bool) 
     return {**trade, "x": "V", "c": ["@"], "z": "C"}
 
 
-def latest_quote(c: Ctx, inst: Instrument, crypto: bool = False) -> dict[str, Any]:
-    """The top of book now, after what our own orders took."""
-    q = c.container.market.quote(inst.symbol, c.now_ns())
+def _quote_json(inst: Instrument, ts: int, sides: tuple[Any, ...], crypto: bool) -> dict[str, Any]:
+    """An Alpaca quote from (bid, bid size, ask, ask size), prices on the tick grid."""
+    places = decimals_of(inst.tick_size)
+    bid, bid_size, ask, ask_size = (float(x) for x in sides)
     quote = {
-        "t": iso(q.ts_event),
-        "bp": float(q.bid),
-        "bs": float(q.bid_size),
-        "ap": float(q.ask),
-        "as": float(q.ask_size),
+        "t": iso(ts),
+        "bp": round(bid, places),
+        "bs": trade_size(inst, bid_size),
+        "ap": round(ask, places),
+        "as": trade_size(inst, ask_size),
     }
     return quote if crypto else {**quote, "bx": "V", "ax": "V", "c": ["R"], "z": "C"}
 
 
+def latest_quote(c: Ctx, inst: Instrument, crypto: bool = False) -> dict[str, Any]:
+    """The top of book now, after what our own orders took."""
+    q = c.container.market.quote(inst.symbol, c.now_ns())
+    return _quote_json(inst, q.ts_event, (q.bid, q.bid_size, q.ask, q.ask_size), crypto)
+
+
+LATEST_TRADE_DAYS = 7  # back past a weekend and a holiday, as at Monday's pre-market
+
+
 def latest_trade(c: Ctx, inst: Instrument, crypto: bool = False) -> dict[str, Any] | None:
-    """The market's last print within a day back from now (None if it printed none)."""
+    """The market's last print up to now (None if it printed none in a week)."""
     now = c.now_ns()
-    for ticks in c.container.market.ticks(inst.symbol, now - NS_PER_DAY, now, True):
+    since = now - LATEST_TRADE_DAYS * NS_PER_DAY
+    for ticks in c.container.market.ticks(inst.symbol, since, now, True):
         traded = np.flatnonzero(ticks.size > 0)
         if len(traded):
             return tick_json("trades", inst, ticks, int(traded[-1]), crypto)
@@ -100,29 +105,27 @@ def history(
     `limit` in all, and the token of the next page (None on the last page): the next item's
     symbol and instant, unique per symbol as the feed's ticks are evenly spaced."""
     now = c.now_ns()
-    stop = min(instant(span[1], "end") or now, now)
+    stop = min(instant(span[1], "end", end_of_day=True) or now, now)
     begin = instant(span[0], "start")
     if begin is None:
         begin = stop - stop % NS_PER_DAY
     if begin > stop:
         raise ValidationError("start must not be after end (or now)", parameter="start")
-    resume_symbol, resume_at = page_resume(page_token, [n for n, _ in symbols])
-    out: Items = {}
+    names = [n for n, _ in symbols]
+    resume_symbol, resume_at = page_resume(page_token, names)
+    out: Items = {}  # a symbol with nothing in the span is left out, as on Alpaca
     left = limit
-    for name, inst in symbols:
-        if resume_symbol and not out and name != resume_symbol:
-            continue  # served on earlier pages
-        resume = resume_at if resume_symbol and not out else None
-        rows = out.setdefault(name, [])
-        for ticks in c.container.market.ticks(inst.symbol, begin - 1, stop, descending):
+    for name, inst in symbols[names.index(resume_symbol) if resume_symbol else 0 :]:
+        lo, hi = begin - 1, stop
+        if name == resume_symbol:  # seek straight to where the page left off
+            lo, hi = (lo, min(hi, resume_at)) if descending else (max(lo, resume_at - 1), hi)
+            resume_symbol = ""
+        for ticks in c.container.market.ticks(inst.symbol, lo, hi, descending):
             picked = np.flatnonzero(ticks.size > 0) if kind == "trades" else range(len(ticks.ts))
             for i in reversed(picked) if descending else picked:
-                ts = int(ticks.ts[i])
-                if resume is not None and ((ts > resume) if descending else (ts < resume)):
-                    continue
                 if left == 0:
-                    return out, next_token(name, ts)
-                rows.append(tick_json(kind, inst, ticks, int(i), crypto))
+                    return out, next_token(name, int(ticks.ts[i]))
+                out.setdefault(name, []).append(tick_json(kind, inst, ticks, int(i), crypto))
                 left -= 1
     return out, None
 
@@ -146,11 +149,15 @@ def snapshot(c: Ctx, inst: Instrument, crypto: bool = False) -> dict[str, Any]:
 def order_book(c: Ctx, inst: Instrument, depth: int = 20) -> dict[str, Any]:
     """The L2 book now, after what our own orders took, as Alpaca's crypto order book."""
     book = c.container.market.book(inst.symbol, c.now_ns(), depth)
-    return {
-        "t": iso(book.ts_event),
-        "b": [{"p": float(lv.price), "s": float(lv.size)} for lv in book.bids],
-        "a": [{"p": float(lv.price), "s": float(lv.size)} for lv in book.asks],
-    }
+    places = decimals_of(inst.tick_size)
+
+    def levels(side: Any) -> list[dict[str, Any]]:
+        return [
+            {"p": round(float(lv.price), places), "s": trade_size(inst, float(lv.size))}
+            for lv in side
+        ]
+
+    return {"t": iso(book.ts_event), "b": levels(book.bids), "a": levels(book.asks)}
 
 
 # -- stock routes -------------------------------------------------------------------------
