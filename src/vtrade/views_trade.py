@@ -119,6 +119,7 @@ def fill_dict(f: Fill) -> dict[str, Any]:
             "slices": [[str(s.price), str(s.qty)] for s in r.slices],
             "frictionless_cost": _s(r.frictionless_cost, "0.01"),
             "slippage_bps": str(r.slippage_bps),
+            "drift_cost": _s(r.drift_cost, "0.01"),
         },
     }
 
@@ -221,8 +222,9 @@ def _print_receipt(console: Console, o: dict[str, Any]) -> None:
     console.print(
         f"[bold]{o['trader']}[/] {o['side']} {o['symbol']}: first fill {_qty(first['qty'])} @ "
         f"{first['price']} ({r['liquidity']}, {len(r['slices'])} slices) | arrival mid "
-        f"{r['arrival_mid']}, touch {r['touch']} | spread cost {r['spread_cost']}, impact "
-        f"{r['impact_cost']}, fees {r['fees']} ({fees}) | fx {r['fx_rate']} | "
+        f"{r['arrival_mid']}, touch {r['touch']} | drift {r['drift_cost']}, spread cost "
+        f"{r['spread_cost']}, impact {r['impact_cost']}, fees {r['fees']} ({fees}) | fx "
+        f"{r['fx_rate']} | "
         f"{r['slippage_bps']} bp vs frictionless {r['frictionless_cost']}"
         + (f" | {len(o['fills'])} fills in all" if len(o["fills"]) > 1 else "")
     )

@@ -154,6 +154,10 @@ class Receipt:
     liquidity: str  # "taker", "maker" or "auction"
     frictionless_cost: Decimal  # what the same qty would cost at the arrival mid, no fees
     slippage_bps: Decimal  # (avg - arrival mid) / arrival mid, signed against the trader
+    # qty * (mid at the fill - arrival mid) * multiplier, against the trader: the market's move
+    # while the order waited (a remainder, a resting limit). frictionless + drift + spread +
+    # impact is what the slices cost (for a sell, what they fetched, with the signs turned)
+    drift_cost: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

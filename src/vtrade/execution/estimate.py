@@ -14,14 +14,16 @@ What the book cannot give now:
   to pay the half-spread of the live book (the best opposite price) plus the square-root
   impact of its own size (`fills.impact`), so a buy's expected price never falls under the
   ask, nor a sell's over the bid.
-- A limit order rests at its limit (`resting_qty`): the engine fills it only when the market
-  trades at or through the limit (a share of that volume reaches it, at the limit) or when
-  the book comes back within the limit. When that happens is not knowable, so there is no
+- A limit order's rest (`resting_qty`): one priced on its own side of the mid rests at its
+  limit and fills only when the market trades at or through it (a share of that volume
+  reaches it, at the limit); one priced through the mid works on like a market order's rest
+  while the book is within its limit. When either happens is not knowable, so there is no
   schedule for it and no price is made up: the expected price covers what fills now, and is
   null when nothing does.
-- Outside its session a market order waits for the opening auction and fills there in full
-  at the official open plus square-root impact (the mid now stands in for the open); a limit
-  order waits for the open and then takes or rests as above.
+- Outside its session a market order waits for the opening auction and fills there at the
+  official open plus square-root impact (the mid now stands in for the open), up to the
+  volume the auction usually crosses (about 1% of a US day); the rest works after the open
+  (`resting_qty`). A limit order waits for the open and then takes or rests as above.
 """
 
 from __future__ import annotations
@@ -300,20 +302,35 @@ def _waiting(
         touch = mid * (1 + sign * half)
         taken = (Slice(price=price, qty=order.qty),)
         return _Plan((), Execution(taken, touch, mid, Liquidity.TAKER), schedule, note=note)
-    auction = (Slice(price=mid * (1 + sign * move), qty=order.qty),)
+    crosses = fills.auction_volume(inst, "open") if rules.friction else None
+    qty = order.qty if crosses is None else min(order.qty, fills.floor_lots(crosses, inst.lot_size))
+    schedule = () if due is None else ((-(-(due - t_ns) // NS_PER_MINUTE), qty),)
+    move = Decimal(repr(fills.impact(inst, qty))) if rules.friction else Decimal(0)
+    auction = (Slice(price=mid * (1 + sign * move), qty=qty),)
     note = (
-        f"queued for the opening auction ({when}): fills there in full at the official open "
-        "price plus impact (the mid now stands in for the open)"
+        f"queued for the opening auction ({when}): fills there at the official open price "
+        "plus impact (the mid now stands in for the open)"
     )
-    return _Plan((), Execution(auction, mid, mid, Liquidity.AUCTION), schedule, note=note)
+    if qty < order.qty:
+        note += (
+            f"; the auction crosses about {crosses:.0f} on an average day, so the other "
+            f"{order.qty - qty} works after the open at up to {rules.participation:.0%} of "
+            "the volume"
+        )
+    expected = Execution(auction, mid, mid, Liquidity.AUCTION)
+    return _Plan((), expected, schedule, resting_qty=order.qty - qty, note=note)
 
 
 def _resting_note(order: Order, qty: Decimal, rules: RealismProfile) -> str:
-    through = "at or under" if order.side is Side.BUY else "at or over"
+    if fills.aggressive(order):
+        return (
+            f"{qty} works on at up to {rules.participation:.0%} of the market's volume, taking "
+            f"the book at its own prices while they are within the limit {order.limit_price}, "
+            "and rests at the limit when they are not"
+        )
     return (
         f"{qty} rests at the limit {order.limit_price}; fills only when the market trades at or "
-        f"through it ({rules.maker_share:.0%} of that volume reaches it) or the book comes back "
-        f"{through} it, at the limit or better"
+        f"through it ({rules.maker_share:.0%} of that volume reaches it), at the limit"
     )
 
 

@@ -258,13 +258,14 @@ class _Filled:
         fee: Callable[[Decimal, Decimal], Decimal],
         *,
         commission: bool = True,
+        up: bool = False,
     ) -> Decimal:
         """The fee a fill of `qty` worth `value` adds to its order's: the order's fee with this
         fill, rounded, less its fee without it (nothing before the first fill). The fills of an
-        order add up to what it would pay filled at once, however it is sliced. A commission is
-        scaled by the profile's multiplier; a regulatory fee rounds up to the cent instead."""
+        order add up to what it would pay filled at once, however it is sliced (a sliver pays
+        its share, not a cent rounded up or down of its own). A commission is scaled by the
+        profile's multiplier, other fees are not; a regulatory fee rounds up to the cent."""
         scale = self.commission_multiplier if commission else Decimal(1)
-        up = not commission
 
         def order_fee(q: Decimal, v: Decimal) -> Decimal:
             return _round(fee(q, v) * scale, up) if q else Decimal(0)
@@ -402,29 +403,31 @@ class FeeSchedule:
             tier = s.values if plan == "fixed" else _tier(s.tiers["tiered.tiers"], ctx.month_shares)
             rate = tier["fixed.per_share" if plan == "fixed" else "per_share"]
             minimum, max_of_value = v[f"{plan}.minimum"], v[f"{plan}.max_of_value"]
-            fee = before.added(
-                qty, value, lambda q, val: _capped(rate * q, minimum, val * max_of_value)
-            )
-            items.append(("commission", fee))
+
+            def per_share(q: Decimal, val: Decimal) -> Decimal:
+                return _capped(rate * q, minimum, val * max_of_value)
+
+            items.append(("commission", before.added(qty, value, per_share)))
             if plan == "tiered":
-                clearing = qty * v["tiered.clearing_per_share"]
-                items += [
-                    ("clearing_fee", min(clearing, value * v["tiered.clearing_max_of_value"])),
-                    ("finra_pass_through", fee * v["tiered.finra_pass_through_of_commission"]),
-                    ("cat_fee", qty * v["tiered.cat_fee_per_share"]),
-                ]
+                items += _tiered_pass_through(v, qty, value, before, per_share)
             if side is Side.SELL:
                 sec_rate, taf_rate = v["sell.sec_fee_of_value"], v["sell.finra_taf_per_share"]
                 taf_max = v["sell.finra_taf_max"]
                 items += [
                     (
                         "sec_fee",
-                        before.added(qty, value, lambda _q, v: v * sec_rate, commission=False),
+                        before.added(
+                            qty, value, lambda _q, v: v * sec_rate, commission=False, up=True
+                        ),
                     ),
                     (
                         "finra_taf",
                         before.added(
-                            qty, value, lambda q, _v: min(q * taf_rate, taf_max), commission=False
+                            qty,
+                            value,
+                            lambda q, _v: min(q * taf_rate, taf_max),
+                            commission=False,
+                            up=True,
                         ),
                     ),
                 ]
@@ -432,11 +435,13 @@ class FeeSchedule:
             rate, minimum = v["commission_of_value"], v["minimum"]
             items.append(("commission", before.added(qty, value, _at_least(rate, minimum))))
             if side is Side.BUY:
-                items.append(("stamp_duty", value * v["stamp_duty_of_value"]))
+                duty = v["stamp_duty_of_value"]
+                stamp = before.added(qty, value, lambda _q, val: val * duty, commission=False)
+                items.append(("stamp_duty", stamp))
         elif s.name == "crypto":
             rates = _tier(s.tiers["tiers"], ctx.rolling_30d_usd)
             bps = rates["maker_bps" if liq is Liquidity.MAKER else "taker_bps"]
-            items.append(("commission", value * bps * _BP * ctx.commission_multiplier))
+            items.append(("commission", before.added(qty, value, lambda _q, val: val * bps * _BP)))
         elif s.name == "fx":
             rates = _tier(s.tiers["tiers"], ctx.month_notional_usd)
             commission = _at_least(rates["rate_bps"] * _BP, rates["minimum"])
@@ -452,3 +457,29 @@ class FeeSchedule:
             commission = _at_least(v["rate_bps"] * _BP, minimum)
             items.append(("commission", before.added(qty, value, commission)))
         return items
+
+
+def _tiered_pass_through(
+    v: Mapping[str, Decimal],
+    qty: Decimal,
+    value: Decimal,
+    before: _Filled,
+    commission: Callable[[Decimal, Decimal], Decimal],
+) -> list[tuple[str, Decimal]]:
+    """IB Tiered's clearing, FINRA pass-through (a share of the commission) and CAT fees,
+    each on the order so far, as its commission is."""
+    clearing, clearing_max = v["tiered.clearing_per_share"], v["tiered.clearing_max_of_value"]
+    share, cat = v["tiered.finra_pass_through_of_commission"], v["tiered.cat_fee_per_share"]
+    scale = before.commission_multiplier
+
+    def cleared(q: Decimal, val: Decimal) -> Decimal:
+        return min(q * clearing, val * clearing_max)
+
+    def passed(q: Decimal, val: Decimal) -> Decimal:
+        return _round(commission(q, val) * scale) * share
+
+    return [
+        ("clearing_fee", before.added(qty, value, cleared, commission=False)),
+        ("finra_pass_through", before.added(qty, value, passed, commission=False)),
+        ("cat_fee", before.added(qty, value, lambda q, _v: q * cat, commission=False)),
+    ]

@@ -3,7 +3,8 @@
 - Taking (`take`): walk the shared book from the touch, never past the limit; what the book
   cannot give now rests (never a made-up price).
 - Working remainders (`take` with a cap): at most the profile's participation in the volume the
-  market printed since the last step.
+  market printed since the last step. A limit the market stays through works the same way
+  within its limit, at the book's prices.
 - Resting limits (`make`): reached by a share of the volume that prints at or through their
   price, in time priority among our own orders.
 - Auctions (`auction`): the official open or close, plus square-root impact on the order's size
@@ -19,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from vtrade.domain.instruments import Instrument
+from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, Slice
 from vtrade.execution.accounting import exact_mid
@@ -27,7 +28,9 @@ from vtrade.execution.fees import Liquidity
 from vtrade.execution.profiles import RealismProfile
 from vtrade.market.books import OrderBooks, Touch, to_price
 from vtrade.market.intraday import Prints
-from vtrade.market.profiles import CLOSING_AUCTION, kind_of
+from vtrade.market.profiles import CLOSING_AUCTION, OPENING_AUCTION, kind_of
+
+_SHARES = frozenset({AssetClass.EQUITY, AssetClass.ETF})
 
 
 class VenueMarket(Protocol):
@@ -98,34 +101,23 @@ def take(
     return Execution(slices, taken[0].price, mid, Liquidity.TAKER)  # the best level available
 
 
-def crossed(
-    market: VenueMarket,
-    order: Order,
-    inst: Instrument,
-    t_ns: int,
-    profile: RealismProfile,
-    already: Decimal,
-) -> tuple[Execution | None, Decimal]:
-    """Fill a resting limit the market has moved through, at its own price, as the maker:
-    the sellers (buyers) who crossed its price met it there first, so it gets no better price
-    than its limit, and pays maker fees. It gets what the book shows through its limit, less
-    what earlier-priority orders of ours took this step (`already`); the book itself is not
-    consumed (that flow was the market's). Return the execution and the new total taken."""
+def aggressive(order: Order) -> bool:
+    """Whether a limit was priced through the mid when it arrived (or its stop triggered): it
+    came to take the market, and its rest keeps taking it while the market is within its
+    limit. A limit on its own side of the mid came to rest, and rests even when the market
+    moves through it."""
     assert order.limit_price is not None
-    room = floor_lots(
-        min(order.remaining, available(market, order, inst, t_ns, profile) - already),
-        fill_unit(order, inst),
-    )
-    if room <= 0:
-        return None, already
-    price = order.limit_price
-    mid = mid_of(market.touch(inst.symbol, t_ns), inst)
-    return Execution((Slice(price=price, qty=room),), price, mid, Liquidity.MAKER), already + room
+    if order.arrival_mid is None:
+        return False
+    return (order.limit_price - order.arrival_mid) * _direction(order.side) > 0
 
 
 def fill_unit(order: Order, inst: Instrument) -> Decimal:
-    """Whole-share orders fill in whole shares; others in lots."""
-    return Decimal(1) if order.qty % 1 == 0 and inst.lot_size < 1 else inst.lot_size
+    """Whole-share orders fill in whole shares (an exchange trades shares; only the broker
+    splits them); others, and every coin or contract, in lots: 1 BTC fills in the book's
+    fractions of a coin."""
+    whole = order.qty % 1 == 0 and inst.lot_size < 1 and inst.asset_class in _SHARES
+    return Decimal(1) if whole else inst.lot_size
 
 
 def available(
@@ -174,39 +166,41 @@ def auction(
     profile: RealismProfile,
     crossed_already: Decimal = Decimal(0),
 ) -> Execution | None:
-    """Execute the remainder in the opening or closing auction, if its limit allows. A closing
-    auction crosses about its share of the day's volume (`profiles.CLOSING_AUCTION`: 8% in the
-    US): our orders in it, together (`crossed_already` is what earlier ones took), get no more
-    than all of it; what is left is not filled there."""
+    """Execute the remainder in the opening or closing auction, if its limit allows. An auction
+    crosses about its share of the day's volume (`profiles.OPENING_AUCTION`: 1% in the US,
+    `CLOSING_AUCTION`: 8%): our orders in it, together (`crossed_already` is what earlier
+    ones took), get no more than all of it; what is left is not filled there (a day order's
+    rest works on after the open, as a market remainder does)."""
     official = market.official_price(inst.symbol, t_ns, which)
     if (
         order.limit_price is not None
         and (official - order.limit_price) * _direction(order.side) > 0
     ):
         return None
+    qty = order.remaining
+    crossed = auction_volume(inst, which) if profile.friction else None
+    if crossed is not None:
+        qty = min(qty, floor_lots(crossed - crossed_already, fill_unit(order, inst)))
+        if qty <= 0:
+            return None
     price = official
-    if profile.friction:
-        move = impact(inst, order.remaining)
+    if profile.friction:  # the impact of what crosses there, not of the whole order
+        move = impact(inst, qty)
         price = to_price(float(official) * (1 + _direction(order.side) * move), inst.tick_size)
         if (
             order.limit_price is not None
             and (price - order.limit_price) * _direction(order.side) > 0
         ):
             price = order.limit_price
-    qty = order.remaining
-    crossed = closing_auction_volume(inst) if which == "close" and profile.friction else None
-    if crossed is not None:
-        qty = min(qty, floor_lots(crossed - crossed_already, fill_unit(order, inst)))
-        if qty <= 0:
-            return None
     slices = (Slice(price=price, qty=qty),)
     return Execution(slices, official, official, Liquidity.AUCTION)
 
 
-def closing_auction_volume(inst: Instrument) -> Decimal | None:
-    """The volume a closing auction of `inst` typically crosses: its venue's share of the
-    average day (`profiles.CLOSING_AUCTION`); None for a venue without a known share."""
-    share = CLOSING_AUCTION.get(kind_of(inst.calendar))
+def auction_volume(inst: Instrument, which: str) -> Decimal | None:
+    """The volume the opening or closing auction of `inst` typically crosses: its venue's share
+    of the average day; None for a venue without a known share."""
+    shares = CLOSING_AUCTION if which == "close" else OPENING_AUCTION
+    share = shares.get(kind_of(inst.calendar))
     return None if share is None else Decimal(repr(share * inst.market.avg_daily_volume))
 
 

@@ -21,7 +21,8 @@ def receipt(
     fx_rate: Decimal,
     profile: str,
 ) -> Receipt:
-    """Split the cost of `execution` into spread, impact and fees against the arrival mid."""
+    """Split the cost of `execution` against the arrival mid into the market's drift since
+    then, the spread and the impact (they add up to what the slices cost), and fees."""
     qty = execution.qty
     sign = 1 if order.side is Side.BUY else -1
     notional = sum((s.price * s.qty for s in execution.slices), Decimal(0))
@@ -32,7 +33,9 @@ def receipt(
     arrival = execution.mid if auction or order.arrival_mid is None else order.arrival_mid
     mult = inst.multiplier
     spread_cost = max(Decimal(0), (execution.touch - execution.mid) * sign) * qty * mult
-    impact_cost = (avg - execution.touch) * sign * qty * mult + 0  # `+ 0`: no -0 for a sell
+    # from the notional, not the average: exact (an average of slices need not be)
+    impact_cost = (notional - execution.touch * qty) * sign * mult + 0  # `+ 0`: no -0
+    drift_cost = (execution.mid - arrival) * sign * qty * mult + 0
     return Receipt(
         arrival_mid=arrival,
         touch=execution.touch,
@@ -47,4 +50,5 @@ def receipt(
         liquidity=execution.liquidity.value,
         frictionless_cost=qty * arrival * mult,
         slippage_bps=((avg - arrival) * sign / arrival * BPS).quantize(Decimal("0.01")),
+        drift_cost=drift_cost,
     )

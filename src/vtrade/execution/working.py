@@ -193,27 +193,28 @@ def _work(
             order.arrival_mid = fills.mid_of(market.touch(inst.symbol, t_ns), inst)
             changes.orders.append(order)
     limit_like = order.type is OrderType.LIMIT or order.type is OrderType.STOP_LIMIT
-    done = None
-    if not profile.friction or (fresh and not limit_like):
+    if limit_like and profile.friction:
+        opposite = fills.opposite_price(market.touch(inst.symbol, t_ns), order.side, inst)
+        if not (_crosses(order, opposite) and (fresh or fills.aggressive(order))):
+            # resting: only the flow printing at or through its price reaches it, at its
+            # price, as the maker; the market moving through it fills it there first
+            done, taken[order.side] = fills.make(order, inst, prints, taken[order.side], profile)
+            if done is not None:
+                changes.merge(engine.apply(order, inst, done, t_ns))
+            return
+    if not profile.friction or fresh:
         # frictionless: all at the mid at once; a stop just triggered walks the book at once
+        # (a stop-limit within its limit)
         done = fills.take(market, order, inst, t_ns, profile)
-    elif not limit_like:
+    else:
+        # a market remainder, or the rest of a limit that came in through the market: it takes
+        # the book within its limit at the market's own prices, at its participation in the
+        # volume (never all the displayed depth at once, nor at a price nobody trades at)
         volume = lookback.volume_since(order.updated_ns)
         allowance = order.allowance + volume * profile.participation
         done = fills.take(market, order, inst, t_ns, profile, cap=allowance)
         if done is not None:  # what it could not use carries, up to a unit (never a burst)
             order.allowance = min(allowance - done.qty, fills.fill_unit(order, inst))
-    else:
-        opposite = fills.opposite_price(market.touch(inst.symbol, t_ns), order.side, inst)
-        crossed = _crosses(order, opposite)
-        if crossed and fresh:  # a stop-limit just triggered: a new order takes the book
-            done = fills.take(market, order, inst, t_ns, profile)
-        elif crossed:  # it was resting: the market came to it
-            done, taken[order.side] = fills.crossed(
-                market, order, inst, t_ns, profile, taken[order.side]
-            )
-        else:
-            done, taken[order.side] = fills.make(order, inst, prints, taken[order.side], profile)
     if done is not None:
         changes.merge(engine.apply(order, inst, done, t_ns))
 

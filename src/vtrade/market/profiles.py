@@ -18,6 +18,9 @@ from vtrade.core.clock import NS_PER_DAY
 _NS_PER_HOUR = NS_PER_DAY // 24
 # Closing auction share of regular-session volume by venue kind.
 CLOSING_AUCTION = {"us": 0.08, "europe": 0.15, "asia": 0.05}
+# Opening auction share, far smaller: about 1% of the day in US large caps (Kissell and Lie,
+# "U.S. Exchange Auction Trends", 2010; arXiv:1802.01921), 1-2% in Europe, more in Asia.
+OPENING_AUCTION = {"us": 0.01, "europe": 0.015, "asia": 0.03}
 
 
 @dataclass(frozen=True, slots=True)

@@ -318,7 +318,8 @@ def test_a_resting_limit_the_market_moves_through_fills_at_its_limit_as_maker(
     venue: Venue, side: Side
 ) -> None:
     """A resting bid cannot be traded through: the sellers who took the price past it met it
-    first, at its price. So it never fills better than its limit once it rests."""
+    first, at its price. So it never fills better than its limit once it rests, and no
+    faster than the flow printing at or through its price reaches it."""
     account = venue.open(balance=WHALE)
     orders = []
     for symbol in ("AAPL", "MSFT", "NVDA", "META", "TSLA", "AMZN"):
@@ -338,6 +339,42 @@ def test_a_resting_limit_the_market_moves_through_fills_at_its_limit_as_maker(
     assert len(fills) > 10
     assert all(f.price == limits[f.order_id] for f in fills)
     assert {f.receipt.liquidity for f in fills} == {"maker"}
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_the_rest_of_a_marketable_limit_takes_the_book_at_market_prices_at_its_participation(
+    venue: Venue, side: Side
+) -> None:
+    """A limit through the market fills what the book shows now; its rest is not a bid above
+    the market that sellers fill at the limit: it takes the book within its limit, at the
+    market's prices, at no more than its participation in the volume."""
+    account = venue.open(balance=WHALE)
+    venue.advance_to_phase("AAPL")
+    quote = feed(venue, "AAPL")
+    limit = (quote.ask * D("1.02") if side is Side.BUY else quote.bid * D("0.98")).quantize(
+        D("0.01")
+    )
+    order, _ = venue.submit(
+        account, "AAPL", side, 200_000, type=OrderType.LIMIT, limit_price=limit, tif="gtc"
+    )
+    assert order.status is OrderStatus.PARTIALLY_FILLED
+    participation = PROFILES[Profile.REALISTIC].participation
+    sign = 1 if side is Side.BUY else -1
+    start, working_from, fills = venue.now, order.filled_qty, []
+    for _ in range(60):
+        t1 = venue.now + SECOND
+        opposite = visible(venue, "AAPL", side, t1)[0][0]
+        changes = venue.advance_to(t1)
+        for fill in changes.fills:
+            assert fill.receipt.liquidity == "taker"
+            assert (fill.price - opposite) * sign >= 0  # the market's own price or worse
+            assert (fill.price - limit) * sign < 0  # and far better than the limit
+        fills += changes.fills
+
+    worked = order.filled_qty - working_from
+    volume = D(repr(venue.market.prints("AAPL", start, venue.now).volume))
+    assert len(fills) > 10
+    assert 0 < worked <= participation * volume + 1
 
 
 def test_a_whole_share_resting_limit_order_fills_in_whole_shares(venue: Venue) -> None:
@@ -372,6 +409,21 @@ def test_a_whole_share_market_order_works_its_remainder_in_whole_shares(venue: V
 
     assert fills
     assert all(f.qty == f.qty.to_integral_value() for f in fills)
+
+
+@pytest.mark.parametrize("qty", ["1", "3"])
+def test_a_whole_number_of_coins_fills_from_the_book_s_fractions_of_a_coin(
+    venue: Venue, qty: str
+) -> None:
+    """Only shares fill in whole units: 1 BTC takes the fractional levels the book shows."""
+    levels = visible(venue, "BTC-USD", Side.BUY, venue.now)
+    assert levels[0][1] % 1 != 0  # setup: the best level is not a whole coin
+
+    order, changes = venue.submit(venue.open(balance=WHALE), "BTC-USD", Side.BUY, qty)
+
+    assert order.status is OrderStatus.FILLED
+    (fill,) = changes.fills
+    assert fill.receipt.slices[0].qty == levels[0][1]
 
 
 def test_the_harsh_profile_takes_at_most_half_of_each_displayed_level(venue: Venue) -> None:

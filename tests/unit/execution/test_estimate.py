@@ -188,7 +188,8 @@ def test_a_marketable_limit_buy_takes_the_book_up_to_its_limit_and_never_pays_mo
     assert e.ask <= e.avg_price_now <= limit
     assert e.expected_avg_price is not None and e.expected_avg_price <= limit
     assert e.resting_qty == 80000 - within and e.schedule == ()
-    assert e.note is not None and f"rests at the limit {limit}" in e.note
+    assert e.note is not None and "works on at up to 10% of the market's volume" in e.note
+    assert f"within the limit {limit}" in e.note
 
 
 def test_a_marketable_limit_sell_that_the_book_covers_fills_now_at_or_above_its_limit(

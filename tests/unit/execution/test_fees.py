@@ -595,9 +595,9 @@ def test_invalid_toml_and_unreadable_files_are_data_errors(tmp_path: Path) -> No
 
 
 def sliced(
-    sizes: list[int], price: str, side: Side, multiplier: str = "1"
+    sizes: list[int], price: str, side: Side, multiplier: str = "1", symbol: str = "AAPL"
 ) -> list[dict[str, Decimal]]:
-    """The fee items of each fill of one AAPL order filled in `sizes`, in turn."""
+    """The fee items of each fill of one order filled in `sizes`, in turn."""
     paid, filled, notional = [], D(0), D(0)
     for size in sizes:
         ctx = FeeContext(
@@ -605,7 +605,7 @@ def sliced(
             order_filled_notional=notional,
             commission_multiplier=D(multiplier),
         )
-        paid.append(items(quote("AAPL", size, price, side=side, schedule=TIERED, ctx=ctx)))
+        paid.append(items(quote(symbol, size, price, side=side, schedule=TIERED, ctx=ctx)))
         filled, notional = filled + size, notional + size * D(price)
     return paid
 
@@ -624,3 +624,20 @@ def test_an_orders_fees_do_not_depend_on_how_it_was_sliced(
         assert sum(f[name] for f in fills) == at_once[name], name
     assert at_once["sec_fee"] == D("0.28") and at_once["finra_taf"] == D("0.17")
     assert at_once["commission"] == (D("3.50") * D(multiplier)).quantize(D("0.01"))
+
+
+@pytest.mark.parametrize(
+    ("symbol", "price", "side"),
+    [("AAPL", "10", Side.SELL), ("AAPL", "10", Side.BUY), ("VOD.L", "90.23", Side.BUY)]
+    + [("DOGE-USD", "0.20", Side.BUY)],
+)
+def test_every_fee_of_an_order_adds_up_to_the_same_however_it_was_sliced(
+    symbol: str, price: str, side: Side
+) -> None:
+    """Clearing, pass-through, CAT, stamp duty and crypto commission too: a sliver pays its
+    share of the order's fee, not a cent of its own rounded up or down."""
+    fills = sliced([10] * 100, price, side, symbol=symbol)
+    at_once = sliced([1000], price, side, symbol=symbol)[0]
+    assert sum(at_once.values()) > 0
+    for name, amount in at_once.items():
+        assert sum(f.get(name, D(0)) for f in fills) == amount, name

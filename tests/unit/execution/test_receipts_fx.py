@@ -9,7 +9,7 @@ import pytest
 
 from vtrade.domain.accounts import EntryKind
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Fill
+from vtrade.domain.orders import Fill, OrderType
 from vtrade.market.books import to_price
 
 if TYPE_CHECKING:
@@ -84,6 +84,27 @@ def test_a_receipt_splits_the_cost_into_spread_impact_and_fees(
     assert r.slippage_bps == ((r.avg_price - mid) * sign / mid * 10_000).quantize(CENT)
     assert r.fees == fill.fee == sum(amount for _, amount in r.fee_breakdown) > 0
     assert r.liquidity == "taker" and r.profile == "realistic"
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_every_receipt_adds_up_to_what_its_slices_cost(venue: Venue, side: Side) -> None:
+    """Frictionless + drift + spread + impact = the slices' cost, for the first fill, the
+    remainder's fills (the market moved since arrival: drift) and a resting limit's."""
+    account = venue.open(balance=WHALE)
+    _, changes = venue.submit(account, "AAPL", side, 80_000)
+    quote = venue.quote("MSFT")
+    away = D("0.05")
+    limit = quote.bid - away if side is Side.BUY else quote.ask + away
+    venue.submit(account, "MSFT", side, 50, type=OrderType.LIMIT, limit_price=limit, tif="gtc")
+    fills = list(changes.fills) + venue.advance(900).fills
+
+    assert {f.receipt.liquidity for f in fills} == {"taker", "maker"}
+    assert any(f.receipt.drift_cost for f in fills)
+    sign = 1 if side is Side.BUY else -1
+    for fill in fills:
+        r = fill.receipt
+        paid = sum(s.price * s.qty for s in r.slices)
+        assert r.frictionless_cost + sign * (r.drift_cost + r.spread_cost + r.impact_cost) == paid
 
 
 @pytest.mark.parametrize("symbol", ["VOD.L", "AAPL", "EUR/USD", "BTC-USD", "USD/JPY"])

@@ -162,6 +162,28 @@ def test_a_cls_order_larger_than_the_closing_auction_fills_only_what_the_auction
     assert order.status is OrderStatus.CANCELED and order.filled_qty == fill.qty
 
 
+def test_a_queued_order_larger_than_the_opening_auction_works_its_rest_after_the_open(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """A US opening auction crosses about 1% of the day's volume: a pre-market order for 5%
+    fills that much there, with the impact of that much, and works the rest in the session."""
+    venue = make_venue(start=US_PREMARKET)
+    account = venue.open(balance=10 * WHALE)
+    adv = int(venue.catalog.get("BKNG").market.avg_daily_volume)
+
+    order, _ = venue.submit(account, "BKNG", Side.BUY, adv // 20)
+    assert order.status is OrderStatus.PENDING_OPEN, order.reject_reason
+    (auction,) = venue.advance_to(at(US_OPEN)).fills
+    later = venue.advance_to(at(US_OPEN) + 600 * SECOND).fills
+
+    crossed = int(0.01 * adv)
+    assert auction.receipt.liquidity == "auction" and auction.qty == crossed
+    assert auction.price == auction_price(venue, "BKNG", at(US_OPEN), "open", Side.BUY, crossed)
+    assert later and {f.receipt.liquidity for f in later} == {"taker"}
+    assert order.status is OrderStatus.PARTIALLY_FILLED
+    assert crossed < order.filled_qty < adv // 20
+
+
 def test_orders_in_one_closing_auction_share_its_volume_in_time_priority(venue: Venue) -> None:
     adv = int(venue.catalog.get("BKNG").market.avg_daily_volume)
     each = int(0.06 * adv)

@@ -227,6 +227,7 @@ def fill_public(fill: Fill, catalog: Catalog) -> FillPublic:
             liquidity=r.liquidity,  # type: ignore[arg-type]  # taker, maker or auction
             frictionless_cost=cents(r.frictionless_cost),
             slippage_bps=r.slippage_bps,
+            drift_cost=cents(r.drift_cost),
         ),
     )
 

@@ -267,6 +267,11 @@ class ReceiptPublic(Out):
     liquidity: Literal["taker", "maker", "auction"] = f("How it executed", "taker")
     frictionless_cost: Dec = f("The same qty at the arrival mid, no fees", "7576.60")
     slippage_bps: Dec = f("(avg - arrival mid) / arrival mid, against you", "0.86")
+    drift_cost: Dec = f(
+        "qty x (mid at the fill - arrival mid) x multiplier, against you: the market's move "
+        "while the order waited; frictionless + drift + spread + impact = the slices' cost",
+        "0.00",
+    )
 
 
 class FillPublic(Out):
