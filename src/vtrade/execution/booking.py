@@ -24,7 +24,7 @@ from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderStatus
 from vtrade.execution.accounting import AccountView, MarginRates, Marks, open_quantity, view
 from vtrade.execution.config import ExecutionConfig
-from vtrade.execution.fees import FeeQuote, FeeSchedule
+from vtrade.execution.fees import FeeQuote, FeeSchedule, Liquidity
 from vtrade.execution.fills import Execution, VenueMarket
 from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import PROFILES
@@ -126,6 +126,19 @@ class Bookkeeper:
             self.marks(t_ns),
             self.margin_rates,
         )
+
+    def taker_fees_vcr(
+        self, order: Order, inst: Instrument, qty: Decimal, price: Decimal, t_ns: int
+    ) -> Decimal:
+        """The fees, in VCR, of `order` taking `qty` at `price` now, as its account pays them
+        (none under the frictionless profile)."""
+        profile = PROFILES[self.accounts[order.account_id].profile]
+        if not profile.friction or qty <= 0:
+            return Decimal(0)
+        fx = self.marks(t_ns).fx(inst.currency)
+        ctx = self.volumes[order.account_id].context(t_ns, order, profile.fee_multiplier)
+        quote = self.fees.quote(inst, order.side, qty, price, Liquidity.TAKER, ctx, fx)
+        return (quote.total * fx).quantize(CENT)
 
     def apply(self, order: Order, inst: Instrument, done: Execution, t_ns: int) -> Changes:
         """Book an execution: the fill, the order, the position, the cash ledger, the event."""

@@ -340,6 +340,9 @@ class ExecutionEngine(Bookkeeper):
             trading_suspended=account.trading_suspended,
             no_shorting=account.no_shorting,
             within_position=within_position,
+            fees_vcr=None
+            if inst.marginable
+            else lambda qty, price: self.taker_fees_vcr(order, inst, qty, price, marks.t_ns),
         )
 
     def _execute_now(self, order: Order, inst: Instrument, t_ns: int) -> Changes:

@@ -128,6 +128,8 @@ class CheckContext:
     trading_suspended: bool = False  # the account's own rules
     no_shorting: bool = False
     within_position: bool = False  # Alpaca's rule, asked for by the order's command
+    # the fees, in VCR, of buying (qty, at price) now: a cash-only order must cover them too
+    fees_vcr: Callable[[Decimal, Decimal], Decimal] | None = None
 
 
 _PRICES_NEEDED: dict[OrderType, tuple[str, ...]] = {
@@ -310,11 +312,15 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     rate = initial_rate(inst, ctx.limits.leverage)
     if not inst.marginable:
         cash = view.cash - _pending_cash(others, ctx)
-        if notional > cash:
+        added = _added_exposure(before, after)
+        fees = ctx.fees_vcr(added, price) if ctx.fees_vcr is not None else Decimal(0)
+        if notional + fees > cash:
+            with_fees = f" with {_money(fees)} VCR of fees" if fees else ""
             raise RuleViolation(
                 "cash",
                 f"{inst.symbol} is not marginable and needs cash: the order costs about "
-                f"{_money(notional)} VCR, {_money(max(cash, Decimal(0)))} VCR of cash is free",
+                f"{_money(notional + fees)} VCR{with_fees}, "
+                f"{_money(max(cash, Decimal(0)))} VCR of cash is free",
             )
     available = view.nav - view.margin_used - _pending_margin(others, ctx, view)
     needed = notional * rate
@@ -443,6 +449,9 @@ def _percent(share: Decimal, cap: Decimal) -> str:
 
 
 def _money(value: Decimal) -> str:
+    """Cents, or enough digits to tell a sliver from nothing ("0.000027", not "0.00")."""
+    if 0 < abs(value) < Decimal("0.005"):
+        return format(value.quantize(Decimal("1e-8")).normalize(), "f")
     return f"{value:,.2f}"
 
 

@@ -186,6 +186,28 @@ def test_non_marginable_crypto_needs_cash_while_a_stock_of_the_same_value_uses_m
     assert stock.status is not OrderStatus.REJECTED
 
 
+def test_a_cash_only_order_must_cover_its_fees_too(venue: Venue) -> None:
+    """All the free cash at the ask leaves nothing for the taker fee: refused, with the fee
+    named; the same order less its fee's worth fits, and cash stays at zero or above."""
+    account = venue.open(balance=D(100_000))
+    for coin in ("BTC-USD", "ETH-USD", "SOL-USD", "ADA-USD"):  # ~24% each: cash nearly spent
+        lot = venue.catalog.get(coin).lot_size
+        venue.submit(account, coin, Side.BUY, floor_lots(D(24_000) / venue.quote(coin).ask, lot))
+    cash = venue.engine.view(account.id, venue.now).cash
+    assert 0 < cash < D(10_000)
+    lot = venue.catalog.get("XRP-USD").lot_size
+    everything = floor_lots(cash / venue.quote("XRP-USD").ask, lot)
+
+    refused, _ = venue.submit(account, "XRP-USD", Side.BUY, everything)
+    fits = floor_lots(everything * D("0.99"), lot)
+    fitting, changes = venue.submit(account, "XRP-USD", Side.BUY, fits)
+
+    message = rejected(refused, "cash")
+    assert "VCR of fees" in message and f"{cash:,.2f} VCR of cash is free" in message
+    assert fitting.status is OrderStatus.FILLED and changes.fills[0].fee > 0
+    assert venue.engine.view(account.id, venue.now).cash >= 0
+
+
 def test_an_instrument_that_is_not_shortable_cannot_be_sold_short(venue: Venue) -> None:
     account = venue.open()
     assert not venue.catalog.get("SOL-USD").shortable
