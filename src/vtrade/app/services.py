@@ -19,7 +19,13 @@ from vtrade.app.ports import Changes, Store
 from vtrade.core import topics
 from vtrade.core.bus import InProcessBus
 from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, Clock
-from vtrade.core.errors import ConflictError, NotFoundError, VtradeError, refusing
+from vtrade.core.errors import (
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+    VtradeError,
+    refusing,
+)
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account
 from vtrade.domain.commands import (
@@ -146,7 +152,23 @@ class TradingService:
         return self._run(lambda t: self.engine.cancel(cmd, t))
 
     def replace(self, cmd: ReplaceOrder) -> Order:
-        return self._run(lambda t: self.engine.replace(cmd, t))
+        """Replace an open order. The engine refuses a `client_order_id` used by an order it
+        holds; one used by an older order (only in the store) is refused here first."""
+
+        def step(t: int) -> tuple[Order, Changes]:
+            if cmd.client_order_id:
+                with refusing():
+                    key = (cmd.account_id, cmd.client_order_id)
+                    used = self.store.get_order_by_client_id(*key)
+                    if used is not None:
+                        raise ValidationError(
+                            f"client_order_id must be unique: {cmd.client_order_id!r} is "
+                            f"already used by order {used.id}",
+                            field="client_order_id",
+                        )
+            return self.engine.replace(cmd, t)
+
+        return self._run(step)
 
     def advance(self, t_ns: int | None = None) -> Changes:
         """Let time act on open orders up to `t_ns` (default: now); commit what happened."""

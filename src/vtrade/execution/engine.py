@@ -209,9 +209,11 @@ class ExecutionEngine(Bookkeeper):
         """Replace an open order by a new one; the old one keeps its fills and ends `replaced`.
         A replacement the checks refuse is not kept (Alpaca answers a failed replace with an
         error and no new order): it comes back `rejected` with no changes, and the old order
-        stays open as it was."""
+        stays open as it was. A `client_order_id` another order of the account has (the old
+        one included) is refused before anything changes."""
         with refusing():
             old = self._own_open_order(cmd.account_id, cmd.order_id)
+            self._check_client_id_free(cmd.account_id, cmd.client_order_id)
         del self.orders[old.id]  # the new order must not count the old one as open
         try:
             with refusing():  # the old order is back in place before this error leaves
@@ -229,6 +231,23 @@ class ExecutionEngine(Bookkeeper):
         old.replaced_by = new.id
         changes.merge(self.close_order(old, S.REPLACED, t_ns, f"replaced by {new.id}"))
         return new, changes
+
+    def _check_client_id_free(self, account_id: str, client_order_id: str | None) -> None:
+        """Refuse a client order id used by an order the engine knows in the account: an open
+        one, or one placed since the last restore (the store holds older ones, which the
+        trading service looks up)."""
+        if not client_order_id:
+            return
+        used = self.by_client_id.get((account_id, client_order_id)) or next(
+            (o for o in self.orders.of(account_id) if o.client_order_id == client_order_id),
+            None,
+        )
+        if used is not None:
+            raise ValidationError(
+                f"client_order_id must be unique: {client_order_id!r} is already used by order "
+                f"{used.id}; give the replacement a new one, or none to have one made",
+                field="client_order_id",
+            )
 
     # -- time -----------------------------------------------------------------------------
 

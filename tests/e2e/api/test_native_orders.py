@@ -4,10 +4,14 @@ idempotent client order ids, rejections with their numbers, and helpful 422s."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import InProcess, Key
+from api_support import InProcess, Key, make_container
+from fastapi.testclient import TestClient
+
+from vtrade.api.app import create_app
 
 
 def orders_url(key: Key, rest: str = "") -> str:
@@ -226,3 +230,32 @@ def test_a_notional_order_buys_whole_lots_worth_the_amount(api: InProcess) -> No
     order = submit(api, key, symbol="SPY", side="buy", notional="10000").json()
     assert order["notional"] == "10000" and order["status"] == "filled"
     assert 0 < Decimal(order["filled_notional"]) <= Decimal("10010")
+
+
+def test_a_replacement_taking_another_orders_client_order_id_is_refused_even_after_a_restart(
+    api: InProcess, tmp_path: Path
+) -> None:
+    key = api.key()
+    taken = submit(api, key, symbol="AAPL", side="buy", qty=1, client_order_id="taken").json()
+    price = below_market(api, key, "AAPL")
+    placed = submit(
+        api, key, symbol="AAPL", side="buy", type="limit", qty=10, limit_price=price
+    ).json()
+    container, _ = make_container(tmp_path)  # the same database, as after a restart
+
+    with TestClient(create_app(container, run_steps=False)) as restarted:
+        answers = [
+            client.patch(
+                orders_url(key, f"/{placed['id']}"),
+                headers=key.headers,
+                json={"qty": 5, "client_order_id": "taken"},
+            )
+            for client in (api.http, restarted)
+        ]
+        kept = restarted.get(orders_url(key, f"/{placed['id']}"), headers=key.headers).json()
+
+    used = f"client_order_id must be unique: 'taken' is already used by order {taken['id']}"
+    for response in answers:
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == 42210 and used in response.json()["message"]
+    assert kept["status"] == "accepted" and kept["qty"] == "10" and kept["replaced_by"] is None

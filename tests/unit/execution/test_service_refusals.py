@@ -106,6 +106,40 @@ def test_a_refused_replacement_leaves_the_old_order_where_it_was(
     assert stored is not None and stored.status is OrderStatus.ACCEPTED
 
 
+@pytest.mark.parametrize("holder", ["engine", "store"])
+def test_a_replacement_may_not_take_a_client_order_id_another_order_has(
+    make_service: Callable[..., Container], holder: str
+) -> None:
+    app = make_service()
+    account = opened(app)
+    bid = app.market.books.quote("AAPL", app.clock.now_ns()).bid
+    app.trading.submit(order(account, client_order_id="taken"))  # filled: closed
+    resting = app.trading.submit(
+        order(account, type="limit", limit_price=bid - 1, tif="gtc", client_order_id="keep")
+    )
+    if holder == "store":  # a restart: the engine knows only open orders, the store all
+        app.trading.knows("no-such-account")
+    loads = Loads(app)
+    engine_orders = dict(app.engine.orders)
+
+    for used in ("taken", "keep"):  # another order's, and the replaced order's own
+        cmd = ReplaceOrder(
+            id="c", ts_init=0, account_id=account, order_id=resting.id, client_order_id=used
+        )
+        with pytest.raises(ValidationError, match=f"client_order_id must be unique: '{used}'"):
+            app.trading.replace(cmd)
+        if holder == "engine" or used == "keep":  # the engine refuses what it knows itself
+            with pytest.raises(ValidationError, match="is already used by order") as direct:
+                app.engine.replace(cmd, app.clock.now_ns())
+            assert direct.value.changed_nothing
+
+    assert loads.count == 0
+    assert dict(app.engine.orders) == engine_orders
+    stored = app.store.get_order(resting.id)
+    assert stored is not None and stored.status is OrderStatus.ACCEPTED
+    assert stored.replaced_by is None
+
+
 def test_refused_orders_in_a_group_commit_get_their_errors_and_the_rest_commit(
     make_service: Callable[..., Container],
 ) -> None:

@@ -161,6 +161,14 @@ def instant(text: str | None, what: str, *, end_of_day: bool = False) -> int | N
         ) from None
 
 
+def after_instant(text: str | None) -> int | None:
+    """Parse an exclusive lower bound (`after`) into ns, past the whole microsecond it names:
+    times are shown to the microsecond but kept to the nanosecond, so `after` set to a time
+    we showed excludes what was shown with it."""
+    after = instant(text, "after")
+    return None if after is None else after + 999
+
+
 def day_of(text: str | None, what: str) -> date | None:
     """Parse a `YYYY-MM-DD` date or an RFC 3339 instant; an instant stands for the date it is
     written with (`2024-01-05T00:00:00Z` is 2024-01-05), as Alpaca reads it."""

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from vtrade.api.alpaca.common import NEW_YORK, Ctx, CtxDep, csv_list, instant
+from vtrade.api.alpaca.common import NEW_YORK, Ctx, CtxDep, after_instant, csv_list, instant
 from vtrade.api.alpaca.schemas import (
     alpaca_symbol,
     avg_price,
@@ -224,7 +224,7 @@ def activities(
         wanted &= {"FILL"}
     elif category == "non_trade_activity":
         wanted -= {"FILL"}
-    after_ns, until_ns = instant(after, "after"), instant(until, "until")
+    after_ns, until_ns = after_instant(after), instant(until, "until")
     if date:
         after_ns = (instant(date, "date") or 0) - 1
         until_ns = instant(date, "date", end_of_day=True)

@@ -2,30 +2,71 @@
 
 Native orders need not follow them; bots written against Alpaca expect them, and an order that
 works here but not on Alpaca would surprise them there: a `client_order_id` is never reused,
-crypto orders are gtc or ioc, fractional (or notional) stock orders are day orders and never
-short sales, opg/cls orders have Alpaca's cut-offs (09:28 and 15:50 New York time, until
-19:00, when orders for the next session are taken), and a stop lies beyond the market.
+crypto orders are gtc or ioc and market, limit or stop_limit orders, fractional (or notional)
+stock orders are day orders and never short sales, opg/cls orders have Alpaca's cut-offs
+(09:28 and 15:50 New York time, until 19:00, when orders for the next session are taken), and
+a stop lies beyond the market. A replacement keeps them as a whole new order would. A
+malformed order (the engine's shape rules) is refused before the engine sees it, so that, as
+on Alpaca, a 422 leaves no order behind; what Alpaca refuses with a 403 the engine rejects.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from vtrade.api.alpaca.common import NEW_YORK, Ctx
+from vtrade.api.alpaca.common import NEW_YORK, Ctx, insufficient_qty
+from vtrade.api.alpaca.schemas import alpaca_symbol
 from vtrade.core.clock import from_ns
-from vtrade.core.errors import RejectedError, ValidationError
+from vtrade.core.errors import RejectedError, ValidationError, VtradeError
+from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.orders import Order, OrderType
+from vtrade.execution.validation import (
+    QTY_AVAILABLE,
+    OrderOutOfRange,
+    RuleViolation,
+    check_shape,
+)
 
 if TYPE_CHECKING:
     from vtrade.api.alpaca.orders import OrderRequest
 
 CRYPTO_TIME_IN_FORCE = ("gtc", "ioc")
+CRYPTO_ORDER_TYPES = ("market", "limit", "stop_limit")
 SUB_PENNY = 42210000  # Alpaca's code for a price off the grid, a stop through the market, ...
 _CUT_OFFS = {"opg": time(9, 28), "cls": time(15, 50)}
 _NEXT_SESSION_FROM = time(19, 0)
 _US_VENUES = frozenset({"XNAS", "XNYS", "ARCX"})
+# What a new order takes from its command as it is (see `check_shape_first`)
+_ORDER_FIELDS = (
+    "account_id",
+    "symbol",
+    "side",
+    "type",
+    "tif",
+    "notional",
+    "limit_price",
+    "stop_price",
+    "trail_price",
+    "trail_percent",
+    "extended_hours",
+)
+# Rules about the order's own shape (422); every other rule is a trading refusal (403).
+_SHAPE_RULES = frozenset(
+    {
+        "quantity",
+        "lot_size",
+        "order_type",
+        "tick_size",
+        "limit_price",
+        "stop_price",
+        "extended_hours",
+        "time_in_force",
+    }
+)
 
 
 def check_new_order(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
@@ -38,18 +79,71 @@ def check_new_order(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
             )
     tif = body.time_in_force
     if inst.asset_class is AssetClass.CRYPTO:
-        if tif not in CRYPTO_TIME_IN_FORCE:
-            raise ValidationError(
-                f"time_in_force {tif} is not allowed for crypto orders; "
-                f"allowed: {', '.join(CRYPTO_TIME_IN_FORCE)}"
-            )
-        return
-    if body.notional is not None or (body.qty is not None and _fractional(body.qty)):
+        _check_crypto(body)
+    elif body.notional is not None or (body.qty is not None and _fractional(body.qty)):
         _check_fractional(c, body, inst)
     if tif in _CUT_OFFS and inst.venue in _US_VENUES:
         _check_cut_off(c, inst, tif)
     if body.stop_price is not None and body.type in ("stop", "stop_limit"):
         _check_stop_side(c, body, inst)
+
+
+def check_shape_first(c: Ctx, cmd: SubmitOrder) -> None:
+    """Refuse a malformed order (422) before the engine sees it: on Alpaca a 422 leaves no
+    order behind, so nothing is kept, listed or streamed, and its `client_order_id` stays
+    free. This is the engine's own shape check (`check_shape`) on the order as it would
+    arrive. A number out of range is left to the engine, which bounds prices by the market at
+    the order's arrival and refuses such an order without keeping it, as it refuses one sized
+    by both or neither of qty and notional, or by notional but not at the market."""
+    if (cmd.qty is None) == (cmd.notional is None) or (
+        cmd.notional is not None and cmd.type is not OrderType.MARKET
+    ):
+        return
+    inst = c.catalog.get(cmd.symbol)
+    engine, now = c.container.engine, c.now_ns()
+    priced = (cmd.limit_price, cmd.stop_price, cmd.trail_price) != (None, None, None)
+    try:
+        qty = cmd.qty
+        if qty is None:  # sized at the price it meets now, as the engine sizes it
+            qty = engine.notional_qty(inst, cmd.side, cmd.notional, now)
+        mid = engine.marks(now).mid(inst.symbol) if priced else None
+        same = {name: getattr(cmd, name) for name in _ORDER_FIELDS}
+        order = Order(id="", client_order_id="", qty=qty, arrival_mid=mid, **same)
+        check_shape(order, inst)
+    except OrderOutOfRange:
+        return
+    except RuleViolation as exc:
+        raise refusal(exc.rule, exc.message, inst) from None
+
+
+def refusal(
+    rule: str, message: str, inst: Instrument, facts: Mapping[str, str] | None = None
+) -> VtradeError:
+    """The Alpaca error for an order the engine's `rule` refuses (403 or 422), with the symbol
+    as Alpaca spells it (`BTC/USD`; the engine's message keeps ours, `BTC-USD`). `facts` are
+    the numbers an order refused for the quantity available carries."""
+    symbol = alpaca_symbol(inst)
+    message = message.replace(inst.symbol, symbol) or rule
+    if rule == QTY_AVAILABLE:  # refused, not kept: the order carries the numbers
+        return insufficient_qty(inst, message, facts or {})
+    if rule == "tick_size":
+        return ValidationError(message, rule=rule, symbol=symbol, alpaca_code=SUB_PENNY)
+    if rule in _SHAPE_RULES:
+        return ValidationError(message, rule=rule, symbol=symbol)
+    return RejectedError(message, rule=rule, symbol=symbol)
+
+
+def _check_crypto(body: OrderRequest) -> None:
+    if body.time_in_force not in CRYPTO_TIME_IN_FORCE:
+        raise ValidationError(
+            f"time_in_force {body.time_in_force} is not allowed for crypto orders; "
+            f"allowed: {', '.join(CRYPTO_TIME_IN_FORCE)}"
+        )
+    if body.type not in CRYPTO_ORDER_TYPES:
+        raise ValidationError(
+            f"invalid order type for crypto order: {body.type}; "
+            f"allowed: {', '.join(CRYPTO_ORDER_TYPES)}"
+        )
 
 
 def _fractional(qty: Decimal) -> bool:

@@ -1,8 +1,9 @@
 """`/v2/orders`: submit, list, get (by id or client id), replace and cancel (§6, §8).
 
 Orders submitted here are the same orders as through `/api/v1`: they go through the batcher
-into the one engine. The engine's rejections answer 403 (a trading rule refused the order:
-buying power, position cap, shortability, session) or 422 (the order is malformed). Unlike
+into the one engine. A malformed order answers 422 before it reaches the engine (nothing is
+kept, as on Alpaca); the engine's rejections answer 403 (a trading rule refused the order:
+buying power, position cap, shortability, session), and are kept as `rejected`. Unlike
 native orders, they follow Alpaca's rule that an order may not reduce a position by more than
 is available (`within_position`): no order crosses through zero.
 """
@@ -19,48 +20,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from vtrade.api.alpaca.common import (
     Ctx,
     CtxDep,
+    after_instant,
     csv_list,
     find_instrument,
     instant,
     instrument_or_422,
-    insufficient_qty,
     json_response,
 )
-from vtrade.api.alpaca.order_rules import SUB_PENNY, check_new_order
-from vtrade.api.alpaca.schemas import (
-    TERMINAL_STATUSES,
-    alpaca_symbol,
-    order_json,
-    order_status,
-)
+from vtrade.api.alpaca.order_rules import check_new_order, check_shape_first, refusal
+from vtrade.api.alpaca.schemas import TERMINAL_STATUSES, order_json, order_status
 from vtrade.core.errors import (
     IllegalTransitionError,
     NotFoundError,
-    RejectedError,
     ValidationError,
     VtradeError,
 )
 from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
-from vtrade.execution.validation import QTY_AVAILABLE
 from vtrade.market.catalog import Catalog
 
 router = APIRouter(tags=["alpaca: orders"])
-
-# Rules about the order's own shape (422); every other rule is a trading refusal (403).
-_SHAPE_RULES = frozenset(
-    {
-        "quantity",
-        "lot_size",
-        "order_type",
-        "tick_size",
-        "limit_price",
-        "stop_price",
-        "extended_hours",
-        "time_in_force",
-    }
-)
 
 
 class OrderRequest(BaseModel):
@@ -131,21 +111,33 @@ def _changes(body: ReplaceRequest, old: Order) -> bool:
     return any(v is not None and v != same[name] for name, v in given.items())
 
 
+def _as_new_order(old: Order, body: ReplaceRequest, client_order_id: str | None) -> OrderRequest:
+    """The replacement as a new order, for Alpaca's rules (`check_new_order`): the old order's
+    fields, changed where `body` says. A triggered stop-limit is a live limit order while it
+    keeps its stop, whose side of the market is then not checked again."""
+    stop_price = old.stop_price if body.stop_price is None else body.stop_price
+    live_limit = old.triggered and stop_price == old.stop_price
+    if live_limit or old.type is OrderType.TRAILING_STOP:
+        stop_price = None  # a trailing stop's is the engine's, not the client's
+    return OrderRequest(
+        symbol=old.symbol,
+        qty=old.remaining if body.qty is None else body.qty,
+        side=old.side.value,
+        type="limit" if live_limit else old.type.value,
+        time_in_force=body.time_in_force or old.tif.value,
+        limit_price=old.limit_price if body.limit_price is None else body.limit_price,
+        stop_price=stop_price,
+        extended_hours=old.extended_hours,
+        client_order_id=client_order_id,
+    )
+
+
 def raise_if_rejected(order: Order, catalog: Catalog) -> None:
-    """Turn an order the engine rejected into the Alpaca error for it (403 or 422), with the
-    symbol as Alpaca spells it (`BTC/USD`; the engine's message keeps ours, `BTC-USD`)."""
+    """Turn an order the engine rejected into the Alpaca error for it (403 or 422)."""
     if order.status is not OrderStatus.REJECTED:
         return
-    inst = catalog.get(order.symbol)
     rule, _, message = (order.reject_reason or "rejected: order rejected").partition(": ")
-    message = message.replace(inst.symbol, alpaca_symbol(inst))  # BTC/USD, as the client wrote
-    if rule == QTY_AVAILABLE:  # refused, not kept: the order carries the numbers
-        raise insufficient_qty(inst, message, order.extra)
-    if rule == "tick_size":
-        raise ValidationError(message, rule=rule, symbol=alpaca_symbol(inst), alpaca_code=SUB_PENNY)
-    if rule in _SHAPE_RULES:
-        raise ValidationError(message or rule, rule=rule, symbol=alpaca_symbol(inst))
-    raise RejectedError(message or rule, rule=rule, symbol=alpaca_symbol(inst))
+    raise refusal(rule, message, catalog.get(order.symbol), order.extra)
 
 
 def owned_order(c: Ctx, order_id: str) -> Order:
@@ -165,7 +157,9 @@ def _check_open(order: Order, doing: str) -> None:
 
 
 async def submit(c: Ctx, cmd: SubmitOrder) -> Order:
-    """Submit through the batcher; raise the Alpaca error if the engine rejected the order."""
+    """Submit through the batcher, unless malformed (422, nothing kept); raise the Alpaca
+    error if the engine rejected the order."""
+    check_shape_first(c, cmd)
     order = await c.state.batcher.submit(cmd)
     raise_if_rejected(order, c.catalog)
     return order
@@ -237,7 +231,7 @@ async def list_orders(
         status=status,
         symbols=wanted or None,
         side=side,
-        after_ns=instant(after, "after"),
+        after_ns=after_instant(after),
         until_ns=instant(until, "until"),
         ascending=direction == "asc",
         limit=limit,
@@ -273,6 +267,11 @@ async def replace_order(order_id: str, body: ReplaceRequest, c: CtxDep) -> dict[
             "a replacement must change something: give a new qty, time_in_force, limit_price, "
             "stop_price, trail or client_order_id"
         )
+    # the old order's own id is no change (see `_changes`): the new order gets a new one
+    client_order_id = body.client_order_id or None
+    if client_order_id == old.client_order_id:
+        client_order_id = None
+    check_new_order(c, _as_new_order(old, body, client_order_id), c.catalog.get(old.symbol))
     cmd = ReplaceOrder(
         **c.command_meta(),
         account_id=c.account_id,
@@ -282,7 +281,7 @@ async def replace_order(order_id: str, body: ReplaceRequest, c: CtxDep) -> dict[
         stop_price=body.stop_price,
         trail=body.trail,
         tif=TimeInForce(body.time_in_force) if body.time_in_force else None,
-        client_order_id=body.client_order_id or None,
+        client_order_id=client_order_id,
         within_position=True,
     )
     new = c.container.trading.replace(cmd)
