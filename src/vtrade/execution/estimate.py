@@ -303,7 +303,11 @@ def _waiting(
         taken = (Slice(price=price, qty=order.qty),)
         return _Plan((), Execution(taken, touch, mid, Liquidity.TAKER), schedule, note=note)
     crosses = fills.auction_volume(inst, "open") if rules.friction else None
-    qty = order.qty if crosses is None else min(order.qty, fills.floor_lots(crosses, inst.lot_size))
+    qty = (
+        order.qty
+        if crosses is None
+        else min(order.qty, fills.floor_lots(crosses, fills.fill_unit(order, inst)))
+    )
     schedule = () if due is None else ((-(-(due - t_ns) // NS_PER_MINUTE), qty),)
     move = Decimal(repr(fills.impact(inst, qty))) if rules.friction else Decimal(0)
     auction = (Slice(price=mid * (1 + sign * move), qty=qty),)

@@ -325,6 +325,22 @@ def test_a_market_order_outside_the_session_waits_for_the_opening_auction(
     assert e.next_open is not None
     assert minutes == -(-(e.next_open - venue.now) // 60_000_000_000)
     assert e.note is not None and "opening auction" in e.note
+
+
+def test_a_queued_order_larger_than_the_opening_auction_fills_what_it_crosses_there(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """The US open crosses about 1% of the day: that much is scheduled at the open, in whole
+    shares, and the rest is left to work after it."""
+    venue = make_venue(start=US_PREMARKET)
+    adv = int(venue.catalog.get("BKNG").market.avg_daily_volume)
+
+    e = estimate_now(venue, "BKNG", Side.BUY, adv // 20)
+
+    ((_, crossed),) = e.schedule
+    assert crossed == int(0.01 * adv) and str(crossed) == str(int(0.01 * adv))
+    assert e.resting_qty == adv // 20 - crossed
+    assert e.note is not None and f"the other {adv // 20 - crossed} works after the open" in e.note
     assert e.spread_bps == 0 and e.impact_bps > 0  # no spread is paid in an auction
     assert e.expected_avg_price is not None and e.expected_avg_price > e.arrival_mid
 
