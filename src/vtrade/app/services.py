@@ -22,7 +22,6 @@ from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, Clock
 from vtrade.core.errors import (
     ConflictError,
     NotFoundError,
-    ValidationError,
     VtradeError,
     refusing,
 )
@@ -37,6 +36,7 @@ from vtrade.domain.commands import (
 )
 from vtrade.domain.orders import Order
 from vtrade.execution.engine import ExecutionEngine
+from vtrade.execution.validation import client_id_taken
 
 T = TypeVar("T")
 log = logging.getLogger("vtrade.trading")
@@ -156,16 +156,10 @@ class TradingService:
         holds; one used by an older order (only in the store) is refused here first."""
 
         def step(t: int) -> tuple[Order, Changes]:
-            if cmd.client_order_id:
-                with refusing():
-                    key = (cmd.account_id, cmd.client_order_id)
-                    used = self.store.get_order_by_client_id(*key)
-                    if used is not None:
-                        raise ValidationError(
-                            f"client_order_id must be unique: {cmd.client_order_id!r} is "
-                            f"already used by order {used.id}",
-                            field="client_order_id",
-                        )
+            with refusing():
+                used = self._holder_of(cmd.account_id, cmd.client_order_id)
+                if used is not None:
+                    raise client_id_taken(cmd.client_order_id or "", used.id)
             return self.engine.replace(cmd, t)
 
         return self._run(step)
@@ -266,11 +260,16 @@ class TradingService:
         if self.relay_every and self._commits % self.relay_every == 0:
             self.relay()
 
-    def _existing(self, cmd: SubmitOrder) -> Order | None:
-        if not cmd.client_order_id:
+    def _holder_of(self, account_id: str, client_order_id: str | None) -> Order | None:
+        """The account's order with `client_order_id`: a recent one the engine holds, else
+        any the store has."""
+        if not client_order_id:
             return None
-        key = (cmd.account_id, cmd.client_order_id)
-        order = self.engine.by_client_id.get(key) or self.store.get_order_by_client_id(*key)
+        key = (account_id, client_order_id)
+        return self.engine.by_client_id.get(key) or self.store.get_order_by_client_id(*key)
+
+    def _existing(self, cmd: SubmitOrder) -> Order | None:
+        order = self._holder_of(cmd.account_id, cmd.client_order_id)
         if order is None:
             return None
         sized = cmd.notional == order.notional if cmd.qty is None else cmd.qty == order.qty

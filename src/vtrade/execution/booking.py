@@ -132,13 +132,28 @@ class Bookkeeper:
     ) -> Decimal:
         """The fees, in VCR, of `order` taking `qty` at `price` now, as its account pays them
         (none under the frictionless profile)."""
-        profile = PROFILES[self.accounts[order.account_id].profile]
-        if not profile.friction or qty <= 0:
+        if qty <= 0:
             return Decimal(0)
         fx = self.marks(t_ns).fx(inst.currency)
-        ctx = self.volumes[order.account_id].context(t_ns, order, profile.fee_multiplier)
-        quote = self.fees.quote(inst, order.side, qty, price, Liquidity.TAKER, ctx, fx)
+        quote = self._fee(order, inst, qty, price, Liquidity.TAKER, t_ns, fx)
         return (quote.total * fx).quantize(CENT)
+
+    def _fee(
+        self,
+        order: Order,
+        inst: Instrument,
+        qty: Decimal,
+        price: Decimal,
+        liquidity: Liquidity,
+        t_ns: int,
+        fx: Decimal,
+    ) -> FeeQuote:
+        """The fees of a fill of `order`, as its account's profile and volumes price them."""
+        profile = PROFILES[self.accounts[order.account_id].profile]
+        if not profile.friction:
+            return FeeQuote(total=Decimal(0), breakdown=())
+        ctx = self.volumes[order.account_id].context(t_ns, order, profile.fee_multiplier)
+        return self.fees.quote(inst, order.side, qty, price, liquidity, ctx, fx)
 
     def apply(self, order: Order, inst: Instrument, done: Execution, t_ns: int) -> Changes:
         """Book an execution: the fill, the order, the position, the cash ledger, the event."""
@@ -149,13 +164,8 @@ class Bookkeeper:
         qty = done.qty
         notional = sum((s.price * s.qty for s in done.slices), Decimal(0))
         price = (notional / qty).quantize(PRICE_PLACES)
-        volumes = self.volumes[account.id]
-        if profile.friction:
-            ctx = volumes.context(t_ns, order, profile.fee_multiplier)
-            fee = self.fees.quote(inst, order.side, qty, price, done.liquidity, ctx, fx)
-        else:
-            fee = FeeQuote(total=Decimal(0), breakdown=())
-        volumes.add(inst, qty, notional * inst.multiplier * fx, t_ns)
+        fee = self._fee(order, inst, qty, price, done.liquidity, t_ns, fx)
+        self.volumes[account.id].add(inst, qty, notional * inst.multiplier * fx, t_ns)
         fill = Fill(
             id=self.ids.next("fil"),
             order_id=order.id,

@@ -38,6 +38,7 @@ from vtrade.execution.validation import (
     check_account,
     check_notional,
     check_shape,
+    client_id_taken,
 )
 from vtrade.execution.volumes import Volumes
 from vtrade.market.book import MEMORY_NS
@@ -157,6 +158,18 @@ class ExecutionEngine(Bookkeeper):
         changes.orders.append(order)
         return changes
 
+    def check_shape_of(self, cmd: SubmitOrder, t_ns: int) -> None:
+        """Run only the order-shape checks of `submit` on `cmd` (`check_shape`, raising its
+        `RuleViolation`), on the order as `submit` would build it; nothing is kept and no id
+        or sequence number is used."""
+        account = self.account(cmd.account_id)
+        inst = self.catalog.get(cmd.symbol)
+        arrival = t_ns + PROFILES[account.profile].latency_ns
+        _check_sizing(cmd)
+        order = _order_from(cmd, inst, account, t_ns, id="", client_order_id="", seq=0)
+        self._size_at_arrival(order, cmd, inst, arrival)
+        check_shape(order, inst)
+
     def preview(self, cmd: SubmitOrder, t_ns: int) -> Order:
         """Run the checks and routing of `submit` without keeping or executing the order."""
         return self._checked(cmd, t_ns)[0]
@@ -170,10 +183,8 @@ class ExecutionEngine(Bookkeeper):
         arrival = t_ns + PROFILES[account.profile].latency_ns
         order = self._new_order(cmd, inst, account, t_ns)
         marks = self.marks(arrival)
-        order.arrival_mid = marks.mid(inst.symbol)
         try:
-            if cmd.qty is None:
-                order.qty = self.notional_qty(inst, cmd.side, cmd.notional, arrival)
+            self._size_at_arrival(order, cmd, inst, arrival)
             check_shape(order, inst)
             routing.route(order, inst, self.sessions.for_instrument(inst), arrival)
             ctx = self._check_context(account, order, inst, marks, cmd.within_position)
@@ -191,6 +202,12 @@ class ExecutionEngine(Bookkeeper):
             )
             return order, Changes(orders=[order], events=[event])
         return order, None
+
+    def _size_at_arrival(self, order: Order, cmd: SubmitOrder, inst: Instrument, t: int) -> None:
+        """Give a new order its arrival mid, and a notional order its quantity, at `t`."""
+        order.arrival_mid = self.marks(t).mid(inst.symbol)
+        if cmd.qty is None:
+            order.qty = self.notional_qty(inst, cmd.side, cmd.notional, t)
 
     def notional_qty(
         self, inst: Instrument, side: Side, notional: Decimal | None, t_ns: int
@@ -243,11 +260,7 @@ class ExecutionEngine(Bookkeeper):
             None,
         )
         if used is not None:
-            raise ValidationError(
-                f"client_order_id must be unique: {client_order_id!r} is already used by order "
-                f"{used.id}; give the replacement a new one, or none to have one made",
-                field="client_order_id",
-            )
+            raise client_id_taken(client_order_id, used.id)
 
     # -- time -----------------------------------------------------------------------------
 
@@ -305,28 +318,14 @@ class ExecutionEngine(Bookkeeper):
 
     def _new_order(self, cmd: SubmitOrder, inst: Instrument, account: Account, t_ns: int) -> Order:
         self._seq += 1
-        if (cmd.qty is None) == (cmd.notional is None):
-            raise ValidationError("give exactly one of qty and notional")
-        if cmd.notional is not None and cmd.type is not OrderType.MARKET:
-            raise ValidationError("notional orders must be market orders")
-        return Order(
+        _check_sizing(cmd)
+        return _order_from(
+            cmd,
+            inst,
+            account,
+            t_ns,
             id=self.ids.next("ord"),
-            account_id=account.id,
             client_order_id=cmd.client_order_id or self.ids.next("cid"),
-            symbol=inst.symbol,
-            side=cmd.side,
-            type=cmd.type,
-            tif=cmd.tif,
-            qty=cmd.qty if cmd.qty is not None else Decimal(0),
-            notional=cmd.notional,
-            limit_price=cmd.limit_price,
-            stop_price=cmd.stop_price,
-            trail_price=cmd.trail_price,
-            trail_percent=cmd.trail_percent,
-            extended_hours=cmd.extended_hours,
-            profile=account.profile.value,
-            created_ns=t_ns,
-            updated_ns=t_ns,
             seq=self._seq,
         )
 
@@ -431,3 +430,43 @@ def _qty_for_notional(notional: Decimal | None, price: Decimal, inst: Instrument
             f"{inst.symbol} at {price}",
         )
     return qty
+
+
+def _check_sizing(cmd: SubmitOrder) -> None:
+    if (cmd.qty is None) == (cmd.notional is None):
+        raise ValidationError("give exactly one of qty and notional")
+    if cmd.notional is not None and cmd.type is not OrderType.MARKET:
+        raise ValidationError("notional orders must be market orders")
+
+
+def _order_from(
+    cmd: SubmitOrder,
+    inst: Instrument,
+    account: Account,
+    t_ns: int,
+    *,
+    id: str,
+    client_order_id: str,
+    seq: int,
+) -> Order:
+    """The order `cmd` asks for, as it arrives at `t_ns` (a notional order is sized later)."""
+    return Order(
+        id=id,
+        account_id=account.id,
+        client_order_id=client_order_id,
+        symbol=inst.symbol,
+        side=cmd.side,
+        type=cmd.type,
+        tif=cmd.tif,
+        qty=cmd.qty if cmd.qty is not None else Decimal(0),
+        notional=cmd.notional,
+        limit_price=cmd.limit_price,
+        stop_price=cmd.stop_price,
+        trail_price=cmd.trail_price,
+        trail_percent=cmd.trail_percent,
+        extended_hours=cmd.extended_hours,
+        profile=account.profile.value,
+        created_ns=t_ns,
+        updated_ns=t_ns,
+        seq=seq,
+    )

@@ -290,8 +290,12 @@ def _waiting(
     mid = order.arrival_mid
     assert mid is not None
     sign = 1 if order.side is Side.BUY else -1
-    move = Decimal(repr(fills.impact(inst, order.qty))) if rules.friction else Decimal(0)
-    schedule = () if due is None else ((-(-(due - t_ns) // NS_PER_MINUTE), order.qty),)
+    # an auction crosses about its share of the day; the book at the open takes any size
+    crosses = fills.auction_volume(inst, "open") if rules.friction and has_auctions(inst) else None
+    unit = fills.fill_unit(order, inst)
+    qty = order.qty if crosses is None else min(order.qty, fills.floor_lots(crosses, unit))
+    move = Decimal(repr(fills.impact(inst, qty))) if rules.friction else Decimal(0)
+    schedule = () if due is None else ((-(-(due - t_ns) // NS_PER_MINUTE), qty),)
     if not has_auctions(inst):  # FX, futures: trading just starts; the order meets the book
         half = Decimal(repr(inst.market.typical_spread_bps)) / 2 / BPS if rules.friction else 0
         price = mid * (1 + sign * (half + move))
@@ -302,14 +306,6 @@ def _waiting(
         touch = mid * (1 + sign * half)
         taken = (Slice(price=price, qty=order.qty),)
         return _Plan((), Execution(taken, touch, mid, Liquidity.TAKER), schedule, note=note)
-    crosses = fills.auction_volume(inst, "open") if rules.friction else None
-    qty = (
-        order.qty
-        if crosses is None
-        else min(order.qty, fills.floor_lots(crosses, fills.fill_unit(order, inst)))
-    )
-    schedule = () if due is None else ((-(-(due - t_ns) // NS_PER_MINUTE), qty),)
-    move = Decimal(repr(fills.impact(inst, qty))) if rules.friction else Decimal(0)
     auction = (Slice(price=mid * (1 + sign * move), qty=qty),)
     note = (
         f"queued for the opening auction ({when}): fills there at the official open price "

@@ -276,6 +276,15 @@ def _check_time_in_force(order: Order, inst: Instrument) -> None:
         )
 
 
+def client_id_taken(client_order_id: str, order_id: str) -> ValidationError:
+    """The error for a `client_order_id` another order of the account already has."""
+    return ValidationError(
+        f"client_order_id must be unique: {client_order_id!r} is already used by order "
+        f"{order_id}; give a new one, or none to have one made",
+        field="client_order_id",
+    )
+
+
 def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     """Check the account's rules, the quantity available (when the order asks for it), price
     collar, shortability, buying power and the position cap."""

@@ -23,12 +23,11 @@ from vtrade.core.clock import from_ns
 from vtrade.core.errors import RejectedError, ValidationError, VtradeError
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import AssetClass, Instrument
-from vtrade.domain.orders import Order, OrderType
 from vtrade.execution.validation import (
     QTY_AVAILABLE,
     OrderOutOfRange,
     RuleViolation,
-    check_shape,
+    client_id_taken,
 )
 
 if TYPE_CHECKING:
@@ -40,7 +39,6 @@ SUB_PENNY = 42210000  # Alpaca's code for a price off the grid, a stop through t
 _CUT_OFFS = {"opg": time(9, 28), "cls": time(15, 50)}
 _NEXT_SESSION_FROM = time(19, 0)
 _US_VENUES = frozenset({"XNAS", "XNYS", "ARCX"})
-# What a new order takes from its command as it is (see `check_shape_first`)
 _ORDER_FIELDS = (
     "account_id",
     "symbol",
@@ -74,9 +72,7 @@ def check_new_order(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
     if body.client_order_id:
         used = c.container.store.get_order_by_client_id(c.account_id, body.client_order_id)
         if used is not None:
-            raise ValidationError(
-                f"client_order_id must be unique: {body.client_order_id!r} is order {used.id}"
-            )
+            raise client_id_taken(body.client_order_id, used.id)
     tif = body.time_in_force
     if inst.asset_class is AssetClass.CRYPTO:
         _check_crypto(body)
@@ -95,25 +91,14 @@ def check_shape_first(c: Ctx, cmd: SubmitOrder) -> None:
     arrive. A number out of range is left to the engine, which bounds prices by the market at
     the order's arrival and refuses such an order without keeping it, as it refuses one sized
     by both or neither of qty and notional, or by notional but not at the market."""
-    if (cmd.qty is None) == (cmd.notional is None) or (
-        cmd.notional is not None and cmd.type is not OrderType.MARKET
-    ):
-        return
-    inst = c.catalog.get(cmd.symbol)
-    engine, now = c.container.engine, c.now_ns()
-    priced = (cmd.limit_price, cmd.stop_price, cmd.trail_price) != (None, None, None)
     try:
-        qty = cmd.qty
-        if qty is None:  # sized at the price it meets now, as the engine sizes it
-            qty = engine.notional_qty(inst, cmd.side, cmd.notional, now)
-        mid = engine.marks(now).mid(inst.symbol) if priced else None
-        same = {name: getattr(cmd, name) for name in _ORDER_FIELDS}
-        order = Order(id="", client_order_id="", qty=qty, arrival_mid=mid, **same)
-        check_shape(order, inst)
+        c.container.engine.check_shape_of(cmd, c.now_ns())
     except OrderOutOfRange:
-        return
+        return  # the engine refuses it itself, keeping nothing
     except RuleViolation as exc:
-        raise refusal(exc.rule, exc.message, inst) from None
+        raise refusal(exc.rule, exc.message, c.catalog.get(cmd.symbol)) from None
+    except ValidationError:
+        return  # sized by both or neither of qty and notional: the engine refuses it too
 
 
 def refusal(
