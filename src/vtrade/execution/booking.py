@@ -127,15 +127,14 @@ class Bookkeeper:
             self.margin_rates,
         )
 
-    def taker_fees_vcr(
-        self, order: Order, inst: Instrument, qty: Decimal, price: Decimal, t_ns: int
-    ) -> Decimal:
-        """The fees, in VCR, of `order` taking `qty` at `price` now, as its account pays them
-        (none under the frictionless profile)."""
+    def taker_fees_vcr(self, marks: Marks, order: Order, qty: Decimal, price: Decimal) -> Decimal:
+        """The fees, in VCR, of `order` taking `qty` at `price` at the `marks`' instant, as its
+        account pays them (none under the frictionless profile)."""
         if qty <= 0:
             return Decimal(0)
-        fx = self.marks(t_ns).fx(inst.currency)
-        quote = self._fee(order, inst, qty, price, Liquidity.TAKER, t_ns, fx)
+        inst = marks.instrument(order.symbol)
+        fx = marks.fx(inst.currency)
+        quote = self._fee(order, inst, qty, price, Liquidity.TAKER, marks.t_ns, fx)
         return (quote.total * fx).quantize(CENT)
 
     def _fee(

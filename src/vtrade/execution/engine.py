@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from functools import partial
 
 from vtrade.core.errors import NotFoundError, ValidationError, refusing
 from vtrade.domain import events as ev
@@ -358,9 +359,7 @@ class ExecutionEngine(Bookkeeper):
             trading_suspended=account.trading_suspended,
             no_shorting=account.no_shorting,
             within_position=within_position,
-            fees_vcr=None
-            if inst.marginable
-            else lambda qty, price: self.taker_fees_vcr(order, inst, qty, price, marks.t_ns),
+            fees_vcr=None if inst.marginable else partial(self.taker_fees_vcr, marks),
         )
 
     def _execute_now(self, order: Order, inst: Instrument, t_ns: int) -> Changes:

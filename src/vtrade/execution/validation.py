@@ -128,8 +128,9 @@ class CheckContext:
     trading_suspended: bool = False  # the account's own rules
     no_shorting: bool = False
     within_position: bool = False  # Alpaca's rule, asked for by the order's command
-    # the fees, in VCR, of buying (qty, at price) now: a cash-only order must cover them too
-    fees_vcr: Callable[[Decimal, Decimal], Decimal] | None = None
+    # the fees, in VCR, of an order buying (qty, at price) now: cash-only orders, this one and
+    # the account's others still open, must cover theirs too
+    fees_vcr: Callable[[Order, Decimal, Decimal], Decimal] | None = None
 
 
 _PRICES_NEEDED: dict[OrderType, tuple[str, ...]] = {
@@ -322,7 +323,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     if not inst.marginable:
         cash = view.cash - _pending_cash(others, ctx)
         added = _added_exposure(before, after)
-        fees = ctx.fees_vcr(added, price) if ctx.fees_vcr is not None else Decimal(0)
+        fees = ctx.fees_vcr(order, added, price) if ctx.fees_vcr is not None else Decimal(0)
         if notional + fees > cash:
             with_fees = f" with {_money(fees)} VCR of fees" if fees else ""
             raise RuleViolation(
@@ -435,17 +436,17 @@ _SEQ = attrgetter("seq")
 
 
 def _pending_cash(orders: list[Order], ctx: CheckContext) -> Decimal:
+    """Cash the account's open cash-only buys will take: their remainders at their limits (or
+    the mid), with their fees."""
     total = Decimal(0)
     for o in orders:
         inst = ctx.marks.instrument(o.symbol)
         if o.side is Side.BUY and not inst.marginable:
-            total += _reserved(o, inst, ctx)
+            total += ctx.marks.value(inst, o.remaining, o.limit_price)
+            if ctx.fees_vcr is not None:
+                price = o.limit_price if o.limit_price is not None else ctx.marks.mid(o.symbol)
+                total += ctx.fees_vcr(o, o.remaining, price)
     return total
-
-
-def _reserved(order: Order, inst: Instrument, ctx: CheckContext) -> Decimal:
-    """VCR value of an open order's remainder at its limit (or the mid)."""
-    return ctx.marks.value(inst, order.remaining, order.limit_price)
 
 
 def _percent(share: Decimal, cap: Decimal) -> str:

@@ -208,6 +208,37 @@ def test_a_cash_only_order_must_cover_its_fees_too(venue: Venue) -> None:
     assert venue.engine.view(account.id, venue.now).cash >= 0
 
 
+def test_open_cash_only_buys_hold_back_their_fees_too(venue: Venue) -> None:
+    """A resting crypto buy holds back its value at its limit and its taker fee: the cash a
+    new cash-only order is told is free excludes both."""
+    account = venue.open(balance=D(100_000))
+    for coin in ("BTC-USD", "ETH-USD", "ADA-USD"):  # ~24% each: about 28,000 VCR left
+        lot = venue.catalog.get(coin).lot_size
+        venue.submit(account, coin, Side.BUY, floor_lots(D(24_000) / venue.quote(coin).ask, lot))
+    cash = venue.engine.view(account.id, venue.now).cash
+    sol = venue.catalog.get("SOL-USD")
+    limit = floor_lots(venue.quote("SOL-USD").bid * D("0.9"), sol.tick_size)
+    resting, _ = venue.submit(
+        account,
+        "SOL-USD",
+        Side.BUY,
+        floor_lots(D(14_000) / limit, sol.lot_size),
+        type=OrderType.LIMIT,
+        limit_price=limit,
+    )
+    assert resting.status is OrderStatus.ACCEPTED, resting.reject_reason
+    marks = venue.engine.marks(venue.now)
+    held = marks.value(sol, resting.qty, limit)
+    fee = venue.engine.taker_fees_vcr(marks, resting, resting.qty, limit)
+    xrp = venue.catalog.get("XRP-USD")
+
+    too_much = floor_lots(cash / venue.quote("XRP-USD").ask, xrp.lot_size)
+    message = rejected(venue.preview(account, "XRP-USD", Side.BUY, too_much), "cash")
+
+    assert fee > 0
+    assert f"{cash - held - fee:,.2f} VCR of cash is free" in message
+
+
 def test_an_instrument_that_is_not_shortable_cannot_be_sold_short(venue: Venue) -> None:
     account = venue.open()
     assert not venue.catalog.get("SOL-USD").shortable
