@@ -94,7 +94,9 @@ def print_report(console: Console, name: str, r: PortfolioReport) -> None:
     )
     console.print(
         f"execution costs: spread {c.spread:,} + impact {c.impact:,} + fees {c.fees:,} ="
-        f" {c.total:,} VCR ({_num(c.cost_bps)} bp of traded value; frictionless: 0)"
+        f" {c.total:,} VCR ({_num(c.cost_bps)} bp of traded value; frictionless: 0);"
+        f" with the market's drift while orders waited ({c.drift:+,}), shortfall"
+        f" {c.shortfall:,} VCR"
     )
 
 

@@ -177,7 +177,9 @@ class ExecutionCosts:
     spread: Decimal  # half-spread paid crossing from the mid to the touch
     impact: Decimal  # walking the book beyond the touch (negative for price improvement)
     fees: Decimal
-    total: Decimal  # spread + impact + fees: everything paid over the frictionless cost
+    total: Decimal  # spread + impact + fees: the friction paid over the frictionless cost
+    drift: Decimal  # the market's move from arrival mids while orders waited (either sign)
+    shortfall: Decimal  # total + drift: implementation shortfall against the arrival mids
     frictionless: Decimal  # traded notional at the arrival mid, no fees
     cost_bps: float | None  # total / frictionless in basis points; None with no notional
     by_profile: Mapping[str, ExecutionCosts]  # same figures per profile, by name; empty inside
@@ -200,6 +202,7 @@ class _CostSums:
     spread: Decimal = ZERO
     impact: Decimal = ZERO
     fees: Decimal = ZERO
+    drift: Decimal = ZERO
     frictionless: Decimal = ZERO
 
     def add(self, fill: Fill) -> None:
@@ -208,17 +211,21 @@ class _CostSums:
         self.spread += r.spread_cost * r.fx_rate
         self.impact += r.impact_cost * r.fx_rate
         self.fees += r.fees * r.fx_rate
+        self.drift += r.drift_cost * r.fx_rate
         self.frictionless += r.frictionless_cost * r.fx_rate
 
     def result(self, by_profile: dict[str, ExecutionCosts]) -> ExecutionCosts:
         spread, impact, fees = cents(self.spread), cents(self.impact), cents(self.fees)
         paid = self.spread + self.impact + self.fees
+        drift = cents(self.drift)
         return ExecutionCosts(
             fills=self.fills,
             spread=spread,
             impact=impact,
             fees=fees,
             total=spread + impact + fees,
+            drift=drift,
+            shortfall=spread + impact + fees + drift,
             frictionless=cents(self.frictionless),
             cost_bps=float(paid / self.frictionless * BPS) if self.frictionless > 0 else None,
             by_profile=MappingProxyType(by_profile),

@@ -31,6 +31,7 @@ def receipt(
     fx: Decimal | str | int = 1,
     frictionless: str | int = 0,
     profile: str = "realistic",
+    drift: str | int = 0,
 ) -> Receipt:
     return Receipt(
         arrival_mid=D(100),
@@ -46,6 +47,7 @@ def receipt(
         liquidity="taker",
         frictionless_cost=D(frictionless),
         slippage_bps=D(0),
+        drift_cost=D(drift),
     )
 
 
@@ -305,14 +307,18 @@ def test_execution_costs_total_in_vcr_at_each_receipts_rate_overall_and_per_prof
             200,
             ts=2,
             symbol="VOD.L",
-            costs=receipt(spread=500, impact=240, fees=300, fx="0.0125", frictionless=200_000),
+            costs=receipt(
+                spread=500, impact=240, fees=300, fx="0.0125", frictionless=200_000, drift=-80
+            ),
         ),
         fill(
             BUY,
             10,
             100,
             ts=3,
-            costs=receipt(spread=1, impact=2, fees="0.5", frictionless=1_000, profile="harsh"),
+            costs=receipt(
+                spread=1, impact=2, fees="0.5", frictionless=1_000, profile="harsh", drift=3
+            ),
         ),
     ]
 
@@ -321,13 +327,14 @@ def test_execution_costs_total_in_vcr_at_each_receipts_rate_overall_and_per_prof
     assert c.fills == 3
     assert (c.spread, c.impact, c.fees) == (D("12.25"), D("10.00"), D("5.25"))
     assert c.total == D("27.50")
+    assert (c.drift, c.shortfall) == (D("2.00"), D("29.50"))  # drift stays out of total
     assert c.frictionless == D("13500.00")
     assert c.cost_bps == pytest.approx(27.5 / 13_500 * 10_000)
     assert list(c.by_profile) == ["harsh", "realistic"]
     realistic, harsh = c.by_profile["realistic"], c.by_profile["harsh"]
     assert (realistic.fills, realistic.total) == (2, D(24))
     assert realistic.cost_bps == pytest.approx(19.2)
-    assert (harsh.fills, harsh.total) == (1, D("3.5"))
+    assert (harsh.fills, harsh.total, harsh.shortfall) == (1, D("3.5"), D("6.50"))
     assert harsh.cost_bps == pytest.approx(35.0)
     assert dict(harsh.by_profile) == {}
 

@@ -257,6 +257,8 @@ def _costs(c: ExecutionCosts) -> CostsPublic:
         impact=c.impact,
         fees=c.fees,
         total=c.total,
+        drift=c.drift,
+        shortfall=c.shortfall,
         frictionless=c.frictionless,
         cost_bps=_rounded(c.cost_bps, 4),
         by_profile={name: _costs(sub) for name, sub in c.by_profile.items()},

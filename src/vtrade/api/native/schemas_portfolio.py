@@ -134,6 +134,10 @@ class CostsPublic(Out):
     impact: Dec = f("Market impact paid, VCR", "5.67")
     fees: Dec = f("Fees paid, VCR", "8.90")
     total: Dec = f("Spread + impact + fees", "26.91")
+    drift: Dec = f(
+        "The market's move from the arrival mid while orders waited, VCR (either sign)", "3.10"
+    )
+    shortfall: Dec = f("Implementation shortfall: total + drift", "30.01")
     frictionless: Dec = f("Traded notional at arrival mids", "250000.00")
     cost_bps: float | None = f("total / frictionless in basis points", 1.08)
     by_profile: dict[str, CostsPublic] = f("Same figures per realism profile", None)
