@@ -27,7 +27,7 @@ from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.fees import FeeQuote, FeeSchedule, Liquidity
 from vtrade.execution.fills import Execution, VenueMarket
 from vtrade.execution.open_orders import OpenOrders
-from vtrade.execution.profiles import PROFILES
+from vtrade.execution.profiles import rules_of
 from vtrade.execution.receipts import receipt
 from vtrade.execution.recent_orders import RecentOrders
 from vtrade.execution.volumes import Volumes
@@ -147,8 +147,8 @@ class Bookkeeper:
         t_ns: int,
         fx: Decimal,
     ) -> FeeQuote:
-        """The fees of a fill of `order`, as its account's profile and volumes price them."""
-        profile = PROFILES[self.accounts[order.account_id].profile]
+        """The fees of a fill of `order`, as its profile and its account's volumes price them."""
+        profile = rules_of(order)
         if not profile.friction:
             return FeeQuote(total=Decimal(0), breakdown=())
         ctx = self.volumes[order.account_id].context(t_ns, order, profile.fee_multiplier)
@@ -157,14 +157,15 @@ class Bookkeeper:
     def apply(self, order: Order, inst: Instrument, done: Execution, t_ns: int) -> Changes:
         """Book an execution: the fill, the order, the position, the cash ledger, the event."""
         account = self.accounts[order.account_id]
-        profile = PROFILES[account.profile]
+        profile = rules_of(order)
         marks = self.marks(t_ns)
         fx = marks.fx(inst.currency)
         qty = done.qty
         notional = sum((s.price * s.qty for s in done.slices), Decimal(0))
         price = (notional / qty).quantize(PRICE_PLACES)
         fee = self._fee(order, inst, qty, price, done.liquidity, t_ns, fx)
-        self.volumes[account.id].add(inst, qty, notional * inst.multiplier * fx, t_ns)
+        if profile.friction:  # volume traded for free earns no fee tier
+            self.volumes[account.id].add(inst, qty, notional * inst.multiplier * fx, t_ns)
         fill = Fill(
             id=self.ids.next("fil"),
             order_id=order.id,

@@ -29,7 +29,7 @@ from vtrade.execution.accounting import AccountView, Marks, view
 from vtrade.execution.booking import Bookkeeper
 from vtrade.execution.fees import Liquidity
 from vtrade.execution.open_orders import OpenOrders
-from vtrade.execution.profiles import PROFILES
+from vtrade.execution.profiles import PROFILES, rules_of
 from vtrade.execution.recent_orders import RecentOrders
 from vtrade.execution.validation import (
     AccountRuleViolation,
@@ -142,7 +142,7 @@ class ExecutionEngine(Bookkeeper):
     def _open(self, order: Order, t_ns: int) -> Changes:
         """Accept an order that passed every check; execute what the market allows now."""
         inst = self.catalog.get(order.symbol)
-        arrival = t_ns + PROFILES[self.accounts[order.account_id].profile].latency_ns
+        arrival = t_ns + rules_of(order).latency_ns
         changes = Changes()
         queued = order.due_ns is not None and order.tif is not TimeInForce.CLS
         order.move_to(S.PENDING_OPEN if queued else S.ACCEPTED, t_ns)
@@ -289,6 +289,8 @@ class ExecutionEngine(Bookkeeper):
         for f in sorted(snapshot.recent_fills, key=lambda f: f.ts_ns):
             if f.ts_ns < snapshot.reset_ns.get(f.account_id, 0):
                 continue  # before the account's last reset: not this life's volume
+            if not PROFILES[Profile(f.profile)].friction:
+                continue  # traded for free: earns no fee tier
             inst = self.catalog.get(f.symbol)
             usd = f.qty * f.price * inst.multiplier * f.fx_rate
             self.volumes[f.account_id].add(inst, f.qty, usd, f.ts_ns)
@@ -364,7 +366,7 @@ class ExecutionEngine(Bookkeeper):
 
     def _execute_now(self, order: Order, inst: Instrument, t_ns: int) -> Changes:
         """Execute what the book allows now; apply ioc/fok rules to what is left."""
-        profile = PROFILES[self.accounts[order.account_id].profile]
+        profile = rules_of(order)
         if order.tif is TimeInForce.FOK and profile.friction:
             if fills.available(self.market, order, inst, t_ns, profile) < order.qty:
                 return self.close_order(

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from vtrade.core.clock import NS_PER_SECOND
 from vtrade.domain.accounts import Profile
+from vtrade.domain.orders import Order
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +43,11 @@ PROFILES = {
         Decimal("1.25"),
     ),
 }
+
+_BY_NAME = {p.value: rules for p, rules in PROFILES.items()}
+
+
+def rules_of(order: Order) -> RealismProfile:
+    """The profile `order` was submitted under: it prices all its fills, whatever profile
+    the account switches to while it is open."""
+    return _BY_NAME[order.profile]

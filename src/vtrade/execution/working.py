@@ -28,7 +28,7 @@ from vtrade.domain.changes import Changes
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills
-from vtrade.execution.profiles import PROFILES
+from vtrade.execution.profiles import rules_of
 from vtrade.execution.routing import can_work
 from vtrade.execution.validation import has_auctions
 from vtrade.market.books import to_price
@@ -152,7 +152,7 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
     (FX, futures: trading just starts), against the book at the open, as a market order
     arriving then would; what the book cannot give works on."""
     inst = engine.catalog.get(order.symbol)
-    profile = PROFILES[engine.accounts[order.account_id].profile]
+    profile = rules_of(order)
     which = "close" if order.tif is TimeInForce.CLS else "open"
     if has_auctions(inst):
         done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed_already)
@@ -178,7 +178,7 @@ def _work(
 ) -> None:
     """Let one order meet `prints`, the market's prints since it last met it."""
     inst = engine.catalog.get(order.symbol)
-    profile = PROFILES[engine.accounts[order.account_id].profile]
+    profile = rules_of(order)
     market = engine.market
     fresh = False
     if order.type in (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP):

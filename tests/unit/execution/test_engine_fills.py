@@ -437,6 +437,37 @@ def test_the_harsh_profile_takes_at_most_half_of_each_displayed_level(venue: Ven
     assert all(s.qty <= shown[s.price] / 2 for s in fill.receipt.slices)
 
 
+def test_an_open_order_keeps_the_profile_it_was_submitted_under(venue: Venue) -> None:
+    """Switching the account to frictionless does not let a realistic order's remainder fill
+    free at the mid: the new profile is for orders submitted from then on."""
+    account = venue.open(balance=WHALE)
+    order, first = venue.submit(account, "BTC-USD", Side.BUY, 40)
+    assert order.status is OrderStatus.PARTIALLY_FILLED
+    venue.engine.set_profile(account.id, "frictionless")
+
+    later = [f for f in venue.advance(60).fills if f.order_id == order.id]
+
+    assert later
+    assert all(f.profile == "realistic" and f.fee > 0 for f in first.fills + later)
+    assert all(f.receipt.spread_cost > 0 for f in later)
+
+
+def test_volume_traded_frictionless_earns_no_fee_tier(venue: Venue) -> None:
+    churner, fresh = venue.open(balance=WHALE, profile="frictionless"), venue.open(balance=WHALE)
+    for _ in range(3):  # some 60 million USD of round trips, for free
+        venue.submit(churner, "BTC-USD", Side.BUY, 100)
+        venue.submit(churner, "BTC-USD", Side.SELL, 100)
+    venue.engine.set_profile(churner.id, "realistic")
+
+    rates = []
+    for account in (churner, fresh):
+        _, changes = venue.submit(account, "ETH-USD", Side.BUY, 1)
+        (fill,) = changes.fills
+        rates.append(fill.fee / (fill.qty * fill.price))
+
+    assert rates[0] == pytest.approx(rates[1], rel=1e-3)  # both at the first tier's rate
+
+
 # -- stops ------------------------------------------------------------------------------------
 
 
