@@ -186,10 +186,10 @@ def walk(
     for level in levels:
         if left <= 0 or (limit_price is not None and (level.price - limit_price) * sign > 0):
             break
-        size = min(fills.floor_lots(level.size * share, unit), left)
+        size = min(fills.level_share(level.size, share, unit), left)
         if size <= 0:
             if share < 1:
-                continue  # this level's share is under one unit; the next may not be
+                continue  # a level under one unit (a fraction of a share); the next may not be
             break
         taken.append(Slice(price=level.price, qty=size))
         left -= size

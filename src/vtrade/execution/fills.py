@@ -71,6 +71,14 @@ def floor_lots(qty: Decimal, lot: Decimal) -> Decimal:
     return (qty / lot).to_integral_value(rounding=ROUND_FLOOR) * lot
 
 
+def level_share(size: Decimal, share: Decimal, unit: Decimal) -> Decimal:
+    """What an order may take from a displayed level of `size`: `share` of it in whole
+    `unit`s, and at least one unit when the level holds one (half of a one-lot level is that
+    lot: skipping it would trade through a better price). As `OrderBooks.consume` takes."""
+    whole = floor_lots(size, unit)
+    return max(floor_lots(size * share, unit), min(whole, unit))
+
+
 def take(
     market: VenueMarket,
     order: Order,
@@ -131,7 +139,7 @@ def available(
     for level in levels:
         if limit is not None and (level.price - limit) * _direction(order.side) > 0:
             break
-        total += floor_lots(level.size * profile.depth_share, fill_unit(order, inst))
+        total += level_share(level.size, profile.depth_share, fill_unit(order, inst))
     return total
 
 

@@ -136,11 +136,14 @@ class OrderBooks:
         for price_ticks, size in levels:
             if remaining <= 0 or (limit is not None and (price_ticks - limit) * book_side > 0):
                 break
-            takeable = int(size * fraction / model.lot + 1e-6) // per * per
+            # `share` of the level in whole units, at least one where it holds one: skipping a
+            # level too small to halve would trade through its better price
+            whole = int(size / model.lot + 1e-6) // per * per
+            takeable = max(int(size * fraction / model.lot + 1e-6) // per * per, min(whole, per))
             lots = min(takeable, remaining)
             if lots <= 0:
                 if fraction < 1:
-                    continue  # this level's share is under one unit; the next may not be
+                    continue  # a level under one unit (a fraction of a share); the next may not be
                 break
             liq.take(book_side, price_ticks, lots * model.lot, t_ns)
             walked.sizes.pop(price_ticks, None)  # that level is smaller now

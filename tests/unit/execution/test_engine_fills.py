@@ -437,6 +437,26 @@ def test_the_harsh_profile_takes_at_most_half_of_each_displayed_level(venue: Ven
     assert all(s.qty <= shown[s.price] / 2 for s in fill.receipt.slices)
 
 
+def test_the_harsh_profile_takes_a_one_lot_level_whole_rather_than_trade_through_it(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """Half of a level of one contract is no contract: the order takes that lot, at the best
+    price shown, instead of skipping to a worse level."""
+    venue = make_venue("2024-03-14T03:00:00Z")  # gold futures at night: levels of one lot
+    latency = PROFILES[Profile.HARSH].latency_ns
+    while visible(venue, "GC", Side.BUY, venue.now + latency)[0][1] != 1:
+        venue.advance(1)
+    best = visible(venue, "GC", Side.BUY, venue.now + latency)[0][0]
+    account = venue.open(balance=WHALE, profile="harsh")
+
+    _, changes = venue.submit(account, "GC", Side.BUY, 1)
+    fills = changes.fills or venue.advance(1).fills
+
+    (fill,) = fills
+    assert fill.price == best
+    assert fill.receipt.touch == best and fill.receipt.impact_cost == 0
+
+
 def test_an_open_order_keeps_the_profile_it_was_submitted_under(venue: Venue) -> None:
     """Switching the account to frictionless does not let a realistic order's remainder fill
     free at the mid: the new profile is for orders submitted from then on."""
