@@ -146,7 +146,7 @@ class ExecutionEngine(Bookkeeper):
         changes = Changes()
         queued = order.due_ns is not None and order.tif is not TimeInForce.CLS
         order.move_to(S.PENDING_OPEN if queued else S.ACCEPTED, t_ns)
-        if order.type is OrderType.TRAILING_STOP and order.watermark is None:
+        if order.type is OrderType.TRAILING_STOP and order.stop_price is None:
             from vtrade.execution.working import start_trailing
 
             start_trailing(order, inst.tick_size)  # its stop is known (and shown) at once
@@ -239,8 +239,12 @@ class ExecutionEngine(Bookkeeper):
                 new, refused = self._checked(replacement, t_ns)
             if refused is not None:
                 return new, Changes()
-            # a triggered stop-limit is a live limit order: a new limit keeps it live
-            new.triggered = old.triggered and new.stop_price == old.stop_price
+            if old.type is OrderType.TRAILING_STOP:
+                # the market's best since the old order started still counts (a tighter trail
+                # gives a tighter stop), and a triggered one is a market order: it stays live
+                new.watermark, new.triggered = old.watermark, old.triggered
+            else:  # a triggered stop-limit is a live limit order: a new limit keeps it live
+                new.triggered = old.triggered and new.stop_price == old.stop_price
             self.by_client_id[(new.account_id, new.client_order_id)] = new
             changes = self._open(new, t_ns)
         finally:
@@ -392,7 +396,8 @@ class ExecutionEngine(Bookkeeper):
 def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> SubmitOrder:
     """The order that replaces `old`: its fields, changed where `cmd` says. A trailing stop
     carries its trail (`cmd.trail` in the old one's unit), never the stop the engine computed
-    from it: the new order trails afresh from its own arrival."""
+    from it: `replace` gives the new order the old one's watermark, and its stop follows from
+    that with the new trail."""
     trail_price, trail_percent = old.trail_price, old.trail_percent
     if cmd.trail is not None and trail_percent is not None:
         trail_percent = cmd.trail

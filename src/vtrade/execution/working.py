@@ -109,7 +109,8 @@ def _work_symbol(
         t0 = max(t1 - engine.config.step_ns, engine.worked_ns)
     engine.worked[symbol] = t1
     inst = engine.catalog.get(symbol)
-    phase_now = engine.sessions.for_instrument(inst).phase(t1)
+    calendar = engine.sessions.for_instrument(inst)
+    phase_now = calendar.phase(t1)
     working = [o for o in orders if o.due_ns is None and can_work(o, phase_now)]
     touched: set[str] = set()
     if not working:
@@ -117,10 +118,14 @@ def _work_symbol(
     prints = engine.market.prints(symbol, t0, t1)
     lookback = _Lookback(engine, symbol, t1)
     taken = {Side.BUY: Decimal(0), Side.SELL: Decimal(0)}
+    began = calendar.phase_start(t1)  # a step across the open: what printed before is not ours
     for order in sorted(working, key=_priority):
         if order.created_ns >= t1:
             continue
-        seen = prints if order.created_ns <= t0 else prints.after(order.created_ns)
+        since = max(t0, order.created_ns)
+        if not order.extended_hours and began > t0:
+            since = max(since, began - 1)  # a print at the open itself counts
+        seen = prints if since == t0 else prints.after(since)
         before = len(changes.fills)
         _work(engine, order, seen, lookback, taken, t1, changes)
         if len(changes.fills) > before:
@@ -184,11 +189,13 @@ def _work(
     if order.type in (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP):
         if not order.triggered:
             trail = (order.watermark, order.stop_price)
-            if not _triggered(order, prints, inst.tick_size):
+            at = _trigger(order, prints, inst.tick_size)
+            if at is None:
                 if (order.watermark, order.stop_price) != trail:
                     changes.orders.append(order)  # keep the trailing stop's progress
                 return
             order.triggered = fresh = True
+            prints = prints.after(int(prints.ts[at]) - 1)  # what printed before was not for it
             # from here it is a market (or limit) order: its costs count from the mid now
             order.arrival_mid = fills.mid_of(market.touch(inst.symbol, t_ns), inst)
             changes.orders.append(order)
@@ -246,26 +253,28 @@ class _Lookback:
         return Decimal(repr(float(self._totals[-1] - self._totals[first])))
 
 
-def _triggered(order: Order, prints: Prints, tick: Decimal) -> bool:
-    """Stops trigger on the market's prints (never on our own fills)."""
-    if prints.price.shape[0] == 0:
-        return False
-    # prints lie on the tick grid; snapping drops the float noise (498.65000000000003)
-    high, low = to_price(prints.price.max(), tick), to_price(prints.price.min(), tick)
-    if order.type is OrderType.TRAILING_STOP:
-        _trail(order, high, low, tick)
-    assert order.stop_price is not None
-    if order.side is Side.BUY:
-        return high >= order.stop_price
-    return low <= order.stop_price
+def _trigger(order: Order, prints: Prints, tick: Decimal) -> int | None:
+    """The index of the first of `prints` that triggers a stop, taken in time order, or None.
+    Stops trigger on the market's prints (never on our own fills); a trailing stop moves with
+    each print before that print is tested against it, so a later high never raises the stop
+    an earlier low is tested against."""
+    trailing = order.type is OrderType.TRAILING_STOP
+    for i, raw in enumerate(prints.price.tolist()):
+        price = to_price(raw, tick)  # prints lie on the tick grid; drop the float noise
+        if trailing:
+            _trail(order, price, price, tick)
+        assert order.stop_price is not None
+        if price >= order.stop_price if order.side is Side.BUY else price <= order.stop_price:
+            return i
+    return None
 
 
 def start_trailing(order: Order, tick: Decimal) -> None:
-    """Set a new trailing stop's watermark and stop from its arrival mid, as its first step
-    would: the mid rounded away from the market, on the tick grid."""
+    """Set a new trailing stop's stop from its watermark: the one the order it replaces
+    reached, else its arrival mid rounded away from the market, on the tick grid."""
     assert order.arrival_mid is not None
     away: Rounding = "down" if order.side is Side.SELL else "up"
-    mark = round_to_increment(order.arrival_mid, tick, away)
+    mark = order.watermark or round_to_increment(order.arrival_mid, tick, away)
     _trail(order, mark, mark, tick)
 
 

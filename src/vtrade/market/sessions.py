@@ -136,6 +136,11 @@ class SessionCalendar:
             raise self._outside(t_ns)
         return self._phases[bisect_right(self._edges, t_ns) - 1]
 
+    def phase_start(self, t_ns: int) -> int:
+        """The instant the phase `t_ns` is in began (its open, for the regular session)."""
+        self.phase(t_ns)  # refuses an instant outside the range
+        return self._edges[bisect_right(self._edges, t_ns) - 1]
+
     def state(self, t_ns: int) -> SessionState:
         """Return the phase at `t_ns`, its trading day and the next regular open and close."""
         phase = self.phase(t_ns)

@@ -4,7 +4,7 @@ trail, not the stop the engine computed from it."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -131,11 +131,12 @@ def test_a_watermark_off_the_grid_from_an_older_order_is_snapped_at_the_next_ste
         ),
     ],
 )
-def test_a_trailing_stop_is_replaced_with_its_trail_and_trails_afresh(
+def test_a_trailing_stop_is_replaced_with_its_trail_and_keeps_its_watermark(
     venue: Venue, trail: dict[str, Decimal], change: dict[str, Decimal], expected: dict[str, Any]
 ) -> None:
     old = trailing(venue, "AAPL", Side.SELL, "10", **trail)
     trail_until_it_moves(venue, old)  # the engine has computed a stop from the trail
+    watermark = old.watermark
 
     new, changed = replace(venue, old, **change)
 
@@ -143,14 +144,52 @@ def test_a_trailing_stop_is_replaced_with_its_trail_and_trails_afresh(
     assert changed and new.replaces == old.id and old.replaced_by == new.id
     assert old.status is S.REPLACED
     assert {name: getattr(new, name) for name in expected} == expected
-    assert new.type is OrderType.TRAILING_STOP
-    # afresh: from its own arrival mid, rounded away from the market, at once
-    assert new.arrival_mid is not None and new.watermark is not None
-    assert new.arrival_mid - D("0.01") < new.watermark <= new.arrival_mid
-    assert new.stop_price is not None and new.stop_price < new.watermark
+    assert new.type is OrderType.TRAILING_STOP and not new.triggered
+    # the market's best since the old order started still counts; the stop follows the trail
+    assert watermark is not None and new.watermark == watermark
+    gap = new.trail_price or watermark * (new.trail_percent or D(0)) / 100
+    assert new.stop_price == (watermark - gap).quantize(D("0.01"), rounding=ROUND_FLOOR)
     assert (new.trail_price is None) != (new.trail_percent is None)
-    trail_until_it_moves(venue, new)
-    assert new.stop_price is not None and new.stop_price < new.arrival_mid  # type: ignore[operator]
+
+
+def test_a_tighter_trail_gives_a_tighter_stop(venue: Venue) -> None:
+    old = trailing(venue, "AAPL", Side.SELL, "10", trail_price=D("0.50"))
+    start = old.watermark
+    for _ in range(600):  # until the market has lifted the watermark
+        venue.advance(1)
+        if old.watermark != start:
+            break
+    assert old.watermark is not None and old.stop_price is not None and old.watermark > start
+
+    new, _ = replace(venue, old, trail=D("0.20"))
+
+    assert new.watermark == old.watermark
+    assert new.stop_price == old.watermark - D("0.20") > old.stop_price
+
+
+def test_a_triggered_trailing_stop_replaced_with_a_new_quantity_stays_triggered(
+    venue: Venue,
+) -> None:
+    """Once triggered its remainder is a market order: a new quantity does not re-arm it."""
+    order, _ = venue.submit(
+        venue.open(balance=10**10),
+        "AAPL",
+        Side.BUY,
+        200_000,  # more than the book holds: it fills partly once triggered
+        type=OrderType.TRAILING_STOP,
+        tif=TimeInForce.GTC,
+        trail_price=D("0.01"),
+    )
+    for _ in range(600):
+        venue.advance(1)
+        if order.triggered:
+            break
+    assert order.status is S.PARTIALLY_FILLED, order.status
+
+    new, _ = replace(venue, order, qty=order.remaining - 1)
+    fills = [f for f in venue.advance(30).fills if f.order_id == new.id]
+
+    assert new.triggered and fills
 
 
 def test_a_refused_replacement_of_a_trailing_stop_is_not_kept_and_the_old_one_keeps_trailing(
