@@ -151,7 +151,7 @@ class Bookkeeper:
         profile = rules_of(order)
         if not profile.friction:
             return FeeQuote(total=Decimal(0), breakdown=())
-        ctx = self.volumes[order.account_id].context(t_ns, order, profile.fee_multiplier)
+        ctx = self.volumes[order.account_id].context(t_ns, order, inst, fx, profile.fee_multiplier)
         return self.fees.quote(inst, order.side, qty, price, liquidity, ctx, fx)
 
     def apply(self, order: Order, inst: Instrument, done: Execution, t_ns: int) -> Changes:

@@ -24,15 +24,32 @@ class Volumes:
     crypto: deque[tuple[int, Decimal]] = field(default_factory=deque)
 
     def context(
-        self, t_ns: int, order: Order, commission_multiplier: Decimal = Decimal(1)
+        self,
+        t_ns: int,
+        order: Order,
+        inst: Instrument,
+        fx: Decimal,
+        commission_multiplier: Decimal = Decimal(1),
     ) -> FeeContext:
-        """The fee context of a fill of `order` at `t_ns`: this account's volumes before it,
-        what the order's earlier fills filled, and the profile's commission multiplier."""
+        """The fee context of a fill of `order` at `t_ns`: this account's volumes without the
+        order's own earlier fills (an order pays the tier its account had, as the estimate
+        quotes it, not a lower one its own first fills earned), what those fills filled, and
+        the profile's commission multiplier. `fx` is the VCR (USD) value of one unit of the
+        instrument's quote currency."""
         self._roll(t_ns)
+        volumes = {
+            "shares": self.month_shares,
+            "fx": self.month_fx_usd,
+            "crypto": sum((usd for _, usd in self.crypto), Decimal(0)),
+        }
+        bucket = _bucket(inst)
+        if bucket is not None:
+            own = order.filled_qty if bucket == "shares" else order.filled_notional * fx
+            volumes[bucket] = max(volumes[bucket] - own * inst.multiplier, Decimal(0))
         return FeeContext(
-            month_shares=self.month_shares,
-            month_notional_usd=self.month_fx_usd,
-            rolling_30d_usd=sum((usd for _, usd in self.crypto), Decimal(0)),
+            month_shares=volumes["shares"],
+            month_notional_usd=volumes["fx"],
+            rolling_30d_usd=volumes["crypto"],
             order_filled_qty=order.filled_qty,
             order_filled_notional=order.filled_notional,
             commission_multiplier=commission_multiplier,
@@ -41,11 +58,12 @@ class Volumes:
     def add(self, inst: Instrument, qty: Decimal, usd: Decimal, t_ns: int) -> None:
         """Count a fill of `qty` worth `usd`."""
         self._roll(t_ns)
-        if inst.asset_class in (AssetClass.EQUITY, AssetClass.ETF) and inst.venue in _US_VENUES:
+        bucket = _bucket(inst)
+        if bucket == "shares":
             self.month_shares += qty
-        elif inst.asset_class is AssetClass.FX:
+        elif bucket == "fx":
             self.month_fx_usd += abs(usd)
-        elif inst.asset_class is AssetClass.CRYPTO:
+        elif bucket == "crypto":
             self.crypto.append((t_ns, abs(usd)))
 
     def _roll(self, t_ns: int) -> None:
@@ -60,3 +78,14 @@ class Volumes:
 def _month(day: int) -> str:
     """ "YYYY-MM" of the UTC day `day` (days since the epoch); asked twice per fill."""
     return datetime.fromtimestamp(day * 86_400, tz=UTC).strftime("%Y-%m")
+
+
+def _bucket(inst: Instrument) -> str | None:
+    """Which volume a fill of `inst` counts toward: US shares, FX notional, crypto notional."""
+    if inst.asset_class in (AssetClass.EQUITY, AssetClass.ETF) and inst.venue in _US_VENUES:
+        return "shares"
+    if inst.asset_class is AssetClass.FX:
+        return "fx"
+    if inst.asset_class is AssetClass.CRYPTO:
+        return "crypto"
+    return None

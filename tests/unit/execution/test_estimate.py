@@ -363,3 +363,21 @@ def test_an_order_the_venue_refuses_still_gets_an_estimate_and_the_reason(venue:
 
     assert not e.accepted and e.reason is not None and e.reason.startswith("buying_power")
     assert e.fillable_now > 0 and e.expected_avg_price is not None
+
+
+def test_an_order_pays_its_accounts_fee_tier_as_quoted_not_one_its_own_fills_earn(
+    venue: Venue,
+) -> None:
+    """A fresh account's 20 BTC buy (some 2 million USD) is quoted at the first crypto tier,
+    60 bp taker; its own first fills do not lower the rate its later fills pay."""
+    e = estimate_now(venue, "BTC-USD", Side.BUY, 20)
+    order, changes = venue.submit(venue.open(balance=WHALE), "BTC-USD", Side.BUY, 20)
+    fills = list(changes.fills)
+    while order.is_open:
+        fills += [f for f in venue.advance(10).fills if f.order_id == order.id]
+
+    assert len(fills) > 1
+    paid = sum((f.fee for f in fills), D(0))
+    assert float(paid / order.filled_notional) == pytest.approx(0.006, rel=1e-4)
+    quoted = e.fees / (e.qty * (e.expected_avg_price or D(1)))
+    assert float(quoted) == pytest.approx(0.006, rel=1e-4)
