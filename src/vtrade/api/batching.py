@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable
 
 from vtrade.app.services import TradingService
+from vtrade.core.errors import StorageError
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.orders import Order
 
@@ -58,6 +59,11 @@ class OrderBatcher:
             self.on_batch(len(batch))
         try:
             orders = self.trading.submit_many([cmd for cmd, _ in batch])
+        except StorageError as exc:  # the database failed: retrying could place them twice
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
         except Exception:  # a failure, not a refusal: retry them one by one, so it stays alone
             for cmd, future in batch:
                 self._one(cmd, future)

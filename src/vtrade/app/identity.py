@@ -240,6 +240,7 @@ class IdentityService:
 
     def accounts_of(self, user_id: str) -> list[Account]:
         """Return the user's accounts, oldest first."""
+        self.trading.ensure_current()
         owned = [a for a in self.trading.engine.accounts.values() if a.owner == user_id]
         return sorted(owned, key=lambda a: (a.created_ns, a.id))
 
@@ -253,6 +254,7 @@ class IdentityService:
             user_id, allowed = who.user_id, account_id == who.account_id
         else:
             user_id, allowed = who, True
+        self.trading.ensure_current()  # what the requests then read from the engine is stored
         account = self.trading.engine.accounts.get(account_id) if allowed else None
         if account is None or account.owner != user_id:
             raise NotFoundError(f"account {account_id!r} not found")

@@ -2,7 +2,10 @@
 
 Nothing is acknowledged before it is committed. Commands may share one transaction (group
 commit, `submit_many`), none is acknowledged before that commit. If a command or its commit
-fails, the engine is rebuilt from the store, so memory never holds what the store does not; a
+fails, the engine is rebuilt from the store as it was before the command (its instant too, so
+the market's elapsed time is worked again), and memory never holds what the store does not:
+when the store cannot be read either, the engine is marked stale and rebuilt before the next
+command or query, which fail while it cannot be; a
 command refused before it changed anything (`refusing`) is answered with its error and its
 neighbours, and the market's elapsed time, commit as if it had not been sent. Events leave
 through the outbox: `relay` publishes what was committed and marks it published (at least
@@ -22,6 +25,7 @@ from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, Clock
 from vtrade.core.errors import (
     ConflictError,
     NotFoundError,
+    StorageError,
     VtradeError,
     refusing,
 )
@@ -78,6 +82,7 @@ class TradingService:
         self.outbox_retention_ns = outbox_retention_ns
         self._commits = 0
         self._next_purge_ns = 0
+        self._stale = False  # a rebuild failed: memory may hold what the store does not
 
     def start(self) -> None:
         """Migrate the schema and rebuild open orders, positions and cash from the store."""
@@ -235,16 +240,46 @@ class TradingService:
 
     def _transaction(self, work: Callable[[int], tuple[T, list[Changes]]]) -> T:
         """Commit what `work` changed at the current instant, or rebuild the engine from the
-        store if anything fails (a refusal is not a failure: `work` returns it); publish the
-        outbox after the commit."""
+        store as it was before if anything fails (a refusal is not a failure: `work` returns
+        it); publish the outbox after the commit. A failed commit is a `StorageError`."""
+        self.ensure_current()
+        began = self.engine.now_ns
         try:
             result, batch = work(self._now())
-            self._commit(batch)
         except Exception:
-            self._restore()
+            self._rebuild(began)
             raise
+        try:
+            self._commit(batch)
+        except Exception as exc:
+            self._rebuild(began)
+            raise StorageError(
+                f"the database failed while committing ({type(exc).__name__}: {exc}); nothing "
+                "is applied unless the commit itself went through with its answer lost: look "
+                "an order up by its client_order_id before sending it again"
+            ) from exc
         self._after_commit()
         return result
+
+    def _rebuild(self, at_ns: int) -> None:
+        """Rebuild the engine from the store at `at_ns`, the instant before the failed command;
+        if the store cannot be read, mark the engine stale (`ensure_current`)."""
+        try:
+            self._restore(at_ns or None)  # 0: the engine never worked yet
+        except Exception:
+            self._stale = True
+            log.exception("rebuilding the engine failed; it is rebuilt before the next command")
+
+    def ensure_current(self) -> None:
+        """Rebuild a stale engine before anything uses it, or fail as the store does."""
+        if not self._stale:
+            return
+        try:
+            self._restore(self.engine.now_ns)
+        except Exception as exc:
+            raise StorageError(
+                f"the database cannot be read ({type(exc).__name__}: {exc}); try again later"
+            ) from exc
 
     def _commit(self, batch: list[Changes]) -> None:
         batch = [c for c in batch if c]
@@ -254,11 +289,19 @@ class TradingService:
 
     def _relay_account_events(self) -> None:
         if self.relay_account_events and self.relay_every != 1:  # 1: relayed already
-            self.relay()
+            self._relay_after_commit()
 
     def _after_commit(self) -> None:
         if self.relay_every and self._commits % self.relay_every == 0:
+            self._relay_after_commit()
+
+    def _relay_after_commit(self) -> None:
+        """Relay, never failing the command whose commit has already happened: what is not
+        published stays in the outbox for the next relay."""
+        try:
             self.relay()
+        except Exception:
+            log.exception("relaying the outbox failed; its events go out with the next relay")
 
     def _holder_of(self, account_id: str, client_order_id: str | None) -> Order | None:
         """The account's order with `client_order_id`: a recent one the engine holds, else
@@ -284,18 +327,24 @@ class TradingService:
     def knows(self, account_id: str) -> bool:
         """Tell whether the engine holds the account; if not, reload the ledger once, since
         another process (the CLI creating a key) may have opened it since this one started."""
+        self.ensure_current()
         if account_id not in self.engine.accounts:
             self._restore()
         return account_id in self.engine.accounts
 
-    def _restore(self) -> None:
+    def _restore(self, at_ns: int | None = None) -> None:
+        """Rebuild the engine from the store, at `at_ns` (default: now, or the engine's own
+        instant when later)."""
         now = self._now()
-        self.engine.restore(self.store.load(now - 31 * NS_PER_DAY), max(now, self.engine.now_ns))
+        at = max(now, self.engine.now_ns) if at_ns is None else at_ns
+        self.engine.restore(self.store.load(now - 31 * NS_PER_DAY), at)
+        self._stale = False
 
     def _now(self) -> int:
         return self.clock.now_ns()
 
     def account(self, account_id: str) -> Account:
+        self.ensure_current()
         try:
             return self.engine.accounts[account_id]
         except KeyError:

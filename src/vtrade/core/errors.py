@@ -64,6 +64,13 @@ class IllegalTransitionError(VtradeError):
     code = 42220
 
 
+class StorageError(VtradeError):
+    """The database failed under a command: it was not applied, or (a commit whose answer was
+    lost) its outcome is unknown; the message says which, and that trying later may work."""
+
+    code = 50300
+
+
 class DataError(VtradeError):
     """A data file is malformed."""
 

@@ -4,6 +4,7 @@ commit-before-acknowledge."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,12 @@ from vtrade.adapters.sql.tables import outbox
 from vtrade.app.ports import Changes
 from vtrade.app.services import TradingService
 from vtrade.bootstrap import Container
-from vtrade.core.errors import ConflictError, IllegalTransitionError, NotFoundError
+from vtrade.core.errors import (
+    ConflictError,
+    IllegalTransitionError,
+    NotFoundError,
+    StorageError,
+)
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account
 from vtrade.domain.commands import CancelOrder, OpenAccount, ReplaceOrder, ResetAccount, SubmitOrder
@@ -274,11 +280,13 @@ def test_a_filled_order_cannot_move_again(desk: Desk) -> None:
 
 
 class FlakyStore:
-    """The real store, whose next commit can be made to fail (a full disk, a lost server)."""
+    """The real store, whose next commit can be made to fail (a full disk, a lost server),
+    and whose loads can fail while `down` (the server still away)."""
 
     def __init__(self, inner: SqlStore) -> None:
         self.inner = inner
         self.fail_next = False
+        self.down = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -288,6 +296,21 @@ class FlakyStore:
             self.fail_next = False
             raise OSError("disk full")
         self.inner.commit(batch)
+
+    def load(self, *args: Any) -> Any:
+        if self.down:
+            raise OSError("server closed the connection")
+        return self.inner.load(*args)
+
+    def pending_events(self, *args: Any) -> Any:
+        if self.down:
+            raise OSError("server closed the connection")
+        return self.inner.pending_events(*args)
+
+
+def flaky(app: Container) -> tuple[TradingService, FlakyStore]:
+    store = FlakyStore(app.store)
+    return TradingService(app.engine, store, app.bus, app.clock), store  # type: ignore[arg-type]
 
 
 def test_a_failed_commit_acknowledges_nothing_and_keeps_no_state(
@@ -302,7 +325,7 @@ def test_a_failed_commit_acknowledges_nothing_and_keeps_no_state(
     )
 
     store.fail_next = True
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StorageError, match="disk full"):
         trading.submit(cmd)
 
     assert app.store.list_orders(account.id) == []
@@ -328,13 +351,92 @@ def test_retrying_a_client_order_id_after_a_failed_commit_submits_it_for_real(
         client_order_id="retry-me",
     )
     store.fail_next = True
-    with pytest.raises(OSError):
+    with pytest.raises(StorageError):
         trading.submit(cmd)
 
     order = trading.submit(cmd)
 
     assert app.store.get_order(order.id) is not None
     assert app.engine.position(account.id, "AAPL").qty == order.filled_qty == 10
+
+
+def test_while_the_store_cannot_be_read_after_a_failed_commit_nothing_phantom_is_kept(
+    make_service: Callable[..., Container],
+) -> None:
+    """The commit fails and so does the rebuild: the engine is stale. Commands and queries
+    fail until the store answers again; then the engine is rebuilt first, so the failed order
+    never reaches the ledger and cash, positions and fills reconcile."""
+    app = make_service()
+    trading, store = flaky(app)
+    account = trading.open_account(OpenAccount(id="c", ts_init=0, owner="ann", name="main"))
+    buy = SubmitOrder(
+        id="c", ts_init=0, account_id=account.id, symbol="AAPL", side=Side.BUY, qty=D(200)
+    )
+    store.fail_next = store.down = True
+    with pytest.raises(StorageError, match="disk full"):
+        trading.submit(buy)
+    with pytest.raises(StorageError, match="cannot be read"):
+        trading.account(account.id)
+
+    store.down = False
+    order = trading.submit(replace(buy, qty=D(50)))
+
+    assert order.filled_qty == 50
+    assert app.engine.position(account.id, "AAPL").qty == 50
+    fills = app.store.list_fills(account.id)
+    assert sum(f.qty for f in fills) == 50
+    spent = sum((f.qty * f.price + f.fee for f in fills), D(0))
+    assert trading.account(account.id).cash == D(1_000_000) - spent.quantize(D("0.01"))
+
+
+def test_after_a_failed_commit_the_market_time_since_the_last_one_is_worked_again(
+    fresh_database: Callable[[], str], build_container: Callable[..., Container]
+) -> None:
+    """A block works on across a failed advance exactly as if that advance had not been sent."""
+
+    def fills_of(fail: bool) -> list[tuple[int, Decimal, Decimal]]:
+        app = build_container(database_url=fresh_database())
+        app.trading.start()
+        trading, store = flaky(app)
+        account = trading.open_account(
+            OpenAccount(id="c", ts_init=0, owner="a", name="m", balance=D(10**10))
+        )
+        cmd = SubmitOrder(
+            id="c", ts_init=0, account_id=account.id, symbol="AAPL", side=Side.BUY, qty=D(400_000)
+        )
+        order = trading.submit(cmd)
+        assert order.status is S.PARTIALLY_FILLED
+        app.clock.advance(30 * SECOND)
+        if fail:
+            store.fail_next = True
+            with pytest.raises(StorageError):
+                trading.advance()
+        app.clock.advance(30 * SECOND)
+        trading.advance()
+        fills = app.store.list_fills(account.id)
+        app.store.close()
+        return [(f.ts_ns, f.qty, f.price) for f in fills if f.order_id == order.id]
+
+    assert fills_of(fail=True) == fills_of(fail=False)
+
+
+def test_a_committed_command_is_answered_though_its_relay_fails(
+    make_service: Callable[..., Container],
+) -> None:
+    app = make_service()
+    trading, store = flaky(app)
+    account = trading.open_account(OpenAccount(id="c", ts_init=0, owner="ann", name="main"))
+    store.down = True  # the relay right after the commit cannot read the outbox
+
+    order = trading.submit(
+        SubmitOrder(
+            id="c", ts_init=0, account_id=account.id, symbol="AAPL", side=Side.BUY, qty=D(10)
+        )
+    )
+    store.down = False
+
+    assert order.status is S.FILLED and app.store.get_order(order.id) is not None
+    assert trading.relay() > 0  # what was not published goes out with the next relay
 
 
 def test_an_order_is_never_filled_at_an_instant_before_it_was_submitted(

@@ -14,7 +14,13 @@ import pytest
 
 from vtrade.api.batching import OrderBatcher
 from vtrade.bootstrap import Container
-from vtrade.core.errors import ConflictError, NotFoundError, ValidationError, VtradeError
+from vtrade.core.errors import (
+    ConflictError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+    VtradeError,
+)
 from vtrade.domain.commands import CancelOrder, OpenAccount, ReplaceOrder, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus
@@ -215,3 +221,32 @@ def test_the_order_batcher_answers_each_request_with_its_own_result(
     assert isinstance(bad, OrderOutOfRange) and isinstance(bad, VtradeError)
     assert isinstance(other, Order) and other.qty == 2
     assert len(app.store.list_orders(account)) == 2
+
+
+def test_the_order_batcher_does_not_resend_a_batch_whose_commit_failed(
+    make_service: Callable[..., Container],
+) -> None:
+    """A commit that fails may have gone through with its answer lost: each order gets the
+    storage error, none is sent again on its own (it could be placed twice)."""
+    app = make_service()
+    account = opened(app)
+    batcher = OrderBatcher(app.trading)
+    commit = app.store.commit
+    calls = []
+
+    def lost(batch: Any) -> None:
+        calls.append(batch)
+        raise OSError("server closed the connection unexpectedly")
+
+    app.store.commit = lost  # type: ignore[method-assign]
+
+    async def together() -> list[Order | BaseException]:
+        sent = [order(account), order(account, qty=D(2))]
+        return await asyncio.gather(*(batcher.submit(c) for c in sent), return_exceptions=True)
+
+    results = asyncio.run(together())
+    app.store.commit = commit  # type: ignore[method-assign]
+
+    assert len(calls) == 1
+    assert all(isinstance(r, StorageError) and "client_order_id" in r.message for r in results)
+    assert app.store.list_orders(account) == [] and app.engine.open_orders(account) == []

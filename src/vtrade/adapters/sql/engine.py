@@ -29,7 +29,8 @@ def open_engine(url: URL, sqlite_synchronous: str, echo: bool) -> Engine:
     if dialect == "postgresql":
         if "connect_timeout" not in url.query:  # libpq waits for ever on a silent host
             url = url.update_query_dict({"connect_timeout": str(PG_CONNECT_TIMEOUT_S)})
-        return create_engine(url, echo=echo, pool_size=5, max_overflow=10)
+        # pre-ping: a connection the server dropped (a restart) is replaced, not handed out
+        return create_engine(url, echo=echo, pool_size=5, max_overflow=10, pool_pre_ping=True)
     raise ValueError(f"unsupported database URL scheme {dialect!r}: use sqlite or postgresql")
 
 
