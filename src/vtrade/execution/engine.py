@@ -140,12 +140,17 @@ class ExecutionEngine(Bookkeeper):
         return order, self._open(order, t_ns)
 
     def _open(self, order: Order, t_ns: int) -> Changes:
-        """Accept an order that passed every check; execute what the market allows now."""
+        """Accept an order that passed every check; execute what the market allows now, or,
+        under a profile with latency, when the order reaches the market (`arrive`): others
+        may trade in between."""
         inst = self.catalog.get(order.symbol)
         arrival = t_ns + rules_of(order).latency_ns
         changes = Changes()
         queued = order.due_ns is not None and order.tif is not TimeInForce.CLS
         order.move_to(S.PENDING_OPEN if queued else S.ACCEPTED, t_ns)
+        now = routing.executes_now(order, inst, self.sessions.for_instrument(inst), arrival)
+        if now and arrival > t_ns:
+            order.due_ns, now = arrival, False  # in flight (`routing.in_flight`)
         if order.type is OrderType.TRAILING_STOP and order.stop_price is None:
             from vtrade.execution.working import start_trailing
 
@@ -154,10 +159,15 @@ class ExecutionEngine(Bookkeeper):
         changes.events.append(
             ev.OrderAccepted(**self._order_meta(order, t_ns), status=order.status.value)
         )
-        if routing.executes_now(order, inst, self.sessions.for_instrument(inst), arrival):
+        if now:
             changes.merge(self._execute_now(order, inst, arrival))
         changes.orders.append(order)
         return changes
+
+    def arrive(self, order: Order, t_ns: int) -> Changes:
+        """An order in flight reaches the market at `t_ns`: execute it as `_open` would have."""
+        self.orders.clear_due(order)
+        return self._execute_now(order, self.catalog.get(order.symbol), t_ns)
 
     def check_shape_of(self, cmd: SubmitOrder, t_ns: int) -> None:
         """Run only the order-shape checks of `submit` on `cmd` (`check_shape`, raising its
@@ -165,10 +175,9 @@ class ExecutionEngine(Bookkeeper):
         or sequence number is used."""
         account = self.account(cmd.account_id)
         inst = self.catalog.get(cmd.symbol)
-        arrival = t_ns + PROFILES[account.profile].latency_ns
         _check_sizing(cmd)
         order = _order_from(cmd, inst, account, t_ns, id="", client_order_id="", seq=0)
-        self._size_at_arrival(order, cmd, inst, arrival)
+        self._size_at_arrival(order, cmd, inst, t_ns)
         check_shape(order, inst)
 
     def preview(self, cmd: SubmitOrder, t_ns: int) -> Order:
@@ -181,11 +190,12 @@ class ExecutionEngine(Bookkeeper):
         (`OrderOutOfRange`) is raised: malformed input, refused before anything is kept."""
         account = self.account(cmd.account_id)
         inst = self.catalog.get(cmd.symbol)
+        # priced and checked as submitted (what the trader saw); routed for when it arrives
         arrival = t_ns + PROFILES[account.profile].latency_ns
         order = self._new_order(cmd, inst, account, t_ns)
-        marks = self.marks(arrival)
+        marks = self.marks(t_ns)
         try:
-            self._size_at_arrival(order, cmd, inst, arrival)
+            self._size_at_arrival(order, cmd, inst, t_ns)
             check_shape(order, inst)
             routing.route(order, inst, self.sessions.for_instrument(inst), arrival)
             ctx = self._check_context(account, order, inst, marks, cmd.within_position)
@@ -205,7 +215,9 @@ class ExecutionEngine(Bookkeeper):
         return order, None
 
     def _size_at_arrival(self, order: Order, cmd: SubmitOrder, inst: Instrument, t: int) -> None:
-        """Give a new order its arrival mid, and a notional order its quantity, at `t`."""
+        """Give a new order its arrival mid (the benchmark of its costs: the mid it was
+        submitted at, so a latency's move shows as drift), and a notional order its quantity,
+        at `t`."""
         order.arrival_mid = self.marks(t).mid(inst.symbol)
         if cmd.qty is None:
             order.qty = self.notional_qty(inst, cmd.side, cmd.notional, t)

@@ -13,10 +13,10 @@ from vtrade.domain.orders import Order
 @dataclass(frozen=True, slots=True)
 class RealismProfile:
     """`frictionless`: everything fills at once at the mid, free. `realistic`: the book, impact,
-    partial fills and fees as modeled. `harsh`: slower hands and thinner books: orders arrive
-    half a second late, may take only half of each displayed level (a level of one lot
-    whole, rather than trade through it), join at most 5% of the
-    market's volume while working, and pay 25% more in commission."""
+    partial fills and fees as modeled. `harsh`: slower hands and thinner books: orders reach
+    the market half a second after they are accepted (others trade first), may take only half
+    of each displayed level (a level of one lot whole, rather than trade through it), join at
+    most 5% of the market's volume while working, and pay 25% more in commission."""
 
     name: Profile
     friction: bool

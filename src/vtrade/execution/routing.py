@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from vtrade.core.clock import iso
 from vtrade.domain.instruments import Instrument
-from vtrade.domain.orders import Order, OrderType, TimeInForce
+from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution.validation import RuleViolation
 from vtrade.market.sessions import Phase, SessionCalendar
 
@@ -49,6 +49,16 @@ def route(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int) 
         order.expire_ns = _session_boundary(
             calendar, t_ns, "end" if order.extended_hours else "close"
         )
+
+
+def in_flight(order: Order) -> bool:
+    """Whether `order` was accepted and has yet to reach the market (a profile's latency):
+    due, but neither queued for an auction (pending the open) nor a closing-auction order."""
+    return (
+        order.due_ns is not None
+        and order.status is OrderStatus.ACCEPTED
+        and order.tif is not TimeInForce.CLS
+    )
 
 
 def executes_now(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int) -> bool:

@@ -29,7 +29,7 @@ from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills
 from vtrade.execution.profiles import rules_of
-from vtrade.execution.routing import can_work
+from vtrade.execution.routing import can_work, in_flight
 from vtrade.execution.validation import has_auctions
 from vtrade.market.books import to_price
 from vtrade.market.intraday import Prints
@@ -138,6 +138,9 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
     due = [o for o in engine.orders.values() if o.due_ns is not None and o.due_ns <= t1]
     crossed: dict[str, Decimal] = {}  # by symbol: what our earlier orders took in its auction
     for order in sorted(due, key=_BY_SEQ):
+        if in_flight(order):  # reaches the market now
+            changes.merge(engine.arrive(order, t1))
+            continue
         before = order.filled_qty
         changes.merge(_auction(engine, order, t1, crossed.get(order.symbol, Decimal(0))))
         crossed[order.symbol] = crossed.get(order.symbol, Decimal(0)) + order.filled_qty - before

@@ -20,6 +20,7 @@ from vtrade.domain.changes import Changes
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Quote, Side
 from vtrade.domain.orders import Order
+from vtrade.execution.profiles import rules_of
 from vtrade.execution.working import phase
 from vtrade.settings import ExecutionSettings, MarketSettings, Settings
 
@@ -92,6 +93,22 @@ class Venue:
             **kw,
         )
         return self.engine.submit(cmd, self.now)
+
+    def submit_arrived(
+        self,
+        account: Account,
+        symbol: str,
+        side: Side,
+        qty: Decimal | int | str | None = None,
+        **kw: Any,
+    ) -> tuple[Order, Changes]:
+        """Submit, then let the order reach the market: a profile with latency (harsh) has it
+        arrive that much later, and the venue's clock moves there."""
+        order, changes = self.submit(account, symbol, side, qty, **kw)
+        latency = rules_of(order).latency_ns
+        if latency and order.is_open:
+            changes.merge(self.advance_to(self.now + latency))
+        return order, changes
 
     def preview(
         self, account: Account, symbol: str, side: Side, qty: Decimal | int | str, **kw: Any

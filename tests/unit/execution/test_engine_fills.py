@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from vtrade.domain.accounts import EntryKind, Profile
+from vtrade.domain.commands import CancelOrder
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
+from vtrade.domain.orders import Fill, OrderStatus, OrderType, TimeInForce
 from vtrade.execution.profiles import PROFILES
 from vtrade.market.books import to_price
 
@@ -214,9 +215,11 @@ def test_working_remainder_takes_at_most_its_participation_of_market_volume_sinc
     venue: Venue, profile: str
 ) -> None:
     participation = PROFILES[Profile(profile)].participation
+    latency = PROFILES[Profile(profile)].latency_ns
     account = venue.open(balance=WHALE, profile=profile)
     venue.advance_to_phase("AAPL")  # from here each second ends where AAPL's orders work
-    order, _ = venue.submit(account, "AAPL", Side.BUY, 80000)  # the immediate walk is exempt
+    venue.advance_to(venue.now + SECOND - latency)  # it reaches the market on AAPL's phase
+    order, _ = venue.submit_arrived(account, "AAPL", Side.BUY, 80000)  # its walk is exempt
     assert order.status is OrderStatus.PARTIALLY_FILLED
 
     steps_with_fills, last_fill = 0, order.updated_ns
@@ -395,7 +398,7 @@ def test_a_whole_share_order_under_the_harsh_profile_fills_in_whole_shares(
     book_size = sum(size for _, size in visible(venue, "MSFT", Side.BUY, venue.now))
     assert book_size % 2 == 1  # setup: half the book is not a whole number of shares
 
-    _, changes = venue.submit(account, "MSFT", Side.BUY, 20000)
+    _, changes = venue.submit_arrived(account, "MSFT", Side.BUY, 20000)
 
     assert changes.fills
     assert all(f.qty == f.qty.to_integral_value() for f in changes.fills)
@@ -431,7 +434,7 @@ def test_the_harsh_profile_takes_at_most_half_of_each_displayed_level(venue: Ven
     arrival = venue.now + PROFILES[Profile.HARSH].latency_ns
     shown = dict(visible(venue, "AAPL", Side.BUY, arrival))
 
-    _, changes = venue.submit(account, "AAPL", Side.BUY, 500)
+    _, changes = venue.submit_arrived(account, "AAPL", Side.BUY, 500)
 
     (fill,) = changes.fills
     assert all(s.qty <= shown[s.price] / 2 for s in fill.receipt.slices)
@@ -455,6 +458,69 @@ def test_the_harsh_profile_takes_a_one_lot_level_whole_rather_than_trade_through
     (fill,) = fills
     assert fill.price == best
     assert fill.receipt.touch == best and fill.receipt.impact_cost == 0
+
+
+def test_a_harsh_order_reaches_the_market_late_and_others_trade_first(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """Submitted at t, a harsh order arrives at t + 0.5 s: a realistic order sent at t + 0.2 s
+    gets exactly what it would get with no harsh order in flight (the late one has taken
+    nothing yet), and the harsh one then takes what that order left."""
+    latency = PROFILES[Profile.HARSH].latency_ns
+    fills: dict[bool, list[Fill]] = {}  # the quick order's, with and without the late one
+    for with_harsh in (True, False):
+        venue = make_venue()
+        harsh = venue.open(balance=WHALE, profile="harsh")
+        quick = venue.open(balance=WHALE)
+        start = venue.now
+        late, sent = venue.submit(harsh, "AAPL", Side.BUY, 1200) if with_harsh else (None, None)
+        venue.advance_to(start + latency * 2 // 5)
+        _, quick_changes = venue.submit(quick, "AAPL", Side.BUY, 1200)
+        fills[with_harsh] = list(quick_changes.fills)
+        if late is not None and sent is not None:
+            assert late.status is OrderStatus.ACCEPTED and not sent.fills  # in flight
+            arrived = venue.advance_to(start + latency).fills
+            (fill,) = [f for f in arrived if f.order_id == late.id]
+            assert fill.ts_ns == start + latency
+            assert fill.price > fills[True][0].price  # it met the book the quick one left
+
+    assert [(f.qty, f.price) for f in fills[True]] == [(f.qty, f.price) for f in fills[False]]
+
+
+def test_a_harsh_receipt_counts_the_latency_as_drift_from_the_mid_it_was_sent_at(
+    venue: Venue,
+) -> None:
+    latency = PROFILES[Profile.HARSH].latency_ns
+    mid = venue.engine.marks
+    while mid(venue.now).mid("BTC-USD") == mid(venue.now + latency).mid("BTC-USD"):
+        venue.advance(0.1)  # until the market moves while the order is on its way
+    sent_mid = mid(venue.now).mid("BTC-USD")
+    account = venue.open(balance=WHALE, profile="harsh")
+    order, changes = venue.submit_arrived(account, "BTC-USD", Side.BUY, 1)
+
+    (fill,) = changes.fills
+    r = fill.receipt
+    arrived_mid = mid(fill.ts_ns).mid("BTC-USD")
+    assert fill.ts_ns == order.created_ns + latency
+    assert r.arrival_mid == order.arrival_mid == sent_mid
+    assert r.frictionless_cost == sent_mid
+    assert r.drift_cost == arrived_mid - sent_mid != 0
+    paid = r.frictionless_cost + r.drift_cost + r.spread_cost + r.impact_cost
+    assert paid == sum(x.qty * x.price for x in r.slices)
+
+
+def test_a_harsh_order_canceled_in_flight_never_trades(venue: Venue) -> None:
+    account = venue.open(balance=WHALE, profile="harsh")
+    order, _ = venue.submit(account, "AAPL", Side.BUY, 100)
+    venue.engine.cancel(
+        CancelOrder(id="c", ts_init=venue.now, account_id=account.id, order_id=order.id),
+        venue.now,
+    )
+
+    later = venue.advance(2)
+
+    assert order.status is OrderStatus.CANCELED and order.filled_qty == 0
+    assert not [f for f in later.fills if f.order_id == order.id]
 
 
 def test_an_open_order_keeps_the_profile_it_was_submitted_under(venue: Venue) -> None:
@@ -608,11 +674,14 @@ def test_fill_or_kill_fills_entirely_or_not_at_all(
         account, "AAPL", Side.BUY, reachable + 1, tif=TimeInForce.FOK
     )
     fitting, changes = venue.submit(account, "AAPL", Side.BUY, reachable - 1, tif=TimeInForce.FOK)
+    fills = big_changes.fills + changes.fills
+    if arrival > venue.now:  # both reach the market together, in the order they were sent
+        fills += venue.advance_to(arrival).fills
 
     assert too_big.status is OrderStatus.CANCELED and too_big.filled_qty == 0
-    assert not big_changes.fills
+    assert not [f for f in fills if f.order_id == too_big.id]
     assert fitting.status is OrderStatus.FILLED and fitting.filled_qty == reachable - 1
-    assert len(changes.fills) == 1
+    assert len([f for f in fills if f.order_id == fitting.id]) == 1
 
 
 @pytest.mark.parametrize("side", [Side.BUY, Side.SELL])

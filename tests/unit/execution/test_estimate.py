@@ -245,7 +245,8 @@ def test_what_fills_now_is_what_an_order_submitted_at_the_same_instant_gets(
         limit_price=kw.get("limit_price"),  # type: ignore[arg-type]
         profile=Profile(profile),
     )
-    order, changes = real.submit(real.open(balance=WHALE, profile=profile), symbol, side, qty, **kw)
+    account = real.open(balance=WHALE, profile=profile)
+    order, changes = real.submit_arrived(account, symbol, side, qty, **kw)
 
     (fill,) = changes.fills
     assert e.fillable_now == fill.qty == order.filled_qty

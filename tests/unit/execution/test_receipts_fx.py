@@ -138,7 +138,7 @@ def test_the_harsh_profile_pays_more_commission_but_the_same_taxes_and_regulator
         account = venue.open(balance=WHALE, profile=profile)
         if side is Side.SELL:
             venue.submit(account, symbol, Side.BUY, 1000)
-        _, changes = venue.submit(account, symbol, side, 1000)
+        _, changes = venue.submit_arrived(account, symbol, side, 1000)
         paid[profile] = dict(changes.fills[-1].receipt.fee_breakdown)
 
     realistic, harsh = paid["realistic"], paid["harsh"]
