@@ -94,17 +94,10 @@ class Venue:
         )
         return self.engine.submit(cmd, self.now)
 
-    def submit_arrived(
-        self,
-        account: Account,
-        symbol: str,
-        side: Side,
-        qty: Decimal | int | str | None = None,
-        **kw: Any,
-    ) -> tuple[Order, Changes]:
-        """Submit, then let the order reach the market: a profile with latency (harsh) has it
-        arrive that much later, and the venue's clock moves there."""
-        order, changes = self.submit(account, symbol, side, qty, **kw)
+    def submit_arrived(self, *args: Any, **kw: Any) -> tuple[Order, Changes]:
+        """`submit`, then let the order reach the market: a profile with latency (harsh) has
+        it arrive that much later, and the venue's clock moves there."""
+        order, changes = self.submit(*args, **kw)
         latency = rules_of(order).latency_ns
         if latency and order.is_open:
             changes.merge(self.advance_to(self.now + latency))
