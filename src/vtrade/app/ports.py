@@ -43,8 +43,9 @@ class Store(Protocol):
         """Count one more application start (persisted) and return the count."""
         ...
 
-    def commit(self, batch: Sequence[Changes]) -> None:
-        """Write every change in `batch` in ONE transaction (group commit), or none of them."""
+    def commit(self, batch: Sequence[Changes], worked_ns: int | None = None) -> None:
+        """Write every change in `batch` in ONE transaction (group commit), or none of them,
+        with the engine's instant `worked_ns` (read back as `Snapshot.worked_ns`)."""
         ...
 
     def load(self, since_ns: int) -> Snapshot:

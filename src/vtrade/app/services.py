@@ -83,6 +83,7 @@ class TradingService:
         self._commits = 0
         self._next_purge_ns = 0
         self._stale = False  # a rebuild failed: memory may hold what the store does not
+        self._stale_at = 0  # and the instant to rebuild at, the failed command's start
 
     def start(self) -> None:
         """Migrate the schema and rebuild open orders, positions and cash from the store."""
@@ -252,11 +253,13 @@ class TradingService:
         try:
             self._commit(batch)
         except Exception as exc:
+            log.exception("commit failed")  # the details stay here: they may hold others' rows
             self._rebuild(began)
             raise StorageError(
-                f"the database failed while committing ({type(exc).__name__}: {exc}); nothing "
-                "is applied unless the commit itself went through with its answer lost: look "
-                "an order up by its client_order_id before sending it again"
+                f"the database failed while committing ({type(exc).__name__}); nothing is "
+                "applied unless the commit itself went through with its answer lost: before "
+                "sending an order again, look it up by its client_order_id (or list your recent "
+                "orders)"
             ) from exc
         self._after_commit()
         return result
@@ -267,7 +270,7 @@ class TradingService:
         try:
             self._restore(at_ns or None)  # 0: the engine never worked yet
         except Exception:
-            self._stale = True
+            self._stale, self._stale_at = True, at_ns
             log.exception("rebuilding the engine failed; it is rebuilt before the next command")
 
     def ensure_current(self) -> None:
@@ -275,16 +278,17 @@ class TradingService:
         if not self._stale:
             return
         try:
-            self._restore(self.engine.now_ns)
+            self._restore(self._stale_at or None)
         except Exception as exc:
+            log.exception("rebuilding the engine failed again")
             raise StorageError(
-                f"the database cannot be read ({type(exc).__name__}: {exc}); try again later"
+                f"the database cannot be read ({type(exc).__name__}); try again later"
             ) from exc
 
     def _commit(self, batch: list[Changes]) -> None:
         batch = [c for c in batch if c]
         if batch:
-            self.store.commit(batch)
+            self.store.commit(batch, self.engine.now_ns)
             self._commits += 1
 
     def _relay_account_events(self) -> None:
@@ -334,10 +338,13 @@ class TradingService:
 
     def _restore(self, at_ns: int | None = None) -> None:
         """Rebuild the engine from the store, at `at_ns` (default: now, or the engine's own
-        instant when later)."""
+        instant when later), or at the instant stored with the last commit when that is later:
+        a commit whose answer was lost may have gone through, and the market's time it worked
+        must not be worked twice."""
         now = self._now()
-        at = max(now, self.engine.now_ns) if at_ns is None else at_ns
-        self.engine.restore(self.store.load(now - 31 * NS_PER_DAY), at)
+        snapshot = self.store.load(now - 31 * NS_PER_DAY)
+        at = max(now, self.engine.now_ns) if at_ns is None else max(at_ns, snapshot.worked_ns)
+        self.engine.restore(snapshot, at)
         self._stale = False
 
     def _now(self) -> int:

@@ -48,3 +48,5 @@ class Snapshot:
     # Per account, the instant of its last reset (absent: never reset). Its fills before it
     # belong to an earlier life: they count in no fee tier.
     reset_ns: dict[str, int] = field(default_factory=dict)
+    # The engine's instant at the last commit (0: unknown): the stored state is as of then.
+    worked_ns: int = 0

@@ -51,7 +51,14 @@ ORDER_TRANSITIONS: TransitionTable[OrderStatus] = TransitionTable(
             _S.CANCELED,
             _S.REJECTED,
         },
-        _S.ACCEPTED: {_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED, _S.EXPIRED, _S.REPLACED},
+        _S.ACCEPTED: {
+            _S.PENDING_OPEN,  # in flight, it arrived after its session closed
+            _S.PARTIALLY_FILLED,
+            _S.FILLED,
+            _S.CANCELED,
+            _S.EXPIRED,
+            _S.REPLACED,
+        },
         _S.PENDING_OPEN: {
             _S.ACCEPTED,
             _S.PARTIALLY_FILLED,

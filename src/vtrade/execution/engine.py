@@ -165,9 +165,26 @@ class ExecutionEngine(Bookkeeper):
         return changes
 
     def arrive(self, order: Order, t_ns: int) -> Changes:
-        """An order in flight reaches the market at `t_ns`: execute it as `_open` would have."""
+        """An order in flight reaches the market at `t_ns`: execute it as `_open` would have.
+        If its session closed meanwhile (a restart after a downtime), it is routed as a new
+        order would be then: queued for the open, resting, or canceled (ioc, fok)."""
         self.orders.clear_due(order)
-        return self._execute_now(order, self.catalog.get(order.symbol), t_ns)
+        order.updated_ns = t_ns  # its participation counts the volume from here, not before
+        changes = Changes(orders=[order])  # no longer in flight, filled or not
+        inst = self.catalog.get(order.symbol)
+        calendar = self.sessions.for_instrument(inst)
+        if routing.executes_now(order, inst, calendar, t_ns):
+            changes.merge(self._execute_now(order, inst, t_ns))
+            return changes
+        try:
+            routing.route(order, inst, calendar, t_ns)
+        except RuleViolation as exc:
+            changes.merge(self.close_order(order, S.CANCELED, t_ns, exc.message))
+            return changes
+        self.orders.recount(order)
+        if order.due_ns is not None:
+            order.move_to(S.PENDING_OPEN, t_ns)
+        return changes
 
     def check_shape_of(self, cmd: SubmitOrder, t_ns: int) -> None:
         """Run only the order-shape checks of `submit` on `cmd` (`check_shape`, raising its

@@ -14,8 +14,8 @@ _BY_SEQ = attrgetter("seq")
 class OpenOrders(dict[str, Order]):
     """Open orders by id, plus each account's open orders, in submission order.
 
-    An open order's `due_ns` changes only through `clear_due`, so that the instants counted
-    for it stay in step.
+    An open order's `due_ns` and `expire_ns` change only through `clear_due` or with a
+    `recount`, so that the instants counted for it stay in step.
     """
 
     def __init__(self, orders: list[Order] | None = None) -> None:
@@ -68,8 +68,12 @@ class OpenOrders(dict[str, Order]):
         return min((t for t in self._instants if t > after_ns), default=None)
 
     def clear_due(self, order: Order) -> None:
-        """Mark `order` as no longer due (its auction has run)."""
+        """Mark `order` as no longer due (its auction has run, or it has arrived)."""
         order.due_ns = None
+        self.recount(order)
+
+    def recount(self, order: Order) -> None:
+        """Index `order`'s due and expiry instants again, after they changed."""
         if self.get(order.id) is order:
             self._uncount(order.id)
             self._count(order)

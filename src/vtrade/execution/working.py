@@ -111,7 +111,8 @@ def _work_symbol(
     inst = engine.catalog.get(symbol)
     calendar = engine.sessions.for_instrument(inst)
     phase_now = calendar.phase(t1)
-    working = [o for o in orders if o.due_ns is None and can_work(o, phase_now)]
+    # open: an auction, expiry or arrival earlier in this instant may have closed some
+    working = [o for o in orders if o.is_open and o.due_ns is None and can_work(o, phase_now)]
     touched: set[str] = set()
     if not working:
         return touched
@@ -120,9 +121,10 @@ def _work_symbol(
     taken = {Side.BUY: Decimal(0), Side.SELL: Decimal(0)}
     began = calendar.phase_start(t1)  # a step across the open: what printed before is not ours
     for order in sorted(working, key=_priority):
-        if order.created_ns >= t1:
+        arrived = order.created_ns + rules_of(order).latency_ns  # what printed before is not its
+        if arrived >= t1:
             continue
-        since = max(t0, order.created_ns)
+        since = max(t0, arrived)
         if not order.extended_hours and began > t0:
             since = max(since, began - 1)  # a print at the open itself counts
         seen = prints if since == t0 else prints.after(since)

@@ -281,6 +281,21 @@ def test_a_key_verifies_to_its_user_and_account(identity: IdentityService) -> No
     assert identity.list_keys("alice")[0].last_used_ns == T0
 
 
+def test_a_key_verifies_though_its_last_use_cannot_be_recorded(
+    identity: IdentityService, store: FakeIdentityStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy database (another process holds the write lock) costs the request nothing."""
+    user = identity.create_user("alice", PASSWORD)
+    key, secret = identity.create_key("alice")
+
+    def locked(key_id: str, now_ns: int) -> None:
+        raise OSError("database is locked")
+
+    monkeypatch.setattr(store, "touch_key", locked)
+
+    assert identity.verify_key(key.key_id, secret).user_id == user.id
+
+
 def test_unknown_wrong_and_revoked_keys_give_the_same_error(identity: IdentityService) -> None:
     identity.create_user("alice", PASSWORD)
     key, secret = identity.create_key("alice")

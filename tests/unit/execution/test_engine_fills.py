@@ -10,14 +10,17 @@ import numpy as np
 import pytest
 
 from vtrade.domain.accounts import EntryKind, Profile
-from vtrade.domain.commands import CancelOrder
+from vtrade.domain.commands import CancelOrder, OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, OrderStatus, OrderType, TimeInForce
 from vtrade.execution.profiles import PROFILES
+from vtrade.execution.routing import in_flight
+from vtrade.execution.working import phase
 from vtrade.market.books import to_price
 
 if TYPE_CHECKING:
     from conftest import Venue
+    from vtrade.bootstrap import Container
 
 D = Decimal
 SECOND = 1_000_000_000
@@ -331,7 +334,13 @@ def test_a_resting_limit_the_market_moves_through_fills_at_its_limit_as_maker(
             away = D(ticks) * D("0.01")
             limit = quote.bid - away if side is Side.BUY else quote.ask + away
             order, _ = venue.submit(
-                account, symbol, side, 10, type=OrderType.LIMIT, limit_price=limit, tif="gtc"
+                account,
+                symbol,
+                side,
+                10,
+                type=OrderType.LIMIT,
+                limit_price=limit,
+                tif=TimeInForce.GTC,
             )
             assert order.status is OrderStatus.ACCEPTED
             orders.append(order)
@@ -358,7 +367,7 @@ def test_the_rest_of_a_marketable_limit_takes_the_book_at_market_prices_at_its_p
         D("0.01")
     )
     order, _ = venue.submit(
-        account, "AAPL", side, 200_000, type=OrderType.LIMIT, limit_price=limit, tif="gtc"
+        account, "AAPL", side, 200_000, type=OrderType.LIMIT, limit_price=limit, tif=TimeInForce.GTC
     )
     assert order.status is OrderStatus.PARTIALLY_FILLED
     participation = PROFILES[Profile.REALISTIC].participation
@@ -507,6 +516,115 @@ def test_a_harsh_receipt_counts_the_latency_as_drift_from_the_mid_it_was_sent_at
     assert r.drift_cost == arrived_mid - sent_mid != 0
     paid = r.frictionless_cost + r.drift_cost + r.spread_cost + r.impact_cost
     assert paid == sum(x.qty * x.price for x in r.slices)
+
+
+def test_a_harsh_resting_limit_meets_only_the_prints_after_it_arrived(venue: Venue) -> None:
+    """Sellers printing at its limit while it was on its way did not meet it."""
+    symbol, inst = "AAPL", venue.catalog.get("AAPL")
+    latency = PROFILES[Profile.HARSH].latency_ns
+    for _ in range(2000):
+        t = venue.now
+        flight = venue.market.prints(symbol, t, t + latency)
+        sold = [
+            to_price(p, inst.tick_size)
+            for p, s in zip(flight.price, flight.side, strict=True)
+            if s < 0
+        ]
+        later = venue.market.prints(symbol, t + latency, t + 3 * SECOND)
+        if sold and min(sold) < venue.engine.marks(t + latency).mid(symbol):
+            limit = min(sold)
+            if not [
+                p for p, s in zip(later.price, later.side, strict=True) if s < 0 and p <= limit
+            ]:
+                break
+        venue.advance(0.1)
+    else:
+        raise AssertionError("no setup: sellers at a price only while the order is in flight")
+    account = venue.open(balance=WHALE, profile="harsh")
+    order, _ = venue.submit(
+        account, symbol, Side.BUY, 100, type=OrderType.LIMIT, limit_price=limit, tif=TimeInForce.GTC
+    )
+
+    fills = venue.advance(3).fills
+
+    assert order.filled_qty == 0 and not [f for f in fills if f.order_id == order.id]
+
+
+def test_an_arrival_that_fills_nothing_is_still_stored(
+    make_service: Callable[..., Container],
+) -> None:
+    """A harsh limit resting on arrival is stored as arrived: a restart does not have it
+    arrive a second time."""
+    app = make_service()
+    trading = app.trading
+    account = trading.open_account(
+        OpenAccount(id="c", ts_init=0, owner="ann", name="m", profile="harsh")
+    )
+    bid = app.market.books.quote("AAPL", app.clock.now_ns()).bid
+    order = trading.submit(
+        SubmitOrder(
+            id="c",
+            ts_init=0,
+            account_id=account.id,
+            symbol="AAPL",
+            side=Side.BUY,
+            qty=D(10),
+            type=OrderType.LIMIT,
+            limit_price=bid - 1,
+            tif=TimeInForce.GTC,
+        )
+    )
+    assert in_flight(order)
+    app.clock.advance(SECOND)
+    trading.advance()
+
+    stored = app.store.get_order(order.id)
+    assert stored is not None and not in_flight(stored) and stored.due_ns is None
+
+
+def test_an_order_closed_at_an_instant_is_not_worked_at_that_instant(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """A harsh IOC reaching the market on the instant two symbols work their orders takes
+    nothing and is canceled; the second symbol's working must not meet it afterwards."""
+    first, second = "AAPL", "ARKK"
+    assert phase(first, SECOND) == phase(second, SECOND)
+    for k in range(1, 60):
+        venue = make_venue()
+        t1 = (venue.now // SECOND + k) * SECOND + phase(first, SECOND)
+        t = t1 - SECOND // 2
+        inst = venue.catalog.get(second)
+        prints = venue.market.prints(second, t, t1)
+        sold = [
+            to_price(p, inst.tick_size)
+            for p, s in zip(prints.price, prints.side, strict=True)
+            if s < 0
+        ]
+        asks = (venue.quote(second, t1).ask, venue.quote(second, t).ask)
+        if sold and min(sold) < min(asks):
+            break
+    else:
+        raise AssertionError("no setup: sellers in the half second before a shared phase")
+    account = venue.open(balance=WHALE, profile="harsh")
+    venue.advance_to(t - SECOND // 4)
+    venue.submit(
+        account, first, Side.BUY, 1, type=OrderType.LIMIT, limit_price=D(1), tif=TimeInForce.GTC
+    )
+    venue.advance_to(t)
+    ioc, _ = venue.submit(
+        account,
+        second,
+        Side.BUY,
+        10,
+        type=OrderType.LIMIT,
+        limit_price=min(sold),
+        tif=TimeInForce.IOC,
+    )
+    assert ioc.due_ns == t1
+
+    venue.advance_to(t1)
+
+    assert ioc.status is OrderStatus.CANCELED and ioc.filled_qty == 0
 
 
 def test_a_harsh_order_canceled_in_flight_never_trades(venue: Venue) -> None:

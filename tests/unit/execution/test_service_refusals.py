@@ -234,7 +234,7 @@ def test_the_order_batcher_does_not_resend_a_batch_whose_commit_failed(
     commit = app.store.commit
     calls = []
 
-    def lost(batch: Any) -> None:
+    def lost(batch: Any, worked_ns: Any = None) -> None:
         calls.append(batch)
         raise OSError("server closed the connection unexpectedly")
 

@@ -20,7 +20,7 @@ from vtrade.adapters.sql.engine import (
 )
 from vtrade.adapters.sql.outbox import OutboxReader
 from vtrade.adapters.sql.store_reads import StoreReads
-from vtrade.adapters.sql.store_writes import StoreWrites, ledger_writes
+from vtrade.adapters.sql.store_writes import StoreWrites, ledger_writes, worked_upsert
 from vtrade.core.clock import Clock, LiveClock
 
 __all__ = ["SqlStore", "normalize_url"]
@@ -55,6 +55,7 @@ class SqlStore(StoreWrites, StoreReads):
         self._clock = clock if clock is not None else LiveClock()
         self._outbox = OutboxReader(self._codec)
         self._writes = ledger_writes(self.dialect)
+        self._worked = worked_upsert(self.dialect)
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url.render_as_string(hide_password=True)!r})"

@@ -11,11 +11,13 @@ from sqlalchemy import Column, ColumnElement, Connection, Engine, and_, func, or
 
 from vtrade.adapters.sql import rows
 from vtrade.adapters.sql.outbox import OutboxReader
+from vtrade.adapters.sql.store_writes import WORKED_KEY
 from vtrade.adapters.sql.tables import (
     OPEN_PREDICATE,
     accounts,
     fills,
     ledger_entries,
+    meta,
     orders,
     positions,
 )
@@ -77,6 +79,7 @@ class StoreReads:
             fill_counts: dict[str, int] = {a_id: n for a_id, n in conn.execute(counted)}
             last_resets = _LAST_RESETS.group_by(ledger_entries.c.account_id)
             resets: dict[str, int] = {a_id: ts for a_id, ts in conn.execute(last_resets)}
+            worked = conn.execute(select(meta.c.value).where(meta.c.key == WORKED_KEY)).scalar()
         return Snapshot(
             accounts=account_list,
             positions=position_list,
@@ -85,6 +88,7 @@ class StoreReads:
             # Every fill and every reset took its account's next number.
             account_seqs={a.id: fill_counts.get(a.id, 0) + a.epoch for a in account_list},
             reset_ns=resets,
+            worked_ns=int(worked or 0),
         )
 
     def get_order(self, order_id: str) -> Order | None:

@@ -45,6 +45,11 @@ IMMUTABLE_ORDER_COLUMNS = frozenset(
     }
 )
 IMMUTABLE_ACCOUNT_COLUMNS = frozenset({"owner"})
+WORKED_KEY = "worked_ns"  # in `meta`: the engine's instant at the last commit
+
+
+def worked_upsert(dialect: str) -> Insert:
+    return _upsert(dialect, meta, "key")
 
 
 def ledger_writes(dialect: str) -> tuple[bulk.Write, ...]:
@@ -88,6 +93,7 @@ class StoreWrites:
     _clock: Clock
     _outbox: OutboxReader
     _writes: tuple[bulk.Write, ...]
+    _worked: Insert  # upsert of the engine's instant (`WORKED_KEY`) into `meta`
     _checkpointer: Checkpointer | None
 
     # -- schema ---------------------------------------------------------------------------
@@ -112,12 +118,13 @@ class StoreWrites:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def commit(self, batch: Sequence[Changes]) -> None:
+    def commit(self, batch: Sequence[Changes], worked_ns: int | None = None) -> None:
         """Write every change in `batch` in ONE transaction, or none of them.
 
         Accounts, orders and positions are upserted and the last state in the batch wins;
-        fills, ledger entries and events are inserted. Any error rolls the whole batch back
-        and propagates.
+        fills, ledger entries and events are inserted; `worked_ns`, the engine's instant, is
+        kept with them (`Snapshot.worked_ns`). Any error rolls the whole batch back and
+        propagates.
         """
         # Encode everything before the transaction opens, so it stays as short as possible.
         work = bulk.batch_rows(batch, self._codec, self._clock.now_ns())
@@ -127,6 +134,8 @@ class StoreWrites:
             for write, values in zip(self._writes, work, strict=True):
                 if values:
                     write.run(conn, values)
+            if worked_ns is not None:
+                conn.execute(self._worked, {"key": WORKED_KEY, "value": worked_ns})
         self._outbox.remember(e for changes in batch for e in changes.events)
         if self._checkpointer is not None:
             self._checkpointer.committed()
