@@ -22,6 +22,7 @@ class Volumes:
     month_shares: Decimal = Decimal(0)
     month_fx_usd: Decimal = Decimal(0)
     crypto: deque[tuple[int, Decimal]] = field(default_factory=deque)
+    crypto_usd: Decimal = Decimal(0)  # the sum of `crypto`, kept as it changes (exact)
 
     def context(
         self,
@@ -40,7 +41,7 @@ class Volumes:
         volumes = {
             "shares": self.month_shares,
             "fx": self.month_fx_usd,
-            "crypto": sum((usd for _, usd in self.crypto), Decimal(0)),
+            "crypto": self.crypto_usd,
         }
         bucket = _bucket(inst)
         if bucket is not None:
@@ -65,13 +66,14 @@ class Volumes:
             self.month_fx_usd += abs(usd)
         elif bucket == "crypto":
             self.crypto.append((t_ns, abs(usd)))
+            self.crypto_usd += abs(usd)
 
     def _roll(self, t_ns: int) -> None:
         month = _month(t_ns // NS_PER_DAY)
         if month != self.month:
             self.month, self.month_shares, self.month_fx_usd = month, Decimal(0), Decimal(0)
         while self.crypto and self.crypto[0][0] < t_ns - 30 * NS_PER_DAY:
-            self.crypto.popleft()
+            self.crypto_usd -= self.crypto.popleft()[1]
 
 
 @functools.lru_cache(maxsize=64)
