@@ -263,11 +263,16 @@ def _trigger(order: Order, prints: Prints, tick: Decimal) -> int | None:
     Stops trigger on the market's prints (never on our own fills); a trailing stop moves with
     each print before that print is tested against it, so a later high never raises the stop
     an earlier low is tested against."""
-    trailing = order.type is OrderType.TRAILING_STOP
+    if order.type is not OrderType.TRAILING_STOP:  # a fixed stop: the first print through it
+        assert order.stop_price is not None
+        # prints lie on the tick grid up to float noise: half a tick decides exactly
+        stop, half = float(order.stop_price), float(tick) / 2
+        buy = order.side is Side.BUY
+        hits = np.flatnonzero(prints.price >= stop - half if buy else prints.price <= stop + half)
+        return int(hits[0]) if hits.size else None
     for i, raw in enumerate(prints.price.tolist()):
-        price = to_price(raw, tick)  # prints lie on the tick grid; drop the float noise
-        if trailing:
-            _trail(order, price, price, tick)
+        price = to_price(raw, tick)  # drop the float noise (498.65000000000003)
+        _trail(order, price, price, tick)
         assert order.stop_price is not None
         if price >= order.stop_price if order.side is Side.BUY else price <= order.stop_price:
             return i

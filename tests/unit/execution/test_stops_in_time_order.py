@@ -65,6 +65,15 @@ def test_a_trailing_stop_triggers_on_the_first_print_through_its_moved_stop() ->
     assert order.stop_price == D("100.05")
 
 
+def test_a_stop_triggers_on_the_first_print_at_or_through_it() -> None:
+    sell = sell_trailing("100.02", "0.05")
+    sell.type, sell.stop_price = OrderType.STOP, D("99.97")
+    noisy = 99.97 + 3e-14  # prints carry float noise around the tick grid
+
+    assert _trigger(sell, prints(100.00, 99.98, noisy, 99.90), D("0.01")) == 2
+    assert _trigger(sell, prints(100.00, 99.98), D("0.01")) is None
+
+
 def test_a_stop_limit_fills_only_on_what_printed_after_it_triggered(
     make_venue: Callable[..., Venue],
 ) -> None:
