@@ -62,8 +62,11 @@ def in_flight(order: Order) -> bool:
 
 
 def executes_now(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int) -> bool:
-    """Market and limit orders meet the book at once when their session is open."""
-    if order.due_ns is not None or order.type not in (OrderType.MARKET, OrderType.LIMIT):
+    """Market and limit orders meet the book at once when their session is open, and so does
+    a stop that has triggered (a replacement of one: it is a market or limit order now)."""
+    if order.due_ns is not None:
+        return False
+    if order.type not in (OrderType.MARKET, OrderType.LIMIT) and not order.triggered:
         return False
     return can_work(order, calendar.phase(t_ns))
 

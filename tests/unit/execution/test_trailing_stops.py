@@ -233,3 +233,41 @@ def test_a_triggered_stop_limit_stays_triggered_when_its_limit_is_replaced(venue
     assert changed and new.status is S.ACCEPTED and new.triggered  # a live limit order
     moved, _ = replace(venue, new, stop_price=new.stop_price - D(1))  # type: ignore[operator]
     assert not moved.triggered  # a new stop waits for the market again
+
+
+def test_a_triggered_stop_limit_replaced_with_a_marketable_limit_executes_at_once(
+    venue: Venue,
+) -> None:
+    """Triggered, it is a limit order: a new limit through the market takes the book at once,
+    as a plain limit replaced the same way does."""
+    account = venue.open(balance=10_000_000)
+    quote = venue.quote("AAPL")
+    order, _ = venue.submit(
+        account,
+        "AAPL",
+        Side.BUY,
+        10,
+        type=OrderType.STOP_LIMIT,
+        tif=TimeInForce.GTC,
+        stop_price=quote.bid - 1,  # already through: it triggers at its first step
+        limit_price=quote.bid - 2,  # and then rests
+    )
+    for _ in range(10):
+        venue.advance(1)
+        if order.triggered:
+            break
+    assert order.triggered and order.filled_qty == 0
+
+    new, changes = venue.engine.replace(
+        ReplaceOrder(
+            id="c-replace",
+            ts_init=venue.now,
+            account_id=account.id,
+            order_id=order.id,
+            limit_price=venue.quote("AAPL").ask + 1,
+        ),
+        venue.now,
+    )
+
+    assert new.triggered and new.status is S.FILLED
+    assert [f for f in changes.fills if f.order_id == new.id]
