@@ -43,8 +43,11 @@ from vtrade.execution.validation import (
 )
 from vtrade.execution.volumes import Volumes
 from vtrade.market.book import MEMORY_NS
+from vtrade.market.books import to_price
+from vtrade.market.sessions import Phase
 
 S = OrderStatus
+LAST_PRICE_LOOKBACK_NS = 15 * 60 * 1_000_000_000  # how far before a close to find its price
 
 
 class ExecutionEngine(Bookkeeper):
@@ -154,6 +157,8 @@ class ExecutionEngine(Bookkeeper):
         if order.type is OrderType.TRAILING_STOP and order.stop_price is None:
             from vtrade.execution.working import start_trailing
 
+            if order.watermark is None:  # outside its session: from the session's last price
+                order.watermark = self._last_regular_price(inst, t_ns)
             start_trailing(order, inst.tick_size)  # its stop is known (and shown) at once
         self.orders[order.id] = order
         changes.events.append(
@@ -163,6 +168,20 @@ class ExecutionEngine(Bookkeeper):
             changes.merge(self._execute_now(order, inst, arrival))
         changes.orders.append(order)
         return changes
+
+    def _last_regular_price(self, inst: Instrument, t_ns: int) -> Decimal | None:
+        """The last price printed in the regular session, when `t_ns` is outside it (a
+        trailing stop works only there: an after-hours mid is not its market); else None."""
+        calendar = self.sessions.for_instrument(inst)
+        if calendar.phase(t_ns) is Phase.REGULAR:
+            return None
+        end = calendar.last_regular_end(t_ns)
+        if end is None:
+            return None
+        prints = self.market.prints(inst.symbol, end - LAST_PRICE_LOOKBACK_NS, end)
+        if not prints.price.shape[0]:
+            return None
+        return to_price(float(prints.price[-1]), inst.tick_size)
 
     def arrive(self, order: Order, t_ns: int) -> Changes:
         """An order in flight reaches the market at `t_ns`: execute it as `_open` would have.

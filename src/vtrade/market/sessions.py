@@ -136,6 +136,11 @@ class SessionCalendar:
             raise self._outside(t_ns)
         return self._phases[bisect_right(self._edges, t_ns) - 1]
 
+    def last_regular_end(self, t_ns: int) -> int | None:
+        """The end of the last regular period that ended at or before `t_ns` (None: none)."""
+        j = bisect_right(self._regular_ends, t_ns) - 1
+        return self._regular_ends[j] if j >= 0 else None
+
     def phase_start(self, t_ns: int) -> int:
         """The instant the phase `t_ns` is in began (its open, for the regular session)."""
         self.phase(t_ns)  # refuses an instant outside the range

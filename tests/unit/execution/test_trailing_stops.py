@@ -1,23 +1,27 @@
 """Specification of trailing stops: the watermark and the stop stay on the tick grid (the stop
 rounded away from the market, never tighter than its trail), and a replacement carries the
-trail, not the stop the engine computed from it."""
+trail and the watermark, not the stop the engine computed from it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from vtrade.core.clock import parse_instant, to_ns
 from vtrade.domain.commands import ReplaceOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+from vtrade.market.books import to_price
 
 if TYPE_CHECKING:
     from conftest import Venue
 
 D = Decimal
 S = OrderStatus
+SECOND = 1_000_000_000
 
 
 def trailing(venue: Venue, symbol: str, side: Side, qty: str, **trail: Decimal) -> Order:
@@ -271,3 +275,21 @@ def test_a_triggered_stop_limit_replaced_with_a_marketable_limit_executes_at_onc
 
     assert new.triggered and new.status is S.FILLED
     assert [f for f in changes.fills if f.order_id == new.id]
+
+
+def test_a_trailing_stop_sent_after_the_close_trails_from_the_session_s_last_price(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """It works only in the regular session: its watermark starts at the last price printed
+    there, not at the after-hours mid."""
+    venue = make_venue("2024-03-15T21:00:00Z")  # Friday, US post-market
+    close = to_ns(parse_instant("2024-03-15T20:00:00Z"))
+    for symbol in ("AAPL", "MSFT", "TSLA", "NVDA"):
+        last = venue.market.prints(symbol, close - 3_600 * SECOND, close).price[-1]
+        tick = venue.catalog.get(symbol).tick_size
+        if venue.engine.marks(venue.now).mid(symbol) != to_price(float(last), tick):
+            break
+    order = trailing(venue, symbol, Side.SELL, "10", trail_price=D("1"))
+
+    assert order.watermark == to_price(float(last), tick)
+    assert order.stop_price == order.watermark - 1
