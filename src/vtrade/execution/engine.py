@@ -12,6 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 from functools import partial
 
+from vtrade.core.clock import NS_PER_MINUTE
 from vtrade.core.errors import NotFoundError, ValidationError, refusing
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import (
@@ -29,7 +30,7 @@ from vtrade.execution.accounting import AccountView, Marks, view
 from vtrade.execution.booking import Bookkeeper
 from vtrade.execution.fees import Liquidity
 from vtrade.execution.open_orders import OpenOrders
-from vtrade.execution.profiles import PROFILES, rules_of
+from vtrade.execution.profiles import rules_named, rules_of
 from vtrade.execution.recent_orders import RecentOrders
 from vtrade.execution.validation import (
     AccountRuleViolation,
@@ -47,7 +48,7 @@ from vtrade.market.books import to_price
 from vtrade.market.sessions import Phase
 
 S = OrderStatus
-LAST_PRICE_LOOKBACK_NS = 15 * 60 * 1_000_000_000  # how far before a close to find its price
+LAST_PRICE_LOOKBACK_NS = 15 * NS_PER_MINUTE  # how far before a close to find its price
 
 
 class ExecutionEngine(Bookkeeper):
@@ -213,7 +214,7 @@ class ExecutionEngine(Bookkeeper):
         inst = self.catalog.get(cmd.symbol)
         _check_sizing(cmd)
         order = _order_from(cmd, inst, account, t_ns, id="", client_order_id="", seq=0)
-        self._size_at_arrival(order, cmd, inst, t_ns)
+        self._size_as_sent(order, cmd, inst, t_ns)
         check_shape(order, inst)
 
     def preview(self, cmd: SubmitOrder, t_ns: int) -> Order:
@@ -227,11 +228,11 @@ class ExecutionEngine(Bookkeeper):
         account = self.account(cmd.account_id)
         inst = self.catalog.get(cmd.symbol)
         # priced and checked as submitted (what the trader saw); routed for when it arrives
-        arrival = t_ns + PROFILES[account.profile].latency_ns
         order = self._new_order(cmd, inst, account, t_ns)
+        arrival = t_ns + rules_of(order).latency_ns
         marks = self.marks(t_ns)
         try:
-            self._size_at_arrival(order, cmd, inst, t_ns)
+            self._size_as_sent(order, cmd, inst, t_ns)
             check_shape(order, inst)
             routing.route(order, inst, self.sessions.for_instrument(inst), arrival)
             ctx = self._check_context(account, order, inst, marks, cmd.within_position)
@@ -250,7 +251,7 @@ class ExecutionEngine(Bookkeeper):
             return order, Changes(orders=[order], events=[event])
         return order, None
 
-    def _size_at_arrival(self, order: Order, cmd: SubmitOrder, inst: Instrument, t: int) -> None:
+    def _size_as_sent(self, order: Order, cmd: SubmitOrder, inst: Instrument, t: int) -> None:
         """Give a new order its arrival mid (the benchmark of its costs: the mid it was
         submitted at, so a latency's move shows as drift), and a notional order its quantity,
         at `t`."""
@@ -341,7 +342,7 @@ class ExecutionEngine(Bookkeeper):
         for f in sorted(snapshot.recent_fills, key=lambda f: f.ts_ns):
             if f.ts_ns < snapshot.reset_ns.get(f.account_id, 0):
                 continue  # before the account's last reset: not this life's volume
-            if not PROFILES[Profile(f.profile)].friction:
+            if not rules_named(f.profile).friction:
                 continue  # traded for free: earns no fee tier
             inst = self.catalog.get(f.symbol)
             usd = f.qty * f.price * inst.multiplier * f.fx_rate
@@ -363,7 +364,7 @@ class ExecutionEngine(Bookkeeper):
             if (
                 f.ts_ns >= now_ns - MEMORY_NS
                 and f.receipt.liquidity == Liquidity.TAKER.value
-                and PROFILES[Profile(f.profile)].friction
+                and rules_named(f.profile).friction
             ):
                 books.replay(
                     f.symbol, f.side, [(s.price, s.qty) for s in f.receipt.slices], f.ts_ns

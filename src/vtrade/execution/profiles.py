@@ -48,6 +48,11 @@ PROFILES = {
 _BY_NAME = {p.value: rules for p, rules in PROFILES.items()}
 
 
+def rules_named(name: str) -> RealismProfile:
+    """The profile stamped as `name` on an order or a fill."""
+    return _BY_NAME[name]
+
+
 def rules_of(order: Order) -> RealismProfile:
     """The profile `order` was submitted under: it prices all its fills, whatever profile
     the account switches to while it is open."""

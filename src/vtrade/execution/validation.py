@@ -313,16 +313,16 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
             f"this account may not sell short: you hold {_qty(ctx.position_qty)} {inst.symbol}, "
             f"and this order with your open sells would leave {_qty(after)}",
         )
-    if _added_exposure(before, after) <= 0:
+    added = _added_exposure(before, after)
+    if added <= 0:
         return  # reduces exposure: always allowed
     price = _risk_price(order, ctx.touch_price, mid)
     view = ctx.account_view()
     fx = ctx.marks.fx(inst.currency)
-    notional = _added_exposure(before, after) * price * inst.multiplier * fx
+    notional = added * price * inst.multiplier * fx
     rate = initial_rate(inst, ctx.limits.leverage)
     if not inst.marginable:
         cash = view.cash - _pending_cash(others, ctx)
-        added = _added_exposure(before, after)
         fees = ctx.fees_vcr(order, added, price) if ctx.fees_vcr is not None else Decimal(0)
         if notional + fees > cash:
             with_fees = f" with {_money(fees)} VCR of fees" if fees else ""
@@ -342,7 +342,6 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
             f"{_money(max(available, Decimal(0)))} VCR is available",
         )
     # what is held or already ordered at the market, what this order adds at its own price
-    added = _added_exposure(before, after)
     unit_value = inst.multiplier * fx
     held = (abs(after) - added) * mid * unit_value
     share = (held + added * price * unit_value) / view.nav if view.nav > 0 else ONE

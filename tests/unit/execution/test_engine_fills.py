@@ -10,17 +10,15 @@ import numpy as np
 import pytest
 
 from vtrade.domain.accounts import EntryKind, Profile
-from vtrade.domain.commands import CancelOrder, OpenAccount, SubmitOrder
+from vtrade.domain.commands import CancelOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, OrderStatus, OrderType, TimeInForce
 from vtrade.execution.profiles import PROFILES
-from vtrade.execution.routing import in_flight
 from vtrade.execution.working import phase
 from vtrade.market.books import to_price
 
 if TYPE_CHECKING:
     from conftest import Venue
-    from vtrade.bootstrap import Container
 
 D = Decimal
 SECOND = 1_000_000_000
@@ -548,38 +546,6 @@ def test_a_harsh_resting_limit_meets_only_the_prints_after_it_arrived(venue: Ven
     fills = venue.advance(3).fills
 
     assert order.filled_qty == 0 and not [f for f in fills if f.order_id == order.id]
-
-
-def test_an_arrival_that_fills_nothing_is_still_stored(
-    make_service: Callable[..., Container],
-) -> None:
-    """A harsh limit resting on arrival is stored as arrived: a restart does not have it
-    arrive a second time."""
-    app = make_service()
-    trading = app.trading
-    account = trading.open_account(
-        OpenAccount(id="c", ts_init=0, owner="ann", name="m", profile="harsh")
-    )
-    bid = app.market.books.quote("AAPL", app.clock.now_ns()).bid
-    order = trading.submit(
-        SubmitOrder(
-            id="c",
-            ts_init=0,
-            account_id=account.id,
-            symbol="AAPL",
-            side=Side.BUY,
-            qty=D(10),
-            type=OrderType.LIMIT,
-            limit_price=bid - 1,
-            tif=TimeInForce.GTC,
-        )
-    )
-    assert in_flight(order)
-    app.clock.advance(SECOND)
-    trading.advance()
-
-    stored = app.store.get_order(order.id)
-    assert stored is not None and not in_flight(stored) and stored.due_ns is None
 
 
 def test_an_order_closed_at_an_instant_is_not_worked_at_that_instant(

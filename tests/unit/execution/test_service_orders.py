@@ -27,6 +27,7 @@ from vtrade.domain.accounts import Account
 from vtrade.domain.commands import CancelOrder, OpenAccount, ReplaceOrder, ResetAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+from vtrade.execution.routing import in_flight
 
 D = Decimal
 S = OrderStatus
@@ -457,6 +458,19 @@ def test_a_committed_command_is_answered_though_its_relay_fails(
 
     assert order.status is S.FILLED and app.store.get_order(order.id) is not None
     assert trading.relay() > 0  # what was not published goes out with the next relay
+
+
+def test_an_arrival_that_fills_nothing_is_still_stored(desk: Desk) -> None:
+    """A harsh limit resting on arrival is stored as arrived: a restart does not have it
+    arrive a second time."""
+    desk.trading.set_profile(desk.account.id, "harsh")
+    order = desk.resting()
+    assert in_flight(order)
+    desk.app.clock.advance(SECOND)
+    desk.trading.advance()
+
+    stored = desk.app.store.get_order(order.id)
+    assert stored is not None and not in_flight(stored) and stored.due_ns is None
 
 
 def test_an_order_is_never_filled_at_an_instant_before_it_was_submitted(

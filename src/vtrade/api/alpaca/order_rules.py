@@ -39,19 +39,6 @@ SUB_PENNY = 42210000  # Alpaca's code for a price off the grid, a stop through t
 _CUT_OFFS = {"opg": time(9, 28), "cls": time(15, 50)}
 _NEXT_SESSION_FROM = time(19, 0)
 _US_VENUES = frozenset({"XNAS", "XNYS", "ARCX"})
-_ORDER_FIELDS = (
-    "account_id",
-    "symbol",
-    "side",
-    "type",
-    "tif",
-    "notional",
-    "limit_price",
-    "stop_price",
-    "trail_price",
-    "trail_percent",
-    "extended_hours",
-)
 # Rules about the order's own shape (422); every other rule is a trading refusal (403).
 _SHAPE_RULES = frozenset(
     {
