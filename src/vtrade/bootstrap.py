@@ -188,6 +188,7 @@ def execution_config(s: ExecutionSettings) -> ExecutionConfig:
         max_position_share=s.max_position_share,
         initial_balance=s.initial_balance,
         step_ns=s.step_ms * 1_000_000,
+        catch_up_ns=int(s.catch_up_hours * NS_PER_HOUR),
     )
 
 

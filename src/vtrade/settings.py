@@ -76,6 +76,13 @@ class ExecutionSettings(BaseModel):
     fees_path: Path | None = Field(default=None, description="TOML that replaces the fee file")
     us_equity_plan: str | None = Field(default=None, description="fixed or tiered")
     step_ms: int = Field(default=1000, ge=10, le=60_000)
+    catch_up_hours: float = Field(
+        default=168,
+        ge=0,
+        le=24 * 366,
+        description="the most downtime a start works open orders through (0: none, as if the "
+        "market had stood still)",
+    )
     outbox_retention_hours: float = Field(
         default=168, ge=0, description="published events stay in the outbox this long"
     )

@@ -77,6 +77,7 @@ def create_app(container: Container, *, run_steps: bool = True) -> FastAPI:
             _step(state)
             container.portfolio.publish(container.clock.now_ns(), force=True)
             container.portfolio.stop()
+            container.trading.stop()
             container.store.close()
             gc.unfreeze()  # what this app froze may be collected again once it is dropped
             log.info("stopped")

@@ -14,6 +14,7 @@ once; consumers deduplicate by event id).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -21,7 +22,7 @@ from typing import TypeVar
 from vtrade.app.ports import Changes, Store
 from vtrade.core import topics
 from vtrade.core.bus import InProcessBus
-from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, Clock
+from vtrade.core.clock import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, Clock
 from vtrade.core.errors import (
     ConflictError,
     NotFoundError,
@@ -41,11 +42,13 @@ from vtrade.domain.commands import (
 from vtrade.domain.orders import Order
 from vtrade.execution.engine import ExecutionEngine
 from vtrade.execution.validation import client_id_taken
+from vtrade.execution.working import catch_up_step
 
 T = TypeVar("T")
 log = logging.getLogger("vtrade.trading")
 _PURGE_EVERY_NS = 10 * NS_PER_MINUTE  # of the simulation's clock
 _PURGE_CHUNK = 10_000  # rows per DELETE: ~7 ms on SQLite
+CATCH_UP_CHUNK_NS = NS_PER_HOUR  # of market time per commit while catching up
 _COMPARED = ("symbol", "side", "type", "tif", "limit_price", "stop_price", "extended_hours")
 
 
@@ -84,19 +87,63 @@ class TradingService:
         self._next_purge_ns = 0
         self._stale = False  # a rebuild failed: memory may hold what the store does not
         self._stale_at = 0  # and the instant to rebuild at, the failed command's start
+        self._works_market = True  # records the engine's instant with each commit (`start`)
 
-    def start(self) -> None:
-        """Migrate the schema and rebuild open orders, positions and cash from the store."""
+    def start(self, *, catch_up: bool = True) -> None:
+        """Migrate the schema and rebuild open orders, positions and cash from the store, as of
+        the instant the engine last worked; then (`catch_up`) let the market act on the open
+        orders through the downtime since, as a broker keeps working orders while its client
+        is away. Without `catch_up` (a CLI command beside a server) this process leaves the
+        market to the server: it neither works open orders nor records the engine's instant."""
         self.store.migrate()
         self.engine.ids = self.engine.ids.derive(self.store.next_boot())  # never reuse an id
-        self._restore()
+        self._works_market = catch_up
+        self._restore(resume=True)
+        if catch_up:
+            self.catch_up()
         if self.publishes:
             self.relay()
+
+    def catch_up(self) -> None:
+        """Work the open orders from the engine's instant to now: fills, triggers, auctions
+        and expiries at the instants they happened. A long downtime is worked in coarser
+        steps (`catch_up_step`), an hour of market time per commit, so that a failure loses
+        no more than that hour's work."""
+        began, now = self.engine.now_ns, self._now()
+        if now <= began + self.engine.config.step_ns:
+            return  # the next step picks it up
+        step = catch_up_step(now - began, self.engine.config.step_ns)
+        log.info(
+            "catching up %.1f hours of downtime in %d ms steps",
+            (now - began) / NS_PER_HOUR,
+            step // 1_000_000,
+        )
+        end = began
+        while end < now:
+            end = min(end + CATCH_UP_CHUNK_NS, now)
+            self._transaction(functools.partial(self._worked_until, end, step), record_instant=True)
+
+    def _worked_until(self, end_ns: int, step_ns: int, _: int) -> tuple[None, list[Changes]]:
+        return None, [self.engine.advance(end_ns, step_ns)]
+
+    def stop(self) -> None:
+        """Record the engine's instant, so that the next start catches up from here rather
+        than from the last commit (a crash loses only that shortcut)."""
+        if self._stale:
+            return
+        try:
+            self._commit([], record_instant=True)
+        except Exception:
+            log.exception(
+                "recording the engine's instant failed; the next start works from the last commit"
+            )
 
     # -- commands -------------------------------------------------------------------------
 
     def open_account(self, cmd: OpenAccount) -> Account:
-        account = self._run(lambda t: self.engine.open_account(cmd, t))
+        # the market need not act first: a new account has no orders (and a CLI command that
+        # opens one leaves the market to the server, `start`)
+        account = self._run(lambda t: self.engine.open_account(cmd, t), market_first=False)
         self._relay_account_events()
         return account
 
@@ -222,13 +269,14 @@ class TradingService:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _run(self, step: Callable[[int], tuple[T, Changes]]) -> T:
+    def _run(self, step: Callable[[int], tuple[T, Changes]], *, market_first: bool = True) -> T:
         """Run one command after letting the market act up to now, in one transaction. If the
         command is refused (before it changed anything), what the market did still commits:
         a bad request must not cost resting orders the liquidity that came meanwhile."""
 
         def work(t: int) -> tuple[T | VtradeError, list[Changes]]:
-            elapsed = self.engine.advance(t)  # the market acts up to now first
+            # the market acts up to now first
+            elapsed = self.engine.advance(t) if market_first else Changes()
             try:
                 result, changes = step(t)
             except VtradeError as exc:
@@ -239,7 +287,9 @@ class TradingService:
 
         return _raised(self._transaction(work))
 
-    def _transaction(self, work: Callable[[int], tuple[T, list[Changes]]]) -> T:
+    def _transaction(
+        self, work: Callable[[int], tuple[T, list[Changes]]], *, record_instant: bool = False
+    ) -> T:
         """Commit what `work` changed at the current instant, or rebuild the engine from the
         store as it was before if anything fails (a refusal is not a failure: `work` returns
         it); publish the outbox after the commit. A failed commit is a `StorageError`."""
@@ -251,7 +301,7 @@ class TradingService:
             self._rebuild(began)
             raise
         try:
-            self._commit(batch)
+            self._commit(batch, record_instant=record_instant)
         except Exception as exc:
             log.exception("commit failed")  # the details stay here: they may hold others' rows
             self._rebuild(began)
@@ -285,10 +335,12 @@ class TradingService:
                 f"the database cannot be read ({type(exc).__name__}); try again later"
             ) from exc
 
-    def _commit(self, batch: list[Changes]) -> None:
+    def _commit(self, batch: list[Changes], *, record_instant: bool = False) -> None:
+        """Commit the non-empty changes of `batch` with the engine's instant; `record_instant`:
+        the instant even if nothing changed (a catch-up's hour, a stop)."""
         batch = [c for c in batch if c]
-        if batch:
-            self.store.commit(batch, self.engine.now_ns)
+        if batch or (record_instant and self._works_market):
+            self.store.commit(batch, self.engine.now_ns if self._works_market else None)
             self._commits += 1
 
     def _relay_account_events(self) -> None:
@@ -336,16 +388,36 @@ class TradingService:
             self._restore()
         return account_id in self.engine.accounts
 
-    def _restore(self, at_ns: int | None = None) -> None:
+    def _restore(self, at_ns: int | None = None, *, resume: bool = False) -> None:
         """Rebuild the engine from the store, at `at_ns` (default: now, or the engine's own
         instant when later), or at the instant stored with the last commit when that is later:
         a commit whose answer was lost may have gone through, and the market's time it worked
-        must not be worked twice."""
+        must not be worked twice. `resume` (a start): at the stored instant (`_resume_at`)."""
         now = self._now()
         snapshot = self.store.load(now - 31 * NS_PER_DAY)
-        at = max(now, self.engine.now_ns) if at_ns is None else max(at_ns, snapshot.worked_ns)
+        if resume:
+            at = self._resume_at(snapshot.worked_ns, now)
+        elif at_ns is None:
+            at = max(now, self.engine.now_ns)
+        else:
+            at = max(at_ns, snapshot.worked_ns)
         self.engine.restore(snapshot, at)
         self._stale = False
+
+    def _resume_at(self, worked_ns: int, now_ns: int) -> int:
+        """Where a start picks up: the instant the engine last worked, if before now (a clock
+        set back, or a new database, starts now), and at most `catch_up_ns` ago."""
+        if not 0 < worked_ns < now_ns:
+            return now_ns
+        oldest = now_ns - self.engine.config.catch_up_ns
+        if worked_ns < oldest and self.engine.config.catch_up_ns and self._works_market:
+            log.warning(
+                "the engine last worked %.1f days ago; open orders meet only the last %.1f days "
+                "of the market (execution.catch_up_hours)",
+                (now_ns - worked_ns) / NS_PER_DAY,
+                self.engine.config.catch_up_ns / NS_PER_DAY,
+            )
+        return max(worked_ns, oldest)
 
     def _now(self) -> int:
         return self.clock.now_ns()

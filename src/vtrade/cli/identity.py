@@ -26,7 +26,7 @@ def _identity(*, trading: bool = False) -> Iterator[bootstrap.Container]:
     c = bootstrap.build(settings(), publishes=False)
     try:
         if trading:
-            c.trading.start()
+            c.trading.start(catch_up=False)
         else:
             c.store.migrate()
         yield c

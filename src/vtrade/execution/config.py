@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from vtrade.core.clock import NS_PER_DAY
 from vtrade.domain.accounts import DEFAULT_BALANCE
 from vtrade.domain.instruments import AssetClass
 from vtrade.execution.validation import Limits
@@ -30,6 +31,7 @@ class ExecutionConfig:
     )
     initial_balance: Decimal = DEFAULT_BALANCE
     step_ns: int = 1_000_000_000  # how often working orders meet the market
+    catch_up_ns: int = 7 * NS_PER_DAY  # the most downtime a start works open orders through
 
     @property
     def limits(self) -> Limits:

@@ -318,12 +318,13 @@ class ExecutionEngine(Bookkeeper):
 
     # -- time -----------------------------------------------------------------------------
 
-    def advance(self, t_ns: int) -> Changes:
-        """Let the market act on open orders up to `t_ns`: opens, triggers, fills, closes."""
+    def advance(self, t_ns: int, step_ns: int | None = None) -> Changes:
+        """Let the market act on open orders up to `t_ns`: opens, triggers, fills, closes.
+        Working orders meet the market every `step_ns` (default: the configured step)."""
         from vtrade.execution.working import advance
 
         self.forget_marks()  # a new batch: nothing is assumed about the feed's earlier answers
-        return advance(self, t_ns)
+        return advance(self, t_ns, step_ns or self.config.step_ns)
 
     # -- state ----------------------------------------------------------------------------
 

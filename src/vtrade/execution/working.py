@@ -1,14 +1,15 @@
 """Time-driven execution: auctions, expiries, stop triggers and working fills.
 
 `advance` walks from the engine's last instant to the target in steps no longer than the
-configured step, stopping exactly at every auction and expiry instant, so a long jump (a
-weekend, a replayed week) treats each session boundary in order.
+step, stopping exactly at every auction and expiry instant, so a long jump (a weekend, the
+downtime a restart catches up) treats each session boundary in order.
 
-Working orders meet the market once per step (`ExecutionConfig.step_ns`), against everything
-that printed since they last did, however often `advance` is called: a caller advancing every
-millisecond costs no more than one advancing every second, and fills are the same. Each symbol
-meets it at its own phase within the step (`phase`), so the resting orders of a whole catalog
-are not all worked in one instant: that instant would hold every command behind it.
+Working orders meet the market once per step (`ExecutionConfig.step_ns`, or the coarser step
+of a catch-up), against everything that printed since they last did, however often `advance`
+is called: a caller advancing every millisecond costs no more than one advancing every second,
+and fills are the same. Each symbol meets it at its own phase within the step (`phase`), so
+the resting orders of a whole catalog are not all worked in one instant: that instant would
+hold every command behind it.
 """
 
 from __future__ import annotations
@@ -41,22 +42,31 @@ S = OrderStatus
 _BY_SEQ = attrgetter("seq")  # submission order
 _FIRST_TWO = itemgetter(0, 1)  # (instant, symbol)
 MARGIN_CHECK_NS = 60_000_000_000
+CATCH_UP_STEPS = 1_440  # steps a catch-up takes at most, until they reach `CATCH_UP_MAX_STEP_NS`
+CATCH_UP_MAX_STEP_NS = 60_000_000_000  # the longest step the settings allow
 PARTICIPATION_LOOKBACK_NS = 300_000_000_000
 
 
-def advance(engine: ExecutionEngine, t_ns: int) -> Changes:
+def advance(engine: ExecutionEngine, t_ns: int, step: int) -> Changes:
     changes = Changes()
     now = engine.now_ns or t_ns
     engine.worked_ns = engine.worked_ns or now
-    step = engine.config.step_ns
     while now < t_ns:
         step_end = (now // step + 1) * step if engine.orders else t_ns  # on the step grid
         nxt = min(t_ns, step_end, _next_boundary(engine, now))
-        _step(engine, now, nxt, changes)
+        _step(engine, now, nxt, step, changes)
         now = nxt
         engine.now_ns = now
     engine.now_ns = max(engine.now_ns, t_ns)
     return changes
+
+
+def catch_up_step(downtime_ns: int, step_ns: int) -> int:
+    """The step to work `downtime_ns` in: the normal `step_ns` for a short one, coarser for a
+    long one (a day in minute steps), so a start after a week away takes seconds, not hours.
+    Fills in a coarser step differ only in which prints a partial fill's share counts."""
+    coarse = downtime_ns // CATCH_UP_STEPS // 1_000_000 * 1_000_000  # whole milliseconds
+    return max(step_ns, min(coarse, CATCH_UP_MAX_STEP_NS))
 
 
 def _next_boundary(engine: ExecutionEngine, now: int) -> int:
@@ -64,11 +74,10 @@ def _next_boundary(engine: ExecutionEngine, now: int) -> int:
     return now + 365 * NS_PER_DAY if found is None else found
 
 
-def _step(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) -> None:
+def _step(engine: ExecutionEngine, t0: int, t1: int, step: int, changes: Changes) -> None:
     """Act on (t0, t1], in time order: symbols whose phase falls before `t1` work their orders,
     then the auctions and expiries at `t1`, then the symbols whose phase is `t1`. A step is
-    never longer than `step_ns`, so each symbol meets the market at most once in it."""
-    step = engine.config.step_ns
+    never longer than `step`, so each symbol meets the market at most once in it."""
     due: list[tuple[int, str, list[Order]]] = []  # (instant, symbol, its open orders)
     for symbol, open_orders in engine.orders.by_symbol().items():
         shift = phase(symbol, step)
@@ -84,7 +93,7 @@ def _step(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) -> None:
             _auctions_and_expiries(engine, t1, changes)
             auctions = False
             orders = [o for o in orders if o.is_open]
-        touched |= _work_symbol(engine, symbol, orders, at, changes)
+        touched |= _work_symbol(engine, symbol, orders, at, step, changes)
     if auctions:
         _auctions_and_expiries(engine, t1, changes)
     _margin_checks(engine, touched, t0, t1, changes)
@@ -100,13 +109,13 @@ def phase(symbol: str, step_ns: int) -> int:
 
 
 def _work_symbol(
-    engine: ExecutionEngine, symbol: str, orders: list[Order], t1: int, changes: Changes
+    engine: ExecutionEngine, symbol: str, orders: list[Order], t1: int, step: int, changes: Changes
 ) -> set[str]:
     """Let the working orders of `symbol` meet what printed since it last met the market;
     return the accounts that got fills."""
     t0 = engine.worked.get(symbol)
     if t0 is None:  # first time: the last step, or since the engine started
-        t0 = max(t1 - engine.config.step_ns, engine.worked_ns)
+        t0 = max(t1 - step, engine.worked_ns)
     engine.worked[symbol] = t1
     inst = engine.catalog.get(symbol)
     calendar = engine.sessions.for_instrument(inst)

@@ -123,12 +123,12 @@ class StoreWrites:
 
         Accounts, orders and positions are upserted and the last state in the batch wins;
         fills, ledger entries and events are inserted; `worked_ns`, the engine's instant, is
-        kept with them (`Snapshot.worked_ns`). Any error rolls the whole batch back and
-        propagates.
+        kept with them (`Snapshot.worked_ns`), even with an empty batch. Any error rolls the
+        whole batch back and propagates.
         """
         # Encode everything before the transaction opens, so it stays as short as possible.
         work = bulk.batch_rows(batch, self._codec, self._clock.now_ns())
-        if not any(work):
+        if not any(work) and worked_ns is None:
             return
         with self._engine.begin() as conn:
             for write, values in zip(self._writes, work, strict=True):

@@ -1,0 +1,203 @@
+"""A start catches up the downtime: open orders meet the market they missed while no process
+ran, and fill, trigger, trade in auctions and expire at the instants they would have."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from portfolio_helpers import NOVEMBER_2026, SECOND, WEDNESDAY, Boot, at, open_account
+
+from vtrade.bootstrap import Container, build
+from vtrade.core.clock import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, SimulatedClock
+from vtrade.domain.accounts import Account
+from vtrade.domain.commands import OpenAccount, SubmitOrder
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+from vtrade.execution.working import catch_up_step
+from vtrade.settings import ExecutionSettings, Settings
+
+D = Decimal
+S = OrderStatus
+WEDNESDAY_CLOSE = "2026-11-18T21:00:00Z"  # 16:00 in New York (EST)
+
+
+def submit(
+    app: Container, account: Account, symbol: str, side: Side, qty: int, **kw: object
+) -> Order:
+    cmd = SubmitOrder(
+        id="c", ts_init=0, account_id=account.id, symbol=symbol, side=side, qty=D(qty), **kw
+    )
+    return app.trading.submit(cmd)
+
+
+def limit_buy(
+    app: Container, account: Account, symbol: str, qty: int, limit: D, tif: TimeInForce
+) -> Order:
+    fields = {"type": OrderType.LIMIT, "limit_price": limit, "tif": tif}
+    return submit(app, account, symbol, Side.BUY, qty, **fields)
+
+
+def resting(app: Container, account: Account, tif: TimeInForce = TimeInForce.DAY) -> Order:
+    """A buy limit for AAPL that the market does not reach within days."""
+    bid = app.market.books.quote("AAPL", app.clock.now_ns()).bid
+    return limit_buy(app, account, "AAPL", 10, (bid * D("0.8")).quantize(D("0.01")), tif)
+
+
+def crossed_within(app: Container, symbol: str, start: int, end: int) -> tuple[D, int]:
+    """A buy limit the prints reach in (start, end] but not before, and the first instant."""
+    prints = app.market.prints(symbol, start, end)
+    later = prints.ts > start + (end - start) // 3
+    limit = D(repr(float(prints.price[later].min()))).quantize(D("0.01")) + D("0.01")
+    first = int(prints.ts[prints.price <= float(limit)][0])
+    assert first > app.clock.now_ns(), "the market reaches the limit at once: pick another"
+    return limit, first
+
+
+def test_a_resting_limit_the_market_crossed_during_the_downtime_filled_then(boot: Boot) -> None:
+    app = boot(at(WEDNESDAY))
+    account = open_account(app)
+    now = app.clock.now_ns()
+    limit, first = crossed_within(app, "AAPL", now, now + 3 * NS_PER_HOUR)
+    order = limit_buy(app, account, "AAPL", 10, limit, TimeInForce.GTC)
+    assert order.status is S.ACCEPTED
+
+    restarted = now + 4 * NS_PER_HOUR  # the process ran no more after the order
+    again = boot(restarted)
+
+    (fill,) = again.store.list_fills(account.id)
+    assert first <= fill.ts_ns < restarted
+    assert fill.qty == 10 and fill.price <= limit
+    assert again.trading.engine.now_ns == restarted
+
+
+def test_a_day_order_expires_at_the_close_it_missed(boot: Boot) -> None:
+    app = boot(at(WEDNESDAY))
+    account = open_account(app)
+    order = resting(app, account)
+
+    again = boot(at("2026-11-19T15:00:00Z"))  # Thursday: the process was down over the close
+
+    stored = again.store.get_order(order.id)
+    assert stored is not None and stored.status is S.EXPIRED
+    assert stored.updated_ns == at(WEDNESDAY_CLOSE)
+
+
+def test_an_order_queued_for_the_open_trades_in_the_auction_it_missed(boot: Boot) -> None:
+    app = boot(at("2026-11-18T03:00:00Z"))  # London is closed
+    account = open_account(app)
+    order = submit(app, account, "VOD.L", Side.BUY, 1_000)
+    assert order.status is S.PENDING_OPEN
+
+    again = boot(at("2026-11-18T10:00:00Z"))
+
+    (fill,) = again.store.list_fills(account.id)
+    assert fill.ts_ns == at("2026-11-18T08:00:00Z")
+    assert fill.receipt.liquidity == "auction"
+
+
+def test_a_clean_stop_records_how_far_the_engine_worked(boot: Boot) -> None:
+    app = boot(at(WEDNESDAY))
+    account = open_account(app)
+    resting(app, account, TimeInForce.GTC)
+    app.clock.advance(10 * NS_PER_MINUTE)
+    app.trading.advance()  # nothing happens, so nothing is committed
+    assert app.store.load(0).worked_ns < app.clock.now_ns()
+
+    app.trading.stop()
+
+    assert app.store.load(0).worked_ns == app.clock.now_ns()
+
+
+def test_a_cli_command_leaves_the_downtime_to_the_server(boot: Boot) -> None:
+    app = boot(at(WEDNESDAY))
+    account = open_account(app)
+    order = resting(app, account)
+    url = app.settings.database_url
+    settings = Settings(database_url=url, market=NOVEMBER_2026)
+    cli = build(settings, SimulatedClock(at("2026-11-19T15:00:00Z")), publishes=False)
+    cli.trading.start(catch_up=False)  # as `vtrade keys create --open-account` starts it
+    cli.trading.open_account(OpenAccount(id="k", ts_init=0, owner="bob", name="bot"))
+    cli.store.close()
+    held = app.store.get_order(order.id)
+    assert held is not None and held.status is S.ACCEPTED  # the market was left alone
+
+    again = boot(at("2026-11-19T16:00:00Z"))
+
+    stored = again.store.get_order(order.id)
+    assert stored is not None and stored.status is S.EXPIRED
+    assert stored.updated_ns == at(WEDNESDAY_CLOSE)
+
+
+def test_only_the_configured_part_of_a_long_downtime_is_worked(
+    fresh_database: Callable[[], str], caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(
+        database_url=fresh_database(),
+        market=NOVEMBER_2026,
+        execution=ExecutionSettings(catch_up_hours=2),
+    )
+    app = build(settings, SimulatedClock(at(WEDNESDAY)))
+    app.start()
+    account = open_account(app)
+    order = resting(app, account)
+    app.store.close()
+    restarted = at("2026-11-20T15:00:00Z")  # Friday
+
+    with caplog.at_level(logging.WARNING, logger="vtrade.trading"):
+        again = build(settings, SimulatedClock(restarted))
+        again.start()
+
+    stored = again.store.get_order(order.id)
+    assert stored is not None and stored.status is S.EXPIRED
+    assert stored.updated_ns > restarted - 2 * NS_PER_HOUR  # the close it missed was skipped
+    assert "last worked 2.0 days ago" in caplog.text
+    again.store.close()
+
+
+@pytest.mark.parametrize(
+    ("downtime", "step"),
+    [
+        (30 * SECOND, SECOND),
+        (NS_PER_HOUR, 2_500_000_000),
+        (NS_PER_DAY, 60 * SECOND),
+        (7 * NS_PER_DAY, 60 * SECOND),
+    ],
+)
+def test_a_long_downtime_is_worked_in_coarser_steps(downtime: int, step: int) -> None:
+    assert catch_up_step(downtime, SECOND) == step
+
+
+def test_a_crash_and_a_short_downtime_give_the_fills_of_an_uninterrupted_run(
+    fresh_database: Callable[[], str],
+) -> None:
+    """A short downtime is worked in the normal step, on the same grid: a block that works
+    with the market's volume and a resting order fill as if the process had never stopped."""
+
+    def trade(crash: bool) -> list[tuple[int, Decimal, Decimal]]:
+        settings = Settings(database_url=fresh_database(), market=NOVEMBER_2026)
+        app = build(settings, SimulatedClock(at(WEDNESDAY)))
+        app.start()
+        whale = open_account(app, balance=10**10)
+        bid = app.market.books.quote("MSFT", app.clock.now_ns()).bid
+        limit_buy(app, whale, "MSFT", 3_000, bid, TimeInForce.GTC)
+        submit(app, whale, "AAPL", Side.BUY, 80_000)  # takes the book, then works on
+        for second in range(5, 121, 5):
+            if crash and second == 20:
+                app = build(settings, SimulatedClock(at(WEDNESDAY) + 80 * SECOND))
+                app.start()  # the process that ran until 15s is gone; nobody ran since
+            if not crash or not 20 <= second <= 80:
+                app.clock.set(at(WEDNESDAY) + second * SECOND)
+                app.trading.advance()
+        fills = app.store.list_fills(whale.id, limit=100_000)
+        app.store.close()
+        return sorted((f.ts_ns, f.qty, f.price) for f in fills)
+
+    uninterrupted = trade(crash=False)
+    crashed = trade(crash=True)
+
+    during = [f for f in uninterrupted if 15 * SECOND < f[0] - at(WEDNESDAY) <= 80 * SECOND]
+    assert len(during) > 5
+    assert crashed == uninterrupted
