@@ -2,7 +2,8 @@
 
 - Market orders outside the regular session wait for the next open and execute in its
   opening auction (`pending_open`), or against the book at the open where the venue has no
-  auction (FX, futures, indices); ioc/fok orders are rejected instead.
+  auction (FX, futures, indices); in a lunch break they wait for the afternoon session and
+  take its book. ioc/fok orders are rejected instead.
 - opg orders execute in the next opening auction, cls orders in the closing auction of the
   current (or next) session; an auction they cannot fill cancels them.
 - Limit orders work in the regular session, and in US pre/post-market when `extended_hours`.
@@ -43,8 +44,8 @@ def route(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int) 
                 f"{inst.symbol} is {state.phase.value}; {order.tif.value} orders need an open "
                 f"market (next open {_iso(state.next_open)})",
             )
-        if order.type is OrderType.MARKET:
-            order.due_ns = _next_open(calendar, t_ns)
+        if order.type is OrderType.MARKET:  # the afternoon session, in a lunch break
+            order.due_ns = _resumes(state.next_open)
     if order.tif is TimeInForce.DAY:
         order.expire_ns = _session_boundary(
             calendar, t_ns, "end" if order.extended_hours else "close"
@@ -69,6 +70,12 @@ def executes_now(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns
     if order.type not in (OrderType.MARKET, OrderType.LIMIT) and not order.triggered:
         return False
     return can_work(order, calendar.phase(t_ns))
+
+
+def _resumes(next_open: int | None) -> int:
+    if next_open is None:
+        raise RuleViolation("session", "no session left in the supported range")
+    return next_open
 
 
 def _next_open(calendar: SessionCalendar, t_ns: int) -> int:

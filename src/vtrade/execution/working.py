@@ -137,8 +137,10 @@ def _work_symbol(
         if not order.extended_hours and began > t0:
             since = max(since, began - 1)  # a print at the open itself counts
         seen = prints if since == t0 else prints.after(since)
+        # nor does its participation count the volume of a phase it cannot trade in
+        counts_from = 0 if order.extended_hours else began - 1
         before = len(changes.fills)
-        _work(engine, order, seen, lookback, taken, t1, changes)
+        _work(engine, order, seen, lookback, taken, t1, counts_from, changes)
         if len(changes.fills) > before:
             touched.add(order.account_id)
     return touched
@@ -168,12 +170,13 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
 
 def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: Decimal) -> Changes:
     """Execute an order due at `t_ns` in its venue's auction, or, where the venue has none
-    (FX, futures: trading just starts), against the book at the open, as a market order
-    arriving then would; what the book cannot give works on."""
+    (FX, futures: trading just starts) or the session resumes after its lunch break, against
+    the book then, as a market order arriving then would; what the book cannot give works on."""
     inst = engine.catalog.get(order.symbol)
     profile = rules_of(order)
     which = "close" if order.tif is TimeInForce.CLS else "open"
-    if has_auctions(inst):
+    opens_day = which == "close" or engine.sessions.for_instrument(inst).opens_day(t_ns)
+    if has_auctions(inst) and opens_day:
         done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed_already)
     else:
         order.arrival_mid = fills.mid_of(engine.market.touch(inst.symbol, t_ns), inst)
@@ -193,9 +196,11 @@ def _work(
     lookback: _Lookback,
     taken: dict[Side, Decimal],
     t_ns: int,
+    counts_from: int,
     changes: Changes,
 ) -> None:
-    """Let one order meet `prints`, the market's prints since it last met it."""
+    """Let one order meet `prints`, the market's prints since it last met it; its
+    participation counts the volume printed after `counts_from` only."""
     inst = engine.catalog.get(order.symbol)
     profile = rules_of(order)
     market = engine.market
@@ -231,7 +236,7 @@ def _work(
         # a market remainder, or the rest of a limit that came in through the market: it takes
         # the book within its limit at the market's own prices, at its participation in the
         # volume (never all the displayed depth at once, nor at a price nobody trades at)
-        volume = lookback.volume_since(order.updated_ns)
+        volume = lookback.volume_since(max(order.updated_ns, counts_from))
         allowance = order.allowance + volume * profile.participation
         done = fills.take(market, order, inst, t_ns, profile, cap=allowance)
         if done is not None:  # what it could not use carries, up to a unit (never a burst)

@@ -10,7 +10,7 @@ Instants are int nanoseconds since the epoch UTC, as everywhere in the hot path.
 from __future__ import annotations
 
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -172,6 +172,20 @@ class SessionCalendar:
         while i < len(column) and column[i] <= t_ns:
             i += 1
         return column[i] if i < len(column) else None
+
+    def regular_hours(self, day: date) -> tuple[int, int] | None:
+        """The regular open and close of the trading day `day` (None: no session that day)."""
+        label = to_ns(datetime.combine(day, time(), tzinfo=UTC))
+        i = bisect_left(self._day_labels, label)
+        if i == len(self._day_labels) or self._day_labels[i] != label:
+            return None
+        return self._day_columns["open"][i], self._day_columns["close"][i]
+
+    def opens_day(self, t_ns: int) -> bool:
+        """Whether `t_ns` is a day's regular open (not the end of a lunch break)."""
+        opens = self._day_columns["open"]
+        i = bisect_left(opens, t_ns)
+        return i < len(opens) and opens[i] == t_ns
 
     def is_open(self, t_ns: int, extended: bool = False) -> bool:
         """Tell whether `t_ns` is in the regular session, or in pre/post too when `extended`."""

@@ -91,6 +91,19 @@ def test_opg_and_cls_orders_have_alpacas_cut_off(api: InProcess, tif: str, cut_o
     assert post(api, key, time_in_force=tif).status_code == 200
 
 
+@pytest.mark.parametrize("local", ["12:55", "14:00", "17:30"])
+def test_on_an_early_close_day_cls_orders_are_cut_off_ten_minutes_before_its_close(
+    api: InProcess, local: str
+) -> None:
+    key = api.key()
+    hour, minute = (int(part) for part in local.split(":"))
+    api.clock.set(to_ns(parse_instant(f"2026-11-27T{hour + 5:02d}:{minute:02d}:00Z")))  # EST
+
+    refused(post(api, key, time_in_force="cls"), 422, 42210000, "until 12:50", f"it is {local}")
+    api.clock.set(to_ns(parse_instant("2026-11-28T00:30:00Z")))  # 19:30: for the next day
+    assert post(api, key, time_in_force="cls").status_code == 200
+
+
 def test_a_replacement_that_changes_nothing_is_refused(api: InProcess) -> None:
     key = api.key()
     bid = api.container.market.quote("AAPL", api.clock.now_ns()).bid

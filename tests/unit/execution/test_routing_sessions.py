@@ -289,3 +289,43 @@ def test_a_queued_fx_order_takes_the_book_at_the_open_as_there_is_no_auction(
     assert first.ts_ns == opens and first.receipt.liquidity == "taker"
     assert first.receipt.spread_cost > 0  # the Sunday open's spread is paid, as in the market
     assert sum(f.qty for f in fills) == order.filled_qty == 5_000_000
+
+
+def test_a_market_order_in_a_lunch_break_takes_the_book_when_the_afternoon_session_opens(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue(start="2024-03-15T02:45:00Z")  # 11:45 in Tokyo: the lunch break
+    afternoon = at("2024-03-15T03:30:00Z")  # 12:30 in Tokyo
+    account = venue.open(balance=WHALE)
+
+    order, _ = venue.submit(account, "N225", Side.BUY, 1)
+
+    assert order.status is OrderStatus.PENDING_OPEN
+    assert order.due_ns == afternoon  # not tomorrow's open, after today's close
+    assert order.expire_ns is not None and order.expire_ns > afternoon
+    (fill,) = venue.advance_to(afternoon).fills
+    assert fill.ts_ns == afternoon and fill.receipt.liquidity == "taker"
+    calendar = venue.engine.sessions.for_instrument(venue.catalog.get("N225"))
+    assert not calendar.opens_day(afternoon)
+    assert calendar.opens_day(at("2024-03-15T00:00:00Z"))  # 09:00 in Tokyo
+
+
+def test_a_regular_session_order_takes_no_participation_in_the_premarket_volume(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """A marketable limit sent before the open works in the regular session only: its share of
+    the volume counts the volume since the open, not the pre-market's just before it."""
+    venue = make_venue(start=US_PREMARKET)
+    account = venue.open(balance=WHALE)
+    limit = (venue.quote("AAPL", at(US_OPEN)).ask * D("1.05")).quantize(D("0.01"))
+    order, _ = venue.submit(
+        account, "AAPL", Side.BUY, 20_000, type=OrderType.LIMIT, limit_price=limit
+    )
+    assert not order.extended_hours and order.filled_qty == 0
+
+    venue.advance_to(at(US_OPEN) + 2 * SECOND)
+
+    since_open = D(repr(venue.market.prints("AAPL", at(US_OPEN) - 1, venue.now).volume))
+    premarket = D(repr(venue.market.prints("AAPL", at(US_OPEN) - 300 * SECOND, at(US_OPEN)).volume))
+    assert premarket > since_open  # enough to show, had it counted
+    assert 0 < order.filled_qty <= D("0.1") * since_open + 1

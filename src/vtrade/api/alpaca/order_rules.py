@@ -13,13 +13,13 @@ on Alpaca, a 422 leaves no order behind; what Alpaca refuses with a 403 the engi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import time
+from datetime import datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from vtrade.api.alpaca.common import NEW_YORK, Ctx, insufficient_qty
 from vtrade.api.alpaca.schemas import alpaca_symbol
-from vtrade.core.clock import from_ns
+from vtrade.core.clock import NS_PER_MINUTE, from_ns, to_ns
 from vtrade.core.errors import RejectedError, ValidationError, VtradeError
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import AssetClass, Instrument
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 CRYPTO_TIME_IN_FORCE = ("gtc", "ioc")
 CRYPTO_ORDER_TYPES = ("market", "limit", "stop_limit")
 SUB_PENNY = 42210000  # Alpaca's code for a price off the grid, a stop through the market, ...
-_CUT_OFFS = {"opg": time(9, 28), "cls": time(15, 50)}
+_CUT_OFFS = {"opg": 2 * NS_PER_MINUTE, "cls": 10 * NS_PER_MINUTE}  # before the open, close
 _NEXT_SESSION_FROM = time(19, 0)
 _US_VENUES = frozenset({"XNAS", "XNYS", "ARCX"})
 # Rules about the order's own shape (422); every other rule is a trading refusal (403).
@@ -156,14 +156,21 @@ def _check_stop_side(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
 
 
 def _check_cut_off(c: Ctx, inst: Instrument, tif: str) -> None:
-    """opg orders are taken until 09:28 and cls orders until 15:50 on a trading day; from
-    19:00 (and on days without a session) they are for the next one."""
+    """opg orders are taken until two minutes before the open and cls orders until ten
+    minutes before the close (09:28 and 15:50; 12:50 on an early-close day) of a trading
+    day; from 19:00 New York time (and on days without a session) they are for the next one."""
     now = c.now_ns()
-    local = from_ns(now).astimezone(NEW_YORK).time()
-    trading_day = c.container.engine.sessions.for_instrument(inst).phase(now).value != "closed"
-    if trading_day and _CUT_OFFS[tif] <= local < _NEXT_SESSION_FROM:
+    local = from_ns(now).astimezone(NEW_YORK)
+    calendar = c.container.engine.sessions.for_instrument(inst)
+    hours = calendar.regular_hours(local.date())
+    if hours is None:
+        return  # no session today: the order is for the next one
+    cut = hours[0] - _CUT_OFFS[tif] if tif == "opg" else hours[1] - _CUT_OFFS[tif]
+    next_session = to_ns(datetime.combine(local.date(), _NEXT_SESSION_FROM, NEW_YORK))
+    if cut <= now < next_session:
+        until = from_ns(cut).astimezone(NEW_YORK)
         raise ValidationError(
-            f"{tif} orders are taken until {_CUT_OFFS[tif]:%H:%M} New York time, and from "
+            f"{tif} orders are taken until {until:%H:%M} New York time today, and from "
             f"{_NEXT_SESSION_FROM:%H:%M} for the next session; it is {local:%H:%M}",
             alpaca_code=SUB_PENNY,
         )
