@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from decimal import Decimal
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ from vtrade.market.books import to_price
 from vtrade.market.intraday import Prints
 
 if TYPE_CHECKING:
+    from vtrade.domain.instruments import Instrument
     from vtrade.execution.engine import ExecutionEngine
 
 S = OrderStatus
@@ -126,7 +128,7 @@ def _work_symbol(
     if not working:
         return touched
     prints = engine.market.prints(symbol, t0, t1)
-    lookback = _Lookback(engine, symbol, t1)
+    symbol_step = _SymbolStep(engine, inst, t1, prints)
     taken = {Side.BUY: Decimal(0), Side.SELL: Decimal(0)}
     began = calendar.phase_start(t1)  # a step across the open: what printed before is not ours
     for order in sorted(working, key=_priority):
@@ -140,7 +142,7 @@ def _work_symbol(
         # nor does its participation count the volume of a phase it cannot trade in
         counts_from = 0 if order.extended_hours else began - 1
         before = len(changes.fills)
-        _work(engine, order, seen, lookback, taken, t1, counts_from, changes)
+        _work(engine, order, seen, symbol_step, taken, t1, counts_from, changes)
         if len(changes.fills) > before:
             touched.add(order.account_id)
     return touched
@@ -193,7 +195,7 @@ def _work(
     engine: ExecutionEngine,
     order: Order,
     prints: Prints,
-    lookback: _Lookback,
+    step: _SymbolStep,
     taken: dict[Side, Decimal],
     t_ns: int,
     counts_from: int,
@@ -201,7 +203,7 @@ def _work(
 ) -> None:
     """Let one order meet `prints`, the market's prints since it last met it; its
     participation counts the volume printed after `counts_from` only."""
-    inst = engine.catalog.get(order.symbol)
+    inst = step.inst
     profile = rules_of(order)
     market = engine.market
     fresh = False
@@ -220,10 +222,11 @@ def _work(
             changes.orders.append(order)
     limit_like = order.type is OrderType.LIMIT or order.type is OrderType.STOP_LIMIT
     if limit_like and profile.friction:
-        opposite = fills.opposite_price(market.touch(inst.symbol, t_ns), order.side, inst)
-        if not (_crosses(order, opposite) and (fresh or fills.aggressive(order))):
+        if not (_crosses(order, step.opposite(order.side)) and (fresh or fills.aggressive(order))):
             # resting: only the flow printing at or through its price reaches it, at its
             # price, as the maker; the market moving through it fills it there first
+            if not step.reaches(order):
+                return  # most resting orders, most steps: nothing printed at their price
             done, taken[order.side] = fills.make(order, inst, prints, taken[order.side], profile)
             if done is not None:
                 changes.merge(engine.apply(order, inst, done, t_ns))
@@ -236,13 +239,55 @@ def _work(
         # a market remainder, or the rest of a limit that came in through the market: it takes
         # the book within its limit at the market's own prices, at its participation in the
         # volume (never all the displayed depth at once, nor at a price nobody trades at)
-        volume = lookback.volume_since(max(order.updated_ns, counts_from))
+        volume = step.lookback.volume_since(max(order.updated_ns, counts_from))
         allowance = order.allowance + volume * profile.participation
         done = fills.take(market, order, inst, t_ns, profile, cap=allowance)
         if done is not None:  # what it could not use carries, up to a unit (never a burst)
             order.allowance = min(allowance - done.qty, fills.fill_unit(order, inst))
     if done is not None:
         changes.merge(engine.apply(order, inst, done, t_ns))
+
+
+class _SymbolStep:
+    """What every working order of one symbol meets in a step, worked out once: the feed's
+    touch (our own takings do not move it), the reach of the step's prints, the lookback."""
+
+    __slots__ = (
+        "inst",
+        "lookback",
+        "_market",
+        "_t_ns",
+        "_opposite",
+        "_lowest_sold",
+        "_highest_bought",
+    )
+
+    def __init__(
+        self, engine: ExecutionEngine, inst: Instrument, t_ns: int, prints: Prints
+    ) -> None:
+        self.inst, self._market, self._t_ns = inst, engine.market, t_ns
+        self.lookback = _Lookback(engine, inst.symbol, t_ns)
+        self._opposite: dict[Side, Decimal] = {}
+        sold, bought = prints.price[prints.side < 0], prints.price[prints.side > 0]
+        self._lowest_sold = float(sold.min()) if sold.size else math.inf
+        self._highest_bought = float(bought.max()) if bought.size else -math.inf
+
+    def opposite(self, side: Side) -> Decimal:
+        """The best price an order of `side` meets at the touch (`fills.opposite_price`)."""
+        found = self._opposite.get(side)
+        if found is None:
+            touch = self._market.touch(self.inst.symbol, self._t_ns)
+            found = self._opposite[side] = fills.opposite_price(touch, side, self.inst)
+        return found
+
+    def reaches(self, order: Order) -> bool:
+        """Whether any print of the step reached a resting limit's price (as `fills.make`
+        counts them: sellers at or below a bid, buyers at or above an offer)."""
+        assert order.limit_price is not None
+        limit = float(order.limit_price)
+        if order.side is Side.BUY:
+            return self._lowest_sold <= limit + 1e-12
+        return self._highest_bought >= limit - 1e-12
 
 
 class _Lookback:
