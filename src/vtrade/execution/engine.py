@@ -404,14 +404,22 @@ class ExecutionEngine(Bookkeeper):
                 self.margin_rates,
             )
 
-        touch = self.market.touch(inst.symbol, marks.t_ns)
+        cash_market_buy = (
+            not inst.marginable and order.side is Side.BUY and order.type is OrderType.MARKET
+        )
+        if cash_market_buy:  # its cash must cover the walk of the book its fill takes
+            price = fills.market_price(self.market, order, inst, marks.t_ns, rules_of(order))
+        else:
+            price = fills.opposite_price(
+                self.market.touch(inst.symbol, marks.t_ns), order.side, inst
+            )
         return CheckContext(
             account_view=account_view,
             position_qty=self.position(account.id, inst.symbol).qty,
             open_orders=others,
             marks=marks,
             limits=self.config.limits,
-            touch_price=fills.opposite_price(touch, order.side, inst),
+            market_price=price,
             trading_suspended=account.trading_suspended,
             no_shorting=account.no_shorting,
             within_position=within_position,

@@ -168,34 +168,6 @@ def estimate(
     )
 
 
-def walk(
-    levels: Sequence[BookLevel],
-    side: Side,
-    qty: Decimal,
-    limit_price: Decimal | None,
-    *,
-    share: Decimal = Decimal(1),
-    unit: Decimal,
-) -> tuple[Slice, ...]:
-    """Return the slices an order of `side` for `qty` would take from `levels` (a book
-    snapshot, best first) as `OrderBooks.consume` takes them: never past the limit, at most
-    `share` of each level, in multiples of `unit`. Nothing is taken: the book stays as it is."""
-    sign = 1 if side is Side.BUY else -1
-    taken: list[Slice] = []
-    left = qty
-    for level in levels:
-        if left <= 0 or (limit_price is not None and (level.price - limit_price) * sign > 0):
-            break
-        size = min(fills.level_share(level.size, share, unit), left)
-        if size <= 0:
-            if share < 1:
-                continue  # a level under one unit (a fraction of a share); the next may not be
-            break
-        taken.append(Slice(price=level.price, qty=size))
-        left -= size
-    return tuple(taken)
-
-
 def _preview(
     engine: ExecutionEngine,
     symbol: str,
@@ -243,7 +215,9 @@ def _taking(
     assert mid is not None
     unit = fills.fill_unit(order, inst)
     wanted = fills.floor_lots(order.qty, inst.lot_size)
-    now = walk(levels, order.side, wanted, order.limit_price, share=rules.depth_share, unit=unit)
+    now = fills.walk(
+        levels, order.side, wanted, order.limit_price, share=rules.depth_share, unit=unit
+    )
     rest = order.qty - sum((s.qty for s in now), Decimal(0))
     taken = Execution(now, now[0].price, mid, Liquidity.TAKER) if now else None
     if rest <= 0:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Protocol
@@ -21,7 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from vtrade.domain.instruments import AssetClass, Instrument
-from vtrade.domain.market_data import Side
+from vtrade.domain.market_data import BookLevel, Side
 from vtrade.domain.orders import Order, Slice
 from vtrade.execution.accounting import exact_mid
 from vtrade.execution.fees import Liquidity
@@ -126,6 +127,55 @@ def fill_unit(order: Order, inst: Instrument) -> Decimal:
     fractions of a coin."""
     whole = order.qty % 1 == 0 and inst.lot_size < 1 and inst.asset_class in _SHARES
     return Decimal(1) if whole else inst.lot_size
+
+
+def walk(
+    levels: Sequence[BookLevel],
+    side: Side,
+    qty: Decimal,
+    limit_price: Decimal | None,
+    *,
+    share: Decimal = Decimal(1),
+    unit: Decimal,
+) -> tuple[Slice, ...]:
+    """Return the slices an order of `side` for `qty` would take from `levels` (a book
+    snapshot, best first) as `OrderBooks.consume` takes them: never past the limit, at most
+    `share` of each level, in multiples of `unit`. Nothing is taken: the book stays as it is."""
+    sign = 1 if side is Side.BUY else -1
+    taken: list[Slice] = []
+    left = qty
+    for level in levels:
+        if left <= 0 or (limit_price is not None and (level.price - limit_price) * sign > 0):
+            break
+        size = min(level_share(level.size, share, unit), left)
+        if size <= 0:
+            if share < 1:
+                continue  # a level under one unit (a fraction of a share); the next may not be
+            break
+        taken.append(Slice(price=level.price, qty=size))
+        left -= size
+    return tuple(taken)
+
+
+def market_price(
+    market: VenueMarket, order: Order, inst: Instrument, t_ns: int, profile: RealismProfile
+) -> Decimal:
+    """The price a market order pays now at worst: the deepest level of the book its size
+    reaches taking what its profile takes of each (the touch when frictionless, or when the
+    book shows nothing). What a cash-only buy's cash must cover: its fill walks the book."""
+    touch = opposite_price(market.touch(inst.symbol, t_ns), order.side, inst)
+    if not profile.friction:
+        return touch
+    book = market.books.book(inst.symbol, t_ns, market.books.levels)
+    levels = book.asks if order.side is Side.BUY else book.bids
+    wanted = floor_lots(order.qty, inst.lot_size)
+    slices = walk(
+        levels, order.side, wanted, None, share=profile.depth_share, unit=fill_unit(order, inst)
+    )
+    if not slices:
+        return touch
+    worst = slices[-1].price
+    return max(worst, touch) if order.side is Side.BUY else min(worst, touch)
 
 
 def available(

@@ -124,7 +124,9 @@ class CheckContext:
     open_orders: Iterable[Order]  # the account's other open orders
     marks: Marks
     limits: Limits
-    touch_price: Decimal  # best opposite price now (ask for buys, bid for sells)
+    # the price a market order pays now: the best opposite price (ask for buys, bid for
+    # sells), or, for a cash-only market buy, the deepest level its size reaches in the book
+    market_price: Decimal
     trading_suspended: bool = False  # the account's own rules
     no_shorting: bool = False
     within_position: bool = False  # Alpaca's rule, asked for by the order's command
@@ -316,7 +318,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     added = _added_exposure(before, after)
     if added <= 0:
         return  # reduces exposure: always allowed
-    price = _risk_price(order, ctx.touch_price, mid)
+    price = _risk_price(order, ctx.market_price, mid)
     view = ctx.account_view()
     fx = ctx.marks.fx(inst.currency)
     notional = added * price * inst.multiplier * fx
@@ -399,13 +401,14 @@ def _added_exposure(before: Decimal, after: Decimal) -> Decimal:
     return abs(after)
 
 
-def _risk_price(order: Order, touch: Decimal, mid: Decimal) -> Decimal:
-    """Price used to size the order's exposure: its limit, else the touch (or the stop)."""
+def _risk_price(order: Order, market: Decimal, mid: Decimal) -> Decimal:
+    """Price used to size the order's exposure: its limit, else the market price (or the
+    stop, for a buy stop above it)."""
     if order.limit_price is not None:
         return order.limit_price if order.side is Side.BUY else max(order.limit_price, mid)
     if order.stop_price is not None:
-        return max(order.stop_price, touch) if order.side is Side.BUY else touch
-    return touch
+        return max(order.stop_price, market) if order.side is Side.BUY else market
+    return market
 
 
 def _pending_margin(orders: list[Order], ctx: CheckContext, view: AccountView) -> Decimal:
@@ -426,7 +429,7 @@ def _pending_margin(orders: list[Order], ctx: CheckContext, view: AccountView) -
             closable[o.symbol] -= closes
             opens -= closes
         if opens > 0:
-            value = ctx.marks.value(inst, opens, o.limit_price)
+            value = ctx.marks.value(inst, opens, _pending_price(o, ctx))
             total += value * initial_rate(inst, ctx.limits.leverage)
     return total
 
@@ -435,17 +438,24 @@ _SEQ = attrgetter("seq")
 
 
 def _pending_cash(orders: list[Order], ctx: CheckContext) -> Decimal:
-    """Cash the account's open cash-only buys will take: their remainders at their limits (or
-    the mid), with their fees."""
+    """Cash the account's open cash-only buys will take: their remainders at the prices their
+    own checks valued them at (`_pending_price`), with their fees."""
     total = Decimal(0)
     for o in orders:
         inst = ctx.marks.instrument(o.symbol)
         if o.side is Side.BUY and not inst.marginable:
-            total += ctx.marks.value(inst, o.remaining, o.limit_price)
+            price = _pending_price(o, ctx)
+            total += ctx.marks.value(inst, o.remaining, price)
             if ctx.fees_vcr is not None:
-                price = o.limit_price if o.limit_price is not None else ctx.marks.mid(o.symbol)
                 total += ctx.fees_vcr(o, o.remaining, price)
     return total
+
+
+def _pending_price(order: Order, ctx: CheckContext) -> Decimal:
+    """What another open order is valued at: as its own check valued it (`_risk_price`: its
+    limit, a buy stop at its stop when above the market), the mid standing in for the market."""
+    mid = ctx.marks.mid(order.symbol)
+    return _risk_price(order, mid, mid)
 
 
 def _percent(share: Decimal, cap: Decimal) -> str:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from vtrade.domain import events as ev
+from vtrade.domain.accounts import Account
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Order, OrderStatus, OrderType
+from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 
 if TYPE_CHECKING:
     from conftest import Venue
@@ -227,16 +228,27 @@ def test_open_cash_only_buys_hold_back_their_fees_too(venue: Venue) -> None:
         limit_price=limit,
     )
     assert resting.status is OrderStatus.ACCEPTED, resting.reject_reason
-    marks = venue.engine.marks(venue.now)
-    held = marks.value(sol, resting.qty, limit)
-    fee = venue.engine.taker_fees_vcr(marks, resting, resting.qty, limit)
-    xrp = venue.catalog.get("XRP-USD")
 
-    too_much = floor_lots(cash / venue.quote("XRP-USD").ask, xrp.lot_size)
-    message = rejected(venue.preview(account, "XRP-USD", Side.BUY, too_much), "cash")
+    message = _all_cash_in_xrp(venue, account, cash)
 
+    held, fee = _held_back(venue, resting, limit)
     assert fee > 0
     assert f"{cash - held - fee:,.2f} VCR of cash is free" in message
+
+
+def _all_cash_in_xrp(venue: Venue, account: Account, cash: Decimal) -> str:
+    """Why a market buy of XRP for all of `cash` is refused."""
+    xrp = venue.catalog.get("XRP-USD")
+    too_much = floor_lots(cash / venue.quote("XRP-USD").ask, xrp.lot_size)
+    return rejected(venue.preview(account, "XRP-USD", Side.BUY, too_much), "cash")
+
+
+def _held_back(venue: Venue, order: Order, price: Decimal) -> tuple[Decimal, Decimal]:
+    """The value of an open order at `price`, and its taker fee there, in VCR."""
+    marks = venue.engine.marks(venue.now)
+    inst = venue.catalog.get(order.symbol)
+    value = marks.value(inst, order.qty, price)
+    return value, venue.engine.taker_fees_vcr(marks, order, order.qty, price)
 
 
 def test_an_instrument_that_is_not_shortable_cannot_be_sold_short(venue: Venue) -> None:
@@ -358,3 +370,64 @@ def test_an_open_sell_that_only_closes_a_long_reserves_no_margin_whatever_its_li
     venue.submit(holder, "AAPL", Side.SELL, 100, type=OrderType.LIMIT, limit_price=far, tif="gtc")
 
     assert _available(venue, holder.id) == before
+
+
+def _spend_on_coins(venue: Venue, balance: int, each: int) -> Account:
+    """An account that has spent most of its cash on four coins."""
+    account = venue.open(balance=D(balance))
+    for coin in ("ETH-USD", "SOL-USD", "BNB-USD", "LTC-USD"):
+        lot = venue.catalog.get(coin).lot_size
+        venue.submit(account, coin, Side.BUY, floor_lots(D(each) / venue.quote(coin).ask, lot))
+    return account
+
+
+def test_a_cash_only_market_buy_must_cover_the_book_it_walks(venue: Venue) -> None:
+    """A crypto market buy that takes several levels pays more than the best ask: the largest
+    one the venue accepts still leaves cash at zero or above."""
+    account = _spend_on_coins(venue, 1_000_000, 199_000)
+    btc = venue.catalog.get("BTC-USD")
+    lots_at_ask = int(
+        venue.engine.view(account.id, venue.now).cash / venue.quote("BTC-USD").ask / btc.lot_size
+    )
+
+    def accepted(lots: int) -> bool:
+        return (
+            venue.preview(account, "BTC-USD", Side.BUY, lots * btc.lot_size).status
+            is not OrderStatus.REJECTED
+        )
+
+    low, high = 0, lots_at_ask + 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if accepted(middle) else (low, middle)
+    order, changes = venue.submit(account, "BTC-USD", Side.BUY, low * btc.lot_size)
+
+    assert order.status is OrderStatus.FILLED
+    assert len(changes.fills[0].receipt.slices) > 1  # it walked the book
+    assert venue.engine.view(account.id, venue.now).cash >= 0
+    message = rejected(venue.preview(account, "BTC-USD", Side.BUY, D(1)), "cash")
+    assert "not marginable" in message
+
+
+def test_an_open_buy_stop_holds_back_cash_at_its_stop(venue: Venue) -> None:
+    """A buy stop above the market will pay at least its stop: the cash a new cash-only
+    order is told is free excludes the stop's value there (and its fee), not at the mid."""
+    account = _spend_on_coins(venue, 1_000_000, 199_000)
+    btc = venue.catalog.get("BTC-USD")
+    stop = floor_lots(venue.quote("BTC-USD").ask * D("1.04"), btc.tick_size)
+    order, _ = venue.submit(
+        account,
+        "BTC-USD",
+        Side.BUY,
+        D("0.5"),
+        type=OrderType.STOP,
+        stop_price=stop,
+        tif=TimeInForce.GTC,
+    )
+    assert order.status is OrderStatus.ACCEPTED, order.reject_reason
+    cash = venue.engine.view(account.id, venue.now).cash
+
+    message = _all_cash_in_xrp(venue, account, cash)
+
+    held, fee = _held_back(venue, order, stop)
+    assert f"{cash - held - fee:,.2f} VCR of cash is free" in message
