@@ -189,6 +189,8 @@ def execution_config(s: ExecutionSettings) -> ExecutionConfig:
         initial_balance=s.initial_balance,
         step_ns=s.step_ms * 1_000_000,
         catch_up_ns=int(s.catch_up_hours * NS_PER_HOUR),
+        margin_interest_rate=s.margin_interest_percent / 100,
+        borrow_fee_rate=s.borrow_fee_percent / 100,
     )
 
 

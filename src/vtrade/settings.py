@@ -76,6 +76,18 @@ class ExecutionSettings(BaseModel):
     fees_path: Path | None = Field(default=None, description="TOML that replaces the fee file")
     us_equity_plan: str | None = Field(default=None, description="fixed or tiered")
     step_ms: int = Field(default=1000, ge=10, le=60_000)
+    margin_interest_percent: Decimal = Field(
+        default=Decimal("6.5"),
+        ge=0,
+        le=100,
+        description="a year, on cash borrowed on margin overnight (0: none)",
+    )
+    borrow_fee_percent: Decimal = Field(
+        default=Decimal("0.3"),
+        ge=0,
+        le=100,
+        description="a year, on the value of short stock and ETFs held overnight (0: none)",
+    )
     catch_up_hours: float = Field(
         default=168,
         ge=0,

@@ -398,3 +398,21 @@ def test_after_the_close_the_hot_store_shows_day_pnl_from_the_new_base(boot: Boo
 
     assert state(app, flat.id).day_pnl == 0
     assert D(app.portfolio.hot.get_hash(f"portfolio:{flat.id}")["day_pnl"]) == 0
+
+
+def test_a_nights_financing_reaches_the_valuation(boot: Boot) -> None:
+    app = boot(at(WEDNESDAY))
+    short = open_account(app)
+    trade(app, short, "AAPL", SELL, 100)
+    cash_before = state(app, short.id).cash
+
+    app.clock.set(at("2026-11-19T05:00:00Z") + SECOND)  # past midnight in New York
+    charged = app.trading.advance()
+    app.trading.relay()
+    app.portfolio.tick(app.clock.now_ns())
+
+    (fee,) = [e for e in charged.events if isinstance(e, ev.FinancingCharged)]
+    assert fee.borrow_fee > 0
+    assert near(state(app, short.id).cash, cash_before - fee.borrow_fee)
+    again = boot(app.clock.now_ns())
+    assert near(state(again, short.id).cash, state(app, short.id).cash)

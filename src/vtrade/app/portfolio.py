@@ -87,7 +87,7 @@ class PortfolioService:
         self._streamed_ns = self._hot_ns = self._snapshot_ns = 0
         self._next_close_ns: int | None = None
         self._unsubscribe: list[Any] = []
-        self._applied_seq: dict[str, int] = {}  # last fill or reset applied, per account
+        self._applied_seq: dict[str, int] = {}  # last fill, reset or charge applied, per account
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -136,7 +136,8 @@ class PortfolioService:
     # -- inputs -----------------------------------------------------------------------------
 
     def on_event(self, event: object) -> None:
-        """Apply an execution event (fills, new accounts, resets); ignore the others."""
+        """Apply an execution event (fills, new accounts, resets, financing); ignore the
+        others."""
         v = self.valuation
         if isinstance(event, ev.OrderFilled):
             if event.account_id not in v.index:
@@ -151,6 +152,13 @@ class PortfolioService:
                 float(event.position_avg_price),
                 float(event.position_entry_fx),
             )
+            v.set_cash(event.account_id, float(event.cash))
+            self._applied_seq[event.account_id] = event.account_seq
+        elif (
+            isinstance(event, ev.FinancingCharged)
+            and event.account_id in v.index
+            and not self._stale(event.account_id, event.account_seq)
+        ):
             v.set_cash(event.account_id, float(event.cash))
             self._applied_seq[event.account_id] = event.account_seq
         elif isinstance(event, ev.AccountOpened):

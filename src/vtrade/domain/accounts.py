@@ -113,6 +113,8 @@ class EntryKind(StrEnum):
     TRADE = "trade"
     FEE = "fee"
     RESET = "reset"
+    INTEREST = "interest"  # on a debit (cash borrowed on margin) held overnight
+    BORROW_FEE = "borrow_fee"  # of short stock held overnight
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

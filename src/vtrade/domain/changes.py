@@ -42,8 +42,9 @@ class Snapshot:
     positions: list[Position]
     open_orders: list[Order]
     recent_fills: list[Fill]  # fills of the last 31 days (fee tiers by trading volume)
-    # Per account, the `account_seq` of its last fill or reset (0: none yet). Each took the
-    # next number, so it equals the account's fills plus its resets (its `epoch`).
+    # Per account, the `account_seq` of its last fill, reset or financing charge (0: none
+    # yet). Each took the next number, so it equals the account's fills plus its resets (its
+    # `epoch`) plus its nights charged.
     account_seqs: dict[str, int] = field(default_factory=dict)
     # Per account, the instant of its last reset (absent: never reset). Its fills before it
     # belong to an earlier life: they count in no fee tier.

@@ -1,9 +1,9 @@
 """Events of the execution engine: past tense, immutable, published through the outbox.
 
 The outbox delivers at least once, so an old event can arrive again after newer ones. Events
-that carry an account's state (fills, resets) are numbered per account by `account_seq`
-(1, 2, ... over the account's fills and resets): a consumer applies one only if its number
-is above the last it applied for that account.
+that carry an account's state (fills, resets, financing charges) are numbered per account by
+`account_seq` (1, 2, ... over all of them): a consumer applies one only if its number is above
+the last it applied for that account.
 """
 
 from __future__ import annotations
@@ -74,6 +74,17 @@ class MarginCalled(Event):
     account_id: str
     equity: Decimal
     maintenance: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FinancingCharged(Event):
+    """A night's financing: margin interest on a debit, the borrow fee of short stock."""
+
+    account_id: str
+    interest: Decimal
+    borrow_fee: Decimal
+    cash: Decimal  # after the charge
+    account_seq: int = 0  # its place among the account's fills, resets and charges
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -101,7 +101,8 @@ class Bookkeeper:
         return held[symbol]
 
     def next_account_seq(self, account_id: str) -> int:
-        """Number the account's next fill or reset: 1, 2, ... (see `Snapshot.account_seqs`)."""
+        """Number the account's next fill, reset or financing charge: 1, 2, ... (see
+        `Snapshot.account_seqs`)."""
         seq = self.account_seqs[account_id] = self.account_seqs.get(account_id, 0) + 1
         return seq
 
@@ -195,9 +196,9 @@ class Bookkeeper:
         pos.updated_ns = t_ns
         trade = (-sign * notional * inst.multiplier * fx - carry).quantize(CENT)
         fee_vcr = (fee.total * fx).quantize(CENT)
-        entries = [self._entry(account, EntryKind.TRADE, trade, t_ns, ref=fill.id)]
+        entries = [self.entry(account, EntryKind.TRADE, trade, t_ns, ref=fill.id)]
         if fee_vcr:
-            entries.append(self._entry(account, EntryKind.FEE, -fee_vcr, t_ns, ref=fill.id))
+            entries.append(self.entry(account, EntryKind.FEE, -fee_vcr, t_ns, ref=fill.id))
         account.cash += trade - fee_vcr
         if not order.is_open:
             self.orders.pop(order.id, None)
@@ -242,7 +243,7 @@ class Bookkeeper:
             event = ev.OrderReplaced(**meta, replaced_by=order.replaced_by or "")
         return Changes(orders=[order], events=[event])
 
-    def _entry(
+    def entry(
         self,
         account: Account,
         kind: EntryKind,

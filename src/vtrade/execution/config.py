@@ -32,6 +32,8 @@ class ExecutionConfig:
     initial_balance: Decimal = DEFAULT_BALANCE
     step_ns: int = 1_000_000_000  # how often working orders meet the market
     catch_up_ns: int = 7 * NS_PER_DAY  # the most downtime a start works open orders through
+    margin_interest_rate: Decimal = Decimal("0.065")  # a year, on a debit held overnight
+    borrow_fee_rate: Decimal = Decimal("0.003")  # a year, on short stock held overnight
 
     @property
     def limits(self) -> Limits:

@@ -72,7 +72,7 @@ class ExecutionEngine(Bookkeeper):
             created_ns=t_ns,
         )
         self.accounts[account.id] = account
-        entry = self._entry(account, EntryKind.DEPOSIT, balance, t_ns, note="opening balance")
+        entry = self.entry(account, EntryKind.DEPOSIT, balance, t_ns, note="opening balance")
         opened = ev.AccountOpened(
             **self.event_meta(t_ns),
             account_id=account.id,
@@ -94,7 +94,7 @@ class ExecutionEngine(Bookkeeper):
             pos.realized_pnl, pos.entry_fx = Decimal(0), Decimal(1)
             changes.positions.append(pos)
         changes.ledger.append(
-            self._entry(account, EntryKind.RESET, account.initial_balance - account.cash, t_ns)
+            self.entry(account, EntryKind.RESET, account.initial_balance - account.cash, t_ns)
         )
         account.cash = account.initial_balance
         account.epoch += 1

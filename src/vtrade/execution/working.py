@@ -29,7 +29,7 @@ from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
-from vtrade.execution import fills
+from vtrade.execution import fills, financing
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.routing import can_work, in_flight
 from vtrade.execution.validation import has_auctions
@@ -53,10 +53,14 @@ def advance(engine: ExecutionEngine, t_ns: int, step: int) -> Changes:
     changes = Changes()
     now = engine.now_ns or t_ns
     engine.worked_ns = engine.worked_ns or now
+    charges = financing.next_charge(now)
     while now < t_ns:
         step_end = (now // step + 1) * step if engine.orders else t_ns  # on the step grid
-        nxt = min(t_ns, step_end, _next_boundary(engine, now))
+        nxt = min(t_ns, step_end, _next_boundary(engine, now), charges)
         _step(engine, now, nxt, step, changes)
+        if nxt == charges:  # midnight in New York: a night's financing
+            changes.merge(financing.charge(engine, nxt))
+            charges = financing.next_charge(nxt)
         now = nxt
         engine.now_ns = now
     engine.now_ns = max(engine.now_ns, t_ns)

@@ -229,6 +229,19 @@ def test_activities_list_fills_and_cash_movements_newest_first(
     assert isinstance(deposits, list) and "FILL" not in {a["activity_type"] for a in deposits}
 
 
+def test_a_short_held_overnight_shows_its_borrow_fee_as_an_activity(
+    live: Live, trading: TradingClient
+) -> None:
+    buy(trading, "AAPL", 10, side="sell")
+    live.advance(15 * 3600)  # past midnight in New York
+
+    fees = trading.get("/account/activities/FEE")
+
+    assert isinstance(fees, list)
+    (fee,) = [a for a in fees if a["description"] == "stock borrow fee, one day"]
+    assert Decimal(fee["net_amount"]) < 0
+
+
 def test_a_position_opened_today_counts_its_intraday_pl_from_its_entry(
     live: Live, trading: TradingClient
 ) -> None:

@@ -30,6 +30,13 @@ _LAST_RESETS = select(ledger_entries.c.account_id, func.max(ledger_entries.c.ts_
     ledger_entries.c.kind == EntryKind.RESET.value
 )
 
+# Each night's financing charge (one or two entries at one instant) took a number too.
+_CHARGES = (
+    select(ledger_entries.c.account_id, func.count(ledger_entries.c.ts_ns.distinct()))
+    .where(ledger_entries.c.kind.in_((EntryKind.INTEREST.value, EntryKind.BORROW_FEE.value)))
+    .group_by(ledger_entries.c.account_id)
+)
+
 
 class StoreReads:
     """`SqlStore`'s reads (mixed into it, which sets these attributes)."""
@@ -79,14 +86,18 @@ class StoreReads:
             fill_counts: dict[str, int] = {a_id: n for a_id, n in conn.execute(counted)}
             last_resets = _LAST_RESETS.group_by(ledger_entries.c.account_id)
             resets: dict[str, int] = {a_id: ts for a_id, ts in conn.execute(last_resets)}
+            charges: dict[str, int] = {a_id: n for a_id, n in conn.execute(_CHARGES)}
             worked = conn.execute(select(meta.c.value).where(meta.c.key == WORKED_KEY)).scalar()
         return Snapshot(
             accounts=account_list,
             positions=position_list,
             open_orders=open_orders,
             recent_fills=recent,
-            # Every fill and every reset took its account's next number.
-            account_seqs={a.id: fill_counts.get(a.id, 0) + a.epoch for a in account_list},
+            # Every fill, reset and financing charge took its account's next number.
+            account_seqs={
+                a.id: fill_counts.get(a.id, 0) + a.epoch + charges.get(a.id, 0)
+                for a in account_list
+            },
             reset_ns=resets,
             worked_ns=int(worked or 0),
         )

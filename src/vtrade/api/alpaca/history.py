@@ -186,6 +186,10 @@ def _ledger_activity(c: Ctx, e: LedgerEntry) -> tuple[str, dict[str, Any]] | Non
         return None
     if e.kind is EntryKind.FEE:
         kind, text = "FEE", e.note or "trading fees"
+    elif e.kind is EntryKind.INTEREST:
+        kind, text = "INT", e.note
+    elif e.kind is EntryKind.BORROW_FEE:
+        kind, text = "FEE", e.note
     elif e.amount > 0:
         kind, text = "CSD", e.note or ("account reset" if e.kind is EntryKind.RESET else "deposit")
     else:

@@ -1,0 +1,142 @@
+"""Specification of overnight financing: a debit held over New York midnight pays a day's
+margin interest, short stock a day's borrow fee, each at its annual rate over 360 days; what
+is flat or in cash by midnight, and frictionless accounts, pay nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
+
+from vtrade.bootstrap import Container
+from vtrade.core.clock import parse_instant, to_ns
+from vtrade.domain import events as ev
+from vtrade.domain.accounts import Account, EntryKind
+from vtrade.domain.commands import OpenAccount, SubmitOrder
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import OrderStatus
+from vtrade.execution.financing import next_charge
+
+if TYPE_CHECKING:
+    from conftest import Venue
+
+D = Decimal
+CENT = D("0.01")
+SATURDAY_MIDNIGHT = "2024-03-16T04:00:00Z"  # 00:00 in New York (EDT)
+MONDAY_MIDNIGHT = "2024-03-18T04:00:00Z"
+STOCKS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOGL")
+
+
+def at(text: str) -> int:
+    return to_ns(parse_instant(text))
+
+
+def borrow_on_margin(venue: Venue, account: Account) -> None:
+    """Buy 120% of the account's cash in five stocks (24% each, under the position cap)."""
+    for symbol in STOCKS:
+        qty = (D(240_000) / venue.quote(symbol).ask).to_integral_value(ROUND_FLOOR)
+        order, _ = venue.submit(account, symbol, Side.BUY, qty)
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+
+
+def charges(changes: object) -> list[ev.FinancingCharged]:
+    return [e for e in changes.events if isinstance(e, ev.FinancingCharged)]  # type: ignore[attr-defined]
+
+
+def test_the_charges_fall_at_each_new_york_midnight() -> None:
+    assert next_charge(at("2024-03-15T15:00:00Z")) == at(SATURDAY_MIDNIGHT)
+    assert next_charge(at(SATURDAY_MIDNIGHT)) == at("2024-03-17T04:00:00Z")
+    assert next_charge(at("2024-11-02T12:00:00Z")) == at("2024-11-03T04:00:00Z")  # EDT
+    assert next_charge(at("2024-11-03T04:00:00Z")) == at("2024-11-04T05:00:00Z")  # EST
+
+
+def test_a_debit_held_over_midnight_pays_a_days_margin_interest(venue: Venue) -> None:
+    account = venue.open(balance=1_000_000)
+    borrow_on_margin(venue, account)
+    debit = -account.cash
+    assert debit > 150_000
+
+    changes = venue.advance_to(at(SATURDAY_MIDNIGHT))
+
+    (charged,) = charges(changes)
+    interest = (debit * D("0.065") / 360).quantize(CENT)
+    assert charged.ts_event == at(SATURDAY_MIDNIGHT)
+    assert (charged.interest, charged.borrow_fee) == (interest, 0)
+    assert charged.cash == account.cash == -debit - interest
+    (entry,) = changes.ledger
+    assert entry.kind is EntryKind.INTEREST and entry.amount == -interest
+
+
+def test_a_weekend_costs_three_days(venue: Venue) -> None:
+    account = venue.open(balance=1_000_000)
+    borrow_on_margin(venue, account)
+    debit = -account.cash
+
+    changes = venue.advance_to(at(MONDAY_MIDNIGHT))
+
+    nights = charges(changes)
+    assert [c.ts_event for c in nights] == [
+        at(SATURDAY_MIDNIGHT),
+        at("2024-03-17T04:00:00Z"),
+        at(MONDAY_MIDNIGHT),
+    ]
+    assert debit * D("0.065") / 360 * 3 * D("0.999") < -account.cash - debit  # and a little
+    assert [c.account_seq for c in nights] == sorted(c.account_seq for c in nights)
+
+
+def test_short_stock_pays_a_borrow_fee_and_cash_accounts_pay_nothing(venue: Venue) -> None:
+    short, saver = venue.open(balance=1_000_000), venue.open(balance=1_000_000)
+    sold, _ = venue.submit(short, "AAPL", Side.SELL, 500)
+    bought, _ = venue.submit(saver, "AAPL", Side.BUY, 500)
+    assert sold.status is bought.status is OrderStatus.FILLED
+
+    changes = venue.advance_to(at(SATURDAY_MIDNIGHT))
+
+    (charged,) = charges(changes)
+    marks = venue.engine.marks(at(SATURDAY_MIDNIGHT))
+    value = marks.value(venue.catalog.get("AAPL"), D(500))
+    assert charged.account_id == short.id
+    assert charged.interest == 0  # the short's proceeds are cash: nothing is borrowed
+    assert charged.borrow_fee == (value * D("0.003") / 360).quantize(CENT) > 0
+    (entry,) = changes.ledger
+    assert entry.kind is EntryKind.BORROW_FEE
+
+
+def test_intraday_leverage_and_frictionless_accounts_pay_nothing(venue: Venue) -> None:
+    day_trader, free = venue.open(balance=1_000_000), venue.open(1_000_000, "frictionless")
+    borrow_on_margin(venue, day_trader)
+    borrow_on_margin(venue, free)
+    for symbol in STOCKS:  # flat again before the close
+        held = venue.engine.position(day_trader.id, symbol).qty
+        venue.submit(day_trader, symbol, Side.SELL, held)
+    assert day_trader.cash > 0 > free.cash
+
+    assert charges(venue.advance_to(at(MONDAY_MIDNIGHT))) == []
+
+
+def test_a_charge_is_stored_and_numbered_among_the_accounts_fills(
+    make_service: Callable[..., Container],
+) -> None:
+    """A charge is in the ledger; after a restart the account's next charge (or fill) is
+    numbered after it, so that a consumer that applied it applies the next one too."""
+    app = make_service()
+    account = app.trading.open_account(OpenAccount(id="o", ts_init=0, owner="ann", name="main"))
+    sold = app.trading.submit(_order(account, "AAPL", Side.SELL, 500))
+    assert sold.status is OrderStatus.FILLED
+    app.clock.set(at(SATURDAY_MIDNIGHT) + 1)
+    (charged,) = charges(app.trading.advance())
+    stored = [e for e in app.store.ledger(account.id) if e.kind is EntryKind.BORROW_FEE]
+    assert [e.amount for e in stored] == [-charged.borrow_fee]
+
+    again = make_service(SATURDAY_MIDNIGHT)
+    again.clock.set(at(MONDAY_MIDNIGHT) - 1)
+    assert again.trading.account(account.id).cash == charged.cash
+    later = again.trading.advance()  # Sunday's charge
+    (sunday,) = charges(later)
+    assert sunday.account_seq == charged.account_seq + 1
+
+
+def _order(account: Account, symbol: str, side: Side, qty: int) -> SubmitOrder:
+    return SubmitOrder(
+        id="s", ts_init=0, account_id=account.id, symbol=symbol, side=side, qty=D(qty)
+    )
