@@ -43,7 +43,8 @@ def charge(engine: ExecutionEngine, t_ns: int) -> Changes:
     if not (config.margin_interest_rate or config.borrow_fee_rate):
         return changes
     marks = engine.marks(t_ns)
-    for account in engine.accounts.values():
+    for account_id in sorted(engine.accounts):  # the same order after a restart
+        account = engine.accounts[account_id]
         if not rules_named(account.profile.value).friction:
             continue
         interest = max(-account.cash, Decimal(0)) * config.margin_interest_rate / DAYS_PER_YEAR
