@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -201,3 +202,27 @@ def test_a_crash_and_a_short_downtime_give_the_fills_of_an_uninterrupted_run(
     during = [f for f in uninterrupted if 15 * SECOND < f[0] - at(WEDNESDAY) <= 80 * SECOND]
     assert len(during) > 5
     assert crashed == uninterrupted
+
+
+def test_a_start_never_works_before_the_markets_supported_range(
+    fresh_database: Callable[[], str],
+) -> None:
+    url = fresh_database()
+    october = NOVEMBER_2026.model_copy(update={"first_day": date(2026, 10, 1)})
+    app = build(
+        Settings(database_url=url, market=october), SimulatedClock(at("2026-10-29T15:00:00Z"))
+    )
+    app.start()
+    order = resting(app, open_account(app), TimeInForce.GTC)
+    app.trading.stop()
+    app.store.close()
+    restarted = at("2026-11-02T15:00:00Z")
+
+    # the market now starts on 2026-11-01: the downtime is worked from there
+    again = build(Settings(database_url=url, market=NOVEMBER_2026), SimulatedClock(restarted))
+    again.start()
+
+    held = again.store.get_order(order.id)
+    assert held is not None and held.status is S.ACCEPTED
+    assert again.trading.engine.now_ns == restarted
+    again.store.close()

@@ -100,7 +100,13 @@ class TradingService:
         self._works_market = catch_up
         self._restore(resume=True)
         if catch_up:
-            self.catch_up()
+            try:
+                self.catch_up()
+            except StorageError:
+                raise
+            except Exception:  # a start must not fail for ever on what the downtime holds
+                log.exception("catching up failed; the rest of the downtime is skipped")
+                self._restore()
         if self.publishes:
             self.relay()
 
@@ -406,16 +412,17 @@ class TradingService:
 
     def _resume_at(self, worked_ns: int, now_ns: int) -> int:
         """Where a start picks up: the instant the engine last worked, if before now (a clock
-        set back, or a new database, starts now), and at most `catch_up_ns` ago."""
+        set back, or a new database, starts now), at most `catch_up_ns` ago and never before
+        the market's supported range (`market.first_day`: no session is known there)."""
         if not 0 < worked_ns < now_ns:
             return now_ns
-        oldest = now_ns - self.engine.config.catch_up_ns
+        oldest = max(now_ns - self.engine.config.catch_up_ns, self.engine.sessions.first_ns)
         if worked_ns < oldest and self.engine.config.catch_up_ns and self._works_market:
             log.warning(
                 "the engine last worked %.1f days ago; open orders meet only the last %.1f days "
-                "of the market (execution.catch_up_hours)",
+                "of the market (execution.catch_up_hours, market.first_day)",
                 (now_ns - worked_ns) / NS_PER_DAY,
-                self.engine.config.catch_up_ns / NS_PER_DAY,
+                (now_ns - oldest) / NS_PER_DAY,
             )
         return max(worked_ns, oldest)
 

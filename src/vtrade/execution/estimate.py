@@ -125,7 +125,11 @@ def estimate(
     book = engine.market.books.book(inst.symbol, arrival, engine.market.books.levels)
     calendar = engine.sessions.for_instrument(inst)
     if not routing.executes_now(order, inst, calendar, arrival):
-        plan = _waiting(order, inst, rules, calendar.state(arrival).next_open, t_ns)
+        next_open = calendar.state(arrival).next_open
+        due = order.due_ns or next_open
+        # an auction opens the day; after a lunch break trading just resumes
+        auctioned = has_auctions(inst) and (due is None or calendar.opens_day(due))
+        plan = _waiting(order, inst, rules, next_open, t_ns, auctioned)
     elif not rules.friction:
         plan = _at_the_mid(order)
     else:
@@ -249,10 +253,15 @@ def _at_the_mid(order: Order) -> _Plan:
 
 
 def _waiting(
-    order: Order, inst: Instrument, rules: RealismProfile, next_open: int | None, t_ns: int
+    order: Order,
+    inst: Instrument,
+    rules: RealismProfile,
+    next_open: int | None,
+    t_ns: int,
+    auctioned: bool,
 ) -> _Plan:
-    """Outside its session: a market order waits for the opening auction, a limit for the
-    open."""
+    """Outside its session: a market order waits for the opening auction (`auctioned`), or
+    for the book at the open, a limit for the open."""
     due = order.due_ns or next_open
     when = "the next open" if due is None else iso(due)
     if order.limit_price is not None:
@@ -265,12 +274,12 @@ def _waiting(
     assert mid is not None
     sign = 1 if order.side is Side.BUY else -1
     # an auction crosses about its share of the day; the book at the open takes any size
-    crosses = fills.auction_volume(inst, "open") if rules.friction and has_auctions(inst) else None
+    crosses = fills.auction_volume(inst, "open") if rules.friction and auctioned else None
     unit = fills.fill_unit(order, inst)
     qty = order.qty if crosses is None else min(order.qty, fills.floor_lots(crosses, unit))
     move = Decimal(repr(fills.impact(inst, qty))) if rules.friction else Decimal(0)
     schedule = () if due is None else ((-(-(due - t_ns) // NS_PER_MINUTE), qty),)
-    if not has_auctions(inst):  # FX, futures: trading just starts; the order meets the book
+    if not auctioned:  # FX, futures, a lunch break's end: the order meets the book
         half = Decimal(repr(inst.market.typical_spread_bps)) / 2 / BPS if rules.friction else 0
         price = mid * (1 + sign * (half + move))
         note = (

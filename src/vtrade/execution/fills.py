@@ -160,9 +160,10 @@ def walk(
 def market_price(
     market: VenueMarket, order: Order, inst: Instrument, t_ns: int, profile: RealismProfile
 ) -> Decimal:
-    """The price a market order pays now at worst: the deepest level of the book its size
-    reaches taking what its profile takes of each (the touch when frictionless, or when the
-    book shows nothing). What a cash-only buy's cash must cover: its fill walks the book."""
+    """The average price a market order pays now: what walking the book costs, taking what
+    its profile takes of each level, with what the book does not show priced at its deepest
+    level (the touch when frictionless, or when the book shows nothing). What a cash-only
+    buy's cash must cover: its fill walks the book."""
     touch = opposite_price(market.touch(inst.symbol, t_ns), order.side, inst)
     if not profile.friction:
         return touch
@@ -174,8 +175,10 @@ def market_price(
     )
     if not slices:
         return touch
-    worst = slices[-1].price
-    return max(worst, touch) if order.side is Side.BUY else min(worst, touch)
+    walked = sum((s.qty for s in slices), Decimal(0))
+    cost = sum((s.price * s.qty for s in slices), Decimal(0))
+    average = (cost + (wanted - walked) * slices[-1].price) / wanted
+    return max(average, touch) if order.side is Side.BUY else min(average, touch)
 
 
 def available(

@@ -125,7 +125,7 @@ class CheckContext:
     marks: Marks
     limits: Limits
     # the price a market order pays now: the best opposite price (ask for buys, bid for
-    # sells), or, for a cash-only market buy, the deepest level its size reaches in the book
+    # sells), or, for a cash-only market buy, the average its walk of the book costs
     market_price: Decimal
     trading_suspended: bool = False  # the account's own rules
     no_shorting: bool = False
@@ -455,6 +455,8 @@ def _pending_price(order: Order, ctx: CheckContext) -> Decimal:
     """What another open order is valued at: as its own check valued it (`_risk_price`: its
     limit, a buy stop at its stop when above the market), the mid standing in for the market."""
     mid = ctx.marks.mid(order.symbol)
+    if order.type is OrderType.TRAILING_STOP:  # checked before its stop was set: at the market
+        return mid
     return _risk_price(order, mid, mid)
 
 

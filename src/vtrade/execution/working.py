@@ -127,15 +127,37 @@ def _work_symbol(
     calendar = engine.sessions.for_instrument(inst)
     phase_now = calendar.phase(t1)
     # open: an auction, expiry or arrival earlier in this instant may have closed some
-    working = [o for o in orders if o.is_open and o.due_ns is None and can_work(o, phase_now)]
-    touched: set[str] = set()
-    if not working:
-        return touched
-    prints = engine.market.prints(symbol, t0, t1)
-    symbol_step = _SymbolStep(engine, inst, t1, prints)
+    waiting = [o for o in orders if o.is_open and o.due_ns is None]
     taken = {Side.BUY: Decimal(0), Side.SELL: Decimal(0)}
+    touched: set[str] = set()
+    began = calendar.phase_start(t1)
+    if t0 < began:  # the step crossed into this phase: a close, a lunch break, an open
+        ended = calendar.phase(began - 1)
+        ending = [o for o in waiting if can_work(o, ended) and not can_work(o, phase_now)]
+        if ending:  # they meet what printed until their phase ended, at its last instant
+            touched |= _meet(engine, inst, ending, t0, began - 1, taken, changes)
+    working = [o for o in waiting if can_work(o, phase_now)]
+    if working:
+        touched |= _meet(engine, inst, working, t0, t1, taken, changes)
+    return touched
+
+
+def _meet(
+    engine: ExecutionEngine,
+    inst: Instrument,
+    orders: list[Order],
+    t0: int,
+    t1: int,
+    taken: dict[Side, Decimal],
+    changes: Changes,
+) -> set[str]:
+    """Let `orders`, all able to trade at `t1`, meet what printed in (t0, t1], at `t1`."""
+    touched: set[str] = set()
+    prints = engine.market.prints(inst.symbol, t0, t1)
+    symbol_step = _SymbolStep(engine, inst, t1, prints)
+    calendar = engine.sessions.for_instrument(inst)
     began = calendar.phase_start(t1)  # a step across the open: what printed before is not ours
-    for order in sorted(working, key=_priority):
+    for order in sorted(orders, key=_priority):
         arrived = order.created_ns + rules_of(order).latency_ns  # what printed before is not its
         if arrived >= t1:
             continue

@@ -12,6 +12,7 @@ from vtrade.core.clock import parse_instant, to_ns
 from vtrade.domain import events as ev
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
+from vtrade.execution.working import phase
 from vtrade.market.books import to_price
 
 if TYPE_CHECKING:
@@ -329,3 +330,39 @@ def test_a_regular_session_order_takes_no_participation_in_the_premarket_volume(
     premarket = D(repr(venue.market.prints("AAPL", at(US_OPEN) - 300 * SECOND, at(US_OPEN)).volume))
     assert premarket > since_open  # enough to show, had it counted
     assert 0 < order.filled_qty <= D("0.1") * since_open + 1
+
+
+def test_a_stop_meets_the_prints_of_the_last_moments_before_the_close(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """However long the step, an order that trades in the regular session only meets what
+    printed until the close: a step that ends after it works it there, at the close."""
+    start, close, step = at("2024-03-15T19:57:00Z"), at(US_CLOSE), 60 * SECOND
+    venue = make_venue(start="2024-03-15T19:57:00Z", step_ms=60_000)
+    account = venue.open(balance=WHALE)
+
+    def through(symbol: str, side: Side) -> D | None:
+        """A stop only the prints after the symbol's last step before the close reach."""
+        last_step = (close - 1 - phase(symbol, step)) // step * step + phase(symbol, step)
+        early = venue.market.prints(symbol, start, last_step).price
+        late = venue.market.prints(symbol, last_step, close - 1).price
+        tick = venue.catalog.get(symbol).tick_size
+        if side is Side.SELL and early.min() - late.min() >= 2 * float(tick):
+            return to_price(late.min(), tick) + tick
+        if side is Side.BUY and late.max() - early.max() >= 2 * float(tick):
+            return to_price(late.max(), tick) - tick
+        return None
+
+    found = (
+        (symbol, side, through(symbol, side))
+        for symbol in ("AAPL", "MSFT", "NVDA", "AMZN", "META", "JPM", "XOM", "SPY", "QQQ")
+        for side in (Side.SELL, Side.BUY)
+    )
+    symbol, side, stop = next(f for f in found if f[2] is not None)
+    order, _ = venue.submit(
+        account, symbol, side, 10, type=OrderType.STOP, stop_price=stop, tif=TimeInForce.GTC
+    )
+
+    (fill,) = venue.advance_to(close + 2 * step).fills
+
+    assert order.triggered and fill.ts_ns == close - 1

@@ -404,7 +404,8 @@ def test_a_cash_only_market_buy_must_cover_the_book_it_walks(venue: Venue) -> No
 
     assert order.status is OrderStatus.FILLED
     assert len(changes.fills[0].receipt.slices) > 1  # it walked the book
-    assert venue.engine.view(account.id, venue.now).cash >= 0
+    left = venue.engine.view(account.id, venue.now).cash
+    assert 0 <= left < venue.quote("BTC-USD").ask * btc.lot_size * 2  # priced as it walks
     message = rejected(venue.preview(account, "BTC-USD", Side.BUY, D(1)), "cash")
     assert "not marginable" in message
 
@@ -431,3 +432,20 @@ def test_an_open_buy_stop_holds_back_cash_at_its_stop(venue: Venue) -> None:
 
     held, fee = _held_back(venue, order, stop)
     assert f"{cash - held - fee:,.2f} VCR of cash is free" in message
+
+
+def test_an_open_trailing_buy_stop_holds_back_margin_at_the_market(venue: Venue) -> None:
+    """A trailing stop was checked at the market (its stop follows from its arrival): that
+    is what it holds back, not its stop far above."""
+    account = venue.open()
+    trail = {"type": OrderType.TRAILING_STOP, "trail_percent": D(20), "tif": TimeInForce.GTC}
+    stop, _ = venue.submit(account, "AAPL", Side.BUY, 800, **trail)
+    assert stop.status is OrderStatus.ACCEPTED and stop.stop_price is not None
+    assert stop.stop_price > venue.quote("AAPL").ask * D("1.19")
+    view = venue.engine.view(account.id, venue.now)
+    at_mid = venue.engine.marks(venue.now).value(venue.catalog.get("AAPL"), D(800))
+
+    message = rejected(venue.preview(account, "MSFT", Side.BUY, 100_000), "buying_power")
+
+    available = view.nav - view.margin_used - at_mid / 2
+    assert f"{available:,.2f} VCR is available" in message
