@@ -49,7 +49,6 @@ from vtrade.execution.fees import FeeContext, FeeQuote, Liquidity
 from vtrade.execution.fills import Execution
 from vtrade.execution.profiles import PROFILES, RealismProfile
 from vtrade.execution.receipts import receipt
-from vtrade.execution.validation import has_auctions
 from vtrade.market import profiles as intraday_profiles
 
 BPS = Decimal(10_000)
@@ -127,8 +126,7 @@ def estimate(
     if not routing.executes_now(order, inst, calendar, arrival):
         next_open = calendar.state(arrival).next_open
         due = order.due_ns or next_open
-        # an auction opens the day; after a lunch break trading just resumes
-        auctioned = has_auctions(inst) and (due is None or calendar.opens_day(due))
+        auctioned = routing.meets_opening_auction(inst, calendar, due)
         plan = _waiting(order, inst, rules, next_open, t_ns, auctioned)
     elif not rules.friction:
         plan = _at_the_mid(order)

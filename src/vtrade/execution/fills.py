@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -205,17 +205,22 @@ def make(
     step; return the execution and the new total taken.
     """
     assert order.limit_price is not None
-    limit = float(order.limit_price)
-    if order.side is Side.BUY:  # sellers hitting bids at or below our price reach us
-        hit = (prints.side < 0) & (prints.price <= limit + 1e-12)
-    else:
-        hit = (prints.side > 0) & (prints.price >= limit - 1e-12)
+    aggressors = prints.side < 0 if order.side is Side.BUY else prints.side > 0
+    hit = aggressors & reaching(order, prints.price)
     reach = Decimal(repr(float(np.sum(prints.size[hit])))) * profile.maker_share
     room = floor_lots(min(order.remaining, reach - already), fill_unit(order, inst))
     if room <= 0:
         return None, already
     price = order.limit_price
     return Execution((Slice(price=price, qty=room),), price, price, Liquidity.MAKER), already + room
+
+
+def reaching(order: Order, prices: Any) -> Any:
+    """Which of `prices` (an array, or one float) reach a resting limit `order`: sellers
+    hitting bids at or below a buy's price, buyers lifting offers at or above a sell's."""
+    assert order.limit_price is not None
+    limit = float(order.limit_price)
+    return prices <= limit + 1e-12 if order.side is Side.BUY else prices >= limit - 1e-12
 
 
 def auction(

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from vtrade.core.clock import from_ns, to_ns
 from vtrade.core.money import CENT
@@ -21,11 +20,11 @@ from vtrade.domain.accounts import Account, EntryKind
 from vtrade.domain.changes import Changes
 from vtrade.domain.instruments import AssetClass
 from vtrade.execution.profiles import rules_named
+from vtrade.market.sessions_build import NEW_YORK
 
 if TYPE_CHECKING:
     from vtrade.execution.engine import ExecutionEngine
 
-NEW_YORK = ZoneInfo("America/New_York")
 DAYS_PER_YEAR = Decimal(360)
 _LENT = (AssetClass.EQUITY, AssetClass.ETF)  # what a short borrows: shares from a lender
 

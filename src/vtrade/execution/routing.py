@@ -17,7 +17,7 @@ from __future__ import annotations
 from vtrade.core.clock import iso
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
-from vtrade.execution.validation import RuleViolation
+from vtrade.execution.validation import RuleViolation, has_auctions
 from vtrade.market.sessions import Phase, SessionCalendar
 
 IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
@@ -44,8 +44,8 @@ def route(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int) 
                 f"{inst.symbol} is {state.phase.value}; {order.tif.value} orders need an open "
                 f"market (next open {_iso(state.next_open)})",
             )
-        if order.type is OrderType.MARKET:  # the afternoon session, in a lunch break
-            order.due_ns = _resumes(state.next_open)
+        if order.type is OrderType.MARKET:  # the next regular session (a lunch break's end)
+            order.due_ns = _known(state.next_open)
     if order.tif is TimeInForce.DAY:
         order.expire_ns = _session_boundary(
             calendar, t_ns, "end" if order.extended_hours else "close"
@@ -72,10 +72,11 @@ def executes_now(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns
     return can_work(order, calendar.phase(t_ns))
 
 
-def _resumes(next_open: int | None) -> int:
-    if next_open is None:
-        raise RuleViolation("session", "no session left in the supported range")
-    return next_open
+def meets_opening_auction(inst: Instrument, calendar: SessionCalendar, t_ns: int | None) -> bool:
+    """Whether an order queued for `t_ns` (None: the next open, unknown) trades in an opening
+    auction: where the venue has auctions and `t_ns` opens the day; after a lunch break
+    trading just resumes."""
+    return has_auctions(inst) and (t_ns is None or calendar.opens_day(t_ns))
 
 
 def _next_open(calendar: SessionCalendar, t_ns: int) -> int:
@@ -84,10 +85,13 @@ def _next_open(calendar: SessionCalendar, t_ns: int) -> int:
 
 def _session_boundary(calendar: SessionCalendar, t_ns: int, which: str) -> int:
     """The first regular open, close or trading-day end strictly after `t_ns`."""
-    found = calendar.next_boundary(which, t_ns)
-    if found is None:
+    return _known(calendar.next_boundary(which, t_ns))
+
+
+def _known(instant: int | None) -> int:
+    if instant is None:
         raise RuleViolation("session", "no session left in the supported range")
-    return found
+    return instant
 
 
 def _iso(ns: int | None) -> str:

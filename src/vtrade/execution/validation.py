@@ -403,10 +403,11 @@ def _added_exposure(before: Decimal, after: Decimal) -> Decimal:
 
 def _risk_price(order: Order, market: Decimal, mid: Decimal) -> Decimal:
     """Price used to size the order's exposure: its limit, else the market price (or the
-    stop, for a buy stop above it)."""
+    stop, for a buy stop above it; a trailing stop's follows the market, which it is
+    valued at)."""
     if order.limit_price is not None:
         return order.limit_price if order.side is Side.BUY else max(order.limit_price, mid)
-    if order.stop_price is not None:
+    if order.stop_price is not None and order.type is not OrderType.TRAILING_STOP:
         return max(order.stop_price, market) if order.side is Side.BUY else market
     return market
 
@@ -455,8 +456,6 @@ def _pending_price(order: Order, ctx: CheckContext) -> Decimal:
     """What another open order is valued at: as its own check valued it (`_risk_price`: its
     limit, a buy stop at its stop when above the market), the mid standing in for the market."""
     mid = ctx.marks.mid(order.symbol)
-    if order.type is OrderType.TRAILING_STOP:  # checked before its stop was set: at the market
-        return mid
     return _risk_price(order, mid, mid)
 
 

@@ -31,7 +31,7 @@ from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, financing
 from vtrade.execution.profiles import rules_of
-from vtrade.execution.routing import can_work, in_flight
+from vtrade.execution.routing import can_work, in_flight, meets_opening_auction
 from vtrade.execution.validation import has_auctions
 from vtrade.market.books import to_price
 from vtrade.market.intraday import Prints
@@ -70,7 +70,8 @@ def advance(engine: ExecutionEngine, t_ns: int, step: int) -> Changes:
 def catch_up_step(downtime_ns: int, step_ns: int) -> int:
     """The step to work `downtime_ns` in: the normal `step_ns` for a short one, coarser for a
     long one (a day in minute steps), so a start after a week away takes seconds, not hours.
-    Fills in a coarser step differ only in which prints a partial fill's share counts."""
+    A coarser step meets the same prints; its fills are stamped at, and priced against the
+    book of, the end of the step that met them."""
     coarse = downtime_ns // CATCH_UP_STEPS // 1_000_000 * 1_000_000  # whole milliseconds
     return max(step_ns, min(coarse, CATCH_UP_MAX_STEP_NS))
 
@@ -203,8 +204,11 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
     inst = engine.catalog.get(order.symbol)
     profile = rules_of(order)
     which = "close" if order.tif is TimeInForce.CLS else "open"
-    opens_day = which == "close" or engine.sessions.for_instrument(inst).opens_day(t_ns)
-    if has_auctions(inst) and opens_day:
+    calendar = engine.sessions.for_instrument(inst)
+    in_auction = (
+        has_auctions(inst) if which == "close" else meets_opening_auction(inst, calendar, t_ns)
+    )
+    if in_auction:
         done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed_already)
     else:
         order.arrival_mid = fills.mid_of(engine.market.touch(inst.symbol, t_ns), inst)
@@ -307,13 +311,10 @@ class _SymbolStep:
         return found
 
     def reaches(self, order: Order) -> bool:
-        """Whether any print of the step reached a resting limit's price (as `fills.make`
-        counts them: sellers at or below a bid, buyers at or above an offer)."""
-        assert order.limit_price is not None
-        limit = float(order.limit_price)
-        if order.side is Side.BUY:
-            return self._lowest_sold <= limit + 1e-12
-        return self._highest_bought >= limit - 1e-12
+        """Whether any print of the step reached a resting limit's price (`fills.reaching`:
+        the best price sellers hit for a buy, buyers lifted for a sell)."""
+        best = self._lowest_sold if order.side is Side.BUY else self._highest_bought
+        return bool(fills.reaching(order, best))
 
 
 class _Lookback:
