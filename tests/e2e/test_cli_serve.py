@@ -29,19 +29,23 @@ def _port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _ready(server: subprocess.Popen[str], port: int) -> httpx.Response | None:
+    """The server's first answer on /readyz (None: it exited or took over a minute)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return None
+
+
 def test_serve_becomes_ready_logs_json_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = _port()
     flags = ["--port", str(port), "--start", "2026-11-18T15:00:00Z", "--speed", "60"]
     server = subprocess.Popen(SERVE + flags, env=_env(tmp_path), stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        ready = None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        ready = _ready(server, port)
         assert ready is not None and ready.status_code == 200
         assert ready.json()["clock"].startswith("2026-11-18T15:")  # the simulated clock
         server.send_signal(signal.SIGTERM)
@@ -67,3 +71,30 @@ def test_serve_refuses_bad_flags_with_one_line(tmp_path: Path) -> None:
         )
         assert done.returncode == 2, (flags, done.stderr)
         assert done.stderr.startswith("error: ") and expected in done.stderr
+
+
+def test_serve_refuses_a_clock_behind_its_database_with_one_line(tmp_path: Path) -> None:
+    """A database that traded until 15:00 is not traded again from 14:00: the start says
+    why and how to go on, and the server never listens."""
+    port = _port()
+    flags = ["--port", str(port), "--start", "2026-11-18T15:00:00Z"]
+    server = subprocess.Popen(SERVE + flags, env=_env(tmp_path), stderr=subprocess.PIPE, text=True)
+    try:
+        ready = _ready(server, port)
+        assert ready is not None and ready.status_code == 200
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+    earlier = ["--port", str(_port()), "--start", "2026-11-18T14:00:00Z"]
+    done = subprocess.run(
+        SERVE + earlier, env=_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert line.startswith("error: this database's market time is already 2026-11-18T15:00:")
+    assert "start the clock at or after" in line

@@ -13,6 +13,7 @@ from portfolio_helpers import NOVEMBER_2026, SECOND, WEDNESDAY, Boot, at, open_a
 
 from vtrade.bootstrap import Container, build
 from vtrade.core.clock import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, SimulatedClock
+from vtrade.core.errors import ConflictError
 from vtrade.domain.accounts import Account
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Side
@@ -226,3 +227,33 @@ def test_a_start_never_works_before_the_markets_supported_range(
     assert held is not None and held.status is S.ACCEPTED
     assert again.trading.engine.now_ns == restarted
     again.store.close()
+
+
+def test_a_start_with_the_clock_behind_the_database_is_refused_and_changes_nothing(
+    boot: Boot,
+) -> None:
+    """Starting before the instant the engine last worked would trade that time again: fills
+    stamped before the orders that made them, nights financed twice."""
+    app = boot(at(WEDNESDAY))
+    order = resting(app, open_account(app), TimeInForce.GTC)
+    app.clock.advance(NS_PER_HOUR)
+    app.trading.advance()
+    app.trading.stop()
+    settings = app.settings
+
+    behind = build(settings, SimulatedClock(at(WEDNESDAY) - NS_PER_DAY))
+    with pytest.raises(ConflictError) as refused:
+        behind.start()
+    behind.store.close()
+
+    assert str(refused.value).startswith(
+        "this database's market time is already 2026-11-18T16:00:00Z, later than the clock's "
+        "2026-11-17T15:00:00Z"
+    )
+    assert app.store.load(0).worked_ns == at(WEDNESDAY) + NS_PER_HOUR
+    held = app.store.get_order(order.id)
+    assert held is not None and held.status is S.ACCEPTED and held.filled_qty == 0
+    # a CLI command on a clock behind the server's leaves the market alone: it may start
+    cli = build(settings, SimulatedClock(at(WEDNESDAY) - NS_PER_DAY), publishes=False)
+    cli.trading.start(catch_up=False)
+    cli.store.close()

@@ -43,10 +43,12 @@ Errors are JSON `{"code", "message", "details"}`; the HTTP status is `code // 10
 """
 
 
-def create_app(container: Container, *, run_steps: bool = True) -> FastAPI:
+def create_app(container: Container, *, run_steps: bool = True, started: bool = False) -> FastAPI:
     """Build the app around an assembled container; starting it loads the ledger.
 
     `run_steps=False` leaves time to the caller (`state.runtime.step()`), for tests.
+    `started=True`: the caller started the container (a server does, so that a start it
+    refuses is a one-line error before it listens).
     """
     s = container.settings.api
     metrics = Metrics()
@@ -60,7 +62,8 @@ def create_app(container: Container, *, run_steps: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        container.start()
+        if not started:
+            container.start()
         metrics.follow(container.bus)
         gc.collect()
         gc.freeze()  # the loaded catalog and ledger are long-lived: keep them out of GC passes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import time
 from typing import Any
 
@@ -54,8 +55,10 @@ def logging_config(level: str) -> dict[str, Any]:
 
 def serve(container: Container, host: str, port: int, log_level: str = "info") -> None:
     """Serve until SIGINT/SIGTERM; in-flight requests finish and orders commit first."""
+    logging.config.dictConfig(logging_config(log_level))  # the start's catch-up logs, too
+    container.start()  # before listening: a refused start is the command's error, not a trace
     config = uvicorn.Config(
-        create_app(container),
+        create_app(container, started=True),
         host=host,
         port=port,
         log_config=logging_config(log_level),

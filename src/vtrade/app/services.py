@@ -22,7 +22,7 @@ from typing import TypeVar
 from vtrade.app.ports import Changes, Store
 from vtrade.core import topics
 from vtrade.core.bus import InProcessBus
-from vtrade.core.clock import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, Clock
+from vtrade.core.clock import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, Clock, iso
 from vtrade.core.errors import (
     ConflictError,
     NotFoundError,
@@ -413,7 +413,17 @@ class TradingService:
     def _resume_at(self, worked_ns: int, now_ns: int) -> int:
         """Where a start picks up: the instant the engine last worked, if before now (a clock
         set back, or a new database, starts now), at most `catch_up_ns` ago and never before
-        the market's supported range (`market.first_day`: no session is known there)."""
+        the market's supported range (`market.first_day`: no session is known there). A
+        clock behind that instant is refused: it would trade the market's time again."""
+        if worked_ns > now_ns and self._works_market:
+            raise ConflictError(
+                f"this database's market time is already {iso(worked_ns)}, later than the "
+                f"clock's {iso(now_ns)}: starting there would trade that time again (fills "
+                "before the orders that made them, nights financed twice); start the clock "
+                f"at or after {iso(worked_ns)} (--start), or use another database",
+                worked=iso(worked_ns),
+                clock=iso(now_ns),
+            )
         if not 0 < worked_ns < now_ns:
             return now_ns
         oldest = max(now_ns - self.engine.config.catch_up_ns, self.engine.sessions.first_ns)

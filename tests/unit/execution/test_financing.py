@@ -128,7 +128,7 @@ def test_a_charge_is_stored_and_numbered_among_the_accounts_fills(
     stored = [e for e in app.store.ledger(account.id) if e.kind is EntryKind.BORROW_FEE]
     assert [e.amount for e in stored] == [-charged.borrow_fee]
 
-    again = make_service(SATURDAY_MIDNIGHT)
+    again = make_service("2024-03-16T04:00:01Z")  # a second after the charge
     again.clock.set(at(MONDAY_MIDNIGHT) - 1)
     assert again.trading.account(account.id).cash == charged.cash
     later = again.trading.advance()  # Sunday's charge
