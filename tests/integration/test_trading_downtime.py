@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from portfolio_helpers import NOVEMBER_2026, SECOND, WEDNESDAY, Boot, at, open_account
@@ -18,6 +19,7 @@ from vtrade.domain.accounts import Account
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+from vtrade.execution import working
 from vtrade.execution.working import catch_up_step
 from vtrade.settings import ExecutionSettings, Settings
 
@@ -163,7 +165,7 @@ def test_only_the_configured_part_of_a_long_downtime_is_worked(
     ("downtime", "step"),
     [
         (30 * SECOND, SECOND),
-        (NS_PER_HOUR, 2_500_000_000),
+        (NS_PER_HOUR, 2 * SECOND),  # a whole number of normal steps
         (NS_PER_DAY, 60 * SECOND),
         (7 * NS_PER_DAY, 60 * SECOND),
     ],
@@ -257,3 +259,34 @@ def test_a_start_with_the_clock_behind_the_database_is_refused_and_changes_nothi
     cli = build(settings, SimulatedClock(at(WEDNESDAY) - NS_PER_DAY), publishes=False)
     cli.trading.start(catch_up=False)
     cli.store.close()
+
+
+def test_each_print_is_met_once_across_restarts_and_an_abandoned_catch_up(
+    boot: Boot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A symbol's meets with the market tile its timeline: a restart (after a clean stop, in
+    a coarse catch-up step) picks up where the last meet ended, and a catch-up that dies after
+    a commit leaves every symbol where the next start, in the normal step, picks it up."""
+    meets: list[tuple[int, int]] = []
+    meet = working._meet
+
+    def recorded(engine: Any, inst: Any, orders: Any, t0: int, t1: int, *rest: Any) -> Any:
+        meets.append((t0, t1))
+        return meet(engine, inst, orders, t0, t1, *rest)
+
+    monkeypatch.setattr(working, "_meet", recorded)
+    app = boot(at(WEDNESDAY))
+    resting(app, open_account(app), TimeInForce.GTC)  # AAPL, worked in every step
+    app.clock.advance(10 * SECOND + 300_000_000)
+    app.trading.advance()
+    app.trading.stop()
+
+    boot(at(WEDNESDAY) + NS_PER_HOUR + 10 * SECOND)  # an hour in 2 s steps, then it dies
+    coarse = len(meets)
+    boot(at(WEDNESDAY) + NS_PER_HOUR + 40 * SECOND)  # 30 s in the normal step
+
+    assert len(meets) > coarse > 1_000
+    assert all(t0 < t1 for t0, t1 in meets)
+    gaps = [(a, b) for a, b in zip(meets, meets[1:], strict=False) if b[0] != a[1]]
+    assert gaps == []
+    assert meets[-1][1] > at(WEDNESDAY) + NS_PER_HOUR + 39 * SECOND

@@ -130,7 +130,8 @@ class TradingService:
             self._transaction(functools.partial(self._worked_until, end, step), record_instant=True)
 
     def _worked_until(self, end_ns: int, step_ns: int, _: int) -> tuple[None, list[Changes]]:
-        return None, [self.engine.advance(end_ns, step_ns)]
+        # commit with every symbol on the normal grid, where a restart picks it up
+        return None, [self.engine.advance(end_ns, step_ns), self.engine.realign()]
 
     def stop(self) -> None:
         """Record the engine's instant, so that the next start catches up from here rather

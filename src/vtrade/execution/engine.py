@@ -318,6 +318,13 @@ class ExecutionEngine(Bookkeeper):
 
     # -- time -----------------------------------------------------------------------------
 
+    def realign(self) -> Changes:
+        """After working in a coarser step, let every symbol meet the market up to its last
+        instant on the normal step's grid (`working.realign`)."""
+        from vtrade.execution.working import realign
+
+        return realign(self, self.config.step_ns)
+
     def advance(self, t_ns: int, step_ns: int | None = None) -> Changes:
         """Let the market act on open orders up to `t_ns`: opens, triggers, fills, closes.
         Working orders meet the market every `step_ns` (default: the configured step)."""
@@ -350,10 +357,16 @@ class ExecutionEngine(Bookkeeper):
             self.volumes[f.account_id].add(inst, f.qty, usd, f.ts_ns)
         self._replay_consumption(snapshot.recent_fills, now_ns)
         self.now_ns = now_ns
-        # Each symbol last met the market on its step grid at or before now: its next step
-        # picks up from there, not from now, so no print of that window is skipped.
+        # Each symbol last met the market on the normal step's grid at or before now (a
+        # catch-up realigns there before it commits): its next meet, in whatever step, picks
+        # up from there, so no print of that window is skipped or met twice.
         self.worked_ns = now_ns - self.config.step_ns
-        self.worked = {}
+        from vtrade.execution.working import last_meet
+
+        self.worked = {
+            symbol: last_meet(symbol, self.config.step_ns, now_ns)
+            for symbol in self.orders.by_symbol()
+        }
 
     def _replay_consumption(self, recent_fills: list[Fill], now_ns: int) -> None:
         """Give the books back what our orders took (fills in store order, which is the order

@@ -71,9 +71,10 @@ def catch_up_step(downtime_ns: int, step_ns: int) -> int:
     """The step to work `downtime_ns` in: the normal `step_ns` for a short one, coarser for a
     long one (a day in minute steps), so a start after a week away takes seconds, not hours.
     A coarser step meets the same prints; its fills are stamped at, and priced against the
-    book of, the end of the step that met them."""
-    coarse = downtime_ns // CATCH_UP_STEPS // 1_000_000 * 1_000_000  # whole milliseconds
-    return max(step_ns, min(coarse, CATCH_UP_MAX_STEP_NS))
+    book of, the end of the step that met them. It is a whole number of normal steps, so each
+    symbol's coarse grid lies on its normal one (`phase`) and `realign` only moves forward."""
+    coarse = min(downtime_ns // CATCH_UP_STEPS, CATCH_UP_MAX_STEP_NS) // step_ns * step_ns
+    return max(step_ns, coarse)
 
 
 def _next_boundary(engine: ExecutionEngine, now: int) -> int:
@@ -87,8 +88,7 @@ def _step(engine: ExecutionEngine, t0: int, t1: int, step: int, changes: Changes
     never longer than `step`, so each symbol meets the market at most once in it."""
     due: list[tuple[int, str, list[Order]]] = []  # (instant, symbol, its open orders)
     for symbol, open_orders in engine.orders.by_symbol().items():
-        shift = phase(symbol, step)
-        at = (t1 - shift) // step * step + shift  # the symbol's last instant on its grid
+        at = last_meet(symbol, step, t1)
         if at > t0:
             due.append((at, symbol, list(open_orders.values())))
     due.sort(key=_FIRST_TWO)
@@ -106,11 +106,39 @@ def _step(engine: ExecutionEngine, t0: int, t1: int, step: int, changes: Changes
     _margin_checks(engine, touched, t0, t1, changes)
 
 
+def realign(engine: ExecutionEngine, step: int) -> Changes:
+    """Bring every symbol whose orders last met the market on a coarser grid (a catch-up's)
+    onto `step`'s grid at the engine's instant: it meets what printed since, at its last
+    instant on that grid. A restart assumes each symbol met the market last there
+    (`ExecutionEngine.restore`), so a catch-up realigns before each commit: a crash during it
+    then skips no print and meets none twice."""
+    changes = Changes()
+    t = engine.now_ns
+    due = []
+    for symbol, open_orders in engine.orders.by_symbol().items():
+        met, at = engine.worked.get(symbol), last_meet(symbol, step, t)
+        if met is not None and met < at:
+            due.append((at, symbol, list(open_orders.values())))
+    touched: set[str] = set()
+    for at, symbol, orders in sorted(due, key=_FIRST_TWO):
+        touched |= _work_symbol(engine, symbol, orders, at, step, changes)
+    _margin_checks(engine, touched, t, t, changes)
+    return changes
+
+
+def last_meet(symbol: str, step_ns: int, t_ns: int) -> int:
+    """The last instant at or before `t_ns` at which `symbol`'s orders meet the market when
+    worked every `step_ns` (its grid: the step's multiples, shifted by its `phase`)."""
+    shift = phase(symbol, step_ns)
+    return (t_ns - shift) // step_ns * step_ns + shift
+
+
 @functools.lru_cache(maxsize=4096)
 def phase(symbol: str, step_ns: int) -> int:
     """Where in each step `symbol`'s working orders meet the market: a fixed offset in whole
     milliseconds from a hash of the symbol, so symbols spread evenly over the step and keep
-    their phase across restarts and catalogs."""
+    their phase across restarts and catalogs. The phase in a multiple of a step equals the
+    phase in that step, modulo the step: a coarse grid is part of the finer one."""
     digest = hashlib.blake2b(symbol.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") % max(step_ns // 1_000_000, 1) * 1_000_000
 
