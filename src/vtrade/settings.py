@@ -57,6 +57,9 @@ def default_database_url() -> str:
     return f"sqlite:///{Path.home() / '.vtrade' / 'vtrade.db'}"
 
 
+MIN_LEVERAGE, MAX_LEVERAGE = Decimal(1), Decimal(100)
+
+
 class ExecutionSettings(BaseModel):
     """Venue rules and fee schedule."""
 
@@ -98,6 +101,17 @@ class ExecutionSettings(BaseModel):
     outbox_retention_hours: float = Field(
         default=168, ge=0, description="published events stay in the outbox this long"
     )
+
+    @field_validator("leverage")
+    @classmethod
+    def _leverage_in_range(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for name, times in value.items():
+            if not (times.is_finite() and MIN_LEVERAGE <= times <= MAX_LEVERAGE):
+                raise ValueError(
+                    f"leverage of {name} is {times}; allowed: {MIN_LEVERAGE} (cash only) "
+                    f"to {MAX_LEVERAGE}"
+                )
+        return value
 
 
 class PortfolioSettings(BaseModel):

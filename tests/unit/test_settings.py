@@ -92,6 +92,16 @@ def test_keys_of_a_mapping_setting_may_be_set_one_variable_each(
     assert load_settings().execution.leverage == {"fx": Decimal(20)}
 
 
+@pytest.mark.parametrize("times", ["0", "-2", "0.5", "1000"])
+def test_a_leverage_outside_one_to_a_hundred_is_refused(
+    monkeypatch: pytest.MonkeyPatch, times: str
+) -> None:
+    (line,) = problems(monkeypatch, VTRADE_EXECUTION__LEVERAGE__EQUITY=times)
+
+    assert line.startswith("VTRADE_EXECUTION__LEVERAGE")
+    assert f"leverage of equity is {times}; allowed: 1 (cash only) to 100" in line
+
+
 def test_unprefixed_variables_such_as_port_and_seed_are_not_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -1,9 +1,10 @@
 """Overnight financing: interest on what an account borrows, and the borrow fee of its shorts.
 
-At each New York midnight an account with a debit (negative cash: it borrows on margin) pays
-a day's interest on it, and one short stocks or ETFs pays a day's borrow fee on their market
-value, each at its annual rate over 360 days (the US money-market convention), so a weekend
-costs three days. What is flat or in cash by midnight pays nothing, as at a broker: intraday
+At each New York midnight an account with a debit (negative cash: it borrows on margin; the
+notional of its FX, futures and index contracts is not borrowed) pays a day's interest on
+it, and one short stocks or ETFs pays a day's borrow fee on their market value, each at its
+annual rate over 360 days (the US money-market convention), so a weekend costs three days.
+What is flat or in cash by midnight pays nothing, as at a broker: intraday
 leverage is free. Frictionless accounts pay neither.
 """
 
@@ -46,7 +47,8 @@ def charge(engine: ExecutionEngine, t_ns: int) -> Changes:
         account = engine.accounts[account_id]
         if not rules_named(account.profile.value).friction:
             continue
-        interest = max(-account.cash, Decimal(0)) * config.margin_interest_rate / DAYS_PER_YEAR
+        borrowed = max(-_cash_financed(engine, account), Decimal(0))
+        interest = borrowed * config.margin_interest_rate / DAYS_PER_YEAR
         short_value = sum(
             (
                 marks.value(marks.instrument(p.symbol), -p.qty)
@@ -60,6 +62,19 @@ def charge(engine: ExecutionEngine, t_ns: int) -> Changes:
             _post(engine, account, interest.quantize(CENT), borrow_fee.quantize(CENT), t_ns)
         )
     return changes
+
+
+def _cash_financed(engine: ExecutionEngine, account: Account) -> Decimal:
+    """The account's cash as a lender sees it: without what its open contracts (FX, futures,
+    indices: `Instrument.settles_pnl`) moved through it. Their cost passes through cash so
+    that NAV counts only their P&L, but nobody lends a contract's notional: a long future
+    borrows nothing and a short one deposits nothing."""
+    cash = account.cash
+    for p in engine.positions_of(account.id):
+        inst = engine.catalog.get(p.symbol)
+        if p.qty and inst.settles_pnl:
+            cash += p.qty * p.avg_price * inst.multiplier * p.entry_fx
+    return cash
 
 
 def _post(

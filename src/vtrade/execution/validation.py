@@ -354,7 +354,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
         raise RuleViolation(
             "concentration",
             f"position in {inst.symbol} would be {_percent(share, cap)} of NAV "
-            f"(counting open orders); limit is {cap * 100:.0f}%; "
+            f"(counting open orders); limit is {_rate(cap)}; "
             + (f"at most {_qty(fits)} more fit" if fits > 0 else "no more fits"),
         )
 
@@ -390,7 +390,7 @@ def _check_collar(order: Order, inst: Instrument, mid: Decimal, limits: Limits) 
         raise RuleViolation(
             "price_collar",
             f"limit price {order.limit_price} is {away * 100:.1f}% {where} {of}; "
-            f"the collar is {collar * 100:.0f}%",
+            f"the collar is {_rate(collar)}",
         )
 
 
@@ -402,14 +402,18 @@ def _added_exposure(before: Decimal, after: Decimal) -> Decimal:
 
 
 def _risk_price(order: Order, market: Decimal, mid: Decimal) -> Decimal:
-    """Price used to size the order's exposure: its limit, else the market price (or the
-    stop, for a buy stop above it; a trailing stop's follows the market, which it is
-    valued at)."""
+    """Price used to size the order's exposure: its limit, else the market price, or for a
+    buy stop the stop when above it: the price it is expected to fill at, no better. A new
+    trailing buy stop's stop is the market plus its trail (`working.start_trailing` sets it
+    from the arrival mid once accepted)."""
     if order.limit_price is not None:
         return order.limit_price if order.side is Side.BUY else max(order.limit_price, mid)
-    if order.stop_price is not None and order.type is not OrderType.TRAILING_STOP:
-        return max(order.stop_price, market) if order.side is Side.BUY else market
-    return market
+    if order.side is Side.SELL:
+        return market
+    stop = order.stop_price
+    if stop is None and order.type is OrderType.TRAILING_STOP:
+        stop = market + (order.trail_price or market * (order.trail_percent or 0) / 100)
+    return market if stop is None else max(stop, market)
 
 
 def _pending_margin(orders: list[Order], ctx: CheckContext, view: AccountView) -> Decimal:
@@ -466,6 +470,11 @@ def _percent(share: Decimal, cap: Decimal) -> str:
         if Decimal(text) > cap * 100:
             return f"{text}%"
     return f"{share * 100:.4f}%"
+
+
+def _rate(share: Decimal) -> str:
+    """A configured share as the percentage it was set to: 25%, 7.5%, 12.5% (not 12%)."""
+    return f"{format((share * 100).normalize(), 'f')}%"
 
 
 def _money(value: Decimal) -> str:

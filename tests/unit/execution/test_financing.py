@@ -140,3 +140,26 @@ def _order(account: Account, symbol: str, side: Side, qty: int) -> SubmitOrder:
     return SubmitOrder(
         id="s", ts_init=0, account_id=account.id, symbol=symbol, side=side, qty=D(qty)
     )
+
+
+def test_contracts_borrow_nothing_and_their_shorts_lend_nothing(venue: Venue) -> None:
+    """The notional of FX, futures and index contracts passes through cash (NAV counts only
+    their P&L), but no lender finances it: a long contract pays no interest, and a short one
+    does not offset the interest on stock bought on margin."""
+    hedger, stocks = venue.open(balance=1_000_000), venue.open(balance=1_000_000)
+    marks = venue.engine.marks(venue.now)
+    for symbol in ("SPX", "NDX", "DAX", "EUR/USD", "GBP/USD"):  # 24% of NAV each
+        inst = venue.catalog.get(symbol)
+        each = D(240_000) / marks.value(inst, inst.lot_size)
+        order, _ = venue.submit(hedger, symbol, Side.BUY, int(each) * inst.lot_size)
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+    borrow_on_margin(venue, stocks)
+    debit = -stocks.cash
+    sold, _ = venue.submit(stocks, "CL", Side.SELL, 2)  # a short future
+    assert sold.status is OrderStatus.FILLED, sold.reject_reason
+    assert hedger.cash < 0 and stocks.cash > -debit
+
+    (charged,) = charges(venue.advance_to(at(SATURDAY_MIDNIGHT)))
+
+    assert charged.account_id == stocks.id
+    assert charged.interest == (debit * D("0.065") / 360).quantize(CENT)

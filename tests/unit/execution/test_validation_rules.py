@@ -8,6 +8,7 @@ priced at the passive touch rest without filling, so the numbers stay exact.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
@@ -434,18 +435,54 @@ def test_an_open_buy_stop_holds_back_cash_at_its_stop(venue: Venue) -> None:
     assert f"{cash - held - fee:,.2f} VCR of cash is free" in message
 
 
-def test_an_open_trailing_buy_stop_holds_back_margin_at_the_market(venue: Venue) -> None:
-    """A trailing stop was checked at the market (its stop follows from its arrival): that
-    is what it holds back, not its stop far above."""
+def test_an_open_trailing_buy_stop_holds_back_margin_at_its_stop(venue: Venue) -> None:
+    """A trailing buy stop will pay at least its stop, as a plain stop does: that is what it
+    holds back, not the market below it."""
     account = venue.open()
     trail = {"type": OrderType.TRAILING_STOP, "trail_percent": D(20), "tif": TimeInForce.GTC}
-    stop, _ = venue.submit(account, "AAPL", Side.BUY, 800, **trail)
+    stop, _ = venue.submit(account, "AAPL", Side.BUY, 700, **trail)
     assert stop.status is OrderStatus.ACCEPTED and stop.stop_price is not None
     assert stop.stop_price > venue.quote("AAPL").ask * D("1.19")
     view = venue.engine.view(account.id, venue.now)
-    at_mid = venue.engine.marks(venue.now).value(venue.catalog.get("AAPL"), D(800))
+    at_stop = venue.engine.marks(venue.now).value(
+        venue.catalog.get("AAPL"), D(700), stop.stop_price
+    )
 
     message = rejected(venue.preview(account, "MSFT", Side.BUY, 100_000), "buying_power")
 
-    available = view.nav - view.margin_used - at_mid / 2
+    available = view.nav - view.margin_used - at_stop / 2
     assert f"{available:,.2f} VCR is available" in message
+
+
+def test_a_trailing_buy_stop_is_checked_at_the_stop_it_starts_with(venue: Venue) -> None:
+    """A trailing buy stop 50% above the market is refused where a plain stop there is: the
+    position cap counts it at the price it would buy at."""
+    account = venue.open()
+    ask = venue.quote("AAPL").ask
+    qty = floor_lots(D(200_000) / ask, D(1))  # 20% of NAV at the market, 30% at the stop
+    plain = venue.preview(
+        account,
+        "AAPL",
+        Side.BUY,
+        qty,
+        type=OrderType.STOP,
+        stop_price=(ask * D("1.5")).quantize(D("0.01")),
+    )
+    trailing = venue.preview(
+        account, "AAPL", Side.BUY, qty, type=OrderType.TRAILING_STOP, trail_percent=D(50)
+    )
+
+    assert "limit is 25%" in rejected(plain, "concentration")
+    assert "limit is 25%" in rejected(trailing, "concentration")
+
+
+def test_a_cap_set_with_a_fraction_of_a_percent_is_quoted_as_set(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue(max_position_share=D("0.075"))
+    account = venue.open()
+    qty = floor_lots(D(80_000) / venue.quote("AAPL").ask, D(1))  # 8% of NAV
+
+    message = rejected(venue.preview(account, "AAPL", Side.BUY, qty), "concentration")
+
+    assert "limit is 7.5%;" in message
