@@ -36,6 +36,11 @@ _ALPACA: dict[int, tuple[int, int]] = {
 _HTTP_CODES = {400: 42210, 401: 40100, 403: 40310, 404: 40410, 405: 40500, 422: 42210}
 
 
+def alpaca_status(code: int) -> tuple[int, int]:
+    """Alpaca's (HTTP status, code) for one of our error codes."""
+    return _ALPACA.get(code, (code // 100, code * 1000))
+
+
 def is_alpaca(path: str) -> bool:
     """Tell whether a path belongs to the Alpaca-compatible surface."""
     return path.startswith(("/v2/", "/v1beta3/", "/stream")) or path == "/v2"
@@ -52,7 +57,7 @@ def error_response(
     details = dict(details or {})
     special = details.pop("alpaca_code", None)  # where Alpaca uses another code for the case
     if is_alpaca(path):
-        status, alpaca_code = _ALPACA.get(code, (code // 100, code * 1000))
+        status, alpaca_code = alpaca_status(code)
         body: dict[str, Any] = {"code": special or alpaca_code, "message": message}
         body.update({k: v for k, v in details.items() if k not in body})
     else:

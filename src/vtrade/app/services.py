@@ -39,7 +39,7 @@ from vtrade.domain.commands import (
     ResetAccount,
     SubmitOrder,
 )
-from vtrade.domain.orders import Order
+from vtrade.domain.orders import Order, OrderType
 from vtrade.execution.engine import ExecutionEngine
 from vtrade.execution.validation import client_id_taken
 from vtrade.execution.working import catch_up_step
@@ -49,7 +49,10 @@ log = logging.getLogger("vtrade.trading")
 _PURGE_EVERY_NS = 10 * NS_PER_MINUTE  # of the simulation's clock
 _PURGE_CHUNK = 10_000  # rows per DELETE: ~7 ms on SQLite
 CATCH_UP_CHUNK_NS = NS_PER_HOUR  # of market time per commit while catching up
-_COMPARED = ("symbol", "side", "type", "tif", "limit_price", "stop_price", "extended_hours")
+_COMPARED = (
+    *("symbol", "side", "type", "tif", "limit_price", "stop_price", "extended_hours"),
+    *("trail_price", "trail_percent"),
+)
 
 
 class TradingService:
@@ -379,7 +382,13 @@ class TradingService:
         if order is None:
             return None
         sized = cmd.notional == order.notional if cmd.qty is None else cmd.qty == order.qty
-        same = sized and all(getattr(cmd, f) == getattr(order, f) for f in _COMPARED)
+        # a trailing stop's stop is the engine's, set from the market, not what was sent
+        trailing = order.type is OrderType.TRAILING_STOP
+        same = sized and all(
+            getattr(cmd, f) == getattr(order, f)
+            for f in _COMPARED
+            if not (trailing and f == "stop_price")
+        )
         if not same:
             raise ConflictError(
                 f"client_order_id {cmd.client_order_id!r} is already used by order {order.id} "

@@ -41,6 +41,7 @@ from vtrade.execution.validation import (
     check_notional,
     check_shape,
     client_id_taken,
+    pending_margin,
 )
 from vtrade.execution.volumes import Volumes
 from vtrade.market.book import MEMORY_NS
@@ -216,6 +217,14 @@ class ExecutionEngine(Bookkeeper):
         order = _order_from(cmd, inst, account, t_ns, id="", client_order_id="", seq=0)
         self._size_as_sent(order, cmd, inst, t_ns)
         check_shape(order, inst)
+
+    def margin_for_orders(self, account_id: str, t_ns: int) -> Decimal:
+        """The margin (VCR) the account's open orders hold back for the exposure they would
+        add, as a new order's buying-power check counts it."""
+        marks = self.marks(t_ns)
+        return pending_margin(
+            self.open_orders(account_id), marks, self.config.limits, self.view(account_id, t_ns)
+        )
 
     def preview(self, cmd: SubmitOrder, t_ns: int) -> Order:
         """Run the checks and routing of `submit` without keeping or executing the order."""

@@ -334,7 +334,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
                 f"{_money(notional + fees)} VCR{with_fees}, "
                 f"{_money(max(cash, Decimal(0)))} VCR of cash is free",
             )
-    available = view.nav - view.margin_used - _pending_margin(others, ctx, view)
+    available = view.nav - view.margin_used - pending_margin(others, ctx.marks, ctx.limits, view)
     needed = notional * rate
     if needed > available:
         raise RuleViolation(
@@ -416,7 +416,9 @@ def _risk_price(order: Order, market: Decimal, mid: Decimal) -> Decimal:
     return market if stop is None else max(stop, market)
 
 
-def _pending_margin(orders: list[Order], ctx: CheckContext, view: AccountView) -> Decimal:
+def pending_margin(
+    orders: Iterable[Order], marks: Marks, limits: Limits, view: AccountView
+) -> Decimal:
     """Margin reserved by other open orders for the exposure they would add (valued at their
     limit or the mid). An order on a position's closing side adds only what goes beyond what
     is held (and not already being closed by earlier orders): a sell of 900 against 1 held
@@ -424,18 +426,18 @@ def _pending_margin(orders: list[Order], ctx: CheckContext, view: AccountView) -
     total = Decimal(0)
     closable: dict[str, Decimal] = {}  # quantity of each position not yet being closed
     for o in sorted(orders, key=_SEQ):
-        inst = ctx.marks.instrument(o.symbol)
+        inst = marks.instrument(o.symbol)
         opens = o.remaining
         held = view.values.get(o.symbol, Decimal(0))
         if held and (held > 0) != (o.side is Side.BUY):
             if o.symbol not in closable:
-                closable[o.symbol] = abs(held) / ctx.marks.value(inst, Decimal(1))
+                closable[o.symbol] = abs(held) / marks.value(inst, Decimal(1))
             closes = min(opens, closable[o.symbol])
             closable[o.symbol] -= closes
             opens -= closes
         if opens > 0:
-            value = ctx.marks.value(inst, opens, _pending_price(o, ctx))
-            total += value * initial_rate(inst, ctx.limits.leverage)
+            value = marks.value(inst, opens, _pending_price(o, marks))
+            total += value * initial_rate(inst, limits.leverage)
     return total
 
 
@@ -449,17 +451,17 @@ def _pending_cash(orders: list[Order], ctx: CheckContext) -> Decimal:
     for o in orders:
         inst = ctx.marks.instrument(o.symbol)
         if o.side is Side.BUY and not inst.marginable:
-            price = _pending_price(o, ctx)
+            price = _pending_price(o, ctx.marks)
             total += ctx.marks.value(inst, o.remaining, price)
             if ctx.fees_vcr is not None:
                 total += ctx.fees_vcr(o, o.remaining, price)
     return total
 
 
-def _pending_price(order: Order, ctx: CheckContext) -> Decimal:
+def _pending_price(order: Order, marks: Marks) -> Decimal:
     """What another open order is valued at: as its own check valued it (`_risk_price`: its
     limit, a buy stop at its stop when above the market), the mid standing in for the market."""
-    mid = ctx.marks.mid(order.symbol)
+    mid = marks.mid(order.symbol)
     return _risk_price(order, mid, mid)
 
 

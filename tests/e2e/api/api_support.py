@@ -119,8 +119,10 @@ def alice_headers(container: bootstrap.Container) -> dict[str, str]:
     return {"APCA-API-KEY-ID": info.key_id, "APCA-API-SECRET-KEY": secret}
 
 
-def make_container(tmp_path: Path, **api: object) -> tuple[bootstrap.Container, SimulatedClock]:
-    clock = SimulatedClock(to_ns(parse_instant(OPEN)))
+def make_container(
+    tmp_path: Path, start: str = OPEN, **api: object
+) -> tuple[bootstrap.Container, SimulatedClock]:
+    clock = SimulatedClock(to_ns(parse_instant(start)))
     container = bootstrap.build(settings(tmp_path, **api), clock, relay_on_commit=False)
     container.identity.hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     return container, clock

@@ -231,3 +231,20 @@ def test_after_excludes_the_order_and_fill_it_names_at_the_shown_microsecond(
     assert seen == ids
     assert [o["id"] for o in until] == ids[:2]
     assert [f["order_id"] for f in fills] == ids[1:]
+
+
+def test_buying_power_leaves_out_what_open_orders_hold_on_both_apis(api: InProcess) -> None:
+    """A bot sizing its next order from buying power must not be refused: an open buy limit
+    holds back its margin (half its value at 2:1), as the next order's check counts it."""
+    key = api.key()
+    before = api.http.get("/v2/account", headers=key.headers).json()
+    order = resting(api, key, qty="100")
+    held = Decimal(order["limit_price"]) * 100 / 2
+
+    after = api.http.get("/v2/account", headers=key.headers).json()
+    native = api.http.get(f"/api/v1/accounts/{key.account_id}", headers=key.headers).json()
+
+    assert Decimal(before["buying_power"]) == 2_000_000
+    assert Decimal(after["buying_power"]) == 2_000_000 - 2 * held
+    assert Decimal(after["regt_buying_power"]) == 2_000_000 - 2 * held
+    assert Decimal(native["buying_power"]) == 1_000_000 - held

@@ -111,6 +111,24 @@ def test_the_same_client_order_id_with_different_parameters_is_a_conflict(
     assert len(desk.app.store.list_orders(desk.account.id)) == 1
 
 
+@pytest.mark.parametrize("trail", [{"trail_percent": D(2)}, {"trail_price": D(3)}])
+def test_the_same_trailing_stop_again_returns_it_and_another_trail_is_a_conflict(
+    desk: Desk, trail: dict[str, Any]
+) -> None:
+    """The engine sets a trailing stop's stop from the market: the same order sent again (with
+    no stop, as sent first) is the same order; a different trail is not."""
+    fields = {"type": OrderType.TRAILING_STOP, "tif": TimeInForce.GTC, **trail}
+    first = desk.submit(client_order_id="t1", **fields)
+    assert first.stop_price is not None
+
+    again = desk.submit(client_order_id="t1", **fields)
+
+    assert again.id == first.id
+    doubled = {k: v * 2 for k, v in trail.items()}
+    with pytest.raises(ConflictError, match=f"already used by order {first.id}"):
+        desk.submit(client_order_id="t1", **(fields | doubled))
+
+
 def test_the_same_client_order_id_with_a_different_notional_is_a_conflict(desk: Desk) -> None:
     desk.submit(client_order_id="n1", qty=None, notional=D(1000))
 

@@ -91,7 +91,8 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
     leverage = Decimal(str(config["max_margin_multiplier"])).min(
         engine.config.leverage.get(AssetClass.EQUITY, Decimal(1))
     )
-    excess = max(view.nav - view.margin_used, Decimal(0))
+    held = engine.margin_for_orders(account.id, c.now_ns())
+    excess = max(view.nav - view.margin_used - held, Decimal(0))  # what a new order may use
     long_value = sum((v for v in view.values.values() if v > 0), Decimal(0))
     short_value = sum((v for v in view.values.values() if v < 0), Decimal(0))
     last_equity = _last_equity(c, view.nav)

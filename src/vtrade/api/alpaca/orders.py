@@ -10,6 +10,8 @@ is available (`within_position`): no order crosses through zero.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -29,6 +31,7 @@ from vtrade.api.alpaca.common import (
 )
 from vtrade.api.alpaca.order_rules import check_new_order, check_shape_first, refusal
 from vtrade.api.alpaca.schemas import TERMINAL_STATUSES, order_json, order_status
+from vtrade.api.errors import alpaca_status
 from vtrade.core.errors import (
     IllegalTransitionError,
     NotFoundError,
@@ -284,7 +287,8 @@ async def replace_order(order_id: str, body: ReplaceRequest, c: CtxDep) -> dict[
         client_order_id=client_order_id,
         within_position=True,
     )
-    new = c.container.trading.replace(cmd)
+    with _closed_meanwhile(c, old.id, "replaceable"):
+        new = c.container.trading.replace(cmd)
     raise_if_rejected(new, c.catalog)
     return order_json(new, c.catalog)
 
@@ -299,10 +303,23 @@ async def cancel_order(order_id: str, c: CtxDep) -> Response:
     """204 with an empty body; 404 for an unknown order, 422 for a terminal one."""
     order = owned_order(c, order_id)
     _check_open(order, "cancelable")
-    c.container.trading.cancel(
-        CancelOrder(**c.command_meta(), account_id=c.account_id, order_id=order.id)
-    )
+    with _closed_meanwhile(c, order.id, "cancelable"):
+        c.container.trading.cancel(
+            CancelOrder(**c.command_meta(), account_id=c.account_id, order_id=order.id)
+        )
     return Response(status_code=204)
+
+
+@contextlib.contextmanager
+def _closed_meanwhile(c: Ctx, order_id: str, doing: str) -> Iterator[None]:
+    """A command lets the market act first: an order open when checked may fill or expire
+    then, and the engine no longer finds it open. Say so (422, as for any terminal order),
+    not that it does not exist."""
+    try:
+        yield
+    except NotFoundError:
+        _check_open(owned_order(c, order_id), doing)
+        raise
 
 
 def cancel_all(c: Ctx) -> list[dict[str, Any]]:
@@ -310,9 +327,16 @@ def cancel_all(c: Ctx) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     for order in c.container.engine.open_orders(c.account_id):
         try:
-            done = c.container.trading.cancel(
-                CancelOrder(**c.command_meta(), account_id=c.account_id, order_id=order.id)
+            with _closed_meanwhile(c, order.id, "cancelable"):
+                done = c.container.trading.cancel(
+                    CancelOrder(**c.command_meta(), account_id=c.account_id, order_id=order.id)
+                )
+        except IllegalTransitionError as exc:  # it filled or expired as the market acted
+            status, code = alpaca_status(exc.code)
+            results.append(
+                {"id": order.id, "status": status, "body": {"code": code, "message": exc.message}}
             )
+            continue
         except VtradeError as exc:
             body = {"code": 50010000, "message": f"failed to cancel order: {exc.message}"}
             results.append({"id": order.id, "status": 500, "body": body})

@@ -235,7 +235,9 @@ def fill_public(fill: Fill, catalog: Catalog) -> FillPublic:
 def account_public(state: ApiState, account: Account) -> AccountPublic:
     """An account's figures at current marks, straight from the engine (no lag)."""
     engine = state.container.engine
-    view = engine.view(account.id, state.container.clock.now_ns())
+    now = state.container.clock.now_ns()
+    view = engine.view(account.id, now)
+    held = engine.margin_for_orders(account.id, now)
     return AccountPublic(
         id=account.id,
         name=account.name,
@@ -246,7 +248,7 @@ def account_public(state: ApiState, account: Account) -> AccountPublic:
         nav=cents(view.nav),
         gross_exposure=cents(view.gross),
         margin_used=cents(view.margin_used),
-        buying_power=cents(view.buying_power),
+        buying_power=cents(view.buying_power - held),
         margin_call=account.margin_call,
         trading_suspended=account.trading_suspended,
         no_shorting=account.no_shorting,

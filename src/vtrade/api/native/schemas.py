@@ -84,7 +84,11 @@ class AccountPublic(Out):
     nav: Dec = f("Net asset value: cash plus positions at current marks", "1000123.45")
     gross_exposure: Dec = f("Sum of absolute position values", "187777.78")
     margin_used: Dec = f("Initial margin of the positions", "93888.89")
-    buying_power: Dec = f("NAV less initial margin", "906234.56")
+    buying_power: Dec = f(
+        "NAV less the initial margin of the positions and of what open orders would add: the "
+        "margin a new order may use",
+        "906234.56",
+    )
     margin_call: bool = f("Whether equity is below maintenance", False)
     trading_suspended: bool = f("Whether new orders are refused (the account's rule)", False)
     no_shorting: bool = f("Whether short sales are refused (the account's rule)", False)
@@ -169,7 +173,13 @@ class OrderCreate(In):
 class OrderReplace(In):
     """New values for an open order; fields left out keep their values."""
 
-    qty: DecIn | None = f("New total quantity", "50", default=None, gt=0)
+    qty: DecIn | None = f(
+        "Quantity of the new order, which replaces what the old one has left to fill (its fills "
+        "stay; left out: what remains), as Alpaca's replace does",
+        "50",
+        default=None,
+        gt=0,
+    )
     limit_price: DecIn | None = f("New limit price", "187.50", default=None, gt=0)
     stop_price: DecIn | None = f("New stop price", None, default=None, gt=0)
     trail: DecIn | None = f(
