@@ -335,6 +335,9 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
                 f"{_money(max(cash, Decimal(0)))} VCR of cash is free",
             )
     available = view.nav - view.margin_used - pending_margin(others, ctx.marks, ctx.limits, view)
+    closes = _closed_by_flip(before, after, ctx.position_qty)
+    # a flip frees the margin of the position it closes before the new side needs any
+    available += closes * mid * inst.multiplier * fx * rate
     needed = notional * rate
     if needed > available:
         raise RuleViolation(
@@ -350,7 +353,8 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     cap = ctx.limits.max_position_share
     if share > cap:
         room = max(Decimal(0), cap * view.nav - held) / (price * unit_value)
-        fits = round_to_increment(room, inst.lot_size, "down")
+        # as an order: a flip first closes what it closes, then adds up to the room
+        fits = round_to_increment(room, inst.lot_size, "down") + closes
         raise RuleViolation(
             "concentration",
             f"position in {inst.symbol} would be {_percent(share, cap)} of NAV "
@@ -392,6 +396,15 @@ def _check_collar(order: Order, inst: Instrument, mid: Decimal, limits: Limits) 
             f"limit price {order.limit_price} is {away * 100:.1f}% {where} {of}; "
             f"the collar is {_rate(collar)}",
         )
+
+
+def _closed_by_flip(before: Decimal, after: Decimal, position: Decimal) -> Decimal:
+    """What of the held position an order that flips it closes (`before`: the position with
+    the other open orders on the order's side; nothing unless that is still on the held
+    position's side)."""
+    if before and (before > 0) != (after > 0) and (before > 0) == (position > 0):
+        return abs(before)
+    return Decimal(0)
 
 
 def _added_exposure(before: Decimal, after: Decimal) -> Decimal:

@@ -103,6 +103,40 @@ def test_position_cap_on_a_short_sale_values_it_at_the_higher_of_limit_and_mid(
     assert order.status is OrderStatus.ACCEPTED
 
 
+def test_a_flip_that_overshoots_the_cap_is_told_the_largest_order_that_fits(
+    venue: Venue,
+) -> None:
+    """ "At most N more fit" is an order quantity: what the flip closes plus the room."""
+    account = venue.open()
+    held, _ = venue.submit(account, "AAPL", Side.BUY, 900)
+    assert held.status is OrderStatus.FILLED
+
+    message = rejected(venue.preview(account, "AAPL", Side.SELL, 1_900), "concentration")
+
+    fits = D(message.split("at most ")[1].split(" ")[0])
+    assert fits > 900
+    assert venue.preview(account, "AAPL", Side.SELL, fits).status is not OrderStatus.REJECTED
+    rejected(venue.preview(account, "AAPL", Side.SELL, fits + 1), "concentration")
+
+
+def test_a_flip_counts_the_margin_the_closed_position_frees(venue: Venue) -> None:
+    """Long eight stocks at 24% of NAV each (nearly all margin used), selling one of them and
+    going 10% short in one order needs no more than doing it in two: the close frees margin."""
+    account = venue.open()
+    for symbol in STOCKS:
+        qty = floor_lots(D(240_000) / venue.quote(symbol).ask, D(1))
+        order, _ = venue.submit(account, symbol, Side.BUY, qty)
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+    held = venue.engine.position(account.id, "MSFT").qty
+    short = floor_lots(D(100_000) / venue.quote("MSFT").bid, D(1))
+    assert _available(venue, account.id) < short * venue.quote("MSFT").bid / 2
+
+    flipped, _ = venue.submit(account, "MSFT", Side.SELL, held + short)
+
+    assert flipped.status is OrderStatus.FILLED, flipped.reject_reason
+    assert venue.engine.position(account.id, "MSFT").qty == -short
+
+
 # -- 2:1 buying power -------------------------------------------------------------------------
 
 
