@@ -236,6 +236,12 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
     in_auction = (
         has_auctions(inst) if which == "close" else meets_opening_auction(inst, calendar, t_ns)
     )
+    if order.notional is not None and not order.filled_qty:
+        qty = _notional_qty_then(engine, order, inst, t_ns, which if in_auction else None)
+        if qty <= 0:
+            reason = f"notional {order.notional} comes to less than one lot at the {which}"
+            return engine.close_order(order, S.CANCELED, t_ns, reason)
+        order.qty = qty
     if in_auction:
         done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed_already)
     else:
@@ -247,6 +253,24 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
     if done is None:
         return Changes(orders=[order])
     return engine.apply(order, inst, done, t_ns)
+
+
+def _notional_qty_then(
+    engine: ExecutionEngine, order: Order, inst: Instrument, t_ns: int, auction: str | None
+) -> Decimal:
+    """The whole lots a notional order waiting for the open comes to at the price it executes
+    at then (the auction's official price with the impact its size pays, or the book), not the
+    one it was queued at, so it spends (or raises) no more than its notional."""
+    assert order.notional is not None
+    if auction is None:
+        price = fills.opposite_price(engine.market.touch(inst.symbol, t_ns), order.side, inst)
+    else:
+        price = engine.market.official_price(inst.symbol, t_ns, auction)
+        if order.side is Side.BUY and rules_of(order).friction:  # no more impact than that
+            most = fills.floor_lots(order.notional / (price * inst.multiplier), inst.lot_size)
+            impacted = price * Decimal(repr(1 + fills.impact(inst, most)))
+            price = round_to_increment(impacted, inst.tick_size, "up")  # as the fill rounds
+    return fills.floor_lots(order.notional / (price * inst.multiplier), inst.lot_size)
 
 
 def _work(

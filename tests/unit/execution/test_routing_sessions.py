@@ -366,3 +366,22 @@ def test_a_stop_meets_the_prints_of_the_last_moments_before_the_close(
     (fill,) = venue.advance_to(close + 2 * step).fills
 
     assert order.triggered and fill.ts_ns == close - 1
+
+
+@pytest.mark.parametrize("day", ["2024-03-13", "2024-03-14", "2024-03-15", "2024-03-18"])
+def test_a_notional_buy_queued_for_the_open_spends_no_more_than_its_notional(
+    make_venue: Callable[..., Venue], day: str
+) -> None:
+    """It is sized at the price it trades at in the auction, not at the pre-market ask it was
+    queued at: the market moves in between."""
+    venue = make_venue(start=f"{day}T12:00:00Z")  # 08:00 New York
+    account = venue.open()
+    order, _ = venue.submit(account, "TSLA", Side.BUY, notional=D(10_000))
+    assert order.status is OrderStatus.PENDING_OPEN
+
+    changes = venue.advance_to(at(f"{day}T13:30:00Z"))
+
+    (fill,) = [f for f in changes.fills if f.order_id == order.id]
+    assert fill.receipt.liquidity == "auction"
+    spent = fill.qty * fill.price
+    assert D(10_000) - fill.price * D("0.01") < spent <= D(10_000)
