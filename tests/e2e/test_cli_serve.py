@@ -98,3 +98,30 @@ def test_serve_refuses_a_clock_behind_its_database_with_one_line(tmp_path: Path)
     (line,) = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert line.startswith("error: this database's market time is already 2026-11-18T15:00:")
     assert "start the clock at or after" in line
+
+
+def test_a_fast_clock_from_now_resumes_where_an_earlier_fast_run_left_the_market(
+    tmp_path: Path,
+) -> None:
+    """`--speed` without `--start` runs from now, but not from before the market time an
+    earlier fast run reached: that start would be refused as trading that time again."""
+    reached = []
+    for _ in range(2):
+        port = _port()
+        flags = ["--port", str(port), "--speed", "3600"]
+        server = subprocess.Popen(
+            SERVE + flags, env=_env(tmp_path), stderr=subprocess.PIPE, text=True
+        )
+        try:
+            ready = _ready(server, port)
+            assert ready is not None and ready.status_code == 200, server.poll()
+            time.sleep(1)  # an hour of market time
+            reached.append(httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json())
+            server.send_signal(signal.SIGTERM)
+            server.communicate(timeout=30)
+        finally:
+            if server.poll() is None:
+                server.kill()
+
+    first, second = (r["clock"] for r in reached)
+    assert second > first  # the second run went on from where the first stopped

@@ -35,5 +35,11 @@ def serve(
         begin = to_ns(parse_instant(start)) if start is not None else clock.now_ns()
         clock = SimulatedClock(begin, speed if speed is not None else 1.0)
     container = bootstrap.build(chosen, clock, relay_on_commit=False)
+    if start is None and isinstance(clock, SimulatedClock):
+        # a faster clock from now: an earlier fast run may have taken the market past now
+        container.store.migrate()
+        worked = container.store.worked_ns()
+        if worked > clock.now_ns():
+            clock.set(worked)
     api = chosen.api
     run_server(container, host or api.host, api.port if port is None else port, log_level)

@@ -238,6 +238,10 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
     )
     if order.notional is not None and not order.filled_qty:
         qty = _notional_qty_then(engine, order, inst, t_ns, which if in_auction else None)
+        held = engine.position(order.account_id, order.symbol).qty
+        if held and (held > 0) != (order.side is Side.BUY):
+            # it closes a position: never past what was checked, which may be all of it
+            qty = min(qty, order.qty)
         if qty <= 0:
             reason = f"notional {order.notional} comes to less than one lot at the {which}"
             return engine.close_order(order, S.CANCELED, t_ns, reason)

@@ -385,3 +385,25 @@ def test_a_notional_buy_queued_for_the_open_spends_no_more_than_its_notional(
     assert fill.receipt.liquidity == "auction"
     spent = fill.qty * fill.price
     assert D(10_000) - fill.price * D("0.01") < spent <= D(10_000)
+
+
+@pytest.mark.parametrize("day", ["2024-03-13", "2024-03-19", "2024-03-20"])
+def test_a_notional_sell_of_a_whole_position_queued_for_the_open_never_goes_short(
+    make_venue: Callable[..., Venue], day: str
+) -> None:
+    """Sized again at a lower open it would come to more than was held: a closing order stays
+    within what it was checked for."""
+    venue = make_venue(start=f"{day}T12:00:00Z")
+    account = venue.open()
+    venue.advance_to(at(f"{day}T14:00:00Z"))
+    bought, _ = venue.submit(account, "TSLA", Side.BUY, 10)
+    assert bought.status is OrderStatus.FILLED
+    venue.advance_to(at(f"{day}T20:30:00Z"))  # after the close: the sell waits for the open
+    notional = (10 * venue.quote("TSLA").bid).quantize(D("0.01"))
+    sold, _ = venue.submit(account, "TSLA", Side.SELL, notional=notional, within_position=True)
+    assert sold.status is OrderStatus.PENDING_OPEN and sold.qty <= 10
+
+    next_open = at(f"{day}T13:30:00Z") + 24 * 3_600 * SECOND
+    venue.advance_to(next_open)
+
+    assert 0 <= venue.engine.position(account.id, "TSLA").qty < D("0.1")

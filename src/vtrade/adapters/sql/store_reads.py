@@ -53,6 +53,12 @@ class StoreReads:
             with conn.begin():
                 yield conn
 
+    def worked_ns(self) -> int:
+        """The instant the engine last worked, as stored with the last commit (0: never)."""
+        with self._engine.connect() as conn:
+            worked = conn.execute(select(meta.c.value).where(meta.c.key == WORKED_KEY)).scalar()
+        return int(worked or 0)
+
     def load(self, since_ns: int) -> Snapshot:
         """Read accounts, all positions, open orders, fills at or after `since_ns`, and each
         account's last `account_seq`."""
