@@ -41,6 +41,7 @@ from vtrade.execution.validation import (
     check_notional,
     check_shape,
     client_id_taken,
+    pending_cash,
     pending_margin,
 )
 from vtrade.execution.volumes import Volumes
@@ -225,6 +226,13 @@ class ExecutionEngine(Bookkeeper):
         return pending_margin(
             self.open_orders(account_id), marks, self.config.limits, self.view(account_id, t_ns)
         )
+
+    def cash_for_orders(self, account_id: str, t_ns: int) -> Decimal:
+        """The cash (VCR) the account's open cash-only buys hold back, fees included, as a new
+        cash-only order's check counts it."""
+        marks = self.marks(t_ns)
+        fees = partial(self.taker_fees_vcr, marks)
+        return pending_cash(self.open_orders(account_id), marks, fees)
 
     def preview(self, cmd: SubmitOrder, t_ns: int) -> Order:
         """Run the checks and routing of `submit` without keeping or executing the order."""

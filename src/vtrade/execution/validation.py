@@ -324,7 +324,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     notional = added * price * inst.multiplier * fx
     rate = initial_rate(inst, ctx.limits.leverage)
     if not inst.marginable:
-        cash = view.cash - _pending_cash(others, ctx)
+        cash = view.cash - pending_cash(others, ctx.marks, ctx.fees_vcr)
         fees = ctx.fees_vcr(order, added, price) if ctx.fees_vcr is not None else Decimal(0)
         if notional + fees > cash:
             with_fees = f" with {_money(fees)} VCR of fees" if fees else ""
@@ -457,17 +457,21 @@ def pending_margin(
 _SEQ = attrgetter("seq")
 
 
-def _pending_cash(orders: list[Order], ctx: CheckContext) -> Decimal:
+def pending_cash(
+    orders: Iterable[Order],
+    marks: Marks,
+    fees_vcr: Callable[[Order, Decimal, Decimal], Decimal] | None,
+) -> Decimal:
     """Cash the account's open cash-only buys will take: their remainders at the prices their
     own checks valued them at (`_pending_price`), with their fees."""
     total = Decimal(0)
     for o in orders:
-        inst = ctx.marks.instrument(o.symbol)
+        inst = marks.instrument(o.symbol)
         if o.side is Side.BUY and not inst.marginable:
-            price = _pending_price(o, ctx.marks)
-            total += ctx.marks.value(inst, o.remaining, price)
-            if ctx.fees_vcr is not None:
-                total += ctx.fees_vcr(o, o.remaining, price)
+            price = _pending_price(o, marks)
+            total += marks.value(inst, o.remaining, price)
+            if fees_vcr is not None:
+                total += fees_vcr(o, o.remaining, price)
     return total
 
 

@@ -248,3 +248,31 @@ def test_buying_power_leaves_out_what_open_orders_hold_on_both_apis(api: InProce
     assert Decimal(after["buying_power"]) == 2_000_000 - 2 * held
     assert Decimal(after["regt_buying_power"]) == 2_000_000 - 2 * held
     assert Decimal(native["buying_power"]) == 1_000_000 - held
+
+
+def test_non_marginable_buying_power_is_the_cash_a_crypto_buy_may_spend(api: InProcess) -> None:
+    """Cash less what open crypto buys will take, with their fees: a crypto order sized to it
+    passes the cash check, and one a dollar over it does not."""
+    key = api.key()
+    for symbol in ("AAPL", "MSFT", "NVDA", "AMZN"):  # 96% of the cash into stocks
+        ask = api.container.market.quote(symbol, api.clock.now_ns()).ask
+        qty = int(240_000 / ask)
+        bought = post(api, key, symbol=symbol, qty=str(qty), time_in_force="day")
+        assert bought.status_code == 200, bought.text
+    btc = api.container.market.quote("BTC-USD", api.clock.now_ns())
+    price = (btc.bid * Decimal("0.97")).quantize(Decimal("0.01"))
+    limit = {"symbol": "BTC/USD", "type": "limit", "limit_price": str(price)}
+    resting_btc = post(api, key, **limit, qty="0.1", time_in_force="gtc")
+    assert resting_btc.status_code == 200, resting_btc.text
+
+    account = api.http.get("/v2/account", headers=key.headers).json()
+    free = Decimal(account["non_marginable_buying_power"])
+
+    assert free < Decimal(account["cash"]) - price / 10  # the open buy and its fee are held
+    assert free < Decimal(account["buying_power"]) / 2
+    fits = (free * Decimal("0.99") / price).quantize(Decimal("0.0001"))
+    over = ((free + 1) / price).quantize(Decimal("0.0001"))
+    ok = post(api, key, **limit, qty=str(fits), time_in_force="gtc")
+    assert ok.status_code == 200, ok.text
+    refused = post(api, key, **limit, qty=str(over), time_in_force="gtc")
+    assert refused.status_code == 403 and "not marginable" in refused.text

@@ -93,6 +93,10 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
     )
     held = engine.margin_for_orders(account.id, c.now_ns())
     excess = max(view.nav - view.margin_used - held, Decimal(0))  # what a new order may use
+    # what a cash-only (crypto) buy may spend: cash less what open cash-only buys will take,
+    # and no more than its margin (all of its value) allows
+    cash = account.cash - engine.cash_for_orders(account.id, c.now_ns())
+    cash_free = max(min(cash, excess), Decimal(0))
     long_value = sum((v for v in view.values.values() if v > 0), Decimal(0))
     short_value = sum((v for v in view.values.values() if v < 0), Decimal(0))
     last_equity = _last_equity(c, view.nav)
@@ -106,7 +110,7 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
         "buying_power": money(excess * leverage),
         "regt_buying_power": money(excess * leverage),
         "daytrading_buying_power": "0",
-        "non_marginable_buying_power": money(excess),
+        "non_marginable_buying_power": money(cash_free),
         "options_buying_power": money(excess),
         "cash": money(account.cash),
         "accrued_fees": "0",
