@@ -25,7 +25,7 @@ from vtrade.domain.commands import CancelOrder, OpenAccount, ReplaceOrder, Reset
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
-from vtrade.execution import fills, routing
+from vtrade.execution import fills, routing, working
 from vtrade.execution.accounting import AccountView, Marks, view
 from vtrade.execution.booking import Bookkeeper
 from vtrade.execution.fees import Liquidity
@@ -158,11 +158,9 @@ class ExecutionEngine(Bookkeeper):
         if now and arrival > t_ns:
             order.due_ns, now = arrival, False  # in flight (`routing.in_flight`)
         if order.type is OrderType.TRAILING_STOP and order.stop_price is None:
-            from vtrade.execution.working import start_trailing
-
             if order.watermark is None:  # outside its session: from the session's last price
                 order.watermark = self._last_regular_price(inst, t_ns)
-            start_trailing(order, inst.tick_size)  # its stop is known (and shown) at once
+            working.start_trailing(order, inst.tick_size)  # its stop is known (and shown) at once
         self.orders[order.id] = order
         changes.events.append(
             ev.OrderAccepted(**self._order_meta(order, t_ns), status=order.status.value)
@@ -338,17 +336,13 @@ class ExecutionEngine(Bookkeeper):
     def realign(self) -> Changes:
         """After working in a coarser step, let every symbol meet the market up to its last
         instant on the normal step's grid (`working.realign`)."""
-        from vtrade.execution.working import realign
-
-        return realign(self, self.config.step_ns)
+        return working.realign(self, self.config.step_ns)
 
     def advance(self, t_ns: int, step_ns: int | None = None) -> Changes:
         """Let the market act on open orders up to `t_ns`: opens, triggers, fills, closes.
         Working orders meet the market every `step_ns` (default: the configured step)."""
-        from vtrade.execution.working import advance
-
         self.forget_marks()  # a new batch: nothing is assumed about the feed's earlier answers
-        return advance(self, t_ns, step_ns or self.config.step_ns)
+        return working.advance(self, t_ns, step_ns or self.config.step_ns)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -378,10 +372,8 @@ class ExecutionEngine(Bookkeeper):
         # catch-up realigns there before it commits): its next meet, in whatever step, picks
         # up from there, so no print of that window is skipped or met twice.
         self.worked_ns = now_ns - self.config.step_ns
-        from vtrade.execution.working import last_meet
-
         self.worked = {
-            symbol: last_meet(symbol, self.config.step_ns, now_ns)
+            symbol: working.last_meet(symbol, self.config.step_ns, now_ns)
             for symbol in self.orders.by_symbol()
         }
 
@@ -516,7 +508,7 @@ def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> Submi
 def _qty_for_notional(notional: Decimal | None, price: Decimal, inst: Instrument) -> Decimal:
     assert notional is not None  # `_new_order` refused an order with neither qty nor notional
     check_notional(notional)  # before dividing by it
-    qty = fills.floor_lots(notional / (price * inst.multiplier), inst.lot_size)
+    qty = fills.notional_lots(notional, price, inst)
     if qty <= 0:
         raise RuleViolation(
             "quantity",

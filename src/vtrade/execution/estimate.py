@@ -124,10 +124,9 @@ def estimate(
     book = engine.market.books.book(inst.symbol, arrival, engine.market.books.levels)
     calendar = engine.sessions.for_instrument(inst)
     if not routing.executes_now(order, inst, calendar, arrival):
-        next_open = calendar.state(arrival).next_open
-        due = order.due_ns or next_open
+        due = order.due_ns or calendar.state(arrival).next_open
         auctioned = routing.meets_opening_auction(inst, calendar, due)
-        plan = _waiting(order, inst, rules, next_open, t_ns, auctioned)
+        plan = _waiting(order, inst, rules, due, t_ns, auctioned)
     elif not rules.friction:
         plan = _at_the_mid(order)
     else:
@@ -254,13 +253,12 @@ def _waiting(
     order: Order,
     inst: Instrument,
     rules: RealismProfile,
-    next_open: int | None,
+    due: int | None,
     t_ns: int,
     auctioned: bool,
 ) -> _Plan:
     """Outside its session: a market order waits for the opening auction (`auctioned`), or
-    for the book at the open, a limit for the open."""
-    due = order.due_ns or next_open
+    for the book at the open (`due`: None when unknown), a limit for the open."""
     when = "the next open" if due is None else iso(due)
     if order.limit_price is not None:
         note = (

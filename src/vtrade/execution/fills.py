@@ -72,6 +72,11 @@ def floor_lots(qty: Decimal, lot: Decimal) -> Decimal:
     return (qty / lot).to_integral_value(rounding=ROUND_FLOOR) * lot
 
 
+def notional_lots(notional: Decimal, price: Decimal, inst: Instrument) -> Decimal:
+    """The whole lots `notional` (quote currency) buys at `price`: none when under one."""
+    return floor_lots(notional / (price * inst.multiplier), inst.lot_size)
+
+
 def level_share(size: Decimal, share: Decimal, unit: Decimal) -> Decimal:
     """What an order may take from a displayed level of `size`: `share` of it in whole
     `unit`s, and at least one unit when the level holds one (half of a one-lot level is that

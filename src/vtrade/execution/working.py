@@ -238,10 +238,6 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
     )
     if order.notional is not None and not order.filled_qty:
         qty = _notional_qty_then(engine, order, inst, t_ns, which if in_auction else None)
-        held = engine.position(order.account_id, order.symbol).qty
-        if held and (held > 0) != (order.side is Side.BUY):
-            # it closes a position: never past what was checked, which may be all of it
-            qty = min(qty, order.qty)
         if qty <= 0:
             reason = f"notional {order.notional} comes to less than one lot at the {which}"
             return engine.close_order(order, S.CANCELED, t_ns, reason)
@@ -264,17 +260,21 @@ def _notional_qty_then(
 ) -> Decimal:
     """The whole lots a notional order waiting for the open comes to at the price it executes
     at then (the auction's official price with the impact its size pays, or the book), not the
-    one it was queued at, so it spends (or raises) no more than its notional."""
+    one it was queued at, so it spends (or raises) no more than its notional. One that closes
+    a position never goes past the quantity it was checked for, which may be all of it."""
     assert order.notional is not None
     if auction is None:
         price = fills.opposite_price(engine.market.touch(inst.symbol, t_ns), order.side, inst)
     else:
         price = engine.market.official_price(inst.symbol, t_ns, auction)
         if order.side is Side.BUY and rules_of(order).friction:  # no more impact than that
-            most = fills.floor_lots(order.notional / (price * inst.multiplier), inst.lot_size)
+            most = fills.notional_lots(order.notional, price, inst)
             impacted = price * Decimal(repr(1 + fills.impact(inst, most)))
             price = round_to_increment(impacted, inst.tick_size, "up")  # as the fill rounds
-    return fills.floor_lots(order.notional / (price * inst.multiplier), inst.lot_size)
+    qty = fills.notional_lots(order.notional, price, inst)
+    held = engine.position(order.account_id, order.symbol).qty
+    closes = held != 0 and (held > 0) != (order.side is Side.BUY)
+    return min(qty, order.qty) if closes else qty
 
 
 def _work(

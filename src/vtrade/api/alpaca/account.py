@@ -86,16 +86,17 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
     """Cash, equity, buying power and margin of the key's account, as Alpaca's TradeAccount."""
     engine = c.container.engine
     account = c.account
-    view = engine.view(account.id, c.now_ns())
+    now = c.now_ns()
+    view = engine.view(account.id, now)
     config = configuration(c)
     leverage = Decimal(str(config["max_margin_multiplier"])).min(
         engine.config.leverage.get(AssetClass.EQUITY, Decimal(1))
     )
-    held = engine.margin_for_orders(account.id, c.now_ns())
+    held = engine.margin_for_orders(account.id, now)
     excess = max(view.nav - view.margin_used - held, Decimal(0))  # what a new order may use
     # what a cash-only (crypto) buy may spend: cash less what open cash-only buys will take,
     # and no more than its margin (all of its value) allows
-    cash = account.cash - engine.cash_for_orders(account.id, c.now_ns())
+    cash = account.cash - engine.cash_for_orders(account.id, now)
     cash_free = max(min(cash, excess), Decimal(0))
     long_value = sum((v for v in view.values.values() if v > 0), Decimal(0))
     short_value = sum((v for v in view.values.values() if v < 0), Decimal(0))
