@@ -21,11 +21,11 @@ from vtrade.domain.accounts import Account, EntryKind, LedgerEntry, Position
 from vtrade.domain.changes import Changes
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Fill, Order, OrderStatus
+from vtrade.domain.orders import Fill, Order, OrderStatus, OrderType
 from vtrade.execution.accounting import AccountView, MarginRates, Marks, open_quantity, view
 from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.fees import FeeQuote, FeeSchedule, Liquidity
-from vtrade.execution.fills import Execution, VenueMarket
+from vtrade.execution.fills import Execution, VenueMarket, market_price
 from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.receipts import receipt
@@ -137,6 +137,22 @@ class Bookkeeper:
         fx = marks.fx(inst.currency)
         quote = self._fee(order, inst, qty, price, Liquidity.TAKER, marks.t_ns, fx)
         return (quote.total * fx).quantize(CENT)
+
+    def trade_costs_vcr(self, marks: Marks, order: Order, qty: Decimal) -> Decimal:
+        """What executing `qty` of `order` now costs its account in VCR against the mid: the
+        fees, and what its expected price pays beyond the mid (a market order's walk of the
+        book, a limit's worst: its limit). Frictionless orders fill at the mid, free."""
+        if not rules_of(order).friction:
+            return Decimal(0)
+        inst = marks.instrument(order.symbol)
+        mid = expected = marks.mid(inst.symbol)
+        if order.type is OrderType.MARKET and order.due_ns is None:  # not waiting for an open
+            expected = market_price(self.market, order, inst, marks.t_ns, rules_of(order), qty)
+        elif order.type is OrderType.LIMIT and order.limit_price is not None:
+            expected = order.limit_price
+        beyond = expected - mid if order.side is Side.BUY else mid - expected
+        slippage = max(beyond, Decimal(0)) * qty * inst.multiplier * marks.fx(inst.currency)
+        return slippage + self.taker_fees_vcr(marks, order, qty, expected)
 
     def _fee(
         self,

@@ -442,6 +442,7 @@ class ExecutionEngine(Bookkeeper):
             marks=marks,
             limits=self.config.limits,
             market_price=price,
+            trade_costs=partial(self.trade_costs_vcr, marks),
             trading_suspended=account.trading_suspended,
             no_shorting=account.no_shorting,
             within_position=within_position,

@@ -163,9 +163,15 @@ def walk(
 
 
 def market_price(
-    market: VenueMarket, order: Order, inst: Instrument, t_ns: int, profile: RealismProfile
+    market: VenueMarket,
+    order: Order,
+    inst: Instrument,
+    t_ns: int,
+    profile: RealismProfile,
+    qty: Decimal | None = None,
 ) -> Decimal:
-    """The average price a market order pays now: what walking the book costs, taking what
+    """The average price a market order (for `qty`, default its own) pays now: what walking
+    the book costs, taking what
     its profile takes of each level, with what the book does not show priced at its deepest
     level (the touch when frictionless, or when the book shows nothing). What a cash-only
     buy's cash must cover: its fill walks the book."""
@@ -174,7 +180,7 @@ def market_price(
         return touch
     book = market.books.book(inst.symbol, t_ns, market.books.levels)
     levels = book.asks if order.side is Side.BUY else book.bids
-    wanted = floor_lots(order.qty, inst.lot_size)
+    wanted = floor_lots(order.qty if qty is None else qty, inst.lot_size)
     slices = walk(
         levels, order.side, wanted, None, share=profile.depth_share, unit=fill_unit(order, inst)
     )

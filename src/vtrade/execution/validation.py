@@ -127,6 +127,9 @@ class CheckContext:
     # the price a market order pays now: the best opposite price (ask for buys, bid for
     # sells), or, for a cash-only market buy, the average its walk of the book costs
     market_price: Decimal
+    # what executing a quantity of the order now costs in VCR against the mid: its fees, and
+    # what its expected price pays beyond the mid (the position cap's NAV is after them)
+    trade_costs: Callable[[Order, Decimal], Decimal]
     trading_suspended: bool = False  # the account's own rules
     no_shorting: bool = False
     within_position: bool = False  # Alpaca's rule, asked for by the order's command
@@ -346,21 +349,76 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
             f"({(ONE / rate).normalize()}:1 on {_money(notional)} VCR), "
             f"{_money(max(available, Decimal(0)))} VCR is available",
         )
-    # what is held or already ordered at the market, what this order adds at its own price
-    unit_value = inst.multiplier * fx
-    held = (abs(after) - added) * mid * unit_value
-    share = (held + added * price * unit_value) / view.nav if view.nav > 0 else ONE
+    held = (abs(after) - added) * mid * inst.multiplier * fx  # held or ordered, at the mid
+    _check_concentration(order, inst, ctx, view.nav, held, added, closes, price)
+
+
+def _check_concentration(
+    order: Order,
+    inst: Instrument,
+    ctx: CheckContext,
+    nav: Decimal,
+    held: Decimal,
+    added: Decimal,
+    closes: Decimal,
+    price: Decimal,
+) -> None:
+    """The post-trade position cap: what is `held` (VCR) plus what this order adds, as a share
+    of the NAV left after the order's costs. The order is valued at its `price` (`_risk_price`),
+    except that a market or limit order trading through the mid is valued at the mid it marks
+    at: what it pays beyond the mid is a cost. A rejection says the largest order that fits,
+    a flip's close included."""
+    mid = ctx.marks.mid(inst.symbol)
+    unit_value = inst.multiplier * ctx.marks.fx(inst.currency)
+    own = price
+    if order.type in (OrderType.MARKET, OrderType.LIMIT):  # a stop buys at its stop, not now
+        own = min(price, mid) if order.side is Side.BUY else max(price, mid)
     cap = ctx.limits.max_position_share
-    if share > cap:
-        room = max(Decimal(0), cap * view.nav - held) / (price * unit_value)
-        # as an order: a flip first closes what it closes, then adds up to the room
-        fits = round_to_increment(room, inst.lot_size, "down") + closes
-        raise RuleViolation(
-            "concentration",
-            f"position in {inst.symbol} would be {_percent(share, cap)} of NAV "
-            f"(counting open orders); limit is {_rate(cap)}; "
-            + (f"at most {_qty(fits)} more fit" if fits > 0 else "no more fits"),
+
+    def share(qty: Decimal) -> Decimal:
+        value = held + qty * own * unit_value
+        if nav <= 0:
+            return ONE
+        if value <= cap * nav / 2:  # far from the cap: no cost takes it over
+            return value / nav
+        left = nav - ctx.trade_costs(order, qty)
+        return value / left if left > 0 else ONE
+
+    over = share(added)
+    if over <= cap:
+        return
+
+    def room(left: Decimal) -> Decimal:  # the lots that fit in `left` of NAV, costs aside
+        return round_to_increment(
+            max(cap * left - held, Decimal(0)) / (own * unit_value), lot, "down"
         )
+
+    # what fits lies between the room left after the whole order's costs (a smaller order
+    # costs no more) and the room before any cost, and under the order itself
+    lot = inst.lot_size
+    high = min(room(nav), round_to_increment(added, lot, "up") - lot)
+    low = min(room(nav - ctx.trade_costs(order, added)), high)
+    fits = _largest_fitting(share, cap, low, high, lot) + closes
+    raise RuleViolation(
+        "concentration",
+        f"position in {inst.symbol} would be {_percent(over, cap)} of NAV "
+        f"(counting open orders); limit is {_rate(cap)}; "
+        + (f"at most {_qty(fits)} more fit" if fits > 0 else "no more fits"),
+    )
+
+
+def _largest_fitting(
+    share: Callable[[Decimal], Decimal], cap: Decimal, low: Decimal, high: Decimal, lot: Decimal
+) -> Decimal:
+    """The largest multiple of `lot` from `low` (which fits) to `high` whose `share` is within
+    `cap`, by bisection: a larger quantity never costs less, so its share is never lower."""
+    while low < high:
+        middle = low + round_to_increment((high - low) / 2, lot, "up")
+        if share(middle) <= cap:
+            low = middle
+        else:
+            high = middle - lot
+    return low
 
 
 def _check_within_position(order: Order, position_qty: Decimal, others: Iterable[Order]) -> None:
