@@ -290,3 +290,37 @@ def test_each_print_is_met_once_across_restarts_and_an_abandoned_catch_up(
     gaps = [(a, b) for a, b in zip(meets, meets[1:], strict=False) if b[0] != a[1]]
     assert gaps == []
     assert meets[-1][1] > at(WEDNESDAY) + NS_PER_HOUR + 39 * SECOND
+
+
+@pytest.mark.parametrize("tif", [TimeInForce.DAY, TimeInForce.GTC])
+def test_an_order_queued_for_an_open_a_long_downtime_skipped_never_fills_while_closed(
+    fresh_database: Callable[[], str], tif: TimeInForce
+) -> None:
+    """The open it waited for lies before the part of the downtime that is worked: a day order
+    expires; a gtc one is routed again as if it arrived then, into the next open's auction.
+    (Both took the book at the instant the engine resumed, a closed market.)"""
+    settings = Settings(
+        database_url=fresh_database(),
+        market=NOVEMBER_2026,
+        execution=ExecutionSettings(catch_up_hours=24),
+    )
+    app = build(settings, SimulatedClock(at("2026-11-21T12:00:00Z")))  # a Saturday
+    app.start()
+    account = open_account(app)
+    order = submit(app, account, "AAPL", Side.BUY, 10, tif=tif)
+    assert order.status is S.PENDING_OPEN and order.due_ns == at("2026-11-23T14:30:00Z")
+    app.store.close()
+
+    # the next Saturday: work resumes on Friday at 12:00, before that day's open
+    again = build(settings, SimulatedClock(at("2026-11-28T12:00:00Z")))
+    again.start()
+
+    stored = again.store.get_order(order.id)
+    fills = again.store.list_fills(account.id)
+    assert stored is not None
+    if tif is TimeInForce.DAY:
+        assert stored.status is S.EXPIRED and not fills
+    else:
+        (fill,) = fills
+        assert fill.ts_ns == at("2026-11-27T14:30:00Z") and fill.receipt.liquidity == "auction"
+    again.store.close()

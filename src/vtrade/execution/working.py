@@ -196,8 +196,10 @@ def _meet(
         seen = prints if since == t0 else prints.after(since)
         # nor does its participation count the volume of a phase it cannot trade in
         counts_from = 0 if order.extended_hours else began - 1
+        # its first meet since the market reopened (an open, the end of a lunch break)
+        reopened = began > t0 and not can_work(order, calendar.phase(began - 1))
         before = len(changes.fills)
-        _work(engine, order, seen, symbol_step, taken, t1, counts_from, changes)
+        _work(engine, order, seen, symbol_step, taken, t1, counts_from, reopened, changes)
         if len(changes.fills) > before:
             touched.add(order.account_id)
     return touched
@@ -210,6 +212,13 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
     for order in sorted(due, key=_BY_SEQ):
         if in_flight(order):  # reaches the market now
             changes.merge(engine.arrive(order, t1))
+            continue
+        assert order.due_ns is not None
+        if order.due_ns < engine.worked_ns:  # its auction passed while the engine was down
+            if order.expire_ns is None or order.expire_ns > t1:  # (if expired, it ends below)
+                if order.status is S.PENDING_OPEN:  # routed again as if it arrived now
+                    order.move_to(S.ACCEPTED, t1)
+                changes.merge(engine.arrive(order, t1))
             continue
         before = order.filled_qty
         changes.merge(_auction(engine, order, t1, crossed.get(order.symbol, Decimal(0))))
@@ -285,10 +294,12 @@ def _work(
     taken: dict[Side, Decimal],
     t_ns: int,
     counts_from: int,
+    reopened: bool,
     changes: Changes,
 ) -> None:
     """Let one order meet `prints`, the market's prints since it last met it; its
-    participation counts the volume printed after `counts_from` only."""
+    participation counts the volume printed after `counts_from` only. `reopened`: its first
+    meet since the market reopened."""
     inst = step.inst
     profile = rules_of(order)
     market = engine.market
@@ -307,6 +318,14 @@ def _work(
             order.arrival_mid = fills.mid_of(market.touch(inst.symbol, t_ns), inst)
             changes.orders.append(order)
     limit_like = order.type is OrderType.LIMIT or order.type is OrderType.STOP_LIMIT
+    if limit_like and reopened and not fresh and not fills.aggressive(order):
+        if _crosses(order, step.opposite(order.side)):
+            # the market reopened through a limit that rested while it was closed: nobody
+            # traded at its price, so it takes the book within its limit at once, as a
+            # marketable limit arriving now would, and its costs count from the mid now
+            fresh = True
+            order.arrival_mid = fills.mid_of(market.touch(inst.symbol, t_ns), inst)
+            changes.orders.append(order)
     if limit_like and profile.friction:
         if not (_crosses(order, step.opposite(order.side)) and (fresh or fills.aggressive(order))):
             # resting: only the flow printing at or through its price reaches it, at its

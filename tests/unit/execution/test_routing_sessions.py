@@ -407,3 +407,43 @@ def test_a_notional_sell_of_a_whole_position_queued_for_the_open_never_goes_shor
     venue.advance_to(next_open)
 
     assert 0 <= venue.engine.position(account.id, "TSLA").qty < D("0.1")
+
+
+@pytest.mark.parametrize(
+    ("symbol", "reopen"),
+    [
+        ("AAPL", MONDAY_OPEN),
+        ("EUR/USD", "2024-03-17T21:00:00Z"),  # Sunday 17:00 in New York
+        ("SHEL.L", "2024-03-18T08:00:00Z"),
+    ],
+)
+def test_a_resting_limit_the_market_reopens_through_fills_at_the_market_not_at_its_limit(
+    make_venue: Callable[..., Venue], symbol: str, reopen: str
+) -> None:
+    """Nobody traded at the limit of an order that rested over the weekend while the market
+    reopened beyond it: it takes the book at the reopen, within its limit, as a marketable
+    limit arriving then would. (It was filled at its own limit, a price that never traded.)"""
+    venue = make_venue("2024-03-15T19:50:00Z")  # Friday, before the US and FX closes
+    inst = venue.catalog.get(symbol)
+    friday = venue.quote(symbol)
+    opening = venue.quote(symbol, at(reopen) + SECOND)
+    down = opening.ask < friday.bid  # buy a gap down, sell a gap up
+    side = Side.BUY if down else Side.SELL
+    near = opening.ask if down else opening.bid
+    far = friday.bid if down else friday.ask
+    limit = ((near + far) / 2).quantize(inst.tick_size)  # rests on Friday, crossed at the reopen
+    account = venue.open(balance=WHALE)
+    qty = inst.lot_size * 10
+    order, _ = venue.submit(
+        account, symbol, side, qty, type=OrderType.LIMIT, limit_price=limit, tif=TimeInForce.GTC
+    )
+    assert order.is_open and not order.filled_qty
+    assert abs(limit - far) >= 2 * inst.tick_size and abs(limit - near) >= 2 * inst.tick_size
+
+    fills = venue.advance_to(at(reopen) + 2 * SECOND).fills
+
+    assert fills and all(f.receipt.liquidity == "taker" for f in fills)
+    assert all(at(reopen) <= f.ts_ns <= at(reopen) + SECOND for f in fills)
+    better = [f.price < limit if down else f.price > limit for f in fills]
+    assert all(better)
+    assert order.filled_qty == qty
