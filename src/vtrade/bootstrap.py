@@ -94,7 +94,7 @@ def build(
         catalog,
         sessions,
         market,
-        _fees(settings.execution),
+        _fees(settings.execution, catalog),
         IdGenerator(f"{m.seed}:{clock.now_ns()}"),  # unique across restarts, repeatable in tests
         execution_config(settings.execution),
     )
@@ -194,8 +194,9 @@ def execution_config(s: ExecutionSettings) -> ExecutionConfig:
     )
 
 
-def _fees(s: ExecutionSettings) -> FeeSchedule:
+def _fees(s: ExecutionSettings, catalog: Catalog) -> FeeSchedule:
     fees = FeeSchedule.load(s.fees_path)
+    fees.check_covers(catalog)
     return fees.with_plan(s.us_equity_plan) if s.us_equity_plan else fees
 
 

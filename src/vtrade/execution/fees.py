@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 from enum import StrEnum
@@ -366,6 +366,28 @@ class FeeSchedule:
         )
         return FeeQuote(total=sum((a for _, a in breakdown), Decimal(0)), breakdown=breakdown)
 
+    def check_covers(self, instruments: Iterable[Instrument]) -> None:
+        """Refuse, as a `DataError` naming the file, a schedule that leaves an instrument of
+        the catalog without a section, or with one whose currency cannot be converted into
+        the instrument's: its first fill would fail, and with it every command after it."""
+        for inst in instruments:
+            section = next((s for s in self.sections if s.covers(inst)), None)
+            if section is None:
+                raise DataError(
+                    f"{self.source}: no section covers {inst.symbol} ({inst.asset_class.value} "
+                    f"on {inst.venue}); add its venue or asset class to a section",
+                    file=self.source,
+                )
+            if not _convertible(section.currency, inst):
+                raise DataError(
+                    f"{self.source}, section [{section.name}]: currency {section.currency!r} "
+                    f"cannot be converted into the quote currency of {inst.symbol} "
+                    f'({inst.currency}); allowed: "quote", "USD" or "{_own_currency(inst)}"',
+                    file=self.source,
+                    section=section.name,
+                    key="currency",
+                )
+
     @staticmethod
     def _factor(currency: str, inst: Instrument, usd_per_unit: Decimal) -> Decimal:
         """Return the schedule-currency value of one unit of the instrument's quote currency."""
@@ -483,3 +505,14 @@ def _tiered_pass_through(
         ("finra_pass_through", before.added(qty, value, passed, commission=False)),
         ("cat_fee", before.added(qty, value, lambda q, _v: q * cat, commission=False)),
     ]
+
+
+def _own_currency(inst: Instrument) -> str:
+    """The currency a schedule for `inst` may be written in besides USD: its quote currency,
+    or the major unit of a minor one (GBP for GBX)."""
+    return MINOR_UNITS.get(inst.currency, (inst.currency, Decimal(1)))[0]
+
+
+def _convertible(currency: str, inst: Instrument) -> bool:
+    """Whether a schedule written in `currency` prices `inst` (see `FeeSchedule._factor`)."""
+    return currency in ("quote", "USD", inst.currency, _own_currency(inst))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
-from vtrade.core.clock import NS_PER_DAY
+from vtrade.core.clock import NS_PER_DAY, NS_PER_HOUR
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.orders import Order
 from vtrade.execution.fees import FeeContext
+from vtrade.market.sessions_build import NEW_YORK
 
 _US_VENUES = ("XNAS", "XNYS", "ARCX")
 
@@ -69,7 +70,7 @@ class Volumes:
             self.crypto_usd += abs(usd)
 
     def _roll(self, t_ns: int) -> None:
-        month = _month(t_ns // NS_PER_DAY)
+        month = _month(t_ns // NS_PER_HOUR)
         if month != self.month:
             self.month, self.month_shares, self.month_fx_usd = month, Decimal(0), Decimal(0)
         while self.crypto and self.crypto[0][0] < t_ns - 30 * NS_PER_DAY:
@@ -77,9 +78,10 @@ class Volumes:
 
 
 @functools.lru_cache(maxsize=64)
-def _month(day: int) -> str:
-    """ "YYYY-MM" of the UTC day `day` (days since the epoch); asked twice per fill."""
-    return datetime.fromtimestamp(day * 86_400, tz=UTC).strftime("%Y-%m")
+def _month(hour: int) -> str:
+    """ "YYYY-MM" in New York, where brokers bill their months, of the UTC hour `hour` (hours
+    since the epoch: New York is whole hours off UTC); asked twice per fill."""
+    return datetime.fromtimestamp(hour * 3_600, tz=NEW_YORK).strftime("%Y-%m")
 
 
 def _bucket(inst: Instrument) -> str | None:

@@ -11,11 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vtrade.bootstrap import build
+from vtrade.core.clock import SimulatedClock, parse_instant, to_ns
 from vtrade.core.errors import DataError, ValidationError
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
+from vtrade.domain.orders import Order, OrderType, TimeInForce
 from vtrade.execution.fees import FeeContext, FeeQuote, FeeSchedule, Liquidity
+from vtrade.execution.volumes import Volumes
 from vtrade.market.catalog import Catalog
+from vtrade.settings import ExecutionSettings, Settings
 
 D = Decimal
 CATALOG = Catalog.load()
@@ -467,6 +472,44 @@ def test_the_packaged_file_covers_every_instrument_in_the_universe() -> None:
     assert {i.asset_class for i in CATALOG} == set(AssetClass)
 
 
+def test_the_packaged_file_passes_the_catalog_check() -> None:
+    FEES.check_covers(CATALOG)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'venues = ["XNAS", "XNYS", "ARCX"]',
+            'venues = ["XNAS", "XNYS"]',
+            r"no section covers SPY \(etf on ARCX\); add its venue or asset class",
+        ),
+        (
+            'venues = ["XLON"]\ncurrency = "GBP"',
+            'venues = ["XLON"]\ncurrency = "EUR"',
+            r"section \[uk_equity\]: currency 'EUR' cannot be converted into the quote currency "
+            r'of \S+\.L \(GBX\); allowed: "quote", "USD" or "GBP"',
+        ),
+    ],
+    ids=["uncovered", "unconvertible"],
+)
+def test_a_file_that_cannot_price_an_instrument_of_the_catalog_is_refused_at_start(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    """Loading alone accepts it; its first fill would fail inside the market's advance, and
+    with it every command of every account after it (a cancel included), restart after
+    restart. The container refuses to start instead."""
+    path = write(tmp_path, edited(old, new))
+    schedule = FeeSchedule.load(path)
+    with pytest.raises(DataError, match=message):
+        schedule.check_covers(CATALOG)
+    settings = Settings(
+        database_url="sqlite:///:memory:", execution=ExecutionSettings(fees_path=path)
+    )
+    with pytest.raises(DataError, match=message):
+        build(settings, SimulatedClock(0))
+
+
 def test_an_edited_file_changes_the_fees(tmp_path: Path) -> None:
     path = write(tmp_path, edited("commission = 0.85", "commission = 1.25"))
     assert items(quote("GC", 2, "4080", schedule=FeeSchedule.load(path)))["commission"] == D("2.50")
@@ -641,3 +684,40 @@ def test_every_fee_of_an_order_adds_up_to_the_same_however_it_was_sliced(
     assert sum(at_once.values()) > 0
     for name, amount in at_once.items():
         assert sum(f.get(name, D(0)) for f in fills) == amount, name
+
+
+# --- Volumes ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filled", "later", "kept"),
+    [
+        ("2024-01-31T23:30:00Z", "2024-02-01T00:30:00Z", True),  # 19:30 in New York
+        ("2024-01-31T23:30:00Z", "2024-02-01T04:59:59Z", True),
+        ("2024-01-31T23:30:00Z", "2024-02-01T05:00:00Z", False),  # New York's midnight
+        ("2024-06-30T23:30:00Z", "2024-07-01T03:59:59Z", True),  # summer: 4 hours behind
+        ("2024-06-30T23:30:00Z", "2024-07-01T04:00:00Z", False),
+    ],
+)
+def test_the_monthly_volume_restarts_at_new_yorks_month_not_utcs(
+    filled: str, later: str, kept: bool
+) -> None:
+    """A fill at 19:30 New York time on the month's last day still pays the tier the month's
+    volume earned (it paid the first tier: the month had restarted at UTC midnight)."""
+    aapl = CATALOG.get("AAPL")
+    volumes = Volumes()
+    volumes.add(aapl, D(400_000), D(0), to_ns(parse_instant(filled)))
+    order = Order(
+        id="o",
+        account_id="a",
+        client_order_id="c",
+        symbol="AAPL",
+        side=Side.BUY,
+        type=OrderType.MARKET,
+        tif=TimeInForce.DAY,
+        qty=D(1_000),
+    )
+
+    ctx = volumes.context(to_ns(parse_instant(later)), order, aapl, D(1))
+
+    assert ctx.month_shares == (D(400_000) if kept else 0)
