@@ -22,7 +22,7 @@ from typing import TypeVar
 from vtrade.app.ports import Changes, Store
 from vtrade.core import topics
 from vtrade.core.bus import InProcessBus
-from vtrade.core.clock import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, Clock, iso
+from vtrade.core.clock import NS_PER_DAY, NS_PER_HOUR, NS_PER_MICROSECOND, NS_PER_MINUTE, Clock, iso
 from vtrade.core.errors import (
     ConflictError,
     NotFoundError,
@@ -193,13 +193,14 @@ class TradingService:
 
         def work(t: int) -> tuple[list[Order | VtradeError], list[Changes]]:
             results: list[Order | VtradeError] = []
+            received = _received_at(self.engine.now_ns, t, len(cmds))
             batch = [self.engine.advance(t)]  # the market acts up to now first
-            for cmd in cmds:
+            for cmd, received_ns in zip(cmds, received, strict=True):
                 try:
                     with refusing():
                         order = self._existing(cmd)
                     if order is None:
-                        order, changes = self.engine.submit(cmd, t)
+                        order, changes = self.engine.submit(cmd, t, received_ns)
                         batch.append(changes)
                 except VtradeError as exc:
                     if not exc.changed_nothing:
@@ -455,6 +456,15 @@ class TradingService:
             return self.engine.accounts[account_id]
         except KeyError:
             raise NotFoundError(f"account {account_id!r} not found") from None
+
+
+def _received_at(previous_ns: int, t_ns: int, count: int) -> list[int]:
+    """When each of `count` orders committed together at `t_ns` counts as received: a
+    microsecond apart, the last at `t_ns`, none before the previous command's instant (a clock
+    that did not move ties them). Alpaca's order list pages by `submitted_at`, exclusive:
+    orders of one instant on a page boundary would be skipped."""
+    floor = min(previous_ns + 1, t_ns)
+    return [max(t_ns - (count - 1 - i) * NS_PER_MICROSECOND, floor) for i in range(count)]
 
 
 def _topic(event: object) -> str:

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import Protocol
 
+NS_PER_MICROSECOND = 1_000
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
 NS_PER_HOUR = 3_600 * NS_PER_SECOND

@@ -133,11 +133,16 @@ class ExecutionEngine(Bookkeeper):
 
     # -- orders ---------------------------------------------------------------------------
 
-    def submit(self, cmd: SubmitOrder, t_ns: int) -> tuple[Order, Changes]:
+    def submit(
+        self, cmd: SubmitOrder, t_ns: int, received_ns: int | None = None
+    ) -> tuple[Order, Changes]:
         """Validate, route and (where the market allows) execute a new order. An error raised
-        by the checks is a refusal (`changed_nothing`); one raised later is not."""
+        by the checks is a refusal (`changed_nothing`); one raised later is not. `received_ns`
+        (at most `t_ns`): when it was received, its `created_ns` (default `t_ns`)."""
         with refusing():
             order, rejected = self._checked(cmd, t_ns)
+        if received_ns is not None:
+            order.created_ns = min(received_ns, t_ns)
         if rejected is not None and not rejected.orders:
             return order, rejected  # refused by the account's own rules: nothing is kept
         self.by_client_id[(order.account_id, order.client_order_id)] = order

@@ -573,3 +573,32 @@ def test_a_failing_purge_never_fails_the_command_whose_relay_ran_it(
     desk.app.clock.advance(2 * 3_600 * SECOND)
     order = desk.submit()  # committed, then relayed (and the purge fails, logged)
     assert desk.app.store.get_order(order.id) is not None
+
+
+# -- orders committed together ----------------------------------------------------------------
+
+
+def test_orders_committed_together_are_received_a_microsecond_apart_and_page_without_loss(
+    desk: Desk,
+) -> None:
+    """Alpaca's order list pages by `submitted_at`, exclusive: a bot asks for the orders before
+    the last one it got. Orders of one group commit once shared one instant, and those on a
+    page boundary were skipped."""
+    desk.app.clock.advance(SECOND)
+    t = desk.app.clock.now_ns()
+    bid = desk.app.market.books.quote("AAPL", t).bid
+    limit = {"type": OrderType.LIMIT, "limit_price": bid - 1, "tif": TimeInForce.GTC}
+    cmds = [desk.cmd(client_order_id=f"batch-{i}", **limit) for i in range(30)]
+
+    placed = desk.trading.submit_many(cmds)
+
+    created = [o.created_ns for o in placed if isinstance(o, Order)]
+    assert created == [t - (29 - i) * 1_000 for i in range(30)]  # the last at the commit
+    seen: list[str] = []
+    until = None
+    while page := desk.app.store.page_orders(
+        desk.account.id, status="open", limit=7, until_ns=until, ascending=False
+    ):
+        seen += [o.client_order_id for o in page]
+        until = page[-1].created_ns // 1_000 * 1_000  # as Alpaca's submitted_at shows it
+    assert sorted(seen) == sorted(c.client_order_id or "" for c in cmds)

@@ -200,8 +200,8 @@ class StoreReads:
     ) -> list[Order]:
         """Return one page of the account's orders in (created_ns, id) order, newest first
         unless `ascending`. `status` is open, closed or all; the time bounds are exclusive;
-        `cursor` is the (created_ns, id) of the previous page's last order (orders created in
-        one batch share an instant)."""
+        `cursor` is the (created_ns, id) of the previous page's last order (orders may share
+        an instant: a clock that did not move)."""
         query = select(orders).where(orders.c.account_id == account_id)
         if status == "open":
             query = query.where(text(OPEN_PREDICATE))
