@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from vtrade.core import errors as e
 
@@ -101,8 +102,11 @@ def install(app: FastAPI) -> None:
             exc.status_code, str(exc.detail)
         )
         headers = getattr(exc, "headers", None)
-        allowed = (headers or {}).get("Allow") or (headers or {}).get("allow")
-        also = f" (allowed: {allowed})" if exc.status_code == 405 and allowed else ""
+        also = ""
+        if exc.status_code == 405:
+            allowed = ", ".join(_methods_at(request))
+            headers = {**(headers or {}), "Allow": allowed}
+            also = f" (allowed: {allowed})"
         return error_response(
             request.url.path,
             code,
@@ -114,6 +118,22 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(request.url.path, 50000, "internal server error")
+
+
+def _methods_at(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (Starlette's `Allow` names only
+    the first route that matched the path, e.g. POST alone on /v2/orders)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 
 _ENUM_MEMBER = re.compile(r"<\w+\.\w+: ('[^']*')>")

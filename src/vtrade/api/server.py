@@ -53,6 +53,9 @@ def logging_config(level: str) -> dict[str, Any]:
     }
 
 
+KEEP_ALIVE_S = 75  # an idle connection's life, as nginx's default; longer than a bot's poll
+
+
 def serve(container: Container, host: str, port: int, log_level: str = "info") -> None:
     """Serve until SIGINT/SIGTERM; in-flight requests finish and orders commit first."""
     logging.config.dictConfig(logging_config(log_level))  # the start's catch-up logs, too
@@ -64,6 +67,10 @@ def serve(container: Container, host: str, port: int, log_level: str = "info") -
         log_config=logging_config(log_level),
         access_log=False,  # per-request figures go to /metrics; logs stay readable at load
         timeout_graceful_shutdown=15,
+        # a bot polling every few seconds reuses its connection; uvicorn's 5 s default closed
+        # it under such a bot, whose next request then failed with a connection reset (alpaca-py
+        # retries only 429 and 504, and a POST cannot tell whether its order was placed)
+        timeout_keep_alive=KEEP_ALIVE_S,
         server_header=False,
     )
     uvicorn.Server(config).run()

@@ -226,3 +226,20 @@ def test_a_position_closed_and_opened_again_today_counts_its_intraday_pl_from_it
 
     position = get(api, key, "/v2/positions/AAPL").json()
     assert position["unrealized_intraday_pl"] == position["unrealized_pl"]
+
+
+@pytest.mark.parametrize(
+    ("period", "timeframe"),
+    [(None, "1D"), ("6D", "1Min"), ("1W", "15Min"), ("4W", "15Min"), ("1M", "1D"), ("1A", "1D")],
+)
+def test_the_default_timeframe_follows_the_period_asked_for(
+    api: InProcess, period: str | None, timeframe: str
+) -> None:
+    """Alpaca: 1Min under 7 days, 15Min under 30, else 1D; the default period is 1M. (The
+    whole days ending today were measured instead: 1W gave 1Min, 1M and no period 15Min.)"""
+    key = api.key()
+    query = {} if period is None else {"period": period}
+
+    history = get(api, key, "/v2/account/portfolio/history", **query).json()
+
+    assert history["timeframe"] == timeframe

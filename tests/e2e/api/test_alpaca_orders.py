@@ -241,6 +241,7 @@ def test_a_position_over_the_concentration_cap_answers_403(trading: TradingClien
 
 
 def test_malformed_orders_answer_422_in_alpaca_shape(live: Live, trading: TradingClient) -> None:
+    market = {"symbol": "AAPL", "qty": 1, "side": "buy", "type": "market", "time_in_force": "day"}
     bad = [
         {"symbol": "ZZZZ", "qty": 1, "side": "buy", "type": "market", "time_in_force": "day"},
         {"symbol": "AAPL", "qty": "abc", "side": "buy", "type": "market", "time_in_force": "day"},
@@ -248,12 +249,15 @@ def test_malformed_orders_answer_422_in_alpaca_shape(live: Live, trading: Tradin
         {"symbol": "AAPL", "side": "buy", "type": "market", "time_in_force": "day"},
         {"symbol": "AAPL", "qty": 1, "side": "buy", "type": "limit", "time_in_force": "day"},
         {"symbol": "AAPL", "qty": 1, "side": "buy", "order_class": "bracket", "type": "market"},
+        {**market, "position_intent": "bogus"},  # was accepted, and the order filled
     ]
     for body in bad:
         with pytest.raises(APIError) as refused:
             trading.post("/orders", body)
         assert refused.value.status_code == 422, body
         assert refused.value.code == 40010001 and refused.value.message, body
+    assert "buy_to_open" in refused.value.message  # what is allowed
+    assert trading.get_orders() == []  # nothing was kept
 
 
 def test_numeric_strings_are_accepted_wherever_numbers_are(trading: TradingClient) -> None:

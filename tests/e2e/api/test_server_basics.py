@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from api_support import InProcess, Live, alice_headers, make_container
 from fastapi.testclient import TestClient
 
@@ -36,10 +37,23 @@ def test_unknown_routes_answer_in_the_dialect_of_their_surface(api: InProcess) -
     assert alpaca.json() == {"code": 40410000, "message": "no such endpoint: GET /v2/nowhere"}
 
 
-def test_a_wrong_method_says_which_ones_the_path_takes(api: InProcess) -> None:
-    response = api.http.post("/v2/clock")
-    assert response.status_code == 405 and response.headers["allow"] == "GET"
-    assert response.json()["message"] == "method not allowed here: POST /v2/clock (allowed: GET)"
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("POST", "/v2/clock", "GET"),
+        # every route at the path, not only the first (it said POST, GET and POST alone)
+        ("PUT", "/v2/orders", "DELETE, GET, POST"),
+        ("PUT", "/v2/orders/abc", "DELETE, GET, PATCH"),
+        ("POST", "/v2/positions", "DELETE, GET"),
+    ],
+)
+def test_a_wrong_method_says_which_ones_the_path_takes(
+    api: InProcess, method: str, path: str, allowed: str
+) -> None:
+    response = api.http.request(method, path)
+    assert response.status_code == 405 and response.headers["allow"] == allowed
+    message = f"method not allowed here: {method} {path} (allowed: {allowed})"
+    assert response.json()["message"] == message
 
 
 def test_doubled_slashes_and_a_doubled_v2_reach_the_route_without_a_redirect(

@@ -82,16 +82,14 @@ async def portfolio_history(
     begin = instant(start, "start") or instant(date_start, "date_start")
     length = _period_ns(period) if period else None
     if begin is None:  # whole days ending today, as Alpaca counts a period: 1D is today,
-        # based on the last close before it
-        begin = _next_midnight(stop - (length or 30 * NS_PER_DAY))
+        # based on the last close before it (no period: 1M)
+        length = length or _period_ns("1M")
+        begin = _next_midnight(stop - length)
     elif length is not None and end is None and date_end is None:
         stop = begin + length
     if stop <= begin:
         raise ValidationError("end must be after start")
-    span = stop - begin
-    frame = timeframe or ("1Min" if span < 7 * NS_PER_DAY else "15Min")
-    if timeframe is None and span >= 30 * NS_PER_DAY:
-        frame = "1D"
+    frame = timeframe or _default_timeframe(length or stop - begin)
     frame_ns = TIMEFRAMES[frame]
     equity = c.container.portfolio.equity
     kind = SnapshotKind.CLOSE.value if frame == "1D" else None
@@ -119,6 +117,14 @@ async def portfolio_history(
         "timeframe": frame,
         "cashflow": {},
     }
+
+
+def _default_timeframe(span_ns: int) -> str:
+    """Alpaca's default for a period (or a start-to-end span): 1Min under 7 days, 15Min under
+    30, else 1D. A period counts as asked for (1W, 1M), not as its whole days ending today."""
+    if span_ns < 7 * NS_PER_DAY:
+        return "1Min"
+    return "15Min" if span_ns < 30 * NS_PER_DAY else "1D"
 
 
 def _next_midnight(ts_ns: int) -> int:

@@ -81,7 +81,9 @@ class OrderRequest(BaseModel):
     order_class: Literal["", "simple", "bracket", "oco", "oto", "mleg"] | None = None
     take_profit: dict[str, Any] | None = None
     stop_loss: dict[str, Any] | None = None
-    position_intent: str | None = None
+    position_intent: (
+        Literal["buy_to_open", "buy_to_close", "sell_to_open", "sell_to_close"] | None
+    ) = None
 
 
 class ReplaceRequest(BaseModel):
