@@ -49,7 +49,7 @@ class VenueMarket(Protocol):
 @dataclass(frozen=True, slots=True)
 class Execution:
     slices: tuple[Slice, ...]
-    touch: Decimal  # best opposite price before taking (the auction price for auctions)
+    touch: Decimal  # best opposite price quoted (the auction price for auctions)
     mid: Decimal  # mid when executed
     liquidity: Liquidity
 
@@ -112,7 +112,11 @@ def take(
     if not taken:
         return None
     slices = tuple(Slice(price=level.price, qty=level.size) for level in taken)
-    return Execution(slices, taken[0].price, mid, Liquidity.TAKER)  # the best level available
+    # the quoted touch, or the book's best level if better: what earlier takings emptied (the
+    # order's own slices not refilled yet) is impact, not spread
+    quoted = opposite_price(touch, order.side, inst)
+    best = min(quoted, taken[0].price) if order.side is Side.BUY else max(quoted, taken[0].price)
+    return Execution(slices, best, mid, Liquidity.TAKER)
 
 
 def aggressive(order: Order) -> bool:

@@ -780,3 +780,27 @@ def test_a_small_notional_order_spends_or_raises_no_more_than_its_notional(
     (fill,) = changes.fills
     assert order.status is OrderStatus.FILLED
     assert D(999) < fill.qty * fill.price <= D(1000)  # sized at the ask (bid), where it fills
+
+
+def test_a_remainders_receipt_counts_the_quoted_spread_as_spread_and_the_emptied_book_as_impact(
+    venue: Venue,
+) -> None:
+    """A block's later slices meet a book its earlier ones emptied: that is its impact. The
+    spread is the quoted half-spread (it was 7.5 times that: the emptied book's best level
+    was taken for the touch)."""
+    account = venue.open(balance=WHALE)
+    inst = venue.catalog.get("AAPL")
+    order, first = venue.submit(account, "AAPL", Side.BUY, 400_000)
+    assert order.is_open  # the block works on
+
+    later = venue.advance(30).fills
+
+    assert later
+    for fill in later:
+        quoted = venue.market.touch("AAPL", fill.ts_ns)
+        ask, bid = to_price(quoted.ask, inst.tick_size), to_price(quoted.bid, inst.tick_size)
+        r = fill.receipt
+        assert r.touch == ask < r.avg_price  # the book our slices emptied
+        assert r.spread_cost == (ask - bid) / 2 * fill.qty
+        cost = (r.avg_price - r.arrival_mid) * fill.qty
+        assert r.drift_cost + r.spread_cost + r.impact_cost == pytest.approx(cost, abs=1e-6)
