@@ -36,6 +36,9 @@ from vtrade.market.sessions import Sessions
 
 S = OrderStatus
 PRICE_PLACES = Decimal("1e-10")
+# an average price keeps a millionth of a tick at least: a coin ticking in 1e-9 (SHIB) has 5
+# significant digits at 1e-10, and its billions of units drifted cents from the cash they moved
+TICK_FRACTION = Decimal("1e-6")
 _BY_SEQ = attrgetter("seq")  # submission order (every working step sorts the open orders)
 
 
@@ -179,7 +182,7 @@ class Bookkeeper:
         fx = marks.fx(inst.currency)
         qty = done.qty
         notional = sum((s.price * s.qty for s in done.slices), Decimal(0))
-        price = (notional / qty).quantize(PRICE_PLACES)
+        price = (notional / qty).quantize(min(PRICE_PLACES, inst.tick_size * TICK_FRACTION))
         fee = self._fee(order, inst, qty, price, done.liquidity, t_ns, fx)
         if profile.friction:  # volume traded for free earns no fee tier
             self.volumes[account.id].add(inst, qty, notional * inst.multiplier * fx, t_ns)

@@ -484,6 +484,8 @@ def _margin_checks(
     accounts = set(touched)
     if periodic:
         accounts |= {acc for (acc, _), p in engine.positions.items() if p.qty}
+        # and every account called: one that closed its positions since is called no more
+        accounts |= {a.id for a in engine.accounts.values() if a.margin_call}
     for account_id in sorted(accounts):
         account = engine.accounts[account_id]
         v = engine.view(account_id, t1)

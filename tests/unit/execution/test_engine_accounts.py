@@ -143,6 +143,35 @@ def test_a_margin_call_fires_once_when_equity_falls_below_maintenance_and_again_
     assert len(calls_over(3)) == 1  # a new crossing, a new call
 
 
+def test_an_account_called_that_closes_every_position_is_called_no_more_and_again_later(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """Closing everything with orders that fill at once left the flag on (only accounts with a
+    position were checked), and the next crossing raised no call."""
+    venue = make_venue(maintenance_margin=D(1))
+    account = venue.open()
+    symbols = ("MSFT", "NVDA", "AMZN", "GOOGL", "META")
+
+    def calls_over(minutes: int) -> list[ev.MarginCalled]:
+        return [
+            e
+            for _ in range(minutes)
+            for e in venue.advance(60).events
+            if isinstance(e, ev.MarginCalled)
+        ]
+
+    for symbol in symbols:
+        venue.submit(account, symbol, Side.BUY, whole(240_000 / venue.quote(symbol).ask))
+    assert len(calls_over(2)) == 1 and account.margin_call is True
+    for symbol in symbols:
+        venue.submit(account, symbol, Side.SELL, venue.engine.position(account.id, symbol).qty)
+
+    assert calls_over(2) == [] and account.margin_call is False
+    for symbol in symbols:
+        venue.submit(account, symbol, Side.BUY, whole(240_000 / venue.quote(symbol).ask))
+    assert len(calls_over(2)) == 1
+
+
 def test_maintenance_stays_under_the_initial_margin_at_any_leverage(
     make_venue: Callable[..., Venue],
 ) -> None:

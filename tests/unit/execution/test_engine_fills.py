@@ -804,3 +804,17 @@ def test_a_remainders_receipt_counts_the_quoted_spread_as_spread_and_the_emptied
         assert r.spread_cost == (ask - bid) / 2 * fill.qty
         cost = (r.avg_price - r.arrival_mid) * fill.qty
         assert r.drift_cost + r.spread_cost + r.impact_cost == pytest.approx(cost, abs=1e-6)
+
+
+def test_a_fills_price_times_its_quantity_is_the_cash_it_moved_for_a_coin_ticking_in_billionths(
+    venue: Venue,
+) -> None:
+    """SHIB ticks in 1e-9: an average price at 10 places kept 5 significant digits, and 5
+    billion coins drifted 21 cents from the cash their fill moved."""
+    account = venue.open(balance=WHALE)
+    _, changes = venue.submit(account, "SHIB-USD", Side.BUY, 5_000_000_000)
+
+    (fill,) = changes.fills
+    (trade,) = [e for e in changes.ledger if e.kind is EntryKind.TRADE]
+    assert len(fill.receipt.slices) > 1  # an average of several levels
+    assert abs(fill.qty * fill.price + trade.amount) < D("0.01")
