@@ -3,6 +3,7 @@ lines, rejects bad flags with a one-line error, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -48,11 +49,15 @@ def test_serve_becomes_ready_logs_json_and_stops_cleanly_on_sigterm(tmp_path: Pa
         ready = _ready(server, port)
         assert ready is not None and ready.status_code == 200
         assert ready.json()["clock"].startswith("2026-11-18T15:")  # the simulated clock
-        with socket.create_connection(("127.0.0.1", port)) as bot:  # one polling every 6 s
-            for _ in range(2):
-                bot.sendall(b"GET /healthz HTTP/1.1\r\nHost: vtrade\r\n\r\n")
-                assert bot.recv(4096).startswith(b"HTTP/1.1 200")
+        bot = http.client.HTTPConnection("127.0.0.1", port, timeout=10)  # polls every 6 s
+        try:
+            for _ in range(2):  # one connection: a reset raises (RemoteDisconnected)
+                bot.request("GET", "/healthz")
+                answer = bot.getresponse()
+                assert answer.status == 200 and answer.read()
                 time.sleep(6)  # uvicorn's default closed an idle connection after 5 s
+        finally:
+            bot.close()
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)
     finally:

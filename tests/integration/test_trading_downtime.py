@@ -14,7 +14,7 @@ from portfolio_helpers import NOVEMBER_2026, SECOND, WEDNESDAY, Boot, at, open_a
 
 from vtrade.bootstrap import Container, build
 from vtrade.core.clock import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, SimulatedClock
-from vtrade.core.errors import ConflictError
+from vtrade.core.errors import ConflictError, MarketTakenOver
 from vtrade.domain.accounts import Account
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Side
@@ -324,3 +324,37 @@ def test_an_order_queued_for_an_open_a_long_downtime_skipped_never_fills_while_c
         (fill,) = fills
         assert fill.ts_ns == at("2026-11-27T14:30:00Z") and fill.receipt.liquidity == "auction"
     again.store.close()
+
+
+def test_a_second_server_on_the_database_takes_over_and_the_first_commits_nothing_more(
+    boot: Boot,
+) -> None:
+    """Two servers on one database both traded the same block: fills stored twice, filled_qty,
+    positions and cash apart. The later start takes the market over; the earlier one's
+    commits are refused, and a CLI command beside the server takes nothing over."""
+    first = boot(at(WEDNESDAY))
+    account = open_account(first, balance=10**10)
+    block = submit(first, account, "MSFT", Side.BUY, 60_000)
+    assert block.is_open and block.filled_qty  # the rest works over the coming seconds
+
+    second = boot(at(WEDNESDAY) + 20 * SECOND)
+    cli = build(
+        Settings(database_url=first.settings.database_url, market=NOVEMBER_2026),
+        SimulatedClock(at(WEDNESDAY) + 21 * SECOND),
+        publishes=False,
+    )
+    cli.trading.start(catch_up=False)  # as `vtrade keys create` starts
+    cli.trading.open_account(OpenAccount(id="k", ts_init=0, owner="bob", name="bot"))
+    cli.store.close()
+    first.clock.advance(30 * SECOND)
+    second.clock.advance(30 * SECOND)
+
+    with pytest.raises(MarketTakenOver, match="another vtrade process started on this database"):
+        first.trading.advance()
+    second.trading.advance()
+
+    stored = second.store.get_order(block.id)
+    fills = [f for f in second.store.list_fills(account.id) if f.order_id == block.id]
+    assert stored is not None and stored.filled_qty > block.filled_qty  # it went on
+    assert sum(f.qty for f in fills) == stored.filled_qty
+    assert len({(f.ts_ns, f.qty, f.price) for f in fills}) == len(fills)  # none twice

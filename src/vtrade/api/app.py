@@ -26,6 +26,7 @@ from vtrade.api.metrics import Metrics, MetricsMiddleware
 from vtrade.api.state import ApiState
 from vtrade.app.runtime import Runtime, Step
 from vtrade.bootstrap import Container
+from vtrade.core.errors import MarketTakenOver
 
 log = logging.getLogger("vtrade.api")
 RELAY_CHUNK = 100  # events relayed between two turns of the loop (about 2 ms of work)
@@ -106,7 +107,7 @@ def create_app(container: Container, *, run_steps: bool = True, started: bool = 
 
 async def _step_forever(state: ApiState) -> None:
     every = state.container.settings.api.step_ms / 1000
-    while True:
+    while not state.taken_over:
         await asyncio.sleep(every)
         await _step_yielding(state)
 
@@ -127,6 +128,10 @@ async def _step_yielding(state: ApiState) -> None:
             await asyncio.sleep(0)
             start = time.perf_counter()
         step = runtime.finish(t, published + count)
+    except MarketTakenOver as exc:  # stepping on would only fail again: stop, say it once
+        log.error("%s; this server stops working the market and is not ready", exc.message)
+        state.taken_over = True
+        return
     except Exception:  # a failed step is retried at the next one; the server keeps serving
         log.exception("runtime step failed")
         return

@@ -30,6 +30,8 @@ async def readyz(request: Request) -> JSONResponse:
         checks["database"] = f"error: {type(exc).__name__}"
     if state.stopping:
         checks["engines"] = "stopping"
+    if state.taken_over:
+        checks["engines"] = "taken over: another process works this database's market"
     ok = all(v == "ok" for v in checks.values())
     body = {
         "status": "ready" if ok else "not ready",

@@ -25,6 +25,7 @@ class ApiState:
     metrics: Metrics
     ready: bool = False
     stopping: bool = False
+    taken_over: bool = False  # another process works this database's market (`MarketTakenOver`)
     extras: dict[str, object] = field(default_factory=dict)
 
 

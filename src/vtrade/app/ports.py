@@ -43,6 +43,11 @@ class Store(Protocol):
         """Count one more application start (persisted) and return the count."""
         ...
 
+    def claim_market(self, boot: int) -> None:
+        """Make this process (start `boot`) the one that works the market: commits of
+        processes started earlier are refused from now on (`MarketTakenOver`)."""
+        ...
+
     def commit(self, batch: Sequence[Changes], worked_ns: int | None = None) -> None:
         """Write every change in `batch` in ONE transaction (group commit), or none of them,
         with the engine's instant `worked_ns` (read back as `Snapshot.worked_ns`)."""

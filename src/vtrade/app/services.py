@@ -25,6 +25,7 @@ from vtrade.core.bus import InProcessBus
 from vtrade.core.clock import NS_PER_DAY, NS_PER_HOUR, NS_PER_MICROSECOND, NS_PER_MINUTE, Clock, iso
 from vtrade.core.errors import (
     ConflictError,
+    MarketTakenOver,
     NotFoundError,
     StorageError,
     VtradeError,
@@ -99,8 +100,11 @@ class TradingService:
         is away. Without `catch_up` (a CLI command beside a server) this process leaves the
         market to the server: it neither works open orders nor records the engine's instant."""
         self.store.migrate()
-        self.engine.ids = self.engine.ids.derive(self.store.next_boot())  # never reuse an id
+        boot = self.store.next_boot()
+        self.engine.ids = self.engine.ids.derive(boot)  # never reuse an id
         self._works_market = catch_up
+        if catch_up:  # before reading the store: what an earlier server commits after is refused
+            self.store.claim_market(boot)
         self._restore(resume=True)
         if catch_up:
             try:
@@ -313,6 +317,10 @@ class TradingService:
             raise
         try:
             self._commit(batch, record_instant=record_instant)
+        except MarketTakenOver:
+            log.error("another process took over this database's market; stop this one")
+            self._rebuild(began)
+            raise
         except Exception as exc:
             log.exception("commit failed")  # the details stay here: they may hold others' rows
             self._rebuild(began)

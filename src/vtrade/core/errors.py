@@ -71,6 +71,13 @@ class StorageError(VtradeError):
     code = 50300
 
 
+class MarketTakenOver(StorageError):
+    """Another process started working the market on this database: this one's commits are
+    refused, so two servers never trade the same orders."""
+
+    code = 50310
+
+
 class DataError(VtradeError):
     """A data file is malformed."""
 

@@ -3,6 +3,7 @@ bots get wrong, authentication and rate limits."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -10,7 +11,8 @@ import pytest
 from api_support import InProcess, Live, alice_headers, make_container
 from fastapi.testclient import TestClient
 
-from vtrade.api.app import create_app
+from vtrade.api.app import _step_yielding, create_app
+from vtrade.core.errors import MarketTakenOver
 
 
 def test_health_and_readiness_answer_once_the_ledger_is_loaded(api: InProcess) -> None:
@@ -90,3 +92,30 @@ def test_the_live_server_steps_the_market_on_its_own(live: Live) -> None:
     live.advance(1)
     assert live.state.runtime.steps >= before + 2
     assert httpx.get(f"{live.base_url}/readyz").json()["status"] == "ready"
+
+
+def test_a_server_whose_database_another_server_took_over_answers_503_and_is_not_ready(
+    api: InProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two servers on one database traded the same orders; the later start takes the market
+    over, and the earlier one refuses every command that would commit, saying why."""
+    key = api.key()
+    order = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
+    assert api.http.post("/v2/orders", headers=key.headers, json=order).status_code == 200
+    other, _ = make_container(tmp_path)
+    other.start()
+
+    refused = api.http.post("/v2/orders", headers=key.headers, json=order)
+
+    assert refused.status_code == 503
+    assert "another vtrade process started on this database" in refused.json()["message"]
+
+    def taken(*_: object) -> int:
+        raise MarketTakenOver(refused.json()["message"])
+
+    monkeypatch.setattr(api.state.runtime, "advance", taken)  # a step with fills to commit
+    asyncio.run(_step_yielding(api.state))  # the server's timer: it stops stepping
+    assert api.state.taken_over
+    ready = api.http.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["checks"]["engines"].startswith("taken over")
+    other.store.close()

@@ -56,6 +56,7 @@ class SqlStore(StoreWrites, StoreReads):
         self._outbox = OutboxReader(self._codec)
         self._writes = ledger_writes(self.dialect)
         self._worked = worked_upsert(self.dialect)
+        self._owner: int | None = None  # the start that works the market, if this process
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url.render_as_string(hide_password=True)!r})"

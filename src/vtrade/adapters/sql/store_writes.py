@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, Insert, Table, select
+from sqlalchemy import Connection, Engine, Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vtrade.adapters.sql import bulk
@@ -23,6 +23,7 @@ from vtrade.adapters.sql.tables import (
 )
 from vtrade.app.ports import Changes
 from vtrade.core.clock import Clock
+from vtrade.core.errors import MarketTakenOver
 
 # Set only when the engine builds the row (`_new_order`, `open_account`), never after. Upserts
 # leave them out of their SET lists: SQLite rewrites every index on a listed column, same or not.
@@ -46,6 +47,7 @@ IMMUTABLE_ORDER_COLUMNS = frozenset(
 )
 IMMUTABLE_ACCOUNT_COLUMNS = frozenset({"owner"})
 WORKED_KEY = "worked_ns"  # in `meta`: the engine's instant at the last commit
+OWNER_KEY = "market_owner"  # in `meta`: the start (`next_boot`) whose process works the market
 
 
 def worked_upsert(dialect: str) -> Insert:
@@ -95,6 +97,7 @@ class StoreWrites:
     _writes: tuple[bulk.Write, ...]
     _worked: Insert  # upsert of the engine's instant (`WORKED_KEY`) into `meta`
     _checkpointer: Checkpointer | None
+    _owner: int | None  # the start that works the market, if this process (`claim_market`)
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -111,6 +114,27 @@ class StoreWrites:
                 return 1
             conn.execute(meta.update().where(meta.c.key == "boots").values(value=current + 1))
             return int(current) + 1
+
+    def claim_market(self, boot: int) -> None:
+        """Make this process, start number `boot`, the one that works the market: from now on
+        the commits of a process started before it are refused (`MarketTakenOver`), so a
+        second server on this database never trades the orders the first one trades."""
+        with self._engine.begin() as conn:
+            conn.execute(self._worked, {"key": OWNER_KEY, "value": boot})
+        self._owner = boot
+
+    def _check_owner(self, conn: Connection) -> None:
+        """Refuse, inside the commit's transaction, a commit of a process whose claim on the
+        market a later start took over. (The update locks the row: a claim waits for it.)"""
+        if self._owner is None:
+            return
+        held = meta.update().where(meta.c.key == OWNER_KEY, meta.c.value == self._owner)
+        if conn.execute(held.values(value=self._owner)).rowcount != 1:
+            raise MarketTakenOver(
+                f"another vtrade process started on this database and works its market now; "
+                f"this one (start {self._owner}) no longer commits anything: stop it, or point "
+                "it at another database"
+            )
 
     def schema_revision(self) -> str | None:
         """Return the migration the database is at, or None before `migrate`."""
@@ -131,6 +155,7 @@ class StoreWrites:
         if not any(work) and worked_ns is None:
             return
         with self._engine.begin() as conn:
+            self._check_owner(conn)
             for write, values in zip(self._writes, work, strict=True):
                 if values:
                     write.run(conn, values)
