@@ -192,7 +192,10 @@ class ExecutionEngine(Bookkeeper):
     def arrive(self, order: Order, t_ns: int) -> Changes:
         """An order in flight reaches the market at `t_ns`: execute it as `_open` would have.
         If its session closed meanwhile (a restart after a downtime), it is routed as a new
-        order would be then: queued for the open, resting, or canceled (ioc, fok)."""
+        order would be then: queued for the open, resting, or canceled (ioc, fok). So is an
+        order pending an open that passed while the engine was down."""
+        if order.status is S.PENDING_OPEN:
+            order.move_to(S.ACCEPTED, t_ns)
         self.orders.clear_due(order)
         order.updated_ns = t_ns  # its participation counts the volume from here, not before
         changes = Changes(orders=[order])  # no longer in flight, filled or not

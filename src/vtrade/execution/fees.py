@@ -345,7 +345,7 @@ class FeeSchedule:
             *("order_filled_qty", "order_filled_notional", "commission_multiplier"),
         ):
             _positive(field, getattr(ctx, field), zero_ok=True)
-        section = next((s for s in self.sections if s.covers(inst)), None)
+        section = self._section_for(inst)
         if section is None:
             raise ValidationError(
                 f"no fee schedule covers {inst.symbol} ({inst.asset_class.value} on {inst.venue}); "
@@ -371,7 +371,7 @@ class FeeSchedule:
         the catalog without a section, or with one whose currency cannot be converted into
         the instrument's: its first fill would fail, and with it every command after it."""
         for inst in instruments:
-            section = next((s for s in self.sections if s.covers(inst)), None)
+            section = self._section_for(inst)
             if section is None:
                 raise DataError(
                     f"{self.source}: no section covers {inst.symbol} ({inst.asset_class.value} "
@@ -388,16 +388,18 @@ class FeeSchedule:
                     key="currency",
                 )
 
+    def _section_for(self, inst: Instrument) -> _Section | None:
+        return next((s for s in self.sections if s.covers(inst)), None)
+
     @staticmethod
     def _factor(currency: str, inst: Instrument, usd_per_unit: Decimal) -> Decimal:
         """Return the schedule-currency value of one unit of the instrument's quote currency."""
         if currency in ("quote", inst.currency):
             return Decimal(1)
-        major, scale = MINOR_UNITS.get(inst.currency, (inst.currency, Decimal(1)))
-        if currency == major:
-            return scale
         if currency == "USD":
             return usd_per_unit
+        if currency == _own_currency(inst):  # GBP for GBX
+            return MINOR_UNITS[inst.currency][1]
         raise ValidationError(
             f"cannot convert a {currency} fee schedule into {inst.symbol}'s quote currency "
             f'{inst.currency}; use currency = "quote" or "USD"',

@@ -39,6 +39,7 @@ from vtrade.market.intraday import Prints
 if TYPE_CHECKING:
     from vtrade.domain.instruments import Instrument
     from vtrade.execution.engine import ExecutionEngine
+    from vtrade.execution.fills import VenueMarket
 
 S = OrderStatus
 _BY_SEQ = attrgetter("seq")  # submission order
@@ -216,9 +217,7 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
         assert order.due_ns is not None
         if order.due_ns < engine.worked_ns:  # its auction passed while the engine was down
             if order.expire_ns is None or order.expire_ns > t1:  # (if expired, it ends below)
-                if order.status is S.PENDING_OPEN:  # routed again as if it arrived now
-                    order.move_to(S.ACCEPTED, t1)
-                changes.merge(engine.arrive(order, t1))
+                changes.merge(engine.arrive(order, t1))  # routed again as if it arrived now
             continue
         before = order.filled_qty
         changes.merge(_auction(engine, order, t1, crossed.get(order.symbol, Decimal(0))))
@@ -314,18 +313,20 @@ def _work(
                 return
             order.triggered = fresh = True
             prints = prints.after(int(prints.ts[at]) - 1)  # what printed before was not for it
-            # from here it is a market (or limit) order: its costs count from the mid now
-            order.arrival_mid = fills.mid_of(market.touch(inst.symbol, t_ns), inst)
-            changes.orders.append(order)
+            _takes_from_now(order, market, inst, t_ns, changes)  # a market (or limit) order
     limit_like = order.type is OrderType.LIMIT or order.type is OrderType.STOP_LIMIT
-    if limit_like and reopened and not fresh and not fills.aggressive(order):
-        if _crosses(order, step.opposite(order.side)):
-            # the market reopened through a limit that rested while it was closed: nobody
-            # traded at its price, so it takes the book within its limit at once, as a
-            # marketable limit arriving now would, and its costs count from the mid now
-            fresh = True
-            order.arrival_mid = fills.mid_of(market.touch(inst.symbol, t_ns), inst)
-            changes.orders.append(order)
+    # the market reopened through a limit that rested while it was closed: nobody traded at
+    # its price, so it takes the book within its limit at once, as a marketable limit
+    # arriving now would
+    if (
+        limit_like
+        and reopened
+        and not fresh
+        and not fills.aggressive(order)
+        and _crosses(order, step.opposite(order.side))
+    ):
+        fresh = True
+        _takes_from_now(order, market, inst, t_ns, changes)
     if limit_like and profile.friction:
         if not (_crosses(order, step.opposite(order.side)) and (fresh or fills.aggressive(order))):
             # resting: only the flow printing at or through its price reaches it, at its
@@ -351,6 +352,15 @@ def _work(
             order.allowance = min(allowance - done.qty, fills.fill_unit(order, inst))
     if done is not None:
         changes.merge(engine.apply(order, inst, done, t_ns))
+
+
+def _takes_from_now(
+    order: Order, market: VenueMarket, inst: Instrument, t_ns: int, changes: Changes
+) -> None:
+    """`order` comes to take the market now (a stop triggered, a limit the market reopened
+    through): its costs count from the mid now."""
+    order.arrival_mid = fills.mid_of(market.touch(inst.symbol, t_ns), inst)
+    changes.orders.append(order)
 
 
 class _SymbolStep:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Engine, Insert, Table, select
+from sqlalchemy import Connection, Engine, Insert, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vtrade.adapters.sql import bulk
@@ -48,6 +48,13 @@ IMMUTABLE_ORDER_COLUMNS = frozenset(
 IMMUTABLE_ACCOUNT_COLUMNS = frozenset({"owner"})
 WORKED_KEY = "worked_ns"  # in `meta`: the engine's instant at the last commit
 OWNER_KEY = "market_owner"  # in `meta`: the start (`next_boot`) whose process works the market
+
+# touches the claim row if this process still holds it (see `StoreWrites._check_owner`)
+_HOLD_MARKET = (
+    meta.update()
+    .where(meta.c.key == OWNER_KEY, meta.c.value == bindparam("owner"))
+    .values(value=bindparam("owner"))
+)
 
 
 def worked_upsert(dialect: str) -> Insert:
@@ -128,8 +135,7 @@ class StoreWrites:
         market a later start took over. (The update locks the row: a claim waits for it.)"""
         if self._owner is None:
             return
-        held = meta.update().where(meta.c.key == OWNER_KEY, meta.c.value == self._owner)
-        if conn.execute(held.values(value=self._owner)).rowcount != 1:
+        if conn.execute(_HOLD_MARKET, {"owner": self._owner}).rowcount != 1:
             raise MarketTakenOver(
                 f"another vtrade process started on this database and works its market now; "
                 f"this one (start {self._owner}) no longer commits anything: stop it, or point "
