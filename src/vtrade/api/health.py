@@ -18,7 +18,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the ledger is loaded and the database answers")
+@router.get(
+    "/readyz", summary="Readiness: the ledger is loaded; the database answers and takes writes"
+)
 async def readyz(request: Request) -> JSONResponse:
     state = state_of(request)
     checks: dict[str, str] = {"engines": "ok" if state.ready else "starting"}
@@ -28,6 +30,8 @@ async def readyz(request: Request) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:  # readiness reports, it does not raise
         checks["database"] = f"error: {type(exc).__name__}"
+    failure = state.container.trading.probe_commit()
+    checks["ledger"] = "ok" if failure is None else f"commits failing: the last one {failure}"
     if state.stopping:
         checks["engines"] = "stopping"
     if state.taken_over:

@@ -92,6 +92,7 @@ class TradingService:
         self._stale = False  # a rebuild failed: memory may hold what the store does not
         self._stale_at = 0  # and the instant to rebuild at, the failed command's start
         self._works_market = True  # records the engine's instant with each commit (`start`)
+        self.commit_failure: str | None = None  # why the last commit failed, until one succeeds
 
     def start(self, *, catch_up: bool = True) -> None:
         """Migrate the schema and rebuild open orders, positions and cash from the store, as of
@@ -324,14 +325,28 @@ class TradingService:
         except Exception as exc:
             log.exception("commit failed")  # the details stay here: they may hold others' rows
             self._rebuild(began)
+            self.commit_failure = f"failed at {iso(self.clock.now_ns())} ({type(exc).__name__})"
             raise StorageError(
                 f"the database failed while committing ({type(exc).__name__}); nothing is "
                 "applied unless the commit itself went through with its answer lost: before "
                 "sending an order again, look it up by its client_order_id (or list your recent "
                 "orders)"
             ) from exc
+        self.commit_failure = None
         self._after_commit()
         return result
+
+    def probe_commit(self) -> str | None:
+        """After a failed commit, commit the engine's instant again to see whether the database
+        takes writes now (a full disk freed, a server back): None if it does or nothing failed,
+        else why not. Reading alone would pass: a full disk still answers SELECT."""
+        if self.commit_failure is None:
+            return None
+        try:
+            self._transaction(lambda t: (None, []), record_instant=True)
+        except StorageError:
+            pass
+        return self.commit_failure
 
     def _rebuild(self, at_ns: int) -> None:
         """Rebuild the engine from the store at `at_ns`, the instant before the failed command;

@@ -19,7 +19,7 @@ def test_health_and_readiness_answer_once_the_ledger_is_loaded(api: InProcess) -
     assert api.http.get("/healthz").json() == {"status": "ok"}
     ready = api.http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"engines": "ok", "database": "ok"}
+    assert ready.json()["checks"] == {"engines": "ok", "database": "ok", "ledger": "ok"}
 
 
 def test_metrics_count_requests_by_route_template(api: InProcess) -> None:
@@ -119,3 +119,28 @@ def test_a_server_whose_database_another_server_took_over_answers_503_and_is_not
     ready = api.http.get("/readyz")
     assert ready.status_code == 503 and ready.json()["checks"]["engines"].startswith("taken over")
     other.store.close()
+
+
+def test_a_server_whose_commits_fail_is_not_ready_until_the_database_takes_writes(
+    api: InProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk still answers SELECT 1: readiness said ready while every order got 503."""
+    key = api.key()
+    order = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
+    store = api.state.container.store
+    commit = store.commit
+
+    def disk_full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "commit", disk_full)
+    assert api.http.post("/v2/orders", headers=key.headers, json=order).status_code == 503
+    ready = api.http.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["database"] == "ok"
+    assert ready.json()["checks"]["ledger"].startswith("commits failing: the last one failed at")
+    assert "(OSError)" in ready.json()["checks"]["ledger"]
+
+    monkeypatch.setattr(store, "commit", commit)  # space freed: the probe's commit goes through
+    assert api.http.get("/readyz").json()["checks"]["ledger"] == "ok"
+    assert api.http.post("/v2/orders", headers=key.headers, json=order).status_code == 200
