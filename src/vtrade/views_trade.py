@@ -22,6 +22,20 @@ def _s(value: Decimal | None, places: str = "0.0001") -> str | None:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _price(value: Decimal | None) -> str | None:
+    """A price or an average price: to six places, or to eight significant digits when
+    that is finer (SHIB at 0.0000089435 showed as 0.000009, above its ask)."""
+    if value is None:
+        return None
+    places = min(-6, value.adjusted() - 7) if value else -6
+    return _s(value, f"1e{places}")
+
+
+def _plain(qty: Decimal) -> str:
+    """A quantity as a person writes it: 2, not the lot grid's 2.00000."""
+    return f"{qty.normalize():f}"
+
+
 def estimate_dict(e: Estimate) -> dict[str, Any]:
     """The estimate as JSON; `expected_avg_price` is null when nothing is expected to fill."""
     expected = e.expected_avg_price
@@ -37,11 +51,13 @@ def estimate_dict(e: Estimate) -> dict[str, Any]:
         },
         "bid": str(e.bid),
         "ask": str(e.ask),
-        "arrival_mid": _s(e.arrival_mid, "0.000001"),
-        "fillable_now": str(e.fillable_now),
-        "avg_price_now": _s(e.avg_price_now, "0.000001"),
+        "arrival_mid": str(e.shown(e.arrival_mid)),
+        "fillable_now": _plain(e.fillable_now),
+        "avg_price_now": None if e.avg_price_now is None else str(e.shown(e.avg_price_now)),
         "expected_avg_price": None if expected is None else str(expected),
-        "slippage_bps": {
+        "slippage_bps": None
+        if e.spread_bps is None or e.impact_bps is None
+        else {
             "spread": str(e.spread_bps),
             "impact": str(e.impact_bps),
             "total": str(e.spread_bps + e.impact_bps),
@@ -51,10 +67,11 @@ def estimate_dict(e: Estimate) -> dict[str, Any]:
             "currency": e.currency,
             "vcr": str(e.fees_vcr),
             "fx_rate": _s(e.fx_rate, "0.00000001"),
+            "on_qty": _plain(e.fee_qty),
         },
-        "schedule": [{"minutes": m, "cumulative_qty": str(q)} for m, q in e.schedule],
+        "schedule": [{"minutes": m, "cumulative_qty": _plain(q)} for m, q in e.schedule],
         "volume_pace": None if e.volume_pace is None else str(e.volume_pace),
-        "resting_qty": str(e.resting_qty),
+        "resting_qty": _plain(e.resting_qty),
         "note": e.note,
         "accepted_for_fresh_account": e.accepted,
         "reason": e.reason,
@@ -64,7 +81,12 @@ def estimate_dict(e: Estimate) -> dict[str, Any]:
 def print_estimate(console: Console, e: Estimate) -> None:
     d = estimate_dict(e)
     session = d["session"]
-    nxt = f" (next open {session['next_open']})" if session["next_open"] else ""
+    nxt = ", ".join(
+        f"{label} {session[key]}"
+        for key, label in (("next_close", "closes"), ("next_open", "next open"))
+        if session[key]
+    )
+    nxt = f" ({nxt})" if nxt else ""
     console.print(
         f"[bold]{d['side']} {d['qty']} {d['symbol']}[/]  profile {d['profile']}  "
         f"session {session['phase']}{nxt}"
@@ -84,11 +106,13 @@ def print_estimate(console: Console, e: Estimate) -> None:
     expected = d["expected_avg_price"] or "n/a (nothing is expected to fill now)"
     console.print(f"expected avg price {expected}")
     s = d["slippage_bps"]
-    console.print(f"slippage {s['total']} bp = spread {s['spread']} + impact {s['impact']}")
+    if s is not None:
+        console.print(f"slippage {s['total']} bp = spread {s['spread']} + impact {s['impact']}")
     f = d["fees"]
-    resting = " if it fills at the limit" if d["expected_avg_price"] is None else ""
+    basis = "if it fills at the limit" if d["expected_avg_price"] is None else "expected to fill"
     console.print(
-        f"fees {f['amount']} {f['currency']} = {f['vcr']} VCR (fx {f['fx_rate']}){resting}"
+        f"fees {f['amount']} {f['currency']} = {f['vcr']} VCR (fx {f['fx_rate']}) on the "
+        f"{f['on_qty']} {basis}"
     )
     verdict = "[green]accepted[/]" if e.accepted else f"[red]rejected[/]: {e.reason}"
     console.print(f"for a fresh 1,000,000 VCR account: {verdict}")
@@ -103,13 +127,13 @@ def fill_dict(f: Fill) -> dict[str, Any]:
         "symbol": f.symbol,
         "side": f.side.value,
         "qty": str(f.qty),
-        "price": _s(f.price, "0.000001"),
+        "price": _price(f.price),
         "fee": str(f.fee),
         "profile": f.profile,
         "receipt": {
-            "arrival_mid": _s(r.arrival_mid, "0.000001"),
+            "arrival_mid": _price(r.arrival_mid),
             "touch": str(r.touch),
-            "avg_price": _s(r.avg_price, "0.000001"),
+            "avg_price": _price(r.avg_price),
             "spread_cost": _s(r.spread_cost, "0.01"),
             "impact_cost": _s(r.impact_cost, "0.01"),
             "fees": str(r.fees),
@@ -133,11 +157,11 @@ def order_dict(o: Order) -> dict[str, Any]:
         "type": o.type.value,
         "tif": o.tif.value,
         "qty": str(o.qty),
-        "limit_price": _s(o.limit_price),
-        "stop_price": _s(o.stop_price),
+        "limit_price": _price(o.limit_price),
+        "stop_price": _price(o.stop_price),
         "status": o.status.value,
         "filled_qty": str(o.filled_qty),
-        "avg_fill_price": _s(o.avg_fill_price, "0.000001"),
+        "avg_fill_price": _price(o.avg_fill_price),
         "reject_reason": o.reject_reason,
         "created": iso(o.created_ns),
         "profile": o.profile,
@@ -201,8 +225,7 @@ def print_demo(console: Console, r: DemoResult) -> None:
 
 
 def _qty(text: str) -> str:
-    """A quantity as a person writes it: 73, not the lot grid's 73.0000."""
-    return f"{Decimal(text).normalize():f}"
+    return _plain(Decimal(text))
 
 
 def _weighted_slippage(fills: list[dict[str, Any]]) -> str:

@@ -103,6 +103,11 @@ def test_frictionless_estimate_pays_nothing():
         (("estimate", "AAPL", "buy", "10", "--type", "limit"), "--limit-price"),
         (("estimate", "AAPL", "buy", "10", "--profile", "easy"), "allowed: frictionless"),
         (("demo", "--minutes", "0"), "--minutes"),
+        (("demo", "--start", "2040-01-01T00:00:00Z"), "--start 2040-01-01T00:00:00Z is after"),
+        (  # the start is in range, its last minute is not
+            ("demo", "--start", "2031-12-31T23:55:00Z", "--minutes", "10"),
+            "--start 2031-12-31T23:55:00Z plus --minutes 10 is after the days",
+        ),
     ],
 )
 def test_bad_trading_input_is_a_one_line_error(args, message):
@@ -151,3 +156,42 @@ def test_an_estimates_quantity_is_shown_as_a_plain_number_however_it_was_written
     for written, shown in (("1e3", "1000"), ("2.50", "2.5"), ("100", "100")):
         e = json.loads(invoke("estimate", "AAPL", "buy", written, "--at", AT, "--json").output)
         assert e["qty"] == shown
+
+
+def test_a_coin_priced_in_millionths_of_a_cent_shows_its_digits_not_a_rounded_price():
+    """SHIB ticks in 1e-9: six places showed a mid of 0.000009, above its own ask."""
+    at = ("--at", AT, "--json")
+    e = json.loads(invoke("estimate", "SHIB-USD", "buy", "1000", *at).output)
+    assert Decimal(e["bid"]) < Decimal(e["arrival_mid"]) < Decimal(e["ask"])
+    assert Decimal(e["avg_price_now"]) == Decimal(e["ask"])  # the book's best offer covers it
+    assert e["fillable_now"] == "1000"  # a plain quantity, not the lot grid's 1000.00000
+
+
+def test_fees_are_on_what_is_expected_to_fill_not_on_what_would_expire():
+    """A block the day cannot absorb was quoted the fee on all of it (ten times too much)."""
+    big = json.loads(invoke("estimate", "AAPL", "buy", "99999999", "--at", AT, "--json").output)
+    expected = Decimal(big["fillable_now"]) + Decimal(big["schedule"][-1]["cumulative_qty"])
+    assert expected < 99999999 and "not expected to fill" in big["note"]
+    assert Decimal(big["fees"]["on_qty"]) == expected
+    text = " ".join(invoke("estimate", "AAPL", "buy", "99999999", "--at", AT).output.split())
+    assert f"on the {expected} expected to fill" in text
+    assert "closes 2026-11-18T21:00:00Z" in text  # the close that ends the schedule
+
+
+def test_an_estimate_with_nothing_expected_to_fill_has_no_slippage_figure():
+    args = ("estimate", "AAPL", "buy", "500", "--type", "limit", "--limit-price", "200")
+    e = json.loads(invoke(*args, "--at", AT, "--json").output)
+    assert e["slippage_bps"] is None  # not 0.00: that reads as a free fill
+    assert e["fees"]["on_qty"] == "500"  # what it pays if it fills, at the limit
+    text = " ".join(invoke(*args, "--at", AT).output.split())
+    assert "slippage" not in text and "on the 500 if it fills at the limit" in text
+
+
+@pytest.mark.parametrize(
+    ("price", "shown"),
+    [("0.0000089435", "0.0000089435"), ("271.4", "271.4"), ("264.9823830155", "264.982383")],
+)
+def test_demo_prices_keep_eight_significant_digits_or_six_places(price, shown):
+    from vtrade.views_trade import _price
+
+    assert _price(Decimal(price)) == shown

@@ -17,8 +17,9 @@ from vtrade.cli.common import (
     instant_ns,
     out,
     print_json,
+    within,
 )
-from vtrade.core.clock import parse_instant, to_ns
+from vtrade.core.clock import NS_PER_MINUTE, parse_instant, to_ns
 from vtrade.core.money import to_decimal
 from vtrade.domain.accounts import Profile
 from vtrade.domain.market_data import Side
@@ -90,10 +91,16 @@ def demo(
     """Run a short accelerated session with scripted traders and show fills and receipts."""
     from vtrade import demo as scenario
     from vtrade import views_trade
+    from vtrade.market.sessions import Sessions
 
     if not 1 <= minutes <= 240:
         raise ValueError(f"--minutes must be 1..240, got {minutes}")
-    result = scenario.run(to_ns(parse_instant(start)), minutes, 42 if seed is None else seed)
+    start_ns, sessions = to_ns(parse_instant(start)), Sessions()  # the demo's default range
+    within(start_ns, sessions, f"--start {start}")
+    within(
+        start_ns + minutes * NS_PER_MINUTE, sessions, f"--start {start} plus --minutes {minutes}"
+    )
+    result = scenario.run(start_ns, minutes, 42 if seed is None else seed)
     if as_json:
         print_json(views_trade.demo_dict(result))
     else:

@@ -70,16 +70,19 @@ class Estimate:
     phase: str
     next_open: int | None
     next_close: int | None
+    tick_size: Decimal  # mids and averages show to a hundredth of it (`shown`)
     bid: Decimal
     ask: Decimal
     arrival_mid: Decimal
     fillable_now: Decimal
     avg_price_now: Decimal | None  # of the fillable part
     expected_avg_price: Decimal | None  # of what is expected to fill; None: nothing is
-    spread_bps: Decimal  # of what is expected to fill, against the arrival mid
-    impact_bps: Decimal
-    fees: Decimal  # quote currency, on the whole order at the expected price
+    # of what is expected to fill, against the arrival mid; None: nothing is
+    spread_bps: Decimal | None
+    impact_bps: Decimal | None
+    fees: Decimal  # quote currency, on `fee_qty` at the expected price
     fees_vcr: Decimal
+    fee_qty: Decimal  # what is expected to fill; a resting limit's whole qty, filled at it
     currency: str
     fx_rate: Decimal
     schedule: Schedule  # of the remainder worked at the participation cap
@@ -90,6 +93,10 @@ class Estimate:
     reason: str | None
     resting_qty: Decimal  # rests at the limit (or waits for the open) with no schedule
     note: str | None  # how the part not fillable now would fill
+
+    def shown(self, price: Decimal) -> Decimal:
+        """A mid or an average price to a hundredth of a tick: what a person reads."""
+        return price.quantize(self.tick_size / 100)
 
 
 class _Plan(NamedTuple):
@@ -132,7 +139,7 @@ def estimate(
     else:
         levels = book.asks if side is Side.BUY else book.bids
         plan = _taking(engine, order, inst, levels, rules, arrival)
-    fee = _fees(engine, order, inst, plan, rules, fx)
+    fee_qty, fee = _fees(engine, order, inst, plan, rules, fx)
     spread_bps, impact_bps = _costs_bps(order, inst, plan, fx, profile)
     now_qty = sum((s.qty for s in plan.now), Decimal(0))
     now_notional = sum((s.price * s.qty for s in plan.now), Decimal(0))
@@ -146,6 +153,7 @@ def estimate(
         phase=state.phase.value,
         next_open=state.next_open,
         next_close=state.next_close,
+        tick_size=inst.tick_size,
         bid=book.bids[0].price,
         ask=book.asks[0].price,
         arrival_mid=order.arrival_mid,
@@ -158,6 +166,7 @@ def estimate(
         impact_bps=impact_bps,
         fees=fee.quantize(Decimal("0.01")),
         fees_vcr=(fee * fx).quantize(Decimal("0.01")),
+        fee_qty=fee_qty,
         currency=inst.currency,
         fx_rate=fx,
         schedule=plan.schedule,
@@ -278,17 +287,19 @@ def _waiting(
     if not auctioned:  # FX, futures, a lunch break's end: the order meets the book
         half = Decimal(repr(inst.market.typical_spread_bps)) / 2 / BPS if rules.friction else 0
         price = mid * (1 + sign * (half + move))
+        costs = "paying its spread plus impact" if rules.friction else "at the mid"
         note = (
-            f"queued for the open ({when}): takes the book then, paying its spread plus "
-            "impact, as a market order arriving at the open would (the mid now stands in)"
+            f"queued for the open ({when}): takes the book then, {costs}, as a market order "
+            "arriving at the open would (the mid now stands in)"
         )
         touch = mid * (1 + sign * half)
         taken = (Slice(price=price, qty=order.qty),)
         return _Plan((), Execution(taken, touch, mid, Liquidity.TAKER), schedule, note=note)
     auction = (Slice(price=mid * (1 + sign * move), qty=qty),)
+    plus = " plus impact" if rules.friction else ""
     note = (
-        f"queued for the opening auction ({when}): fills there at the official open price "
-        "plus impact (the mid now stands in for the open)"
+        f"queued for the opening auction ({when}): fills there at the official open "
+        f"price{plus} (the mid now stands in for the open)"
     )
     if qty < order.qty:
         note += (
@@ -320,27 +331,30 @@ def _fees(
     plan: _Plan,
     rules: RealismProfile,
     fx: Decimal,
-) -> Decimal:
-    """Fees on the whole order at the expected price (at the limit, as a maker, when nothing
-    fills now), scaled as the profile scales them."""
-    if not rules.friction:
-        return Decimal(0)
+) -> tuple[Decimal, Decimal]:
+    """The quantity fees are quoted on and the fees, scaled as the profile scales them: on
+    what is expected to fill at its expected price (a block the day cannot absorb pays on
+    what it fills, not on what expires), or, when nothing is, on a resting limit's whole
+    quantity at its limit, as a maker (what it pays if it fills)."""
     if plan.expected is not None:
-        price, liquidity = _average(plan.expected.slices), plan.expected.liquidity
+        qty, price = plan.expected.qty, _average(plan.expected.slices)
+        liquidity = plan.expected.liquidity
     else:
         assert order.limit_price is not None  # only a limit order expects nothing
-        price, liquidity = order.limit_price, Liquidity.MAKER
+        qty, price, liquidity = order.qty, order.limit_price, Liquidity.MAKER
+    if not rules.friction:
+        return qty, Decimal(0)
     ctx = FeeContext(commission_multiplier=rules.fee_multiplier)
-    return engine.fees.quote(inst, order.side, order.qty, price, liquidity, ctx, fx).total
+    return qty, engine.fees.quote(inst, order.side, qty, price, liquidity, ctx, fx).total
 
 
 def _costs_bps(
     order: Order, inst: Instrument, plan: _Plan, fx: Decimal, profile: Profile
-) -> tuple[Decimal, Decimal]:
+) -> tuple[Decimal | None, Decimal | None]:
     """Spread and impact of what is expected to fill, in basis points of its value at the
-    arrival mid, split as a receipt splits them (none when nothing is expected to fill)."""
+    arrival mid, split as a receipt splits them (None when nothing is expected to fill)."""
     if plan.expected is None:
-        return Decimal("0.00"), Decimal("0.00")
+        return None, None
     r = receipt(order, inst, plan.expected, _NO_FEE, fx, profile.value)
     base = plan.expected.qty * r.arrival_mid * inst.multiplier / BPS
     cents = Decimal("0.01")

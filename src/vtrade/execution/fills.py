@@ -32,6 +32,8 @@ from vtrade.market.intraday import Prints
 from vtrade.market.profiles import CLOSING_AUCTION, OPENING_AUCTION, kind_of
 
 _SHARES = frozenset({AssetClass.EQUITY, AssetClass.ETF})
+ZERO = Decimal(0)
+QUEUE_STOPPED = Decimal("Infinity")  # `make`: an earlier resting order was left unfilled
 
 
 class VenueMarket(Protocol):
@@ -217,17 +219,24 @@ def make(
     """Fill a resting limit from the volume that printed at or through its price.
 
     `already` is what our earlier-priority orders on this side took from the same volume this
-    step; return the execution and the new total taken.
+    step (`QUEUE_STOPPED`: one was left unfilled); return the execution and the new total.
+    Orders come in price-time priority, so what reaches a later order reached the earlier ones
+    too: one the market left unfilled stops the queue, whatever share of the volume reaches
+    the later ones (a realistic account's half took what a harsh one's quarter ahead of it
+    could not).
     """
     assert order.limit_price is not None
+    if already == QUEUE_STOPPED:
+        return None, already
     aggressors = prints.side < 0 if order.side is Side.BUY else prints.side > 0
     hit = aggressors & reaching(order, prints.price)
     reach = Decimal(repr(float(np.sum(prints.size[hit])))) * profile.maker_share
-    room = floor_lots(min(order.remaining, reach - already), fill_unit(order, inst))
-    if room <= 0:
-        return None, already
+    room = max(floor_lots(min(order.remaining, reach - already), fill_unit(order, inst)), ZERO)
+    taken = already + room if room == order.remaining else QUEUE_STOPPED
+    if not room:
+        return None, taken
     price = order.limit_price
-    return Execution((Slice(price=price, qty=room),), price, price, Liquidity.MAKER), already + room
+    return Execution((Slice(price=price, qty=room),), price, price, Liquidity.MAKER), taken
 
 
 def reaching(order: Order, prices: Any) -> Any:

@@ -153,7 +153,8 @@ def test_an_estimate_of_a_limit_far_under_the_market_rests_and_makes_up_no_price
     assert e["schedule"] == []  # no completion within a minute
     assert e["resting_qty"] == "500"
     assert "rests at the limit 200" in e["note"] and "at or through it" in e["note"]
-    assert e["accepted"] and Decimal(e["fees"]) > 0
+    assert e["accepted"] and Decimal(e["fees"]) > 0 and e["fee_qty"] == "500"
+    assert e["spread_bps"] is e["impact_bps"] is e["total_bps"] is None  # no fill: no slippage
 
 
 def test_an_estimate_against_your_account_counts_what_you_hold(api: InProcess) -> None:

@@ -12,6 +12,7 @@ from vtrade.domain.accounts import Profile
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus, OrderType
 from vtrade.execution.estimate import Estimate, estimate
+from vtrade.execution.fees import FeeContext, Liquidity
 from vtrade.execution.profiles import PROFILES
 
 if TYPE_CHECKING:
@@ -143,6 +144,14 @@ def test_a_remainder_too_big_for_the_day_says_what_will_not_fill_before_the_clos
     assert expected < qty
     assert e.note is not None and "before the close" in e.note
     assert f"{qty - expected} is not expected to fill" in e.note
+    # fees on what fills, not on what expires: the whole order was quoted 10 times over
+    assert e.fee_qty == expected
+    assert e.expected_avg_price is not None
+    inst, price = venue.catalog.get("AAPL"), e.expected_avg_price
+    whole = venue.engine.fees.quote(
+        inst, Side.BUY, D(qty), price, Liquidity.TAKER, FeeContext(), D(1)
+    )
+    assert e.fees < whole.total / 5
 
 
 # -- limit orders -------------------------------------------------------------------------------
@@ -160,8 +169,8 @@ def test_a_limit_buy_below_the_market_rests_with_no_price_and_no_schedule(venue:
     assert e.resting_qty == 500
     assert e.note is not None and f"rests at the limit {limit}" in e.note
     assert "at or through" in e.note
-    assert e.spread_bps == e.impact_bps == 0  # a maker pays neither
-    assert e.fees > 0  # what it pays if it fills
+    assert e.spread_bps is None and e.impact_bps is None  # no price: nothing to split
+    assert e.fees > 0 and e.fee_qty == 500  # what it pays if it fills
 
 
 def test_a_limit_sell_above_the_market_rests_too(venue: Venue) -> None:
@@ -326,6 +335,17 @@ def test_a_market_order_outside_the_session_waits_for_the_opening_auction(
     assert e.next_open is not None
     assert minutes == -(-(e.next_open - venue.now) // 60_000_000_000)
     assert e.note is not None and "opening auction" in e.note
+    assert "official open price plus impact" in e.note
+
+
+def test_a_frictionless_order_queued_for_the_open_is_promised_no_impact(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue(start=SATURDAY)
+    e = estimate_now(venue, "AAPL", Side.BUY, 500, profile=Profile.FRICTIONLESS)
+
+    assert e.impact_bps == 0 and e.note is not None
+    assert "official open price (" in e.note and "impact" not in e.note
 
 
 def test_a_queued_order_larger_than_the_opening_auction_fills_what_it_crosses_there(

@@ -147,11 +147,20 @@ class EstimatePublic(Out):
         "scheduled remainder (never worse than a limit); null when nothing is (a resting limit)",
         "189.4261",
     )
-    spread_bps: Dec = f("Half-spread cost of what is expected to fill, basis points", "0.60")
-    impact_bps: Dec = f("Impact cost of what is expected to fill, basis points", "0.28")
-    total_bps: Dec = f("Spread plus impact, basis points", "0.88")
-    fees: Dec = f("Fees in the quote currency", "0.35")
+    spread_bps: Dec | None = f(
+        "Half-spread cost of what is expected to fill, basis points (null: nothing is)", "0.60"
+    )
+    impact_bps: Dec | None = f(
+        "Impact cost of what is expected to fill, basis points (null: nothing is)", "0.28"
+    )
+    total_bps: Dec | None = f("Spread plus impact, basis points (null: nothing is)", "0.88")
+    fees: Dec = f("Fees in the quote currency, on fee_qty", "0.35")
     fees_vcr: Dec = f("Fees in VCR", "0.35")
+    fee_qty: Dec = f(
+        "Quantity the fees are on: what is expected to fill (not what would expire unfilled), "
+        "or a resting limit's whole quantity, filled at its limit",
+        "100",
+    )
     currency: str = f("Quote currency", "USD")
     fx_rate: Dec = f("Quote currency -> VCR", "1")
     schedule: list[ScheduleStep] = f(
