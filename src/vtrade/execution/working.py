@@ -481,10 +481,13 @@ def _crosses(order: Order, price: Decimal) -> bool:
     return price <= order.limit_price if order.side is Side.BUY else price >= order.limit_price
 
 
-def _priority(order: Order) -> tuple[Decimal, int]:
-    """Better prices first, then time: the queue among our own resting orders."""
+def _priority(order: Order) -> tuple[Decimal, int, int]:
+    """Better prices first, then time: the queue among our own resting orders. Time is when
+    the order reached the market (a harsh profile's latency puts it behind an order sent just
+    after it), then the order it was received in."""
     price = order.limit_price or Decimal(0)
-    return (-price if order.side is Side.BUY else price, order.seq)
+    arrived = order.created_ns + rules_of(order).latency_ns
+    return (-price if order.side is Side.BUY else price, arrived, order.seq)
 
 
 def _margin_checks(

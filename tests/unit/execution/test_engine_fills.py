@@ -303,6 +303,27 @@ def test_resting_limit_orders_at_one_price_share_liquidity_in_time_priority(
     assert all(f.price == price and f.receipt.liquidity == "maker" for f in fills)
 
 
+def test_time_priority_is_when_an_order_reached_the_market_not_when_it_was_sent(
+    venue: Venue,
+) -> None:
+    """A harsh order is half a second in flight: one sent a tenth of a second after it, with
+    no latency, is at the market first and ahead of it in the queue."""
+    harsh, realistic = venue.open(WHALE, "harsh"), venue.open(WHALE)
+    price = _never_touched_price(venue, "AAPL", 600)
+    limit = {"type": OrderType.LIMIT, "limit_price": price, "tif": TimeInForce.GTC}
+    slow, _ = venue.submit(harsh, "AAPL", Side.BUY, 3000, **limit)
+    fills = list(venue.advance_to(venue.now + SECOND // 10).fills)
+    fast, _ = venue.submit(realistic, "AAPL", Side.BUY, 3000, **limit)
+
+    for _ in range(600):
+        for fill in venue.advance(1).fills:
+            if fill.order_id == slow.id:
+                assert fast.status is OrderStatus.FILLED
+            fills.append(fill)
+
+    assert fills and fills[0].order_id == fast.id
+
+
 @pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
 def test_limit_orders_fill_only_at_their_price_or_better(venue: Venue, side: Side) -> None:
     account = venue.open(balance=WHALE)
