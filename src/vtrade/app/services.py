@@ -93,6 +93,8 @@ class TradingService:
         self._stale_at = 0  # and the instant to rebuild at, the failed command's start
         self._works_market = True  # records the engine's instant with each commit (`start`)
         self.commit_failure: str | None = None  # why the last commit failed, until one succeeds
+        self._relaying = False  # a relay is delivering: a subscriber's command waits for it
+        self._relay_again = False  # and committed events while it did: it goes on to them
 
     def start(self, *, catch_up: bool = True) -> None:
         """Migrate the schema and rebuild open orders, positions and cash from the store, as of
@@ -247,23 +249,38 @@ class TradingService:
 
     def relay(self, limit: int = 1000) -> int:
         """Publish every committed event to the bus, `limit` at a time; return how many."""
+        if self._relaying:  # asked by a subscriber's command: the relay under way goes on
+            self._relay_again = True
+            return 0
         published = 0
         while True:
             count = self.relay_chunk(limit)
             published += count
-            if count < limit:
+            if count < limit and not self._relay_again:
                 return published  # that was all of it: spare the store one more query
 
     def relay_chunk(self, limit: int) -> int:
         """Publish up to `limit` committed events, oldest first; return how many (fewer than
         `limit`: none is left). Once the outbox is drained, now and then delete events
         published longer ago than the retention. A server relays chunk by chunk, serving
-        requests in between."""
-        items = self.store.pending_events(limit)
-        for item in items:
-            self.bus.publish(_topic(item.event), item.event)
-        self.store.mark_published([i.seq for i in items])
-        if len(items) < limit:
+        requests in between.
+
+        A subscriber may send a command while its event is delivered: that command's relay
+        (relay_on_commit) is left to the one under way, which goes on to its events once its
+        own chunk is marked (relaying there would publish the chunk's unmarked events again,
+        out of order, and a bot hedging each fill would hedge it again and again)."""
+        if self._relaying:
+            self._relay_again = True
+            return 0
+        self._relaying, self._relay_again = True, False
+        try:
+            items = self.store.pending_events(limit)
+            for item in items:
+                self.bus.publish(_topic(item.event), item.event)
+            self.store.mark_published([i.seq for i in items])
+        finally:
+            self._relaying = False
+        if len(items) < limit and not self._relay_again:
             self._purge_published()
         return len(items)
 

@@ -525,6 +525,30 @@ def test_relaying_deletes_events_published_longer_ago_than_the_retention(
     assert left == 0
 
 
+def test_a_bot_trading_from_inside_its_event_callback_gets_each_event_once_in_order(
+    desk: Desk,
+) -> None:
+    """A bot hedging each AAPL fill with MSFT: its order's relay ran inside the relay that
+    delivered the fill, before that one marked its chunk, and published the fill again (a
+    hedge per delivery: 108 MSFT orders for one fill, until the recursion limit)."""
+    seen: list[ev.Event] = []
+
+    def hedge(event: ev.Event) -> None:
+        seen.append(event)
+        if isinstance(event, ev.OrderFilled) and event.symbol == "AAPL":
+            desk.submit(symbol="MSFT", qty=D(5))
+
+    desk.app.bus.subscribe("orders.*", hedge)
+    desk.trading.submit_many([desk.cmd(), desk.cmd(symbol="SPY")])
+
+    ids = [e.id for e in seen]
+    assert len(ids) == len(set(ids))  # each event once
+    filled = [e.symbol for e in seen if isinstance(e, ev.OrderFilled)]
+    assert filled == ["AAPL", "SPY", "MSFT"]  # in commit order: the hedge committed last
+    assert len(desk.app.engine.positions_of(desk.account.id)) == 3
+    assert desk.app.store.pending_events(100) == []  # the hedge's events went out too
+
+
 def test_a_server_relays_account_events_at_once_and_order_events_when_asked(
     make_service: Callable[..., Container],
 ) -> None:
