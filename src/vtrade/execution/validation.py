@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from operator import attrgetter
 
 from vtrade.core.errors import ValidationError
@@ -448,11 +448,17 @@ def _check_collar(order: Order, inst: Instrument, mid: Decimal, limits: Limits) 
         base, of = order.stop_price, f"the stop price ({order.stop_price})"
     away = (order.limit_price - base) / base * (1 if order.side is Side.BUY else -1)
     if away > collar:
-        where = "above" if order.side is Side.BUY else "below"
+        buy = order.side is Side.BUY
+        where = "above" if buy else "below"
+        # the furthest limit on the tick grid within the collar
+        edge = base * (1 + collar if buy else 1 - collar) / inst.tick_size
+        rounding = ROUND_FLOOR if buy else ROUND_CEILING
+        allowed = edge.to_integral_value(rounding=rounding) * inst.tick_size
         raise RuleViolation(
             "price_collar",
-            f"limit price {order.limit_price} is {away * 100:.1f}% {where} {of}; "
-            f"the collar is {_rate(collar)}",
+            f"limit price {order.limit_price} is {_percent(away, collar)} {where} {of}; "
+            f"the collar is {_rate(collar)}: the {'highest' if buy else 'lowest'} "
+            f"{order.side.value} limit allowed is {allowed}",
         )
 
 
@@ -542,11 +548,11 @@ def _pending_price(order: Order, marks: Marks) -> Decimal:
 
 def _percent(share: Decimal, cap: Decimal) -> str:
     """`share` as a percentage precise enough to read as over `cap` (25.003%, not 25.0%)."""
-    for places in (1, 2, 3):
+    for places in range(1, 9):  # 25.0000023%, never a refusal reading 25.0000% against 25%
         text = f"{share * 100:.{places}f}"
         if Decimal(text) > cap * 100:
             return f"{text}%"
-    return f"{share * 100:.4f}%"
+    return f"{share * 100:.8f}%"
 
 
 def _rate(share: Decimal) -> str:

@@ -451,6 +451,10 @@ def test_a_limit_beyond_the_price_collar_is_rejected_and_one_at_the_collar_is_no
     where = "above" if side is Side.BUY else "below"
     assert f"limit price {beyond} is" in message and f"% {where} the market" in message
     assert f"the collar is {collar * 100:.0f}%" in message
+    extreme = "highest buy" if side is Side.BUY else "lowest sell"
+    assert f"the {extreme} limit allowed is {at_collar}" in message  # the price that passes
+    share = Decimal(message.split(" is ")[1].split("%")[0])  # reads as over the collar
+    assert share > collar * 100
     assert inside.status is not OrderStatus.REJECTED
 
 
@@ -579,3 +583,11 @@ def test_a_cap_set_with_a_fraction_of_a_percent_is_quoted_as_set(
     message = rejected(venue.preview(account, "AAPL", Side.BUY, qty), "concentration")
 
     assert "limit is 7.5%;" in message
+
+
+def test_a_share_just_over_the_cap_is_quoted_with_the_digits_that_show_it_over() -> None:
+    """943.6066 AAPL came to 25.0000023% of NAV, and the refusal read "25.0000%; limit is 25%"."""
+    from vtrade.execution.validation import _percent
+
+    assert _percent(D("0.250000023"), D("0.25")) == "25.000002%"
+    assert _percent(D("0.2512"), D("0.25")) == "25.1%"
