@@ -20,6 +20,7 @@ from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.events import PortfolioAlert
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderType, TimeInForce
+from vtrade.market.sessions import Sessions
 from vtrade.settings import MarketSettings, Settings
 
 D = Decimal
@@ -58,6 +59,12 @@ _SCRIPT: list[tuple[str, int, dict[str, object]]] = [
     ("London investor", 0, dict(symbol="VOD.L", side=Side.BUY, value=D(100_000))),
 ]
 _BALANCES = {"Block fund": D(500_000_000), "FX desk": D(10_000_000)}
+
+
+def sessions() -> Sessions:
+    """The calendars of the demo's market: the days a run may start and end in."""
+    market = MarketSettings()
+    return Sessions(market.first_day, market.last_day)
 
 
 def run(start_ns: int, minutes: int = 10, seed: int = 42) -> DemoResult:

@@ -206,9 +206,9 @@ def print_demo(console: Console, r: DemoResult) -> None:
         status = o["status"] + (f"\n{o['reject_reason']}" if o["reject_reason"] else "")
         table.add_row(
             o["trader"],
-            f"{o['side']} {_qty(o['qty'])} {o['symbol']} {o['type']}",
+            f"{o['side']} {_plain(Decimal(o['qty']))} {o['symbol']} {o['type']}",
             status,
-            _qty(o["filled_qty"]),
+            _plain(Decimal(o["filled_qty"])),
             o["avg_fill_price"] or "",
             str(len(fills)),
             slip,
@@ -222,10 +222,6 @@ def print_demo(console: Console, r: DemoResult) -> None:
     for e in r.alerts:
         state = "" if e.active else " (cleared)"
         console.print(f"alert {iso(e.ts_event)} {r.traders[e.account_id]}: {e.message}{state}")
-
-
-def _qty(text: str) -> str:
-    return _plain(Decimal(text))
 
 
 def _weighted_slippage(fills: list[dict[str, Any]]) -> str:
@@ -242,8 +238,9 @@ def _print_receipt(console: Console, o: dict[str, Any]) -> None:
     first = o["fills"][0]
     r = first["receipt"]
     fees = ", ".join(f"{k} {v}" for k, v in r["fee_breakdown"].items()) or "none"
+    qty = _plain(Decimal(first["qty"]))
     console.print(
-        f"[bold]{o['trader']}[/] {o['side']} {o['symbol']}: first fill {_qty(first['qty'])} @ "
+        f"[bold]{o['trader']}[/] {o['side']} {o['symbol']}: first fill {qty} @ "
         f"{first['price']} ({r['liquidity']}, {len(r['slices'])} slices) | arrival mid "
         f"{r['arrival_mid']}, touch {r['touch']} | drift {r['drift_cost']}, spread cost "
         f"{r['spread_cost']}, impact {r['impact_cost']}, fees {r['fees']} ({fees}) | fx "

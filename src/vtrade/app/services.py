@@ -249,15 +249,14 @@ class TradingService:
 
     def relay(self, limit: int = 1000) -> int:
         """Publish every committed event to the bus, `limit` at a time; return how many."""
-        if self._relaying:  # asked by a subscriber's command: the relay under way goes on
-            self._relay_again = True
-            return 0
         published = 0
         while True:
             count = self.relay_chunk(limit)
             published += count
-            if count < limit and not self._relay_again:
-                return published  # that was all of it: spare the store one more query
+            # fewer than asked: that was all of it (spare the store one more query), unless a
+            # subscriber committed more meanwhile; none: all of it, or a relay under way goes on
+            if count == 0 or (count < limit and not self._relay_again):
+                return published
 
     def relay_chunk(self, limit: int) -> int:
         """Publish up to `limit` committed events, oldest first; return how many (fewer than

@@ -91,11 +91,10 @@ def demo(
     """Run a short accelerated session with scripted traders and show fills and receipts."""
     from vtrade import demo as scenario
     from vtrade import views_trade
-    from vtrade.market.sessions import Sessions
 
     if not 1 <= minutes <= 240:
         raise ValueError(f"--minutes must be 1..240, got {minutes}")
-    start_ns, sessions = to_ns(parse_instant(start)), Sessions()  # the demo's default range
+    start_ns, sessions = to_ns(parse_instant(start)), scenario.sessions()
     within(start_ns, sessions, f"--start {start}")
     within(
         start_ns + minutes * NS_PER_MINUTE, sessions, f"--start {start} plus --minutes {minutes}"
