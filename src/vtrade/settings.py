@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError
 
 from vtrade.adapters.hot.redis import redact
 from vtrade.core.errors import ValidationError
+from vtrade.domain.accounts import DEFAULT_BALANCE, balance_problem
 
 PREFIX = "VTRADE_"
 NESTED = "__"
@@ -65,7 +66,9 @@ class ExecutionSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    initial_balance: Decimal = Field(default=Decimal(1_000_000), gt=0)
+    initial_balance: Decimal = Field(
+        default=DEFAULT_BALANCE, description="VCR, in whole cents, at most 1e12"
+    )
     max_position_share: Decimal = Field(default=Decimal("0.25"), gt=0, le=1)
     maintenance_margin: Decimal = Field(
         default=Decimal("0.25"),
@@ -101,6 +104,14 @@ class ExecutionSettings(BaseModel):
     outbox_retention_hours: float = Field(
         default=168, ge=0, description="published events stay in the outbox this long"
     )
+
+    @field_validator("initial_balance")
+    @classmethod
+    def _balance_allowed(cls, value: Decimal) -> Decimal:
+        problem = balance_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("leverage")
     @classmethod

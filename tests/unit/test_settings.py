@@ -102,6 +102,22 @@ def test_a_leverage_outside_one_to_a_hundred_is_refused(
     assert f"leverage of equity is {times}; allowed: 1 (cash only) to 100" in line
 
 
+@pytest.mark.parametrize(
+    ("balance", "why"),
+    [
+        ("1e13", "at most 1,000,000,000,000 VCR, got 10,000,000,000,000"),
+        ("12345.678", "whole cents (at most 2 decimal places), got 12345.678"),
+        ("0", "a positive amount, got 0"),
+    ],
+)
+def test_an_initial_balance_the_api_would_refuse_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, balance: str, why: str
+) -> None:
+    (line,) = problems(monkeypatch, VTRADE_EXECUTION__INITIAL_BALANCE=balance)
+
+    assert line.startswith("VTRADE_EXECUTION__INITIAL_BALANCE") and why in line
+
+
 def test_unprefixed_variables_such_as_port_and_seed_are_not_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -150,7 +166,7 @@ def test_every_bad_value_is_one_line_naming_its_variable_and_value(
     assert sorted(lines) == [
         "VTRADE_API__PORT 'abc' is invalid: input should be a valid integer, unable to parse"
         " string as an integer",
-        "VTRADE_EXECUTION__INITIAL_BALANCE '-5' is invalid: input should be greater than 0",
+        "VTRADE_EXECUTION__INITIAL_BALANCE '-5' balance must be a positive amount, got -5",
         "VTRADE_EXECUTION__LEVERAGE (item 'fx') 'lots' is invalid: input should be a valid decimal",
     ]
 

@@ -10,6 +10,21 @@ from vtrade.core.money import CENT
 
 ACCOUNT_CURRENCY = "VCR"  # 1 VCR = 1 USD
 DEFAULT_BALANCE = Decimal(1_000_000)
+# The largest opening balance: what `ORDER_BOUNDS` (execution.validation) is sized for.
+MAX_BALANCE = Decimal(10**12)
+
+
+def balance_problem(balance: Decimal) -> str | None:
+    """Why `balance` cannot open an account, or None. Cash is kept in whole cents (every
+    ledger entry is), so a balance with a fraction of a cent would never equal the cash it
+    opens with."""
+    if not balance.is_finite() or balance <= 0:
+        return f"balance must be a positive amount, got {balance}"
+    if balance > MAX_BALANCE:
+        return f"balance must be at most {MAX_BALANCE:,} VCR, got {balance:,f}"
+    if balance != balance.quantize(CENT):
+        return f"balance must be in whole cents (at most 2 decimal places), got {balance}"
+    return None
 
 
 class Profile(StrEnum):

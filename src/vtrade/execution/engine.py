@@ -19,6 +19,7 @@ from vtrade.domain.accounts import (
     Account,
     EntryKind,
     Profile,
+    balance_problem,
 )
 from vtrade.domain.changes import Changes, Snapshot
 from vtrade.domain.commands import CancelOrder, OpenAccount, ReplaceOrder, ResetAccount, SubmitOrder
@@ -61,8 +62,9 @@ class ExecutionEngine(Bookkeeper):
     def open_account(self, cmd: OpenAccount, t_ns: int) -> tuple[Account, Changes]:
         with refusing():
             balance = self.config.initial_balance if cmd.balance is None else cmd.balance
-            if balance <= 0:
-                raise ValidationError(f"balance must be positive, got {balance}")
+            problem = balance_problem(balance)
+            if problem:
+                raise ValidationError(problem)
             profile = Profile.parse(cmd.profile)
         account = Account(
             id=self.ids.next("acc"),

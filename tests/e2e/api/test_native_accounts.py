@@ -97,6 +97,12 @@ def test_a_session_opens_accounts_with_a_profile_and_balance(api: InProcess) -> 
     assert bad.status_code == 422
     message = bad.json()["message"]
     assert "'frictionless', 'realistic' or 'harsh'" in message and "balance" in message
+    too_much = ("1000000000000.01", "less than or equal to 1000000000000")
+    for balance, why in [("12345.678", "whole cents"), too_much]:
+        refused = api.http.post(
+            "/api/v1/accounts", json={"name": "y", "balance": balance}, headers=csrf
+        )
+        assert refused.status_code == 422 and why in refused.json()["message"], refused.text
 
 
 def test_a_key_cannot_open_accounts_and_is_told_how_to(api: InProcess) -> None:
