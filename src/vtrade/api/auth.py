@@ -91,7 +91,16 @@ def account_of(conn: HTTPConnection, who: Caller, account_id: str | None = None)
         raise NotFoundError("no account given: name one of your accounts")
     if who.principal is not None and wanted == who.principal.account_id:
         state.runtime.adopt(wanted)  # a key made by the CLI since we started: its account too
+    elif who.principal is None and wanted not in state.container.trading.engine.accounts:
+        state.runtime.adopt_owned(who.user_id)  # or the account that key was made for
     return state.container.identity.require_account(who.principal or who.user_id, wanted)
+
+
+def accounts_owned(conn: HTTPConnection, user_id: str) -> list[Account]:
+    """A session user's accounts, oldest first, those made by the CLI since we started too."""
+    state = state_of(conn)
+    state.runtime.adopt_owned(user_id)
+    return state.container.identity.accounts_of(user_id)
 
 
 def _key_pair(conn: HTTPConnection) -> tuple[str, str] | None:

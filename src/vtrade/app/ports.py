@@ -88,6 +88,10 @@ class Store(Protocol):
         """The instant of the account's last reset, or None if it was never reset."""
         ...
 
+    def account_ids_of(self, owner: str) -> list[str]:
+        """The ids of the accounts `owner` holds, whichever process opened them."""
+        ...
+
     def ledger(self, account_id: str) -> list[LedgerEntry]:
         """Oldest first."""
         ...

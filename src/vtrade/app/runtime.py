@@ -62,3 +62,11 @@ class Runtime:
             return False
         self.portfolio.rebuild(self.clock.now_ns())
         return True
+
+    def adopt_owned(self, owner: str) -> None:
+        """Make the accounts of `owner` opened by another process since this one started
+        (`vtrade keys create`) known here, so a web session lists and opens them at once."""
+        known = self.trading.engine.accounts
+        missing = [a for a in self.trading.store.account_ids_of(owner) if a not in known]
+        if missing:
+            self.adopt(missing[0])  # one reload brings every account opened since

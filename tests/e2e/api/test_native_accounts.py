@@ -7,6 +7,8 @@ from typing import Any
 
 from api_support import PASSWORD, InProcess
 
+from vtrade import bootstrap
+
 
 def sign_in(api: InProcess, user: str = "alice") -> dict[str, str]:
     """Sign `user` in on the test client; return the CSRF header for unsafe requests."""
@@ -59,6 +61,25 @@ def test_me_tells_a_session_from_a_key(api: InProcess) -> None:
     key_me = api.http.get("/api/v1/me", headers=key.headers).json()  # the key wins
     assert key_me["auth"] == "api_key" and key_me["key_id"] == key.key_id
     assert [a["id"] for a in key_me["accounts"]] == [key.account_id]
+
+
+def test_a_session_sees_at_once_an_account_the_cli_opened_while_the_server_ran(
+    api: InProcess,
+) -> None:
+    csrf = sign_in(api)
+    cli = bootstrap.build(api.container.settings, api.clock, publishes=False)
+    cli.trading.start(catch_up=False)  # as `vtrade keys create alice --account bot` starts it
+    info, _ = cli.identity.create_key("alice", "bot")
+    cli.store.close()
+
+    listed = api.http.get("/api/v1/accounts").json()["accounts"]
+    assert [a["name"] for a in listed] == ["main", "bot"]
+    assert [a["name"] for a in api.http.get("/api/v1/me").json()["accounts"]] == ["main", "bot"]
+    detail = api.http.get(f"/api/v1/accounts/{info.account_id}")
+    assert detail.status_code == 200 and detail.json()["nav"] == "1000000.00"
+    same_name = api.http.post("/api/v1/accounts", json={"name": "bot"}, headers=csrf)
+    assert same_name.status_code == 409
+    assert api.http.get("/api/v1/accounts/acc-nobody").status_code == 404
 
 
 def test_signing_out_ends_the_session(api: InProcess) -> None:

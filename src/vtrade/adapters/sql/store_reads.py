@@ -161,6 +161,11 @@ class StoreReads:
         with self._engine.connect() as conn:
             return [rows.fill_from(r) for r in conn.execute(query)]
 
+    def account_ids_of(self, owner: str) -> list[str]:
+        query = select(accounts.c.id).where(accounts.c.owner == owner)
+        with self._engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
     def last_reset_ns(self, account_id: str) -> int | None:
         """The instant of the account's last reset (its ledger's last reset entry), or None."""
         query = _LAST_RESETS.where(ledger_entries.c.account_id == account_id).group_by(

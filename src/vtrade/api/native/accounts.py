@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from vtrade.api.auth import account_of
+from vtrade.api.auth import account_of, accounts_owned
 from vtrade.api.native.common import Owned, Who, account_public, api, command_id
 from vtrade.api.native.schemas import (
     AccountCreate,
@@ -32,7 +32,7 @@ async def list_accounts(request: Request, who: Who) -> AccountList:
     if who.principal is not None:
         accounts = [account_of(request, who)]
     else:
-        accounts = state.container.identity.accounts_of(who.user_id)
+        accounts = accounts_owned(request, who.user_id)
     return AccountList(accounts=[account_public(state, a) for a in accounts])
 
 
@@ -58,7 +58,7 @@ async def open_account(
             "open them with a session (POST /api/v1/session) or `vtrade keys create USER "
             "--account NAME`"
         )
-    if any(a.name == body.name for a in c.identity.accounts_of(who.user_id)):
+    if any(a.name == body.name for a in accounts_owned(request, who.user_id)):
         raise ConflictError(f"you already have an account named {body.name!r}; choose another")
     account = c.trading.open_account(
         OpenAccount(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from vtrade.api.auth import SESSION_COOKIE, account_of
+from vtrade.api.auth import SESSION_COOKIE, account_of, accounts_owned
 from vtrade.api.native.common import Who, account_public, api
 from vtrade.api.native.schemas import MePublic, SessionCreate, SessionPublic, UserPublic
 from vtrade.api.native.types import errors
@@ -88,7 +88,7 @@ async def me(request: Request, who: Who) -> MePublic:
     if who.principal is not None:
         accounts = [account_of(request, who)]
     else:
-        accounts = identity.accounts_of(who.user_id)
+        accounts = accounts_owned(request, who.user_id)
     return MePublic(
         user=user_public(user),
         auth="api_key" if who.principal is not None else "session",
