@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 S = OrderStatus
 _BY_SEQ = attrgetter("seq")  # submission order
 _FIRST_TWO = itemgetter(0, 1)  # (instant, symbol)
+AUCTION_TIFS = (TimeInForce.OPG, TimeInForce.CLS)
+DAY_EXPIRED = "day order expired at the close"
 MARGIN_CHECK_NS = 60_000_000_000
 CATCH_UP_STEPS = 1_440  # steps a catch-up takes at most, until they reach `CATCH_UP_MAX_STEP_NS`
 CATCH_UP_MAX_STEP_NS = 60_000_000_000  # the longest step the settings allow
@@ -169,6 +171,7 @@ def _work_symbol(
     working = [o for o in waiting if can_work(o, phase_now)]
     if working:
         touched |= _meet(engine, inst, working, t0, t1, taken, changes)
+    _expire_met(engine, waiting, t0, t1, changes)
     return touched
 
 
@@ -222,15 +225,37 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
         before = order.filled_qty
         changes.merge(_auction(engine, order, t1, crossed.get(order.symbol, Decimal(0))))
         crossed[order.symbol] = crossed.get(order.symbol, Decimal(0)) + order.filled_qty - before
-    ending = [o for o in engine.orders.values() if o.expire_ns is not None and o.expire_ns <= t1]
+    ending = [
+        o
+        for o in engine.orders.values()
+        if o.expire_ns is not None and o.expire_ns <= t1 and not _meets_before_expiring(engine, o)
+    ]
     for order in sorted(ending, key=_BY_SEQ):
-        reason = (
-            "not filled in its auction"
-            if order.tif in (TimeInForce.OPG, TimeInForce.CLS)
-            else "day order expired at the close"
-        )
-        status = S.CANCELED if order.tif in (TimeInForce.OPG, TimeInForce.CLS) else S.EXPIRED
-        changes.merge(engine.close_order(order, status, t1, reason))
+        auction = order.tif in AUCTION_TIFS
+        reason = "not filled in its auction" if auction else DAY_EXPIRED
+        changes.merge(engine.close_order(order, S.CANCELED if auction else S.EXPIRED, t1, reason))
+
+
+def _meets_before_expiring(engine: ExecutionEngine, order: Order) -> bool:
+    """Whether `order`, working in the market, has yet to meet what printed until its
+    expiry: its symbol last met the market before then (on its grid, up to a step earlier).
+    That meet expires it (`_expire_met`)."""
+    if order.tif in AUCTION_TIFS or order.due_ns is not None:
+        return False
+    met = engine.worked.get(order.symbol)
+    return met is None or order.expire_ns is None or met < order.expire_ns
+
+
+def _expire_met(
+    engine: ExecutionEngine, orders: list[Order], t0: int, t1: int, changes: Changes
+) -> None:
+    """Expire, at their expiry, the working orders that met the market until it in (t0, t1].
+    (One that expired before t0, in a downtime not worked, expires when it is noticed.)"""
+    for order in sorted(orders, key=_BY_SEQ):
+        expiry = order.expire_ns
+        if order.is_open and expiry is not None and t0 < expiry <= t1:
+            if order.due_ns is None and order.tif not in AUCTION_TIFS:
+                changes.merge(engine.close_order(order, S.EXPIRED, expiry, DAY_EXPIRED))
 
 
 def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: Decimal) -> Changes:

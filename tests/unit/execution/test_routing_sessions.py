@@ -212,7 +212,7 @@ def test_a_day_order_expires_at_the_close_and_a_gtc_order_does_not(
 
     venue.advance_to(at(US_CLOSE) - SECOND)
     assert day.status is OrderStatus.ACCEPTED
-    changes = venue.advance_to(at(US_CLOSE) + SECOND)
+    changes = venue.advance_to(at(US_CLOSE) + 60 * SECOND)  # AAPL's first meet after it
 
     assert day.status is OrderStatus.EXPIRED and day.updated_ns == at(US_CLOSE)
     (expired,) = [e for e in changes.events if isinstance(e, ev.OrderExpired)]
@@ -250,7 +250,7 @@ def test_an_extended_hours_day_order_expires_at_the_end_of_post_market(
 
     venue.advance_to(at(US_CLOSE) + SECOND)
     assert order.status is OrderStatus.ACCEPTED  # still working in post-market
-    venue.advance_to(at("2024-03-16T00:00:01Z"))
+    venue.advance_to(at("2024-03-16T00:01:00Z"))  # AAPL's first meet after the end
     assert order.status is OrderStatus.EXPIRED and order.updated_ns == at("2024-03-16T00:00:00Z")
 
 
@@ -447,3 +447,21 @@ def test_a_resting_limit_the_market_reopens_through_fills_at_the_market_not_at_i
     better = [f.price < limit if down else f.price > limit for f in fills]
     assert all(better)
     assert order.filled_qty == qty
+
+
+def test_a_day_orders_rest_meets_what_prints_until_the_close_before_it_expires(
+    make_venue: Callable[..., Venue],
+) -> None:
+    minute = 60 * SECOND  # as a catch-up after downtime works: its last meet is up to a
+    venue = make_venue(start="2024-03-15T19:55:00Z", step_ms=60_000)  # minute before the close
+    account = venue.open(balance=WHALE)
+    order, _ = venue.submit(account, "AAPL", Side.BUY, 3_000_000)  # far beyond the book
+    assert order.status is OrderStatus.PARTIALLY_FILLED
+    close = at(US_CLOSE)
+    last_meet = close - minute + phase("AAPL", minute)
+    assert venue.market.prints("AAPL", last_meet, close - 1).volume > 0
+
+    fills = venue.advance_to(close + 2 * minute).fills
+
+    assert order.status is OrderStatus.EXPIRED and order.updated_ns == close
+    assert fills[-1].ts_ns == close - 1  # it met what printed after its last meet, until the close
