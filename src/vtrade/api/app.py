@@ -21,6 +21,7 @@ from vtrade import __version__
 from vtrade.api import alpaca, errors, health, native, ws
 from vtrade.api.alpaca.direct import DirectOrders
 from vtrade.api.batching import OrderBatcher
+from vtrade.api.inputs import RefuseNul
 from vtrade.api.limits import RateLimiter
 from vtrade.api.metrics import Metrics, MetricsMiddleware
 from vtrade.api.state import ApiState
@@ -102,6 +103,7 @@ def create_app(container: Container, *, run_steps: bool = True, started: bool = 
     app.add_middleware(DirectOrders)  # innermost: inside the metrics, after tidying paths
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(TidyPaths)
+    app.add_middleware(RefuseNul)  # outermost: a NUL never reaches a route or the database
     return app
 
 

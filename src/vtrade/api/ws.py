@@ -61,6 +61,7 @@ from vtrade.api.gateway.client import POLICY_VIOLATION, Client
 from vtrade.api.gateway.hub import Gateway, gateway_of
 from vtrade.api.gateway.orders import OrderUpdate
 from vtrade.api.gateway.receive import auth_deadline, receive_within
+from vtrade.api.inputs import refuse_nul
 from vtrade.api.native.common import fill_public, order_public, valued
 from vtrade.api.native.types import plain
 from vtrade.api.state import state_of
@@ -264,6 +265,7 @@ def _parse(message: Mapping[str, Any]) -> dict[str, Any]:
         data = None
     if not isinstance(data, dict):
         raise ValidationError('messages are JSON objects like {"action": "subscribe", ...}')
+    refuse_nul(data)
     return data
 
 

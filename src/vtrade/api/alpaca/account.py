@@ -6,10 +6,11 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from vtrade.api.alpaca.common import Ctx, CtxDep
 from vtrade.api.alpaca.schemas import dec, money
+from vtrade.api.inputs import Body
 from vtrade.core.clock import iso
 from vtrade.core.errors import NotFoundError
 from vtrade.domain.instruments import AssetClass
@@ -42,7 +43,7 @@ ACCOUNT_EXAMPLE = {
 }
 
 
-class ConfigurationPatch(BaseModel):
+class ConfigurationPatch(Body):
     """Settings to change; absent or null keys keep their value (alpaca-py sends them all)."""
 
     model_config = ConfigDict(

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from vtrade.api.alpaca.common import (
     Ctx,
@@ -32,6 +32,7 @@ from vtrade.api.alpaca.common import (
 from vtrade.api.alpaca.order_rules import check_new_order, check_shape_first, refusal
 from vtrade.api.alpaca.schemas import TERMINAL_STATUSES, order_json, order_status
 from vtrade.api.errors import alpaca_status
+from vtrade.api.inputs import Body
 from vtrade.core.errors import (
     IllegalTransitionError,
     NotFoundError,
@@ -46,7 +47,7 @@ from vtrade.market.catalog import Catalog
 router = APIRouter(tags=["alpaca: orders"])
 
 
-class OrderRequest(BaseModel):
+class OrderRequest(Body):
     """A new order as Alpaca clients send it; numbers may be JSON numbers or strings."""
 
     model_config = ConfigDict(
@@ -86,7 +87,7 @@ class OrderRequest(BaseModel):
     ) = None
 
 
-class ReplaceRequest(BaseModel):
+class ReplaceRequest(Body):
     """Changes to an open order; absent fields keep the old order's values."""
 
     model_config = ConfigDict(

@@ -27,6 +27,7 @@ from vtrade.api.gateway.client import POLICY_VIOLATION, Client
 from vtrade.api.gateway.hub import Gateway, gateway_of
 from vtrade.api.gateway.orders import OrderUpdate
 from vtrade.api.gateway.receive import auth_deadline, receive_within
+from vtrade.api.inputs import nul_at
 from vtrade.core.clock import iso
 from vtrade.core.errors import AuthenticationError, VtradeError
 from vtrade.domain import events as ev
@@ -125,7 +126,7 @@ def _parse(message: Mapping[str, Any]) -> dict[str, Any] | None:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    return data if isinstance(data, dict) else None
+    return data if isinstance(data, dict) and nul_at(data) is None else None
 
 
 def _frame(stream: str, data: dict[str, Any]) -> bytes:

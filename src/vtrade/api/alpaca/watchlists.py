@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from vtrade.api.alpaca.common import (
     Ctx,
@@ -17,6 +17,7 @@ from vtrade.api.alpaca.common import (
     instrument_or_422,
 )
 from vtrade.api.alpaca.schemas import asset_json
+from vtrade.api.inputs import Body
 from vtrade.app.ports import Watchlist
 from vtrade.core.clock import iso
 from vtrade.core.errors import NotFoundError, ValidationError
@@ -26,7 +27,7 @@ router = APIRouter(tags=["alpaca: watchlists"])
 MAX_SYMBOLS = 1000
 
 
-class WatchlistCreate(BaseModel):
+class WatchlistCreate(Body):
     model_config = ConfigDict(
         extra="ignore",
         json_schema_extra={"examples": [{"name": "tech", "symbols": ["AAPL", "MSFT"]}]},
@@ -36,14 +37,14 @@ class WatchlistCreate(BaseModel):
     symbols: list[str] | None = Field(None, max_length=MAX_SYMBOLS)
 
 
-class WatchlistUpdate(BaseModel):
+class WatchlistUpdate(Body):
     model_config = ConfigDict(extra="ignore")
 
     name: str | None = Field(None, min_length=1, max_length=64)
     symbols: list[str] | None = Field(None, max_length=MAX_SYMBOLS)
 
 
-class WatchlistAdd(BaseModel):
+class WatchlistAdd(Body):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"symbol": "AAPL"}]})
 
     symbol: str = Field(min_length=1, max_length=32)

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from vtrade.api.inputs import Body
+
 
 def plain(value: Decimal) -> str:
     """Write a decimal in plain notation (1000, never 1E+3)."""
@@ -40,7 +42,7 @@ class Out(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class In(BaseModel):
+class In(Body):
     """Base of request bodies: unknown keys are errors, so typos do not pass silently."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
