@@ -37,6 +37,12 @@ def iso(ns: int) -> str:
     return from_ns(ns).isoformat().replace("+00:00", "Z")
 
 
+def end_of_shown(ns: int) -> int:
+    """The last nanosecond of the microsecond `iso` shows `ns` in: an exclusive lower bound
+    (`after`) set to a time we showed must exclude what was shown with it."""
+    return ns - ns % 1000 + 999
+
+
 def parse_instant(text: str) -> datetime:
     """Parse an ISO 8601 instant; a naive value is taken as UTC. Raise ValueError if malformed."""
     cleaned = text.strip()

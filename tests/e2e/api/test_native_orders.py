@@ -225,6 +225,48 @@ def test_orders_page_through_a_batch_that_shares_one_instant(api: InProcess) -> 
     assert bad.status_code == 422 and "page_token" in bad.json()["message"]
 
 
+def test_a_full_last_page_has_no_token_and_a_token_serves_only_its_own_list(
+    api: InProcess,
+) -> None:
+    key = api.key()
+    for _ in range(4):
+        submit(api, key, symbol="AAPL", side="buy", qty=1)
+    asc = {"status": "all", "limit": 2, "direction": "asc"}
+    first = api.http.get(orders_url(key), headers=key.headers, params=asc).json()
+    token = first["next_page_token"]
+    last = api.http.get(orders_url(key), headers=key.headers, params={**asc, "page_token": token})
+    assert len(last.json()["orders"]) == 2 and last.json()["next_page_token"] is None
+
+    fills_url = f"/api/v1/accounts/{key.account_id}/fills"
+    for url, params in [(orders_url(key), {**asc, "direction": "desc"}), (fills_url, {})]:
+        other = api.http.get(url, headers=key.headers, params={**params, "page_token": token})
+        assert other.status_code == 422 and "of the same list" in other.json()["message"]
+
+
+def test_after_an_items_shown_time_lists_what_came_after_it_only(api: InProcess) -> None:
+    key = api.key()
+    api.clock.advance(500_000_500)  # times are kept to the ns, shown to the us
+    earlier = submit(api, key, symbol="AAPL", side="buy", qty=1).json()
+    api.step(1.0012345)  # it arrives and fills
+    later = submit(api, key, symbol="AAPL", side="buy", qty=1).json()
+    api.step(1.0012345)
+    fills_url = f"/api/v1/accounts/{key.account_id}/fills"
+    first_fill = api.http.get(fills_url, headers=key.headers).json()["fills"][-1]
+    assert first_fill["order_id"] == earlier["id"]
+
+    orders = api.http.get(
+        orders_url(key),
+        headers=key.headers,
+        params={"status": "all", "after": earlier["created_at"]},
+    ).json()["orders"]
+    fills = api.http.get(
+        fills_url, headers=key.headers, params={"after": first_fill["filled_at"]}
+    ).json()["fills"]
+
+    assert [o["id"] for o in orders] == [later["id"]]
+    assert [f["order_id"] for f in fills] == [later["id"]]
+
+
 def test_a_notional_order_buys_whole_lots_worth_the_amount(api: InProcess) -> None:
     key = api.key()
     order = submit(api, key, symbol="SPY", side="buy", notional="10000").json()

@@ -18,7 +18,7 @@ from vtrade.api.alpaca.schemas import alpaca_symbol, asset_id
 from vtrade.api.auth import Caller, account_of, caller
 from vtrade.api.state import ApiState, state_of
 from vtrade.bootstrap import Container
-from vtrade.core.clock import parse_instant, to_ns
+from vtrade.core.clock import end_of_shown, parse_instant, to_ns
 from vtrade.core.errors import NotFoundError, RejectedError, ValidationError
 from vtrade.domain.accounts import Account
 from vtrade.domain.instruments import AssetClass, Instrument
@@ -166,7 +166,7 @@ def after_instant(text: str | None) -> int | None:
     times are shown to the microsecond but kept to the nanosecond, so `after` set to a time
     we showed excludes what was shown with it."""
     after = instant(text, "after")
-    return None if after is None else after + 999
+    return None if after is None else end_of_shown(after)
 
 
 def day_of(text: str | None, what: str) -> date | None:

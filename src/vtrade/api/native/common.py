@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import uuid
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Request
 from fastapi.dependencies.models import Dependant
@@ -24,7 +25,7 @@ from vtrade.api.native.schemas import (
     SlicePublic,
 )
 from vtrade.api.state import ApiState, state_of
-from vtrade.core.clock import iso, parse_instant, to_ns
+from vtrade.core.clock import end_of_shown, iso, parse_instant, to_ns
 from vtrade.core.errors import NotFoundError, ValidationError
 from vtrade.core.money import cents
 from vtrade.domain.accounts import ACCOUNT_CURRENCY, Account
@@ -114,6 +115,13 @@ def instant(text: str | None, name: str) -> int | None:
         ) from None
 
 
+def after_instant(text: str | None) -> int | None:
+    """Parse the exclusive lower bound `after`, past the whole microsecond it names (see
+    `end_of_shown`): paging forward from an item's shown time does not repeat the item."""
+    after = instant(text, "after")
+    return None if after is None else end_of_shown(after)
+
+
 def instrument(catalog: Catalog, symbol: str, field: str = "symbol") -> Instrument:
     """The instrument a request body names; an unknown symbol is invalid input (422)."""
     try:
@@ -125,23 +133,40 @@ def instrument(catalog: Catalog, symbol: str, field: str = "symbol") -> Instrume
 # -- page tokens ----------------------------------------------------------------------------
 
 
-def token_for(ts_ns: int, item_id: str) -> str:
-    """An opaque token naming the last item of a page."""
-    return base64.urlsafe_b64encode(f"{ts_ns}:{item_id}".encode()).decode().rstrip("=")
+T = TypeVar("T")
 
 
-def read_token(token: str | None) -> tuple[int, str] | None:
-    """Decode a page token made by `token_for`; 422 if it is not one."""
+def token_for(ts_ns: int, item_id: str, of: str) -> str:
+    """An opaque token naming the last item of a page of the list `of` (what it lists, and
+    the query that orders and filters it): `read_token` refuses it for any other list."""
+    raw = f"{ts_ns}:{_list_digest(of)}:{item_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def read_token(token: str | None, of: str) -> tuple[int, str] | None:
+    """Decode a page token that `token_for` made for the list `of`; 422 if it is not one."""
     if token is None:
         return None
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        ts, _, item_id = raw.partition(":")
-        if not item_id:
+        ts, digest, item_id = raw.split(":", 2)
+        if digest != _list_digest(of) or not item_id:
             raise ValueError(token)
         return int(ts), item_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise bad_token() from None
+
+
+def _list_digest(of: str) -> str:
+    return hashlib.blake2b(of.encode(), digest_size=6).hexdigest()
+
+
+def one_page(found: list[T], limit: int) -> tuple[list[T], T | None]:
+    """A page of `limit` items out of `found` (read with one more than `limit`) and its last
+    item when more follow: the last page has no token, even when it is full."""
+    if len(found) > limit:
+        return found[:limit], found[limit - 1]
+    return found, None
 
 
 def bad_token() -> ValidationError:

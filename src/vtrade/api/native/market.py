@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
-from vtrade.api.native.common import Who, api, at, bad_token, instant, read_token, token_for
+from vtrade.api.native.common import Who, api, at, instant, read_token, token_for
 from vtrade.api.native.schemas_market import (
     BarPublic,
     BarsPublic,
@@ -198,7 +198,7 @@ async def bars(
         page, next_ns = _last(c, inst, step, end_ns, limit), None
     else:
         page, next_ns = _page(c, inst, step, start_ns, end_ns, limit)
-    token = None if next_ns is None else token_for(next_ns, _bars_key(inst, interval))
+    token = None if next_ns is None else token_for(next_ns, "bars", _bars_key(inst, interval))
     return BarsPublic(
         symbol=inst.symbol, interval=interval, bars=_public(inst, page), next_page_token=token
     )
@@ -251,13 +251,8 @@ def _bars_key(inst: Instrument, interval: str) -> str:
 
 def _resume_at(token: str | None, inst: Instrument, interval: str) -> int | None:
     """The start of the page a bars token asks for (None without a token)."""
-    found = read_token(token)
-    if found is None:
-        return None
-    ts, key = found
-    if key != _bars_key(inst, interval):
-        raise bad_token()
-    return ts
+    found = read_token(token, _bars_key(inst, interval))
+    return None if found is None else found[0]
 
 
 def _page(

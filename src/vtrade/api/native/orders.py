@@ -8,11 +8,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from vtrade.api.native.common import (
     Owned,
+    after_instant,
     api,
     command_id,
     fill_public,
     instant,
     instrument,
+    one_page,
     order_public,
     read_token,
     token_for,
@@ -123,21 +125,24 @@ async def list_orders(
     if symbols:
         names = [s for s in (part.strip() for part in symbols.split(",")) if s]
         wanted = [instrument(c.catalog, s, "symbols").symbol for s in names]
-    found = c.store.page_orders(
-        account.id,
-        status=status,
-        symbols=wanted,
-        side=side.value if side else None,
-        after_ns=instant(after, "after"),
-        until_ns=instant(until, "until"),
-        cursor=read_token(page_token),
-        ascending=direction == "asc",
-        limit=limit,
+    of = f"orders {account.id} {status} {wanted} {side} {direction}"
+    found, last = one_page(
+        c.store.page_orders(
+            account.id,
+            status=status,
+            symbols=wanted,
+            side=side.value if side else None,
+            after_ns=after_instant(after),
+            until_ns=instant(until, "until"),
+            cursor=read_token(page_token, of),
+            ascending=direction == "asc",
+            limit=limit + 1,
+        ),
+        limit,
     )
-    last = found[-1] if len(found) == limit else None
     return OrderList(
         orders=[order_public(o, c.catalog) for o in found],
-        next_page_token=token_for(last.created_ns, last.id) if last else None,
+        next_page_token=token_for(last.created_ns, last.id, of) if last else None,
     )
 
 
@@ -305,19 +310,22 @@ def _fills(
     token: str | None,
 ) -> FillList:
     c = state.container
-    found = c.store.page_fills(
-        account.id,
-        order_id=order_id,
-        after_ns=instant(after, "after"),
-        until_ns=instant(until, "until"),
-        cursor=read_token(token),
-        ascending=direction == "asc",
-        limit=limit,
+    of = f"fills {account.id} {order_id} {direction}"
+    found, last = one_page(
+        c.store.page_fills(
+            account.id,
+            order_id=order_id,
+            after_ns=after_instant(after),
+            until_ns=instant(until, "until"),
+            cursor=read_token(token, of),
+            ascending=direction == "asc",
+            limit=limit + 1,
+        ),
+        limit,
     )
-    last = found[-1] if len(found) == limit else None
     return FillList(
         fills=[fill_public(f, c.catalog) for f in found],
-        next_page_token=token_for(last.ts_ns, last.id) if last else None,
+        next_page_token=token_for(last.ts_ns, last.id, of) if last else None,
     )
 
 
