@@ -8,24 +8,30 @@ own cadences it then streams coalesced `PortfolioValued` deltas and `PortfolioAl
 crossings on the bus, writes changed accounts to the hot store (hashes plus the NAV
 ranking), and takes equity snapshots (every few minutes while an account's markets are
 open, and at each daily close) into cold storage.
-`rebuild` recreates all of it from the ledger, the last close snapshots and current prices.
+`rebuild` recreates all of it from the ledger, the last close snapshots and current prices;
+at a start it first takes the snapshot of a daily close the process was down over, valuing
+each account as it stood at that close.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
 import numpy as np
 
+from vtrade.app.as_of import as_of
 from vtrade.app.ports import EquityStore, HotStore, Store
 from vtrade.core import topics
 from vtrade.core.bus import InProcessBus
-from vtrade.core.clock import Clock
+from vtrade.core.clock import Clock, iso
 from vtrade.core.errors import VtradeError
 from vtrade.domain import events as ev
+from vtrade.domain.accounts import Account, Position
+from vtrade.domain.changes import Snapshot
 from vtrade.domain.market_data import Quote
 from vtrade.domain.portfolio import EquityPoint, SnapshotKind
 from vtrade.market.books import Touch
@@ -92,8 +98,9 @@ class PortfolioService:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Rebuild from storage and follow the account and order events on the bus."""
-        self.rebuild(self.clock.now_ns())
+        """Rebuild from storage (taking the daily close missed while no process ran) and
+        follow the account and order events on the bus."""
+        self.rebuild(self.clock.now_ns(), close_missed=True)
         for pattern in (f"{topics.ORDERS}.*", f"{topics.ACCOUNTS}.*"):
             self._unsubscribe.append(self.bus.subscribe(pattern, self.on_event))
 
@@ -102,26 +109,21 @@ class PortfolioService:
             unsubscribe()
         self._unsubscribe.clear()
 
-    def rebuild(self, t_ns: int) -> None:
-        """Recreate the hot state from the ledger, the last close snapshots and prices at t."""
-        self.valuation = v = Valuation(self.universe)
-        self._touch_ts[:] = -1
+    def rebuild(self, t_ns: int, *, close_missed: bool = False) -> None:
+        """Recreate the hot state from the ledger, the last close snapshots and prices at t.
+        `close_missed` (a start): first take the snapshot of the last daily close before t
+        where it is missing, so that the day's P&L runs from that close (a read-only rebuild,
+        the CLI's, writes nothing)."""
         snapshot = self.store.load(t_ns)
+        close_ns = self._close_before(t_ns) if close_missed else None
+        if close_ns is not None:
+            try:
+                self._snapshot_missed_close(snapshot, close_ns, t_ns)
+            except Exception:  # a start must not fail for ever on it: the day runs from before
+                log.exception("taking the close snapshot missed at %s failed", iso(close_ns))
         self._applied_seq = dict(snapshot.account_seqs)
-        self._pull_prices(t_ns)  # nothing is held yet: the FX pairs that convert positions
-        for account in snapshot.accounts:
-            v.add_account(account.id, float(account.cash), float(account.initial_balance))
-        for pos in snapshot.positions:
-            if pos.qty:
-                self._ensure_price(pos.symbol, t_ns)
-                v.set_position(
-                    pos.account_id,
-                    pos.symbol,
-                    float(pos.qty),
-                    float(pos.avg_price),
-                    float(pos.entry_fx),
-                )
-        self._pull_prices(t_ns)
+        self._value(snapshot.accounts, snapshot.positions, t_ns)
+        v = self.valuation
         closes = self.equity.latest(v.ids, t_ns + 1, SnapshotKind.CLOSE.value)
         for account_id, point in closes.items():
             v.day_open[v.index[account_id]] = float(point.nav)
@@ -132,6 +134,46 @@ class PortfolioService:
         self._hot_pending[: len(v.ids)] = True  # the hot store may be stale: rewrite it
         self._streamed_ns = self._hot_ns = self._snapshot_ns = t_ns
         self._next_close_ns = self._close_after(t_ns)
+
+    def _value(self, accounts: list[Account], positions: list[Position], t_ns: int) -> None:
+        """Make a new valuation of `accounts` holding `positions`, at the prices at `t_ns`."""
+        self.valuation = v = Valuation(self.universe)
+        self._touch_ts[:] = -1
+        self._pull_prices(t_ns)  # nothing is held yet: the FX pairs that convert positions
+        for account in accounts:
+            v.add_account(account.id, float(account.cash), float(account.initial_balance))
+        for pos in positions:
+            if pos.qty:
+                self._ensure_price(pos.symbol, t_ns)
+                v.set_position(
+                    pos.account_id,
+                    pos.symbol,
+                    float(pos.qty),
+                    float(pos.avg_price),
+                    float(pos.entry_fx),
+                )
+        self._pull_prices(t_ns)
+
+    def _snapshot_missed_close(self, snapshot: Snapshot, close_ns: int, t_ns: int) -> None:
+        """Take the close snapshot at `close_ns` of the accounts that lack it (the process was
+        down over the close), valuing each as it stood then at that instant's prices."""
+        ids = [a.id for a in snapshot.accounts]
+        taken = self.equity.latest(ids, t_ns + 1, SnapshotKind.CLOSE.value)
+        missed = [
+            a
+            for a in snapshot.accounts
+            if a.created_ns <= close_ns
+            and snapshot.reset_ns.get(a.id, 0) <= close_ns  # else its day began at the reset
+            and (a.id not in taken or taken[a.id].ts_ns < close_ns)
+        ]
+        if not missed:
+            return
+        accounts, positions = as_of(self.store, self.universe.catalog, missed, snapshot, close_ns)
+        self._value(accounts, positions, close_ns)
+        self._save_points(
+            self.valuation.columns(), range(len(accounts)), close_ns, SnapshotKind.CLOSE
+        )
+        log.info("took the close snapshot of %d accounts missed at %s", len(missed), iso(close_ns))
 
     # -- inputs -----------------------------------------------------------------------------
 
@@ -297,15 +339,21 @@ class PortfolioService:
             chosen = np.flatnonzero(self._snap_pending[:n] | self._holding_open(t_ns, n))
         self._snap_pending[chosen] = False
         v.resync()  # drop the rounding that deltas accumulate, at a moment that is cheap
+        self._save_points(cols, chosen.tolist(), t_ns, kind)
+
+    def _save_points(
+        self, cols: Columns, accounts: Iterable[int], t_ns: int, kind: SnapshotKind
+    ) -> None:
+        ids = self.valuation.ids
         points = [
             EquityPoint(
-                account_id=v.ids[a],
+                account_id=ids[a],
                 ts_ns=t_ns,
                 nav=money(cols.nav[a]),
                 cash=money(cols.cash[a]),
                 kind=kind,
             )
-            for a in chosen.tolist()
+            for a in accounts
         ]
         if points:
             self.equity.save_points(points)
@@ -360,6 +408,11 @@ class PortfolioService:
         slots = h.abs_qty[: h.size] > 0
         slots &= open_now[h.instrument[: h.size]]
         return np.bincount(h.account[: h.size][slots], minlength=n)[:n] > 0
+
+    def _close_before(self, t_ns: int) -> int | None:
+        """The last daily close at or before `t_ns` (at `t_ns` too: `_close_after` skips it)."""
+        calendar = self.sessions.calendar(self.config.close_calendar)
+        return None if calendar.always_open else calendar.last_regular_end(t_ns)
 
     def _close_after(self, t_ns: int) -> int | None:
         try:

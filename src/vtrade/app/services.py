@@ -95,6 +95,7 @@ class TradingService:
         self.commit_failure: str | None = None  # why the last commit failed, until one succeeds
         self._relaying = False  # a relay is delivering: a subscriber's command waits for it
         self._relay_again = False  # and committed events while it did: it goes on to them
+        self._unrelayed = False  # this process committed events no relay has published yet
 
     def start(self, *, catch_up: bool = True) -> None:
         """Migrate the schema and rebuild open orders, positions and cash from the store, as of
@@ -258,6 +259,13 @@ class TradingService:
             if count == 0 or (count < limit and not self._relay_again):
                 return published
 
+    def relay_committed(self) -> None:
+        """Publish what this process committed and no relay has published yet, so that a read
+        of what the events feed (the portfolio) sees an acknowledged command at once, not at
+        the next timed relay; nothing pending: no query."""
+        if self._unrelayed and self.publishes:
+            self._relay_after_commit()
+
     def relay_chunk(self, limit: int) -> int:
         """Publish up to `limit` committed events, oldest first; return how many (fewer than
         `limit`: none is left). Once the outbox is drained, now and then delete events
@@ -272,13 +280,20 @@ class TradingService:
             self._relay_again = True
             return 0
         self._relaying, self._relay_again = True, False
+        # cleared before reading: a commit while this chunk is delivered sets it again
+        self._unrelayed = False
         try:
             items = self.store.pending_events(limit)
             for item in items:
                 self.bus.publish(_topic(item.event), item.event)
             self.store.mark_published([i.seq for i in items])
+        except Exception:
+            self._unrelayed = True  # what failed stays in the outbox for the next relay
+            raise
         finally:
             self._relaying = False
+        if len(items) == limit:
+            self._unrelayed = True  # more may wait beyond this chunk
         if len(items) < limit and not self._relay_again:
             self._purge_published()
         return len(items)
@@ -392,6 +407,7 @@ class TradingService:
         if batch or (record_instant and self._works_market):
             self.store.commit(batch, self.engine.now_ns if self._works_market else None)
             self._commits += 1
+            self._unrelayed |= any(c.events for c in batch)
 
     def _relay_account_events(self) -> None:
         if self.relay_account_events and self.relay_every != 1:  # 1: relayed already

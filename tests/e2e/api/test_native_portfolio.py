@@ -110,3 +110,19 @@ def test_metrics_report_execution_costs_and_closed_trades(api: InProcess) -> Non
     assert m["risk"]["window"] == "1y" and m["rank"] == 1
     fills = get(api, key, "/fills")["fills"]
     assert Decimal(costs["fees"]) == sum(Decimal(f["fee"]) for f in fills)
+
+
+def test_portfolio_reads_right_after_an_acknowledged_order_see_its_fill(api: InProcess) -> None:
+    key = api.key()  # no step runs in this test: the outbox is relayed by nothing else
+    order = trade(api, key, "AAPL", "buy", "100")
+    assert order["status"] == "filled"
+    account = api.http.get("/api/v1/account", headers=key.headers).json()
+
+    p = get(api, key, "/portfolio")
+
+    assert p["cash"] == account["cash"] and p["nav"] == account["nav"]
+    assert [(x["symbol"], x["qty"]) for x in p["positions"]] == [("AAPL", "100")]
+    a = get(api, key, "/portfolio/allocation")
+    assert [x["group"] for x in a["by_symbol"]] == ["AAPL"]
+    curve = get(api, key, "/portfolio/history")
+    assert curve["points"][-1]["cash"] == account["cash"]

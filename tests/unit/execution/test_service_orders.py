@@ -571,6 +571,35 @@ def test_a_server_relays_account_events_at_once_and_order_events_when_asked(
     assert type(seen[-1]) is ev.AccountReset and ev.OrderAccepted in map(type, seen)
 
 
+def test_relay_committed_publishes_what_a_server_left_unrelayed_and_else_reads_nothing(
+    make_service: Callable[..., Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_service()
+    service = TradingService(
+        app.engine, app.store, app.bus, app.clock, relay_every=0, relay_account_events=True
+    )
+    seen: list[object] = []
+    app.bus.subscribe("orders.*", seen.append)
+    account = service.open_account(OpenAccount(id="c-open", ts_init=0, owner="ann", name="m"))
+    service.submit(
+        SubmitOrder(
+            id="c-1", ts_init=0, account_id=account.id, symbol="AAPL", side=Side.BUY, qty=D(1)
+        )
+    )
+    assert seen == []
+
+    service.relay_committed()
+
+    assert ev.OrderFilled in map(type, seen)
+    reads: list[int] = []
+    pending = app.store.pending_events
+    monkeypatch.setattr(
+        app.store, "pending_events", lambda limit=1000: reads.append(limit) or pending(limit)
+    )
+    service.relay_committed()
+    assert reads == []  # nothing committed since: no query
+
+
 def test_an_order_refused_by_an_account_rule_is_not_kept_and_its_client_id_stays_free(
     desk: Desk,
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from vtrade.api.native.common import Owned, api, at, instrument, valued
 from vtrade.api.native.schemas_portfolio import (
@@ -39,6 +39,17 @@ router = APIRouter(prefix="/accounts/{account_id}", tags=["portfolio"])
 Window = Literal["1d", "7d", "30d", "1y"]
 
 
+async def relayed_account(request: Request, account: Owned) -> Account:
+    """The owned account, once the events of commands already acknowledged have reached the
+    portfolio: its hot state is fed by the outbox relay, which a server runs on a timer, and
+    a read right after an order's answer must show its fill (read-your-writes)."""
+    api(request).container.trading.relay_committed()
+    return account
+
+
+Relayed = Annotated[Account, Depends(relayed_account)]
+
+
 @router.get(
     "/positions",
     response_model=PositionList,
@@ -47,7 +58,7 @@ Window = Literal["1d", "7d", "30d", "1y"]
     "from the live portfolio (largest first).",
     responses=errors(401, 404, 429),
 )
-async def list_positions(request: Request, account: Owned) -> PositionList:
+async def list_positions(request: Request, account: Relayed) -> PositionList:
     return PositionList(positions=_positions(api(request), account))
 
 
@@ -59,7 +70,7 @@ async def list_positions(request: Request, account: Owned) -> PositionList:
 )
 async def get_position(
     request: Request,
-    account: Owned,
+    account: Relayed,
     symbol: Annotated[str, Path(description="Symbol, e.g. AAPL, BTC-USD, EUR/USD, VOD.L")],
 ) -> PositionPublic:
     state = api(request)
@@ -78,7 +89,7 @@ async def get_position(
     "allocation, from the hot state that every tick updates by delta.",
     responses=errors(401, 404, 429),
 )
-async def portfolio(request: Request, account: Owned) -> PortfolioPublic:
+async def portfolio(request: Request, account: Relayed) -> PortfolioPublic:
     state = api(request)
     s = valued(state, account.id)
     return PortfolioPublic(
@@ -119,7 +130,7 @@ async def portfolio(request: Request, account: Owned) -> PortfolioPublic:
 )
 async def history(
     request: Request,
-    account: Owned,
+    account: Relayed,
     window: Annotated[Window, Query(description="1d, 7d, 30d or 1y")] = "1d",
 ) -> HistoryPublic:
     state = api(request)
@@ -147,7 +158,7 @@ async def history(
     "instrument; weights are shares of the gross exposure.",
     responses=errors(401, 404, 429),
 )
-async def allocation(request: Request, account: Owned) -> AllocationPublic:
+async def allocation(request: Request, account: Relayed) -> AllocationPublic:
     state = api(request)
     s = valued(state, account.id)
     by_class = state.container.queries.exposure_by_asset_class(account.id)
@@ -193,7 +204,7 @@ async def allocation(request: Request, account: Owned) -> AllocationPublic:
 )
 async def metrics(
     request: Request,
-    account: Owned,
+    account: Relayed,
     window: Annotated[Window, Query(description="Risk window: 1d, 7d, 30d or 1y")] = "1y",
 ) -> MetricsPublic:
     state = api(request)
