@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import NamedTuple
 
 from vtrade.app.services import TradingService
 from vtrade.core.errors import StorageError
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.orders import Order
+
+
+class Placed(NamedTuple):
+    order: Order
+    created: bool  # False: the order a repeated client_order_id placed before
 
 
 class OrderBatcher:
@@ -30,15 +36,15 @@ class OrderBatcher:
         self.trading = trading
         self.max_batch = max_batch
         self.on_batch = on_batch
-        self._pending: list[tuple[SubmitOrder, asyncio.Future[Order]]] = []
+        self._pending: list[tuple[SubmitOrder, asyncio.Future[Placed]]] = []
         self._scheduled = False
         self.batches = 0
         self.orders = 0
 
-    async def submit(self, cmd: SubmitOrder) -> Order:
+    async def submit(self, cmd: SubmitOrder) -> Placed:
         """Submit an order with whatever else arrives now; return it once committed."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Order] = loop.create_future()
+        future: asyncio.Future[Placed] = loop.create_future()
         self._pending.append((cmd, future))
         if len(self._pending) >= self.max_batch:
             self.flush()
@@ -57,8 +63,9 @@ class OrderBatcher:
         self.orders += len(batch)
         if self.on_batch is not None:
             self.on_batch(len(batch))
+        replayed: set[int] = set()
         try:
-            orders = self.trading.submit_many([cmd for cmd, _ in batch])
+            orders = self.trading.submit_many([cmd for cmd, _ in batch], replayed)
         except StorageError as exc:  # the database failed: retrying could place them twice
             for _, future in batch:
                 if not future.done():
@@ -68,20 +75,23 @@ class OrderBatcher:
             for cmd, future in batch:
                 self._one(cmd, future)
             return
-        for (_, future), result in zip(batch, orders, strict=True):
+        for i, ((_, future), result) in enumerate(zip(batch, orders, strict=True)):
             if future.done():
                 continue
             if isinstance(result, Exception):  # refused alone; its neighbours committed
                 future.set_exception(result)
             else:
-                future.set_result(result)
+                future.set_result(Placed(result, i not in replayed))
 
-    def _one(self, cmd: SubmitOrder, future: asyncio.Future[Order]) -> None:
+    def _one(self, cmd: SubmitOrder, future: asyncio.Future[Placed]) -> None:
+        replayed: set[int] = set()
         try:
-            order = self.trading.submit(cmd)
+            (result,) = self.trading.submit_many([cmd], replayed)
+            if isinstance(result, Exception):
+                raise result
         except Exception as exc:
             if not future.done():
                 future.set_exception(exc)
             return
         if not future.done():
-            future.set_result(order)
+            future.set_result(Placed(result, not replayed))

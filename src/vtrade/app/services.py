@@ -193,23 +193,31 @@ class TradingService:
         """Submit one order; a repeated client_order_id returns the original order."""
         return _raised(self.submit_many([cmd])[0])
 
-    def submit_many(self, cmds: Sequence[SubmitOrder]) -> list[Order | VtradeError]:
+    def submit_many(
+        self, cmds: Sequence[SubmitOrder], replayed: set[int] | None = None
+    ) -> list[Order | VtradeError]:
         """Submit several orders in one transaction; acknowledge them only after it commits.
         An order refused before it changed anything (a number out of range, a client order id
         used for another order, an unknown account) gets its error in its place, and the
-        others go on; any other error fails them all and rebuilds the engine."""
+        others go on; any other error fails them all and rebuilds the engine. `replayed` is
+        given the positions of the commands answered with an order placed before (a repeated
+        `client_order_id`, earlier in this batch too)."""
 
         def work(t: int) -> tuple[list[Order | VtradeError], list[Changes]]:
             results: list[Order | VtradeError] = []
+            if replayed is not None:
+                replayed.clear()  # (a retried transaction starts again)
             received = _received_at(self.engine.now_ns, t, len(cmds))
             batch = [self.engine.advance(t)]  # the market acts up to now first
-            for cmd, received_ns in zip(cmds, received, strict=True):
+            for i, (cmd, received_ns) in enumerate(zip(cmds, received, strict=True)):
                 try:
                     with refusing():
                         order = self._existing(cmd)
                     if order is None:
                         order, changes = self.engine.submit(cmd, t, received_ns)
                         batch.append(changes)
+                    elif replayed is not None:
+                        replayed.add(i)
                 except VtradeError as exc:
                     if not exc.changed_nothing:
                         raise

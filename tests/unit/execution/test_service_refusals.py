@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from vtrade.api.batching import OrderBatcher
+from vtrade.api.batching import OrderBatcher, Placed
 from vtrade.bootstrap import Container
 from vtrade.core.errors import (
     ConflictError,
@@ -210,17 +210,34 @@ def test_the_order_batcher_answers_each_request_with_its_own_result(
     batcher = OrderBatcher(app.trading)
     loads = Loads(app)
 
-    async def together() -> list[Order | BaseException]:
+    async def together() -> list[Placed | BaseException]:
         sent = [order(account), order(account, qty=D(10) ** 13), order(account, qty=D(2))]
         return await asyncio.gather(*(batcher.submit(c) for c in sent), return_exceptions=True)
 
     good, bad, other = asyncio.run(together())
 
     assert batcher.batches == 1 and loads.count == 0  # one transaction, no retries alone
-    assert isinstance(good, Order) and good.status is OrderStatus.FILLED
+    assert isinstance(good, Placed) and good.order.status is OrderStatus.FILLED and good.created
     assert isinstance(bad, OrderOutOfRange) and isinstance(bad, VtradeError)
-    assert isinstance(other, Order) and other.qty == 2
+    assert isinstance(other, Placed) and other.order.qty == 2
     assert len(app.store.list_orders(account)) == 2
+
+
+def test_repeats_of_a_client_order_id_sent_together_are_told_from_the_one_that_placed_it(
+    make_service: Callable[..., Container],
+) -> None:
+    app = make_service()
+    account = opened(app, D(1_000_000))
+    batcher = OrderBatcher(app.trading, max_batch=3)  # a second batch for the fourth
+
+    async def together() -> list[Placed]:
+        sent = [order(account, client_order_id="retry-1") for _ in range(4)]
+        return await asyncio.gather(*(batcher.submit(c) for c in sent))
+
+    placed = asyncio.run(together())
+
+    assert batcher.batches == 2 and len({p.order.id for p in placed}) == 1
+    assert [p.created for p in placed] == [True, False, False, False]
 
 
 def test_the_order_batcher_does_not_resend_a_batch_whose_commit_failed(

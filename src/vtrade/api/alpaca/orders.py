@@ -166,7 +166,7 @@ async def submit(c: Ctx, cmd: SubmitOrder) -> Order:
     """Submit through the batcher, unless malformed (422, nothing kept); raise the Alpaca
     error if the engine rejected the order."""
     check_shape_first(c, cmd)
-    order = await c.state.batcher.submit(cmd)
+    order, _ = await c.state.batcher.submit(cmd)
     raise_if_rejected(order, c.catalog)
     return order
 

@@ -68,10 +68,7 @@ async def submit_order(
     state = api(request)
     c = state.container
     inst = instrument(c.catalog, body.symbol)
-    known = body.client_order_id is not None and _by_client_id(
-        state, account.id, body.client_order_id
-    )
-    order = await state.batcher.submit(
+    order, created = await state.batcher.submit(
         SubmitOrder(
             id=command_id(),
             ts_init=c.clock.now_ns(),
@@ -92,7 +89,7 @@ async def submit_order(
     )
     public = order_public(order, c.catalog)
     _refuse_if_rejected(order, public)
-    response.status_code = 200 if known else 201
+    response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/accounts/{account.id}/orders/{order.id}"
     return public
 
