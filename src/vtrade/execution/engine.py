@@ -305,6 +305,7 @@ class ExecutionEngine(Bookkeeper):
         one included) is refused before anything changes."""
         with refusing():
             old = self._own_open_order(cmd.account_id, cmd.order_id)
+            _check_replaceable(old, cmd)
             self._check_client_id_free(cmd.account_id, cmd.client_order_id)
         del self.orders[old.id]  # the new order must not count the old one as open
         try:
@@ -482,6 +483,30 @@ class ExecutionEngine(Bookkeeper):
         if order is None or order.account_id != account_id:
             raise NotFoundError(f"open order {order_id!r} not found")
         return order
+
+
+# The prices a replacement may change, by the type of the order it replaces (which it keeps).
+_REPLACEABLE_PRICES = {
+    OrderType.MARKET: (),
+    OrderType.LIMIT: ("limit_price",),
+    OrderType.STOP: ("stop_price",),
+    OrderType.STOP_LIMIT: ("limit_price", "stop_price"),
+    OrderType.TRAILING_STOP: ("trail",),
+}
+
+
+def _check_replaceable(old: Order, cmd: ReplaceOrder) -> None:
+    """Refuse, as malformed input, a replacement setting a price the order's type has none
+    of: it keeps the type, so a limit order given a stop_price could never be it."""
+    allowed = _REPLACEABLE_PRICES[old.type]
+    for name in ("limit_price", "stop_price", "trail"):
+        if getattr(cmd, name) is not None and name not in allowed:
+            changes = ", ".join(("qty", "time_in_force", *allowed, "client_order_id"))
+            raise ValidationError(
+                f"a {old.type.value} order takes no {name}: its replacement keeps its type and "
+                f"may change {changes}",
+                field=name,
+            )
 
 
 def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> SubmitOrder:

@@ -148,6 +148,32 @@ def test_an_order_over_a_quarter_of_nav_is_rejected_with_its_numbers_and_kept(
     assert [o["id"] for o in closed.json()["orders"]] == [order_id]
 
 
+def test_a_replacement_setting_a_price_its_type_has_none_of_is_malformed_input(
+    api: InProcess,
+) -> None:
+    key = api.key()
+    price = below_market(api, key, "MSFT")
+    placed = submit(
+        api, key, symbol="MSFT", side="buy", type="limit", qty="10", limit_price=price
+    ).json()
+
+    for field, value in (("stop_price", price), ("trail", "1")):
+        refused = api.http.patch(
+            orders_url(key, f"/{placed['id']}"), headers=key.headers, json={field: value}
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["message"] == (
+            f"a limit order takes no {field}: its replacement keeps its type and may change "
+            "qty, time_in_force, limit_price, client_order_id"
+        )
+    kept = api.http.get(orders_url(key, f"/{placed['id']}"), headers=key.headers).json()
+    assert kept["status"] == "accepted"
+    halved = api.http.patch(
+        orders_url(key, f"/{placed['id']}"), headers=key.headers, json={"limit_price": price}
+    )
+    assert halved.json()["qty"] == "10"  # the rest of the old order, as it was sent
+
+
 def test_a_refused_replacement_points_at_the_order_that_stays_open(api: InProcess) -> None:
     key = api.key()
     price = below_market(api, key, "AAPL")

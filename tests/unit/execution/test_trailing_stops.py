@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from vtrade.core.clock import parse_instant, to_ns
+from vtrade.core.errors import ValidationError
 from vtrade.domain.commands import ReplaceOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
@@ -203,10 +204,11 @@ def test_a_refused_replacement_of_a_trailing_stop_is_not_kept_and_the_old_one_ke
     trail_until_it_moves(venue, old)
     before = (old.status, old.qty, old.trail_price, old.stop_price, old.watermark)
 
-    new, changed = replace(venue, old, stop_price=D(100), client_order_id="v2")
+    with pytest.raises(ValidationError, match="a trailing_stop order takes no stop_price"):
+        replace(venue, old, stop_price=D(100), client_order_id="v2")
+    new, changed = replace(venue, old, qty=D(1_000_000), client_order_id="v2")  # over the cap
 
     assert new.status is S.REJECTED and not changed
-    assert new.reject_reason == "order_type: a trailing_stop order takes no stop_price"
     assert (old.status, old.qty, old.trail_price, old.stop_price, old.watermark) == before
     assert venue.engine.orders.get(old.id) is old and venue.engine.orders.get(new.id) is None
     assert venue.engine.by_client_id.get((old.account_id, "v2")) is None

@@ -197,7 +197,7 @@ def order_public(order: Order, catalog: Catalog) -> OrderPublic:
         type=order.type,
         time_in_force=order.tif,
         status=order.status,
-        qty=order.qty,
+        qty=order.qty.normalize(),  # a replacement's, the rest of the old: 198, not 198.0000
         notional=order.notional,
         filled_qty=order.filled_qty.normalize(),
         remaining_qty=order.remaining.normalize() if order.is_open else Decimal(0),
