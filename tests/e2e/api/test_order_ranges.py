@@ -172,7 +172,7 @@ def test_a_refused_replacement_leaves_no_rejected_order_behind(api: InProcess) -
             f"/v2/orders/{old['id']}", headers=key.headers, json={"stop_price": "100"}
         )
         assert refused.status_code == 422
-        assert refused.json()["message"] == "a trailing_stop order takes no stop_price"
+        assert refused.json()["message"].startswith("a trailing_stop order takes no stop_price")
 
     assert [o["status"] for o in all_orders(api, key)] == ["new", "filled"]
 
