@@ -20,7 +20,10 @@ from alpaca.trading.requests import (
     LimitOrderRequest,
     MarketOrderRequest,
 )
-from api_support import Live
+from api_support import InProcess, Key, Live
+
+from vtrade.core.clock import NS_PER_DAY, parse_instant, to_ns
+from vtrade.domain.market_data import Interval
 
 
 @pytest.fixture
@@ -255,3 +258,52 @@ def test_a_position_opened_today_counts_its_intraday_pl_from_its_entry(
     assert Decimal(position.unrealized_intraday_plpc or "0") == pytest.approx(
         Decimal(position.unrealized_pl or "0") / entry, abs=Decimal("0.0001")
     )
+
+
+def session_close(api: InProcess, key: Key, symbol: str, day: str) -> Decimal:
+    """The close of `symbol`'s day bar for the session of `day`, from the Alpaca data API."""
+    answer = api.http.get(
+        f"/v2/stocks/{symbol}/bars",
+        params={"timeframe": "1Day", "start": day, "end": day},
+        headers=key.headers,
+    )
+    (bar,) = answer.json()["bars"]
+    return Decimal(str(bar["c"]))
+
+
+def day_bar_close(api: InProcess, symbol: str, day: str) -> Decimal:
+    """The close of the market's own day bar labelled `day` (a crypto day is a UTC date)."""
+    label = to_ns(parse_instant(day))
+    bars = api.container.market.bars(symbol, Interval.D1, label, label + NS_PER_DAY)
+    return Decimal(repr(float(bars.close[-1])))
+
+
+def test_lastday_price_is_the_last_closed_sessions_close_at_any_hour(api: InProcess) -> None:
+    key = api.key()
+    for symbol, tif in (("AAPL", "day"), ("BTC/USD", "gtc")):
+        body = {"symbol": symbol, "qty": "1", "side": "buy", "type": "market"}
+        placed = api.http.post(
+            "/v2/orders", headers=key.headers, json={**body, "time_in_force": tif}
+        )
+        assert placed.json()["status"] == "filled", placed.text
+    # (instant, the session whose close AAPL's lastday_price is, the UTC date BTC's is)
+    expected = [
+        ("2026-11-18T23:00:00Z", "2026-11-17", "2026-11-17"),  # 18:00 ET: post-market
+        ("2026-11-19T01:30:00Z", "2026-11-18", "2026-11-18"),  # 20:30 ET: between days
+        ("2026-11-19T06:00:00Z", "2026-11-18", "2026-11-18"),  # 01:00 ET: past NY midnight
+        ("2026-11-19T08:59:00Z", "2026-11-18", "2026-11-18"),  # 03:59 ET
+        ("2026-11-19T15:00:00Z", "2026-11-18", "2026-11-18"),  # 10:00 ET: the next session
+    ]
+    for instant, session, utc_day in expected:
+        api.step((to_ns(parse_instant(instant)) - api.clock.now_ns()) / 1e9)
+        positions = {
+            p["symbol"]: p for p in api.http.get("/v2/positions", headers=key.headers).json()
+        }
+        aapl, btc = positions["AAPL"], positions["BTC/USD"]
+
+        assert Decimal(aapl["lastday_price"]) == session_close(api, key, "AAPL", session), instant
+        assert Decimal(btc["lastday_price"]) == day_bar_close(api, "BTC-USD", utc_day), instant
+        one = api.http.get("/v2/positions/AAPL", headers=key.headers).json()
+        assert one["lastday_price"] == aapl["lastday_price"]
+        change = Decimal(aapl["current_price"]) / Decimal(aapl["lastday_price"]) - 1
+        assert Decimal(aapl["change_today"]) == pytest.approx(change, abs=Decimal("1e-6"))

@@ -1,8 +1,8 @@
 """`/v2/account/portfolio/history` and `/v2/account/activities` (§3.1, §6, §7.5).
 
 History comes from the equity snapshots (cold storage) plus the live NAV; activities are the
-account's fills (`FILL`) and its non-trade cash movements: deposits and resets (`CSD`/`CSW`)
-and fees (`FEE`).
+account's fills (`FILL`) and its non-trade cash movements: deposits and resets (`CSD`/`CSW`),
+fees and stock borrow fees (`FEE`) and margin interest (`INT`), so that they add up to the cash.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from vtrade.core.errors import ValidationError
 from vtrade.domain.accounts import EntryKind, LedgerEntry
 from vtrade.domain.orders import Fill, Order
 from vtrade.domain.portfolio import EquityPoint, SnapshotKind
+from vtrade.market.sessions import Phase
 
 router = APIRouter(tags=["alpaca: account history"])
 
@@ -40,7 +41,14 @@ TIMEFRAMES = {
     "1H": 60 * NS_PER_MINUTE,
     "1D": NS_PER_DAY,
 }
-ACTIVITY_TYPES = ("FILL", "CSD", "CSW", "FEE", "DIV")
+# Which phases of the US equity day intraday history reports, by Alpaca's `intraday_reporting`
+# (None: every instant, nights and weekends too)
+REPORTING: dict[str, frozenset[Phase] | None] = {
+    "market_hours": frozenset({Phase.REGULAR}),
+    "extended_hours": frozenset({Phase.PRE, Phase.REGULAR, Phase.POST}),
+    "continuous": None,
+}
+ACTIVITY_TYPES = ("FILL", "CSD", "CSW", "FEE", "INT", "DIV")
 MAX_SCAN = 10_000  # fills and ledger entries read per activities request
 
 
@@ -72,11 +80,15 @@ async def portfolio_history(
     date_start: Annotated[str | None, Query()] = None,
     date_end: Annotated[str | None, Query()] = None,
     extended_hours: Annotated[bool | None, Query()] = None,
-    intraday_reporting: Annotated[str | None, Query()] = None,
+    intraday_reporting: Annotated[
+        Literal["market_hours", "extended_hours", "continuous"] | None,
+        Query(description="intraday points: market_hours (default), extended_hours, continuous"),
+    ] = None,
     pnl_reset: Annotated[str | None, Query()] = None,
     cashflow_types: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    """Equity and P&L over time, one point per timeframe bucket, ending at the live NAV."""
+    """Equity and P&L over time, one point per timeframe bucket, ending at the live NAV
+    (intraday: when now is in the hours reported, see `_in_reported_hours`)."""
     now = c.now_ns()
     stop = instant(end, "end") or instant(date_end, "date_end", end_of_day=True) or now
     begin = instant(start, "start") or instant(date_start, "date_start")
@@ -97,6 +109,8 @@ async def portfolio_history(
     if stop >= now:
         nav = c.container.engine.view(c.account_id, now).nav
         points.append(EquityPoint(account_id=c.account_id, ts_ns=now, nav=nav, cash=nav))
+    if frame != "1D":
+        points = _in_reported_hours(c, points, extended_hours, intraday_reporting)
     buckets: dict[int, Decimal] = {}
     for p in sorted(points, key=lambda p: p.ts_ns):
         buckets[_bucket(p.ts_ns, frame_ns)] = p.nav
@@ -117,6 +131,18 @@ async def portfolio_history(
         "timeframe": frame,
         "cashflow": {},
     }
+
+
+def _in_reported_hours(
+    c: Ctx, points: list[EquityPoint], extended_hours: bool | None, reporting: str | None
+) -> list[EquityPoint]:
+    """The intraday points in the hours Alpaca reports: the regular US session by default,
+    pre- and post-market too with `extended_hours`, all of them when `continuous`."""
+    phases = REPORTING[reporting or ("extended_hours" if extended_hours else "market_hours")]
+    if phases is None:
+        return points
+    us_day = c.container.sessions.calendar("XNYS", extended=True)
+    return [p for p in points if us_day.phase(p.ts_ns) in phases]
 
 
 def _default_timeframe(span_ns: int) -> str:

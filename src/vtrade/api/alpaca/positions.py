@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_FLOOR, Decimal
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
@@ -34,10 +35,21 @@ def _day_start(c: Ctx, inst: Instrument, now_ns: int) -> int:
     return now_ns if day is None else day
 
 
+def _last_day_ended(c: Ctx, inst: Instrument, now_ns: int) -> int | None:
+    """The label of the last trading day that ended at or before now: the day before the one
+    in force, or between days the one that just ended. Never a later day: its bar, labelled
+    at its midnight UTC (for US stocks the evening before it starts), holds its whole close."""
+    days = c.container.sessions.for_instrument(inst).days
+    i = int(np.searchsorted(days.end, now_ns, side="right")) - 1
+    return int(days.day[i]) if i >= 0 else None
+
+
 def previous_close(c: Ctx, inst: Instrument, now_ns: int) -> Decimal | None:
-    """The close of the last trading day before the one in force now."""
-    end = _day_start(c, inst, now_ns)
-    bars = c.container.market.bars(inst.symbol, Interval.D1, end - 14 * NS_PER_DAY, end)
+    """The close of the last trading day that ended at or before now."""
+    day = _last_day_ended(c, inst, now_ns)
+    if day is None:
+        return None
+    bars = c.container.market.bars(inst.symbol, Interval.D1, day - 14 * NS_PER_DAY, day + 1)
     if not len(bars):
         return None
     return Decimal(repr(float(bars.close[-1]))).quantize(inst.tick_size)
