@@ -429,6 +429,6 @@ def test_downgrading_to_0002_drops_only_the_equity_snapshots(store: SqlStore) ->
 def _as_in_0002(account: Account) -> dict[str, object]:
     """The account's row without the columns later migrations added."""
     row = account_row(account)
-    for added in ("trading_suspended", "no_shorting"):  # 0006
+    for added in ("trading_suspended", "no_shorting", "cash_only"):  # 0006, 0009
         del row[added]
     return row

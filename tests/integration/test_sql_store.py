@@ -203,7 +203,7 @@ def test_migrate_creates_the_schema_once_and_is_idempotent(db_url: str) -> None:
         assert s.schema_revision() is None
         s.migrate()
         s.migrate()
-        assert s.schema_revision() == head_revision() == "0008"
+        assert s.schema_revision() == head_revision() == "0009"
         names = set(inspect(s.engine).get_table_names())
         assert {"accounts", "orders", "fills", "positions", "ledger_entries", "outbox"} <= names
 
@@ -225,7 +225,7 @@ def test_upgrading_carries_alpaca_account_rules_onto_the_accounts(db_url: str) -
         with s.engine.begin() as conn:  # as 0005 left them: no rule columns yet
             for account_id, body in (("a-1", '{"suspend_trade": true}'), ("a-2", "{}")):
                 row = account_row(make_account(account_id))
-                del row["trading_suspended"], row["no_shorting"]
+                del row["trading_suspended"], row["no_shorting"], row["cash_only"]
                 conn.execute(accounts.insert().values(**row))
                 conn.execute(
                     account_configurations.insert().values(
@@ -244,11 +244,41 @@ def test_upgrading_carries_alpaca_account_rules_onto_the_accounts(db_url: str) -
     assert json.loads(bodies["a-2"]) == {"suspend_trade": False, "no_shorting": True}
 
 
+def test_upgrading_makes_accounts_with_a_margin_multiplier_of_one_cash_only(db_url: str) -> None:
+    with SqlStore(db_url) as s:
+        upgrade(s.engine, "0008")
+        with s.engine.begin() as conn:  # as 0008 left them: the multiplier only in the settings
+            for account_id, body in (
+                ("a-1", '{"max_margin_multiplier": "1"}'),
+                ("a-2", '{"max_margin_multiplier": "2"}'),
+                ("a-3", "{}"),
+            ):
+                row = account_row(make_account(account_id))
+                del row["cash_only"]
+                conn.execute(accounts.insert().values(**row))
+                conn.execute(
+                    account_configurations.insert().values(
+                        account_id=account_id, body=body, updated_ns=0
+                    )
+                )
+        s.migrate()
+        loaded = {a.id: a.cash_only for a in s.load(0).accounts}
+        with s.engine.begin() as conn:  # a rule set since: downgrading must keep it
+            conn.execute(accounts.update().where(accounts.c.id == "a-3").values(cash_only=True))
+            command.downgrade(alembic_config(connection=conn), "0008")
+            bodies = dict(conn.execute(select(account_configurations.c[:2])).all())
+    assert loaded == {"a-1": True, "a-2": False, "a-3": False}
+    assert json.loads(bodies["a-3"]) == {"max_margin_multiplier": "1"}
+    assert json.loads(bodies["a-2"]) == {"max_margin_multiplier": "2"}
+
+
 def test_upgrading_gives_held_positions_the_rate_of_their_last_fill(db_url: str) -> None:
     with SqlStore(db_url) as s:
         upgrade(s.engine, "0007")
         with s.engine.begin() as conn:  # as 0007 left them: no entry rate yet
-            conn.execute(accounts.insert().values(**account_row(make_account())))
+            account = account_row(make_account())
+            del account["cash_only"]
+            conn.execute(accounts.insert().values(**account))
             for order_id, ts, rate in (("o-1", 1, "0.0120"), ("o-2", 2, "0.0131")):
                 conn.execute(orders.insert().values(**order_row(make_order(order_id))))
                 fill = make_fill(f"f-{order_id}", order_id, symbol="VOD.L", ts_ns=ts)

@@ -175,12 +175,17 @@ class TradingService:
         *,
         trading_suspended: bool | None = None,
         no_shorting: bool | None = None,
+        cash_only: bool | None = None,
     ) -> Account:
-        """Suspend or resume trading, forbid or allow short sales (None keeps a rule)."""
+        """Suspend or resume trading, forbid or allow short sales, forbid or allow borrowing
+        (None keeps a rule)."""
 
         def change(_: int) -> tuple[None, Changes]:
             return None, self.engine.set_rules(
-                account_id, trading_suspended=trading_suspended, no_shorting=no_shorting
+                account_id,
+                trading_suspended=trading_suspended,
+                no_shorting=no_shorting,
+                cash_only=cash_only,
             )
 
         self._run(change)

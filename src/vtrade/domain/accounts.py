@@ -56,6 +56,7 @@ class Account:
     margin_call: bool = False
     trading_suspended: bool = False  # every new order is refused
     no_shorting: bool = False  # sells may not take a position below zero
+    cash_only: bool = False  # no borrowing: every position needs its whole value as margin
 
 
 @dataclass(slots=True, kw_only=True)

@@ -129,11 +129,14 @@ def view(
     """Value the account's positions at `marks` and derive NAV and margin."""
     values: dict[str, Decimal] = {}
     margin = maintenance = gross = net = carry = Decimal(0)
+    cash_only = account.cash_only
     for pos in positions:
         qty = pos.qty
         if not qty:
             continue
         mid, multiplier, fx, initial, maint, settles_pnl = marks.terms(pos.symbol, rates)
+        if cash_only:
+            initial = ONE
         v = values[pos.symbol] = qty * mid * multiplier * fx  # as `Marks.value` computes it
         size = abs(v)
         margin += size * initial

@@ -116,15 +116,23 @@ class ExecutionEngine(Bookkeeper):
         return changes
 
     def set_rules(
-        self, account_id: str, *, trading_suspended: bool | None, no_shorting: bool | None
+        self,
+        account_id: str,
+        *,
+        trading_suspended: bool | None,
+        no_shorting: bool | None,
+        cash_only: bool | None = None,
     ) -> Changes:
-        """Change the account's own rules (None keeps one); open orders are left alone."""
+        """Change the account's own rules (None keeps one); open orders are left alone, and
+        so is a loan a cash-only account already has (it only stops borrowing more)."""
         with refusing():
             account = self.account(account_id)
         if trading_suspended is not None:
             account.trading_suspended = trading_suspended
         if no_shorting is not None:
             account.no_shorting = no_shorting
+        if cash_only is not None:
+            account.cash_only = cash_only
         return Changes(accounts=[account])
 
     def set_profile(self, account_id: str, profile: str) -> Changes:
@@ -232,7 +240,11 @@ class ExecutionEngine(Bookkeeper):
         add, as a new order's buying-power check counts it."""
         marks = self.marks(t_ns)
         return pending_margin(
-            self.open_orders(account_id), marks, self.config.limits, self.view(account_id, t_ns)
+            self.open_orders(account_id),
+            marks,
+            self.config.limits,
+            self.view(account_id, t_ns),
+            cash_only=self.account(account_id).cash_only,
         )
 
     def cash_for_orders(self, account_id: str, t_ns: int) -> Decimal:
@@ -456,6 +468,7 @@ class ExecutionEngine(Bookkeeper):
             trade_costs=partial(self.trade_costs_vcr, marks),
             trading_suspended=account.trading_suspended,
             no_shorting=account.no_shorting,
+            cash_only=account.cash_only,
             within_position=within_position,
             fees_vcr=None if inst.marginable else partial(self.taker_fees_vcr, marks),
         )

@@ -132,6 +132,7 @@ class CheckContext:
     trade_costs: Callable[[Order, Decimal], Decimal]
     trading_suspended: bool = False  # the account's own rules
     no_shorting: bool = False
+    cash_only: bool = False  # every position needs its whole value: no borrowing
     within_position: bool = False  # Alpaca's rule, asked for by the order's command
     # the fees, in VCR, of an order buying (qty, at price) now: cash-only orders, this one and
     # the account's others still open, must cover theirs too
@@ -325,7 +326,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     view = ctx.account_view()
     fx = ctx.marks.fx(inst.currency)
     notional = added * price * inst.multiplier * fx
-    rate = initial_rate(inst, ctx.limits.leverage)
+    rate = ONE if ctx.cash_only else initial_rate(inst, ctx.limits.leverage)
     if not inst.marginable:
         cash = view.cash - pending_cash(others, ctx.marks, ctx.fees_vcr)
         fees = ctx.fees_vcr(order, added, price) if ctx.fees_vcr is not None else Decimal(0)
@@ -337,16 +338,18 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
                 f"{_money(notional + fees)} VCR{with_fees}, "
                 f"{_money(max(cash, Decimal(0)))} VCR of cash is free",
             )
-    available = view.nav - view.margin_used - pending_margin(others, ctx.marks, ctx.limits, view)
+    pending = pending_margin(others, ctx.marks, ctx.limits, view, cash_only=ctx.cash_only)
+    available = view.nav - view.margin_used - pending
     closes = _closed_by_flip(before, after, ctx.position_qty)
     # a flip frees the margin of the position it closes before the new side needs any
     available += closes * mid * inst.multiplier * fx * rate
     needed = notional * rate
     if needed > available:
+        cash_only = " (the account is cash-only: it borrows nothing)" if ctx.cash_only else ""
         raise RuleViolation(
             "buying_power",
             f"insufficient buying power: the order needs {_money(needed)} VCR of margin "
-            f"({(ONE / rate).normalize()}:1 on {_money(notional)} VCR), "
+            f"({(ONE / rate).normalize()}:1 on {_money(notional)} VCR){cash_only}, "
             f"{_money(max(available, Decimal(0)))} VCR is available",
         )
     held = (abs(after) - added) * mid * inst.multiplier * fx  # held or ordered, at the mid
@@ -494,7 +497,12 @@ def _risk_price(order: Order, market: Decimal, mid: Decimal) -> Decimal:
 
 
 def pending_margin(
-    orders: Iterable[Order], marks: Marks, limits: Limits, view: AccountView
+    orders: Iterable[Order],
+    marks: Marks,
+    limits: Limits,
+    view: AccountView,
+    *,
+    cash_only: bool = False,
 ) -> Decimal:
     """Margin reserved by other open orders for the exposure they would add (valued at their
     limit or the mid). An order on a position's closing side adds only what goes beyond what
@@ -514,7 +522,7 @@ def pending_margin(
             opens -= closes
         if opens > 0:
             value = marks.value(inst, opens, _pending_price(o, marks))
-            total += value * initial_rate(inst, limits.leverage)
+            total += value * (ONE if cash_only else initial_rate(inst, limits.leverage))
     return total
 
 

@@ -128,6 +128,30 @@ def test_no_shorting_refuses_a_sell_beyond_the_position(trading: TradingClient) 
     assert bad.value.status_code == 422 and bad.value.code == 40010001
 
 
+def test_a_margin_multiplier_of_one_makes_the_account_borrow_nothing(
+    trading: TradingClient,
+) -> None:
+    trading.patch("/account/configurations", {"max_margin_multiplier": "1"})
+    config = trading.get_account_configurations()
+    assert isinstance(config, AccountConfiguration) and config.max_margin_multiplier == "1"
+    account = trading.get_account()
+    assert not isinstance(account, dict) and account.multiplier == "1"
+    assert account.buying_power == account.equity
+
+    for symbol in ("QQQ", "IWM", "DIA", "XLK"):  # 920,000 of a 1,000,000 account
+        trading.submit_order(
+            MarketOrderRequest(symbol=symbol, notional=230_000, side="buy", time_in_force="day")
+        )
+    with pytest.raises(APIError) as refused:
+        trading.submit_order(
+            MarketOrderRequest(symbol="XLF", notional=230_000, side="buy", time_in_force="day")
+        )
+
+    assert refused.value.status_code == 403 and "cash-only" in refused.value.message
+    after = trading.get_account()
+    assert not isinstance(after, dict) and float(after.cash) >= 0
+
+
 def test_the_alpaca_account_rules_hold_for_native_orders_too(live: Live) -> None:
     key = live.key("alice")
     alpaca = TradingClient(key.key_id, key.secret, paper=True, url_override=live.base_url)

@@ -251,6 +251,54 @@ def test_buying_power_allows_exactly_twice_the_free_margin_and_rejects_one_lot_m
     assert order.status is OrderStatus.ACCEPTED
 
 
+def test_a_cash_only_account_buys_no_more_than_its_free_equity_and_keeps_what_it_borrowed(
+    venue: Venue,
+) -> None:
+    account = venue.open()
+    for symbol in STOCKS[:6]:  # about 1.4x the NAV, on margin
+        price = venue.quote(symbol).ask
+        order, _ = venue.submit(account, symbol, Side.BUY, floor_lots(D(240_000) / price, D(1)))
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+    venue.engine.set_rules(account.id, trading_suspended=None, no_shorting=None, cash_only=True)
+    view = venue.engine.view(account.id, venue.now)
+    assert view.margin_used == view.gross and view.buying_power < 0  # all of it, 1:1
+    assert {p.symbol for p in venue.engine.positions_of(account.id) if p.qty} == set(STOCKS[:6])
+
+    more = venue.preview(account, "AAPL", Side.BUY, D(1))
+    sold, _ = venue.submit(account, "MSFT", Side.SELL, D(10))  # reducing is always allowed
+
+    message = rejected(more, "buying_power")
+    assert "(1:1 on" in message and "the account is cash-only" in message
+    assert sold.status is OrderStatus.FILLED
+    venue.engine.set_rules(account.id, trading_suspended=None, no_shorting=None, cash_only=False)
+    assert venue.preview(account, "AAPL", Side.BUY, D(1)).status is not OrderStatus.REJECTED
+
+
+def test_a_cash_only_account_buys_up_to_its_cash_exactly(venue: Venue) -> None:
+    account = venue.open(balance=1_000_000)
+    venue.engine.set_rules(account.id, trading_suspended=None, no_shorting=None, cash_only=True)
+    reserved = D(0)
+    for symbol in STOCKS[:4]:  # four resting buys of ~24% of NAV reserve all their value
+        price = venue.quote(symbol).bid
+        qty = floor_lots(D(240_000) / price, D(1))
+        order, _ = venue.submit(
+            account, symbol, Side.BUY, qty, type=OrderType.LIMIT, limit_price=price
+        )
+        assert order.status is OrderStatus.ACCEPTED, order.reject_reason
+        reserved += qty * price
+    free = venue.engine.view(account.id, venue.now).nav - reserved
+    price = venue.quote("AAPL").bid
+    edge = floor_lots(free / price, D(1))
+    limit = {"type": OrderType.LIMIT, "limit_price": price}
+
+    over = venue.preview(account, "AAPL", Side.BUY, edge + 1, **limit)
+    order, _ = venue.submit(account, "AAPL", Side.BUY, edge, **limit)
+
+    assert 0 < free < D(50_000)  # far below the 25% cap: buying power is what binds
+    assert "1:1" in rejected(over, "buying_power")
+    assert order.status is OrderStatus.ACCEPTED
+
+
 # -- cash-only and shortability ---------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ def account_row(a: Account) -> Values:
         "margin_call": a.margin_call,
         "trading_suspended": a.trading_suspended,
         "no_shorting": a.no_shorting,
+        "cash_only": a.cash_only,
     }
 
 
@@ -43,6 +44,7 @@ def account_from(r: Row[Any]) -> Account:
         margin_call=bool(r.margin_call),
         trading_suspended=bool(r.trading_suspended),
         no_shorting=bool(r.no_shorting),
+        cash_only=bool(r.cash_only),
     )
 
 

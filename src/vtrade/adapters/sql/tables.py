@@ -57,6 +57,7 @@ accounts = Table(
     Column("margin_call", Boolean, nullable=False),
     Column("trading_suspended", Boolean, nullable=False, server_default=false()),
     Column("no_shorting", Boolean, nullable=False, server_default=false()),
+    Column("cash_only", Boolean, nullable=False, server_default=false()),
     Index("ix_accounts_owner", "owner"),
 )
 

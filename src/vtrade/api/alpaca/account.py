@@ -29,7 +29,8 @@ DEFAULT_CONFIGURATION: dict[str, Any] = {
     "ptp_no_exception_entry": False,
 }
 
-_ENGINE_RULES = ("suspend_trade", "no_shorting")  # kept on the account, not in the settings
+# kept on the account, not in the settings (max_margin_multiplier 1: the account is cash-only)
+_ENGINE_RULES = ("suspend_trade", "no_shorting", "max_margin_multiplier")
 
 ACCOUNT_EXAMPLE = {
     "id": "6e5c7b6a-9d2c-4c8e-a7f4-1b2c3d4e5f60",
@@ -74,7 +75,11 @@ def configuration(c: Ctx) -> dict[str, Any]:
     two settings the engine enforces for every order (whatever the API) from the account."""
     saved = c.container.account_settings.get(c.account_id) or {}
     account = c.container.engine.account(c.account_id)  # as the last command left it
-    rules = {"suspend_trade": account.trading_suspended, "no_shorting": account.no_shorting}
+    rules = {
+        "suspend_trade": account.trading_suspended,
+        "no_shorting": account.no_shorting,
+        "max_margin_multiplier": "1" if account.cash_only else "2",
+    }
     return {**DEFAULT_CONFIGURATION, **saved, **rules}
 
 
@@ -153,7 +158,8 @@ def _last_equity(c: Ctx, nav: Decimal) -> Decimal:
 
 @router.get("/v2/account/configurations", summary="Get the account configuration")
 async def get_configurations(c: CtxDep) -> dict[str, Any]:
-    """Alpaca account configuration. `suspend_trade` refuses new orders and `no_shorting`
+    """Alpaca account configuration. `suspend_trade` refuses new orders, a
+    `max_margin_multiplier` of 1 borrowing, and `no_shorting`
     refuses sells beyond the position (counting open sells), through any API; the other
     settings are kept for clients that read them back."""
     return configuration(c)
@@ -163,12 +169,12 @@ async def get_configurations(c: CtxDep) -> dict[str, Any]:
 async def patch_configurations(patch: ConfigurationPatch, c: CtxDep) -> dict[str, Any]:
     """Change the given settings (null and absent keys keep theirs); return all of them."""
     changes = patch.model_dump(exclude_none=True)
-    if "max_margin_multiplier" in changes:
-        changes["max_margin_multiplier"] = dec(changes["max_margin_multiplier"])
     suspend, no_shorting = changes.pop("suspend_trade", None), changes.pop("no_shorting", None)
-    if suspend is not None or no_shorting is not None:
+    multiplier = changes.pop("max_margin_multiplier", None)
+    cash_only = None if multiplier is None else multiplier == 1
+    if suspend is not None or no_shorting is not None or cash_only is not None:
         c.container.trading.set_rules(
-            c.account_id, trading_suspended=suspend, no_shorting=no_shorting
+            c.account_id, trading_suspended=suspend, no_shorting=no_shorting, cash_only=cash_only
         )
     stored = {k: v for k, v in configuration(c).items() if k not in _ENGINE_RULES}
     c.container.account_settings.put(c.account_id, {**stored, **changes}, c.now_ns())

@@ -138,17 +138,21 @@ async def set_profile(body: ProfileUpdate, request: Request, account: Owned) -> 
 @router.put(
     "/accounts/{account_id}/rules",
     response_model=AccountPublic,
-    summary="Suspend trading or forbid short sales",
+    summary="Suspend trading, forbid short sales or borrowing",
     description=(
         "The account's own rules, enforced for every new order whatever the API (Alpaca's "
-        "`suspend_trade` and `no_shorting` configuration settings are the same rules). "
-        "Open orders are left alone: cancel them to stop them."
+        "`suspend_trade`, `no_shorting` and `max_margin_multiplier` (1: `cash_only`) "
+        "configuration settings are the same rules). Open orders are left alone: cancel them "
+        "to stop them; a cash-only account keeps what it already borrowed."
     ),
     responses=errors(401, 404, 422, 429),
 )
 async def set_rules(body: RulesUpdate, request: Request, account: Owned) -> AccountPublic:
     state = api(request)
     changed = state.container.trading.set_rules(
-        account.id, trading_suspended=body.trading_suspended, no_shorting=body.no_shorting
+        account.id,
+        trading_suspended=body.trading_suspended,
+        no_shorting=body.no_shorting,
+        cash_only=body.cash_only,
     )
     return account_public(state, changed)

@@ -277,6 +277,7 @@ def account_public(state: ApiState, account: Account) -> AccountPublic:
         margin_call=account.margin_call,
         trading_suspended=account.trading_suspended,
         no_shorting=account.no_shorting,
+        cash_only=account.cash_only,
         open_orders=len(engine.open_orders(account.id)),
         created_at=iso(account.created_ns),
     )

@@ -72,6 +72,11 @@ class RulesUpdate(In):
     no_shorting: bool | None = f(
         "Refuse sells that would take a position below zero", False, default=None
     )
+    cash_only: bool | None = f(
+        "Borrow nothing: every position needs its whole value (Alpaca's max_margin_multiplier 1)",
+        False,
+        default=None,
+    )
 
 
 class AccountPublic(Out):
@@ -92,6 +97,7 @@ class AccountPublic(Out):
     margin_call: bool = f("Whether equity is below maintenance", False)
     trading_suspended: bool = f("Whether new orders are refused (the account's rule)", False)
     no_shorting: bool = f("Whether short sales are refused (the account's rule)", False)
+    cash_only: bool = f("Whether the account borrows nothing (the account's rule)", False)
     open_orders: int = f("Number of open orders", 2)
     created_at: str = f("When the account was opened", TS)
 
