@@ -153,7 +153,7 @@ async def _act(websocket: WebSocket, gateway: Gateway, client: Client, msg: dict
     elif action == "subscribe":
         _subscribe(websocket, gateway, client, msg)
     elif action == "unsubscribe":
-        _unsubscribe(gateway, client, msg)
+        _unsubscribe(websocket, gateway, client, msg)
     elif action == "ping":
         client.send(_dumps({"ack": "pong", "ts": iso(gateway.container.clock.now_ns())}))
     else:
@@ -179,8 +179,13 @@ def _subscribe(websocket: WebSocket, gateway: Gateway, client: Client, msg: dict
         client.send(_portfolio_snapshot(websocket, gateway, account))
 
 
-def _unsubscribe(gateway: Gateway, client: Client, msg: dict[str, Any]) -> None:
+def _unsubscribe(
+    websocket: WebSocket, gateway: Gateway, client: Client, msg: dict[str, Any]
+) -> None:
     channels, symbols, account_id = _request(msg, gateway.container.catalog)
+    if account_id is not None and any(c in ACCOUNT_CHANNELS for c in channels):
+        assert client.who is not None
+        account_of(websocket, client.who, account_id)  # another's answers as a missing one
     for channel, key in list(client.subs):
         if channel not in channels:
             continue
@@ -201,8 +206,15 @@ def _unsubscribe(gateway: Gateway, client: Client, msg: dict[str, Any]) -> None:
     )
 
 
+_REQUEST_KEYS = frozenset({"action", "channels", "symbols", "account_id"})
+
+
 def _request(msg: dict[str, Any], catalog: Catalog) -> tuple[list[str], list[str], str | None]:
     """Validate channels, symbols and account_id of a (un)subscribe message."""
+    unknown_keys = sorted(set(msg) - _REQUEST_KEYS)
+    if unknown_keys:
+        allowed = ", ".join(sorted(_REQUEST_KEYS))
+        raise ValidationError(f"unknown key {unknown_keys[0]!r}; a (un)subscribe takes {allowed}")
     channels = msg.get("channels")
     if (
         not isinstance(channels, list)

@@ -205,3 +205,20 @@ def test_quotes_and_books_come_for_the_chosen_symbols_only_and_when_they_change(
         until(ws, {"ack": "unsubscribe"})
     gateway = api.state.extras["gateway"]
     assert gateway.subscribers("quotes", "MSFT") == 0  # type: ignore[attr-defined]
+
+
+def test_an_unsubscribe_names_only_your_accounts_and_no_message_takes_unknown_keys(
+    api: InProcess,
+) -> None:
+    alice, bob = api.key("alice"), api.key("bob")
+    with api.http.websocket_connect(WS, headers=alice.headers) as ws:
+        next_message(ws)
+        ws.send_json(
+            {"action": "unsubscribe", "channels": ["orders"], "account_id": bob.account_id}
+        )
+        assert next_message(ws)["error"]["code"] == 40410
+        ws.send_json({"action": "subscribe", "channels": ["orders"], "extra": 1})
+        error = next_message(ws)["error"]
+        assert error["code"] == 42210 and "unknown key 'extra'" in error["message"]
+        ws.send_json({"action": "subscribe", "channels": ["orders"]})
+        assert next_message(ws)["ack"] == "subscribe"
