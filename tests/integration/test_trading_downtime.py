@@ -135,6 +135,35 @@ def test_a_cli_command_leaves_the_downtime_to_the_server(boot: Boot) -> None:
     assert stored.updated_ns == at(WEDNESDAY_CLOSE)
 
 
+def test_an_account_opened_on_a_clock_ahead_of_the_market_opens_when_the_server_sees_it(
+    boot: Boot,
+) -> None:
+    app = boot(at(WEDNESDAY))  # a server in simulated time
+    settings = Settings(database_url=app.settings.database_url, market=NOVEMBER_2026)
+
+    def open_on_the_wall_clock(name: str) -> Account:  # as `vtrade keys create` does
+        wall = build(settings, SimulatedClock(at("2026-12-04T21:37:07Z")), publishes=False)
+        wall.trading.start(catch_up=False)
+        opened = wall.trading.open_account(OpenAccount(id=name, ts_init=0, owner="bob", name=name))
+        wall.store.close()
+        return opened
+
+    def assert_opened_now(app: Container, account: Account) -> None:
+        now = app.clock.now_ns()
+        assert app.engine.accounts[account.id].created_ns == now
+        (deposit,) = app.store.ledger(account.id)
+        assert deposit.ts_ns == now and deposit.amount == D(1_000_000)
+        assert {a.id: a for a in app.store.load(0).accounts}[account.id].created_ns == now
+
+    before = open_on_the_wall_clock("before-start")
+    app = boot(at(WEDNESDAY) + SECOND)  # the server (re)starts after the key was made
+    assert_opened_now(app, before)
+    meanwhile = open_on_the_wall_clock("while-running")
+    app.clock.advance(SECOND)
+    assert app.trading.knows(meanwhile.id)  # the running server adopts it
+    assert_opened_now(app, meanwhile)
+
+
 def test_only_the_configured_part_of_a_long_downtime_is_worked(
     fresh_database: Callable[[], str], caplog: pytest.LogCaptureFixture
 ) -> None:

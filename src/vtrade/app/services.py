@@ -480,6 +480,8 @@ class TradingService:
         must not be worked twice. `resume` (a start): at the stored instant (`_resume_at`)."""
         now = self._now()
         snapshot = self.store.load(now - 31 * NS_PER_DAY)
+        if self._works_market:
+            self._date_openings_ahead(snapshot.accounts, now)
         if resume:
             at = self._resume_at(snapshot.worked_ns, now)
         elif at_ns is None:
@@ -488,6 +490,17 @@ class TradingService:
             at = max(at_ns, snapshot.worked_ns)
         self.engine.restore(snapshot, at)
         self._stale = False
+
+    def _date_openings_ahead(self, accounts: list[Account], now: int) -> None:
+        """Date at `now` the accounts another process opened on a clock ahead of this one's
+        (`vtrade keys create`, on the wall clock, beside a server in simulated time): their
+        opening would lie in this market's future, after their own trades and closes. Such an
+        account has not traded: a market's clock never goes back (`_resume_at`)."""
+        ahead = [a for a in accounts if a.created_ns > now]
+        if ahead:
+            self.store.redate_openings([a.id for a in ahead], now)
+            for account in ahead:
+                account.created_ns = now
 
     def _resume_at(self, worked_ns: int, now_ns: int) -> int:
         """Where a start picks up: the instant the engine last worked, if before now (a clock

@@ -24,6 +24,7 @@ from vtrade.adapters.sql.tables import (
 from vtrade.app.ports import Changes
 from vtrade.core.clock import Clock
 from vtrade.core.errors import MarketTakenOver
+from vtrade.domain.accounts import EntryKind
 
 # Set only when the engine builds the row (`_new_order`, `open_account`), never after. Upserts
 # leave them out of their SET lists: SQLite rewrites every index on a listed column, same or not.
@@ -184,3 +185,23 @@ class StoreWrites:
         a pending one); return how many went."""
         with self._engine.begin() as conn:
             return self._outbox.purge(conn, before_ns, limit)
+
+    def redate_openings(self, account_ids: Sequence[str], t_ns: int) -> None:
+        """Move to `t_ns` the opening (the account's instant and its deposit) of accounts
+        opened later than it, in one transaction."""
+        with self._engine.begin() as conn:
+            self._check_owner(conn)
+            conn.execute(
+                accounts.update()
+                .where(accounts.c.id.in_(account_ids), accounts.c.created_ns > t_ns)
+                .values(created_ns=t_ns)
+            )
+            conn.execute(
+                ledger_entries.update()
+                .where(
+                    ledger_entries.c.account_id.in_(account_ids),
+                    ledger_entries.c.kind == EntryKind.DEPOSIT.value,
+                    ledger_entries.c.ts_ns > t_ns,
+                )
+                .values(ts_ns=t_ns)
+            )
