@@ -115,7 +115,7 @@ class PortfolioService:
         where it is missing, so that the day's P&L runs from that close (a read-only rebuild,
         the CLI's, writes nothing)."""
         snapshot = self.store.load(t_ns)
-        close_ns = self._close_before(t_ns) if close_missed else None
+        close_ns = self.close_before(t_ns) if close_missed else None
         if close_ns is not None:
             try:
                 self._snapshot_missed_close(snapshot, close_ns, t_ns)
@@ -409,7 +409,7 @@ class PortfolioService:
         slots &= open_now[h.instrument[: h.size]]
         return np.bincount(h.account[: h.size][slots], minlength=n)[:n] > 0
 
-    def _close_before(self, t_ns: int) -> int | None:
+    def close_before(self, t_ns: int) -> int | None:
         """The last daily close at or before `t_ns` (at `t_ns` too: `_close_after` skips it)."""
         calendar = self.sessions.calendar(self.config.close_calendar)
         return None if calendar.always_open else calendar.last_regular_end(t_ns)

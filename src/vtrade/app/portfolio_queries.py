@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
+
 from vtrade.app.portfolio import NAV_BOARD, PortfolioService
 from vtrade.app.ports import Store
 from vtrade.core.clock import NS_PER_DAY
@@ -77,20 +79,61 @@ class PortfolioQueries:
         )
 
     def risk(self, account_id: str, window: str = "1y") -> analytics.RiskMetrics:
-        """Risk over daily closes in the window (and today's live NAV), with beta against
-        the benchmark's daily closes."""
+        """Risk over the daily closes of the account's current life in the window, from where
+        the window begins (the close before it, or the opening balance of a life that began
+        in it) to today's live NAV while today has not closed, with beta against the
+        benchmark's daily closes, each at the instant it is known."""
         spec = analytics.parse_window(window)
         now = self.portfolio.clock.now_ns()
-        start = now - spec.duration_ns
+        life = self.store.life_start_ns(account_id) or 0
+        start = max(now - spec.duration_ns, life)
         closes = self.portfolio.equity.points(account_id, start, now, kind=SnapshotKind.CLOSE.value)
-        points = [*closes, self._live_point(account_id, now)]
-        bars = self.market.bars(self.benchmark, Interval.D1, start - 5 * NS_PER_DAY, now)
-        bench = [
-            (int(t) + NS_PER_DAY, float(c)) for t, c in zip(bars.ts, bars.close, strict=True)
-        ]  # a daily bar's close is known by the end of its day
+        base = self._window_base(account_id, start, life)
+        points = [*([base] if base is not None else []), *closes]
+        bench = self._benchmark_closes(start - 5 * NS_PER_DAY, now)
+        moments = [p.ts_ns for p in points if p.kind is not SnapshotKind.CLOSE]  # an opening
+        if self._day_under_way(now):  # today's return so far is a period; not after its close
+            points.append(self._live_point(account_id, now))
+            moments.append(now)
+        for t in moments:  # the benchmark as it stood then, not at the close before
+            bench.append((t, self.market.touch(self.benchmark, t).mid))
         return analytics.risk_metrics(
-            points, periods_per_year=TRADING_DAYS, benchmark=bench or None
+            points, periods_per_year=TRADING_DAYS, benchmark=sorted(bench) or None
         )
+
+    def _day_under_way(self, now: int) -> bool:
+        """Whether the close calendar's next trading day has begun (its pre-market included),
+        so that the live NAV is that day's return so far rather than minutes after a close."""
+        days = self.portfolio.sessions.calendar(self.portfolio.config.close_calendar).days
+        i = int(np.searchsorted(days.close, now, side="right"))
+        return i >= len(days.close) or now >= int(days.start[i])
+
+    def _window_base(self, account_id: str, start: int, life: int) -> EquityPoint | None:
+        """The NAV a window's first return runs from: the account's last close before the
+        window, else the opening balance of a life that began in the window."""
+        before = self.portfolio.equity.latest([account_id], start, SnapshotKind.CLOSE.value)
+        point = before.get(account_id)
+        if point is not None and point.ts_ns >= life:
+            return point
+        if life < start:
+            return None  # its history before the window is gone: the first close serves
+        v = self.portfolio.valuation
+        opening = money(float(v.initial[v.account_index(account_id)]))
+        return EquityPoint(account_id=account_id, ts_ns=life, nav=opening, cash=opening)
+
+    def _benchmark_closes(self, start: int, end: int) -> list[tuple[int, float]]:
+        """The benchmark's daily closes, each at the end of the session it closes: a daily
+        bar is labelled at its day's midnight but known only once that session is over."""
+        inst = self.portfolio.universe.catalog.get(self.benchmark)
+        days = self.portfolio.sessions.for_instrument(inst).days
+        bars = self.market.bars(self.benchmark, Interval.D1, start, end)
+        at = np.minimum(np.searchsorted(days.day, bars.ts), len(days.day) - 1)
+        known = np.where(days.day[at] == bars.ts, days.close[at], -1)  # -1: not a session's
+        return [
+            (int(k), float(c))
+            for k, c in zip(known.tolist(), bars.close.tolist(), strict=True)
+            if 0 <= k <= end
+        ]
 
     def exposure_by_asset_class(self, account_id: str) -> analytics.Exposure:
         state = self.state(account_id)

@@ -92,6 +92,10 @@ class Store(Protocol):
         """The instant of the account's last reset, or None if it was never reset."""
         ...
 
+    def life_start_ns(self, account_id: str) -> int | None:
+        """When the account's current life began: its opening, or its last reset."""
+        ...
+
     def account_ids_of(self, owner: str) -> list[str]:
         """The ids of the accounts `owner` holds, whichever process opened them."""
         ...

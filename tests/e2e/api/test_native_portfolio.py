@@ -126,3 +126,24 @@ def test_portfolio_reads_right_after_an_acknowledged_order_see_its_fill(api: InP
     assert [x["group"] for x in a["by_symbol"]] == ["AAPL"]
     curve = get(api, key, "/portfolio/history")
     assert curve["points"][-1]["cash"] == account["cash"]
+
+
+def test_a_foreign_holdings_cost_stays_at_its_entry_rate_as_v2_and_the_total_have_it(
+    api: InProcess,
+) -> None:
+    key = api.key()
+    trade(api, key, "VOD.L", "buy", "20000")
+    trade(api, key, "DAX", "buy", "2")  # a contract: its cost moves with today's rate
+    for _ in range(4):
+        api.step(3600)  # the pound and the euro move
+    p = get(api, key, "/portfolio")
+    rows = {x["symbol"]: x for x in p["positions"]}
+    v2 = {x["symbol"]: x for x in api.http.get("/v2/positions", headers=key.headers).json()}
+
+    vod = get(api, key, "/positions/VOD.L")
+    assert vod["cost_basis"] == rows["VOD.L"]["cost_basis"] == v2["VOD.L"]["cost_basis"]
+    entry = api.container.engine.positions[(key.account_id, "VOD.L")].entry_fx
+    now = api.container.engine.marks(api.clock.now_ns()).fx("GBP")
+    assert entry != now  # (else this test would prove nothing)
+    unrealized = sum(Decimal(x["unrealized_pnl"]) for x in rows.values())
+    assert abs(unrealized - Decimal(p["unrealized_pnl"])) <= Decimal("0.02")

@@ -161,6 +161,13 @@ class StoreReads:
         with self._engine.connect() as conn:
             return [rows.fill_from(r) for r in conn.execute(query)]
 
+    def life_start_ns(self, account_id: str) -> int | None:
+        opened = select(accounts.c.created_ns).where(accounts.c.id == account_id)
+        with self._engine.connect() as conn:
+            created = conn.execute(opened).scalar()
+        reset = self.last_reset_ns(account_id)
+        return None if created is None else max(int(created), reset or 0)
+
     def account_ids_of(self, owner: str) -> list[str]:
         query = select(accounts.c.id).where(accounts.c.owner == owner)
         with self._engine.connect() as conn:

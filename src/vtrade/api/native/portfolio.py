@@ -302,22 +302,32 @@ def _from_hot(state: ApiState, account: Account, p: PositionValue) -> PositionPu
     c = state.container
     inst = c.catalog.get(p.symbol)
     held = c.engine.positions.get((account.id, p.symbol))
-    avg = held.avg_price if held is not None and held.qty == p.qty else p.avg_price
-    # at the same FX rate as the value, rounded once (a difference of two rounded figures
-    # was a cent off what /v2 shows)
+    same = held is not None and held.qty == p.qty
+    avg = held.avg_price if held is not None and same else p.avg_price
     fx = c.engine.marks(c.clock.now_ns()).fx(inst.currency)
-    cost = cents(p.qty * avg * inst.multiplier * fx)
+    entry_fx = held.entry_fx if held is not None and same else fx
     return _public(
         inst,
         qty=p.qty,
         avg=avg,
         price=p.price,
         value=p.value,
-        cost=cost,
+        cost=_cost_basis(inst, p.qty, avg, fx, entry_fx),
         realized=held.realized_pnl if held is not None else Decimal(0),
         weight=p.weight,
         group=p.group,
     )
+
+
+def _cost_basis(
+    inst: Instrument, qty: Decimal, avg: Decimal, fx: Decimal, entry_fx: Decimal
+) -> Decimal:
+    """A holding's cost at the rate it was entered at, so its unrealized P&L (value less
+    cost) counts the currency's move since, as /v2 and the portfolio's own figure do; a
+    contract's at today's rate: it earns its price move only (`Instrument.settles_pnl`).
+    Rounded once: a difference of two rounded figures was a cent off what /v2 shows."""
+    rate = fx if inst.settles_pnl else entry_fx
+    return cents(qty * avg * inst.multiplier * rate)
 
 
 def _from_marks(state: ApiState, pos: Position, nav: Decimal) -> PositionPublic:
@@ -326,7 +336,7 @@ def _from_marks(state: ApiState, pos: Position, nav: Decimal) -> PositionPublic:
     marks = c.engine.marks(c.clock.now_ns())
     price = marks.mid(inst.symbol)
     value = cents(marks.value(inst, pos.qty, price))
-    cost = cents(marks.value(inst, pos.qty, pos.avg_price))
+    cost = _cost_basis(inst, pos.qty, pos.avg_price, marks.fx(inst.currency), pos.entry_fx)
     return _public(
         inst,
         qty=pos.qty,
