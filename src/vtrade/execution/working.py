@@ -231,9 +231,11 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
         if o.expire_ns is not None and o.expire_ns <= t1 and not _meets_before_expiring(engine, o)
     ]
     for order in sorted(ending, key=_BY_SEQ):
-        auction = order.tif in AUCTION_TIFS
-        reason = "not filled in its auction" if auction else DAY_EXPIRED
-        changes.merge(engine.close_order(order, S.CANCELED if auction else S.EXPIRED, t1, reason))
+        if order.tif in AUCTION_TIFS:
+            changes.merge(engine.close_order(order, S.CANCELED, t1, "not filled in its auction"))
+        else:  # at its expiry, also one that passed in a downtime not worked
+            expired = min(t1, order.expire_ns or t1)
+            changes.merge(engine.close_order(order, S.EXPIRED, expired, DAY_EXPIRED))
 
 
 def _meets_before_expiring(engine: ExecutionEngine, order: Order) -> bool:
@@ -250,7 +252,8 @@ def _expire_met(
     engine: ExecutionEngine, orders: list[Order], t0: int, t1: int, changes: Changes
 ) -> None:
     """Expire, at their expiry, the working orders that met the market until it in (t0, t1].
-    (One that expired before t0, in a downtime not worked, expires when it is noticed.)"""
+    (One whose expiry passed before t0, in a downtime not worked, `_auctions_and_expiries`
+    expires, stamped at its expiry too.)"""
     for order in sorted(orders, key=_BY_SEQ):
         expiry = order.expire_ns
         if order.is_open and expiry is not None and t0 < expiry <= t1:
