@@ -135,3 +135,27 @@ def test_a_fast_clock_from_now_resumes_where_an_earlier_fast_run_left_the_market
 
     first, second = (r["clock"] for r in reached)
     assert second > first  # the second run went on from where the first stopped
+
+
+def test_serve_on_a_taken_port_says_so_and_leaves_the_market_to_the_server_there(
+    tmp_path: Path,
+) -> None:
+    port = _port()
+    flags = ["--port", str(port), "--start", "2026-11-18T15:00:00Z"]
+    server = subprocess.Popen(SERVE + flags, env=_env(tmp_path), stderr=subprocess.PIPE, text=True)
+    try:
+        ready = _ready(server, port)
+        assert ready is not None and ready.status_code == 200
+
+        done = subprocess.run(
+            SERVE + flags, env=_env(tmp_path), capture_output=True, text=True, timeout=60
+        )
+
+        assert done.returncode == 2, done.stderr
+        (line,) = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+        assert line.startswith(f"error: cannot listen on 127.0.0.1:{port}")
+        still = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert still.status_code == 200, still.text  # the market is still its own
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)

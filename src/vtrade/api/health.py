@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from vtrade.api.state import state_of
+from vtrade.api.state import ApiState, state_of
 from vtrade.core.clock import iso
 
 router = APIRouter(tags=["operations"])
@@ -34,7 +34,8 @@ async def readyz(request: Request) -> JSONResponse:
     checks["ledger"] = "ok" if failure is None else f"commits failing: the last one {failure}"
     if state.stopping:
         checks["engines"] = "stopping"
-    if state.taken_over:
+    if state.taken_over or not _holds_market(state):
+        state.taken_over = True  # for good: the step stops too
         checks["engines"] = "taken over: another process works this database's market"
     ok = all(v == "ok" for v in checks.values())
     body = {
@@ -43,6 +44,15 @@ async def readyz(request: Request) -> JSONResponse:
         "clock": iso(state.container.clock.now_ns()),
     }
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+def _holds_market(state: ApiState) -> bool:
+    """Whether this server still works the market: an idle one learns of a takeover from no
+    commit of its own (its orders already answer 503), so readiness reads the claim."""
+    try:
+        return state.container.store.holds_market()
+    except Exception:  # the database check reports an unreachable database
+        return True
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import socket
 import time
 from typing import Any
 
@@ -12,6 +13,7 @@ import uvicorn
 
 from vtrade.api.app import create_app
 from vtrade.bootstrap import Container
+from vtrade.core.errors import ConflictError
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -59,7 +61,14 @@ KEEP_ALIVE_S = 75  # an idle connection's life, as nginx's default; longer than 
 def serve(container: Container, host: str, port: int, log_level: str = "info") -> None:
     """Serve until SIGINT/SIGTERM; in-flight requests finish and orders commit first."""
     logging.config.dictConfig(logging_config(log_level))  # the start's catch-up logs, too
-    container.start()  # before listening: a refused start is the command's error, not a trace
+    # the port first: a start takes the database's market from any server on it, and one that
+    # then found its port taken had left the market to nobody
+    sock = listening_socket(host, port)
+    try:
+        container.start()  # a refused start is the command's error, not a trace
+    except BaseException:
+        sock.close()
+        raise
     config = uvicorn.Config(
         create_app(container, started=True),
         host=host,
@@ -73,4 +82,21 @@ def serve(container: Container, host: str, port: int, log_level: str = "info") -
         timeout_keep_alive=KEEP_ALIVE_S,
         server_header=False,
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port), as uvicorn binds one, or the error of a taken port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConflictError(
+            f"cannot listen on {host}:{port} ({exc.strerror}): another server may be running "
+            "there; choose another --port. Nothing was started"
+        ) from None
+    sock.set_inheritable(True)
+    return sock

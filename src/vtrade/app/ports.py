@@ -57,6 +57,10 @@ class Store(Protocol):
         """Read accounts, all positions, open orders, and fills at or after `since_ns`."""
         ...
 
+    def holds_market(self) -> bool:
+        """Whether no later start has taken the market from this process (`claim_market`)."""
+        ...
+
     def redate_openings(self, account_ids: Sequence[str], t_ns: int) -> None:
         """Move the opening of accounts opened after `t_ns` (their instant and deposit) to it."""
         ...

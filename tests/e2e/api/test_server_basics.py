@@ -121,6 +121,20 @@ def test_a_server_whose_database_another_server_took_over_answers_503_and_is_not
     other.store.close()
 
 
+def test_an_idle_server_another_took_the_market_from_is_not_ready(
+    api: InProcess, tmp_path: Path
+) -> None:
+    assert api.http.get("/readyz").status_code == 200
+    other, _ = make_container(tmp_path)
+    other.start()  # nothing of the first server's commits since: it has not noticed
+
+    ready = api.http.get("/readyz")
+
+    assert ready.status_code == 503 and ready.json()["checks"]["engines"].startswith("taken over")
+    assert api.state.taken_over  # its step stops too
+    other.store.close()
+
+
 def test_a_server_whose_commits_fail_is_not_ready_until_the_database_takes_writes(
     api: InProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -131,6 +131,15 @@ class StoreWrites:
             conn.execute(self._worked, {"key": OWNER_KEY, "value": boot})
         self._owner = boot
 
+    def holds_market(self) -> bool:
+        """Whether no later start has taken the market from this process (read only; True
+        for a process that never claimed it)."""
+        if self._owner is None:
+            return True
+        with self._engine.connect() as conn:
+            owner = conn.execute(select(meta.c.value).where(meta.c.key == OWNER_KEY)).scalar()
+        return owner == self._owner
+
     def _check_owner(self, conn: Connection) -> None:
         """Refuse, inside the commit's transaction, a commit of a process whose claim on the
         market a later start took over. (The update locks the row: a claim waits for it.)"""
