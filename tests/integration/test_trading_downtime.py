@@ -187,6 +187,7 @@ def test_only_the_configured_part_of_a_long_downtime_is_worked(
     assert stored is not None and stored.status is S.EXPIRED
     assert stored.updated_ns == at(WEDNESDAY_CLOSE)  # it expired then, though nothing worked
     assert "last worked 2.0 days ago" in caplog.text
+    assert "meet only the last 2.0 hours" in caplog.text  # not "0.1 days"
     again.store.close()
 
 

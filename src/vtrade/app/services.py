@@ -521,10 +521,10 @@ class TradingService:
         oldest = max(now_ns - self.engine.config.catch_up_ns, self.engine.sessions.first_ns)
         if worked_ns < oldest and self.engine.config.catch_up_ns and self._works_market:
             log.warning(
-                "the engine last worked %.1f days ago; open orders meet only the last %.1f days "
-                "of the market (execution.catch_up_hours, market.first_day)",
-                (now_ns - worked_ns) / NS_PER_DAY,
-                (now_ns - oldest) / NS_PER_DAY,
+                "the engine last worked %s ago; open orders meet only the last %s of the "
+                "market (execution.catch_up_hours, market.first_day)",
+                _span(now_ns - worked_ns),
+                _span(now_ns - oldest),
             )
         return max(worked_ns, oldest)
 
@@ -560,3 +560,10 @@ def _raised(result: T | VtradeError) -> T:
     if isinstance(result, VtradeError):
         raise result
     return result
+
+
+def _span(ns: int) -> str:
+    """A duration in days, or hours under a day (a 1-hour catch-up is not "0.0 days")."""
+    if ns >= NS_PER_DAY:
+        return f"{ns / NS_PER_DAY:.1f} days"
+    return f"{ns / NS_PER_HOUR:.1f} hours"
