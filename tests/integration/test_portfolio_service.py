@@ -129,9 +129,10 @@ def test_day_pnl_runs_from_the_previous_close_and_a_rebuild_reads_it_back(boot: 
 
     closes = app.portfolio.equity.latest(ids, app.clock.now_ns() + 1, "close")
     assert set(closes) == set(ids)
+    at_close = app.portfolio.figures_at(XNYS_CLOSE)  # valued at the close, not 30 s later
     for account_id, point in closes.items():
         assert point.ts_ns == XNYS_CLOSE
-        assert point.nav == state(app, account_id).nav
+        assert point.nav == at_close[account_id]["nav"]
         assert state(app, account_id).day_pnl == 0
     run(app, 600, every=10)  # post-market and crypto keep moving; no second close today
     for account_id, point in closes.items():

@@ -227,8 +227,15 @@ class PortfolioService:
         self.valuation.mark_one(i, float(quote.bid + quote.ask) / 2)
 
     def tick(self, t_ns: int) -> int:
-        """Price every instrument at `t_ns` (one batch), then publish what is due."""
-        changed = self._pull_prices(t_ns)
+        """Price every instrument at `t_ns` (one batch), then publish what is due. A tick past
+        the daily close first prices and publishes at the close itself: its snapshot is the
+        day's closing value, not the value a step (or a busy server's pause) later."""
+        changed = 0
+        close = self._next_close_ns
+        if close is not None and close < t_ns:
+            changed += self._pull_prices(close)
+            self.publish(close, force=True)
+        changed += self._pull_prices(t_ns)
         self.publish(t_ns)
         return changed
 
