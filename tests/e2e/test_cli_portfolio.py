@@ -117,7 +117,7 @@ def test_portfolio_only_reads_the_database(
 ) -> None:
     url, _ = database
     before = database_rows(url)
-    assert before["equity_snapshots"] == []  # nothing has published yet
+    assert {kind for _, kind, *_ in before["equity_snapshots"]} == {"intraday"}  # openings
 
     result = runner.invoke(app, ["portfolio", *args])
 

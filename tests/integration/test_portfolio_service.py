@@ -321,6 +321,8 @@ def test_an_account_reset_zeroes_its_positions_in_the_valuation(boot: Boot) -> N
     assert aapl_qty(app, other.id) == 100
     equity = app.portfolio.equity
     assert equity.points(account.id, 0, reset_ns) == []  # the old curve is forgotten
+    (first, *_) = equity.points(account.id, 0, reset_ns + 1)
+    assert (first.ts_ns, first.nav) == (reset_ns, D(1_000_000))  # the new one starts there
     assert equity.points(other.id, 0, reset_ns) != []
     assert state(boot(app.clock.now_ns()), account.id).positions == ()
 

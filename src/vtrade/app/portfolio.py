@@ -209,6 +209,7 @@ class PortfolioService:
                 self.alerts.start_account(
                     v.add_account(event.account_id, balance, balance), balance
                 )
+                self._save_opening(event.account_id, event.ts_event, event.balance)
         elif (
             isinstance(event, ev.AccountReset)
             and event.account_id in v.index
@@ -219,7 +220,15 @@ class PortfolioService:
             v.reset_account(event.account_id, balance, balance)
             self.alerts.start_account(v.index[event.account_id], balance)
             self.equity.delete_account(event.account_id, 0)
+            self._save_opening(event.account_id, event.ts_event, event.balance)
         self._fit_masks()
+
+    def _save_opening(self, account_id: str, t_ns: int, balance: Decimal) -> None:
+        """The first point of a curve (an account opened, or reset): its balance, then (or
+        now, for one another process opened on a clock ahead of this one's)."""
+        t_ns = min(t_ns, self.clock.now_ns())
+        point = EquityPoint(account_id=account_id, ts_ns=t_ns, nav=balance, cash=balance)
+        self.equity.save_points([point])
 
     def on_quote(self, quote: Quote) -> None:
         """Apply one L1 quote at its mid (the single-tick path)."""
