@@ -419,3 +419,24 @@ def test_a_nights_financing_reaches_the_valuation(boot: Boot) -> None:
     assert near(state(app, short.id).cash, cash_before - fee.borrow_fee)
     again = boot(app.clock.now_ns())
     assert near(state(again, short.id).cash, state(app, short.id).cash)
+
+
+def test_a_cash_only_accounts_margin_is_all_of_its_positions_value_live_and_after_a_restart(
+    boot: Boot,
+) -> None:
+    app = boot(at(WEDNESDAY))
+    account = open_account(app)
+    trade(app, account, "AAPL", BUY, 100)
+    run(app, 1)
+    on_margin = state(app, account.id)
+    assert on_margin.margin_used < on_margin.gross_exposure  # 2:1
+
+    app.trading.set_rules(account.id, cash_only=True)
+    app.trading.relay()
+    run(app, 1)
+
+    for running in (app, boot(app.clock.now_ns())):  # live, then rebuilt
+        now = state(running, account.id)
+        assert near(now.margin_used, now.gross_exposure)
+        engine = running.engine.view(account.id, running.clock.now_ns())
+        assert near(now.margin_used, engine.margin_used, D("0.05"))

@@ -142,6 +142,7 @@ class PortfolioService:
         self._pull_prices(t_ns)  # nothing is held yet: the FX pairs that convert positions
         for account in accounts:
             v.add_account(account.id, float(account.cash), float(account.initial_balance))
+            v.set_cash_only(account.id, account.cash_only)
         for pos in positions:
             if pos.qty:
                 self._ensure_price(pos.symbol, t_ns)
@@ -203,6 +204,8 @@ class PortfolioService:
         ):
             v.set_cash(event.account_id, float(event.cash))
             self._applied_seq[event.account_id] = event.account_seq
+        elif isinstance(event, ev.AccountRulesChanged) and event.account_id in v.index:
+            v.set_cash_only(event.account_id, event.cash_only)
         elif isinstance(event, ev.AccountOpened):
             balance = float(event.balance)
             if event.account_id not in v.index:

@@ -102,6 +102,16 @@ class AccountReset(Event):
     account_seq: int = 0  # this reset's place among the account's fills and resets
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountRulesChanged(Event):
+    """The account's own rules as a command left them (see `Account`)."""
+
+    account_id: str
+    trading_suspended: bool
+    no_shorting: bool
+    cash_only: bool
+
+
 # -- portfolio ----------------------------------------------------------------------------------
 
 

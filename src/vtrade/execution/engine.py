@@ -133,7 +133,14 @@ class ExecutionEngine(Bookkeeper):
             account.no_shorting = no_shorting
         if cash_only is not None:
             account.cash_only = cash_only
-        return Changes(accounts=[account])
+        changed = ev.AccountRulesChanged(
+            **self.event_meta(self.now_ns),
+            account_id=account.id,
+            trading_suspended=account.trading_suspended,
+            no_shorting=account.no_shorting,
+            cash_only=account.cash_only,
+        )
+        return Changes(accounts=[account], events=[changed])
 
     def set_profile(self, account_id: str, profile: str) -> Changes:
         with refusing():

@@ -95,6 +95,8 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
         GroupWeight(group=g, value=money(x), weight=x / total_gross if total_gross else 0.0)
         for g, x in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))
     )
+    if v.cash_only[a]:  # it borrows nothing: every position's whole value (`Valuation`)
+        margin = sum(groups.values())
     day_open = float(v.day_open[a])
     unrealized = net - cost - float(v.carry[a])
     total = nav - float(v.initial[a])

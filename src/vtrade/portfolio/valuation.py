@@ -79,6 +79,7 @@ class Valuation:
         self.carry = np.zeros(0)
         self.initial = np.zeros(0)
         self.day_open = np.zeros(0)  # NAV at the previous close, the base of day P&L
+        self.cash_only = np.zeros(0, dtype=bool)  # its margin is all of its positions' value
         self.dirty = np.zeros(0, dtype=bool)
         self.moved = np.zeros(n, dtype=bool)  # instruments re-priced since `take_dirty`
         self.ticks = 0  # price updates applied (after coalescing)
@@ -106,6 +107,10 @@ class Valuation:
         self.cash[a], self.initial[a], self.day_open[a] = cash, initial, initial
         self.dirty[a] = True
         return a
+
+    def set_cash_only(self, account_id: str, cash_only: bool) -> None:
+        a = self.account_index(account_id)
+        self.cash_only[a], self.dirty[a] = cash_only, True
 
     def account_index(self, account_id: str) -> int:
         try:
@@ -251,6 +256,8 @@ class Valuation:
             h.account[: h.size], h.instrument[: h.size], h.abs_qty[: h.size], self.unit_value,
             u.initial, u.maintenance, u.group, margin, maintenance, largest, held,
         )  # fmt: skip
+        # a cash-only account borrows nothing: every rate is 1 (priced positions, as above)
+        margin = np.where(self.cash_only[:n], self.gross[:n], margin)
         max_weight = np.divide(largest, nav, out=np.zeros(n), where=nav > 0)
         unrealized = self.net[:n] - self.cost[:n] - self.carry[:n]
         return Columns(
@@ -294,7 +301,7 @@ class Valuation:
         return sides, cost, _sum_by(h.account[: h.size], carries, n)
 
     def _grow_accounts(self, capacity: int) -> None:
-        grow(self, ("cash", "cost", "carry", "initial", "day_open", "dirty"), capacity)
+        grow(self, ("cash", "cost", "carry", "initial", "day_open", "cash_only", "dirty"), capacity)
         grow(self, ("sides",), 2 * capacity)  # long and short value per account
 
 
