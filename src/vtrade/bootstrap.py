@@ -69,6 +69,7 @@ def build(
     *,
     relay_on_commit: bool = True,
     publishes: bool = True,
+    identity_clock: Clock | None = None,
 ) -> Container:
     """Assemble the application from settings (read from the environment when not given).
 
@@ -79,6 +80,9 @@ def build(
     except after opening or resetting an account, which the valuation must know at once.
     `publishes=False`: never relay (a CLI command on a database a server may be serving: the
     server publishes every event, the command's own included).
+    `identity_clock` (default: the wall clock, whatever `clock` is): users, keys and web
+    sessions live in real time, as the CLI that makes them and the browser's cookie do; a
+    session of a server at speed 60 lasted 7 simulated days, under three real hours.
     """
     settings = settings or Settings()
     clock = clock or LiveClock()
@@ -122,7 +126,9 @@ def build(
         portfolio_config(settings.portfolio),
     )
     queries = PortfolioQueries(portfolio, store, market)
-    identity = IdentityService(SqlIdentityStore(store.engine), trading, clock)
+    identity = IdentityService(
+        SqlIdentityStore(store.engine), trading, identity_clock or LiveClock()
+    )
     return Container(
         settings,
         clock,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
 from api_support import PASSWORD, InProcess
 
 from vtrade import bootstrap
+from vtrade.core.clock import parse_instant, to_ns
 
 
 def sign_in(api: InProcess, user: str = "alice") -> dict[str, str]:
@@ -31,6 +33,16 @@ def test_signing_in_sets_a_strict_http_only_cookie_and_returns_the_csrf_token(
     body = response.json()
     assert body["user"]["name"] == "alice" and len(body["csrf_token"]) >= 32
     assert body["expires_at"].endswith("Z")
+
+
+def test_a_session_lives_seven_real_days_whatever_the_markets_clock(api: InProcess) -> None:
+    api.key("alice")  # the server's market clock stands at 2026-11-18
+    response = api.http.post("/api/v1/session", json={"name": "alice", "password": PASSWORD})
+
+    expires = to_ns(parse_instant(response.json()["expires_at"]))
+    week = 7 * 86_400
+    assert abs(expires - time.time_ns() - week * 10**9) < 60 * 10**9  # as the cookie's
+    assert f"Max-Age={week}" in response.headers["set-cookie"]
 
 
 def test_a_wrong_password_is_refused_with_401(api: InProcess) -> None:

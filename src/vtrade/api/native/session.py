@@ -48,7 +48,7 @@ async def sign_in(body: SessionCreate, request: Request, response: Response) -> 
     return SessionPublic(
         user=user_public(user),
         csrf_token=csrf,
-        expires_at=iso(state.container.clock.now_ns() + ttl_ns),
+        expires_at=iso(identity.clock.now_ns() + ttl_ns),  # real time, as the cookie
     )
 
 
