@@ -29,6 +29,7 @@ from portfolio_helpers import (
 )
 
 from vtrade.adapters.hot import RedisHotStore
+from vtrade.app.as_of import as_of
 from vtrade.bootstrap import Container
 from vtrade.core import topics
 from vtrade.domain import events as ev
@@ -389,6 +390,37 @@ def test_trade_statistics_and_costs_count_only_the_fills_since_the_last_reset(
     assert stats.count == 1 and stats.net_pnl == round_trip.quantize(CENT)
     assert costs.fills == 2 and costs.fees == sum((f.fee for f in new_life), D(0))
     assert boot(app.clock.now_ns()).queries.trade_stats(account.id) == stats  # after a restart
+
+
+def test_fills_at_the_instant_of_a_reset_belong_to_the_life_they_were_made_in(boot: Boot) -> None:
+    """With the clock standing still, fills before a reset and after it share its instant:
+    the ledger's order, not the time, says which life each belongs to (round trips, costs,
+    fee-tier volume and a replay of positions), live and after a restart."""
+    app = boot(at(WEDNESDAY))
+    account = open_account(app)
+    old = trade(app, account, "AAPL", BUY, 100)
+    app.trading.reset_account(ResetAccount(id="c", ts_init=0, account_id=account.id))
+    app.trading.relay()
+    bought = trade(app, account, "AAPL", BUY, 40)
+    sold = trade(app, account, "AAPL", SELL, 40)
+    kept = trade(app, account, "AAPL", BUY, 7)
+    new_life = [
+        f for o in (bought, sold, kept) for f in app.store.list_fills(account.id, order_id=o.id)
+    ]
+    assert {f.ts_ns for f in new_life} == {f.ts_ns for f in app.store.list_fills(account.id)}
+
+    costs = app.queries.execution_costs(account.id)
+    assert costs.fills == len(new_life) and old.id not in {f.order_id for f in new_life}
+    assert app.queries.trade_stats(account.id).count == 1
+    instant = app.clock.now_ns()
+    run(app, 1)
+    trade(app, account, "AAPL", BUY, 3)  # a later fill: `as_of` the instant replays fills
+    restarted = boot(app.clock.now_ns())
+    assert restarted.queries.execution_costs(account.id).fills == len(new_life) + 1
+    assert restarted.engine.volumes[account.id] == app.engine.volumes[account.id]
+    snapshot = restarted.store.load(0)
+    _, positions = as_of(restarted.store, restarted.catalog, snapshot.accounts, snapshot, instant)
+    assert [(p.symbol, p.qty) for p in positions] == [("AAPL", D(7))]
 
 
 def test_after_the_close_the_hot_store_shows_day_pnl_from_the_new_base(boot: Boot) -> None:

@@ -38,9 +38,7 @@ def as_of(
     replayed = [
         pos
         for account_id, held in symbols.items()
-        for pos in _replayed(
-            store, catalog, account_id, held, snapshot.reset_ns.get(account_id, 0), t_ns
-        )
+        for pos in _replayed(store, catalog, account_id, held, t_ns)
     ]
     kept = [p for p in rows if (p.account_id, p.symbol) not in traded]
     return then, kept + replayed
@@ -55,15 +53,12 @@ def _replayed(
     catalog: Catalog,
     account_id: str,
     symbols: set[str],
-    since_ns: int,
     until_ns: int,
 ) -> list[Position]:
-    """The account's positions in `symbols` at `until_ns`: its fills from `since_ns` (its
-    last reset, which left it flat) applied in order, as the engine applied them."""
+    """The account's positions in `symbols` at `until_ns`: its fills since its last reset
+    (which left it flat) applied in order, as the engine applied them."""
     positions = {s: Position(account_id=account_id, symbol=s) for s in symbols}
-    fills = store.list_fills(
-        account_id, limit=_EVERY_FILL, before_ns=until_ns + 1, since_ns=since_ns
-    )
+    fills = store.list_fills(account_id, limit=_EVERY_FILL, before_ns=until_ns + 1, this_life=True)
     for fill in reversed(fills):  # oldest first
         if fill.symbol in positions:
             inst = catalog.get(fill.symbol)

@@ -174,9 +174,8 @@ class PortfolioQueries:
         """The account's fills since its last reset, oldest first: a reset closed what they
         opened without a fill, so older ones would pair with new trades."""
         self.portfolio.valuation.account_index(account_id)  # unknown accounts: NotFoundError
-        since = self.store.last_reset_ns(account_id)
         return sorted(
-            self.store.list_fills(account_id, limit=MAX_FILLS, since_ns=since),
+            self.store.list_fills(account_id, limit=MAX_FILLS, this_life=True),
             key=lambda f: (f.ts_ns, f.id),
         )
 

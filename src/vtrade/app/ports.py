@@ -88,8 +88,10 @@ class Store(Protocol):
         limit: int = 100,
         before_ns: int | None = None,
         since_ns: int | None = None,
+        this_life: bool = False,
     ) -> list[Fill]:
-        """Newest first; at or after `since_ns`, before `before_ns`."""
+        """Newest first; at or after `since_ns`, before `before_ns`; with `this_life`, only
+        those made since the account's last reset (at its instant too, if after it)."""
         ...
 
     def last_reset_ns(self, account_id: str) -> int | None:

@@ -49,5 +49,8 @@ class Snapshot:
     # Per account, the instant of its last reset (absent: never reset). Its fills before it
     # belong to an earlier life: they count in no fee tier.
     reset_ns: dict[str, int] = field(default_factory=dict)
+    # Fills made at the instant of their account's last reset but before it (a clock standing
+    # still): they belong to the earlier life too.
+    before_reset: frozenset[str] = frozenset()
     # The engine's instant at the last commit (0: unknown): the stored state is as of then.
     worked_ns: int = 0

@@ -389,7 +389,7 @@ class ExecutionEngine(Bookkeeper):
         self.account_seqs = dict(snapshot.account_seqs)
         self.volumes = defaultdict(Volumes)
         for f in sorted(snapshot.recent_fills, key=lambda f: f.ts_ns):
-            if f.ts_ns < snapshot.reset_ns.get(f.account_id, 0):
+            if f.ts_ns < snapshot.reset_ns.get(f.account_id, 0) or f.id in snapshot.before_reset:
                 continue  # before the account's last reset: not this life's volume
             if not rules_named(f.profile).friction:
                 continue  # traded for free: earns no fee tier

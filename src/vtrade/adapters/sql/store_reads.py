@@ -30,6 +30,28 @@ _LAST_RESETS = select(ledger_entries.c.account_id, func.max(ledger_entries.c.ts_
     ledger_entries.c.kind == EntryKind.RESET.value
 )
 
+# A reset leaves its account flat: the fills after it are its current life's. Fills at the
+# reset's own instant (a clock standing still) are told apart by the ledger's order: each
+# fill's trade entry was written before the reset's entry or after it.
+_LAST_RESET_SEQS = (
+    select(ledger_entries.c.account_id, func.max(ledger_entries.c.seq).label("seq"))
+    .where(ledger_entries.c.kind == EntryKind.RESET.value)
+    .group_by(ledger_entries.c.account_id)
+    .subquery()
+)
+_RESET_ENTRY = ledger_entries.alias("reset_entry")
+# (account_id, fill id) of the fills made at the instant of their account's last reset, before it
+_BEFORE_LAST_RESETS = (
+    select(ledger_entries.c.account_id, ledger_entries.c.ref)
+    .join(_LAST_RESET_SEQS, _LAST_RESET_SEQS.c.account_id == ledger_entries.c.account_id)
+    .join(_RESET_ENTRY, _RESET_ENTRY.c.seq == _LAST_RESET_SEQS.c.seq)
+    .where(
+        ledger_entries.c.kind == EntryKind.TRADE.value,
+        ledger_entries.c.ts_ns == _RESET_ENTRY.c.ts_ns,
+        ledger_entries.c.seq < _RESET_ENTRY.c.seq,
+    )
+)
+
 # Each night's financing charge (one or two entries at one instant) took a number too.
 _CHARGES = (
     select(ledger_entries.c.account_id, func.count(ledger_entries.c.ts_ns.distinct()))
@@ -93,6 +115,7 @@ class StoreReads:
             last_resets = _LAST_RESETS.group_by(ledger_entries.c.account_id)
             resets: dict[str, int] = {a_id: ts for a_id, ts in conn.execute(last_resets)}
             charges: dict[str, int] = {a_id: n for a_id, n in conn.execute(_CHARGES)}
+            earlier = frozenset(ref for _, ref in conn.execute(_BEFORE_LAST_RESETS))
             worked = conn.execute(select(meta.c.value).where(meta.c.key == WORKED_KEY)).scalar()
         return Snapshot(
             accounts=account_list,
@@ -105,6 +128,7 @@ class StoreReads:
                 for a in account_list
             },
             reset_ns=resets,
+            before_reset=earlier,
             worked_ns=int(worked or 0),
         )
 
@@ -147,10 +171,19 @@ class StoreReads:
         limit: int = 100,
         before_ns: int | None = None,
         since_ns: int | None = None,
+        this_life: bool = False,
     ) -> list[Fill]:
         """Return the account's fills at or after `since_ns` and before `before_ns`, newest
-        first."""
+        first; with `this_life`, only those made since its last reset."""
         query = select(fills).where(fills.c.account_id == account_id)
+        if this_life:
+            reset = self.last_reset_ns(account_id)
+            if reset is not None:
+                earlier = _BEFORE_LAST_RESETS.where(ledger_entries.c.account_id == account_id)
+                query = query.where(
+                    fills.c.ts_ns >= reset,
+                    fills.c.id.not_in(select(earlier.subquery().c.ref)),
+                )
         if order_id is not None:
             query = query.where(fills.c.order_id == order_id)
         if before_ns is not None:
