@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from argon2 import PasswordHasher
@@ -149,3 +150,10 @@ def served(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def get_ok(api: InProcess, key: Key, path: str, **params: Any) -> Any:
+    """GET `path` with `params` as `key`; assert a 200 and return its JSON."""
+    response = api.http.get(path, headers=key.headers, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -195,15 +195,23 @@ def test_a_one_day_history_is_today_based_on_yesterdays_close_as_last_equity_is(
     assert history["timestamp"][0] >= 1795064400  # 2026-11-19 00:00 in New York
 
 
-def test_an_intraday_bar_starting_at_end_is_left_out_not_cut(api: InProcess) -> None:
+def test_an_intraday_bar_stamped_at_end_is_included_whole_not_cut(api: InProcess) -> None:
+    """`end` is inclusive, as on Alpaca, and bars are chosen by their stamp: the one stamped
+    at `end` (or the one `start` or `end` cuts into, for an aggregate) is read whole."""
     key = api.key()
-    query = {"symbols": "AAPL", "timeframe": "1Hour", "start": "2026-11-17T14:00:00Z"}
-    to_the_hour = get(api, key, "/v2/stocks/bars", end="2026-11-17T16:00:00Z", **query).json()
-    later = get(api, key, "/v2/stocks/bars", end="2026-11-17T18:00:00Z", **query).json()
+    query = {"symbols": "AAPL", "start": "2026-11-17T14:00:00Z"}
+    hours = {"timeframe": "1Hour", **query}
+    to_the_hour = get(api, key, "/v2/stocks/bars", end="2026-11-17T16:00:00Z", **hours).json()
+    later = get(api, key, "/v2/stocks/bars", end="2026-11-17T18:00:00Z", **hours).json()
+    cut = {"timeframe": "15Min", "start": "2026-11-17T15:05:00Z", "end": "2026-11-17T15:35:00Z"}
+    quarters = get(api, key, "/v2/stocks/bars", symbols="AAPL", **cut).json()["bars"]["AAPL"]
+    whole = get(api, key, "/v2/stocks/bars", timeframe="15Min", **query).json()["bars"]["AAPL"]
 
     bars = to_the_hour["bars"]["AAPL"]
-    assert [b["t"] for b in bars] == ["2026-11-17T14:00:00Z", "2026-11-17T15:00:00Z"]
-    assert bars == later["bars"]["AAPL"][:2]  # whole hours, as a later end shows them
+    assert [b["t"][11:16] for b in bars] == ["14:00", "15:00", "16:00"]
+    assert bars == later["bars"]["AAPL"][:3]  # whole hours, as a later end shows them
+    assert [b["t"][11:16] for b in quarters] == ["15:15", "15:30"]
+    assert quarters == [b for b in whole if b["t"][11:16] in ("15:15", "15:30")]
 
 
 def test_a_position_closed_and_opened_again_today_counts_its_intraday_pl_from_its_entry(

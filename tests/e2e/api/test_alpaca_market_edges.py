@@ -6,15 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_support import InProcess, Key
+from api_support import InProcess
+from api_support import get_ok as get
 
 HOUR = 3600
-
-
-def get(api: InProcess, key: Key, path: str, **params: Any) -> Any:
-    response = api.http.get(path, headers=key.headers, params=params)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def _decimals(x: float) -> int:

@@ -2,10 +2,12 @@
 
 What `StockHistoricalDataClient(url_override=...)` and alpaca-trade-api call for bars:
 historical bars (paged with `next_page_token`) and the latest minute bar, for any of our
-symbols. Only completed bars are served (a bar still forming would reveal prices from the
-future of the simulated clock), except today's day bar, which grows through the session as on
-Alpaca; day bars are stamped at midnight in New York of their date. Quotes, trades and
-snapshots are in `marketdata_ticks`, crypto's paths in `marketdata_crypto`.
+symbols. Only completed bars are served (an aggregate such as 5Min too: its whole span has
+passed), except today's day bar (and week's and month's), which grows through the session as
+on Alpaca, from what has printed so far; no bar is stamped later than now. A US stock's day
+bars are stamped at midnight in New York of their date, every other market's (crypto's, as
+Alpaca has since 2025) at midnight UTC. Quotes, trades and snapshots are in
+`marketdata_ticks`, crypto's paths in `marketdata_crypto`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from fastapi import APIRouter, Query
 
 from vtrade.api.alpaca.common import NEW_YORK, Ctx, CtxDep, csv_list, find_instrument, instant
 from vtrade.api.alpaca.schemas import alpaca_symbol
-from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, iso, to_ns
+from vtrade.core.clock import NS_PER_DAY, iso, to_ns
 from vtrade.core.errors import ValidationError
 from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import AssetClass, Instrument
@@ -41,24 +43,37 @@ _UNITS = {"T": "Min", "H": "Hour", "D": "Day", "W": "Week", "M": "Month"}
 Grouper = Callable[[np.ndarray], np.ndarray]
 
 
-def _frame(text: str) -> tuple[Interval, Grouper | None]:
-    """Parse an Alpaca timeframe into the base interval and a grouping of its bar starts."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Frame:
+    """An Alpaca timeframe: the market's bars it is built from, and how they group (None: as
+    they are). `span` is an intraday bar's length, in ns."""
+
+    base: Interval
+    group: Grouper | None
+    span: int
+
+
+def _frame(text: str) -> _Frame:
+    """Parse an Alpaca timeframe."""
     match = _FRAME.match(text.strip())
     allowed = "{1-59}Min, {1-23}Hour, 1Day, 1Week, {1,2,3,6,12}Month"
     if match is None:
         raise ValidationError(f"invalid timeframe {text!r}; allowed: {allowed}")
     n, unit = int(match.group(1)), _UNITS.get(match.group(2), match.group(2))
-    if unit == "Min" and 1 <= n <= 59:
-        return Interval.M1, None if n == 1 else (lambda ts: ts - ts % (n * NS_PER_MINUTE))
-    if unit == "Hour" and 1 <= n <= 23:
-        span = n * 60 * NS_PER_MINUTE
-        return Interval.H1, None if n == 1 else (lambda ts: ts - ts % span)
+    if unit in ("Min", "Hour") and 1 <= n <= (59 if unit == "Min" else 23):
+        base = Interval.M1 if unit == "Min" else Interval.H1
+        span = n * base.ns
+        return _Frame(base, None if n == 1 else (lambda ts: ts - ts % span), span)  # from 00:00Z
     if unit == "Day" and n == 1:
-        return Interval.D1, None
+        return _Frame(Interval.D1, None, NS_PER_DAY)
     if unit == "Week" and n == 1:
-        return Interval.D1, lambda ts: ts - ((ts // NS_PER_DAY + 3) % 7) * NS_PER_DAY
+        return _Frame(
+            Interval.D1, lambda ts: ts - ((ts // NS_PER_DAY + 3) % 7) * NS_PER_DAY, NS_PER_DAY
+        )
     if unit == "Month" and n in (1, 2, 3, 6, 12):
-        return Interval.D1, lambda ts: np.array([_month_start(int(t), n) for t in ts])
+        return _Frame(
+            Interval.D1, lambda ts: np.array([_month_start(int(t), n) for t in ts]), NS_PER_DAY
+        )
     raise ValidationError(f"invalid timeframe {text!r}; allowed: {allowed}")
 
 
@@ -68,9 +83,12 @@ def _month_start(ts: int, months: int) -> int:
     return int(datetime(moment.year, month, 1, tzinfo=UTC).timestamp()) * 1_000_000_000
 
 
-def _group(series: BarSeries, keys: np.ndarray) -> BarSeries:
+def _group(series: BarSeries, keys: np.ndarray, inst: Instrument) -> BarSeries:
+    """One bar per run of equal `keys`, stamped with it; its volume is the sum of its parts'
+    as they are served (rounded as `trade_size` rounds them)."""
     if not len(series):
         return series
+    volume = np.round(series.volume, 0 if _whole(inst) else _COIN_PLACES)
     starts = np.concatenate(([0], np.flatnonzero(np.diff(keys)) + 1))
     ends = np.concatenate((starts[1:], [len(series)])) - 1
     return BarSeries(
@@ -81,18 +99,21 @@ def _group(series: BarSeries, keys: np.ndarray) -> BarSeries:
         np.maximum.reduceat(series.high, starts),
         np.minimum.reduceat(series.low, starts),
         series.close[ends],
-        np.add.reduceat(series.volume, starts),
+        np.add.reduceat(volume, starts),
     )
 
 
-def at_new_york_midnight(series: BarSeries) -> BarSeries:
-    """Day-based bars relabelled as Alpaca stamps them: midnight in New York of the date the
-    bar is for (`2024-01-02T05:00:00Z`), not midnight UTC."""
-    if not len(series):
-        return series
-    dates = (datetime.fromtimestamp(int(ts) // 1_000_000_000, tz=UTC).date() for ts in series.ts)
-    ts = [to_ns(datetime.combine(d, time.min, NEW_YORK)) for d in dates]
-    return dataclasses.replace(series, ts=np.array(ts, dtype=np.int64))
+def stamped_as_alpaca(series: BarSeries, inst: Instrument, now: int) -> BarSeries:
+    """Day-based bars (labelled midnight UTC of their date) stamped as Alpaca stamps them: a
+    US stock's at midnight in New York of its date (`2024-01-02T05:00:00Z`), any other's at
+    midnight UTC (crypto's, as Alpaca has since 2025: relabelled, a coin's day, which runs
+    from midnight UTC, would have been stamped hours after its first prints). A bar stamped
+    after now (an FX day opens at 17:00 New York the evening before its date) is left out."""
+    if len(series) and inst.calendar in _US_CALENDARS:
+        dates = (datetime.fromtimestamp(int(t) // 1_000_000_000, tz=UTC).date() for t in series.ts)
+        ts = [to_ns(datetime.combine(d, time.min, NEW_YORK)) for d in dates]
+        series = dataclasses.replace(series, ts=np.array(ts, dtype=np.int64))
+    return series.window(0, now + 1)
 
 
 def completed(c: Ctx, symbol: str, base: Interval, start: int, end: int) -> BarSeries:
@@ -124,17 +145,23 @@ def _today_so_far(c: Ctx, days_series: BarSeries, now: int) -> BarSeries:
     minutes = minutes.window(0, now - Interval.M1.ns + 1)  # complete minutes only
     if not len(minutes):
         return earlier  # before the open: no bar yet
-    today = _group(minutes, np.full(len(minutes), last, dtype=np.int64))
+    today = _group(minutes, np.full(len(minutes), last, dtype=np.int64), inst)
     return BarSeries.concat([earlier, today], inst.symbol, Interval.D1)
 
 
 _WHOLE = (AssetClass.EQUITY, AssetClass.ETF)  # shares trade whole on the tape
+_COIN_PLACES = 8
+_US_CALENDARS = ("XNYS", "XNAS")
+
+
+def _whole(inst: Instrument) -> bool:
+    return inst.lot_size >= 1 or inst.asset_class in _WHOLE
 
 
 def trade_size(inst: Instrument, size: float) -> float | int:
     """A traded quantity as Alpaca gives it: whole shares for stocks, else the amount (no
     binary noise from summing float sizes)."""
-    return round(size) if inst.lot_size >= 1 or inst.asset_class in _WHOLE else round(size, 8)
+    return round(size) if _whole(inst) else round(size, _COIN_PLACES)
 
 
 def bar_json(series: BarSeries, i: int, places: int, inst: Instrument) -> dict[str, Any]:
@@ -199,24 +226,17 @@ def bars(
     descending: bool = False,
 ) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
     """Bars per symbol (symbols in the order given), at most `limit` in all, and the token
-    of the next page (None on the last page)."""
-    base, grouper = _frame(timeframe)
-    now = c.now_ns()
-    stop = instant(end, "end") or now
-    begin = instant(start, "start")
-    if begin is None:
-        begin = stop - stop % NS_PER_DAY  # the start of the current day, as Alpaca does
-    if base is not Interval.D1 and stop - begin > MAX_INTRADAY_DAYS * NS_PER_DAY:
+    of the next page (None on the last page): those stamped from `start` to `end`, both
+    included (see `_bar_span`), complete by now (today's day-based bars as far as they have
+    gone)."""
+    frame = _frame(timeframe)
+    daily = frame.base is Interval.D1
+    begin, stop = _bar_span(start, end, c.now_ns(), daily)
+    if not daily and stop - begin > MAX_INTRADAY_DAYS * NS_PER_DAY:
         raise ValidationError(
             f"at most {MAX_INTRADAY_DAYS} days of intraday bars per request; "
             "narrow start/end or use 1Day"
         )
-    # A day bar is stamped at midnight in New York of its session date, so the day before
-    # `begin` (in UTC labels) may still belong, and a date `end` includes its day, as on
-    # Alpaca. An intraday bar starting at `end` is left out: one cut there would be partial.
-    daily = base is Interval.D1
-    last = stop + 1 if daily else stop
-    first = begin - NS_PER_DAY if daily else begin
     resume_symbol, resume_at = page_resume(page_token, [name for name, _ in symbols])
     out: dict[str, list[dict[str, Any]]] = {}  # a symbol without bars is left out, as on Alpaca
     left = limit
@@ -224,11 +244,7 @@ def bars(
     for name, inst in symbols:
         if skipping and name != resume_symbol:
             continue
-        series = completed(c, inst.symbol, base, first, last)
-        if grouper is not None:
-            series = _group(series, grouper(series.ts))
-        if daily:
-            series = at_new_york_midnight(series).window(begin, last)
+        series = _framed(c, inst, frame, begin, stop)
         order = range(len(series) - 1, -1, -1) if descending else range(len(series))
         places = decimals_of(inst.tick_size)
         for i in order:
@@ -241,6 +257,47 @@ def bars(
             left -= 1
         skipping = False
     return out, None
+
+
+def _bar_span(start: str | None, end: str | None, now: int, daily: bool) -> tuple[int, int]:
+    """The first and last instant (both included) of the stamps a bars request asks for:
+    `end` no later than now, by default now; `start` by default the start of that day (UTC),
+    as on Alpaca. A date means its whole day: in New York, as for quotes and trades, but for
+    day-based bars the UTC day, which holds the bar of that date whichever midnight stamps
+    it. 422 when `start` is after that."""
+    stop = min(_bar_edge(end, "end", daily) or now, now)
+    begin = _bar_edge(start, "start", daily)
+    if begin is None:
+        begin = stop - stop % NS_PER_DAY
+    if begin > stop:
+        raise ValidationError("start must not be after end (or now)", parameter="start")
+    return begin, stop
+
+
+def _bar_edge(text: str | None, what: str, daily: bool) -> int | None:
+    at = instant(text, what, end_of_day=what == "end")
+    if at is None or text is None or not daily or len(text.strip()) != len("YYYY-MM-DD"):
+        return at
+    day = to_ns(datetime.fromisoformat(text.strip()).replace(tzinfo=UTC))
+    return day + NS_PER_DAY - 1 if what == "end" else day
+
+
+def _framed(c: Ctx, inst: Instrument, frame: _Frame, begin: int, stop: int) -> BarSeries:
+    """`inst`'s bars of `frame` stamped in [begin, stop], complete by now. An intraday
+    aggregate is built from its whole span (one `begin` or `stop` cuts into is read whole, as
+    its stamp decides whether it is asked for) and served once that span has passed."""
+    now = c.now_ns()
+    if frame.base is Interval.D1:
+        # a US day bar's stamp is its label's plus 4-5 hours: the day before `begin` may belong
+        series = completed(c, inst.symbol, frame.base, begin - NS_PER_DAY, stop + 1)
+        if frame.group is not None:
+            series = _group(series, frame.group(series.ts), inst)
+        return stamped_as_alpaca(series, inst, now).window(begin, stop + 1)
+    first, last = (begin - begin % frame.span, stop - stop % frame.span)
+    series = completed(c, inst.symbol, frame.base, first, last + frame.span)
+    if frame.group is not None:
+        series = _group(series, frame.group(series.ts), inst)
+    return series.window(begin, min(stop, now - frame.span) + 1)
 
 
 @router.get("/v2/stocks/bars", summary="Historical bars (alpaca-py)")

@@ -17,13 +17,13 @@ from fastapi import APIRouter, Depends, Query
 from vtrade.api.alpaca.common import Ctx, CtxDep, csv_list, instant
 from vtrade.api.alpaca.marketdata import (
     MAX_LIMIT,
-    at_new_york_midnight,
     bar_json,
     completed,
     instruments,
     latest_bar,
     next_token,
     page_resume,
+    stamped_as_alpaca,
     trade_size,
 )
 from vtrade.core.clock import NS_PER_DAY, iso
@@ -134,7 +134,8 @@ def snapshot(c: Ctx, inst: Instrument, crypto: bool = False) -> dict[str, Any]:
     """Latest trade and quote, the last complete minute bar, today's daily bar so far and the
     one before it: what Alpaca's snapshot holds (keys as it spells them)."""
     now = c.now_ns()
-    days = at_new_york_midnight(completed(c, inst.symbol, Interval.D1, now - 10 * NS_PER_DAY, now))
+    days = completed(c, inst.symbol, Interval.D1, now - 10 * NS_PER_DAY, now)
+    days = stamped_as_alpaca(days, inst, now)
     places = decimals_of(inst.tick_size)
     day = [bar_json(days, i, places, inst) for i in range(max(len(days) - 2, 0), len(days))]
     return {

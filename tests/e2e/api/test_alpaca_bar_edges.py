@@ -1,0 +1,84 @@
+"""Alpaca bars never look ahead: a day bar is stamped no later than now (a coin's day at
+midnight UTC, where it begins), an aggregate such as 5Min is served once its span has passed,
+its volume is the sum of its parts as served, and a range that asks for the future or runs
+backwards is refused as for quotes and trades."""
+
+from __future__ import annotations
+
+from api_support import InProcess
+from api_support import get_ok as get
+
+from vtrade.core.clock import iso
+
+HOUR = 3600
+
+
+def test_a_coins_day_bar_is_stamped_at_midnight_utc_where_its_day_begins(api: InProcess) -> None:
+    """Thursday 02:00Z: bitcoin's Thursday has run two hours. Its bar had been stamped at
+    midnight New York, 05:00Z, three hours after the server's clock."""
+    key = api.key()
+    api.step(11 * HOUR)  # Wednesday 15:00Z -> Thursday 2026-11-19 02:00Z
+    now = iso(api.clock.now_ns())
+    coins = "/v1beta3/crypto/us"
+    days = get(api, key, f"{coins}/bars", symbols="BTC/USD", start="2026-11-17")["bars"]["BTC/USD"]
+    snap = get(api, key, f"{coins}/snapshots", symbols="BTC/USD")["snapshots"]["BTC/USD"]
+    minutes = get(
+        api, key, f"{coins}/bars", symbols="BTC/USD", timeframe="1Min", start="2026-11-19T00:00:00Z"
+    )["bars"]["BTC/USD"]
+
+    assert [b["t"] for b in days] == [f"2026-11-{d}T00:00:00Z" for d in (17, 18, 19)]
+    assert days[-1]["t"] < now
+    assert snap["dailyBar"] == days[-1] and snap["prevDailyBar"] == days[-2]
+    assert days[-1]["o"] == minutes[0]["o"] and days[-1]["c"] == minutes[-1]["c"]
+    assert days[-1]["v"] == round(sum(m["v"] for m in minutes), 8)
+
+
+def test_no_day_bar_is_stamped_after_now(api: InProcess) -> None:
+    """Wednesday 22:30Z: the euro's Thursday opened at 17:00 New York; its bar, stamped
+    Thursday 00:00Z, is not served before then. A US stock's is stamped 05:00Z."""
+    key = api.key()
+    api.step(7.5 * HOUR)
+    now = iso(api.clock.now_ns())
+    euro = get(api, key, "/v2/stocks/bars", symbols="EUR/USD,AAPL", start="2026-11-16")["bars"]
+
+    assert euro["EUR/USD"][-1]["t"] == "2026-11-18T00:00:00Z" and euro["EUR/USD"][-1]["t"] < now
+    assert euro["AAPL"][-1]["t"] == "2026-11-18T05:00:00Z"
+
+
+def test_an_aggregate_is_served_once_its_whole_span_has_passed(api: InProcess) -> None:
+    key = api.key()
+    api.step(3 * 60)  # 15:03Z: the 15:00 five minutes are still forming
+    query = {"symbols": "AAPL", "timeframe": "5Min", "start": "2026-11-18T14:30:00Z"}
+    forming = get(api, key, "/v2/stocks/bars", **query)["bars"]["AAPL"]
+    api.step(2 * 60)
+    formed = get(api, key, "/v2/stocks/bars", **query)["bars"]["AAPL"]
+    minutes = get(
+        api, key, "/v2/stocks/bars", **query | {"timeframe": "1Min", "start": "2026-11-18T15:00Z"}
+    )["bars"]["AAPL"]
+
+    assert forming[-1]["t"] == "2026-11-18T14:55:00Z"
+    assert formed[:-1] == forming and formed[-1]["t"] == "2026-11-18T15:00:00Z"
+    assert formed[-1]["v"] == sum(m["v"] for m in minutes) and len(minutes) == 5
+    assert formed[-1]["h"] == max(m["h"] for m in minutes)
+
+
+def test_a_date_only_end_includes_its_whole_day_of_intraday_bars(api: InProcess) -> None:
+    key = api.key()
+    day = {"symbols": "AAPL", "timeframe": "1Hour", "start": "2026-11-17", "end": "2026-11-17"}
+    hours = get(api, key, "/v2/stocks/bars", **day)["bars"]["AAPL"]
+    assert hours[0]["t"] >= "2026-11-17T05:00:00Z" and hours[-1]["t"] >= "2026-11-17T20:00:00Z"
+    assert hours[-1]["t"] < "2026-11-18T05:00:00Z"
+
+
+def test_a_backwards_or_future_range_is_refused_as_for_quotes_and_trades(api: InProcess) -> None:
+    key = api.key()
+    spans = {
+        "backwards": {"start": "2026-11-18T14:00:00Z", "end": "2026-11-18T13:00:00Z"},
+        "future": {"start": "2026-11-19T14:00:00Z"},
+    }
+    for name, span in spans.items():
+        for path in ("/v2/stocks/bars", "/v2/stocks/trades", "/v1beta3/crypto/us/bars"):
+            symbols = "BTC/USD" if "crypto" in path else "AAPL"
+            got = api.http.get(path, headers=key.headers, params={"symbols": symbols, **span})
+            assert got.status_code == 422, (name, path, got.text)
+            assert "start must not be after end (or now)" in got.json()["message"], got.text
