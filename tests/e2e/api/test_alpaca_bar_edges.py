@@ -82,3 +82,59 @@ def test_a_backwards_or_future_range_is_refused_as_for_quotes_and_trades(api: In
             got = api.http.get(path, headers=key.headers, params={"symbols": symbols, **span})
             assert got.status_code == 422, (name, path, got.text)
             assert "start must not be after end (or now)" in got.json()["message"], got.text
+
+
+def test_an_aggregates_volume_is_the_sum_of_its_minutes_as_served(api: InProcess) -> None:
+    """Each part is rounded as it is served (whole shares, a coin's 8 places), then summed:
+    summing unrounded parts had made a 15Min bar's volume differ by a share or two."""
+    key = api.key()
+    span = {"start": "2026-11-17T14:30:00Z", "end": "2026-11-17T16:29:00Z", "limit": 10_000}
+    for path, symbol in (("/v2/stocks/bars", "AAPL"), ("/v1beta3/crypto/us/bars", "BTC/USD")):
+        quarters = get(api, key, path, symbols=symbol, timeframe="15Min", **span)["bars"][symbol]
+        minutes = get(api, key, path, symbols=symbol, timeframe="1Min", **span)["bars"][symbol]
+        parts: dict[str, list[float]] = {}
+        for m in minutes:  # keyed by the stamp of the quarter each minute is in
+            quarter = int(m["t"][14:16]) // 15 * 15
+            parts.setdefault(f"{m['t'][:14]}{quarter:02d}:00Z", []).append(m["v"])
+
+        assert len(quarters) == 8
+        for bar in quarters:
+            assert len(parts[bar["t"]]) == 15, (symbol, bar["t"])
+            assert bar["v"] == round(sum(parts[bar["t"]]), 8), (symbol, bar["t"])
+
+
+def test_a_range_that_starts_in_the_future_is_refused_as_for_quotes_and_trades(
+    api: InProcess,
+) -> None:
+    """Wednesday 15:00Z: Thursday has not begun. A start there had been a 200 with no bars."""
+    key = api.key()
+    for timeframe in ("1Min", "15Min", "1Day", "1Week"):
+        for path in ("/v2/stocks/bars", "/v2/stocks/quotes", "/v1beta3/crypto/us/bars"):
+            symbols = "BTC/USD" if "crypto" in path else "AAPL"
+            span = {"start": "2026-11-19T14:00:00Z", "end": "2026-11-19T15:00:00Z"}
+            params = {"symbols": symbols, "timeframe": timeframe, **span}
+            got = api.http.get(path, headers=key.headers, params=params)
+            assert got.status_code == 422, (timeframe, path, got.text)
+            assert "start must not be after end (or now)" in got.json()["message"], got.text
+
+
+def test_a_week_or_month_bar_is_read_whole_whatever_end_cuts_into(api: InProcess) -> None:
+    """`end` chooses bars by their stamp, as for an intraday aggregate: the week stamped
+    Monday 2026-11-09 holds its whole week when `end` falls on its Tuesday (it had held
+    Monday and Tuesday only). A coin's week and month are stamped at midnight UTC."""
+    key = api.key()
+    stamps = {  # New York midnight is 04:00Z in October (EDT), 05:00Z in November (EST)
+        "AAPL": {"1Week": "2026-11-09T05:00:00Z", "1Month": "2026-10-01T04:00:00Z"},
+        "BTC/USD": {"1Week": "2026-11-09T00:00:00Z", "1Month": "2026-10-01T00:00:00Z"},
+    }
+    for path, symbol in (("/v2/stocks/bars", "AAPL"), ("/v1beta3/crypto/us/bars", "BTC/USD")):
+        for timeframe, cut, later in (
+            ("1Week", "2026-11-10", "2026-11-17"),
+            ("1Month", "2026-10-15", "2026-11-17"),
+        ):
+            query = {"symbols": symbol, "timeframe": timeframe, "start": "2026-10-01"}
+            cut_short = get(api, key, path, **query, end=cut)["bars"][symbol]
+            whole = get(api, key, path, **query, end=later)["bars"][symbol]
+
+            assert cut_short[-1]["t"] == stamps[symbol][timeframe]
+            assert cut_short == whole[: len(cut_short)], (symbol, timeframe)

@@ -46,7 +46,7 @@ Grouper = Callable[[np.ndarray], np.ndarray]
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Frame:
     """An Alpaca timeframe: the market's bars it is built from, and how they group (None: as
-    they are). `span` is an intraday bar's length, in ns."""
+    they are). `span` is the longest one of its bars runs, in ns (an intraday bar's length)."""
 
     base: Interval
     group: Grouper | None
@@ -68,11 +68,13 @@ def _frame(text: str) -> _Frame:
         return _Frame(Interval.D1, None, NS_PER_DAY)
     if unit == "Week" and n == 1:
         return _Frame(
-            Interval.D1, lambda ts: ts - ((ts // NS_PER_DAY + 3) % 7) * NS_PER_DAY, NS_PER_DAY
+            Interval.D1, lambda ts: ts - ((ts // NS_PER_DAY + 3) % 7) * NS_PER_DAY, 7 * NS_PER_DAY
         )
     if unit == "Month" and n in (1, 2, 3, 6, 12):
         return _Frame(
-            Interval.D1, lambda ts: np.array([_month_start(int(t), n) for t in ts]), NS_PER_DAY
+            Interval.D1,
+            lambda ts: np.array([_month_start(int(t), n) for t in ts]),
+            n * 31 * NS_PER_DAY,
         )
     raise ValidationError(f"invalid timeframe {text!r}; allowed: {allowed}")
 
@@ -283,13 +285,15 @@ def _bar_edge(text: str | None, what: str, daily: bool) -> int | None:
 
 
 def _framed(c: Ctx, inst: Instrument, frame: _Frame, begin: int, stop: int) -> BarSeries:
-    """`inst`'s bars of `frame` stamped in [begin, stop], complete by now. An intraday
-    aggregate is built from its whole span (one `begin` or `stop` cuts into is read whole, as
-    its stamp decides whether it is asked for) and served once that span has passed."""
+    """`inst`'s bars of `frame` stamped in [begin, stop], complete by now. An aggregate is
+    built from its whole span (one `begin` or `stop` cuts into is read whole, as its stamp
+    decides whether it is asked for): an intraday one is served once that span has passed,
+    a week or month as far as it has gone, as the day bar is."""
     now = c.now_ns()
     if frame.base is Interval.D1:
-        # a US day bar's stamp is its label's plus 4-5 hours: the day before `begin` may belong
-        series = completed(c, inst.symbol, frame.base, begin - NS_PER_DAY, stop + 1)
+        # a US day bar's stamp is its label's plus 4-5 hours: the day before `begin` may belong;
+        # a week or month stamped by `stop` runs up to `frame.span` past it
+        series = completed(c, inst.symbol, frame.base, begin - NS_PER_DAY, stop + frame.span)
         if frame.group is not None:
             series = _group(series, frame.group(series.ts), inst)
         return stamped_as_alpaca(series, inst, now).window(begin, stop + 1)
