@@ -197,6 +197,7 @@ def execution_config(s: ExecutionSettings) -> ExecutionConfig:
         catch_up_ns=int(s.catch_up_hours * NS_PER_HOUR),
         margin_interest_rate=s.margin_interest_percent / 100,
         borrow_fee_rate=s.borrow_fee_percent / 100,
+        liquidate_margin_calls=s.liquidate_margin_calls,
     )
 
 

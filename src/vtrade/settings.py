@@ -76,6 +76,11 @@ class ExecutionSettings(BaseModel):
         le=1,  # above 0.5 maintenance exceeds the initial margin: a stress setting
         description="maintenance at 2:1; it scales with the initial margin (FX at 20:1: 2.5%)",
     )
+    liquidate_margin_calls: bool = Field(
+        default=True,
+        description="close positions of an account whose equity falls below its maintenance "
+        "(false: only a MarginCalled event)",
+    )
     leverage: dict[str, Decimal] = Field(
         default_factory=dict, description='Per asset class, e.g. {"fx": 20}; default 2 (crypto 1)'
     )

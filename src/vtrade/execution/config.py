@@ -34,6 +34,7 @@ class ExecutionConfig:
     catch_up_ns: int = 7 * NS_PER_DAY  # the most downtime a start works open orders through
     margin_interest_rate: Decimal = Decimal("0.065")  # a year, on a debit held overnight
     borrow_fee_rate: Decimal = Decimal("0.003")  # a year, on short stock held overnight
+    liquidate_margin_calls: bool = True  # see `liquidation`; False: margin calls only
 
     @property
     def limits(self) -> Limits:

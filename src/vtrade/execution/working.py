@@ -29,7 +29,7 @@ from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
-from vtrade.execution import fills, financing
+from vtrade.execution import fills, financing, liquidation
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.routing import can_work, in_flight, meets_opening_auction
 from vtrade.execution.validation import has_auctions
@@ -531,6 +531,12 @@ def _margin_checks(
         account = engine.accounts[account_id]
         v = engine.view(account_id, t1)
         called = v.nav < v.maintenance
+        if (
+            called
+            and engine.config.liquidate_margin_calls
+            and not liquidation.liquidating(engine, account_id)
+        ):
+            changes.merge(liquidation.liquidate(engine, account, v, t1))
         if called != account.margin_call:
             account.margin_call = called
             changes.accounts.append(account)

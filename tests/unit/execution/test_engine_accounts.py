@@ -110,7 +110,7 @@ def test_a_margin_call_fires_once_when_equity_falls_below_maintenance_and_again_
     make_venue: Callable[..., Venue],
 ) -> None:
     # a maintenance rate of 100% of gross exposure: a long book is called once cash is negative
-    venue = make_venue(maintenance_margin=D(1))
+    venue = make_venue(maintenance_margin=D(1), liquidate_margin_calls=False)
     account = venue.open()
 
     def buy(symbol: str) -> None:
@@ -148,7 +148,7 @@ def test_an_account_called_that_closes_every_position_is_called_no_more_and_agai
 ) -> None:
     """Closing everything with orders that fill at once left the flag on (only accounts with a
     position were checked), and the next crossing raised no call."""
-    venue = make_venue(maintenance_margin=D(1))
+    venue = make_venue(maintenance_margin=D(1), liquidate_margin_calls=False)
     account = venue.open()
     symbols = ("MSFT", "NVDA", "AMZN", "GOOGL", "META")
 

@@ -1,0 +1,95 @@
+"""Liquidation of a margin-called account, as a broker's risk desk does it (IBKR in real time).
+
+When an account's equity falls below its maintenance margin, its open orders are canceled
+(they could add exposure, or close what is being closed a second time) and market orders
+close its positions until the requirement left is at most 90% of its equity (the cushion
+pays for trading out and for the market moving meanwhile): first those whose market is open,
+needing the most maintenance first, then, if they are not enough, those of closed markets,
+which fill at their next open. An equity at or below zero closes everything. The orders are
+ordinary market orders, `client_order_id` `liquidation-...`; none is placed while another
+liquidation order of the account is still open. `ExecutionConfig.liquidate_margin_calls`
+turns it off (calls only).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from vtrade.core.errors import VtradeError
+from vtrade.core.money import round_to_increment
+from vtrade.domain.accounts import Account, Position
+from vtrade.domain.changes import Changes
+from vtrade.domain.commands import SubmitOrder
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
+from vtrade.execution.accounting import AccountView
+from vtrade.market.sessions import Phase
+
+if TYPE_CHECKING:
+    from vtrade.execution.engine import ExecutionEngine
+
+PREFIX = "liquidation-"
+CUSHION = Decimal("0.9")  # liquidate until maintenance is at most this share of equity
+REASON = "canceled: the account was margin-called and is being liquidated"
+
+
+def liquidating(engine: ExecutionEngine, account_id: str) -> bool:
+    """Whether a liquidation order of the account is still open."""
+    return any(o.client_order_id.startswith(PREFIX) for o in engine.open_orders(account_id))
+
+
+def liquidate(engine: ExecutionEngine, account: Account, v: AccountView, t_ns: int) -> Changes:
+    """Cancel the account's open orders and close enough of its positions (see the module)."""
+    changes = Changes()
+    for order in engine.open_orders(account.id):
+        changes.merge(engine.close_order(order, OrderStatus.CANCELED, t_ns, REASON))
+    excess = v.maintenance - CUSHION * v.nav if v.nav > 0 else None  # None: close all
+    rates = engine.margin_rates
+    marks = engine.marks(t_ns)
+    needs = {
+        p.symbol: abs(v.values[p.symbol]) * marks.terms(p.symbol, rates).maintenance
+        for p in engine.positions_of(account.id)
+        if p.qty
+    }
+    held = sorted(
+        (p for p in engine.positions_of(account.id) if p.qty),
+        key=lambda p: (not _open_now(engine, p.symbol, t_ns), -needs[p.symbol], p.symbol),
+    )
+    for pos in held:
+        if excess is not None and excess <= 0:
+            break
+        maintenance = needs[pos.symbol]
+        qty = abs(pos.qty)
+        if excess is not None and maintenance > excess:  # part of it frees enough
+            lot = engine.catalog.get(pos.symbol).lot_size
+            qty = min(qty, round_to_increment(qty * excess / maintenance, lot, "up"))
+        if excess is not None:
+            excess -= maintenance * qty / abs(pos.qty)
+        changes.merge(_close(engine, pos, qty, t_ns))
+    return changes
+
+
+def _open_now(engine: ExecutionEngine, symbol: str, t_ns: int) -> bool:
+    calendar = engine.sessions.for_instrument(engine.catalog.get(symbol))
+    return calendar.phase(t_ns) is Phase.REGULAR
+
+
+def _close(engine: ExecutionEngine, pos: Position, qty: Decimal, t_ns: int) -> Changes:
+    cmd_id = engine.ids.next("cmd")
+    cmd = SubmitOrder(
+        id=cmd_id,
+        ts_init=t_ns,
+        account_id=pos.account_id,
+        symbol=pos.symbol,
+        side=Side.SELL if pos.qty > 0 else Side.BUY,
+        qty=qty,
+        type=OrderType.MARKET,
+        tif=TimeInForce.GTC,
+        client_order_id=f"{PREFIX}{cmd_id}",
+    )
+    try:
+        _, changes = engine.submit(cmd, t_ns)
+    except VtradeError:  # a rule no closing order can meet: the call stands, shown as such
+        return Changes()
+    return changes
