@@ -75,8 +75,6 @@ def test_serve_refuses_bad_flags_with_one_line(tmp_path: Path) -> None:
         (["--log-level", "loud"], "unknown log level 'loud'"),
         (["--start", "yesterday"], "malformed time 'yesterday'"),
         (["--speed", "-2"], "speed must be a positive finite number"),
-        (["--port", "70000"], "--port must be 1 to 65535, got 70000"),
-        (["--start", "2099-01-01T00:00:00Z"], "after the days the simulated market covers"),
     ):
         done = subprocess.run(
             SERVE + flags, env=_env(tmp_path), capture_output=True, text=True, timeout=60
