@@ -44,28 +44,22 @@ def liquidate(engine: ExecutionEngine, account: Account, v: AccountView, t_ns: i
     changes = Changes()
     for order in engine.open_orders(account.id):
         changes.merge(engine.close_order(order, OrderStatus.CANCELED, t_ns, REASON))
-    excess = v.maintenance - CUSHION * v.nav if v.nav > 0 else None  # None: close all
-    rates = engine.margin_rates
-    marks = engine.marks(t_ns)
+    # with no equity left, everything goes: no position frees more than an infinite excess
+    excess = v.maintenance - CUSHION * v.nav if v.nav > 0 else Decimal("Infinity")
+    rates, marks = engine.margin_rates, engine.marks(t_ns)
+    held = [p for p in engine.positions_of(account.id) if p.qty]
     needs = {
-        p.symbol: abs(v.values[p.symbol]) * marks.terms(p.symbol, rates).maintenance
-        for p in engine.positions_of(account.id)
-        if p.qty
+        p.symbol: abs(v.values[p.symbol]) * marks.terms(p.symbol, rates).maintenance for p in held
     }
-    held = sorted(
-        (p for p in engine.positions_of(account.id) if p.qty),
-        key=lambda p: (not _open_now(engine, p.symbol, t_ns), -needs[p.symbol], p.symbol),
-    )
+    held.sort(key=lambda p: (not _open_now(engine, p.symbol, t_ns), -needs[p.symbol], p.symbol))
     for pos in held:
-        if excess is not None and excess <= 0:
+        if excess <= 0:
             break
-        maintenance = needs[pos.symbol]
         qty = abs(pos.qty)
-        if excess is not None and maintenance > excess:  # part of it frees enough
+        if needs[pos.symbol] > excess:  # part of it frees enough
             lot = engine.catalog.get(pos.symbol).lot_size
-            qty = min(qty, round_to_increment(qty * excess / maintenance, lot, "up"))
-        if excess is not None:
-            excess -= maintenance * qty / abs(pos.qty)
+            qty = min(qty, round_to_increment(qty * excess / needs[pos.symbol], lot, "up"))
+        excess -= needs[pos.symbol] * qty / abs(pos.qty)
         changes.merge(_close(engine, pos, qty, t_ns))
     return changes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -140,9 +140,11 @@ def optional_decimal(value: object, what: str) -> Decimal | None:
     return None if value is None or value == "" else decimal(value, what)
 
 
-def instant(text: str | None, what: str, *, end_of_day: bool = False) -> int | None:
-    """Parse an RFC 3339 instant or a `YYYY-MM-DD` date (midnight in New York, or the end of
-    that day with `end_of_day`) into ns; 422 when malformed."""
+def instant(
+    text: str | None, what: str, *, end_of_day: bool = False, zone: tzinfo = NEW_YORK
+) -> int | None:
+    """Parse an RFC 3339 instant or a `YYYY-MM-DD` date (midnight in `zone`, New York unless
+    told, or the end of that day with `end_of_day`) into ns; 422 when malformed."""
     if text is None or not text.strip():
         return None
     cleaned = text.strip()
@@ -151,7 +153,7 @@ def instant(text: str | None, what: str, *, end_of_day: bool = False) -> int | N
             day = date.fromisoformat(cleaned)
         except ValueError:
             raise ValidationError(f"{what}: malformed date {text!r}; use YYYY-MM-DD") from None
-        moment = datetime.combine(day, time.max if end_of_day else time.min, NEW_YORK)
+        moment = datetime.combine(day, time.max if end_of_day else time.min, zone)
         return to_ns(moment)
     try:
         return to_ns(parse_instant(cleaned))

@@ -31,6 +31,7 @@ from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Interval
 from vtrade.market.bars import BarSeries
+from vtrade.market.sessions_build import EXTENDED_HOURS_CALENDARS
 
 router = APIRouter(tags=["alpaca: market data"])
 
@@ -111,7 +112,7 @@ def stamped_as_alpaca(series: BarSeries, inst: Instrument, now: int) -> BarSerie
     midnight UTC (crypto's, as Alpaca has since 2025: relabelled, a coin's day, which runs
     from midnight UTC, would have been stamped hours after its first prints). A bar stamped
     after now (an FX day opens at 17:00 New York the evening before its date) is left out."""
-    if len(series) and inst.calendar in _US_CALENDARS:
+    if len(series) and inst.calendar in EXTENDED_HOURS_CALENDARS:  # the US exchanges
         dates = (datetime.fromtimestamp(int(t) // 1_000_000_000, tz=UTC).date() for t in series.ts)
         ts = [to_ns(datetime.combine(d, time.min, NEW_YORK)) for d in dates]
         series = dataclasses.replace(series, ts=np.array(ts, dtype=np.int64))
@@ -153,7 +154,6 @@ def _today_so_far(c: Ctx, days_series: BarSeries, now: int) -> BarSeries:
 
 _WHOLE = (AssetClass.EQUITY, AssetClass.ETF)  # shares trade whole on the tape
 _COIN_PLACES = 8
-_US_CALENDARS = ("XNYS", "XNAS")
 
 
 def _whole(inst: Instrument) -> bool:
@@ -277,11 +277,7 @@ def _bar_span(start: str | None, end: str | None, now: int, daily: bool) -> tupl
 
 
 def _bar_edge(text: str | None, what: str, daily: bool) -> int | None:
-    at = instant(text, what, end_of_day=what == "end")
-    if at is None or text is None or not daily or len(text.strip()) != len("YYYY-MM-DD"):
-        return at
-    day = to_ns(datetime.fromisoformat(text.strip()).replace(tzinfo=UTC))
-    return day + NS_PER_DAY - 1 if what == "end" else day
+    return instant(text, what, end_of_day=what == "end", zone=UTC if daily else NEW_YORK)
 
 
 def _framed(c: Ctx, inst: Instrument, frame: _Frame, begin: int, stop: int) -> BarSeries:
