@@ -332,11 +332,11 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
         fees = ctx.fees_vcr(order, added, price) if ctx.fees_vcr is not None else Decimal(0)
         if notional + fees > cash:
             with_fees = f" with {_money(fees)} VCR of fees" if fees else ""
+            costs, free = _money_apart(notional + fees, max(cash, Decimal(0)))
             raise RuleViolation(
                 "cash",
                 f"{inst.symbol} is not marginable and needs cash: the order costs about "
-                f"{_money(notional + fees)} VCR{with_fees}, "
-                f"{_money(max(cash, Decimal(0)))} VCR of cash is free",
+                f"{costs} VCR{with_fees}, {free} VCR of cash is free",
             )
     pending = pending_margin(others, ctx.marks, ctx.limits, view, cash_only=ctx.cash_only)
     available = view.nav - view.margin_used - pending
@@ -346,14 +346,44 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     needed = notional * rate
     if needed > available:
         cash_only = " (the account is cash-only: it borrows nothing)" if ctx.cash_only else ""
+        needs, free = _money_apart(needed, max(available, Decimal(0)))
         raise RuleViolation(
             "buying_power",
-            f"insufficient buying power: the order needs {_money(needed)} VCR of margin "
+            f"insufficient buying power: the order needs {needs} VCR of margin "
             f"({(ONE / rate).normalize()}:1 on {_money(notional)} VCR){cash_only}, "
-            f"{_money(max(available, Decimal(0)))} VCR is available",
+            f"{free} VCR is available",
         )
-    held = (abs(after) - added) * mid * inst.multiplier * fx  # held or ordered, at the mid
-    _check_concentration(order, inst, ctx, view.nav, held, added, closes, price)
+    ordered = [o for o in others if o.symbol == inst.symbol and o.side is order.side]
+    held = _held_value(order, ctx.position_qty, ordered, abs(after) - added, mid)
+    # the NAV the cap counts is after the costs of the open orders it counts, as of this one
+    ordered_costs = sum((ctx.trade_costs(o, o.remaining) for o in ordered), Decimal(0))
+    nav = view.nav - ordered_costs
+    _check_concentration(order, inst, ctx, nav, held * inst.multiplier * fx, added, closes, price)
+
+
+def _held_value(
+    order: Order, position: Decimal, ordered: list[Order], exposure: Decimal, mid: Decimal
+) -> Decimal:
+    """What the cap counts as already on the order's side, in quote currency: the position at
+    the mid and each open order on that side (`ordered`) at the price its own check valued it
+    at, so that an order accepted at the cap still reads as at the cap. `exposure`, the
+    quantity on that side, is valued at the mid when those orders would first close a
+    position."""
+    if signed(order.side, position) < 0:
+        return exposure * mid
+    value = abs(position) * mid
+    for o in ordered:
+        value += o.remaining * _cap_price(o, _risk_price(o, mid, mid), mid)
+    return value
+
+
+def _cap_price(order: Order, price: Decimal, mid: Decimal) -> Decimal:
+    """What the cap values `order` at, given its risk `price`: a market or limit order trading
+    through the mid is valued at the mid it marks at (what it pays beyond is a cost); a stop
+    buys at its stop, not now."""
+    if order.type in (OrderType.MARKET, OrderType.LIMIT):
+        return min(price, mid) if order.side is Side.BUY else max(price, mid)
+    return price
 
 
 def _check_concentration(
@@ -373,9 +403,7 @@ def _check_concentration(
     a flip's close included."""
     mid = ctx.marks.mid(inst.symbol)
     unit_value = inst.multiplier * ctx.marks.fx(inst.currency)
-    own = price
-    if order.type in (OrderType.MARKET, OrderType.LIMIT):  # a stop buys at its stop, not now
-        own = min(price, mid) if order.side is Side.BUY else max(price, mid)
+    own = _cap_price(order, price, mid)
     cap = ctx.limits.max_position_share
 
     def share(qty: Decimal) -> Decimal:
@@ -384,7 +412,7 @@ def _check_concentration(
             return ONE
         if value <= cap * nav / 2:  # far from the cap: no cost takes it over
             return value / nav
-        left = nav - ctx.trade_costs(order, qty)
+        left = nav - ctx.trade_costs(order, closes + qty)  # both legs of a flip cost
         return value / left if left > 0 else ONE
 
     over = share(added)
@@ -400,7 +428,7 @@ def _check_concentration(
     # costs no more) and the room before any cost, and under the order itself
     lot = inst.lot_size
     high = min(room(nav), round_to_increment(added, lot, "up") - lot)
-    low = min(room(nav - ctx.trade_costs(order, added)), high)
+    low = min(room(nav - ctx.trade_costs(order, closes + added)), high)
     fits = _largest_fitting(share, cap, low, high, lot) + closes
     raise RuleViolation(
         "concentration",
@@ -566,6 +594,16 @@ def _percent(share: Decimal, cap: Decimal) -> str:
 def _rate(share: Decimal) -> str:
     """A configured share as the percentage it was set to: 25%, 7.5%, 12.5% (not 12%)."""
     return f"{format((share * 100).normalize(), 'f')}%"
+
+
+def _money_apart(needed: Decimal, available: Decimal) -> tuple[str, str]:
+    """Both amounts (`_money`), with the digits it takes to read `needed` as more than
+    `available` ("40,000.0412" and "40,000.0408", not "40,000.04" twice)."""
+    for places in range(2, 9):
+        pair = f"{needed:,.{places}f}", f"{available:,.{places}f}"
+        if pair[0] != pair[1]:
+            return (_money(needed), _money(available)) if places == 2 else pair
+    return f"{needed:,.8f}", f"{available:,.8f}"
 
 
 def _money(value: Decimal) -> str:

@@ -72,8 +72,13 @@ def test_position_cap_accepts_a_buy_at_exactly_25_percent_of_nav_and_rejects_one
     message = rejected(over, "concentration")
     assert "of NAV" in message and "limit is 25%" in message
     assert order.status is OrderStatus.ACCEPTED
-    # counting open orders: the resting order already uses the whole allowance
-    rejected(venue.preview(account, "AAPL", Side.BUY, lot, **limit), "concentration")
+    # counting open orders: the resting order already uses the whole allowance, valued at the
+    # limit it was accepted at (valued at the mid, it had read 25.04% after one lot more)
+    one_more = rejected(venue.preview(account, "AAPL", Side.BUY, lot, **limit), "concentration")
+    fees = fees_vcr(venue, account, "AAPL", Side.BUY, lot, **limit)
+    fees += fees_vcr(venue, account, "AAPL", Side.BUY, edge, **limit)  # and the resting order's
+    share = (edge + lot) * price / (nav - fees) * 100
+    assert f"would be {share:.3f}" in one_more
 
 
 def test_position_cap_values_what_is_held_at_the_market_and_the_order_at_its_limit(
@@ -194,6 +199,32 @@ def test_a_flip_counts_the_margin_the_closed_position_frees(venue: Venue) -> Non
 
     assert flipped.status is OrderStatus.FILLED, flipped.reject_reason
     assert venue.engine.position(account.id, "MSFT").qty == -short
+
+
+@pytest.mark.parametrize("symbol", ["AZN.L", "SHEL.L", "AAPL", "EUR/USD"])
+def test_the_largest_flip_that_fits_leaves_the_new_side_within_the_cap_after_both_legs_costs(
+    venue: Venue, symbol: str
+) -> None:
+    """A flip pays for the leg that closes as well as the one that opens: the NAV the cap
+    counts is after both. (It counted only the new side's costs: a flip accepted at the
+    stated maximum ended at 25.0009% of NAV.)"""
+    account = venue.open()
+    lot = venue.catalog.get(symbol).lot_size
+    unit = venue.engine.marks(venue.now).value(venue.catalog.get(symbol), lot)
+    held = floor_lots(D(150_000) / unit, D(1)) * lot  # 15% of NAV
+    bought, _ = venue.submit(account, symbol, Side.BUY, held)
+    assert bought.status is OrderStatus.FILLED, bought.reject_reason
+    message = rejected(venue.preview(account, symbol, Side.SELL, held * 3), "concentration")
+    fits = D(message.split("at most ")[1].split(" ")[0])
+
+    one_more = venue.preview(account, symbol, Side.SELL, fits + lot)
+    order, _ = venue.submit(account, symbol, Side.SELL, fits)
+
+    rejected(one_more, "concentration")
+    assert order.status is OrderStatus.FILLED, order.reject_reason
+    view = venue.engine.view(account.id, venue.now)
+    assert view.values[symbol] < 0
+    assert D("0.2498") < abs(view.values[symbol]) / view.nav <= D("0.25")
 
 
 # -- 2:1 buying power -------------------------------------------------------------------------
@@ -639,3 +670,17 @@ def test_a_share_just_over_the_cap_is_quoted_with_the_digits_that_show_it_over()
 
     assert _percent(D("0.250000023"), D("0.25")) == "25.000002%"
     assert _percent(D("0.2512"), D("0.25")) == "25.1%"
+
+
+def test_a_refusal_shows_enough_digits_to_read_the_need_as_more_than_what_is_free() -> None:
+    """A refusal a sliver over the edge once read "needs 40,000.04 VCR ..., 40,000.04 VCR is
+    available"."""
+    from vtrade.execution.validation import _money_apart
+
+    assert _money_apart(D("40000.0412"), D("40000.0408")) == ("40,000.0412", "40,000.0408")
+    assert _money_apart(D("40000.041234"), D("40000.041231")) == (
+        "40,000.041234",
+        "40,000.041231",
+    )
+    assert _money_apart(D("52000"), D("40000.5")) == ("52,000.00", "40,000.50")
+    assert _money_apart(D("0.004"), D("0")) == ("0.004", "0.000")
