@@ -120,6 +120,7 @@ def print_estimate(console: Console, e: Estimate) -> None:
 
 def fill_dict(f: Fill) -> dict[str, Any]:
     r = f.receipt
+    frictionless, drift, spread, impact = r.costs_in_cents(f.side)
     return {
         "id": f.id,
         "order_id": f.order_id,
@@ -134,16 +135,16 @@ def fill_dict(f: Fill) -> dict[str, Any]:
             "arrival_mid": _price(r.arrival_mid),
             "touch": str(r.touch),
             "avg_price": _price(r.avg_price),
-            "spread_cost": _s(r.spread_cost, "0.01"),
-            "impact_cost": _s(r.impact_cost, "0.01"),
+            "spread_cost": _s(spread, "0.01"),
+            "impact_cost": _s(impact, "0.01"),
             "fees": str(r.fees),
             "fee_breakdown": {k: str(v) for k, v in r.fee_breakdown},
             "fx_rate": _s(r.fx_rate, "0.00000001"),
             "liquidity": r.liquidity,
             "slices": [[str(s.price), str(s.qty)] for s in r.slices],
-            "frictionless_cost": _s(r.frictionless_cost, "0.01"),
+            "frictionless_cost": _s(frictionless, "0.01"),
             "slippage_bps": str(r.slippage_bps),
-            "drift_cost": _s(r.drift_cost, "0.01"),
+            "drift_cost": _s(drift, "0.01"),
         },
     }
 

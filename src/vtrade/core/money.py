@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Literal
 
@@ -13,6 +14,19 @@ CENT = Decimal("0.01")
 def cents(value: Decimal) -> Decimal:
     """Round a money amount to the cent (half to even)."""
     return value.quantize(CENT)
+
+
+def cents_adding_up(parts: Sequence[Decimal]) -> list[Decimal]:
+    """`parts` to the cent, adding up to their exact sum to the cent: rounded one by one they
+    can miss it by a cent or two, so those cents go to (or come from) the parts whose own
+    rounding lost (or gained) the most."""
+    rounded = [cents(p) for p in parts]
+    short = cents(sum(parts, Decimal(0))) - sum(rounded, Decimal(0))
+    step = CENT if short > 0 else -CENT
+    by_loss = sorted(range(len(parts)), key=lambda i: (parts[i] - rounded[i]) * step, reverse=True)
+    for i in by_loss[: int(abs(short) / CENT)]:
+        rounded[i] += step
+    return rounded
 
 
 def to_decimal(value: object, what: str = "value") -> Decimal:

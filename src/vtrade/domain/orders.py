@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from vtrade.core.money import cents_adding_up
 from vtrade.core.states import TransitionTable
 from vtrade.domain.market_data import Side
 
@@ -165,6 +166,15 @@ class Receipt:
     # while the order waited (a remainder, a resting limit). frictionless + drift + spread +
     # impact is what the slices cost (for a sell, what they fetched, with the signs turned)
     drift_cost: Decimal = Decimal(0)
+
+    def costs_in_cents(self, side: Side) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """The frictionless, drift, spread and impact costs to the cent, adding up (a sell's
+        with the signs turned) to what the slices cost to the cent, as a reader checks them."""
+        sign = 1 if side is Side.BUY else -1
+        parts = (self.drift_cost, self.spread_cost, self.impact_cost)
+        rounded = cents_adding_up((self.frictionless_cost, *(sign * p for p in parts)))
+        drift, spread, impact = (sign * p + 0 for p in rounded[1:])  # `+ 0`: no -0
+        return rounded[0], drift, spread, impact
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

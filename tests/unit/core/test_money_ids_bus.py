@@ -7,7 +7,13 @@ import pytest
 from vtrade.core import topics
 from vtrade.core.bus import InProcessBus
 from vtrade.core.ids import IdGenerator
-from vtrade.core.money import decimals_of, is_multiple, round_to_increment, to_decimal
+from vtrade.core.money import (
+    cents_adding_up,
+    decimals_of,
+    is_multiple,
+    round_to_increment,
+    to_decimal,
+)
 
 
 @pytest.mark.parametrize(
@@ -25,6 +31,22 @@ def test_rounding_lands_on_the_increment_grid(value, inc, mode, expected):
     result = round_to_increment(Decimal(value), Decimal(inc), mode)
     assert result == Decimal(expected)
     assert is_multiple(result, Decimal(inc))
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        (["0.005", "0.005", "0.005", "0.005"], ["0.01", "0.01", "0.00", "0.00"]),
+        (["1.004", "2.004", "3.004"], ["1.01", "2.00", "3.00"]),
+        (["-0.006", "0.013", "5"], ["0.00", "0.01", "5.00"]),
+        (["10.25", "-0.25"], ["10.25", "-0.25"]),
+    ],
+)
+def test_cents_adding_up_rounds_each_part_yet_keeps_their_sum(parts, expected):
+    exact = [Decimal(p) for p in parts]
+    rounded = cents_adding_up(exact)
+    assert rounded == [Decimal(e) for e in expected]
+    assert sum(rounded) == sum(exact).quantize(Decimal("0.01"))
 
 
 def test_to_decimal_rejects_non_numbers_and_infinities():

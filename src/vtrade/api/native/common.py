@@ -224,6 +224,7 @@ def fill_public(fill: Fill, catalog: Catalog) -> FillPublic:
     """A fill with its full receipt."""
     inst = catalog.get(fill.symbol)
     r = fill.receipt
+    frictionless, drift, spread, impact = r.costs_in_cents(fill.side)
     return FillPublic(
         id=fill.id,
         order_id=fill.order_id,
@@ -242,17 +243,17 @@ def fill_public(fill: Fill, catalog: Catalog) -> FillPublic:
             arrival_mid=_q(r.arrival_mid) or Decimal(0),
             touch=r.touch,
             avg_price=_q(r.avg_price) or Decimal(0),
-            spread_cost=cents(r.spread_cost),
-            impact_cost=cents(r.impact_cost),
+            spread_cost=spread,
+            impact_cost=impact,
             fees=r.fees,
             fee_breakdown=[FeePart(name=k, amount=v) for k, v in r.fee_breakdown],
             fx_rate=r.fx_rate,
             slices=[SlicePublic(price=s.price, qty=s.qty.normalize()) for s in r.slices],
             profile=r.profile,
             liquidity=r.liquidity,  # type: ignore[arg-type]  # taker, maker or auction
-            frictionless_cost=cents(r.frictionless_cost),
+            frictionless_cost=frictionless,
             slippage_bps=r.slippage_bps,
-            drift_cost=cents(r.drift_cost),
+            drift_cost=drift,
         ),
     )
 
