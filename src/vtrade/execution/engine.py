@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import partial
 
 from vtrade.core.clock import NS_PER_MINUTE
-from vtrade.core.errors import NotFoundError, ValidationError, refusing
+from vtrade.core.errors import ConflictError, NotFoundError, ValidationError, refusing
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import (
     Account,
@@ -314,6 +314,7 @@ class ExecutionEngine(Bookkeeper):
     def cancel(self, cmd: CancelOrder, t_ns: int) -> tuple[Order, Changes]:
         with refusing():
             order = self._own_open_order(cmd.account_id, cmd.order_id)
+            self._check_unlocked(order, t_ns)
         return order, self.close_order(order, S.CANCELED, t_ns, "canceled by the user")
 
     def replace(self, cmd: ReplaceOrder, t_ns: int) -> tuple[Order, Changes]:
@@ -324,6 +325,7 @@ class ExecutionEngine(Bookkeeper):
         one included) is refused before anything changes."""
         with refusing():
             old = self._own_open_order(cmd.account_id, cmd.order_id)
+            self._check_unlocked(old, t_ns)
             _check_replaceable(old, cmd)
             self._check_client_id_free(cmd.account_id, cmd.client_order_id)
         del self.orders[old.id]  # the new order must not count the old one as open
@@ -497,6 +499,12 @@ class ExecutionEngine(Bookkeeper):
                 self.close_order(order, S.CANCELED, t_ns, "immediate-or-cancel remainder")
             )
         return changes
+
+    def _check_unlocked(self, order: Order, t_ns: int) -> None:
+        """Refuse to cancel or replace an auction order its exchange has locked in."""
+        locked = routing.auction_lock(order, self.catalog.get(order.symbol), t_ns)
+        if locked is not None:
+            raise ConflictError(f"order {order.id} can no longer change: {locked}")
 
     def _own_open_order(self, account_id: str, order_id: str) -> Order:
         order = self.orders.get(order_id)

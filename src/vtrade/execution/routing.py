@@ -7,6 +7,10 @@
 - opg orders execute in the next opening auction, cls orders in the closing auction of the
   current (or next) session; an auction they cannot fill cancels them.
 - Limit orders work in the regular session, and in US pre/post-market when `extended_hours`.
+- On the US exchanges the auctions stop taking orders shortly before they run (Nasdaq and
+  NYSE rules, which Alpaca applies): opg orders from 2 minutes before the open, cls orders
+  from 10 minutes before the close. Then new ones are refused, and open ones can be neither
+  canceled nor replaced (`auction_lock`).
 - Day orders expire at the close of their session (the end of post-market when extended);
   for around-the-clock markets at the end of the trading day (00:00 UTC crypto, 17:00 New York
   FX and futures).
@@ -14,13 +18,19 @@
 
 from __future__ import annotations
 
-from vtrade.core.clock import iso
+from vtrade.core.clock import NS_PER_MINUTE, from_ns, iso
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution.validation import RuleViolation, has_auctions
 from vtrade.market.sessions import Phase, SessionCalendar
+from vtrade.market.sessions_build import EXTENDED_HOURS_CALENDARS, NEW_YORK
 
 IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+# how long before its auction a US exchange stops taking, canceling or replacing its orders
+AUCTION_LOCKS = {
+    TimeInForce.OPG: ("open", "opening", 2 * NS_PER_MINUTE),
+    TimeInForce.CLS: ("close", "closing", 10 * NS_PER_MINUTE),
+}
 
 
 def can_work(order: Order, phase: Phase) -> bool:
@@ -31,11 +41,12 @@ def can_work(order: Order, phase: Phase) -> bool:
 def route(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int) -> None:
     """Set `due_ns`/`expire_ns` for the session; raise RuleViolation when it cannot trade."""
     state = calendar.state(t_ns)
-    if order.tif is TimeInForce.OPG:
-        order.due_ns = order.expire_ns = _next_open(calendar, t_ns)
-        return
-    if order.tif is TimeInForce.CLS:
-        order.due_ns = order.expire_ns = _session_boundary(calendar, t_ns, "close")
+    if order.tif in AUCTION_LOCKS:
+        which = AUCTION_LOCKS[order.tif][0]
+        order.due_ns = order.expire_ns = _session_boundary(calendar, t_ns, which)
+        locked = auction_lock(order, inst, t_ns)
+        if locked is not None:
+            raise RuleViolation("session", f"{locked}; submit it before then, or a day order")
         return
     if not can_work(order, state.phase):
         if order.tif in IMMEDIATE:
@@ -50,6 +61,25 @@ def route(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int) 
         order.expire_ns = _session_boundary(
             calendar, t_ns, "end" if order.extended_hours else "close"
         )
+
+
+def auction_lock(order: Order, inst: Instrument, t_ns: int) -> str | None:
+    """Why `order`, an opg or cls order routed to its auction (`due_ns`), can no longer be
+    entered, canceled or replaced at `t_ns`: on a US exchange the auction's book is locked
+    in its last minutes. None when it still can."""
+    lock = AUCTION_LOCKS.get(order.tif)
+    us_auction = has_auctions(inst) and inst.calendar in EXTENDED_HOURS_CALENDARS
+    if lock is None or not us_auction or order.due_ns is None:
+        return None
+    which, auction, before = lock
+    if not 0 < order.due_ns - t_ns <= before:
+        return None
+    locked = from_ns(order.due_ns - before).astimezone(NEW_YORK).strftime("%H:%M")
+    return (
+        f"the {auction} auction of {inst.symbol} takes no new {order.tif.value} orders, and "
+        f"lets none be canceled or replaced, from {locked} New York "
+        f"({before // NS_PER_MINUTE} minutes before the {which})"
+    )
 
 
 def in_flight(order: Order) -> bool:
@@ -77,10 +107,6 @@ def meets_opening_auction(inst: Instrument, calendar: SessionCalendar, t_ns: int
     auction: where the venue has auctions and `t_ns` opens the day; after a lunch break
     trading just resumes."""
     return has_auctions(inst) and (t_ns is None or calendar.opens_day(t_ns))
-
-
-def _next_open(calendar: SessionCalendar, t_ns: int) -> int:
-    return _session_boundary(calendar, t_ns, "open")
 
 
 def _session_boundary(calendar: SessionCalendar, t_ns: int, which: str) -> int:

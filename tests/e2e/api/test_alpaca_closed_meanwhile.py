@@ -68,3 +68,42 @@ def test_cancel_all_reports_orders_filled_meanwhile_as_422_items(
     assert sorted(i["id"] for i in items) == sorted(p["id"] for p in placed)
     assert {i["status"] for i in items} == {422}
     assert all('already in "filled" state' in i["body"]["message"] for i in items)
+
+
+def test_an_opg_order_locked_in_its_auction_answers_422_to_cancel_and_replace(
+    tmp_path: Path,
+) -> None:
+    """From 09:28 New York an on-open order can no longer change (Nasdaq's and NYSE's cut-off,
+    which Alpaca applies); a new one is refused, as Alpaca refuses it."""
+    container, clock = make_container(tmp_path, start="2026-11-18T14:27:00Z")  # 09:27 NY
+    app = create_app(container, run_steps=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        api = InProcess(container, app, clock, client=client)
+        key = api.key()
+        body = {
+            "symbol": "AAPL",
+            "qty": "1",
+            "side": "buy",
+            "type": "market",
+            "time_in_force": "opg",
+        }
+        placed = api.http.post("/v2/orders", json=body, headers=key.headers).json()
+        api.clock.advance(90 * NS_PER_SECOND)  # 09:28:30
+
+        canceled = api.http.delete(f"/v2/orders/{placed['id']}", headers=key.headers)
+        replaced = api.http.patch(
+            f"/v2/orders/{placed['id']}", json={"qty": "2"}, headers=key.headers
+        )
+        all_canceled = api.http.delete("/v2/orders", headers=key.headers)
+        late = api.http.post("/v2/orders", json=body, headers=key.headers)
+
+    assert canceled.status_code == 422, canceled.text
+    assert "can no longer change: the opening auction of AAPL" in canceled.json()["message"]
+    assert replaced.status_code == 422 and "09:28" in replaced.json()["message"]
+    (item,) = all_canceled.json()
+    assert item["id"] == placed["id"] and item["status"] == 422
+    assert late.status_code == 422 and "until 09:28 New York" in late.json()["message"]
+    assert api.http.get(f"/v2/orders/{placed['id']}", headers=key.headers).json()["status"] in (
+        "new",
+        "accepted",
+    )

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from vtrade.core.clock import parse_instant, to_ns
+from vtrade.core.errors import ConflictError
 from vtrade.domain import events as ev
+from vtrade.domain.commands import CancelOrder, ReplaceOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
 from vtrade.execution.working import phase
@@ -112,6 +114,71 @@ def test_an_opg_order_executes_at_the_official_open(make_venue: Callable[..., Ve
     # measured against the official open it waited for, not the pre-market mid
     assert fill.receipt.arrival_mid == fill.receipt.touch
     assert fill.receipt.slippage_bps > 0 and fill.receipt.spread_cost == 0
+
+
+@pytest.mark.parametrize(
+    ("tif", "last_entry", "locked"),
+    [
+        (TimeInForce.OPG, "2024-03-15T13:27:50Z", "2024-03-15T13:28:10Z"),  # 09:28 New York
+        (TimeInForce.CLS, "2024-03-15T19:49:50Z", "2024-03-15T19:50:10Z"),  # 15:50 New York
+    ],
+)
+def test_a_us_auction_takes_no_new_orders_in_its_last_minutes_and_lets_none_be_canceled(
+    make_venue: Callable[..., Venue], tif: TimeInForce, last_entry: str, locked: str
+) -> None:
+    """Nasdaq and NYSE (and Alpaca with them) take on-open orders until 09:28 and on-close
+    orders until 15:50; from then on, those already in can be neither canceled nor replaced."""
+    venue = make_venue(start=last_entry)
+    account = venue.open(balance=WHALE)
+    early, _ = venue.submit(account, "AAPL", Side.BUY, 100, tif=tif)
+    kept, _ = venue.submit(account, "AAPL", Side.BUY, 100, tif=tif)
+    canceled, _ = venue.engine.cancel(
+        CancelOrder(id="c1", ts_init=venue.now, account_id=account.id, order_id=early.id),
+        venue.now,
+    )
+    assert canceled.status is OrderStatus.CANCELED  # before the lock: as any open order
+
+    venue.advance_to(at(locked))
+    late, _ = venue.submit(account, "AAPL", Side.BUY, 100, tif=tif)
+    with pytest.raises(ConflictError, match="can no longer change: the .*ing auction of AAPL"):
+        venue.engine.cancel(
+            CancelOrder(id="c2", ts_init=venue.now, account_id=account.id, order_id=kept.id),
+            venue.now,
+        )
+    replace = ReplaceOrder(
+        id="r1", ts_init=venue.now, account_id=account.id, order_id=kept.id, qty=D(50)
+    )
+    with pytest.raises(ConflictError, match="can no longer change"):
+        venue.engine.replace(replace, venue.now)
+
+    assert late.status is OrderStatus.REJECTED
+    auction, time, minutes, boundary = (
+        ("opening", "09:28", 2, "open")
+        if tif is TimeInForce.OPG
+        else ("closing", "15:50", 10, "close")
+    )
+    assert late.reject_reason == (
+        f"session: the {auction} auction of AAPL takes no new {tif.value} orders, and lets none "
+        f"be canceled or replaced, from {time} New York ({minutes} minutes before the "
+        f"{boundary}); submit it before then, or a day order"
+    )
+    assert kept.is_open and kept.qty == 100
+
+
+def test_an_auction_without_an_entry_cutoff_takes_orders_until_it_runs(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """The LSE's opening auction takes orders through its call period (07:50-08:00 London)."""
+    venue = make_venue(start="2024-03-15T07:59:00Z")
+    account = venue.open(balance=WHALE)
+
+    order, _ = venue.submit(account, "VOD.L", Side.BUY, 1_000, tif=TimeInForce.OPG)
+    canceled, _ = venue.engine.cancel(
+        CancelOrder(id="c", ts_init=venue.now, account_id=account.id, order_id=order.id),
+        venue.now,
+    )
+
+    assert canceled.status is OrderStatus.CANCELED
 
 
 def test_an_opg_limit_the_open_does_not_reach_is_canceled(

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 from vtrade.api.alpaca.common import NEW_YORK, Ctx, insufficient_qty
 from vtrade.api.alpaca.schemas import alpaca_symbol
-from vtrade.core.clock import NS_PER_MINUTE, from_ns, to_ns
+from vtrade.core.clock import from_ns, to_ns
 from vtrade.core.errors import RejectedError, ValidationError, VtradeError
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.execution.routing import AUCTION_LOCKS
 from vtrade.execution.validation import (
     QTY_AVAILABLE,
     OrderOutOfRange,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 CRYPTO_TIME_IN_FORCE = ("gtc", "ioc")
 CRYPTO_ORDER_TYPES = ("market", "limit", "stop_limit")
 SUB_PENNY = 42210000  # Alpaca's code for a price off the grid, a stop through the market, ...
-_CUT_OFFS = {"opg": 2 * NS_PER_MINUTE, "cls": 10 * NS_PER_MINUTE}  # before the open, close
+_CUT_OFFS = {tif.value: before for tif, (_, _, before) in AUCTION_LOCKS.items()}
 _NEXT_SESSION_FROM = time(19, 0)
 _US_VENUES = frozenset({"XNAS", "XNYS", "ARCX"})
 # Rules about the order's own shape (422); every other rule is a trading refusal (403).

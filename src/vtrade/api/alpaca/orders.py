@@ -34,6 +34,7 @@ from vtrade.api.alpaca.schemas import TERMINAL_STATUSES, order_json, order_statu
 from vtrade.api.errors import alpaca_status
 from vtrade.api.inputs import Body
 from vtrade.core.errors import (
+    ConflictError,
     IllegalTransitionError,
     NotFoundError,
     ValidationError,
@@ -334,7 +335,8 @@ def cancel_all(c: Ctx) -> list[dict[str, Any]]:
                 done = c.container.trading.cancel(
                     CancelOrder(**c.command_meta(), account_id=c.account_id, order_id=order.id)
                 )
-        except IllegalTransitionError as exc:  # it filled or expired as the market acted
+        # it filled or expired as the market acted, or its auction has locked it in
+        except (IllegalTransitionError, ConflictError) as exc:
             status, code = alpaca_status(exc.code)
             results.append(
                 {"id": order.id, "status": status, "body": {"code": code, "message": exc.message}}
