@@ -62,6 +62,25 @@ def test_an_aggregate_is_served_once_its_whole_span_has_passed(api: InProcess) -
     assert formed[-1]["h"] == max(m["h"] for m in minutes)
 
 
+def test_an_hours_volume_is_the_sum_of_its_minutes_as_served(api: InProcess) -> None:
+    """Each 1Hour (and 2Hour) bar is its 1Min bars grouped: the same open, high, low, close
+    and volume. An hour's volume had been the rounded sum of the raw minute volumes, a few
+    shares off the sum of the whole-share minutes served."""
+    key = api.key()
+    day = {"symbols": "AAPL", "start": "2026-11-17", "end": "2026-11-17", "limit": 10_000}
+    minutes = get(api, key, "/v2/stocks/bars", **day | {"timeframe": "1Min"})["bars"]["AAPL"]
+    for frame, span in (("1Hour", 1), ("2Hour", 2)):
+        hours = get(api, key, "/v2/stocks/bars", **day | {"timeframe": frame})["bars"]["AAPL"]
+        assert len(hours) > 6
+        for bar in hours:
+            start = bar["t"][:11] + f"{int(bar['t'][11:13]) + span:02d}"
+            parts = [m for m in minutes if bar["t"] <= m["t"] < start]
+            assert bar["v"] == sum(m["v"] for m in parts), bar["t"]
+            assert (bar["o"], bar["c"]) == (parts[0]["o"], parts[-1]["c"])
+            assert bar["h"] == max(m["h"] for m in parts)
+            assert bar["l"] == min(m["l"] for m in parts)
+
+
 def test_a_date_only_end_includes_its_whole_day_of_intraday_bars(api: InProcess) -> None:
     key = api.key()
     day = {"symbols": "AAPL", "timeframe": "1Hour", "start": "2026-11-17", "end": "2026-11-17"}

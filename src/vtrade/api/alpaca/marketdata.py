@@ -62,9 +62,11 @@ def _frame(text: str) -> _Frame:
         raise ValidationError(f"invalid timeframe {text!r}; allowed: {allowed}")
     n, unit = int(match.group(1)), _UNITS.get(match.group(2), match.group(2))
     if unit in ("Min", "Hour") and 1 <= n <= (59 if unit == "Min" else 23):
-        base = Interval.M1 if unit == "Min" else Interval.H1
-        span = n * base.ns
-        return _Frame(base, None if n == 1 else (lambda ts: ts - ts % span), span)  # from 00:00Z
+        # hours too are grouped from the minutes as served, so that an hour's volume is the
+        # sum of its 1Min bars' (each rounded as served), not the rounded sum of raw volumes
+        span = n * (Interval.M1 if unit == "Min" else Interval.H1).ns
+        whole = unit == "Min" and n == 1
+        return _Frame(Interval.M1, None if whole else (lambda ts: ts - ts % span), span)  # 00:00Z
     if unit == "Day" and n == 1:
         return _Frame(Interval.D1, None, NS_PER_DAY)
     if unit == "Week" and n == 1:
