@@ -9,6 +9,7 @@ open orders.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
@@ -355,10 +356,8 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
         )
     ordered = [o for o in others if o.symbol == inst.symbol and o.side is order.side]
     held = _held_value(order, ctx.position_qty, ordered, abs(after) - added, mid)
-    # the NAV the cap counts is after the costs of the open orders it counts, as of this one
-    ordered_costs = sum((ctx.trade_costs(o, o.remaining) for o in ordered), Decimal(0))
-    nav = view.nav - ordered_costs
-    _check_concentration(order, inst, ctx, nav, held * inst.multiplier * fx, added, closes, price)
+    held *= inst.multiplier * fx
+    _check_concentration(order, inst, ctx, view.nav, held, ordered, added, closes, price)
 
 
 def _held_value(
@@ -392,12 +391,14 @@ def _check_concentration(
     ctx: CheckContext,
     nav: Decimal,
     held: Decimal,
+    ordered: list[Order],
     added: Decimal,
     closes: Decimal,
     price: Decimal,
 ) -> None:
-    """The post-trade position cap: what is `held` (VCR) plus what this order adds, as a share
-    of the NAV left after the order's costs. The order is valued at its `price` (`_risk_price`),
+    """The post-trade position cap: what is `held` (VCR, `ordered` included) plus what this
+    order adds, as a share of the NAV left after the costs of the order (both legs of a flip)
+    and of `ordered`. The order is valued at its `price` (`_risk_price`),
     except that a market or limit order trading through the mid is valued at the mid it marks
     at: what it pays beyond the mid is a cost. A rejection says the largest order that fits,
     a flip's close included."""
@@ -405,6 +406,13 @@ def _check_concentration(
     unit_value = inst.multiplier * ctx.marks.fx(inst.currency)
     own = _cap_price(order, price, mid)
     cap = ctx.limits.max_position_share
+    # asked for only near the cap: an account's open orders each cost a fee quote
+    ordered_costs = functools.cache(
+        lambda: sum((ctx.trade_costs(o, o.remaining) for o in ordered), Decimal(0))
+    )
+
+    def costs(qty: Decimal) -> Decimal:
+        return ordered_costs() + ctx.trade_costs(order, closes + qty)
 
     def share(qty: Decimal) -> Decimal:
         value = held + qty * own * unit_value
@@ -412,7 +420,7 @@ def _check_concentration(
             return ONE
         if value <= cap * nav / 2:  # far from the cap: no cost takes it over
             return value / nav
-        left = nav - ctx.trade_costs(order, closes + qty)  # both legs of a flip cost
+        left = nav - costs(qty)
         return value / left if left > 0 else ONE
 
     over = share(added)
@@ -428,7 +436,7 @@ def _check_concentration(
     # costs no more) and the room before any cost, and under the order itself
     lot = inst.lot_size
     high = min(room(nav), round_to_increment(added, lot, "up") - lot)
-    low = min(room(nav - ctx.trade_costs(order, closes + added)), high)
+    low = min(room(nav - costs(added)), high)
     fits = _largest_fitting(share, cap, low, high, lot) + closes
     raise RuleViolation(
         "concentration",
