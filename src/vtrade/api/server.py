@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import re
 import socket
 import time
 from typing import Any
@@ -21,8 +22,27 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 }
 
 
+# Credentials a log could carry at debug level: request headers (uvicorn's websockets protocol
+# logs every one) and the fields of auth frames and bodies. Values go, names stay.
+_SECRET_HEADER = re.compile(
+    r"(?i)\b(apca-api-secret-key|authorization|proxy-authorization|cookie|set-cookie"
+    r"|x-csrf-token)(\s*:\s*)[^\r\n]+"
+)
+_SECRET_FIELD = re.compile(
+    r"""(?i)(["']?[\w-]*(?:secret|password|csrf)[\w-]*["']?\s*[:=]\s*["']?)[^"'\s,}&]+"""
+)
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """`text` with the values of credential headers and fields replaced by `REDACTED`."""
+    text = _SECRET_HEADER.sub(rf"\1\2{REDACTED}", text)
+    return _SECRET_FIELD.sub(rf"\1{REDACTED}", text)
+
+
 class JsonLines(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and any `extra` fields."""
+    """One JSON object per line: time, level, logger, message and any `extra` fields, with
+    credentials redacted (`redact`) from the text of each."""
 
     converter = time.gmtime  # type: ignore[assignment]  # timestamps in UTC, marked Z
 
@@ -31,11 +51,13 @@ class JsonLines(logging.Formatter):
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        for key, value in vars(record).items():
+            if key not in _STANDARD:
+                entry[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
+            entry["error"] = redact(self.formatException(record.exc_info))
         return orjson.dumps(entry, default=str).decode()
 
 
