@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 
 from vtrade import bootstrap
-from vtrade.cli.common import SeedOption, friendly_errors, settings
+from vtrade.cli.common import SeedOption, friendly_errors, settings, within
 from vtrade.core.clock import Clock, LiveClock, SimulatedClock, parse_instant, to_ns
+
+MAX_SPEED = 1_000_000.0  # a simulated year in about half a real minute
 
 
 @friendly_errors
@@ -29,12 +31,18 @@ def serve(
 
     if log_level.lower() not in ("debug", "info", "warning", "error"):
         raise ValueError(f"unknown log level {log_level!r}; use debug, info, warning or error")
+    if port is not None and not 0 <= port <= 65_535:
+        raise ValueError(f"--port must be 0 to 65535 (0: any free port), got {port}")
+    if speed is not None and speed > MAX_SPEED:  # its clock would leave the market in seconds
+        raise ValueError(f"--speed must be at most {MAX_SPEED:,.0f}, got {speed:g}")
     chosen = settings(seed=seed, database_url=database_url, redis_url=redis_url)
     clock: Clock = LiveClock()
     if start is not None or speed is not None:
         begin = to_ns(parse_instant(start)) if start is not None else clock.now_ns()
         clock = SimulatedClock(begin, speed if speed is not None else 1.0)
     container = bootstrap.build(chosen, clock, relay_on_commit=False)
+    # a clock outside the market's days had started a server that said ready and answered 500
+    within(clock.now_ns(), container.sessions, f"--start {start}" if start else "now")
     if start is None and isinstance(clock, SimulatedClock):
         # a faster clock from now: an earlier fast run may have taken the market past now
         container.store.migrate()
