@@ -78,12 +78,20 @@ def create_app(container: Container, *, run_steps: bool = True, started: bool = 
             state.stopping = True
             if stepping is not None:
                 stepping.cancel()
-            state.batcher.flush()  # in-flight orders commit before we close
-            _step(state)
-            container.portfolio.publish(container.clock.now_ns(), force=True)
-            container.portfolio.stop()
-            container.trading.stop()
-            container.store.close()
+            # each part stops even if one before it fails (a clock past the market's last
+            # day fails the last step and the publish): the store must still close
+            for stopping_part in (
+                state.batcher.flush,  # in-flight orders commit before we close
+                lambda: _step(state),
+                lambda: container.portfolio.publish(container.clock.now_ns(), force=True),
+                container.portfolio.stop,
+                container.trading.stop,
+                container.store.close,
+            ):
+                try:
+                    stopping_part()
+                except Exception:
+                    log.exception("a part of the shutdown failed; the others go on")
             gc.unfreeze()  # what this app froze may be collected again once it is dropped
             log.info("stopped")
 
@@ -134,8 +142,8 @@ async def _step_yielding(state: ApiState) -> None:
         log.error("%s; this server stops working the market and is not ready", exc.message)
         state.taken_over = True
         return
-    except Exception:  # a failed step is retried at the next one; the server keeps serving
-        log.exception("runtime step failed")
+    except Exception as exc:  # retried at the next step; the server keeps serving
+        _step_failed(state, exc)
         return
     _count_step(state, step, busy + time.perf_counter() - start)
 
@@ -144,13 +152,21 @@ def _step(state: ApiState) -> None:
     start = time.perf_counter()
     try:
         step = state.runtime.step()
-    except Exception:  # a failed step is retried at the next one; the server keeps serving
-        log.exception("runtime step failed")
+    except Exception as exc:  # retried at the next step; the server keeps serving
+        _step_failed(state, exc)
         return
     _count_step(state, step, time.perf_counter() - start)
 
 
+def _step_failed(state: ApiState, exc: Exception) -> None:
+    """Log a failed step and keep why, for readiness: the server is not ready until a step
+    succeeds again."""
+    log.exception("runtime step failed")
+    state.step_failure = f"{type(exc).__name__}: {exc}"
+
+
 def _count_step(state: ApiState, step: Step, seconds: float) -> None:
+    state.step_failure = None
     state.metrics.steps.inc()
     state.metrics.ticks.inc(step.repriced)
     state.metrics.step_seconds.observe(seconds)

@@ -32,6 +32,7 @@ async def readyz(request: Request) -> JSONResponse:
         checks["database"] = f"error: {type(exc).__name__}"
     failure = state.container.trading.probe_commit()
     checks["ledger"] = "ok" if failure is None else f"commits failing: the last one {failure}"
+    checks["market"] = _market_check(state)
     if state.stopping:
         checks["engines"] = "stopping"
     if state.taken_over or not _holds_market(state):
@@ -44,6 +45,19 @@ async def readyz(request: Request) -> JSONResponse:
         "clock": iso(state.container.clock.now_ns()),
     }
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+def _market_check(state: ApiState) -> str:
+    """Whether the market steps: the clock within the days it covers, its last step done."""
+    sessions, now = state.container.sessions, state.container.clock.now_ns()
+    if not sessions.first_ns <= now < sessions.last_ns:
+        return (
+            f"the clock is outside the days the simulated market covers ({sessions.first_day} "
+            f"to {sessions.last_day}): restart it with --start within them"
+        )
+    if state.step_failure is not None:
+        return f"steps failing: the last one {state.step_failure}"
+    return "ok"
 
 
 def _holds_market(state: ApiState) -> bool:

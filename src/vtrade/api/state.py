@@ -26,6 +26,7 @@ class ApiState:
     ready: bool = False
     stopping: bool = False
     taken_over: bool = False  # another process works this database's market (`MarketTakenOver`)
+    step_failure: str | None = None  # why the last runtime step failed; None once one succeeds
     extras: dict[str, object] = field(default_factory=dict)
 
 

@@ -12,6 +12,7 @@ from api_support import InProcess, Live, alice_headers, make_container
 from fastapi.testclient import TestClient
 
 from vtrade.api.app import _step_yielding, create_app
+from vtrade.core.clock import parse_instant, to_ns
 from vtrade.core.errors import MarketTakenOver
 
 
@@ -19,7 +20,12 @@ def test_health_and_readiness_answer_once_the_ledger_is_loaded(api: InProcess) -
     assert api.http.get("/healthz").json() == {"status": "ok"}
     ready = api.http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"engines": "ok", "database": "ok", "ledger": "ok"}
+    assert ready.json()["checks"] == {
+        "engines": "ok",
+        "database": "ok",
+        "ledger": "ok",
+        "market": "ok",
+    }
 
 
 def test_metrics_count_requests_by_route_template(api: InProcess) -> None:
@@ -158,3 +164,27 @@ def test_a_server_whose_commits_fail_is_not_ready_until_the_database_takes_write
     monkeypatch.setattr(store, "commit", commit)  # space freed: the probe's commit goes through
     assert api.http.get("/readyz").json()["checks"]["ledger"] == "ok"
     assert api.http.post("/v2/orders", headers=key.headers, json=order).status_code == 200
+
+
+def test_a_server_whose_clock_ran_past_the_market_is_not_ready_and_still_closes_its_store(
+    tmp_path: Path,
+) -> None:
+    """A clock past the last day the market covers fails every step: readiness had stayed
+    ready, and the shutdown, failing on its last publish, had left the store open."""
+    container, clock = make_container(tmp_path, start="2031-12-31T15:00:00Z")
+    store_close = container.store.close
+    closed: list[bool] = []
+    container.store.close = lambda: closed.append(True) or store_close()  # type: ignore[method-assign]
+    app = create_app(container, run_steps=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/readyz").status_code == 200
+        clock.set(to_ns(parse_instant("2032-01-02T12:00:00Z")))
+        asyncio.run(_step_yielding(app.state.vtrade))  # the server's timer: the step fails
+
+        ready = client.get("/readyz")
+
+        assert ready.status_code == 503
+        market = ready.json()["checks"]["market"]
+        assert market.startswith("the clock is outside the days the simulated market covers")
+        assert app.state.vtrade.step_failure is not None
+    assert closed == [True]
