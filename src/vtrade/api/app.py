@@ -22,7 +22,7 @@ from vtrade.api import alpaca, errors, health, native, ws
 from vtrade.api.alpaca.direct import DirectOrders
 from vtrade.api.batching import OrderBatcher
 from vtrade.api.inputs import RefuseNul
-from vtrade.api.limits import RateLimiter
+from vtrade.api.limits import FailedSignIns, RateLimiter
 from vtrade.api.metrics import Metrics, MetricsMiddleware
 from vtrade.api.state import ApiState
 from vtrade.app.runtime import Runtime, Step
@@ -60,6 +60,8 @@ def create_app(container: Container, *, run_steps: bool = True, started: bool = 
         batcher=OrderBatcher(container.trading, s.order_batch, metrics.order_batch.observe),
         limiter=RateLimiter(s.rate_per_second, s.rate_burst),
         metrics=metrics,
+        # off with the other limits (a rate of 0), as a load test sets them
+        failed_sign_ins=FailedSignIns(per_minute=10 if s.rate_per_second else 0),
     )
 
     @asynccontextmanager

@@ -73,11 +73,23 @@ async def key_caller(conn: HTTPConnection, key_id: object, secret: object) -> Ca
         raise AuthenticationError("send the key id and secret of an API key as strings")
     state = state_of(conn)
     identity = state.container.identity
-    principal = identity.remembered_key(key_id, secret)
-    if principal is None:
-        principal = await asyncio.to_thread(identity.verify_key, key_id, secret)
+    # refused before the secret is looked at: once a guesser is slowed, a right guess tells
+    # it nothing either
+    attempt = (f"key:{key_id[:64]}", f"address:{client_address(conn)}")
+    state.failed_sign_ins.check(*attempt)
+    try:
+        principal = identity.remembered_key(key_id, secret)
+        if principal is None:
+            principal = await asyncio.to_thread(identity.verify_key, key_id, secret)
+    except AuthenticationError:
+        state.failed_sign_ins.failed(*attempt)
+        raise
     state.limiter.check(principal.key_id)
     return Caller(principal.user_id, principal)
+
+
+def client_address(conn: HTTPConnection) -> str:
+    return conn.client.host if conn.client else "unknown"
 
 
 def account_of(conn: HTTPConnection, who: Caller, account_id: str | None = None) -> Account:

@@ -42,6 +42,28 @@ class RateLimiter:
         """Spend one token of `key`'s bucket or raise `RateLimitedError` saying when to retry."""
         if not self.rate:
             return
+        bucket = self._refilled(key)
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return
+        raise self._refusal(
+            bucket, f"at most {self.rate:g} requests per second per key (bursts of {self.burst})"
+        )
+
+    def wait_s(self, key: str) -> float:
+        """Seconds until `key` has a token to spend (0: now), spending nothing."""
+        if not self.rate:
+            return 0.0
+        bucket = self._refilled(key)
+        return 0.0 if bucket.tokens >= 1 else (1 - bucket.tokens) / self.rate
+
+    def spend(self, key: str) -> None:
+        """Spend a token of `key`'s bucket if it has one; never refuse."""
+        if self.rate:
+            bucket = self._refilled(key)
+            bucket.tokens = max(0.0, bucket.tokens - 1)
+
+    def _refilled(self, key: str) -> _Bucket:
         now = self._monotonic()
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -51,12 +73,41 @@ class RateLimiter:
         else:
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
             bucket.at = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return
+        return bucket
+
+    def _refusal(self, bucket: _Bucket, allowed: str) -> RateLimitedError:
         wait = (1 - bucket.tokens) / self.rate
-        raise RateLimitedError(
-            f"rate limit exceeded: at most {self.rate:g} requests per second per key "
-            f"(bursts of {self.burst}); retry in {wait:.2f} s",
+        return RateLimitedError(
+            f"rate limit exceeded: {allowed}; retry in {wait:.2f} s",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
+
+
+class FailedSignIns:
+    """Failed sign-ins (wrong key secrets, wrong passwords), counted per key id or user name
+    and per client address: past `burst` of them, refilled at `per_minute`, an attempt is
+    refused (429) before its secret is checked, so secrets cannot be guessed at the speed
+    the server answers. Successes spend nothing here."""
+
+    def __init__(
+        self,
+        per_minute: float = 10,
+        burst: int = 10,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_minute = per_minute
+        self._buckets = RateLimiter(per_minute / 60, burst, monotonic)
+
+    def check(self, *keys: str) -> None:
+        """Refuse an attempt for any of `keys` that failed too often of late."""
+        wait = max(self._buckets.wait_s(k) for k in keys)
+        if wait > 0:
+            raise RateLimitedError(
+                f"too many failed sign-ins: at most {self.per_minute:g} a minute per key, user "
+                f"or address; retry in {wait:.0f} s",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+
+    def failed(self, *keys: str) -> None:
+        for key in keys:
+            self._buckets.spend(key)

@@ -8,7 +8,7 @@ from typing import cast
 from starlette.requests import HTTPConnection
 
 from vtrade.api.batching import OrderBatcher
-from vtrade.api.limits import RateLimiter
+from vtrade.api.limits import FailedSignIns, RateLimiter
 from vtrade.api.metrics import Metrics
 from vtrade.app.runtime import Runtime
 from vtrade.bootstrap import Container
@@ -23,6 +23,7 @@ class ApiState:
     batcher: OrderBatcher
     limiter: RateLimiter
     metrics: Metrics
+    failed_sign_ins: FailedSignIns = field(default_factory=FailedSignIns)
     ready: bool = False
     stopping: bool = False
     taken_over: bool = False  # another process works this database's market (`MarketTakenOver`)

@@ -212,11 +212,13 @@ class IdentityService:
         now = self.clock.now_ns()
         found = self.store.get_key(key_id) if _KEY_ID.fullmatch(key_id) else None
         if found is None:
+            self._check(self._dummy(), secret)  # an unknown id takes as long as a known one
             raise AuthenticationError(_BAD_KEY)
         key, hashed = found
         user = self.store.get_user(key.user_id) if key.active else None
         if user is None or user.disabled:
             self._verified.pop(key_id, None)
+            self._check(hashed, secret)  # nor does a revoked key answer sooner
             raise AuthenticationError(_BAD_KEY)
         if known is None and not self._check(hashed, secret):
             raise AuthenticationError(_BAD_KEY)

@@ -316,6 +316,28 @@ def test_unknown_wrong_and_revoked_keys_give_the_same_error(identity: IdentitySe
     assert messages == {"wrong or revoked API key id or secret"}
 
 
+def test_an_unknown_or_revoked_key_pays_argon2_as_a_wrong_secret_does(
+    identity: IdentityService, hasher: CountingHasher
+) -> None:
+    """An unknown key id had answered at once (about 2 ms against 95 ms for a wrong secret
+    of a real one): the time told which key ids exist."""
+    identity.create_user("alice", PASSWORD)
+    key, secret = identity.create_key("alice")
+    revoked, revoked_secret = identity.create_key("alice")
+    identity.revoke_key(revoked.key_id)
+
+    for key_id, given in (
+        (key.key_id, secret.swapcase()),
+        ("PK" + "0" * 18, secret),
+        ("not-a-key", secret),
+        (revoked.key_id, revoked_secret),
+    ):
+        before = hasher.verifications
+        with pytest.raises(AuthenticationError):
+            identity.verify_key(key_id, given)
+        assert hasher.verifications == before + 1, key_id
+
+
 def test_only_the_first_verification_of_a_key_pays_argon2_and_reads_the_store(
     identity: IdentityService, store: FakeIdentityStore, hasher: CountingHasher
 ) -> None:

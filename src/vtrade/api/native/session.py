@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from vtrade.api.auth import SESSION_COOKIE, account_of, accounts_owned
+from vtrade.api.auth import SESSION_COOKIE, account_of, accounts_owned, client_address
 from vtrade.api.native.common import Who, account_public, api
 from vtrade.api.native.schemas import MePublic, SessionCreate, SessionPublic, UserPublic
 from vtrade.api.native.types import errors
@@ -30,10 +30,16 @@ router = APIRouter(tags=["session"])
 )
 async def sign_in(body: SessionCreate, request: Request, response: Response) -> SessionPublic:
     state = api(request)
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     state.limiter.check(f"sign-in:{client}")  # password guessing is rate limited too
+    attempt = (f"user:{body.name[:64]}", f"address:{client}")
+    state.failed_sign_ins.check(*attempt)
     identity = state.container.identity
-    token, csrf = identity.start_session(body.name, body.password)
+    try:
+        token, csrf = identity.start_session(body.name, body.password)
+    except AuthenticationError:
+        state.failed_sign_ins.failed(*attempt)
+        raise
     user = identity.session_user(token)
     ttl_ns = identity.session_ttl_ns
     response.set_cookie(
