@@ -66,6 +66,8 @@ def test_serve_becomes_ready_logs_json_and_stops_cleanly_on_sigterm(tmp_path: Pa
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     messages = [entry["message"] for entry in lines]
     assert "ready" in messages and messages[-1].startswith("Finished server process")
+    assert f"listening on http://127.0.0.1:{port}" in messages
+    assert next(e for e in lines if e["message"] == "ready")["clock"].startswith("2026-11-18T15:")
     assert "stopped" in messages  # the lifespan shutdown ran: batches flushed, store closed
     assert all({"ts", "level", "logger", "message"} <= entry.keys() for entry in lines)
 

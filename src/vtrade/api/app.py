@@ -27,6 +27,7 @@ from vtrade.api.metrics import Metrics, MetricsMiddleware
 from vtrade.api.state import ApiState
 from vtrade.app.runtime import Runtime, Step
 from vtrade.bootstrap import Container
+from vtrade.core.clock import iso
 from vtrade.core.errors import MarketTakenOver
 
 log = logging.getLogger("vtrade.api")
@@ -73,7 +74,7 @@ def create_app(container: Container, *, run_steps: bool = True, started: bool = 
         gc.freeze()  # the loaded catalog and ledger are long-lived: keep them out of GC passes
         state.ready = True
         stepping = asyncio.create_task(_step_forever(state)) if run_steps else None
-        log.info("ready", extra={"clock": container.clock.now_ns()})
+        log.info("ready", extra={"clock": iso(container.clock.now_ns())})
         try:
             yield
         finally:

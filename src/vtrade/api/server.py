@@ -104,6 +104,10 @@ def serve(container: Container, host: str, port: int, log_level: str = "info") -
         timeout_keep_alive=KEEP_ALIVE_S,
         server_header=False,
     )
+    bound = sock.getsockname()  # the port chosen, for --port 0
+    logging.getLogger("vtrade.api").info(
+        "listening on http://%s:%d", *bound[:2], extra={"host": bound[0], "port": bound[1]}
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 
