@@ -8,6 +8,7 @@ reads both keys of every error body. Nothing a client sends can produce a 500.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from typing import Any
@@ -22,6 +23,7 @@ from starlette.routing import Match
 from vtrade.core import errors as e
 
 log = logging.getLogger("vtrade.api")
+LOGGED = "_vtrade_logged"  # set on an exception the app has logged with its request
 
 # Our code -> Alpaca's (status, code). A conflict (a reused client_order_id) is a 422 there.
 _ALPACA: dict[int, tuple[int, int]] = {
@@ -117,6 +119,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
+        # Starlette raises it on to the server, which would log it a second time
+        with contextlib.suppress(AttributeError):
+            setattr(exc, LOGGED, True)
         return error_response(request.url.path, 50000, "internal server error")
 
 

@@ -13,6 +13,7 @@ import orjson
 import uvicorn
 
 from vtrade.api.app import create_app
+from vtrade.api.errors import LOGGED
 from vtrade.bootstrap import Container
 from vtrade.core.errors import ConflictError
 
@@ -61,14 +62,28 @@ class JsonLines(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class LoggedOnce(logging.Filter):
+    """Drop the server's report of an error the app already logged with its request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not getattr(error, LOGGED, False)
+
+
 def logging_config(level: str) -> dict[str, Any]:
     """Send vtrade's and uvicorn's logs to stderr as JSON lines."""
-    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "json",
+        "stream": "ext://sys.stderr",
+        "filters": ["logged_once"],
+    }
     loggers = ("vtrade", "uvicorn", "uvicorn.error", "uvicorn.access")
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonLines}},
+        "filters": {"logged_once": {"()": LoggedOnce}},
         "handlers": {"stderr": handler},
         "loggers": {
             name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}

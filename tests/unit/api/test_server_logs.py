@@ -71,3 +71,31 @@ def test_what_is_not_a_credential_is_left_as_it_is() -> None:
     message = '> TEXT \'{"stream": "authorization", "data": {"status": "authorized"}}\' [71 bytes]'
     assert orjson.loads(line(message))["message"] == message
     assert orjson.loads(line("< apca-api-key-id: PK1"))["message"] == "< apca-api-key-id: PK1"
+
+
+def test_an_error_the_app_logged_with_its_request_is_not_logged_again_by_the_server() -> None:
+    """Starlette raises a route's unexpected error on to uvicorn after the app's handler has
+    logged it and answered 500: each 5xx had been logged twice."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from vtrade.api import errors
+    from vtrade.api.server import LoggedOnce
+
+    raised = RuntimeError("boom")
+    app = FastAPI()
+    errors.install(app)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise raised
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/boom").status_code == 500
+
+    def record(error: BaseException) -> logging.LogRecord:
+        info = (type(error), error, None)
+        return logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "x", None, info)
+
+    assert not LoggedOnce().filter(record(raised))  # the server's second report
+    assert LoggedOnce().filter(record(RuntimeError("never handled")))  # a websocket's, say
