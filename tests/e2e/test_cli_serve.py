@@ -76,8 +76,8 @@ def test_serve_refuses_bad_flags_with_one_line(tmp_path: Path) -> None:
     for flags, expected in (
         (["--log-level", "loud"], "unknown log level 'loud'"),
         (["--start", "yesterday"], "malformed time 'yesterday'"),
-        (["--speed", "-2"], "speed must be a positive finite number"),
-        (["--speed", "1e12"], "--speed must be at most 1,000,000, got 1e+12"),
+        (["--speed", "-2"], "--speed must be positive and at most 1,000,000, got -2"),
+        (["--speed", "1e12"], "--speed must be positive and at most 1,000,000, got 1e+12"),
         (["--port", "70000"], "--port must be 0 to 65535 (0: any free port), got 70000"),
         (["--start", "2099-01-01T00:00:00Z"], "after the days the simulated market covers"),
         (["--start", "1900-01-01T00:00:00Z"], "before the days the simulated market covers"),

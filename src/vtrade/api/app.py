@@ -162,13 +162,19 @@ def _step(state: ApiState) -> None:
 
 
 def _step_failed(state: ApiState, exc: Exception) -> None:
-    """Log a failed step and keep why, for readiness: the server is not ready until a step
-    succeeds again."""
-    log.exception("runtime step failed")
+    """Keep why a step failed, for readiness: the server is not ready until a step succeeds
+    again. Only the first of a run of failures is logged: a clock past the market's last day
+    fails every step, and had logged a traceback several times a second."""
+    if state.step_failure is None:
+        log.exception(
+            "runtime step failed; retried at every step, not logged again until one works"
+        )
     state.step_failure = f"{type(exc).__name__}: {exc}"
 
 
 def _count_step(state: ApiState, step: Step, seconds: float) -> None:
+    if state.step_failure is not None:
+        log.info("runtime steps work again", extra={"last_failure": state.step_failure})
     state.step_failure = None
     state.metrics.steps.inc()
     state.metrics.ticks.inc(step.repriced)

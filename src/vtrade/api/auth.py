@@ -72,18 +72,18 @@ async def key_caller(conn: HTTPConnection, key_id: object, secret: object) -> Ca
     if not isinstance(key_id, str) or not isinstance(secret, str) or not key_id or not secret:
         raise AuthenticationError("send the key id and secret of an API key as strings")
     state = state_of(conn)
-    identity = state.container.identity
+    identity, failed = state.container.identity, state.failed_sign_ins
     # refused before the secret is looked at: once a guesser is slowed, a right guess tells
     # it nothing either
     attempt = (f"key:{key_id[:64]}", f"address:{client_address(conn)}")
-    state.failed_sign_ins.check(*attempt)
-    try:
-        principal = identity.remembered_key(key_id, secret)
-        if principal is None:
-            principal = await asyncio.to_thread(identity.verify_key, key_id, secret)
-    except AuthenticationError:
-        state.failed_sign_ins.failed(*attempt)
-        raise
+    failed.check(*attempt)
+    principal = identity.remembered_key(key_id, secret)
+    if principal is None:
+        async with failed.attempt(*attempt):
+            # the attempt before this one may have just verified this very pair
+            principal = identity.remembered_key(key_id, secret)
+            if principal is None:
+                principal = await asyncio.to_thread(identity.verify_key, key_id, secret)
     state.limiter.check(principal.key_id)
     return Caller(principal.user_id, principal)
 

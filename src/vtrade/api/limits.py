@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from vtrade.core.errors import RateLimitedError
+from vtrade.core.errors import AuthenticationError, RateLimitedError
 
 
 @dataclass(slots=True)
@@ -63,6 +66,12 @@ class RateLimiter:
             bucket = self._refilled(key)
             bucket.tokens = max(0.0, bucket.tokens - 1)
 
+    def give_back(self, key: str) -> None:
+        """Return a token spent on `key` (never beyond a full bucket)."""
+        if self.rate:
+            bucket = self._refilled(key)
+            bucket.tokens = min(self.burst, bucket.tokens + 1)
+
     def _refilled(self, key: str) -> _Bucket:
         now = self._monotonic()
         bucket = self._buckets.get(key)
@@ -97,17 +106,43 @@ class FailedSignIns:
     ) -> None:
         self.per_minute = per_minute
         self._buckets = RateLimiter(per_minute / 60, burst, monotonic)
+        self._turns = weakref.WeakValueDictionary[str, asyncio.Lock]()  # gone when unused
 
     def check(self, *keys: str) -> None:
         """Refuse an attempt for any of `keys` that failed too often of late."""
         wait = max(self._buckets.wait_s(k) for k in keys)
         if wait > 0:
+            seconds = max(1, math.ceil(wait))
             raise RateLimitedError(
-                f"too many failed sign-ins: at most {self.per_minute:g} a minute per key, user "
-                f"or address; retry in {wait:.0f} s",
-                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                f"rate limit exceeded: too many failed sign-ins (at most {self.per_minute:g} a "
+                f"minute per key id, user name or client address); retry in {seconds} s",
+                headers={"Retry-After": str(seconds)},
             )
 
-    def failed(self, *keys: str) -> None:
-        for key in keys:
-            self._buckets.spend(key)
+    @asynccontextmanager
+    async def attempt(self, key: str, *others: str) -> AsyncIterator[None]:
+        """Make one sign-in attempt for `key` (a key id or user name) and `others` (the
+        client's address): refused if any of them failed too often of late, and counted as
+        failed if it raises `AuthenticationError`.
+
+        Attempts for one key take turns, and each holds a failure of every key until it is
+        known to have succeeded: concurrent attempts cannot all pass the check before the
+        first of them has failed."""
+        turn = self._turns.setdefault(key, asyncio.Lock())
+        async with turn:
+            keys = (key, *others)
+            self.check(*keys)
+            for k in keys:
+                self._buckets.spend(k)
+            try:
+                yield
+            except AuthenticationError:
+                raise
+            except BaseException:
+                self._give_back(keys)
+                raise
+            self._give_back(keys)
+
+    def _give_back(self, keys: tuple[str, ...]) -> None:
+        for k in keys:
+            self._buckets.give_back(k)

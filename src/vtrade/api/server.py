@@ -17,6 +17,7 @@ from vtrade.api.errors import LOGGED
 from vtrade.bootstrap import Container
 from vtrade.core.errors import ConflictError
 
+log = logging.getLogger("vtrade.api")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "color_message",
@@ -30,15 +31,37 @@ _SECRET_HEADER = re.compile(
     r"|x-csrf-token)(\s*:\s*)[^\r\n]+"
 )
 _SECRET_FIELD = re.compile(
-    r"""(?i)(["']?[\w-]*(?:secret|password|csrf)[\w-]*["']?\s*[:=]\s*["']?)[^"'\s,}&]+"""
+    r"""(?i)(["']?[\w-]*(?:secret|password|csrf)[\w-]*["']?\s*[:=]\s*["']?)"""
+    r"""((?<=")[^"\r\n]*|(?<=')[^'\r\n]*|[^"'\s,}&]*)"""  # a quoted value to its quote
+)
+# websockets logs a client's frame as `< TEXT '{"action": "auth", ...}' [103 bytes]`, but a
+# long one with its middle elided, a binary one (msgpack, as alpaca-py's data stream sends) as
+# hex, and a fragmented one in parts: the end of a secret then shows with no name before it
+_CLIENT_FRAME = re.compile(
+    r"< (?P<kind>TEXT|BINARY|CONT) (?P<shown>.*) \[(?P<about>[^\]]*)\]", re.S
 )
 REDACTED = "[redacted]"
 
 
 def redact(text: str) -> str:
-    """`text` with the values of credential headers and fields replaced by `REDACTED`."""
+    """`text` with the values of credential headers and fields replaced by `REDACTED`, and
+    the whole of a client's WebSocket frame that is logged in part."""
+    frame = _CLIENT_FRAME.fullmatch(text)
+    if frame is not None and not _shown_whole(frame):
+        return f"< {frame['kind']} {REDACTED} [{frame['about']}]"
     text = _SECRET_HEADER.sub(rf"\1\2{REDACTED}", text)
     return _SECRET_FIELD.sub(rf"\1{REDACTED}", text)
+
+
+def _shown_whole(frame: re.Match[str]) -> bool:
+    """Whether a logged frame shows its message whole and as text (a quoted string)."""
+    shown = frame["shown"]
+    return (
+        shown[:1] in ("'", '"')
+        and "..." not in shown  # where websockets elided the middle
+        and frame["kind"] != "CONT"
+        and "continued" not in frame["about"]
+    )
 
 
 class JsonLines(logging.Formatter):
@@ -71,7 +94,8 @@ class LoggedOnce(logging.Filter):
 
 
 def logging_config(level: str) -> dict[str, Any]:
-    """Send vtrade's and uvicorn's logs to stderr as JSON lines."""
+    """Send vtrade's and uvicorn's logs to stderr as JSON lines, and other libraries'
+    warnings and errors too (redacted alike: they had gone out as plain, unredacted text)."""
     handler = {
         "class": "logging.StreamHandler",
         "formatter": "json",
@@ -79,6 +103,7 @@ def logging_config(level: str) -> dict[str, Any]:
         "filters": ["logged_once"],
     }
     loggers = ("vtrade", "uvicorn", "uvicorn.error", "uvicorn.access")
+    number = logging.getLevelNamesMapping()[level.upper()]
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -89,6 +114,8 @@ def logging_config(level: str) -> dict[str, Any]:
             name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
             for name in loggers
         },
+        # not below warning: SQLAlchemy, say, logs every statement at info
+        "root": {"handlers": ["stderr"], "level": max(logging.WARNING, number)},
     }
 
 
@@ -119,11 +146,18 @@ def serve(container: Container, host: str, port: int, log_level: str = "info") -
         timeout_keep_alive=KEEP_ALIVE_S,
         server_header=False,
     )
-    bound = sock.getsockname()  # the port chosen, for --port 0
-    logging.getLogger("vtrade.api").info(
-        "listening on http://%s:%d", *bound[:2], extra={"host": bound[0], "port": bound[1]}
-    )
+    listen(sock, config.backlog)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def listen(sock: socket.socket, backlog: int) -> None:
+    """Listen on `sock` and log where: "listening on http://host:port" (the port chosen, for
+    --port 0). It listens now, not once uvicorn has started: a client that connected on
+    reading the line had been refused for the first 0.2 s."""
+    sock.listen(backlog)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
+    log.info("listening on http://%s:%d", shown, port, extra={"host": host, "port": port})
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -188,14 +188,13 @@ class IdentityService:
 
     def remembered_key(self, key_id: str, secret: str) -> Principal | None:
         """Return who a key pair acts for if it verified recently (no I/O, no argon2), or
-        None when `verify_key` must be asked; a wrong secret for a known key raises."""
+        None when `verify_key` must be asked: a wrong secret for a key in use too, so that it
+        pays argon2 there as for any other key (answered at once, it told which are in use)."""
         if not isinstance(key_id, str) or not isinstance(secret, str) or len(secret) > 256:
             raise AuthenticationError(_BAD_KEY)
         known = self._verified.get(key_id)
-        if known is None:
+        if known is None or not hmac.compare_digest(known.digest, _sha256(secret)):
             return None
-        if not hmac.compare_digest(known.digest, _sha256(secret)):
-            raise AuthenticationError(_BAD_KEY)  # a key has one secret: this is not it
         if self.clock.now_ns() - known.checked_ns >= self.recheck_ns:
             return None
         return known.principal
@@ -203,12 +202,14 @@ class IdentityService:
     def verify_key(self, key_id: str, secret: str) -> Principal:
         """Return who a key pair acts for; unknown, revoked or wrong pairs raise the same
         `AuthenticationError`. Only a key's first request (and one per `recheck_ns`) reads
-        the store; only the first pays argon2."""
+        the store; only the first pays argon2, and every wrong secret, as for an unknown id."""
         remembered = self.remembered_key(key_id, secret)
         if remembered is not None:
             return remembered
-        known = self._verified.get(key_id)  # its secret matched: only the recheck is due
         digest = _sha256(secret)
+        known = self._verified.get(key_id)
+        if known is not None and not hmac.compare_digest(known.digest, digest):
+            known = None  # not the secret that verified: argon2 refuses it, in argon2's time
         now = self.clock.now_ns()
         found = self.store.get_key(key_id) if _KEY_ID.fullmatch(key_id) else None
         if found is None:

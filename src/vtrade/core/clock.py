@@ -16,6 +16,10 @@ NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
 NS_PER_HOUR = 3_600 * NS_PER_SECOND
 NS_PER_DAY = 86_400 * NS_PER_SECOND
+# The fastest a simulated clock runs: a simulated year in about half a real minute. Faster, it
+# leaves the market's days within minutes, and at 1e12 its instants overflowed what a
+# datetime and the database hold (OverflowError)
+MAX_SPEED = 1_000_000.0
 
 
 def to_ns(moment: datetime) -> int:
@@ -82,9 +86,9 @@ class LiveClock:
 class SimulatedClock:
     """Time that starts at any instant and runs at any speed, or only when advanced by hand.
 
-    With `speed=None` the clock stands still until `advance`/`set` moves it. With a speed it
-    runs `speed` simulated seconds per real second from `start`, measured on the monotonic
-    timer it is given (injectable for tests).
+    With `speed=None` the clock stands still until `advance`/`set` moves it. With a speed (at
+    most `MAX_SPEED`) it runs `speed` simulated seconds per real second from `start`, measured
+    on the monotonic timer it is given (injectable for tests).
     """
 
     def __init__(
@@ -93,8 +97,8 @@ class SimulatedClock:
         speed: float | None = None,
         monotonic_ns: _MonotonicNs | None = None,
     ) -> None:
-        if speed is not None and not 0 < speed < float("inf"):
-            raise ValueError(f"speed must be a positive finite number, got {speed}")
+        if speed is not None and not 0 < speed <= MAX_SPEED:  # NaN too
+            raise ValueError(f"speed must be positive and at most {MAX_SPEED:,.0f}, got {speed:g}")
         self._lock = threading.Lock()
         self._anchor_sim = start_ns
         self._speed = speed

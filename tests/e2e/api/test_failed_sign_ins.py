@@ -43,7 +43,8 @@ def test_wrong_secrets_for_a_key_are_refused_unchecked_after_ten_a_minute(
 
 
 def test_wrong_secrets_of_a_key_in_use_count_too(api: InProcess, ticks: Ticks) -> None:
-    """A key verified a moment ago answers a wrong secret from memory, without argon2."""
+    """A key verified a moment ago knows its secret, yet a wrong one is checked as for any
+    key: answered at once, it would tell which keys are in use."""
     key = api.key()
     assert api.http.get("/v2/account", headers=key.headers).status_code == 200
     wrong = {**key.headers, "APCA-API-SECRET-KEY": key.secret.swapcase()}

@@ -68,3 +68,17 @@ def test_simulated_clock_never_moves_backwards():
 def test_speed_must_be_positive():
     with pytest.raises(ValueError, match="positive"):
         SimulatedClock(0, speed=0)
+
+
+@pytest.mark.parametrize("speed", [1e12, 1e300, float("inf"), float("nan"), -2.0])
+def test_a_speed_beyond_the_maximum_or_not_a_number_is_refused(speed: float) -> None:
+    """At 1e12 a clock's instants overflowed a datetime and the database (OverflowError)."""
+    with pytest.raises(ValueError, match="speed must be positive and at most 1,000,000"):
+        SimulatedClock(0, speed=speed)
+
+
+def test_the_maximum_speed_runs() -> None:
+    mono = FakeMonotonic()
+    clock = SimulatedClock(0, speed=1_000_000.0, monotonic_ns=mono)
+    mono.ns = 2 * NS_PER_SECOND
+    assert clock.now_ns() == 2_000_000 * NS_PER_SECOND

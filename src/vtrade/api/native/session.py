@@ -32,14 +32,10 @@ async def sign_in(body: SessionCreate, request: Request, response: Response) -> 
     state = api(request)
     client = client_address(request)
     state.limiter.check(f"sign-in:{client}")  # password guessing is rate limited too
-    attempt = (f"user:{body.name[:64]}", f"address:{client}")
-    state.failed_sign_ins.check(*attempt)
     identity = state.container.identity
-    try:
+    # names ignore case: so does their budget, or each spelling of a name would have its own
+    async with state.failed_sign_ins.attempt(f"user:{body.name.lower()}", f"address:{client}"):
         token, csrf = identity.start_session(body.name, body.password)
-    except AuthenticationError:
-        state.failed_sign_ins.failed(*attempt)
-        raise
     user = identity.session_user(token)
     ttl_ns = identity.session_ttl_ns
     response.set_cookie(
