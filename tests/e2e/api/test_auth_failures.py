@@ -111,3 +111,36 @@ def test_a_refusal_says_when_to_retry_in_whole_seconds_as_retry_after_does(
     body = refused.json()
     assert body["code"] == 42910000 and body["message"].startswith("rate limit exceeded")
     assert body["message"].endswith("retry in 1 s")
+
+
+def test_a_sign_in_checking_its_password_does_not_hold_up_other_requests(
+    api: InProcess,
+) -> None:
+    api.key("carol")  # creates the user
+    done: list[str] = []
+
+    class SlowerHasher(SlowHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            time.sleep(0.3)
+            return super().verify(hash, password)
+
+    async def send() -> None:
+        transport = httpx.ASGITransport(app=api.app)
+        async with httpx.AsyncClient(transport=transport, base_url=api.base_url) as http:
+
+            async def sign_in() -> None:
+                body = {"name": "carol", "password": PASSWORD}
+                assert (await http.post("/api/v1/session", json=body)).status_code == 201
+                done.append("sign-in")
+
+            async def health() -> None:
+                await asyncio.sleep(0.05)  # once the password check has begun
+                assert (await http.get("/healthz")).status_code == 200
+                done.append("health")
+
+            await asyncio.gather(sign_in(), health())
+
+    api.container.identity.hasher = SlowerHasher()
+    asyncio.run(send())
+
+    assert done == ["health", "sign-in"]

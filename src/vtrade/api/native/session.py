@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request, Response
 
 from vtrade.api.auth import SESSION_COOKIE, account_of, accounts_owned, client_address
@@ -35,7 +37,9 @@ async def sign_in(body: SessionCreate, request: Request, response: Response) -> 
     identity = state.container.identity
     # names ignore case: so does their budget, or each spelling of a name would have its own
     async with state.failed_sign_ins.attempt(f"user:{body.name.lower()}", f"address:{client}"):
-        token, csrf = identity.start_session(body.name, body.password)
+        # argon2 takes about 100 ms on purpose: in a worker thread, so the event loop goes on
+        # serving every other request and stream meanwhile
+        token, csrf = await asyncio.to_thread(identity.start_session, body.name, body.password)
     user = identity.session_user(token)
     ttl_ns = identity.session_ttl_ns
     response.set_cookie(
