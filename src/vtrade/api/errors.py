@@ -118,11 +118,24 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
+        outside = _market_out_of_days(request)
+        if outside is not None:  # not a bug: the operator's clock; /readyz says so too
+            return vtrade_error_response(request, e.MarketOutOfDays(outside))
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         # Starlette raises it on to the server, which would log it a second time
         with contextlib.suppress(AttributeError):
             setattr(exc, LOGGED, True)
         return error_response(request.url.path, 50000, "internal server error")
+
+
+def _market_out_of_days(request: Request) -> str | None:
+    """Why the market cannot answer now, if the server's clock left the days it covers (any
+    request needing it then fails)."""
+    state = getattr(request.app.state, "vtrade", None)
+    if state is None:
+        return None
+    outside: str | None = state.container.sessions.outside(state.container.clock.now_ns())
+    return outside
 
 
 def _methods_at(request: Request) -> list[str]:

@@ -49,12 +49,9 @@ async def readyz(request: Request) -> JSONResponse:
 
 def _market_check(state: ApiState) -> str:
     """Whether the market steps: the clock within the days it covers, its last step done."""
-    sessions, now = state.container.sessions, state.container.clock.now_ns()
-    if not sessions.first_ns <= now < sessions.last_ns:
-        return (
-            f"the clock is outside the days the simulated market covers ({sessions.first_day} "
-            f"to {sessions.last_day}): restart it with --start within them"
-        )
+    outside = state.container.sessions.outside(state.container.clock.now_ns())
+    if outside is not None:
+        return outside
     if state.step_failure is not None:
         return f"steps failing: the last one {state.step_failure}"
     return "ok"

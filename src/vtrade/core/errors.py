@@ -78,6 +78,13 @@ class MarketTakenOver(StorageError):
     code = 50310
 
 
+class MarketOutOfDays(VtradeError):
+    """The simulated clock ran past the days the market covers: nothing that needs the market
+    now can be answered until the server restarts within them."""
+
+    code = 50320
+
+
 class DataError(VtradeError):
     """A data file is malformed."""
 

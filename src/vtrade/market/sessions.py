@@ -223,6 +223,16 @@ class Sessions:
         self._cache: dict[tuple[str, bool], SessionCalendar] = {}
         self._lock = threading.Lock()
 
+    def outside(self, t_ns: int) -> str | None:
+        """Why the market cannot run at `t_ns` (before its first day or after its last), for an
+        operator; None within its days."""
+        if self.first_ns <= t_ns < self.last_ns:
+            return None
+        return (
+            f"the clock is outside the days the simulated market covers ({self.first_day} "
+            f"to {self.last_day}): restart it with --start within them"
+        )
+
     def calendar(self, name: str, extended: bool = False) -> SessionCalendar:
         """Return calendar `name`, with US pre-/post-market when `extended` (XNYS, XNAS only).
 

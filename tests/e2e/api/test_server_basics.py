@@ -188,3 +188,31 @@ def test_a_server_whose_clock_ran_past_the_market_is_not_ready_and_still_closes_
         assert market.startswith("the clock is outside the days the simulated market covers")
         assert app.state.vtrade.step_failure is not None
     assert closed == [True]
+
+
+def test_requests_needing_the_market_past_its_last_day_answer_503_saying_why(
+    tmp_path: Path,
+) -> None:
+    """They answered 500 'internal server error' and logged a traceback each."""
+    container, clock = make_container(tmp_path, start="2031-12-31T15:00:00Z")
+    app = create_app(container, run_steps=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        headers = alice_headers(container)
+        clock.set(to_ns(parse_instant("2032-01-02T12:00:00Z")))
+        order = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market"}
+
+        answers = [
+            client.get("/v2/clock", headers=headers),
+            client.post("/v2/orders", headers=headers, json={**order, "time_in_force": "day"}),
+        ]
+
+        for answer in answers:
+            assert answer.status_code == 503
+            assert answer.json()["code"] == 50320000
+            assert answer.json()["message"] == (
+                "the clock is outside the days the simulated market covers (2006-01-01 to "
+                "2031-12-31): restart it with --start within them"
+            )
+        assert client.get("/v2/account", headers=headers).status_code == 200
+        listed = client.get("/v2/orders", headers=headers, params={"status": "all"})
+        assert listed.status_code == 200 and listed.json() == []
