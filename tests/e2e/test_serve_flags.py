@@ -15,6 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from vtrade import bootstrap
+from vtrade.core.clock import SimulatedClock, parse_instant, to_ns
+from vtrade.settings import Settings
+
 SERVE = [sys.executable, "-c", "from vtrade.cli import main; main()", "serve"]
 COVERED = "2006-01-01 to 2031-12-31 (UTC)"
 SPEEDS = "--speed must be positive and at most 1,000,000"
@@ -94,3 +98,24 @@ def test_a_fast_clock_started_within_the_market_serves_and_says_when_it_has_run_
     assert market.startswith("the clock is outside the days the simulated market covers")
     messages = [json.loads(line)["message"] for line in stderr.splitlines()]
     assert "stopped" in messages  # every part of the shutdown ran, the failing ones logged
+
+
+def test_a_fast_clock_resuming_a_market_stored_past_its_days_is_refused(tmp_path: Path) -> None:
+    """`--speed` without `--start` resumes where an earlier fast run took the market: that
+    instant had not been checked, so such a server said ready and answered 503 to everything."""
+    clock = SimulatedClock(to_ns(parse_instant("2031-12-31T23:00:00Z")))
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    container = bootstrap.build(Settings(database_url=url), clock)
+    container.store.migrate()
+    container.store.commit([], worked_ns=to_ns(parse_instant("2032-01-02T00:00:00Z")))
+    container.store.close()
+
+    done = subprocess.run(
+        [*SERVE, "--port", "0", "--speed", "10"], capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        "error: the market's stored time 2032-01-02T00:00:00Z is after the days the simulated "
+        f"market covers: {COVERED}\n"
+    )

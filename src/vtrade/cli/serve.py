@@ -6,7 +6,15 @@ import typer
 
 from vtrade import bootstrap
 from vtrade.cli.common import SeedOption, friendly_errors, settings, within
-from vtrade.core.clock import MAX_SPEED, Clock, LiveClock, SimulatedClock, parse_instant, to_ns
+from vtrade.core.clock import (
+    MAX_SPEED,
+    Clock,
+    LiveClock,
+    SimulatedClock,
+    iso,
+    parse_instant,
+    to_ns,
+)
 
 
 @friendly_errors
@@ -48,6 +56,7 @@ def serve(
         container.store.migrate()
         worked = container.store.worked_ns()
         if worked > clock.now_ns():
+            within(worked, container.sessions, f"the market's stored time {iso(worked)}")
             clock.set(worked)
     api = chosen.api
     run_server(container, host or api.host, api.port if port is None else port, log_level)
