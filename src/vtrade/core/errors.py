@@ -82,7 +82,7 @@ class MarketOutOfDays(VtradeError):
     """The simulated clock ran past the days the market covers: nothing that needs the market
     now can be answered until the server restarts within them."""
 
-    code = 50320
+    code = 50330
 
 
 class DataError(VtradeError):

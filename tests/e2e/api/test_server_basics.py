@@ -208,7 +208,7 @@ def test_requests_needing_the_market_past_its_last_day_answer_503_saying_why(
 
         for answer in answers:
             assert answer.status_code == 503
-            assert answer.json()["code"] == 50320000
+            assert answer.json()["code"] == 50330000
             assert answer.json()["message"] == (
                 "the clock is outside the days the simulated market covers (2006-01-01 to "
                 "2031-12-31): restart it with --start within them"
