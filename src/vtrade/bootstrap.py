@@ -24,6 +24,7 @@ from vtrade.core.clock import NS_PER_HOUR, Clock, LiveClock
 from vtrade.core.errors import VtradeError
 from vtrade.core.ids import IdGenerator
 from vtrade.domain.instruments import AssetClass
+from vtrade.execution import financing
 from vtrade.execution.accounting import margin_rates
 from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.engine import ExecutionEngine
@@ -100,7 +101,7 @@ def build(
         market,
         _fees(settings.execution, catalog),
         IdGenerator(f"{m.seed}:{clock.now_ns()}"),  # unique across restarts, repeatable in tests
-        execution_config(settings.execution),
+        _checked_rates(execution_config(settings.execution), catalog),
     )
     bus = InProcessBus()
     store = _open_store(settings.database_url, clock)
@@ -198,7 +199,24 @@ def execution_config(s: ExecutionSettings) -> ExecutionConfig:
         margin_interest_rate=s.margin_interest_percent / 100,
         borrow_fee_rate=s.borrow_fee_percent / 100,
         liquidate_margin_calls=s.liquidate_margin_calls,
+        benchmark_rates={
+            **base.benchmark_rates,
+            **{c: r / 100 for c, r in s.benchmark_rates.items()},
+        },
+        fx_financing_spread=s.fx_financing_spread_percent / 100,
+        index_financing_spread=s.index_financing_spread_percent / 100,
     )
+
+
+def _checked_rates(config: ExecutionConfig, catalog: Catalog) -> ExecutionConfig:
+    """`config`, once every currency its FX and index contracts are financed in has a rate."""
+    missing = financing.currencies_financed(catalog) - set(config.benchmark_rates)
+    if missing:
+        raise ValueError(
+            f"no benchmark rate for {', '.join(sorted(missing))}: FX pairs and indices of the "
+            "catalog are financed in them; add them to VTRADE_EXECUTION__BENCHMARK_RATES"
+        )
+    return config
 
 
 def _fees(s: ExecutionSettings, catalog: Catalog) -> FeeSchedule:

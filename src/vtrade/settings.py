@@ -61,6 +61,11 @@ def default_database_url() -> str:
 MIN_LEVERAGE, MAX_LEVERAGE = Decimal(1), Decimal(100)
 
 
+def _yearly_percent(default: str, description: str) -> Any:
+    """A rate in percent a year, 0 to 100."""
+    return Field(default=Decimal(default), ge=0, le=100, description=description)
+
+
 class ExecutionSettings(BaseModel):
     """Venue rules and fee schedule."""
 
@@ -87,17 +92,22 @@ class ExecutionSettings(BaseModel):
     fees_path: Path | None = Field(default=None, description="TOML that replaces the fee file")
     us_equity_plan: str | None = Field(default=None, description="fixed or tiered")
     step_ms: int = Field(default=1000, ge=10, le=60_000)
-    margin_interest_percent: Decimal = Field(
-        default=Decimal("6.5"),
-        ge=0,
-        le=100,
-        description="a year, on cash borrowed on margin overnight (0: none)",
+    margin_interest_percent: Decimal = _yearly_percent(
+        "6.5", "a year, on cash borrowed on margin overnight (0: none)"
     )
-    borrow_fee_percent: Decimal = Field(
-        default=Decimal("0.3"),
-        ge=0,
-        le=100,
-        description="a year, on the value of short stock and ETFs held overnight (0: none)",
+    borrow_fee_percent: Decimal = _yearly_percent(
+        "0.3", "a year, on the value of short stock and ETFs held overnight (0: none)"
+    )
+    benchmark_rates: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description='percent a year by currency, over the packaged ones, e.g. {"USD": 4.5}: '
+        "what FX and index contracts are financed at overnight",
+    )
+    fx_financing_spread_percent: Decimal = _yearly_percent(
+        "1.0", "a year: the broker's spread on an FX position's overnight rollover"
+    )
+    index_financing_spread_percent: Decimal = _yearly_percent(
+        "1.5", "a year: over the benchmark for a long index position, under it for a short"
     )
     catch_up_hours: float = Field(
         default=168,
@@ -116,6 +126,21 @@ class ExecutionSettings(BaseModel):
         problem = balance_problem(value)
         if problem:
             raise ValueError(problem)
+        return value
+
+    @field_validator("benchmark_rates")
+    @classmethod
+    def _rates_in_range(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        # any case: VTRADE_EXECUTION__BENCHMARK_RATES__USD arrives as "usd"
+        value = {currency.upper(): percent for currency, percent in value.items()}
+        for currency, percent in value.items():
+            if not re.fullmatch(r"[A-Z]{3}", currency):
+                raise ValueError(f"benchmark rate currency {currency!r}: use a code like USD")
+            if not (percent.is_finite() and -100 <= percent <= 100):
+                raise ValueError(
+                    f"benchmark rate of {currency} is {percent}%; allowed: -100 to 100 (percent "
+                    "a year)"
+                )
         return value
 
     @field_validator("leverage")

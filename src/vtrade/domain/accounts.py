@@ -131,6 +131,11 @@ class EntryKind(StrEnum):
     RESET = "reset"
     INTEREST = "interest"  # on a debit (cash borrowed on margin) held overnight
     BORROW_FEE = "borrow_fee"  # of short stock held overnight
+    FINANCING = "financing"  # of FX and index contracts held overnight (either sign)
+
+
+# the entries of a night's `FinancingCharged`
+FINANCING_KINDS = (EntryKind.INTEREST, EntryKind.BORROW_FEE, EntryKind.FINANCING)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -78,11 +78,13 @@ class MarginCalled(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FinancingCharged(Event):
-    """A night's financing: margin interest on a debit, the borrow fee of short stock."""
+    """A night's financing: margin interest on a debit, the borrow fee of short stock, the
+    financing of FX and index contracts (negative when they earn). Each is what was paid."""
 
     account_id: str
     interest: Decimal
     borrow_fee: Decimal
+    contracts: Decimal = Decimal(0)
     cash: Decimal  # after the charge
     account_seq: int = 0  # its place among the account's fills, resets and charges
 

@@ -1,33 +1,45 @@
-"""Overnight financing: interest on what an account borrows, and the borrow fee of its shorts.
+"""Overnight financing: interest on what an account borrows, the borrow fee of its shorts,
+and the financing of its FX and index contracts.
 
 At each New York midnight an account with a debit (negative cash: it borrows on margin; the
 notional of its FX, futures and index contracts is not borrowed) pays a day's interest on
 it, and one short stocks or ETFs pays a day's borrow fee on their market value, each at its
 annual rate over 360 days (the US money-market convention), so a weekend costs three days.
-What is flat or in cash by midnight pays nothing, as at a broker: intraday
-leverage is free. Frictionless accounts pay neither.
+
+FX and index contracts are financed as a CFD broker finances them, on their value at the mid:
+- an FX position earns the interest of the currency it is long and pays that of the currency
+  it is short (a long EUR/USD: EUR's rate less USD's), less the broker's spread: the
+  rollover, or swap, of a retail FX account;
+- an index position pays its currency's rate plus the spread when long, and earns the rate
+  less the spread when short (which pays when the rate is below the spread).
+Futures carry their financing in their price and pay none. What is flat or in cash by midnight
+pays nothing, as at a broker: intraday leverage is free. Frictionless accounts pay nothing.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from vtrade.core.clock import from_ns, to_ns
 from vtrade.core.money import CENT
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account, EntryKind
 from vtrade.domain.changes import Changes
-from vtrade.domain.instruments import AssetClass
+from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.execution.profiles import rules_named
 from vtrade.market.sessions_build import NEW_YORK
 
 if TYPE_CHECKING:
+    from vtrade.execution.accounting import Marks
+    from vtrade.execution.config import ExecutionConfig
     from vtrade.execution.engine import ExecutionEngine
+    from vtrade.market.catalog import Catalog
 
 DAYS_PER_YEAR = Decimal(360)
 _LENT = (AssetClass.EQUITY, AssetClass.ETF)  # what a short borrows: shares from a lender
+_CONTRACTS = (AssetClass.FX, AssetClass.INDEX)  # financed at benchmark rates (futures: not)
 
 
 def next_charge(t_ns: int) -> int:
@@ -40,7 +52,7 @@ def charge(engine: ExecutionEngine, t_ns: int) -> Changes:
     """Charge every account a day's financing at the midnight `t_ns`."""
     changes = Changes()
     config = engine.config
-    if not (config.margin_interest_rate or config.borrow_fee_rate):
+    if not (config.margin_interest_rate or config.borrow_fee_rate or config.contract_financing):
         return changes
     marks = engine.marks(t_ns)
     for account_id in sorted(engine.accounts):  # the same order after a restart
@@ -58,10 +70,57 @@ def charge(engine: ExecutionEngine, t_ns: int) -> Changes:
             Decimal(0),
         )
         borrow_fee = short_value * config.borrow_fee_rate / DAYS_PER_YEAR
-        changes.merge(
-            _post(engine, account, interest.quantize(CENT), borrow_fee.quantize(CENT), t_ns)
+        contracts = (
+            _contract_financing(engine, account, marks) if config.contract_financing else Decimal(0)
         )
+        charged = Charges(interest.quantize(CENT), borrow_fee.quantize(CENT), contracts)
+        changes.merge(_post(engine, account, charged, t_ns))
     return changes
+
+
+class Charges(NamedTuple):
+    """A night's charges of one account, VCR to the cent: positive is paid."""
+
+    interest: Decimal
+    borrow_fee: Decimal
+    contracts: Decimal  # FX and index financing; negative when the account earns it
+
+
+def contract_rate(inst: Instrument, qty: Decimal, config: ExecutionConfig) -> Decimal:
+    """The annual rate a position of `qty` in `inst` pays on its value (negative: earns);
+    zero for what is not financed as a contract."""
+    rates = config.benchmark_rates
+    if inst.asset_class is AssetClass.FX:
+        base = inst.symbol.partition("/")[0]
+        earned, spread = rates[base] - rates[inst.currency], config.fx_financing_spread
+    elif inst.asset_class is AssetClass.INDEX:
+        earned, spread = -rates[inst.currency], config.index_financing_spread
+    else:
+        return Decimal(0)
+    return spread - earned if qty > 0 else spread + earned
+
+
+def currencies_financed(catalog: Catalog) -> set[str]:
+    """The currencies whose rates finance the catalog's FX and index contracts."""
+    needed = set()
+    for symbol in catalog.symbols:
+        inst = catalog.get(symbol)
+        if inst.asset_class is AssetClass.FX:
+            needed.add(inst.symbol.partition("/")[0])
+        if inst.asset_class in _CONTRACTS:
+            needed.add(inst.currency)
+    return needed
+
+
+def _contract_financing(engine: ExecutionEngine, account: Account, marks: Marks) -> Decimal:
+    """What the account's FX and index positions pay for a night (negative: earn), to the cent."""
+    total = Decimal(0)
+    for p in engine.positions_of(account.id):
+        inst = marks.instrument(p.symbol)
+        if p.qty and inst.asset_class in _CONTRACTS:
+            value = abs(marks.value(inst, p.qty))
+            total += value * contract_rate(inst, p.qty, engine.config) / DAYS_PER_YEAR
+    return total.quantize(CENT)
 
 
 def _cash_financed(engine: ExecutionEngine, account: Account) -> Decimal:
@@ -77,27 +136,27 @@ def _cash_financed(engine: ExecutionEngine, account: Account) -> Decimal:
     return cash
 
 
-def _post(
-    engine: ExecutionEngine, account: Account, interest: Decimal, borrow_fee: Decimal, t_ns: int
-) -> Changes:
-    """Debit the day's interest and borrow fee, with the event that tells the portfolio."""
-    if not interest and not borrow_fee:
+def _post(engine: ExecutionEngine, account: Account, charged: Charges, t_ns: int) -> Changes:
+    """Post the night's charges, with the event that tells the portfolio."""
+    if not any(charged):
         return Changes()
     entries = [
         engine.entry(account, kind, -amount, t_ns, note=note)
         for kind, amount, note in (
-            (EntryKind.INTEREST, interest, "margin interest, one day"),
-            (EntryKind.BORROW_FEE, borrow_fee, "stock borrow fee, one day"),
+            (EntryKind.INTEREST, charged.interest, "margin interest, one day"),
+            (EntryKind.BORROW_FEE, charged.borrow_fee, "stock borrow fee, one day"),
+            (EntryKind.FINANCING, charged.contracts, "FX and index financing, one day"),
         )
         if amount
     ]
-    account.cash -= interest + borrow_fee
-    charged = ev.FinancingCharged(
+    account.cash -= sum(charged, Decimal(0))
+    event = ev.FinancingCharged(
         **engine.event_meta(t_ns),
         account_id=account.id,
-        interest=interest,
-        borrow_fee=borrow_fee,
+        interest=charged.interest,
+        borrow_fee=charged.borrow_fee,
+        contracts=charged.contracts,
         cash=account.cash,
         account_seq=engine.next_account_seq(account.id),
     )
-    return Changes(accounts=[account], ledger=entries, events=[charged])
+    return Changes(accounts=[account], ledger=entries, events=[event])

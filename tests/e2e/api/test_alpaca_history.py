@@ -1,6 +1,7 @@
 """`/v2/account/activities` and `/v2/account/portfolio/history` over a night: the margin
-interest charged at New York midnight is an `INT` activity (so the activities add up to the
-cash), and intraday history keeps to the regular session unless `extended_hours` is asked for."""
+interest charged at New York midnight is an `INT` activity, as is the financing of an index
+position (so the activities add up to the cash), and intraday history keeps to the regular
+session unless `extended_hours` is asked for."""
 
 from __future__ import annotations
 
@@ -119,3 +120,21 @@ def test_intraday_history_keeps_to_the_regular_session_unless_extended_hours(
     assert any(_ny_minutes(t) >= REGULAR[1] for t in outside)  # post-market
     assert set(regular["timestamp"]) <= set(stamps) <= set(every["timestamp"])
     assert regular["equity"][-1] == extended["equity"][-1]  # both end at the live equity
+
+
+def test_an_index_position_s_financing_is_an_int_activity_of_either_sign(api: InProcess) -> None:
+    long, short = api.key("ann"), api.key("bob")
+    trade(api, long, "SPX", 20, "buy")
+    trade(api, short, "SPX", 20, "sell")
+    hold_until(api, "2026-11-19T06:00:00+00:00")  # 01:00 in New York
+
+    paid, earned = (
+        [a for a in get(api, key, "/v2/account/activities") if a["activity_type"] == "INT"]
+        for key in (long, short)
+    )
+
+    assert [a["description"] for a in paid + earned] == ["FX and index financing, one day"] * 2
+    assert Decimal(paid[0]["net_amount"]) < 0 < Decimal(earned[0]["net_amount"])
+    for key in (long, short):
+        cash = Decimal(get(api, key, "/v2/account")["cash"])
+        assert sum(map(cash_moved, get(api, key, "/v2/account/activities"))) == cash

@@ -1,12 +1,17 @@
 """Specification of overnight financing: a debit held over New York midnight pays a day's
-margin interest, short stock a day's borrow fee, each at its annual rate over 360 days; what
-is flat or in cash by midnight, and frictionless accounts, pay nothing."""
+margin interest, short stock a day's borrow fee, FX and index contracts their benchmark
+rates and a spread, each at its annual rate over 360 days; what is flat or in cash by
+midnight, and frictionless accounts, pay nothing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
+
+import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from vtrade.bootstrap import Container
 from vtrade.core.clock import parse_instant, to_ns
@@ -15,7 +20,9 @@ from vtrade.domain.accounts import Account, EntryKind
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus
-from vtrade.execution.financing import next_charge
+from vtrade.execution.config import packaged_benchmark_rates
+from vtrade.execution.financing import currencies_financed, next_charge
+from vtrade.settings import ExecutionSettings, load_settings
 
 if TYPE_CHECKING:
     from conftest import Venue
@@ -159,7 +166,122 @@ def test_contracts_borrow_nothing_and_their_shorts_lend_nothing(venue: Venue) ->
     assert sold.status is OrderStatus.FILLED, sold.reject_reason
     assert hedger.cash < 0 and stocks.cash > -debit
 
-    (charged,) = charges(venue.advance_to(at(SATURDAY_MIDNIGHT)))
+    nights = {c.account_id: c for c in charges(venue.advance_to(at(SATURDAY_MIDNIGHT)))}
 
-    assert charged.account_id == stocks.id
+    charged, hedged = nights[stocks.id], nights[hedger.id]
     assert charged.interest == (debit * D("0.065") / 360).quantize(CENT)
+    assert charged.contracts == 0  # a future's financing is in its price
+    assert hedged.interest == hedged.borrow_fee == 0  # its contracts' financing is their own
+
+
+EUR, USD = D("0.0193"), D("0.0388")  # the packaged benchmark rates
+
+
+def night_of(venue: Venue, *accounts: Account) -> dict[str, ev.FinancingCharged]:
+    """Each account's charge at Saturday's midnight (the cash before it checked after)."""
+    cash = {a.id: a.cash for a in accounts}
+    changes = venue.advance_to(at(SATURDAY_MIDNIGHT))
+    nights = {c.account_id: c for c in charges(changes)}
+    for a in accounts:
+        night = nights.get(a.id)
+        paid = D(0) if night is None else night.interest + night.borrow_fee + night.contracts
+        assert a.cash == cash[a.id] - paid
+        entries = [e for e in changes.ledger if e.account_id == a.id]
+        assert sum((e.amount for e in entries), D(0)) == -paid
+        if night is not None and night.contracts:
+            assert EntryKind.FINANCING in {e.kind for e in entries}
+    return nights
+
+
+def value_at_midnight(venue: Venue, symbol: str, qty: int) -> Decimal:
+    marks = venue.engine.marks(at(SATURDAY_MIDNIGHT))
+    return marks.value(venue.catalog.get(symbol), D(qty))
+
+
+def test_fx_positions_earn_the_rate_of_the_currency_held_and_pay_the_one_owed(
+    venue: Venue,
+) -> None:
+    """A long EUR/USD holds euros bought with borrowed dollars: it earns EUR's 1.93% and pays
+    USD's 3.88%; the short the other way round; the broker keeps 1% of each."""
+    long, short, free = venue.open(), venue.open(), venue.open(profile="frictionless")
+    for account, side in ((long, Side.BUY), (short, Side.SELL), (free, Side.BUY)):
+        order, _ = venue.submit(account, "EUR/USD", side, 100_000)
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+
+    nights = night_of(venue, long, short, free)
+
+    value = value_at_midnight(venue, "EUR/USD", 100_000)
+    assert nights[long.id].contracts == (value * (USD - EUR + D("0.01")) / 360).quantize(CENT)
+    assert nights[short.id].contracts == (value * (EUR - USD + D("0.01")) / 360).quantize(CENT)
+    assert nights[short.id].contracts < 0  # it earns: the carry is larger than the spread
+    assert nights[long.id].interest == nights[short.id].interest == 0
+    assert free.id not in nights
+
+
+def test_index_positions_pay_the_benchmark_and_spread_long_and_earn_the_rest_short(
+    venue: Venue,
+) -> None:
+    """As IBKR finances index CFDs: a long pays the benchmark + 1.5%, a short earns the
+    benchmark - 1.5% (and pays where the benchmark is lower: see the settings' test)."""
+    long, short = venue.open(), venue.open()
+    for account, side in ((long, Side.BUY), (short, Side.SELL)):
+        order, _ = venue.submit(account, "SPX", side, 30)
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+
+    nights = night_of(venue, long, short)
+
+    spx = value_at_midnight(venue, "SPX", 30)
+    assert nights[long.id].contracts == (spx * (USD + D("0.015")) / 360).quantize(CENT)
+    assert nights[short.id].contracts == (spx * (D("0.015") - USD) / 360).quantize(CENT) < 0
+
+
+def test_a_rate_set_by_its_own_variable_is_read_whatever_its_case(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VTRADE_EXECUTION__BENCHMARK_RATES__USD", "4.5")
+
+    assert load_settings({}).execution.benchmark_rates == {"USD": D("4.5")}
+
+
+def test_the_rates_and_spreads_are_settings(make_venue: Callable[..., Venue]) -> None:
+    venue = make_venue(
+        benchmark_rates={"USD": D(5), "EUR": D("0.25")},
+        fx_financing_spread_percent=D(0),
+        index_financing_spread_percent=D("0.5"),
+    )
+    fx, index, short = venue.open(), venue.open(), venue.open()
+    for account, symbol, side, qty in (
+        (fx, "EUR/USD", Side.BUY, 100_000),
+        (index, "SPX", Side.BUY, 30),
+        (short, "DAX", Side.SELL, 8),
+    ):
+        order, _ = venue.submit(account, symbol, side, qty)
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+
+    nights = night_of(venue, fx, index, short)
+
+    value = value_at_midnight(venue, "EUR/USD", 100_000)
+    assert nights[fx.id].contracts == (value * (D("0.05") - D("0.0025")) / 360).quantize(CENT)
+    spx = value_at_midnight(venue, "SPX", 30)
+    assert nights[index.id].contracts == (spx * D("0.055") / 360).quantize(CENT)
+    dax = value_at_midnight(venue, "DAX", 8)  # a short pays where the rate is under the spread
+    assert nights[short.id].contracts == (dax * D("0.0025") / 360).quantize(CENT) > 0
+
+
+def test_every_currency_the_catalog_finances_has_a_packaged_rate(venue: Venue) -> None:
+    assert currencies_financed(venue.catalog) <= set(packaged_benchmark_rates())
+
+
+@pytest.mark.parametrize(
+    ("rates", "problem"),
+    [
+        ({"US": D(4)}, "benchmark rate currency 'US': use a code like USD"),
+        ({"USD": D(150)}, "benchmark rate of USD is 150%; allowed: -100 to 100 (percent a year)"),
+        ({"USD": D("NaN")}, "Input should be a finite number"),
+    ],
+)
+def test_a_benchmark_rate_out_of_range_is_refused_saying_what_is_allowed(
+    rates: dict[str, Decimal], problem: str
+) -> None:
+    with pytest.raises(PydanticValidationError, match=re.escape(problem)):
+        ExecutionSettings(benchmark_rates=rates)

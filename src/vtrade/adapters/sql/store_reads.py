@@ -22,7 +22,7 @@ from vtrade.adapters.sql.tables import (
     positions,
 )
 from vtrade.app.ports import OutboxItem, Snapshot
-from vtrade.domain.accounts import EntryKind, LedgerEntry
+from vtrade.domain.accounts import FINANCING_KINDS, EntryKind, LedgerEntry
 from vtrade.domain.orders import Fill, Order
 
 # (account_id, instant of its last reset), once grouped by account
@@ -52,10 +52,10 @@ _BEFORE_LAST_RESETS = (
     )
 )
 
-# Each night's financing charge (one or two entries at one instant) took a number too.
+# Each night's financing charge (one to three entries at one instant) took a number too.
 _CHARGES = (
     select(ledger_entries.c.account_id, func.count(ledger_entries.c.ts_ns.distinct()))
-    .where(ledger_entries.c.kind.in_((EntryKind.INTEREST.value, EntryKind.BORROW_FEE.value)))
+    .where(ledger_entries.c.kind.in_([k.value for k in FINANCING_KINDS]))
     .group_by(ledger_entries.c.account_id)
 )
 

@@ -218,7 +218,7 @@ def _ledger_activity(c: Ctx, e: LedgerEntry) -> tuple[str, dict[str, Any]] | Non
         return None
     if e.kind is EntryKind.FEE:
         kind, text = "FEE", e.note or "trading fees"
-    elif e.kind is EntryKind.INTEREST:
+    elif e.kind in (EntryKind.INTEREST, EntryKind.FINANCING):
         kind, text = "INT", e.note
     elif e.kind is EntryKind.BORROW_FEE:
         kind, text = "FEE", e.note
