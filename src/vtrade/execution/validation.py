@@ -355,24 +355,23 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
             f"{free} VCR is available",
         )
     ordered = [o for o in others if o.symbol == inst.symbol and o.side is order.side]
-    held = _held_value(order, ctx.position_qty, ordered, abs(after) - added, mid)
+    held = _held_value(order, ctx.position_qty, ordered, mid)
     held *= inst.multiplier * fx
     _check_concentration(order, inst, ctx, view.nav, held, ordered, added, closes, price)
 
 
-def _held_value(
-    order: Order, position: Decimal, ordered: list[Order], exposure: Decimal, mid: Decimal
-) -> Decimal:
+def _held_value(order: Order, position: Decimal, ordered: list[Order], mid: Decimal) -> Decimal:
     """What the cap counts as already on the order's side, in quote currency: the position at
     the mid and each open order on that side (`ordered`) at the price its own check valued it
-    at, so that an order accepted at the cap still reads as at the cap. `exposure`, the
-    quantity on that side, is valued at the mid when those orders would first close a
-    position."""
-    if signed(order.side, position) < 0:
-        return exposure * mid
-    value = abs(position) * mid
-    for o in ordered:
-        value += o.remaining * _cap_price(o, _risk_price(o, mid, mid), mid)
+    at, so that an order accepted at the cap still reads as at the cap. Orders close an
+    opposite position first, in the order they came: only what each opens beyond it counts."""
+    held = signed(order.side, position)
+    value = max(held, Decimal(0)) * mid
+    to_close = max(-held, Decimal(0))
+    for o in sorted(ordered, key=lambda o: o.seq):
+        closing = min(o.remaining, to_close)
+        to_close -= closing
+        value += (o.remaining - closing) * _cap_price(o, _risk_price(o, mid, mid), mid)
     return value
 
 
@@ -520,15 +519,15 @@ def _added_exposure(before: Decimal, after: Decimal) -> Decimal:
 def _risk_price(order: Order, market: Decimal, mid: Decimal) -> Decimal:
     """Price used to size the order's exposure: its limit, else the market price, or for a
     buy stop the stop when above it: the price it is expected to fill at, no better. A new
-    trailing buy stop's stop is the market plus its trail (`working.start_trailing` sets it
-    from the arrival mid once accepted)."""
+    trailing buy stop's stop is the mid plus its trail, as `working.start_trailing` sets it
+    once accepted, so that it keeps the value it was checked at."""
     if order.limit_price is not None:
         return order.limit_price if order.side is Side.BUY else max(order.limit_price, mid)
     if order.side is Side.SELL:
         return market
     stop = order.stop_price
-    if stop is None and order.type is OrderType.TRAILING_STOP:
-        stop = market + (order.trail_price or market * (order.trail_percent or 0) / 100)
+    if stop is None and order.type is OrderType.TRAILING_STOP:  # as `start_trailing` will set it
+        stop = mid + (order.trail_price or mid * (order.trail_percent or 0) / 100)
     return market if stop is None else max(stop, market)
 
 
@@ -607,11 +606,12 @@ def _rate(share: Decimal) -> str:
 def _money_apart(needed: Decimal, available: Decimal) -> tuple[str, str]:
     """Both amounts (`_money`), with the digits it takes to read `needed` as more than
     `available` ("40,000.0412" and "40,000.0408", not "40,000.04" twice)."""
-    for places in range(2, 9):
-        pair = f"{needed:,.{places}f}", f"{available:,.{places}f}"
-        if pair[0] != pair[1]:
-            return (_money(needed), _money(available)) if places == 2 else pair
-    return f"{needed:,.8f}", f"{available:,.8f}"
+    if needed == available:
+        return _money(needed), _money(available)
+    places = 2
+    while (pair := (f"{needed:,.{places}f}", f"{available:,.{places}f}"))[0] == pair[1]:
+        places += 1  # ends: the amounts differ in some digit
+    return (_money(needed), _money(available)) if places == 2 else pair
 
 
 def _money(value: Decimal) -> str:

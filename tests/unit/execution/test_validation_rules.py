@@ -652,6 +652,49 @@ def test_a_trailing_buy_stop_is_checked_at_the_stop_it_starts_with(venue: Venue)
     assert "limit is 25%" in rejected(trailing, "concentration")
 
 
+def largest_that_fits(venue: Venue, account: Account, side: Side, **kw: Any) -> Decimal:
+    """The quantity a refusal of a far too large AAPL order says fits at most."""
+    message = rejected(venue.preview(account, "AAPL", side, 5_000, **kw), "concentration")
+    return D(message.split("at most ")[1].split(" ")[0])
+
+
+@pytest.mark.parametrize("held", [0, 500])
+def test_an_open_order_that_flips_a_position_keeps_the_value_its_check_gave_it(
+    venue: Venue, held: int
+) -> None:
+    """A sell limit 5% above the mid, accepted at the cap: with 500 long held first, the short
+    it opens had been valued at the mid once open, and a further 42.7979 had fitted (26.2% of
+    NAV were both to fill at the limit)."""
+    account = venue.open()
+    if held:
+        venue.submit(account, "AAPL", Side.BUY, held)
+    limit = (venue.engine.marks(venue.now).mid("AAPL") * D("1.05")).quantize(D("0.01"))
+    sell = {"type": OrderType.LIMIT, "limit_price": limit, "tif": TimeInForce.GTC}
+    first, _ = venue.submit(
+        account, "AAPL", Side.SELL, largest_that_fits(venue, account, Side.SELL, **sell), **sell
+    )
+    assert first.status is OrderStatus.ACCEPTED
+
+    more = venue.preview(account, "AAPL", Side.SELL, 1, **sell)
+
+    assert "no more fits" in rejected(more, "concentration")
+
+
+def test_an_open_trailing_buy_stop_keeps_the_value_its_check_gave_it(venue: Venue) -> None:
+    """A trailing buy stop accepted at the cap was checked at the ask plus its trail but
+    valued once open at its stop, the mid plus its trail: a little more had fitted after it."""
+    account = venue.open()
+    trail = {"type": OrderType.TRAILING_STOP, "trail_price": D(5), "tif": TimeInForce.GTC}
+    first, _ = venue.submit(
+        account, "AAPL", Side.BUY, largest_that_fits(venue, account, Side.BUY, **trail), **trail
+    )
+    assert first.status is OrderStatus.ACCEPTED
+
+    more = venue.preview(account, "AAPL", Side.BUY, D("0.0001"), **trail)
+
+    assert "no more fits" in rejected(more, "concentration")
+
+
 def test_a_cap_set_with_a_fraction_of_a_percent_is_quoted_as_set(
     make_venue: Callable[..., Venue],
 ) -> None:
@@ -684,3 +727,7 @@ def test_a_refusal_shows_enough_digits_to_read_the_need_as_more_than_what_is_fre
     )
     assert _money_apart(D("52000"), D("40000.5")) == ("52,000.00", "40,000.50")
     assert _money_apart(D("0.004"), D("0")) == ("0.004", "0.000")
+    assert _money_apart(D("40000.000000001"), D("40000")) == (
+        "40,000.000000001",
+        "40,000.000000000",
+    )
