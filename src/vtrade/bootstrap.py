@@ -101,7 +101,7 @@ def build(
         market,
         _fees(settings.execution, catalog),
         IdGenerator(f"{m.seed}:{clock.now_ns()}"),  # unique across restarts, repeatable in tests
-        _checked_rates(execution_config(settings.execution), catalog),
+        _execution(settings.execution, catalog),
     )
     bus = InProcessBus()
     store = _open_store(settings.database_url, clock)
@@ -208,14 +208,9 @@ def execution_config(s: ExecutionSettings) -> ExecutionConfig:
     )
 
 
-def _checked_rates(config: ExecutionConfig, catalog: Catalog) -> ExecutionConfig:
-    """`config`, once every currency its FX and index contracts are financed in has a rate."""
-    missing = financing.currencies_financed(catalog) - set(config.benchmark_rates)
-    if missing:
-        raise ValueError(
-            f"no benchmark rate for {', '.join(sorted(missing))}: FX pairs and indices of the "
-            "catalog are financed in them; add them to VTRADE_EXECUTION__BENCHMARK_RATES"
-        )
+def _execution(s: ExecutionSettings, catalog: Catalog) -> ExecutionConfig:
+    config = execution_config(s)
+    financing.check_rates_cover(config.benchmark_rates, catalog)
     return config
 
 

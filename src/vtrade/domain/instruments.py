@@ -68,6 +68,12 @@ class Instrument:
         return self.asset_class in (AssetClass.FX, AssetClass.COMMODITY, AssetClass.INDEX)
 
     @property
+    def base_currency(self) -> str | None:
+        """What an FX pair's quantity counts: EUR for EUR/USD (`currency` is the quote's);
+        None for anything else."""
+        return self.symbol.partition("/")[0] if self.asset_class is AssetClass.FX else None
+
+    @property
     def extended_hours(self) -> bool:
         """US-listed equities and ETFs trade in pre- and post-market sessions."""
         return self.asset_class in (AssetClass.EQUITY, AssetClass.ETF) and self.calendar in (

@@ -18,6 +18,7 @@ pays nothing, as at a broker: intraday leverage is free. Frictionless accounts p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
@@ -52,7 +53,8 @@ def charge(engine: ExecutionEngine, t_ns: int) -> Changes:
     """Charge every account a day's financing at the midnight `t_ns`."""
     changes = Changes()
     config = engine.config
-    if not (config.margin_interest_rate or config.borrow_fee_rate or config.contract_financing):
+    financed = config.contract_financing
+    if not (config.margin_interest_rate or config.borrow_fee_rate or financed):
         return changes
     marks = engine.marks(t_ns)
     for account_id in sorted(engine.accounts):  # the same order after a restart
@@ -70,9 +72,7 @@ def charge(engine: ExecutionEngine, t_ns: int) -> Changes:
             Decimal(0),
         )
         borrow_fee = short_value * config.borrow_fee_rate / DAYS_PER_YEAR
-        contracts = (
-            _contract_financing(engine, account, marks) if config.contract_financing else Decimal(0)
-        )
+        contracts = _contract_financing(engine, account, marks) if financed else Decimal(0)
         charged = Charges(interest.quantize(CENT), borrow_fee.quantize(CENT), contracts)
         changes.merge(_post(engine, account, charged, t_ns))
     return changes
@@ -90,9 +90,9 @@ def contract_rate(inst: Instrument, qty: Decimal, config: ExecutionConfig) -> De
     """The annual rate a position of `qty` in `inst` pays on its value (negative: earns);
     zero for what is not financed as a contract."""
     rates = config.benchmark_rates
-    if inst.asset_class is AssetClass.FX:
-        base = inst.symbol.partition("/")[0]
-        earned, spread = rates[base] - rates[inst.currency], config.fx_financing_spread
+    if inst.base_currency is not None:  # an FX pair
+        earned = rates[inst.base_currency] - rates[inst.currency]
+        spread = config.fx_financing_spread
     elif inst.asset_class is AssetClass.INDEX:
         earned, spread = -rates[inst.currency], config.index_financing_spread
     else:
@@ -102,14 +102,23 @@ def contract_rate(inst: Instrument, qty: Decimal, config: ExecutionConfig) -> De
 
 def currencies_financed(catalog: Catalog) -> set[str]:
     """The currencies whose rates finance the catalog's FX and index contracts."""
-    needed = set()
+    needed: set[str] = set()
     for symbol in catalog.symbols:
         inst = catalog.get(symbol)
-        if inst.asset_class is AssetClass.FX:
-            needed.add(inst.symbol.partition("/")[0])
         if inst.asset_class in _CONTRACTS:
-            needed.add(inst.currency)
+            needed.update(c for c in (inst.currency, inst.base_currency) if c is not None)
     return needed
+
+
+def check_rates_cover(rates: Mapping[str, Decimal], catalog: Catalog) -> None:
+    """Refuse `rates` that miss a currency the catalog's FX and index contracts are financed
+    in (as `FeeSchedule.check_covers` refuses fees that miss an instrument)."""
+    missing = currencies_financed(catalog) - set(rates)
+    if missing:
+        raise ValueError(
+            f"no benchmark rate for {', '.join(sorted(missing))}: FX pairs and indices of the "
+            "catalog are financed in them; add them to VTRADE_EXECUTION__BENCHMARK_RATES"
+        )
 
 
 def _contract_financing(engine: ExecutionEngine, account: Account, marks: Marks) -> Decimal:

@@ -165,10 +165,9 @@ def _loadings(inst: Instrument) -> list[tuple[str, float]]:
 
 def _usd_sign(inst: Instrument) -> float:
     """Pairs quoted as USD/XXX fall when the dollar-weakness factor rises; crosses barely load."""
-    base, _, quote = inst.symbol.partition("/")
-    if quote == "USD":
+    if inst.currency == "USD":
         return 1.0
-    if base == "USD":
+    if inst.base_currency == "USD":
         return -1.0
     return 0.3
 
