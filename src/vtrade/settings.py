@@ -132,7 +132,12 @@ class ExecutionSettings(BaseModel):
     @classmethod
     def _rates_in_range(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
         # any case: VTRADE_EXECUTION__BENCHMARK_RATES__USD arrives as "usd"
-        value = {currency.upper(): percent for currency, percent in value.items()}
+        upper = {currency.upper(): percent for currency, percent in value.items()}
+        if len(upper) < len(value):  # one would silently overwrite the other
+            codes = sorted(value, key=str.upper)
+            twice = [c for c in codes if sum(o.upper() == c.upper() for o in codes) > 1]
+            raise ValueError(f"benchmark rate set twice, as {' and '.join(twice)}: set it once")
+        value = upper
         for currency, percent in value.items():
             if not re.fullmatch(r"[A-Z]{3}", currency):
                 raise ValueError(f"benchmark rate currency {currency!r}: use a code like USD")

@@ -25,7 +25,7 @@ from vtrade.core.errors import DataError, ValidationError
 from vtrade.core.money import CENT
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
-from vtrade.market.catalog import MINOR_UNITS
+from vtrade.market.catalog import MINOR_UNITS, major_currency
 
 PLANS: tuple[str, ...] = ("fixed", "tiered")
 SECTIONS: tuple[str, ...] = ("us_equity", "uk_equity", "crypto", "fx", "futures", "index")
@@ -512,7 +512,7 @@ def _tiered_pass_through(
 def _own_currency(inst: Instrument) -> str:
     """The currency a schedule for `inst` may be written in besides USD: its quote currency,
     or the major unit of a minor one (GBP for GBX)."""
-    return MINOR_UNITS.get(inst.currency, (inst.currency, Decimal(1)))[0]
+    return major_currency(inst.currency)
 
 
 def _convertible(currency: str, inst: Instrument) -> bool:

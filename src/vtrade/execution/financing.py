@@ -30,6 +30,7 @@ from vtrade.domain.accounts import Account, EntryKind
 from vtrade.domain.changes import Changes
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.execution.profiles import rules_named
+from vtrade.market.catalog import major_currency
 from vtrade.market.sessions_build import NEW_YORK
 
 if TYPE_CHECKING:
@@ -89,12 +90,15 @@ class Charges(NamedTuple):
 def contract_rate(inst: Instrument, qty: Decimal, config: ExecutionConfig) -> Decimal:
     """The annual rate a position of `qty` in `inst` pays on its value (negative: earns);
     zero for what is not financed as a contract."""
-    rates = config.benchmark_rates
+
+    def rate(code: str) -> Decimal:  # pence are financed at the pound's rate
+        return config.benchmark_rates[major_currency(code)]
+
     if inst.base_currency is not None:  # an FX pair
-        earned = rates[inst.base_currency] - rates[inst.currency]
+        earned = rate(inst.base_currency) - rate(inst.currency)
         spread = config.fx_financing_spread
     elif inst.asset_class is AssetClass.INDEX:
-        earned, spread = -rates[inst.currency], config.index_financing_spread
+        earned, spread = -rate(inst.currency), config.index_financing_spread
     else:
         return Decimal(0)
     return spread - earned if qty > 0 else spread + earned
@@ -106,7 +110,8 @@ def currencies_financed(catalog: Catalog) -> set[str]:
     for symbol in catalog.symbols:
         inst = catalog.get(symbol)
         if inst.asset_class in _CONTRACTS:
-            needed.update(c for c in (inst.currency, inst.base_currency) if c is not None)
+            codes = (inst.currency, inst.base_currency)
+            needed.update(major_currency(c) for c in codes if c is not None)
     return needed
 
 

@@ -34,6 +34,12 @@ ASSET_CLASSES: tuple[str, ...] = tuple(a.value for a in AssetClass)
 MINOR_UNITS: dict[str, tuple[str, Decimal]] = {"GBX": ("GBP", Decimal("0.01"))}
 """Currencies quoted in hundredths of a major currency (LSE quotes in pence)."""
 
+
+def major_currency(code: str) -> str:
+    """The currency `code` is a unit of: GBP for GBX (pence), itself otherwise."""
+    return MINOR_UNITS.get(code, (code, Decimal(1)))[0]
+
+
 _DECIMAL_COLUMNS = ("tick_size", "lot_size", "multiplier", "reference_price")
 _FLOAT_COLUMNS = ("daily_volatility", "avg_daily_volume", "typical_spread_bps", "impact_gamma")
 _SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./\-]*$")

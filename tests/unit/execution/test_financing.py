@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,9 @@ from vtrade.domain.accounts import Account, EntryKind
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus
-from vtrade.execution.config import packaged_benchmark_rates
-from vtrade.execution.financing import currencies_financed, next_charge
+from vtrade.execution.config import ExecutionConfig, packaged_benchmark_rates
+from vtrade.execution.financing import contract_rate, currencies_financed, next_charge
+from vtrade.market.catalog import Catalog
 from vtrade.settings import ExecutionSettings, load_settings
 
 if TYPE_CHECKING:
@@ -278,6 +280,7 @@ def test_every_currency_the_catalog_finances_has_a_packaged_rate(venue: Venue) -
         ({"US": D(4)}, "benchmark rate currency 'US': use a code like USD"),
         ({"USD": D(150)}, "benchmark rate of USD is 150%; allowed: -100 to 100 (percent a year)"),
         ({"USD": D("NaN")}, "Input should be a finite number"),
+        ({"USD": D(4), "usd": D(5)}, "benchmark rate set twice, as USD and usd: set it once"),
     ],
 )
 def test_a_benchmark_rate_out_of_range_is_refused_saying_what_is_allowed(
@@ -285,3 +288,14 @@ def test_a_benchmark_rate_out_of_range_is_refused_saying_what_is_allowed(
 ) -> None:
     with pytest.raises(PydanticValidationError, match=re.escape(problem)):
         ExecutionSettings(benchmark_rates=rates)
+
+
+def test_a_contract_quoted_in_pence_is_financed_at_the_pounds_rate() -> None:
+    """A user's catalog may quote an index in GBX: its rate is GBP's, and start-up asks for
+    GBP's rate, not a GBX one."""
+    config = ExecutionConfig(benchmark_rates={"GBP": D("0.0397")})
+    packaged = Catalog.load()
+    index = replace(packaged.get("UKX"), currency="GBX")
+
+    assert contract_rate(index, D(1), config) == D("0.0397") + config.index_financing_spread
+    assert currencies_financed(Catalog([index, packaged.get("GBP/USD")])) == {"GBP", "USD"}
