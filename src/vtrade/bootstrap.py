@@ -226,6 +226,11 @@ class DatabaseUnavailableError(VtradeError):
     code = 50320
 
 
+def open_store(settings: Settings) -> SqlStore:
+    """The ledger's database alone, without the market and engines (`vtrade migrate`)."""
+    return _open_store(settings.database_url, LiveClock())
+
+
 def _open_store(url: str, clock: Clock) -> SqlStore:
     """Open the ledger's database and connect once, as `RedisHotStore` does, so that a
     database that cannot be used is named in one line (password hidden) with the reason."""

@@ -14,7 +14,7 @@ from sqlalchemy import inspect, select, text
 
 from vtrade.adapters.sql import SqlStore
 from vtrade.adapters.sql.equity import SqlEquityStore
-from vtrade.adapters.sql.migrate import alembic_config, head_revision, upgrade
+from vtrade.adapters.sql.migrate import alembic_config, head_revision, migrate
 from vtrade.adapters.sql.rows import account_row
 from vtrade.adapters.sql.tables import accounts
 from vtrade.app.ports import Changes, EquityStore
@@ -387,7 +387,7 @@ def test_upgrading_a_populated_0002_database_keeps_its_data(
     fresh_database: Callable[[], str],
 ) -> None:
     with SqlStore(fresh_database()) as store:
-        upgrade(store.engine, "0002")
+        migrate(store.engine, "0002")
         assert "equity_snapshots" not in inspect(store.engine).get_table_names()
         account = Account(id="acc-1", owner="alice", name="Main", created_ns=T0)
         entry = LedgerEntry(

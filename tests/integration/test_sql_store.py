@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc, func, inspect, select
 
 from vtrade.adapters.sql import SqlStore, default_codec, normalize_url
-from vtrade.adapters.sql.migrate import alembic_config, head_revision, upgrade
+from vtrade.adapters.sql.migrate import alembic_config, head_revision, migrate
 from vtrade.adapters.sql.rows import account_row, fill_row, order_row, position_row
 from vtrade.adapters.sql.store_writes import IMMUTABLE_ORDER_COLUMNS
 from vtrade.adapters.sql.tables import (
@@ -221,7 +221,7 @@ def test_migrations_produce_exactly_the_tables_module(store: SqlStore) -> None:
 
 def test_upgrading_carries_alpaca_account_rules_onto_the_accounts(db_url: str) -> None:
     with SqlStore(db_url) as s:
-        upgrade(s.engine, "0005")
+        migrate(s.engine, "0005")
         with s.engine.begin() as conn:  # as 0005 left them: no rule columns yet
             for account_id, body in (("a-1", '{"suspend_trade": true}'), ("a-2", "{}")):
                 row = account_row(make_account(account_id))
@@ -246,7 +246,7 @@ def test_upgrading_carries_alpaca_account_rules_onto_the_accounts(db_url: str) -
 
 def test_upgrading_makes_accounts_with_a_margin_multiplier_of_one_cash_only(db_url: str) -> None:
     with SqlStore(db_url) as s:
-        upgrade(s.engine, "0008")
+        migrate(s.engine, "0008")
         with s.engine.begin() as conn:  # as 0008 left them: the multiplier only in the settings
             for account_id, body in (
                 ("a-1", '{"max_margin_multiplier": "1"}'),
@@ -274,7 +274,7 @@ def test_upgrading_makes_accounts_with_a_margin_multiplier_of_one_cash_only(db_u
 
 def test_upgrading_gives_held_positions_the_rate_of_their_last_fill(db_url: str) -> None:
     with SqlStore(db_url) as s:
-        upgrade(s.engine, "0007")
+        migrate(s.engine, "0007")
         with s.engine.begin() as conn:  # as 0007 left them: no entry rate yet
             account = account_row(make_account())
             del account["cash_only"]

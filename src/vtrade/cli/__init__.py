@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from vtrade.cli import bench, identity, market, portfolio, serve, trade
+from vtrade.cli import bench, database, identity, market, portfolio, serve, trade
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -24,6 +24,7 @@ for command, context in (
     (trade.demo, None),
     (portfolio.portfolio, None),
     (serve.serve, None),
+    (database.migrate, None),
     (bench.bench, None),
 ):
     app.command(context_settings=context)(command)

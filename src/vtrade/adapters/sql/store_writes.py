@@ -111,7 +111,15 @@ class StoreWrites:
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest migration (a no-op when current)."""
-        migrations.upgrade(self._engine)
+        migrations.migrate(self._engine)
+
+    def migrate_to(self, revision: str) -> migrations.Moved:
+        """Bring the schema to `revision`, up or down, and say how (`vtrade migrate`)."""
+        return migrations.migrate(self._engine, revision)
+
+    def pending_migrations(self) -> tuple[migrations.Migration, ...]:
+        """The migrations the database lacks, oldest first (`vtrade migrate --check`)."""
+        return migrations.pending(self._engine)
 
     def next_boot(self) -> int:
         """Count one more start of the application and return the count (1 on the first)."""
