@@ -47,7 +47,7 @@ class HotStoreError(VtradeError):
 class HotStoreUnavailableError(HotStoreError):
     """Redis cannot be reached: down, wrong address or password, or too slow to answer."""
 
-    code = 50310
+    code = 50340
 
 
 def redact(url: str) -> str:
