@@ -405,10 +405,12 @@ def test_market_answers_at_the_start_of_the_supported_range(runner: CliRunner) -
     assert snap["session"]["next_open"] == "2006-01-03T14:30:00Z"
 
 
-def test_watch_rejects_a_nan_speed_naming_the_option(runner: CliRunner) -> None:
-    result = invoke(runner, "watch", "AAPL", "--speed", "nan", "--duration", "1")
+@pytest.mark.parametrize("speed", ["nan", "2e6"])
+def test_watch_refuses_a_speed_as_serve_does(runner: CliRunner, speed: str) -> None:
+    result = invoke(runner, "watch", "AAPL", "--speed", speed, "--duration", "1")
     line = assert_one_line_error(result.exit_code, result.stdout, result.stderr)
-    assert "--speed" in line
+    shown = f"{float(speed):g}"
+    assert line == f"error: --speed must be positive and at most 1,000,000, got {shown}"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from vtrade import bootstrap
-from vtrade.core.clock import Clock, parse_instant, to_ns
+from vtrade.core.clock import MAX_SPEED, Clock, parse_instant, to_ns
 from vtrade.core.errors import VtradeError
 from vtrade.market.sessions import Sessions
 from vtrade.settings import Settings, SettingsError, load_settings
@@ -90,6 +90,12 @@ def instant_ns(
     if sessions is not None:
         within(t_ns, sessions, f"{option} {text}" if text is not None else "now")
     return t_ns
+
+
+def check_speed(speed: float | None) -> None:
+    """Refuse a `--speed` the simulated clock cannot run at, in the flag's terms."""
+    if speed is not None and not 0 < speed <= MAX_SPEED:  # NaN too
+        raise ValueError(f"--speed must be positive and at most {MAX_SPEED:,.0f}, got {speed:g}")
 
 
 def within(t_ns: int, sessions: Sessions, what: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from vtrade.cli.common import (
     ReplayOption,
     SeedOption,
     build_container,
+    check_speed,
     friendly_errors,
     instant_ns,
     out,
@@ -164,8 +164,7 @@ def watch(
     seed: int | None = SeedOption,
 ) -> None:
     """Show a live view of the synthetic market (Ctrl-C to stop)."""
-    if not math.isfinite(speed) or speed <= 0:
-        raise ValueError(f"--speed must be a positive finite number, got {speed}")
+    check_speed(speed)
     clock: Clock = LiveClock()
     if start or speed != 1.0:
         begin = to_ns(parse_instant(start)) if start else clock.now_ns()

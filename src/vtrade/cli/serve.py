@@ -5,9 +5,8 @@ from __future__ import annotations
 import typer
 
 from vtrade import bootstrap
-from vtrade.cli.common import SeedOption, friendly_errors, settings, within
+from vtrade.cli.common import SeedOption, check_speed, friendly_errors, settings, within
 from vtrade.core.clock import (
-    MAX_SPEED,
     Clock,
     LiveClock,
     SimulatedClock,
@@ -39,8 +38,7 @@ def serve(
         raise ValueError(f"unknown log level {log_level!r}; use debug, info, warning or error")
     if port is not None and not 0 <= port <= 65_535:
         raise ValueError(f"--port must be 0 to 65535 (0: any free port), got {port}")
-    if speed is not None and not 0 < speed <= MAX_SPEED:  # NaN too
-        raise ValueError(f"--speed must be positive and at most {MAX_SPEED:,.0f}, got {speed:g}")
+    check_speed(speed)
     chosen = settings(seed=seed, database_url=database_url, redis_url=redis_url)
     clock: Clock = LiveClock()
     begin = to_ns(parse_instant(start)) if start is not None else clock.now_ns()
