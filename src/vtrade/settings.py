@@ -349,7 +349,10 @@ def _problem(error: ErrorDetails, flags: Mapping[str, str]) -> str:
 def hidden_url(url: str) -> str:
     """`url` with its password hidden (`***` if it cannot even be split into parts)."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        secret = {key: "***" for key in parsed.query if key.lower() == "password"}  # libpq's
+        shown = parsed.update_query_dict(secret).render_as_string(hide_password=True)
+        return shown.replace("%2A%2A%2A", "***")  # as the query's value, not percent-encoded
     except (ArgumentError, ValueError):
         pass
     try:

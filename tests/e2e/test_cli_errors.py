@@ -119,6 +119,19 @@ def test_an_unreachable_postgresql_is_one_line_with_the_password_hidden(
     assert "VTRADE_DATABASE_URL" in line and "hunter2" not in line
 
 
+def test_a_password_in_the_urls_query_is_hidden_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """libpq takes `?password=`; it was shown as given."""
+    port = _closed_port()
+    url = f"postgresql://ann@127.0.0.1:{port}/db?password=hunter2&sslmode=disable"
+    monkeypatch.setenv("VTRADE_DATABASE_URL", url)
+
+    (line,) = error_lines(vtrade("migrate"))
+
+    shown = f"postgresql://ann@127.0.0.1:{port}/db?password=***&sslmode=disable"
+    assert line.startswith(f"database at {shown} could not be opened")
+    assert "hunter2" not in line
+
+
 def test_a_postgresql_host_that_never_answers_is_given_up_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

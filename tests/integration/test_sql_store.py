@@ -7,6 +7,7 @@ import json
 import time
 import typing
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,19 @@ def test_migrate_creates_the_schema_once_and_is_idempotent(db_url: str) -> None:
         assert s.schema_revision() == head_revision() == "0009"
         names = set(inspect(s.engine).get_table_names())
         assert {"accounts", "orders", "fills", "positions", "ledger_entries", "outbox"} <= names
+
+
+def test_stores_migrating_one_new_database_at_once_all_succeed(db_url: str) -> None:
+    """As two servers started together do: on SQLite a deferred BEGIN failed with "database
+    is locked" (or "table alembic_version already exists") in every such race."""
+    stores = [SqlStore(db_url) for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(len(stores)) as pool:
+            list(pool.map(SqlStore.migrate, stores))  # raises what a migrate raised
+        assert {s.schema_revision() for s in stores} == {head_revision()}
+    finally:
+        for store in stores:
+            store.close()
 
 
 # SQLite cannot reflect expression indexes (users' lower(name)), so there only that one index

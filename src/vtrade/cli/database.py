@@ -9,7 +9,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from vtrade import bootstrap
-from vtrade.adapters.sql.migrate import Migration, Moved, history
+from vtrade.adapters.sql.migrate import Migration, Moved, history, target_of
 from vtrade.cli.common import JsonOption, friendly_errors, out, print_json, settings
 from vtrade.settings import Settings, hidden_url
 
@@ -22,21 +22,33 @@ def migrate(
     check: bool = typer.Option(
         False, "--check", help="Change nothing: list pending migrations, exit 1 if any"
     ),
+    yes: bool = typer.Option(
+        False, "--yes", help="Take the database back (--to an earlier revision): it drops data"
+    ),
     database_url: str | None = typer.Option(None, "--database-url", help="SQLAlchemy URL"),
     as_json: bool = JsonOption,
 ) -> None:
     """Create or upgrade the database's schema (every start does it too), or take it back
-    to an earlier revision for an older vtrade with --to."""
+    to an earlier revision for an older vtrade with --to and --yes (stop every vtrade on the
+    database first)."""
     if check and to != "head":
         raise ValueError("--check compares the database with the newest migration: drop --to")
+    target = target_of(to)  # before opening the database: a typo creates no file
     chosen = settings(database_url=database_url)
+    if _in_memory(chosen.database_url):
+        raise ValueError(
+            "an in-memory database lasts only as long as this command: there is nothing to "
+            "migrate; give a SQLite file or a PostgreSQL URL"
+        )
     shown = hidden_url(chosen.database_url)
     if check:
         _check(chosen, shown, as_json)
         return
     store = bootstrap.open_store(chosen)
     try:
-        moved = store.migrate_to(to)
+        if not yes:
+            _refuse_to_go_back(store.schema_revision(), target, shown)
+        moved = store.migrate_to(target)
     finally:
         store.close()
     if as_json:
@@ -79,12 +91,32 @@ def _check(chosen: Settings, shown: str, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-def _absent_sqlite_file(url: str) -> bool:
+def _refuse_to_go_back(current: str | None, target: str, shown: str) -> None:
+    """Ask for --yes before a downgrade: it drops tables and columns, under any server that
+    still uses them."""
+    revisions = [m.revision for m in history()]
+    if current is None or revisions.index(target) >= revisions.index(current):
+        return
+    dropped = revisions[revisions.index(target) + 1 : revisions.index(current) + 1]
+    raise ValueError(
+        f"taking {shown} back from {current} to {target} drops what migrations "
+        f"{', '.join(dropped)} added, and their data: stop every vtrade that uses the database, "
+        "then run again with --yes"
+    )
+
+
+def _in_memory(url: str) -> bool:
     parsed = make_url(url)
-    name = parsed.database
-    if not parsed.drivername.startswith("sqlite") or not name or name == ":memory:":
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
+def _absent_sqlite_file(url: str) -> bool:
+    """Whether `url` is a plain SQLite file that does not exist: opening it would create it.
+    The path as SQLite reads it (no `~` expansion); URI forms are left to SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.query or _in_memory(url):
         return False
-    return not Path(name).expanduser().exists()
+    return not Path(str(parsed.database)).exists()
 
 
 def _print_moved(shown: str, moved: Moved) -> None:
@@ -101,8 +133,8 @@ def _print_moved(shown: str, moved: Moved) -> None:
     _print_steps(moved.steps)
     if not moved.upgraded:
         _say(
-            f"this vtrade needs {history()[-1].revision}: its next start upgrades the database "
-            "again; run the older vtrade on it"
+            f"this vtrade needs {history()[-1].revision}: any of its commands (serve, users, "
+            "keys, portfolio) upgrades the database again; run the older vtrade on it"
         )
 
 

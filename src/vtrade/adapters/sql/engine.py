@@ -67,6 +67,8 @@ def _sqlite_engine(url: URL, synchronous: str, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # "IMMEDIATE" takes the write lock at once (migrations): see `migrate._migrating`
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}" if mode else "BEGIN")
 
     return engine
