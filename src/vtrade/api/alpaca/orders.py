@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from vtrade.api.alpaca.common import (
     Ctx,
@@ -86,6 +86,17 @@ class OrderRequest(Body):
     position_intent: (
         Literal["buy_to_open", "buy_to_close", "sell_to_open", "sell_to_close"] | None
     ) = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _simple_orders_only(cls, data: Any) -> Any:
+        """Refuse another order class before the fields: a multi-leg order has no symbol or
+        side of its own, and "symbol: Field required" did not say what was wrong."""
+        if isinstance(data, dict) and data.get("order_class") not in (None, "", "simple"):
+            raise ValueError(
+                f"order_class {data['order_class']} is not supported: only simple orders are"
+            )
+        return data
 
 
 class ReplaceRequest(Body):
@@ -177,10 +188,6 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
     """Submit a simple order (market, limit, stop, stop_limit, trailing_stop) sized by `qty`
     or, for market orders, by `notional`, under Alpaca's rules (`order_rules`): a reused
     `client_order_id` answers 422, whatever the order."""
-    if body.order_class not in (None, "", "simple"):
-        raise ValidationError(
-            f"order_class {body.order_class} is not supported: only simple orders are"
-        )
     legs = [name for name in ("take_profit", "stop_loss") if getattr(body, name)]
     if legs:  # a bot that forgot order_class would otherwise get an order with no exit
         raise ValidationError(
