@@ -8,6 +8,7 @@ and the `OrderFilled` event, all as one `Changes`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
@@ -35,6 +36,7 @@ from vtrade.market.catalog import Catalog
 from vtrade.market.sessions import Sessions
 
 S = OrderStatus
+FeeOf = Callable[[Decimal, Decimal], Decimal]  # the fees of a quantity at a price
 PRICE_PLACES = Decimal("1e-10")
 # an average price keeps a millionth of a tick at least: a coin ticking in 1e-9 (SHIB) has 5
 # significant digits at 1e-10, and its billions of units drifted cents from the cash they moved
@@ -140,6 +142,14 @@ class Bookkeeper:
         fx = marks.fx(inst.currency)
         quote = self._fee(order, inst, qty, price, Liquidity.TAKER, marks.t_ns, fx)
         return (quote.total * fx).quantize(CENT)
+
+    def taker_fee(
+        self, order: Order, inst: Instrument, t_ns: int, qty: Decimal, price: Decimal
+    ) -> Decimal:
+        """The fees, in the quote currency, of `order` taking `qty` at `price` (a notional
+        buy spends them out of its notional)."""
+        fx = self.marks(t_ns).fx(inst.currency)
+        return self._fee(order, inst, qty, price, Liquidity.TAKER, t_ns, fx).total
 
     def trade_costs_vcr(self, marks: Marks, order: Order, qty: Decimal) -> Decimal:
         """What executing `qty` of `order` now costs its account in VCR against the mid: the

@@ -28,7 +28,7 @@ from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, routing, working
 from vtrade.execution.accounting import AccountView, Marks, view
-from vtrade.execution.booking import Bookkeeper
+from vtrade.execution.booking import Bookkeeper, FeeOf
 from vtrade.execution.fees import Liquidity
 from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import rules_named, rules_of
@@ -301,15 +301,27 @@ class ExecutionEngine(Bookkeeper):
         at `t`."""
         order.arrival_mid = self.marks(t).mid(inst.symbol)
         if cmd.qty is None:
-            order.qty = self.notional_qty(inst, cmd.side, cmd.notional, t)
+            fee = partial(self.taker_fee, order, inst, t)
+            order.qty = self.notional_qty(inst, cmd.side, cmd.notional, t, fee)
 
     def notional_qty(
-        self, inst: Instrument, side: Side, notional: Decimal | None, t_ns: int
+        self,
+        inst: Instrument,
+        side: Side,
+        notional: Decimal | None,
+        t_ns: int,
+        fee: FeeOf | None = None,
     ) -> Decimal:
         """The whole lots `notional` comes to at the price a `side` order meets now (the ask
-        for a buy, the bid for a sell), so a small order spends (or raises) no more than it."""
+        for a buy, the bid for a sell), so a small order spends (or raises) no more than it;
+        a buy's `fee` (quote currency, of a quantity at a price) is spent out of it too."""
         price = fills.opposite_price(self.market.touch(inst.symbol, t_ns), side, inst)
-        return _qty_for_notional(notional, price, inst)
+        qty = _qty_for_notional(notional, price, inst)
+        if side is Side.BUY and fee is not None:
+            assert notional is not None
+            paid = fee(qty, price)  # fees grow with quantity: the fewer lots' fit as well
+            qty = _qty_for_notional(notional - paid, price, inst, notional, paid)
+        return qty
 
     def cancel(self, cmd: CancelOrder, t_ns: int) -> tuple[Order, Changes]:
         with refusing():
@@ -569,15 +581,24 @@ def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> Submi
     )
 
 
-def _qty_for_notional(notional: Decimal | None, price: Decimal, inst: Instrument) -> Decimal:
-    assert notional is not None  # `_new_order` refused an order with neither qty nor notional
-    check_notional(notional)  # before dividing by it
-    qty = fills.notional_lots(notional, price, inst)
+def _qty_for_notional(
+    spend: Decimal | None,
+    price: Decimal,
+    inst: Instrument,
+    notional: Decimal | None = None,
+    fees: Decimal = Decimal(0),
+) -> Decimal:
+    """The whole lots `spend` buys at `price`: the order's notional, or what its `fees`
+    leave of it."""
+    assert spend is not None  # `_new_order` refused an order with neither qty nor notional
+    check_notional(spend if notional is None else notional)  # before dividing by it
+    qty = fills.notional_lots(spend, price, inst) if spend > 0 else Decimal(0)
     if qty <= 0:
+        after = f" after fees of {fees}" if fees else ""
         raise RuleViolation(
             "quantity",
-            f"notional {notional} comes to less than one lot ({inst.lot_size}) of "
-            f"{inst.symbol} at {price}",
+            f"notional {spend if notional is None else notional} comes to less than one lot "
+            f"({inst.lot_size}) of {inst.symbol} at {price}{after}",
         )
     return qty
 

@@ -342,10 +342,37 @@ def _fees(
     else:
         assert order.limit_price is not None  # only a limit order expects nothing
         qty, price, liquidity = order.qty, order.limit_price, Liquidity.MAKER
+    return qty, _fresh_fee(engine, inst, order.side, rules, fx, qty, price, liquidity)
+
+
+def fresh_account_fee(
+    engine: ExecutionEngine,
+    inst: Instrument,
+    side: Side,
+    rules: RealismProfile,
+    t_ns: int,
+    qty: Decimal,
+    price: Decimal,
+) -> Decimal:
+    """The taker fees (quote currency) a fresh account pays for `qty` at `price`."""
+    fx = engine.marks(t_ns).fx(inst.currency)
+    return _fresh_fee(engine, inst, side, rules, fx, qty, price, Liquidity.TAKER)
+
+
+def _fresh_fee(
+    engine: ExecutionEngine,
+    inst: Instrument,
+    side: Side,
+    rules: RealismProfile,
+    fx: Decimal,
+    qty: Decimal,
+    price: Decimal,
+    liquidity: Liquidity,
+) -> Decimal:
     if not rules.friction:
-        return qty, Decimal(0)
+        return Decimal(0)
     ctx = FeeContext(commission_multiplier=rules.fee_multiplier)
-    return qty, engine.fees.quote(inst, order.side, qty, price, liquidity, ctx, fx).total
+    return engine.fees.quote(inst, side, qty, price, liquidity, ctx, fx).total
 
 
 def _costs_bps(

@@ -296,7 +296,8 @@ def _notional_qty_then(
 ) -> Decimal:
     """The whole lots a notional order waiting for the open comes to at the price it executes
     at then (the auction's official price with the impact its size pays, or the book), not the
-    one it was queued at, so it spends (or raises) no more than its notional. One that closes
+    one it was queued at, so it spends (or raises) no more than its notional, a buy's fees
+    included. One that closes
     a position never goes past the quantity it was checked for, which may be all of it."""
     assert order.notional is not None
     if auction is None:
@@ -308,6 +309,13 @@ def _notional_qty_then(
             impacted = price * Decimal(repr(1 + fills.impact(inst, most)))
             price = round_to_increment(impacted, inst.tick_size, "up")  # as the fill rounds
     qty = fills.notional_lots(order.notional, price, inst)
+    if order.side is Side.BUY and qty > 0:  # its fees are spent out of its notional too
+        paid = engine.taker_fee(order, inst, t_ns, qty, price)
+        qty = (
+            fills.notional_lots(order.notional - paid, price, inst)
+            if paid < order.notional
+            else Decimal(0)
+        )
     held = engine.position(order.account_id, order.symbol).qty
     closes = held != 0 and (held > 0) != (order.side is Side.BUY)
     return min(qty, order.qty) if closes else qty

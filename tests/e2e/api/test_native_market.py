@@ -123,6 +123,21 @@ def test_an_estimate_for_a_fresh_account_prices_the_order_without_trading(
     assert orders.json()["orders"] == []  # nothing was traded
 
 
+def test_an_estimate_by_notional_sizes_a_buy_as_the_order_would_be_fees_included(
+    api: InProcess,
+) -> None:
+    key = api.key()
+    asked = {"symbol": "BTC-USD", "side": "buy", "notional": "5000", "time_in_force": "gtc"}
+
+    e = api.http.post("/api/v1/estimate", headers=key.headers, json=asked).json()
+    placed = api.http.post(
+        f"/api/v1/accounts/{key.account_id}/orders", headers=key.headers, json=asked
+    ).json()
+
+    assert Decimal(e["qty"]) == Decimal(placed["qty"])  # a fresh account, as the estimate's
+    assert Decimal(e["qty"]) * Decimal(e["ask"]) + Decimal(e["fees"]) <= 5000
+
+
 def test_an_estimate_never_prices_a_buy_under_the_ask_nor_a_sell_over_the_bid(
     api: InProcess,
 ) -> None:

@@ -808,6 +808,25 @@ def test_a_small_notional_order_spends_or_raises_no_more_than_its_notional(
     (fill,) = changes.fills
     assert order.status is OrderStatus.FILLED
     assert D(999) < fill.qty * fill.price <= D(1000)  # sized at the ask (bid), where it fills
+    if side is Side.BUY:  # its fees come out of the notional, as on IBKR and Alpaca
+        assert fill.qty * fill.price + fill.fee <= D(1000)
+
+
+def test_a_crypto_buy_of_all_the_cash_by_notional_fills_with_its_fees(venue: Venue) -> None:
+    """Crypto is bought with cash alone: a bot spending its whole balance by notional (as
+    Alpaca's fee comes out of the coins) was refused for the 0.6% taker fee on top."""
+    account = venue.open(balance=10_000)
+    for coin in ("ETH-USD", "SOL-USD", "XRP-USD", "ADA-USD"):  # 24% each, under the cap
+        bought, _ = venue.submit(account, coin, Side.BUY, notional=D(2_400), tif="gtc")
+        assert bought.status is OrderStatus.FILLED, bought.reject_reason
+    cash = venue.engine.account(account.id).cash
+
+    order, changes = venue.submit(account, "BTC-USD", Side.BUY, notional=cash, tif="gtc")
+
+    assert order.status is OrderStatus.FILLED, order.reject_reason
+    spent = sum(f.qty * f.price + f.fee for f in changes.fills)
+    assert cash * D("0.95") < spent <= cash
+    assert venue.engine.account(account.id).cash >= 0
 
 
 def test_a_remainders_receipt_counts_the_quoted_spread_as_spread_and_the_emptied_book_as_impact(

@@ -440,7 +440,7 @@ def test_a_notional_buy_queued_for_the_open_spends_no_more_than_its_notional(
     make_venue: Callable[..., Venue], day: str
 ) -> None:
     """It is sized at the price it trades at in the auction, not at the pre-market ask it was
-    queued at: the market moves in between."""
+    queued at (the market moves in between), and pays its fees out of its notional."""
     venue = make_venue(start=f"{day}T12:00:00Z")  # 08:00 New York
     account = venue.open()
     order, _ = venue.submit(account, "TSLA", Side.BUY, notional=D(10_000))
@@ -450,8 +450,8 @@ def test_a_notional_buy_queued_for_the_open_spends_no_more_than_its_notional(
 
     (fill,) = [f for f in changes.fills if f.order_id == order.id]
     assert fill.receipt.liquidity == "auction"
-    spent = fill.qty * fill.price
-    assert D(10_000) - fill.price * D("0.01") < spent <= D(10_000)
+    spent = fill.qty * fill.price + fill.fee  # its fees out of its notional too
+    assert D(10_000) - fill.price * D("0.01") - fill.fee < spent <= D(10_000)
 
 
 @pytest.mark.parametrize("day", ["2024-03-13", "2024-03-19", "2024-03-20"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from fastapi import APIRouter, Request
 
@@ -18,6 +19,8 @@ from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus
 from vtrade.execution.estimate import estimate as run_estimate
+from vtrade.execution.estimate import fresh_account_fee
+from vtrade.execution.profiles import RealismProfile, rules_named
 from vtrade.execution.validation import RuleViolation
 
 router = APIRouter(tags=["orders"])
@@ -50,7 +53,9 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
         )
     profile = account.profile if account else body.profile or Profile.REALISTIC
     now = c.clock.now_ns()
-    qty = body.qty if body.qty is not None else _qty_for(body.notional, inst, body.side, c, now)
+    qty = body.qty
+    if qty is None:
+        qty = _qty_for(body.notional, inst, body.side, c, now, rules_named(profile))
     e = run_estimate(
         c.engine,
         inst.symbol,
@@ -113,10 +118,17 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
 
 
 def _qty_for(
-    notional: Decimal | None, inst: Instrument, side: Side, c: Container, now: int
+    notional: Decimal | None,
+    inst: Instrument,
+    side: Side,
+    c: Container,
+    now: int,
+    rules: RealismProfile,
 ) -> Decimal:
-    """The whole lots `notional` comes to now, as the venue sizes notional orders."""
+    """The whole lots `notional` comes to now, as the venue sizes notional orders: a buy
+    spends its fees out of it, those of a fresh account under the profile's `rules`."""
+    fee = partial(fresh_account_fee, c.engine, inst, side, rules, now)
     try:
-        return c.engine.notional_qty(inst, side, notional, now)
+        return c.engine.notional_qty(inst, side, notional, now, fee)
     except RuleViolation as exc:
         raise ValidationError(exc.message, field="notional") from None
