@@ -9,6 +9,7 @@ rebuilt from the store with `restore`.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 from functools import partial
 
@@ -151,13 +152,20 @@ class ExecutionEngine(Bookkeeper):
     # -- orders ---------------------------------------------------------------------------
 
     def submit(
-        self, cmd: SubmitOrder, t_ns: int, received_ns: int | None = None
+        self,
+        cmd: SubmitOrder,
+        t_ns: int,
+        received_ns: int | None = None,
+        *,
+        liquidating: bool = False,
     ) -> tuple[Order, Changes]:
         """Validate, route and (where the market allows) execute a new order. An error raised
         by the checks is a refusal (`changed_nothing`); one raised later is not. `received_ns`
-        (at most `t_ns`): when it was received, its `created_ns` (default `t_ns`)."""
+        (at most `t_ns`): when it was received, its `created_ns` (default `t_ns`). A
+        `liquidating` order is the venue's own, closing a margin-called account's position:
+        the account's suspension of its trading does not stop it."""
         with refusing():
-            order, rejected = self._checked(cmd, t_ns)
+            order, rejected = self._checked(cmd, t_ns, liquidating=liquidating)
         if received_ns is not None:
             order.created_ns = min(received_ns, t_ns)
         if rejected is not None and not rejected.orders:
@@ -259,13 +267,16 @@ class ExecutionEngine(Bookkeeper):
         cash-only order's check counts it."""
         marks = self.marks(t_ns)
         fees = partial(self.taker_fees_vcr, marks)
-        return pending_cash(self.open_orders(account_id), marks, fees)
+        cash_only = self.account(account_id).cash_only
+        return pending_cash(self.open_orders(account_id), marks, fees, cash_only=cash_only)
 
     def preview(self, cmd: SubmitOrder, t_ns: int) -> Order:
         """Run the checks and routing of `submit` without keeping or executing the order."""
         return self._checked(cmd, t_ns)[0]
 
-    def _checked(self, cmd: SubmitOrder, t_ns: int) -> tuple[Order, Changes | None]:
+    def _checked(
+        self, cmd: SubmitOrder, t_ns: int, *, liquidating: bool = False
+    ) -> tuple[Order, Changes | None]:
         """Build the order and run every check; a rejected order comes with its changes (none
         when an account rule refused it: such an order is not kept). A number out of range
         (`OrderOutOfRange`) is raised: malformed input, refused before anything is kept."""
@@ -280,6 +291,8 @@ class ExecutionEngine(Bookkeeper):
             check_shape(order, inst)
             routing.route(order, inst, self.sessions.for_instrument(inst), arrival)
             ctx = self._check_context(account, order, inst, marks, cmd.within_position)
+            if liquidating:
+                ctx = replace(ctx, trading_suspended=False)
             check_account(order, inst, ctx)
         except OrderOutOfRange:
             raise
@@ -470,9 +483,8 @@ class ExecutionEngine(Bookkeeper):
                 self.margin_rates,
             )
 
-        cash_market_buy = (
-            not inst.marginable and order.side is Side.BUY and order.type is OrderType.MARKET
-        )
+        pays_cash = not inst.marginable or account.cash_only  # borrows nothing for it
+        cash_market_buy = pays_cash and order.side is Side.BUY and order.type is OrderType.MARKET
         if cash_market_buy:  # its cash must cover the walk of the book its fill takes
             price = fills.market_price(self.market, order, inst, marks.t_ns, rules_of(order))
         else:
@@ -491,7 +503,7 @@ class ExecutionEngine(Bookkeeper):
             no_shorting=account.no_shorting,
             cash_only=account.cash_only,
             within_position=within_position,
-            fees_vcr=None if inst.marginable else partial(self.taker_fees_vcr, marks),
+            fees_vcr=partial(self.taker_fees_vcr, marks) if pays_cash else None,
         )
 
     def _execute_now(self, order: Order, inst: Instrument, t_ns: int) -> Changes:

@@ -83,7 +83,7 @@ def _close(engine: ExecutionEngine, pos: Position, qty: Decimal, t_ns: int) -> C
         client_order_id=f"{PREFIX}{cmd_id}",
     )
     try:
-        _, changes = engine.submit(cmd, t_ns)
+        _, changes = engine.submit(cmd, t_ns, liquidating=True)
     except VtradeError:  # a rule no closing order can meet: the call stands, shown as such
         return Changes()
     return changes

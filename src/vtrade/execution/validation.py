@@ -3,7 +3,8 @@
 Order of checks: shape (every number within `ORDER_BOUNDS`, then lot, type fields, tick), the
 account's own rules (and, for orders that ask for it, Alpaca's quantity available), price
 collar, shortability, then account limits: buying power at the margin rate of the asset class
-(cash for instruments that are not marginable) and the post-trade position cap, both counting
+(cash, fees and the walk of the book for instruments that are not marginable and for any buy
+of a cash-only account) and the post-trade position cap, both counting
 open orders.
 """
 
@@ -328,16 +329,20 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     fx = ctx.marks.fx(inst.currency)
     notional = added * price * inst.multiplier * fx
     rate = ONE if ctx.cash_only else initial_rate(inst, ctx.limits.leverage)
-    if not inst.marginable:
-        cash = view.cash - pending_cash(others, ctx.marks, ctx.fees_vcr)
+    if order.side is Side.BUY and (not inst.marginable or ctx.cash_only):
+        pending = pending_cash(others, ctx.marks, ctx.fees_vcr, cash_only=ctx.cash_only)
+        cash = view.cash - pending
         fees = ctx.fees_vcr(order, added, price) if ctx.fees_vcr is not None else Decimal(0)
         if notional + fees > cash:
             with_fees = f" with {_money(fees)} VCR of fees" if fees else ""
             costs, free = _money_apart(notional + fees, max(cash, Decimal(0)))
+            why = (
+                "the account is cash-only" if ctx.cash_only else f"{inst.symbol} is not marginable"
+            )
             raise RuleViolation(
                 "cash",
-                f"{inst.symbol} is not marginable and needs cash: the order costs about "
-                f"{costs} VCR{with_fees}, {free} VCR of cash is free",
+                f"{why} and needs cash: the order costs about {costs} VCR{with_fees}, "
+                f"{free} VCR of cash is free",
             )
     pending = pending_margin(others, ctx.marks, ctx.limits, view, cash_only=ctx.cash_only)
     available = view.nav - view.margin_used - pending
@@ -568,13 +573,16 @@ def pending_cash(
     orders: Iterable[Order],
     marks: Marks,
     fees_vcr: Callable[[Order, Decimal, Decimal], Decimal] | None,
+    *,
+    cash_only: bool = False,
 ) -> Decimal:
-    """Cash the account's open cash-only buys will take: their remainders at the prices their
-    own checks valued them at (`_pending_price`), with their fees."""
+    """Cash the account's open cash buys will take (of what is not marginable, or of anything
+    in a `cash_only` account): their remainders at the prices their own checks valued them
+    at (`_pending_price`), with their fees."""
     total = Decimal(0)
     for o in orders:
         inst = marks.instrument(o.symbol)
-        if o.side is Side.BUY and not inst.marginable:
+        if o.side is Side.BUY and (cash_only or not inst.marginable):
             price = _pending_price(o, marks)
             total += marks.value(inst, o.remaining, price)
             if fees_vcr is not None:

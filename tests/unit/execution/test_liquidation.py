@@ -129,3 +129,23 @@ def test_margin_calls_alone_leave_the_positions_when_liquidation_is_off(
     calls = [e for c in advanced for e in c.events if isinstance(e, ev.MarginCalled)]
     assert len(calls) == 1 and held(venue, account) == before
     assert liquidations(*advanced) == []
+
+
+def test_an_account_whose_trading_is_suspended_is_liquidated_all_the_same(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """The suspension stops the account's own orders, not the venue's: its closing orders
+    were refused by it, silently, and the account stayed called with its positions."""
+    venue, account = called(make_venue)
+    venue.engine.set_rules(account.id, trading_suspended=True, no_shorting=None)
+    venue.engine.config = replace(venue.engine.config, liquidate_margin_calls=True)
+
+    changes = venue.advance(60)
+
+    closing = liquidations(changes)
+    assert closing and all(o.status is OrderStatus.FILLED for o in closing)
+    assert "META" not in held(venue, account)
+    view = venue.engine.view(account.id, venue.now)
+    assert view.nav > view.maintenance
+    own = venue.preview(account, "AAPL", Side.BUY, 1)
+    assert own.status is OrderStatus.REJECTED and "suspended" in (own.reject_reason or "")

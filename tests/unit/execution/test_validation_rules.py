@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from vtrade.core.clock import parse_instant, to_ns
 from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account
 from vtrade.domain.market_data import Side
@@ -298,36 +299,64 @@ def test_a_cash_only_account_buys_no_more_than_its_free_equity_and_keeps_what_it
     more = venue.preview(account, "AAPL", Side.BUY, D(1))
     sold, _ = venue.submit(account, "MSFT", Side.SELL, D(10))  # reducing is always allowed
 
-    message = rejected(more, "buying_power")
-    assert "(1:1 on" in message and "the account is cash-only" in message
+    message = rejected(more, "cash")  # it has none: it is in debit
+    assert message.startswith("cash: the account is cash-only and needs cash")
     assert sold.status is OrderStatus.FILLED
     venue.engine.set_rules(account.id, trading_suspended=None, no_shorting=None, cash_only=False)
     assert venue.preview(account, "AAPL", Side.BUY, D(1)).status is not OrderStatus.REJECTED
 
 
-def test_a_cash_only_account_buys_up_to_its_cash_exactly(venue: Venue) -> None:
+def test_a_cash_only_account_buys_up_to_its_cash_exactly_fees_included(venue: Venue) -> None:
+    """As crypto is bought: each buy's fees come out of the cash too (a buy its check took at
+    the touch without them left the account in debit, paying margin interest)."""
     account = venue.open(balance=1_000_000)
     venue.engine.set_rules(account.id, trading_suspended=None, no_shorting=None, cash_only=True)
     reserved = D(0)
-    for symbol in STOCKS[:4]:  # four resting buys of ~24% of NAV reserve all their value
+    for symbol in STOCKS[:4]:  # four resting buys of ~24% of NAV reserve their value and fees
         price = venue.quote(symbol).bid
         qty = floor_lots(D(240_000) / price, D(1))
-        order, _ = venue.submit(
-            account, symbol, Side.BUY, qty, type=OrderType.LIMIT, limit_price=price
-        )
+        limit = {"type": OrderType.LIMIT, "limit_price": price}
+        order, _ = venue.submit(account, symbol, Side.BUY, qty, **limit)
         assert order.status is OrderStatus.ACCEPTED, order.reject_reason
-        reserved += qty * price
-    free = venue.engine.view(account.id, venue.now).nav - reserved
+        reserved += qty * price + fees_vcr(venue, account, symbol, Side.BUY, qty, **limit)
+    free = venue.engine.view(account.id, venue.now).cash - reserved
     price = venue.quote("AAPL").bid
-    edge = floor_lots(free / price, D(1))
     limit = {"type": OrderType.LIMIT, "limit_price": price}
+    edge = floor_lots(free / price, D(1))
+    while edge * price + fees_vcr(venue, account, "AAPL", Side.BUY, edge, **limit) > free:
+        edge -= 1
 
     over = venue.preview(account, "AAPL", Side.BUY, edge + 1, **limit)
     order, _ = venue.submit(account, "AAPL", Side.BUY, edge, **limit)
 
-    assert 0 < free < D(50_000)  # far below the 25% cap: buying power is what binds
-    assert "1:1" in rejected(over, "buying_power")
+    assert 0 < free < D(50_000)  # far below the 25% cap: the cash is what binds
+    assert rejected(over, "cash").startswith("cash: the account is cash-only and needs cash")
     assert order.status is OrderStatus.ACCEPTED
+
+
+def test_a_cash_only_market_buy_pays_the_walk_of_the_book_and_fees_out_of_its_cash(
+    venue: Venue,
+) -> None:
+    """London charges 0.5% stamp duty on buys: the largest buy the check takes leaves no
+    debit once filled, and none pays interest at midnight."""
+    account = venue.open(balance=1_000_000)
+    venue.engine.set_rules(account.id, trading_suspended=None, no_shorting=None, cash_only=True)
+    for symbol in STOCKS[:4]:  # ~24% each, under the cap: 4% of the cash is left
+        qty = floor_lots(D(240_000) / venue.quote(symbol).ask, D(1))
+        order, _ = venue.submit(account, symbol, Side.BUY, qty)
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+    lo, hi = D(0), D(1_000_000)  # the largest VOD.L buy its check takes
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        refused = venue.preview(account, "VOD.L", Side.BUY, mid).status is OrderStatus.REJECTED
+        lo, hi = (lo, mid) if refused else (mid, hi)
+
+    order, _ = venue.submit(account, "VOD.L", Side.BUY, lo)
+    night = venue.advance_to(to_ns(parse_instant("2024-03-16T04:00:01Z")))
+
+    assert order.status is OrderStatus.FILLED and lo > 30_000
+    assert venue.engine.account(account.id).cash >= 0
+    assert not [e for e in night.ledger if e.account_id == account.id]  # no interest
 
 
 # -- cash-only and shortability ---------------------------------------------------------------
