@@ -107,6 +107,36 @@ def test_a_replace_streams_replaced_for_the_old_order_then_new_for_the_replaceme
         TradeUpdate(**data)  # alpaca-py's model parses every one
 
 
+def test_an_order_placed_while_its_market_is_closed_is_accepted_until_the_open(
+    api: InProcess,
+) -> None:
+    """Alpaca's "accepted": received, not yet routed, "often outside trading hours"; at the
+    open it is "new". A limit for extended hours works in the post-market: "new" at once."""
+    key = api.key()
+    orders = f"/api/v1/accounts/{key.account_id}/orders"
+    resting = {"symbol": "AAPL", "side": "buy", "qty": 2, "type": "limit", "limit_price": 1}
+    api.step(7 * 3600)  # 22:00 UTC, 17:00 in New York: closed, but in the post-market
+    with api.http.websocket_connect("/stream") as ws:
+        authenticate(ws, key)
+        ws.send_json({"action": "listen", "data": {"streams": ["trade_updates"]}})
+        frame(ws)
+        waiting = api.http.post(orders, headers=key.headers, json=resting).json()
+        api.step(1)
+        accepted = frame(ws)[1]["data"]
+        late = api.http.post(orders, headers=key.headers, json={**resting, "extended_hours": True})
+        api.step(1)
+        working = frame(ws)[1]["data"]
+    before = api.http.get(f"/v2/orders/{waiting['id']}", headers=key.headers).json()
+    api.step(16 * 3600 + 1800)  # 14:30 UTC: the next regular session
+    after = api.http.get(f"/v2/orders/{waiting['id']}", headers=key.headers).json()
+
+    assert accepted["event"] == "accepted" and accepted["order"]["status"] == "accepted"
+    assert before["status"] == "accepted"
+    assert working["event"] == "new" and working["order"]["id"] == late.json()["id"]
+    assert working["order"]["status"] == "new"
+    assert after["status"] == "new" and after["filled_qty"] == "0"
+
+
 def test_alpaca_py_trading_stream_receives_the_fill_of_an_order_sent_with_trading_client(
     live: Live,
 ) -> None:

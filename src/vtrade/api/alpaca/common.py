@@ -14,7 +14,7 @@ import orjson
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from vtrade.api.alpaca.schemas import alpaca_symbol, asset_id
+from vtrade.api.alpaca.schemas import alpaca_symbol, asset_id, order_json
 from vtrade.api.auth import Caller, account_of, caller
 from vtrade.api.state import ApiState, state_of
 from vtrade.bootstrap import Container
@@ -22,6 +22,8 @@ from vtrade.core.clock import end_of_shown, parse_instant, to_ns
 from vtrade.core.errors import NotFoundError, RejectedError, ValidationError
 from vtrade.domain.accounts import Account
 from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.orders import Order, OrderStatus
+from vtrade.execution.routing import can_work
 from vtrade.market.catalog import Catalog
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -53,6 +55,23 @@ class Ctx:
     def command_meta(self) -> dict[str, Any]:
         """The `id` and `ts_init` every command needs."""
         return {"id": uuid.uuid4().hex, "ts_init": self.now_ns()}
+
+
+def waiting_for_market(container: Container, order: Order, t_ns: int) -> bool:
+    """Whether `order` is working but its market is closed to it at `t_ns` (a limit placed
+    after the close, not for extended hours): Alpaca shows such an order as "accepted",
+    received but not yet routed, until the open."""
+    if order.status is not OrderStatus.ACCEPTED or order.due_ns is not None:
+        return False  # queued for an auction, or in flight: its status says so already
+    if order.symbol not in container.catalog:
+        return False
+    inst = container.catalog.get(order.symbol)
+    return not can_work(order, container.sessions.for_instrument(inst).phase(t_ns))
+
+
+def render_order(c: Ctx, order: Order) -> dict[str, Any]:
+    """`order` as an Alpaca `Order`, as it stands now."""
+    return order_json(order, c.catalog, waiting=waiting_for_market(c.container, order, c.now_ns()))
 
 
 async def ctx(request: Request, who: Annotated[Caller, Depends(caller)]) -> Ctx:

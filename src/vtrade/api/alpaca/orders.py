@@ -28,9 +28,10 @@ from vtrade.api.alpaca.common import (
     instant,
     instrument_or_422,
     json_response,
+    render_order,
 )
 from vtrade.api.alpaca.order_rules import check_new_order, check_shape_first, refusal
-from vtrade.api.alpaca.schemas import TERMINAL_STATUSES, order_json, order_status
+from vtrade.api.alpaca.schemas import TERMINAL_STATUSES, order_status
 from vtrade.api.errors import alpaca_status
 from vtrade.api.inputs import Body
 from vtrade.core.errors import (
@@ -216,7 +217,7 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
         client_order_id=body.client_order_id or None,
         within_position=True,  # Alpaca's rule; the direct path builds its orders here too
     )
-    return json_response(order_json(await submit(c, cmd), c.catalog))
+    return json_response(render_order(c, await submit(c, cmd)))
 
 
 @router.get("/v2/orders", summary="List orders")
@@ -250,7 +251,7 @@ async def list_orders(
         ascending=direction == "asc",
         limit=limit,
     )
-    return [order_json(o, c.catalog) for o in found]
+    return [render_order(c, o) for o in found]
 
 
 @router.get("/v2/orders:by_client_order_id", summary="Get an order by its client order id")
@@ -260,14 +261,14 @@ async def get_by_client_id(
     order = c.container.store.get_order_by_client_id(c.account_id, client_order_id)
     if order is None:
         raise NotFoundError(f"order not found: client_order_id {client_order_id!r}")
-    return order_json(order, c.catalog)
+    return render_order(c, order)
 
 
 @router.get("/v2/orders/{order_id}", summary="Get an order")
 async def get_order(
     order_id: str, c: CtxDep, nested: Annotated[bool, Query()] = False
 ) -> dict[str, Any]:
-    return order_json(owned_order(c, order_id), c.catalog)
+    return render_order(c, owned_order(c, order_id))
 
 
 @router.patch("/v2/orders/{order_id}", summary="Replace an open order")
@@ -301,7 +302,7 @@ async def replace_order(order_id: str, body: ReplaceRequest, c: CtxDep) -> dict[
     with _closed_meanwhile(c, old.id, "replaceable"):
         new = c.container.trading.replace(cmd)
     raise_if_rejected(new, c.catalog)
-    return order_json(new, c.catalog)
+    return render_order(c, new)
 
 
 @router.delete(
@@ -353,7 +354,7 @@ def cancel_all(c: Ctx) -> list[dict[str, Any]]:
             body = {"code": 50010000, "message": f"failed to cancel order: {exc.message}"}
             results.append({"id": order.id, "status": 500, "body": body})
             continue
-        results.append({"id": order.id, "status": 200, "body": order_json(done, c.catalog)})
+        results.append({"id": order.id, "status": 200, "body": render_order(c, done)})
     return results
 
 

@@ -14,9 +14,16 @@ import numpy as np
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from vtrade.api.alpaca.common import Ctx, CtxDep, decimal, instrument_or_404, insufficient_qty
+from vtrade.api.alpaca.common import (
+    Ctx,
+    CtxDep,
+    decimal,
+    instrument_or_404,
+    insufficient_qty,
+    render_order,
+)
 from vtrade.api.alpaca.orders import cancel_all, submit
-from vtrade.api.alpaca.schemas import alpaca_symbol, order_json, position_json
+from vtrade.api.alpaca.schemas import alpaca_symbol, position_json
 from vtrade.core.clock import NS_PER_DAY
 from vtrade.core.errors import NotFoundError, RejectedError, ValidationError, VtradeError
 from vtrade.domain.accounts import Position
@@ -171,7 +178,7 @@ async def _close(c: Ctx, pos: Position, qty: Decimal) -> dict[str, Any]:
         qty=qty,
         within_position=True,  # the engine checks again, with the orders of its batch
     )
-    return order_json(await submit(c, cmd), c.catalog)
+    return render_order(c, await submit(c, cmd))
 
 
 @router.delete("/v2/positions/{symbol_or_asset_id:path}", summary="Close a position")

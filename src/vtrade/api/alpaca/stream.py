@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, WebSocket
 
+from vtrade.api.alpaca.common import waiting_for_market
 from vtrade.api.alpaca.schemas import avg_price, dec, known_instrument, order_json
 from vtrade.api.auth import Caller, account_of, key_caller
 from vtrade.api.gateway.channels import ORDERS
@@ -144,7 +145,7 @@ def encode(channel: str, update: object) -> bytes | None:
     data: dict[str, Any] = {
         "event": _event_name(update),
         "timestamp": iso(event.ts_event),
-        "order": order_json(update.order, update.container.catalog),
+        "order": order_json(update.order, update.container.catalog, waiting=_waiting(update)),
     }
     if isinstance(event, ev.OrderFilled):
         inst = known_instrument(update.container.catalog, update.order.symbol)
@@ -159,5 +160,10 @@ def encode(channel: str, update: object) -> bytes | None:
 
 def _event_name(update: OrderUpdate) -> str:
     if isinstance(update.event, ev.OrderAccepted):
-        return "accepted" if update.event.status == "pending_open" else "new"
+        queued = update.event.status == "pending_open"
+        return "accepted" if queued or _waiting(update) else "new"
     return update.kind
+
+
+def _waiting(update: OrderUpdate) -> bool:
+    return waiting_for_market(update.container, update.order, update.event.ts_event)
