@@ -111,11 +111,16 @@ def test_an_order_placed_while_its_market_is_closed_is_accepted_until_the_open(
     api: InProcess,
 ) -> None:
     """Alpaca's "accepted": received, not yet routed, "often outside trading hours"; at the
-    open it is "new". A limit for extended hours works in the post-market: "new" at once."""
+    open it is "new". A limit for extended hours works in the post-market: "new" at once;
+    and one that met a session stays "new" through the night."""
     key = api.key()
     orders = f"/api/v1/accounts/{key.account_id}/orders"
     resting = {"symbol": "AAPL", "side": "buy", "qty": 2, "type": "limit", "limit_price": 1}
+    working_since_day = api.http.post(
+        orders, headers=key.headers, json={**resting, "time_in_force": "gtc"}
+    ).json()
     api.step(7 * 3600)  # 22:00 UTC, 17:00 in New York: closed, but in the post-market
+    routed = api.http.get(f"/v2/orders/{working_since_day['id']}", headers=key.headers).json()
     with api.http.websocket_connect("/stream") as ws:
         authenticate(ws, key)
         ws.send_json({"action": "listen", "data": {"streams": ["trade_updates"]}})
@@ -130,6 +135,7 @@ def test_an_order_placed_while_its_market_is_closed_is_accepted_until_the_open(
     api.step(16 * 3600 + 1800)  # 14:30 UTC: the next regular session
     after = api.http.get(f"/v2/orders/{waiting['id']}", headers=key.headers).json()
 
+    assert routed["status"] == "new"  # it met the session: a close does not unroute it
     assert accepted["event"] == "accepted" and accepted["order"]["status"] == "accepted"
     assert before["status"] == "accepted"
     assert working["event"] == "new" and working["order"]["id"] == late.json()["id"]
