@@ -18,13 +18,14 @@ import functools
 import hashlib
 import math
 from decimal import Decimal
+from functools import partial
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vtrade.core.clock import NS_PER_DAY
-from vtrade.core.money import Rounding, round_to_increment
+from vtrade.core.money import CENT, Rounding, round_to_increment
 from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
 from vtrade.domain.market_data import Side
@@ -32,7 +33,7 @@ from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, financing, liquidation
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.routing import can_work, in_flight, meets_opening_auction
-from vtrade.execution.validation import has_auctions
+from vtrade.execution.validation import has_auctions, pending_cash
 from vtrade.market.books import to_price
 from vtrade.market.intraday import Prints
 
@@ -272,12 +273,16 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
     in_auction = (
         has_auctions(inst) if which == "close" else meets_opening_auction(inst, calendar, t_ns)
     )
+    auction = which if in_auction else None
     if order.notional is not None and not order.filled_qty:
-        qty = _notional_qty_then(engine, order, inst, t_ns, which if in_auction else None)
+        qty = _notional_qty_then(engine, order, inst, t_ns, auction)
         if qty <= 0:
             reason = f"notional {order.notional} comes to less than one lot at the {which}"
             return engine.close_order(order, S.CANCELED, t_ns, reason)
         order.qty = qty
+    short_of_cash = _short_of_cash(engine, order, inst, t_ns, auction)
+    if short_of_cash is not None:
+        return engine.close_order(order, S.CANCELED, t_ns, short_of_cash)
     if in_auction:
         done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed_already)
     else:
@@ -291,6 +296,51 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
     return engine.apply(order, inst, done, t_ns)
 
 
+def _short_of_cash(
+    engine: ExecutionEngine, order: Order, inst: Instrument, t_ns: int, auction: str | None
+) -> str | None:
+    """Why a buy paid in cash (of what is not marginable, or by a cash-only account) cannot
+    trade at the open, or None: the market moved since its check, and what the account's
+    earlier orders took at the open left less cash than it now costs. Refused whole, as a
+    cash account's broker refuses it, not left to put the account in debit."""
+    account = engine.account(order.account_id)
+    if order.side is not Side.BUY or not (account.cash_only or not inst.marginable):
+        return None
+    price = _price_then(engine, order, inst, t_ns, auction, order.remaining)
+    marks = engine.marks(t_ns)
+    cost = marks.value(inst, order.remaining, price)
+    cost += engine.taker_fees_vcr(marks, order, order.remaining, price)
+    others = [o for o in engine.open_orders(account.id) if o.id != order.id]
+    free = account.cash - pending_cash(
+        others, marks, partial(engine.taker_fees_vcr, marks), cash_only=account.cash_only
+    )
+    if cost <= free:
+        return None
+    return (
+        f"canceled at the {auction or 'open'}: it needs cash and costs {cost.quantize(CENT)} VCR "
+        f"at {price}, {max(free, Decimal(0)).quantize(CENT)} VCR of cash is free"
+    )
+
+
+def _price_then(
+    engine: ExecutionEngine,
+    order: Order,
+    inst: Instrument,
+    t_ns: int,
+    auction: str | None,
+    qty: Decimal,
+) -> Decimal:
+    """The price a buy (or sell) of `qty` waiting for the open executes at then: the
+    auction's official price with the impact its size pays, or the book's touch."""
+    if auction is None:
+        return fills.opposite_price(engine.market.touch(inst.symbol, t_ns), order.side, inst)
+    price = engine.market.official_price(inst.symbol, t_ns, auction)
+    if order.side is Side.BUY and rules_of(order).friction:  # no more impact than that
+        impacted = price * Decimal(repr(1 + fills.impact(inst, qty)))
+        price = round_to_increment(impacted, inst.tick_size, "up")  # as the fill rounds
+    return price
+
+
 def _notional_qty_then(
     engine: ExecutionEngine, order: Order, inst: Instrument, t_ns: int, auction: str | None
 ) -> Decimal:
@@ -300,14 +350,11 @@ def _notional_qty_then(
     included. One that closes
     a position never goes past the quantity it was checked for, which may be all of it."""
     assert order.notional is not None
-    if auction is None:
-        price = fills.opposite_price(engine.market.touch(inst.symbol, t_ns), order.side, inst)
-    else:
-        price = engine.market.official_price(inst.symbol, t_ns, auction)
-        if order.side is Side.BUY and rules_of(order).friction:  # no more impact than that
-            most = fills.notional_lots(order.notional, price, inst)
-            impacted = price * Decimal(repr(1 + fills.impact(inst, most)))
-            price = round_to_increment(impacted, inst.tick_size, "up")  # as the fill rounds
+    most = order.qty  # at an auction, what the official price gives pays the impact
+    if auction is not None:
+        official = engine.market.official_price(inst.symbol, t_ns, auction)
+        most = fills.notional_lots(order.notional, official, inst)
+    price = _price_then(engine, order, inst, t_ns, auction, most)
     qty = fills.notional_lots(order.notional, price, inst)
     if order.side is Side.BUY and qty > 0:  # its fees are spent out of its notional too
         paid = engine.taker_fee(order, inst, t_ns, qty, price)

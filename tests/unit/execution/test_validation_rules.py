@@ -760,3 +760,38 @@ def test_a_refusal_shows_enough_digits_to_read_the_need_as_more_than_what_is_fre
         "40,000.000000001",
         "40,000.000000000",
     )
+
+
+@pytest.mark.parametrize(("day", "canceled"), [("2024-03-12", 0), ("2024-03-19", 1)])
+def test_cash_only_buys_queued_for_the_open_never_leave_it_in_debit(
+    make_venue: Callable[..., Venue], day: str, canceled: int
+) -> None:
+    """Checked before the open at the pre-market book, they trade at the auction's price:
+    one the cash no longer covers then is canceled, saying so (they had left the account
+    up to 708 VCR in debit, paying margin interest)."""
+    venue = make_venue(start=f"{day}T12:00:00Z")  # 08:00 New York, pre-market
+    account = venue.open(balance=1_000_000)
+    venue.engine.set_rules(account.id, trading_suspended=None, no_shorting=None, cash_only=True)
+    queued = []
+    for symbol in ("MSFT", "NVDA", "AMZN", "GOOGL"):
+        qty = floor_lots(D(240_000) / venue.quote(symbol).ask, D(1))
+        order, _ = venue.submit(account, symbol, Side.BUY, qty)
+        assert order.status is OrderStatus.PENDING_OPEN, order.reject_reason
+        queued.append(order)
+    lo, hi = D(0), D(100_000)  # the largest AAPL buy its check takes: all the cash is spent
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        refused = venue.preview(account, "AAPL", Side.BUY, mid).status is OrderStatus.REJECTED
+        lo, hi = (lo, mid) if refused else (mid, hi)
+    last, _ = venue.submit(account, "AAPL", Side.BUY, lo)
+    queued.append(last)
+
+    changes = venue.advance_to(to_ns(parse_instant(f"{day}T15:30:00Z")))
+
+    assert venue.engine.account(account.id).cash >= 0
+    assert all(o.status in (OrderStatus.FILLED, OrderStatus.CANCELED) for o in queued)
+    reasons = [e.reason for e in changes.events if isinstance(e, ev.OrderCanceled)]
+    assert len(reasons) == canceled  # the gap of the 19th's open made one too dear
+    for reason in reasons:
+        assert reason.startswith("canceled at the open: it needs cash and costs ")
+        assert reason.endswith("VCR of cash is free")
