@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from vtrade.api.alpaca import (
     account,
     assets,
+    data_stream,
     history,
     marketdata,
     marketdata_crypto,
@@ -29,3 +30,4 @@ router.include_router(watchlists.router)
 router.include_router(marketdata.router)
 router.include_router(marketdata_ticks.router)
 router.include_router(marketdata_crypto.router)
+router.include_router(data_stream.router)
