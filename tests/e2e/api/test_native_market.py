@@ -138,6 +138,28 @@ def test_an_estimate_by_notional_sizes_a_buy_as_the_order_would_be_fees_included
     assert Decimal(e["qty"]) * Decimal(e["ask"]) + Decimal(e["fees"]) <= 5000
 
 
+def test_an_estimate_by_notional_for_your_account_sizes_it_as_your_order(api: InProcess) -> None:
+    """With the account's own fees (its volume tier, its profile), as its order is sized."""
+    key = api.key()
+    orders = f"/api/v1/accounts/{key.account_id}/orders"
+    asked = {"symbol": "BTC-USD", "side": "buy", "notional": "5000", "time_in_force": "gtc"}
+    api.http.post(orders, headers=key.headers, json={**asked, "notional": "200000"})
+
+    e = api.http.post(
+        "/api/v1/estimate", headers=key.headers, json={**asked, "account_id": key.account_id}
+    ).json()
+    placed = api.http.post(orders, headers=key.headers, json=asked).json()
+    tiny = api.http.post(
+        "/api/v1/estimate",
+        headers=key.headers,
+        json={**asked, "notional": "0.01", "account_id": key.account_id},
+    )
+
+    assert e["account_id"] == key.account_id and e["accepted"]
+    assert Decimal(e["qty"]) == Decimal(placed["qty"])
+    assert tiny.status_code == 422 and "less than one lot" in tiny.json()["message"]
+
+
 def test_an_estimate_never_prices_a_buy_under_the_ask_nor_a_sell_over_the_bid(
     api: InProcess,
 ) -> None:

@@ -20,6 +20,7 @@ from vtrade.api.native.schemas import (
     AccountPublic,
     FeePart,
     FillPublic,
+    OrderCreate,
     OrderPublic,
     ReceiptPublic,
     SlicePublic,
@@ -29,6 +30,7 @@ from vtrade.core.clock import end_of_shown, iso, parse_instant, to_ns
 from vtrade.core.errors import NotFoundError, ValidationError
 from vtrade.core.money import cents
 from vtrade.domain.accounts import ACCOUNT_CURRENCY, Account
+from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.orders import Fill, Order
 from vtrade.market.catalog import Catalog
@@ -94,6 +96,27 @@ def query_names(route: APIRoute) -> frozenset[str]:
 def command_id() -> str:
     """A fresh id for a command."""
     return uuid.uuid4().hex
+
+
+def order_command(body: OrderCreate, symbol: str, account_id: str, now: int) -> SubmitOrder:
+    """The command `body` asks for, on `symbol` (the catalog's spelling), for the account."""
+    return SubmitOrder(
+        id=command_id(),
+        ts_init=now,
+        account_id=account_id,
+        symbol=symbol,
+        side=body.side,
+        type=body.type,
+        tif=body.time_in_force,
+        qty=body.qty,
+        notional=body.notional,
+        limit_price=body.limit_price,
+        stop_price=body.stop_price,
+        trail_price=body.trail_price,
+        trail_percent=body.trail_percent,
+        extended_hours=body.extended_hours,
+        client_order_id=body.client_order_id,
+    )
 
 
 def at(ns: int | None) -> str | None:

@@ -8,19 +8,17 @@ from functools import partial
 from fastapi import APIRouter, Request
 
 from vtrade.api.auth import account_of
-from vtrade.api.native.common import Who, api, at, command_id, instrument
+from vtrade.api.native.common import Who, api, at, instrument, order_command
 from vtrade.api.native.schemas_market import EstimateCreate, EstimatePublic, ScheduleStep
 from vtrade.api.native.types import errors
 from vtrade.bootstrap import Container
 from vtrade.core.errors import ValidationError
 from vtrade.domain.accounts import Profile
-from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import Instrument
-from vtrade.domain.market_data import Side
-from vtrade.domain.orders import OrderStatus
+from vtrade.domain.orders import Order, OrderStatus
 from vtrade.execution.estimate import estimate as run_estimate
 from vtrade.execution.estimate import fresh_account_fee
-from vtrade.execution.profiles import RealismProfile, rules_named
+from vtrade.execution.profiles import rules_named
 from vtrade.execution.validation import RuleViolation
 
 router = APIRouter(tags=["orders"])
@@ -53,9 +51,11 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
         )
     profile = account.profile if account else body.profile or Profile.REALISTIC
     now = c.clock.now_ns()
+    # against the account, the order as it would be placed: by notional, sized with its fees
+    preview = _preview(body, inst, account.id, c, now) if account is not None else None
     qty = body.qty
     if qty is None:
-        qty = _qty_for(body.notional, inst, body.side, c, now, rules_named(profile))
+        qty = preview.qty if preview is not None else _qty_for(body, inst, c, now, profile)
     e = run_estimate(
         c.engine,
         inst.symbol,
@@ -67,22 +67,7 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
         profile=profile,
     )
     accepted, reason = e.accepted, e.reason
-    if account is not None:
-        preview = c.engine.preview(
-            SubmitOrder(
-                id=command_id(),
-                ts_init=now,
-                account_id=account.id,
-                symbol=inst.symbol,
-                side=body.side,
-                type=body.type,
-                tif=body.time_in_force,
-                qty=qty,
-                limit_price=body.limit_price,
-                extended_hours=body.extended_hours,
-            ),
-            now,
-        )
+    if preview is not None:
         accepted = preview.status is not OrderStatus.REJECTED
         reason = None if accepted else preview.reject_reason
     return EstimatePublic(
@@ -117,18 +102,26 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
     )
 
 
+def _preview(
+    body: EstimateCreate, inst: Instrument, account_id: str, c: Container, now: int
+) -> Order:
+    """The venue's checks of the order for the account, as `submit` would run them; a
+    notional under one lot once its fees are paid is refused as bad input."""
+    order = c.engine.preview(order_command(body, inst.symbol, account_id, now), now)
+    reason = order.reject_reason or ""
+    if body.qty is None and reason.startswith("quantity: "):
+        raise ValidationError(reason.removeprefix("quantity: "), field="notional")
+    return order
+
+
 def _qty_for(
-    notional: Decimal | None,
-    inst: Instrument,
-    side: Side,
-    c: Container,
-    now: int,
-    rules: RealismProfile,
+    body: EstimateCreate, inst: Instrument, c: Container, now: int, profile: Profile
 ) -> Decimal:
-    """The whole lots `notional` comes to now, as the venue sizes notional orders: a buy
-    spends its fees out of it, those of a fresh account under the profile's `rules`."""
-    fee = partial(fresh_account_fee, c.engine, inst, side, rules, now)
+    """The whole lots `body.notional` comes to now for a fresh account, as the venue sizes
+    notional orders: a buy spends its fees out of it, under the `profile`'s rules."""
+    rules = rules_named(profile)
+    fee = partial(fresh_account_fee, c.engine, inst, body.side, rules, now)
     try:
-        return c.engine.notional_qty(inst, side, notional, now, fee)
+        return c.engine.notional_qty(inst, body.side, body.notional, now, fee)
     except RuleViolation as exc:
         raise ValidationError(exc.message, field="notional") from None

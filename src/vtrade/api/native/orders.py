@@ -15,6 +15,7 @@ from vtrade.api.native.common import (
     instant,
     instrument,
     one_page,
+    order_command,
     order_public,
     read_token,
     token_for,
@@ -32,7 +33,7 @@ from vtrade.api.native.types import Token, errors
 from vtrade.api.state import ApiState
 from vtrade.core.errors import IllegalTransitionError, NotFoundError, RejectedError, VtradeError
 from vtrade.domain.accounts import Account
-from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
+from vtrade.domain.commands import CancelOrder, ReplaceOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus
 
@@ -69,23 +70,7 @@ async def submit_order(
     c = state.container
     inst = instrument(c.catalog, body.symbol)
     order, created = await state.batcher.submit(
-        SubmitOrder(
-            id=command_id(),
-            ts_init=c.clock.now_ns(),
-            account_id=account.id,
-            symbol=inst.symbol,
-            side=body.side,
-            type=body.type,
-            tif=body.time_in_force,
-            qty=body.qty,
-            notional=body.notional,
-            limit_price=body.limit_price,
-            stop_price=body.stop_price,
-            trail_price=body.trail_price,
-            trail_percent=body.trail_percent,
-            extended_hours=body.extended_hours,
-            client_order_id=body.client_order_id,
-        )
+        order_command(body, inst.symbol, account.id, c.clock.now_ns())
     )
     public = order_public(order, c.catalog)
     _refuse_if_rejected(order, public)
