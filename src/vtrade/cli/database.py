@@ -9,7 +9,15 @@ import typer
 from sqlalchemy.engine import make_url
 
 from vtrade import bootstrap
-from vtrade.adapters.sql.migrate import Migration, Moved, history, target_of
+from vtrade.adapters.sql.engine import in_memory
+from vtrade.adapters.sql.migrate import (
+    Migration,
+    Moved,
+    head_revision,
+    history,
+    reverted_by,
+    target_of,
+)
 from vtrade.cli.common import JsonOption, friendly_errors, out, print_json, settings
 from vtrade.settings import Settings, hidden_url
 
@@ -35,7 +43,7 @@ def migrate(
         raise ValueError("--check compares the database with the newest migration: drop --to")
     target = target_of(to)  # before opening the database: a typo creates no file
     chosen = settings(database_url=database_url)
-    if _in_memory(chosen.database_url):
+    if in_memory(make_url(chosen.database_url)):
         raise ValueError(
             "an in-memory database lasts only as long as this command: there is nothing to "
             "migrate; give a SQLite file or a PostgreSQL URL"
@@ -46,8 +54,14 @@ def migrate(
         return
     store = bootstrap.open_store(chosen)
     try:
-        if not yes:
-            _refuse_to_go_back(store.schema_revision(), target, shown)
+        current = store.schema_revision()
+        dropped = reverted_by(current, target)
+        if dropped and not yes:  # it drops tables and columns, under any server using them
+            raise ValueError(
+                f"taking {shown} back from {current} to {target} drops what migrations "
+                f"{', '.join(m.revision for m in reversed(dropped))} added, and their data: "
+                "stop every vtrade that uses the database, then run again with --yes"
+            )
         moved = store.migrate_to(target)
     finally:
         store.close()
@@ -76,7 +90,7 @@ def _check(chosen: Settings, shown: str, as_json: bool) -> None:
             current, waiting = store.schema_revision(), store.pending_migrations()
         finally:
             store.close()
-    newest = history()[-1].revision
+    newest = head_revision()
     if as_json:
         listed = _listed(waiting)
         print_json({"database": shown, "current": current, "newest": newest, "pending": listed})
@@ -91,30 +105,11 @@ def _check(chosen: Settings, shown: str, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-def _refuse_to_go_back(current: str | None, target: str, shown: str) -> None:
-    """Ask for --yes before a downgrade: it drops tables and columns, under any server that
-    still uses them."""
-    revisions = [m.revision for m in history()]
-    if current is None or revisions.index(target) >= revisions.index(current):
-        return
-    dropped = revisions[revisions.index(target) + 1 : revisions.index(current) + 1]
-    raise ValueError(
-        f"taking {shown} back from {current} to {target} drops what migrations "
-        f"{', '.join(dropped)} added, and their data: stop every vtrade that uses the database, "
-        "then run again with --yes"
-    )
-
-
-def _in_memory(url: str) -> bool:
-    parsed = make_url(url)
-    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
-
-
 def _absent_sqlite_file(url: str) -> bool:
     """Whether `url` is a plain SQLite file that does not exist: opening it would create it.
     The path as SQLite reads it (no `~` expansion); URI forms are left to SQLite."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.query or _in_memory(url):
+    if parsed.get_backend_name() != "sqlite" or parsed.query or in_memory(parsed):
         return False
     return not Path(str(parsed.database)).exists()
 
@@ -133,7 +128,7 @@ def _print_moved(shown: str, moved: Moved) -> None:
     _print_steps(moved.steps)
     if not moved.upgraded:
         _say(
-            f"this vtrade needs {history()[-1].revision}: any of its commands (serve, users, "
+            f"this vtrade needs {head_revision()}: any of its commands (serve, users, "
             "keys, portfolio) upgrades the database again; run the older vtrade on it"
         )
 

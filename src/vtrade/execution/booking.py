@@ -8,7 +8,6 @@ and the `OrderFilled` event, all as one `Changes`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
@@ -36,7 +35,6 @@ from vtrade.market.catalog import Catalog
 from vtrade.market.sessions import Sessions
 
 S = OrderStatus
-FeeOf = Callable[[Decimal, Decimal], Decimal]  # the fees of a quantity at a price
 PRICE_PLACES = Decimal("1e-10")
 # an average price keeps a millionth of a tick at least: a coin ticking in 1e-9 (SHIB) has 5
 # significant digits at 1e-10, and its billions of units drifted cents from the cash they moved

@@ -9,7 +9,6 @@ rebuilt from the store with `restore`.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from decimal import Decimal
 from functools import partial
 
@@ -29,7 +28,7 @@ from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, routing, working
 from vtrade.execution.accounting import AccountView, Marks, view
-from vtrade.execution.booking import Bookkeeper, FeeOf
+from vtrade.execution.booking import Bookkeeper
 from vtrade.execution.fees import Liquidity
 from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import rules_named, rules_of
@@ -43,6 +42,7 @@ from vtrade.execution.validation import (
     check_notional,
     check_shape,
     client_id_taken,
+    pays_cash,
     pending_cash,
     pending_margin,
 )
@@ -290,9 +290,7 @@ class ExecutionEngine(Bookkeeper):
             self._size_as_sent(order, cmd, inst, t_ns)
             check_shape(order, inst)
             routing.route(order, inst, self.sessions.for_instrument(inst), arrival)
-            ctx = self._check_context(account, order, inst, marks, cmd.within_position)
-            if liquidating:
-                ctx = replace(ctx, trading_suspended=False)
+            ctx = self._check_context(account, order, inst, marks, cmd.within_position, liquidating)
             check_account(order, inst, ctx)
         except OrderOutOfRange:
             raise
@@ -323,18 +321,13 @@ class ExecutionEngine(Bookkeeper):
         side: Side,
         notional: Decimal | None,
         t_ns: int,
-        fee: FeeOf | None = None,
+        fee: fills.FeeOf | None = None,
     ) -> Decimal:
         """The whole lots `notional` comes to at the price a `side` order meets now (the ask
         for a buy, the bid for a sell), so a small order spends (or raises) no more than it;
         a buy's `fee` (quote currency, of a quantity at a price) is spent out of it too."""
         price = fills.opposite_price(self.market.touch(inst.symbol, t_ns), side, inst)
-        qty = _qty_for_notional(notional, price, inst)
-        if side is Side.BUY and fee is not None:
-            assert notional is not None
-            paid = fee(qty, price)  # fees grow with quantity: the fewer lots' fit as well
-            qty = _qty_for_notional(notional - paid, price, inst, notional, paid)
-        return qty
+        return _qty_for_notional(notional, price, inst, fee if side is Side.BUY else None)
 
     def cancel(self, cmd: CancelOrder, t_ns: int) -> tuple[Order, Changes]:
         with refusing():
@@ -472,7 +465,10 @@ class ExecutionEngine(Bookkeeper):
         inst: Instrument,
         marks: Marks,
         within_position: bool,
+        liquidating: bool = False,
     ) -> CheckContext:
+        """What the checks of `order` read. A `liquidating` order is the venue's own: the
+        account's suspension of its trading does not stop it."""
         others = [o for o in self.open_orders(account.id) if o.id != order.id]
 
         def account_view() -> AccountView:  # only orders that add exposure need it
@@ -483,8 +479,8 @@ class ExecutionEngine(Bookkeeper):
                 self.margin_rates,
             )
 
-        pays_cash = not inst.marginable or account.cash_only  # borrows nothing for it
-        cash_market_buy = pays_cash and order.side is Side.BUY and order.type is OrderType.MARKET
+        cash = pays_cash(inst, account.cash_only)  # borrows nothing for it
+        cash_market_buy = cash and order.side is Side.BUY and order.type is OrderType.MARKET
         if cash_market_buy:  # its cash must cover the walk of the book its fill takes
             price = fills.market_price(self.market, order, inst, marks.t_ns, rules_of(order))
         else:
@@ -499,11 +495,11 @@ class ExecutionEngine(Bookkeeper):
             limits=self.config.limits,
             market_price=price,
             trade_costs=partial(self.trade_costs_vcr, marks),
-            trading_suspended=account.trading_suspended,
+            trading_suspended=account.trading_suspended and not liquidating,
             no_shorting=account.no_shorting,
             cash_only=account.cash_only,
             within_position=within_position,
-            fees_vcr=partial(self.taker_fees_vcr, marks) if pays_cash else None,
+            fees_vcr=partial(self.taker_fees_vcr, marks) if cash else None,
         )
 
     def _execute_now(self, order: Order, inst: Instrument, t_ns: int) -> Changes:
@@ -594,23 +590,21 @@ def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> Submi
 
 
 def _qty_for_notional(
-    spend: Decimal | None,
-    price: Decimal,
-    inst: Instrument,
-    notional: Decimal | None = None,
-    fees: Decimal = Decimal(0),
+    notional: Decimal | None, price: Decimal, inst: Instrument, fee: fills.FeeOf | None
 ) -> Decimal:
-    """The whole lots `spend` buys at `price`: the order's notional, or what its `fees`
-    leave of it."""
-    assert spend is not None  # `_new_order` refused an order with neither qty nor notional
-    check_notional(spend if notional is None else notional)  # before dividing by it
-    qty = fills.notional_lots(spend, price, inst) if spend > 0 else Decimal(0)
+    """The whole lots `notional` buys at `price`, its `fee` (a buy's) paid out of it."""
+    assert notional is not None  # `_new_order` refused an order with neither qty nor notional
+    check_notional(notional)  # before dividing by it
+    if fee is None:
+        qty, paid = fills.notional_lots(notional, price, inst), Decimal(0)
+    else:
+        qty, paid = fills.lots_after_fees(notional, price, inst, fee)
     if qty <= 0:
-        after = f" after fees of {fees}" if fees else ""
+        after = f" after fees of {paid}" if paid else ""
         raise RuleViolation(
             "quantity",
-            f"notional {spend if notional is None else notional} comes to less than one lot "
-            f"({inst.lot_size}) of {inst.symbol} at {price}{after}",
+            f"notional {notional} comes to less than one lot ({inst.lot_size}) of "
+            f"{inst.symbol} at {price}{after}",
         )
     return qty
 

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Protocol
@@ -77,6 +77,21 @@ def floor_lots(qty: Decimal, lot: Decimal) -> Decimal:
 def notional_lots(notional: Decimal, price: Decimal, inst: Instrument) -> Decimal:
     """The whole lots `notional` (quote currency) buys at `price`: none when under one."""
     return floor_lots(notional / (price * inst.multiplier), inst.lot_size)
+
+
+FeeOf = Callable[[Decimal, Decimal], Decimal]  # the fees (quote currency) of a qty at a price
+
+
+def lots_after_fees(
+    notional: Decimal, price: Decimal, inst: Instrument, fee: FeeOf
+) -> tuple[Decimal, Decimal]:
+    """The whole lots a buy of `notional` comes to at `price` once its fees are paid out of
+    it, and the fees of the lots the whole notional buys (zero when it buys none). Fees grow
+    with quantity: the fewer lots' fit as well."""
+    most = notional_lots(notional, price, inst)
+    paid = fee(most, price) if most > 0 else Decimal(0)
+    left = notional - paid
+    return (notional_lots(left, price, inst) if left > 0 else Decimal(0)), paid
 
 
 def level_share(size: Decimal, share: Decimal, unit: Decimal) -> Decimal:

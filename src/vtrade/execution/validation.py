@@ -329,7 +329,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     fx = ctx.marks.fx(inst.currency)
     notional = added * price * inst.multiplier * fx
     rate = ONE if ctx.cash_only else initial_rate(inst, ctx.limits.leverage)
-    if order.side is Side.BUY and (not inst.marginable or ctx.cash_only):
+    if order.side is Side.BUY and pays_cash(inst, ctx.cash_only):
         pending = pending_cash(others, ctx.marks, ctx.fees_vcr, cash_only=ctx.cash_only)
         cash = view.cash - pending
         fees = ctx.fees_vcr(order, added, price) if ctx.fees_vcr is not None else Decimal(0)
@@ -569,6 +569,12 @@ def pending_margin(
 _SEQ = attrgetter("seq")
 
 
+def pays_cash(inst: Instrument, cash_only: bool) -> bool:
+    """Whether a buy of `inst` is paid in cash, value and fees: what is not marginable, and
+    anything a cash-only account buys (it borrows nothing)."""
+    return cash_only or not inst.marginable
+
+
 def pending_cash(
     orders: Iterable[Order],
     marks: Marks,
@@ -582,7 +588,7 @@ def pending_cash(
     total = Decimal(0)
     for o in orders:
         inst = marks.instrument(o.symbol)
-        if o.side is Side.BUY and (cash_only or not inst.marginable):
+        if o.side is Side.BUY and pays_cash(inst, cash_only):
             price = _pending_price(o, marks)
             total += marks.value(inst, o.remaining, price)
             if fees_vcr is not None:

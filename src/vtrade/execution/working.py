@@ -33,7 +33,7 @@ from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, financing, liquidation
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.routing import can_work, in_flight, meets_opening_auction
-from vtrade.execution.validation import has_auctions, pending_cash
+from vtrade.execution.validation import has_auctions, pays_cash, pending_cash
 from vtrade.market.books import to_price
 from vtrade.market.intraday import Prints
 
@@ -304,7 +304,7 @@ def _short_of_cash(
     earlier orders took at the open left less cash than it now costs. Refused whole, as a
     cash account's broker refuses it, not left to put the account in debit."""
     account = engine.account(order.account_id)
-    if order.side is not Side.BUY or not (account.cash_only or not inst.marginable):
+    if order.side is not Side.BUY or not pays_cash(inst, account.cash_only):
         return None
     price = _price_then(engine, order, inst, t_ns, auction, order.remaining)
     marks = engine.marks(t_ns)
@@ -355,14 +355,11 @@ def _notional_qty_then(
         official = engine.market.official_price(inst.symbol, t_ns, auction)
         most = fills.notional_lots(order.notional, official, inst)
     price = _price_then(engine, order, inst, t_ns, auction, most)
-    qty = fills.notional_lots(order.notional, price, inst)
-    if order.side is Side.BUY and qty > 0:  # its fees are spent out of its notional too
-        paid = engine.taker_fee(order, inst, t_ns, qty, price)
-        qty = (
-            fills.notional_lots(order.notional - paid, price, inst)
-            if paid < order.notional
-            else Decimal(0)
-        )
+    if order.side is Side.BUY:  # its fees are spent out of its notional too
+        fee = partial(engine.taker_fee, order, inst, t_ns)
+        qty, _ = fills.lots_after_fees(order.notional, price, inst, fee)
+    else:
+        qty = fills.notional_lots(order.notional, price, inst)
     held = engine.position(order.account_id, order.symbol).qty
     closes = held != 0 and (held > 0) != (order.side is Side.BUY)
     return min(qty, order.qty) if closes else qty

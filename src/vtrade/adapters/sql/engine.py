@@ -34,19 +34,23 @@ def open_engine(url: URL, sqlite_synchronous: str, echo: bool) -> Engine:
     raise ValueError(f"unsupported database URL scheme {dialect!r}: use sqlite or postgresql")
 
 
+def in_memory(url: URL) -> bool:
+    """Whether `url` is an in-memory SQLite database: it lasts as long as its engine."""
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
 def checkpoints_beside(url: URL) -> bool:
     """Whether the store checkpoints the WAL beside its commits (`checkpoint`): for plain
     database files; in-memory databases have no WAL, URI forms keep SQLite's checkpoints."""
-    return url.database not in (None, "", ":memory:") and not url.query
+    return not in_memory(url) and not url.query
 
 
 def _sqlite_engine(url: URL, synchronous: str, echo: bool) -> Engine:
-    in_memory = url.database in (None, "", ":memory:")
     engine = create_engine(
         url,
         echo=echo,
         connect_args={"check_same_thread": False},
-        poolclass=StaticPool if in_memory else None,
+        poolclass=StaticPool if in_memory(url) else None,
     )
 
     @event.listens_for(engine, "connect")

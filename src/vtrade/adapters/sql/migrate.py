@@ -101,16 +101,25 @@ def migrate(engine: Engine, revision: str = "head") -> Moved:
     target = target_of(revision)
     with _failing_cleanly(f"migrating the database to {target}"), _migrating(engine) as conn:
         before = _known(conn, steps)
-        done, wanted = _applied(before, steps), revisions.index(target) + 1
         config = alembic_config(connection=conn)
-        if wanted >= done:
-            command.upgrade(config, target)
-            moved = Moved(before, target, steps[done:wanted], upgraded=True)
-        else:
+        reverted = reverted_by(before, target)
+        if reverted:
             command.downgrade(config, target)
-            moved = Moved(before, target, steps[wanted:done][::-1], upgraded=False)
+            moved = Moved(before, target, reverted, upgraded=False)
+        else:
+            command.upgrade(config, target)
+            done, wanted = _applied(before, steps), revisions.index(target) + 1
+            moved = Moved(before, target, steps[done:wanted], upgraded=True)
         _check_references(conn)
         return moved
+
+
+def reverted_by(current: str | None, target: str) -> tuple[Migration, ...]:
+    """The migrations bringing a database at `current` to `target` undoes, newest first:
+    none when it upgrades (or stays)."""
+    steps = history()
+    done, wanted = _applied(current, steps), _applied(target, steps)
+    return steps[wanted:done][::-1]
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from vtrade.core.errors import NotFoundError, RejectedError, ValidationError
 from vtrade.domain.accounts import Account
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.orders import Order, OrderStatus
-from vtrade.execution.routing import can_work
+from vtrade.execution.routing import never_worked
 from vtrade.market.catalog import Catalog
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -58,24 +58,14 @@ class Ctx:
 
 
 def waiting_for_market(container: Container, order: Order, t_ns: int) -> bool:
-    """Whether `order` has not met a session it may trade in from when it was placed to
-    `t_ns` (a limit placed after the close, not for extended hours): Alpaca shows such an
-    order as "accepted", received but not yet routed, until the open. One that has met one
-    stays "new" through later closes and lunch breaks."""
+    """Whether a working `order` has not yet met a session it may trade in (`never_worked`):
+    Alpaca shows such an order as "accepted", received but not yet routed, until the open."""
     if order.status is not OrderStatus.ACCEPTED or order.due_ns is not None:
         return False  # queued for an auction, or in flight: its status says so already
     if order.symbol not in container.catalog:
         return False
     calendar = container.sessions.for_instrument(container.catalog.get(order.symbol))
-    at: int | None = order.created_ns
-    try:
-        while at is not None and at <= t_ns:  # the phases since it was placed, a few at most
-            if can_work(order, calendar.phase(at)):
-                return False
-            at = calendar.next_phase_start(at)
-    except ValueError:  # outside the market's days
-        return False
-    return True
+    return never_worked(order, calendar, t_ns)
 
 
 def render_order(c: Ctx, order: Order) -> dict[str, Any]:

@@ -142,10 +142,11 @@ def encode(channel: str, update: object) -> bytes | None:
     if channel != ORDERS or not isinstance(update, OrderUpdate):
         return None
     event = update.event
+    waiting = waiting_for_market(update.container, update.order, event.ts_event)
     data: dict[str, Any] = {
-        "event": _event_name(update),
+        "event": _event_name(update, waiting),
         "timestamp": iso(event.ts_event),
-        "order": order_json(update.order, update.container.catalog, waiting=_waiting(update)),
+        "order": order_json(update.order, update.container.catalog, waiting=waiting),
     }
     if isinstance(event, ev.OrderFilled):
         inst = known_instrument(update.container.catalog, update.order.symbol)
@@ -158,12 +159,8 @@ def encode(channel: str, update: object) -> bytes | None:
     return _frame(TRADE_UPDATES, data)
 
 
-def _event_name(update: OrderUpdate) -> str:
+def _event_name(update: OrderUpdate, waiting: bool) -> str:
     if isinstance(update.event, ev.OrderAccepted):
         queued = update.event.status == "pending_open"
-        return "accepted" if queued or _waiting(update) else "new"
+        return "accepted" if queued or waiting else "new"
     return update.kind
-
-
-def _waiting(update: OrderUpdate) -> bool:
-    return waiting_for_market(update.container, update.order, update.event.ts_event)
