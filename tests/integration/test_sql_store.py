@@ -204,7 +204,7 @@ def test_migrate_creates_the_schema_once_and_is_idempotent(db_url: str) -> None:
         assert s.schema_revision() is None
         s.migrate()
         s.migrate()
-        assert s.schema_revision() == head_revision() == "0009"
+        assert s.schema_revision() == head_revision() == "0010"
         names = set(inspect(s.engine).get_table_names())
         assert {"accounts", "orders", "fills", "positions", "ledger_entries", "outbox"} <= names
 
@@ -663,6 +663,57 @@ def test_client_order_ids_are_looked_up_per_account(store: SqlStore, account: Ac
     assert found is not None and found.id == "o-2"
     assert store.get_order_by_client_id("acc-1", "other") is None
     assert store.get_order("nope") is None
+
+
+def test_rejected_orders_leave_their_client_order_id_to_one_holder(
+    store: SqlStore, account: Account
+) -> None:
+    def order(order_id: str, ts: int, status: OrderStatus) -> Order:
+        return make_order(order_id, client_order_id="bot", status=status, created_ns=ts)
+
+    refused = [order("o-1", T0, OrderStatus.REJECTED), order("o-2", T0 + 1, OrderStatus.REJECTED)]
+    store.commit([Changes(orders=refused)])
+    newest_refused = store.get_order_by_client_id("acc-1", "bot")
+    store.commit([Changes(orders=[order("o-3", T0 + 2, OrderStatus.FILLED)])])
+    store.commit([Changes(orders=[order("o-4", T0 + 3, OrderStatus.REJECTED)])])
+    holder = store.get_order_by_client_id("acc-1", "bot")
+
+    assert newest_refused is not None and newest_refused.id == "o-2"
+    assert holder is not None and holder.id == "o-3"  # before a newer rejected one
+    with pytest.raises(exc.IntegrityError):  # a second holder
+        store.commit([Changes(orders=[order("o-5", T0 + 4, OrderStatus.ACCEPTED)])])
+
+
+def test_downgrading_renames_the_rejected_orders_that_share_a_client_order_id(
+    db_url: str,
+) -> None:
+    with SqlStore(db_url) as s:
+        s.migrate()
+        shared = [
+            ("o-1", "bot", OrderStatus.REJECTED),
+            ("o-2", "bot", OrderStatus.FILLED),
+            ("o-3", "bot", OrderStatus.REJECTED),
+            ("o-4", "alone", OrderStatus.REJECTED),
+            ("o-5", "alone", OrderStatus.REJECTED),
+        ]
+        made = [
+            make_order(order_id, client_order_id=cid, status=status, created_ns=T0 + k)
+            for k, (order_id, cid, status) in enumerate(shared)
+        ]
+        s.commit([Changes(accounts=[make_account()], orders=made)])
+        migrate(s.engine, "0009")
+        with s.engine.connect() as conn:
+            ids = dict(conn.execute(select(orders.c.id, orders.c.client_order_id)).all())
+            with pytest.raises(exc.IntegrityError):  # unique for every order again
+                taking = orders.update().where(orders.c.id == "o-5")
+                conn.execute(taking.values(client_order_id="bot"))
+    assert ids == {
+        "o-1": "bot~o-1",
+        "o-2": "bot",
+        "o-3": "bot~o-3",
+        "o-4": "alone~o-4",
+        "o-5": "alone",
+    }
 
 
 def test_list_fills_is_newest_first_by_order_with_cursor(store: SqlStore, account: Account) -> None:

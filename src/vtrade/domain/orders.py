@@ -127,6 +127,13 @@ class Order:
         return self.status in OPEN_STATUSES
 
     @property
+    def holds_client_id(self) -> bool:
+        """Whether no other order of the account may take its `client_order_id`: true of all
+        but an order refused at submission, which (as on Alpaca, where such an order is never
+        created) leaves its id free for the corrected order a bot sends next."""
+        return self.status is not OrderStatus.REJECTED
+
+    @property
     def avg_fill_price(self) -> Decimal | None:
         return self.filled_notional / self.filled_qty if self.filled_qty else None
 

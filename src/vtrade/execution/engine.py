@@ -168,11 +168,9 @@ class ExecutionEngine(Bookkeeper):
             order, rejected = self._checked(cmd, t_ns, liquidating=liquidating)
         if received_ns is not None:
             order.created_ns = min(received_ns, t_ns)
-        if rejected is not None and not rejected.orders:
-            return order, rejected  # refused by the account's own rules: nothing is kept
-        self.by_client_id[(order.account_id, order.client_order_id)] = order
-        if rejected is not None:
+        if rejected is not None:  # kept when a venue's rule refused it, but its id stays free
             return order, rejected
+        self.by_client_id[(order.account_id, order.client_order_id)] = order
         return order, self._open(order, t_ns)
 
     def _open(self, order: Order, t_ns: int) -> Changes:

@@ -1,7 +1,8 @@
 """What `/v2/orders` checks before an order exists, as Alpaca does: a malformed order answers
 422 and leaves nothing behind (no order listed or streamed, its client_order_id still free),
-a replacement keeps the rules of a new order (a client_order_id used by another order is
-refused with the old order left open), crypto orders take only Alpaca's crypto order types,
+an order a trading rule refuses (403) is kept as rejected but leaves its client_order_id
+free, a replacement keeps the rules of a new order (a client_order_id used by another order
+is refused with the old order left open), crypto orders take only Alpaca's crypto order types,
 and `after` is exclusive at the microsecond the API shows. The clock stands at 2026-11-18
 15:00Z, 10:00 in New York."""
 
@@ -98,6 +99,26 @@ def test_an_order_a_trading_rule_refuses_is_still_kept_as_rejected(api: InProces
     refused(response, 403, 40310000, "buying power")
     (kept,) = all_orders(api, key, status="closed")
     assert kept["status"] == "rejected" and kept["client_order_id"] == "whale"
+
+
+def test_an_order_a_trading_rule_refuses_leaves_its_client_order_id_free(
+    api: InProcess,
+) -> None:
+    """On Alpaca a 403 creates no order: a bot sends its corrected order under the same id."""
+    key = api.key()
+    post(api, key, qty="50000", time_in_force="day", client_order_id="whale")
+
+    corrected = post(api, key, qty="5", time_in_force="day", client_order_id="whale")
+    again = post(api, key, qty="5", time_in_force="day", client_order_id="whale")
+    lookup = api.http.get(
+        "/v2/orders:by_client_order_id", headers=key.headers, params={"client_order_id": "whale"}
+    )
+
+    assert corrected.status_code == 200, corrected.text
+    refused(again, 422, 40010001, "client_order_id must be unique")
+    assert lookup.json()["id"] == corrected.json()["id"]
+    statuses = sorted(o["status"] for o in all_orders(api, key))
+    assert statuses == ["filled", "rejected"]
 
 
 # -- replacements -------------------------------------------------------------------------

@@ -148,6 +148,35 @@ def test_an_order_over_a_quarter_of_nav_is_rejected_with_its_numbers_and_kept(
     assert [o["id"] for o in closed.json()["orders"]] == [order_id]
 
 
+def test_a_rejected_orders_client_order_id_is_free_for_the_corrected_order(
+    api: InProcess,
+) -> None:
+    key = api.key()
+    too_big = submit(api, key, symbol="AAPL", side="buy", qty=2000, client_order_id="bot-7")
+    again = submit(api, key, symbol="AAPL", side="buy", qty=2000, client_order_id="bot-7")
+    lookup = {"client_order_id": "bot-7"}
+    newest_refused = api.http.get(
+        orders_url(key, "/by_client_order_id"), headers=key.headers, params=lookup
+    ).json()
+    corrected = submit(api, key, symbol="AAPL", side="buy", qty=20, client_order_id="bot-7")
+    retried = submit(api, key, symbol="AAPL", side="buy", qty=20, client_order_id="bot-7")
+    taken = submit(api, key, symbol="AAPL", side="buy", qty=21, client_order_id="bot-7")
+    holder = api.http.get(
+        orders_url(key, "/by_client_order_id"), headers=key.headers, params=lookup
+    ).json()
+
+    refused = [r.json()["details"]["order_id"] for r in (too_big, again)]
+    assert (too_big.status_code, again.status_code) == (403, 403)
+    assert refused[0] != refused[1] and newest_refused["id"] == refused[1]  # checked again
+    assert (corrected.status_code, retried.status_code, taken.status_code) == (201, 200, 409)
+    assert retried.json()["id"] == corrected.json()["id"] == holder["id"]
+    listed = api.http.get(orders_url(key), headers=key.headers, params={"status": "all"})
+    by_id = {o["id"]: o for o in listed.json()["orders"]}
+    assert {o["client_order_id"] for o in by_id.values()} == {"bot-7"}
+    assert [by_id[i]["status"] for i in refused] == ["rejected", "rejected"]
+    assert by_id[holder["id"]]["status"] == "filled"
+
+
 def test_a_replacement_setting_a_price_its_type_has_none_of_is_malformed_input(
     api: InProcess,
 ) -> None:

@@ -23,7 +23,14 @@ from vtrade.adapters.sql.tables import (
 )
 from vtrade.app.ports import OutboxItem, Snapshot
 from vtrade.domain.accounts import FINANCING_KINDS, EntryKind, LedgerEntry
-from vtrade.domain.orders import Fill, Order
+from vtrade.domain.orders import Fill, Order, OrderStatus
+
+# The order holding a client_order_id, else the newest of the rejected ones that used it.
+_HOLDER_FIRST = (
+    (orders.c.status != OrderStatus.REJECTED.value).desc(),
+    orders.c.created_ns.desc(),
+    orders.c.seq.desc(),
+)
 
 # (account_id, instant of its last reset), once grouped by account
 _LAST_RESETS = select(ledger_entries.c.account_id, func.max(ledger_entries.c.ts_ns)).where(
@@ -138,8 +145,11 @@ class StoreReads:
         return rows.order_from(row) if row is not None else None
 
     def get_order_by_client_id(self, account_id: str, client_order_id: str) -> Order | None:
-        query = select(orders).where(
-            orders.c.account_id == account_id, orders.c.client_order_id == client_order_id
+        query = (
+            select(orders)
+            .where(orders.c.account_id == account_id, orders.c.client_order_id == client_order_id)
+            .order_by(*_HOLDER_FIRST)
+            .limit(1)
         )
         with self._engine.connect() as conn:
             row = conn.execute(query).first()

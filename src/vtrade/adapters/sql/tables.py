@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 from vtrade.adapters.sql.coltypes import ExactDecimal, SeqInteger
-from vtrade.domain.orders import OPEN_STATUSES
+from vtrade.domain.orders import OPEN_STATUSES, OrderStatus
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -42,6 +42,8 @@ metadata = MetaData(naming_convention=NAMING)
 # SQLite and PostgreSQL can use the index.
 OPEN_STATUS_VALUES = tuple(sorted(s.value for s in OPEN_STATUSES))
 OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{v}'" for v in OPEN_STATUS_VALUES))
+# The orders that hold their client_order_id (`Order.holds_client_id`): all but the rejected.
+HOLDS_CLIENT_ID = f"status <> '{OrderStatus.REJECTED.value}'"
 
 accounts = Table(
     "accounts",
@@ -96,7 +98,15 @@ orders = Table(
     Column("expire_ns", BigInteger),
     Column("allowance", ExactDecimal(), nullable=False, server_default="0"),
     Index("ix_orders_account_created", "account_id", "created_ns"),
-    Index("ux_orders_account_client_id", "account_id", "client_order_id", unique=True),
+    Index("ix_orders_account_client_id", "account_id", "client_order_id"),
+    Index(
+        "ux_orders_account_client_id",
+        "account_id",
+        "client_order_id",
+        unique=True,
+        postgresql_where=text(HOLDS_CLIENT_ID),
+        sqlite_where=text(HOLDS_CLIENT_ID),
+    ),
     # Open orders only: small, read on start-up and by `list_orders(open_only=True)`.
     Index(
         "ix_orders_open",

@@ -59,7 +59,7 @@ def check_new_order(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
     """Raise the error Alpaca gives for an order its rules refuse."""
     if body.client_order_id:
         used = c.container.store.get_order_by_client_id(c.account_id, body.client_order_id)
-        if used is not None:
+        if used is not None and used.holds_client_id:
             raise client_id_taken(body.client_order_id, used.id)
     tif = body.time_in_force
     if inst.asset_class is AssetClass.CRYPTO:

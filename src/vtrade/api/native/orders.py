@@ -56,7 +56,8 @@ Until = Annotated[str | None, Query(description="Only before this instant (ISO 8
     description=(
         "Validate, route and (where the market allows) execute an order. Answers 201 with the "
         "order, or 200 with the original order when `client_order_id` was used before with the "
-        "same parameters (409 with different ones; 403 again if the original was rejected). "
+        "same parameters (409 with different ones). A `client_order_id` sent with an order "
+        "that was rejected is free: the order sent with it again is checked as a new one. "
         "An order the venue's rules refuse "
         "(buying power, 25% of NAV concentration cap, lot, tick, session, shortability) is kept "
         "with status `rejected` and answered 403 with its reason and `order_id` in `details`."
