@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import TypeVar
@@ -32,6 +33,9 @@ class SubmitOrder(Command):
     """Alpaca's rule: an order reducing a position may not exceed what is available (the
     position less what open orders on its closing side hold), so it never crosses through
     zero; refused otherwise, and not kept. Off for native orders, which may flip a position."""
+    extra: Mapping[str, str] = field(default_factory=dict)
+    """What an API keeps with the order to show it again (Alpaca's `position_intent`): the
+    engine stores it as given (`Order.extra`) and a replacement carries it."""
 
     def __post_init__(self) -> None:
         """Take the spellings a Python caller writes (`side="buy"`, `qty=10`, `qty="0.5"`);

@@ -584,6 +584,7 @@ def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> Submi
         extended_hours=old.extended_hours,
         client_order_id=cmd.client_order_id,
         within_position=cmd.within_position,
+        extra=old.extra,
     )
 
 
@@ -640,6 +641,7 @@ def _order_from(
         trail_price=cmd.trail_price,
         trail_percent=cmd.trail_percent,
         extended_hours=cmd.extended_hours,
+        extra=dict(cmd.extra),
         profile=account.profile.value,
         created_ns=t_ns,
         updated_ns=t_ns,

@@ -14,6 +14,7 @@ from alpaca.trading.enums import (
     OrderSide,
     OrderStatus,
     OrderType,
+    PositionIntent,
     QueryOrderStatus,
     TimeInForce,
 )
@@ -218,6 +219,43 @@ def test_cancel_all_answers_207_with_each_canceled_order(
     assert {r.status for r in results} == {200}
     assert all(r.body and r.body["status"] == "canceled" for r in results)
     assert trading.cancel_orders() == []
+
+
+def test_every_order_shows_the_position_intent_inferred_from_the_position(
+    trading: TradingClient,
+) -> None:
+    def market(symbol: str, side: OrderSide, qty: int = 4, **extra: object) -> Order:
+        request = MarketOrderRequest(
+            symbol=symbol, qty=qty, side=side, time_in_force="day", **extra
+        )
+        placed = trading.submit_order(request)
+        assert isinstance(placed, Order)
+        return placed
+
+    opened = market("AAPL", OrderSide.BUY)
+    reduced = market("AAPL", OrderSide.SELL, 1, position_intent=PositionIntent.SELL_TO_CLOSE)
+    shorted = market("MSFT", OrderSide.SELL)
+    covered = market("MSFT", OrderSide.BUY, 2)
+    with pytest.raises(APIError) as mismatch:
+        market("AAPL", OrderSide.SELL, 1, position_intent=PositionIntent.SELL_TO_OPEN)
+    closed = trading.close_position("AAPL")
+    shown = trading.get_order_by_id(opened.id)
+
+    intents = [o.position_intent for o in (opened, reduced, shorted, covered)]
+    assert intents == [
+        PositionIntent.BUY_TO_OPEN,
+        PositionIntent.SELL_TO_CLOSE,
+        PositionIntent.SELL_TO_OPEN,
+        PositionIntent.BUY_TO_CLOSE,
+    ]
+    assert mismatch.value.status_code == 422 and mismatch.value.code == 42210000
+    assert (
+        "position intent mismatch: sell_to_open sent, sell_to_close inferred from the "
+        "position of 3 AAPL" in mismatch.value.message
+    )
+    assert isinstance(closed, Order) and closed.position_intent == PositionIntent.SELL_TO_CLOSE
+    assert isinstance(shown, Order) and shown.position_intent == PositionIntent.BUY_TO_OPEN
+    assert len(trading.get_orders(GetOrdersRequest(status=QueryOrderStatus.ALL))) == 5
 
 
 def test_an_order_beyond_buying_power_answers_403_with_the_reason(

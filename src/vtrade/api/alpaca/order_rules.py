@@ -18,11 +18,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from vtrade.api.alpaca.common import NEW_YORK, Ctx, insufficient_qty
-from vtrade.api.alpaca.schemas import alpaca_symbol
+from vtrade.api.alpaca.schemas import alpaca_symbol, dec, intent_of
 from vtrade.core.clock import from_ns, to_ns
 from vtrade.core.errors import RejectedError, ValidationError, VtradeError
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.market_data import Side
 from vtrade.execution.routing import AUCTION_LOCKS
 from vtrade.execution.validation import (
     QTY_AVAILABLE,
@@ -70,6 +71,21 @@ def check_new_order(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
         _check_cut_off(c, inst, tif)
     if body.stop_price is not None and body.type in ("stop", "stop_limit"):
         _check_stop_side(c, body, inst)
+
+
+def position_intent(c: Ctx, body: OrderRequest, inst: Instrument) -> str:
+    """The order's `position_intent`, inferred from the position as Alpaca does; one sent
+    that disagrees is refused (Alpaca: "position intent mismatch")."""
+    held = c.container.engine.position(c.account_id, inst.symbol).qty
+    inferred = intent_of(Side(body.side), held)
+    if body.position_intent is not None and body.position_intent != inferred:
+        raise ValidationError(
+            f"position intent mismatch: {body.position_intent} sent, {inferred} inferred from "
+            f"the position of {dec(held)} {alpaca_symbol(inst)}; send {inferred} or leave "
+            "position_intent out",
+            alpaca_code=SUB_PENNY,
+        )
+    return inferred
 
 
 def check_shape_first(c: Ctx, cmd: SubmitOrder) -> None:

@@ -30,8 +30,13 @@ from vtrade.api.alpaca.common import (
     json_response,
     render_order,
 )
-from vtrade.api.alpaca.order_rules import check_new_order, check_shape_first, refusal
-from vtrade.api.alpaca.schemas import TERMINAL_STATUSES, order_status
+from vtrade.api.alpaca.order_rules import (
+    check_new_order,
+    check_shape_first,
+    position_intent,
+    refusal,
+)
+from vtrade.api.alpaca.schemas import POSITION_INTENT, TERMINAL_STATUSES, order_status
 from vtrade.api.errors import alpaca_status
 from vtrade.api.inputs import Body
 from vtrade.core.errors import (
@@ -156,7 +161,8 @@ def raise_if_rejected(order: Order, catalog: Catalog) -> None:
     if order.status is not OrderStatus.REJECTED:
         return
     rule, _, message = (order.reject_reason or "rejected: order rejected").partition(": ")
-    raise refusal(rule, message, catalog.get(order.symbol), order.extra)
+    facts = {k: v for k, v in order.extra.items() if k != POSITION_INTENT}  # the refusal's
+    raise refusal(rule, message, catalog.get(order.symbol), facts)
 
 
 def owned_order(c: Ctx, order_id: str) -> Order:
@@ -199,6 +205,7 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
         raise ValidationError("give exactly one of qty and notional")
     inst = instrument_or_422(c.state, body.symbol)
     check_new_order(c, body, inst)
+    intent = position_intent(c, body, inst)
     side = Side(body.side)
     cmd = SubmitOrder(
         **c.command_meta(),
@@ -216,6 +223,7 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
         extended_hours=body.extended_hours,
         client_order_id=body.client_order_id or None,
         within_position=True,  # Alpaca's rule; the direct path builds its orders here too
+        extra={POSITION_INTENT: intent},
     )
     return json_response(render_order(c, await submit(c, cmd)))
 

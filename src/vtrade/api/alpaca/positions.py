@@ -23,7 +23,7 @@ from vtrade.api.alpaca.common import (
     render_order,
 )
 from vtrade.api.alpaca.orders import cancel_all, submit
-from vtrade.api.alpaca.schemas import alpaca_symbol, position_json
+from vtrade.api.alpaca.schemas import POSITION_INTENT, alpaca_symbol, intent_of, position_json
 from vtrade.core.clock import NS_PER_DAY
 from vtrade.core.errors import NotFoundError, RejectedError, ValidationError, VtradeError
 from vtrade.domain.accounts import Position
@@ -168,15 +168,17 @@ def _close_qty(
 
 async def _close(c: Ctx, pos: Position, qty: Decimal) -> dict[str, Any]:
     inst = c.catalog.get(pos.symbol)
+    side = Side.SELL if pos.qty > 0 else Side.BUY
     cmd = SubmitOrder(
         **c.command_meta(),
         account_id=c.account_id,
         symbol=pos.symbol,
-        side=Side.SELL if pos.qty > 0 else Side.BUY,
+        side=side,
         type=OrderType.MARKET,
         tif=TimeInForce.GTC if inst.calendar == "24/7" else TimeInForce.DAY,
         qty=qty,
         within_position=True,  # the engine checks again, with the orders of its batch
+        extra={POSITION_INTENT: intent_of(side, pos.qty)},
     )
     return render_order(c, await submit(c, cmd))
 

@@ -15,6 +15,7 @@ from typing import Any
 from vtrade.core.clock import iso
 from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus
 from vtrade.market.catalog import Catalog
 
@@ -25,6 +26,16 @@ from vtrade.market.catalog import Catalog
 # from the exact average, and stored values are never rounded.
 AVG_EXTRA_DECIMALS = 4
 _ASSET_NAMESPACE = uuid.UUID("5d3c6f0e-8a39-4b6a-9a52-7a1f1e0c2b41")
+POSITION_INTENT = "position_intent"  # the `Order.extra` key it is kept under
+
+
+def intent_of(side: Side, position_qty: Decimal) -> str:
+    """Alpaca's `position_intent` of an order on `side` while the position is
+    `position_qty`: it closes a position it trades against and opens one otherwise."""
+    if side is Side.BUY:
+        return "buy_to_close" if position_qty < 0 else "buy_to_open"
+    return "sell_to_close" if position_qty > 0 else "sell_to_open"
+
 
 # Our status -> Alpaca's. `NEW` (being checked) and `ACCEPTED` (working at the venue) are both
 # Alpaca's "new"; an order queued for the next session's open is Alpaca's "accepted" (received
@@ -180,6 +191,7 @@ def order_json(
         "order_type": order.type.value,
         "type": order.type.value,
         "side": order.side.value,
+        "position_intent": order.extra.get(POSITION_INTENT),  # none for /api/v1 orders
         "time_in_force": order.tif.value,
         "limit_price": dec(order.limit_price),
         "stop_price": dec(order.stop_price),  # a trailing stop's, where the trail stands now
