@@ -246,6 +246,29 @@ def test_an_order_queued_for_an_auction_still_executes_in_it_after_a_restart(
     assert fill.ts_ns == at(auction) and fill.receipt.liquidity == "auction"
 
 
+def test_an_order_waiting_for_its_market_is_routed_at_the_open_after_a_restart(
+    boot: Boot,
+) -> None:
+    app = boot(at("2024-03-16T15:00:00Z"))  # Saturday
+    account = open_account(app)
+    bid = app.market.books.quote("AAPL", app.clock.now_ns()).bid
+    limit = {"type": OrderType.LIMIT, "limit_price": (bid * D("0.9")).quantize(D("0.01"))}
+    order = submit(app, account, "AAPL", Side.BUY, 10, tif=TimeInForce.GTC, **limit)
+
+    again = boot(app.clock.now_ns() + SECOND)
+    waiting = again.store.get_order(order.id)
+    seen: list[object] = []
+    again.bus.subscribe("orders.*", seen.append)
+    again.clock.set(at("2024-03-18T13:30:00Z") + 60 * SECOND)  # Monday's open
+    again.trading.advance()
+
+    assert waiting is not None and waiting.status is S.PENDING_OPEN
+    routed = [e for e in seen if isinstance(e, ev.OrderRouted)]
+    assert [(e.order_id, e.ts_event) for e in routed] == [(order.id, at("2024-03-18T13:30:00Z"))]
+    stored = again.store.get_order(order.id)
+    assert stored is not None and stored.status is S.ACCEPTED
+
+
 def test_a_trailing_stop_keeps_its_ratcheted_stop_across_a_restart(boot: Boot) -> None:
     app = boot(at(FRIDAY))
     _, orders = a_busy_morning(app)

@@ -16,6 +16,7 @@ from vtrade.domain import events as ev
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _ORDER_EVENTS: dict[type, str] = {
     ev.OrderAccepted: "accepted",
+    ev.OrderRouted: "routed",
     ev.OrderCanceled: "canceled",
     ev.OrderExpired: "expired",
     ev.OrderRejected: "rejected",

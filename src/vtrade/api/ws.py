@@ -28,8 +28,9 @@ accounts. Answers: ``{"ack": "subscribe", "channels": [..], "account_id": .., "s
   current figures on subscribing (`snapshot` true), then coalesced deltas as prices move;
   `version` only grows.
 - ``{"channel": "orders", "account_id", "event", "ts", "data": {"order": {..}, "fill": {..,
-  "receipt": {..}}, "reason": ..}}``, `event` one of accepted, partial_fill, fill, canceled,
-  expired, rejected, replaced; `order` is the order just after the event (as
+  "receipt": {..}}, "reason": ..}}``, `event` one of accepted, routed (an order that waited
+  for its market, `pending_open`, reached it), partial_fill, fill, canceled, expired,
+  rejected, replaced; `order` is the order just after the event (as
   `GET /api/v1/accounts/{id}/orders/{order_id}` shows it), `fill` only on fills.
 - ``{"channel": "alerts", "account_id", "ts", "data": {kind, active, value, threshold,
   message}}``.

@@ -24,7 +24,14 @@ class OrderEvent(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderAccepted(OrderEvent):
-    status: str  # accepted or pending_open
+    status: str  # accepted, or pending_open while it waits for its market (`OrderRouted`)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRouted(OrderEvent):
+    """An order that waited for its market (`pending_open`: queued for an open, or placed
+    while its session was closed) reached it and works now: Alpaca's `new` after
+    `accepted`. Its fills, if any, follow."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,7 +31,8 @@ class TimeInForce(StrEnum):
 class OrderStatus(StrEnum):
     NEW = "new"
     ACCEPTED = "accepted"
-    PENDING_OPEN = "pending_open"  # queued for the next session's open
+    PENDING_OPEN = "pending_open"  # waits for its market: queued for an open, or placed
+    # while its session was closed; the open routes it (`OrderRouted`) and it is ACCEPTED
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
     CANCELED = "canceled"

@@ -257,6 +257,11 @@ class Bookkeeper:
             events=[event],
         )
 
+    def route_order(self, order: Order, t_ns: int) -> Changes:
+        """An order waiting for its market (`pending_open`) reaches it at `t_ns` and works."""
+        order.move_to(S.ACCEPTED, t_ns)
+        return Changes(orders=[order], events=[ev.OrderRouted(**self._order_meta(order, t_ns))])
+
     def close_order(self, order: Order, status: OrderStatus, t_ns: int, reason: str) -> Changes:
         order.move_to(status, t_ns)
         self.orders.pop(order.id, None)

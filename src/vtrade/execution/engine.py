@@ -49,7 +49,7 @@ from vtrade.execution.validation import (
 from vtrade.execution.volumes import Volumes
 from vtrade.market.book import MEMORY_NS
 from vtrade.market.books import to_price
-from vtrade.market.sessions import Phase
+from vtrade.market.sessions import Phase, SessionCalendar
 
 S = OrderStatus
 LAST_PRICE_LOOKBACK_NS = 15 * NS_PER_MINUTE  # how far before a close to find its price
@@ -178,11 +178,11 @@ class ExecutionEngine(Bookkeeper):
         under a profile with latency, when the order reaches the market (`arrive`): others
         may trade in between."""
         inst = self.catalog.get(order.symbol)
+        calendar = self.sessions.for_instrument(inst)
         arrival = t_ns + rules_of(order).latency_ns
         changes = Changes()
-        queued = order.due_ns is not None and order.tif is not TimeInForce.CLS
-        order.move_to(S.PENDING_OPEN if queued else S.ACCEPTED, t_ns)
-        now = routing.executes_now(order, inst, self.sessions.for_instrument(inst), arrival)
+        order.move_to(S.PENDING_OPEN if _waits(order, calendar, arrival) else S.ACCEPTED, t_ns)
+        now = routing.executes_now(order, inst, calendar, arrival)
         if now and arrival > t_ns:
             order.due_ns, now = arrival, False  # in flight (`routing.in_flight`)
         if order.type is OrderType.TRAILING_STOP and order.stop_price is None:
@@ -216,15 +216,16 @@ class ExecutionEngine(Bookkeeper):
         """An order in flight reaches the market at `t_ns`: execute it as `_open` would have.
         If its session closed meanwhile (a restart after a downtime), it is routed as a new
         order would be then: queued for the open, resting, or canceled (ioc, fok). So is an
-        order pending an open that passed while the engine was down."""
-        if order.status is S.PENDING_OPEN:
-            order.move_to(S.ACCEPTED, t_ns)
+        order pending an open that passed while the engine was down. One that waited for its
+        market and meets it now is routed first (`route_order`)."""
         self.orders.clear_due(order)
         order.updated_ns = t_ns  # its participation counts the volume from here, not before
         changes = Changes(orders=[order])  # no longer in flight, filled or not
         inst = self.catalog.get(order.symbol)
         calendar = self.sessions.for_instrument(inst)
         if routing.executes_now(order, inst, calendar, t_ns):
+            if order.status is S.PENDING_OPEN:
+                changes.merge(self.route_order(order, t_ns))
             changes.merge(self._execute_now(order, inst, t_ns))
             return changes
         try:
@@ -233,8 +234,12 @@ class ExecutionEngine(Bookkeeper):
             changes.merge(self.close_order(order, S.CANCELED, t_ns, exc.message))
             return changes
         self.orders.recount(order)
-        if order.due_ns is not None:
-            order.move_to(S.PENDING_OPEN, t_ns)
+        waits = _waits(order, calendar, t_ns)
+        if waits is not (order.status is S.PENDING_OPEN):
+            if waits:
+                order.move_to(S.PENDING_OPEN, t_ns)
+            else:
+                changes.merge(self.route_order(order, t_ns))
         return changes
 
     def check_shape_of(self, cmd: SubmitOrder, t_ns: int) -> None:
@@ -606,6 +611,15 @@ def _qty_for_notional(
             f"{inst.symbol} at {price}{after}",
         )
     return qty
+
+
+def _waits(order: Order, calendar: SessionCalendar, t_ns: int) -> bool:
+    """Whether `order`, routed at `t_ns`, waits for its market (`pending_open`): queued for
+    an open, or resting while its session is closed. A cls order is for today's close: it is
+    at the venue already."""
+    if order.due_ns is not None:  # (set by `routing.route`: an auction's, never a latency's)
+        return order.tif is not TimeInForce.CLS
+    return not routing.can_work(order, calendar.phase(t_ns))
 
 
 def _check_sizing(cmd: SubmitOrder) -> None:

@@ -38,22 +38,6 @@ def can_work(order: Order, phase: Phase) -> bool:
     return phase is Phase.REGULAR or (order.extended_hours and phase in (Phase.PRE, Phase.POST))
 
 
-def never_worked(order: Order, calendar: SessionCalendar, t_ns: int) -> bool:
-    """Whether a working `order` has met no session it may trade in from when it was placed
-    to `t_ns` (a limit placed after the close, not for extended hours): received but not yet
-    routed. One that met one stays routed through later closes and lunch breaks. False for
-    an instant outside the market's days."""
-    at: int | None = order.created_ns
-    try:
-        while at is not None and at <= t_ns:  # the phases since it was placed, a few at most
-            if can_work(order, calendar.phase(at)):
-                return False
-            at = calendar.next_phase_start(at)
-    except ValueError:  # outside the market's days
-        return False
-    return True
-
-
 def route(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int) -> None:
     """Set `due_ns`/`expire_ns` for the session; raise RuleViolation when it cannot trade."""
     state = calendar.state(t_ns)

@@ -168,12 +168,24 @@ def _work_symbol(
         ended = calendar.phase(began - 1)
         ending = [o for o in waiting if can_work(o, ended) and not can_work(o, phase_now)]
         if ending:  # they meet what printed until their phase ended, at its last instant
+            _route_waiting(engine, ending, calendar.phase_start(began - 1), changes)
             touched |= _meet(engine, inst, ending, t0, began - 1, taken, changes)
     working = [o for o in waiting if can_work(o, phase_now)]
     if working:
+        _route_waiting(engine, working, began, changes)
         touched |= _meet(engine, inst, working, t0, t1, taken, changes)
     _expire_met(engine, waiting, t0, t1, changes)
     return touched
+
+
+def _route_waiting(
+    engine: ExecutionEngine, orders: list[Order], opened_ns: int, changes: Changes
+) -> None:
+    """Route the orders among `orders` that waited for their market (`pending_open`), which
+    opened at `opened_ns`, before they meet it."""
+    for order in orders:
+        if order.status is S.PENDING_OPEN:
+            changes.merge(engine.route_order(order, max(opened_ns, order.created_ns)))
 
 
 def _meet(
@@ -289,11 +301,12 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
         order.arrival_mid = fills.mid_of(engine.market.touch(inst.symbol, t_ns), inst)
         done = fills.take(engine.market, order, inst, t_ns, profile)
     engine.orders.clear_due(order)
-    if order.status is S.PENDING_OPEN and order.tif not in (TimeInForce.OPG,):
-        order.move_to(S.ACCEPTED, t_ns)
-    if done is None:
-        return Changes(orders=[order])
-    return engine.apply(order, inst, done, t_ns)
+    changes = Changes(orders=[order])
+    if order.status is S.PENDING_OPEN and order.tif is not TimeInForce.OPG:
+        changes = engine.route_order(order, t_ns)  # an opg order ends in its auction
+    if done is not None:
+        changes.merge(engine.apply(order, inst, done, t_ns))
+    return changes
 
 
 def _short_of_cash(

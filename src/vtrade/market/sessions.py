@@ -146,11 +146,6 @@ class SessionCalendar:
         self.phase(t_ns)  # refuses an instant outside the range
         return self._edges[bisect_right(self._edges, t_ns) - 1]
 
-    def next_phase_start(self, t_ns: int) -> int | None:
-        """The instant the phase after the one `t_ns` is in begins (None: past the range)."""
-        i = bisect_right(self._edges, t_ns)
-        return self._edges[i] if i < len(self._edges) else None
-
     def state(self, t_ns: int) -> SessionState:
         """Return the phase at `t_ns`, its trading day and the next regular open and close."""
         phase = self.phase(t_ns)

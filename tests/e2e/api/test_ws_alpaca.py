@@ -132,8 +132,13 @@ def test_an_order_placed_while_its_market_is_closed_is_accepted_until_the_open(
         late = api.http.post(orders, headers=key.headers, json={**resting, "extended_hours": True})
         api.step(1)
         working = frame(ws)[1]["data"]
-    before = api.http.get(f"/v2/orders/{waiting['id']}", headers=key.headers).json()
-    api.step(16 * 3600 + 1800)  # 14:30 UTC: the next regular session
+        queued = {"symbol": "MSFT", "side": "buy", "qty": 1, "type": "market"}
+        market = api.http.post(orders, headers=key.headers, json=queued).json()
+        api.step(1)
+        frame(ws)  # its "accepted"
+        before = api.http.get(f"/v2/orders/{waiting['id']}", headers=key.headers).json()
+        api.step(16 * 3600 + 1800)  # 14:30 UTC: the next regular session
+        overnight = [frame(ws)[1]["data"] for _ in range(4)]  # expired, new, new, fill
     after = api.http.get(f"/v2/orders/{waiting['id']}", headers=key.headers).json()
 
     assert routed["status"] == "new"  # it met the session: a close does not unroute it
@@ -142,6 +147,17 @@ def test_an_order_placed_while_its_market_is_closed_is_accepted_until_the_open(
     assert working["event"] == "new" and working["order"]["id"] == late.json()["id"]
     assert working["order"]["status"] == "new"
     assert after["status"] == "new" and after["filled_qty"] == "0"
+    seen = [(u["event"], u["order"]["id"]) for u in overnight]
+    assert seen[0] == ("expired", late.json()["id"])  # the extended-hours day order, at 01:00
+    # routed at the open, at its instant: "new", and the market order's fill after it
+    assert sorted(seen[1:]) == sorted(
+        [("new", waiting["id"]), ("new", market["id"]), ("fill", market["id"])]
+    )
+    assert seen.index(("new", market["id"])) < seen.index(("fill", market["id"]))
+    routed_at = {u["timestamp"] for u in overnight if u["event"] == "new"}
+    assert routed_at == {"2026-11-19T14:30:00Z"}
+    for data in overnight:
+        TradeUpdate(**data)
 
 
 def test_alpaca_py_trading_stream_receives_the_fill_of_an_order_sent_with_trading_client(

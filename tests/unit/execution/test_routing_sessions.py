@@ -63,8 +63,12 @@ def test_a_market_order_while_closed_is_pending_open_and_executes_in_the_next_op
     assert not changes.fills
     assert [type(e) for e in changes.events] == [ev.OrderAccepted]
     assert venue.advance_to(at(opens) - SECOND).fills == []
-    (fill,) = venue.advance_to(at(opens) + 60 * SECOND).fills
+    at_open = venue.advance_to(at(opens) + 60 * SECOND)
+    (fill,) = at_open.fills
     official = venue.market.official_price(symbol, at(opens), "open")
+    routed, filled = at_open.events  # Alpaca's "new", then the fill
+    assert isinstance(routed, ev.OrderRouted) and routed.ts_event == at(opens)
+    assert isinstance(filled, ev.OrderFilled) and filled.order_id == routed.order_id == order.id
     assert fill.ts_ns == at(opens)
     assert fill.receipt.liquidity == "auction"
     assert fill.price == auction_price(venue, symbol, at(opens), "open", side, qty)
@@ -106,7 +110,9 @@ def test_an_opg_order_executes_at_the_official_open(make_venue: Callable[..., Ve
     order, _ = venue.submit(account, "AAPL", Side.BUY, 20_000, tif=TimeInForce.OPG)
 
     assert order.status is OrderStatus.PENDING_OPEN
-    (fill,) = venue.advance_to(at(US_OPEN)).fills
+    at_open = venue.advance_to(at(US_OPEN))
+    (fill,) = at_open.fills
+    assert [type(e) for e in at_open.events] == [ev.OrderFilled]  # it ends in its auction
     assert fill.ts_ns == at(US_OPEN) and fill.receipt.liquidity == "auction"
     assert fill.receipt.touch == venue.market.official_price("AAPL", at(US_OPEN), "open")
     assert fill.price == auction_price(venue, "AAPL", at(US_OPEN), "open", Side.BUY, 20_000)
@@ -301,8 +307,45 @@ def test_an_extended_hours_limit_order_fills_in_us_premarket(
     assert extended.status is OrderStatus.FILLED
     (fill,) = changes.fills
     assert fill.ts_ns == at(US_PREMARKET) and fill.price == ask
-    assert regular.status is OrderStatus.ACCEPTED and not later.fills
+    assert regular.status is OrderStatus.PENDING_OPEN and not later.fills
     assert venue.advance(600).fills == []  # the regular-session order waits for the open
+
+
+def test_orders_placed_while_their_market_is_closed_wait_and_are_routed_when_it_opens(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """A limit, stop or trailing stop placed while its session is closed waits for it
+    (`pending_open`, Alpaca's "accepted"); the open routes it (`OrderRouted`, Alpaca's "new")
+    at the open's instant. One that has worked keeps working through a close."""
+    venue = make_venue(start=US_PREMARKET)
+    account = venue.open(balance=WHALE)
+    bid = venue.quote("AAPL").bid
+    low = {"type": OrderType.LIMIT, "limit_price": to_price(float(bid) * 0.9, D("0.01"))}
+    above = {"type": OrderType.STOP, "stop_price": to_price(float(bid) * 1.2, D("0.01"))}
+    gtc = TimeInForce.GTC
+
+    limit, placed = venue.submit(account, "AAPL", Side.BUY, 10, tif=gtc, **low)
+    stop, _ = venue.submit(account, "AAPL", Side.BUY, 10, tif=gtc, **above)
+    early, _ = venue.submit(account, "AAPL", Side.BUY, 10, extended_hours=True, **low)
+    early_status = early.status
+    before_open = venue.advance_to(at(US_OPEN) - SECOND)
+    at_open = venue.advance_to(at(US_OPEN) + 60 * SECOND)
+    next_open = venue.advance_to(at(US_OPEN) + 24 * 3600 * SECOND + 60 * SECOND)
+
+    (accepted,) = placed.events
+    assert isinstance(accepted, ev.OrderAccepted) and accepted.status == "pending_open"
+    assert early_status is OrderStatus.ACCEPTED  # the pre-market is its market
+    assert not [e for e in before_open.events if isinstance(e, ev.OrderRouted)]
+    routed = [e for e in at_open.events if isinstance(e, ev.OrderRouted)]
+    assert [(e.order_id, e.ts_event) for e in routed] == [
+        (limit.id, at(US_OPEN)),
+        (stop.id, at(US_OPEN)),
+    ]
+    assert {limit.id, stop.id} <= {o.id for o in at_open.orders}  # stored as routed
+    assert limit.status is stop.status is OrderStatus.ACCEPTED
+    assert limit.updated_ns == at(US_OPEN)
+    assert not [e for e in next_open.events if isinstance(e, ev.OrderRouted)]
+    assert limit.status is OrderStatus.ACCEPTED
 
 
 def test_an_extended_hours_day_order_expires_at_the_end_of_post_market(

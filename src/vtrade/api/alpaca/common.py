@@ -22,8 +22,7 @@ from vtrade.core.clock import end_of_shown, parse_instant, to_ns
 from vtrade.core.errors import NotFoundError, RejectedError, ValidationError
 from vtrade.domain.accounts import Account
 from vtrade.domain.instruments import AssetClass, Instrument
-from vtrade.domain.orders import Order, OrderStatus
-from vtrade.execution.routing import never_worked
+from vtrade.domain.orders import Order
 from vtrade.market.catalog import Catalog
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -57,20 +56,9 @@ class Ctx:
         return {"id": uuid.uuid4().hex, "ts_init": self.now_ns()}
 
 
-def waiting_for_market(container: Container, order: Order, t_ns: int) -> bool:
-    """Whether a working `order` has not yet met a session it may trade in (`never_worked`):
-    Alpaca shows such an order as "accepted", received but not yet routed, until the open."""
-    if order.status is not OrderStatus.ACCEPTED or order.due_ns is not None:
-        return False  # queued for an auction, or in flight: its status says so already
-    if order.symbol not in container.catalog:
-        return False
-    calendar = container.sessions.for_instrument(container.catalog.get(order.symbol))
-    return never_worked(order, calendar, t_ns)
-
-
 def render_order(c: Ctx, order: Order) -> dict[str, Any]:
     """`order` as an Alpaca `Order`, as it stands now."""
-    return order_json(order, c.catalog, waiting=waiting_for_market(c.container, order, c.now_ns()))
+    return order_json(order, c.catalog)
 
 
 async def ctx(request: Request, who: Annotated[Caller, Depends(caller)]) -> Ctx:

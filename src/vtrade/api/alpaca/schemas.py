@@ -128,11 +128,9 @@ def exchange_of(instrument: Instrument) -> str:
     return _EXCHANGE.get(instrument.venue, "OTC")
 
 
-def order_status(order: Order, *, waiting: bool = False) -> str:
+def order_status(order: Order) -> str:
     """Return the Alpaca status of an order: "accepted" (received, not yet routed) for one
-    queued for the opening auction, and for one `waiting` for its market to open."""
-    if waiting and order.status is OrderStatus.ACCEPTED:
-        return "accepted"
+    waiting for its market (`pending_open`)."""
     return _STATUS.get(order.status, "new")
 
 
@@ -151,14 +149,11 @@ def order_json(
     order: Order,
     catalog: Catalog | None = None,
     legs: list[dict[str, Any]] | None = None,
-    *,
-    waiting: bool = False,
 ) -> dict[str, Any]:
     """Render an order as an Alpaca `Order` object (§3.1, §7.2).
 
     Pass the catalog so crypto symbols come out in Alpaca's slash form with asset class
-    `crypto`; without it the symbol is ours as-is and the asset class `us_equity`. An order
-    `waiting` for its market to open is "accepted" (see `order_status`).
+    `crypto`; without it the symbol is ours as-is and the asset class `us_equity`.
     """
     instrument = known_instrument(catalog, order.symbol)
     created = iso(order.created_ns)
@@ -195,7 +190,7 @@ def order_json(
         "time_in_force": order.tif.value,
         "limit_price": dec(order.limit_price),
         "stop_price": dec(order.stop_price),  # a trailing stop's, where the trail stands now
-        "status": order_status(order, waiting=waiting),
+        "status": order_status(order),
         "extended_hours": order.extended_hours,
         "legs": legs,
         "trail_percent": dec(order.trail_percent),

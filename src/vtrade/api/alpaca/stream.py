@@ -7,9 +7,10 @@ greeting; the client authenticates with `{"action": "authenticate", "data": {"ke
 `unauthorized` (then closed with 1008), and `listen`s to `trade_updates`. Every frame we send
 is UTF-8 JSON in a binary frame, as Alpaca's paper stream does; both SDKs `json.loads` it.
 Each order event of the key's account becomes a `trade_updates` message with the order as
-REST shows it just after the event (`new`, `accepted` for an order queued for the next open,
-`partial_fill`/`fill` with price, qty and position_qty, `canceled`, `expired`, `rejected`,
-`replaced` then `new` for the replacement). MessagePack is not offered.
+REST shows it just after the event (`new`; `accepted` for an order that waits for its market,
+queued for the next open or placed while its session is closed, then `new` when the market
+opens and it is routed; `partial_fill`/`fill` with price, qty and position_qty, `canceled`,
+`expired`, `rejected`, `replaced` then `new` for the replacement). MessagePack is not offered.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, WebSocket
 
-from vtrade.api.alpaca.common import waiting_for_market
 from vtrade.api.alpaca.schemas import avg_price, dec, known_instrument, order_json
 from vtrade.api.auth import Caller, account_of, key_caller
 from vtrade.api.gateway.channels import ORDERS
@@ -32,6 +32,7 @@ from vtrade.api.inputs import nul_at
 from vtrade.core.clock import iso
 from vtrade.core.errors import AuthenticationError, VtradeError
 from vtrade.domain import events as ev
+from vtrade.domain.orders import OrderStatus
 
 router = APIRouter()
 TRADE_UPDATES = "trade_updates"
@@ -142,11 +143,10 @@ def encode(channel: str, update: object) -> bytes | None:
     if channel != ORDERS or not isinstance(update, OrderUpdate):
         return None
     event = update.event
-    waiting = waiting_for_market(update.container, update.order, event.ts_event)
     data: dict[str, Any] = {
-        "event": _event_name(update, waiting),
+        "event": _event_name(update),
         "timestamp": iso(event.ts_event),
-        "order": order_json(update.order, update.container.catalog, waiting=waiting),
+        "order": order_json(update.order, update.container.catalog),
     }
     if isinstance(event, ev.OrderFilled):
         inst = known_instrument(update.container.catalog, update.order.symbol)
@@ -159,8 +159,10 @@ def encode(channel: str, update: object) -> bytes | None:
     return _frame(TRADE_UPDATES, data)
 
 
-def _event_name(update: OrderUpdate, waiting: bool) -> str:
-    if isinstance(update.event, ev.OrderAccepted):
-        queued = update.event.status == "pending_open"
-        return "accepted" if queued or waiting else "new"
+def _event_name(update: OrderUpdate) -> str:
+    event = update.event
+    if isinstance(event, ev.OrderAccepted):  # Alpaca's accepted: received, not yet routed
+        return "accepted" if event.status == OrderStatus.PENDING_OPEN.value else "new"
+    if isinstance(event, ev.OrderRouted):  # routed at its market's open
+        return "new"
     return update.kind

@@ -31,10 +31,12 @@ class OrderUpdate:
 
     @property
     def kind(self) -> str:
-        """accepted, fill, partial_fill, canceled, expired, rejected or replaced."""
+        """accepted, routed, fill, partial_fill, canceled, expired, rejected or replaced."""
         e = self.event
         if isinstance(e, ev.OrderFilled):
             return "partial_fill" if e.partial else "fill"
+        if isinstance(e, ev.OrderRouted):
+            return "routed"
         return _CLOSING[type(e)].value if type(e) in _CLOSING else "accepted"
 
     def fill(self) -> Fill | None:
@@ -82,6 +84,8 @@ def order_update(container: Container, event: ev.OrderEvent) -> OrderUpdate | No
             filled_notional=Decimal(0),
             replaced_by=None,
         )
+    elif isinstance(event, ev.OrderRouted):
+        patch["status"] = OrderStatus.ACCEPTED
     elif isinstance(event, ev.OrderFilled):
         patch["status"] = OrderStatus.PARTIALLY_FILLED if event.partial else OrderStatus.FILLED
         patch["filled_qty"] = event.filled_qty
