@@ -31,7 +31,7 @@ from vtrade.execution.accounting import AccountView, Marks, view
 from vtrade.execution.booking import Bookkeeper
 from vtrade.execution.fees import Liquidity
 from vtrade.execution.open_orders import OpenOrders
-from vtrade.execution.profiles import rules_named, rules_of
+from vtrade.execution.profiles import RealismProfile, rules_named, rules_of
 from vtrade.execution.recent_orders import RecentOrders
 from vtrade.execution.validation import (
     AccountRuleViolation,
@@ -316,7 +316,7 @@ class ExecutionEngine(Bookkeeper):
         order.arrival_mid = self.marks(t).mid(inst.symbol)
         if cmd.qty is None:
             fee = partial(self.taker_fee, order, inst, t)
-            order.qty = self.notional_qty(inst, cmd.side, cmd.notional, t, fee)
+            order.qty = self.notional_qty(inst, cmd.side, cmd.notional, t, fee, rules_of(order))
 
     def notional_qty(
         self,
@@ -325,12 +325,23 @@ class ExecutionEngine(Bookkeeper):
         notional: Decimal | None,
         t_ns: int,
         fee: fills.FeeOf | None = None,
+        profile: RealismProfile | None = None,
     ) -> Decimal:
         """The whole lots `notional` comes to at the price a `side` order meets now (the ask
         for a buy, the bid for a sell), so a small order spends (or raises) no more than it;
-        a buy's `fee` (quote currency, of a quantity at a price) is spent out of it too."""
+        a buy's `fee` (quote currency, of a quantity at a price) is spent out of it too. A buy
+        too large for the touch, under a `profile` with friction, is sized at the average
+        price its walk of the book pays (`fills.walk_price`) instead: it spends no more
+        either (sized smaller, it walks less)."""
         price = fills.opposite_price(self.market.touch(inst.symbol, t_ns), side, inst)
-        return _qty_for_notional(notional, price, inst, fee if side is Side.BUY else None)
+        buy_fee = fee if side is Side.BUY else None
+        qty = _qty_for_notional(notional, price, inst, buy_fee)
+        if side is Side.BUY and profile is not None:
+            unit = fills.unit_for(qty, inst)
+            walked = fills.walk_price(self.market, inst, side, qty, t_ns, profile, unit)
+            if walked > price:
+                qty = _qty_for_notional(notional, walked, inst, buy_fee)
+        return qty
 
     def cancel(self, cmd: CancelOrder, t_ns: int) -> tuple[Order, Changes]:
         with refusing():

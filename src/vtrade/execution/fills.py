@@ -151,7 +151,12 @@ def fill_unit(order: Order, inst: Instrument) -> Decimal:
     """Whole-share orders fill in whole shares (an exchange trades shares; only the broker
     splits them); others, and every coin or contract, in lots: 1 BTC fills in the book's
     fractions of a coin."""
-    whole = order.qty % 1 == 0 and inst.lot_size < 1 and inst.asset_class in _SHARES
+    return unit_for(order.qty, inst)
+
+
+def unit_for(qty: Decimal, inst: Instrument) -> Decimal:
+    """The unit an order for `qty` fills in (`fill_unit`)."""
+    whole = qty % 1 == 0 and inst.lot_size < 1 and inst.asset_class in _SHARES
     return Decimal(1) if whole else inst.lot_size
 
 
@@ -196,21 +201,34 @@ def market_price(
     its profile takes of each level, with what the book does not show priced at its deepest
     level (the touch when frictionless, or when the book shows nothing). What a cash-only
     buy's cash must cover: its fill walks the book."""
-    touch = opposite_price(market.touch(inst.symbol, t_ns), order.side, inst)
+    wanted = order.qty if qty is None else qty
+    return walk_price(market, inst, order.side, wanted, t_ns, profile, fill_unit(order, inst))
+
+
+def walk_price(
+    market: VenueMarket,
+    inst: Instrument,
+    side: Side,
+    qty: Decimal,
+    t_ns: int,
+    profile: RealismProfile,
+    unit: Decimal,
+) -> Decimal:
+    """The average price a market order on `side` for `qty`, filling in `unit`s, pays now
+    (`market_price`)."""
+    touch = opposite_price(market.touch(inst.symbol, t_ns), side, inst)
     if not profile.friction:
         return touch
     book = market.books.book(inst.symbol, t_ns, market.books.levels)
-    levels = book.asks if order.side is Side.BUY else book.bids
-    wanted = floor_lots(order.qty if qty is None else qty, inst.lot_size)
-    slices = walk(
-        levels, order.side, wanted, None, share=profile.depth_share, unit=fill_unit(order, inst)
-    )
+    levels = book.asks if side is Side.BUY else book.bids
+    wanted = floor_lots(qty, inst.lot_size)
+    slices = walk(levels, side, wanted, None, share=profile.depth_share, unit=unit)
     if not slices:
         return touch
     walked = sum((s.qty for s in slices), Decimal(0))
     cost = sum((s.price * s.qty for s in slices), Decimal(0))
     average = (cost + (wanted - walked) * slices[-1].price) / wanted
-    return max(average, touch) if order.side is Side.BUY else min(average, touch)
+    return max(average, touch) if side is Side.BUY else min(average, touch)
 
 
 def available(

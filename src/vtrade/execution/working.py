@@ -33,7 +33,7 @@ from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, financing, liquidation
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.routing import can_work, in_flight, meets_opening_auction
-from vtrade.execution.validation import has_auctions, pays_cash, pending_cash
+from vtrade.execution.validation import RuleViolation, has_auctions, pays_cash, pending_cash
 from vtrade.market.books import to_price
 from vtrade.market.intraday import Prints
 
@@ -344,7 +344,10 @@ def _price_then(
     qty: Decimal,
 ) -> Decimal:
     """The price a buy (or sell) of `qty` waiting for the open executes at then: the
-    auction's official price with the impact its size pays, or the book's touch."""
+    auction's official price with the impact its size pays, or the book's touch (for a buy,
+    the average its walk of the book pays)."""
+    if auction is None and order.side is Side.BUY:
+        return fills.market_price(engine.market, order, inst, t_ns, rules_of(order), qty)
     if auction is None:
         return fills.opposite_price(engine.market.touch(inst.symbol, t_ns), order.side, inst)
     price = engine.market.official_price(inst.symbol, t_ns, auction)
@@ -363,16 +366,20 @@ def _notional_qty_then(
     included. One that closes
     a position never goes past the quantity it was checked for, which may be all of it."""
     assert order.notional is not None
-    most = order.qty  # at an auction, what the official price gives pays the impact
-    if auction is not None:
+    fee = partial(engine.taker_fee, order, inst, t_ns)  # a buy's: spent out of its notional
+    if auction is None:  # the book, as a new order's now
+        try:
+            qty = engine.notional_qty(inst, order.side, order.notional, t_ns, fee, rules_of(order))
+        except RuleViolation:  # under one lot
+            qty = Decimal(0)
+    else:  # what the official price gives pays the impact
         official = engine.market.official_price(inst.symbol, t_ns, auction)
         most = fills.notional_lots(order.notional, official, inst)
-    price = _price_then(engine, order, inst, t_ns, auction, most)
-    if order.side is Side.BUY:  # its fees are spent out of its notional too
-        fee = partial(engine.taker_fee, order, inst, t_ns)
-        qty, _ = fills.lots_after_fees(order.notional, price, inst, fee)
-    else:
-        qty = fills.notional_lots(order.notional, price, inst)
+        price = _price_then(engine, order, inst, t_ns, auction, most)
+        if order.side is Side.BUY:
+            qty, _ = fills.lots_after_fees(order.notional, price, inst, fee)
+        else:
+            qty = fills.notional_lots(order.notional, price, inst)
     held = engine.position(order.account_id, order.symbol).qty
     closes = held != 0 and (held > 0) != (order.side is Side.BUY)
     return min(qty, order.qty) if closes else qty

@@ -812,6 +812,23 @@ def test_a_small_notional_order_spends_or_raises_no_more_than_its_notional(
         assert fill.qty * fill.price + fill.fee <= D(1000)
 
 
+@pytest.mark.parametrize(("symbol", "notional"), [("AAPL", 240_000), ("BTC-USD", 200_000)])
+def test_a_notional_buy_that_walks_the_book_spends_no_more_than_its_notional(
+    venue: Venue, symbol: str, notional: int
+) -> None:
+    """Sized at the touch, it spent 3 to 7 VCR more (its walk of the book); sized at the
+    average its walk pays, it spends what it was given, within a basis point."""
+    account = venue.open()
+    touch = venue.quote(symbol).ask
+
+    order, changes = venue.submit(account, symbol, Side.BUY, notional=D(notional), tif="gtc")
+
+    spent = sum(f.qty * f.price + f.fee for f in changes.fills)
+    assert order.status is OrderStatus.FILLED and len(changes.fills) == 1
+    assert changes.fills[0].price > touch  # it walked the book
+    assert D(notional) * D("0.9999") < spent <= notional
+
+
 def test_a_crypto_buy_of_all_the_cash_by_notional_fills_with_its_fees(venue: Venue) -> None:
     """Crypto is bought with cash alone: a bot spending its whole balance by notional (as
     Alpaca's fee comes out of the coins) was refused for the 0.6% taker fee on top."""

@@ -402,6 +402,22 @@ def test_a_queued_fx_order_takes_the_book_at_the_open_as_there_is_no_auction(
     assert sum(f.qty for f in fills) == order.filled_qty == 5_000_000
 
 
+def test_a_notional_fx_buy_queued_for_the_open_spends_no_more_than_its_notional(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """No auction: it takes the book at the open, sized at the average its walk pays."""
+    venue = make_venue(start=SATURDAY)
+    account = venue.open(balance=WHALE)
+    order, _ = venue.submit(account, "EUR/USD", Side.BUY, notional=D(20_000_000))
+    assert order.status is OrderStatus.PENDING_OPEN and order.due_ns is not None
+
+    fills = venue.advance_to(order.due_ns + SECOND).fills
+
+    (fill,) = fills
+    assert fill.receipt.liquidity == "taker" and len(fill.receipt.slices) > 1  # walked
+    assert D(19_998_000) < fill.qty * fill.price + fill.fee <= D(20_000_000)
+
+
 def test_a_market_order_in_a_lunch_break_takes_the_book_when_the_afternoon_session_opens(
     make_venue: Callable[..., Venue],
 ) -> None:

@@ -122,6 +122,6 @@ def _qty_for(
     rules = rules_named(profile)
     fee = partial(fresh_account_fee, c.engine, inst, body.side, rules, now)
     try:
-        return c.engine.notional_qty(inst, body.side, body.notional, now, fee)
+        return c.engine.notional_qty(inst, body.side, body.notional, now, fee, rules)
     except RuleViolation as exc:
         raise ValidationError(exc.message, field="notional") from None
