@@ -166,7 +166,11 @@ def _work_symbol(
     began = calendar.phase_start(t1)
     if t0 < began:  # the step crossed into this phase: a close, a lunch break, an open
         ended = calendar.phase(began - 1)
-        ending = [o for o in waiting if can_work(o, ended) and not can_work(o, phase_now)]
+        ending = [
+            o
+            for o in waiting
+            if can_work(o, ended) and not can_work(o, phase_now) and _arrival(o) < began
+        ]  # (the symbol may have last met the market long before: not since these arrived)
         if ending:  # they meet what printed until their phase ended, at its last instant
             _route_waiting(engine, ending, calendar.phase_start(began - 1), changes)
             touched |= _meet(engine, inst, ending, t0, began - 1, taken, changes)
@@ -185,7 +189,12 @@ def _route_waiting(
     opened at `opened_ns`, before they meet it."""
     for order in orders:
         if order.status is S.PENDING_OPEN:
-            changes.merge(engine.route_order(order, max(opened_ns, order.created_ns)))
+            changes.merge(engine.route_order(order, max(opened_ns, _arrival(order))))
+
+
+def _arrival(order: Order) -> int:
+    """When `order` reached the market, or will (a profile's latency after it was placed)."""
+    return order.created_ns + rules_of(order).latency_ns
 
 
 def _meet(
@@ -204,7 +213,7 @@ def _meet(
     calendar = engine.sessions.for_instrument(inst)
     began = calendar.phase_start(t1)  # a step across the open: what printed before is not ours
     for order in sorted(orders, key=_priority):
-        arrived = order.created_ns + rules_of(order).latency_ns  # what printed before is not its
+        arrived = _arrival(order)  # what printed before is not its
         if arrived >= t1:
             continue
         since = max(t0, arrived)
@@ -586,8 +595,7 @@ def _priority(order: Order) -> tuple[Decimal, int, int]:
     the order reached the market (a harsh profile's latency puts it behind an order sent just
     after it), then the order it was received in."""
     price = order.limit_price or Decimal(0)
-    arrived = order.created_ns + rules_of(order).latency_ns
-    return (-price if order.side is Side.BUY else price, arrived, order.seq)
+    return (-price if order.side is Side.BUY else price, _arrival(order), order.seq)
 
 
 def _margin_checks(

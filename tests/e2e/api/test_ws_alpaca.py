@@ -154,8 +154,10 @@ def test_an_order_placed_while_its_market_is_closed_is_accepted_until_the_open(
         [("new", waiting["id"]), ("new", market["id"]), ("fill", market["id"])]
     )
     assert seen.index(("new", market["id"])) < seen.index(("fill", market["id"]))
-    routed_at = {u["timestamp"] for u in overnight if u["event"] == "new"}
-    assert routed_at == {"2026-11-19T14:30:00Z"}
+    news = [u for u in overnight if u["event"] == "new"]
+    assert {u["timestamp"] for u in news} == {"2026-11-19T14:30:00Z"}
+    # the order as it stood when routed: its fill in the same commit is not in it yet
+    assert {(u["order"]["status"], u["order"]["filled_qty"]) for u in news} == {("new", "0")}
     for data in overnight:
         TradeUpdate(**data)
 

@@ -348,6 +348,38 @@ def test_orders_placed_while_their_market_is_closed_wait_and_are_routed_when_it_
     assert limit.status is OrderStatus.ACCEPTED
 
 
+@pytest.mark.parametrize("profile", ["realistic", "harsh"])
+def test_an_order_placed_after_a_close_is_routed_at_the_next_open_not_at_once(
+    make_venue: Callable[..., Venue], profile: str
+) -> None:
+    """Its symbol last met the market before the close (an order then, since canceled), or it
+    was sent just before the close and, delayed (harsh), reached the market after it: the
+    step across the close must not route it then."""
+    venue = make_venue(start="2024-03-15T19:58:00Z")  # two minutes before Friday's close
+    account = venue.open(balance=WHALE, profile=profile)
+    bid = venue.quote("AAPL").bid
+    low = {"type": OrderType.LIMIT, "limit_price": to_price(float(bid) * 0.9, D("0.01"))}
+    earlier, _ = venue.submit(account, "AAPL", Side.BUY, 10, tif=TimeInForce.GTC, **low)
+    venue.advance(60)  # AAPL meets the market
+    venue.engine.cancel(
+        CancelOrder(id="c", ts_init=venue.now, account_id=account.id, order_id=earlier.id),
+        venue.now,
+    )
+    if profile == "harsh":
+        venue.advance_to(at(US_CLOSE) - 200_000_000)  # it arrives after the close
+    else:
+        venue.advance_to(at(US_CLOSE) + 1800 * SECOND)  # placed in the post-market
+
+    order, _ = venue.submit(account, "AAPL", Side.BUY, 10, tif=TimeInForce.GTC, **low)
+    overnight = venue.advance_to(at(US_CLOSE) + 3600 * SECOND)
+    monday = venue.advance_to(at(MONDAY_OPEN) + 60 * SECOND)
+
+    assert order.status is OrderStatus.ACCEPTED
+    assert not [e for e in overnight.events if isinstance(e, ev.OrderRouted)]
+    routed = [e for e in monday.events if isinstance(e, ev.OrderRouted)]
+    assert [(e.order_id, e.ts_event) for e in routed] == [(order.id, at(MONDAY_OPEN))]
+
+
 def test_an_extended_hours_day_order_expires_at_the_end_of_post_market(
     make_venue: Callable[..., Venue],
 ) -> None:

@@ -77,15 +77,14 @@ def order_update(container: Container, event: ev.OrderEvent) -> OrderUpdate | No
         return None
     patch: dict[str, Any] = {"updated_ns": event.ts_event}
     update = OrderUpdate(event, order, container)
-    if isinstance(event, ev.OrderAccepted):
+    if isinstance(event, ev.OrderAccepted | ev.OrderRouted):  # nothing filled before either
+        status = event.status if isinstance(event, ev.OrderAccepted) else OrderStatus.ACCEPTED
         patch.update(
-            status=OrderStatus(event.status),
+            status=OrderStatus(status),
             filled_qty=Decimal(0),
             filled_notional=Decimal(0),
             replaced_by=None,
         )
-    elif isinstance(event, ev.OrderRouted):
-        patch["status"] = OrderStatus.ACCEPTED
     elif isinstance(event, ev.OrderFilled):
         patch["status"] = OrderStatus.PARTIALLY_FILLED if event.partial else OrderStatus.FILLED
         patch["filled_qty"] = event.filled_qty
