@@ -243,7 +243,7 @@ class TradingService:
         def step(t: int) -> tuple[Order, Changes]:
             with refusing():
                 used = self._holder_of(cmd.account_id, cmd.client_order_id)
-                if used is not None and used.holds_client_id:
+                if used is not None:
                     raise client_id_taken(cmd.client_order_id or "", used.id)
             return self.engine.replace(cmd, t)
 
@@ -439,17 +439,18 @@ class TradingService:
             log.exception("relaying the outbox failed; its events go out with the next relay")
 
     def _holder_of(self, account_id: str, client_order_id: str | None) -> Order | None:
-        """The account's order with `client_order_id`: a recent one the engine holds, else
-        the one the store has (`get_order_by_client_id`)."""
+        """The account's order holding `client_order_id` (`Order.holds_client_id`: a rejected
+        order does not): a recent one the engine holds, else the one the store has."""
         if not client_order_id:
             return None
         key = (account_id, client_order_id)
-        return self.engine.by_client_id.get(key) or self.store.get_order_by_client_id(*key)
+        order = self.engine.by_client_id.get(key) or self.store.get_order_by_client_id(*key)
+        return order if order is not None and order.holds_client_id else None
 
     def _existing(self, cmd: SubmitOrder) -> Order | None:
         order = self._holder_of(cmd.account_id, cmd.client_order_id)
-        if order is None or not order.holds_client_id:
-            return None  # (a rejected order never executed: sending it again is no replay)
+        if order is None:  # (a rejected order never executed: sending it again is no replay)
+            return None
         sized = cmd.notional == order.notional if cmd.qty is None else cmd.qty == order.qty
         # a trailing stop's stop is the engine's, set from the market, not what was sent
         trailing = order.type is OrderType.TRAILING_STOP

@@ -49,7 +49,7 @@ from vtrade.execution.validation import (
 from vtrade.execution.volumes import Volumes
 from vtrade.market.book import MEMORY_NS
 from vtrade.market.books import to_price
-from vtrade.market.sessions import Phase, SessionCalendar
+from vtrade.market.sessions import Phase
 
 S = OrderStatus
 LAST_PRICE_LOOKBACK_NS = 15 * NS_PER_MINUTE  # how far before a close to find its price
@@ -181,7 +181,8 @@ class ExecutionEngine(Bookkeeper):
         calendar = self.sessions.for_instrument(inst)
         arrival = t_ns + rules_of(order).latency_ns
         changes = Changes()
-        order.move_to(S.PENDING_OPEN if _waits(order, calendar, arrival) else S.ACCEPTED, t_ns)
+        waits = routing.waits_for_market(order, calendar, arrival)
+        order.move_to(S.PENDING_OPEN if waits else S.ACCEPTED, t_ns)
         now = routing.executes_now(order, inst, calendar, arrival)
         if now and arrival > t_ns:
             order.due_ns, now = arrival, False  # in flight (`routing.in_flight`)
@@ -234,12 +235,11 @@ class ExecutionEngine(Bookkeeper):
             changes.merge(self.close_order(order, S.CANCELED, t_ns, exc.message))
             return changes
         self.orders.recount(order)
-        waits = _waits(order, calendar, t_ns)
-        if waits is not (order.status is S.PENDING_OPEN):
-            if waits:
-                order.move_to(S.PENDING_OPEN, t_ns)
-            else:
+        if not routing.waits_for_market(order, calendar, t_ns):
+            if order.status is S.PENDING_OPEN:
                 changes.merge(self.route_order(order, t_ns))
+        elif order.status is not S.PENDING_OPEN:
+            order.move_to(S.PENDING_OPEN, t_ns)
         return changes
 
     def check_shape_of(self, cmd: SubmitOrder, t_ns: int) -> None:
@@ -265,13 +265,14 @@ class ExecutionEngine(Bookkeeper):
             cash_only=self.account(account_id).cash_only,
         )
 
-    def cash_for_orders(self, account_id: str, t_ns: int) -> Decimal:
+    def cash_for_orders(self, account_id: str, t_ns: int, excluding: str = "") -> Decimal:
         """The cash (VCR) the account's open cash-only buys hold back, fees included, as a new
-        cash-only order's check counts it."""
+        cash-only order's check counts it; all but the order `excluding` names."""
         marks = self.marks(t_ns)
         fees = partial(self.taker_fees_vcr, marks)
         cash_only = self.account(account_id).cash_only
-        return pending_cash(self.open_orders(account_id), marks, fees, cash_only=cash_only)
+        others = [o for o in self.open_orders(account_id) if o.id != excluding]
+        return pending_cash(others, marks, fees, cash_only=cash_only)
 
     def preview(self, cmd: SubmitOrder, t_ns: int) -> Order:
         """Run the checks and routing of `submit` without keeping or executing the order."""
@@ -610,10 +611,7 @@ def _qty_for_notional(
     """The whole lots `notional` buys at `price`, its `fee` (a buy's) paid out of it."""
     assert notional is not None  # `_new_order` refused an order with neither qty nor notional
     check_notional(notional)  # before dividing by it
-    if fee is None:
-        qty, paid = fills.notional_lots(notional, price, inst), Decimal(0)
-    else:
-        qty, paid = fills.lots_after_fees(notional, price, inst, fee)
+    qty, paid = fills.lots_after_fees(notional, price, inst, fee)
     if qty <= 0:
         after = f" after fees of {paid}" if paid else ""
         raise RuleViolation(
@@ -622,15 +620,6 @@ def _qty_for_notional(
             f"{inst.symbol} at {price}{after}",
         )
     return qty
-
-
-def _waits(order: Order, calendar: SessionCalendar, t_ns: int) -> bool:
-    """Whether `order`, routed at `t_ns`, waits for its market (`pending_open`): queued for
-    an open, or resting while its session is closed. A cls order is for today's close: it is
-    at the venue already."""
-    if order.due_ns is not None:  # (set by `routing.route`: an auction's, never a latency's)
-        return order.tif is not TimeInForce.CLS
-    return not routing.can_work(order, calendar.phase(t_ns))
 
 
 def _check_sizing(cmd: SubmitOrder) -> None:

@@ -83,13 +83,16 @@ FeeOf = Callable[[Decimal, Decimal], Decimal]  # the fees (quote currency) of a 
 
 
 def lots_after_fees(
-    notional: Decimal, price: Decimal, inst: Instrument, fee: FeeOf
+    notional: Decimal, price: Decimal, inst: Instrument, fee: FeeOf | None
 ) -> tuple[Decimal, Decimal]:
     """The whole lots a buy of `notional` comes to at `price` once its fees are paid out of
-    it, and the fees of the lots the whole notional buys (zero when it buys none). Fees grow
-    with quantity: the fewer lots' fit as well."""
+    it, and the fees of the lots the whole notional buys (zero when it buys none, or when
+    there is no `fee` to pay out of it: a sell's). Fees grow with quantity: the fewer lots'
+    fit as well."""
     most = notional_lots(notional, price, inst)
-    paid = fee(most, price) if most > 0 else Decimal(0)
+    if fee is None or most <= 0:
+        return most, Decimal(0)
+    paid = fee(most, price)
     left = notional - paid
     return (notional_lots(left, price, inst) if left > 0 else Decimal(0)), paid
 

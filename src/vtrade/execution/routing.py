@@ -82,6 +82,15 @@ def auction_lock(order: Order, inst: Instrument, t_ns: int) -> str | None:
     )
 
 
+def waits_for_market(order: Order, calendar: SessionCalendar, t_ns: int) -> bool:
+    """Whether `order`, routed at `t_ns` (`route`), waits for its market (`pending_open`):
+    queued for an open, or resting while its session is closed. A cls order is for today's
+    close: it is at the venue already."""
+    if order.due_ns is not None:  # (set by `route`: an auction's, never a latency's)
+        return order.tif is not TimeInForce.CLS
+    return not can_work(order, calendar.phase(t_ns))
+
+
 def in_flight(order: Order) -> bool:
     """Whether `order` was accepted and has yet to reach the market (a profile's latency):
     due, but neither queued for an auction (pending the open) nor a closing-auction order."""

@@ -33,7 +33,7 @@ from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, financing, liquidation
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.routing import can_work, in_flight, meets_opening_auction
-from vtrade.execution.validation import RuleViolation, has_auctions, pays_cash, pending_cash
+from vtrade.execution.validation import RuleViolation, has_auctions, pays_cash
 from vtrade.market.books import to_price
 from vtrade.market.intraday import Prints
 
@@ -332,10 +332,7 @@ def _short_of_cash(
     marks = engine.marks(t_ns)
     cost = marks.value(inst, order.remaining, price)
     cost += engine.taker_fees_vcr(marks, order, order.remaining, price)
-    others = [o for o in engine.open_orders(account.id) if o.id != order.id]
-    free = account.cash - pending_cash(
-        others, marks, partial(engine.taker_fees_vcr, marks), cash_only=account.cash_only
-    )
+    free = account.cash - engine.cash_for_orders(account.id, t_ns, excluding=order.id)
     if cost <= free:
         return None
     return (
@@ -385,10 +382,8 @@ def _notional_qty_then(
         official = engine.market.official_price(inst.symbol, t_ns, auction)
         most = fills.notional_lots(order.notional, official, inst)
         price = _price_then(engine, order, inst, t_ns, auction, most)
-        if order.side is Side.BUY:
-            qty, _ = fills.lots_after_fees(order.notional, price, inst, fee)
-        else:
-            qty = fills.notional_lots(order.notional, price, inst)
+        buy_fee = fee if order.side is Side.BUY else None
+        qty, _ = fills.lots_after_fees(order.notional, price, inst, buy_fee)
     held = engine.position(order.account_id, order.symbol).qty
     closes = held != 0 and (held > 0) != (order.side is Side.BUY)
     return min(qty, order.qty) if closes else qty

@@ -7,12 +7,24 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Engine, and_, func, or_, select, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 
 from vtrade.adapters.sql import rows
 from vtrade.adapters.sql.outbox import OutboxReader
 from vtrade.adapters.sql.store_writes import WORKED_KEY
 from vtrade.adapters.sql.tables import (
+    HOLDS_CLIENT_ID,
     OPEN_PREDICATE,
     accounts,
     fills,
@@ -23,11 +35,11 @@ from vtrade.adapters.sql.tables import (
 )
 from vtrade.app.ports import OutboxItem, Snapshot
 from vtrade.domain.accounts import FINANCING_KINDS, EntryKind, LedgerEntry
-from vtrade.domain.orders import Fill, Order, OrderStatus
+from vtrade.domain.orders import Fill, Order
 
 # The order holding a client_order_id, else the newest of the rejected ones that used it.
-_HOLDER_FIRST = (
-    (orders.c.status != OrderStatus.REJECTED.value).desc(),
+_HOLDER_FIRST: tuple[ColumnElement[Any], ...] = (
+    literal_column(HOLDS_CLIENT_ID).desc(),  # (the partial unique index's own predicate)
     orders.c.created_ns.desc(),
     orders.c.seq.desc(),
 )
