@@ -131,7 +131,7 @@ class EntryKind(StrEnum):
     RESET = "reset"
     INTEREST = "interest"  # on a debit (cash borrowed on margin) held overnight
     BORROW_FEE = "borrow_fee"  # of short stock held overnight
-    FINANCING = "financing"  # of FX and index contracts held overnight (either sign)
+    FINANCING = "financing"  # FX rollover, index financing overnight (either sign)
 
 
 # the entries of a night's `FinancingCharged`

@@ -85,8 +85,10 @@ class MarginCalled(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FinancingCharged(Event):
-    """A night's financing: margin interest on a debit, the borrow fee of short stock, the
-    financing of FX and index contracts (negative when they earn). Each is what was paid."""
+    """Overnight financing: at a New York midnight, margin interest on a debit, the borrow fee
+    of short stock and the financing of index contracts; at an FX rollover (a weekday's 17:00
+    there), the roll of FX positions. `contracts` is negative when they earn. Each is what
+    was paid."""
 
     account_id: str
     interest: Decimal

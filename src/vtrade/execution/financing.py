@@ -9,9 +9,13 @@ annual rate over 360 days (the US money-market convention), so a weekend costs t
 FX and index contracts are financed as a CFD broker finances them, on their value at the mid:
 - an FX position earns the interest of the currency it is long and pays that of the currency
   it is short (a long EUR/USD: EUR's rate less USD's), less the broker's spread: the
-  rollover, or swap, of a retail FX account;
+  rollover, or swap, of a retail FX account. It rolls when FX's trading day ends, at 17:00
+  in New York, Monday to Friday, for the days its value date moves: spot settles two
+  business days on (one for USD/CAD and USD/TRY), so Wednesday's roll covers the weekend
+  and counts three days (Thursday's, for those two pairs). Holidays are not modelled;
 - an index position pays its currency's rate plus the spread when long, and earns the rate
-  less the spread when short (which pays when the rate is below the spread).
+  less the spread when short (which pays when the rate is below the spread), a day at each
+  New York midnight.
 Futures carry their financing in their price and pay none. What is flat or in cash by midnight
 pays nothing, as at a broker: intraday leverage is free. Frictionless accounts pay nothing.
 """
@@ -19,7 +23,7 @@ pays nothing, as at a broker: intraday leverage is free. Frictionless accounts p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -42,26 +46,36 @@ if TYPE_CHECKING:
 DAYS_PER_YEAR = Decimal(360)
 _LENT = (AssetClass.EQUITY, AssetClass.ETF)  # what a short borrows: shares from a lender
 _CONTRACTS = (AssetClass.FX, AssetClass.INDEX)  # financed at benchmark rates (futures: not)
+ROLLOVER = time(17)  # New York: FX's trading day ends, and positions held then roll
+_SATURDAY = 5
+_NEXT_DAY_SPOT = frozenset({"CAD", "TRY", "RUB", "PHP"})  # spot against USD is T+1
 
 
 def next_charge(t_ns: int) -> int:
-    """The first New York midnight strictly after `t_ns`."""
-    day = from_ns(t_ns).astimezone(NEW_YORK).date() + timedelta(days=1)
-    return to_ns(datetime.combine(day, time(), NEW_YORK))
+    """The first financing instant strictly after `t_ns`: New York's next midnight, or the
+    next FX rollover (a weekday's 17:00 there), whichever comes first."""
+    local = from_ns(t_ns).astimezone(NEW_YORK)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(), NEW_YORK)
+    day = local.date() + timedelta(days=1 if local.time() >= ROLLOVER else 0)
+    while day.weekday() >= _SATURDAY:
+        day += timedelta(days=1)
+    return to_ns(min(midnight, datetime.combine(day, ROLLOVER, NEW_YORK)))
 
 
 def charge(engine: ExecutionEngine, t_ns: int) -> Changes:
-    """Charge every account a day's financing at the midnight `t_ns`."""
+    """Charge every account its financing at `t_ns`, an instant `next_charge` gave: at a
+    rollover its FX positions' roll, at midnight a day of everything else."""
+    local = from_ns(t_ns).astimezone(NEW_YORK)
+    if local.time() == ROLLOVER:
+        return _roll_fx(engine, t_ns, local.date())
     changes = Changes()
     config = engine.config
     financed = config.contract_financing
     if not (config.margin_interest_rate or config.borrow_fee_rate or financed):
         return changes
     marks = engine.marks(t_ns)
-    for account_id in sorted(engine.accounts):  # the same order after a restart
+    for account_id in _charged_accounts(engine):
         account = engine.accounts[account_id]
-        if not rules_named(account.profile.value).friction:
-            continue
         borrowed = max(-_cash_financed(engine, account), Decimal(0))
         interest = borrowed * config.margin_interest_rate / DAYS_PER_YEAR
         short_value = sum(
@@ -73,18 +87,79 @@ def charge(engine: ExecutionEngine, t_ns: int) -> Changes:
             Decimal(0),
         )
         borrow_fee = short_value * config.borrow_fee_rate / DAYS_PER_YEAR
-        contracts = _contract_financing(engine, account, marks) if financed else Decimal(0)
-        charged = Charges(interest.quantize(CENT), borrow_fee.quantize(CENT), contracts)
-        changes.merge(_post(engine, account, charged, t_ns))
+        indices = _index_financing(engine, account, marks) if financed else Decimal(0)
+        charged = Charges(interest.quantize(CENT), borrow_fee.quantize(CENT), indices)
+        changes.merge(_post(engine, account, charged, t_ns, "index financing, one day"))
     return changes
 
 
+def rolled_days(inst: Instrument, trade_date: date) -> int:
+    """The days a position in the FX pair `inst` is financed for at the rollover that ends
+    `trade_date`: from that day's spot value date to the next trading day's."""
+    lag = 1 if _next_day_spot(inst) else 2
+    following = _business_days_after(trade_date, 1)
+    return (_business_days_after(following, lag) - _business_days_after(trade_date, lag)).days
+
+
+def _next_day_spot(inst: Instrument) -> bool:
+    """Whether the pair settles one business day on (USD against CAD, TRY, RUB or PHP)."""
+    pair = {inst.base_currency, inst.currency}
+    return "USD" in pair and bool(pair & _NEXT_DAY_SPOT)
+
+
+def _business_days_after(day: date, n: int) -> date:
+    """The `n`th weekday after `day` (holidays are not modelled)."""
+    while n:
+        day += timedelta(days=1)
+        n -= day.weekday() < _SATURDAY
+    return day
+
+
+def _charged_accounts(engine: ExecutionEngine) -> list[str]:
+    """The accounts that pay financing (not frictionless ones), in a fixed order: the same
+    after a restart."""
+    return [
+        account_id
+        for account_id in sorted(engine.accounts)
+        if rules_named(engine.accounts[account_id].profile.value).friction
+    ]
+
+
+def _roll_fx(engine: ExecutionEngine, t_ns: int, trade_date: date) -> Changes:
+    """Roll every account's FX positions over the end of `trade_date` (17:00 in New York)."""
+    changes = Changes()
+    if not engine.config.contract_financing:
+        return changes
+    marks = engine.marks(t_ns)
+    for account_id in _charged_accounts(engine):
+        account = engine.accounts[account_id]
+        total, days = Decimal(0), set()
+        for p in engine.positions_of(account.id):
+            inst = marks.instrument(p.symbol)
+            if p.qty and inst.asset_class is AssetClass.FX:
+                rolled = rolled_days(inst, trade_date)
+                rate = contract_rate(inst, p.qty, engine.config)
+                total += abs(marks.value(inst, p.qty)) * rate * rolled / DAYS_PER_YEAR
+                days.add(rolled)
+        if days:
+            charged = Charges(Decimal(0), Decimal(0), total.quantize(CENT))
+            changes.merge(_post(engine, account, charged, t_ns, f"FX rollover, {_days(days)}"))
+    return changes
+
+
+def _days(days: set[int]) -> str:
+    if len(days) == 1:
+        (n,) = days
+        return "one day" if n == 1 else f"{n} days"
+    return f"{min(days)} to {max(days)} days by pair"
+
+
 class Charges(NamedTuple):
-    """A night's charges of one account, VCR to the cent: positive is paid."""
+    """One account's charges at a midnight or a rollover, VCR to the cent: positive is paid."""
 
     interest: Decimal
     borrow_fee: Decimal
-    contracts: Decimal  # FX and index financing; negative when the account earns it
+    contracts: Decimal  # FX rollover or index financing; negative when the account earns it
 
 
 def contract_rate(inst: Instrument, qty: Decimal, config: ExecutionConfig) -> Decimal:
@@ -126,12 +201,12 @@ def check_rates_cover(rates: Mapping[str, Decimal], catalog: Catalog) -> None:
         )
 
 
-def _contract_financing(engine: ExecutionEngine, account: Account, marks: Marks) -> Decimal:
-    """What the account's FX and index positions pay for a night (negative: earn), to the cent."""
+def _index_financing(engine: ExecutionEngine, account: Account, marks: Marks) -> Decimal:
+    """What the account's index positions pay for a night (negative: earn), to the cent."""
     total = Decimal(0)
     for p in engine.positions_of(account.id):
         inst = marks.instrument(p.symbol)
-        if p.qty and inst.asset_class in _CONTRACTS:
+        if p.qty and inst.asset_class is AssetClass.INDEX:
             value = abs(marks.value(inst, p.qty))
             total += value * contract_rate(inst, p.qty, engine.config) / DAYS_PER_YEAR
     return total.quantize(CENT)
@@ -150,8 +225,10 @@ def _cash_financed(engine: ExecutionEngine, account: Account) -> Decimal:
     return cash
 
 
-def _post(engine: ExecutionEngine, account: Account, charged: Charges, t_ns: int) -> Changes:
-    """Post the night's charges, with the event that tells the portfolio."""
+def _post(
+    engine: ExecutionEngine, account: Account, charged: Charges, t_ns: int, contracts_note: str
+) -> Changes:
+    """Post the charges, with the event that tells the portfolio."""
     if not any(charged):
         return Changes()
     entries = [
@@ -159,7 +236,7 @@ def _post(engine: ExecutionEngine, account: Account, charged: Charges, t_ns: int
         for kind, amount, note in (
             (EntryKind.INTEREST, charged.interest, "margin interest, one day"),
             (EntryKind.BORROW_FEE, charged.borrow_fee, "stock borrow fee, one day"),
-            (EntryKind.FINANCING, charged.contracts, "FX and index financing, one day"),
+            (EntryKind.FINANCING, charged.contracts, contracts_note),
         )
         if amount
     ]

@@ -133,7 +133,7 @@ def test_an_index_position_s_financing_is_an_int_activity_of_either_sign(api: In
         for key in (long, short)
     )
 
-    assert [a["description"] for a in paid + earned] == ["FX and index financing, one day"] * 2
+    assert [a["description"] for a in paid + earned] == ["index financing, one day"] * 2
     assert Decimal(paid[0]["net_amount"]) < 0 < Decimal(earned[0]["net_amount"])
     for key in (long, short):
         cash = Decimal(get(api, key, "/v2/account")["cash"])

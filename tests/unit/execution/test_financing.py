@@ -1,13 +1,15 @@
 """Specification of overnight financing: a debit held over New York midnight pays a day's
-margin interest, short stock a day's borrow fee, FX and index contracts their benchmark
-rates and a spread, each at its annual rate over 360 days; what is flat or in cash by
-midnight, and frictionless accounts, pay nothing."""
+margin interest, short stock a day's borrow fee, index contracts their benchmark rate and a
+spread; FX positions held at a weekday's 17:00 in New York roll for the days their value
+date moves (three on Wednesdays); each at its annual rate over 360 days. What is flat or in
+cash by then, and frictionless accounts, pay nothing."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
@@ -22,7 +24,12 @@ from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus
 from vtrade.execution.config import ExecutionConfig, packaged_benchmark_rates
-from vtrade.execution.financing import contract_rate, currencies_financed, next_charge
+from vtrade.execution.financing import (
+    contract_rate,
+    currencies_financed,
+    next_charge,
+    rolled_days,
+)
 from vtrade.market.catalog import Catalog
 from vtrade.settings import ExecutionSettings, load_settings
 
@@ -33,6 +40,7 @@ D = Decimal
 CENT = D("0.01")
 SATURDAY_MIDNIGHT = "2024-03-16T04:00:00Z"  # 00:00 in New York (EDT)
 MONDAY_MIDNIGHT = "2024-03-18T04:00:00Z"
+FRIDAY_ROLLOVER = "2024-03-15T21:00:00Z"  # 17:00 in New York: FX's day ends
 STOCKS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOGL")
 
 
@@ -52,11 +60,32 @@ def charges(changes: object) -> list[ev.FinancingCharged]:
     return [e for e in changes.events if isinstance(e, ev.FinancingCharged)]  # type: ignore[attr-defined]
 
 
-def test_the_charges_fall_at_each_new_york_midnight() -> None:
-    assert next_charge(at("2024-03-15T15:00:00Z")) == at(SATURDAY_MIDNIGHT)
-    assert next_charge(at(SATURDAY_MIDNIGHT)) == at("2024-03-17T04:00:00Z")
+def test_the_charges_fall_at_each_new_york_midnight_and_each_weekday_fx_rollover() -> None:
+    assert next_charge(at("2024-03-15T15:00:00Z")) == at(FRIDAY_ROLLOVER)
+    assert next_charge(at(FRIDAY_ROLLOVER)) == at(SATURDAY_MIDNIGHT)
+    assert next_charge(at(SATURDAY_MIDNIGHT)) == at("2024-03-17T04:00:00Z")  # no weekend roll
+    assert next_charge(at("2024-03-17T04:00:00Z")) == at(MONDAY_MIDNIGHT)
+    assert next_charge(at(MONDAY_MIDNIGHT)) == at("2024-03-18T21:00:00Z")
     assert next_charge(at("2024-11-02T12:00:00Z")) == at("2024-11-03T04:00:00Z")  # EDT
     assert next_charge(at("2024-11-03T04:00:00Z")) == at("2024-11-04T05:00:00Z")  # EST
+    assert next_charge(at("2024-11-04T05:00:00Z")) == at("2024-11-04T22:00:00Z")  # 17:00 EST
+
+
+@pytest.mark.parametrize(
+    ("symbol", "days"),
+    [
+        ("EUR/USD", [1, 1, 3, 1, 1]),  # spot T+2: Wednesday's value date moves over a weekend
+        ("USD/JPY", [1, 1, 3, 1, 1]),
+        ("EUR/GBP", [1, 1, 3, 1, 1]),
+        ("USD/CAD", [1, 1, 1, 3, 1]),  # spot T+1: Thursday's does
+        ("USD/TRY", [1, 1, 1, 3, 1]),
+    ],
+)
+def test_an_fx_pair_rolls_seven_days_a_week_three_of_them_on_its_triple_day(
+    venue: Venue, symbol: str, days: list[int]
+) -> None:
+    week = [date(2024, 3, 18) + timedelta(days=i) for i in range(5)]  # Monday to Friday
+    assert [rolled_days(venue.catalog.get(symbol), d) for d in week] == days
 
 
 def test_a_debit_held_over_midnight_pays_a_days_margin_interest(venue: Venue) -> None:
@@ -180,7 +209,8 @@ EUR, USD = D("0.0193"), D("0.0388")  # the packaged benchmark rates
 
 
 def night_of(venue: Venue, *accounts: Account) -> dict[str, ev.FinancingCharged]:
-    """Each account's charge at Saturday's midnight (the cash before it checked after)."""
+    """Each account's last charge up to Saturday's midnight (Friday's FX rollover, or the
+    midnight's index financing), with the cash before it checked after."""
     cash = {a.id: a.cash for a in accounts}
     changes = venue.advance_to(at(SATURDAY_MIDNIGHT))
     nights = {c.account_id: c for c in charges(changes)}
@@ -195,9 +225,12 @@ def night_of(venue: Venue, *accounts: Account) -> dict[str, ev.FinancingCharged]
     return nights
 
 
-def value_at_midnight(venue: Venue, symbol: str, qty: int) -> Decimal:
-    marks = venue.engine.marks(at(SATURDAY_MIDNIGHT))
-    return marks.value(venue.catalog.get(symbol), D(qty))
+def value_when_charged(venue: Venue, symbol: str, qty: int) -> Decimal:
+    """The value a charge up to Saturday's midnight finances: an FX position's at Friday's
+    rollover, an index position's at the midnight."""
+    inst = venue.catalog.get(symbol)
+    instant = FRIDAY_ROLLOVER if inst.base_currency is not None else SATURDAY_MIDNIGHT
+    return venue.engine.marks(at(instant)).value(inst, D(qty))
 
 
 def test_fx_positions_earn_the_rate_of_the_currency_held_and_pay_the_one_owed(
@@ -212,12 +245,79 @@ def test_fx_positions_earn_the_rate_of_the_currency_held_and_pay_the_one_owed(
 
     nights = night_of(venue, long, short, free)
 
-    value = value_at_midnight(venue, "EUR/USD", 100_000)
+    value = value_when_charged(venue, "EUR/USD", 100_000)
     assert nights[long.id].contracts == (value * (USD - EUR + D("0.01")) / 360).quantize(CENT)
     assert nights[short.id].contracts == (value * (EUR - USD + D("0.01")) / 360).quantize(CENT)
     assert nights[short.id].contracts < 0  # it earns: the carry is larger than the spread
     assert nights[long.id].interest == nights[short.id].interest == 0
     assert free.id not in nights
+
+
+def test_a_week_of_fx_rolls_at_each_weekday_close_and_wednesday_s_counts_three_days(
+    venue: Venue,
+) -> None:
+    """A long EUR/USD held Monday to Monday rolls at 17:00 in New York on each of five days,
+    for seven days in all: Wednesday's roll moves its value date over the weekend. Nothing
+    is charged for it at midnight."""
+    venue.advance_to(at("2024-03-18T19:00:00Z"))  # Monday 15:00 in New York
+    account = venue.open()
+    order, _ = venue.submit(account, "EUR/USD", Side.BUY, 100_000)
+    assert order.status is OrderStatus.FILLED, order.reject_reason
+
+    changes = venue.advance_to(at("2024-03-25T19:00:00Z"))
+
+    rolls = charges(changes)
+    closes = [at(f"2024-03-{day}T21:00:00Z") for day in (18, 19, 20, 21, 22)]
+    assert [c.ts_event for c in rolls] == closes
+    inst, rate = venue.catalog.get("EUR/USD"), USD - EUR + D("0.01")
+    for roll, days in zip(rolls, (1, 1, 3, 1, 1), strict=True):
+        value = venue.engine.marks(roll.ts_event).value(inst, D(100_000))
+        assert roll.contracts == (value * rate * days / 360).quantize(CENT) > 0
+        assert roll.interest == roll.borrow_fee == 0
+    notes = [e.note for e in changes.ledger if e.kind is EntryKind.FINANCING]
+    one = ["FX rollover, one day"]
+    assert notes == one * 2 + ["FX rollover, 3 days"] + one * 2
+
+
+def test_fx_held_over_midnight_but_closed_before_the_rollover_pays_nothing(venue: Venue) -> None:
+    """FX's day ends at 17:00 in New York: a position opened after one rollover and closed
+    before the next is never rolled, though it was held over midnight."""
+    venue.advance_to(at("2024-03-18T22:00:00Z"))  # Monday 18:00 in New York
+    account = venue.open()
+    venue.submit(account, "EUR/USD", Side.BUY, 100_000)
+    changes = venue.advance_to(at("2024-03-19T14:00:00Z"))  # Tuesday 10:00, past midnight
+    venue.submit(account, "EUR/USD", Side.SELL, 100_000)
+    changes.merge(venue.advance_to(at("2024-03-20T14:00:00Z")))
+
+    assert venue.engine.position(account.id, "EUR/USD").qty == 0
+    assert charges(changes) == []
+
+
+def test_pairs_rolled_for_different_days_say_so(venue: Venue) -> None:
+    """USD/CAD settles a day after the trade, EUR/USD two: on Wednesday only EUR/USD rolls
+    three days, and the account's entry says both."""
+    venue.advance_to(at("2024-03-20T19:00:00Z"))  # Wednesday 15:00 in New York
+    account = venue.open()
+    for symbol in ("EUR/USD", "USD/CAD"):
+        order, _ = venue.submit(account, symbol, Side.BUY, 100_000)
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+
+    changes = venue.advance_to(at("2024-03-20T22:00:00Z"))
+
+    (roll,) = charges(changes)
+    marks = venue.engine.marks(roll.ts_event)
+    expected = sum(
+        (
+            abs(marks.value(venue.catalog.get(symbol), D(100_000)))
+            * contract_rate(venue.catalog.get(symbol), D(1), venue.engine.config)
+            * days
+            / 360
+            for symbol, days in (("EUR/USD", 3), ("USD/CAD", 1))
+        ),
+        D(0),
+    )
+    assert roll.contracts == expected.quantize(CENT)
+    assert [e.note for e in changes.ledger] == ["FX rollover, 1 to 3 days by pair"]
 
 
 def test_index_positions_pay_the_benchmark_and_spread_long_and_earn_the_rest_short(
@@ -232,7 +332,7 @@ def test_index_positions_pay_the_benchmark_and_spread_long_and_earn_the_rest_sho
 
     nights = night_of(venue, long, short)
 
-    spx = value_at_midnight(venue, "SPX", 30)
+    spx = value_when_charged(venue, "SPX", 30)
     assert nights[long.id].contracts == (spx * (USD + D("0.015")) / 360).quantize(CENT)
     assert nights[short.id].contracts == (spx * (D("0.015") - USD) / 360).quantize(CENT) < 0
 
@@ -262,11 +362,11 @@ def test_the_rates_and_spreads_are_settings(make_venue: Callable[..., Venue]) ->
 
     nights = night_of(venue, fx, index, short)
 
-    value = value_at_midnight(venue, "EUR/USD", 100_000)
+    value = value_when_charged(venue, "EUR/USD", 100_000)
     assert nights[fx.id].contracts == (value * (D("0.05") - D("0.0025")) / 360).quantize(CENT)
-    spx = value_at_midnight(venue, "SPX", 30)
+    spx = value_when_charged(venue, "SPX", 30)
     assert nights[index.id].contracts == (spx * D("0.055") / 360).quantize(CENT)
-    dax = value_at_midnight(venue, "DAX", 8)  # a short pays where the rate is under the spread
+    dax = value_when_charged(venue, "DAX", 8)  # a short pays where the rate is under the spread
     assert nights[short.id].contracts == (dax * D("0.0025") / 360).quantize(CENT) > 0
 
 
