@@ -104,6 +104,7 @@ def build(
         _execution(settings.execution, catalog),
     )
     bus = InProcessBus()
+    hot = _hot_store(settings.redis_url)  # first: a start that fails on it creates no database
     store = _open_store(settings.database_url, clock)
     trading = TradingService(
         engine,
@@ -121,7 +122,7 @@ def build(
         sessions,
         store,
         SqlEquityStore(store.engine),
-        _hot_store(settings.redis_url),
+        hot,
         bus,
         clock,
         portfolio_config(settings.portfolio),

@@ -119,6 +119,23 @@ def test_an_unreachable_postgresql_is_one_line_with_the_password_hidden(
     assert "VTRADE_DATABASE_URL" in line and "hunter2" not in line
 
 
+def test_an_unreachable_redis_is_one_line_and_leaves_no_database_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis is reached before the database is opened: a start that fails on it does not
+    leave an empty SQLite file behind (it left one of 4 KB)."""
+    port = _closed_port()
+    database = tmp_path / "fresh.db"
+    monkeypatch.setenv("VTRADE_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("VTRADE_REDIS_URL", f"redis://127.0.0.1:{port}/0")
+
+    (line,) = error_lines(vtrade("serve", "--port", "0"))
+
+    assert line.startswith(f"Redis at redis://127.0.0.1:{port}/0 could not connect")
+    assert "VTRADE_REDIS_URL" in line
+    assert not database.exists()
+
+
 def test_a_password_in_the_urls_query_is_hidden_too(monkeypatch: pytest.MonkeyPatch) -> None:
     """libpq takes `?password=`; it was shown as given."""
     port = _closed_port()
