@@ -1,9 +1,11 @@
-"""Drive the Alpaca `/v2` surface and `/stream/` with alpaca-trade-api 3.2.0 (`REST`, `Stream`).
+"""Drive the Alpaca `/v2` surface, `/stream/` and the live market data (`/v2/iex`) with
+alpaca-trade-api 3.2.0 (`REST`, `Stream`).
 
 This is not a test module: `test_alpaca_trade_api.py` runs it with the Python of a separate
 virtual environment (the SDK pins websockets<11, msgpack==1.0.3 and urllib3<2, which would
 break uvicorn in the main one). Usage: `python alpaca_trade_api_script.py SECTION`, with
-`APCA_API_KEY_ID`, `APCA_API_SECRET_KEY`, `APCA_API_BASE_URL` and `APCA_API_DATA_URL` set.
+`APCA_API_KEY_ID`, `APCA_API_SECRET_KEY`, `APCA_API_BASE_URL`, `APCA_API_DATA_URL` and
+`APCA_API_STREAM_URL` set.
 
 It prints one JSON object `{"section", "observed", "error"}`: what the SDK returned, reduced
 to plain JSON values (with the Python type names of the parsed attributes where they
@@ -379,6 +381,32 @@ def section_stream(out: Observed) -> None:
         out["events"] = list(events)
 
 
+def section_data_stream(out: Observed) -> None:
+    """Live trades, quotes and minute bars of AAPL; the test moves the clock meanwhile."""
+    stream = alpaca_trade_api.Stream(data_feed="iex")  # its URL from APCA_API_STREAM_URL
+    got: dict[str, list[Observed]] = {"trades": [], "quotes": [], "bars": []}
+    barred = threading.Event()
+
+    def keep(channel: str) -> Callable[[Any], Any]:
+        async def handler(item: Any) -> None:
+            got[channel].append({"type": kind(item), "raw": item._raw})
+            if channel == "bars":
+                barred.set()
+
+        return handler
+
+    stream.subscribe_trades(keep("trades"), "AAPL")
+    stream.subscribe_quotes(keep("quotes"), "AAPL")
+    stream.subscribe_bars(keep("bars"), "AAPL")
+    runner = threading.Thread(target=stream.run, name="alpaca-trade-api-data", daemon=True)
+    runner.start()
+    out["bar_seen"] = barred.wait(60)
+    stream.stop()
+    runner.join(15)
+    out["endpoint"] = stream._data_ws._endpoint
+    out.update({channel: items[:3] for channel, items in got.items()})
+
+
 SECTIONS: dict[str, Callable[[Observed], None]] = {
     "account": section_account,
     "orders": section_orders,
@@ -389,6 +417,7 @@ SECTIONS: dict[str, Callable[[Observed], None]] = {
     "errors": section_errors,
     "marketdata": section_marketdata,
     "stream": section_stream,
+    "data_stream": section_data_stream,
 }
 
 

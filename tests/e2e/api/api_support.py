@@ -20,10 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import uvicorn
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketTestSession
+from starlette.types import Message
 
 from vtrade import bootstrap
 from vtrade.api.state import ApiState
@@ -157,3 +160,17 @@ def get_ok(api: InProcess, key: Key, path: str, **params: Any) -> Any:
     response = api.http.get(path, headers=key.headers, params=params)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def receive_frame(ws: WebSocketTestSession, timeout: float = 5.0) -> Message:
+    """The next frame, or a failure after `timeout` s (TestClient's own receive waits for
+    ever); a close raises `WebSocketDisconnect`."""
+
+    async def receive() -> Message:
+        with anyio.fail_after(timeout):
+            message: Message = await ws._send_rx.receive()
+            return message
+
+    message = ws.portal.call(receive)
+    ws._raise_on_close(message)
+    return message

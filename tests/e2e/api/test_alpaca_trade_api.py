@@ -1,5 +1,6 @@
-"""The Alpaca `/v2` surface and `/stream/`, driven end to end by the older official SDK,
-alpaca-trade-api 3.2.0 (`REST`, `Stream`), against the server on a real port.
+"""The Alpaca `/v2` surface, `/stream/` and the live market data (`/v2/iex`), driven end to
+end by the older official SDK, alpaca-trade-api 3.2.0 (`REST`, `Stream`), against the server
+on a real port.
 
 The SDK pins websockets<11, msgpack==1.0.3 and urllib3<2; installed beside uvicorn it breaks
 the server's websockets. So it lives in a virtual environment of its own, built once from
@@ -19,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -132,8 +134,11 @@ def sdk_python() -> Path:
     return python
 
 
-def drive(live: Live, sdk_python: Path, section: str) -> dict[str, Any]:
-    """Run one section of the script against `live` and return what the SDK observed."""
+def drive(
+    live: Live, sdk_python: Path, section: str, tick_s: float | None = None
+) -> dict[str, Any]:
+    """Run one section of the script against `live` and return what the SDK observed; with
+    `tick_s`, the simulated clock moves that many seconds every 50 ms while it runs."""
     key = live.key()
     env = {
         name: value
@@ -145,17 +150,23 @@ def drive(live: Live, sdk_python: Path, section: str) -> dict[str, Any]:
         APCA_API_SECRET_KEY=key.secret,
         APCA_API_BASE_URL=live.base_url,
         APCA_API_DATA_URL=live.base_url,
+        APCA_API_STREAM_URL=live.base_url,  # the live market data (`Stream`'s data streams)
         APCA_RETRY_MAX="0",
     )
-    done = subprocess.run(
+    with subprocess.Popen(
         [str(sdk_python), str(SCRIPT), section],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"the script crashed:\n{done.stderr[-4000:]}"
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    ) as running:
+        deadline = time.monotonic() + 120
+        while tick_s is not None and running.poll() is None and time.monotonic() < deadline:
+            live.advance(tick_s)
+            time.sleep(0.05)
+        stdout, stderr = running.communicate(timeout=max(deadline - time.monotonic(), 1))
+    assert running.returncode == 0, f"the script crashed:\n{stderr[-4000:]}"
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     observed: dict[str, Any] = result["observed"]
     assert result["error"] is None, (
         f"alpaca-trade-api raised in section {section!r}:\n"
@@ -401,3 +412,17 @@ def test_the_stream_on_the_slash_path_delivers_trade_updates_and_stops_cleanly(
     assert seen["events"][3]["raw"]["order"]["replaced_by"] == replacement
     assert seen["stopped"] and seen["socket_closed"]
     assert seen["stop_seconds"] < 10
+
+
+def test_live_market_data_reaches_the_stream_s_trade_quote_and_bar_handlers(
+    live: Live, sdk_python: Path
+) -> None:
+    seen = drive(live, sdk_python, "data_stream", tick_s=1)
+    assert seen["bar_seen"] and seen["endpoint"].endswith("/v2/iex"), seen
+    trade, quote, bar = seen["trades"][0], seen["quotes"][0], seen["bars"][0]
+    assert (trade["type"], quote["type"], bar["type"]) == ("Trade", "Quote", "Bar")
+    trade, quote, bar = trade["raw"], quote["raw"], bar["raw"]  # as the SDK names the fields
+    assert trade["symbol"] == "AAPL" and trade["price"] > 0 and trade["size"] > 0
+    assert quote["bid_price"] < quote["ask_price"]
+    assert isinstance(bar["timestamp"], int) and bar["timestamp"] % 60_000_000_000 == 0
+    assert bar["low"] <= bar["close"] <= bar["high"] and bar["volume"] > 0

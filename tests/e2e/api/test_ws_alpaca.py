@@ -9,30 +9,20 @@ import threading
 import time
 from typing import Any
 
-import anyio
 import pytest
-from alpaca.data.live import CryptoDataStream, StockDataStream
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.models import TradeUpdate
 from alpaca.trading.requests import MarketOrderRequest
 from alpaca.trading.stream import TradingStream
-from api_support import InProcess, Key, Live
+from api_support import InProcess, Key, Live, receive_frame
 from starlette.testclient import WebSocketTestSession
-from starlette.types import Message
 from starlette.websockets import WebSocketDisconnect
 
 
 def frame(ws: WebSocketTestSession, timeout: float = 5.0) -> tuple[bool, dict[str, Any]]:
     """The next frame: (whether it was binary, its JSON); fail after `timeout` s."""
-
-    async def receive() -> Message:
-        with anyio.fail_after(timeout):
-            message: Message = await ws._send_rx.receive()
-            return message
-
-    message = ws.portal.call(receive)
-    ws._raise_on_close(message)
+    message = receive_frame(ws, timeout)
     binary = message.get("bytes") is not None
     data: dict[str, Any] = json.loads(message["bytes"] if binary else message["text"])
     return binary, data
@@ -205,40 +195,3 @@ def test_alpaca_py_trading_stream_receives_the_fill_of_an_order_sent_with_tradin
 def _listeners(live: Live, key: Key) -> int:
     gateway = live.state.extras.get("gateway")
     return 0 if gateway is None else gateway.subscribers("orders", key.account_id)  # type: ignore[attr-defined]
-
-
-@pytest.mark.parametrize("path", ["/v2/iex", "/v1beta3/crypto/us"])
-def test_alpaca_py_data_streams_are_refused_and_stop_instead_of_retrying(
-    live: Live, path: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    """No live market data is streamed there: the SDK's sign-in is answered with Alpaca's
-    "insufficient subscription", on which it stops (it met a 403 handshake and retried for
-    ever, as if its keys were wrong)."""
-    key = live.key()
-    url = f"ws{live.base_url[4:]}{path}"
-    stream: StockDataStream | CryptoDataStream
-    if path.startswith("/v2"):
-        stream = StockDataStream(key.key_id, key.secret, url_override=url)
-    else:
-        stream = CryptoDataStream(key.key_id, key.secret, url_override=url)
-
-    async def on_quote(quote: object) -> None:  # never called
-        raise AssertionError(quote)
-
-    stream.subscribe_quotes(on_quote, "AAPL" if path.startswith("/v2") else "BTC/USD")
-    runner = threading.Thread(target=stream.run, daemon=True)
-    runner.start()
-    runner.join(timeout=20)
-
-    assert not runner.is_alive()  # it stopped by itself
-    assert "insufficient subscription: vtrade serves no live market-data stream" in caplog.text
-
-
-def test_a_data_stream_client_without_msgpack_is_answered_in_json(api: InProcess) -> None:
-    with api.http.websocket_connect("/v2/sip") as ws:
-        greeting = ws.receive_json()
-        ws.send_json({"action": "auth", "key": "k", "secret": "s"})
-        refusal = ws.receive_json()
-    assert greeting == [{"T": "success", "msg": "connected"}]
-    assert refusal[0]["T"] == "error" and refusal[0]["code"] == 409
-    assert refusal[0]["msg"].startswith("insufficient subscription")

@@ -6,27 +6,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import anyio
 import pytest
-from api_support import PASSWORD, InProcess, Key
+from api_support import PASSWORD, InProcess, Key, receive_frame
 from starlette.testclient import WebSocketTestSession
-from starlette.types import Message
 from starlette.websockets import WebSocketDisconnect
 
 WS = "/api/v1/ws"
 
 
 def next_message(ws: WebSocketTestSession, timeout: float = 5.0) -> dict[str, Any]:
-    """The next message, or a failure after `timeout` s (TestClient's own receive waits forever)."""
-
-    async def receive() -> Message:
-        with anyio.fail_after(timeout):
-            message: Message = await ws._send_rx.receive()
-            return message
-
-    message = ws.portal.call(receive)
-    ws._raise_on_close(message)
-    data: dict[str, Any] = json.loads(message["text"])
+    """The next message, or a failure after `timeout` s."""
+    data: dict[str, Any] = json.loads(receive_frame(ws, timeout)["text"])
     return data
 
 

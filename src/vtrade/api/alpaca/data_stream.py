@@ -1,61 +1,280 @@
-"""Alpaca's market-data WebSocket paths (`/v2/{feed}`, `/v1beta3/crypto/{location}`,
-`/v1beta1/{feed}`), answered with a clean refusal: vtrade streams no live market data there.
+"""Alpaca's market-data WebSockets: `/v2/{feed}` (every instrument but crypto pairs) and
+`/v1beta3/crypto/{location}` (crypto pairs), as alpaca-py's `StockDataStream` and
+`CryptoDataStream` and alpaca-trade-api's `Stream` speak them (what is sent: `data_feed`).
 
-alpaca-py's `StockDataStream` (and its crypto, option and news streams) otherwise met a 403
-handshake and reconnected for ever, as if its keys were wrong. Here it is greeted as Alpaca
-greets it, and its sign-in is answered with Alpaca's "insufficient subscription" error,
-the one reply on which the SDK stops instead of retrying, saying where live prices are.
+The server greets the client (`connected`); the client signs in with `{"action": "auth",
+"key": ..., "secret": ...}` within 10 s and is answered `authenticated`, or error 402 and
+closed; it then subscribes and unsubscribes by channel (`{"action": "subscribe", "trades":
+["AAPL"], "bars": ["*"]}`) and is answered each time with every channel's symbols
+(`subscription`). Frames are msgpack, with instants as msgpack timestamps, for a client that
+asked for it (`Content-Type: application/msgpack`, as alpaca-py does), else JSON text with
+RFC 3339 instants. Errors are Alpaca's: 400 invalid syntax (with what was wrong), 401 not
+authenticated, 402 auth failed, 403 already authenticated, 404 auth timeout. A subscription
+naming an unknown symbol, or one of the other stream's, changes nothing. Options and news
+(`/v1beta1/...`) are not served: a client is greeted and its sign-in answered with error 409
+"insufficient subscription", on which alpaca-py stops instead of retrying for ever.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from typing import Any
 
 import msgpack
 import orjson
 from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketDisconnect
+from starlette.types import Message as WsMessage
 
+from vtrade.api.alpaca import data_feed
+from vtrade.api.alpaca.common import Ctx, find_instrument
+from vtrade.api.alpaca.data_feed import CRYPTO_CHANNELS, SILENT, STOCK_CHANNELS, Watched
+from vtrade.api.alpaca.marketdata_crypto import LOCATIONS
+from vtrade.api.alpaca.schemas import alpaca_symbol
+from vtrade.api.auth import account_of, key_caller
+from vtrade.api.gateway.client import POLICY_VIOLATION, Client
+from vtrade.api.gateway.hub import gateway_of
+from vtrade.api.gateway.receive import auth_deadline, receive_within
+from vtrade.api.state import state_of
+from vtrade.core.clock import iso
+from vtrade.core.errors import VtradeError
+from vtrade.domain.instruments import AssetClass, Instrument
+
+log = logging.getLogger("vtrade.api.ws")
 router = APIRouter()
+STOCK_FEEDS = ("iex", "sip", "delayed_sip", "boats", "overnight", "otc", "test")
 NO_SUBSCRIPTION = 409  # Alpaca's code for a feed the account may not stream
+INTERNAL_ERROR = 1011  # WebSocket close code: the server met an error it cannot go past
 REFUSAL = (
-    "insufficient subscription: vtrade serves no live market-data stream; poll "
-    "GET /v2/stocks/{symbol}/quotes/latest (or /v1beta3/crypto/us/latest/quotes), or subscribe "
-    'to "quotes" on the native WebSocket /api/v1/ws'
+    "insufficient subscription: vtrade streams no options or news; stocks stream on /v2/iex "
+    "(or /v2/sip), crypto on /v1beta3/crypto/us"
 )
-SIGN_IN_WAIT_S = 10.0  # a client that never signs in is closed then, as Alpaca does
+_TRADE_MIRRORS = ("corrections", "cancelErrors")  # follow `trades` on the stock stream
+Frame = str | bytes
 
 
 @router.websocket("/v2/{feed}")
-@router.websocket("/v1beta1/{feed}")
+async def stock_stream(websocket: WebSocket, feed: str) -> None:
+    """Stream stocks, ETFs and every other instrument but crypto pairs."""
+    wrong = None if feed in STOCK_FEEDS else f"unknown feed {feed!r}; use /v2/iex or /v2/sip"
+    await _serve(websocket, crypto=False, refusal=wrong)
+
+
 @router.websocket("/v1beta3/crypto/{location}")
-async def market_data_stream(websocket: WebSocket) -> None:
-    """Greet the client, answer its first message with the refusal, and close."""
+async def crypto_stream(websocket: WebSocket, location: str) -> None:
+    """Stream crypto pairs."""
+    wrong = None if location in LOCATIONS else f"unknown location {location!r}; use us"
+    await _serve(websocket, crypto=True, refusal=wrong)
+
+
+@router.websocket("/v1beta1/{feed}")
+async def refused_stream(websocket: WebSocket) -> None:
+    """Options and news: greeted, then refused at sign-in."""
+    await _serve(websocket, crypto=False, refusal=REFUSAL)
+
+
+async def _serve(websocket: WebSocket, crypto: bool, refusal: str | None) -> None:
     packed = "msgpack" in websocket.headers.get("content-type", "")
+    gateway = gateway_of(websocket)
     await websocket.accept()
-    await _send(websocket, [{"T": "success", "msg": "connected"}], packed)
-    try:  # its sign-in, whatever it says: nothing is streamed
-        message = await asyncio.wait_for(websocket.receive(), SIGN_IN_WAIT_S)
-    except (TimeoutError, WebSocketDisconnect):
-        message = {"type": "websocket.disconnect"}
-    if message["type"] == "websocket.disconnect":
-        await _close(websocket)
-        return
-    await _send(websocket, [{"T": "error", "code": NO_SUBSCRIPTION, "msg": REFUSAL}], packed)
-    await _close(websocket)
-
-
-async def _close(websocket: WebSocket) -> None:
+    client = gateway.connect(websocket, lambda _channel, _update: None)  # follows no bus topic
+    stream = _Stream(websocket, client, crypto, packed)
     try:
-        await websocket.close()
-    except RuntimeError:  # the client left first: nothing to close
-        pass
+        stream.send([{"T": "success", "msg": "connected"}])
+        await stream.run(refusal)
+        await client.finished()
+    finally:
+        stream.stop()
+        gateway.disconnect(client)
 
 
-async def _send(websocket: WebSocket, message: list[dict[str, Any]], packed: bool) -> None:
-    """As the client asked: msgpack in binary frames (alpaca-py), else JSON in text ones."""
-    if packed:
-        await websocket.send_bytes(msgpack.packb(message))
-    else:
-        await websocket.send_text(orjson.dumps(message).decode())
+class _Stream:
+    """One client: who signed in, its subscriptions, and the task that pushes to it."""
+
+    def __init__(self, websocket: WebSocket, client: Client, crypto: bool, packed: bool) -> None:
+        self.websocket = websocket
+        self.client = client
+        self.crypto = crypto
+        self.packed = packed
+        self.state = state_of(websocket)
+        self.ctx: Ctx | None = None
+        self.channels = CRYPTO_CHANNELS if crypto else STOCK_CHANNELS
+        self.subscribed: dict[str, dict[str, None]] = {ch: {} for ch in self.channels}
+        self.symbols: dict[str, str] = {}  # Alpaca's name of a subscribed symbol -> ours
+        self.watched: dict[str, Watched] = {}  # by our symbol
+        self.pusher: asyncio.Task[None] | None = None
+        self.stamp: Callable[[int], Any] = msgpack.Timestamp.from_unix_nano if packed else iso
+
+    def send(self, messages: list[dict[str, Any]]) -> None:
+        if messages:
+            packed = self.packed
+            frame: Frame = msgpack.packb(messages) if packed else orjson.dumps(messages).decode()
+            self.client.send(frame)
+
+    def error(self, code: int, msg: str) -> None:
+        self.send([{"T": "error", "code": code, "msg": msg}])
+
+    def stop(self) -> None:
+        if self.pusher is not None:
+            self.pusher.cancel()
+
+    async def run(self, refusal: str | None) -> None:
+        deadline = auth_deadline()
+        while self.client.open:
+            message = await receive_within(self.websocket, self.client, deadline)
+            if message is None:
+                self.error(404, "auth timeout")
+                self.client.close(POLICY_VIOLATION, "auth timeout")
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            if refusal is not None:
+                self.error(NO_SUBSCRIPTION if refusal == REFUSAL else 400, refusal)
+                self.client.close(POLICY_VIOLATION, refusal)
+                return
+            await self._act(_parse(message))
+
+    async def _act(self, msg: dict[str, Any] | None) -> None:
+        action = msg.get("action") if msg is not None else None
+        if msg is None or not isinstance(action, str):
+            self.error(400, 'invalid syntax: send an object with an "action"')
+        elif action == "auth":
+            await self._auth(msg)
+        elif action in ("subscribe", "unsubscribe"):
+            if self.ctx is None:
+                self.error(401, "not authenticated")
+            else:
+                self._subscribe(msg, action == "subscribe")
+        else:
+            allowed = "auth, subscribe or unsubscribe"
+            self.error(400, f"invalid syntax: unknown action {action!r}; use {allowed}")
+
+    async def _auth(self, msg: dict[str, Any]) -> None:
+        if self.ctx is not None:
+            self.error(403, "already authenticated")
+            return
+        try:
+            who = await key_caller(self.websocket, msg.get("key"), msg.get("secret"))
+            account = account_of(self.websocket, who)
+        except VtradeError:
+            self.error(402, "auth failed")
+            self.client.close(POLICY_VIOLATION, "auth failed")
+            return
+        self.client.who = who
+        self.ctx = Ctx(self.state, account)
+        self.send([{"T": "success", "msg": "authenticated"}])
+        self.pusher = asyncio.create_task(self._push_forever())
+
+    def _subscribe(self, msg: dict[str, Any], adding: bool) -> None:
+        """Change the subscriptions as asked, all of it or (on an error) none of it."""
+        asked: dict[str, list[str]] = {}
+        for key, names in msg.items():
+            if key == "action" or key in _TRADE_MIRRORS:
+                continue
+            if key not in self.channels:
+                allowed = ", ".join(self.channels)
+                self.error(400, f"invalid syntax: unknown channel {key!r}; allowed: {allowed}")
+                return
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                self.error(400, f"invalid syntax: {key} must be a list of symbols")
+                return
+            asked[key] = names
+        found = {n: self._instrument(n) for names in asked.values() for n in names if n != "*"}
+        unknown = [n for n, inst in found.items() if inst is None]
+        if unknown:
+            self.error(400, f"invalid syntax: {', '.join(unknown)}: {self._not_here}")
+            return
+        for channel, names in asked.items():
+            for name in names:
+                inst = found.get(name)
+                key = "*" if inst is None else alpaca_symbol(inst)
+                if inst is not None:
+                    self.symbols[key] = inst.symbol
+                if adding:
+                    self.subscribed[channel][key] = None
+                else:
+                    self.subscribed[channel].pop(key, None)
+        self._rewatch()
+        self.send([self._acknowledgement()])
+
+    @property
+    def _not_here(self) -> str:
+        if self.crypto:
+            return "not a crypto pair (see GET /v2/assets); others stream on /v2/iex"
+        return "no such symbol (see GET /v2/assets); crypto pairs stream on /v1beta3/crypto/us"
+
+    def _instrument(self, name: str) -> Instrument | None:
+        inst = find_instrument(self.state, name)
+        if inst is None or (inst.asset_class is AssetClass.CRYPTO) != self.crypto:
+            return None
+        return inst
+
+    def _acknowledgement(self) -> dict[str, Any]:
+        ack: dict[str, Any] = {"T": "subscription"}
+        ack.update({ch: list(names) for ch, names in self.subscribed.items()})
+        if not self.crypto:
+            ack.update({mirror: list(self.subscribed["trades"]) for mirror in _TRADE_MIRRORS})
+        return ack
+
+    def _rewatch(self) -> None:
+        """Follow what the subscriptions name now: a channel new to a symbol starts now."""
+        catalog = self.state.container.catalog
+        universe = [
+            s
+            for s in catalog.symbols
+            if (catalog.get(s).asset_class is AssetClass.CRYPTO) == self.crypto
+        ]
+        wanted: dict[str, set[str]] = {}
+        for channel, names in self.subscribed.items():
+            if channel in SILENT:
+                continue
+            symbols = universe if "*" in names else [self.symbols[n] for n in names]
+            for symbol in symbols:
+                wanted.setdefault(symbol, set()).add(channel)
+        now = self.state.container.clock.now_ns()
+        for symbol in [s for s in self.watched if s not in wanted]:
+            del self.watched[symbol]
+        for symbol, channels in wanted.items():
+            watched = self.watched.setdefault(symbol, Watched(catalog.get(symbol)))
+            for channel in [ch for ch in watched.since if ch not in channels]:
+                del watched.since[channel]
+                if channel == "orderbooks":
+                    watched.book = None
+            for channel in channels:
+                data_feed.start(watched, channel, now)
+
+    async def _push_forever(self) -> None:
+        every_s = max(self.state.container.settings.api.step_ms, 50) / 1000
+        assert self.ctx is not None
+        while self.client.open:
+            await asyncio.sleep(every_s)
+            now = self.state.container.clock.now_ns()
+            messages: list[dict[str, Any]] = []
+            try:
+                for watched in list(self.watched.values()):
+                    messages += data_feed.push(self.ctx, watched, now, self.crypto, self.stamp)
+            except Exception as exc:  # e.g. the clock left the market's years: say so, stop
+                reason = exc.message if isinstance(exc, VtradeError) else "see the server's log"
+                log.exception("market-data stream stopped")
+                self.error(500, f"internal error: {reason}")
+                self.client.close(INTERNAL_ERROR, "internal error")
+                return
+            self.send(messages)
+
+
+def _parse(message: WsMessage) -> dict[str, Any] | None:
+    """A client message: msgpack or JSON, one object."""
+    raw = message.get("bytes")
+    data: object
+    try:
+        if raw is not None:
+            try:
+                data = msgpack.unpackb(raw)
+            except (ValueError, msgpack.exceptions.UnpackException):
+                data = orjson.loads(raw)
+        else:
+            data = orjson.loads(message.get("text") or "")
+    except (ValueError, orjson.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
