@@ -205,6 +205,7 @@ def test_a_client_that_never_signs_in_is_told_auth_timeout_and_closed(
     [
         ("/v1beta1/news", 409, "insufficient subscription: vtrade streams no options or news"),
         ("/v1beta1/indicative", 409, "insufficient subscription"),
+        ("/v1beta2/crypto", 409, "crypto on /v1beta3/crypto/us"),  # alpaca-trade-api 3.2
         ("/v2/nasdaq", 400, "unknown feed 'nasdaq'; use /v2/iex or /v2/sip"),
         ("/v1beta3/crypto/mars", 400, "unknown location 'mars'; use us"),
     ],

@@ -45,6 +45,8 @@ log = logging.getLogger("vtrade.api.ws")
 router = APIRouter()
 STOCK_FEEDS = ("iex", "sip", "delayed_sip", "boats", "overnight", "otc", "test")
 NO_SUBSCRIPTION = 409  # Alpaca's code for a feed the account may not stream
+FRAME_MESSAGES = 1_000
+MAX_PER_PUSH = 10_000  # messages per push in all; see `data_feed.MAX_PER_PUSH`
 INTERNAL_ERROR = 1011  # WebSocket close code: the server met an error it cannot go past
 REFUSAL = (
     "insufficient subscription: vtrade streams no options or news; stocks stream on /v2/iex "
@@ -69,6 +71,7 @@ async def crypto_stream(websocket: WebSocket, location: str) -> None:
 
 
 @router.websocket("/v1beta1/{feed}")
+@router.websocket("/v1beta2/crypto")  # alpaca-trade-api 3.2's crypto stream, retired by Alpaca
 async def refused_stream(websocket: WebSocket) -> None:
     """Options and news: greeted, then refused at sign-in."""
     await _serve(websocket, crypto=False, refusal=REFUSAL)
@@ -107,9 +110,11 @@ class _Stream:
         self.stamp: Callable[[int], Any] = msgpack.Timestamp.from_unix_nano if packed else iso
 
     def send(self, messages: list[dict[str, Any]]) -> None:
-        if messages:
-            packed = self.packed
-            frame: Frame = msgpack.packb(messages) if packed else orjson.dumps(messages).decode()
+        """Send `messages` in frames of at most `FRAME_MESSAGES` (alpaca-py refuses frames
+        over 1 MiB)."""
+        for i in range(0, len(messages), FRAME_MESSAGES):
+            part = messages[i : i + FRAME_MESSAGES]
+            frame: Frame = msgpack.packb(part) if self.packed else orjson.dumps(part).decode()
             self.client.send(frame)
 
     def error(self, code: int, msg: str) -> None:
@@ -254,13 +259,14 @@ class _Stream:
             try:
                 for watched in list(self.watched.values()):
                     messages += data_feed.push(self.ctx, watched, now, self.crypto, self.stamp)
+                    await asyncio.sleep(0)  # between symbols, the engine and others go on
             except Exception as exc:  # e.g. the clock left the market's years: say so, stop
                 reason = exc.message if isinstance(exc, VtradeError) else "see the server's log"
                 log.exception("market-data stream stopped")
                 self.error(500, f"internal error: {reason}")
                 self.client.close(INTERNAL_ERROR, "internal error")
                 return
-            self.send(messages)
+            self.send(messages[-MAX_PER_PUSH:])  # a jump of the clock: the newest only
 
 
 def _parse(message: WsMessage) -> dict[str, Any] | None:
