@@ -46,7 +46,7 @@ router = APIRouter()
 STOCK_FEEDS = ("iex", "sip", "delayed_sip", "boats", "overnight", "otc", "test")
 NO_SUBSCRIPTION = 409  # Alpaca's code for a feed the account may not stream
 FRAME_MESSAGES = 1_000
-MAX_PER_PUSH = 10_000  # messages per push in all; see `data_feed.MAX_PER_PUSH`
+MAX_MESSAGES_PER_PUSH = 10_000  # in all (`data_feed.MAX_PER_PUSH`: per symbol and channel)
 INTERNAL_ERROR = 1011  # WebSocket close code: the server met an error it cannot go past
 REFUSAL = (
     "insufficient subscription: vtrade streams no options or news; stocks stream on /v2/iex "
@@ -54,19 +54,20 @@ REFUSAL = (
 )
 _TRADE_MIRRORS = ("corrections", "cancelErrors")  # follow `trades` on the stock stream
 Frame = str | bytes
+Refusal = tuple[int, str]  # (Alpaca error code, why) for a stream not served
 
 
 @router.websocket("/v2/{feed}")
 async def stock_stream(websocket: WebSocket, feed: str) -> None:
     """Stream stocks, ETFs and every other instrument but crypto pairs."""
-    wrong = None if feed in STOCK_FEEDS else f"unknown feed {feed!r}; use /v2/iex or /v2/sip"
+    wrong = None if feed in STOCK_FEEDS else (400, f"unknown feed {feed!r}; use /v2/iex or /v2/sip")
     await _serve(websocket, crypto=False, refusal=wrong)
 
 
 @router.websocket("/v1beta3/crypto/{location}")
 async def crypto_stream(websocket: WebSocket, location: str) -> None:
     """Stream crypto pairs."""
-    wrong = None if location in LOCATIONS else f"unknown location {location!r}; use us"
+    wrong = None if location in LOCATIONS else (400, f"unknown location {location!r}; use us")
     await _serve(websocket, crypto=True, refusal=wrong)
 
 
@@ -74,10 +75,10 @@ async def crypto_stream(websocket: WebSocket, location: str) -> None:
 @router.websocket("/v1beta2/crypto")  # alpaca-trade-api 3.2's crypto stream, retired by Alpaca
 async def refused_stream(websocket: WebSocket) -> None:
     """Options and news: greeted, then refused at sign-in."""
-    await _serve(websocket, crypto=False, refusal=REFUSAL)
+    await _serve(websocket, crypto=False, refusal=(NO_SUBSCRIPTION, REFUSAL))
 
 
-async def _serve(websocket: WebSocket, crypto: bool, refusal: str | None) -> None:
+async def _serve(websocket: WebSocket, crypto: bool, refusal: Refusal | None) -> None:
     packed = "msgpack" in websocket.headers.get("content-type", "")
     gateway = gateway_of(websocket)
     await websocket.accept()
@@ -124,7 +125,7 @@ class _Stream:
         if self.pusher is not None:
             self.pusher.cancel()
 
-    async def run(self, refusal: str | None) -> None:
+    async def run(self, refusal: Refusal | None) -> None:
         deadline = auth_deadline()
         while self.client.open:
             message = await receive_within(self.websocket, self.client, deadline)
@@ -135,8 +136,9 @@ class _Stream:
             if message["type"] == "websocket.disconnect":
                 return
             if refusal is not None:
-                self.error(NO_SUBSCRIPTION if refusal == REFUSAL else 400, refusal)
-                self.client.close(POLICY_VIOLATION, refusal)
+                code, why = refusal
+                self.error(code, why)
+                self.client.close(POLICY_VIOLATION, why)
                 return
             await self._act(_parse(message))
 
@@ -266,7 +268,7 @@ class _Stream:
                 self.error(500, f"internal error: {reason}")
                 self.client.close(INTERNAL_ERROR, "internal error")
                 return
-            self.send(messages[-MAX_PER_PUSH:])  # a jump of the clock: the newest only
+            self.send(messages[-MAX_MESSAGES_PER_PUSH:])  # a jump of the clock: the newest only
 
 
 def _parse(message: WsMessage) -> dict[str, Any] | None:
