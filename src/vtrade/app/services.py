@@ -523,7 +523,8 @@ class TradingService:
         if worked_ns < oldest and self.engine.config.catch_up_ns and self._works_market:
             log.warning(
                 "the engine last worked %s ago; open orders meet only the last %s of the "
-                "market (execution.catch_up_hours, market.first_day)",
+                "market, and financing is charged for that span only (execution.catch_up_hours, "
+                "market.first_day)",
                 _span(now_ns - worked_ns),
                 _span(now_ns - oldest),
             )

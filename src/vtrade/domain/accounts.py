@@ -134,7 +134,7 @@ class EntryKind(StrEnum):
     FINANCING = "financing"  # FX rollover, index financing overnight (either sign)
 
 
-# the entries of a night's `FinancingCharged`
+# the entries of one financing charge's `FinancingCharged` (a midnight's, or an FX rollover's)
 FINANCING_KINDS = (EntryKind.INTEREST, EntryKind.BORROW_FEE, EntryKind.FINANCING)
 
 

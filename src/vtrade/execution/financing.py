@@ -10,14 +10,17 @@ FX and index contracts are financed as a CFD broker finances them, on their valu
 - an FX position earns the interest of the currency it is long and pays that of the currency
   it is short (a long EUR/USD: EUR's rate less USD's), less the broker's spread: the
   rollover, or swap, of a retail FX account. It rolls when FX's trading day ends, at 17:00
-  in New York, Monday to Friday, for the days its value date moves: spot settles two
-  business days on (one for USD/CAD and USD/TRY), so Wednesday's roll covers the weekend
-  and counts three days (Thursday's, for those two pairs). Holidays are not modelled;
+  in New York, on each FX trading day (weekdays but 25 Dec and 1 Jan), for the days its
+  value date moves: spot settles two trading days on (one for USD/CAD and USD/TRY), so
+  Wednesday's roll covers the weekend and counts three days (Thursday's, for those two
+  pairs), and the roll whose value date crosses a holiday counts it too. Other currencies'
+  bank holidays are not modelled;
 - an index position pays its currency's rate plus the spread when long, and earns the rate
   less the spread when short (which pays when the rate is below the spread), a day at each
   New York midnight.
 Futures carry their financing in their price and pay none. What is flat or in cash by midnight
-pays nothing, as at a broker: intraday leverage is free. Frictionless accounts pay nothing.
+(FX: by 17:00) pays nothing, as at a broker: intraday leverage is free. Frictionless accounts
+pay nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from vtrade.domain.changes import Changes
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.execution.profiles import rules_named
 from vtrade.market.catalog import major_currency
-from vtrade.market.sessions_build import NEW_YORK
+from vtrade.market.sessions_build import FX_ROLL_HOUR, NEW_YORK, fx_trading_day
 
 if TYPE_CHECKING:
     from vtrade.execution.accounting import Marks
@@ -46,18 +49,17 @@ if TYPE_CHECKING:
 DAYS_PER_YEAR = Decimal(360)
 _LENT = (AssetClass.EQUITY, AssetClass.ETF)  # what a short borrows: shares from a lender
 _CONTRACTS = (AssetClass.FX, AssetClass.INDEX)  # financed at benchmark rates (futures: not)
-ROLLOVER = time(17)  # New York: FX's trading day ends, and positions held then roll
-_SATURDAY = 5
+ROLLOVER = time(FX_ROLL_HOUR)  # New York: FX's trading day ends, and positions held then roll
 _NEXT_DAY_SPOT = frozenset({"CAD", "TRY", "RUB", "PHP"})  # spot against USD is T+1
 
 
 def next_charge(t_ns: int) -> int:
     """The first financing instant strictly after `t_ns`: New York's next midnight, or the
-    next FX rollover (a weekday's 17:00 there), whichever comes first."""
+    next FX rollover (an FX trading day's 17:00 there), whichever comes first."""
     local = from_ns(t_ns).astimezone(NEW_YORK)
     midnight = datetime.combine(local.date() + timedelta(days=1), time(), NEW_YORK)
     day = local.date() + timedelta(days=1 if local.time() >= ROLLOVER else 0)
-    while day.weekday() >= _SATURDAY:
+    while not fx_trading_day(day):
         day += timedelta(days=1)
     return to_ns(min(midnight, datetime.combine(day, ROLLOVER, NEW_YORK)))
 
@@ -97,8 +99,8 @@ def rolled_days(inst: Instrument, trade_date: date) -> int:
     """The days a position in the FX pair `inst` is financed for at the rollover that ends
     `trade_date`: from that day's spot value date to the next trading day's."""
     lag = 1 if _next_day_spot(inst) else 2
-    following = _business_days_after(trade_date, 1)
-    return (_business_days_after(following, lag) - _business_days_after(trade_date, lag)).days
+    following = _trading_days_after(trade_date, 1)
+    return (_trading_days_after(following, lag) - _trading_days_after(trade_date, lag)).days
 
 
 def _next_day_spot(inst: Instrument) -> bool:
@@ -107,11 +109,11 @@ def _next_day_spot(inst: Instrument) -> bool:
     return "USD" in pair and bool(pair & _NEXT_DAY_SPOT)
 
 
-def _business_days_after(day: date, n: int) -> date:
-    """The `n`th weekday after `day` (holidays are not modelled)."""
+def _trading_days_after(day: date, n: int) -> date:
+    """The `n`th FX trading day after `day` (the FX calendar's: weekdays but its holidays)."""
     while n:
         day += timedelta(days=1)
-        n -= day.weekday() < _SATURDAY
+        n -= fx_trading_day(day)
     return day
 
 

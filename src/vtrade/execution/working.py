@@ -62,7 +62,7 @@ def advance(engine: ExecutionEngine, t_ns: int, step: int) -> Changes:
         step_end = (now // step + 1) * step if engine.orders else t_ns  # on the step grid
         nxt = min(t_ns, step_end, _next_boundary(engine, now), charges)
         _step(engine, now, nxt, step, changes)
-        if nxt == charges:  # midnight in New York: a night's financing
+        if nxt == charges:  # New York's midnight, or an FX rollover (17:00 there)
             changes.merge(financing.charge(engine, nxt))
             charges = financing.next_charge(nxt)
         now = nxt

@@ -28,6 +28,7 @@ US_PRE_OPEN_HOUR = 4  # pre-market opens 04:00 ET
 US_POST_CLOSE_HOUR = 20  # post-market closes 20:00 ET
 US_POST_CLOSE_HOUR_EARLY = 17  # ... and 17:00 ET on early-close days
 FX_ROLL_HOUR = 17  # an FX day runs 17:00 ET to 17:00 ET
+FX_HOLIDAYS = ((12, 25), (1, 1))  # (month, day): the interbank market is shut
 GLOBEX_OPEN_HOUR = 18  # Globex opens 18:00 ET on the previous calendar day ...
 GLOBEX_CLOSE_HOUR = 17  # ... and closes 17:00 ET (the 17:00-18:00 hour is maintenance)
 
@@ -94,11 +95,19 @@ def _globex(first_day: date, last_day: date) -> DayTable:
 def _fx(first_day: date, last_day: date) -> DayTable:
     """FX 24/5: weekday labels less 25 Dec and 1 Jan, each 17:00 ET the day before to 17:00 ET."""
     dates = pd.date_range(first_day, last_day, freq="D")
-    holiday = ((dates.month == 12) & (dates.day == 25)) | ((dates.month == 1) & (dates.day == 1))
+    holiday = np.zeros(len(dates), dtype=bool)
+    for month, day in FX_HOLIDAYS:  # as `fx_trading_day`, for the whole range at once
+        holiday |= (dates.month == month) & (dates.day == day)
     labels = dates[(dates.day_of_week < 5) & ~holiday]
     start = _wall_ns(labels - pd.Timedelta(days=1), FX_ROLL_HOUR, NEW_YORK)
     end = _wall_ns(labels, FX_ROLL_HOUR, NEW_YORK)
     return _unbroken("FX", labels, start, end, early=np.zeros(len(labels), dtype=bool))
+
+
+def fx_trading_day(day: date) -> bool:
+    """Whether `day` is an FX trading day (its session ends at 17:00 ET that day): a weekday
+    other than 25 Dec and 1 Jan. FX value dates count these days too."""
+    return day.weekday() < 5 and (day.month, day.day) not in FX_HOLIDAYS
 
 
 def _always_open(first_day: date, last_day: date) -> DayTable:

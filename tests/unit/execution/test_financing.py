@@ -399,3 +399,113 @@ def test_a_contract_quoted_in_pence_is_financed_at_the_pounds_rate() -> None:
 
     assert contract_rate(index, D(1), config) == D("0.0397") + config.index_financing_spread
     assert currencies_financed(Catalog([index, packaged.get("GBP/USD")])) == {"GBP", "USD"}
+
+
+@pytest.mark.parametrize(
+    ("symbol", "days"),
+    [  # rolls at the end of Fri 20, Mon 23, Tue 24, Thu 26 and Fri 27 December 2024
+        ("EUR/USD", [2, 1, 3, 1, 2]),  # Friday's value dates cross 25 Dec, the 27th's 1 Jan
+        ("USD/CAD", [1, 2, 1, 3, 1]),  # T+1: Monday's crosses 25 Dec, Thursday's the weekend
+    ],
+)
+def test_a_roll_whose_value_date_crosses_an_fx_holiday_counts_it(
+    venue: Venue, symbol: str, days: list[int]
+) -> None:
+    trade_dates = [date(2024, 12, d) for d in (20, 23, 24, 26, 27)]
+    assert [rolled_days(venue.catalog.get(symbol), d) for d in trade_dates] == days
+
+
+def test_no_fx_rollover_falls_on_christmas_or_new_year_s_day() -> None:
+    christmas_midnight = at("2024-12-25T05:00:00Z")  # Wednesday 00:00 in New York (EST)
+    assert next_charge(christmas_midnight) == at("2024-12-26T05:00:00Z")  # not 17:00 the 25th
+    assert next_charge(at("2024-12-26T05:00:00Z")) == at("2024-12-26T22:00:00Z")
+    assert next_charge(at("2024-12-31T22:00:00Z")) == at("2025-01-01T05:00:00Z")
+    assert next_charge(at("2025-01-01T05:00:00Z")) == at("2025-01-02T05:00:00Z")
+
+
+def fx_rolls(make_venue: Callable[..., Venue], start: str, end: str) -> list[tuple[int, int]]:
+    """(instant, days) of the rolls of a long 100,000 EUR/USD held from `start` to `end`,
+    the days read back from each roll's amount."""
+    venue = make_venue(start=start)
+    account = venue.open()
+    order, _ = venue.submit(account, "EUR/USD", Side.BUY, 100_000)
+    assert order.status is OrderStatus.FILLED, order.reject_reason
+    changes = venue.advance_to(at(end))
+    inst, rate = venue.catalog.get("EUR/USD"), USD - EUR + D("0.01")
+    rolls = []
+    for roll in charges(changes):
+        day = venue.engine.marks(roll.ts_event).value(inst, D(100_000)) * rate / 360
+        days = round(roll.contracts / day)
+        assert roll.contracts == (day * days).quantize(CENT)
+        rolls.append((roll.ts_event, days))
+    return rolls
+
+
+def test_christmas_week_rolls_on_each_fx_trading_day_and_none_on_the_holiday(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """Held from Monday 23 to Monday 30 December 2024: rolls at 17:00 in New York on the
+    23rd, 24th, 26th and 27th (the market is shut on the 25th), seven days in all."""
+    rolls = fx_rolls(make_venue, "2024-12-23T20:00:00Z", "2024-12-30T20:00:00Z")
+    days = ((23, 1), (24, 3), (26, 1), (27, 2))
+    assert rolls == [(at(f"2024-12-{d}T22:00:00Z"), n) for d, n in days]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "closes"),
+    [  # 2024-03-10 and 2024-11-03: New York's clocks change on a Sunday
+        ("2024-03-08T20:00:00Z", "2024-03-12T20:00:00Z", ("2024-03-08T22", "2024-03-11T21")),
+        ("2024-11-01T19:00:00Z", "2024-11-05T20:00:00Z", ("2024-11-01T21", "2024-11-04T22")),
+    ],
+)
+def test_fx_rolls_at_17_00_new_york_time_on_both_sides_of_a_clock_change(
+    make_venue: Callable[..., Venue], start: str, end: str, closes: tuple[str, str]
+) -> None:
+    rolls = fx_rolls(make_venue, start, end)
+    assert rolls == [(at(f"{close}:00:00Z"), 1) for close in closes]
+
+
+def test_a_rollover_is_charged_once_across_a_restart(
+    fresh_database: Callable[[], str], build_container: Callable[..., Container]
+) -> None:
+    """A server stopped at Wednesday's roll, or the morning after, and started again later
+    charges each roll once, with its own days, as one that ran throughout."""
+    started: list[Container] = []
+
+    def service(start: str, url: str) -> Container:
+        app = build_container(start, url)
+        app.trading.start()
+        started.append(app)
+        return app
+
+    def rolls(restart_at: str | None) -> list[tuple[int, Decimal, str]]:
+        url = fresh_database()
+        app = service("2024-03-20T15:00:00Z", url)  # Wednesday 11:00 in New York
+        account = app.trading.open_account(OpenAccount(id="o", ts_init=0, owner="a", name="m"))
+        bought = app.trading.submit(_order(account, "EUR/USD", Side.BUY, 100_000))
+        assert bought.status is OrderStatus.FILLED
+        if restart_at is not None:
+            app.clock.set(at(restart_at))
+            app.trading.advance()
+            app.trading.stop()
+            app = service(restart_at, url)
+        app.clock.set(at("2024-03-22T22:00:00Z"))  # Friday 18:00
+        app.trading.advance()
+        return [
+            (e.ts_ns, e.amount, e.note)
+            for e in app.store.ledger(account.id)
+            if e.kind is EntryKind.FINANCING
+        ]
+
+    try:
+        throughout = rolls(None)
+        assert [(ts, note) for ts, _, note in throughout] == [
+            (at("2024-03-20T21:00:00Z"), "FX rollover, 3 days"),
+            (at("2024-03-21T21:00:00Z"), "FX rollover, one day"),
+            (at("2024-03-22T21:00:00Z"), "FX rollover, one day"),
+        ]
+        assert rolls("2024-03-20T21:00:00Z") == throughout  # stopped at the roll's instant
+        assert rolls("2024-03-21T14:00:00Z") == throughout  # the next morning
+    finally:
+        for app in started:
+            app.store.close()

@@ -71,7 +71,8 @@ _BEFORE_LAST_RESETS = (
     )
 )
 
-# Each night's financing charge (one to three entries at one instant) took a number too.
+# Each financing charge (a midnight's or a rollover's: one to three entries at one instant)
+# took a number too.
 _CHARGES = (
     select(ledger_entries.c.account_id, func.count(ledger_entries.c.ts_ns.distinct()))
     .where(ledger_entries.c.kind.in_([k.value for k in FINANCING_KINDS]))
