@@ -204,7 +204,7 @@ def test_migrate_creates_the_schema_once_and_is_idempotent(db_url: str) -> None:
         assert s.schema_revision() is None
         s.migrate()
         s.migrate()
-        assert s.schema_revision() == head_revision() == "0010"
+        assert s.schema_revision() == head_revision() == "0011"
         names = set(inspect(s.engine).get_table_names())
         assert {"accounts", "orders", "fills", "positions", "ledger_entries", "outbox"} <= names
 
@@ -598,7 +598,10 @@ def test_an_empty_batch_writes_nothing(store: SqlStore) -> None:
 # -- reads --------------------------------------------------------------------------------
 
 
-def test_load_returns_open_orders_and_recent_fills_only(store: SqlStore, account: Account) -> None:
+def test_load_returns_unfinished_orders_and_recent_fills_only(
+    store: SqlStore, account: Account
+) -> None:
+    """Open orders, and the legs held for their entries (`held`)."""
     statuses = list(OrderStatus)
     orders = [
         make_order(f"o-{i}", status=s, created_ns=T0 + i, seq=i) for i, s in enumerate(statuses)
@@ -607,10 +610,9 @@ def test_load_returns_open_orders_and_recent_fills_only(store: SqlStore, account
     store.commit([Changes(orders=orders, fills=fills)])
 
     snap = store.load(since_ns=T0 + 20)
-    assert [o.status for o in snap.open_orders] == [
-        s for s in statuses if s.value in {"new", "accepted", "pending_open", "partially_filled"}
-    ]
-    assert all(o.is_open for o in snap.open_orders)
+    unfinished = {"new", "held", "accepted", "pending_open", "partially_filled"}
+    assert [o.status for o in snap.open_orders] == [s for s in statuses if s.value in unfinished]
+    assert all(o.is_open or o.status is OrderStatus.HELD for o in snap.open_orders)
     assert [f.id for f in snap.recent_fills] == ["f-2", "f-3", "f-4"]  # oldest first
 
 

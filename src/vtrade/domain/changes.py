@@ -40,7 +40,7 @@ class Snapshot:
 
     accounts: list[Account]
     positions: list[Position]
-    open_orders: list[Order]
+    open_orders: list[Order]  # and the legs held for their entries (`held`)
     recent_fills: list[Fill]  # fills of the last 31 days (fee tiers by trading volume)
     # Per account, the `account_seq` of its last fill, reset or financing charge (0: none
     # yet). Each took the next number, so it equals the account's fills plus its resets (its

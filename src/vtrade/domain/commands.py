@@ -11,7 +11,7 @@ from typing import TypeVar
 from vtrade.core.errors import ValidationError
 from vtrade.core.messages import Command
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import OrderType, TimeInForce
+from vtrade.domain.orders import OrderClass, OrderType, TimeInForce
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +29,13 @@ class SubmitOrder(Command):
     trail_percent: Decimal | None = None
     extended_hours: bool = False
     client_order_id: str | None = None
+    order_class: OrderClass = OrderClass.SIMPLE
+    """A bracket or oto order is an entry whose exit legs (the take-profit limit, the stop-loss
+    stop or stop-limit) are held until it fills; an oco order is a take-profit limit order
+    (this one) working with its stop-loss, each canceling the other (`execution.contingent`)."""
+    take_profit_limit_price: Decimal | None = None
+    stop_loss_stop_price: Decimal | None = None
+    stop_loss_limit_price: Decimal | None = None  # a stop-limit stop-loss; else a stop order
     within_position: bool = False
     """Alpaca's rule: an order reducing a position may not exceed what is available (the
     position less what open orders on its closing side hold), so it never crosses through
@@ -40,7 +47,7 @@ class SubmitOrder(Command):
     def __post_init__(self) -> None:
         """Take the spellings a Python caller writes (`side="buy"`, `qty=10`, `qty="0.5"`);
         anything else is a `ValidationError` saying what is allowed."""
-        for name, kind in (("side", Side), ("type", OrderType), ("tif", TimeInForce)):
+        for name, kind in _ENUMS:
             value = getattr(self, name)
             if not isinstance(value, kind):
                 object.__setattr__(self, name, _member(kind, name, value))
@@ -48,9 +55,23 @@ class SubmitOrder(Command):
             value = getattr(self, name)
             if value is not None and not isinstance(value, Decimal):
                 object.__setattr__(self, name, _number(name, value))
+        if self.order_class is OrderClass.OCO and self.limit_price is None:
+            # an oco order is its take-profit limit order
+            object.__setattr__(self, "limit_price", self.take_profit_limit_price)
 
 
-_NUMBERS = ("qty", "notional", "limit_price", "stop_price", "trail_price", "trail_percent")
+_ENUMS = (("side", Side), ("type", OrderType), ("tif", TimeInForce), ("order_class", OrderClass))
+_NUMBERS = (
+    "qty",
+    "notional",
+    "limit_price",
+    "stop_price",
+    "trail_price",
+    "trail_percent",
+    "take_profit_limit_price",
+    "stop_loss_stop_price",
+    "stop_loss_limit_price",
+)
 _E = TypeVar("_E", bound=Enum)
 
 

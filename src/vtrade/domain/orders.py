@@ -28,9 +28,26 @@ class TimeInForce(StrEnum):
     CLS = "cls"  # execute in the closing auction
 
 
+class OrderClass(StrEnum):
+    """How an order is tied to others (Alpaca's `order_class`)."""
+
+    SIMPLE = "simple"
+    BRACKET = "bracket"  # an entry; once it fills, a take-profit and a stop-loss, one-cancels-other
+    OTO = "oto"  # an entry; once it fills, one exit (one-triggers-other)
+    OCO = "oco"  # a take-profit limit and a stop-loss, both working; one-cancels-other
+
+
+# Keys of `Order.extra` that tie contingent orders together (`execution.contingent`)
+ORDER_CLASS = "order_class"  # an `OrderClass` other than simple, on every order of a group
+PARENT = "parent_id"  # on a leg: the order that holds it (a bracket's or an oto's entry)
+LEGS = "legs"  # on the holding order: its legs' ids, comma-separated
+OCO_WITH = "oco_with"  # on each order of a one-cancels-other pair: the other's id
+
+
 class OrderStatus(StrEnum):
     NEW = "new"
     ACCEPTED = "accepted"
+    HELD = "held"  # a leg of a bracket or oto order, waiting for its entry to fill
     PENDING_OPEN = "pending_open"  # waits for its market: queued for an open, or placed
     # while its session was closed; the open routes it (`OrderRouted`) and it is ACCEPTED
     PARTIALLY_FILLED = "partially_filled"
@@ -46,6 +63,7 @@ ORDER_TRANSITIONS: TransitionTable[OrderStatus] = TransitionTable(
     "order",
     {
         _S.NEW: {
+            _S.HELD,
             _S.ACCEPTED,
             _S.PENDING_OPEN,
             _S.PARTIALLY_FILLED,
@@ -61,6 +79,7 @@ ORDER_TRANSITIONS: TransitionTable[OrderStatus] = TransitionTable(
             _S.EXPIRED,
             _S.REPLACED,
         },
+        _S.HELD: {_S.ACCEPTED, _S.PENDING_OPEN, _S.CANCELED},  # its entry filled, or ended
         _S.PENDING_OPEN: {
             _S.ACCEPTED,
             _S.PARTIALLY_FILLED,
@@ -79,6 +98,8 @@ ORDER_TRANSITIONS: TransitionTable[OrderStatus] = TransitionTable(
     },
 )
 OPEN_STATUSES = frozenset({_S.NEW, _S.ACCEPTED, _S.PENDING_OPEN, _S.PARTIALLY_FILLED})
+# Not ended: the open orders, and the legs held for their entries (which do not work yet)
+UNFINISHED_STATUSES = OPEN_STATUSES | {_S.HELD}
 
 
 @dataclass(slots=True, kw_only=True)

@@ -22,6 +22,7 @@ from vtrade.domain.changes import Changes
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderStatus, OrderType
+from vtrade.execution import contingent
 from vtrade.execution.accounting import AccountView, MarginRates, Marks, open_quantity, view
 from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.fees import FeeQuote, FeeSchedule, Liquidity
@@ -65,6 +66,7 @@ class Bookkeeper:
         self.positions: dict[tuple[str, str], Position] = {}
         self._by_account: dict[str, dict[str, Position]] = defaultdict(dict)
         self.orders = OpenOrders()
+        self.held: dict[str, Order] = {}  # legs of contingent orders held for their entries
         self.by_client_id = RecentOrders()
         self.volumes: dict[str, Volumes] = defaultdict(Volumes)
         self.now_ns = 0
@@ -92,7 +94,8 @@ class Bookkeeper:
         """How much of a position open orders on its closing side have spoken for (what they
         have left to fill, at most the position): Alpaca's `held_for_orders`."""
         closing = Side.SELL if pos.qty > 0 else Side.BUY
-        held = open_quantity(self.orders.of(pos.account_id), pos.symbol, closing)
+        orders = contingent.counted_once(self.orders.of(pos.account_id))
+        held = open_quantity(orders, pos.symbol, closing)
         return min(held, abs(pos.qty))
 
     def position(self, account_id: str, symbol: str) -> Position:
@@ -230,7 +233,7 @@ class Bookkeeper:
         if not order.is_open:
             self.orders.pop(order.id, None)
         event = ev.OrderFilled(
-            **self._order_meta(order, t_ns),
+            **self.order_meta(order, t_ns),
             fill_id=fill.id,
             side=order.side.value,
             qty=qty,
@@ -248,7 +251,7 @@ class Bookkeeper:
             cash=account.cash,
             account_seq=self.next_account_seq(account.id),
         )
-        return Changes(
+        changes = Changes(
             accounts=[account],
             orders=[order],
             fills=[fill],
@@ -256,16 +259,19 @@ class Bookkeeper:
             ledger=entries,
             events=[event],
         )
+        if order.extra:  # it may release legs, or shrink its one-cancels-other
+            changes.merge(contingent.after_fill(self, order, t_ns))
+        return changes
 
     def route_order(self, order: Order, t_ns: int) -> Changes:
         """An order waiting for its market (`pending_open`) reaches it at `t_ns` and works."""
         order.move_to(S.ACCEPTED, t_ns)
-        return Changes(orders=[order], events=[ev.OrderRouted(**self._order_meta(order, t_ns))])
+        return Changes(orders=[order], events=[ev.OrderRouted(**self.order_meta(order, t_ns))])
 
     def close_order(self, order: Order, status: OrderStatus, t_ns: int, reason: str) -> Changes:
         order.move_to(status, t_ns)
         self.orders.pop(order.id, None)
-        meta = self._order_meta(order, t_ns)
+        meta = self.order_meta(order, t_ns)
         event: Event
         if status is S.CANCELED:
             event = ev.OrderCanceled(**meta, reason=reason)
@@ -273,7 +279,10 @@ class Bookkeeper:
             event = ev.OrderExpired(**meta, reason=reason)
         else:
             event = ev.OrderReplaced(**meta, replaced_by=order.replaced_by or "")
-        return Changes(orders=[order], events=[event])
+        changes = Changes(orders=[order], events=[event])
+        if order.extra and status is not S.REPLACED:  # its legs, its one-cancels-other
+            changes.merge(contingent.after_close(self, order, t_ns))
+        return changes
 
     def entry(
         self,
@@ -297,7 +306,7 @@ class Bookkeeper:
     def event_meta(self, t_ns: int) -> dict[str, Any]:
         return {"id": self.ids.next("evt"), "ts_init": t_ns, "ts_event": t_ns}
 
-    def _order_meta(self, order: Order, t_ns: int) -> dict[str, Any]:
+    def order_meta(self, order: Order, t_ns: int) -> dict[str, Any]:
         return {
             **self.event_meta(t_ns),
             "account_id": order.account_id,

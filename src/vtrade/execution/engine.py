@@ -25,8 +25,17 @@ from vtrade.domain.changes import Changes, Snapshot
 from vtrade.domain.commands import CancelOrder, OpenAccount, ReplaceOrder, ResetAccount, SubmitOrder
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
-from vtrade.execution import fills, routing, working
+from vtrade.domain.orders import (
+    OCO_WITH,
+    ORDER_CLASS,
+    Fill,
+    Order,
+    OrderClass,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
+from vtrade.execution import contingent, fills, routing, working
 from vtrade.execution.accounting import AccountView, Marks, view
 from vtrade.execution.booking import Bookkeeper
 from vtrade.execution.fees import Liquidity
@@ -93,7 +102,8 @@ class ExecutionEngine(Bookkeeper):
             account = self.account(cmd.account_id)
         changes = Changes()
         for order in self.open_orders(account.id):
-            changes.merge(self.close_order(order, S.CANCELED, t_ns, "account reset"))
+            if order.is_open:  # (its one-cancels-other may have gone with an earlier one)
+                changes.merge(self.close_order(order, S.CANCELED, t_ns, "account reset"))
         for pos in self.positions_of(account.id):
             pos.qty, pos.avg_price, pos.updated_ns = Decimal(0), Decimal(0), t_ns
             pos.realized_pnl, pos.entry_fx = Decimal(0), Decimal(1)
@@ -165,15 +175,48 @@ class ExecutionEngine(Bookkeeper):
         `liquidating` order is the venue's own, closing a margin-called account's position:
         the account's suspension of its trading does not stop it."""
         with refusing():
+            legs = self._leg_commands(cmd, t_ns)
             order, rejected = self._checked(cmd, t_ns, liquidating=liquidating)
         if received_ns is not None:
             order.created_ns = min(received_ns, t_ns)
         if rejected is not None:  # kept when a venue's rule refused it, but its id stays free
             return order, rejected
         self.by_client_id[(order.account_id, order.client_order_id)] = order
-        return order, self._open(order, t_ns)
+        if legs:
+            return order, self._open_with_legs(order, legs, t_ns)
+        return order, self.open_order(order, t_ns)
 
-    def _open(self, order: Order, t_ns: int) -> Changes:
+    def _leg_commands(self, cmd: SubmitOrder, t_ns: int) -> list[SubmitOrder]:
+        """The legs of a contingent order, checked as its entry will be (`ValidationError`
+        naming the leg at fault); none for a simple order."""
+        if cmd.order_class is OrderClass.SIMPLE:
+            return []
+        base = cmd.limit_price or cmd.stop_price or self.marks(t_ns).mid(cmd.symbol)
+        contingent.check_request(cmd, base)
+        legs = []
+        for name, leg in contingent.leg_commands(cmd):
+            try:
+                self.check_shape_of(leg, t_ns)
+            except RuleViolation as exc:
+                raise ValidationError(f"{name}: {exc.message}", field=name) from None
+            legs.append(leg)
+        return legs
+
+    def _open_with_legs(self, entry: Order, leg_cmds: list[SubmitOrder], t_ns: int) -> Changes:
+        """Open a contingent order's entry with its legs held for it (an oco's stop-loss
+        opens beside it)."""
+        account, inst = self.account(entry.account_id), self.catalog.get(entry.symbol)
+        legs = [self._new_order(c, inst, account, t_ns) for c in leg_cmds]
+        for leg in legs:
+            leg.arrival_mid = entry.arrival_mid
+            self.by_client_id[(leg.account_id, leg.client_order_id)] = leg
+        changes = contingent.hold(self, entry, legs, leg_cmds[0].order_class, t_ns)
+        changes.merge(self.open_order(entry, t_ns))
+        if entry.extra[ORDER_CLASS] == OrderClass.OCO.value:
+            changes.merge(contingent.open_oco_leg(self, entry, legs[0], t_ns))
+        return changes
+
+    def open_order(self, order: Order, t_ns: int) -> Changes:
         """Accept an order that passed every check; execute what the market allows now, or,
         under a profile with latency, when the order reaches the market (`arrive`): others
         may trade in between."""
@@ -192,7 +235,7 @@ class ExecutionEngine(Bookkeeper):
             working.start_trailing(order, inst.tick_size)  # its stop is known (and shown) at once
         self.orders[order.id] = order
         changes.events.append(
-            ev.OrderAccepted(**self._order_meta(order, t_ns), status=order.status.value)
+            ev.OrderAccepted(**self.order_meta(order, t_ns), status=order.status.value)
         )
         if now:
             changes.merge(self._execute_now(order, inst, arrival))
@@ -258,7 +301,7 @@ class ExecutionEngine(Bookkeeper):
         add, as a new order's buying-power check counts it."""
         marks = self.marks(t_ns)
         return pending_margin(
-            self.open_orders(account_id),
+            contingent.counted_once(self.open_orders(account_id)),
             marks,
             self.config.limits,
             self.view(account_id, t_ns),
@@ -271,7 +314,9 @@ class ExecutionEngine(Bookkeeper):
         marks = self.marks(t_ns)
         fees = partial(self.taker_fees_vcr, marks)
         cash_only = self.account(account_id).cash_only
-        others = [o for o in self.open_orders(account_id) if o.id != excluding]
+        others = contingent.counted_once(
+            o for o in self.open_orders(account_id) if o.id != excluding
+        )
         return pending_cash(others, marks, fees, cash_only=cash_only)
 
     def preview(self, cmd: SubmitOrder, t_ns: int) -> Order:
@@ -305,7 +350,7 @@ class ExecutionEngine(Bookkeeper):
                 order.extra.update(exc.facts)  # for the caller's answer: nothing is kept
                 return order, Changes()
             event = ev.OrderRejected(
-                **self._order_meta(order, t_ns), rule=exc.rule, reason=exc.message
+                **self.order_meta(order, t_ns), rule=exc.rule, reason=exc.message
             )
             return order, Changes(orders=[order], events=[event])
         return order, None
@@ -345,6 +390,10 @@ class ExecutionEngine(Bookkeeper):
         return qty
 
     def cancel(self, cmd: CancelOrder, t_ns: int) -> tuple[Order, Changes]:
+        """Cancel an open order, or a held leg (with the leg it is one-cancels-other with)."""
+        held = self.held.get(cmd.order_id)
+        if held is not None and held.account_id == cmd.account_id:
+            return held, contingent.cancel_held(self, held, t_ns, "canceled by the user")
         with refusing():
             order = self._own_open_order(cmd.account_id, cmd.order_id)
             self._check_unlocked(order, t_ns)
@@ -357,9 +406,16 @@ class ExecutionEngine(Bookkeeper):
         stays open as it was. A `client_order_id` another order of the account has (the old
         one included) is refused before anything changes."""
         with refusing():
+            held = self.held.get(cmd.order_id)
+            if held is not None and held.account_id == cmd.account_id:
+                raise ValidationError(
+                    f"order {cmd.order_id} is a leg held until its entry order fills: it can be "
+                    "replaced once it works (or canceled now)"
+                )
             old = self._own_open_order(cmd.account_id, cmd.order_id)
             self._check_unlocked(old, t_ns)
             _check_replaceable(old, cmd)
+            contingent.check_replaceable(old, cmd.qty)
             self._check_client_id_free(cmd.account_id, cmd.client_order_id)
         del self.orders[old.id]  # the new order must not count the old one as open
         try:
@@ -375,11 +431,12 @@ class ExecutionEngine(Bookkeeper):
             else:  # a triggered stop-limit is a live limit order: a new limit keeps it live
                 new.triggered = old.triggered and new.stop_price == old.stop_price
             self.by_client_id[(new.account_id, new.client_order_id)] = new
-            changes = self._open(new, t_ns)
+            changes = self.open_order(new, t_ns)
         finally:
             self.orders[old.id] = old
         new.replaces = old.id
         old.replaced_by = new.id
+        changes.orders += contingent.relink(self, old, new)
         changes.merge(self.close_order(old, S.REPLACED, t_ns, f"replaced by {new.id}"))
         return new, changes
 
@@ -418,7 +475,8 @@ class ExecutionEngine(Bookkeeper):
         self._by_account = defaultdict(dict)
         for p in snapshot.positions:
             self._by_account[p.account_id][p.symbol] = p
-        self.orders = OpenOrders(snapshot.open_orders)
+        self.held = {o.id: o for o in snapshot.open_orders if o.status is S.HELD}
+        self.orders = OpenOrders([o for o in snapshot.open_orders if o.status is not S.HELD])
         self.by_client_id = RecentOrders()  # the store has every older order
         self._seq = max((o.seq for o in snapshot.open_orders), default=0)
         self.account_seqs = dict(snapshot.account_seqs)
@@ -484,7 +542,9 @@ class ExecutionEngine(Bookkeeper):
     ) -> CheckContext:
         """What the checks of `order` read. A `liquidating` order is the venue's own: the
         account's suspension of its trading does not stop it."""
-        others = [o for o in self.open_orders(account.id) if o.id != order.id]
+        pair = order.extra.get(OCO_WITH)  # what it closes, its one-cancels-other closes too
+        mine = (o for o in self.open_orders(account.id) if o.id != order.id and o.id != pair)
+        others = contingent.counted_once(mine)
 
         def account_view() -> AccountView:  # only orders that add exposure need it
             return view(

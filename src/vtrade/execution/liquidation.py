@@ -43,7 +43,8 @@ def liquidate(engine: ExecutionEngine, account: Account, v: AccountView, t_ns: i
     """Cancel the account's open orders and close enough of its positions (see the module)."""
     changes = Changes()
     for order in engine.open_orders(account.id):
-        changes.merge(engine.close_order(order, OrderStatus.CANCELED, t_ns, REASON))
+        if order.is_open:  # (its one-cancels-other may have gone with an earlier one)
+            changes.merge(engine.close_order(order, OrderStatus.CANCELED, t_ns, REASON))
     # with no equity left, everything goes: no position frees more than an infinite excess
     excess = v.maintenance - CUSHION * v.nav if v.nav > 0 else Decimal("Infinity")
     rates, marks = engine.margin_rates, engine.marks(t_ns)

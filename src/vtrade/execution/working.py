@@ -213,6 +213,8 @@ def _meet(
     calendar = engine.sessions.for_instrument(inst)
     began = calendar.phase_start(t1)  # a step across the open: what printed before is not ours
     for order in sorted(orders, key=_priority):
+        if not order.is_open:  # its one-cancels-other filled earlier in this meet
+            continue
         arrived = _arrival(order)  # what printed before is not its
         if arrived >= t1:
             continue

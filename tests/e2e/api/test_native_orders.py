@@ -356,3 +356,53 @@ def test_a_replacement_taking_another_orders_client_order_id_is_refused_even_aft
         assert response.status_code == 422, response.text
         assert response.json()["code"] == 42210 and used in response.json()["message"]
     assert kept["status"] == "accepted" and kept["qty"] == "10" and kept["replaced_by"] is None
+
+
+def test_a_bracket_holds_its_legs_until_its_entry_fills(api: InProcess) -> None:
+    """The entry rests below the market: its take-profit and stop-loss are held; canceling
+    the stop-loss cancels the take-profit with it, and the entry works on alone."""
+    key = api.key()
+    entry_price = Decimal(below_market(api, key, "MSFT", "0.9"))
+    placed = submit(
+        api,
+        key,
+        symbol="MSFT",
+        side="buy",
+        type="limit",
+        qty="10",
+        limit_price=str(entry_price),
+        time_in_force="gtc",
+        order_class="bracket",
+        take_profit_limit_price=str(entry_price + 20),
+        stop_loss_stop_price=str(entry_price - 20),
+    )
+    assert placed.status_code == 201
+    entry = placed.json()
+    assert entry["order_class"] == "bracket" and len(entry["legs"]) == 2
+    take_id, stop_id = entry["legs"]
+    stop = api.http.get(orders_url(key, f"/{stop_id}"), headers=key.headers).json()
+    assert stop["status"] == "held" and stop["type"] == "stop" and stop["side"] == "sell"
+    assert stop["parent_id"] == entry["id"] and stop["oco_with"] == take_id
+
+    canceled = api.http.delete(orders_url(key, f"/{stop_id}"), headers=key.headers)
+    assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    take = api.http.get(orders_url(key, f"/{take_id}"), headers=key.headers).json()
+    assert take["status"] == "canceled"
+    still = api.http.get(orders_url(key, f"/{entry['id']}"), headers=key.headers).json()
+    assert still["status"] == "accepted"
+
+
+def test_a_bracket_take_profit_below_a_buy_entry_is_refused_saying_so(api: InProcess) -> None:
+    key = api.key()
+    refused = submit(
+        api,
+        key,
+        symbol="MSFT",
+        side="buy",
+        qty="1",
+        order_class="bracket",
+        take_profit_limit_price="1",
+        stop_loss_stop_price="0.5",
+    )
+    assert refused.status_code == 422
+    assert "take_profit limit_price 1 must be above the entry's price" in refused.json()["message"]

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 from vtrade.adapters.sql.coltypes import ExactDecimal, SeqInteger
-from vtrade.domain.orders import OPEN_STATUSES, OrderStatus
+from vtrade.domain.orders import UNFINISHED_STATUSES, OrderStatus
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -38,9 +38,9 @@ NAMING = {
 
 metadata = MetaData(naming_convention=NAMING)
 
-# The predicate of the partial index of open orders; queries repeat it verbatim so that both
-# SQLite and PostgreSQL can use the index.
-OPEN_STATUS_VALUES = tuple(sorted(s.value for s in OPEN_STATUSES))
+# The predicate of the partial index of open orders (and legs held for their entries); queries
+# repeat it verbatim so that both SQLite and PostgreSQL can use the index.
+OPEN_STATUS_VALUES = tuple(sorted(s.value for s in UNFINISHED_STATUSES))
 OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{v}'" for v in OPEN_STATUS_VALUES))
 # The orders that hold their client_order_id (`Order.holds_client_id`): all but the rejected.
 HOLDS_CLIENT_ID = f"status <> '{OrderStatus.REJECTED.value}'"

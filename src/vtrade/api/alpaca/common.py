@@ -22,7 +22,7 @@ from vtrade.core.clock import end_of_shown, parse_instant, to_ns
 from vtrade.core.errors import NotFoundError, RejectedError, ValidationError
 from vtrade.domain.accounts import Account
 from vtrade.domain.instruments import AssetClass, Instrument
-from vtrade.domain.orders import Order
+from vtrade.domain.orders import LEGS, Order
 from vtrade.market.catalog import Catalog
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -56,9 +56,23 @@ class Ctx:
         return {"id": uuid.uuid4().hex, "ts_init": self.now_ns()}
 
 
-def render_order(c: Ctx, order: Order) -> dict[str, Any]:
-    """`order` as an Alpaca `Order`, as it stands now."""
-    return order_json(order, c.catalog)
+def render_order(c: Ctx, order: Order, nested: bool = False) -> dict[str, Any]:
+    """`order` as an Alpaca `Order`, as it stands now; `nested`: with its legs (those of a
+    bracket, oto or oco order), each as it stands now (a replaced one: its replacement)."""
+    legs = None
+    if nested and LEGS in order.extra:
+        found = (_current(c, leg_id) for leg_id in order.extra[LEGS].split(","))
+        legs = [order_json(leg, c.catalog) for leg in found if leg is not None]
+    return order_json(order, c.catalog, legs)
+
+
+def _current(c: Ctx, order_id: str) -> Order | None:
+    """The order with this id as it stands now, following its replacements."""
+    engine, store = c.container.engine, c.container.store
+    order = engine.held.get(order_id) or engine.orders.get(order_id) or store.get_order(order_id)
+    if order is not None and order.replaced_by:
+        return _current(c, order.replaced_by)
+    return order
 
 
 async def ctx(request: Request, who: Annotated[Caller, Depends(caller)]) -> Ctx:

@@ -28,6 +28,7 @@ from vtrade.api.alpaca.common import (
     instant,
     instrument_or_422,
     json_response,
+    optional_decimal,
     render_order,
 )
 from vtrade.api.alpaca.order_rules import (
@@ -48,7 +49,7 @@ from vtrade.core.errors import (
 )
 from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+from vtrade.domain.orders import PARENT, Order, OrderClass, OrderStatus, OrderType, TimeInForce
 from vtrade.market.catalog import Catalog
 
 router = APIRouter(tags=["alpaca: orders"])
@@ -95,12 +96,13 @@ class OrderRequest(Body):
 
     @model_validator(mode="before")
     @classmethod
-    def _simple_orders_only(cls, data: Any) -> Any:
-        """Refuse another order class before the fields: a multi-leg order has no symbol or
-        side of its own, and "symbol: Field required" did not say what was wrong."""
-        if isinstance(data, dict) and data.get("order_class") not in (None, "", "simple"):
+    def _no_options(cls, data: Any) -> Any:
+        """Refuse a multi-leg options order before the fields: it has no symbol or side of its
+        own, and "symbol: Field required" did not say what was wrong."""
+        if isinstance(data, dict) and data.get("order_class") == "mleg":
             raise ValueError(
-                f"order_class {data['order_class']} is not supported: only simple orders are"
+                "order_class mleg (multi-leg options) is not supported: vtrade trades no "
+                "options; use simple, bracket, oco or oto"
             )
         return data
 
@@ -190,17 +192,31 @@ async def submit(c: Ctx, cmd: SubmitOrder) -> Order:
     return order
 
 
+def _order_class(body: OrderRequest) -> OrderClass:
+    """The order's class; take_profit or stop_loss on a simple order is refused (a bot that
+    forgot order_class would otherwise get an order with no exit)."""
+    order_class = OrderClass(body.order_class or "simple")
+    legs = [name for name in ("take_profit", "stop_loss") if getattr(body, name)]
+    if legs and order_class is OrderClass.SIMPLE:
+        raise ValidationError(
+            f"{' and '.join(legs)} belong to bracket, oco and oto orders: set order_class, "
+            "or place the exit as its own order"
+        )
+    return order_class
+
+
+def _leg_price(leg: dict[str, Any] | None, name: str, key: str) -> Decimal | None:
+    """`take_profit.limit_price`, `stop_loss.stop_price` or `stop_loss.limit_price`."""
+    return optional_decimal(leg.get(key), f"{name}.{key}") if leg else None
+
+
 @router.post("/v2/orders", summary="Submit an order", response_class=JSONResponse)
 async def post_order(body: OrderRequest, c: CtxDep) -> Response:
-    """Submit a simple order (market, limit, stop, stop_limit, trailing_stop) sized by `qty`
-    or, for market orders, by `notional`, under Alpaca's rules (`order_rules`): a reused
-    `client_order_id` answers 422, whatever the order."""
-    legs = [name for name in ("take_profit", "stop_loss") if getattr(body, name)]
-    if legs:  # a bot that forgot order_class would otherwise get an order with no exit
-        raise ValidationError(
-            f"{' and '.join(legs)} belong to bracket orders, which are not supported: only "
-            "simple orders are (place the exit as its own order)"
-        )
+    """Submit an order (market, limit, stop, stop_limit, trailing_stop) sized by `qty` or, for
+    market orders, by `notional`, under Alpaca's rules (`order_rules`): a reused
+    `client_order_id` answers 422, whatever the order. A bracket, oto or oco order
+    (`order_class`, with `take_profit` and/or `stop_loss`) answers with its `legs`."""
+    order_class = _order_class(body)
     if (body.qty is None) == (body.notional is None):
         raise ValidationError("give exactly one of qty and notional")
     inst = instrument_or_422(c.state, body.symbol)
@@ -222,10 +238,14 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
         trail_percent=body.trail_percent,
         extended_hours=body.extended_hours,
         client_order_id=body.client_order_id or None,
+        order_class=order_class,
+        take_profit_limit_price=_leg_price(body.take_profit, "take_profit", "limit_price"),
+        stop_loss_stop_price=_leg_price(body.stop_loss, "stop_loss", "stop_price"),
+        stop_loss_limit_price=_leg_price(body.stop_loss, "stop_loss", "limit_price"),
         within_position=True,  # Alpaca's rule; the direct path builds its orders here too
         extra={POSITION_INTENT: intent},
     )
-    return json_response(render_order(c, await submit(c, cmd)))
+    return json_response(render_order(c, await submit(c, cmd), nested=True))
 
 
 @router.get("/v2/orders", summary="List orders")
@@ -240,11 +260,14 @@ async def list_orders(
         str | None, Query(description="only orders submitted before (exclusive)")
     ] = None,
     direction: Annotated[Literal["asc", "desc"], Query()] = "desc",
-    nested: Annotated[bool, Query(description="accepted; simple orders have no legs")] = False,
+    nested: Annotated[
+        bool, Query(description="legs of bracket, oco and oto orders under their entry")
+    ] = False,
     side: Annotated[Literal["buy", "sell"] | None, Query()] = None,
     symbols: Annotated[str | None, Query(description="comma-separated symbols")] = None,
 ) -> list[dict[str, Any]]:
-    """The account's orders, newest first unless `direction=asc`."""
+    """The account's orders, newest first unless `direction=asc`; `nested`: legs under their
+    entry order instead of listed apart."""
     wanted = []
     for text in csv_list(symbols):
         inst = find_instrument(c.state, text)
@@ -259,7 +282,9 @@ async def list_orders(
         ascending=direction == "asc",
         limit=limit,
     )
-    return [render_order(c, o) for o in found]
+    if nested:
+        found = [o for o in found if PARENT not in o.extra]
+    return [render_order(c, o, nested) for o in found]
 
 
 @router.get("/v2/orders:by_client_order_id", summary="Get an order by its client order id")
@@ -276,7 +301,7 @@ async def get_by_client_id(
 async def get_order(
     order_id: str, c: CtxDep, nested: Annotated[bool, Query()] = False
 ) -> dict[str, Any]:
-    return render_order(c, owned_order(c, order_id))
+    return render_order(c, owned_order(c, order_id), nested)
 
 
 @router.patch("/v2/orders/{order_id}", summary="Replace an open order")
@@ -346,6 +371,9 @@ def cancel_all(c: Ctx) -> list[dict[str, Any]]:
     """Cancel every open order of the account; one result per order, as Alpaca's 207 lists."""
     results: list[dict[str, Any]] = []
     for order in c.container.engine.open_orders(c.account_id):
+        if order.status is OrderStatus.CANCELED:  # with its one-cancels-other, just now
+            results.append({"id": order.id, "status": 200, "body": render_order(c, order)})
+            continue
         try:
             with _closed_meanwhile(c, order.id, "cancelable"):
                 done = c.container.trading.cancel(

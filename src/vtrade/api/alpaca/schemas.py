@@ -16,7 +16,7 @@ from vtrade.core.clock import iso
 from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Order, OrderStatus
+from vtrade.domain.orders import ORDER_CLASS, PARENT, Order, OrderStatus
 from vtrade.market.catalog import Catalog
 
 # An average price (of an order's fills, a position's entry) is shown to this many decimals
@@ -42,6 +42,7 @@ def intent_of(side: Side, position_qty: Decimal) -> str:
 # but not yet routed, as Alpaca reports orders placed outside market hours).
 _STATUS: dict[OrderStatus, str] = {
     OrderStatus.NEW: "new",
+    OrderStatus.HELD: "held",
     OrderStatus.ACCEPTED: "new",
     OrderStatus.PENDING_OPEN: "accepted",
     OrderStatus.PARTIALLY_FILLED: "partially_filled",
@@ -182,11 +183,11 @@ def order_json(
         "qty": None if sized_by_notional else dec(order.qty),
         "filled_qty": dec(order.filled_qty) or "0",
         "filled_avg_price": avg_price(order.avg_fill_price, instrument),
-        "order_class": "simple",
+        "order_class": order.extra.get(ORDER_CLASS, "simple"),
         "order_type": order.type.value,
         "type": order.type.value,
         "side": order.side.value,
-        "position_intent": order.extra.get(POSITION_INTENT),  # none for /api/v1 orders
+        "position_intent": order.extra.get(POSITION_INTENT) or _leg_intent(order),
         "time_in_force": order.tif.value,
         "limit_price": dec(order.limit_price),
         "stop_price": dec(order.stop_price),  # a trailing stop's, where the trail stands now
@@ -284,3 +285,11 @@ def position_json(
         "lastday_price": dec(lastday_price),
         "change_today": dec((price / lastday_price - 1).quantize(places)) if lastday_price else "0",
     }
+
+
+def _leg_intent(order: Order) -> str | None:
+    """A leg of a bracket, oto or oco order closes what its entry opened (none for other
+    `/api/v1` orders)."""
+    if PARENT not in order.extra:
+        return None
+    return "sell_to_close" if order.side is Side.SELL else "buy_to_close"

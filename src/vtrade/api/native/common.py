@@ -32,7 +32,7 @@ from vtrade.core.money import cents
 from vtrade.domain.accounts import ACCOUNT_CURRENCY, Account
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import Instrument
-from vtrade.domain.orders import Fill, Order
+from vtrade.domain.orders import LEGS, OCO_WITH, ORDER_CLASS, PARENT, Fill, Order, OrderClass
 from vtrade.market.catalog import Catalog
 from vtrade.portfolio.state import AccountState
 
@@ -116,6 +116,10 @@ def order_command(body: OrderCreate, symbol: str, account_id: str, now: int) -> 
         trail_percent=body.trail_percent,
         extended_hours=body.extended_hours,
         client_order_id=body.client_order_id,
+        order_class=body.order_class,
+        take_profit_limit_price=body.take_profit_limit_price,
+        stop_loss_stop_price=body.stop_loss_stop_price,
+        stop_loss_limit_price=body.stop_loss_limit_price,
     )
 
 
@@ -240,6 +244,10 @@ def order_public(order: Order, catalog: Catalog) -> OrderPublic:
         created_at=iso(order.created_ns),
         updated_at=iso(order.updated_ns),
         expires_at=at(order.expire_ns),
+        order_class=OrderClass(order.extra.get(ORDER_CLASS, OrderClass.SIMPLE.value)),
+        parent_id=order.extra.get(PARENT),
+        legs=order.extra[LEGS].split(",") if LEGS in order.extra else [],
+        oco_with=order.extra.get(OCO_WITH),
     )
 
 

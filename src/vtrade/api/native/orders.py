@@ -142,6 +142,9 @@ async def cancel_all(request: Request, account: Owned) -> CancelAllResult:
     canceled: list[OrderPublic] = []
     failed: list[CancelFailure] = []
     for order in c.engine.open_orders(account.id):
+        if order.status is OrderStatus.CANCELED:  # with its one-cancels-other, just now
+            canceled.append(order_public(order, c.catalog))
+            continue
         try:
             done = _cancel(state, account, order.id)
         except VtradeError as exc:
@@ -321,16 +324,19 @@ def _by_client_id(state: ApiState, account_id: str, client_order_id: str) -> Ord
 def _own_order(state: ApiState, account: Account, order_id: str) -> Order:
     """The account's order (open ones from the engine, which is never behind the store)."""
     c = state.container
-    order = c.engine.orders.get(order_id) or c.store.get_order(order_id)
+    order = c.engine.orders.get(order_id) or c.engine.held.get(order_id)
+    order = order or c.store.get_order(order_id)
     if order is None or order.account_id != account.id:
         raise NotFoundError(f"order {order_id!r} not found")
     return order
 
 
-def _require_open(order: Order, verb: str) -> None:
-    if not order.is_open:
+def _require_open(order: Order, verb: str, held_too: bool = False) -> None:
+    """Refuse an order that has ended (or, unless `held_too`, a leg held for its entry)."""
+    if not (order.is_open or (held_too and order.status is OrderStatus.HELD)):
+        also = ", as can held legs" if held_too else ""
         raise IllegalTransitionError(
-            f"order {order.id} is {order.status.value}: only open orders can be {verb}",
+            f"order {order.id} is {order.status.value}: only open orders can be {verb}{also}",
             order_id=order.id,
             status=order.status.value,
         )
@@ -338,7 +344,7 @@ def _require_open(order: Order, verb: str) -> None:
 
 def _cancel(state: ApiState, account: Account, order_id: str) -> Order:
     c = state.container
-    _require_open(_own_order(state, account, order_id), "canceled")
+    _require_open(_own_order(state, account, order_id), "canceled", held_too=True)
     try:
         return c.trading.cancel(
             CancelOrder(

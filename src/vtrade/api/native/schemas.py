@@ -9,7 +9,7 @@ from pydantic import model_validator
 from vtrade.api.native.types import Dec, DecIn, In, Out, f
 from vtrade.domain.accounts import Profile
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
+from vtrade.domain.orders import OrderClass, OrderStatus, OrderType, TimeInForce
 
 ORDER_ID = "5f2c81a0-6f1e-0000-0000-00000000002a"
 ACCOUNT_ID = "5f2c81a0-1d3b-0000-0000-000000000001"
@@ -146,6 +146,22 @@ class OrderCreate(In):
         min_length=1,
         max_length=128,
     )
+    order_class: OrderClass = f(
+        "simple; bracket (an entry with a take-profit and a stop-loss held until it fills, "
+        "one-cancels-other), oto (an entry with one of them) or oco (this limit order is the "
+        "take-profit, working with its stop-loss)",
+        "simple",
+        default=OrderClass.SIMPLE,
+    )
+    take_profit_limit_price: DecIn | None = f(
+        "Limit price of the take-profit leg (bracket, oto, oco)", None, default=None, gt=0
+    )
+    stop_loss_stop_price: DecIn | None = f(
+        "Stop price of the stop-loss leg (bracket, oto, oco)", None, default=None, gt=0
+    )
+    stop_loss_limit_price: DecIn | None = f(
+        "Limit price of a stop-limit stop-loss leg (else a stop order)", None, default=None, gt=0
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> OrderCreate:
@@ -236,6 +252,10 @@ class OrderPublic(Out):
     created_at: str = f("Submission time (simulated)", TS)
     updated_at: str = f("Last change", TS)
     expires_at: str | None = f("When a day order expires", "2026-11-18T21:00:00Z")
+    order_class: OrderClass = f("simple, bracket, oto or oco", "simple")
+    parent_id: str | None = f("A leg's entry order (the take-profit, for an oco's stop)", None)
+    legs: list[str] = f("Ids of the legs an entry holds or held", [])
+    oco_with: str | None = f("The order this one is one-cancels-other with", None)
 
 
 class OrderList(Out):
