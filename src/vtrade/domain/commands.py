@@ -55,6 +55,7 @@ class SubmitOrder(Command):
             value = getattr(self, name)
             if value is not None and not isinstance(value, Decimal):
                 object.__setattr__(self, name, _number(name, value))
+        _check_exits(self)
         if self.order_class is OrderClass.OCO and self.limit_price is None:
             # an oco order is its take-profit limit order
             object.__setattr__(self, "limit_price", self.take_profit_limit_price)
@@ -73,6 +74,71 @@ _NUMBERS = (
     "stop_loss_limit_price",
 )
 _E = TypeVar("_E", bound=Enum)
+_EXITS = {  # as Alpaca's request spells them
+    "take_profit_limit_price": "take_profit limit_price",
+    "stop_loss_stop_price": "stop_loss stop_price",
+    "stop_loss_limit_price": "stop_loss limit_price",
+}
+_ENTRY_TYPES = (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT)
+
+
+def _check_exits(cmd: SubmitOrder) -> None:
+    """Refuse exits a simple order cannot have, and a contingent order (`order_class`) that
+    is malformed whatever the market: its class's legs, type, time in force and sizing."""
+    cls, tp, sl = cmd.order_class, cmd.take_profit_limit_price, cmd.stop_loss_stop_price
+    given = [name for name in _EXITS if getattr(cmd, name) is not None]
+    if cls is OrderClass.SIMPLE:
+        if given:
+            raise ValidationError(
+                f"{', '.join(_EXITS[n] for n in given)} belong to bracket, oco and oto orders: "
+                "set order_class",
+                field=given[0],
+            )
+        return
+    for name in given:
+        if getattr(cmd, name) <= 0:
+            raise ValidationError(f"{_EXITS[name]} must be > 0", field=name)
+    if cmd.stop_loss_limit_price is not None and sl is None:
+        raise ValidationError("a stop_loss limit_price needs a stop_loss stop_price")
+    if cls is OrderClass.OTO and (tp is None) == (sl is None):
+        raise ValidationError("an oto order takes one exit: take_profit or stop_loss")
+    if cls is not OrderClass.OTO and (tp is None or sl is None):
+        raise ValidationError(f"a {cls.value} order needs both take_profit and stop_loss")
+    if cmd.tif not in (TimeInForce.DAY, TimeInForce.GTC):
+        raise ValidationError(
+            f"a {cls.value} order's time_in_force must be day or gtc, not {cmd.tif.value}",
+            field="time_in_force",
+        )
+    if cmd.extended_hours:
+        raise ValidationError(f"a {cls.value} order cannot trade in extended hours")
+    if cmd.qty is None:
+        raise ValidationError(f"a {cls.value} order is sized by qty, not notional", field="qty")
+    if cls is not OrderClass.OCO:
+        if cmd.type not in _ENTRY_TYPES:
+            raise ValidationError(
+                f"a {cls.value} order's entry is a market, limit, stop or stop_limit order, "
+                f"not {cmd.type.value}",
+                field="type",
+            )
+        return
+    if cmd.type is not OrderType.LIMIT:
+        raise ValidationError(
+            f"an oco order is a limit order (its take-profit), not {cmd.type.value}", field="type"
+        )
+    if cmd.limit_price is not None and cmd.limit_price != tp:
+        raise ValidationError(
+            f"an oco order's limit_price {cmd.limit_price} must be its take_profit limit_price "
+            f"{tp}",
+            field="limit_price",
+        )
+    assert tp is not None and sl is not None
+    if (tp > sl) != (cmd.side is Side.SELL):  # a sell takes profit above its stop
+        where = "above" if cmd.side is Side.SELL else "below"
+        raise ValidationError(
+            f"an oco {cmd.side.value}'s take_profit limit_price {tp} must be {where} its "
+            f"stop_loss stop_price {sl}",
+            field="take_profit",
+        )
 
 
 def _member(kind: type[_E], name: str, value: object) -> _E:

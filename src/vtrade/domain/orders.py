@@ -79,7 +79,8 @@ ORDER_TRANSITIONS: TransitionTable[OrderStatus] = TransitionTable(
             _S.EXPIRED,
             _S.REPLACED,
         },
-        _S.HELD: {_S.ACCEPTED, _S.PENDING_OPEN, _S.CANCELED},  # its entry filled, or ended
+        # its entry filled (or ended after a partial fill), or ended; its day may be over then
+        _S.HELD: {_S.ACCEPTED, _S.PENDING_OPEN, _S.CANCELED, _S.EXPIRED},
         _S.PENDING_OPEN: {
             _S.ACCEPTED,
             _S.PARTIALLY_FILLED,

@@ -87,6 +87,10 @@ class Bookkeeper:
             return self.orders.of(account_id)
         return sorted(self.orders.values(), key=_BY_SEQ)
 
+    def held_orders(self, account_id: str) -> list[Order]:
+        """The account's legs held for their entries, oldest first."""
+        return contingent.held_of(self, account_id)
+
     def positions_of(self, account_id: str) -> list[Position]:
         return list(self._by_account.get(account_id, {}).values())
 

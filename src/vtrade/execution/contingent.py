@@ -20,12 +20,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
 from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from vtrade.core.errors import ValidationError
 from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
-from vtrade.domain.commands import SubmitOrder
+from vtrade.domain.commands import ReplaceOrder, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import (
     LEGS,
@@ -36,54 +37,23 @@ from vtrade.domain.orders import (
     OrderClass,
     OrderStatus,
     OrderType,
-    TimeInForce,
 )
 from vtrade.execution import routing
-from vtrade.execution.validation import RuleViolation
+from vtrade.execution.routing import DAY_EXPIRED
 
 if TYPE_CHECKING:
     from vtrade.execution.booking import Bookkeeper
     from vtrade.execution.engine import ExecutionEngine
 
 S = OrderStatus
-ENTRY_TYPES = (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT)
-TIFS = (TimeInForce.DAY, TimeInForce.GTC)
+_SEQ = attrgetter("seq")
 
 
-def check_request(cmd: SubmitOrder, base: Decimal) -> None:
-    """Refuse a contingent order that is malformed (a `ValidationError` saying what is
-    allowed): its class's legs, its type and time in force, and exits on the right side of
-    `base`, the entry's price (its limit or stop, else the mid) or, for an oco, each other."""
-    cls = cmd.order_class
-    tp, sl = cmd.take_profit_limit_price, cmd.stop_loss_stop_price
-    if cmd.stop_loss_limit_price is not None and sl is None:
-        raise ValidationError(
-            "stop_loss limit_price needs a stop_loss stop_price", field="stop_loss"
-        )
-    if cls is OrderClass.OTO:
-        if (tp is None) == (sl is None):
-            raise ValidationError("an oto order takes one exit: take_profit or stop_loss")
-    elif tp is None or sl is None:
-        raise ValidationError(f"a {cls.value} order needs both take_profit and stop_loss")
-    if cmd.tif not in TIFS:
-        raise ValidationError(
-            f"a {cls.value} order's time_in_force must be day or gtc, not {cmd.tif.value}",
-            field="time_in_force",
-        )
-    if cmd.extended_hours:
-        raise ValidationError(f"a {cls.value} order cannot trade in extended hours")
-    if cmd.qty is None:
-        raise ValidationError(f"a {cls.value} order is sized by qty, not notional", field="qty")
-    if cls is OrderClass.OCO:
-        _check_oco(cmd, tp, sl)
-        return
-    if cmd.type not in ENTRY_TYPES:
-        raise ValidationError(
-            f"a {cls.value} order's entry is a market, limit, stop or stop_limit order, not "
-            f"{cmd.type.value}",
-            field="type",
-        )
-    above = cmd.side is Side.BUY  # a long's take-profit sells above the entry, its stop below
+def check_sides(side: Side, base: Decimal, tp: Decimal | None, sl: Decimal | None) -> None:
+    """Refuse a bracket's or oto's exit on the wrong side of `base`, the entry's price (its
+    limit or stop, else the mid): a buy takes profit above it and stops out below it. (What
+    is malformed whatever the market, `SubmitOrder` refuses itself.)"""
+    above = side is Side.BUY
     if tp is not None and (tp > base) != above:
         where = "above" if above else "below"
         raise ValidationError(
@@ -98,27 +68,6 @@ def check_request(cmd: SubmitOrder, base: Decimal) -> None:
         )
 
 
-def _check_oco(cmd: SubmitOrder, tp: Decimal | None, sl: Decimal | None) -> None:
-    assert tp is not None and sl is not None
-    if cmd.type is not OrderType.LIMIT:
-        raise ValidationError(
-            f"an oco order is a limit order (its take-profit), not {cmd.type.value}", field="type"
-        )
-    if cmd.limit_price is not None and cmd.limit_price != tp:
-        raise ValidationError(
-            f"an oco order's limit_price {cmd.limit_price} must be its take_profit limit_price "
-            f"{tp}",
-            field="limit_price",
-        )
-    if (tp > sl) != (cmd.side is Side.SELL):  # a sell takes profit above its stop
-        where = "above" if cmd.side is Side.SELL else "below"
-        raise ValidationError(
-            f"an oco {cmd.side.value}'s take_profit limit_price {tp} must be {where} its "
-            f"stop_loss stop_price {sl}",
-            field="take_profit",
-        )
-
-
 def leg_commands(cmd: SubmitOrder) -> list[tuple[str, SubmitOrder]]:
     """The legs `cmd` asks for, each with its name: on the other side of the entry, for its
     quantity (an oco's stop-loss is on the oco's own side: the oco is its take-profit)."""
@@ -128,6 +77,7 @@ def leg_commands(cmd: SubmitOrder) -> list[tuple[str, SubmitOrder]]:
     leg = partial(
         replace,
         cmd,
+        order_class=OrderClass.SIMPLE,  # `hold` ties it to the entry
         side=exit_side,
         client_order_id=None,
         trail_price=None,
@@ -211,6 +161,20 @@ def after_close(engine: Bookkeeper, order: Order, t_ns: int) -> Changes:
     return changes
 
 
+def cancel_all_held(engine: Bookkeeper, account_id: str, t_ns: int, reason: str) -> Changes:
+    """Cancel the account's held legs, before its open orders are canceled: an entry that has
+    filled part would otherwise release them, to work on after everything else was canceled."""
+    changes = Changes()
+    for leg in held_of(engine, account_id):
+        changes.merge(cancel_held(engine, leg, t_ns, reason))
+    return changes
+
+
+def held_of(engine: Bookkeeper, account_id: str) -> list[Order]:
+    """The account's held legs, oldest first."""
+    return sorted((o for o in engine.held.values() if o.account_id == account_id), key=_SEQ)
+
+
 def cancel_held(engine: Bookkeeper, leg: Order, t_ns: int, reason: str) -> Changes:
     """Cancel a held leg (and the held leg it is one-cancels-other with)."""
     changes = Changes()
@@ -233,20 +197,16 @@ def _release(engine: Bookkeeper, entry: Order, t_ns: int) -> Changes:
         leg.qty = entry.filled_qty
         leg.arrival_mid = engine.marks(t_ns).mid(leg.symbol)
         leg.created_ns = t_ns  # it reaches the market now: what printed before is not its
-        inst = engine.catalog.get(leg.symbol)
-        calendar = engine.sessions.for_instrument(inst)
-        try:
-            routing.route(leg, inst, calendar, t_ns)
-        except RuleViolation as exc:
-            leg.move_to(S.CANCELED, t_ns)
+        changes.orders.append(leg)
+        if leg.expire_ns is not None and leg.expire_ns <= t_ns:  # a day order, its day over
+            leg.move_to(S.EXPIRED, t_ns)
             meta = engine.order_meta(leg, t_ns)
-            changes.orders.append(leg)
-            changes.events.append(ev.OrderCanceled(**meta, reason=exc.message))
+            changes.events.append(ev.OrderExpired(**meta, reason=DAY_EXPIRED))
             continue
+        calendar = engine.sessions.for_instrument(engine.catalog.get(leg.symbol))
         waits = routing.waits_for_market(leg, calendar, t_ns)
         leg.move_to(S.PENDING_OPEN if waits else S.ACCEPTED, t_ns)
         engine.orders[leg.id] = leg
-        changes.orders.append(leg)
         status = leg.status.value
         changes.events.append(ev.OrderAccepted(**engine.order_meta(leg, t_ns), status=status))
     return changes
@@ -293,20 +253,35 @@ def relink(engine: Bookkeeper, old: Order, new: Order) -> list[Order]:
     return moved  # (an entry keeps listing a replaced leg: its `replaced_by` leads on)
 
 
-def check_replaceable(order: Order, qty: Decimal | None) -> None:
+def check_replaceable(engine: Bookkeeper, order: Order, cmd: ReplaceOrder, base: Decimal) -> None:
     """Refuse a replacement that would untie a contingent order: an entry that has filled
-    part (its legs are sized by its fills), or a new quantity for a leg (it follows the
-    entry's fills, or the other leg of its pair)."""
+    part (its legs are sized by its fills), one whose new price would put its held exits on
+    the wrong side of it (`base`: its new limit or stop, else the mid), a new quantity for a
+    leg (it follows the entry's fills, or the other leg of its pair), or a new time in force
+    (the group's orders expire together)."""
     if ORDER_CLASS not in order.extra:
         return
-    if LEGS in order.extra and order.filled_qty and PARENT not in order.extra:
+    group = f"part of a {order.extra[ORDER_CLASS]} order"
+    if cmd.tif is not None and cmd.tif is not order.tif:
+        raise ValidationError(
+            f"order {order.id} is {group}, whose orders share their time in force: replace "
+            "its prices only",
+            field="time_in_force",
+        )
+    if cmd.qty is not None and (PARENT in order.extra or OCO_WITH in order.extra):
+        raise ValidationError(
+            f"order {order.id} is {group}: its quantity follows the others'; replace its "
+            "prices only",
+            field="qty",
+        )
+    held = {leg.type: leg for i in _leg_ids(order) if (leg := engine.held.get(i)) is not None}
+    if held and order.filled_qty:
         raise ValidationError(
             f"order {order.id} has filled part of a {order.extra[ORDER_CLASS]} entry whose legs "
             "are sized by its fills: cancel it (its legs then work for what it filled)"
         )
-    if qty is not None and (PARENT in order.extra or OCO_WITH in order.extra):
-        raise ValidationError(
-            f"order {order.id} is part of a {order.extra[ORDER_CLASS]} order: its quantity "
-            "follows the others'; replace its prices or time in force only",
-            field="qty",
-        )
+    if held:
+        take = held.get(OrderType.LIMIT)
+        stop = held.get(OrderType.STOP) or held.get(OrderType.STOP_LIMIT)
+        tp = None if take is None else take.limit_price
+        check_sides(order.side, base, tp, None if stop is None else stop.stop_price)

@@ -100,7 +100,7 @@ class ExecutionEngine(Bookkeeper):
         """Cancel open orders, close every position at no cost, restore the initial balance."""
         with refusing():
             account = self.account(cmd.account_id)
-        changes = Changes()
+        changes = contingent.cancel_all_held(self, account.id, t_ns, "account reset")
         for order in self.open_orders(account.id):
             if order.is_open:  # (its one-cancels-other may have gone with an earlier one)
                 changes.merge(self.close_order(order, S.CANCELED, t_ns, "account reset"))
@@ -183,7 +183,7 @@ class ExecutionEngine(Bookkeeper):
             return order, rejected
         self.by_client_id[(order.account_id, order.client_order_id)] = order
         if legs:
-            return order, self._open_with_legs(order, legs, t_ns)
+            return order, self._open_with_legs(order, legs, cmd.order_class, t_ns)
         return order, self.open_order(order, t_ns)
 
     def _leg_commands(self, cmd: SubmitOrder, t_ns: int) -> list[SubmitOrder]:
@@ -191,8 +191,10 @@ class ExecutionEngine(Bookkeeper):
         naming the leg at fault); none for a simple order."""
         if cmd.order_class is OrderClass.SIMPLE:
             return []
-        base = cmd.limit_price or cmd.stop_price or self.marks(t_ns).mid(cmd.symbol)
-        contingent.check_request(cmd, base)
+        if cmd.order_class is not OrderClass.OCO:  # (an oco's sides `SubmitOrder` checks)
+            base = cmd.limit_price or cmd.stop_price or self.marks(t_ns).mid(cmd.symbol)
+            tp, sl = cmd.take_profit_limit_price, cmd.stop_loss_stop_price
+            contingent.check_sides(cmd.side, base, tp, sl)
         legs = []
         for name, leg in contingent.leg_commands(cmd):
             try:
@@ -202,15 +204,20 @@ class ExecutionEngine(Bookkeeper):
             legs.append(leg)
         return legs
 
-    def _open_with_legs(self, entry: Order, leg_cmds: list[SubmitOrder], t_ns: int) -> Changes:
+    def _open_with_legs(
+        self, entry: Order, leg_cmds: list[SubmitOrder], order_class: OrderClass, t_ns: int
+    ) -> Changes:
         """Open a contingent order's entry with its legs held for it (an oco's stop-loss
         opens beside it)."""
         account, inst = self.account(entry.account_id), self.catalog.get(entry.symbol)
         legs = [self._new_order(c, inst, account, t_ns) for c in leg_cmds]
+        calendar = self.sessions.for_instrument(inst)
         for leg in legs:
             leg.arrival_mid = entry.arrival_mid
+            # a day leg expires with its entry's day, held or working (day or gtc: no refusal)
+            routing.route(leg, inst, calendar, t_ns + rules_of(leg).latency_ns)
             self.by_client_id[(leg.account_id, leg.client_order_id)] = leg
-        changes = contingent.hold(self, entry, legs, leg_cmds[0].order_class, t_ns)
+        changes = contingent.hold(self, entry, legs, order_class, t_ns)
         changes.merge(self.open_order(entry, t_ns))
         if entry.extra[ORDER_CLASS] == OrderClass.OCO.value:
             changes.merge(contingent.open_oco_leg(self, entry, legs[0], t_ns))
@@ -415,7 +422,9 @@ class ExecutionEngine(Bookkeeper):
             old = self._own_open_order(cmd.account_id, cmd.order_id)
             self._check_unlocked(old, t_ns)
             _check_replaceable(old, cmd)
-            contingent.check_replaceable(old, cmd.qty)
+            limit, stop = cmd.limit_price or old.limit_price, cmd.stop_price or old.stop_price
+            base = limit or stop or self.marks(t_ns).mid(old.symbol)  # as `_leg_commands`
+            contingent.check_replaceable(self, old, cmd, base)
             self._check_client_id_free(cmd.account_id, cmd.client_order_id)
         del self.orders[old.id]  # the new order must not count the old one as open
         try:

@@ -31,6 +31,7 @@ AUCTION_LOCKS = {
     TimeInForce.OPG: ("open", "opening", 2 * NS_PER_MINUTE),
     TimeInForce.CLS: ("close", "closing", 10 * NS_PER_MINUTE),
 }
+DAY_EXPIRED = "day order expired at the close"
 
 
 def can_work(order: Order, phase: Phase) -> bool:

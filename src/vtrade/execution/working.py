@@ -32,7 +32,7 @@ from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, financing, liquidation
 from vtrade.execution.profiles import rules_of
-from vtrade.execution.routing import can_work, in_flight, meets_opening_auction
+from vtrade.execution.routing import DAY_EXPIRED, can_work, in_flight, meets_opening_auction
 from vtrade.execution.validation import RuleViolation, has_auctions, pays_cash
 from vtrade.market.books import to_price
 from vtrade.market.intraday import Prints
@@ -46,7 +46,6 @@ S = OrderStatus
 _BY_SEQ = attrgetter("seq")  # submission order
 _FIRST_TWO = itemgetter(0, 1)  # (instant, symbol)
 AUCTION_TIFS = (TimeInForce.OPG, TimeInForce.CLS)
-DAY_EXPIRED = "day order expired at the close"
 MARGIN_CHECK_NS = 60_000_000_000
 CATCH_UP_STEPS = 1_440  # steps a catch-up takes at most, until they reach `CATCH_UP_MAX_STEP_NS`
 CATCH_UP_MAX_STEP_NS = 60_000_000_000  # the longest step the settings allow

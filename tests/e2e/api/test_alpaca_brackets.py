@@ -31,6 +31,8 @@ from alpaca.trading.requests import (
 )
 from api_support import Live
 
+from vtrade.domain.commands import OpenAccount
+
 CENT = Decimal("0.01")
 
 
@@ -203,3 +205,71 @@ def test_a_malformed_bracket_answers_422_and_keeps_nothing(
     assert refused.value.status_code == 422 and refused.value.code == 40010001
     assert message in refused.value.message
     assert trading.get_orders(GetOrdersRequest(status=QueryOrderStatus.ALL)) == []
+
+
+def test_open_orders_nested_show_a_filled_entry_with_its_working_legs(
+    live: Live, trading: TradingClient
+) -> None:
+    entry = submit(trading, market_bracket(live))
+    nested = trading.get_orders(GetOrdersRequest(status=QueryOrderStatus.OPEN, nested=True))
+    assert [o.id for o in nested] == [entry.id]  # type: ignore[union-attr]
+    assert [leg.status for leg in nested[0].legs or []] == [OrderStatus.NEW] * 2  # type: ignore[union-attr]
+    newest = trading.get_orders(GetOrdersRequest(status=QueryOrderStatus.ALL, nested=True, limit=1))
+    assert [o.id for o in newest] == [entry.id]  # type: ignore[union-attr]
+
+
+def test_cancel_all_leaves_nothing_working_after_a_partly_filled_entry(
+    live: Live, trading: TradingClient
+) -> None:
+    """Held legs are canceled before their entry: canceled after it, they would be released
+    for what it filled and work on, and close_all_positions(cancel_orders=True) found the
+    position held for them."""
+    owner = live.container.trading.account(live.key("alice").account_id).owner
+    live.container.trading.open_account(  # large enough for an order larger than the book
+        OpenAccount(id="o", ts_init=0, owner=owner, name="big", balance=Decimal(500_000_000))
+    )
+    key = live.key("alice", "big")
+    big = TradingClient(key.key_id, key.secret, paper=True, url_override=live.base_url)
+    ask = live.container.market.quote("AAPL", live.clock.now_ns()).ask
+    entry = submit(
+        big,
+        LimitOrderRequest(
+            symbol="AAPL",
+            qty=300_000,
+            side=OrderSide.BUY,
+            time_in_force=TimeInForce.GTC,
+            limit_price=float((ask * Decimal("1.01")).quantize(CENT)),
+            order_class=OrderClass.BRACKET,
+            take_profit=TakeProfitRequest(
+                limit_price=float((ask * Decimal("1.02")).quantize(CENT))
+            ),
+            stop_loss=StopLossRequest(stop_price=float((ask * Decimal("0.98")).quantize(CENT))),
+        ),
+    )
+    assert entry.status == OrderStatus.PARTIALLY_FILLED
+    assert [leg.status for leg in entry.legs or []] == [OrderStatus.HELD] * 2
+
+    results = big.cancel_orders()
+    assert sorted(r.status for r in results) == [200, 200, 200]  # type: ignore[union-attr]
+    assert big.get_orders() == []
+    closed = big.close_all_positions(cancel_orders=True)
+    assert [r.status for r in closed] == [200]  # type: ignore[union-attr]
+
+
+def test_a_crypto_bracket_answers_422_as_on_alpaca(live: Live, trading: TradingClient) -> None:
+    with pytest.raises(APIError) as refused:
+        trading.post(
+            "/orders",
+            {
+                "symbol": "BTC/USD",
+                "qty": "0.01",
+                "side": "buy",
+                "type": "market",
+                "time_in_force": "gtc",
+                "order_class": "bracket",
+                "take_profit": {"limit_price": "999999"},
+                "stop_loss": {"stop_price": "1"},
+            },
+        )
+    assert refused.value.status_code == 422
+    assert "crypto orders are simple orders" in refused.value.message

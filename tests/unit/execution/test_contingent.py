@@ -4,6 +4,7 @@ one-cancels-other pairs that never close more than one of them would."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from vtrade.domain.changes import Changes
 from vtrade.domain.commands import CancelOrder, OpenAccount, ReplaceOrder, ResetAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import LEGS, OCO_WITH, PARENT, Order, OrderStatus, OrderType
+from vtrade.execution import liquidation
 
 if TYPE_CHECKING:
     from conftest import Venue
@@ -269,3 +271,109 @@ def test_held_legs_are_stored_and_restored(make_service: Callable[..., Container
     assert [o.id for o in again.store.list_orders(account.id, open_only=True)] != []
     again.trading.cancel(CancelOrder(id="c", ts_init=0, account_id=account.id, order_id=entry.id))
     assert {again.store.get_order(i).status for i in legs} == {S.CANCELED}  # type: ignore[union-attr]
+
+
+def partly_filled_bracket(venue: Venue) -> tuple[Account, Order, list[Order]]:
+    """A gtc bracket buying 300,000 AAPL at 1% over the ask: it fills part at once, and its
+    legs stay held for the rest."""
+    account = venue.open(balance=500_000_000)
+    ask = venue.quote("AAPL").ask
+    limit = (ask * D("1.01")).quantize(D("0.01"))
+    entry, legs, _ = bracket(venue, account, 300_000, type="limit", limit_price=limit)
+    assert entry.status is S.PARTIALLY_FILLED and {leg.status for leg in legs} == {S.HELD}
+    return account, entry, legs
+
+
+def test_a_reset_cancels_held_legs_before_their_partly_filled_entry(venue: Venue) -> None:
+    """Canceled first, the entry would release its legs for what it filled: they would go on
+    working on the reset account and open a short."""
+    account, entry, legs = partly_filled_bracket(venue)
+    venue.engine.reset_account(
+        ResetAccount(id="x", ts_init=venue.now, account_id=account.id), venue.now
+    )
+    assert {o.status for o in (entry, *legs)} == {S.CANCELED}
+    venue.advance(3_600)
+    assert venue.engine.open_orders(account.id) == [] and venue.engine.held == {}
+    assert venue.engine.position(account.id, "AAPL").qty == 0
+
+
+def test_a_liquidation_cancels_held_legs_before_their_partly_filled_entry(venue: Venue) -> None:
+    account, entry, legs = partly_filled_bracket(venue)
+    wiped = replace(venue.engine.view(account.id, venue.now), nav=D(0))  # close everything
+    liquidation.liquidate(venue.engine, account, wiped, venue.now)
+    assert {o.status for o in (entry, *legs)} == {S.CANCELED}
+    venue.advance(3_600)
+    assert venue.engine.open_orders(account.id) == [] and venue.engine.held == {}
+    assert venue.engine.position(account.id, "AAPL").qty == 0  # closed, not turned short
+
+
+def test_day_legs_expire_with_their_entry_s_day(make_venue: Callable[..., Venue]) -> None:
+    """A day bracket's legs are day orders of its day: released by an entry that expired at
+    the close after a partial fill, they expire with it; an oco's stop-loss expires with its
+    take-profit. Each shows when it expires, held or not."""
+    venue = make_venue(start="2024-03-15T19:59:00Z")  # a minute before New York's close
+    account = venue.open(balance=5_000_000_000)
+    ask = venue.quote("AAPL").ask
+    limit = (ask * D("1.01")).quantize(D("0.01"))
+    entry, legs, _ = bracket(venue, account, 3_000_000, type="limit", limit_price=limit, tif="day")
+    assert entry.expire_ns == legs[0].expire_ns == legs[1].expire_ns  # shown while held
+    bid = venue.quote("AAPL").bid
+    oco, changes = venue.submit(
+        account,
+        "AAPL",
+        Side.SELL,
+        10,
+        type="limit",
+        tif="day",
+        order_class="oco",
+        take_profit_limit_price=(bid * D("1.2")).quantize(D("0.01")),
+        stop_loss_stop_price=(bid * D("0.8")).quantize(D("0.01")),
+    )
+    (stop,) = legs_of(oco, changes)
+    assert stop.expire_ns == oco.expire_ns is not None
+    venue.advance(3 * 24 * 3_600)  # over the weekend, past Monday's close
+    assert entry.status is S.EXPIRED and 0 < entry.filled_qty < 3_000_000
+    assert {leg.status for leg in legs} == {S.EXPIRED} and not legs[0].filled_qty
+    assert oco.status is stop.status is S.EXPIRED
+
+
+def test_a_replacement_keeps_a_contingent_order_s_exits_and_time_in_force(venue: Venue) -> None:
+    account = venue.open()
+    mid = venue.engine.marks(venue.now).mid("AAPL")
+    below = (mid * D("0.9")).quantize(D("0.01"))
+    entry, (tp, _), _ = bracket(venue, account, type="limit", limit_price=below)
+    above_take_profit = tp.limit_price * D("1.01")  # type: ignore[operator]
+
+    def replace_entry(**change: object) -> None:
+        venue.engine.replace(
+            ReplaceOrder(
+                id="r", ts_init=venue.now, account_id=account.id, order_id=entry.id, **change
+            ),
+            venue.now,
+        )
+
+    with pytest.raises(ValidationError, match="must be above the entry's price"):
+        replace_entry(limit_price=above_take_profit.quantize(D("0.01")))
+    with pytest.raises(ValidationError, match="share their time in force"):
+        replace_entry(tif="day")
+    replace_entry(limit_price=below - 1)  # still under its exits
+    assert entry.status is S.REPLACED
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"order_class": "oco", **EXITS, "type": "market"}, "an oco order is a limit order"),
+        (
+            {"order_class": "bracket", **EXITS, "take_profit_limit_price": "-1"},
+            "take_profit limit_price must be > 0",
+        ),
+        ({"order_class": "bracket", **EXITS, "tif": "opg"}, "must be day or gtc, not opg"),
+        ({"take_profit_limit_price": "999"}, "belong to bracket, oco and oto orders"),
+    ],
+)
+def test_a_contingent_command_is_malformed_before_any_market_check(
+    options: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        SubmitOrder(id="s", ts_init=0, account_id="a", symbol="AAPL", side="buy", qty=1, **options)

@@ -37,7 +37,12 @@ from vtrade.api.alpaca.order_rules import (
     position_intent,
     refusal,
 )
-from vtrade.api.alpaca.schemas import POSITION_INTENT, TERMINAL_STATUSES, order_status
+from vtrade.api.alpaca.schemas import (
+    POSITION_INTENT,
+    TERMINAL_STATUSES,
+    alpaca_symbol,
+    order_status,
+)
 from vtrade.api.errors import alpaca_status
 from vtrade.api.inputs import Body
 from vtrade.core.errors import (
@@ -48,6 +53,7 @@ from vtrade.core.errors import (
     VtradeError,
 )
 from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
+from vtrade.domain.instruments import AssetClass
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import PARENT, Order, OrderClass, OrderStatus, OrderType, TimeInForce
 from vtrade.market.catalog import Catalog
@@ -220,6 +226,11 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
     if (body.qty is None) == (body.notional is None):
         raise ValidationError("give exactly one of qty and notional")
     inst = instrument_or_422(c.state, body.symbol)
+    if order_class is not OrderClass.SIMPLE and inst.asset_class is AssetClass.CRYPTO:
+        raise ValidationError(
+            f"crypto orders are simple orders, as on Alpaca: {alpaca_symbol(inst)} takes no "
+            f"{order_class.value} order (place its exits as orders of their own)"
+        )
     check_new_order(c, body, inst)
     intent = position_intent(c, body, inst)
     side = Side(body.side)
@@ -283,8 +294,20 @@ async def list_orders(
         limit=limit,
     )
     if nested:
-        found = [o for o in found if PARENT not in o.extra]
+        found = _entries(c, found)
     return [render_order(c, o, nested) for o in found]
+
+
+def _entries(c: Ctx, orders: list[Order]) -> list[Order]:
+    """`orders` with each leg replaced by its entry (once, where the first of them stood): a
+    nested listing shows legs under their entry, and a working leg under its filled entry."""
+    entries: dict[str, Order] = {}
+    for order in orders:
+        parent_id = order.extra.get(PARENT)
+        entry = order if parent_id is None else c.container.store.get_order(parent_id)
+        if entry is not None:
+            entries.setdefault(entry.id, entry)
+    return list(entries.values())
 
 
 @router.get("/v2/orders:by_client_order_id", summary="Get an order by its client order id")
@@ -370,7 +393,8 @@ def _closed_meanwhile(c: Ctx, order_id: str, doing: str) -> Iterator[None]:
 def cancel_all(c: Ctx) -> list[dict[str, Any]]:
     """Cancel every open order of the account; one result per order, as Alpaca's 207 lists."""
     results: list[dict[str, Any]] = []
-    for order in c.container.engine.open_orders(c.account_id):
+    engine = c.container.engine  # held legs first: canceled after their entry, they would work
+    for order in [*engine.held_orders(c.account_id), *engine.open_orders(c.account_id)]:
         if order.status is OrderStatus.CANCELED:  # with its one-cancels-other, just now
             results.append({"id": order.id, "status": 200, "body": render_order(c, order)})
             continue

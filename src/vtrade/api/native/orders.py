@@ -141,7 +141,8 @@ async def cancel_all(request: Request, account: Owned) -> CancelAllResult:
     c = state.container
     canceled: list[OrderPublic] = []
     failed: list[CancelFailure] = []
-    for order in c.engine.open_orders(account.id):
+    # held legs first: canceled after their entry, they would work
+    for order in [*c.engine.held_orders(account.id), *c.engine.open_orders(account.id)]:
         if order.status is OrderStatus.CANCELED:  # with its one-cancels-other, just now
             canceled.append(order_public(order, c.catalog))
             continue

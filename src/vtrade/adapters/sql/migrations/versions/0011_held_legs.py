@@ -22,6 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 INDEX = "ix_orders_open"
 COLUMNS = ["account_id", "created_ns"]
+OPEN_VALUES = ("accepted", "new", "partially_filled", "pending_open")
 OPEN = "status IN ('accepted', 'new', 'partially_filled', 'pending_open')"
 UNFINISHED = "status IN ('accepted', 'held', 'new', 'partially_filled', 'pending_open')"
 
@@ -42,12 +43,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """An older vtrade knows no held order: held legs are canceled, as their entries would
-    have been without them."""
-    orders = sa.table("orders", sa.column("status"), sa.column("reject_reason"))
+    """An older vtrade knows no held order and no one-cancels-other: held legs are canceled,
+    and so are working pairs, which it would work as two orders that may both fill."""
+    orders = sa.table("orders", sa.column("status"), sa.column("reject_reason"), sa.column("extra"))
+    tied = orders.c.extra.like('%"oco_with"%')
     op.get_bind().execute(
         orders.update()
-        .where(orders.c.status == "held")
+        .where((orders.c.status == "held") | (orders.c.status.in_(OPEN_VALUES) & tied))
         .values(status="canceled", reject_reason="canceled: vtrade was downgraded")
     )
     _index_open_orders(OPEN)
