@@ -177,3 +177,19 @@ def test_a_symbol_the_market_cannot_serve_closes_its_followers_and_spares_the_ot
     }
     assert (closed.value.code, closed.value.reason) == (1011, "internal error")
     assert {m["S"] for m in quotes} == {"MSFT"} and len(quotes) >= 6
+
+
+def test_after_a_jump_of_the_clock_a_client_gets_ten_thousand_messages_in_frames_of_1000(
+    api: InProcess,
+) -> None:
+    busy = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "GOOG", "META", "TSLA", "AVGO", "COST"]
+    busy += ["NFLX", "AMD"]  # 12 symbols quoting every second: 12,000 newest quotes in all
+    with _subscribed(api, [("/v2/iex", {"quotes": busy})]) as (ws,):
+        api.clock.advance(20 * NS_PER_MINUTE)
+        jumped_to = api.clock.now_ns()
+        frames = [frame(ws) for _ in range(10)]
+        api.clock.advance(2 * NS_PER_SECOND)
+        after = until(ws, bool)
+
+    assert [len(f) for f in frames] == [1_000] * 10  # and the other 2,000 dropped:
+    assert min(_instant(m) for m in after) > jumped_to and len(after) <= 3 * len(busy)

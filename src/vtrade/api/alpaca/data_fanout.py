@@ -6,10 +6,10 @@ Every `max(step_ms, 50)` ms one task computes each followed symbol, yielding to 
 between symbols, and encodes each message once per wire format its clients use (msgpack with
 msgpack timestamps, or JSON with RFC 3339 instants). A client is sent the items from its own
 subscription instant on (Alpaca replays nothing), and the day's bar and the order book when
-they differ from the ones it was last sent: after each push, in frames of at most
-`FRAME_MESSAGES` messages, the newest `MAX_MESSAGES_PER_PUSH` at most. A client that falls
-too far behind is dropped by its gateway `Client`; one following a symbol that fails is sent
-error 500 and closed.
+they differ from the ones it was last sent: in frames of `FRAME_MESSAGES` messages, each sent
+as soon as it is full (the last of a push at its end), `MAX_MESSAGES_PER_PUSH` at most per
+push. A client that falls too far behind is dropped by its gateway `Client`; one following a
+symbol that fails is sent error 500 and closed.
 """
 
 from __future__ import annotations
@@ -59,9 +59,6 @@ class Subscriber:
         """Send encoded messages in frames of at most `FRAME_MESSAGES`."""
         for frame in _frames(pieces, self.packed):
             self.client.send(frame)
-
-
-_Out = dict[Subscriber, list[bytes]]  # what each client is sent after a push, encoded
 
 
 def data_hub_of(conn: HTTPConnection) -> DataHub:
@@ -126,7 +123,7 @@ class DataHub:
         """Compute each followed symbol once; queue to every client its share."""
         market = self.container.market
         now = self.container.clock.now_ns()
-        out: _Out = {}
+        outbox = _Outbox()
         for symbol, feed in list(self._feeds.items()):
             if self._feeds.get(symbol) is not feed:
                 continue  # nobody follows it any more
@@ -137,15 +134,15 @@ class DataHub:
                 continue
             for channel, messages in pushed.items.items():
                 if messages:
-                    self._share_items((symbol, channel), messages, out)
+                    self._share_items((symbol, channel), messages, outbox)
             for channel, (at, latest) in pushed.latest.items():
-                self._share_latest((symbol, channel), at, latest, out)
+                self._share_latest((symbol, channel), at, latest, outbox)
+            outbox.send(whole_frames_only=True)
             if pushed.items or pushed.latest:  # it read the market (not so while time stands)
                 await asyncio.sleep(0)  # between symbols, the engine and others go on
-        for sub, pieces in out.items():
-            sub.send_encoded(pieces[-MAX_MESSAGES_PER_PUSH:])  # a jump of the clock: the newest
+        outbox.send(whole_frames_only=False)
 
-    def _share_items(self, key: Key, messages: list[Message], out: _Out) -> None:
+    def _share_items(self, key: Key, messages: list[Message], outbox: _Outbox) -> None:
         """Items to each follower of `key`: those from its subscription instant on."""
         encoded = _Encoded(messages)
         for sub in self._subs.get(key, ()):
@@ -153,17 +150,16 @@ class DataHub:
             first = sub.first[key]
             if first > messages[0]["t"]:  # it subscribed after this span began
                 pieces = pieces[bisect.bisect_left(messages, first, key=_instant) :]
-            if pieces:
-                out.setdefault(sub, []).extend(pieces)
+            outbox.add(sub, pieces)
 
-    def _share_latest(self, key: Key, at: int, latest: Message, out: _Out) -> None:
+    def _share_latest(self, key: Key, at: int, latest: Message, outbox: _Outbox) -> None:
         """The day's bar or book standing at `at` to each follower of `key` subscribed by
         then that was not sent this one yet."""
         encoded = _Encoded([latest])
         for sub in self._subs.get(key, ()):
             if at >= sub.first[key] and sub.seen.get(key) is not latest:
                 sub.seen[key] = latest
-                out.setdefault(sub, []).extend(encoded.pieces(sub.packed))
+                outbox.add(sub, encoded.pieces(sub.packed))
 
     def _fail(self, symbol: str, exc: Exception) -> None:
         """Tell the followers of `symbol` why their stream stops, and close them."""
@@ -185,6 +181,40 @@ class DataHub:
                     log.exception("market-data push failed")
         finally:
             self._task = None
+
+
+class _Outbox:
+    """What one push has for each client, sent a frame at a time as soon as a frame is full:
+    the clients' writes (and the compression of their frames) spread over the push instead of
+    coming all at once at its end. At most `MAX_MESSAGES_PER_PUSH` per client: the rest of a
+    push (after a jump of the clock) is dropped."""
+
+    def __init__(self) -> None:
+        self._pending: dict[Subscriber, list[bytes]] = {}
+        self._sent: dict[Subscriber, int] = {}
+        self._full: dict[Subscriber, None] = {}  # clients with a whole frame pending
+
+    def add(self, sub: Subscriber, pieces: list[bytes]) -> None:
+        if not pieces:
+            return
+        pending = self._pending.setdefault(sub, [])
+        pending.extend(pieces)
+        if len(pending) >= FRAME_MESSAGES:
+            self._full[sub] = None
+
+    def send(self, whole_frames_only: bool) -> None:
+        """Send what is pending: only whole frames, or everything (at the end of a push)."""
+        for sub in list(self._full if whole_frames_only else self._pending):
+            pending = self._pending[sub]
+            ready = len(pending)
+            if whole_frames_only:
+                ready -= ready % FRAME_MESSAGES
+            sent = self._sent.get(sub, 0)
+            allowed = min(ready, MAX_MESSAGES_PER_PUSH - sent)
+            sub.send_encoded(pending[:allowed])
+            self._sent[sub] = sent + allowed
+            del pending[:ready]
+        self._full.clear()
 
 
 class _Encoded:
