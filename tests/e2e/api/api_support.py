@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -174,3 +175,30 @@ def receive_frame(ws: WebSocketTestSession, timeout: float = 5.0) -> Message:
     message = ws.portal.call(receive)
     ws._raise_on_close(message)
     return message
+
+
+Items = list[dict[str, Any]]
+
+
+def frame(ws: WebSocketTestSession, timeout: float = 5.0) -> Items:
+    """The next frame's messages (JSON text) on an Alpaca market-data stream; fail after
+    `timeout` s."""
+    items: Items = json.loads(receive_frame(ws, timeout)["text"])
+    return items
+
+
+def signed_in(ws: WebSocketTestSession, key: Key) -> None:
+    """Read the greeting of an Alpaca market-data stream and sign in with `key`."""
+    assert frame(ws) == [{"T": "success", "msg": "connected"}]
+    ws.send_json({"action": "auth", "key": key.key_id, "secret": key.secret})
+    assert frame(ws) == [{"T": "success", "msg": "authenticated"}]
+
+
+def until(ws: WebSocketTestSession, done: Any, frames: int = 200) -> Items:
+    """Messages of the frames that come until `done(messages so far)` holds."""
+    seen: Items = []
+    for _ in range(frames):
+        seen += frame(ws)
+        if done(seen):
+            return seen
+    raise AssertionError(f"not done after {frames} frames: {seen[-5:]}")

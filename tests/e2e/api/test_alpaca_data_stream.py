@@ -5,7 +5,6 @@ and `CryptoDataStream` receiving them."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
@@ -14,36 +13,11 @@ import msgpack
 import pytest
 from alpaca.data.live import CryptoDataStream, StockDataStream
 from alpaca.data.models import Bar, Orderbook, Quote, Trade
-from api_support import InProcess, Key, Live, receive_frame
-from starlette.testclient import WebSocketTestSession
+from api_support import InProcess, Live, frame, signed_in, until
 from starlette.websockets import WebSocketDisconnect
 
 from vtrade.api.gateway import receive
 from vtrade.core.clock import NS_PER_SECOND, iso
-
-Items = list[dict[str, Any]]
-
-
-def frame(ws: WebSocketTestSession, timeout: float = 5.0) -> Items:
-    """The next frame's messages (JSON text); fail after `timeout` s."""
-    items: Items = json.loads(receive_frame(ws, timeout)["text"])
-    return items
-
-
-def signed_in(ws: WebSocketTestSession, key: Key) -> None:
-    assert frame(ws) == [{"T": "success", "msg": "connected"}]
-    ws.send_json({"action": "auth", "key": key.key_id, "secret": key.secret})
-    assert frame(ws) == [{"T": "success", "msg": "authenticated"}]
-
-
-def until(ws: WebSocketTestSession, done: Any, frames: int = 200) -> Items:
-    """Messages of the frames that come until `done(messages so far)` holds."""
-    seen: Items = []
-    for _ in range(frames):
-        seen += frame(ws)
-        if done(seen):
-            return seen
-    raise AssertionError(f"not done after {frames} frames: {seen[-5:]}")
 
 
 def test_a_subscriber_gets_the_prints_quotes_and_minute_bars_that_follow(api: InProcess) -> None:

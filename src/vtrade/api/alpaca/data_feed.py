@@ -1,34 +1,35 @@
-"""What Alpaca's market-data streams send a subscriber: the feed's prints (`trades`), quote
-updates (`quotes`), minute bars once complete (`bars`), the day's bar so far after each of
-them (`dailyBars`) and, for crypto, the order book when it changed (`orderbooks`).
+"""What Alpaca's market-data streams send for a symbol: the feed's prints (`trades`), quote
+updates (`quotes`), minute bars once complete (`bars`), the day's bar so far once a minute
+has completed, when it changed (`dailyBars`) and, for crypto, the order book when it changed
+(`orderbooks`).
 
-Items are those of the REST market data (`marketdata_ticks`, `marketdata`): a stream and a
-later `GET /v2/stocks/{symbol}/trades` over the same span agree print for print. A stream
-sends only what happens after its subscription (Alpaca replays nothing). After a jump of the
-clock (a server catching up) at most `MAX_PER_PUSH` of the newest items per symbol and
-channel go out, as a live feed would not have held the rest either.
+A symbol is computed once per push for every client that streams it (`data_fanout` shares
+it out): a `Feed` holds how far each channel has been computed and the day's bar and book
+last computed. Items are those of the REST market data (`marketdata_ticks`, `marketdata`): a
+stream and a later `GET /v2/stocks/{symbol}/trades` over the same span agree print for print.
+After a jump of the clock (a server catching up) at most `MAX_PER_PUSH` of the newest items
+per symbol and channel go out, as a live feed would not have held the rest either. Messages
+hold their instant `t` in ns: each client's encoding writes it its own way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from vtrade.api.alpaca.common import Ctx
-from vtrade.api.alpaca.marketdata import bar_json, completed, stamped_as_alpaca
-from vtrade.api.alpaca.marketdata_ticks import Kind, order_book, tick_json
+from vtrade.api.alpaca.marketdata import bar_json, stamped_as_alpaca, today_so_far
+from vtrade.api.alpaca.marketdata_ticks import Kind, book_json, tick_json
 from vtrade.api.alpaca.schemas import alpaca_symbol
-from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, parse_instant, to_ns
+from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE
 from vtrade.core.money import decimals_of
-from vtrade.domain.instruments import Instrument
+from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Interval
 from vtrade.market.bars import BarSeries
+from vtrade.market.synthetic import SyntheticMarket
 
 Message = dict[str, Any]
-Stamp = Callable[[int], Any]  # an instant as the client's encoding writes it
 
 STOCK_CHANNELS = ("trades", "quotes", "bars", "dailyBars", "updatedBars", "statuses", "lulds")
 CRYPTO_CHANNELS = ("trades", "quotes", "bars", "dailyBars", "updatedBars", "orderbooks")
@@ -37,108 +38,173 @@ CRYPTO_CHANNELS = ("trades", "quotes", "bars", "dailyBars", "updatedBars", "orde
 SILENT = frozenset({"updatedBars", "statuses", "lulds"})
 MAX_PER_PUSH = 1_000
 BOOK_DEPTH = 20
+DAY_LOOKBACK = 10 * NS_PER_DAY  # as far back as the REST snapshot looks for the day's bar
 _TYPES = {"trades": "t", "quotes": "q", "bars": "b", "dailyBars": "d", "orderbooks": "o"}
 
 
 @dataclass
-class Watched:
-    """One symbol a client streams: its channels, and how far each has been sent."""
+class Feed:
+    """One symbol as its clients stream it: how far each channel has been computed (ticks:
+    up to an instant; bars: from a minute on), and the day's bar and order book last
+    computed (the same object while unchanged, so a client is sent each version once)."""
 
     inst: Instrument
-    since: dict[str, int] = field(default_factory=dict)  # channel -> last instant sent
-    book: Message | None = None  # the order book last sent (crypto)
+    cursor: dict[str, int] = field(default_factory=dict)  # channel -> how far computed
+    day: Message | None = None
+    book: Message | None = None
+    name: str = field(init=False)  # as Alpaca spells it
+
+    def __post_init__(self) -> None:
+        self.name = alpaca_symbol(self.inst)
 
 
-def start(watched: Watched, channel: str, now: int) -> None:
-    """Begin `channel` of `watched` at `now`: only what happens later is sent."""
+@dataclass(frozen=True, slots=True)
+class Pushed:
+    """What one push found for a symbol."""
+
+    items: dict[str, list[Message]]  # trades, quotes, bars: new since the last push, oldest first
+    latest: dict[str, tuple[int, Message]]  # dailyBars, orderbooks: (instant it stands at, it)
+
+
+def first(channel: str, now: int) -> int:
+    """The earliest instant a subscription made at `now` is sent for: prints and quotes
+    after it, minute bars (and the day's bar once a minute has completed) from the minute in
+    progress, the order book from now."""
+    if channel in ("trades", "quotes"):
+        return now + 1
+    if channel in ("bars", "dailyBars"):
+        return now - now % NS_PER_MINUTE
+    return now
+
+
+def start(feed: Feed, channel: str, now: int) -> None:
+    """Compute `channel` of `feed` from `now` on (if not already)."""
     if channel in ("bars", "dailyBars"):
         now -= now % NS_PER_MINUTE  # from the minute in progress, sent once complete
-    watched.since.setdefault(channel, now)
+    feed.cursor.setdefault(channel, now)
 
 
-def push(c: Ctx, watched: Watched, now: int, crypto: bool, stamp: Stamp) -> list[Message]:
-    """The messages of `watched`'s channels for what happened up to `now`."""
-    out: list[Message] = []
-    since = watched.since
-    for channel in ("trades", "quotes"):
-        if channel in since:
-            out += _ticks(c, watched, channel, now, crypto, stamp)
-    if "bars" in since or "dailyBars" in since:
-        out += _bars(c, watched, now, stamp)
-    if "orderbooks" in since:
-        out += _book(c, watched, stamp)
-    return out
+def stop(feed: Feed, channel: str) -> None:
+    """Stop computing `channel` of `feed`: nobody streams it any more."""
+    feed.cursor.pop(channel, None)
+    if channel == "dailyBars":
+        feed.day = None
+    elif channel == "orderbooks":
+        feed.book = None
+
+
+def push(market: SyntheticMarket, feed: Feed, now: int) -> Pushed:
+    """What `feed`'s channels have to send for what happened up to `now`."""
+    pushed = Pushed({}, {})
+    ticking: list[Kind] = [kind for kind in ("trades", "quotes") if kind in feed.cursor]
+    if ticking:
+        _ticks(market, feed, ticking, now, pushed)
+    if "bars" in feed.cursor or "dailyBars" in feed.cursor:
+        _bars(market, feed, now, pushed)
+    if "orderbooks" in feed.cursor:
+        pushed.latest["orderbooks"] = (now, _book(market, feed, now))
+    return pushed
 
 
 def _ticks(
-    c: Ctx, watched: Watched, channel: str, now: int, crypto: bool, stamp: Stamp
-) -> list[Message]:
-    """Prints (trades) or quote updates in (since, now], oldest first."""
-    inst = watched.inst
-    kind: Kind = "trades" if channel == "trades" else "quotes"
-    found: list[Message] = []
-    for ticks in c.container.market.ticks(inst.symbol, watched.since[channel], now):
-        picked = np.flatnonzero(ticks.size > 0) if kind == "trades" else np.arange(len(ticks.ts))
-        for i in picked[-MAX_PER_PUSH:].tolist():
-            item = tick_json(kind, inst, ticks, i, crypto)
-            found.append(_message(channel, inst, item, int(ticks.ts[i]), stamp))
-    watched.since[channel] = now
-    return found[-MAX_PER_PUSH:]
+    market: SyntheticMarket, feed: Feed, kinds: list[Kind], now: int, pushed: Pushed
+) -> None:
+    """Prints (trades) and quote updates in (cursor, now], oldest first: one read of the
+    feed's ticks serves both."""
+    since = min(feed.cursor[kind] for kind in kinds)
+    if now <= since:
+        return  # the clock has not moved
+    inst = feed.inst
+    crypto = inst.asset_class is AssetClass.CRYPTO
+    read = list(market.ticks(inst.symbol, since, now))
+    for kind in kinds:
+        after, found = feed.cursor[kind], []
+        for ticks in read:
+            wanted = ticks.ts > after  # one channel may have started later than the other
+            if kind == "trades":
+                wanted &= ticks.size > 0  # a tick with a size is a print
+            picked = np.flatnonzero(wanted)
+            for i in picked[-MAX_PER_PUSH:].tolist():
+                item = tick_json(kind, inst, ticks, i, crypto, _ns)
+                found.append(_message(kind, feed, item))
+        feed.cursor[kind] = max(after, now)
+        pushed.items[kind] = found[-MAX_PER_PUSH:]
 
 
-def _bars(c: Ctx, watched: Watched, now: int, stamp: Stamp) -> list[Message]:
-    """Minute bars completed since the last push, and after them the day's bar so far."""
-    inst, since = watched.inst, watched.since
-    begin = min(since.get("bars", now), since.get("dailyBars", now))
+def _bars(market: SyntheticMarket, feed: Feed, now: int, pushed: Pushed) -> None:
+    """Minute bars completed since the last push and, if a minute has, the day's bar."""
+    inst, cursor = feed.inst, feed.cursor
+    begin = min(cursor.get("bars", now), cursor.get("dailyBars", now))
     if now < begin + NS_PER_MINUTE:
-        return []  # no minute has ended since
-    minutes = _complete_minutes(c, inst, begin, now)
+        return  # no minute has ended since
+    days = _minute_days(market, inst, begin, now)
+    minutes = BarSeries.concat(list(days.values()), inst.symbol, Interval.M1)
+    minutes = minutes.window(begin, now - NS_PER_MINUTE + 1)  # complete ones only
     places = decimals_of(inst.tick_size)
-    found: list[Message] = []
-    if "bars" in since:
-        fresh = minutes.window(since["bars"], now)
-        for i in range(max(len(fresh) - MAX_PER_PUSH, 0), len(fresh)):
-            item = bar_json(fresh, i, places, inst)
-            found.append(_message("bars", inst, item, int(fresh.ts[i]), stamp))
-    if "dailyBars" in since and len(minutes.window(since["dailyBars"], now)):
-        found += _daily(c, inst, now, places, stamp)
+    if "bars" in cursor:
+        fresh = minutes.window(cursor["bars"], now)
+        pushed.items["bars"] = [
+            _message("bars", feed, bar_json(fresh, i, places, inst, _ns))
+            for i in range(max(len(fresh) - MAX_PER_PUSH, 0), len(fresh))
+        ]
+    if "dailyBars" in cursor:
+        fresh = minutes.window(cursor["dailyBars"], now)
+        day = _day(market, feed, now, days) if len(fresh) else None
+        if day is not None:
+            pushed.latest["dailyBars"] = (int(fresh.ts[-1]), day)
     for channel in ("bars", "dailyBars"):
-        if channel in since:  # every minute before the one in progress is done with
-            since[channel] = max(since[channel], now - now % NS_PER_MINUTE)
-    return found
+        if channel in cursor:  # every minute before the one in progress is done with
+            cursor[channel] = max(cursor[channel], now - now % NS_PER_MINUTE)
 
 
-def _complete_minutes(c: Ctx, inst: Instrument, begin: int, now: int) -> BarSeries:
-    """Minute bars that started from `begin` and have ended by `now`, as the REST serves
-    them, read from the trading days the span overlaps only: the REST's reads of a day on
-    either side would make a stream of every symbol overflow the market's cache of days."""
-    market = c.container.market
+def _minute_days(
+    market: SyntheticMarket, inst: Instrument, begin: int, now: int
+) -> dict[int, BarSeries]:
+    """Minute bars of the trading days [begin, now] overlaps, by day: only those, as the
+    REST's reads of a day on either side would make a stream of every symbol overflow the
+    market's cache of days."""
     days = market.calendar(inst.symbol).days.between(begin, now + 1)
-    parts = [market.minute_bars(inst.symbol, d) for d in range(days.start, days.stop)]
-    series = BarSeries.concat(parts, inst.symbol, Interval.M1)
-    return series.window(begin, now - NS_PER_MINUTE + 1)
+    return {d: market.minute_bars(inst.symbol, d) for d in range(days.start, days.stop)}
 
 
-def _daily(c: Ctx, inst: Instrument, now: int, places: int, stamp: Stamp) -> Iterator[Message]:
-    """The bar of the day in progress, as far as its complete minutes go."""
-    days = completed(c, inst.symbol, Interval.D1, now - 10 * NS_PER_DAY, now)
-    days = stamped_as_alpaca(days, inst, now)
-    if len(days):
-        item = bar_json(days, len(days) - 1, places, inst)
-        yield _message("dailyBars", inst, item, int(days.ts[-1]), stamp)
+def _day(
+    market: SyntheticMarket, feed: Feed, now: int, read: dict[int, BarSeries]
+) -> Message | None:
+    """The day's bar as `GET .../bars?timeframe=1Day` serves it last: the day in progress
+    built from its complete minutes (those of `read`, the trading days the push read), else
+    the last complete day; `feed.day` kept when it has not changed."""
+    inst = feed.inst
+    table = market.calendar(inst.symbol).days
+
+    def minutes(d: int) -> BarSeries:
+        found = read[d] if d in read else market.minute_bars(inst.symbol, d)
+        return found.window(int(table.open[d]), now)
+
+    days = market.bars(inst.symbol, Interval.D1, now - DAY_LOOKBACK, now)  # day path only
+    days = stamped_as_alpaca(today_so_far(days, inst, table, now, minutes), inst, now)
+    if not len(days):
+        return None
+    item = bar_json(days, len(days) - 1, decimals_of(inst.tick_size), inst, _ns)
+    bar, last = _message("dailyBars", feed, item), feed.day
+    if last is None or bar != last:
+        last = feed.day = bar
+    return last
 
 
-def _book(c: Ctx, watched: Watched, stamp: Stamp) -> list[Message]:
-    """The whole order book (`r`: it replaces the client's), when it changed."""
-    book = order_book(c, watched.inst, BOOK_DEPTH)
-    levels = (book["b"], book["a"])
-    if watched.book is not None and levels == (watched.book["b"], watched.book["a"]):
-        return []
-    watched.book = book
-    stamped = {**book, "r": True}
-    ts = to_ns(parse_instant(book["t"]))
-    return [_message("orderbooks", watched.inst, stamped, ts, stamp)]
+def _book(market: SyntheticMarket, feed: Feed, now: int) -> Message:
+    """The whole order book (`r`: it replaces the client's); `feed.book` while its levels
+    have not changed."""
+    item = book_json(feed.inst, market.book(feed.inst.symbol, now, BOOK_DEPTH), _ns)
+    last = feed.book
+    if last is None or (item["b"], item["a"]) != (last["b"], last["a"]):
+        last = feed.book = _message("orderbooks", feed, {**item, "r": True})
+    return last
 
 
-def _message(channel: str, inst: Instrument, item: Message, ts: int, stamp: Stamp) -> Message:
-    return {"T": _TYPES[channel], "S": alpaca_symbol(inst), **item, "t": stamp(ts)}
+def _message(channel: str, feed: Feed, item: Message) -> Message:
+    return {"T": _TYPES[channel], "S": feed.name, **item}
+
+
+def _ns(ts: int) -> int:
+    """An instant left in ns: the client's encoding writes it."""
+    return ts

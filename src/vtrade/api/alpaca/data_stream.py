@@ -1,6 +1,7 @@
 """Alpaca's market-data WebSockets: `/v2/{feed}` (every instrument but crypto pairs) and
 `/v1beta3/crypto/{location}` (crypto pairs), as alpaca-py's `StockDataStream` and
-`CryptoDataStream` and alpaca-trade-api's `Stream` speak them (what is sent: `data_feed`).
+`CryptoDataStream` and alpaca-trade-api's `Stream` speak them (what is sent: `data_feed`,
+computed once per push for all clients and shared out by `data_fanout`).
 
 The server greets the client (`connected`); the client signs in with `{"action": "auth",
 "key": ..., "secret": ...}` within 10 s and is answered `authenticated`, or error 402 and
@@ -17,9 +18,6 @@ naming an unknown symbol, or one of the other stream's, changes nothing. Options
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable
 from typing import Any
 
 import msgpack
@@ -27,9 +25,9 @@ import orjson
 from fastapi import APIRouter, WebSocket
 from starlette.types import Message as WsMessage
 
-from vtrade.api.alpaca import data_feed
-from vtrade.api.alpaca.common import Ctx, find_instrument
-from vtrade.api.alpaca.data_feed import CRYPTO_CHANNELS, SILENT, STOCK_CHANNELS, Watched
+from vtrade.api.alpaca.common import find_instrument
+from vtrade.api.alpaca.data_fanout import Subscriber, data_hub_of
+from vtrade.api.alpaca.data_feed import CRYPTO_CHANNELS, SILENT, STOCK_CHANNELS
 from vtrade.api.alpaca.marketdata_crypto import LOCATIONS
 from vtrade.api.alpaca.schemas import alpaca_symbol
 from vtrade.api.auth import account_of, key_caller
@@ -37,23 +35,17 @@ from vtrade.api.gateway.client import POLICY_VIOLATION, Client
 from vtrade.api.gateway.hub import gateway_of
 from vtrade.api.gateway.receive import auth_deadline, receive_within
 from vtrade.api.state import state_of
-from vtrade.core.clock import iso
 from vtrade.core.errors import VtradeError
 from vtrade.domain.instruments import AssetClass, Instrument
 
-log = logging.getLogger("vtrade.api.ws")
 router = APIRouter()
 STOCK_FEEDS = ("iex", "sip", "delayed_sip", "boats", "overnight", "otc", "test")
 NO_SUBSCRIPTION = 409  # Alpaca's code for a feed the account may not stream
-FRAME_MESSAGES = 1_000
-MAX_MESSAGES_PER_PUSH = 10_000  # in all (`data_feed.MAX_PER_PUSH`: per symbol and channel)
-INTERNAL_ERROR = 1011  # WebSocket close code: the server met an error it cannot go past
 REFUSAL = (
     "insufficient subscription: vtrade streams no options or news; stocks stream on /v2/iex "
     "(or /v2/sip), crypto on /v1beta3/crypto/us"
 )
 _TRADE_MIRRORS = ("corrections", "cancelErrors")  # follow `trades` on the stock stream
-Frame = str | bytes
 Refusal = tuple[int, str]  # (Alpaca error code, why) for a stream not served
 
 
@@ -94,36 +86,27 @@ async def _serve(websocket: WebSocket, crypto: bool, refusal: Refusal | None) ->
 
 
 class _Stream:
-    """One client: who signed in, its subscriptions, and the task that pushes to it."""
+    """One client: who signed in, and what it subscribed to (pushed by the `DataHub`)."""
 
     def __init__(self, websocket: WebSocket, client: Client, crypto: bool, packed: bool) -> None:
         self.websocket = websocket
         self.client = client
         self.crypto = crypto
-        self.packed = packed
         self.state = state_of(websocket)
-        self.ctx: Ctx | None = None
+        self.hub = data_hub_of(websocket)
+        self.sub = Subscriber(client, packed)
         self.channels = CRYPTO_CHANNELS if crypto else STOCK_CHANNELS
         self.subscribed: dict[str, dict[str, None]] = {ch: {} for ch in self.channels}
         self.symbols: dict[str, str] = {}  # Alpaca's name of a subscribed symbol -> ours
-        self.watched: dict[str, Watched] = {}  # by our symbol
-        self.pusher: asyncio.Task[None] | None = None
-        self.stamp: Callable[[int], Any] = msgpack.Timestamp.from_unix_nano if packed else iso
 
     def send(self, messages: list[dict[str, Any]]) -> None:
-        """Send `messages` in frames of at most `FRAME_MESSAGES` (alpaca-py refuses frames
-        over 1 MiB)."""
-        for i in range(0, len(messages), FRAME_MESSAGES):
-            part = messages[i : i + FRAME_MESSAGES]
-            frame: Frame = msgpack.packb(part) if self.packed else orjson.dumps(part).decode()
-            self.client.send(frame)
+        self.sub.send(messages)
 
     def error(self, code: int, msg: str) -> None:
         self.send([{"T": "error", "code": code, "msg": msg}])
 
     def stop(self) -> None:
-        if self.pusher is not None:
-            self.pusher.cancel()
+        self.hub.leave(self.sub)
 
     async def run(self, refusal: Refusal | None) -> None:
         deadline = auth_deadline()
@@ -149,7 +132,7 @@ class _Stream:
         elif action == "auth":
             await self._auth(msg)
         elif action in ("subscribe", "unsubscribe"):
-            if self.ctx is None:
+            if self.client.who is None:
                 self.error(401, "not authenticated")
             else:
                 self._subscribe(msg, action == "subscribe")
@@ -158,7 +141,7 @@ class _Stream:
             self.error(400, f"invalid syntax: unknown action {action!r}; use {allowed}")
 
     async def _auth(self, msg: dict[str, Any]) -> None:
-        if self.ctx is not None:
+        if self.client.who is not None:
             self.error(403, "already authenticated")
             return
         try:
@@ -168,10 +151,8 @@ class _Stream:
             self.error(402, "auth failed")
             self.client.close(POLICY_VIOLATION, "auth failed")
             return
-        self.client.who = who
-        self.ctx = Ctx(self.state, account)
+        self.client.who, self.client.account = who, account.id
         self.send([{"T": "success", "msg": "authenticated"}])
-        self.pusher = asyncio.create_task(self._push_forever())
 
     def _subscribe(self, msg: dict[str, Any], adding: bool) -> None:
         """Change the subscriptions as asked, all of it or (on an error) none of it."""
@@ -232,43 +213,16 @@ class _Stream:
             for s in catalog.symbols
             if (catalog.get(s).asset_class is AssetClass.CRYPTO) == self.crypto
         ]
-        wanted: dict[str, set[str]] = {}
+        wanted: dict[tuple[str, str], None] = {}
         for channel, names in self.subscribed.items():
             if channel in SILENT:
                 continue
             symbols = universe if "*" in names else [self.symbols[n] for n in names]
-            for symbol in symbols:
-                wanted.setdefault(symbol, set()).add(channel)
-        now = self.state.container.clock.now_ns()
-        for symbol in [s for s in self.watched if s not in wanted]:
-            del self.watched[symbol]
-        for symbol, channels in wanted.items():
-            watched = self.watched.setdefault(symbol, Watched(catalog.get(symbol)))
-            for channel in [ch for ch in watched.since if ch not in channels]:
-                del watched.since[channel]
-                if channel == "orderbooks":
-                    watched.book = None
-            for channel in channels:
-                data_feed.start(watched, channel, now)
-
-    async def _push_forever(self) -> None:
-        every_s = max(self.state.container.settings.api.step_ms, 50) / 1000
-        assert self.ctx is not None
-        while self.client.open:
-            await asyncio.sleep(every_s)
-            now = self.state.container.clock.now_ns()
-            messages: list[dict[str, Any]] = []
-            try:
-                for watched in list(self.watched.values()):
-                    messages += data_feed.push(self.ctx, watched, now, self.crypto, self.stamp)
-                    await asyncio.sleep(0)  # between symbols, the engine and others go on
-            except Exception as exc:  # e.g. the clock left the market's years: say so, stop
-                reason = exc.message if isinstance(exc, VtradeError) else "see the server's log"
-                log.exception("market-data stream stopped")
-                self.error(500, f"internal error: {reason}")
-                self.client.close(INTERNAL_ERROR, "internal error")
-                return
-            self.send(messages[-MAX_MESSAGES_PER_PUSH:])  # a jump of the clock: the newest only
+            wanted.update(((symbol, channel), None) for symbol in symbols)
+        for symbol, channel in [k for k in self.sub.first if k not in wanted]:
+            self.hub.unfollow(self.sub, symbol, channel)
+        for symbol, channel in wanted:
+            self.hub.follow(self.sub, symbol, channel)
 
 
 def _parse(message: WsMessage) -> dict[str, Any] | None:

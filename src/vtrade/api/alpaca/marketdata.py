@@ -32,6 +32,7 @@ from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Interval
 from vtrade.market.bars import BarSeries
 from vtrade.market.sessions_build import EXTENDED_HOURS_CALENDARS
+from vtrade.market.sessions_table import DayTable
 
 router = APIRouter(tags=["alpaca: market data"])
 
@@ -42,6 +43,7 @@ _FRAME = re.compile(r"^(\d+)\s*(Min|T|Hour|H|Day|D|Week|W|Month|M)$")
 _UNITS = {"T": "Min", "H": "Hour", "D": "Day", "W": "Week", "M": "Month"}
 
 Grouper = Callable[[np.ndarray], np.ndarray]
+Stamp = Callable[[int], Any]  # an instant (ns) as a message writes it
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -126,31 +128,42 @@ def completed(c: Ctx, symbol: str, base: Interval, start: int, end: int) -> BarS
     bars once complete; day bars too, and today's as far as its session has gone, as Alpaca
     serves the day's bar while it forms (never a price from later in the day)."""
     now = c.now_ns()
-    series = c.container.market.bars(symbol, base, start, min(end, now))
+    market = c.container.market
+    series = market.bars(symbol, base, start, min(end, now))
     if base is Interval.D1:
-        return _today_so_far(c, series, now)
+        inst = c.catalog.get(symbol)
+        days = c.container.engine.sessions.for_instrument(inst).days
+
+        def minutes(d: int) -> BarSeries:
+            return market.bars(symbol, Interval.M1, int(days.open[d]), now)
+
+        return today_so_far(series, inst, days, now, minutes)
     done = int(np.searchsorted(series.ts, now - base.ns, side="right"))
     return series.window(start, int(series.ts[done - 1]) + 1) if done else series.window(0, 0)
 
 
-def _today_so_far(c: Ctx, days_series: BarSeries, now: int) -> BarSeries:
-    """`days_series` with the bar of the session in progress (if any) rebuilt from the
-    minutes completed so far, or dropped before its session opens (at 03:00 on a trading
-    day, or on a weekend, the day's bar is still in the future)."""
+def today_so_far(
+    days_series: BarSeries,
+    inst: Instrument,
+    days: DayTable,
+    now: int,
+    minutes: Callable[[int], BarSeries],
+) -> BarSeries:
+    """`days_series` (`inst`'s day bars up to now, from the market) with the bar of the
+    session in progress (if any) rebuilt from the minutes completed so far, or dropped before
+    its session opens (at 03:00 on a trading day, or on a weekend, the day's bar is still in
+    the future). `minutes(d)`: trading day `d`'s minute bars from its open up to now."""
     if not len(days_series):
         return days_series
-    inst = c.catalog.get(days_series.symbol)
-    days = c.container.engine.sessions.for_instrument(inst).days
     last = int(days_series.ts[-1])
     d = int(np.searchsorted(days.day, last))
     if d == len(days.day) or int(days.day[d]) != last or now >= int(days.close[d]):
         return days_series  # the last bar's session is over (or not ours): complete
     earlier = days_series.window(0, last)
-    minutes = c.container.market.bars(inst.symbol, Interval.M1, int(days.open[d]), now)
-    minutes = minutes.window(0, now - Interval.M1.ns + 1)  # complete minutes only
-    if not len(minutes):
+    done = minutes(d).window(0, now - Interval.M1.ns + 1)  # complete minutes only
+    if not len(done):
         return earlier  # before the open: no bar yet
-    today = _group(minutes, np.full(len(minutes), last, dtype=np.int64), inst)
+    today = _group(done, np.full(len(done), last, dtype=np.int64), inst)
     return BarSeries.concat([earlier, today], inst.symbol, Interval.D1)
 
 
@@ -168,10 +181,13 @@ def trade_size(inst: Instrument, size: float) -> float | int:
     return round(size) if _whole(inst) else round(size, _COIN_PLACES)
 
 
-def bar_json(series: BarSeries, i: int, places: int, inst: Instrument) -> dict[str, Any]:
+def bar_json(
+    series: BarSeries, i: int, places: int, inst: Instrument, stamp: Stamp = iso
+) -> dict[str, Any]:
+    """Bar `i` of `series` as Alpaca's, its start written by `stamp` (RFC 3339 by default)."""
     volume = trade_size(inst, float(series.volume[i]))
     return {
-        "t": iso(int(series.ts[i])),
+        "t": stamp(int(series.ts[i])),
         "o": round(float(series.open[i]), places),
         "h": round(float(series.high[i]), places),
         "l": round(float(series.low[i]), places),

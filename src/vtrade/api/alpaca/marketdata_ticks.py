@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query
 from vtrade.api.alpaca.common import Ctx, CtxDep, csv_list, instant
 from vtrade.api.alpaca.marketdata import (
     MAX_LIMIT,
+    Stamp,
     bar_json,
     completed,
     instruments,
@@ -30,7 +31,7 @@ from vtrade.core.clock import NS_PER_DAY, iso
 from vtrade.core.errors import ValidationError
 from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import Instrument
-from vtrade.domain.market_data import Interval
+from vtrade.domain.market_data import BookSnapshot, Interval
 from vtrade.market.intraday import Ticks
 
 router = APIRouter(tags=["alpaca: market data"])
@@ -39,14 +40,17 @@ Kind = Literal["quotes", "trades"]
 Items = dict[str, list[dict[str, Any]]]
 
 
-def tick_json(kind: Kind, inst: Instrument, ticks: Ticks, i: int, crypto: bool) -> dict[str, Any]:
-    """One tick as an Alpaca quote, or as an Alpaca trade (a tick with a size)."""
+def tick_json(
+    kind: Kind, inst: Instrument, ticks: Ticks, i: int, crypto: bool, stamp: Stamp = iso
+) -> dict[str, Any]:
+    """One tick as an Alpaca quote, or as an Alpaca trade (a tick with a size), its instant
+    written by `stamp` (RFC 3339 by default)."""
     ts = int(ticks.ts[i])
     if kind == "quotes":
         sides = (ticks.bid[i], ticks.bid_size[i], ticks.ask[i], ticks.ask_size[i])
-        return _quote_json(inst, ts, sides, crypto)
+        return _quote_json(inst, ts, sides, crypto, stamp)
     trade = {
-        "t": iso(ts),
+        "t": stamp(ts),
         "p": round(float(ticks.price[i]), decimals_of(inst.tick_size)),
         "s": trade_size(inst, float(ticks.size[i])),
         "i": ts,  # the print's instant in ns: unique per symbol
@@ -56,12 +60,14 @@ def tick_json(kind: Kind, inst: Instrument, ticks: Ticks, i: int, crypto: bool) 
     return {**trade, "x": "V", "c": ["@"], "z": "C"}
 
 
-def _quote_json(inst: Instrument, ts: int, sides: tuple[Any, ...], crypto: bool) -> dict[str, Any]:
+def _quote_json(
+    inst: Instrument, ts: int, sides: tuple[Any, ...], crypto: bool, stamp: Stamp = iso
+) -> dict[str, Any]:
     """An Alpaca quote from (bid, bid size, ask, ask size), prices on the tick grid."""
     places = decimals_of(inst.tick_size)
     bid, bid_size, ask, ask_size = (float(x) for x in sides)
     quote = {
-        "t": iso(ts),
+        "t": stamp(ts),
         "bp": round(bid, places),
         "bs": trade_size(inst, bid_size),
         "ap": round(ask, places),
@@ -149,7 +155,11 @@ def snapshot(c: Ctx, inst: Instrument, crypto: bool = False) -> dict[str, Any]:
 
 def order_book(c: Ctx, inst: Instrument, depth: int = 20) -> dict[str, Any]:
     """The L2 book now, after what our own orders took, as Alpaca's crypto order book."""
-    book = c.container.market.book(inst.symbol, c.now_ns(), depth)
+    return book_json(inst, c.container.market.book(inst.symbol, c.now_ns(), depth))
+
+
+def book_json(inst: Instrument, book: BookSnapshot, stamp: Stamp = iso) -> dict[str, Any]:
+    """`book` as Alpaca's crypto order book, its instant written by `stamp`."""
     places = decimals_of(inst.tick_size)
 
     def levels(side: Any) -> list[dict[str, Any]]:
@@ -158,7 +168,7 @@ def order_book(c: Ctx, inst: Instrument, depth: int = 20) -> dict[str, Any]:
             for lv in side
         ]
 
-    return {"t": iso(book.ts_event), "b": levels(book.bids), "a": levels(book.asks)}
+    return {"t": stamp(book.ts_event), "b": levels(book.bids), "a": levels(book.asks)}
 
 
 # -- stock routes -------------------------------------------------------------------------
