@@ -25,3 +25,14 @@ def test_market_benchmark_prints_a_table_and_writes_json(tmp_path):
 def test_unknown_benchmark_names_the_available_ones(tmp_path):
     with pytest.raises(ValueError, match="allowed: .*market"):
         runner.run("nope", "smoke", str(tmp_path / "x.json"), Console())
+
+
+@pytest.mark.parametrize("name", ["execution", "portfolio", "ws_fanout", "api", "alpaca_stream"])
+def test_every_benchmark_runs_in_its_smoke_size_and_writes_its_table(tmp_path, name):
+    """Each benchmark still runs end to end (its figures are for `vtrade bench`, not CI)."""
+    out = tmp_path / f"{name}.json"
+    console = Console(record=True, width=200)
+    runner.run(name, "smoke", str(out), console)
+    rows = json.loads(out.read_text())["rows"]
+    assert rows and all(isinstance(row["value"], int | float) for row in rows)
+    assert f"vtrade bench {name}" in console.export_text()
