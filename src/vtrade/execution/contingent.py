@@ -188,13 +188,22 @@ def cancel_held(engine: Bookkeeper, leg: Order, t_ns: int, reason: str) -> Chang
 
 
 def _release(engine: Bookkeeper, entry: Order, t_ns: int) -> Changes:
-    """Let the entry's held legs work for what it filled, routed as orders placed now."""
+    """Let the entry's held legs work for what it filled, routed as orders placed now: for
+    no more of it than the position still holds beyond what other exits already close (the
+    trader may have sold some meanwhile), so that they never turn it around; canceled when
+    nothing is left."""
     changes = Changes()
+    qty = min(entry.filled_qty, _still_open(engine, entry))
     for leg_id in _leg_ids(entry):
-        leg = engine.held.pop(leg_id, None)
+        leg = engine.held.get(leg_id)
         if leg is None:
             continue
-        leg.qty = entry.filled_qty
+        if qty <= 0:
+            reason = f"nothing left to close: the position its entry {entry.id} opened is closed"
+            changes.merge(cancel_held(engine, leg, t_ns, reason))
+            continue
+        del engine.held[leg_id]
+        leg.qty = qty
         leg.arrival_mid = engine.marks(t_ns).mid(leg.symbol)
         leg.created_ns = t_ns  # it reaches the market now: what printed before is not its
         changes.orders.append(leg)
@@ -210,6 +219,13 @@ def _release(engine: Bookkeeper, entry: Order, t_ns: int) -> Changes:
         status = leg.status.value
         changes.events.append(ev.OrderAccepted(**engine.order_meta(leg, t_ns), status=status))
     return changes
+
+
+def _still_open(engine: Bookkeeper, entry: Order) -> Decimal:
+    """What is left of the position on the entry's side that open exits do not yet close."""
+    pos = engine.position(entry.account_id, entry.symbol)
+    held = pos.qty if entry.side is Side.BUY else -pos.qty
+    return held - engine.held_for_orders(pos) if held > 0 else Decimal(0)
 
 
 def _leg_ids(order: Order) -> list[str]:

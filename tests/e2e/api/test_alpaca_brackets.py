@@ -273,3 +273,38 @@ def test_a_crypto_bracket_answers_422_as_on_alpaca(live: Live, trading: TradingC
         )
     assert refused.value.status_code == 422
     assert "crypto orders are simple orders" in refused.value.message
+
+
+def test_a_nested_listing_counts_entries_against_its_limit(
+    live: Live, trading: TradingClient
+) -> None:
+    """Three filled brackets have six working legs: `limit=2` lists two entries, each with
+    its legs, and `side` filters the entries."""
+    entries = [submit(trading, market_bracket(live, 2)) for _ in range(3)]
+    two = trading.get_orders(GetOrdersRequest(status=QueryOrderStatus.OPEN, nested=True, limit=2))
+    assert [o.id for o in two] == [entries[2].id, entries[1].id]  # type: ignore[union-attr]
+    assert all(len(o.legs or []) == 2 for o in two)  # type: ignore[union-attr]
+    sells = trading.get_orders(
+        GetOrdersRequest(status=QueryOrderStatus.OPEN, nested=True, side=OrderSide.SELL)
+    )
+    assert sells == []  # the legs sell, their entries buy
+
+
+def test_an_auction_bracket_is_refused_for_its_time_in_force(
+    live: Live, trading: TradingClient
+) -> None:
+    with pytest.raises(APIError) as refused:
+        trading.post(
+            "/orders",
+            {
+                "symbol": "AAPL",
+                "qty": "1",
+                "side": "buy",
+                "type": "market",
+                "time_in_force": "opg",
+                "order_class": "bracket",
+                "take_profit": {"limit_price": str(away(live, "1.1"))},
+                "stop_loss": {"stop_price": str(away(live, "0.9"))},
+            },
+        )
+    assert "a bracket order's time_in_force must be day or gtc, not opg" in refused.value.message

@@ -377,3 +377,31 @@ def test_a_contingent_command_is_malformed_before_any_market_check(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         SubmitOrder(id="s", ts_init=0, account_id="a", symbol="AAPL", side="buy", qty=1, **options)
+
+
+def test_legs_released_after_the_position_was_sold_close_only_what_is_left(
+    venue: Venue,
+) -> None:
+    """The trader sold part of what a partly filled entry bought: its legs, released when it
+    is canceled, close the rest only; had everything been sold, they would be canceled. They
+    never turn the position around."""
+    account, entry, (tp, sl) = partly_filled_bracket(venue)
+    filled = entry.filled_qty
+    venue.submit(account, "AAPL", Side.SELL, filled - 1_000)
+    venue.engine.cancel(
+        CancelOrder(id="c", ts_init=venue.now, account_id=account.id, order_id=entry.id), venue.now
+    )
+    assert tp.status is sl.status is S.ACCEPTED and tp.qty == sl.qty == 1_000
+
+
+def test_legs_are_canceled_when_their_entry_s_position_is_already_closed(venue: Venue) -> None:
+    account, entry, (tp, sl) = partly_filled_bracket(venue)
+    venue.submit(account, "AAPL", Side.SELL, entry.filled_qty)
+    _, changes = venue.engine.cancel(
+        CancelOrder(id="c", ts_init=venue.now, account_id=account.id, order_id=entry.id), venue.now
+    )
+    assert tp.status is sl.status is S.CANCELED
+    reasons = {e.reason for e in changes.events if isinstance(e, ev.OrderCanceled)}
+    assert f"nothing left to close: the position its entry {entry.id} opened is closed" in reasons
+    venue.advance(3_600)
+    assert venue.engine.position(account.id, "AAPL").qty == 0

@@ -231,10 +231,9 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
             f"crypto orders are simple orders, as on Alpaca: {alpaca_symbol(inst)} takes no "
             f"{order_class.value} order (place its exits as orders of their own)"
         )
-    check_new_order(c, body, inst)
     intent = position_intent(c, body, inst)
     side = Side(body.side)
-    cmd = SubmitOrder(
+    cmd = SubmitOrder(  # first: it refuses a malformed contingent order before Alpaca's rules
         **c.command_meta(),
         account_id=c.account_id,
         symbol=inst.symbol,
@@ -256,6 +255,7 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
         within_position=True,  # Alpaca's rule; the direct path builds its orders here too
         extra={POSITION_INTENT: intent},
     )
+    check_new_order(c, body, inst)
     return json_response(render_order(c, await submit(c, cmd), nested=True))
 
 
@@ -287,14 +287,15 @@ async def list_orders(
         c.account_id,
         status=status,
         symbols=wanted or None,
-        side=side,
+        side=None if nested else side,  # nested: the entry's side, once legs are folded in
         after_ns=after_instant(after),
         until_ns=instant(until, "until"),
         ascending=direction == "asc",
-        limit=limit,
+        limit=3 * limit if nested else limit,  # an entry and its two legs take three rows
     )
     if nested:
-        found = _entries(c, found)
+        entries = _entries(c, found)
+        found = [o for o in entries if side is None or o.side.value == side][:limit]
     return [render_order(c, o, nested) for o in found]
 
 
