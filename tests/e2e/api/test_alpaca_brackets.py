@@ -56,6 +56,22 @@ def submit(trading: TradingClient, request: object) -> Order:
     return order
 
 
+def bracket_body(live: Live, **fields: object) -> dict[str, object]:
+    """A market bracket buying 1 AAPL as JSON, with its exits 10% either side; `fields` change
+    it."""
+    return {
+        "symbol": "AAPL",
+        "qty": "1",
+        "side": "buy",
+        "type": "market",
+        "time_in_force": "gtc",
+        "order_class": "bracket",
+        "take_profit": {"limit_price": str(away(live, "1.1"))},
+        "stop_loss": {"stop_price": str(away(live, "0.9"))},
+        **fields,
+    }
+
+
 def market_bracket(live: Live, qty: int = 10) -> MarketOrderRequest:
     return MarketOrderRequest(
         symbol="AAPL",
@@ -189,17 +205,7 @@ def test_replacing_a_leg_shows_the_replacement_under_its_entry(
 def test_a_malformed_bracket_answers_422_and_keeps_nothing(
     live: Live, trading: TradingClient, fields: dict[str, object], message: str
 ) -> None:
-    body: dict[str, object] = {
-        "symbol": "AAPL",
-        "qty": "1",
-        "side": "buy",
-        "type": "market",
-        "time_in_force": "gtc",
-        "order_class": "bracket",
-        "take_profit": {"limit_price": str(away(live, "1.1"))},
-        "stop_loss": {"stop_price": str(away(live, "0.9"))},
-        **fields,
-    }
+    body = bracket_body(live, **fields)
     with pytest.raises(APIError) as refused:
         trading.post("/orders", {k: v for k, v in body.items() if v is not None})
     assert refused.value.status_code == 422 and refused.value.code == 40010001
@@ -294,17 +300,5 @@ def test_an_auction_bracket_is_refused_for_its_time_in_force(
     live: Live, trading: TradingClient
 ) -> None:
     with pytest.raises(APIError) as refused:
-        trading.post(
-            "/orders",
-            {
-                "symbol": "AAPL",
-                "qty": "1",
-                "side": "buy",
-                "type": "market",
-                "time_in_force": "opg",
-                "order_class": "bracket",
-                "take_profit": {"limit_price": str(away(live, "1.1"))},
-                "stop_loss": {"stop_price": str(away(live, "0.9"))},
-            },
-        )
+        trading.post("/orders", bracket_body(live, time_in_force="opg"))
     assert "a bracket order's time_in_force must be day or gtc, not opg" in refused.value.message
