@@ -87,9 +87,28 @@ class Bookkeeper:
             return self.orders.of(account_id)
         return sorted(self.orders.values(), key=_BY_SEQ)
 
-    def held_orders(self, account_id: str) -> list[Order]:
-        """The account's legs held for their entries, oldest first."""
-        return contingent.held_of(self, account_id)
+    def cancelable(self, account_id: str) -> list[Order]:
+        """The account's held legs, then its open orders, oldest first: canceled in that order,
+        an entry that filled part finds its legs gone and releases none to work on after."""
+        return [*contingent.held_of(self, account_id), *self.orders.of(account_id)]
+
+    def cancel_all(self, account_id: str, t_ns: int, reason: str) -> Changes:
+        """Cancel every held leg and open order of the account (a reset, a liquidation)."""
+        changes = Changes()
+        for order in self.cancelable(account_id):
+            if order.status is S.HELD:
+                changes.merge(contingent.cancel_held(self, order, t_ns, reason))
+            elif order.is_open:  # (its one-cancels-other may have gone with an earlier one)
+                changes.merge(self.close_order(order, S.CANCELED, t_ns, reason))
+        return changes
+
+    def orders_counted(
+        self, account_id: str, excluding: tuple[str | None, ...] = ()
+    ) -> list[Order]:
+        """The account's open orders, but `excluding`, as checks add them up: a
+        one-cancels-other pair closes what one of them does, so it counts once."""
+        mine = (o for o in self.orders.of(account_id) if o.id not in excluding)
+        return contingent.counted_once(mine)
 
     def positions_of(self, account_id: str) -> list[Position]:
         return list(self._by_account.get(account_id, {}).values())
@@ -98,8 +117,7 @@ class Bookkeeper:
         """How much of a position open orders on its closing side have spoken for (what they
         have left to fill, at most the position): Alpaca's `held_for_orders`."""
         closing = Side.SELL if pos.qty > 0 else Side.BUY
-        orders = contingent.counted_once(self.orders.of(pos.account_id))
-        held = open_quantity(orders, pos.symbol, closing)
+        held = open_quantity(self.orders_counted(pos.account_id), pos.symbol, closing)
         return min(held, abs(pos.qty))
 
     def position(self, account_id: str, symbol: str) -> Position:

@@ -161,15 +161,6 @@ def after_close(engine: Bookkeeper, order: Order, t_ns: int) -> Changes:
     return changes
 
 
-def cancel_all_held(engine: Bookkeeper, account_id: str, t_ns: int, reason: str) -> Changes:
-    """Cancel the account's held legs, before its open orders are canceled: an entry that has
-    filled part would otherwise release them, to work on after everything else was canceled."""
-    changes = Changes()
-    for leg in held_of(engine, account_id):
-        changes.merge(cancel_held(engine, leg, t_ns, reason))
-    return changes
-
-
 def held_of(engine: Bookkeeper, account_id: str) -> list[Order]:
     """The account's held legs, oldest first."""
     return sorted((o for o in engine.held.values() if o.account_id == account_id), key=_SEQ)
@@ -180,10 +171,7 @@ def cancel_held(engine: Bookkeeper, leg: Order, t_ns: int, reason: str) -> Chang
     changes = Changes()
     for one in (leg, engine.held.get(leg.extra.get(OCO_WITH, ""))):
         if one is not None and engine.held.pop(one.id, None) is not None:
-            one.move_to(S.CANCELED, t_ns)
-            meta = engine.order_meta(one, t_ns)
-            changes.orders.append(one)
-            changes.events.append(ev.OrderCanceled(**meta, reason=reason))
+            changes.merge(engine.close_order(one, S.CANCELED, t_ns, reason))
     return changes
 
 
@@ -206,12 +194,10 @@ def _release(engine: Bookkeeper, entry: Order, t_ns: int) -> Changes:
         leg.qty = qty
         leg.arrival_mid = engine.marks(t_ns).mid(leg.symbol)
         leg.created_ns = t_ns  # it reaches the market now: what printed before is not its
-        changes.orders.append(leg)
         if leg.expire_ns is not None and leg.expire_ns <= t_ns:  # a day order, its day over
-            leg.move_to(S.EXPIRED, t_ns)
-            meta = engine.order_meta(leg, t_ns)
-            changes.events.append(ev.OrderExpired(**meta, reason=DAY_EXPIRED))
+            changes.merge(engine.close_order(leg, S.EXPIRED, t_ns, DAY_EXPIRED))
             continue
+        changes.orders.append(leg)
         calendar = engine.sessions.for_instrument(engine.catalog.get(leg.symbol))
         waits = routing.waits_for_market(leg, calendar, t_ns)
         leg.move_to(S.PENDING_OPEN if waits else S.ACCEPTED, t_ns)
@@ -256,17 +242,20 @@ def relink(engine: Bookkeeper, old: Order, new: Order) -> list[Order]:
     """Point the orders tied to `old`, just replaced by `new`, at `new`; return them."""
     moved = []
     for leg_id in _leg_ids(old):
-        leg = engine.held.get(leg_id) or engine.orders.get(leg_id)
+        leg = _find(engine, leg_id)
         if leg is not None and leg.extra.get(PARENT) == old.id:
             leg.extra[PARENT] = new.id
             moved.append(leg)
-    other = engine.orders.get(old.extra.get(OCO_WITH, "")) or engine.held.get(
-        old.extra.get(OCO_WITH, "")
-    )
+    other = _find(engine, old.extra.get(OCO_WITH, ""))
     if other is not None:
         other.extra[OCO_WITH] = new.id
         moved.append(other)
     return moved  # (an entry keeps listing a replaced leg: its `replaced_by` leads on)
+
+
+def _find(engine: Bookkeeper, order_id: str) -> Order | None:
+    """The engine's open order or held leg with this id."""
+    return engine.orders.get(order_id) or engine.held.get(order_id)
 
 
 def check_replaceable(engine: Bookkeeper, order: Order, cmd: ReplaceOrder, base: Decimal) -> None:

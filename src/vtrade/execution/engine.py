@@ -100,10 +100,7 @@ class ExecutionEngine(Bookkeeper):
         """Cancel open orders, close every position at no cost, restore the initial balance."""
         with refusing():
             account = self.account(cmd.account_id)
-        changes = contingent.cancel_all_held(self, account.id, t_ns, "account reset")
-        for order in self.open_orders(account.id):
-            if order.is_open:  # (its one-cancels-other may have gone with an earlier one)
-                changes.merge(self.close_order(order, S.CANCELED, t_ns, "account reset"))
+        changes = self.cancel_all(account.id, t_ns, "account reset")
         for pos in self.positions_of(account.id):
             pos.qty, pos.avg_price, pos.updated_ns = Decimal(0), Decimal(0), t_ns
             pos.realized_pnl, pos.entry_fx = Decimal(0), Decimal(1)
@@ -192,7 +189,7 @@ class ExecutionEngine(Bookkeeper):
         if cmd.order_class is OrderClass.SIMPLE:
             return []
         if cmd.order_class is not OrderClass.OCO:  # (an oco's sides `SubmitOrder` checks)
-            base = cmd.limit_price or cmd.stop_price or self.marks(t_ns).mid(cmd.symbol)
+            base = self._entry_price(cmd.symbol, cmd.limit_price, cmd.stop_price, t_ns)
             tp, sl = cmd.take_profit_limit_price, cmd.stop_loss_stop_price
             contingent.check_sides(cmd.side, base, tp, sl)
         legs = []
@@ -203,6 +200,13 @@ class ExecutionEngine(Bookkeeper):
                 raise ValidationError(f"{name}: {exc.message}", field=name) from None
             legs.append(leg)
         return legs
+
+    def _entry_price(
+        self, symbol: str, limit: Decimal | None, stop: Decimal | None, t_ns: int
+    ) -> Decimal:
+        """What a contingent entry's exits must lie on either side of: its limit, else its
+        stop, else the mid."""
+        return limit or stop or self.marks(t_ns).mid(symbol)
 
     def _open_with_legs(
         self, entry: Order, leg_cmds: list[SubmitOrder], order_class: OrderClass, t_ns: int
@@ -308,7 +312,7 @@ class ExecutionEngine(Bookkeeper):
         add, as a new order's buying-power check counts it."""
         marks = self.marks(t_ns)
         return pending_margin(
-            contingent.counted_once(self.open_orders(account_id)),
+            self.orders_counted(account_id),
             marks,
             self.config.limits,
             self.view(account_id, t_ns),
@@ -321,9 +325,7 @@ class ExecutionEngine(Bookkeeper):
         marks = self.marks(t_ns)
         fees = partial(self.taker_fees_vcr, marks)
         cash_only = self.account(account_id).cash_only
-        others = contingent.counted_once(
-            o for o in self.open_orders(account_id) if o.id != excluding
-        )
+        others = self.orders_counted(account_id, excluding=(excluding,))
         return pending_cash(others, marks, fees, cash_only=cash_only)
 
     def preview(self, cmd: SubmitOrder, t_ns: int) -> Order:
@@ -423,7 +425,7 @@ class ExecutionEngine(Bookkeeper):
             self._check_unlocked(old, t_ns)
             _check_replaceable(old, cmd)
             limit, stop = cmd.limit_price or old.limit_price, cmd.stop_price or old.stop_price
-            base = limit or stop or self.marks(t_ns).mid(old.symbol)  # as `_leg_commands`
+            base = self._entry_price(old.symbol, limit, stop, t_ns)
             contingent.check_replaceable(self, old, cmd, base)
             self._check_client_id_free(cmd.account_id, cmd.client_order_id)
         del self.orders[old.id]  # the new order must not count the old one as open
@@ -552,8 +554,7 @@ class ExecutionEngine(Bookkeeper):
         """What the checks of `order` read. A `liquidating` order is the venue's own: the
         account's suspension of its trading does not stop it."""
         pair = order.extra.get(OCO_WITH)  # what it closes, its one-cancels-other closes too
-        mine = (o for o in self.open_orders(account.id) if o.id != order.id and o.id != pair)
-        others = contingent.counted_once(mine)
+        others = self.orders_counted(account.id, excluding=(order.id, pair))
 
         def account_view() -> AccountView:  # only orders that add exposure need it
             return view(

@@ -22,8 +22,7 @@ from vtrade.domain.accounts import Account, Position
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
-from vtrade.execution import contingent
+from vtrade.domain.orders import OrderType, TimeInForce
 from vtrade.execution.accounting import AccountView
 from vtrade.market.sessions import Phase
 
@@ -42,10 +41,7 @@ def liquidating(engine: ExecutionEngine, account_id: str) -> bool:
 
 def liquidate(engine: ExecutionEngine, account: Account, v: AccountView, t_ns: int) -> Changes:
     """Cancel the account's open orders and close enough of its positions (see the module)."""
-    changes = contingent.cancel_all_held(engine, account.id, t_ns, REASON)
-    for order in engine.open_orders(account.id):
-        if order.is_open:  # (its one-cancels-other may have gone with an earlier one)
-            changes.merge(engine.close_order(order, OrderStatus.CANCELED, t_ns, REASON))
+    changes = engine.cancel_all(account.id, t_ns, REASON)
     # with no equity left, everything goes: no position frees more than an infinite excess
     excess = v.maintenance - CUSHION * v.nav if v.nav > 0 else Decimal("Infinity")
     rates, marks = engine.margin_rates, engine.marks(t_ns)

@@ -394,8 +394,7 @@ def _closed_meanwhile(c: Ctx, order_id: str, doing: str) -> Iterator[None]:
 def cancel_all(c: Ctx) -> list[dict[str, Any]]:
     """Cancel every open order of the account; one result per order, as Alpaca's 207 lists."""
     results: list[dict[str, Any]] = []
-    engine = c.container.engine  # held legs first: canceled after their entry, they would work
-    for order in [*engine.held_orders(c.account_id), *engine.open_orders(c.account_id)]:
+    for order in c.container.engine.cancelable(c.account_id):
         if order.status is OrderStatus.CANCELED:  # with its one-cancels-other, just now
             results.append({"id": order.id, "status": 200, "body": render_order(c, order)})
             continue

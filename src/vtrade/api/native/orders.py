@@ -141,8 +141,7 @@ async def cancel_all(request: Request, account: Owned) -> CancelAllResult:
     c = state.container
     canceled: list[OrderPublic] = []
     failed: list[CancelFailure] = []
-    # held legs first: canceled after their entry, they would work
-    for order in [*c.engine.held_orders(account.id), *c.engine.open_orders(account.id)]:
+    for order in c.engine.cancelable(account.id):
         if order.status is OrderStatus.CANCELED:  # with its one-cancels-other, just now
             canceled.append(order_public(order, c.catalog))
             continue
