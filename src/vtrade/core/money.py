@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Literal
@@ -53,7 +54,9 @@ def is_multiple(value: Decimal, increment: Decimal) -> bool:
     return (value % increment) == 0
 
 
+@functools.lru_cache(maxsize=1024)
 def decimals_of(increment: Decimal) -> int:
-    """Number of decimal places an increment needs (0.01 -> 2, 25 -> 0)."""
+    """Number of decimal places an increment needs (0.01 -> 2, 25 -> 0). Remembered: a
+    stream asks it for every tick it sends (equal increments need the same places)."""
     exponent = increment.normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0

@@ -27,6 +27,7 @@ from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Interval
 from vtrade.market.bars import BarSeries
+from vtrade.market.intraday import Ticks
 from vtrade.market.synthetic import SyntheticMarket
 
 Message = dict[str, Any]
@@ -110,25 +111,35 @@ def _ticks(
     market: SyntheticMarket, feed: Feed, kinds: list[Kind], now: int, pushed: Pushed
 ) -> None:
     """Prints (trades) and quote updates in (cursor, now], oldest first: one read of the
-    feed's ticks serves both."""
+    feed's ticks serves both. The read goes from `now` back and stops once every channel has
+    its `MAX_PER_PUSH` newest: after a jump of the clock the older ticks are never built."""
     since = min(feed.cursor[kind] for kind in kinds)
     if now <= since:
         return  # the clock has not moved
     inst = feed.inst
     crypto = inst.asset_class is AssetClass.CRYPTO
-    read = list(market.ticks(inst.symbol, since, now))
-    for kind in kinds:
-        after, found = feed.cursor[kind], []
-        for ticks in read:
-            wanted = ticks.ts > after  # one channel may have started later than the other
+    picks: dict[Kind, list[tuple[Ticks, list[int]]]] = {kind: [] for kind in kinds}
+    needed = dict.fromkeys(kinds, MAX_PER_PUSH)
+    for ticks in market.ticks(inst.symbol, since, now, newest_first=True):
+        for kind in kinds:
+            if not needed[kind]:
+                continue
+            wanted = ticks.ts > feed.cursor[kind]  # one channel may have started later
             if kind == "trades":
                 wanted &= ticks.size > 0  # a tick with a size is a print
-            picked = np.flatnonzero(wanted)
-            for i in picked[-MAX_PER_PUSH:].tolist():
-                item = tick_json(kind, inst, ticks, i, crypto, _ns)
-                found.append(_message(kind, feed, item))
-        feed.cursor[kind] = max(after, now)
-        pushed.items[kind] = found[-MAX_PER_PUSH:]
+            picked = np.flatnonzero(wanted)[-needed[kind] :].tolist()
+            if picked:
+                picks[kind].append((ticks, picked))
+                needed[kind] -= len(picked)
+        if not any(needed.values()):
+            break
+    for kind in kinds:
+        pushed.items[kind] = [
+            _message(kind, feed, tick_json(kind, inst, ticks, i, crypto, _ns))
+            for ticks, picked in reversed(picks[kind])
+            for i in picked
+        ]
+        feed.cursor[kind] = max(feed.cursor[kind], now)
 
 
 def _bars(market: SyntheticMarket, feed: Feed, now: int, pushed: Pushed) -> None:
@@ -160,11 +171,19 @@ def _bars(market: SyntheticMarket, feed: Feed, now: int, pushed: Pushed) -> None
 def _minute_days(
     market: SyntheticMarket, inst: Instrument, begin: int, now: int
 ) -> dict[int, BarSeries]:
-    """Minute bars of the trading days [begin, now] overlaps, by day: only those, as the
-    REST's reads of a day on either side would make a stream of every symbol overflow the
-    market's cache of days."""
-    days = market.calendar(inst.symbol).days.between(begin, now + 1)
-    return {d: market.minute_bars(inst.symbol, d) for d in range(days.start, days.stop)}
+    """Minute bars of the trading days [begin, now] overlaps, by day, oldest first: only
+    those, as the REST's reads of a day on either side would make a stream of every symbol
+    overflow the market's cache of days; and of those only the newest that hold the
+    `MAX_PER_PUSH` minutes a push sends, so a jump of the clock reads no more."""
+    span = market.calendar(inst.symbol).days.between(begin, now + 1)
+    days: dict[int, BarSeries] = {}
+    minutes = 0
+    for d in reversed(range(span.start, span.stop)):
+        days[d] = market.minute_bars(inst.symbol, d)
+        minutes += len(days[d].window(begin, now))
+        if minutes > MAX_PER_PUSH:  # one more than it sends: the minute in progress
+            break
+    return dict(reversed(days.items()))
 
 
 def _day(
