@@ -355,6 +355,8 @@ class ExecutionEngine(Bookkeeper):
         except RuleViolation as exc:
             order.reject_reason = f"{exc.rule}: {exc.message}"
             order.move_to(S.REJECTED, t_ns)
+            if cmd.order_class is not OrderClass.SIMPLE:  # no legs were made: it says its class
+                order.extra[ORDER_CLASS] = cmd.order_class.value
             if isinstance(exc, AccountRuleViolation):
                 order.extra.update(exc.facts)  # for the caller's answer: nothing is kept
                 return order, Changes()

@@ -302,3 +302,27 @@ def test_an_auction_bracket_is_refused_for_its_time_in_force(
     with pytest.raises(APIError) as refused:
         trading.post("/orders", bracket_body(live, time_in_force="opg"))
     assert "a bracket order's time_in_force must be day or gtc, not opg" in refused.value.message
+
+
+def test_a_bracket_the_venue_rejects_is_listed_as_a_rejected_bracket(
+    live: Live, trading: TradingClient
+) -> None:
+    through = away(live, "1.2")  # a buy limit beyond the 10% price collar
+    body = bracket_body(
+        live,
+        type="limit",
+        limit_price=str(through),
+        take_profit={"limit_price": str(round(through * 1.05, 2))},
+        stop_loss={"stop_price": str(round(through * 0.95, 2))},
+    )
+    with pytest.raises(APIError) as refused:
+        trading.post("/orders", body)
+    assert refused.value.status_code == 403 and "collar" in refused.value.message
+
+    (kept,) = trading.get_orders(GetOrdersRequest(status=QueryOrderStatus.ALL))  # type: ignore[misc]
+    assert isinstance(kept, Order)
+    assert (kept.status, kept.order_class, kept.legs) == (
+        OrderStatus.REJECTED,
+        OrderClass.BRACKET,
+        None,
+    )

@@ -405,3 +405,25 @@ def test_legs_are_canceled_when_their_entry_s_position_is_already_closed(venue: 
     assert f"nothing left to close: the position its entry {entry.id} opened is closed" in reasons
     venue.advance(3_600)
     assert venue.engine.position(account.id, "AAPL").qty == 0
+
+
+def test_a_bracket_a_venue_rule_rejects_is_kept_as_a_bracket_with_no_legs(venue: Venue) -> None:
+    account = venue.open()
+    mid = venue.engine.marks(venue.now).mid("AAPL")
+    through = (mid * D("1.2")).quantize(D("0.01"))  # beyond the 10% price collar
+    entry, changes = venue.submit(
+        account,
+        "AAPL",
+        Side.BUY,
+        100,
+        type="limit",
+        limit_price=through,
+        order_class="bracket",
+        take_profit_limit_price=(through * D("1.05")).quantize(D("0.01")),
+        stop_loss_stop_price=(through * D("0.95")).quantize(D("0.01")),
+        tif="gtc",
+    )
+
+    assert entry.status is S.REJECTED and entry.reject_reason.startswith("price_collar")
+    assert entry.extra == {"order_class": "bracket"}  # what the trader asked for, no legs
+    assert [o.id for o in changes.orders] == [entry.id] and venue.engine.held == {}
