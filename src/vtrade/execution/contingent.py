@@ -39,7 +39,9 @@ from vtrade.domain.orders import (
     OrderType,
 )
 from vtrade.execution import routing
+from vtrade.execution.profiles import rules_of
 from vtrade.execution.routing import DAY_EXPIRED
+from vtrade.execution.validation import RuleViolation
 
 if TYPE_CHECKING:
     from vtrade.execution.booking import Bookkeeper
@@ -97,6 +99,49 @@ def leg_commands(cmd: SubmitOrder) -> list[tuple[str, SubmitOrder]]:
         kind = OrderType.STOP if sl_limit is None else OrderType.STOP_LIMIT
         legs.append(("stop_loss", leg(type=kind, stop_price=sl, limit_price=sl_limit)))
     return legs
+
+
+def checked_legs(engine: ExecutionEngine, cmd: SubmitOrder, t_ns: int) -> list[SubmitOrder]:
+    """The legs of a contingent order, checked as its entry will be (`ValidationError`
+    naming the leg at fault); none for a simple order."""
+    if cmd.order_class is OrderClass.SIMPLE:
+        return []
+    if cmd.order_class is not OrderClass.OCO:  # (an oco's sides `SubmitOrder` checks)
+        base = engine.entry_price(cmd.symbol, cmd.limit_price, cmd.stop_price, t_ns)
+        tp, sl = cmd.take_profit_limit_price, cmd.stop_loss_stop_price
+        check_sides(cmd.side, base, tp, sl)
+    legs = []
+    for name, leg in leg_commands(cmd):
+        try:
+            engine.check_shape_of(leg, t_ns)
+        except RuleViolation as exc:
+            raise ValidationError(f"{name}: {exc.message}", field=name) from None
+        legs.append(leg)
+    return legs
+
+
+def open_with_legs(
+    engine: ExecutionEngine,
+    entry: Order,
+    leg_cmds: list[SubmitOrder],
+    order_class: OrderClass,
+    t_ns: int,
+) -> Changes:
+    """Open a contingent order's entry with its legs held for it (an oco's stop-loss
+    opens beside it)."""
+    account, inst = engine.account(entry.account_id), engine.catalog.get(entry.symbol)
+    legs = [engine.new_order(c, inst, account, t_ns) for c in leg_cmds]
+    calendar = engine.sessions.for_instrument(inst)
+    for leg in legs:
+        leg.arrival_mid = entry.arrival_mid
+        # a day leg expires with its entry's day, held or working (day or gtc: no refusal)
+        routing.route(leg, inst, calendar, t_ns + rules_of(leg).latency_ns)
+        engine.by_client_id[(leg.account_id, leg.client_order_id)] = leg
+    changes = hold(engine, entry, legs, order_class, t_ns)
+    changes.merge(engine.open_order(entry, t_ns))
+    if entry.extra[ORDER_CLASS] == OrderClass.OCO.value:
+        changes.merge(open_oco_leg(engine, entry, legs[0], t_ns))
+    return changes
 
 
 def hold(

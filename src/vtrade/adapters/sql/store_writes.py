@@ -26,7 +26,7 @@ from vtrade.core.clock import Clock
 from vtrade.core.errors import MarketTakenOver
 from vtrade.domain.accounts import EntryKind
 
-# Set only when the engine builds the row (`_new_order`, `open_account`), never after. Upserts
+# Set only when the engine builds the row (`new_order`, `open_account`), never after. Upserts
 # leave them out of their SET lists: SQLite rewrites every index on a listed column, same or not.
 IMMUTABLE_ORDER_COLUMNS = frozenset(
     {

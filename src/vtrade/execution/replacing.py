@@ -1,0 +1,118 @@
+"""Replacing an open order: a new order takes its place with the changes asked for, and the
+old one keeps its fills and ends `replaced` (Alpaca's PATCH /v2/orders/{id})."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vtrade.core.errors import ValidationError, refusing
+from vtrade.domain.changes import Changes
+from vtrade.domain.commands import ReplaceOrder, SubmitOrder
+from vtrade.domain.orders import Order, OrderStatus, OrderType
+from vtrade.execution import contingent
+
+if TYPE_CHECKING:
+    from vtrade.execution.engine import ExecutionEngine
+
+S = OrderStatus
+
+
+def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Order, Changes]:
+    """Replace an open order by a new one; the old one keeps its fills and ends `replaced`.
+    A replacement the checks refuse is not kept (Alpaca answers a failed replace with an
+    error and no new order): it comes back `rejected` with no changes, and the old order
+    stays open as it was. A `client_order_id` another order of the account has (the old
+    one included) is refused before anything changes."""
+    with refusing():
+        held = engine.held.get(cmd.order_id)
+        if held is not None and held.account_id == cmd.account_id:
+            raise ValidationError(
+                f"order {cmd.order_id} is a leg held until its entry order fills: it can be "
+                "replaced once it works (or canceled now)"
+            )
+        old = engine.own_open_order(cmd.account_id, cmd.order_id)
+        engine.check_unlocked(old, t_ns)
+        _check_replaceable(old, cmd)
+        limit, stop = cmd.limit_price or old.limit_price, cmd.stop_price or old.stop_price
+        base = engine.entry_price(old.symbol, limit, stop, t_ns)
+        contingent.check_replaceable(engine, old, cmd, base)
+        engine.check_client_id_free(cmd.account_id, cmd.client_order_id)
+    del engine.orders[old.id]  # the new order must not count the old one as open
+    try:
+        with refusing():  # the old order is back in place before this error leaves
+            replacement = _replacement(old, cmd, engine.ids.next("cmd"), t_ns)
+            new, refused = engine.checked(replacement, t_ns)
+        if refused is not None:
+            return new, Changes()
+        if old.type is OrderType.TRAILING_STOP:
+            # the market's best since the old order started still counts (a tighter trail
+            # gives a tighter stop), and a triggered one is a market order: it stays live
+            new.watermark, new.triggered = old.watermark, old.triggered
+        else:  # a triggered stop-limit is a live limit order: a new limit keeps it live
+            new.triggered = old.triggered and new.stop_price == old.stop_price
+        engine.by_client_id[(new.account_id, new.client_order_id)] = new
+        changes = engine.open_order(new, t_ns)
+    finally:
+        engine.orders[old.id] = old
+    new.replaces = old.id
+    old.replaced_by = new.id
+    changes.orders += contingent.relink(engine, old, new)
+    changes.merge(engine.close_order(old, S.REPLACED, t_ns, f"replaced by {new.id}"))
+    return new, changes
+
+
+# The prices a replacement may change, by the type of the order it replaces (which it keeps).
+_REPLACEABLE_PRICES = {
+    OrderType.MARKET: (),
+    OrderType.LIMIT: ("limit_price",),
+    OrderType.STOP: ("stop_price",),
+    OrderType.STOP_LIMIT: ("limit_price", "stop_price"),
+    OrderType.TRAILING_STOP: ("trail",),
+}
+
+
+def _check_replaceable(old: Order, cmd: ReplaceOrder) -> None:
+    """Refuse, as malformed input, a replacement setting a price the order's type has none
+    of: it keeps the type, so a limit order given a stop_price could never be it."""
+    allowed = _REPLACEABLE_PRICES[old.type]
+    for name in ("limit_price", "stop_price", "trail"):
+        if getattr(cmd, name) is not None and name not in allowed:
+            changes = ", ".join(("qty", "time_in_force", *allowed, "client_order_id"))
+            raise ValidationError(
+                f"a {old.type.value} order takes no {name}: its replacement keeps its type and "
+                f"may change {changes}",
+                field=name,
+            )
+
+
+def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> SubmitOrder:
+    """The order that replaces `old`: its fields, changed where `cmd` says. A trailing stop
+    carries its trail (`cmd.trail` in the old one's unit), never the stop the engine computed
+    from it: `replace` gives the new order the old one's watermark, and its stop follows from
+    that with the new trail."""
+    trail_price, trail_percent = old.trail_price, old.trail_percent
+    if cmd.trail is not None and trail_percent is not None:
+        trail_percent = cmd.trail
+    elif cmd.trail is not None:
+        trail_price = cmd.trail
+    stop_price = cmd.stop_price
+    if stop_price is None and old.type is not OrderType.TRAILING_STOP:
+        stop_price = old.stop_price
+    return SubmitOrder(
+        id=cmd_id,
+        ts_init=t_ns,
+        account_id=old.account_id,
+        symbol=old.symbol,
+        side=old.side,
+        type=old.type,
+        tif=cmd.tif or old.tif,
+        qty=cmd.qty if cmd.qty is not None else old.remaining,
+        limit_price=cmd.limit_price if cmd.limit_price is not None else old.limit_price,
+        stop_price=stop_price,
+        trail_price=trail_price,
+        trail_percent=trail_percent,
+        extended_hours=old.extended_hours,
+        client_order_id=cmd.client_order_id,
+        within_position=cmd.within_position,
+        extra=old.extra,
+    )
