@@ -31,13 +31,34 @@ def exact_mid(touch: Touch, tick: Decimal) -> Decimal:
     return (to_price(touch.bid, tick) + to_price(touch.ask, tick)) / 2
 
 
-class Marks:
-    """Mid prices and FX rates at one instant, looked up lazily and remembered."""
+class Known:
+    """What marks at earlier instants derived from a touch, kept while the touch stands: the
+    feed's touch of a symbol changes at its ticks, not at every instant an order comes in, so
+    marks at a new instant reuse the mid, FX rate and terms of an unchanged touch. Entries are
+    checked by identity (the feed answers an unchanged touch with the same object, and the
+    entry holds it, so no other object can take its identity)."""
 
-    def __init__(self, catalog: Catalog, touch: Callable[[str, int], Touch], t_ns: int) -> None:
+    def __init__(self) -> None:
+        self.mids: dict[str, tuple[Touch, Decimal]] = {}
+        self.fx: dict[str, tuple[Decimal, Decimal]] = {}  # by currency: (pair's mid, rate)
+        self.terms: dict[str, tuple[Decimal, Decimal, MarginRates, _Terms]] = {}
+
+
+class Marks:
+    """Mid prices and FX rates at one instant, looked up lazily and remembered (`known`: what
+    earlier instants derived from touches that still stand)."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        touch: Callable[[str, int], Touch],
+        t_ns: int,
+        known: Known | None = None,
+    ) -> None:
         self._catalog = catalog
         self._touch = touch
         self.t_ns = t_ns
+        self._known = known or Known()
         self._mids: dict[str, Decimal] = {}
         self._fx: dict[str, Decimal] = {}
         self._terms: dict[str, _Terms] = {}
@@ -45,8 +66,14 @@ class Marks:
     def mid(self, symbol: str) -> Decimal:
         mid = self._mids.get(symbol)
         if mid is None:
-            tick = self._catalog.get(symbol).tick_size
-            mid = self._mids[symbol] = exact_mid(self._touch(symbol, self.t_ns), tick)
+            touch = self._touch(symbol, self.t_ns)
+            known = self._known.mids.get(symbol)
+            if known is not None and known[0] is touch:
+                mid = known[1]
+            else:
+                mid = exact_mid(touch, self._catalog.get(symbol).tick_size)
+                self._known.mids[symbol] = (touch, mid)
+            self._mids[symbol] = mid
         return mid
 
     def instrument(self, symbol: str) -> Instrument:
@@ -61,7 +88,12 @@ class Marks:
                 rate = scale
             else:
                 mid = self.mid(pair)
-                rate = (ONE / mid if invert else mid) * scale
+                known = self._known.fx.get(currency)
+                if known is not None and known[0] is mid:
+                    rate = known[1]
+                else:
+                    rate = (ONE / mid if invert else mid) * scale
+                    self._known.fx[currency] = (mid, rate)
             self._fx[currency] = rate
         return rate
 
@@ -82,15 +114,15 @@ class Marks:
         terms = self._terms.get(symbol)
         if terms is None:
             inst = self._catalog.get(symbol)
-            initial, maintenance = rates.of(inst)
-            terms = self._terms[symbol] = _Terms(
-                self.mid(symbol),
-                inst.multiplier,
-                self.fx(inst.currency),
-                initial,
-                maintenance,
-                inst.settles_pnl,
-            )
+            mid, fx = self.mid(symbol), self.fx(inst.currency)
+            known = self._known.terms.get(symbol)
+            if known is not None and known[0] is mid and known[1] is fx and known[2] is rates:
+                terms = known[3]
+            else:
+                initial, maintenance = rates.of(inst)
+                terms = _Terms(mid, inst.multiplier, fx, initial, maintenance, inst.settles_pnl)
+                self._known.terms[symbol] = (mid, fx, rates, terms)
+            self._terms[symbol] = terms
         return terms
 
 

@@ -23,7 +23,14 @@ from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderStatus, OrderType
 from vtrade.execution import contingent
-from vtrade.execution.accounting import AccountView, MarginRates, Marks, open_quantity, view
+from vtrade.execution.accounting import (
+    AccountView,
+    Known,
+    MarginRates,
+    Marks,
+    open_quantity,
+    view,
+)
 from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.fees import FeeQuote, FeeSchedule, Liquidity
 from vtrade.execution.fills import Execution, VenueMarket, market_price
@@ -75,6 +82,7 @@ class Bookkeeper:
         self._seq = 0
         self.account_seqs: dict[str, int] = {}  # the last `account_seq` given, per account
         self._marks: dict[int, Marks] = {}  # by instant, see `marks`
+        self._known = Known()  # what marks derived from touches that still stand
 
     def account(self, account_id: str) -> Account:
         try:
@@ -141,7 +149,8 @@ class Bookkeeper:
         if marks is None:
             if len(self._marks) >= 8:
                 self._marks.clear()
-            marks = self._marks[t_ns] = Marks(self.catalog, self.market.touch, t_ns)
+            marks = Marks(self.catalog, self.market.touch, t_ns, self._known)
+            self._marks[t_ns] = marks
         return marks
 
     def forget_marks(self) -> None:
