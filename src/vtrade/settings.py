@@ -199,6 +199,11 @@ class ApiSettings(BaseModel):
         default=256, ge=8, description="Messages a WebSocket client may lag before it is dropped"
     )
     cookie_secure: bool = Field(default=True, description="Send the session cookie over HTTPS only")
+    ws_compression: bool = Field(
+        default=True,
+        description="Compress WebSocket frames for clients that ask (permessage-deflate): "
+        "fewer bytes, more CPU per client",
+    )
 
 
 class Settings(BaseSettings):

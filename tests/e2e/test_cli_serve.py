@@ -14,11 +14,13 @@ import time
 from pathlib import Path
 
 import httpx
+from websockets.sync.client import connect
 
 SERVE = [sys.executable, "-c", "from vtrade.cli import main; main()", "serve"]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
+    tmp_path.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("VTRADE_")}
     env["VTRADE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.db'}"
     return env
@@ -165,3 +167,28 @@ def test_serve_on_a_taken_port_says_so_and_leaves_the_market_to_the_server_there
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=30)
+
+
+def _extensions_granted(env: dict[str, str]) -> str | None:
+    """Start `vtrade serve` with `env`; open a market-data stream offering permessage-deflate,
+    as alpaca-py does; return the extensions the server's handshake granted."""
+    port = _port()
+    flags = ["--port", str(port), "--start", "2026-11-18T15:00:00Z"]
+    server = subprocess.Popen(SERVE + flags, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _ready(server, port) is not None
+        with connect(f"ws://127.0.0.1:{port}/v2/iex", compression="deflate") as ws:
+            granted: str | None = ws.response.headers.get("Sec-WebSocket-Extensions")
+            return granted
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+
+
+def test_websocket_compression_is_granted_unless_the_operator_turns_it_off(
+    tmp_path: Path,
+) -> None:
+    assert "permessage-deflate" in (_extensions_granted(_env(tmp_path / "on")) or "")
+
+    off = {**_env(tmp_path / "off"), "VTRADE_API__WS_COMPRESSION": "false"}
+    assert _extensions_granted(off) is None
