@@ -4,7 +4,8 @@ Plain synchronous Python driven by commands (`submit`, `cancel`, `replace`, acco
 commands) and by time (`advance`). Each call returns the `Changes` it made; the caller commits
 them in one transaction before acknowledging (DESIGN.md §2, §4). State lives in memory
 (`booking.Bookkeeper`), changed by account commands and rebuilt from the store with `restore`
-(`state.VenueState`); replacing is in `replacing`, contingent orders' legs in `contingent`.
+(`state.VenueState`); a new order is built in `new_orders`, replaced in `replacing`, and
+contingent orders' legs are in `contingent`.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ class ExecutionEngine(VenueState):
         return to_price(float(prints.price[-1]), inst.tick_size)
 
     def arrive(self, order: Order, t_ns: int) -> Changes:
-        """An order in flight reaches the market at `t_ns`: execute it as `_open` would have.
+        """An order in flight reaches the market at `t_ns`: execute it as `open_order` would have.
         If its session closed meanwhile (a restart after a downtime), it is routed as a new
         order would be then: queued for the open, resting, or canceled (ioc, fok). So is an
         order pending an open that passed while the engine was down. One that waited for its
@@ -217,11 +218,11 @@ class ExecutionEngine(VenueState):
         except RuleViolation as exc:
             order.reject_reason = f"{exc.rule}: {exc.message}"
             order.move_to(S.REJECTED, t_ns)
-            if cmd.order_class is not OrderClass.SIMPLE:  # no legs were made: it says its class
-                order.extra[ORDER_CLASS] = cmd.order_class.value
             if isinstance(exc, AccountRuleViolation):
                 order.extra.update(exc.facts)  # for the caller's answer: nothing is kept
                 return order, Changes()
+            if cmd.order_class is not OrderClass.SIMPLE:  # kept with no legs: it says its class
+                order.extra[ORDER_CLASS] = cmd.order_class.value
             event = ev.OrderRejected(
                 **self.order_meta(order, t_ns), rule=exc.rule, reason=exc.message
             )
@@ -302,9 +303,10 @@ class ExecutionEngine(VenueState):
         self.forget_marks()  # a new batch: nothing is assumed about the feed's earlier answers
         return working.advance(self, t_ns, step_ns or self.config.step_ns)
 
-    # -- internals ------------------------------------------------------------------------
+    # -- helpers (`replacing` and `contingent` call the public ones) -----------------------
 
     def new_order(self, cmd: SubmitOrder, inst: Instrument, account: Account, t_ns: int) -> Order:
+        """Build the order `cmd` asks for with its ids and sequence number, unchecked."""
         self._seq += 1
         new_orders.check_sizing(cmd)
         return new_orders.order_from(
@@ -387,6 +389,7 @@ class ExecutionEngine(VenueState):
             raise ConflictError(f"order {order.id} can no longer change: {locked}")
 
     def own_open_order(self, account_id: str, order_id: str) -> Order:
+        """The open order `order_id` of the account (`NotFoundError` if it has none such)."""
         order = self.orders.get(order_id)
         if order is None or order.account_id != account_id:
             raise NotFoundError(f"open order {order_id!r} not found")

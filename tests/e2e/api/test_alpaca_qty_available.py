@@ -193,3 +193,36 @@ def test_alpaca_py_reads_the_refusal_of_an_oversell_and_of_its_replacement(
     assert "requested: 11, available: 10" in regrown.value.message
     position = trading.get_open_position("AAPL")
     assert isinstance(position, Position) and position.qty_available == "4"
+
+
+def test_an_oco_exit_beyond_the_position_answers_the_same_403_as_a_simple_order(
+    api: InProcess,
+) -> None:
+    key = holding(api, "10")
+    limit = rest_limit(api, "AAPL", "sell")
+    mid = api.container.market.quote("AAPL", api.clock.now_ns()).mid
+    stop = str((mid * Decimal("0.95")).quantize(Decimal("0.01")))
+    refused = post(
+        api,
+        key,
+        symbol="AAPL",
+        side="sell",
+        qty="15",
+        type="limit",
+        limit_price=limit,
+        time_in_force="gtc",
+        order_class="oco",
+        take_profit={"limit_price": limit},
+        stop_loss={"stop_price": stop},
+    )
+
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "code": 40310000,
+        "message": "insufficient qty available for order (requested: 15, available: 10)",
+        "available": "10",
+        "existing_qty": "10",
+        "held_for_orders": "0",
+        "symbol": "AAPL",
+    }
+    assert open_orders(api, key)[0]["side"] == "buy"  # nothing kept: the buy that opened it

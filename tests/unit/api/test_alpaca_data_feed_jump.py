@@ -100,3 +100,18 @@ def test_the_push_after_a_jump_goes_on_from_where_the_jump_ended(
     quotes = [m["t"] for m in pushed.items["quotes"]]
     assert quotes and min(quotes) > JUMPED_TO
     assert len(pushed.items["bars"]) == 5
+
+
+def test_a_channel_followed_since_the_jump_does_not_make_the_read_go_back_a_year(
+    market: SyntheticMarket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = Feed(market.instrument("AAPL"))
+    data_feed.start(feed, "trades", START)  # behind since before the jump
+    data_feed.start(feed, "quotes", JUMPED_TO - 1_000_000_000)  # followed a second ago
+    asked = _counting(market, monkeypatch)
+
+    pushed = data_feed.push(market, feed, JUMPED_TO)
+
+    assert len(pushed.items["trades"]) == MAX_PER_PUSH
+    assert 0 < len(pushed.items["quotes"]) < MAX_PER_PUSH
+    assert len({key for key in asked if key.startswith("ticks")}) <= 2

@@ -112,7 +112,8 @@ def _ticks(
 ) -> None:
     """Prints (trades) and quote updates in (cursor, now], oldest first: one read of the
     feed's ticks serves both. The read goes from `now` back and stops once every channel has
-    its `MAX_PER_PUSH` newest: after a jump of the clock the older ticks are never built."""
+    its `MAX_PER_PUSH` newest or is back at its cursor: after a jump of the clock the older
+    ticks are never built."""
     since = min(feed.cursor[kind] for kind in kinds)
     if now <= since:
         return  # the clock has not moved
@@ -124,13 +125,16 @@ def _ticks(
         for kind in kinds:
             if not needed[kind]:
                 continue
-            wanted = ticks.ts > feed.cursor[kind]  # one channel may have started later
+            after = feed.cursor[kind]
+            wanted = ticks.ts > after  # one channel may have started later than the other
             if kind == "trades":
                 wanted &= ticks.size > 0  # a tick with a size is a print
             picked = np.flatnonzero(wanted)[-needed[kind] :].tolist()
             if picked:
                 picks[kind].append((ticks, picked))
                 needed[kind] -= len(picked)
+            if ticks.ts[0] <= after:  # back at its cursor: nothing older is this channel's
+                needed[kind] = 0
         if not any(needed.values()):
             break
     for kind in kinds:
