@@ -128,19 +128,20 @@ def positions(items: Sequence[Row]) -> Table:
 
 
 def terms(o: Row) -> str:
-    """An order's type and prices: `limit 180.5`, `stop 170 limit 169`, `trailing_stop 2%`."""
-    parts = [o["type"]]
-    if o.get("stop_price") is not None:
-        parts.append(f"stop {o['stop_price']}")
-    if o.get("limit_price") is not None:
-        parts.append(("limit " if o.get("stop_price") is not None else "") + o["limit_price"])
+    """An order's prices, which name its type (`limit 180.5`, `stop 170`, `stop 170 limit
+    169`, `trailing 2%`, else the type: `market`), and its class unless simple."""
+    shown = []
+    for name, field in (("stop", "stop_price"), ("limit", "limit_price")):
+        if o.get(field) is not None:
+            shown += [name, o[field]]
     if o.get("trail_price") is not None:
-        parts.append(f"trail {o['trail_price']}")
+        shown += ["trailing", o["trail_price"]]
     if o.get("trail_percent") is not None:
-        parts.append(f"trail {o['trail_percent']}%")
+        shown += ["trailing", f"{o['trail_percent']}%"]
+    shown = shown or [o["type"]]
     if o.get("order_class", "simple") != "simple":
-        parts.append(f"({o['order_class']})")
-    return " ".join(parts)
+        shown.append(f"({o['order_class']})")
+    return " ".join(shown)
 
 
 def _filled(o: Row) -> str:

@@ -152,6 +152,9 @@ def test_take_profit_and_stop_loss_make_a_bracket_and_one_of_them_an_oto(live: L
         ("limit", "sell", "held"),
         ("stop", "sell", "held"),
     ]
+    listed = ok(vtrade(live, key, "orders"))  # held legs are open orders too
+    assert f"limit {entry} (bracket)" in listed and f"stop {entry - 20} (bracket)" in listed
+    assert f"limit {entry} (oto)" in listed
 
 
 def test_oco_places_both_exits_of_a_held_position_at_once(live: Live) -> None:
