@@ -36,6 +36,11 @@ NESTED = "__"
 DATABASE_URLS = "use sqlite:///path.db or postgresql://user:pass@host/db"
 # Variables of the test suite (tests/conftest.py, .ci/run), not settings: never refused.
 _TEST_VARIABLES = re.compile(r"VTRADE_(REQUIRE_SERVICES|TEST_\w+)", re.IGNORECASE)
+# Variables of the commands that trade through a running server (`vtrade account`, `vtrade
+# order`...): its address and the API key to send. Not settings of this process, and a shell
+# that exports them runs `vtrade serve` or `vtrade keys` too: never refused.
+CLIENT_URL, CLIENT_KEY_ID, CLIENT_SECRET = "VTRADE_URL", "VTRADE_KEY_ID", "VTRADE_SECRET"
+CLIENT_VARIABLES = (CLIENT_URL, CLIENT_KEY_ID, CLIENT_SECRET)
 
 
 class MarketSettings(BaseModel):
@@ -304,6 +309,7 @@ class _KnownVariables(EnvSettingsSource):
             and name.upper() not in names
             and not name.upper().startswith(tuple(keyed))
             and not _TEST_VARIABLES.fullmatch(name)
+            and name.upper() not in CLIENT_VARIABLES
         )
         if unknown:
             raise SettingsError([_unknown(name, "environment variable", names) for name in unknown])

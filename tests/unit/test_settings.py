@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from vtrade.settings import Settings, SettingsError, load_settings, variable_names
+from vtrade.settings import (
+    CLIENT_VARIABLES,
+    Settings,
+    SettingsError,
+    load_settings,
+    variable_names,
+)
 
 URL_FORMS = "use sqlite:///path.db or postgresql://user:pass@host/db"
 
@@ -80,6 +86,15 @@ def test_the_test_suites_own_variables_are_not_settings_and_not_refused(
 ) -> None:
     monkeypatch.setenv("VTRADE_REQUIRE_SERVICES", "1")
     monkeypatch.setenv("VTRADE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test")
+
+    assert load_settings().market.seed == 42
+
+
+def test_the_trading_commands_variables_are_not_settings_and_not_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in CLIENT_VARIABLES:
+        monkeypatch.setenv(name, "set in the shell that runs `vtrade order`")
 
     assert load_settings().market.seed == 42
 
@@ -205,5 +220,6 @@ def test_the_readme_lists_every_setting_and_only_settings() -> None:
         mentioned
     )
     not_settings = {"VTRADE_REQUIRE_SERVICES", "VTRADE_TEST", "VTRADE_DATABSE_URL"}  # typo
+    not_settings |= set(CLIENT_VARIABLES)
     assert mentioned - not_settings <= set(names)
     assert sorted(keyed) == ["VTRADE_EXECUTION__BENCHMARK_RATES__", "VTRADE_EXECUTION__LEVERAGE__"]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import typer
 
-from vtrade.cli import bench, database, identity, market, portfolio, serve, trade
+from vtrade.cli import bench, client, database, identity, market, portfolio, serve, trade
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 # Registered here, in the order `vtrade --help` lists them; each module holds its commands.
-# `estimate` reads `-5` as its quantity (refused with an `error:` line), not as an option.
+# `estimate` and `order` read `-5` as their quantity (refused with an `error:` line), not as
+# an option.
 NEGATIVE_ARGUMENTS = {"ignore_unknown_options": True}
 for command, context in (
     (market.instruments, None),
@@ -23,6 +24,12 @@ for command, context in (
     (trade.estimate, NEGATIVE_ARGUMENTS),
     (trade.demo, None),
     (portfolio.portfolio, None),
+    (client.account, None),
+    (client.positions, None),
+    (client.orders, None),
+    (client.order, NEGATIVE_ARGUMENTS),
+    (client.cancel, None),
+    (client.fills, None),
     (serve.serve, None),
     (database.migrate, None),
     (bench.bench, None),

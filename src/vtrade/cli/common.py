@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from enum import Enum
 from typing import Any, TypeVar
 
 import typer
@@ -30,6 +31,7 @@ def _console(stderr: bool = False) -> Console:
 out = _console()
 err = _console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+E = TypeVar("E", bound=Enum)
 
 SeedOption = typer.Option(None, "--seed", help="Seed of the synthetic market (default 42)")
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table")
@@ -48,17 +50,27 @@ def friendly_errors(command: F) -> F:
             return command(*args, **kwargs)
         except SettingsError as exc:
             for problem in exc.problems:
-                _error(problem)
+                error(problem)
             raise typer.Exit(2) from None
         except (VtradeError, ValueError) as exc:
-            _error(str(exc))
+            error(str(exc))
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def _error(message: str) -> None:
+def error(message: str) -> None:
+    """Print one `error:` line on stderr (as is: no markup, no wrapping)."""
     err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
+def choice(text: str, enum: type[E], what: str) -> E:
+    """The member of `enum` that `text` names (in any case), or a `ValueError` listing them."""
+    try:
+        return enum(text.strip().lower())
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in enum)
+        raise ValueError(f"unknown {what} {text!r}; allowed: {allowed}") from None
 
 
 def settings(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import Enum
-from typing import TypeVar
 
 import typer
 
@@ -13,6 +11,7 @@ from vtrade.cli.common import (
     JsonOption,
     SeedOption,
     build_container,
+    choice,
     friendly_errors,
     instant_ns,
     out,
@@ -24,8 +23,6 @@ from vtrade.core.money import to_decimal
 from vtrade.domain.accounts import Profile
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderType
-
-E = TypeVar("E", bound=Enum)
 
 
 @friendly_errors
@@ -44,8 +41,8 @@ def estimate(
     from vtrade.execution.estimate import estimate as run_estimate
     from vtrade.execution.validation import check_qty
 
-    parsed_side = _choice(side, Side, "side")
-    parsed_type = _choice(order_type, OrderType, "--type")
+    parsed_side = choice(side, Side, "side")
+    parsed_type = choice(order_type, OrderType, "--type")
     if parsed_type not in (OrderType.MARKET, OrderType.LIMIT):
         raise ValueError("--type must be market or limit")
     if (parsed_type is OrderType.LIMIT) != (limit_price is not None):
@@ -104,11 +101,3 @@ def demo(
         print_json(views_trade.demo_dict(result))
     else:
         views_trade.print_demo(out, result)
-
-
-def _choice(text: str, enum: type[E], what: str) -> E:
-    try:
-        return enum(text.strip().lower())
-    except ValueError:
-        allowed = ", ".join(str(m.value) for m in enum)
-        raise ValueError(f"unknown {what} {text!r}; allowed: {allowed}") from None

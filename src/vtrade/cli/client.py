@@ -1,0 +1,296 @@
+"""Trading through a running server with an API key: `account`, `positions`, `orders`,
+`order`, `cancel` and `fills` (HTTP only: the server applies every trading rule)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+import typer
+
+from vtrade.cli import client_tables as tables
+from vtrade.cli.common import JsonOption, choice, error, friendly_errors, out, print_json
+from vtrade.cli.remote import KeyIdOption, SecretOption, UrlOption, connect
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import OrderType, TimeInForce
+
+STATUSES = ("open", "closed", "all")
+MOST = 500  # items the server lists in one page
+# The price flags each order type needs; any other price flag is refused with it.
+NEEDS = {
+    OrderType.MARKET: (),
+    OrderType.LIMIT: ("--limit-price",),
+    OrderType.STOP: ("--stop-price",),
+    OrderType.STOP_LIMIT: ("--stop-price", "--limit-price"),
+    OrderType.TRAILING_STOP: (),
+}
+TRAILS = ("--trail-price", "--trail-percent")
+FIELDS = {  # the field of POST /orders each amount is sent as
+    "QTY": "qty",
+    "--notional": "notional",
+    "--limit-price": "limit_price",
+    "--stop-price": "stop_price",
+    "--trail-price": "trail_price",
+    "--trail-percent": "trail_percent",
+    "--take-profit": "take_profit_limit_price",
+    "--stop-loss": "stop_loss_stop_price",
+    "--stop-loss-limit": "stop_loss_limit_price",
+}
+
+
+@friendly_errors
+def account(
+    url: str = UrlOption,
+    key_id: str | None = KeyIdOption,
+    secret: str | None = SecretOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show the API key's account: cash, NAV, buying power, margin, profile and rules."""
+    with connect(url, key_id, secret) as remote:
+        data = remote.get("/account")
+    if as_json:
+        print_json(data)
+    else:
+        out.print(tables.account(data))
+
+
+@friendly_errors
+def positions(
+    url: str = UrlOption,
+    key_id: str | None = KeyIdOption,
+    secret: str | None = SecretOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List the account's open positions, largest first, with their unrealized P&L."""
+    with connect(url, key_id, secret) as remote:
+        data = remote.get(remote.of_account("/positions"))
+    if as_json:
+        print_json(data)
+    elif not data["positions"]:
+        out.print("no open positions")
+    else:
+        out.print(tables.positions(data["positions"]))
+
+
+@friendly_errors
+def orders(
+    status: str = typer.Option("open", "--status", help="open, closed or all"),
+    limit: int = typer.Option(50, "--limit", help=f"Most orders listed, newest first (1-{MOST})"),
+    symbol: str | None = typer.Option(None, "--symbol", help="Only this symbol (or A,B,...)"),
+    url: str = UrlOption,
+    key_id: str | None = KeyIdOption,
+    secret: str | None = SecretOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List the account's orders, newest first."""
+    wanted = status.strip().lower()
+    if wanted not in STATUSES:
+        raise ValueError(f"unknown --status {status!r}; allowed: {', '.join(STATUSES)}")
+    _check_limit(limit)
+    with connect(url, key_id, secret) as remote:
+        path = remote.of_account("/orders")
+        data = remote.get(path, status=wanted, limit=limit, symbols=symbol)
+    if as_json:
+        print_json(data)
+    elif not data["orders"]:
+        out.print(f"no {'' if wanted == 'all' else wanted + ' '}orders")
+    else:
+        out.print(tables.orders(data["orders"], f"Orders ({wanted})"))
+        _more(data, limit)
+
+
+@friendly_errors
+def order(
+    symbol: str = typer.Argument(..., help="Instrument symbol"),
+    side: str = typer.Argument(..., help="buy or sell"),
+    qty: str | None = typer.Argument(None, help="Quantity, a multiple of the lot (or --notional)"),
+    notional: str | None = typer.Option(
+        None, "--notional", help="Amount to trade instead of QTY (market orders)"
+    ),
+    order_type: str | None = typer.Option(
+        None, "--type", help="market, limit, stop, stop_limit or trailing_stop (default market)"
+    ),
+    limit_price: str | None = typer.Option(None, "--limit-price", help="Limit price"),
+    stop_price: str | None = typer.Option(None, "--stop-price", help="Stop price"),
+    trail_price: str | None = typer.Option(None, "--trail-price", help="Trail in price units"),
+    trail_percent: str | None = typer.Option(None, "--trail-percent", help="Trail in percent"),
+    tif: str = typer.Option("day", "--tif", help="Time in force: day, gtc, ioc, fok, opg, cls"),
+    extended_hours: bool = typer.Option(
+        False, "--extended-hours", help="A day limit order may fill in US pre/post-market"
+    ),
+    client_order_id: str | None = typer.Option(
+        None, "--client-order-id", help="Your id; sending it again returns the first order"
+    ),
+    take_profit: str | None = typer.Option(
+        None, "--take-profit", help="Exit: limit price of a take-profit (bracket or oto)"
+    ),
+    stop_loss: str | None = typer.Option(
+        None, "--stop-loss", help="Exit: stop price of a stop-loss (bracket or oto)"
+    ),
+    stop_loss_limit: str | None = typer.Option(
+        None, "--stop-loss-limit", help="Limit price that makes the stop-loss a stop-limit"
+    ),
+    oco: bool = typer.Option(
+        False, "--oco", help="No entry: the take-profit and stop-loss work now, one-cancels-other"
+    ),
+    url: str = UrlOption,
+    key_id: str | None = KeyIdOption,
+    secret: str | None = SecretOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Place an order; a --take-profit and a --stop-loss make it a bracket (one of them: an
+    oto), whose exits wait until it fills."""
+    body = order_body(
+        symbol,
+        choice(side, Side, "side"),
+        choice(order_type or ("limit" if oco else "market"), OrderType, "--type"),
+        choice(tif, TimeInForce, "--tif"),
+        amounts={
+            "QTY": qty,
+            "--notional": notional,
+            "--limit-price": limit_price,
+            "--stop-price": stop_price,
+            "--trail-price": trail_price,
+            "--trail-percent": trail_percent,
+            "--take-profit": take_profit,
+            "--stop-loss": stop_loss,
+            "--stop-loss-limit": stop_loss_limit,
+        },
+        oco=oco,
+    )
+    body.update(extended_hours=extended_hours, client_order_id=client_order_id)
+    with connect(url, key_id, secret) as remote:
+        status, placed = remote.call("POST", remote.of_account("/orders"), body=body)
+        filled = Decimal(placed["filled_qty"]) > 0 and not as_json
+        receipts = remote.get(remote.of_account(f"/orders/{placed['id']}/fills")) if filled else {}
+    if as_json:
+        print_json(placed)
+        return
+    if status == 200:
+        out.print(f"client order id {placed['client_order_id']} was sent before: its order is")
+    out.print(tables.one_order(placed))
+    if receipts.get("fills"):
+        out.print(tables.receipts(receipts["fills"]))
+
+
+@friendly_errors
+def cancel(
+    order_id: str | None = typer.Argument(None, help="Id of the order to cancel"),
+    cancel_all: bool = typer.Option(False, "--all", help="Cancel every open order instead"),
+    url: str = UrlOption,
+    key_id: str | None = KeyIdOption,
+    secret: str | None = SecretOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Cancel an open order, or every open order with --all."""
+    if cancel_all == (order_id is not None):
+        raise ValueError("give the ORDER_ID of an open order, or --all (not both)")
+    with connect(url, key_id, secret) as remote:
+        path = "/orders" if order_id is None else f"/orders/{quote(order_id, safe='')}"
+        data = remote.call("DELETE", remote.of_account(path))[1]
+    if as_json:
+        print_json(data)
+    elif order_id is not None:
+        out.print(tables.one_order(data))
+    elif data["canceled"]:
+        out.print(tables.orders(data["canceled"], "Canceled"))
+    elif not data["failed"]:
+        out.print("no open orders to cancel")
+    failed = [] if order_id is not None else data["failed"]
+    for failure in failed:
+        error(f"order {failure['order_id']} not canceled: {failure['message']}")
+    if failed:
+        raise typer.Exit(2)
+
+
+@friendly_errors
+def fills(
+    order_id: str | None = typer.Option(None, "--order", help="Only the fills of this order"),
+    limit: int = typer.Option(50, "--limit", help=f"Most fills listed, newest first (1-{MOST})"),
+    url: str = UrlOption,
+    key_id: str | None = KeyIdOption,
+    secret: str | None = SecretOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List the account's fills, newest first, with what each cost beyond the mid."""
+    _check_limit(limit)
+    with connect(url, key_id, secret) as remote:
+        data = remote.get(remote.of_account("/fills"), order_id=order_id, limit=limit)
+    if as_json:
+        print_json(data)
+    elif not data["fills"]:
+        out.print("no fills" + (f" of order {order_id}" if order_id else ""))
+    else:
+        out.print(tables.fills(data["fills"]))
+        _more(data, limit)
+
+
+# -- checks of the input, before the server is called ---------------------------------------
+
+
+def order_body(
+    symbol: str,
+    side: Side,
+    order_type: OrderType,
+    tif: TimeInForce,
+    *,
+    amounts: dict[str, str | None],
+    oco: bool,
+) -> dict[str, Any]:
+    """The JSON of POST /orders for the flags given; amounts are checked numbers, and the
+    prices fit the order type (what the market makes of them is the server's to say)."""
+    given = {flag: _amount(flag, text) for flag, text in amounts.items() if text is not None}
+    if ("QTY" in given) == ("--notional" in given):
+        raise ValueError("give a QTY or --notional AMOUNT (one of them)")
+    if oco and "--limit-price" not in given and "--take-profit" in given:
+        given["--limit-price"] = given["--take-profit"]  # an oco order is its take-profit
+    name = order_type.value
+    for flag in NEEDS[order_type]:
+        if flag not in given:
+            raise ValueError(f"--type {name} needs {flag}")
+    for flag in ("--limit-price", "--stop-price"):
+        if flag in given and flag not in NEEDS[order_type]:
+            raise ValueError(f"--type {name} takes no {flag}")
+    trails = [flag for flag in TRAILS if flag in given]
+    if order_type is OrderType.TRAILING_STOP and len(trails) != 1:
+        raise ValueError(f"--type {name} needs one of --trail-price and --trail-percent")
+    if order_type is not OrderType.TRAILING_STOP and trails:
+        raise ValueError(f"--type {name} takes no {trails[0]}")
+    exits = [flag for flag in ("--take-profit", "--stop-loss") if flag in given]
+    if "--stop-loss-limit" in given and "--stop-loss" not in given:
+        raise ValueError("--stop-loss-limit goes with --stop-loss (the stop that triggers it)")
+    if oco and len(exits) < 2:
+        raise ValueError("--oco needs --take-profit and --stop-loss")
+    order_class = "oco" if oco else {0: "simple", 1: "oto", 2: "bracket"}[len(exits)]
+    return {
+        "symbol": symbol,
+        "side": side.value,
+        "type": name,
+        "time_in_force": tif.value,
+        "order_class": order_class,
+        **{FIELDS[flag]: value for flag, value in given.items()},
+    }
+
+
+def _amount(flag: str, text: str) -> str:
+    """A positive finite number as plain digits (`1e3` is sent as 1000); a percent below 100."""
+    try:
+        value: Decimal | None = Decimal(text.strip())
+    except InvalidOperation:
+        value = None
+    ceiling = 100 if flag == "--trail-percent" else None
+    if value is None or not value.is_finite() or value <= 0 or (ceiling and value >= ceiling):
+        allowed = "a number above 0" + (f" and below {ceiling}" if ceiling else "")
+        raise ValueError(f"{flag} must be {allowed}, got {text!r}")
+    return format(value.normalize(), "f")
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MOST:
+        raise ValueError(f"--limit must be 1..{MOST}, got {limit}")
+
+
+def _more(data: dict[str, Any], limit: int) -> None:
+    if data.get("next_page_token"):
+        out.print(f"(the newest {limit}; more with a larger --limit, up to {MOST})")

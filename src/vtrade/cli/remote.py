@@ -1,0 +1,148 @@
+"""A running vtrade server's native API (`/api/v1`), called with an API key: the connection
+options of the trading commands, and their one-line errors (see `friendly_errors`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import typer
+
+from vtrade.core.errors import VtradeError
+from vtrade.settings import CLIENT_KEY_ID, CLIENT_SECRET, CLIENT_URL, ApiSettings
+
+_SERVED = ApiSettings()
+DEFAULT_URL = f"http://{_SERVED.host}:{_SERVED.port}"  # where `vtrade serve` listens by default
+API = "/api/v1"
+TIMEOUT_S = 10.0
+MAKE_KEY = "make one with `vtrade keys create USER` (`vtrade users create USER` first)"
+
+UrlOption = typer.Option(
+    DEFAULT_URL, "--url", envvar=CLIENT_URL, help="Address of the vtrade server"
+)
+KeyIdOption = typer.Option(
+    None, "--key-id", envvar=CLIENT_KEY_ID, show_default=False, help="API key id (PK…)"
+)
+SecretOption = typer.Option(
+    None, "--secret", envvar=CLIENT_SECRET, show_default=False, help="API key secret"
+)
+
+
+class RemoteError(VtradeError):
+    """The server refused a request, or no server answered; the message says which and why."""
+
+
+class Remote:
+    """One server, called as one API key; paths are relative to `/api/v1`."""
+
+    def __init__(self, client: httpx.Client, url: str) -> None:
+        self.client = client
+        self.url = url
+        self._account_id: str | None = None
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: Mapping[str, object] | None = None,
+    ) -> tuple[int, Any]:
+        """The status and JSON of a successful answer; `RemoteError` for any other outcome."""
+        try:
+            response = self.client.request(method, API + path, params=params, json=body)
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            raise RemoteError(
+                f"no vtrade server answers at {self.url}: start one with `vtrade serve`"
+            ) from None
+        except httpx.TimeoutException:
+            may = "" if method == "GET" else "; it may still have acted on it: look before retrying"
+            raise RemoteError(
+                f"the server at {self.url} did not answer within {TIMEOUT_S:g} s{may}"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise RemoteError(f"talking to {self.url} failed: {exc}") from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.is_success and data is not None:
+            return response.status_code, data
+        raise RemoteError(_refusal(response.status_code, data, self.url))
+
+    def get(self, path: str, **params: str | int | None) -> Any:
+        """The JSON of GET `path`; parameters that are None are left out."""
+        given = {k: v for k, v in params.items() if v is not None}
+        return self.call("GET", path, params=given)[1]
+
+    def of_account(self, path: str = "") -> str:
+        """`path` under the key's account (asked of the server once: a key acts on one)."""
+        if self._account_id is None:
+            self._account_id = str(self.get("/account")["id"])
+        return f"/accounts/{self._account_id}{path}"
+
+
+@contextmanager
+def connect(url: str, key_id: str | None, secret: str | None) -> Iterator[Remote]:
+    """A connection to the server at `url` with the API key given, checked before any call."""
+    base = _checked_url(url)
+    missing = [
+        f"{flag} (or {variable})"
+        for flag, variable, value in (
+            ("--key-id", CLIENT_KEY_ID, key_id),
+            ("--secret", CLIENT_SECRET, secret),
+        )
+        if not value
+    ]
+    if missing:
+        raise ValueError(f"no API key: set {' and '.join(missing)}; {MAKE_KEY}")
+    assert key_id and secret
+    headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
+    with httpx.Client(base_url=base, headers=headers, timeout=TIMEOUT_S) as client:
+        yield Remote(client, base)
+
+
+def _checked_url(url: str) -> str:
+    """`url` without a trailing slash or `/api/v1`; refused unless it is http(s) with a host."""
+    base = url.strip().rstrip("/").removesuffix(API)
+    try:
+        parts = urlsplit(base)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError(f"--url {url!r} is not a server's address; use e.g. {DEFAULT_URL}")
+    return base
+
+
+def _refusal(status: int, data: Any, url: str) -> str:
+    """One line for an error answer: the server's message and the particulars it adds."""
+    if not (isinstance(data, dict) and isinstance(data.get("message"), str)):
+        return f"{url} answered HTTP {status} with no vtrade error: is it a vtrade server?"
+    message: str = data["message"]
+    details = data.get("details")
+    extra = [
+        f"{name} {_shown(value)}"
+        for name, value in (details.items() if isinstance(details, dict) else ())
+        if _scalars(value) and _shown(value) not in message
+    ]
+    if extra:
+        message += f" ({', '.join(extra)})"
+    if status == 401:
+        message += f"; check --key-id and --secret ({CLIENT_KEY_ID}, {CLIENT_SECRET})"
+    return message
+
+
+def _scalars(value: object) -> bool:
+    """Whether a detail reads well in a line: a plain value, or a list of them (not a whole
+    order, which the message already stands for)."""
+    items = value if isinstance(value, list) else [value]
+    return bool(items) and all(isinstance(v, str | int | float | bool) for v in items)
+
+
+def _shown(value: object) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)

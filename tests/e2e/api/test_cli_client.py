@@ -1,0 +1,295 @@
+"""The trading commands (`vtrade account`, `positions`, `orders`, `order`, `cancel`, `fills`)
+against a real server on a real port: what a trader sees in a terminal, what `--json`
+prints, and an `error:` line with status 2 for bad input, refusals and unreachable servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import socket
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from api_support import Key, Live
+from typer.testing import CliRunner, Result
+
+from vtrade.cli import app
+from vtrade.settings import CLIENT_VARIABLES
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _no_client_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No server address or key of the developer's shell: each test says which it uses."""
+    for name in list(os.environ):
+        if name.upper() in CLIENT_VARIABLES:
+            monkeypatch.delenv(name)
+
+
+def vtrade(live: Live, key: Key, line: str) -> Result:
+    """Run the command `line` (as a shell splits it) with the environment a trader exports
+    for `key` on `live`."""
+    env = {"VTRADE_URL": live.base_url, "VTRADE_KEY_ID": key.key_id, "VTRADE_SECRET": key.secret}
+    return runner.invoke(app, shlex.split(line), env=env)
+
+
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, (result.exit_code, result.output, result.exception)
+    return result.stdout
+
+
+def as_json(result: Result) -> Any:
+    return json.loads(ok(result))
+
+
+def error_line(result: Result) -> str:
+    """The one `error:` line of a failed command, after checking the error contract."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ")
+    return line.removeprefix("error: ")
+
+
+def resting_price(live: Live, key: Key, symbol: str, share: str = "0.9") -> Decimal:
+    """`share` of the bid on the cent grid: at 0.9 a buy limit that rests (within the collar)."""
+    quote = httpx.get(f"{live.base_url}/api/v1/quotes/{symbol}", headers=key.headers).json()
+    return (Decimal(quote["bid"]) * Decimal(share)).quantize(Decimal("0.01"))
+
+
+def closed_port() -> str:
+    """The address of a port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_account_shows_the_keys_account_with_its_starting_cash(live: Live) -> None:
+    key = live.key("alice")
+
+    shown = ok(vtrade(live, key, "account"))
+    data = as_json(vtrade(live, key, "account --json"))
+
+    assert "Account main" in shown and key.account_id in shown
+    assert "1,000,000.00 VCR" in shown  # cash and NAV
+    assert data["id"] == key.account_id
+    assert Decimal(data["cash"]) == Decimal(data["nav"]) == 1_000_000
+
+
+def test_a_market_buy_fills_and_shows_in_positions_orders_and_fills(live: Live) -> None:
+    key = live.key("alice")
+
+    shown = ok(vtrade(live, key, "order AAPL buy 10"))
+
+    assert "Order buy 10 AAPL" in shown and "filled" in shown
+    assert "Fills" in shown and "taker" in shown  # the fill's receipt
+    (placed,) = as_json(vtrade(live, key, "orders --status all --json"))["orders"]
+    assert placed["status"] == "filled" and placed["filled_qty"] == "10"
+    assert placed["id"] in shown
+    assert placed["id"] in ok(vtrade(live, key, "orders --status closed"))
+    (position,) = as_json(vtrade(live, key, "positions --json"))["positions"]
+    assert (position["symbol"], position["qty"], position["side"]) == ("AAPL", "10", "long")
+    assert "AAPL" in ok(vtrade(live, key, "positions"))
+    (fill,) = as_json(vtrade(live, key, f"fills --order {placed['id']} --json"))["fills"]
+    assert fill["qty"] == "10" and fill["price"] == placed["filled_avg_price"]
+    assert placed["id"] in ok(vtrade(live, key, "fills"))
+    assert ok(vtrade(live, key, "orders")) == "no open orders\n"
+
+
+def test_a_limit_order_below_the_market_rests_is_listed_open_and_cancel_cancels_it(
+    live: Live,
+) -> None:
+    key = live.key("alice")
+    price = resting_price(live, key, "MSFT")
+
+    placed = as_json(
+        vtrade(live, key, f"order MSFT buy 5 --type limit --limit-price {price} --tif gtc --json")
+    )
+
+    assert placed["status"] == "accepted" and Decimal(placed["limit_price"]) == price
+    listed = ok(vtrade(live, key, "orders --symbol MSFT"))
+    assert placed["id"] in listed and f"limit {price}" in listed
+    canceled = ok(vtrade(live, key, f"cancel {placed['id']}"))
+    assert placed["id"] in canceled and "canceled" in canceled
+    assert as_json(vtrade(live, key, "orders --json"))["orders"] == []
+    again = error_line(vtrade(live, key, f"cancel {placed['id']}"))
+    assert again == (
+        f"order {placed['id']} is canceled: only open orders can be canceled, as can held legs"
+    )
+
+
+def test_cancel_all_cancels_every_open_order(live: Live) -> None:
+    key = live.key("alice")
+    for symbol in ("MSFT", "NVDA"):
+        price = resting_price(live, key, symbol)
+        ok(vtrade(live, key, f"order {symbol} buy 1 --type limit --limit-price {price}"))
+
+    shown = ok(vtrade(live, key, "cancel --all"))
+
+    assert "Canceled" in shown and "MSFT" in shown and "NVDA" in shown
+    assert as_json(vtrade(live, key, "orders --json"))["orders"] == []
+    assert ok(vtrade(live, key, "cancel --all")) == "no open orders to cancel\n"
+
+
+def test_take_profit_and_stop_loss_make_a_bracket_and_one_of_them_an_oto(live: Live) -> None:
+    key = live.key("alice")
+    entry = resting_price(live, key, "MSFT")
+    order = f"order MSFT buy 10 --type limit --limit-price {entry} --json"
+
+    exits = f"--take-profit {entry + 20} --stop-loss {entry - 20}"
+    bracket = as_json(vtrade(live, key, f"{order} {exits}"))
+    oto = as_json(vtrade(live, key, f"{order} --stop-loss {entry - 20}"))
+
+    assert bracket["order_class"] == "bracket" and len(bracket["legs"]) == 2
+    assert oto["order_class"] == "oto" and len(oto["legs"]) == 1
+    every = as_json(vtrade(live, key, "orders --status all --json"))["orders"]
+    legs = [o for o in every if o["parent_id"] == bracket["id"]]
+    assert sorted((o["type"], o["side"], o["status"]) for o in legs) == [
+        ("limit", "sell", "held"),
+        ("stop", "sell", "held"),
+    ]
+    listed = ok(vtrade(live, key, "orders"))  # held legs are open orders too
+    assert f"limit {entry} (bracket)" in listed and f"stop {entry - 20} (bracket)" in listed
+    assert f"limit {entry} (oto)" in listed
+
+
+def test_oco_places_both_exits_of_a_held_position_at_once(live: Live) -> None:
+    key = live.key("alice")
+    ok(vtrade(live, key, "order AAPL buy 10"))
+    take, stop = resting_price(live, key, "AAPL", "1.1"), resting_price(live, key, "AAPL", "0.9")
+
+    placed = as_json(
+        vtrade(
+            live, key, f"order AAPL sell 10 --oco --take-profit {take} --stop-loss {stop} --json"
+        )
+    )
+
+    assert (placed["order_class"], placed["type"], placed["status"]) == ("oco", "limit", "accepted")
+    assert Decimal(placed["limit_price"]) == take
+    working = as_json(vtrade(live, key, "orders --json"))["orders"]
+    assert sorted(o["type"] for o in working) == ["limit", "stop"]
+
+
+def test_a_client_order_id_sent_again_shows_the_first_order_which_traded_once(
+    live: Live,
+) -> None:
+    key = live.key("alice")
+    first = as_json(vtrade(live, key, "order AAPL buy 3 --client-order-id bot-1 --json"))
+
+    again = ok(vtrade(live, key, "order AAPL buy 3 --client-order-id bot-1"))
+
+    assert again.startswith("client order id bot-1 was sent before: its order is\n")
+    assert first["id"] in again
+    assert len(as_json(vtrade(live, key, "fills --json"))["fills"]) == 1
+
+
+def test_an_order_over_a_quarter_of_nav_prints_the_servers_reason_and_exits_2(
+    live: Live,
+) -> None:
+    key = live.key("alice")
+
+    line = error_line(vtrade(live, key, "order AAPL buy --notional 300000"))
+
+    assert line.startswith("order rejected: concentration: position in AAPL would be")
+    assert "limit is 25%" in line and "(order_id " in line
+    (kept,) = as_json(vtrade(live, key, "orders --status closed --json"))["orders"]
+    assert kept["status"] == "rejected" and kept["id"] in line
+
+
+BAD_ORDERS = {
+    "AAPL buy abc": "QTY must be a number above 0, got 'abc'",
+    "AAPL buy -5": "QTY must be a number above 0, got '-5'",
+    "AAPL buy 0": "QTY must be a number above 0, got '0'",
+    "AAPL hold 5": "unknown side 'hold'; allowed: buy, sell",
+    "AAPL buy 5 --type iceberg": (
+        "unknown --type 'iceberg'; allowed: market, limit, stop, stop_limit, trailing_stop"
+    ),
+    "AAPL buy 5 --tif week": "unknown --tif 'week'; allowed: day, gtc, ioc, fok, opg, cls",
+    "AAPL buy 5 --type limit": "--type limit needs --limit-price",
+    "AAPL buy 5 --limit-price 100": "--type market takes no --limit-price",
+    "AAPL buy 5 --type trailing_stop": (
+        "--type trailing_stop needs one of --trail-price and --trail-percent"
+    ),
+    "AAPL sell 5 --type trailing_stop --trail-percent 100": (
+        "--trail-percent must be a number above 0 and below 100, got '100'"
+    ),
+    "AAPL buy": "give a QTY or --notional AMOUNT (one of them)",
+    "AAPL buy 5 --notional 1000": "give a QTY or --notional AMOUNT (one of them)",
+    "AAPL buy 5 --take-profit nan": "--take-profit must be a number above 0, got 'nan'",
+    "AAPL buy 5 --stop-loss-limit 90": (
+        "--stop-loss-limit goes with --stop-loss (the stop that triggers it)"
+    ),
+    "AAPL sell 5 --oco --take-profit 300": "--oco needs --take-profit and --stop-loss",
+}
+BAD_REQUESTS = {
+    "orders --status pending": "unknown --status 'pending'; allowed: open, closed, all",
+    "orders --limit 0": "--limit must be 1..500, got 0",
+    "fills --limit 501": "--limit must be 1..500, got 501",
+    "cancel": "give the ORDER_ID of an open order, or --all (not both)",
+    "cancel some-id --all": "give the ORDER_ID of an open order, or --all (not both)",
+    "account --url localhost:8000": (
+        "--url 'localhost:8000' is not a server's address; use e.g. http://127.0.0.1:8000"
+    ),
+}
+
+
+@pytest.mark.parametrize(("line", "expected"), BAD_ORDERS.items())
+def test_bad_order_input_is_refused_before_any_server_is_called(line: str, expected: str) -> None:
+    env = {"VTRADE_URL": closed_port(), "VTRADE_KEY_ID": "PK", "VTRADE_SECRET": "s"}
+
+    result = runner.invoke(app, ["order", *shlex.split(line)], env=env)
+
+    assert error_line(result) == expected  # not "no vtrade server answers"
+
+
+@pytest.mark.parametrize(("line", "expected"), BAD_REQUESTS.items())
+def test_bad_listing_and_cancel_input_is_refused_before_any_server_is_called(
+    line: str, expected: str
+) -> None:
+    env = {"VTRADE_URL": closed_port(), "VTRADE_KEY_ID": "PK", "VTRADE_SECRET": "s"}
+
+    assert error_line(runner.invoke(app, shlex.split(line), env=env)) == expected
+
+
+def test_a_wrong_secret_is_one_error_line_naming_the_flags_and_variables(live: Live) -> None:
+    key = live.key("alice")
+
+    line = error_line(vtrade(live, key, "positions --secret 'not the secret'"))
+
+    assert "wrong or revoked API key" in line
+    assert line.endswith("check --key-id and --secret (VTRADE_KEY_ID, VTRADE_SECRET)")
+    assert "not the secret" not in line and key.secret not in line
+
+
+@pytest.mark.parametrize(
+    "command", ["account", "positions", "orders", "fills", "cancel --all", "order AAPL buy 1"]
+)
+def test_no_server_at_the_url_says_to_start_one(command: str) -> None:
+    url = closed_port()
+    env = {"VTRADE_KEY_ID": "PK", "VTRADE_SECRET": "s"}
+
+    result = runner.invoke(app, [*command.split(), "--url", url], env=env)
+
+    assert error_line(result) == f"no vtrade server answers at {url}: start one with `vtrade serve`"
+
+
+def test_missing_credentials_name_the_variables_to_set_and_how_to_make_a_key() -> None:
+    result = runner.invoke(app, ["account", "--url", closed_port()])
+
+    assert error_line(result) == (
+        "no API key: set --key-id (or VTRADE_KEY_ID) and --secret (or VTRADE_SECRET); make one "
+        "with `vtrade keys create USER` (`vtrade users create USER` first)"
+    )
+
+
+def test_help_names_the_variables_but_never_prints_the_secret_they_hold() -> None:
+    env = {"VTRADE_SECRET": "s3cret-in-the-environment", "COLUMNS": "150"}
+
+    shown = ok(runner.invoke(app, ["order", "--help"], env=env))
+
+    assert "VTRADE_URL" in shown and "VTRADE_KEY_ID" in shown and "VTRADE_SECRET" in shown
+    assert "s3cret-in-the-environment" not in shown
