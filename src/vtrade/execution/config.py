@@ -4,25 +4,58 @@ overnight financing."""
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
+from typing import Any
 
 from vtrade.core.clock import NS_PER_DAY
 from vtrade.domain.accounts import DEFAULT_BALANCE
 from vtrade.domain.instruments import AssetClass
 from vtrade.execution.validation import Limits
 
+BENCHMARKS_FILE = "benchmark_rates.toml"
+DAY_COUNTS = (360, 365)  # ACT/360 and ACT/365: the money-market years a currency may count
+DEFAULT_DAY_COUNT = 360  # a currency with no day count in the file
+
+
+@functools.cache
+def _packaged_benchmarks() -> dict[str, Any]:
+    text = resources.files("vtrade.execution").joinpath(f"data/{BENCHMARKS_FILE}").read_text()
+    return tomllib.loads(text, parse_float=Decimal)
+
 
 @functools.cache
 def packaged_benchmark_rates() -> Mapping[str, Decimal]:
     """The packaged overnight benchmark rates (`data/benchmark_rates.toml`), a year, by
     currency, as fractions (3.88 percent is 0.0388)."""
-    text = resources.files("vtrade.execution").joinpath("data/benchmark_rates.toml").read_text()
-    table = tomllib.loads(text, parse_float=Decimal)["rates"]
+    table = _packaged_benchmarks()["rates"]
     return {currency: Decimal(rate) / 100 for currency, rate in table.items()}
+
+
+@functools.cache
+def packaged_day_counts() -> Mapping[str, int]:
+    """The days in each currency's money-market year (`data/benchmark_rates.toml`)."""
+    return checked_day_counts(_packaged_benchmarks().get("day_count", {}), BENCHMARKS_FILE)
+
+
+def checked_day_counts(table: Mapping[str, object], source: str) -> dict[str, int]:
+    """Return the `[day_count]` table of `source`, refusing a currency that is not a code or
+    counts other than 360 or 365 days a year."""
+    days: dict[str, int] = {}
+    for currency, count in table.items():
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ValueError(f"day count currency {currency!r} in {source}: use a code like USD")
+        if type(count) is not int or count not in DAY_COUNTS:  # not True, nor 365.0
+            raise ValueError(
+                f"day count of {currency} in {source} is {count!r}; allowed: 360 or 365 (days "
+                "a year: ACT/360 or ACT/365)"
+            )
+        days[currency] = count
+    return days
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +85,8 @@ class ExecutionConfig:
     benchmark_rates: Mapping[str, Decimal] = field(
         default_factory=lambda: dict(packaged_benchmark_rates())
     )
+    # days in each currency's money-market year: a day of its rate is the rate over them
+    day_counts: Mapping[str, int] = field(default_factory=lambda: dict(packaged_day_counts()))
     fx_financing_spread: Decimal = Decimal("0.01")  # a year, the broker's, on FX positions
     index_financing_spread: Decimal = Decimal("0.015")  # a year, on index positions (IBKR's)
 
@@ -60,6 +95,10 @@ class ExecutionConfig:
         """Whether FX and index contracts pay or earn anything overnight."""
         rates = self.benchmark_rates.values()
         return bool(self.fx_financing_spread or self.index_financing_spread or any(rates))
+
+    def days_per_year(self, currency: str) -> int:
+        """The days of `currency`'s money-market year: 360 (ACT/360) or 365 (ACT/365)."""
+        return self.day_counts.get(currency, DEFAULT_DAY_COUNT)
 
     @property
     def limits(self) -> Limits:

@@ -4,20 +4,26 @@ and the financing of its FX and index contracts.
 At each New York midnight an account with a debit (negative cash: it borrows on margin; the
 notional of its FX, futures and index contracts is not borrowed) pays a day's interest on
 it, and one short stocks or ETFs pays a day's borrow fee on their market value, each at its
-annual rate over 360 days (the US money-market convention), so a weekend costs three days.
+annual rate over 360 days (the money-market year of USD, the account currency), so a weekend
+costs three days.
 
-FX and index contracts are financed as a CFD broker finances them, on their value at the mid:
+FX and index contracts are financed as a CFD broker finances them, on their value at the mid,
+a day of each currency's annual rate being that rate over the days of the currency's own
+money-market year (`ExecutionConfig.day_counts`: 365 for GBP, JPY, AUD, CAD, NZD, HKD, SGD,
+ZAR, TRY and NOK, 360 for USD, EUR, CHF and the others), as in the interbank market:
 - an FX position earns the interest of the currency it is long and pays that of the currency
-  it is short (a long EUR/USD: EUR's rate less USD's), less the broker's spread: the
-  rollover, or swap, of a retail FX account. It rolls when FX's trading day ends, at 17:00
-  in New York, on each FX trading day (weekdays but 25 Dec and 1 Jan), for the days its
-  value date moves: spot settles two trading days on (one for USD/CAD and USD/TRY), so
-  Wednesday's roll covers the weekend and counts three days (Thursday's, for those two
-  pairs), and the roll whose value date crosses a holiday counts it too. Other currencies'
-  bank holidays are not modelled;
+  it is short (a long GBP/USD earns GBP's rate over 365 days and pays USD's over 360), less
+  the broker's spread: the rollover, or swap, of a retail FX account. It rolls when FX's
+  trading day ends, at 17:00 in New York, on each FX trading day (weekdays but 25 Dec and
+  1 Jan), for the days its value date moves: spot settles two trading days on (one for
+  USD/CAD and USD/TRY), so Wednesday's roll covers the weekend and counts three days
+  (Thursday's, for those two pairs), and the roll whose value date crosses a holiday counts
+  it too. Other currencies' bank holidays are not modelled;
 - an index position pays its currency's rate plus the spread when long, and earns the rate
   less the spread when short (which pays when the rate is below the spread), a day at each
   New York midnight.
+The spread, a charge on the position's value, counts the year of the currency that value is
+quoted in (an FX pair's quote currency, an index's own).
 Futures carry their financing in their price and pay none. What is flat or in cash by midnight
 (FX: by 17:00) pays nothing, as at a broker: intraday leverage is free. Frictionless accounts
 pay nothing.
@@ -46,7 +52,7 @@ if TYPE_CHECKING:
     from vtrade.execution.engine import ExecutionEngine
     from vtrade.market.catalog import Catalog
 
-DAYS_PER_YEAR = Decimal(360)
+DAYS_PER_YEAR = Decimal(360)  # USD's, the account currency's: margin interest, borrow fees
 _LENT = (AssetClass.EQUITY, AssetClass.ETF)  # what a short borrows: shares from a lender
 _CONTRACTS = (AssetClass.FX, AssetClass.INDEX)  # financed at benchmark rates (futures: not)
 ROLLOVER = time(FX_ROLL_HOUR)  # New York: FX's trading day ends, and positions held then roll
@@ -140,8 +146,8 @@ def _roll_fx(engine: ExecutionEngine, t_ns: int, trade_date: date) -> Changes:
             inst = marks.instrument(p.symbol)
             if p.qty and inst.asset_class is AssetClass.FX:
                 rolled = rolled_days(inst, trade_date)
-                rate = contract_rate(inst, p.qty, engine.config)
-                total += abs(marks.value(inst, p.qty)) * rate * rolled / DAYS_PER_YEAR
+                day = contract_day_rate(inst, p.qty, engine.config)
+                total += abs(marks.value(inst, p.qty)) * day * rolled
                 days.add(rolled)
         if days:
             charged = Charges(Decimal(0), Decimal(0), total.quantize(CENT))
@@ -164,20 +170,28 @@ class Charges(NamedTuple):
     contracts: Decimal  # FX rollover or index financing; negative when the account earns it
 
 
-def contract_rate(inst: Instrument, qty: Decimal, config: ExecutionConfig) -> Decimal:
-    """The annual rate a position of `qty` in `inst` pays on its value (negative: earns);
-    zero for what is not financed as a contract."""
+def contract_day_rate(inst: Instrument, qty: Decimal, config: ExecutionConfig) -> Decimal:
+    """The share of its value a position of `qty` in `inst` pays for a day (negative: earns),
+    each annual rate over its currency's year; zero for what is not financed as a contract."""
 
-    def rate(code: str) -> Decimal:  # pence are financed at the pound's rate
-        return config.benchmark_rates[major_currency(code)]
+    def day(rate: Decimal, code: str) -> Decimal:  # pence count the pound's year
+        return rate / config.days_per_year(major_currency(code))
 
-    if inst.base_currency is not None:  # an FX pair
-        earned = rate(inst.base_currency) - rate(inst.currency)
+    def benchmark(code: str) -> Decimal:  # pence are financed at the pound's rate
+        return day(config.benchmark_rates[major_currency(code)], code)
+
+    if inst.base_currency is not None:  # an FX pair: long its base, short its quote
+        earned = benchmark(inst.base_currency) - benchmark(inst.currency)
         spread = config.fx_financing_spread
     elif inst.asset_class is AssetClass.INDEX:
-        earned, spread = -rate(inst.currency), config.index_financing_spread
+        earned, spread = -benchmark(inst.currency), config.index_financing_spread
     else:
         return Decimal(0)
+    # The spread is the broker's charge on the position's value, which is quoted in
+    # `inst.currency`: it counts that currency's year, as an index's benchmark does, so that an
+    # index pays one rate (benchmark + spread) over one year, as IBKR quotes its CFDs, and an
+    # FX pair's spread follows the currency its price and value are in.
+    spread = day(spread, inst.currency)
     return spread - earned if qty > 0 else spread + earned
 
 
@@ -210,7 +224,7 @@ def _index_financing(engine: ExecutionEngine, account: Account, marks: Marks) ->
         inst = marks.instrument(p.symbol)
         if p.qty and inst.asset_class is AssetClass.INDEX:
             value = abs(marks.value(inst, p.qty))
-            total += value * contract_rate(inst, p.qty, engine.config) / DAYS_PER_YEAR
+            total += value * contract_day_rate(inst, p.qty, engine.config)
     return total.quantize(CENT)
 
 

@@ -1,8 +1,10 @@
 """Specification of overnight financing: a debit held over New York midnight pays a day's
 margin interest, short stock a day's borrow fee, index contracts their benchmark rate and a
 spread; FX positions held at a weekday's 17:00 in New York roll for the days their value
-date moves (three on Wednesdays); each at its annual rate over 360 days. What is flat or in
-cash by then, and frictionless accounts, pay nothing."""
+date moves (three on Wednesdays); each at its annual rate over 360 days (for FX and index
+contracts: over their currency's money-market year, 360 days for the USD and EUR ones here;
+see `test_financing_day_counts`). What is flat or in cash by then, and frictionless
+accounts, pay nothing."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus
 from vtrade.execution.config import ExecutionConfig, packaged_benchmark_rates
 from vtrade.execution.financing import (
-    contract_rate,
+    contract_day_rate,
     currencies_financed,
     next_charge,
     rolled_days,
@@ -205,7 +207,7 @@ def test_contracts_borrow_nothing_and_their_shorts_lend_nothing(venue: Venue) ->
     assert hedged.interest == hedged.borrow_fee == 0  # its contracts' financing is their own
 
 
-EUR, USD = D("0.0193"), D("0.0388")  # the packaged benchmark rates
+EUR, USD, CAD = D("0.0193"), D("0.0388"), D("0.0225")  # the packaged benchmark rates
 
 
 def night_of(venue: Venue, *accounts: Account) -> dict[str, ev.FinancingCharged]:
@@ -306,15 +308,14 @@ def test_pairs_rolled_for_different_days_say_so(venue: Venue) -> None:
 
     (roll,) = charges(changes)
     marks = venue.engine.marks(roll.ts_event)
-    expected = sum(
-        (
-            abs(marks.value(venue.catalog.get(symbol), D(100_000)))
-            * contract_rate(venue.catalog.get(symbol), D(1), venue.engine.config)
-            * days
-            / 360
-            for symbol, days in (("EUR/USD", 3), ("USD/CAD", 1))
-        ),
-        D(0),
+    eur_usd, usd_cad = (
+        marks.value(venue.catalog.get(symbol), D(100_000)) for symbol in ("EUR/USD", "USD/CAD")
+    )
+    # EUR/USD, 3 days: pays USD's 3.88% and the 1% spread and earns EUR's 1.93%, all over 360.
+    # USD/CAD, 1 day: earns USD's 3.88% over 360; pays CAD's 2.25% and the spread over 365,
+    # CAD's year (CORRA counts ACT/365), as the pair's price and value are in CAD.
+    expected = eur_usd * 3 * (USD + D("0.01") - EUR) / 360 + usd_cad * (
+        (CAD + D("0.01")) / 365 - USD / 360
     )
     assert roll.contracts == expected.quantize(CENT)
     assert [e.note for e in changes.ledger] == ["FX rollover, 1 to 3 days by pair"]
@@ -397,7 +398,9 @@ def test_a_contract_quoted_in_pence_is_financed_at_the_pounds_rate() -> None:
     packaged = Catalog.load()
     index = replace(packaged.get("UKX"), currency="GBX")
 
-    assert contract_rate(index, D(1), config) == D("0.0397") + config.index_financing_spread
+    # a day of 100,000 of it, long: GBP's 3.97% + the 1.5% spread over GBP's 365 days,
+    # 100,000 x 5.47% / 365 = 5,470 / 365 = 14.9863...
+    assert (100_000 * contract_day_rate(index, D(1), config)).quantize(CENT) == D("14.99")
     assert currencies_financed(Catalog([index, packaged.get("GBP/USD")])) == {"GBP", "USD"}
 
 
