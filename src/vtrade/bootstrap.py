@@ -204,6 +204,7 @@ def execution_config(s: ExecutionSettings) -> ExecutionConfig:
             **base.benchmark_rates,
             **{c: r / 100 for c, r in s.benchmark_rates.items()},
         },
+        day_counts={**base.day_counts, **s.day_counts},
         fx_financing_spread=s.fx_financing_spread_percent / 100,
         index_financing_spread=s.index_financing_spread_percent / 100,
     )

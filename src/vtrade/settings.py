@@ -30,6 +30,7 @@ from sqlalchemy.exc import ArgumentError
 from vtrade.adapters.hot.redis import redact
 from vtrade.core.errors import ValidationError
 from vtrade.domain.accounts import DEFAULT_BALANCE, balance_problem
+from vtrade.execution.config import checked_day_counts
 
 PREFIX = "VTRADE_"
 NESTED = "__"
@@ -71,6 +72,24 @@ def _yearly_percent(default: str, description: str) -> Any:
     return Field(default=Decimal(default), ge=0, le=100, description=description)
 
 
+T = typing.TypeVar("T")
+
+
+def _by_currency_code(value: Mapping[str, T], what: str) -> dict[str, T]:
+    """`value` keyed by upper-case currency codes, in any case as given
+    (VTRADE_EXECUTION__BENCHMARK_RATES__USD arrives as "usd"); refuse one given twice (one
+    would silently overwrite the other) or a key that is not a code."""
+    upper = {currency.upper(): item for currency, item in value.items()}
+    if len(upper) < len(value):
+        codes = sorted(value, key=str.upper)
+        twice = [c for c in codes if sum(o.upper() == c.upper() for o in codes) > 1]
+        raise ValueError(f"{what} set twice, as {' and '.join(twice)}: set it once")
+    for currency in upper:
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ValueError(f"{what} currency {currency!r}: use a code like USD")
+    return upper
+
+
 class ExecutionSettings(BaseModel):
     """Venue rules and fee schedule."""
 
@@ -108,6 +127,11 @@ class ExecutionSettings(BaseModel):
         description='percent a year by currency, over the packaged ones, e.g. {"USD": 4.5}: '
         "what FX and index contracts are financed at overnight",
     )
+    day_counts: dict[str, int] = Field(
+        default_factory=dict,
+        description="days in a currency's money-market year (360 or 365), over the packaged "
+        'ones, e.g. {"PLN": 365}: what its FX and index financing divides a year\'s rate by',
+    )
     fx_financing_spread_percent: Decimal = _yearly_percent(
         "1.0", "a year: the broker's spread on an FX position's overnight rollover"
     )
@@ -136,22 +160,21 @@ class ExecutionSettings(BaseModel):
     @field_validator("benchmark_rates")
     @classmethod
     def _rates_in_range(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
-        # any case: VTRADE_EXECUTION__BENCHMARK_RATES__USD arrives as "usd"
-        upper = {currency.upper(): percent for currency, percent in value.items()}
-        if len(upper) < len(value):  # one would silently overwrite the other
-            codes = sorted(value, key=str.upper)
-            twice = [c for c in codes if sum(o.upper() == c.upper() for o in codes) > 1]
-            raise ValueError(f"benchmark rate set twice, as {' and '.join(twice)}: set it once")
-        value = upper
+        value = _by_currency_code(value, "benchmark rate")
         for currency, percent in value.items():
-            if not re.fullmatch(r"[A-Z]{3}", currency):
-                raise ValueError(f"benchmark rate currency {currency!r}: use a code like USD")
             if not (percent.is_finite() and -100 <= percent <= 100):
                 raise ValueError(
                     f"benchmark rate of {currency} is {percent}%; allowed: -100 to 100 (percent "
                     "a year)"
                 )
         return value
+
+    @field_validator("day_counts")
+    @classmethod
+    def _day_counts_allowed(cls, value: dict[str, int]) -> dict[str, int]:
+        return checked_day_counts(
+            _by_currency_code(value, "day count"), "VTRADE_EXECUTION__DAY_COUNTS"
+        )
 
     @field_validator("leverage")
     @classmethod

@@ -222,4 +222,8 @@ def test_the_readme_lists_every_setting_and_only_settings() -> None:
     not_settings = {"VTRADE_REQUIRE_SERVICES", "VTRADE_TEST", "VTRADE_DATABSE_URL"}  # typo
     not_settings |= set(CLIENT_VARIABLES)
     assert mentioned - not_settings <= set(names)
-    assert sorted(keyed) == ["VTRADE_EXECUTION__BENCHMARK_RATES__", "VTRADE_EXECUTION__LEVERAGE__"]
+    assert sorted(keyed) == [
+        "VTRADE_EXECUTION__BENCHMARK_RATES__",
+        "VTRADE_EXECUTION__DAY_COUNTS__",
+        "VTRADE_EXECUTION__LEVERAGE__",
+    ]

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from vtrade.core.clock import parse_instant, to_ns
 from vtrade.domain import events as ev
@@ -24,6 +25,7 @@ from vtrade.execution.config import (
 )
 from vtrade.execution.financing import contract_day_rate
 from vtrade.market.catalog import Catalog
+from vtrade.settings import ExecutionSettings
 
 if TYPE_CHECKING:
     from conftest import Venue
@@ -208,3 +210,34 @@ def test_the_same_positions_are_charged_the_same_every_time(
     first = charges()
     assert len(first) == 2 * 2 + 4  # each pair's Friday and Monday rolls, UKX's four nights
     assert first == charges()
+
+
+def test_a_day_count_set_in_the_settings_counts_over_the_packaged_one(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """VTRADE_EXECUTION__DAY_COUNTS='{"eur": 365}': the DAX, in euros, pays over 365 days."""
+    venue = make_venue(day_counts={"eur": 365})
+    account = venue.open()
+    order, _ = venue.submit(account, "DAX", Side.BUY, 8)
+    assert order.status is OrderStatus.FILLED, order.reject_reason
+
+    changes = venue.advance_to(at("2024-03-16T04:00:00Z"))  # Friday's midnight in New York
+
+    (charge,) = [e for e in changes.events if isinstance(e, ev.FinancingCharged)]
+    dax = venue.engine.marks(at("2024-03-16T04:00:00Z")).value(venue.catalog.get("DAX"), D(8))
+    assert charge.contracts == (dax * (EUR + INDEX_SPREAD) / 365).quantize(CENT)
+
+
+@pytest.mark.parametrize(
+    ("counts", "problem"),
+    [
+        ({"PLN": 366}, "day count of PLN in VTRADE_EXECUTION__DAY_COUNTS is 366; allowed: 360"),
+        ({"PL": 365}, "day count currency 'PL': use a code like USD"),
+        ({"pln": 365, "PLN": 360}, "day count set twice, as pln and PLN: set it once"),
+    ],
+)
+def test_a_day_count_setting_other_than_360_or_365_is_refused_saying_what_is_allowed(
+    counts: dict[str, int], problem: str
+) -> None:
+    with pytest.raises(PydanticValidationError, match=re.escape(problem)):
+        ExecutionSettings(day_counts=counts)
