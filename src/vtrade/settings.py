@@ -335,7 +335,8 @@ class _KnownVariables(EnvSettingsSource):
             and name.upper() not in CLIENT_VARIABLES
         )
         if unknown:
-            raise SettingsError([_unknown(name, "environment variable", names) for name in unknown])
+            known = [*names, *CLIENT_VARIABLES]  # a trading command's too: VTRADE_SECERT is a typo
+            raise SettingsError([_unknown(name, "environment variable", known) for name in unknown])
         return super().__call__()
 
 

@@ -10,7 +10,11 @@ import typer
 
 from vtrade.cli import bench, client, database, identity, market, portfolio, serve, trade
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+# no locals in a traceback: a trading command's frame holds the API secret (older typers
+# showed them by default)
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False
+)
 
 # Registered here, in the order `vtrade --help` lists them; each module holds its commands.
 # `estimate` and `order` read `-5` as their quantity (refused with an `error:` line), not as

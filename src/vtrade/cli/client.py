@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -10,13 +13,15 @@ from urllib.parse import quote
 import typer
 
 from vtrade.cli import client_tables as tables
-from vtrade.cli.common import JsonOption, choice, error, friendly_errors, out, print_json
-from vtrade.cli.remote import KeyIdOption, SecretOption, UrlOption, connect
+from vtrade.cli.common import JsonOption, choice, error, friendly_errors, out, print_json, warn
+from vtrade.cli.remote import KeyIdOption, Remote, RemoteError, SecretOption, UrlOption, connect
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderType, TimeInForce
+from vtrade.execution.validation import ORDER_BOUNDS
 
 STATUSES = ("open", "closed", "all")
 MOST = 500  # items the server lists in one page
+MOST_PLACES = 18  # decimals of an amount (no lot or tick is finer)
 # The price flags each order type needs; any other price flag is refused with it.
 NEEDS = {
     OrderType.MARKET: (),
@@ -48,7 +53,7 @@ def account(
 ) -> None:
     """Show the API key's account: cash, NAV, buying power, margin, profile and rules."""
     with connect(url, key_id, secret) as remote:
-        data = remote.get("/account")
+        data = remote.get("/account", "id")
     if as_json:
         print_json(data)
     else:
@@ -64,7 +69,7 @@ def positions(
 ) -> None:
     """List the account's open positions, largest first, with their unrealized P&L."""
     with connect(url, key_id, secret) as remote:
-        data = remote.get(remote.of_account("/positions"))
+        data = remote.get(remote.of_account("/positions"), "positions")
     if as_json:
         print_json(data)
     elif not data["positions"]:
@@ -90,7 +95,7 @@ def orders(
     _check_limit(limit)
     with connect(url, key_id, secret) as remote:
         path = remote.of_account("/orders")
-        data = remote.get(path, status=wanted, limit=limit, symbols=symbol)
+        data = remote.get(path, "orders", status=wanted, limit=limit, symbols=symbol)
     if as_json:
         print_json(data)
     elif not data["orders"]:
@@ -106,7 +111,10 @@ def order(
     side: str = typer.Argument(..., help="buy or sell"),
     qty: str | None = typer.Argument(None, help="Quantity, a multiple of the lot (or --notional)"),
     notional: str | None = typer.Option(
-        None, "--notional", help="Amount to trade instead of QTY (market orders)"
+        None,
+        "--notional",
+        help="Amount to trade instead of QTY, in the symbol's quote currency (GBX for a .L "
+        "stock, JPY for USD/JPY): market orders",
     ),
     order_type: str | None = typer.Option(
         None, "--type", help="market, limit, stop, stop_limit or trailing_stop (default market)"
@@ -159,18 +167,39 @@ def order(
         },
         oco=oco,
     )
+    # an id of our own, so that an order whose answer was lost can be sent again safely
+    client_order_id = client_order_id or f"cli-{uuid.uuid4().hex}"
     body.update(extended_hours=extended_hours, client_order_id=client_order_id)
-    with connect(url, key_id, secret) as remote:
-        status, placed = remote.call("POST", remote.of_account("/orders"), body=body)
-        filled = Decimal(placed["filled_qty"]) > 0 and not as_json
-        receipts = remote.get(remote.of_account(f"/orders/{placed['id']}/fills")) if filled else {}
-    if as_json:
-        print_json(placed)
+    with connect(url, key_id, secret) as remote, _json_errors(as_json):
+        try:
+            status, placed = remote.call(
+                "POST", remote.of_account("/orders"), body=body, expect="id"
+            )
+        except RemoteError as exc:
+            if exc.maybe_acted:
+                again = f"send it again with --client-order-id {client_order_id}"
+                raise RemoteError(f"{exc}; {again}: the server places it once") from None
+            raise
+        if as_json:
+            print_json(placed)
+            return
+        if status == 200:
+            out.print(f"client order id {placed['client_order_id']} was sent before: its order is")
+        out.print(tables.one_order(placed))
+        if Decimal(placed["filled_qty"]) > 0:
+            _print_receipts(remote, placed)
+
+
+def _print_receipts(remote: Remote, placed: dict[str, Any]) -> None:
+    """The receipts of a placed order's fills; a failure to read them is a warning: the order
+    stands, and an error status would invite sending it again."""
+    try:
+        path = remote.of_account(f"/orders/{quote(placed['id'], safe='')}/fills")
+        receipts = remote.get(path, "fills")
+    except RemoteError as exc:
+        warn(f"order {placed['id']} was placed ({placed['status']}); its receipts: {exc}")
         return
-    if status == 200:
-        out.print(f"client order id {placed['client_order_id']} was sent before: its order is")
-    out.print(tables.one_order(placed))
-    if receipts.get("fills"):
+    if receipts["fills"]:
         out.print(tables.receipts(receipts["fills"]))
 
 
@@ -186,9 +215,13 @@ def cancel(
     """Cancel an open order, or every open order with --all."""
     if cancel_all == (order_id is not None):
         raise ValueError("give the ORDER_ID of an open order, or --all (not both)")
-    with connect(url, key_id, secret) as remote:
-        path = "/orders" if order_id is None else f"/orders/{quote(order_id, safe='')}"
-        data = remote.call("DELETE", remote.of_account(path))[1]
+    if order_id is not None and not order_id.strip():
+        raise ValueError("ORDER_ID is empty; `vtrade orders` lists the open ones")
+    with connect(url, key_id, secret) as remote, _json_errors(as_json):
+        path = "/orders" if order_id is None else f"/orders/{quote(order_id.strip(), safe='')}"
+        data = remote.call(
+            "DELETE", remote.of_account(path), expect="canceled" if cancel_all else "id"
+        )[1]
     if as_json:
         print_json(data)
     elif order_id is not None:
@@ -216,7 +249,7 @@ def fills(
     """List the account's fills, newest first, with what each cost beyond the mid."""
     _check_limit(limit)
     with connect(url, key_id, secret) as remote:
-        data = remote.get(remote.of_account("/fills"), order_id=order_id, limit=limit)
+        data = remote.get(remote.of_account("/fills"), "fills", order_id=order_id, limit=limit)
     if as_json:
         print_json(data)
     elif not data["fills"]:
@@ -243,6 +276,8 @@ def order_body(
     given = {flag: _amount(flag, text) for flag, text in amounts.items() if text is not None}
     if ("QTY" in given) == ("--notional" in given):
         raise ValueError("give a QTY or --notional AMOUNT (one of them)")
+    if oco and order_type is not OrderType.LIMIT:
+        raise ValueError("--oco places a limit order (its take-profit): leave out --type")
     if oco and "--limit-price" not in given and "--take-profit" in given:
         given["--limit-price"] = given["--take-profit"]  # an oco order is its take-profit
     name = order_type.value
@@ -274,16 +309,30 @@ def order_body(
 
 
 def _amount(flag: str, text: str) -> str:
-    """A positive finite number as plain digits (`1e3` is sent as 1000); a percent below 100."""
+    """A positive finite number, sent exactly as typed in plain digits (`1e3` as 1000): at most
+    the server's largest quantity (a percent: below 100), with at most `MOST_PLACES` decimals.
+    Sizes are checked before any arithmetic: `1e999999` is refused, not computed."""
     try:
         value: Decimal | None = Decimal(text.strip())
     except InvalidOperation:
         value = None
-    ceiling = 100 if flag == "--trail-percent" else None
-    if value is None or not value.is_finite() or value <= 0 or (ceiling and value >= ceiling):
-        allowed = "a number above 0" + (f" and below {ceiling}" if ceiling else "")
-        raise ValueError(f"{flag} must be {allowed}, got {text!r}")
-    return format(value.normalize(), "f")
+    percent = flag == "--trail-percent"
+    ceiling = Decimal(100) if percent else ORDER_BOUNDS.max_qty
+    if (
+        value is None
+        or not value.is_finite()
+        or value <= 0
+        or value.adjusted() > ceiling.adjusted()
+        or (value >= ceiling if percent else value > ceiling)
+    ):
+        bound = f"below {ceiling:,f}" if percent else f"at most {ceiling:,f}"
+        raise ValueError(f"{flag} must be a number above 0 and {bound}, got {text!r}")
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if -(exponent + zeros) > MOST_PLACES:  # decimals, trailing zeros aside
+        raise ValueError(f"{flag} has more than {MOST_PLACES} decimals, got {text!r}")
+    return format(value, "f")
 
 
 def _check_limit(limit: int) -> None:
@@ -294,3 +343,15 @@ def _check_limit(limit: int) -> None:
 def _more(data: dict[str, Any], limit: int) -> None:
     if data.get("next_page_token"):
         out.print(f"(the newest {limit}; more with a larger --limit, up to {MOST})")
+
+
+@contextlib.contextmanager
+def _json_errors(as_json: bool) -> Iterator[None]:
+    """With --json, a refusal's body goes to stdout too (a bot reads the order id and the
+    code there); the `error:` line and status 2 follow as for any refusal."""
+    try:
+        yield
+    except RemoteError as exc:
+        if as_json and exc.body is not None:
+            print_json(exc.body)
+        raise

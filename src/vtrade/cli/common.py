@@ -64,6 +64,11 @@ def error(message: str) -> None:
     err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
+def warn(message: str) -> None:
+    """Print one `warning:` line on stderr: something failed, but the command did its work."""
+    err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
 def choice(text: str, enum: type[E], what: str) -> E:
     """The member of `enum` that `text` names (in any case), or a `ValueError` listing them."""
     try:

@@ -3,6 +3,7 @@ options of the trading commands, and their one-line errors (see `friendly_errors
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import typer
 
+from vtrade.cli.common import settings
 from vtrade.core.errors import VtradeError
 from vtrade.settings import CLIENT_KEY_ID, CLIENT_SECRET, CLIENT_URL, ApiSettings
 
@@ -19,6 +21,7 @@ DEFAULT_URL = f"http://{_SERVED.host}:{_SERVED.port}"  # where `vtrade serve` li
 API = "/api/v1"
 TIMEOUT_S = 10.0
 MAKE_KEY = "make one with `vtrade keys create USER` (`vtrade users create USER` first)"
+_HEADER_SAFE = re.compile(r"[!-~]+")  # printable ASCII, no space: what a header value carries
 
 UrlOption = typer.Option(
     DEFAULT_URL, "--url", envvar=CLIENT_URL, help="Address of the vtrade server"
@@ -32,7 +35,14 @@ SecretOption = typer.Option(
 
 
 class RemoteError(VtradeError):
-    """The server refused a request, or no server answered; the message says which and why."""
+    """The server refused a request, or no server answered; the message says which and why.
+    `body`: the server's error answer, if it gave one; `maybe_acted`: a request that changes
+    something was sent but its answer never came, so it may have been carried out."""
+
+    def __init__(self, message: str, body: Any = None, maybe_acted: bool = False) -> None:
+        super().__init__(message)
+        self.body = body
+        self.maybe_acted = maybe_acted
 
 
 class Remote:
@@ -50,72 +60,92 @@ class Remote:
         *,
         params: Mapping[str, str | int] | None = None,
         body: Mapping[str, object] | None = None,
+        expect: str = "",
     ) -> tuple[int, Any]:
-        """The status and JSON of a successful answer; `RemoteError` for any other outcome."""
+        """The status and JSON object of a successful answer, which holds the field `expect`
+        (else it came from something other than a vtrade server); `RemoteError` for any other
+        outcome."""
         try:
             response = self.client.request(method, API + path, params=params, json=body)
         except (httpx.ConnectError, httpx.ConnectTimeout):
             raise RemoteError(
                 f"no vtrade server answers at {self.url}: start one with `vtrade serve`"
             ) from None
-        except httpx.TimeoutException:
-            may = "" if method == "GET" else "; it may still have acted on it: look before retrying"
-            raise RemoteError(
-                f"the server at {self.url} did not answer within {TIMEOUT_S:g} s{may}"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise RemoteError(f"talking to {self.url} failed: {exc}") from None
+        except httpx.HTTPError as exc:  # sent, perhaps received: the answer never came
+            acted = method != "GET"
+            may = "; it may still have acted on it: look before retrying" if acted else ""
+            if isinstance(exc, httpx.TimeoutException):
+                what = f"the server at {self.url} did not answer within {TIMEOUT_S:g} s"
+            elif isinstance(exc, httpx.LocalProtocolError):  # its text may quote a header
+                what = f"the request to {self.url} could not be sent (a malformed header)"
+            else:
+                what = f"talking to {self.url} failed: {str(exc).rstrip('.')}"
+            raise RemoteError(what + may, maybe_acted=acted) from None
         try:
             data = response.json()
         except ValueError:
             data = None
-        if response.is_success and data is not None:
-            return response.status_code, data
-        raise RemoteError(_refusal(response.status_code, data, self.url))
+        if not response.is_success:
+            raise RemoteError(_refusal(response.status_code, data, self.url), body=data)
+        if not isinstance(data, dict) or (expect and expect not in data):
+            raise RemoteError(
+                f"{self.url} answered without vtrade's fields: is it a vtrade server?"
+            )
+        return response.status_code, data
 
-    def get(self, path: str, **params: str | int | None) -> Any:
-        """The JSON of GET `path`; parameters that are None are left out."""
+    def get(self, path: str, expect: str, **params: str | int | None) -> Any:
+        """The JSON of GET `path`, which holds the field `expect`; parameters that are None
+        are left out."""
         given = {k: v for k, v in params.items() if v is not None}
-        return self.call("GET", path, params=given)[1]
+        return self.call("GET", path, params=given, expect=expect)[1]
 
     def of_account(self, path: str = "") -> str:
         """`path` under the key's account (asked of the server once: a key acts on one)."""
         if self._account_id is None:
-            self._account_id = str(self.get("/account")["id"])
+            self._account_id = str(self.get("/account", "id")["id"])
         return f"/accounts/{self._account_id}{path}"
 
 
 @contextmanager
 def connect(url: str, key_id: str | None, secret: str | None) -> Iterator[Remote]:
-    """A connection to the server at `url` with the API key given, checked before any call."""
+    """A connection to the server at `url` with the API key given, checked before any call
+    (the environment too: a misspelt `VTRADE_…` variable is refused, as by every command)."""
+    settings()
     base = _checked_url(url)
-    missing = [
-        f"{flag} (or {variable})"
-        for flag, variable, value in (
-            ("--key-id", CLIENT_KEY_ID, key_id),
-            ("--secret", CLIENT_SECRET, secret),
-        )
-        if not value
-    ]
+    given = {"--key-id": (CLIENT_KEY_ID, key_id), "--secret": (CLIENT_SECRET, secret)}
+    missing = [f"{flag} (or {variable})" for flag, (variable, value) in given.items() if not value]
     if missing:
         raise ValueError(f"no API key: set {' and '.join(missing)}; {MAKE_KEY}")
+    for flag, (variable, value) in given.items():
+        if not _HEADER_SAFE.fullmatch((value or "").strip()):  # never echo it: it is a secret
+            raise ValueError(
+                f"{flag} ({variable}) holds a character a header cannot carry (a space, a line "
+                "break or a non-ASCII letter); give it as `vtrade keys create` printed it"
+            )
     assert key_id and secret
-    headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
+    headers = {"APCA-API-KEY-ID": key_id.strip(), "APCA-API-SECRET-KEY": secret.strip()}
     with httpx.Client(base_url=base, headers=headers, timeout=TIMEOUT_S) as client:
         yield Remote(client, base)
 
 
 def _checked_url(url: str) -> str:
-    """`url` without a trailing slash or `/api/v1`; refused unless it is http(s) with a host."""
+    """`url` without a trailing slash or `/api/v1`; refused unless it is http(s) with a host,
+    and no user, password, query or fragment (a password would be echoed in messages)."""
     base = url.strip().rstrip("/").removesuffix(API)
     try:
         parts = urlsplit(base)
         valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        valid = valid and not (parts.username or parts.password or parts.query or parts.fragment)
         _ = parts.port  # raises on a port that is not a number
-    except ValueError:
+        base.encode("ascii")  # an international host name must be given in its ASCII form
+    except (ValueError, UnicodeError):
         valid = False
     if not valid:
-        raise ValueError(f"--url {url!r} is not a server's address; use e.g. {DEFAULT_URL}")
+        shown = url if "@" not in url else "the address given"
+        raise ValueError(
+            f"--url {shown!r} is not a server's address (http or https, a host, an optional "
+            f"port and path); use e.g. {DEFAULT_URL}"
+        )
     return base
 
 

@@ -200,10 +200,11 @@ def test_an_order_over_a_quarter_of_nav_prints_the_servers_reason_and_exits_2(
     assert kept["status"] == "rejected" and kept["id"] in line
 
 
+UP_TO = "a number above 0 and at most 1,000,000,000,000"  # the server's largest quantity
 BAD_ORDERS = {
-    "AAPL buy abc": "QTY must be a number above 0, got 'abc'",
-    "AAPL buy -5": "QTY must be a number above 0, got '-5'",
-    "AAPL buy 0": "QTY must be a number above 0, got '0'",
+    "AAPL buy abc": f"QTY must be {UP_TO}, got 'abc'",
+    "AAPL buy -5": f"QTY must be {UP_TO}, got '-5'",
+    "AAPL buy 0": f"QTY must be {UP_TO}, got '0'",
     "AAPL hold 5": "unknown side 'hold'; allowed: buy, sell",
     "AAPL buy 5 --type iceberg": (
         "unknown --type 'iceberg'; allowed: market, limit, stop, stop_limit, trailing_stop"
@@ -219,7 +220,13 @@ BAD_ORDERS = {
     ),
     "AAPL buy": "give a QTY or --notional AMOUNT (one of them)",
     "AAPL buy 5 --notional 1000": "give a QTY or --notional AMOUNT (one of them)",
-    "AAPL buy 5 --take-profit nan": "--take-profit must be a number above 0, got 'nan'",
+    "AAPL buy 5 --take-profit nan": f"--take-profit must be {UP_TO}, got 'nan'",
+    "AAPL buy 1e1000000": f"QTY must be {UP_TO}, got '1e1000000'",
+    "AAPL buy 1000000000001": f"QTY must be {UP_TO}, got '1000000000001'",
+    "AAPL buy 1.0000000000000000001": "QTY has more than 18 decimals, got '1.0000000000000000001'",
+    "AAPL sell 5 --oco --type market --take-profit 300 --stop-loss 250": (
+        "--oco places a limit order (its take-profit): leave out --type"
+    ),
     "AAPL buy 5 --stop-loss-limit 90": (
         "--stop-loss-limit goes with --stop-loss (the stop that triggers it)"
     ),
@@ -232,8 +239,18 @@ BAD_REQUESTS = {
     "cancel": "give the ORDER_ID of an open order, or --all (not both)",
     "cancel some-id --all": "give the ORDER_ID of an open order, or --all (not both)",
     "account --url localhost:8000": (
-        "--url 'localhost:8000' is not a server's address; use e.g. http://127.0.0.1:8000"
+        "--url 'localhost:8000' is not a server's address (http or https, a host, an optional "
+        "port and path); use e.g. http://127.0.0.1:8000"
     ),
+    "account --url http://u:hunter2@127.0.0.1:1": (
+        "--url 'the address given' is not a server's address (http or https, a host, an "
+        "optional port and path); use e.g. http://127.0.0.1:8000"
+    ),
+    "account --url http://127.0.0.1:1?x=1": (
+        "--url 'http://127.0.0.1:1?x=1' is not a server's address (http or https, a host, an "
+        "optional port and path); use e.g. http://127.0.0.1:8000"
+    ),
+    "cancel ' '": "ORDER_ID is empty; `vtrade orders` lists the open ones",
 }
 
 
@@ -258,7 +275,7 @@ def test_bad_listing_and_cancel_input_is_refused_before_any_server_is_called(
 def test_a_wrong_secret_is_one_error_line_naming_the_flags_and_variables(live: Live) -> None:
     key = live.key("alice")
 
-    line = error_line(vtrade(live, key, "positions --secret 'not the secret'"))
+    line = error_line(vtrade(live, key, "positions --secret not-the-secret"))
 
     assert "wrong or revoked API key" in line
     assert line.endswith("check --key-id and --secret (VTRADE_KEY_ID, VTRADE_SECRET)")
@@ -293,3 +310,58 @@ def test_help_names_the_variables_but_never_prints_the_secret_they_hold() -> Non
 
     assert "VTRADE_URL" in shown and "VTRADE_KEY_ID" in shown and "VTRADE_SECRET" in shown
     assert "s3cret-in-the-environment" not in shown
+
+
+def test_with_json_a_refused_order_prints_the_servers_error_body_too(live: Live) -> None:
+    key = live.key("alice")
+
+    result = vtrade(live, key, "order AAPL buy --notional 300000 --json")
+
+    assert result.exit_code == 2
+    body = json.loads(result.stdout)
+    assert body["code"] and body["message"].startswith("order rejected: concentration:")
+    assert result.stderr.startswith("error: order rejected: concentration:")
+
+
+def test_a_secret_with_a_line_ending_works_and_one_with_a_space_is_refused_unechoed(
+    live: Live,
+) -> None:
+    key = live.key("alice")
+    env = {"VTRADE_URL": live.base_url, "VTRADE_KEY_ID": key.key_id}
+
+    pasted = runner.invoke(
+        app, ["account", "--json"], env={**env, "VTRADE_SECRET": key.secret + "\r\n"}
+    )
+    spaced = runner.invoke(app, ["account"], env={**env, "VTRADE_SECRET": key.secret[:5] + " x"})
+
+    assert as_json(pasted)["id"]
+    line = error_line(spaced)
+    assert line == (
+        "--secret (VTRADE_SECRET) holds a character a header cannot carry (a space, a line "
+        "break or a non-ASCII letter); give it as `vtrade keys create` printed it"
+    )
+    assert key.secret[:5] not in spaced.output
+
+
+def test_a_misspelt_variable_is_refused_as_by_every_command(live: Live) -> None:
+    key = live.key("alice")
+    env = {"VTRADE_URL": live.base_url, "VTRADE_KEY_ID": key.key_id, "VTRADE_SECERT": "x"}
+
+    line = error_line(runner.invoke(app, ["account", "--secret", key.secret], env=env))
+
+    assert line.startswith(
+        "unknown environment variable VTRADE_SECERT; did you mean VTRADE_SECRET?"
+    )
+
+
+def test_amounts_are_sent_exactly_as_typed_and_tables_name_their_currencies(live: Live) -> None:
+    key = live.key("alice")
+
+    placed = as_json(vtrade(live, key, "order VOD.L buy 1e3 --json"))
+    shown = ok(vtrade(live, key, "positions"))
+    receipts = ok(vtrade(live, key, f"fills --order {placed['id']}"))
+
+    assert placed["qty"] == "1000"
+    assert "market value VCR" in shown and "unrealized P&L VCR" in shown
+    fee = as_json(vtrade(live, key, "fills --json"))["fills"][0]["fee"]
+    assert f"{fee} GBX" in receipts

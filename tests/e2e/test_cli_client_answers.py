@@ -1,0 +1,156 @@
+"""The trading commands when the answer is not what a vtrade server gives: a connection dropped
+after an order was sent, receipts that cannot be read after an order was placed, and a server
+that is not vtrade. A small HTTP server on a real port plays each part."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from vtrade.cli import app
+
+runner = CliRunner()
+ACCOUNT = {"id": "acc-1"}
+PLACED = {
+    "id": "ord-1",
+    "client_order_id": "mine-1",
+    "symbol": "AAPL",
+    "side": "buy",
+    "type": "market",
+    "time_in_force": "day",
+    "order_class": "simple",
+    "qty": "10",
+    "filled_qty": "10",
+    "filled_avg_price": "271.55",
+    "status": "filled",
+    "remaining_qty": "0",
+    "extended_hours": False,
+    "profile": "realistic",
+    "created_at": "2026-11-18T15:00:08Z",
+}
+Handler = Callable[[BaseHTTPRequestHandler], None]
+
+
+@pytest.fixture
+def serving() -> Iterator[Callable[[dict[str, Handler]], str]]:
+    """Serve handlers by "METHOD /path" (prefix) on a free port; return its address."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(routes: dict[str, Handler]) -> str:
+        class Routed(BaseHTTPRequestHandler):
+            def _route(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                wanted = f"{self.command} {self.path}"
+                for prefix, handler in routes.items():
+                    if wanted.startswith(prefix):
+                        handler(self)
+                        return
+                answer(404, {"code": 40410000, "message": f"no route {wanted}"})(self)
+
+            do_GET = do_POST = do_DELETE = _route
+
+            def log_message(self, *args: object) -> None:  # quiet
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Routed)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def answer(status: int, body: object) -> Handler:
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        data = json.dumps(body).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+
+    return handle
+
+
+def hang_up(request: BaseHTTPRequestHandler) -> None:
+    """Read the request, then close the connection without an answer."""
+    request.close_connection = True
+
+
+def run(url: str, line: list[str]) -> Result:
+    env = {"VTRADE_URL": url, "VTRADE_KEY_ID": "PKTEST", "VTRADE_SECRET": "secret"}
+    return runner.invoke(app, line, env=env)
+
+
+def test_an_order_whose_answer_never_came_names_the_client_order_id_to_send_it_again_with(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    url = serving({"GET /api/v1/account": answer(200, ACCOUNT), "POST": hang_up})
+
+    result = run(url, ["order", "AAPL", "buy", "10"])
+
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    line = result.stderr.strip()
+    assert line.startswith(f"error: talking to {url} failed: ")
+    assert "; it may still have acted on it: look before retrying; send it again with " in line
+    assert line.endswith(": the server places it once")
+    sent_id = line.split("--client-order-id ")[1].split(":")[0]
+    assert sent_id.startswith("cli-") and len(sent_id) == 36
+
+
+def test_the_client_order_id_given_is_the_one_named(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    url = serving({"GET /api/v1/account": answer(200, ACCOUNT), "POST": hang_up})
+
+    result = run(url, ["order", "AAPL", "buy", "10", "--client-order-id", "mine-1"])
+
+    assert "send it again with --client-order-id mine-1:" in result.stderr
+
+
+def test_a_placed_order_whose_receipts_cannot_be_read_is_shown_with_a_warning_and_status_0(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    url = serving(
+        {  # the first route whose prefix matches answers
+            "GET /api/v1/accounts/acc-1/orders/ord-1/fills": answer(
+                429, {"code": 42910000, "message": "rate limit exceeded"}
+            ),
+            "GET /api/v1/account": answer(200, ACCOUNT),
+            "POST /api/v1/accounts/acc-1/orders": answer(201, PLACED),
+        }
+    )
+
+    result = run(url, ["order", "AAPL", "buy", "10"])
+
+    assert result.exit_code == 0, result.output
+    assert "ord-1" in result.stdout and "filled" in result.stdout
+    assert result.stderr.strip() == (
+        "warning: order ord-1 was placed (filled); its receipts: rate limit exceeded"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [["account"], ["positions"], ["orders"], ["fills"], ["cancel", "--all"]],
+)
+def test_a_server_that_is_not_vtrade_is_one_error_line(
+    serving: Callable[[dict[str, Handler]], str], line: list[str]
+) -> None:
+    url = serving({"GET": answer(200, {"status": "ok"}), "DELETE": answer(200, {"status": "ok"})})
+
+    result = run(url, line)
+
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        f"error: {url} answered without vtrade's fields: is it a vtrade server?"
+    )
