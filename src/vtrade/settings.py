@@ -7,9 +7,10 @@ raises `SettingsError`, whose `problems` are one readable line each.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -324,20 +325,26 @@ class _KnownVariables(EnvSettingsSource):
     """The environment source, refusing `VTRADE_…` variables that are no setting (typos)."""
 
     def __call__(self) -> dict[str, Any]:
-        names, keyed = variable_names()
-        unknown = sorted(
-            name.upper()
-            for name in self.env_vars
-            if name.upper().startswith(PREFIX)
-            and name.upper() not in names
-            and not name.upper().startswith(tuple(keyed))
-            and not _TEST_VARIABLES.fullmatch(name)
-            and name.upper() not in CLIENT_VARIABLES
-        )
-        if unknown:
-            known = [*names, *CLIENT_VARIABLES]  # a trading command's too: VTRADE_SECERT is a typo
-            raise SettingsError([_unknown(name, "environment variable", known) for name in unknown])
+        check_variable_names(self.env_vars)
         return super().__call__()
+
+
+def check_variable_names(environ: Iterable[str] | None = None) -> None:
+    """Refuse (`SettingsError`) `VTRADE_…` variables that are no setting and none of the
+    trading commands' (typos), in `environ` (default: the process's environment)."""
+    names, keyed = variable_names()
+    unknown = sorted(
+        name.upper()
+        for name in (os.environ if environ is None else environ)
+        if name.upper().startswith(PREFIX)
+        and name.upper() not in names
+        and not name.upper().startswith(tuple(keyed))
+        and not _TEST_VARIABLES.fullmatch(name)
+        and name.upper() not in CLIENT_VARIABLES
+    )
+    if unknown:
+        known = [*names, *CLIENT_VARIABLES]  # a trading command's too: VTRADE_SECERT is a typo
+        raise SettingsError([_unknown(name, "environment variable", known) for name in unknown])
 
 
 def _unknown(name: str, what: str, names: list[str]) -> str:

@@ -101,9 +101,9 @@ def test_an_order_whose_answer_never_came_names_the_client_order_id_to_send_it_a
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     line = result.stderr.strip()
     assert line.startswith(f"error: talking to {url} failed: ")
-    assert "; it may still have acted on it: look before retrying; send it again with " in line
-    assert line.endswith(": the server places it once")
-    sent_id = line.split("--client-order-id ")[1].split(":")[0]
+    assert "; it may have acted on it all the same: send it again with --client-order-id " in line
+    assert line.endswith(", which places it at most once")
+    sent_id = line.split("--client-order-id ")[1].split(",")[0]
     assert sent_id.startswith("cli-") and len(sent_id) == 36
 
 
@@ -114,7 +114,7 @@ def test_the_client_order_id_given_is_the_one_named(
 
     result = run(url, ["order", "AAPL", "buy", "10", "--client-order-id", "mine-1"])
 
-    assert "send it again with --client-order-id mine-1:" in result.stderr
+    assert "send it again with --client-order-id mine-1, which places" in result.stderr
 
 
 def test_a_placed_order_whose_receipts_cannot_be_read_is_shown_with_a_warning_and_status_0(
@@ -154,3 +154,36 @@ def test_a_server_that_is_not_vtrade_is_one_error_line(
     assert result.stderr.strip() == (
         f"error: {url} answered without vtrade's fields: is it a vtrade server?"
     )
+
+
+def test_a_gateway_error_after_an_order_was_sent_names_the_client_order_id_too(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    """A reverse proxy's 504: the server behind it may have placed the order."""
+    url = serving({"GET /api/v1/account": answer(200, ACCOUNT), "POST": answer(504, "timeout")})
+
+    result = run(url, ["order", "AAPL", "buy", "10", "--client-order-id", "mine-1"])
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: {url} answered HTTP 504 with no vtrade error: is it a vtrade server?; it may "
+        "have acted on it all the same: send it again with --client-order-id mine-1, which "
+        "places it at most once"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [["account"], ["order", "AAPL", "buy", "1"], ["order", "AAPL", "buy", "1", "--json"]],
+)
+def test_an_answer_with_one_expected_field_but_not_the_rest_is_one_error_line(
+    serving: Callable[[dict[str, Handler]], str], line: list[str]
+) -> None:
+    url = serving({"GET /api/v1/account": answer(200, ACCOUNT), "POST": answer(201, {"id": "x"})})
+    url_of_account = serving({"GET": answer(200, {"id": "x"})})
+
+    result = run(url_of_account if line == ["account"] else url, line)
+
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "answered without vtrade's fields: is it a vtrade server?" in result.stderr
+    assert result.stdout == ""

@@ -54,10 +54,10 @@ def account(
     """Show the API key's account: cash, NAV, buying power, margin, profile and rules."""
     with connect(url, key_id, secret) as remote:
         data = remote.get("/account", "id")
-    if as_json:
-        print_json(data)
-    else:
-        out.print(tables.account(data))
+        if as_json:
+            print_json(data)
+        else:
+            out.print(tables.account(data))
 
 
 @friendly_errors
@@ -70,12 +70,12 @@ def positions(
     """List the account's open positions, largest first, with their unrealized P&L."""
     with connect(url, key_id, secret) as remote:
         data = remote.get(remote.of_account("/positions"), "positions")
-    if as_json:
-        print_json(data)
-    elif not data["positions"]:
-        out.print("no open positions")
-    else:
-        out.print(tables.positions(data["positions"]))
+        if as_json:
+            print_json(data)
+        elif not data["positions"]:
+            out.print("no open positions")
+        else:
+            out.print(tables.positions(data["positions"]))
 
 
 @friendly_errors
@@ -96,13 +96,13 @@ def orders(
     with connect(url, key_id, secret) as remote:
         path = remote.of_account("/orders")
         data = remote.get(path, "orders", status=wanted, limit=limit, symbols=symbol)
-    if as_json:
-        print_json(data)
-    elif not data["orders"]:
-        out.print(f"no {'' if wanted == 'all' else wanted + ' '}orders")
-    else:
-        out.print(tables.orders(data["orders"], f"Orders ({wanted})"))
-        _more(data, limit)
+        if as_json:
+            print_json(data)
+        elif not data["orders"]:
+            out.print(f"no {'' if wanted == 'all' else wanted + ' '}orders")
+        else:
+            out.print(tables.orders(data["orders"], f"Orders ({wanted})"))
+            _more(data, limit)
 
 
 @friendly_errors
@@ -170,15 +170,16 @@ def order(
     # an id of our own, so that an order whose answer was lost can be sent again safely
     client_order_id = client_order_id or f"cli-{uuid.uuid4().hex}"
     body.update(extended_hours=extended_hours, client_order_id=client_order_id)
+    placed_fields = ("id", "client_order_id", "status", "filled_qty")
     with connect(url, key_id, secret) as remote, _json_errors(as_json):
         try:
             status, placed = remote.call(
-                "POST", remote.of_account("/orders"), body=body, expect="id"
+                "POST", remote.of_account("/orders"), body=body, expect=placed_fields
             )
         except RemoteError as exc:
             if exc.maybe_acted:
                 again = f"send it again with --client-order-id {client_order_id}"
-                raise RemoteError(f"{exc}; {again}: the server places it once") from None
+                raise RemoteError(f"{exc}: {again}, which places it at most once") from None
             raise
         if as_json:
             print_json(placed)
@@ -220,21 +221,21 @@ def cancel(
     with connect(url, key_id, secret) as remote, _json_errors(as_json):
         path = "/orders" if order_id is None else f"/orders/{quote(order_id.strip(), safe='')}"
         data = remote.call(
-            "DELETE", remote.of_account(path), expect="canceled" if cancel_all else "id"
+            "DELETE", remote.of_account(path), expect=("canceled",) if cancel_all else ("id",)
         )[1]
-    if as_json:
-        print_json(data)
-    elif order_id is not None:
-        out.print(tables.one_order(data))
-    elif data["canceled"]:
-        out.print(tables.orders(data["canceled"], "Canceled"))
-    elif not data["failed"]:
-        out.print("no open orders to cancel")
-    failed = [] if order_id is not None else data["failed"]
-    for failure in failed:
-        error(f"order {failure['order_id']} not canceled: {failure['message']}")
-    if failed:
-        raise typer.Exit(2)
+        if as_json:
+            print_json(data)
+        elif order_id is not None:
+            out.print(tables.one_order(data))
+        elif data["canceled"]:
+            out.print(tables.orders(data["canceled"], "Canceled"))
+        elif not data["failed"]:
+            out.print("no open orders to cancel")
+        failed = [] if order_id is not None else data["failed"]
+        for failure in failed:
+            error(f"order {failure['order_id']} not canceled: {failure['message']}")
+        if failed:
+            raise typer.Exit(2)
 
 
 @friendly_errors
@@ -250,13 +251,13 @@ def fills(
     _check_limit(limit)
     with connect(url, key_id, secret) as remote:
         data = remote.get(remote.of_account("/fills"), "fills", order_id=order_id, limit=limit)
-    if as_json:
-        print_json(data)
-    elif not data["fills"]:
-        out.print("no fills" + (f" of order {order_id}" if order_id else ""))
-    else:
-        out.print(tables.fills(data["fills"]))
-        _more(data, limit)
+        if as_json:
+            print_json(data)
+        elif not data["fills"]:
+            out.print("no fills" + (f" of order {order_id}" if order_id else ""))
+        else:
+            out.print(tables.fills(data["fills"]))
+            _more(data, limit)
 
 
 # -- checks of the input, before the server is called ---------------------------------------

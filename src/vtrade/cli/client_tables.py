@@ -76,7 +76,8 @@ def _rows(title: str, items: Sequence[Row], columns: Sequence[Column]) -> Table:
     return table
 
 
-NUMERIC = {"qty", "filled", "avg price", "price", "avg entry", "market value", "unrealized P&L"}
+NUMERIC = {"qty", "filled", "avg price", "price", "avg entry"}
+NUMERIC |= {"market value VCR", "unrealized P&L VCR"}
 NUMERIC |= {"P&L %", "weight", "fee", "value VCR", "arrival mid", "spread", "impact", "slippage bp"}
 
 

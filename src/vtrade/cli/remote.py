@@ -12,9 +12,14 @@ from urllib.parse import urlsplit
 import httpx
 import typer
 
-from vtrade.cli.common import settings
 from vtrade.core.errors import VtradeError
-from vtrade.settings import CLIENT_KEY_ID, CLIENT_SECRET, CLIENT_URL, ApiSettings
+from vtrade.settings import (
+    CLIENT_KEY_ID,
+    CLIENT_SECRET,
+    CLIENT_URL,
+    ApiSettings,
+    check_variable_names,
+)
 
 _SERVED = ApiSettings()
 DEFAULT_URL = f"http://{_SERVED.host}:{_SERVED.port}"  # where `vtrade serve` listens by default
@@ -60,11 +65,14 @@ class Remote:
         *,
         params: Mapping[str, str | int] | None = None,
         body: Mapping[str, object] | None = None,
-        expect: str = "",
+        expect: tuple[str, ...] = (),
     ) -> tuple[int, Any]:
-        """The status and JSON object of a successful answer, which holds the field `expect`
+        """The status and JSON object of a successful answer, which holds the fields `expect`
         (else it came from something other than a vtrade server); `RemoteError` for any other
-        outcome."""
+        outcome, `maybe_acted` when a request that changes something may have been carried
+        out all the same (its answer lost, or a gateway's error instead of vtrade's)."""
+        changes = method != "GET"
+        may = "; it may have acted on it all the same" if changes else ""
         try:
             response = self.client.request(method, API + path, params=params, json=body)
         except (httpx.ConnectError, httpx.ConnectTimeout):
@@ -72,32 +80,35 @@ class Remote:
                 f"no vtrade server answers at {self.url}: start one with `vtrade serve`"
             ) from None
         except httpx.HTTPError as exc:  # sent, perhaps received: the answer never came
-            acted = method != "GET"
-            may = "; it may still have acted on it: look before retrying" if acted else ""
             if isinstance(exc, httpx.TimeoutException):
                 what = f"the server at {self.url} did not answer within {TIMEOUT_S:g} s"
             elif isinstance(exc, httpx.LocalProtocolError):  # its text may quote a header
                 what = f"the request to {self.url} could not be sent (a malformed header)"
             else:
                 what = f"talking to {self.url} failed: {str(exc).rstrip('.')}"
-            raise RemoteError(what + may, maybe_acted=acted) from None
+            raise RemoteError(what + may, maybe_acted=changes) from None
         try:
             data = response.json()
         except ValueError:
             data = None
         if not response.is_success:
-            raise RemoteError(_refusal(response.status_code, data, self.url), body=data)
-        if not isinstance(data, dict) or (expect and expect not in data):
-            raise RemoteError(
-                f"{self.url} answered without vtrade's fields: is it a vtrade server?"
-            )
+            ours = isinstance(data, dict) and isinstance(data.get("message"), str)
+            lost = changes and (response.status_code >= 500 or not ours)  # e.g. a 504 gateway
+            message = _refusal(response.status_code, data, self.url) + (may if lost else "")
+            raise RemoteError(message, body=data, maybe_acted=lost)
+        if not isinstance(data, dict) or any(name not in data for name in expect):
+            raise RemoteError(self.not_ours + may, maybe_acted=changes)
         return response.status_code, data
+
+    @property
+    def not_ours(self) -> str:
+        return f"{self.url} answered without vtrade's fields: is it a vtrade server?"
 
     def get(self, path: str, expect: str, **params: str | int | None) -> Any:
         """The JSON of GET `path`, which holds the field `expect`; parameters that are None
         are left out."""
         given = {k: v for k, v in params.items() if v is not None}
-        return self.call("GET", path, params=given, expect=expect)[1]
+        return self.call("GET", path, params=given, expect=(expect,))[1]
 
     def of_account(self, path: str = "") -> str:
         """`path` under the key's account (asked of the server once: a key acts on one)."""
@@ -109,11 +120,17 @@ class Remote:
 @contextmanager
 def connect(url: str, key_id: str | None, secret: str | None) -> Iterator[Remote]:
     """A connection to the server at `url` with the API key given, checked before any call
-    (the environment too: a misspelt `VTRADE_…` variable is refused, as by every command)."""
-    settings()
+    (and the environment's variable names: a misspelt `VTRADE_…` is refused, as by every
+    command). An answer the block cannot read (a field missing or of another type) is a
+    `RemoteError`: no vtrade server gave it."""
+    check_variable_names()
     base = _checked_url(url)
     given = {"--key-id": (CLIENT_KEY_ID, key_id), "--secret": (CLIENT_SECRET, secret)}
-    missing = [f"{flag} (or {variable})" for flag, (variable, value) in given.items() if not value]
+    missing = [
+        f"{flag} (or {variable})"
+        for flag, (variable, value) in given.items()
+        if not (value or "").strip()
+    ]
     if missing:
         raise ValueError(f"no API key: set {' and '.join(missing)}; {MAKE_KEY}")
     for flag, (variable, value) in given.items():
@@ -125,7 +142,11 @@ def connect(url: str, key_id: str | None, secret: str | None) -> Iterator[Remote
     assert key_id and secret
     headers = {"APCA-API-KEY-ID": key_id.strip(), "APCA-API-SECRET-KEY": secret.strip()}
     with httpx.Client(base_url=base, headers=headers, timeout=TIMEOUT_S) as client:
-        yield Remote(client, base)
+        remote = Remote(client, base)
+        try:
+            yield remote
+        except (KeyError, TypeError, AttributeError, ArithmeticError):
+            raise RemoteError(remote.not_ours) from None
 
 
 def _checked_url(url: str) -> str:
@@ -141,9 +162,10 @@ def _checked_url(url: str) -> str:
     except (ValueError, UnicodeError):
         valid = False
     if not valid:
-        shown = url if "@" not in url else "the address given"
+        if "@" in url:  # never echo a password
+            raise ValueError(f"--url ({CLIENT_URL}) holds a user or password: leave them out")
         raise ValueError(
-            f"--url {shown!r} is not a server's address (http or https, a host, an optional "
+            f"--url {url!r} is not a server's address (http or https, a host, an optional "
             f"port and path); use e.g. {DEFAULT_URL}"
         )
     return base

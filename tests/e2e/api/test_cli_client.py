@@ -243,8 +243,7 @@ BAD_REQUESTS = {
         "port and path); use e.g. http://127.0.0.1:8000"
     ),
     "account --url http://u:hunter2@127.0.0.1:1": (
-        "--url 'the address given' is not a server's address (http or https, a host, an "
-        "optional port and path); use e.g. http://127.0.0.1:8000"
+        "--url (VTRADE_URL) holds a user or password: leave them out"
     ),
     "account --url http://127.0.0.1:1?x=1": (
         "--url 'http://127.0.0.1:1?x=1' is not a server's address (http or https, a host, an "
@@ -365,3 +364,16 @@ def test_amounts_are_sent_exactly_as_typed_and_tables_name_their_currencies(live
     assert "market value VCR" in shown and "unrealized P&L VCR" in shown
     fee = as_json(vtrade(live, key, "fills --json"))["fills"][0]["fee"]
     assert f"{fee} GBX" in receipts
+
+
+def test_a_blank_secret_is_a_missing_one_and_bad_settings_it_does_not_use_stop_nothing(
+    live: Live,
+) -> None:
+    key = live.key("alice")
+    env = {"VTRADE_URL": live.base_url, "VTRADE_KEY_ID": key.key_id}
+
+    blank = runner.invoke(app, ["account"], env={**env, "VTRADE_SECRET": "  "})
+    unused = {**env, "VTRADE_SECRET": key.secret, "VTRADE_MARKET__SEED": "abc"}
+
+    assert error_line(blank).startswith("no API key: set --secret (or VTRADE_SECRET)")
+    assert as_json(runner.invoke(app, ["account", "--json"], env=unused))["id"]
