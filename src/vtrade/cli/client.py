@@ -17,19 +17,11 @@ from vtrade.cli.common import JsonOption, choice, error, friendly_errors, out, p
 from vtrade.cli.remote import KeyIdOption, Remote, RemoteError, SecretOption, UrlOption, connect
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderType, TimeInForce
-from vtrade.execution.validation import ORDER_BOUNDS
+from vtrade.execution.validation import ORDER_BOUNDS, PRICES_NEEDED
 
 STATUSES = ("open", "closed", "all")
 MOST = 500  # items the server lists in one page
 MOST_PLACES = 18  # decimals of an amount (no lot or tick is finer)
-# The price flags each order type needs; any other price flag is refused with it.
-NEEDS = {
-    OrderType.MARKET: (),
-    OrderType.LIMIT: ("--limit-price",),
-    OrderType.STOP: ("--stop-price",),
-    OrderType.STOP_LIMIT: ("--stop-price", "--limit-price"),
-    OrderType.TRAILING_STOP: (),
-}
 TRAILS = ("--trail-price", "--trail-percent")
 FIELDS = {  # the field of POST /orders each amount is sent as
     "QTY": "qty",
@@ -41,6 +33,12 @@ FIELDS = {  # the field of POST /orders each amount is sent as
     "--take-profit": "take_profit_limit_price",
     "--stop-loss": "stop_loss_stop_price",
     "--stop-loss-limit": "stop_loss_limit_price",
+}
+# The price flags each order type needs (the engine's rule, in flag names); any other price
+# flag is refused with it, before the server is called.
+NEEDS = {
+    kind: tuple(f"--{name.replace('_', '-')}" for name in names)
+    for kind, names in PRICES_NEEDED.items()
 }
 
 
@@ -167,7 +165,8 @@ def order(
         },
         oco=oco,
     )
-    # an id of our own, so that an order whose answer was lost can be sent again safely
+    # an id of our own, so that an order whose answer was lost can be sent again safely;
+    # random, not the seeded ids of `core.ids`: two runs must never send the same one
     client_order_id = client_order_id or f"cli-{uuid.uuid4().hex}"
     body.update(extended_hours=extended_hours, client_order_id=client_order_id)
     placed_fields = ("id", "client_order_id", "status", "filled_qty")

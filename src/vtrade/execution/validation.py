@@ -94,6 +94,8 @@ class InsufficientQtyAvailable(AccountRuleViolation):
     more than is available, the position less what open orders on its closing side hold.
     Refused like an account rule; `facts` are the extra keys of Alpaca's 403."""
 
+    FACTS = ("available", "existing_qty", "held_for_orders")  # the keys of its `facts`
+
     def __init__(
         self, symbol: str, requested: Decimal, existing_qty: Decimal, held_for_orders: Decimal
     ) -> None:
@@ -141,7 +143,7 @@ class CheckContext:
     fees_vcr: Callable[[Order, Decimal, Decimal], Decimal] | None = None
 
 
-_PRICES_NEEDED: dict[OrderType, tuple[str, ...]] = {
+PRICES_NEEDED: dict[OrderType, tuple[str, ...]] = {
     OrderType.MARKET: (),
     OrderType.LIMIT: ("limit_price",),
     OrderType.STOP: ("stop_price",),
@@ -160,7 +162,7 @@ def check_shape(order: Order, inst: Instrument) -> None:
             f"quantity {order.qty} is not a multiple of the lot size {inst.lot_size} "
             f"of {inst.symbol}",
         )
-    needs = _PRICES_NEEDED[order.type]
+    needs = PRICES_NEEDED[order.type]
     for name in needs:
         if getattr(order, name) is None:
             raise RuleViolation("order_type", f"a {order.type.value} order needs {name}")

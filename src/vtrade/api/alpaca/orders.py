@@ -56,6 +56,7 @@ from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
 from vtrade.domain.instruments import AssetClass
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import PARENT, Order, OrderClass, OrderStatus, OrderType, TimeInForce
+from vtrade.execution.validation import InsufficientQtyAvailable
 from vtrade.market.catalog import Catalog
 
 router = APIRouter(tags=["alpaca: orders"])
@@ -169,7 +170,8 @@ def raise_if_rejected(order: Order, catalog: Catalog) -> None:
     if order.status is not OrderStatus.REJECTED:
         return
     rule, _, message = (order.reject_reason or "rejected: order rejected").partition(": ")
-    facts = {k: v for k, v in order.extra.items() if k != POSITION_INTENT}  # the refusal's
+    # the refusal's own facts (the engine put them in `extra`), none of the order's links
+    facts = {k: order.extra[k] for k in InsufficientQtyAvailable.FACTS if k in order.extra}
     raise refusal(rule, message, catalog.get(order.symbol), facts)
 
 
