@@ -22,6 +22,23 @@ def submit(api: InProcess, key: Key, **order: Any) -> Any:
     return api.http.post(orders_url(key), headers=key.headers, json=order)
 
 
+def submit_bracket(api: InProcess, key: Key, symbol: str, entry_price: Decimal) -> Any:
+    """A gtc bracket buying 10 at `entry_price`, exits 20 above and 20 below it."""
+    return submit(
+        api,
+        key,
+        symbol=symbol,
+        side="buy",
+        type="limit",
+        qty="10",
+        limit_price=str(entry_price),
+        time_in_force="gtc",
+        order_class="bracket",
+        take_profit_limit_price=str(entry_price + 20),
+        stop_loss_stop_price=str(entry_price - 20),
+    )
+
+
 def below_market(api: InProcess, key: Key, symbol: str, share: str = "0.97") -> str:
     """A limit price on the tick grid, `share` of the current bid (rests, within the collar)."""
     quote = api.http.get(f"/api/v1/quotes/{symbol}", headers=key.headers).json()
@@ -363,19 +380,7 @@ def test_a_bracket_holds_its_legs_until_its_entry_fills(api: InProcess) -> None:
     the stop-loss cancels the take-profit with it, and the entry works on alone."""
     key = api.key()
     entry_price = Decimal(below_market(api, key, "MSFT", "0.9"))
-    placed = submit(
-        api,
-        key,
-        symbol="MSFT",
-        side="buy",
-        type="limit",
-        qty="10",
-        limit_price=str(entry_price),
-        time_in_force="gtc",
-        order_class="bracket",
-        take_profit_limit_price=str(entry_price + 20),
-        stop_loss_stop_price=str(entry_price - 20),
-    )
+    placed = submit_bracket(api, key, "MSFT", entry_price)
     assert placed.status_code == 201
     entry = placed.json()
     assert entry["order_class"] == "bracket" and len(entry["legs"]) == 2
@@ -390,6 +395,26 @@ def test_a_bracket_holds_its_legs_until_its_entry_fills(api: InProcess) -> None:
     assert take["status"] == "canceled"
     still = api.http.get(orders_url(key, f"/{entry['id']}"), headers=key.headers).json()
     assert still["status"] == "accepted"
+
+
+def test_cancel_all_answers_in_the_order_the_orders_were_placed(api: InProcess) -> None:
+    """Held legs are canceled before their entries, but the answer lists orders as placed:
+    an earlier limit, then the bracket's entry, then its take-profit and stop-loss."""
+    key = api.key()
+    first = submit(
+        api,
+        key,
+        symbol="MSFT",
+        side="buy",
+        type="limit",
+        qty=1,
+        limit_price=below_market(api, key, "MSFT"),
+    ).json()
+    entry_price = Decimal(below_market(api, key, "NVDA", "0.9"))
+    entry = submit_bracket(api, key, "NVDA", entry_price).json()
+    result = api.http.delete(orders_url(key), headers=key.headers).json()
+    assert [o["id"] for o in result["canceled"]] == [first["id"], entry["id"], *entry["legs"]]
+    assert {o["status"] for o in result["canceled"]} == {"canceled"}
 
 
 def test_a_bracket_take_profit_below_a_buy_entry_is_refused_saying_so(api: InProcess) -> None:

@@ -35,7 +35,7 @@ from vtrade.core.errors import IllegalTransitionError, NotFoundError, RejectedEr
 from vtrade.domain.accounts import Account
 from vtrade.domain.commands import CancelOrder, ReplaceOrder
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Order, OrderStatus
+from vtrade.domain.orders import PARENT, Order, OrderStatus
 
 router = APIRouter(prefix="/accounts/{account_id}", tags=["orders"])
 
@@ -139,19 +139,28 @@ async def list_orders(
 async def cancel_all(request: Request, account: Owned) -> CancelAllResult:
     state = api(request)
     c = state.container
-    canceled: list[OrderPublic] = []
-    failed: list[CancelFailure] = []
+    canceled: list[Order] = []
+    failed: list[tuple[Order, CancelFailure]] = []
     for order in c.engine.cancelable(account.id):
         if order.status is OrderStatus.CANCELED:  # with its one-cancels-other, just now
-            canceled.append(order_public(order, c.catalog))
+            canceled.append(order)
             continue
         try:
-            done = _cancel(state, account, order.id)
+            canceled.append(_cancel(state, account, order.id))
         except VtradeError as exc:
-            failed.append(CancelFailure(order_id=order.id, code=exc.code, message=exc.message))
-        else:
-            canceled.append(order_public(done, c.catalog))
-    return CancelAllResult(canceled=canceled, failed=failed)
+            failed.append(
+                (order, CancelFailure(order_id=order.id, code=exc.code, message=exc.message))
+            )
+    # canceled legs first (`cancelable`), but answered in the order they were placed
+    return CancelAllResult(
+        canceled=[order_public(o, c.catalog) for o in sorted(canceled, key=_placed)],
+        failed=[why for _, why in sorted(failed, key=lambda pair: _placed(pair[0]))],
+    )
+
+
+def _placed(order: Order) -> tuple[int, bool]:
+    """Sort key of orders by submission, an entry before the legs it was placed with."""
+    return order.created_ns, order.extra.get(PARENT) is not None
 
 
 @router.get(
