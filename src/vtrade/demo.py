@@ -35,6 +35,7 @@ class DemoResult:
     fills: list[Fill]
     portfolios: dict[str, PortfolioReport]  # account id -> its portfolio at the end
     alerts: list[PortfolioAlert]
+    currencies: dict[str, str]  # symbol -> the currency its prices, costs and fees are in
 
 
 _SCRIPT: list[tuple[str, int, dict[str, object]]] = [
@@ -111,6 +112,7 @@ def run(start_ns: int, minutes: int = 10, seed: int = 42) -> DemoResult:
         sorted(fills, key=lambda f: f.ts_ns),
         portfolios,
         alerts,
+        {o.symbol: c.catalog.get(o.symbol).currency for o in orders},
     )
 
 

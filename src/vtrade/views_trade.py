@@ -179,6 +179,7 @@ def demo_dict(r: DemoResult) -> dict[str, Any]:
         "orders": [
             {
                 **order_dict(o),
+                "currency": r.currencies[o.symbol],
                 "trader": r.traders[o.account_id],
                 "fills": [fill_dict(f) for f in by_order.get(o.id, [])],
             }
@@ -240,12 +241,13 @@ def _print_receipt(console: Console, o: dict[str, Any]) -> None:
     r = first["receipt"]
     fees = ", ".join(f"{k} {v}" for k, v in r["fee_breakdown"].items()) or "none"
     qty = _plain(Decimal(first["qty"]))
+    slices = len(r["slices"])
     console.print(
         f"[bold]{o['trader']}[/] {o['side']} {o['symbol']}: first fill {qty} @ "
-        f"{first['price']} ({r['liquidity']}, {len(r['slices'])} slices) | arrival mid "
-        f"{r['arrival_mid']}, touch {r['touch']} | drift {r['drift_cost']}, spread cost "
-        f"{r['spread_cost']}, impact {r['impact_cost']}, fees {r['fees']} ({fees}) | fx "
-        f"{r['fx_rate']} | "
+        f"{first['price']} ({r['liquidity']}, {slices} slice{'s' * (slices != 1)}) | in "
+        f"{o['currency']}: arrival mid {r['arrival_mid']}, touch {r['touch']} | drift "
+        f"{r['drift_cost']}, spread cost {r['spread_cost']}, impact {r['impact_cost']}, fees "
+        f"{r['fees']} ({fees}) | fx {r['fx_rate']} VCR per {o['currency']} | "
         f"{r['slippage_bps']} bp vs frictionless {r['frictionless_cost']}"
         + (f" | {len(o['fills'])} fills in all" if len(o["fills"]) > 1 else "")
     )

@@ -145,6 +145,11 @@ def test_the_demo_table_shows_plain_quantities_and_fees_in_vcr():
     assert f"buy {Decimal(london['qty']).normalize():f} VOD.L" in row
     assert f"{in_vcr:,}" in row and f"{pence}" not in row
     assert "Fees VCR" in result.output and ".0000 " not in result.output
+    assert london["currency"] == "GBX"
+    receipt = " ".join(result.output.split())  # (rich wraps long lines)
+    assert "VOD.L: first fill" in receipt and "| in GBX: arrival mid" in receipt
+    assert f"fx {fill['receipt']['fx_rate']} VCR per GBX" in receipt
+    assert "1 slices" not in receipt and "1 slice)" in receipt  # (AAPL's 73: one level)
 
 
 def test_demo_is_deterministic():
