@@ -10,7 +10,11 @@
 - On the US exchanges the auctions stop taking orders shortly before they run (Nasdaq and
   NYSE rules, which Alpaca applies): opg orders from 2 minutes before the open, cls orders
   from 10 minutes before the close. Then new ones are refused, and open ones can be neither
-  canceled nor replaced (`auction_lock`).
+  canceled nor replaced (`auction_lock`). (`/v2/orders` refuses them on until 19:00, as
+  Alpaca does: `api.alpaca.order_rules`.)
+- A cls order placed while its market is closed (after the close, on a weekend, before the
+  open) waits for the open (`pending_open`, Alpaca's "accepted") and is routed to the venue
+  then; one placed in the regular session is at the venue at once.
 - Day orders expire at the close of their session (the end of post-market when extended);
   for around-the-clock markets at the end of the trading day (00:00 UTC crypto, 17:00 New York
   FX and futures).
@@ -85,10 +89,11 @@ def auction_lock(order: Order, inst: Instrument, t_ns: int) -> str | None:
 
 def waits_for_market(order: Order, calendar: SessionCalendar, t_ns: int) -> bool:
     """Whether `order`, routed at `t_ns` (`route`), waits for its market (`pending_open`):
-    queued for an open, or resting while its session is closed. A cls order is for today's
-    close: it is at the venue already."""
-    if order.due_ns is not None:  # (set by `route`: an auction's, never a latency's)
-        return order.tif is not TimeInForce.CLS
+    queued for an open, or resting while its session is closed. A cls order placed in the
+    regular session is for today's close: it is at the venue already; one placed while the
+    market is closed waits for the open, and is routed then (`working`)."""
+    if order.due_ns is not None and order.tif is not TimeInForce.CLS:
+        return True  # (`due_ns` is set by `route`: an auction's, never a latency's)
     return not can_work(order, calendar.phase(t_ns))
 
 

@@ -36,6 +36,7 @@ from vtrade.execution.routing import DAY_EXPIRED, can_work, in_flight, meets_ope
 from vtrade.execution.validation import RuleViolation, has_auctions, pays_cash
 from vtrade.market.books import to_price
 from vtrade.market.intraday import Prints
+from vtrade.market.sessions import Phase
 
 if TYPE_CHECKING:
     from vtrade.domain.instruments import Instrument
@@ -173,6 +174,9 @@ def _work_symbol(
         if ending:  # they meet what printed until their phase ended, at its last instant
             _route_waiting(engine, ending, calendar.phase_start(began - 1), changes)
             touched |= _meet(engine, inst, ending, t0, began - 1, taken, changes)
+    if phase_now is Phase.REGULAR:  # cls orders placed while closed reach the venue now
+        queued = [o for o in orders if o.status is S.PENDING_OPEN and o.tif is TimeInForce.CLS]
+        _route_waiting(engine, queued, began, changes)
     working = [o for o in waiting if can_work(o, phase_now)]
     if working:
         _route_waiting(engine, working, began, changes)

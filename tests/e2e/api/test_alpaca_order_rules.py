@@ -88,7 +88,9 @@ def test_opg_and_cls_orders_have_alpacas_cut_off(api: InProcess, tif: str, cut_o
 
     refused(late, 422, 42210000, f"{tif} orders", cut_off)
     api.clock.set(to_ns(parse_instant("2026-11-19T00:30:00Z")))  # 19:30: for the next day
-    assert post(api, key, time_in_force=tif).status_code == 200
+    queued = post(api, key, time_in_force=tif)
+    assert queued.status_code == 200
+    assert queued.json()["status"] == "accepted"  # received, routed at the open
 
 
 @pytest.mark.parametrize("local", ["12:55", "14:00", "17:30"])

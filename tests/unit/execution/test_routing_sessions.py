@@ -171,6 +171,33 @@ def test_a_us_auction_takes_no_new_orders_in_its_last_minutes_and_lets_none_be_c
     assert kept.is_open and kept.qty == 100
 
 
+def test_a_cls_order_placed_while_closed_waits_for_the_open_and_fills_at_the_close(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """Placed at 19:00 New York on Friday, it waits for Monday's open (Alpaca's "accepted"),
+    is routed at the open (Alpaca's "new") and executes in Monday's closing auction."""
+    venue = make_venue(start="2024-03-15T23:00:00Z")  # 19:00 New York
+    account = venue.open(balance=WHALE)
+    monday_close = at("2024-03-18T20:00:00Z")
+
+    order, placed = venue.submit(account, "AAPL", Side.BUY, 100, tif=TimeInForce.CLS)
+    due = order.due_ns
+    weekend = venue.advance_to(at(MONDAY_OPEN) - SECOND)
+    at_open = venue.advance_to(at(MONDAY_OPEN) + 60 * SECOND)
+    status_in_the_day = order.status
+    (fill,) = venue.advance_to(monday_close).fills
+
+    (accepted,) = placed.events
+    assert isinstance(accepted, ev.OrderAccepted) and accepted.status == "pending_open"
+    assert due == monday_close
+    assert not [e for e in weekend.events if isinstance(e, ev.OrderRouted)]
+    routed = [e for e in at_open.events if isinstance(e, ev.OrderRouted)]
+    assert [(e.order_id, e.ts_event) for e in routed] == [(order.id, at(MONDAY_OPEN))]
+    assert status_in_the_day is OrderStatus.ACCEPTED
+    assert fill.ts_ns == monday_close and fill.receipt.liquidity == "auction"
+    assert order.status is OrderStatus.FILLED
+
+
 def test_an_auction_without_an_entry_cutoff_takes_orders_until_it_runs(
     make_venue: Callable[..., Venue],
 ) -> None:
