@@ -24,7 +24,7 @@ from vtrade.core.clock import NS_PER_HOUR, Clock, LiveClock
 from vtrade.core.errors import VtradeError
 from vtrade.core.ids import IdGenerator
 from vtrade.domain.instruments import AssetClass
-from vtrade.execution import financing
+from vtrade.execution import financing, value_dates
 from vtrade.execution.accounting import margin_rates
 from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.engine import ExecutionEngine
@@ -213,6 +213,7 @@ def execution_config(s: ExecutionSettings) -> ExecutionConfig:
 def _execution(s: ExecutionSettings, catalog: Catalog) -> ExecutionConfig:
     config = execution_config(s)
     financing.check_rates_cover(config.benchmark_rates, catalog)
+    value_dates.packaged_calendars()  # a broken calendar table fails the start, not a roll
     return config
 
 

@@ -15,10 +15,14 @@ ZAR, TRY and NOK, 360 for USD, EUR, CHF and the others), as in the interbank mar
   it is short (a long GBP/USD earns GBP's rate over 365 days and pays USD's over 360), less
   the broker's spread: the rollover, or swap, of a retail FX account. It rolls when FX's
   trading day ends, at 17:00 in New York, on each FX trading day (weekdays but 25 Dec and
-  1 Jan), for the days its value date moves: spot settles two trading days on (one for
-  USD/CAD and USD/TRY), so Wednesday's roll covers the weekend and counts three days
-  (Thursday's, for those two pairs), and the roll whose value date crosses a holiday counts
-  it too. Other currencies' bank holidays are not modelled;
+  1 Jan), for the days its spot value date moves (`value_dates` gives the convention, its
+  sources, the currencies' calendars and what is not modelled): spot settles two business
+  days on (one for USD/CAD and USD/TRY), counted on the settlement calendars of the pair's
+  currencies, and never on a USD holiday. So Wednesday's roll covers the weekend and counts
+  three days (Thursday's, for those two pairs); a roll whose value date crosses a holiday of
+  either currency counts it too (GBP/USD's four days on the Wednesday before England's early
+  May bank holiday); and a roll whose value date does not move charges nothing (EUR/USD's
+  on the Tuesday before Thanksgiving: Tuesday's spot and Wednesday's are both Friday);
 - an index position pays its currency's rate plus the spread when long, and earns the rate
   less the spread when short (which pays when the rate is below the spread), a day at each
   New York midnight.
@@ -42,6 +46,7 @@ from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account, EntryKind
 from vtrade.domain.changes import Changes
 from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.execution import value_dates
 from vtrade.execution.profiles import rules_named
 from vtrade.market.catalog import major_currency
 from vtrade.market.sessions_build import FX_ROLL_HOUR, NEW_YORK, fx_trading_day
@@ -56,7 +61,6 @@ DAYS_PER_YEAR = Decimal(360)  # USD's, the account currency's: margin interest, 
 _LENT = (AssetClass.EQUITY, AssetClass.ETF)  # what a short borrows: shares from a lender
 _CONTRACTS = (AssetClass.FX, AssetClass.INDEX)  # financed at benchmark rates (futures: not)
 ROLLOVER = time(FX_ROLL_HOUR)  # New York: FX's trading day ends, and positions held then roll
-_NEXT_DAY_SPOT = frozenset({"CAD", "TRY", "RUB", "PHP"})  # spot against USD is T+1
 
 
 def next_charge(t_ns: int) -> int:
@@ -103,24 +107,10 @@ def charge(engine: ExecutionEngine, t_ns: int) -> Changes:
 
 def rolled_days(inst: Instrument, trade_date: date) -> int:
     """The days a position in the FX pair `inst` is financed for at the rollover that ends
-    `trade_date`: from that day's spot value date to the next trading day's."""
-    lag = 1 if _next_day_spot(inst) else 2
-    following = _trading_days_after(trade_date, 1)
-    return (_trading_days_after(following, lag) - _trading_days_after(trade_date, lag)).days
-
-
-def _next_day_spot(inst: Instrument) -> bool:
-    """Whether the pair settles one business day on (USD against CAD, TRY, RUB or PHP)."""
-    pair = {inst.base_currency, inst.currency}
-    return "USD" in pair and bool(pair & _NEXT_DAY_SPOT)
-
-
-def _trading_days_after(day: date, n: int) -> date:
-    """The `n`th FX trading day after `day` (the FX calendar's: weekdays but its holidays)."""
-    while n:
-        day += timedelta(days=1)
-        n -= fx_trading_day(day)
-    return day
+    `trade_date`: from that day's spot value date to the next trading day's (`value_dates`)."""
+    if inst.base_currency is None:
+        raise ValueError(f"{inst.symbol} is not an FX pair: it has no value date")
+    return value_dates.rolled_days(inst.base_currency, inst.currency, trade_date)
 
 
 def _charged_accounts(engine: ExecutionEngine) -> list[str]:
@@ -144,8 +134,10 @@ def _roll_fx(engine: ExecutionEngine, t_ns: int, trade_date: date) -> Changes:
         total, days = Decimal(0), set()
         for p in engine.positions_of(account.id):
             inst = marks.instrument(p.symbol)
-            if p.qty and inst.asset_class is AssetClass.FX:
-                rolled = rolled_days(inst, trade_date)
+            if not p.qty or inst.asset_class is not AssetClass.FX:
+                continue
+            rolled = rolled_days(inst, trade_date)  # 0 when tomorrow's value date is today's
+            if rolled:
                 day = contract_day_rate(inst, p.qty, engine.config)
                 total += abs(marks.value(inst, p.qty)) * day * rolled
                 days.add(rolled)

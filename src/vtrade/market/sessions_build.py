@@ -105,8 +105,9 @@ def _fx(first_day: date, last_day: date) -> DayTable:
 
 
 def fx_trading_day(day: date) -> bool:
-    """Whether `day` is an FX trading day (its session ends at 17:00 ET that day): a weekday
-    other than 25 Dec and 1 Jan. FX value dates count these days too."""
+    """Whether `day` is an FX trading day (its session ends at 17:00 ET that day, when FX
+    positions roll): a weekday other than 25 Dec and 1 Jan. Value dates count each
+    currency's settlement days instead (`execution.value_dates`)."""
     return day.weekday() < 5 and (day.month, day.day) not in FX_HOLIDAYS
 
 

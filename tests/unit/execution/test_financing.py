@@ -86,7 +86,9 @@ def test_the_charges_fall_at_each_new_york_midnight_and_each_weekday_fx_rollover
 def test_an_fx_pair_rolls_seven_days_a_week_three_of_them_on_its_triple_day(
     venue: Venue, symbol: str, days: list[int]
 ) -> None:
-    week = [date(2024, 3, 18) + timedelta(days=i) for i in range(5)]  # Monday to Friday
+    # Monday 4 to Friday 8 March 2024, a week none of the pairs' value dates meets a holiday
+    # (in the week of the 18th, Japan's spring equinox moves USD/JPY's: test_financing_holidays)
+    week = [date(2024, 3, 4) + timedelta(days=i) for i in range(5)]
     assert [rolled_days(venue.catalog.get(symbol), d) for d in week] == days
 
 
@@ -407,11 +409,16 @@ def test_a_contract_quoted_in_pence_is_financed_at_the_pounds_rate() -> None:
 @pytest.mark.parametrize(
     ("symbol", "days"),
     [  # rolls at the end of Fri 20, Mon 23, Tue 24, Thu 26 and Fri 27 December 2024
-        ("EUR/USD", [2, 1, 3, 1, 2]),  # Friday's value dates cross 25 Dec, the 27th's 1 Jan
-        ("USD/CAD", [1, 2, 1, 3, 1]),  # T+1: Monday's crosses 25 Dec, Thursday's the weekend
+        # Friday's value date moves from Tue 24 to Fri 27 (TARGET2 is shut on the 25th and
+        # 26th, Fedwire on the 25th), Monday's to Mon 30, and Tuesday's stays there: Thursday's
+        # spot is Monday too. Friday the 27th's crosses 1 Jan.
+        ("EUR/USD", [3, 3, 0, 1, 2]),
+        # T+1: Monday's moves from Tue 24 to Fri 27 (Boxing Day shuts Canada's payments too),
+        # Tuesday's stays (Thursday's spot is Friday too), Thursday's crosses the weekend.
+        ("USD/CAD", [1, 3, 0, 3, 1]),
     ],
 )
-def test_a_roll_whose_value_date_crosses_an_fx_holiday_counts_it(
+def test_a_roll_whose_value_date_crosses_a_holiday_counts_it(
     venue: Venue, symbol: str, days: list[int]
 ) -> None:
     trade_dates = [date(2024, 12, d) for d in (20, 23, 24, 26, 27)]
@@ -444,13 +451,15 @@ def fx_rolls(make_venue: Callable[..., Venue], start: str, end: str) -> list[tup
     return rolls
 
 
-def test_christmas_week_rolls_on_each_fx_trading_day_and_none_on_the_holiday(
+def test_christmas_week_rolls_when_the_value_date_moves_and_never_on_the_holiday(
     make_venue: Callable[..., Venue],
 ) -> None:
     """Held from Monday 23 to Monday 30 December 2024: rolls at 17:00 in New York on the
-    23rd, 24th, 26th and 27th (the market is shut on the 25th), seven days in all."""
+    23rd, 26th and 27th (the market is shut on the 25th), six days in all, its value date
+    moving from Friday 27 to Thursday 2 January. The 24th's roll charges nothing: its value
+    date, Monday the 30th, is the 26th's too."""
     rolls = fx_rolls(make_venue, "2024-12-23T20:00:00Z", "2024-12-30T20:00:00Z")
-    days = ((23, 1), (24, 3), (26, 1), (27, 2))
+    days = ((23, 3), (26, 1), (27, 2))
     assert rolls == [(at(f"2024-12-{d}T22:00:00Z"), n) for d, n in days]
 
 

@@ -157,9 +157,10 @@ def test_an_index_is_financed_over_its_currency_s_year(
 def test_the_engine_rolls_each_fx_leg_and_finances_each_index_over_its_own_year(
     venue: Venue,
 ) -> None:
-    """Through the engine, from Friday 15 March 2024 to Saturday's midnight: the FX pairs
-    roll one day at Friday's 17:00 in New York, the indices are financed at the midnight,
-    each on its value at the mid then."""
+    """Through the engine, from Friday 15 March 2024 to Saturday's midnight: at Friday's
+    17:00 in New York GBP/USD rolls one day and USD/JPY two (its value date moves from Tuesday
+    the 19th over Japan's spring equinox, Wednesday the 20th, to Thursday), the indices are
+    financed at the midnight, each on its value at the mid then."""
     symbols = {"GBP/USD": 100_000, "USD/JPY": 100_000, "UKX": 10, "SPX": 15}
     accounts = {}
     for symbol, qty in symbols.items():
@@ -180,8 +181,8 @@ def test_the_engine_rolls_each_fx_leg_and_finances_each_index_over_its_own_year(
     expected = {
         # GBP/USD at its 1.31064 mid, 131,064 USD: 14.1258 + 3.6407 - 14.2554 = 3.51
         "GBP/USD": value["GBP/USD"] * ((USD + FX_SPREAD) / 360 - GBP / 365),
-        # USD/JPY, 100,000 USD: 1.3151 + 2.7397 - 10.7778 = -6.72
-        "USD/JPY": value["USD/JPY"] * ((JPY + FX_SPREAD) / 365 - USD / 360),
+        # USD/JPY, 100,000 USD, two days: 2 x (1.3151 + 2.7397 - 10.7778) = -13.45
+        "USD/JPY": value["USD/JPY"] * ((JPY + FX_SPREAD) / 365 - USD / 360) * 2,
         "UKX": value["UKX"] * (GBP + INDEX_SPREAD) / 365,
         "SPX": value["SPX"] * (USD + INDEX_SPREAD) / 360,
     }
