@@ -16,7 +16,12 @@ from vtrade.cli import client_tables as tables
 from vtrade.cli.common import JsonOption, choice, error, friendly_errors, out, print_json, warn
 from vtrade.cli.remote import KeyIdOption, Remote, RemoteError, SecretOption, UrlOption, connect
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import OrderType, TimeInForce
+from vtrade.domain.orders import (
+    BLANK_CLIENT_ORDER_ID,
+    OrderType,
+    TimeInForce,
+    blank_client_order_id,
+)
 from vtrade.execution.validation import ORDER_BOUNDS, PRICES_NEEDED
 
 STATUSES = ("open", "closed", "all")
@@ -147,6 +152,8 @@ def order(
 ) -> None:
     """Place an order; a --take-profit and a --stop-loss make it a bracket (one of them: an
     oto), whose exits wait until it fills."""
+    if blank_client_order_id(client_order_id):
+        raise ValueError(f"--client-order-id {BLANK_CLIENT_ORDER_ID}")
     body = order_body(
         symbol,
         choice(side, Side, "side"),

@@ -231,6 +231,10 @@ BAD_ORDERS = {
         "--stop-loss-limit goes with --stop-loss (the stop that triggers it)"
     ),
     "AAPL sell 5 --oco --take-profit 300": "--oco needs --take-profit and --stop-loss",
+    "AAPL buy 5 --client-order-id '  '": (
+        "--client-order-id is blank: give one with a visible character, or leave it out to "
+        "have one made"
+    ),
 }
 BAD_REQUESTS = {
     "orders --status pending": "unknown --status 'pending'; allowed: open, closed, all",
