@@ -57,6 +57,11 @@ def _receipt(name: str) -> Callable[[Row], str]:
     return lambda fill: str(fill["receipt"][name])
 
 
+def _cost(name: str) -> Callable[[Row], str]:
+    """The cell of a cost of a fill's receipt, in the fill's currency."""
+    return lambda fill: f"{fill['receipt'][name]} {fill['currency']}"
+
+
 WHAT = [("symbol", _at("symbol")), ("side", _at("side")), ("qty", _at("qty"))]
 
 
@@ -92,18 +97,22 @@ def account(a: Row) -> Table:
         )
         if on
     ]
+
+    def amount(name: str) -> str:
+        return f"{money(a[name])} {a['currency']}"
+
     return _pairs(
         f"Account {a['name']}",
         [
             ("id", a["id"]),
             ("profile", a["profile"]),
-            ("cash", f"{money(a['cash'])} {a['currency']}"),
-            ("NAV", f"{money(a['nav'])} {a['currency']}"),
-            ("buying power", money(a["buying_power"])),
-            ("positions (gross)", money(a["gross_exposure"])),
-            ("margin used", money(a["margin_used"])),
+            ("cash", amount("cash")),
+            ("NAV", amount("nav")),
+            ("buying power", amount("buying_power")),
+            ("positions (gross)", amount("gross_exposure")),
+            ("margin used", amount("margin_used")),
             ("margin call", yes(a["margin_call"])),
-            ("initial balance", money(a["initial_balance"])),
+            ("initial balance", amount("initial_balance")),
             ("open orders", str(a["open_orders"])),
             ("rules", ", ".join(rules) or "none"),
             ("opened", when(a["created_at"])),
@@ -200,8 +209,8 @@ def receipts(items: Sequence[Row]) -> Table:
             ("qty", _at("qty")),
             ("price", _priced("price")),
             ("arrival mid", _receipt("arrival_mid")),
-            ("spread", _receipt("spread_cost")),
-            ("impact", _receipt("impact_cost")),
+            ("spread", _cost("spread_cost")),
+            ("impact", _cost("impact_cost")),
             ("fee", _priced("fee")),
             ("slippage bp", _receipt("slippage_bps")),
             ("liquidity", _receipt("liquidity")),

@@ -80,6 +80,23 @@ def test_account_shows_the_keys_account_with_its_starting_cash(live: Live) -> No
     assert Decimal(data["cash"]) == Decimal(data["nav"]) == 1_000_000
 
 
+def test_every_money_figure_of_the_account_carries_its_currency(live: Live) -> None:
+    key = live.key("alice")
+    ok(vtrade(live, key, "order AAPL buy 10"))  # margin used and gross positions above 0
+
+    shown = ok(vtrade(live, key, "account"))
+
+    money = ("cash", "NAV", "buying power", "positions (gross)", "margin used", "initial balance")
+    rows = {
+        cells[0]: cells[1]
+        for line in shown.splitlines()
+        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 2
+    }
+    for label in money:
+        assert rows[label].endswith(" VCR"), (label, rows[label])
+    assert not rows["open orders"].endswith("VCR")
+
+
 def test_a_market_buy_fills_and_shows_in_positions_orders_and_fills(live: Live) -> None:
     key = live.key("alice")
 
@@ -368,6 +385,11 @@ def test_amounts_are_sent_exactly_as_typed_and_tables_name_their_currencies(live
     assert "market value VCR" in shown and "unrealized P&L VCR" in shown
     fee = as_json(vtrade(live, key, "fills --json"))["fills"][0]["fee"]
     assert f"{fee} GBX" in receipts
+    placed_too = ok(vtrade(live, key, "order VOD.L buy 1000"))  # with its fills' receipts
+    newest = as_json(vtrade(live, key, "fills --json"))["fills"][0]
+    receipt = newest["receipt"]
+    for cost in (newest["fee"], receipt["spread_cost"], receipt["impact_cost"]):
+        assert f"{cost} GBX" in placed_too
 
 
 def test_a_blank_secret_is_a_missing_one_and_bad_settings_it_does_not_use_stop_nothing(
