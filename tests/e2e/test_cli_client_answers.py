@@ -187,3 +187,32 @@ def test_an_answer_with_one_expected_field_but_not_the_rest_is_one_error_line(
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert "answered without vtrade's fields: is it a vtrade server?" in result.stderr
     assert result.stdout == ""
+
+
+REFUSAL = {"code": 42210000, "message": "refused for the test", "details": {"rule": "lot_size"}}
+
+
+@pytest.mark.parametrize(
+    ("line", "refused"),
+    [
+        (["account"], "GET /api/v1/account"),
+        (["positions"], "GET /api/v1/accounts/acc-1/positions"),
+        (["orders"], "GET /api/v1/accounts/acc-1/orders"),
+        (["fills"], "GET /api/v1/accounts/acc-1/fills"),
+        (["order", "AAPL", "buy", "1"], "POST /api/v1/accounts/acc-1/orders"),
+        (["cancel", "ord-1"], "DELETE /api/v1/accounts/acc-1/orders/ord-1"),
+        (["cancel", "--all"], "DELETE /api/v1/accounts/acc-1/orders"),
+    ],
+)
+def test_with_json_every_command_prints_a_refusals_body_on_stdout_and_exits_2(
+    serving: Callable[[dict[str, Handler]], str], line: list[str], refused: str
+) -> None:
+    routes = {refused: answer(422, REFUSAL)}  # the first route whose prefix matches answers
+    routes.setdefault("GET /api/v1/account", answer(200, ACCOUNT))
+    url = serving(routes)
+
+    result = run(url, [*line, "--json"])
+
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == REFUSAL
+    assert result.stderr.strip() == "error: refused for the test (rule lot_size)"

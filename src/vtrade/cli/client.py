@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -55,7 +53,7 @@ def account(
     as_json: bool = JsonOption,
 ) -> None:
     """Show the API key's account: cash, NAV, buying power, margin, profile and rules."""
-    with connect(url, key_id, secret) as remote:
+    with connect(url, key_id, secret, as_json=as_json) as remote:
         data = remote.get("/account", "id")
         if as_json:
             print_json(data)
@@ -71,7 +69,7 @@ def positions(
     as_json: bool = JsonOption,
 ) -> None:
     """List the account's open positions, largest first, with their unrealized P&L."""
-    with connect(url, key_id, secret) as remote:
+    with connect(url, key_id, secret, as_json=as_json) as remote:
         data = remote.get(remote.of_account("/positions"), "positions")
         if as_json:
             print_json(data)
@@ -96,7 +94,7 @@ def orders(
     if wanted not in STATUSES:
         raise ValueError(f"unknown --status {status!r}; allowed: {', '.join(STATUSES)}")
     _check_limit(limit)
-    with connect(url, key_id, secret) as remote:
+    with connect(url, key_id, secret, as_json=as_json) as remote:
         path = remote.of_account("/orders")
         data = remote.get(path, "orders", status=wanted, limit=limit, symbols=symbol)
         if as_json:
@@ -177,7 +175,7 @@ def order(
     client_order_id = client_order_id or f"cli-{uuid.uuid4().hex}"
     body.update(extended_hours=extended_hours, client_order_id=client_order_id)
     placed_fields = ("id", "client_order_id", "status", "filled_qty")
-    with connect(url, key_id, secret) as remote, _json_errors(as_json):
+    with connect(url, key_id, secret, as_json=as_json) as remote:
         try:
             status, placed = remote.call(
                 "POST", remote.of_account("/orders"), body=body, expect=placed_fields
@@ -185,7 +183,8 @@ def order(
         except RemoteError as exc:
             if exc.maybe_acted:
                 again = f"send it again with --client-order-id {client_order_id}"
-                raise RemoteError(f"{exc}: {again}, which places it at most once") from None
+                message = f"{exc}: {again}, which places it at most once"
+                raise RemoteError(message, body=exc.body, maybe_acted=True) from None
             raise
         if as_json:
             print_json(placed)
@@ -224,7 +223,7 @@ def cancel(
         raise ValueError("give the ORDER_ID of an open order, or --all (not both)")
     if order_id is not None and not order_id.strip():
         raise ValueError("ORDER_ID is empty; `vtrade orders` lists the open ones")
-    with connect(url, key_id, secret) as remote, _json_errors(as_json):
+    with connect(url, key_id, secret, as_json=as_json) as remote:
         path = "/orders" if order_id is None else f"/orders/{quote(order_id.strip(), safe='')}"
         data = remote.call(
             "DELETE", remote.of_account(path), expect=("canceled",) if cancel_all else ("id",)
@@ -255,7 +254,7 @@ def fills(
 ) -> None:
     """List the account's fills, newest first, with what each cost beyond the mid."""
     _check_limit(limit)
-    with connect(url, key_id, secret) as remote:
+    with connect(url, key_id, secret, as_json=as_json) as remote:
         data = remote.get(remote.of_account("/fills"), "fills", order_id=order_id, limit=limit)
         if as_json:
             print_json(data)
@@ -350,15 +349,3 @@ def _check_limit(limit: int) -> None:
 def _more(data: dict[str, Any], limit: int) -> None:
     if data.get("next_page_token"):
         out.print(f"(the newest {limit}; more with a larger --limit, up to {MOST})")
-
-
-@contextlib.contextmanager
-def _json_errors(as_json: bool) -> Iterator[None]:
-    """With --json, a refusal's body goes to stdout too (a bot reads the order id and the
-    code there); the `error:` line and status 2 follow as for any refusal."""
-    try:
-        yield
-    except RemoteError as exc:
-        if as_json and exc.body is not None:
-            print_json(exc.body)
-        raise

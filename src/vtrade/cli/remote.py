@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import typer
 
+from vtrade.cli.common import print_json
 from vtrade.core.errors import VtradeError
 from vtrade.settings import (
     CLIENT_KEY_ID,
@@ -41,8 +42,9 @@ SecretOption = typer.Option(
 
 class RemoteError(VtradeError):
     """The server refused a request, or no server answered; the message says which and why.
-    `body`: the server's error answer, if it gave one; `maybe_acted`: a request that changes
-    something was sent but its answer never came, so it may have been carried out."""
+    `body`: vtrade's error answer (`code`, `message`, `details`), if the server gave one;
+    `maybe_acted`: a request that changes something was sent but its answer never came, so it
+    may have been carried out."""
 
     def __init__(self, message: str, body: Any = None, maybe_acted: bool = False) -> None:
         super().__init__(message)
@@ -95,7 +97,7 @@ class Remote:
             ours = isinstance(data, dict) and isinstance(data.get("message"), str)
             lost = changes and (response.status_code >= 500 or not ours)  # e.g. a 504 gateway
             message = _refusal(response.status_code, data, self.url) + (may if lost else "")
-            raise RemoteError(message, body=data, maybe_acted=lost)
+            raise RemoteError(message, body=data if ours else None, maybe_acted=lost)
         if not isinstance(data, dict) or any(name not in data for name in expect):
             raise RemoteError(self.not_ours + may, maybe_acted=changes)
         return response.status_code, data
@@ -118,11 +120,13 @@ class Remote:
 
 
 @contextmanager
-def connect(url: str, key_id: str | None, secret: str | None) -> Iterator[Remote]:
+def connect(url: str, key_id: str | None, secret: str | None, *, as_json: bool) -> Iterator[Remote]:
     """A connection to the server at `url` with the API key given, checked before any call
     (and the environment's variable names: a misspelt `VTRADE_…` is refused, as by every
     command). An answer the block cannot read (a field missing or of another type) is a
-    `RemoteError`: no vtrade server gave it."""
+    `RemoteError`: no vtrade server gave it. With `as_json` (a command's --json), a refusal's
+    body is printed on stdout (a bot reads the code and the order id there); the `error:` line
+    and status 2 follow as for any refusal."""
     check_variable_names()
     base = _checked_url(url)
     given = {"--key-id": (CLIENT_KEY_ID, key_id), "--secret": (CLIENT_SECRET, secret)}
@@ -147,6 +151,10 @@ def connect(url: str, key_id: str | None, secret: str | None) -> Iterator[Remote
             yield remote
         except (KeyError, TypeError, AttributeError, ArithmeticError):
             raise RemoteError(remote.not_ours) from None
+        except RemoteError as exc:
+            if as_json and exc.body is not None:
+                print_json(exc.body)
+            raise
 
 
 def _checked_url(url: str) -> str:
