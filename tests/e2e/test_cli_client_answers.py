@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -216,3 +217,93 @@ def test_with_json_every_command_prints_a_refusals_body_on_stdout_and_exits_2(
     assert result.exit_code == 2
     assert json.loads(result.stdout) == REFUSAL
     assert result.stderr.strip() == "error: refused for the test (rule lot_size)"
+
+
+def run_without_url(line: list[str], **variables: str) -> Result:
+    """Run `line` with a key but neither --url nor VTRADE_URL: the address is the default."""
+    unset = dict.fromkeys(("VTRADE_URL", "VTRADE_API__HOST", "VTRADE_API__PORT", "VTRADE_API"))
+    env = {**unset, "VTRADE_KEY_ID": "PKTEST", "VTRADE_SECRET": "secret", **variables}
+    return runner.invoke(app, line, env=env)
+
+
+def test_without_a_url_the_server_is_where_vtrade_serve_listens_by_the_same_settings(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    port = serving({"GET /api/v1/account": answer(200, ACCOUNT)}).rsplit(":", 1)[1]
+
+    on_port = run_without_url(["account", "--json"], VTRADE_API__PORT=port)
+    every_interface = run_without_url(
+        ["account", "--json"], VTRADE_API__HOST="0.0.0.0", VTRADE_API__PORT=port
+    )
+
+    assert json.loads(on_port.stdout) == ACCOUNT, on_port.output
+    assert json.loads(every_interface.stdout) == ACCOUNT, every_interface.output
+
+
+def test_an_ipv6_host_setting_is_bracketed_and_listening_on_all_of_them_means_this_one() -> None:
+    result = run_without_url(["account"], VTRADE_API__HOST="::", VTRADE_API__PORT="1")
+
+    assert result.stderr.strip() == (
+        "error: no vtrade server answers at http://[::1]:1: start one with `vtrade serve`"
+    )
+
+
+def test_a_bad_port_setting_is_refused_only_when_the_address_is_made_of_it(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    url = serving({"GET /api/v1/account": answer(200, ACCOUNT)})
+    port = url.rsplit(":", 1)[1]
+
+    bad = run_without_url(["account"], VTRADE_API__PORT="eighty")
+    any_port = run_without_url(["account"], VTRADE_API__PORT="0")
+    given = run_without_url(["account", "--json", "--url", url], VTRADE_API__PORT="eighty")
+    unrelated = run_without_url(
+        ["account", "--json"], VTRADE_API__PORT=port, VTRADE_API__RATE_BURST="many"
+    )
+
+    assert bad.exit_code == 2 and bad.stderr.strip() == (
+        "error: VTRADE_API__PORT 'eighty' is invalid: input should be a valid integer, unable "
+        "to parse string as an integer"
+    )
+    assert any_port.exit_code == 2 and any_port.stderr.strip() == (
+        "error: VTRADE_API__PORT is 0 (any free port): give the server's address with --url "
+        "(or VTRADE_URL)"
+    )
+    assert json.loads(given.stdout) == ACCOUNT and json.loads(unrelated.stdout) == ACCOUNT
+
+
+def slow(seconds: float, body: object) -> Handler:
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        answer(200, body)(request)
+
+    return handle
+
+
+def test_timeout_sets_how_long_a_command_waits_for_an_answer_flag_or_variable(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    url = serving({"GET /api/v1/account": slow(1.5, ACCOUNT)})
+
+    flag = run(url, ["account", "--timeout", "0.2"])
+    variable = runner.invoke(
+        app,
+        ["account"],
+        env={"VTRADE_URL": url, "VTRADE_KEY_ID": "K", "VTRADE_SECRET": "s", "VTRADE_TIMEOUT": ".2"},
+    )
+    patient = run(url, ["account", "--json", "--timeout", "5"])
+
+    for result in (flag, variable):
+        assert result.exit_code == 2
+        assert result.stderr.strip() == f"error: the server at {url} did not answer within 0.2 s"
+    assert json.loads(patient.stdout) == ACCOUNT
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan", "inf", "301"])
+def test_a_timeout_that_is_not_above_0_and_at_most_300_seconds_is_refused(seconds: str) -> None:
+    result = run("http://127.0.0.1:1", ["positions", "--timeout", seconds])
+
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        f"error: --timeout (VTRADE_TIMEOUT) must be above 0 and at most 300 seconds, got {seconds}"
+    )

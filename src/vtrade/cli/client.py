@@ -12,7 +12,15 @@ import typer
 
 from vtrade.cli import client_tables as tables
 from vtrade.cli.common import JsonOption, choice, error, friendly_errors, out, print_json, warn
-from vtrade.cli.remote import KeyIdOption, Remote, RemoteError, SecretOption, UrlOption, connect
+from vtrade.cli.remote import (
+    KeyIdOption,
+    Remote,
+    RemoteError,
+    SecretOption,
+    TimeoutOption,
+    UrlOption,
+    connect,
+)
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import (
     BLANK_CLIENT_ORDER_ID,
@@ -47,13 +55,14 @@ NEEDS = {
 
 @friendly_errors
 def account(
-    url: str = UrlOption,
+    url: str | None = UrlOption,
     key_id: str | None = KeyIdOption,
     secret: str | None = SecretOption,
+    timeout: float = TimeoutOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Show the API key's account: cash, NAV, buying power, margin, profile and rules."""
-    with connect(url, key_id, secret, as_json=as_json) as remote:
+    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
         data = remote.get("/account", "id")
         if as_json:
             print_json(data)
@@ -63,13 +72,14 @@ def account(
 
 @friendly_errors
 def positions(
-    url: str = UrlOption,
+    url: str | None = UrlOption,
     key_id: str | None = KeyIdOption,
     secret: str | None = SecretOption,
+    timeout: float = TimeoutOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List the account's open positions, largest first, with their unrealized P&L."""
-    with connect(url, key_id, secret, as_json=as_json) as remote:
+    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
         data = remote.get(remote.of_account("/positions"), "positions")
         if as_json:
             print_json(data)
@@ -84,9 +94,10 @@ def orders(
     status: str = typer.Option("open", "--status", help="open, closed or all"),
     limit: int = typer.Option(50, "--limit", help=f"Most orders listed, newest first (1-{MOST})"),
     symbol: str | None = typer.Option(None, "--symbol", help="Only this symbol (or A,B,...)"),
-    url: str = UrlOption,
+    url: str | None = UrlOption,
     key_id: str | None = KeyIdOption,
     secret: str | None = SecretOption,
+    timeout: float = TimeoutOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List the account's orders, newest first."""
@@ -94,7 +105,7 @@ def orders(
     if wanted not in STATUSES:
         raise ValueError(f"unknown --status {status!r}; allowed: {', '.join(STATUSES)}")
     _check_limit(limit)
-    with connect(url, key_id, secret, as_json=as_json) as remote:
+    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
         path = remote.of_account("/orders")
         data = remote.get(path, "orders", status=wanted, limit=limit, symbols=symbol)
         if as_json:
@@ -143,9 +154,10 @@ def order(
     oco: bool = typer.Option(
         False, "--oco", help="No entry: the take-profit and stop-loss work now, one-cancels-other"
     ),
-    url: str = UrlOption,
+    url: str | None = UrlOption,
     key_id: str | None = KeyIdOption,
     secret: str | None = SecretOption,
+    timeout: float = TimeoutOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Place an order; a --take-profit and a --stop-loss make it a bracket (one of them: an
@@ -175,7 +187,7 @@ def order(
     client_order_id = client_order_id or f"cli-{uuid.uuid4().hex}"
     body.update(extended_hours=extended_hours, client_order_id=client_order_id)
     placed_fields = ("id", "client_order_id", "status", "filled_qty")
-    with connect(url, key_id, secret, as_json=as_json) as remote:
+    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
         try:
             status, placed = remote.call(
                 "POST", remote.of_account("/orders"), body=body, expect=placed_fields
@@ -213,9 +225,10 @@ def _print_receipts(remote: Remote, placed: dict[str, Any]) -> None:
 def cancel(
     order_id: str | None = typer.Argument(None, help="Id of the order to cancel"),
     cancel_all: bool = typer.Option(False, "--all", help="Cancel every open order instead"),
-    url: str = UrlOption,
+    url: str | None = UrlOption,
     key_id: str | None = KeyIdOption,
     secret: str | None = SecretOption,
+    timeout: float = TimeoutOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Cancel an open order, or every open order with --all."""
@@ -223,7 +236,7 @@ def cancel(
         raise ValueError("give the ORDER_ID of an open order, or --all (not both)")
     if order_id is not None and not order_id.strip():
         raise ValueError("ORDER_ID is empty; `vtrade orders` lists the open ones")
-    with connect(url, key_id, secret, as_json=as_json) as remote:
+    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
         path = "/orders" if order_id is None else f"/orders/{quote(order_id.strip(), safe='')}"
         data = remote.call(
             "DELETE", remote.of_account(path), expect=("canceled",) if cancel_all else ("id",)
@@ -247,14 +260,15 @@ def cancel(
 def fills(
     order_id: str | None = typer.Option(None, "--order", help="Only the fills of this order"),
     limit: int = typer.Option(50, "--limit", help=f"Most fills listed, newest first (1-{MOST})"),
-    url: str = UrlOption,
+    url: str | None = UrlOption,
     key_id: str | None = KeyIdOption,
     secret: str | None = SecretOption,
+    timeout: float = TimeoutOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List the account's fills, newest first, with what each cost beyond the mid."""
     _check_limit(limit)
-    with connect(url, key_id, secret, as_json=as_json) as remote:
+    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
         data = remote.get(remote.of_account("/fills"), "fills", order_id=order_id, limit=limit)
         if as_json:
             print_json(data)
