@@ -307,3 +307,30 @@ def test_a_timeout_that_is_not_above_0_and_at_most_300_seconds_is_refused(second
     assert result.stderr.strip() == (
         f"error: --timeout (VTRADE_TIMEOUT) must be above 0 and at most 300 seconds, got {seconds}"
     )
+
+
+def test_all_stops_at_its_bound_of_items_saying_where_to_go_on(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    """A list that never ends (or a server that always gives a token): at most 100,000 items,
+    in pages of 500, and the token to go on with."""
+    asked: list[str] = []
+    page = {"orders": [{"id": "o"}] * 500, "next_page_token": "more"}
+
+    def endless(request: BaseHTTPRequestHandler) -> None:
+        asked.append(request.path)
+        answer(200, page)(request)
+
+    url = serving(
+        {"GET /api/v1/accounts/acc-1/orders": endless, "GET /api/v1/account": answer(200, ACCOUNT)}
+    )
+
+    result = run(url, ["orders", "--all", "--json"])
+
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert len(listed["orders"]) == 100_000 and listed["next_page_token"] == "more"
+    assert len(asked) == 200 and all("limit=500" in path for path in asked)
+    assert result.stderr.strip() == (
+        "warning: --all stops at 100,000 orders and more follow: go on with --page-token more"
+    )

@@ -1,5 +1,6 @@
-"""Trading through a running server with an API key: `account`, `positions`, `orders`,
-`order`, `cancel` and `fills` (HTTP only: the server applies every trading rule)."""
+"""Trading through a running server with an API key: `account`, `positions`, `order` and
+`cancel` (`orders` and `fills` are in `client_lists`; HTTP only: the server applies every
+trading rule)."""
 
 from __future__ import annotations
 
@@ -30,8 +31,6 @@ from vtrade.domain.orders import (
 )
 from vtrade.execution.validation import ORDER_BOUNDS, PRICES_NEEDED
 
-STATUSES = ("open", "closed", "all")
-MOST = 500  # items the server lists in one page
 MOST_PLACES = 18  # decimals of an amount (no lot or tick is finer)
 TRAILS = ("--trail-price", "--trail-percent")
 FIELDS = {  # the field of POST /orders each amount is sent as
@@ -87,34 +86,6 @@ def positions(
             out.print("no open positions")
         else:
             out.print(tables.positions(data["positions"]))
-
-
-@friendly_errors
-def orders(
-    status: str = typer.Option("open", "--status", help="open, closed or all"),
-    limit: int = typer.Option(50, "--limit", help=f"Most orders listed, newest first (1-{MOST})"),
-    symbol: str | None = typer.Option(None, "--symbol", help="Only this symbol (or A,B,...)"),
-    url: str | None = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    timeout: float = TimeoutOption,
-    as_json: bool = JsonOption,
-) -> None:
-    """List the account's orders, newest first."""
-    wanted = status.strip().lower()
-    if wanted not in STATUSES:
-        raise ValueError(f"unknown --status {status!r}; allowed: {', '.join(STATUSES)}")
-    _check_limit(limit)
-    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
-        path = remote.of_account("/orders")
-        data = remote.get(path, "orders", status=wanted, limit=limit, symbols=symbol)
-        if as_json:
-            print_json(data)
-        elif not data["orders"]:
-            out.print(f"no {'' if wanted == 'all' else wanted + ' '}orders")
-        else:
-            out.print(tables.orders(data["orders"], f"Orders ({wanted})"))
-            _more(data, limit)
 
 
 @friendly_errors
@@ -256,29 +227,6 @@ def cancel(
             raise typer.Exit(2)
 
 
-@friendly_errors
-def fills(
-    order_id: str | None = typer.Option(None, "--order", help="Only the fills of this order"),
-    limit: int = typer.Option(50, "--limit", help=f"Most fills listed, newest first (1-{MOST})"),
-    url: str | None = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    timeout: float = TimeoutOption,
-    as_json: bool = JsonOption,
-) -> None:
-    """List the account's fills, newest first, with what each cost beyond the mid."""
-    _check_limit(limit)
-    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
-        data = remote.get(remote.of_account("/fills"), "fills", order_id=order_id, limit=limit)
-        if as_json:
-            print_json(data)
-        elif not data["fills"]:
-            out.print("no fills" + (f" of order {order_id}" if order_id else ""))
-        else:
-            out.print(tables.fills(data["fills"]))
-            _more(data, limit)
-
-
 # -- checks of the input, before the server is called ---------------------------------------
 
 
@@ -353,13 +301,3 @@ def _amount(flag: str, text: str) -> str:
     if -(exponent + zeros) > MOST_PLACES:  # decimals, trailing zeros aside
         raise ValueError(f"{flag} has more than {MOST_PLACES} decimals, got {text!r}")
     return format(value, "f")
-
-
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= MOST:
-        raise ValueError(f"--limit must be 1..{MOST}, got {limit}")
-
-
-def _more(data: dict[str, Any], limit: int) -> None:
-    if data.get("next_page_token"):
-        out.print(f"(the newest {limit}; more with a larger --limit, up to {MOST})")

@@ -6,7 +6,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -69,13 +69,17 @@ def warn(message: str) -> None:
     err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
+def one_of(text: str, allowed: Sequence[str], what: str) -> str:
+    """The one of `allowed` that `text` names (in any case), or a `ValueError` listing them."""
+    wanted = text.strip().lower()
+    if wanted not in allowed:
+        raise ValueError(f"unknown {what} {text!r}; allowed: {', '.join(allowed)}")
+    return wanted
+
+
 def choice(text: str, enum: type[E], what: str) -> E:
     """The member of `enum` that `text` names (in any case), or a `ValueError` listing them."""
-    try:
-        return enum(text.strip().lower())
-    except ValueError:
-        allowed = ", ".join(str(m.value) for m in enum)
-        raise ValueError(f"unknown {what} {text!r}; allowed: {allowed}") from None
+    return enum(one_of(text, [str(m.value) for m in enum], what))
 
 
 def settings(

@@ -217,6 +217,74 @@ def test_an_order_over_a_quarter_of_nav_prints_the_servers_reason_and_exits_2(
     assert kept["status"] == "rejected" and kept["id"] in line
 
 
+def three_orders(live: Live, key: Key) -> list[dict[str, Any]]:
+    """Three filled market orders a simulated second apart, oldest first."""
+    placed = []
+    for symbol in ("AAPL", "MSFT", "NVDA"):
+        placed.append(as_json(vtrade(live, key, f"order {symbol} buy 1 --json")))
+        live.advance(1)
+    return placed
+
+
+def test_a_listing_longer_than_a_page_prints_the_command_for_the_next_one(live: Live) -> None:
+    key = live.key("alice")
+    first, second, third = three_orders(live, key)
+
+    shown = ok(vtrade(live, key, "orders --status all --limit 2"))
+    *_, hint = shown.splitlines()
+    assert hint.startswith("next page: vtrade orders --status all --limit 2 --page-token ")
+    rest = ok(vtrade(live, key, hint.removeprefix("next page: vtrade ")))
+
+    assert third["id"] in shown and second["id"] in shown and first["id"] not in shown
+    assert first["id"] in rest and third["id"] not in rest
+    assert "next page" not in rest
+
+
+def test_json_pages_carry_the_next_page_token_and_all_follows_it_to_the_end(live: Live) -> None:
+    key = live.key("alice")
+    ids = [o["id"] for o in three_orders(live, key)]
+
+    page = as_json(vtrade(live, key, "orders --status all --limit 2 --json"))
+    following = as_json(
+        vtrade(
+            live,
+            key,
+            f"orders --status all --limit 2 --page-token {page['next_page_token']} --json",
+        )
+    )
+    every = as_json(vtrade(live, key, "orders --status all --all --limit 2 --json"))
+    oldest_first = as_json(vtrade(live, key, "orders --status all --direction asc --json"))
+    fills = as_json(vtrade(live, key, "fills --all --limit 1 --json"))
+
+    assert [o["id"] for o in page["orders"]] == ids[:0:-1] and page["next_page_token"]
+    assert [o["id"] for o in following["orders"]] == ids[:1]
+    assert following["next_page_token"] is None
+    assert [o["id"] for o in every["orders"]] == ids[::-1] and every["next_page_token"] is None
+    assert [o["id"] for o in oldest_first["orders"]] == ids
+    assert [f["order_id"] for f in fills["fills"]] == ids[::-1]
+    assert fills["next_page_token"] is None
+
+
+def test_after_until_and_side_narrow_orders_and_fills(live: Live) -> None:
+    key = live.key("alice")
+    first, second, third = three_orders(live, key)
+    at = {o["id"]: o["created_at"] for o in (first, second, third)}
+
+    between = as_json(
+        vtrade(
+            live,
+            key,
+            f"orders --status all --after {at[first['id']]} --until {at[third['id']]} --json",
+        )
+    )
+    later_fills = as_json(vtrade(live, key, f"fills --after {at[first['id']]} --json"))
+    sells = as_json(vtrade(live, key, "orders --status all --side sell --json"))
+
+    assert [o["id"] for o in between["orders"]] == [second["id"]]
+    assert [f["order_id"] for f in later_fills["fills"]] == [third["id"], second["id"]]
+    assert sells["orders"] == []
+
+
 UP_TO = "a number above 0 and at most 1,000,000,000,000"  # the server's largest quantity
 BAD_ORDERS = {
     "AAPL buy abc": f"QTY must be {UP_TO}, got 'abc'",
@@ -257,6 +325,26 @@ BAD_REQUESTS = {
     "orders --status pending": "unknown --status 'pending'; allowed: open, closed, all",
     "orders --limit 0": "--limit must be 1..500, got 0",
     "fills --limit 501": "--limit must be 1..500, got 501",
+    "orders --all --limit 501": "--limit must be 1..500, got 501",
+    "orders --direction up": "unknown --direction 'up'; allowed: asc, desc",
+    "fills --direction ''": "unknown --direction ''; allowed: asc, desc",
+    "orders --side hold": "unknown --side 'hold'; allowed: buy, sell",
+    "fills --after yesterday": (
+        "--after 'yesterday' is not an instant: use ISO 8601, e.g. 2026-11-18T15:00:00Z or "
+        "2026-11-18"
+    ),
+    "orders --until 2026-13-01": (
+        "--until '2026-13-01' is not an instant: use ISO 8601, e.g. 2026-11-18T15:00:00Z or "
+        "2026-11-18"
+    ),
+    "orders --page-token ' '": (
+        "--page-token is empty: pass the next page token a listing printed"
+    ),
+    f"fills --page-token {'x' * 257}": (
+        "--page-token is longer than 256 characters, as no page token is: pass the next page "
+        "token a listing printed"
+    ),
+    f"orders --symbol {'A,' * 1001}": "--symbol is longer than 2000 characters",
     "cancel": "give the ORDER_ID of an open order, or --all (not both)",
     "cancel some-id --all": "give the ORDER_ID of an open order, or --all (not both)",
     "account --url localhost:8000": (
