@@ -334,3 +334,26 @@ def test_all_stops_at_its_bound_of_items_saying_where_to_go_on(
     assert result.stderr.strip() == (
         "warning: --all stops at 100,000 orders and more follow: go on with --page-token more"
     )
+
+
+def test_a_placed_bracket_whose_legs_cannot_be_read_is_shown_with_their_ids_and_a_warning(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    placed = {**PLACED, "filled_qty": "0", "status": "accepted", "order_class": "bracket"}
+    url = serving(
+        {
+            "GET /api/v1/accounts/acc-1/orders/leg-": answer(
+                429, {"code": 42910000, "message": "rate limit exceeded"}
+            ),
+            "GET /api/v1/account": answer(200, ACCOUNT),
+            "POST /api/v1/accounts/acc-1/orders": answer(201, {**placed, "legs": ["leg-1"]}),
+        }
+    )
+
+    result = run(url, ["order", "AAPL", "buy", "10", "--take-profit", "300", "--stop-loss", "200"])
+
+    assert result.exit_code == 0, result.output
+    assert "leg-1" in result.stdout and "ord-1" in result.stdout
+    assert result.stderr.strip() == (
+        "warning: order leg-1, tied to one shown, could not be read: rate limit exceeded"
+    )

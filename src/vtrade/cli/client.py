@@ -5,6 +5,7 @@ trading rule)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -174,17 +175,39 @@ def order(
             return
         if status == 200:
             out.print(f"client order id {placed['client_order_id']} was sent before: its order is")
-        out.print(tables.one_order(placed))
+        out.print(tables.one_order(placed, tied_orders(remote, [placed])))
         if Decimal(placed["filled_qty"]) > 0:
             _print_receipts(remote, placed)
+
+
+def tied_orders(
+    remote: Remote, orders: Sequence[dict[str, Any]], *, legs_only: bool = False
+) -> dict[str, Any]:
+    """The orders tied to `orders` (their legs and, unless `legs_only`, their one-cancels-other)
+    that `orders` lacks, by id, read one by one; one that cannot be read is left out with a
+    warning (the view shows its id): what it is tied to was done all the same."""
+    have = {o["id"] for o in orders}
+    wanted = [i for o in orders for i in o.get("legs", ())]
+    if not legs_only:
+        wanted += [o["oco_with"] for o in orders if o.get("oco_with")]
+    found = {}
+    for order_id in dict.fromkeys(i for i in wanted if i not in have):
+        try:
+            found[order_id] = remote.get(_order_path(remote, order_id), "id")
+        except RemoteError as exc:
+            warn(f"order {order_id}, tied to one shown, could not be read: {exc}")
+    return found
+
+
+def _order_path(remote: Remote, order_id: str, rest: str = "") -> str:
+    return remote.of_account(f"/orders/{quote(order_id, safe='')}{rest}")
 
 
 def _print_receipts(remote: Remote, placed: dict[str, Any]) -> None:
     """The receipts of a placed order's fills; a failure to read them is a warning: the order
     stands, and an error status would invite sending it again."""
     try:
-        path = remote.of_account(f"/orders/{quote(placed['id'], safe='')}/fills")
-        receipts = remote.get(path, "fills")
+        receipts = remote.get(_order_path(remote, placed["id"], "/fills"), "fills")
     except RemoteError as exc:
         warn(f"order {placed['id']} was placed ({placed['status']}); its receipts: {exc}")
         return
@@ -208,14 +231,17 @@ def cancel(
     if order_id is not None and not order_id.strip():
         raise ValueError("ORDER_ID is empty; `vtrade orders` lists the open ones")
     with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
-        path = "/orders" if order_id is None else f"/orders/{quote(order_id.strip(), safe='')}"
-        data = remote.call(
-            "DELETE", remote.of_account(path), expect=("canceled",) if cancel_all else ("id",)
-        )[1]
+        path = (
+            remote.of_account("/orders")
+            if order_id is None
+            else _order_path(remote, order_id.strip())
+        )
+        expect = ("canceled",) if cancel_all else ("id",)
+        data = remote.call("DELETE", path, expect=expect)[1]
         if as_json:
             print_json(data)
         elif order_id is not None:
-            out.print(tables.one_order(data))
+            out.print(tables.one_order(data, tied_orders(remote, [data])))
         elif data["canceled"]:
             out.print(tables.orders(data["canceled"], "Canceled"))
         elif not data["failed"]:

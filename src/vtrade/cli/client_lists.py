@@ -13,6 +13,7 @@ import typer
 
 from vtrade.api.paging import DIRECTIONS, MAX_PAGE, MAX_SYMBOLS, MAX_TOKEN, STATUSES, instant
 from vtrade.cli import client_tables as tables
+from vtrade.cli.client import tied_orders
 from vtrade.cli.common import JsonOption, choice, friendly_errors, one_of, out, print_json, warn
 from vtrade.cli.remote import (
     KeyIdOption,
@@ -86,7 +87,8 @@ def orders(
         elif not found:
             out.print(f"no {'' if wanted == 'all' else wanted + ' '}orders")
         else:
-            out.print(tables.orders(found, f"Orders ({wanted})"))
+            tied = tied_orders(remote, found, legs_only=True)  # legs not listed with their entry
+            out.print(tables.orders(found, f"Orders ({wanted})", tied))
         listed.go_on(token, every, as_json)
 
 

@@ -170,8 +170,57 @@ def test_take_profit_and_stop_loss_make_a_bracket_and_one_of_them_an_oto(live: L
         ("stop", "sell", "held"),
     ]
     listed = ok(vtrade(live, key, "orders"))  # held legs are open orders too
-    assert f"limit {entry} (bracket)" in listed and f"stop {entry - 20} (bracket)" in listed
-    assert f"limit {entry} (oto)" in listed
+    assert f"limit {entry} (bracket)" in listed and f"limit {entry} (oto)" in listed
+    assert f"└ take-profit limit {entry + 20}" in listed
+    assert listed.count(f"└ stop-loss stop {entry - 20}") == 2  # the bracket's, the oto's
+
+
+def cells(shown: str) -> list[list[str]]:
+    """The cells of each row of the tables in `shown`."""
+    return [
+        [c.strip() for c in line.strip("│ ").split("│")]
+        for line in shown.splitlines()
+        if line.startswith("│")
+    ]
+
+
+def test_a_brackets_view_shows_each_legs_type_and_price_not_its_id_alone(live: Live) -> None:
+    key = live.key("alice")
+    entry = resting_price(live, key, "MSFT")
+    exits = f"--take-profit {entry + 20} --stop-loss {entry - 20} --stop-loss-limit {entry - 21}"
+
+    shown = ok(vtrade(live, key, f"order MSFT buy 10 --type limit --limit-price {entry} {exits}"))
+    (placed,) = as_json(vtrade(live, key, "orders --json --side buy"))["orders"]
+    canceled = ok(vtrade(live, key, f"cancel {placed['id']}"))
+
+    take, stop = placed["legs"]
+    rows = {row[0]: row[1] for row in cells(shown)}
+    assert rows["take-profit"] == f"sell limit {entry + 20}, held ({take})"
+    assert rows["stop-loss"] == f"sell stop {entry - 20} limit {entry - 21}, held ({stop})"
+    assert "legs" not in rows
+    after = {row[0]: row[1] for row in cells(canceled)}
+    assert after["take-profit"] == f"sell limit {entry + 20}, canceled ({take})"
+
+
+def test_an_ocos_view_shows_its_stop_loss_and_a_listing_its_exits_under_their_entry(
+    live: Live,
+) -> None:
+    key = live.key("alice")
+    ok(vtrade(live, key, "order AAPL buy 10"))
+    take, stop = resting_price(live, key, "AAPL", "1.1"), resting_price(live, key, "AAPL", "0.9")
+    exits = f"--take-profit {take} --stop-loss {stop}"
+
+    oco = ok(vtrade(live, key, f"order AAPL sell 10 --oco {exits}"))
+    ok(vtrade(live, key, f"order AAPL buy 5 {exits}"))  # a market entry, filled at once
+    closed = ok(vtrade(live, key, "orders --status closed"))  # its exits are open
+
+    rows = {row[0]: row[1] for row in cells(oco)}
+    assert rows["stop-loss"].startswith(f"sell stop {stop}, accepted (")
+    assert "one-cancels-other with" not in rows
+    types = [row[5] for row in cells(closed)]
+    entry = types.index("market (bracket)")
+    exits_shown = [f"└ take-profit limit {take}", f"└ stop-loss stop {stop}"]
+    assert types[entry + 1 : entry + 3] == exits_shown
 
 
 def test_oco_places_both_exits_of_a_held_position_at_once(live: Live) -> None:
