@@ -357,3 +357,17 @@ def test_a_placed_bracket_whose_legs_cannot_be_read_is_shown_with_their_ids_and_
     assert result.stderr.strip() == (
         "warning: order leg-1, tied to one shown, could not be read: rate limit exceeded"
     )
+
+
+@pytest.mark.parametrize("line", [["orders", "--json"], ["fills", "--json"], ["orders", "--all"]])
+def test_a_list_that_is_not_a_list_is_one_error_line(
+    serving: Callable[[dict[str, Handler]], str], line: list[str]
+) -> None:
+    url = serving({"GET": answer(200, {"id": "acc-1", "orders": "many", "fills": "some"})})
+
+    result = run(url, line)
+
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        f"error: {url} answered without vtrade's fields: is it a vtrade server?"
+    )

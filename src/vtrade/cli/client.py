@@ -13,16 +13,8 @@ from urllib.parse import quote
 import typer
 
 from vtrade.cli import client_tables as tables
-from vtrade.cli.common import JsonOption, choice, error, friendly_errors, out, print_json, warn
-from vtrade.cli.remote import (
-    KeyIdOption,
-    Remote,
-    RemoteError,
-    SecretOption,
-    TimeoutOption,
-    UrlOption,
-    connect,
-)
+from vtrade.cli.common import choice, error, friendly_errors, options_of, out, print_json, warn
+from vtrade.cli.remote import Remote, RemoteError, Server
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import (
     BLANK_CLIENT_ORDER_ID,
@@ -54,34 +46,24 @@ NEEDS = {
 
 
 @friendly_errors
-def account(
-    url: str | None = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    timeout: float = TimeoutOption,
-    as_json: bool = JsonOption,
-) -> None:
+@options_of(Server, "server")
+def account(*, server: Server) -> None:
     """Show the API key's account: cash, NAV, buying power, margin, profile and rules."""
-    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
+    with server.connect() as remote:
         data = remote.get("/account", "id")
-        if as_json:
+        if server.as_json:
             print_json(data)
         else:
             out.print(tables.account(data))
 
 
 @friendly_errors
-def positions(
-    url: str | None = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    timeout: float = TimeoutOption,
-    as_json: bool = JsonOption,
-) -> None:
+@options_of(Server, "server")
+def positions(*, server: Server) -> None:
     """List the account's open positions, largest first, with their unrealized P&L."""
-    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
+    with server.connect() as remote:
         data = remote.get(remote.of_account("/positions"), "positions")
-        if as_json:
+        if server.as_json:
             print_json(data)
         elif not data["positions"]:
             out.print("no open positions")
@@ -90,6 +72,7 @@ def positions(
 
 
 @friendly_errors
+@options_of(Server, "server")
 def order(
     symbol: str = typer.Argument(..., help="Instrument symbol"),
     side: str = typer.Argument(..., help="buy or sell"),
@@ -126,11 +109,8 @@ def order(
     oco: bool = typer.Option(
         False, "--oco", help="No entry: the take-profit and stop-loss work now, one-cancels-other"
     ),
-    url: str | None = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    timeout: float = TimeoutOption,
-    as_json: bool = JsonOption,
+    *,
+    server: Server,
 ) -> None:
     """Place an order; a --take-profit and a --stop-loss make it a bracket (one of them: an
     oto), whose exits wait until it fills."""
@@ -159,7 +139,7 @@ def order(
     client_order_id = client_order_id or f"cli-{uuid.uuid4().hex}"
     body.update(extended_hours=extended_hours, client_order_id=client_order_id)
     placed_fields = ("id", "client_order_id", "status", "filled_qty")
-    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
+    with server.connect() as remote:
         try:
             status, placed = remote.call(
                 "POST", remote.of_account("/orders"), body=body, expect=placed_fields
@@ -170,7 +150,7 @@ def order(
                 message = f"{exc}: {again}, which places it at most once"
                 raise RemoteError(message, body=exc.body, maybe_acted=True) from None
             raise
-        if as_json:
+        if server.as_json:
             print_json(placed)
             return
         if status == 200:
@@ -216,21 +196,19 @@ def _print_receipts(remote: Remote, placed: dict[str, Any]) -> None:
 
 
 @friendly_errors
+@options_of(Server, "server")
 def cancel(
     order_id: str | None = typer.Argument(None, help="Id of the order to cancel"),
     cancel_all: bool = typer.Option(False, "--all", help="Cancel every open order instead"),
-    url: str | None = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    timeout: float = TimeoutOption,
-    as_json: bool = JsonOption,
+    *,
+    server: Server,
 ) -> None:
     """Cancel an open order, or every open order with --all."""
     if cancel_all == (order_id is not None):
         raise ValueError("give the ORDER_ID of an open order, or --all (not both)")
     if order_id is not None and not order_id.strip():
         raise ValueError("ORDER_ID is empty; `vtrade orders` lists the open ones")
-    with connect(url, key_id, secret, timeout, as_json=as_json) as remote:
+    with server.connect() as remote:
         path = (
             remote.of_account("/orders")
             if order_id is None
@@ -238,7 +216,7 @@ def cancel(
         )
         expect = ("canceled",) if cancel_all else ("id",)
         data = remote.call("DELETE", path, expect=expect)[1]
-        if as_json:
+        if server.as_json:
             print_json(data)
         elif order_id is not None:
             out.print(tables.one_order(data, tied_orders(remote, [data])))

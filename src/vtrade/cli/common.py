@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import json
 import os
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, TypeVar
@@ -57,6 +60,34 @@ def friendly_errors(command: F) -> F:
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def options_of(group: type, name: str) -> Callable[[F], F]:
+    """Give a command the options `group` declares, a dataclass whose fields default to
+    typer options, after its own, and call it with them as one `group` in its parameter
+    `name`: options several commands take are declared once."""
+    hints = typing.get_type_hints(group)
+    kind = inspect.Parameter.KEYWORD_ONLY
+    added = [
+        inspect.Parameter(f.name, kind, default=f.default, annotation=hints[f.name])
+        for f in dataclasses.fields(group)
+    ]
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name != name]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            given = {p.name: kwargs.pop(p.name) for p in added}
+            return command(*args, **kwargs, **{name: group(**given)})
+
+        parameters = [*own, *added]
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def error(message: str) -> None:

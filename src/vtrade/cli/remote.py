@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import typer
 
-from vtrade.cli.common import print_json
+from vtrade.cli.common import JsonOption, print_json
 from vtrade.core.errors import VtradeError
 from vtrade.settings import (
     CLIENT_KEY_ID,
@@ -53,6 +54,22 @@ KeyIdOption = typer.Option(
 SecretOption = typer.Option(
     None, "--secret", envvar=CLIENT_SECRET, show_default=False, help="API key secret"
 )
+
+
+@dataclass(frozen=True)
+class Server:
+    """The options every trading command takes (`options_of(Server, "server")`): the server's
+    address, the API key, how long to wait for an answer, and --json."""
+
+    url: str | None = UrlOption
+    key_id: str | None = KeyIdOption
+    secret: str | None = field(default=SecretOption, repr=False)
+    timeout: float = TimeoutOption
+    as_json: bool = JsonOption
+
+    def connect(self) -> AbstractContextManager[Remote]:
+        """A connection with these options (`connect`)."""
+        return connect(self.url, self.key_id, self.secret, self.timeout, as_json=self.as_json)
 
 
 class RemoteError(VtradeError):
