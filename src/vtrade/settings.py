@@ -42,7 +42,8 @@ _TEST_VARIABLES = re.compile(r"VTRADE_(REQUIRE_SERVICES|TEST_\w+)", re.IGNORECAS
 # order`...): its address and the API key to send. Not settings of this process, and a shell
 # that exports them runs `vtrade serve` or `vtrade keys` too: never refused.
 CLIENT_URL, CLIENT_KEY_ID, CLIENT_SECRET = "VTRADE_URL", "VTRADE_KEY_ID", "VTRADE_SECRET"
-CLIENT_VARIABLES = (CLIENT_URL, CLIENT_KEY_ID, CLIENT_SECRET)
+CLIENT_TIMEOUT = "VTRADE_TIMEOUT"  # seconds a trading command waits for an answer
+CLIENT_VARIABLES = (CLIENT_URL, CLIENT_KEY_ID, CLIENT_SECRET, CLIENT_TIMEOUT)
 
 
 class MarketSettings(BaseModel):
@@ -207,13 +208,20 @@ class PortfolioSettings(BaseModel):
     diversified_groups: int = Field(default=5, ge=1)
 
 
-class ApiSettings(BaseModel):
+class Listening(BaseModel):
+    """Where the HTTP server listens: the part of `ApiSettings` the trading commands read
+    too (`served_address`), other keys ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535, description="0: any free port")
+
+
+class ApiSettings(Listening):
     """The HTTP server: where it listens, how fast each key may call it, how time moves."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=0, le=65535)
     rate_per_second: float = Field(
         default=200.0, ge=0, description="Sustained requests per second per API key; 0: no limit"
     )
@@ -302,6 +310,27 @@ def load_settings(
         return Settings(**(overrides or {}))
     except PydanticValidationError as exc:
         raise SettingsError([_problem(e, flags or {}) for e in exc.errors()]) from None
+
+
+class _Served(BaseSettings):
+    """The settings of `vtrade serve`'s address alone (`VTRADE_API__HOST`, `__PORT`, or
+    `VTRADE_API` as JSON); every other variable is left unread."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_nested_delimiter=NESTED, extra="ignore", frozen=True
+    )
+
+    api: Listening = Field(default_factory=Listening)
+
+
+def served_address() -> Listening:
+    """The host and port `vtrade serve` listens on by the environment, read and checked as it
+    reads them, with no other setting (a bad value of one the caller does not use stops
+    nothing); `SettingsError` for a bad host or port."""
+    try:
+        return _Served().api
+    except PydanticValidationError as exc:
+        raise SettingsError([_problem(e, {}) for e in exc.errors()]) from None
 
 
 def variable_names() -> tuple[list[str], list[str]]:

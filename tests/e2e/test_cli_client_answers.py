@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -187,3 +188,186 @@ def test_an_answer_with_one_expected_field_but_not_the_rest_is_one_error_line(
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert "answered without vtrade's fields: is it a vtrade server?" in result.stderr
     assert result.stdout == ""
+
+
+REFUSAL = {"code": 42210000, "message": "refused for the test", "details": {"rule": "lot_size"}}
+
+
+@pytest.mark.parametrize(
+    ("line", "refused"),
+    [
+        (["account"], "GET /api/v1/account"),
+        (["positions"], "GET /api/v1/accounts/acc-1/positions"),
+        (["orders"], "GET /api/v1/accounts/acc-1/orders"),
+        (["fills"], "GET /api/v1/accounts/acc-1/fills"),
+        (["order", "AAPL", "buy", "1"], "POST /api/v1/accounts/acc-1/orders"),
+        (["cancel", "ord-1"], "DELETE /api/v1/accounts/acc-1/orders/ord-1"),
+        (["cancel", "--all"], "DELETE /api/v1/accounts/acc-1/orders"),
+    ],
+)
+def test_with_json_every_command_prints_a_refusals_body_on_stdout_and_exits_2(
+    serving: Callable[[dict[str, Handler]], str], line: list[str], refused: str
+) -> None:
+    routes = {refused: answer(422, REFUSAL)}  # the first route whose prefix matches answers
+    routes.setdefault("GET /api/v1/account", answer(200, ACCOUNT))
+    url = serving(routes)
+
+    result = run(url, [*line, "--json"])
+
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == REFUSAL
+    assert result.stderr.strip() == "error: refused for the test (rule lot_size)"
+
+
+def run_without_url(line: list[str], **variables: str) -> Result:
+    """Run `line` with a key but neither --url nor VTRADE_URL: the address is the default."""
+    unset = dict.fromkeys(("VTRADE_URL", "VTRADE_API__HOST", "VTRADE_API__PORT", "VTRADE_API"))
+    env = {**unset, "VTRADE_KEY_ID": "PKTEST", "VTRADE_SECRET": "secret", **variables}
+    return runner.invoke(app, line, env=env)
+
+
+def test_without_a_url_the_server_is_where_vtrade_serve_listens_by_the_same_settings(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    port = serving({"GET /api/v1/account": answer(200, ACCOUNT)}).rsplit(":", 1)[1]
+
+    on_port = run_without_url(["account", "--json"], VTRADE_API__PORT=port)
+    every_interface = run_without_url(
+        ["account", "--json"], VTRADE_API__HOST="0.0.0.0", VTRADE_API__PORT=port
+    )
+
+    assert json.loads(on_port.stdout) == ACCOUNT, on_port.output
+    assert json.loads(every_interface.stdout) == ACCOUNT, every_interface.output
+
+
+def test_an_ipv6_host_setting_is_bracketed_and_listening_on_all_of_them_means_this_one() -> None:
+    result = run_without_url(["account"], VTRADE_API__HOST="::", VTRADE_API__PORT="1")
+
+    assert result.stderr.strip() == (
+        "error: no vtrade server answers at http://[::1]:1: start one with `vtrade serve`"
+    )
+
+
+def test_a_bad_port_setting_is_refused_only_when_the_address_is_made_of_it(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    url = serving({"GET /api/v1/account": answer(200, ACCOUNT)})
+    port = url.rsplit(":", 1)[1]
+
+    bad = run_without_url(["account"], VTRADE_API__PORT="eighty")
+    any_port = run_without_url(["account"], VTRADE_API__PORT="0")
+    given = run_without_url(["account", "--json", "--url", url], VTRADE_API__PORT="eighty")
+    unrelated = run_without_url(
+        ["account", "--json"], VTRADE_API__PORT=port, VTRADE_API__RATE_BURST="many"
+    )
+
+    assert bad.exit_code == 2 and bad.stderr.strip() == (
+        "error: VTRADE_API__PORT 'eighty' is invalid: input should be a valid integer, unable "
+        "to parse string as an integer"
+    )
+    assert any_port.exit_code == 2 and any_port.stderr.strip() == (
+        "error: VTRADE_API__PORT is 0 (any free port): give the server's address with --url "
+        "(or VTRADE_URL)"
+    )
+    assert json.loads(given.stdout) == ACCOUNT and json.loads(unrelated.stdout) == ACCOUNT
+
+
+def slow(seconds: float, body: object) -> Handler:
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        answer(200, body)(request)
+
+    return handle
+
+
+def test_timeout_sets_how_long_a_command_waits_for_an_answer_flag_or_variable(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    url = serving({"GET /api/v1/account": slow(1.5, ACCOUNT)})
+
+    flag = run(url, ["account", "--timeout", "0.2"])
+    variable = runner.invoke(
+        app,
+        ["account"],
+        env={"VTRADE_URL": url, "VTRADE_KEY_ID": "K", "VTRADE_SECRET": "s", "VTRADE_TIMEOUT": ".2"},
+    )
+    patient = run(url, ["account", "--json", "--timeout", "5"])
+
+    for result in (flag, variable):
+        assert result.exit_code == 2
+        assert result.stderr.strip() == f"error: the server at {url} did not answer within 0.2 s"
+    assert json.loads(patient.stdout) == ACCOUNT
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan", "inf", "301"])
+def test_a_timeout_that_is_not_above_0_and_at_most_300_seconds_is_refused(seconds: str) -> None:
+    result = run("http://127.0.0.1:1", ["positions", "--timeout", seconds])
+
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        f"error: --timeout (VTRADE_TIMEOUT) must be above 0 and at most 300 seconds, got {seconds}"
+    )
+
+
+def test_all_stops_at_its_bound_of_items_saying_where_to_go_on(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    """A list that never ends (or a server that always gives a token): at most 100,000 items,
+    in pages of 500, and the token to go on with."""
+    asked: list[str] = []
+    page = {"orders": [{"id": "o"}] * 500, "next_page_token": "more"}
+
+    def endless(request: BaseHTTPRequestHandler) -> None:
+        asked.append(request.path)
+        answer(200, page)(request)
+
+    url = serving(
+        {"GET /api/v1/accounts/acc-1/orders": endless, "GET /api/v1/account": answer(200, ACCOUNT)}
+    )
+
+    result = run(url, ["orders", "--all", "--json"])
+
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert len(listed["orders"]) == 100_000 and listed["next_page_token"] == "more"
+    assert len(asked) == 200 and all("limit=500" in path for path in asked)
+    assert result.stderr.strip() == (
+        "warning: --all stops at 100,000 orders and more follow: go on with --page-token more"
+    )
+
+
+def test_a_placed_bracket_whose_legs_cannot_be_read_is_shown_with_their_ids_and_a_warning(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    placed = {**PLACED, "filled_qty": "0", "status": "accepted", "order_class": "bracket"}
+    url = serving(
+        {
+            "GET /api/v1/accounts/acc-1/orders/leg-": answer(
+                429, {"code": 42910000, "message": "rate limit exceeded"}
+            ),
+            "GET /api/v1/account": answer(200, ACCOUNT),
+            "POST /api/v1/accounts/acc-1/orders": answer(201, {**placed, "legs": ["leg-1"]}),
+        }
+    )
+
+    result = run(url, ["order", "AAPL", "buy", "10", "--take-profit", "300", "--stop-loss", "200"])
+
+    assert result.exit_code == 0, result.output
+    assert "leg-1" in result.stdout and "ord-1" in result.stdout
+    assert result.stderr.strip() == (
+        "warning: order leg-1, tied to one shown, could not be read: rate limit exceeded"
+    )
+
+
+@pytest.mark.parametrize("line", [["orders", "--json"], ["fills", "--json"], ["orders", "--all"]])
+def test_a_list_that_is_not_a_list_is_one_error_line(
+    serving: Callable[[dict[str, Handler]], str], line: list[str]
+) -> None:
+    url = serving({"GET": answer(200, {"id": "acc-1", "orders": "many", "fills": "some"})})
+
+    result = run(url, line)
+
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        f"error: {url} answered without vtrade's fields: is it a vtrade server?"
+    )

@@ -1,21 +1,24 @@
-"""Text a client may send: anything but NUL.
+"""Text a client may send: anything but NUL, and no client order id of blanks only.
 
 PostgreSQL's text columns cannot hold a NUL character (a query naming one fails), and no
 id, name or symbol needs one, so every surface refuses it up front with a 422 naming where
 it was: request bodies (`Body`), paths and query strings (`RefuseNul`), WebSocket messages.
+A `client_order_id` of both APIs' order bodies is a `ClientOrderIdIn`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
-from pydantic import BaseModel, model_validator
+from pydantic import AfterValidator, BaseModel, model_validator
+from pydantic_core import PydanticCustomError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vtrade.api.errors import error_response
 from vtrade.core.errors import ValidationError
+from vtrade.domain.orders import BLANK_CLIENT_ORDER_ID, blank_client_order_id
 
 NUL = "\x00"
 NO_NUL = "may not contain a NUL character (\\u0000)"
@@ -56,6 +59,17 @@ class Body(BaseModel):
         if found is not None:
             raise ValueError(f"{found} {NO_NUL}")
         return data
+
+
+def _not_blank(client_order_id: str | None) -> str | None:
+    if blank_client_order_id(client_order_id):
+        raise PydanticCustomError("blank", BLANK_CLIENT_ORDER_ID)
+    return client_order_id
+
+
+# A client order id in a request body: absent, or not blanks only (422 `client_order_id: is
+# blank: ...`); its length is each API's to bound.
+ClientOrderIdIn = Annotated[str | None, AfterValidator(_not_blank)]
 
 
 class RefuseNul:

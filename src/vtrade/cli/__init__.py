@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import typer
 
-from vtrade.cli import bench, client, database, identity, market, portfolio, serve, trade
+from vtrade.cli import (
+    bench,
+    client,
+    client_lists,
+    database,
+    identity,
+    market,
+    portfolio,
+    serve,
+    trade,
+)
 
 # no locals in a traceback: a trading command's frame holds the API secret (older typers
 # showed them by default)
@@ -30,10 +40,10 @@ for command, context in (
     (portfolio.portfolio, None),
     (client.account, None),
     (client.positions, None),
-    (client.orders, None),
+    (client_lists.orders, None),
     (client.order, NEGATIVE_ARGUMENTS),
     (client.cancel, None),
-    (client.fills, None),
+    (client_lists.fills, None),
     (serve.serve, None),
     (database.migrate, None),
     (bench.bench, None),

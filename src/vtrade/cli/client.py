@@ -1,11 +1,11 @@
-"""Trading through a running server with an API key: `account`, `positions`, `orders`,
-`order`, `cancel` and `fills` (HTTP only: the server applies every trading rule)."""
+"""Trading through a running server with an API key: `account`, `positions`, `order` and
+`cancel` (`orders` and `fills` are in `client_lists`; HTTP only: the server applies every
+trading rule)."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -13,14 +13,17 @@ from urllib.parse import quote
 import typer
 
 from vtrade.cli import client_tables as tables
-from vtrade.cli.common import JsonOption, choice, error, friendly_errors, out, print_json, warn
-from vtrade.cli.remote import KeyIdOption, Remote, RemoteError, SecretOption, UrlOption, connect
+from vtrade.cli.common import choice, error, friendly_errors, options_of, out, print_json, warn
+from vtrade.cli.remote import Remote, RemoteError, Server
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import OrderType, TimeInForce
+from vtrade.domain.orders import (
+    BLANK_CLIENT_ORDER_ID,
+    OrderType,
+    TimeInForce,
+    blank_client_order_id,
+)
 from vtrade.execution.validation import ORDER_BOUNDS, PRICES_NEEDED
 
-STATUSES = ("open", "closed", "all")
-MOST = 500  # items the server lists in one page
 MOST_PLACES = 18  # decimals of an amount (no lot or tick is finer)
 TRAILS = ("--trail-price", "--trail-percent")
 FIELDS = {  # the field of POST /orders each amount is sent as
@@ -43,32 +46,24 @@ NEEDS = {
 
 
 @friendly_errors
-def account(
-    url: str = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    as_json: bool = JsonOption,
-) -> None:
+@options_of(Server, "server")
+def account(*, server: Server) -> None:
     """Show the API key's account: cash, NAV, buying power, margin, profile and rules."""
-    with connect(url, key_id, secret) as remote:
+    with server.connect() as remote:
         data = remote.get("/account", "id")
-        if as_json:
+        if server.as_json:
             print_json(data)
         else:
             out.print(tables.account(data))
 
 
 @friendly_errors
-def positions(
-    url: str = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    as_json: bool = JsonOption,
-) -> None:
+@options_of(Server, "server")
+def positions(*, server: Server) -> None:
     """List the account's open positions, largest first, with their unrealized P&L."""
-    with connect(url, key_id, secret) as remote:
+    with server.connect() as remote:
         data = remote.get(remote.of_account("/positions"), "positions")
-        if as_json:
+        if server.as_json:
             print_json(data)
         elif not data["positions"]:
             out.print("no open positions")
@@ -77,33 +72,7 @@ def positions(
 
 
 @friendly_errors
-def orders(
-    status: str = typer.Option("open", "--status", help="open, closed or all"),
-    limit: int = typer.Option(50, "--limit", help=f"Most orders listed, newest first (1-{MOST})"),
-    symbol: str | None = typer.Option(None, "--symbol", help="Only this symbol (or A,B,...)"),
-    url: str = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    as_json: bool = JsonOption,
-) -> None:
-    """List the account's orders, newest first."""
-    wanted = status.strip().lower()
-    if wanted not in STATUSES:
-        raise ValueError(f"unknown --status {status!r}; allowed: {', '.join(STATUSES)}")
-    _check_limit(limit)
-    with connect(url, key_id, secret) as remote:
-        path = remote.of_account("/orders")
-        data = remote.get(path, "orders", status=wanted, limit=limit, symbols=symbol)
-        if as_json:
-            print_json(data)
-        elif not data["orders"]:
-            out.print(f"no {'' if wanted == 'all' else wanted + ' '}orders")
-        else:
-            out.print(tables.orders(data["orders"], f"Orders ({wanted})"))
-            _more(data, limit)
-
-
-@friendly_errors
+@options_of(Server, "server")
 def order(
     symbol: str = typer.Argument(..., help="Instrument symbol"),
     side: str = typer.Argument(..., help="buy or sell"),
@@ -140,13 +109,13 @@ def order(
     oco: bool = typer.Option(
         False, "--oco", help="No entry: the take-profit and stop-loss work now, one-cancels-other"
     ),
-    url: str = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    as_json: bool = JsonOption,
+    *,
+    server: Server,
 ) -> None:
     """Place an order; a --take-profit and a --stop-loss make it a bracket (one of them: an
     oto), whose exits wait until it fills."""
+    if blank_client_order_id(client_order_id):
+        raise ValueError(f"--client-order-id {BLANK_CLIENT_ORDER_ID}")
     body = order_body(
         symbol,
         choice(side, Side, "side"),
@@ -170,7 +139,7 @@ def order(
     client_order_id = client_order_id or f"cli-{uuid.uuid4().hex}"
     body.update(extended_hours=extended_hours, client_order_id=client_order_id)
     placed_fields = ("id", "client_order_id", "status", "filled_qty")
-    with connect(url, key_id, secret) as remote, _json_errors(as_json):
+    with server.connect() as remote:
         try:
             status, placed = remote.call(
                 "POST", remote.of_account("/orders"), body=body, expect=placed_fields
@@ -178,24 +147,47 @@ def order(
         except RemoteError as exc:
             if exc.maybe_acted:
                 again = f"send it again with --client-order-id {client_order_id}"
-                raise RemoteError(f"{exc}: {again}, which places it at most once") from None
+                message = f"{exc}: {again}, which places it at most once"
+                raise RemoteError(message, body=exc.body, maybe_acted=True) from None
             raise
-        if as_json:
+        if server.as_json:
             print_json(placed)
             return
         if status == 200:
             out.print(f"client order id {placed['client_order_id']} was sent before: its order is")
-        out.print(tables.one_order(placed))
+        out.print(tables.one_order(placed, tied_orders(remote, [placed])))
         if Decimal(placed["filled_qty"]) > 0:
             _print_receipts(remote, placed)
+
+
+def tied_orders(
+    remote: Remote, orders: Sequence[dict[str, Any]], *, legs_only: bool = False
+) -> dict[str, Any]:
+    """The orders tied to `orders` (their legs and, unless `legs_only`, their one-cancels-other)
+    that `orders` lacks, by id, read one by one; one that cannot be read is left out with a
+    warning (the view shows its id): what it is tied to was done all the same."""
+    have = {o["id"] for o in orders}
+    wanted = [i for o in orders for i in o.get("legs", ())]
+    if not legs_only:
+        wanted += [o["oco_with"] for o in orders if o.get("oco_with")]
+    found = {}
+    for order_id in dict.fromkeys(i for i in wanted if i not in have):
+        try:
+            found[order_id] = remote.get(_order_path(remote, order_id), "id")
+        except RemoteError as exc:
+            warn(f"order {order_id}, tied to one shown, could not be read: {exc}")
+    return found
+
+
+def _order_path(remote: Remote, order_id: str, rest: str = "") -> str:
+    return remote.of_account(f"/orders/{quote(order_id, safe='')}{rest}")
 
 
 def _print_receipts(remote: Remote, placed: dict[str, Any]) -> None:
     """The receipts of a placed order's fills; a failure to read them is a warning: the order
     stands, and an error status would invite sending it again."""
     try:
-        path = remote.of_account(f"/orders/{quote(placed['id'], safe='')}/fills")
-        receipts = remote.get(path, "fills")
+        receipts = remote.get(_order_path(remote, placed["id"], "/fills"), "fills")
     except RemoteError as exc:
         warn(f"order {placed['id']} was placed ({placed['status']}); its receipts: {exc}")
         return
@@ -204,28 +196,30 @@ def _print_receipts(remote: Remote, placed: dict[str, Any]) -> None:
 
 
 @friendly_errors
+@options_of(Server, "server")
 def cancel(
     order_id: str | None = typer.Argument(None, help="Id of the order to cancel"),
     cancel_all: bool = typer.Option(False, "--all", help="Cancel every open order instead"),
-    url: str = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    as_json: bool = JsonOption,
+    *,
+    server: Server,
 ) -> None:
     """Cancel an open order, or every open order with --all."""
     if cancel_all == (order_id is not None):
         raise ValueError("give the ORDER_ID of an open order, or --all (not both)")
     if order_id is not None and not order_id.strip():
         raise ValueError("ORDER_ID is empty; `vtrade orders` lists the open ones")
-    with connect(url, key_id, secret) as remote, _json_errors(as_json):
-        path = "/orders" if order_id is None else f"/orders/{quote(order_id.strip(), safe='')}"
-        data = remote.call(
-            "DELETE", remote.of_account(path), expect=("canceled",) if cancel_all else ("id",)
-        )[1]
-        if as_json:
+    with server.connect() as remote:
+        path = (
+            remote.of_account("/orders")
+            if order_id is None
+            else _order_path(remote, order_id.strip())
+        )
+        expect = ("canceled",) if cancel_all else ("id",)
+        data = remote.call("DELETE", path, expect=expect)[1]
+        if server.as_json:
             print_json(data)
         elif order_id is not None:
-            out.print(tables.one_order(data))
+            out.print(tables.one_order(data, tied_orders(remote, [data])))
         elif data["canceled"]:
             out.print(tables.orders(data["canceled"], "Canceled"))
         elif not data["failed"]:
@@ -235,28 +229,6 @@ def cancel(
             error(f"order {failure['order_id']} not canceled: {failure['message']}")
         if failed:
             raise typer.Exit(2)
-
-
-@friendly_errors
-def fills(
-    order_id: str | None = typer.Option(None, "--order", help="Only the fills of this order"),
-    limit: int = typer.Option(50, "--limit", help=f"Most fills listed, newest first (1-{MOST})"),
-    url: str = UrlOption,
-    key_id: str | None = KeyIdOption,
-    secret: str | None = SecretOption,
-    as_json: bool = JsonOption,
-) -> None:
-    """List the account's fills, newest first, with what each cost beyond the mid."""
-    _check_limit(limit)
-    with connect(url, key_id, secret) as remote:
-        data = remote.get(remote.of_account("/fills"), "fills", order_id=order_id, limit=limit)
-        if as_json:
-            print_json(data)
-        elif not data["fills"]:
-            out.print("no fills" + (f" of order {order_id}" if order_id else ""))
-        else:
-            out.print(tables.fills(data["fills"]))
-            _more(data, limit)
 
 
 # -- checks of the input, before the server is called ---------------------------------------
@@ -333,25 +305,3 @@ def _amount(flag: str, text: str) -> str:
     if -(exponent + zeros) > MOST_PLACES:  # decimals, trailing zeros aside
         raise ValueError(f"{flag} has more than {MOST_PLACES} decimals, got {text!r}")
     return format(value, "f")
-
-
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= MOST:
-        raise ValueError(f"--limit must be 1..{MOST}, got {limit}")
-
-
-def _more(data: dict[str, Any], limit: int) -> None:
-    if data.get("next_page_token"):
-        out.print(f"(the newest {limit}; more with a larger --limit, up to {MOST})")
-
-
-@contextlib.contextmanager
-def _json_errors(as_json: bool) -> Iterator[None]:
-    """With --json, a refusal's body goes to stdout too (a bot reads the order id and the
-    code there); the `error:` line and status 2 follow as for any refusal."""
-    try:
-        yield
-    except RemoteError as exc:
-        if as_json and exc.body is not None:
-            print_json(exc.body)
-        raise

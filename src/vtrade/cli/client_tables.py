@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -57,7 +57,13 @@ def _receipt(name: str) -> Callable[[Row], str]:
     return lambda fill: str(fill["receipt"][name])
 
 
+def _cost(name: str) -> Callable[[Row], str]:
+    """The cell of a cost of a fill's receipt, in the fill's currency."""
+    return lambda fill: f"{fill['receipt'][name]} {fill['currency']}"
+
+
 WHAT = [("symbol", _at("symbol")), ("side", _at("side")), ("qty", _at("qty"))]
+_UNDER = "_under"  # marks a leg shown under its entry order
 
 
 def _rows(title: str, items: Sequence[Row], columns: Sequence[Column]) -> Table:
@@ -92,18 +98,22 @@ def account(a: Row) -> Table:
         )
         if on
     ]
+
+    def amount(name: str) -> str:
+        return f"{money(a[name])} {a['currency']}"
+
     return _pairs(
         f"Account {a['name']}",
         [
             ("id", a["id"]),
             ("profile", a["profile"]),
-            ("cash", f"{money(a['cash'])} {a['currency']}"),
-            ("NAV", f"{money(a['nav'])} {a['currency']}"),
-            ("buying power", money(a["buying_power"])),
-            ("positions (gross)", money(a["gross_exposure"])),
-            ("margin used", money(a["margin_used"])),
+            ("cash", amount("cash")),
+            ("NAV", amount("nav")),
+            ("buying power", amount("buying_power")),
+            ("positions (gross)", amount("gross_exposure")),
+            ("margin used", amount("margin_used")),
             ("margin call", yes(a["margin_call"])),
-            ("initial balance", money(a["initial_balance"])),
+            ("initial balance", amount("initial_balance")),
             ("open orders", str(a["open_orders"])),
             ("rules", ", ".join(rules) or "none"),
             ("opened", when(a["created_at"])),
@@ -128,9 +138,9 @@ def positions(items: Sequence[Row]) -> Table:
     )
 
 
-def terms(o: Row) -> str:
+def prices(o: Row) -> str:
     """An order's prices, which name its type (`limit 180.5`, `stop 170`, `stop 170 limit
-    169`, `trailing 2%`, else the type: `market`), and its class unless simple."""
+    169`, `trailing 2%`), else its type (`market`)."""
     shown = []
     for name, field in (("stop", "stop_price"), ("limit", "limit_price")):
         if o.get(field) is not None:
@@ -139,10 +149,28 @@ def terms(o: Row) -> str:
         shown += ["trailing", o["trail_price"]]
     if o.get("trail_percent") is not None:
         shown += ["trailing", f"{o['trail_percent']}%"]
-    shown = shown or [o["type"]]
-    if o.get("order_class", "simple") != "simple":
-        shown.append(f"({o['order_class']})")
-    return " ".join(shown)
+    return " ".join(shown or [o["type"]])
+
+
+def terms(o: Row) -> str:
+    """An order's prices (or type) and its class unless simple: `limit 180.5 (bracket)`; a
+    leg's role before them: `take-profit limit 190 (bracket)`."""
+    shown = prices(o) if role(o) is None else f"{role(o)} {prices(o)}"
+    order_class = o.get("order_class", "simple")
+    return shown if order_class == "simple" else f"{shown} ({order_class})"
+
+
+def role(o: Row) -> str | None:
+    """What a leg of a bracket, oto or oco order is for (a take-profit is a limit order, a
+    stop-loss a stop or stop-limit order); None for any other order."""
+    if not o.get("parent_id"):
+        return None
+    return "take-profit" if o["type"] == "limit" else "stop-loss"
+
+
+def _tied(o: Row) -> str:
+    """A leg, or an order's one-cancels-other, in a line: `sell limit 190, held (id)`."""
+    return f"{o['side']} {prices(o)}, {o['status']} ({o['id']})"
 
 
 def _filled(o: Row) -> str:
@@ -150,16 +178,24 @@ def _filled(o: Row) -> str:
     return str(o["filled_qty"]) + (f" @ {avg}" if avg is not None else "")
 
 
-def orders(items: Sequence[Row], title: str) -> Table:
-    """Orders (GET /orders), in the server's order."""
+def orders(items: Sequence[Row], title: str, tied: Mapping[str, Row] | None = None) -> Table:
+    """Orders (GET /orders) in the server's order, each one's legs under it (from `items`,
+    else from `tied`, their orders by id) with their role and prices."""
+    listed = {o["id"]: o for o in items}
+    known = {**(tied or {}), **listed}
+    rows: list[Row] = []
+    for o in items:
+        if o.get("parent_id") not in listed:  # a leg of a listed order comes under it
+            rows.append(o)
+            rows += [{**known[i], _UNDER: True} for i in o.get("legs") or [] if i in known]
     return _rows(
         title,
-        items,
+        rows,
         [
             ("submitted", lambda o: when(o["created_at"])),
             ("id", _at("id")),
             *WHAT,
-            ("type", terms),
+            ("type", lambda o: f"└ {role(o)} {prices(o)}" if o.get(_UNDER) else terms(o)),
             ("tif", _at("time_in_force")),
             ("status", _at("status")),
             ("filled", _filled),
@@ -167,8 +203,17 @@ def orders(items: Sequence[Row], title: str) -> Table:
     )
 
 
-def one_order(o: Row) -> Table:
-    """One order, with what it filled and, if refused or closed early, why."""
+def one_order(o: Row, tied: Mapping[str, Row] | None = None) -> Table:
+    """One order, with what it filled and, if refused or closed early, why; its legs and its
+    one-cancels-other with their prices where `tied` (their orders by id) holds them, else
+    their ids."""
+    tied = tied or {}
+    legs: list[str] = o.get("legs") or []
+    other: str = o.get("oco_with") or ""
+
+    def line(order_id: str) -> str:
+        return _tied(tied[order_id]) if order_id in tied else order_id
+
     return _pairs(
         f"Order {o['side']} {o['qty']} {o['symbol']}",
         [
@@ -181,8 +226,8 @@ def one_order(o: Row) -> Table:
             ("filled", _filled(o)),
             ("remaining", o["remaining_qty"] if o["remaining_qty"] != "0" else ""),
             ("arrival mid", o.get("arrival_mid") or ""),
-            ("legs", ", ".join(o.get("legs") or [])),
-            ("one-cancels-other with", o.get("oco_with") or ""),
+            *(((role(tied[i]) if i in tied else None) or "leg", line(i)) for i in legs),
+            ("one-cancels-other with", line(other) if other not in legs else ""),
             ("reason", o.get("reject_reason") or ""),
             ("profile", o["profile"]),
             ("submitted", when(o["created_at"])),
@@ -200,8 +245,8 @@ def receipts(items: Sequence[Row]) -> Table:
             ("qty", _at("qty")),
             ("price", _priced("price")),
             ("arrival mid", _receipt("arrival_mid")),
-            ("spread", _receipt("spread_cost")),
-            ("impact", _receipt("impact_cost")),
+            ("spread", _cost("spread_cost")),
+            ("impact", _cost("impact_cost")),
             ("fee", _priced("fee")),
             ("slippage bp", _receipt("slippage_bps")),
             ("liquidity", _receipt("liquidity")),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import json
 import os
 import sys
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -59,6 +62,34 @@ def friendly_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def options_of(group: type, name: str) -> Callable[[F], F]:
+    """Give a command the options `group` declares, a dataclass whose fields default to
+    typer options, after its own, and call it with them as one `group` in its parameter
+    `name`: options several commands take are declared once."""
+    hints = typing.get_type_hints(group)
+    kind = inspect.Parameter.KEYWORD_ONLY
+    added = [
+        inspect.Parameter(f.name, kind, default=f.default, annotation=hints[f.name])
+        for f in dataclasses.fields(group)
+    ]
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name != name]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            given = {p.name: kwargs.pop(p.name) for p in added}
+            return command(*args, **kwargs, **{name: group(**given)})
+
+        parameters = [*own, *added]
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 def error(message: str) -> None:
     """Print one `error:` line on stderr (as is: no markup, no wrapping)."""
     err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
@@ -69,13 +100,17 @@ def warn(message: str) -> None:
     err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
+def one_of(text: str, allowed: Sequence[str], what: str) -> str:
+    """The one of `allowed` that `text` names (in any case), or a `ValueError` listing them."""
+    wanted = text.strip().lower()
+    if wanted not in allowed:
+        raise ValueError(f"unknown {what} {text!r}; allowed: {', '.join(allowed)}")
+    return wanted
+
+
 def choice(text: str, enum: type[E], what: str) -> E:
     """The member of `enum` that `text` names (in any case), or a `ValueError` listing them."""
-    try:
-        return enum(text.strip().lower())
-    except ValueError:
-        allowed = ", ".join(str(m.value) for m in enum)
-        raise ValueError(f"unknown {what} {text!r}; allowed: {allowed}") from None
+    return enum(one_of(text, [str(m.value) for m in enum], what))
 
 
 def settings(

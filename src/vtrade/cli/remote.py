@@ -5,31 +5,48 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import typer
 
+from vtrade.cli.common import JsonOption, print_json
 from vtrade.core.errors import VtradeError
 from vtrade.settings import (
     CLIENT_KEY_ID,
     CLIENT_SECRET,
+    CLIENT_TIMEOUT,
     CLIENT_URL,
-    ApiSettings,
+    Listening,
     check_variable_names,
+    served_address,
 )
 
-_SERVED = ApiSettings()
+_SERVED = Listening()
 DEFAULT_URL = f"http://{_SERVED.host}:{_SERVED.port}"  # where `vtrade serve` listens by default
 API = "/api/v1"
-TIMEOUT_S = 10.0
+TIMEOUT_S, MAX_TIMEOUT_S = 10.0, 300.0
 MAKE_KEY = "make one with `vtrade keys create USER` (`vtrade users create USER` first)"
 _HEADER_SAFE = re.compile(r"[!-~]+")  # printable ASCII, no space: what a header value carries
+# A host `vtrade serve` listens on that is every interface: this machine's is one of them.
+_EVERY_INTERFACE = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
 
 UrlOption = typer.Option(
-    DEFAULT_URL, "--url", envvar=CLIENT_URL, help="Address of the vtrade server"
+    None,
+    "--url",
+    envvar=CLIENT_URL,
+    show_default=False,
+    help="Address of the vtrade server (default: where `vtrade serve` listens by "
+    f"VTRADE_API__HOST and VTRADE_API__PORT; without them {DEFAULT_URL})",
+)
+TimeoutOption = typer.Option(
+    TIMEOUT_S,
+    "--timeout",
+    envvar=CLIENT_TIMEOUT,
+    help=f"Seconds to wait for each answer (above 0, at most {MAX_TIMEOUT_S:g})",
 )
 KeyIdOption = typer.Option(
     None, "--key-id", envvar=CLIENT_KEY_ID, show_default=False, help="API key id (PK…)"
@@ -39,10 +56,27 @@ SecretOption = typer.Option(
 )
 
 
+@dataclass(frozen=True)
+class Server:
+    """The options every trading command takes (`options_of(Server, "server")`): the server's
+    address, the API key, how long to wait for an answer, and --json."""
+
+    url: str | None = UrlOption
+    key_id: str | None = KeyIdOption
+    secret: str | None = field(default=SecretOption, repr=False)
+    timeout: float = TimeoutOption
+    as_json: bool = JsonOption
+
+    def connect(self) -> AbstractContextManager[Remote]:
+        """A connection with these options (`connect`)."""
+        return connect(self.url, self.key_id, self.secret, self.timeout, as_json=self.as_json)
+
+
 class RemoteError(VtradeError):
     """The server refused a request, or no server answered; the message says which and why.
-    `body`: the server's error answer, if it gave one; `maybe_acted`: a request that changes
-    something was sent but its answer never came, so it may have been carried out."""
+    `body`: vtrade's error answer (`code`, `message`, `details`), if the server gave one;
+    `maybe_acted`: a request that changes something was sent but its answer never came, so it
+    may have been carried out."""
 
     def __init__(self, message: str, body: Any = None, maybe_acted: bool = False) -> None:
         super().__init__(message)
@@ -53,9 +87,10 @@ class RemoteError(VtradeError):
 class Remote:
     """One server, called as one API key; paths are relative to `/api/v1`."""
 
-    def __init__(self, client: httpx.Client, url: str) -> None:
+    def __init__(self, client: httpx.Client, url: str, timeout: float) -> None:
         self.client = client
         self.url = url
+        self.timeout = timeout
         self._account_id: str | None = None
 
     def call(
@@ -81,7 +116,7 @@ class Remote:
             ) from None
         except httpx.HTTPError as exc:  # sent, perhaps received: the answer never came
             if isinstance(exc, httpx.TimeoutException):
-                what = f"the server at {self.url} did not answer within {TIMEOUT_S:g} s"
+                what = f"the server at {self.url} did not answer within {self.timeout:g} s"
             elif isinstance(exc, httpx.LocalProtocolError):  # its text may quote a header
                 what = f"the request to {self.url} could not be sent (a malformed header)"
             else:
@@ -95,7 +130,7 @@ class Remote:
             ours = isinstance(data, dict) and isinstance(data.get("message"), str)
             lost = changes and (response.status_code >= 500 or not ours)  # e.g. a 504 gateway
             message = _refusal(response.status_code, data, self.url) + (may if lost else "")
-            raise RemoteError(message, body=data, maybe_acted=lost)
+            raise RemoteError(message, body=data if ours else None, maybe_acted=lost)
         if not isinstance(data, dict) or any(name not in data for name in expect):
             raise RemoteError(self.not_ours + may, maybe_acted=changes)
         return response.status_code, data
@@ -118,13 +153,28 @@ class Remote:
 
 
 @contextmanager
-def connect(url: str, key_id: str | None, secret: str | None) -> Iterator[Remote]:
-    """A connection to the server at `url` with the API key given, checked before any call
-    (and the environment's variable names: a misspelt `VTRADE_…` is refused, as by every
-    command). An answer the block cannot read (a field missing or of another type) is a
-    `RemoteError`: no vtrade server gave it."""
+def connect(
+    url: str | None,
+    key_id: str | None,
+    secret: str | None,
+    timeout: float,
+    *,
+    as_json: bool,
+) -> Iterator[Remote]:
+    """A connection to the server at `url` (None: where `vtrade serve` listens by the same
+    settings) with the API key given, waiting `timeout` seconds for each answer, all checked
+    before any call (and the environment's variable names: a misspelt `VTRADE_…` is refused,
+    as by every command). An answer the block cannot read (a field missing or of another
+    type) is a `RemoteError`: no vtrade server gave it. With `as_json` (a command's --json), a
+    refusal's body is printed on stdout (a bot reads the code and the order id there); the
+    `error:` line and status 2 follow as for any refusal."""
     check_variable_names()
-    base = _checked_url(url)
+    if not 0 < timeout <= MAX_TIMEOUT_S:  # NaN too
+        raise ValueError(
+            f"--timeout ({CLIENT_TIMEOUT}) must be above 0 and at most {MAX_TIMEOUT_S:g} "
+            f"seconds, got {timeout:g}"
+        )
+    base = _checked_url(_served_url() if url is None else url)
     given = {"--key-id": (CLIENT_KEY_ID, key_id), "--secret": (CLIENT_SECRET, secret)}
     missing = [
         f"{flag} (or {variable})"
@@ -141,12 +191,31 @@ def connect(url: str, key_id: str | None, secret: str | None) -> Iterator[Remote
             )
     assert key_id and secret
     headers = {"APCA-API-KEY-ID": key_id.strip(), "APCA-API-SECRET-KEY": secret.strip()}
-    with httpx.Client(base_url=base, headers=headers, timeout=TIMEOUT_S) as client:
-        remote = Remote(client, base)
+    with httpx.Client(base_url=base, headers=headers, timeout=timeout) as client:
+        remote = Remote(client, base, timeout)
         try:
             yield remote
         except (KeyError, TypeError, AttributeError, ArithmeticError):
             raise RemoteError(remote.not_ours) from None
+        except RemoteError as exc:
+            if as_json and exc.body is not None:
+                print_json(exc.body)
+            raise
+
+
+def _served_url() -> str:
+    """The address of `vtrade serve` by this environment's settings, as the operator gave
+    them to it (`VTRADE_API__HOST`, `VTRADE_API__PORT`); only those are read."""
+    served = served_address()
+    if served.port == 0:
+        raise ValueError(
+            "VTRADE_API__PORT is 0 (any free port): give the server's address with --url "
+            f"(or {CLIENT_URL})"
+        )
+    host = _EVERY_INTERFACE.get(served.host, served.host)
+    if ":" in host and not host.startswith("["):  # an IPv6 address
+        host = f"[{host}]"
+    return f"http://{host}:{served.port}"
 
 
 def _checked_url(url: str) -> str:

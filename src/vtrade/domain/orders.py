@@ -42,6 +42,17 @@ ORDER_CLASS = "order_class"  # an `OrderClass` other than simple, on every order
 PARENT = "parent_id"  # on a leg: the order that holds it (a bracket's or an oto's entry)
 LEGS = "legs"  # on the holding order: its legs' ids, comma-separated
 OCO_WITH = "oco_with"  # on each order of a one-cancels-other pair: the other's id
+BLANK_CLIENT_ORDER_ID = (
+    "is blank: give one with a visible character, or leave it out to have one made"
+)
+
+
+def blank_client_order_id(client_order_id: str | None) -> bool:
+    """Whether `client_order_id` is given but holds only blanks (spaces, tabs, no-break
+    spaces): no id anyone means, and one a person cannot tell from another or from none.
+    Every surface refuses it with `BLANK_CLIENT_ORDER_ID`; an empty one means none (one is
+    made), as on Alpaca."""
+    return bool(client_order_id and not client_order_id.strip())
 
 
 class OrderStatus(StrEnum):

@@ -330,3 +330,24 @@ def test_an_order_placed_after_the_close_waits_as_accepted(
     assert isinstance(order, Order)
     assert order.status == OrderStatus.ACCEPTED and order.filled_at is None
     assert from_ns(live.clock.now_ns()).hour == 22
+
+
+def test_a_client_order_id_of_blanks_only_answers_422_and_an_empty_one_is_made_for_us(
+    live: Live, trading: TradingClient
+) -> None:
+    body = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
+    resting = trading.submit_order(resting_limit(live))
+    assert isinstance(resting, Order)
+
+    with pytest.raises(APIError) as placed:
+        trading.post("/orders", {**body, "client_order_id": "   "})
+    with pytest.raises(APIError) as replaced:
+        trading.patch(f"/orders/{resting.id}", {"client_order_id": " "})
+    made = trading.post("/orders", {**body, "client_order_id": ""})
+
+    for refused in (placed, replaced):
+        assert refused.value.status_code == 422 and refused.value.code == 40010001
+        assert "client_order_id: is blank: give one with a visible character" in str(
+            refused.value.message
+        )
+    assert isinstance(made, dict) and made["client_order_id"].strip()

@@ -80,6 +80,23 @@ def test_account_shows_the_keys_account_with_its_starting_cash(live: Live) -> No
     assert Decimal(data["cash"]) == Decimal(data["nav"]) == 1_000_000
 
 
+def test_every_money_figure_of_the_account_carries_its_currency(live: Live) -> None:
+    key = live.key("alice")
+    ok(vtrade(live, key, "order AAPL buy 10"))  # margin used and gross positions above 0
+
+    shown = ok(vtrade(live, key, "account"))
+
+    money = ("cash", "NAV", "buying power", "positions (gross)", "margin used", "initial balance")
+    rows = {
+        cells[0]: cells[1]
+        for line in shown.splitlines()
+        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 2
+    }
+    for label in money:
+        assert rows[label].endswith(" VCR"), (label, rows[label])
+    assert not rows["open orders"].endswith("VCR")
+
+
 def test_a_market_buy_fills_and_shows_in_positions_orders_and_fills(live: Live) -> None:
     key = live.key("alice")
 
@@ -153,8 +170,57 @@ def test_take_profit_and_stop_loss_make_a_bracket_and_one_of_them_an_oto(live: L
         ("stop", "sell", "held"),
     ]
     listed = ok(vtrade(live, key, "orders"))  # held legs are open orders too
-    assert f"limit {entry} (bracket)" in listed and f"stop {entry - 20} (bracket)" in listed
-    assert f"limit {entry} (oto)" in listed
+    assert f"limit {entry} (bracket)" in listed and f"limit {entry} (oto)" in listed
+    assert f"└ take-profit limit {entry + 20}" in listed
+    assert listed.count(f"└ stop-loss stop {entry - 20}") == 2  # the bracket's, the oto's
+
+
+def cells(shown: str) -> list[list[str]]:
+    """The cells of each row of the tables in `shown`."""
+    return [
+        [c.strip() for c in line.strip("│ ").split("│")]
+        for line in shown.splitlines()
+        if line.startswith("│")
+    ]
+
+
+def test_a_brackets_view_shows_each_legs_type_and_price_not_its_id_alone(live: Live) -> None:
+    key = live.key("alice")
+    entry = resting_price(live, key, "MSFT")
+    exits = f"--take-profit {entry + 20} --stop-loss {entry - 20} --stop-loss-limit {entry - 21}"
+
+    shown = ok(vtrade(live, key, f"order MSFT buy 10 --type limit --limit-price {entry} {exits}"))
+    (placed,) = as_json(vtrade(live, key, "orders --json --side buy"))["orders"]
+    canceled = ok(vtrade(live, key, f"cancel {placed['id']}"))
+
+    take, stop = placed["legs"]
+    rows = {row[0]: row[1] for row in cells(shown)}
+    assert rows["take-profit"] == f"sell limit {entry + 20}, held ({take})"
+    assert rows["stop-loss"] == f"sell stop {entry - 20} limit {entry - 21}, held ({stop})"
+    assert "legs" not in rows
+    after = {row[0]: row[1] for row in cells(canceled)}
+    assert after["take-profit"] == f"sell limit {entry + 20}, canceled ({take})"
+
+
+def test_an_ocos_view_shows_its_stop_loss_and_a_listing_its_exits_under_their_entry(
+    live: Live,
+) -> None:
+    key = live.key("alice")
+    ok(vtrade(live, key, "order AAPL buy 10"))
+    take, stop = resting_price(live, key, "AAPL", "1.1"), resting_price(live, key, "AAPL", "0.9")
+    exits = f"--take-profit {take} --stop-loss {stop}"
+
+    oco = ok(vtrade(live, key, f"order AAPL sell 10 --oco {exits}"))
+    ok(vtrade(live, key, f"order AAPL buy 5 {exits}"))  # a market entry, filled at once
+    closed = ok(vtrade(live, key, "orders --status closed"))  # its exits are open
+
+    rows = {row[0]: row[1] for row in cells(oco)}
+    assert rows["stop-loss"].startswith(f"sell stop {stop}, accepted (")
+    assert "one-cancels-other with" not in rows
+    types = [row[5] for row in cells(closed)]
+    entry = types.index("market (bracket)")
+    exits_shown = [f"└ take-profit limit {take}", f"└ stop-loss stop {stop}"]
+    assert types[entry + 1 : entry + 3] == exits_shown
 
 
 def test_oco_places_both_exits_of_a_held_position_at_once(live: Live) -> None:
@@ -200,6 +266,74 @@ def test_an_order_over_a_quarter_of_nav_prints_the_servers_reason_and_exits_2(
     assert kept["status"] == "rejected" and kept["id"] in line
 
 
+def three_orders(live: Live, key: Key) -> list[dict[str, Any]]:
+    """Three filled market orders a simulated second apart, oldest first."""
+    placed = []
+    for symbol in ("AAPL", "MSFT", "NVDA"):
+        placed.append(as_json(vtrade(live, key, f"order {symbol} buy 1 --json")))
+        live.advance(1)
+    return placed
+
+
+def test_a_listing_longer_than_a_page_prints_the_command_for_the_next_one(live: Live) -> None:
+    key = live.key("alice")
+    first, second, third = three_orders(live, key)
+
+    shown = ok(vtrade(live, key, "orders --status all --limit 2"))
+    *_, hint = shown.splitlines()
+    assert hint.startswith("next page: vtrade orders --status all --limit 2 --page-token ")
+    rest = ok(vtrade(live, key, hint.removeprefix("next page: vtrade ")))
+
+    assert third["id"] in shown and second["id"] in shown and first["id"] not in shown
+    assert first["id"] in rest and third["id"] not in rest
+    assert "next page" not in rest
+
+
+def test_json_pages_carry_the_next_page_token_and_all_follows_it_to_the_end(live: Live) -> None:
+    key = live.key("alice")
+    ids = [o["id"] for o in three_orders(live, key)]
+
+    page = as_json(vtrade(live, key, "orders --status all --limit 2 --json"))
+    following = as_json(
+        vtrade(
+            live,
+            key,
+            f"orders --status all --limit 2 --page-token {page['next_page_token']} --json",
+        )
+    )
+    every = as_json(vtrade(live, key, "orders --status all --all --limit 2 --json"))
+    oldest_first = as_json(vtrade(live, key, "orders --status all --direction asc --json"))
+    fills = as_json(vtrade(live, key, "fills --all --limit 1 --json"))
+
+    assert [o["id"] for o in page["orders"]] == ids[:0:-1] and page["next_page_token"]
+    assert [o["id"] for o in following["orders"]] == ids[:1]
+    assert following["next_page_token"] is None
+    assert [o["id"] for o in every["orders"]] == ids[::-1] and every["next_page_token"] is None
+    assert [o["id"] for o in oldest_first["orders"]] == ids
+    assert [f["order_id"] for f in fills["fills"]] == ids[::-1]
+    assert fills["next_page_token"] is None
+
+
+def test_after_until_and_side_narrow_orders_and_fills(live: Live) -> None:
+    key = live.key("alice")
+    first, second, third = three_orders(live, key)
+    at = {o["id"]: o["created_at"] for o in (first, second, third)}
+
+    between = as_json(
+        vtrade(
+            live,
+            key,
+            f"orders --status all --after {at[first['id']]} --until {at[third['id']]} --json",
+        )
+    )
+    later_fills = as_json(vtrade(live, key, f"fills --after {at[first['id']]} --json"))
+    sells = as_json(vtrade(live, key, "orders --status all --side sell --json"))
+
+    assert [o["id"] for o in between["orders"]] == [second["id"]]
+    assert [f["order_id"] for f in later_fills["fills"]] == [third["id"], second["id"]]
+    assert sells["orders"] == []
+
+
 UP_TO = "a number above 0 and at most 1,000,000,000,000"  # the server's largest quantity
 BAD_ORDERS = {
     "AAPL buy abc": f"QTY must be {UP_TO}, got 'abc'",
@@ -231,11 +365,35 @@ BAD_ORDERS = {
         "--stop-loss-limit goes with --stop-loss (the stop that triggers it)"
     ),
     "AAPL sell 5 --oco --take-profit 300": "--oco needs --take-profit and --stop-loss",
+    "AAPL buy 5 --client-order-id '  '": (
+        "--client-order-id is blank: give one with a visible character, or leave it out to "
+        "have one made"
+    ),
 }
 BAD_REQUESTS = {
     "orders --status pending": "unknown --status 'pending'; allowed: open, closed, all",
     "orders --limit 0": "--limit must be 1..500, got 0",
     "fills --limit 501": "--limit must be 1..500, got 501",
+    "orders --all --limit 501": "--limit must be 1..500, got 501",
+    "orders --direction up": "unknown --direction 'up'; allowed: asc, desc",
+    "fills --direction ''": "unknown --direction ''; allowed: asc, desc",
+    "orders --side hold": "unknown --side 'hold'; allowed: buy, sell",
+    "fills --after yesterday": (
+        "--after 'yesterday' is not an instant: use ISO 8601, e.g. 2026-11-18T15:00:00Z or "
+        "2026-11-18"
+    ),
+    "orders --until 2026-13-01": (
+        "--until '2026-13-01' is not an instant: use ISO 8601, e.g. 2026-11-18T15:00:00Z or "
+        "2026-11-18"
+    ),
+    "orders --page-token ' '": (
+        "--page-token is empty: pass the next page token a listing printed"
+    ),
+    f"fills --page-token {'x' * 257}": (
+        "--page-token is longer than 256 characters, as no page token is: pass the next page "
+        "token a listing printed"
+    ),
+    f"orders --symbol {'A,' * 1001}": "--symbol is longer than 2000 characters",
     "cancel": "give the ORDER_ID of an open order, or --all (not both)",
     "cancel some-id --all": "give the ORDER_ID of an open order, or --all (not both)",
     "account --url localhost:8000": (
@@ -364,6 +522,11 @@ def test_amounts_are_sent_exactly_as_typed_and_tables_name_their_currencies(live
     assert "market value VCR" in shown and "unrealized P&L VCR" in shown
     fee = as_json(vtrade(live, key, "fills --json"))["fills"][0]["fee"]
     assert f"{fee} GBX" in receipts
+    placed_too = ok(vtrade(live, key, "order VOD.L buy 1000"))  # with its fills' receipts
+    newest = as_json(vtrade(live, key, "fills --json"))["fills"][0]
+    receipt = newest["receipt"]
+    for cost in (newest["fee"], receipt["spread_cost"], receipt["impact_cost"]):
+        assert f"{cost} GBX" in placed_too
 
 
 def test_a_blank_secret_is_a_missing_one_and_bad_settings_it_does_not_use_stop_nothing(

@@ -431,3 +431,28 @@ def test_a_bracket_take_profit_below_a_buy_entry_is_refused_saying_so(api: InPro
     )
     assert refused.status_code == 422
     assert "take_profit limit_price 1 must be above the entry's price" in refused.json()["message"]
+
+
+@pytest.mark.parametrize("blank", [" ", "   ", "\t", "\u00a0\u2003"])
+def test_a_client_order_id_of_blanks_only_is_refused_on_submit_and_replace(
+    api: InProcess, blank: str
+) -> None:
+    key = api.key()
+    price = below_market(api, key, "MSFT")
+    placed = submit(api, key, symbol="MSFT", side="buy", type="limit", qty=1, limit_price=price)
+
+    refused = submit(api, key, symbol="AAPL", side="buy", qty=1, client_order_id=blank)
+    replaced = api.http.patch(
+        orders_url(key, f"/{placed.json()['id']}"),
+        headers=key.headers,
+        json={"client_order_id": blank},
+    )
+
+    for answer in (refused, replaced):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["message"] == (
+            "invalid request: client_order_id: is blank: give one with a visible character, or "
+            "leave it out to have one made"
+        )
+    every = api.http.get(orders_url(key), headers=key.headers, params={"status": "all"})
+    assert [o["id"] for o in every.json()["orders"]] == [placed.json()["id"]]

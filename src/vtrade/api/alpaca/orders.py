@@ -44,7 +44,7 @@ from vtrade.api.alpaca.schemas import (
     order_status,
 )
 from vtrade.api.errors import alpaca_status
-from vtrade.api.inputs import Body
+from vtrade.api.inputs import Body, ClientOrderIdIn
 from vtrade.core.errors import (
     ConflictError,
     IllegalTransitionError,
@@ -93,7 +93,7 @@ class OrderRequest(Body):
     trail_price: Decimal | None = None
     trail_percent: Decimal | None = None
     extended_hours: bool = False
-    client_order_id: str | None = Field(None, max_length=128)
+    client_order_id: ClientOrderIdIn = Field(None, max_length=128)
     order_class: Literal["", "simple", "bracket", "oco", "oto", "mleg"] | None = None
     take_profit: dict[str, Any] | None = None
     stop_loss: dict[str, Any] | None = None
@@ -126,7 +126,7 @@ class ReplaceRequest(Body):
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
     trail: Decimal | None = None
-    client_order_id: str | None = Field(None, max_length=128)
+    client_order_id: ClientOrderIdIn = Field(None, max_length=128)
 
 
 def _changes(body: ReplaceRequest, old: Order) -> bool:

@@ -25,8 +25,9 @@ from vtrade.api.native.schemas import (
     ReceiptPublic,
     SlicePublic,
 )
+from vtrade.api.paging import instant
 from vtrade.api.state import ApiState, state_of
-from vtrade.core.clock import end_of_shown, iso, parse_instant, to_ns
+from vtrade.core.clock import end_of_shown, iso
 from vtrade.core.errors import NotFoundError, ValidationError
 from vtrade.core.money import cents
 from vtrade.domain.accounts import ACCOUNT_CURRENCY, Account
@@ -126,20 +127,6 @@ def order_command(body: OrderCreate, symbol: str, account_id: str, now: int) -> 
 def at(ns: int | None) -> str | None:
     """An instant as ISO 8601 UTC with Z (None stays None)."""
     return None if ns is None else iso(ns)
-
-
-def instant(text: str | None, name: str) -> int | None:
-    """Parse an ISO 8601 query parameter into ns (None when absent); 422 if malformed."""
-    if text is None:
-        return None
-    try:
-        return to_ns(parse_instant(text))
-    except (ValueError, OverflowError):
-        raise ValidationError(
-            f"{name} {text!r} is not an instant: use ISO 8601, e.g. 2026-11-18T15:00:00Z "
-            "or 2026-11-18",
-            parameter=name,
-        ) from None
 
 
 def after_instant(text: str | None) -> int | None:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
-from vtrade.api.native.common import Who, api, at, instant, read_token, token_for
+from vtrade.api.native.common import Who, api, at, read_token, token_for
 from vtrade.api.native.schemas_market import (
     BarPublic,
     BarsPublic,
@@ -22,6 +22,7 @@ from vtrade.api.native.schemas_market import (
     SessionPhasePublic,
 )
 from vtrade.api.native.types import Token, errors
+from vtrade.api.paging import instant
 from vtrade.bootstrap import Container
 from vtrade.core.clock import NS_PER_DAY, iso
 from vtrade.core.errors import ValidationError

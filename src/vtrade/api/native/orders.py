@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -12,7 +12,6 @@ from vtrade.api.native.common import (
     api,
     command_id,
     fill_public,
-    instant,
     instrument,
     one_page,
     order_command,
@@ -30,6 +29,7 @@ from vtrade.api.native.schemas import (
     OrderReplace,
 )
 from vtrade.api.native.types import Token, errors
+from vtrade.api.paging import MAX_PAGE, MAX_SYMBOLS, Ordering, Status, instant
 from vtrade.api.state import ApiState
 from vtrade.core.errors import IllegalTransitionError, NotFoundError, RejectedError, VtradeError
 from vtrade.domain.accounts import Account
@@ -40,10 +40,8 @@ from vtrade.domain.orders import PARENT, Order, OrderStatus
 router = APIRouter(prefix="/accounts/{account_id}", tags=["orders"])
 
 OrderId = Annotated[str, Path(description="Order id", max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=500, description="Most items per page (1-500)")]
-Direction = Annotated[
-    Literal["asc", "desc"], Query(description="asc: oldest first; desc: newest first")
-]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Most items per page (1-{MAX_PAGE})")]
+Direction = Annotated[Ordering, Query(description="asc: oldest first; desc: newest first")]
 After = Annotated[str | None, Query(description="Only after this instant (ISO 8601, exclusive)")]
 Until = Annotated[str | None, Query(description="Only before this instant (ISO 8601, exclusive)")]
 
@@ -90,14 +88,13 @@ async def submit_order(
 async def list_orders(
     request: Request,
     account: Owned,
-    status: Annotated[
-        Literal["open", "closed", "all"], Query(description="open, closed or all")
-    ] = "open",
+    status: Annotated[Status, Query(description="open, closed or all")] = "open",
     limit: Limit = 50,
     after: After = None,
     until: Until = None,
     symbols: Annotated[
-        str | None, Query(max_length=2000, description="Comma-separated symbols, e.g. AAPL,MSFT")
+        str | None,
+        Query(max_length=MAX_SYMBOLS, description="Comma-separated symbols, e.g. AAPL,MSFT"),
     ] = None,
     side: Annotated[Side | None, Query(description="buy or sell")] = None,
     direction: Direction = "desc",

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
+from vtrade.api.inputs import ClientOrderIdIn
 from vtrade.api.native.types import Dec, DecIn, In, Out, f
 from vtrade.domain.accounts import Profile
 from vtrade.domain.market_data import Side
@@ -139,7 +140,7 @@ class OrderCreate(In):
         "Trail in percent (trailing_stop)", None, default=None, gt=0, lt=100
     )
     extended_hours: bool = f("Day limit orders in US pre/post-market", False, default=False)
-    client_order_id: str | None = f(
+    client_order_id: ClientOrderIdIn = f(
         "Your id for the order; repeating it returns the original order",
         "bot-42-0001",
         default=None,
@@ -208,7 +209,7 @@ class OrderReplace(In):
         "New trail (price or percent, as the order has)", None, default=None, gt=0
     )
     time_in_force: TimeInForce | None = f("New time in force", "gtc", default=None)
-    client_order_id: str | None = f(
+    client_order_id: ClientOrderIdIn = f(
         "Client id of the new order", None, default=None, min_length=1, max_length=128
     )
 

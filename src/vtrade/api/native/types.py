@@ -9,6 +9,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from vtrade.api.inputs import Body
+from vtrade.api.paging import MAX_TOKEN
 
 
 def plain(value: Decimal) -> str:
@@ -26,7 +27,7 @@ Dec = Annotated[
 DecIn = Annotated[Decimal, Field(allow_inf_nan=False)]
 # The `page_token` query parameter of every paged list.
 Token = Annotated[
-    str | None, Query(max_length=256, description="next_page_token of the previous page")
+    str | None, Query(max_length=MAX_TOKEN, description="next_page_token of the previous page")
 ]
 
 
