@@ -272,6 +272,22 @@ def test_a_bad_port_setting_is_refused_only_when_the_address_is_made_of_it(
     assert json.loads(given.stdout) == ACCOUNT and json.loads(unrelated.stdout) == ACCOUNT
 
 
+@pytest.mark.parametrize("host", ["localhost:9000", "http://localhost"])
+def test_a_host_setting_that_makes_no_address_is_refused_naming_the_setting_not_url(
+    host: str,
+) -> None:
+    """No --url was given: the address was made of VTRADE_API__HOST, so the error names it
+    (a port belongs in VTRADE_API__PORT), not a --url the trader never typed."""
+    result = run_without_url(["account"], VTRADE_API__HOST=host)
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: VTRADE_API__HOST {host!r} makes no address to reach `vtrade serve` at: give "
+        "a host name or IP address alone (the port is VTRADE_API__PORT), or the server's "
+        "address with --url (or VTRADE_URL)"
+    )
+
+
 def slow(seconds: float, body: object) -> Handler:
     def handle(request: BaseHTTPRequestHandler) -> None:
         time.sleep(seconds)
