@@ -352,6 +352,33 @@ def test_all_stops_at_its_bound_of_items_saying_where_to_go_on(
     )
 
 
+def test_all_with_a_smaller_page_still_stops_within_a_keys_burst_of_requests(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    """--all --limit 10 reads at most 200 pages too (2,000 items): followed to 100,000 items
+    in pages of 10 it sent 10,000 requests, and a key's limit (200 a second, bursts of 400)
+    refused one of them with a 429 long before the end, and the command printed nothing."""
+    asked: list[str] = []
+
+    def endless(request: BaseHTTPRequestHandler) -> None:
+        asked.append(request.path)
+        answer(200, {"orders": [{"id": "o"}] * 10, "next_page_token": "more"})(request)
+
+    url = serving(
+        {"GET /api/v1/accounts/acc-1/orders": endless, "GET /api/v1/account": answer(200, ACCOUNT)}
+    )
+
+    result = run(url, ["orders", "--all", "--limit", "10", "--json"])
+
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert len(listed["orders"]) == 2_000 and listed["next_page_token"] == "more"
+    assert len(asked) == 200 and all("limit=10" in path for path in asked)
+    assert result.stderr.strip() == (
+        "warning: --all stops at 2,000 orders and more follow: go on with --page-token more"
+    )
+
+
 def test_a_placed_bracket_whose_legs_cannot_be_read_is_shown_with_their_ids_and_a_warning(
     serving: Callable[[dict[str, Handler]], str],
 ) -> None:
