@@ -5,7 +5,6 @@ server is called."""
 
 from __future__ import annotations
 
-import math
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +19,11 @@ from vtrade.cli.remote import Remote, RemoteError, Server
 from vtrade.domain.market_data import Side
 
 PAGE = 50  # items in a page unless --limit says (the server's default too)
-# --all reads at most this many items: 200 pages of 500, within a key's default burst of
-# requests (VTRADE_API__RATE_BURST, 400); the next page token says where to go on.
-MOST_ITEMS = 100_000
+# --all reads at most this many pages, within a key's default burst of requests
+# (VTRADE_API__RATE_BURST, 400), so at most this many items in pages of 500 (fewer with a
+# smaller --limit); the next page token says where to go on.
+MOST_PAGES = 200
+MOST_ITEMS = MOST_PAGES * MAX_PAGE
 TO_GO_ON = "pass the next page token a listing printed"
 Flags = list[tuple[str, str | int | None]]  # the flags of a listing that its next page repeats
 
@@ -53,7 +54,8 @@ class Paging:
     every: bool = typer.Option(
         False,
         "--all",
-        help=f"Read every page to the end (at most {MOST_ITEMS:,} items, then the next page token)",
+        help=f"Read every page to the end (at most {MOST_PAGES} pages, {MOST_ITEMS:,} items in "
+        "pages of 500, then the next page token)",
     )
 
 
@@ -89,7 +91,7 @@ def orders(
         else:
             tied = tied_orders(remote, found, legs_only=True)  # legs not listed with their entry
             out.print(tables.orders(found, f"Orders ({wanted})", tied))
-        listed.go_on(token, server.as_json)
+        listed.go_on(token, len(found), server.as_json)
 
 
 @friendly_errors
@@ -112,7 +114,7 @@ def fills(
             out.print("no fills" + (f" of order {order_id}" if order_id else ""))
         else:
             out.print(tables.fills(found))
-        listed.go_on(token, server.as_json)
+        listed.go_on(token, len(found), server.as_json)
 
 
 class _List:
@@ -147,12 +149,12 @@ class _List:
 
     def read(self, remote: Remote, query: dict[str, str | None]) -> tuple[list[Any], str | None]:
         """The items of the page asked for (with --all, of it and each page after it, up to
-        `MOST_ITEMS`) and the next page's token, if more follow."""
+        `MOST_PAGES` pages) and the next page's token, if more follow."""
         size = self.limit or (MAX_PAGE if self.every else PAGE)
         path = remote.of_account(f"/{self.name}")
         found: list[Any] = []
         token = self.token
-        for _ in range(math.ceil(MOST_ITEMS / size) if self.every else 1):
+        for _ in range(MOST_PAGES if self.every else 1):
             page = remote.get(path, self.name, **query, **self.query, limit=size, page_token=token)
             if not isinstance(page[self.name], list):
                 raise RemoteError(remote.not_ours)
@@ -162,14 +164,15 @@ class _List:
                 return found, None
         return found, str(token)
 
-    def go_on(self, token: str | None, as_json: bool) -> None:
+    def go_on(self, token: str | None, read: int, as_json: bool) -> None:
         """Say how to read the next page, if more follow: a line after a table (with --json,
-        its `next_page_token` says it), and a warning when --all stopped at its bound."""
+        its `next_page_token` says it), and a warning when --all stopped at its bound, having
+        read `read` items."""
         if token is None:
             return
         if self.every:
             warn(
-                f"--all stops at {MOST_ITEMS:,} {self.name} and more follow: go on with "
+                f"--all stops at {read:,} {self.name} and more follow: go on with "
                 f"--page-token {token}"
             )
         if not as_json:

@@ -180,14 +180,21 @@ def _filled(o: Row) -> str:
 
 def orders(items: Sequence[Row], title: str, tied: Mapping[str, Row] | None = None) -> Table:
     """Orders (GET /orders) in the server's order, each one's legs under it (from `items`,
-    else from `tied`, their orders by id) with their role and prices."""
+    else from `tied`, their orders by id) with their role and prices, and after them any
+    listed order that names it as its parent but it does not list (a leg's replacement: an
+    entry keeps listing the leg replaced)."""
     listed = {o["id"]: o for o in items}
     known = {**(tied or {}), **listed}
+    children: dict[str, list[str]] = {}
+    for o in items:
+        if o.get("parent_id") in listed:
+            children.setdefault(o["parent_id"], []).append(o["id"])
     rows: list[Row] = []
     for o in items:
         if o.get("parent_id") not in listed:  # a leg of a listed order comes under it
             rows.append(o)
-            rows += [{**known[i], _UNDER: True} for i in o.get("legs") or [] if i in known]
+            under = dict.fromkeys([*(o.get("legs") or []), *children.get(o["id"], [])])
+            rows += [{**known[i], _UNDER: True} for i in under if i in known]
     return _rows(
         title,
         rows,

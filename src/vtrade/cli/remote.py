@@ -174,7 +174,7 @@ def connect(
             f"--timeout ({CLIENT_TIMEOUT}) must be above 0 and at most {MAX_TIMEOUT_S:g} "
             f"seconds, got {timeout:g}"
         )
-    base = _checked_url(_served_url() if url is None else url)
+    base = _served_url() if url is None else _checked_url(url)
     given = {"--key-id": (CLIENT_KEY_ID, key_id), "--secret": (CLIENT_SECRET, secret)}
     missing = [
         f"{flag} (or {variable})"
@@ -205,7 +205,8 @@ def connect(
 
 def _served_url() -> str:
     """The address of `vtrade serve` by this environment's settings, as the operator gave
-    them to it (`VTRADE_API__HOST`, `VTRADE_API__PORT`); only those are read."""
+    them to it (`VTRADE_API__HOST`, `VTRADE_API__PORT`); only those are read. One they make
+    no address of is refused naming them."""
     served = served_address()
     if served.port == 0:
         raise ValueError(
@@ -215,7 +216,14 @@ def _served_url() -> str:
     host = _EVERY_INTERFACE.get(served.host, served.host)
     if ":" in host and not host.startswith("["):  # an IPv6 address
         host = f"[{host}]"
-    return f"http://{host}:{served.port}"
+    try:
+        return _checked_url(f"http://{host}:{served.port}")
+    except ValueError:  # made of the setting, not of a --url the trader gave
+        raise ValueError(
+            f"VTRADE_API__HOST {served.host!r} makes no address to reach `vtrade serve` at: "
+            "give a host name or IP address alone (the port is VTRADE_API__PORT), or the "
+            f"server's address with --url (or {CLIENT_URL})"
+        ) from None
 
 
 def _checked_url(url: str) -> str:

@@ -223,6 +223,32 @@ def test_an_ocos_view_shows_its_stop_loss_and_a_listing_its_exits_under_their_en
     assert types[entry + 1 : entry + 3] == exits_shown
 
 
+def test_a_replaced_exit_is_listed_under_its_entry_not_dropped_from_the_table(
+    live: Live,
+) -> None:
+    """An entry keeps listing a leg that was replaced (its `replaced_by` leads on), and the
+    replacement names the entry as its parent: `orders --status all` showed neither it under
+    the entry nor on its own row, so a working take-profit was missing from the table."""
+    key = live.key("alice")
+    take, stop = resting_price(live, key, "AAPL", "1.1"), resting_price(live, key, "AAPL", "0.9")
+    entry = as_json(
+        vtrade(live, key, f"order AAPL buy 5 --take-profit {take} --stop-loss {stop} --json")
+    )
+    new_take = take + 1
+    replaced = httpx.patch(
+        f"{live.base_url}/api/v1/accounts/{key.account_id}/orders/{entry['legs'][0]}",
+        headers=key.headers,
+        json={"limit_price": str(new_take)},
+    )
+    assert replaced.status_code == 200, replaced.text
+    new_leg = replaced.json()
+
+    shown = ok(vtrade(live, key, "orders --status all"))
+
+    assert new_leg["id"] in shown
+    assert f"└ take-profit limit {new_take}" in [row[5] for row in cells(shown)]
+
+
 def test_oco_places_both_exits_of_a_held_position_at_once(live: Live) -> None:
     key = live.key("alice")
     ok(vtrade(live, key, "order AAPL buy 10"))

@@ -417,6 +417,38 @@ def test_cancel_all_answers_in_the_order_the_orders_were_placed(api: InProcess) 
     assert {o["status"] for o in result["canceled"]} == {"canceled"}
 
 
+def test_cancel_all_keeps_each_entry_with_its_legs_when_orders_share_an_instant(
+    api: InProcess,
+) -> None:
+    """Orders placed while the clock stands still (a paused simulated clock, a batch) share
+    their `created_at`: the answer still lists them as placed, a bracket's legs right after
+    its entry and before the limit placed after it, then a second bracket with its own."""
+    key = api.key()
+    first = submit_bracket(api, key, "NVDA", Decimal(below_market(api, key, "NVDA", "0.9")))
+    limit = submit(
+        api,
+        key,
+        symbol="MSFT",
+        side="buy",
+        type="limit",
+        qty=1,
+        limit_price=below_market(api, key, "MSFT"),
+    ).json()
+    second = submit_bracket(api, key, "AAPL", Decimal(below_market(api, key, "AAPL", "0.9")))
+    entries = [first.json(), second.json()]
+    assert len({o["created_at"] for o in [*entries, limit]}) == 1  # one instant
+
+    result = api.http.delete(orders_url(key), headers=key.headers).json()
+
+    assert [o["id"] for o in result["canceled"]] == [
+        entries[0]["id"],
+        *entries[0]["legs"],
+        limit["id"],
+        entries[1]["id"],
+        *entries[1]["legs"],
+    ]
+
+
 def test_a_bracket_take_profit_below_a_buy_entry_is_refused_saying_so(api: InProcess) -> None:
     key = api.key()
     refused = submit(

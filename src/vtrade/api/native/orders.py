@@ -35,7 +35,7 @@ from vtrade.core.errors import IllegalTransitionError, NotFoundError, RejectedEr
 from vtrade.domain.accounts import Account
 from vtrade.domain.commands import CancelOrder, ReplaceOrder
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import PARENT, Order, OrderStatus
+from vtrade.domain.orders import Order, OrderStatus
 
 router = APIRouter(prefix="/accounts/{account_id}", tags=["orders"])
 
@@ -155,9 +155,10 @@ async def cancel_all(request: Request, account: Owned) -> CancelAllResult:
     )
 
 
-def _placed(order: Order) -> tuple[int, bool]:
-    """Sort key of orders by submission, an entry before the legs it was placed with."""
-    return order.created_ns, order.extra.get(PARENT) is not None
+def _placed(order: Order) -> int:
+    """Sort key of orders by submission: their sequence number, which an entry takes before
+    the legs placed with it (orders placed at one instant share their `created_ns`)."""
+    return order.seq
 
 
 @router.get(
