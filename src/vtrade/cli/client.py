@@ -161,17 +161,29 @@ def order(
 
 
 def tied_orders(
-    remote: Remote, orders: Sequence[dict[str, Any]], *, legs_only: bool = False
+    remote: Remote,
+    orders: Sequence[dict[str, Any]],
+    *,
+    legs_only: bool = False,
+    most: int | None = None,
 ) -> dict[str, Any]:
     """The orders tied to `orders` (their legs and, unless `legs_only`, their one-cancels-other)
-    that `orders` lacks, by id, read one by one; one that cannot be read is left out with a
-    warning (the view shows its id): what it is tied to was done all the same."""
+    that `orders` lacks, by id, read one by one, at most `most` of them; one that cannot be
+    read, or is past `most`, is left out with a warning (the view shows its id): what it is
+    tied to was done all the same."""
     have = {o["id"] for o in orders}
     wanted = [i for o in orders for i in o.get("legs", ())]
     if not legs_only:
         wanted += [o["oco_with"] for o in orders if o.get("oco_with")]
+    missing = list(dict.fromkeys(i for i in wanted if i not in have))
+    if most is not None and len(missing) > most:
+        warn(
+            f"{len(missing) - most} legs of the orders shown are on no page read and are shown "
+            f"by id (the first {most} were read; `vtrade orders --status open` lists them)"
+        )
+        missing = missing[:most]
     found = {}
-    for order_id in dict.fromkeys(i for i in wanted if i not in have):
+    for order_id in missing:
         try:
             found[order_id] = remote.get(_order_path(remote, order_id), "id")
         except RemoteError as exc:

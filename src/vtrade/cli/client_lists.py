@@ -24,6 +24,7 @@ PAGE = 50  # items in a page unless --limit says (the server's default too)
 # smaller --limit); the next page token says where to go on.
 MOST_PAGES = 200
 MOST_ITEMS = MOST_PAGES * MAX_PAGE
+LEGS_READ = 100  # legs an orders table reads beyond its pages: with them, under the burst
 TO_GO_ON = "pass the next page token a listing printed"
 Flags = list[tuple[str, str | int | None]]  # the flags of a listing that its next page repeats
 
@@ -89,7 +90,9 @@ def orders(
         elif not found:
             out.print(f"no {'' if wanted == 'all' else wanted + ' '}orders")
         else:
-            tied = tied_orders(remote, found, legs_only=True)  # legs not listed with their entry
+            # legs not listed with their entry, within a key's burst of requests (--all's
+            # pages and these together)
+            tied = tied_orders(remote, found, legs_only=True, most=LEGS_READ)
             out.print(tables.orders(found, f"Orders ({wanted})", tied))
         listed.go_on(token, len(found), server.as_json)
 
