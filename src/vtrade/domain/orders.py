@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -48,11 +49,21 @@ BLANK_CLIENT_ORDER_ID = (
 
 
 def blank_client_order_id(client_order_id: str | None) -> bool:
-    """Whether `client_order_id` is given but holds only blanks (spaces, tabs, no-break
-    spaces): no id anyone means, and one a person cannot tell from another or from none.
+    """Whether `client_order_id` is given but holds no visible character: only blanks
+    (spaces, tabs, no-break spaces) and invisible ones (zero-width spaces and joiners, control
+    characters). No id anyone means, and one a person cannot tell from another or from none.
     Every surface refuses it with `BLANK_CLIENT_ORDER_ID`; an empty one means none (one is
     made), as on Alpaca."""
-    return bool(client_order_id and not client_order_id.strip())
+    return bool(client_order_id) and all(_invisible(c) for c in client_order_id or "")
+
+
+def _invisible(char: str) -> bool:
+    """Blank or never drawn: a separator (Z*), a control (Cc) or a format character (Cf)."""
+    return (
+        char.isspace()
+        or unicodedata.category(char)[0] == "Z"
+        or (unicodedata.category(char) in ("Cc", "Cf"))
+    )
 
 
 class OrderStatus(StrEnum):

@@ -465,7 +465,7 @@ def test_a_bracket_take_profit_below_a_buy_entry_is_refused_saying_so(api: InPro
     assert "take_profit limit_price 1 must be above the entry's price" in refused.json()["message"]
 
 
-@pytest.mark.parametrize("blank", [" ", "   ", "\t", "\u00a0\u2003"])
+@pytest.mark.parametrize("blank", [" ", "   ", "\t", "\u00a0\u2003", "\u200b", " \u2060\ufeff"])
 def test_a_client_order_id_of_blanks_only_is_refused_on_submit_and_replace(
     api: InProcess, blank: str
 ) -> None:
