@@ -30,6 +30,7 @@ from sqlalchemy.exc import ArgumentError
 
 from vtrade.adapters.hot.redis import redact
 from vtrade.core.errors import ValidationError
+from vtrade.core.money import is_currency_code
 from vtrade.domain.accounts import DEFAULT_BALANCE, balance_problem
 from vtrade.execution.config import checked_day_counts
 
@@ -87,7 +88,7 @@ def _by_currency_code(value: Mapping[str, T], what: str) -> dict[str, T]:
         twice = [c for c in codes if sum(o.upper() == c.upper() for o in codes) > 1]
         raise ValueError(f"{what} set twice, as {' and '.join(twice)}: set it once")
     for currency in upper:
-        if not re.fullmatch(r"[A-Z]{3}", currency):
+        if not is_currency_code(currency):
             raise ValueError(f"{what} currency {currency!r}: use a code like USD")
     return upper
 

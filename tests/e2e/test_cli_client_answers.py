@@ -325,57 +325,38 @@ def test_a_timeout_that_is_not_above_0_and_at_most_300_seconds_is_refused(second
     )
 
 
-def test_all_stops_at_its_bound_of_items_saying_where_to_go_on(
-    serving: Callable[[dict[str, Handler]], str],
+@pytest.mark.parametrize(
+    ("limit", "page", "bound"),
+    [
+        ([], 500, "100,000"),  # the server's largest page
+        # followed to 100,000 items in pages of 10 it sent 10,000 requests, and a key's limit
+        # (200 a second, bursts of 400) refused one with a 429 long before the end
+        (["--limit", "10"], 10, "2,000"),
+    ],
+)
+def test_all_stops_after_200_pages_saying_where_to_go_on(
+    serving: Callable[[dict[str, Handler]], str], limit: list[str], page: int, bound: str
 ) -> None:
-    """A list that never ends (or a server that always gives a token): at most 100,000 items,
-    in pages of 500, and the token to go on with."""
+    """A list that never ends (or a server that always gives a token): --all reads at most
+    200 pages, within a key's burst of requests, and prints the token to go on with."""
     asked: list[str] = []
-    page = {"orders": [{"id": "o"}] * 500, "next_page_token": "more"}
 
     def endless(request: BaseHTTPRequestHandler) -> None:
         asked.append(request.path)
-        answer(200, page)(request)
+        answer(200, {"orders": [{"id": "o"}] * page, "next_page_token": "more"})(request)
 
     url = serving(
         {"GET /api/v1/accounts/acc-1/orders": endless, "GET /api/v1/account": answer(200, ACCOUNT)}
     )
 
-    result = run(url, ["orders", "--all", "--json"])
+    result = run(url, ["orders", "--all", *limit, "--json"])
 
     assert result.exit_code == 0, result.output
     listed = json.loads(result.stdout)
-    assert len(listed["orders"]) == 100_000 and listed["next_page_token"] == "more"
-    assert len(asked) == 200 and all("limit=500" in path for path in asked)
+    assert len(listed["orders"]) == 200 * page and listed["next_page_token"] == "more"
+    assert len(asked) == 200 and all(f"limit={page}" in path for path in asked)
     assert result.stderr.strip() == (
-        "warning: --all stops at 100,000 orders and more follow: go on with --page-token more"
-    )
-
-
-def test_all_with_a_smaller_page_still_stops_within_a_keys_burst_of_requests(
-    serving: Callable[[dict[str, Handler]], str],
-) -> None:
-    """--all --limit 10 reads at most 200 pages too (2,000 items): followed to 100,000 items
-    in pages of 10 it sent 10,000 requests, and a key's limit (200 a second, bursts of 400)
-    refused one of them with a 429 long before the end, and the command printed nothing."""
-    asked: list[str] = []
-
-    def endless(request: BaseHTTPRequestHandler) -> None:
-        asked.append(request.path)
-        answer(200, {"orders": [{"id": "o"}] * 10, "next_page_token": "more"})(request)
-
-    url = serving(
-        {"GET /api/v1/accounts/acc-1/orders": endless, "GET /api/v1/account": answer(200, ACCOUNT)}
-    )
-
-    result = run(url, ["orders", "--all", "--limit", "10", "--json"])
-
-    assert result.exit_code == 0, result.output
-    listed = json.loads(result.stdout)
-    assert len(listed["orders"]) == 2_000 and listed["next_page_token"] == "more"
-    assert len(asked) == 200 and all("limit=10" in path for path in asked)
-    assert result.stderr.strip() == (
-        "warning: --all stops at 2,000 orders and more follow: go on with --page-token more"
+        f"warning: --all stops at {bound} orders and more follow: go on with --page-token more"
     )
 
 

@@ -92,12 +92,16 @@ def options_of(group: type, name: str) -> Callable[[F], F]:
 
 def error(message: str) -> None:
     """Print one `error:` line on stderr (as is: no markup, no wrapping)."""
-    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    _stderr_line("error", message)
 
 
 def warn(message: str) -> None:
     """Print one `warning:` line on stderr: something failed, but the command did its work."""
-    err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+    _stderr_line("warning", message)
+
+
+def _stderr_line(kind: str, message: str) -> None:
+    err.print(f"{kind}: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 def one_of(text: str, allowed: Sequence[str], what: str) -> str:

@@ -1,8 +1,9 @@
-"""Decimal helpers for prices and quantities on tick and lot grids."""
+"""Decimal helpers for prices and quantities on tick and lot grids, and currency codes."""
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Literal
@@ -10,6 +11,12 @@ from typing import Literal
 Rounding = Literal["nearest", "down", "up"]
 _MODES = {"nearest": ROUND_HALF_EVEN, "down": ROUND_FLOOR, "up": ROUND_CEILING}
 CENT = Decimal("0.01")
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+
+
+def is_currency_code(text: str) -> bool:
+    """Whether `text` is a currency code as the tables key them: three upper-case letters."""
+    return _CURRENCY_CODE.fullmatch(text) is not None
 
 
 def cents(value: Decimal) -> Decimal:

@@ -43,6 +43,7 @@ ORDER_CLASS = "order_class"  # an `OrderClass` other than simple, on every order
 PARENT = "parent_id"  # on a leg: the order that holds it (a bracket's or an oto's entry)
 LEGS = "legs"  # on the holding order: its legs' ids, comma-separated
 OCO_WITH = "oco_with"  # on each order of a one-cancels-other pair: the other's id
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # Unicode categories
 BLANK_CLIENT_ORDER_ID = (
     "is blank: give one with a visible character, or leave it out to have one made"
 )
@@ -58,12 +59,9 @@ def blank_client_order_id(client_order_id: str | None) -> bool:
 
 
 def _invisible(char: str) -> bool:
-    """Blank or never drawn: a separator (Z*), a control (Cc) or a format character (Cf)."""
-    return (
-        char.isspace()
-        or unicodedata.category(char)[0] == "Z"
-        or (unicodedata.category(char) in ("Cc", "Cf"))
-    )
+    """Blank or never drawn: a separator (Zs, Zl, Zp: spaces, no-break spaces), a control
+    (Cc: tabs, line breaks) or a format character (Cf: zero-width spaces and joiners)."""
+    return unicodedata.category(char) in _INVISIBLE
 
 
 class OrderStatus(StrEnum):

@@ -4,7 +4,6 @@ overnight financing."""
 from __future__ import annotations
 
 import functools
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from vtrade.core.clock import NS_PER_DAY
+from vtrade.core.money import is_currency_code
 from vtrade.domain.accounts import DEFAULT_BALANCE
 from vtrade.domain.instruments import AssetClass
 from vtrade.execution.validation import Limits
@@ -47,7 +47,7 @@ def checked_day_counts(table: Mapping[str, object], source: str) -> dict[str, in
     counts other than 360 or 365 days a year."""
     days: dict[str, int] = {}
     for currency, count in table.items():
-        if not re.fullmatch(r"[A-Z]{3}", currency):
+        if not is_currency_code(currency):
             raise ValueError(f"day count currency {currency!r} in {source}: use a code like USD")
         if type(count) is not int or count not in DAY_COUNTS:  # not True, nor 365.0
             raise ValueError(

@@ -34,7 +34,6 @@ cached: the rollover asks for it for every account's pairs on each trading day.
 from __future__ import annotations
 
 import functools
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from importlib import resources
 
 import holidays
 
+from vtrade.core.money import is_currency_code
 from vtrade.market.sessions_build import fx_trading_day
 
 CALENDARS_FILE = "settlement_calendars.toml"
@@ -87,7 +87,7 @@ def checked_calendars(table: object, source: str) -> dict[str, tuple[HolidaySour
     calendars: dict[str, tuple[HolidaySource, ...]] = {}
     for currency, sources in table.items():
         where = f"calendar of {currency} in {source}"
-        if not re.fullmatch(r"[A-Z]{3}", currency):
+        if not is_currency_code(currency):
             raise ValueError(f"calendar currency {currency!r} in {source}: use a code like USD")
         if not isinstance(sources, list) or not sources:
             raise ValueError(f'{where}: give a list of sources, e.g. [{{ market = "XFED" }}]')

@@ -49,6 +49,14 @@ def below_market(api: InProcess, key: Key, symbol: str, share: str = "0.97") -> 
     return str(price)
 
 
+def resting_limit(api: InProcess, key: Key, symbol: str) -> Any:
+    """A limit buy of 1 below the market: it rests."""
+    limit_price = below_market(api, key, symbol)
+    return submit(
+        api, key, symbol=symbol, side="buy", type="limit", qty=1, limit_price=limit_price
+    ).json()
+
+
 def test_a_market_order_fills_at_once_with_a_receipt_and_a_position(api: InProcess) -> None:
     key = api.key()
     response = submit(api, key, symbol="AAPL", side="buy", qty=100)
@@ -121,8 +129,7 @@ def test_a_limit_order_rests_is_replaced_and_then_canceled(api: InProcess) -> No
 def test_cancel_all_cancels_every_open_order(api: InProcess) -> None:
     key = api.key()
     for symbol in ("MSFT", "NVDA"):
-        price = below_market(api, key, symbol)
-        submit(api, key, symbol=symbol, side="buy", type="limit", qty=1, limit_price=price)
+        resting_limit(api, key, symbol)
     result = api.http.delete(orders_url(key), headers=key.headers).json()
     assert sorted(o["symbol"] for o in result["canceled"]) == ["MSFT", "NVDA"]
     assert result["failed"] == []
@@ -401,15 +408,7 @@ def test_cancel_all_answers_in_the_order_the_orders_were_placed(api: InProcess) 
     """Held legs are canceled before their entries, but the answer lists orders as placed:
     an earlier limit, then the bracket's entry, then its take-profit and stop-loss."""
     key = api.key()
-    first = submit(
-        api,
-        key,
-        symbol="MSFT",
-        side="buy",
-        type="limit",
-        qty=1,
-        limit_price=below_market(api, key, "MSFT"),
-    ).json()
+    first = resting_limit(api, key, "MSFT")
     entry_price = Decimal(below_market(api, key, "NVDA", "0.9"))
     entry = submit_bracket(api, key, "NVDA", entry_price).json()
     result = api.http.delete(orders_url(key), headers=key.headers).json()
@@ -425,15 +424,7 @@ def test_cancel_all_keeps_each_entry_with_its_legs_when_orders_share_an_instant(
     its entry and before the limit placed after it, then a second bracket with its own."""
     key = api.key()
     first = submit_bracket(api, key, "NVDA", Decimal(below_market(api, key, "NVDA", "0.9")))
-    limit = submit(
-        api,
-        key,
-        symbol="MSFT",
-        side="buy",
-        type="limit",
-        qty=1,
-        limit_price=below_market(api, key, "MSFT"),
-    ).json()
+    limit = resting_limit(api, key, "MSFT")
     second = submit_bracket(api, key, "AAPL", Decimal(below_market(api, key, "AAPL", "0.9")))
     entries = [first.json(), second.json()]
     assert len({o["created_at"] for o in [*entries, limit]}) == 1  # one instant

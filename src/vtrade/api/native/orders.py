@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter, itemgetter
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -40,6 +41,7 @@ from vtrade.domain.orders import Order, OrderStatus
 router = APIRouter(prefix="/accounts/{account_id}", tags=["orders"])
 
 OrderId = Annotated[str, Path(description="Order id", max_length=64)]
+_SEQ = attrgetter("seq")
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Most items per page (1-{MAX_PAGE})")]
 Direction = Annotated[Ordering, Query(description="asc: oldest first; desc: newest first")]
 After = Annotated[str | None, Query(description="Only after this instant (ISO 8601, exclusive)")]
@@ -137,7 +139,7 @@ async def cancel_all(request: Request, account: Owned) -> CancelAllResult:
     state = api(request)
     c = state.container
     canceled: list[Order] = []
-    failed: list[tuple[Order, CancelFailure]] = []
+    failed: list[tuple[int, CancelFailure]] = []  # by the order's sequence number
     for order in c.engine.cancelable(account.id):
         if order.status is OrderStatus.CANCELED:  # with its one-cancels-other, just now
             canceled.append(order)
@@ -145,20 +147,14 @@ async def cancel_all(request: Request, account: Owned) -> CancelAllResult:
         try:
             canceled.append(_cancel(state, account, order.id))
         except VtradeError as exc:
-            failed.append(
-                (order, CancelFailure(order_id=order.id, code=exc.code, message=exc.message))
-            )
-    # canceled legs first (`cancelable`), but answered in the order they were placed
+            why = CancelFailure(order_id=order.id, code=exc.code, message=exc.message)
+            failed.append((order.seq, why))
+    # canceled legs first (`cancelable`), answered in the order placed: by sequence number,
+    # which an entry takes before the legs placed with it (`created_ns` ties in one instant)
     return CancelAllResult(
-        canceled=[order_public(o, c.catalog) for o in sorted(canceled, key=_placed)],
-        failed=[why for _, why in sorted(failed, key=lambda pair: _placed(pair[0]))],
+        canceled=[order_public(o, c.catalog) for o in sorted(canceled, key=_SEQ)],
+        failed=[why for _, why in sorted(failed, key=itemgetter(0))],
     )
-
-
-def _placed(order: Order) -> int:
-    """Sort key of orders by submission: their sequence number, which an entry takes before
-    the legs placed with it (orders placed at one instant share their `created_ns`)."""
-    return order.seq
 
 
 @router.get(
