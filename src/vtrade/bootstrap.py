@@ -12,12 +12,19 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from vtrade.adapters.hot import MemoryHotStore, RedisHotStore
 from vtrade.adapters.sql.equity import SqlEquityStore
 from vtrade.adapters.sql.identity import SqlIdentityStore
+from vtrade.adapters.sql.library_versions import SqlLibraryVersions
 from vtrade.adapters.sql.store import SqlStore
 from vtrade.adapters.sql.watchlists import SqlAccountSettings, SqlWatchlistStore
+from vtrade.app import library_versions
 from vtrade.app.identity import IdentityService
 from vtrade.app.portfolio import PortfolioConfig, PortfolioService
 from vtrade.app.portfolio_queries import PortfolioQueries
-from vtrade.app.ports import AccountSettingsStore, HotStore, WatchlistStore
+from vtrade.app.ports import (
+    AccountSettingsStore,
+    HotStore,
+    LibraryVersionStore,
+    WatchlistStore,
+)
 from vtrade.app.services import TradingService
 from vtrade.core.bus import InProcessBus
 from vtrade.core.clock import NS_PER_HOUR, Clock, LiveClock
@@ -57,10 +64,14 @@ class Container:
     identity: IdentityService
     watchlists: WatchlistStore
     account_settings: AccountSettingsStore  # client settings (Alpaca account configurations)
+    library_versions: LibraryVersionStore  # those the market and the ledger were computed with
 
     def start(self) -> None:
-        """Migrate and load the ledger, publish what was pending, then value every account."""
+        """Migrate and load the ledger, publish what was pending, then value every account.
+        A warning names each library (numpy, calendars) whose version differs from the one
+        the database was last served with, and the current ones are recorded."""
         self.trading.start()
+        library_versions.note_changes(self.library_versions, library_versions.installed())
         self.portfolio.start()
 
 
@@ -146,6 +157,7 @@ def build(
         identity,
         SqlWatchlistStore(store.engine),
         SqlAccountSettings(store.engine),
+        SqlLibraryVersions(store.engine),
     )
 
 

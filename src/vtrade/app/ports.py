@@ -384,3 +384,15 @@ class AccountSettingsStore(Protocol):
     def put(self, account_id: str, body: dict[str, object], updated_ns: int) -> None:
         """Insert or replace the account's settings."""
         ...
+
+
+class LibraryVersionStore(Protocol):
+    """The versions of the libraries a database's market and ledger were computed with."""
+
+    def recorded(self) -> dict[str, str]:
+        """Library name to version, as last recorded (empty before the first record)."""
+        ...
+
+    def record(self, versions: Mapping[str, str]) -> None:
+        """Insert or replace the version of each library named."""
+        ...

@@ -189,6 +189,15 @@ meta = Table(
     Column("value", BigInteger, nullable=False),
 )
 
+# The versions of the libraries the market and the ledger were computed with
+# (`app.library_versions`).
+library_versions = Table(
+    "library_versions",
+    metadata,
+    Column("name", String(), primary_key=True),
+    Column("version", String(), nullable=False),
+)
+
 # Equity snapshots (cold storage of equity curves). The primary key leads with the account and
 # the kind, so a curve over a time range is one index range scan; on SQLite the table is
 # WITHOUT ROWID (clustered by that key), on PostgreSQL with TimescaleDB a hypertable on ts_ns.
