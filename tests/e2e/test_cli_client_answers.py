@@ -70,10 +70,12 @@ def serving() -> Iterator[Callable[[dict[str, Handler]], str]]:
         server.server_close()
 
 
-def answer(status: int, body: object) -> Handler:
+def answer(status: int, body: object, **headers: str) -> Handler:
     def handle(request: BaseHTTPRequestHandler) -> None:
         data = json.dumps(body).encode()
         request.send_response(status)
+        for name, value in headers.items():
+            request.send_header(name.replace("_", "-"), value)
         request.send_header("Content-Type", "application/json")
         request.send_header("Content-Length", str(len(data)))
         request.end_headers()
@@ -124,7 +126,7 @@ def test_a_placed_order_whose_receipts_cannot_be_read_is_shown_with_a_warning_an
     url = serving(
         {  # the first route whose prefix matches answers
             "GET /api/v1/accounts/acc-1/orders/ord-1/fills": answer(
-                429, {"code": 42910000, "message": "rate limit exceeded"}
+                429, {"code": 42910, "message": "rate limit exceeded"}, Retry_After="0"
             ),
             "GET /api/v1/account": answer(200, ACCOUNT),
             "POST /api/v1/accounts/acc-1/orders": answer(201, PLACED),
@@ -135,9 +137,34 @@ def test_a_placed_order_whose_receipts_cannot_be_read_is_shown_with_a_warning_an
 
     assert result.exit_code == 0, result.output
     assert "ord-1" in result.stdout and "filled" in result.stdout
-    assert result.stderr.strip() == (
-        "warning: order ord-1 was placed (filled); its receipts: rate limit exceeded"
-    )
+    assert result.stderr.splitlines() == [
+        *(f"warning: rate limited by the server; retrying in 0 s ({n} of 3)" for n in (1, 2, 3)),
+        "warning: order ord-1 was placed (filled); its receipts: rate limit exceeded; still "
+        "refused after 3 retries",
+    ]
+
+
+def test_an_order_refused_by_the_rate_limit_is_placed_once_on_a_retry_and_json_stays_clean(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    """vtrade refuses a request over the key's rate limit before acting on it: the order is
+    sent again after the wait the server asks for, saying so on stderr."""
+    posted: list[str] = []
+
+    def limited_once(request: BaseHTTPRequestHandler) -> None:
+        posted.append(request.path)
+        if len(posted) == 1:
+            answer(429, {"code": 42910, "message": "rate limit exceeded"}, Retry_After="0")(request)
+        else:
+            answer(201, PLACED)(request)
+
+    url = serving({"GET /api/v1/account": answer(200, ACCOUNT), "POST": limited_once})
+
+    result = run(url, ["order", "AAPL", "buy", "10", "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == PLACED and len(posted) == 2
+    assert result.stderr == "warning: rate limited by the server; retrying in 0 s (1 of 3)\n"
 
 
 @pytest.mark.parametrize(
@@ -367,7 +394,7 @@ def test_a_placed_bracket_whose_legs_cannot_be_read_is_shown_with_their_ids_and_
     url = serving(
         {
             "GET /api/v1/accounts/acc-1/orders/leg-": answer(
-                429, {"code": 42910000, "message": "rate limit exceeded"}
+                500, {"code": 50000, "message": "internal server error"}
             ),
             "GET /api/v1/account": answer(200, ACCOUNT),
             "POST /api/v1/accounts/acc-1/orders": answer(201, {**placed, "legs": ["leg-1"]}),
@@ -379,7 +406,7 @@ def test_a_placed_bracket_whose_legs_cannot_be_read_is_shown_with_their_ids_and_
     assert result.exit_code == 0, result.output
     assert "leg-1" in result.stdout and "ord-1" in result.stdout
     assert result.stderr.strip() == (
-        "warning: order leg-1, tied to one shown, could not be read: rate limit exceeded"
+        "warning: order leg-1, tied to one shown, could not be read: internal server error"
     )
 
 

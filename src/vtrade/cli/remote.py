@@ -4,7 +4,8 @@ options of the trading commands, and their one-line errors (see `friendly_errors
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,8 +14,8 @@ from urllib.parse import urlsplit
 import httpx
 import typer
 
-from vtrade.cli.common import JsonOption, print_json
-from vtrade.core.errors import VtradeError
+from vtrade.cli.common import JsonOption, print_json, warn
+from vtrade.core.errors import RateLimitedError, VtradeError
 from vtrade.settings import (
     CLIENT_KEY_ID,
     CLIENT_SECRET,
@@ -30,6 +31,11 @@ DEFAULT_URL = f"http://{_SERVED.host}:{_SERVED.port}"  # where `vtrade serve` li
 API = "/api/v1"
 TIMEOUT_S, MAX_TIMEOUT_S = 10.0, 300.0
 MAKE_KEY = "make one with `vtrade keys create USER` (`vtrade users create USER` first)"
+# A request refused by the rate limit (429) is sent again after the wait the server asks for
+# (`Retry-After`), at most RETRIES times and MAX_WAIT_S seconds a wait; without a readable
+# `Retry-After`, after 1, 2, then 4 seconds.
+RETRIES, MAX_WAIT_S = 3, 20.0
+_MAY = "; it may have acted on it all the same"
 _HEADER_SAFE = re.compile(r"[!-~]+")  # printable ASCII, no space: what a header value carries
 # A host `vtrade serve` listens on that is every interface: this machine's is one of them.
 _EVERY_INTERFACE = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
@@ -87,10 +93,17 @@ class RemoteError(VtradeError):
 class Remote:
     """One server, called as one API key; paths are relative to `/api/v1`."""
 
-    def __init__(self, client: httpx.Client, url: str, timeout: float) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        url: str,
+        timeout: float,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.client = client
         self.url = url
         self.timeout = timeout
+        self.sleep = sleep  # waits out a rate limit (see `RETRIES`)
         self._account_id: str | None = None
 
     def call(
@@ -105,11 +118,44 @@ class Remote:
         """The status and JSON object of a successful answer, which holds the fields `expect`
         (else it came from something other than a vtrade server); `RemoteError` for any other
         outcome, `maybe_acted` when a request that changes something may have been carried
-        out all the same (its answer lost, or a gateway's error instead of vtrade's)."""
+        out all the same (its answer lost, or a gateway's error instead of vtrade's). A 429
+        is waited out and the request sent again (`RETRIES`), with a `warning:` line a wait."""
         changes = method != "GET"
-        may = "; it may have acted on it all the same" if changes else ""
+        may = _MAY if changes else ""
+        response = self._send(method, path, params, body)
+        retries, gave_up = 0, ""
+        while response.status_code == 429:
+            wait, gave_up = _retry_wait(response, changes, retries)
+            if wait is None:
+                break
+            retries += 1
+            warn(f"rate limited by the server; retrying in {wait:g} s ({retries} of {RETRIES})")
+            self.sleep(wait)
+            response = self._send(method, path, params, body)
         try:
-            response = self.client.request(method, API + path, params=params, json=body)
+            data = response.json()
+        except ValueError:
+            data = None
+        if not response.is_success:
+            ours = isinstance(data, dict) and isinstance(data.get("message"), str)
+            lost = changes and (response.status_code >= 500 or not ours)  # e.g. a 504 gateway
+            message = _refusal(response.status_code, data, self.url) + (may if lost else "")
+            raise RemoteError(message + gave_up, body=data if ours else None, maybe_acted=lost)
+        if not isinstance(data, dict) or any(name not in data for name in expect):
+            raise RemoteError(self.not_ours + may, maybe_acted=changes)
+        return response.status_code, data
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        body: Mapping[str, object] | None,
+    ) -> httpx.Response:
+        """The answer to one request, or `RemoteError` if none came."""
+        changes = method != "GET"
+        try:
+            return self.client.request(method, API + path, params=params, json=body)
         except (httpx.ConnectError, httpx.ConnectTimeout):
             raise RemoteError(
                 f"no vtrade server answers at {self.url}: start one with `vtrade serve`"
@@ -121,19 +167,7 @@ class Remote:
                 what = f"the request to {self.url} could not be sent (a malformed header)"
             else:
                 what = f"talking to {self.url} failed: {str(exc).rstrip('.')}"
-            raise RemoteError(what + may, maybe_acted=changes) from None
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not response.is_success:
-            ours = isinstance(data, dict) and isinstance(data.get("message"), str)
-            lost = changes and (response.status_code >= 500 or not ours)  # e.g. a 504 gateway
-            message = _refusal(response.status_code, data, self.url) + (may if lost else "")
-            raise RemoteError(message, body=data if ours else None, maybe_acted=lost)
-        if not isinstance(data, dict) or any(name not in data for name in expect):
-            raise RemoteError(self.not_ours + may, maybe_acted=changes)
-        return response.status_code, data
+            raise RemoteError(what + (_MAY if changes else ""), maybe_acted=changes) from None
 
     @property
     def not_ours(self) -> str:
@@ -246,6 +280,33 @@ def _checked_url(url: str) -> str:
             f"port and path); use e.g. {DEFAULT_URL}"
         )
     return base
+
+
+def _retry_wait(response: httpx.Response, changes: bool, retries: int) -> tuple[float | None, str]:
+    """The seconds to wait before sending again a request refused with `response` (a 429)
+    after `retries` retries, or None and why not (to add to the error line).
+
+    vtrade's limits (api/limits.py) refuse a request in authentication, a dependency every
+    native route resolves before its handler runs, and no middleware acts before it: vtrade's
+    429 means nothing was done, so any method is sent again. Another 429 (a proxy's) is
+    retried for a GET alone: whether a POST or DELETE went through it cannot be known."""
+    try:
+        ours = response.json().get("code") == RateLimitedError.code
+    except (ValueError, AttributeError):
+        ours = False
+    if changes and not ours:
+        return None, ""
+    if retries == RETRIES:
+        return None, f"; still refused after {RETRIES} retries"
+    # delay-seconds only: vtrade never sends an HTTP-date, which would take a wall clock
+    asked = response.headers.get("Retry-After", "").strip()
+    wait = float(asked) if asked.isascii() and asked.isdigit() else float(2**retries)
+    if wait > MAX_WAIT_S:
+        return None, (
+            f"; not retried: the server asks for a wait of {wait:g} s, longer than the "
+            f"{MAX_WAIT_S:g} s the command waits"
+        )
+    return wait, ""
 
 
 def _refusal(status: int, data: Any, url: str) -> str:
