@@ -300,13 +300,13 @@ def _retry_wait(response: httpx.Response, changes: bool, retries: int) -> tuple[
         return None, f"; still refused after {RETRIES} retries"
     # delay-seconds only: vtrade never sends an HTTP-date, which would take a wall clock
     asked = response.headers.get("Retry-After", "").strip()
-    wait = float(asked) if asked.isascii() and asked.isdigit() else float(2**retries)
+    wait = int(asked) if asked.isascii() and asked.isdigit() else 2**retries
     if wait > MAX_WAIT_S:
         return None, (
-            f"; not retried: the server asks for a wait of {wait:g} s, longer than the "
+            f"; not retried: the server asks for a wait of {wait} s, longer than the "
             f"{MAX_WAIT_S:g} s the command waits"
         )
-    return wait, ""
+    return float(wait), ""
 
 
 def _refusal(status: int, data: Any, url: str) -> str:
