@@ -146,7 +146,11 @@ def test_sending_next_page_token_back_is_refused_instead_of_repeating_page_one(
 @pytest.mark.parametrize(
     ("path", "params", "allowed"),
     [
-        ("/accounts/{account}/orders", {"stauts": "all"}, "after, direction, limit, page_token"),
+        (
+            "/accounts/{account}/orders",
+            {"stauts": "all"},
+            "after, direction, limit, nested, page_token",
+        ),
         ("/accounts/{account}/fills", {"order": "x"}, "after, direction, limit, order_id"),
         ("/accounts/{account}/positions", {"symbol": "AAPL"}, None),
         ("/instruments", {"class": "crypto"}, "asset_class, search, venue"),

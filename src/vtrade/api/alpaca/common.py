@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from vtrade.api.alpaca.schemas import alpaca_symbol, asset_id, order_json
 from vtrade.api.auth import Caller, account_of, caller
+from vtrade.api.nested import legs_of, live
 from vtrade.api.state import ApiState, state_of
 from vtrade.bootstrap import Container
 from vtrade.core.clock import end_of_shown, parse_instant, to_ns
@@ -59,20 +60,15 @@ class Ctx:
 def render_order(c: Ctx, order: Order, nested: bool = False) -> dict[str, Any]:
     """`order` as an Alpaca `Order`, as it stands now; `nested`: with its legs (those of a
     bracket, oto or oco order), each as it stands now (a replaced one: its replacement)."""
-    legs = None
-    if nested and LEGS in order.extra:
-        found = (_current(c, leg_id) for leg_id in order.extra[LEGS].split(","))
-        legs = [order_json(leg, c.catalog) for leg in found if leg is not None]
-    return order_json(order, c.catalog, legs)
+    return render_with(c, order, legs_of(order, live(c.container)) if nested else None)
 
 
-def _current(c: Ctx, order_id: str) -> Order | None:
-    """The order with this id as it stands now, following its replacements."""
-    engine, store = c.container.engine, c.container.store
-    order = engine.held.get(order_id) or engine.orders.get(order_id) or store.get_order(order_id)
-    if order is not None and order.replaced_by:
-        return _current(c, order.replaced_by)
-    return order
+def render_with(c: Ctx, order: Order, legs: Sequence[Order] | None) -> dict[str, Any]:
+    """`order` as an Alpaca `Order` with `legs` under it; null, as on Alpaca, for an order
+    placed without legs or when they are not asked for (None)."""
+    if legs is None or LEGS not in order.extra:
+        return order_json(order, c.catalog)
+    return order_json(order, c.catalog, [order_json(leg, c.catalog) for leg in legs])
 
 
 async def ctx(request: Request, who: Annotated[Caller, Depends(caller)]) -> Ctx:

@@ -30,6 +30,7 @@ from vtrade.api.alpaca.common import (
     json_response,
     optional_decimal,
     render_order,
+    render_with,
 )
 from vtrade.api.alpaca.order_rules import (
     check_new_order,
@@ -45,6 +46,7 @@ from vtrade.api.alpaca.schemas import (
 )
 from vtrade.api.errors import alpaca_status
 from vtrade.api.inputs import Body, ClientOrderIdIn
+from vtrade.api.nested import Listing, nested_page
 from vtrade.core.errors import (
     ConflictError,
     IllegalTransitionError,
@@ -55,7 +57,7 @@ from vtrade.core.errors import (
 from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
 from vtrade.domain.instruments import AssetClass
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import PARENT, Order, OrderClass, OrderStatus, OrderType, TimeInForce
+from vtrade.domain.orders import Order, OrderClass, OrderStatus, OrderType, TimeInForce
 from vtrade.execution.validation import InsufficientQtyAvailable
 from vtrade.market.catalog import Catalog
 
@@ -285,32 +287,19 @@ async def list_orders(
     for text in csv_list(symbols):
         inst = find_instrument(c.state, text)
         wanted.append(inst.symbol if inst else text.upper())
-    found = c.container.store.page_orders(
-        c.account_id,
+    listing = Listing(
+        account_id=c.account_id,
         status=status,
         symbols=wanted or None,
-        side=None if nested else side,  # nested: the entry's side, once legs are folded in
         after_ns=after_instant(after),
         until_ns=instant(until, "until"),
         ascending=direction == "asc",
-        limit=3 * limit if nested else limit,  # an entry and its two legs take three rows
     )
-    if nested:
-        entries = _entries(c, found)
-        found = [o for o in entries if side is None or o.side.value == side][:limit]
-    return [render_order(c, o, nested) for o in found]
-
-
-def _entries(c: Ctx, orders: list[Order]) -> list[Order]:
-    """`orders` with each leg replaced by its entry (once, where the first of them stood): a
-    nested listing shows legs under their entry, and a working leg under its filled entry."""
-    entries: dict[str, Order] = {}
-    for order in orders:
-        parent_id = order.extra.get(PARENT)
-        entry = order if parent_id is None else c.container.store.get_order(parent_id)
-        if entry is not None:
-            entries.setdefault(entry.id, entry)
-    return list(entries.values())
+    store = c.container.store
+    if not nested:
+        return [render_order(c, o) for o in listing.read(store, None, limit, side)]
+    entries, _ = nested_page(store, listing, None, limit, side)
+    return [render_with(c, o, legs) for o, legs in entries]
 
 
 @router.get("/v2/orders:by_client_order_id", summary="Get an order by its client order id")

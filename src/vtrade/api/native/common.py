@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, TypeVar
 
@@ -198,9 +199,13 @@ def _q(value: Decimal | None, places: Decimal = PRICE_PLACES) -> Decimal | None:
     return None if value is None else value.quantize(places).normalize()
 
 
-def order_public(order: Order, catalog: Catalog) -> OrderPublic:
-    """An order as clients see it, with its fills summarized."""
+def order_public(
+    order: Order, catalog: Catalog, legs: Sequence[Order] | None = None
+) -> OrderPublic:
+    """An order as clients see it, with its fills summarized: its `legs` by id, or the orders
+    given (a nested listing's)."""
     avg = order.avg_fill_price
+    ids = order.extra[LEGS].split(",") if LEGS in order.extra else []
     return OrderPublic(
         id=order.id,
         client_order_id=order.client_order_id,
@@ -233,7 +238,7 @@ def order_public(order: Order, catalog: Catalog) -> OrderPublic:
         expires_at=at(order.expire_ns),
         order_class=OrderClass(order.extra.get(ORDER_CLASS, OrderClass.SIMPLE.value)),
         parent_id=order.extra.get(PARENT),
-        legs=order.extra[LEGS].split(",") if LEGS in order.extra else [],
+        legs=ids if legs is None else [order_public(leg, catalog) for leg in legs],
         oco_with=order.extra.get(OCO_WITH),
     )
 

@@ -29,7 +29,8 @@ from vtrade.api.native.schemas import (
     OrderPublic,
     OrderReplace,
 )
-from vtrade.api.native.types import Token, errors
+from vtrade.api.native.types import Nested, Token, errors
+from vtrade.api.nested import Listing, legs_of, live, nested_page
 from vtrade.api.paging import MAX_PAGE, MAX_SYMBOLS, Ordering, Status, instant
 from vtrade.api.state import ApiState
 from vtrade.core.errors import IllegalTransitionError, NotFoundError, RejectedError, VtradeError
@@ -84,7 +85,12 @@ async def submit_order(
     "/orders",
     response_model=OrderList,
     summary="List orders",
-    description="Orders of the account by status, time, symbols and side; pages by token.",
+    description=(
+        "Orders of the account by status, time, symbols and side; pages by token. `nested`: "
+        "a bracket, oto or oco order is one item, its entry with its legs, where the first of "
+        "its orders the filters keep stands (an entry filled while its legs work is `open`, "
+        "and `closed`); `limit` counts entries, `side` is the entry's."
+    ),
     responses=errors(401, 404, 422, 429),
 )
 async def list_orders(
@@ -101,29 +107,32 @@ async def list_orders(
     side: Annotated[Side | None, Query(description="buy or sell")] = None,
     direction: Direction = "desc",
     page_token: Token = None,
+    nested: Nested = False,
 ) -> OrderList:
     c = api(request).container
     wanted = None
     if symbols:
         names = [s for s in (part.strip() for part in symbols.split(",")) if s]
         wanted = [instrument(c.catalog, s, "symbols").symbol for s in names]
-    of = f"orders {account.id} {status} {wanted} {side} {direction}"
-    found, last = one_page(
-        c.store.page_orders(
-            account.id,
-            status=status,
-            symbols=wanted,
-            side=side.value if side else None,
-            after_ns=after_instant(after),
-            until_ns=instant(until, "until"),
-            cursor=read_token(page_token, of),
-            ascending=direction == "asc",
-            limit=limit + 1,
-        ),
-        limit,
+    # a nested list's token places its rows apart from a flat one's: good for it alone
+    of = f"orders {account.id} {status} {wanted} {side} {direction}" + (" nested" if nested else "")
+    listing = Listing(
+        account_id=account.id,
+        status=status,
+        symbols=wanted,
+        after_ns=after_instant(after),
+        until_ns=instant(until, "until"),
+        ascending=direction == "asc",
     )
+    cursor, chosen = read_token(page_token, of), side.value if side else None
+    if nested:
+        entries, last = nested_page(c.store, listing, cursor, limit, chosen)
+        shown = [order_public(o, c.catalog, legs) for o, legs in entries]
+    else:
+        found, last = one_page(listing.read(c.store, cursor, limit + 1, chosen), limit)
+        shown = [order_public(o, c.catalog) for o in found]
     return OrderList(
-        orders=[order_public(o, c.catalog) for o in found],
+        orders=shown,
         next_page_token=token_for(last.created_ns, last.id, of) if last else None,
     )
 
@@ -167,12 +176,13 @@ async def get_by_client_id(
     request: Request,
     account: Owned,
     client_order_id: Annotated[str, Query(min_length=1, max_length=128)],
+    nested: Nested = False,
 ) -> OrderPublic:
     state = api(request)
     order = _by_client_id(state, account.id, client_order_id)
     if order is None:
         raise NotFoundError(f"no order with client_order_id {client_order_id!r}")
-    return order_public(order, state.container.catalog)
+    return _shown(state, order, nested)
 
 
 @router.get(
@@ -181,9 +191,11 @@ async def get_by_client_id(
     summary="Get an order",
     responses=errors(401, 404, 429),
 )
-async def get_order(request: Request, account: Owned, order_id: OrderId) -> OrderPublic:
-    c = api(request).container
-    return order_public(_own_order(api(request), account, order_id), c.catalog)
+async def get_order(
+    request: Request, account: Owned, order_id: OrderId, nested: Nested = False
+) -> OrderPublic:
+    state = api(request)
+    return _shown(state, _own_order(state, account, order_id), nested)
 
 
 @router.delete(
@@ -318,6 +330,12 @@ def _fills(
     )
 
 
+def _shown(state: ApiState, order: Order, nested: bool) -> OrderPublic:
+    """`order` as answered, with the legs it holds now if `nested`."""
+    legs = legs_of(order, live(state.container)) if nested else None
+    return order_public(order, state.container.catalog, legs)
+
+
 def _by_client_id(state: ApiState, account_id: str, client_order_id: str) -> Order | None:
     c = state.container
     key = (account_id, client_order_id)
@@ -326,9 +344,7 @@ def _by_client_id(state: ApiState, account_id: str, client_order_id: str) -> Ord
 
 def _own_order(state: ApiState, account: Account, order_id: str) -> Order:
     """The account's order (open ones from the engine, which is never behind the store)."""
-    c = state.container
-    order = c.engine.orders.get(order_id) or c.engine.held.get(order_id)
-    order = order or c.store.get_order(order_id)
+    order = live(state.container)(order_id)
     if order is None or order.account_id != account.id:
         raise NotFoundError(f"order {order_id!r} not found")
     return order

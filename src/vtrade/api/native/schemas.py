@@ -255,7 +255,12 @@ class OrderPublic(Out):
     expires_at: str | None = f("When a day order expires", "2026-11-18T21:00:00Z")
     order_class: OrderClass = f("simple, bracket, oto or oco", "simple")
     parent_id: str | None = f("A leg's entry order (the take-profit, for an oco's stop)", None)
-    legs: list[str] = f("Ids of the legs an entry holds or held", [])
+    legs: list[str] | list[OrderPublic] = f(
+        "Ids of the legs an entry was placed with; with `nested=true`, the legs it holds now "
+        "as orders, in the order placed (take-profit, stop-loss), a replaced one as its "
+        "replacement (whose `replaces` names it), none under a replaced entry",
+        [],
+    )
     oco_with: str | None = f("The order this one is one-cancels-other with", None)
 
 

@@ -25,6 +25,14 @@ Dec = Annotated[
 ]
 # A decimal a client sends: a JSON number or a numeric string; NaN and infinity are refused.
 DecIn = Annotated[Decimal, Field(allow_inf_nan=False)]
+# The `nested` query parameter of the order routes.
+Nested = Annotated[
+    bool,
+    Query(
+        description="true: a bracket's, oto's or oco's legs as orders in its entry's `legs` "
+        "(the legs it holds now), not listed on their own"
+    ),
+]
 # The `page_token` query parameter of every paged list.
 Token = Annotated[
     str | None, Query(max_length=MAX_TOKEN, description="next_page_token of the previous page")
