@@ -393,7 +393,7 @@ def test_a_placed_bracket_whose_legs_cannot_be_read_is_shown_with_their_ids_and_
     placed = {**PLACED, "filled_qty": "0", "status": "accepted", "order_class": "bracket"}
     url = serving(
         {
-            "GET /api/v1/accounts/acc-1/orders/leg-": answer(
+            "GET /api/v1/accounts/acc-1/orders/ord-1": answer(
                 500, {"code": 50000, "message": "internal server error"}
             ),
             "GET /api/v1/account": answer(200, ACCOUNT),
@@ -406,47 +406,93 @@ def test_a_placed_bracket_whose_legs_cannot_be_read_is_shown_with_their_ids_and_
     assert result.exit_code == 0, result.output
     assert "leg-1" in result.stdout and "ord-1" in result.stdout
     assert result.stderr.strip() == (
-        "warning: order leg-1, tied to one shown, could not be read: internal server error"
+        "warning: the legs of order ord-1 could not be read: internal server error"
     )
 
 
-def test_a_listing_of_filled_brackets_stays_within_a_keys_burst_of_requests(
+def leg_of(entry: str, kind: str) -> dict[str, object]:
+    """A working exit of `entry`: its take-profit (limit 300) or its stop-loss (stop 200)."""
+    prices = {"limit_price": "300"} if kind == "limit" else {"stop_price": "200"}
+    return {
+        **PLACED,
+        "id": f"{entry}-{kind}",
+        "side": "sell",
+        "type": kind,
+        "status": "accepted",
+        "filled_qty": "0",
+        "filled_avg_price": None,
+        "order_class": "bracket",
+        "parent_id": entry,
+        "legs": [],
+        **prices,
+    }
+
+
+def test_a_placed_bracket_reads_its_legs_in_one_request(
     serving: Callable[[dict[str, Handler]], str],
 ) -> None:
-    """`vtrade orders --status closed --all` over 500 filled brackets whose exits still work
-    (the usual state of a bracket): the legs are not closed, so no page holds them. The table
-    reads the first 100 on their own and shows the rest by id with one warning: it read all
-    1,000, past a key's default burst of 400 that --all stays within (and past it every leg
-    was a `warning:` line)."""
+    placed = {**PLACED, "filled_qty": "0", "status": "accepted", "order_class": "bracket"}
     asked: list[str] = []
-    entries = [
-        {**PLACED, "id": f"e{i}", "order_class": "bracket", "legs": [f"leg-{i}a", f"leg-{i}b"]}
-        for i in range(500)
-    ]
 
-    def leg(request: BaseHTTPRequestHandler) -> None:
+    def nested(request: BaseHTTPRequestHandler) -> None:
         asked.append(request.path)
-        leg_id = request.path.rsplit("/", 1)[1]
-        body = {**PLACED, "id": leg_id, "type": "limit", "limit_price": "300", "status": "new"}
-        answer(200, {**body, "parent_id": "e0", "order_class": "bracket"})(request)
+        legs = [leg_of("ord-1", "limit"), leg_of("ord-1", "stop")]
+        answer(200, {**placed, "legs": legs})(request)
 
     url = serving(
         {
-            "GET /api/v1/accounts/acc-1/orders/": leg,
-            "GET /api/v1/accounts/acc-1/orders": answer(
-                200, {"orders": entries, "next_page_token": None}
-            ),
+            "GET /api/v1/accounts/acc-1/orders/ord-1": nested,
             "GET /api/v1/account": answer(200, ACCOUNT),
+            "POST /api/v1/accounts/acc-1/orders": answer(
+                201, {**placed, "legs": ["ord-1-limit", "ord-1-stop"]}
+            ),
         }
+    )
+
+    result = run(url, ["order", "AAPL", "buy", "10", "--take-profit", "300", "--stop-loss", "200"])
+
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    assert asked == ["/api/v1/accounts/acc-1/orders/ord-1?nested=true"]
+    shown = " ".join(result.stdout.split())
+    assert "take-profit │ sell limit 300, accepted (ord-1-limit)" in shown
+    assert "stop-loss │ sell stop 200, accepted (ord-1-stop)" in shown
+
+
+def test_a_listing_of_brackets_takes_one_request_a_page_with_the_legs_in_it(
+    serving: Callable[[dict[str, Handler]], str],
+) -> None:
+    """`vtrade orders --status closed --all` over 1,000 filled brackets whose exits still
+    work asks for the listing nested: each page carries its entries' legs, and nothing else
+    is read (the table read each leg its pages lacked on its own, past a key's burst, until
+    it showed all but the first 100 by id)."""
+    asked: list[str] = []
+    entries = [
+        {
+            **PLACED,
+            "id": f"e{i}",
+            "order_class": "bracket",
+            "legs": [leg_of(f"e{i}", "limit"), leg_of(f"e{i}", "stop")],
+        }
+        for i in range(1000)
+    ]
+
+    def listing(request: BaseHTTPRequestHandler) -> None:
+        asked.append(request.path)
+        second = "page_token=p2" in request.path
+        page = entries[500:] if second else entries[:500]
+        answer(200, {"orders": page, "next_page_token": None if second else "p2"})(request)
+
+    url = serving(
+        {"GET /api/v1/accounts/acc-1/orders": listing, "GET /api/v1/account": answer(200, ACCOUNT)}
     )
 
     result = run(url, ["orders", "--status", "closed", "--all"])
 
-    assert result.exit_code == 0, result.output
-    assert len(asked) == 100  # the first 100 legs read; the others shown by id
-    assert "900 legs of the orders shown are on no page read and are shown by id" in " ".join(
-        result.output.split()
-    )
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    assert len(asked) == 2 and all("nested=true" in path for path in asked)
+    assert all(path.startswith("/api/v1/accounts/acc-1/orders?") for path in asked)
+    assert result.stdout.count("└ take-profit limit 300") == 1000
+    assert result.stdout.count("└ stop-loss stop 200") == 1000
 
 
 @pytest.mark.parametrize("line", [["orders", "--json"], ["fills", "--json"], ["orders", "--all"]])

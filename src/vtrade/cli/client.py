@@ -5,7 +5,6 @@ trading rule)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -155,40 +154,31 @@ def order(
             return
         if status == 200:
             out.print(f"client order id {placed['client_order_id']} was sent before: its order is")
-        out.print(tables.one_order(placed, tied_orders(remote, [placed])))
+        out.print(tables.one_order(placed, *tied_orders(remote, placed)))
         if Decimal(placed["filled_qty"]) > 0:
             _print_receipts(remote, placed)
 
 
-def tied_orders(
-    remote: Remote,
-    orders: Sequence[dict[str, Any]],
-    *,
-    legs_only: bool = False,
-    most: int | None = None,
-) -> dict[str, Any]:
-    """The orders tied to `orders` (their legs and, unless `legs_only`, their one-cancels-other)
-    that `orders` lacks, by id, read one by one, at most `most` of them; one that cannot be
-    read, or is past `most`, is left out with a warning (the view shows its id): what it is
-    tied to was done all the same."""
-    have = {o["id"] for o in orders}
-    wanted = [i for o in orders for i in o.get("legs", ())]
-    if not legs_only:
-        wanted += [o["oco_with"] for o in orders if o.get("oco_with")]
-    missing = list(dict.fromkeys(i for i in wanted if i not in have))
-    if most is not None and len(missing) > most:
-        warn(
-            f"{len(missing) - most} legs of the orders shown are on no page read and are shown "
-            f"by id (the first {most} were read; `vtrade orders --status open` lists them)"
-        )
-        missing = missing[:most]
-    found = {}
-    for order_id in missing:
-        try:
-            found[order_id] = remote.get(_order_path(remote, order_id), "id")
-        except RemoteError as exc:
-            warn(f"order {order_id}, tied to one shown, could not be read: {exc}")
-    return found
+def tied_orders(remote: Remote, order: dict[str, Any]) -> tuple[list[Any] | None, Any]:
+    """The orders tied to `order`: its legs as they stand now (read with it, nested) and its
+    one-cancels-other unless one of them; None for what it has not, or what cannot be read,
+    with a warning (the view shows its id): what it is tied to was done all the same."""
+    ids, legs = order.get("legs") or [], None
+    if ids:
+        found = _read_tied(remote, order["id"], f"the legs of order {order['id']}", nested="true")
+        legs = [leg for leg in found.get("legs") or () if isinstance(leg, dict)] if found else None
+    pair = order.get("oco_with")
+    if not pair or pair in [*ids, *(leg.get("id") for leg in legs or ())]:
+        return legs, None
+    return legs, _read_tied(remote, pair, f"order {pair}, tied to one shown")
+
+
+def _read_tied(remote: Remote, order_id: str, what: str, **params: str) -> Any:
+    try:
+        return remote.get(_order_path(remote, order_id), "id", **params)
+    except RemoteError as exc:
+        warn(f"{what} could not be read: {exc}")
+        return None
 
 
 def _order_path(remote: Remote, order_id: str, rest: str = "") -> str:
@@ -231,7 +221,7 @@ def cancel(
         if server.as_json:
             print_json(data)
         elif order_id is not None:
-            out.print(tables.one_order(data, tied_orders(remote, [data])))
+            out.print(tables.one_order(data, *tied_orders(remote, data)))
         elif data["canceled"]:
             out.print(tables.orders(data["canceled"], "Canceled"))
         elif not data["failed"]:

@@ -13,7 +13,6 @@ import typer
 
 from vtrade.api.paging import DIRECTIONS, MAX_PAGE, MAX_SYMBOLS, MAX_TOKEN, STATUSES, instant
 from vtrade.cli import client_tables as tables
-from vtrade.cli.client import tied_orders
 from vtrade.cli.common import choice, friendly_errors, one_of, options_of, out, print_json, warn
 from vtrade.cli.remote import Remote, RemoteError, Server
 from vtrade.domain.market_data import Side
@@ -24,7 +23,6 @@ PAGE = 50  # items in a page unless --limit says (the server's default too)
 # smaller --limit); the next page token says where to go on.
 MOST_PAGES = 200
 MOST_ITEMS = MOST_PAGES * MAX_PAGE
-LEGS_READ = 100  # legs an orders table reads beyond its pages: with them, under the burst
 TO_GO_ON = "pass the next page token a listing printed"
 Flags = list[tuple[str, str | int | None]]  # the flags of a listing that its next page repeats
 
@@ -71,7 +69,8 @@ def orders(
     paging: Paging,
     server: Server,
 ) -> None:
-    """List the account's orders, newest first, a page at a time (or every page with --all)."""
+    """List the account's orders, newest first, a page at a time (or every page with --all),
+    each bracket, oto or oco entry with its legs under it."""
     wanted = one_of(status, STATUSES, "--status")
     if symbol is not None and len(symbol) > MAX_SYMBOLS:
         raise ValueError(f"--symbol is longer than {MAX_SYMBOLS} characters")
@@ -81,7 +80,8 @@ def orders(
         ("--symbol", symbol),
         ("--side", chosen),
     ]
-    query = {"status": wanted, "symbols": symbol, "side": chosen}
+    # nested: each entry comes with its legs, in one request a page
+    query = {"status": wanted, "symbols": symbol, "side": chosen, "nested": "true"}
     listed = _List("orders", flags, paging)
     with server.connect() as remote:
         found, token = listed.read(remote, query)
@@ -90,10 +90,7 @@ def orders(
         elif not found:
             out.print(f"no {'' if wanted == 'all' else wanted + ' '}orders")
         else:
-            # legs not listed with their entry, within a key's burst of requests (--all's
-            # pages and these together)
-            tied = tied_orders(remote, found, legs_only=True, most=LEGS_READ)
-            out.print(tables.orders(found, f"Orders ({wanted})", tied))
+            out.print(tables.orders(found, f"Orders ({wanted})"))
         listed.go_on(token, len(found), server.as_json)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -178,23 +178,21 @@ def _filled(o: Row) -> str:
     return str(o["filled_qty"]) + (f" @ {avg}" if avg is not None else "")
 
 
-def orders(items: Sequence[Row], title: str, tied: Mapping[str, Row] | None = None) -> Table:
-    """Orders (GET /orders) in the server's order, each one's legs under it (from `items`,
-    else from `tied`, their orders by id) with their role and prices, and after them any
-    listed order that names it as its parent but it does not list (a leg's replacement: an
-    entry keeps listing the leg replaced)."""
-    listed = {o["id"]: o for o in items}
-    known = {**(tied or {}), **listed}
-    children: dict[str, list[str]] = {}
+def orders(items: Sequence[Row], title: str) -> Table:
+    """Orders in the server's order, each entry's legs under it with their role and prices:
+    those it carries (GET /orders?nested=true), else the orders of `items` that name it as
+    their parent (a list of orders apart, such as cancel-all's). A leg that replaced another
+    names it."""
+    listed = {o["id"] for o in items}
+    children: dict[str, list[Row]] = {}
     for o in items:
         if o.get("parent_id") in listed:
-            children.setdefault(o["parent_id"], []).append(o["id"])
+            children.setdefault(o["parent_id"], []).append(o)
     rows: list[Row] = []
     for o in items:
         if o.get("parent_id") not in listed:  # a leg of a listed order comes under it
-            rows.append(o)
-            under = dict.fromkeys([*(o.get("legs") or []), *children.get(o["id"], [])])
-            rows += [{**known[i], _UNDER: True} for i in under if i in known]
+            carried = [leg for leg in o.get("legs") or () if isinstance(leg, dict)]
+            rows += [o, *({**leg, _UNDER: True} for leg in carried or children.get(o["id"], []))]
     return _rows(
         title,
         rows,
@@ -202,7 +200,7 @@ def orders(items: Sequence[Row], title: str, tied: Mapping[str, Row] | None = No
             ("submitted", lambda o: when(o["created_at"])),
             ("id", _at("id")),
             *WHAT,
-            ("type", lambda o: f"└ {role(o)} {prices(o)}" if o.get(_UNDER) else terms(o)),
+            ("type", lambda o: _leg(o) if o.get(_UNDER) else terms(o)),
             ("tif", _at("time_in_force")),
             ("status", _at("status")),
             ("filled", _filled),
@@ -210,17 +208,20 @@ def orders(items: Sequence[Row], title: str, tied: Mapping[str, Row] | None = No
     )
 
 
-def one_order(o: Row, tied: Mapping[str, Row] | None = None) -> Table:
-    """One order, with what it filled and, if refused or closed early, why; its legs and its
-    one-cancels-other with their prices where `tied` (their orders by id) holds them, else
-    their ids."""
-    tied = tied or {}
-    legs: list[str] = o.get("legs") or []
-    other: str = o.get("oco_with") or ""
+def _leg(o: Row) -> str:
+    """A leg's cell under its entry: `└ take-profit limit 190`, and `(replaces ID)` if it
+    replaced another."""
+    replaces = f" (replaces {o['replaces']})" if o.get("replaces") else ""
+    return f"└ {role(o)} {prices(o)}{replaces}"
 
-    def line(order_id: str) -> str:
-        return _tied(tied[order_id]) if order_id in tied else order_id
 
+def one_order(o: Row, legs: Sequence[Row] | None = None, other: Row | None = None) -> Table:
+    """One order, with what it filled and, if refused or closed early, why; its legs (as they
+    stand now) and its one-cancels-other with their prices where given, else their ids."""
+    ids: list[str] = o.get("legs") or []
+    pair: str = o.get("oco_with") or ""
+    shown = [(role(leg) or "leg", _tied(leg)) for leg in legs or ()] or [("leg", i) for i in ids]
+    among = pair in ids or any(leg["id"] == pair for leg in legs or ())
     return _pairs(
         f"Order {o['side']} {o['qty']} {o['symbol']}",
         [
@@ -233,8 +234,8 @@ def one_order(o: Row, tied: Mapping[str, Row] | None = None) -> Table:
             ("filled", _filled(o)),
             ("remaining", o["remaining_qty"] if o["remaining_qty"] != "0" else ""),
             ("arrival mid", o.get("arrival_mid") or ""),
-            *(((role(tied[i]) if i in tied else None) or "leg", line(i)) for i in legs),
-            ("one-cancels-other with", line(other) if other not in legs else ""),
+            *shown,
+            ("one-cancels-other with", "" if among else _tied(other) if other else pair),
             ("reason", o.get("reject_reason") or ""),
             ("profile", o["profile"]),
             ("submitted", when(o["created_at"])),

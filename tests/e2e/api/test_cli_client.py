@@ -164,11 +164,13 @@ def test_take_profit_and_stop_loss_make_a_bracket_and_one_of_them_an_oto(live: L
     assert bracket["order_class"] == "bracket" and len(bracket["legs"]) == 2
     assert oto["order_class"] == "oto" and len(oto["legs"]) == 1
     every = as_json(vtrade(live, key, "orders --status all --json"))["orders"]
-    legs = [o for o in every if o["parent_id"] == bracket["id"]]
-    assert sorted((o["type"], o["side"], o["status"]) for o in legs) == [
+    assert [o["id"] for o in every] == [oto["id"], bracket["id"]]  # legs are in their entry
+    legs = every[1]["legs"]
+    assert [(o["type"], o["side"], o["status"]) for o in legs] == [
         ("limit", "sell", "held"),
         ("stop", "sell", "held"),
     ]
+    assert [o["id"] for o in legs] == bracket["legs"] and every[0]["legs"][0]["type"] == "stop"
     listed = ok(vtrade(live, key, "orders"))  # held legs are open orders too
     assert f"limit {entry} (bracket)" in listed and f"limit {entry} (oto)" in listed
     assert f"└ take-profit limit {entry + 20}" in listed
@@ -193,7 +195,7 @@ def test_a_brackets_view_shows_each_legs_type_and_price_not_its_id_alone(live: L
     (placed,) = as_json(vtrade(live, key, "orders --json --side buy"))["orders"]
     canceled = ok(vtrade(live, key, f"cancel {placed['id']}"))
 
-    take, stop = placed["legs"]
+    take, stop = (leg["id"] for leg in placed["legs"])
     rows = {row[0]: row[1] for row in cells(shown)}
     assert rows["take-profit"] == f"sell limit {entry + 20}, held ({take})"
     assert rows["stop-loss"] == f"sell stop {entry - 20} limit {entry - 21}, held ({stop})"
@@ -223,12 +225,12 @@ def test_an_ocos_view_shows_its_stop_loss_and_a_listing_its_exits_under_their_en
     assert types[entry + 1 : entry + 3] == exits_shown
 
 
-def test_a_replaced_exit_is_listed_under_its_entry_not_dropped_from_the_table(
+def test_a_replaced_exit_is_listed_under_its_entry_as_its_replacement_naming_the_one_replaced(
     live: Live,
 ) -> None:
-    """An entry keeps listing a leg that was replaced (its `replaced_by` leads on), and the
-    replacement names the entry as its parent: `orders --status all` showed neither it under
-    the entry nor on its own row, so a working take-profit was missing from the table."""
+    """The listing carries each entry's legs as they stand now: a replaced take-profit is its
+    replacement, whose row names the leg it replaced (the table listed both until the listing
+    was nested; the replaced one's fills are `vtrade fills --order` it)."""
     key = live.key("alice")
     take, stop = resting_price(live, key, "AAPL", "1.1"), resting_price(live, key, "AAPL", "0.9")
     entry = as_json(
@@ -243,10 +245,32 @@ def test_a_replaced_exit_is_listed_under_its_entry_not_dropped_from_the_table(
     assert replaced.status_code == 200, replaced.text
     new_leg = replaced.json()
 
-    shown = ok(vtrade(live, key, "orders --status all"))
+    shown = cells(ok(vtrade(live, key, "orders --status all")))
+    (listed,) = as_json(vtrade(live, key, "orders --status all --json"))["orders"]
 
-    assert new_leg["id"] in shown
-    assert f"└ take-profit limit {new_take}" in [row[5] for row in cells(shown)]
+    assert [row[1] for row in shown] == [entry["id"], new_leg["id"], entry["legs"][1]]
+    assert shown[1][5] == f"└ take-profit limit {new_take} (replaces {entry['legs'][0]})"
+    assert [leg["id"] for leg in listed["legs"]] == [new_leg["id"], entry["legs"][1]]
+    assert listed["legs"][0]["replaces"] == entry["legs"][0]
+
+
+def test_cancel_all_shows_each_canceled_leg_under_its_entry(live: Live) -> None:
+    """Cancel-all answers orders apart, legs by id in their entry: the table puts the legs
+    it answers under the entry that names them, as a nested listing does."""
+    key = live.key("alice")
+    entry = resting_price(live, key, "MSFT")
+    exits = f"--take-profit {entry + 20} --stop-loss {entry - 20}"
+    placed = as_json(
+        vtrade(live, key, f"order MSFT buy 10 --type limit --limit-price {entry} {exits} --json")
+    )
+
+    shown = cells(ok(vtrade(live, key, "cancel --all")))
+
+    assert [row[1] for row in shown] == [placed["id"], *placed["legs"]]
+    assert [row[5] for row in shown[1:]] == [
+        f"└ take-profit limit {entry + 20}",
+        f"└ stop-loss stop {entry - 20}",
+    ]
 
 
 def test_oco_places_both_exits_of_a_held_position_at_once(live: Live) -> None:
@@ -262,8 +286,9 @@ def test_oco_places_both_exits_of_a_held_position_at_once(live: Live) -> None:
 
     assert (placed["order_class"], placed["type"], placed["status"]) == ("oco", "limit", "accepted")
     assert Decimal(placed["limit_price"]) == take
-    working = as_json(vtrade(live, key, "orders --json"))["orders"]
-    assert sorted(o["type"] for o in working) == ["limit", "stop"]
+    (working,) = as_json(vtrade(live, key, "orders --json"))["orders"]
+    assert working["id"] == placed["id"] and working["type"] == "limit"
+    assert [(leg["type"], leg["status"]) for leg in working["legs"]] == [("stop", "accepted")]
 
 
 def test_a_client_order_id_sent_again_shows_the_first_order_which_traded_once(
