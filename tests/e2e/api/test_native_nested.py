@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from api_support import InProcess, Key
 from test_native_orders import below_market, orders_url, submit, submit_bracket
+from test_native_paging import every_page
 
 SECOND = 1_000_000_000
 
@@ -18,18 +19,6 @@ def listed(api: InProcess, key: Key, **params: Any) -> Any:
     response = api.http.get(orders_url(key), headers=key.headers, params=params)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def every_page(api: InProcess, key: Key, **params: Any) -> list[list[dict[str, Any]]]:
-    """The orders of each page, following `next_page_token` to the end."""
-    pages, token = [], None
-    while True:
-        page = listed(api, key, **params, **({"page_token": token} if token else {}))
-        pages.append(page["orders"])
-        token = page["next_page_token"]
-        if token is None:
-            return pages
-        assert len(pages) < 100, "the pages never end"
 
 
 def rolled_up(flat: list[dict[str, Any]]) -> list[str]:
@@ -223,7 +212,8 @@ def test_pages_list_every_entry_once_with_its_legs_whatever_the_page_size(
     assert [o["id"] for o in whole] == rolled_up(flat) and len(whole) >= 3
 
     for limit in (1, 2, 3, 4):
-        pages = every_page(api, key, **query, limit=limit, nested="true")
+        path = f"/accounts/{key.account_id}/orders"
+        pages = [p["orders"] for p in every_page(api, key, path, **query, limit=limit, nested=True)]
 
         assert all(len(page) == limit for page in pages[:-1]) and 0 < len(pages[-1]) <= limit
         assert [o for page in pages for o in page] == whole
