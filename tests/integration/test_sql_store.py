@@ -414,6 +414,17 @@ def test_every_field_round_trips_exactly(store: SqlStore) -> None:
     assert loaded.extra == {"source": "alpaca", "note": "ünïcode ✓"}
 
 
+def test_orders_are_read_by_id_in_one_call_of_any_size(store: SqlStore, account: Account) -> None:
+    placed = [make_order(f"o-{i}") for i in range(1_201)]  # past a read's 500 ids, twice
+    store.commit([Changes(accounts=[account], orders=placed)])
+    asked = [o.id for o in reversed(placed)] + ["o-7", "o-none"]
+
+    found = store.get_orders(asked)
+
+    assert found == {o.id: o for o in placed}
+    assert store.get_orders([]) == {}
+
+
 def test_floats_are_refused_and_nothing_is_written(store: SqlStore, account: Account) -> None:
     bad = make_order("o-float", qty=1.5)  # type: ignore[arg-type]
     with pytest.raises(exc.StatementError, match="expected a Decimal"):

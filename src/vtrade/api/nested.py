@@ -93,7 +93,7 @@ def nested_page(
     """A page of `limit` entries after `cursor`, each with its legs, and the row the last of
     them was listed at when more follow (for the next page's token). Orders are read from the
     store (three rows to an entry and its two legs, more reads when that is not enough); the
-    orders of a group they lack are read one by one, once."""
+    orders of a group they lack are read together, once (`_read_linked`)."""
     known: dict[str, Order | None] = {}
 
     def find(order_id: str) -> Order | None:
@@ -109,6 +109,7 @@ def nested_page(
     while len(page) <= limit:
         rows = listing.read(store, cursor, batch, None)  # side: the entries', not the legs'
         known.update((o.id, o) for o in rows)
+        _read_linked(store, rows, known)
         for row in rows:
             entry = _entry_of(row, find)
             if entry.id in seen:
@@ -128,6 +129,24 @@ def nested_page(
     if len(page) > limit:
         return page[:limit], at[limit - 1]
     return page, None
+
+
+def _read_linked(store: Store, rows: list[Order], known: dict[str, Order | None]) -> None:
+    """Add to `known` the orders `rows` link to (parents, legs, replacements) and those they
+    link to in turn, a read a level: a page of open legs lacks their filled entries, a page of
+    closed entries their working legs, and one read each took 0.1-0.25 s a page of 500."""
+    linked = rows
+    while wanted := {i for o in linked for i in _links(o) if i not in known}:
+        found = store.get_orders(sorted(wanted))
+        known.update((i, found.get(i)) for i in wanted)
+        linked = list(found.values())
+
+
+def _links(order: Order) -> list[str]:
+    parent, legs = order.extra.get(PARENT), order.extra.get(LEGS)
+    ids = [parent] if parent else []
+    ids += legs.split(",") if legs else []
+    return [*ids, order.replaced_by] if order.replaced_by else ids
 
 
 def _key(order: Order) -> Cursor:

@@ -67,6 +67,10 @@ class Store(Protocol):
 
     def get_order(self, order_id: str) -> Order | None: ...
 
+    def get_orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        """The orders of those ids that exist, by id (one read, however many)."""
+        ...
+
     def get_order_by_client_id(self, account_id: str, client_order_id: str) -> Order | None:
         """The order holding `client_order_id` (`Order.holds_client_id`), else the newest
         rejected order sent with it."""

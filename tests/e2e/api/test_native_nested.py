@@ -12,6 +12,8 @@ from api_support import InProcess, Key
 from test_native_orders import below_market, orders_url, submit, submit_bracket
 from test_native_paging import every_page
 
+from vtrade.api.nested import Listing, nested_page
+
 SECOND = 1_000_000_000
 
 
@@ -114,6 +116,42 @@ def test_an_entry_filled_while_its_legs_work_is_listed_open_and_closed_with_them
         assert [leg["status"] for leg in shown["legs"]] == ["accepted", "accepted"]
     canceled = next(o for o in closed if o["id"] == done.json()["id"])
     assert [leg["status"] for leg in canceled["legs"]] == ["canceled", "canceled"]
+
+
+class CountingStore:
+    """The store, counting its reads of orders by id."""
+
+    def __init__(self, store: Any) -> None:
+        self.store, self.one_by_one, self.together = store, 0, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def get_order(self, order_id: str) -> Any:
+        self.one_by_one += 1
+        return self.store.get_order(order_id)
+
+    def get_orders(self, order_ids: Any) -> Any:
+        self.together += 1
+        return self.store.get_orders(order_ids)
+
+
+@pytest.mark.parametrize("status", ["open", "closed"])
+def test_a_page_reads_the_orders_its_groups_lack_together_not_one_by_one(
+    api: InProcess, status: str
+) -> None:
+    """Open legs lack their filled entries, closed entries their working legs."""
+    key = api.key()
+    made = [market_bracket(api, key)["id"] for _ in range(4)]
+    store = CountingStore(api.container.store)
+    account_id = api.container.store.get_order(made[0]).account_id  # type: ignore[union-attr]
+    listing = Listing(account_id, status, None, None, None, ascending=True)
+
+    page, _ = nested_page(store, listing, None, 10, None)
+
+    assert [entry.id for entry, _ in page] == made
+    assert all(len(legs) == 2 for _, legs in page)
+    assert (store.one_by_one, store.together) == (0, 1)
 
 
 def test_a_replaced_exit_shows_as_its_replacement_under_its_entry_which_is_listed_once(

@@ -38,6 +38,7 @@ from vtrade.domain.accounts import FINANCING_KINDS, EntryKind, LedgerEntry
 from vtrade.domain.orders import Fill, Order
 
 # The order holding a client_order_id, else the newest of the rejected ones that used it.
+_IDS_A_READ = 500  # ids bound in one `IN (...)`: within SQLite's and PostgreSQL's limits
 _HOLDER_FIRST: tuple[ColumnElement[Any], ...] = (
     literal_column(HOLDS_CLIENT_ID).desc(),  # (the partial unique index's own predicate)
     orders.c.created_ns.desc(),
@@ -156,6 +157,15 @@ class StoreReads:
         with self._engine.connect() as conn:
             row = conn.execute(select(orders).where(orders.c.id == order_id)).first()
         return rows.order_from(row) if row is not None else None
+
+    def get_orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        found: dict[str, Order] = {}
+        wanted = list(dict.fromkeys(order_ids))
+        with self._engine.connect() as conn:
+            for i in range(0, len(wanted), _IDS_A_READ):
+                query = select(orders).where(orders.c.id.in_(wanted[i : i + _IDS_A_READ]))
+                found.update((o.id, o) for o in map(rows.order_from, conn.execute(query)))
+        return found
 
     def get_order_by_client_id(self, account_id: str, client_order_id: str) -> Order | None:
         query = (
