@@ -284,18 +284,21 @@ def counted_once(orders: Iterable[Order]) -> list[Order]:
 
 
 def relink(engine: Bookkeeper, old: Order, new: Order) -> list[Order]:
-    """Point the orders tied to `old`, just replaced by `new`, at `new`; return them."""
-    moved = []
-    for leg_id in _leg_ids(old):
-        leg = _find(engine, leg_id)
-        if leg is not None and leg.extra.get(PARENT) == old.id:
-            leg.extra[PARENT] = new.id
-            moved.append(leg)
+    """Point the orders tied to `old`, just replaced by `new`, at `new`; return them.
+
+    An oco's stop-loss is found as `old`'s one-cancels-other as well as by its entry's legs,
+    which keep the id it was placed with: replaced itself, it is found that way alone."""
     other = _find(engine, old.extra.get(OCO_WITH, ""))
     if other is not None:
         other.extra[OCO_WITH] = new.id
-        moved.append(other)
-    return moved  # (an entry keeps listing a replaced leg: its `replaced_by` leads on)
+    moved = {} if other is None else {other.id: other}
+    for leg in (_find(engine, i) for i in _leg_ids(old)):
+        if leg is not None:
+            moved[leg.id] = leg
+    for leg in moved.values():
+        if leg.extra.get(PARENT) == old.id:
+            leg.extra[PARENT] = new.id
+    return list(moved.values())  # (an entry keeps listing a replaced leg: `replaced_by` leads on)
 
 
 def _find(engine: Bookkeeper, order_id: str) -> Order | None:

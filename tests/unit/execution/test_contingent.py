@@ -184,6 +184,43 @@ def test_replacing_a_leg_keeps_the_pair_tied(venue: Venue) -> None:
     assert new.status is S.CANCELED  # one-cancels-other still
 
 
+def test_an_oco_replaced_leg_first_then_take_profit_ties_all_to_the_newest(venue: Venue) -> None:
+    """The stop-loss replaced, then the take-profit (its entry): the newest stop-loss names
+    the newest take-profit as its parent and one-cancels-other, and the pair still works."""
+    account = venue.open()
+    venue.submit(account, "AAPL", Side.BUY, 100)
+    ask = venue.quote("AAPL").ask
+    tp_price, sl_price = (ask * D("1.1")).quantize(D("0.01")), (ask * D("0.9")).quantize(D("0.01"))
+    oco, changes = venue.submit(
+        account,
+        "AAPL",
+        Side.SELL,
+        100,
+        type="limit",
+        order_class="oco",
+        take_profit_limit_price=tp_price,
+        stop_loss_stop_price=sl_price,
+    )
+    (sl,) = legs_of(oco, changes)
+
+    def replace_price(order: Order, **price: Decimal) -> Order:
+        cmd = ReplaceOrder(
+            id=f"r-{order.id}", ts_init=venue.now, account_id=account.id, order_id=order.id, **price
+        )
+        return venue.engine.replace(cmd, venue.now)[0]
+
+    new_sl = replace_price(sl, stop_price=sl_price - D("1"))
+    new_tp = replace_price(oco, limit_price=tp_price + D("1"))
+
+    assert (new_sl.extra[PARENT], new_sl.extra[OCO_WITH]) == (new_tp.id, new_tp.id)
+    assert new_tp.extra[OCO_WITH] == new_sl.id
+    venue.engine.cancel(
+        CancelOrder(id="c", ts_init=venue.now, account_id=account.id, order_id=new_tp.id),
+        venue.now,
+    )
+    assert new_sl.status is S.CANCELED  # one-cancels-other still
+
+
 def test_a_leg_s_quantity_cannot_be_replaced(venue: Venue) -> None:
     account = venue.open()
     _, (tp, _), _ = bracket(venue, account)
