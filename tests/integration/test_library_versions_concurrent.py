@@ -12,11 +12,6 @@ from vtrade.adapters.sql.library_versions import SqlLibraryVersions
 from vtrade.adapters.sql.tables import library_versions
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="record is delete-then-insert: under READ COMMITTED the second of two concurrent "
-    "starters deletes nothing the first inserted and its insert breaks the primary key",
-)
 def test_two_starts_recording_new_versions_at_once_both_succeed(boot: Boot) -> None:
     engine = boot(at(WEDNESDAY)).store.engine
     if engine.dialect.name != "postgresql":

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 
+from vtrade.adapters.sql.store_writes import upsert
 from vtrade.adapters.sql.tables import library_versions
 
 
@@ -22,8 +23,9 @@ class SqlLibraryVersions:
             return {name: version for name, version in found}
 
     def record(self, versions: Mapping[str, str]) -> None:
+        # an upsert, not a delete and an insert: two servers starting at once each insert
+        # what the other's delete could not see, and one broke the primary key (PostgreSQL)
         rows = [{"name": name, "version": version} for name, version in versions.items()]
-        with self.engine.begin() as conn:
-            conn.execute(delete(library_versions).where(library_versions.c.name.in_(versions)))
-            if rows:
-                conn.execute(library_versions.insert(), rows)
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(upsert(self.engine.dialect.name, library_versions, "name"), rows)

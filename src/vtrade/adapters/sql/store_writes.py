@@ -59,16 +59,16 @@ _HOLD_MARKET = (
 
 
 def worked_upsert(dialect: str) -> Insert:
-    return _upsert(dialect, meta, "key")
+    return upsert(dialect, meta, "key")
 
 
 def ledger_writes(dialect: str) -> tuple[bulk.Write, ...]:
     """The statements of `commit`, one per table, in the order of `bulk.batch_rows`."""
     writes = (  # parents before children (foreign keys)
-        (_upsert(dialect, accounts, "id", immutable=IMMUTABLE_ACCOUNT_COLUMNS), accounts),
-        (_upsert(dialect, orders, "id", immutable=IMMUTABLE_ORDER_COLUMNS), orders),
+        (upsert(dialect, accounts, "id", immutable=IMMUTABLE_ACCOUNT_COLUMNS), accounts),
+        (upsert(dialect, orders, "id", immutable=IMMUTABLE_ORDER_COLUMNS), orders),
         (fills.insert(), fills),
-        (_upsert(dialect, positions, "account_id", "symbol"), positions),
+        (upsert(dialect, positions, "account_id", "symbol"), positions),
         (ledger_entries.insert(), ledger_entries),
         (outbox.insert(), outbox),
     )
@@ -78,7 +78,7 @@ def ledger_writes(dialect: str) -> tuple[bulk.Write, ...]:
     )
 
 
-def _upsert(
+def upsert(
     dialect: str, table: Table, *keys: str, immutable: frozenset[str] = frozenset()
 ) -> Insert:
     """`INSERT ... ON CONFLICT (keys) DO UPDATE` every other column but the `immutable` ones,
