@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from vtrade.app.ports import Store
 from vtrade.bootstrap import Container
-from vtrade.domain.orders import LEGS, PARENT, UNFINISHED_STATUSES, Order
+from vtrade.domain.orders import PARENT, UNFINISHED_STATUSES, Order
 
 Find = Callable[[str], Order | None]  # an order by id, or None
 Cursor = tuple[int, str]  # (created_ns, id): where a page of orders ends
@@ -143,9 +143,8 @@ def _read_linked(store: Store, rows: list[Order], known: dict[str, Order | None]
 
 
 def _links(order: Order) -> list[str]:
-    parent, legs = order.extra.get(PARENT), order.extra.get(LEGS)
-    ids = [parent] if parent else []
-    ids += legs.split(",") if legs else []
+    parent = order.extra.get(PARENT)
+    ids = [parent, *order.leg_ids] if parent else order.leg_ids
     return [*ids, order.replaced_by] if order.replaced_by else ids
 
 
@@ -172,5 +171,4 @@ def _group(entry: Order, find: Find) -> Iterator[Order]:
 def _leg_ids(entry: Order) -> list[str]:
     """The ids of the legs `entry` was placed with, unless it was replaced (they are its
     replacement's now)."""
-    legs = entry.extra.get(LEGS)
-    return legs.split(",") if legs and not entry.replaced_by else []
+    return [] if entry.replaced_by else entry.leg_ids

@@ -177,6 +177,13 @@ class Order:
         return self.status is not OrderStatus.REJECTED
 
     @property
+    def leg_ids(self) -> list[str]:
+        """The ids of the legs it was placed with (a bracket's, oto's or oco's entry), in the
+        order they were placed; none for any other order."""
+        legs = self.extra.get(LEGS)
+        return legs.split(",") if legs else []
+
+    @property
     def avg_fill_price(self) -> Decimal | None:
         return self.filled_notional / self.filled_qty if self.filled_qty else None
 

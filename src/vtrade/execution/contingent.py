@@ -193,7 +193,7 @@ def after_close(engine: Bookkeeper, order: Order, t_ns: int) -> Changes:
     """An order ended without filling (canceled, expired): release its held legs for what
     it filled, or cancel them; a canceled one cancels its one-cancels-other."""
     changes = Changes()
-    held = [engine.held[i] for i in _leg_ids(order) if i in engine.held]
+    held = [engine.held[i] for i in order.leg_ids if i in engine.held]
     if held and order.filled_qty:
         changes.merge(_release(engine, order, t_ns))
     else:
@@ -227,7 +227,7 @@ def _release(engine: Bookkeeper, entry: Order, t_ns: int) -> Changes:
     nothing is left."""
     changes = Changes()
     qty = min(entry.filled_qty, _still_open(engine, entry))
-    for leg_id in _leg_ids(entry):
+    for leg_id in entry.leg_ids:
         leg = engine.held.get(leg_id)
         if leg is None:
             continue
@@ -259,11 +259,6 @@ def _still_open(engine: Bookkeeper, entry: Order) -> Decimal:
     return held - engine.held_for_orders(pos) if held > 0 else Decimal(0)
 
 
-def _leg_ids(order: Order) -> list[str]:
-    legs = order.extra.get(LEGS)
-    return legs.split(",") if legs else []
-
-
 def _canceled_by(order: Order) -> str:
     done = "filled" if order.status is S.FILLED else order.status.value
     return f"one-cancels-other: {order.id} {done}"
@@ -292,7 +287,7 @@ def relink(engine: Bookkeeper, old: Order, new: Order) -> list[Order]:
     if other is not None:
         other.extra[OCO_WITH] = new.id
     moved = {} if other is None else {other.id: other}
-    for leg in (_find(engine, i) for i in _leg_ids(old)):
+    for leg in (_find(engine, i) for i in old.leg_ids):
         if leg is not None:
             moved[leg.id] = leg
     for leg in moved.values():
@@ -327,7 +322,7 @@ def check_replaceable(engine: Bookkeeper, order: Order, cmd: ReplaceOrder, base:
             "prices only",
             field="qty",
         )
-    held = {leg.type: leg for i in _leg_ids(order) if (leg := engine.held.get(i)) is not None}
+    held = {leg.type: leg for i in order.leg_ids if (leg := engine.held.get(i)) is not None}
     if held and order.filled_qty:
         raise ValidationError(
             f"order {order.id} has filled part of a {order.extra[ORDER_CLASS]} entry whose legs "

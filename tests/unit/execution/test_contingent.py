@@ -53,6 +53,26 @@ def bracket(
     return entry, legs_of(entry, changes), mid
 
 
+def sell_oco(
+    venue: Venue, account: Account, qty: int, take_profit: Decimal, stop: Decimal, **kw: object
+) -> tuple[Order, Order, Changes]:
+    """A sell oco on AAPL (its take-profit a limit at `take_profit`): the take-profit, its
+    stop-loss and the changes of its submission."""
+    oco, changes = venue.submit(
+        account,
+        "AAPL",
+        Side.SELL,
+        qty,
+        type="limit",
+        order_class="oco",
+        take_profit_limit_price=take_profit,
+        stop_loss_stop_price=stop,
+        **kw,
+    )
+    (sl,) = legs_of(oco, changes)
+    return oco, sl, changes
+
+
 def test_a_bracket_s_legs_work_once_its_entry_fills_for_what_it_filled(venue: Venue) -> None:
     account = venue.open()
     entry, (tp, sl), mid = bracket(venue, account)
@@ -95,17 +115,7 @@ def test_an_oco_s_filled_take_profit_cancels_its_stop_loss(venue: Venue) -> None
     bought, _ = venue.submit(account, "AAPL", Side.BUY, 100)
     bid = venue.quote("AAPL").bid
     tp, sl_stop = (bid * D("0.99")).quantize(D("0.01")), (bid * D("0.9")).quantize(D("0.01"))
-    oco, changes = venue.submit(
-        account,
-        "AAPL",
-        Side.SELL,
-        100,
-        type="limit",
-        order_class="oco",
-        take_profit_limit_price=tp,
-        stop_loss_stop_price=sl_stop,
-    )
-    (sl,) = legs_of(oco, changes)
+    oco, sl, changes = sell_oco(venue, account, 100, tp, sl_stop)
     assert oco.status is S.FILLED and oco.type is OrderType.LIMIT and oco.limit_price == tp
     assert sl.status is S.CANCELED and sl.side is Side.SELL and sl.stop_price == sl_stop
     assert venue.engine.position(account.id, "AAPL").qty == 0
@@ -120,17 +130,13 @@ def test_a_partial_fill_shrinks_the_other_leg_to_what_it_has_left(venue: Venue) 
     the take-profit has left, and both shrink together as it works on."""
     account = venue.open(balance=500_000_000)
     bid = venue.quote("AAPL").bid
-    oco, changes = venue.submit(
+    oco, sl, _ = sell_oco(
+        venue,
         account,
-        "AAPL",
-        Side.SELL,
         300_000,
-        type="limit",
-        order_class="oco",
-        take_profit_limit_price=(bid * D("0.99")).quantize(D("0.01")),
-        stop_loss_stop_price=(bid * D("0.5")).quantize(D("0.01")),
+        (bid * D("0.99")).quantize(D("0.01")),
+        (bid * D("0.5")).quantize(D("0.01")),
     )
-    (sl,) = legs_of(oco, changes)
     assert oco.status is S.PARTIALLY_FILLED and sl.is_open
     assert sl.remaining == oco.remaining < 300_000
     venue.advance(30)
@@ -191,17 +197,7 @@ def test_an_oco_replaced_leg_first_then_take_profit_ties_all_to_the_newest(venue
     venue.submit(account, "AAPL", Side.BUY, 100)
     ask = venue.quote("AAPL").ask
     tp_price, sl_price = (ask * D("1.1")).quantize(D("0.01")), (ask * D("0.9")).quantize(D("0.01"))
-    oco, changes = venue.submit(
-        account,
-        "AAPL",
-        Side.SELL,
-        100,
-        type="limit",
-        order_class="oco",
-        take_profit_limit_price=tp_price,
-        stop_loss_stop_price=sl_price,
-    )
-    (sl,) = legs_of(oco, changes)
+    oco, sl, _ = sell_oco(venue, account, 100, tp_price, sl_price)
 
     def replace_price(order: Order, **price: Decimal) -> Order:
         cmd = ReplaceOrder(
@@ -355,18 +351,14 @@ def test_day_legs_expire_with_their_entry_s_day(make_venue: Callable[..., Venue]
     entry, legs, _ = bracket(venue, account, 3_000_000, type="limit", limit_price=limit, tif="day")
     assert entry.expire_ns == legs[0].expire_ns == legs[1].expire_ns  # shown while held
     bid = venue.quote("AAPL").bid
-    oco, changes = venue.submit(
+    oco, stop, _ = sell_oco(
+        venue,
         account,
-        "AAPL",
-        Side.SELL,
         10,
-        type="limit",
+        (bid * D("1.2")).quantize(D("0.01")),
+        (bid * D("0.8")).quantize(D("0.01")),
         tif="day",
-        order_class="oco",
-        take_profit_limit_price=(bid * D("1.2")).quantize(D("0.01")),
-        stop_loss_stop_price=(bid * D("0.8")).quantize(D("0.01")),
     )
-    (stop,) = legs_of(oco, changes)
     assert stop.expire_ns == oco.expire_ns is not None
     venue.advance(3 * 24 * 3_600)  # over the weekend, past Monday's close
     assert entry.status is S.EXPIRED and 0 < entry.filled_qty < 3_000_000

@@ -34,7 +34,7 @@ from vtrade.core.money import cents
 from vtrade.domain.accounts import ACCOUNT_CURRENCY, Account
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import Instrument
-from vtrade.domain.orders import LEGS, OCO_WITH, ORDER_CLASS, PARENT, Fill, Order, OrderClass
+from vtrade.domain.orders import OCO_WITH, ORDER_CLASS, PARENT, Fill, Order, OrderClass
 from vtrade.market.catalog import Catalog
 from vtrade.portfolio.state import AccountState
 
@@ -205,7 +205,7 @@ def order_public(
     """An order as clients see it, with its fills summarized: its `legs` by id, or the orders
     given (a nested listing's)."""
     avg = order.avg_fill_price
-    ids = order.extra[LEGS].split(",") if LEGS in order.extra else []
+    ids = order.leg_ids
     return OrderPublic(
         id=order.id,
         client_order_id=order.client_order_id,
