@@ -3,47 +3,62 @@ entry with its legs as they stand now, and a page of entries, each with its legs
 the store's pages of orders.
 
 A group is an entry and the legs it holds, every version of them (a replaced leg and its
-replacement). A nested listing lists a group where a flat one lists the first of its orders
-the filters keep (status, symbols, time), in the listing's direction: an entry filled while
-its legs work is among the open orders, at its legs' place. `side` keeps the entries of that
-side (a bracket's legs are on the other). A page token names the row a group was listed at,
-so that the next page starts after it and lists every other group once."""
+replacement), all with the group's id (`Order.group_id`); an entry replaced is listed on its
+own, its legs are its replacement's. A nested listing lists a group where
+a flat one lists the first of its orders the filters keep (status, symbols, time), in the
+listing's direction: an entry filled while its legs work is among the open orders, at its
+legs' place. `side` keeps the entries of that side (a bracket's legs are on the other). A page
+token names the row a group was listed at, so that the next page starts after it and lists
+every other group once.
+
+The work a request does is bounded by its page, not by the account's history: a group's
+orders as they stand are one read however often they were replaced, the orders of groups
+met are left out of the next read of rows, and a page stops after `MAX_READS` reads of rows
+(its token goes on from the last row read)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from vtrade.app.ports import Store
 from vtrade.bootstrap import Container
-from vtrade.domain.orders import PARENT, UNFINISHED_STATUSES, Order
+from vtrade.domain.orders import LEGS, Order, OrderType
 
 Find = Callable[[str], Order | None]  # an order by id, or None
 Cursor = tuple[int, str]  # (created_ns, id): where a page of orders ends
 Entry = tuple[Order, list[Order]]  # an entry with its legs
 
+MAX_READS = 8  # reads of rows a nested page makes at most (the rows of groups met are left out)
+
+
+def working(container: Container) -> Find:
+    """An order the engine works or holds (an open order, a held leg), never behind the
+    store; None for any other."""
+    engine = container.engine
+    return lambda i: engine.held.get(i) or engine.orders.get(i)
+
 
 def live(container: Container) -> Find:
-    """Find an order as it stands now: a held leg or open order in the engine (never behind
-    the store), else the stored one."""
-    engine, store = container.engine, container.store
-    return lambda i: engine.held.get(i) or engine.orders.get(i) or store.get_order(i)
+    """Find an order as it stands now: the engine's (`working`), else the stored one."""
+    engine, store = working(container), container.store
+    return lambda i: engine(i) or store.get_order(i)
 
 
-def current(find: Find, order_id: str) -> Order | None:
-    """The order with this id, or the one that replaced it (and so on), as `find` has it."""
-    order = find(order_id)
-    while order is not None and order.replaced_by:
-        order = find(order.replaced_by)
-    return order
-
-
-def legs_of(entry: Order, find: Find) -> list[Order]:
-    """The legs `entry` holds now, in the order they were placed (a bracket's take-profit,
-    then its stop-loss), a replaced one as its replacement; none for a simple order, or for
-    an entry replaced (its legs are its replacement's)."""
-    found = (current(find, leg_id) for leg_id in _leg_ids(entry))
-    return [leg for leg in found if leg is not None]
+def legs_of(entry: Order, store: Store, engine: Find = lambda i: None) -> list[Order]:
+    """The legs `entry` holds now (a bracket's take-profit, then its stop-loss), each as it
+    stands: a replaced one as its replacement, the engine's version where it has one; none
+    for a simple order, a leg, or an entry replaced (its legs are its replacement's). One
+    read of the store, however often the legs were replaced."""
+    if entry.group_id is None or entry.replaced_by or LEGS not in entry.extra:
+        return []
+    found = _entries(store.current_of_groups([entry.group_id]))
+    if entry.group_id not in found:
+        return []
+    legs = [engine(leg.id) or leg for leg in found[entry.group_id][1]]
+    # replaced since the read (between the engine's change and its commit)
+    return [_replacement(leg, store, engine) if leg.replaced_by else leg for leg in legs]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,113 +77,109 @@ class Listing:
         self, store: Store, cursor: Cursor | None, limit: int, side: str | None
     ) -> list[Order]:
         """The next `limit` orders after `cursor` (of `side`, unless None)."""
+        return store.page_orders(**self._filters(), side=side, cursor=cursor, limit=limit)
+
+    def read_grouped(
+        self,
+        store: Store,
+        cursor: Cursor | None,
+        limit: int,
+        side: str | None,
+        skip: Collection[str],
+    ) -> list[Order]:
+        """As `read`, with the orders of groups of either side (`side` is their entry's),
+        none of the groups `skip` names."""
         return store.page_orders(
-            self.account_id,
-            status=self.status,
-            symbols=self.symbols,
+            **self._filters(),
             side=side,
-            after_ns=self.after_ns,
-            until_ns=self.until_ns,
             cursor=cursor,
-            ascending=self.ascending,
             limit=limit,
+            grouped_any_side=True,
+            skip_groups=skip,
         )
 
-    def lists(self, order: Order) -> bool:
-        """Whether the store's pages hold `order` (of the listing's symbols, which every order
-        of a group shares), as `read` filters them."""
-        if self.status != "all" and (order.status in UNFINISHED_STATUSES) != (
-            self.status == "open"
-        ):
-            return False
-        after, until = self.after_ns, self.until_ns
-        return (after is None or order.created_ns > after) and (
-            until is None or order.created_ns < until
-        )
+    def listed_through(self, store: Store, groups: Collection[str], cursor: Cursor) -> set[str]:
+        """Those of `groups` with an order the listing holds at `cursor` or before it."""
+        if not groups:
+            return set()
+        return store.groups_listed_through(group_ids=groups, **self._filters(), cursor=cursor)
+
+    def _filters(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "status": self.status,
+            "symbols": self.symbols,
+            "after_ns": self.after_ns,
+            "until_ns": self.until_ns,
+            "ascending": self.ascending,
+        }
 
 
 def nested_page(
     store: Store, listing: Listing, cursor: Cursor | None, limit: int, side: str | None
 ) -> tuple[list[Entry], Order | None]:
-    """A page of `limit` entries after `cursor`, each with its legs, and the row the last of
-    them was listed at when more follow (for the next page's token). Orders are read from the
-    store (three rows to an entry and its two legs, more reads when that is not enough); the
-    orders of a group they lack are read together, once (`_read_linked`)."""
-    known: dict[str, Order | None] = {}
+    """A page of `limit` entries after `cursor`, each with its legs, and the row the page
+    ends at when more may follow (for the next page's token): the row the last entry was
+    listed at, or the last row read when `MAX_READS` reads of rows found fewer entries.
 
-    def find(order_id: str) -> Order | None:
-        if order_id not in known:
-            known[order_id] = store.get_order(order_id)
-        return known[order_id]
-
-    first = min if listing.ascending else max
+    Rows are read three to an entry and its two legs; a read leaves out the groups met, and
+    the groups a read meets are read as they stand together (`Store.current_of_groups`)."""
     page: list[Entry] = []
     at: list[Order] = []  # the row each entry is listed at
-    seen: set[str] = set()
-    batch = 3 * (limit + 1)
-    while len(page) <= limit:
-        rows = listing.read(store, cursor, batch, None)  # side: the entries', not the legs'
-        known.update((o.id, o) for o in rows)
-        _read_linked(store, rows, known)
+    met: set[str] = set()  # groups listed, listed on an earlier page, or of the other side
+    start, batch = cursor, 3 * (limit + 1)
+    for _ in range(MAX_READS):
+        rows = listing.read_grouped(store, cursor, batch, side, met)
+        new = {r.group_id for r in rows if r.group_id is not None}
+        if start is not None:
+            met |= listing.listed_through(store, new, start)
+        entries = _entries(store.current_of_groups(new - met)) if new - met else {}
         for row in rows:
-            entry = _entry_of(row, find)
-            if entry.id in seen:
+            if row.group_id is None:
+                page.append((row, []))
+            elif row.group_id in met or row.group_id not in entries:
                 continue
-            group = [row, *(o for o in _group(entry, find) if listing.lists(o))]
-            if first(group, key=_key).id != row.id:
-                continue  # listed at another of its orders
-            seen.add(entry.id)
-            if side is None or entry.side.value == side:
-                page.append((entry, legs_of(entry, find)))
-                at.append(row)
-                if len(page) > limit:
-                    break
+            else:
+                met.add(row.group_id)
+                entry = entries[row.group_id]
+                if side is not None and entry[0].side.value != side:
+                    continue
+                page.append(entry)
+            at.append(row)
+            if len(page) > limit:
+                return page[:limit], at[limit - 1]
         if len(rows) < batch:
-            break
+            return page, None
         cursor = _key(rows[-1])
-    if len(page) > limit:
-        return page[:limit], at[limit - 1]
-    return page, None
+    return page, rows[-1]
 
 
-def _read_linked(store: Store, rows: list[Order], known: dict[str, Order | None]) -> None:
-    """Add to `known` the orders `rows` link to (parents, legs, replacements) and those they
-    link to in turn, a read a level: a page of open legs lacks their filled entries, a page of
-    closed entries their working legs, and one read each took 0.1-0.25 s a page of 500."""
-    linked = rows
-    while wanted := {i for o in linked for i in _links(o) if i not in known}:
-        found = store.get_orders(sorted(wanted))
-        known.update((i, found.get(i)) for i in wanted)
-        linked = list(found.values())
+def _entries(orders: Iterable[Order]) -> dict[str, Entry]:
+    """Each group's entry with its legs, from the orders of groups as they stand: the entry
+    holds the legs' ids, a take-profit comes before a stop-loss (a bracket's order)."""
+    entries: dict[str, Order] = {}
+    legs: dict[str, list[Order]] = {}
+    for order in orders:
+        if order.group_id is None:
+            continue
+        if LEGS in order.extra:
+            entries[order.group_id] = order
+        else:
+            legs.setdefault(order.group_id, []).append(order)
+    return {
+        group: (entry, sorted(legs.get(group, []), key=lambda o: o.type is not OrderType.LIMIT))
+        for group, entry in entries.items()
+    }
 
 
-def _links(order: Order) -> list[str]:
-    parent = order.extra.get(PARENT)
-    ids = [parent, *order.leg_ids] if parent else order.leg_ids
-    return [*ids, order.replaced_by] if order.replaced_by else ids
+def _replacement(order: Order, store: Store, engine: Find) -> Order:
+    """The order that replaced `order` (and so on), the engine's or the store's."""
+    while order.replaced_by and (
+        found := engine(order.replaced_by) or store.get_order(order.replaced_by)
+    ):
+        order = found
+    return order
 
 
 def _key(order: Order) -> Cursor:
     return order.created_ns, order.id
-
-
-def _entry_of(order: Order, find: Find) -> Order:
-    """The entry holding `order` now (its parent, or the parent's replacement), else itself."""
-    parent_id = order.extra.get(PARENT)
-    return (current(find, parent_id) if parent_id else None) or order
-
-
-def _group(entry: Order, find: Find) -> Iterator[Order]:
-    """The entry and every version of each leg it holds now."""
-    yield entry
-    for leg_id in _leg_ids(entry):
-        leg = find(leg_id)
-        while leg is not None:
-            yield leg
-            leg = find(leg.replaced_by) if leg.replaced_by else None
-
-
-def _leg_ids(entry: Order) -> list[str]:
-    """The ids of the legs `entry` was placed with, unless it was replaced (they are its
-    replacement's now)."""
-    return [] if entry.replaced_by else entry.leg_ids

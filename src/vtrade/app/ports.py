@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -142,9 +142,34 @@ class Store(Protocol):
         cursor: tuple[int, str] | None = None,
         ascending: bool = False,
         limit: int = 100,
+        grouped_any_side: bool = False,
+        skip_groups: Collection[str] = (),
     ) -> list[Order]:
         """One page of orders in (created_ns, id) order, filtered by status, symbols, side
-        and time; `cursor` is the (created_ns, id) of the previous page's last order."""
+        and time; `cursor` is the (created_ns, id) of the previous page's last order.
+        `grouped_any_side`: `side` keeps the orders of groups (`Order.group_id`) of either
+        side; `skip_groups`: none of those groups' orders."""
+        ...
+
+    def groups_listed_through(
+        self,
+        account_id: str,
+        group_ids: Collection[str],
+        *,
+        status: str = "all",
+        symbols: Sequence[str] | None = None,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        cursor: tuple[int, str],
+        ascending: bool = False,
+    ) -> set[str]:
+        """Those of `group_ids` with an order the filters keep (as `page_orders`' do) at
+        `cursor` or before it in the listing's order: the groups an earlier page listed."""
+        ...
+
+    def current_of_groups(self, group_ids: Collection[str]) -> list[Order]:
+        """The orders of these groups no other replaced (each group's entry and its legs as
+        they stand), oldest first; one read, however many."""
         ...
 
     def page_fills(

@@ -149,6 +149,10 @@ class Order:
     arrival_mid: Decimal | None = None
     replaces: str | None = None
     replaced_by: str | None = None
+    # a bracket's, oto's or oco's entry and every version of its legs: its first entry's id
+    # (the nested listings read a group by it, however often its orders were replaced); an
+    # entry replaced leaves the group to its replacement
+    group_id: str | None = None
     reject_reason: str | None = None
     profile: str = "realistic"
     created_ns: int = 0

@@ -151,8 +151,10 @@ def hold(
     oco's stop-loss opens with `open_oco_leg` once the entry is open)."""
     cls = entry.extra[ORDER_CLASS] = order_class.value
     entry.extra[LEGS] = ",".join(leg.id for leg in legs)
+    entry.group_id = entry.id
     for leg in legs:
         leg.extra[ORDER_CLASS], leg.extra[PARENT] = cls, entry.id
+        leg.group_id = entry.id
     pair = legs if cls != OrderClass.OCO.value else [entry, *legs]
     if len(pair) == 2:
         a, b = pair

@@ -119,7 +119,8 @@ def test_an_entry_filled_while_its_legs_work_is_listed_open_and_closed_with_them
 
 
 class CountingStore:
-    """The store, counting its reads of orders by id."""
+    """The store, counting its reads of orders by id, one by one and together (by id or by
+    group)."""
 
     def __init__(self, store: Any) -> None:
         self.store, self.one_by_one, self.together = store, 0, 0
@@ -134,6 +135,10 @@ class CountingStore:
     def get_orders(self, order_ids: Any) -> Any:
         self.together += 1
         return self.store.get_orders(order_ids)
+
+    def current_of_groups(self, group_ids: Any) -> Any:
+        self.together += 1
+        return self.store.current_of_groups(group_ids)
 
 
 @pytest.mark.parametrize("status", ["open", "closed"])

@@ -8,17 +8,21 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from api_support import InProcess
-from test_native_nested import CountingStore, market_bracket
+from api_support import InProcess, Key
+from test_native_nested import CountingStore, a_book_of_groups, listed, market_bracket
 from test_native_orders import orders_url, submit
+from test_native_paging import every_page
 
+from vtrade.api import nested
 from vtrade.api.nested import Listing, legs_of, nested_page
 
 VERSIONS = 40
 
 
-def a_bracket_whose_take_profit_was_replaced(api: InProcess, times: int) -> Any:
-    key = api.key()
+def a_bracket_whose_take_profit_was_replaced(
+    api: InProcess, times: int, key: Key | None = None
+) -> Any:
+    key = key or api.key()
     entry = market_bracket(api, key)
     take = api.http.get(orders_url(key, f"/{entry['legs'][0]}"), headers=key.headers).json()
     price = Decimal(take["limit_price"])
@@ -49,10 +53,6 @@ def reads(store: PageCountingStore) -> int:
     return store.one_by_one + store.together + store.pages
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="each version of a replaced leg is read a level at a time (_read_linked, current)",
-)
 def test_a_page_reads_the_store_a_few_times_however_often_a_leg_was_replaced(
     api: InProcess,
 ) -> None:
@@ -67,9 +67,6 @@ def test_a_page_reads_the_store_a_few_times_however_often_a_leg_was_replaced(
     assert reads(store) <= 5
 
 
-@pytest.mark.xfail(
-    strict=True, reason="legs_of follows replaced_by one store read a version (current)"
-)
 def test_one_order_nested_reads_its_legs_in_a_few_reads_however_often_replaced(
     api: InProcess,
 ) -> None:
@@ -78,16 +75,11 @@ def test_one_order_nested_reads_its_legs_in_a_few_reads_however_often_replaced(
     order = api.container.store.get_order(entry["id"])
     assert order is not None
 
-    legs = legs_of(order, store.get_order)
+    legs = legs_of(order, store)
 
     assert len(legs) == 2 and reads(store) <= 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nested pages read every side and filter entries in Python, 3 * (limit + 1) rows "
-    "a read: the orders of the other side take one read per batch, however many",
-)
 def test_a_page_of_one_side_reads_a_few_batches_however_many_orders_the_other_side_has(
     api: InProcess,
 ) -> None:
@@ -102,3 +94,27 @@ def test_a_page_of_one_side_reads_a_few_batches_however_many_orders_the_other_si
 
     assert [e.id for e, _ in page] == [seller["id"]]
     assert store.pages <= 3
+
+
+@pytest.mark.parametrize("side", [None, "buy", "sell"])
+@pytest.mark.parametrize("status", ["all", "open", "closed"])
+def test_pages_that_stop_at_their_reads_go_on_by_token_and_list_every_entry_once(
+    api: InProcess, monkeypatch: pytest.MonkeyPatch, side: str | None, status: str
+) -> None:
+    key = api.key()
+    a_book_of_groups(api, key)
+    a_bracket_whose_take_profit_was_replaced(api, 12, key)
+    for _ in range(4):
+        assert submit(api, key, symbol="MSFT", side="sell", qty="1").status_code == 201
+    query = {"status": status, "nested": "true"}
+    everything = listed(api, key, **query, limit=500)["orders"]
+    whole = listed(api, key, **query, limit=500, **({"side": side} if side else {}))["orders"]
+    assert whole == [o for o in everything if side in (None, o["side"])] and whole
+    monkeypatch.setattr(nested, "MAX_READS", 1)  # a page of one read of rows, two entries
+
+    for limit in (1, 2, 5):
+        path = f"/accounts/{key.account_id}/orders"
+        chosen = {"side": side} if side else {}
+        pages = every_page(api, key, path, **query, **chosen, limit=limit)
+
+        assert [o for page in pages for o in page["orders"]] == whole

@@ -3,7 +3,7 @@ the cash ledger and the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,9 +12,11 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Select,
     and_,
     func,
     literal_column,
+    not_,
     or_,
     select,
     text,
@@ -275,29 +277,78 @@ class StoreReads:
         cursor: tuple[int, str] | None = None,
         ascending: bool = False,
         limit: int = 100,
+        grouped_any_side: bool = False,
+        skip_groups: Collection[str] = (),
     ) -> list[Order]:
         """Return one page of the account's orders in (created_ns, id) order, newest first
         unless `ascending`. `status` is open, closed or all; the time bounds are exclusive;
         `cursor` is the (created_ns, id) of the previous page's last order (orders may share
-        an instant: a clock that did not move)."""
-        query = select(orders).where(orders.c.account_id == account_id)
-        if status == "open":
-            query = query.where(text(OPEN_PREDICATE))
-        elif status == "closed":
-            query = query.where(text(f"NOT ({OPEN_PREDICATE})"))
-        if symbols:
-            query = query.where(orders.c.symbol.in_(list(symbols)))
+        an instant: a clock that did not move). `grouped_any_side`: `side` keeps the orders
+        of groups of either side (a bracket's legs are on the other side of its entry);
+        `skip_groups`: none of those groups' orders."""
+        query = _kept(select(orders), account_id, status, symbols, after_ns, until_ns)
         if side is not None:
-            query = query.where(orders.c.side == side)
-        if after_ns is not None:
-            query = query.where(orders.c.created_ns > after_ns)
-        if until_ns is not None:
-            query = query.where(orders.c.created_ns < until_ns)
+            same = orders.c.side == side
+            query = query.where(
+                or_(same, orders.c.group_id.is_not(None)) if grouped_any_side else same
+            )
+        if skip_groups:
+            query = query.where(
+                or_(orders.c.group_id.is_(None), orders.c.group_id.not_in(list(skip_groups)))
+            )
         keys = (orders.c.created_ns, orders.c.id)
         query = query.where(*_beyond(*keys, cursor, ascending))
         query = query.order_by(*(k if ascending else k.desc() for k in keys))
         with self._engine.connect() as conn:
             return [rows.order_from(r) for r in conn.execute(query.limit(limit))]
+
+    def groups_listed_through(
+        self,
+        account_id: str,
+        group_ids: Collection[str],
+        *,
+        status: str = "all",
+        symbols: Sequence[str] | None = None,
+        after_ns: int | None = None,
+        until_ns: int | None = None,
+        cursor: tuple[int, str],
+        ascending: bool = False,
+    ) -> set[str]:
+        """Return those of `group_ids` with an order the filters keep (as `page_orders`'
+        do) at `cursor` or before it, in the listing's order: the groups an earlier page
+        listed."""
+        keys = (orders.c.created_ns, orders.c.id)
+        found: set[str] = set()
+        wanted = sorted(group_ids)
+        with self._engine.connect() as conn:
+            for i in range(0, len(wanted), _IDS_A_READ):
+                query = _kept(
+                    select(orders.c.group_id).distinct(),
+                    account_id,
+                    status,
+                    symbols,
+                    after_ns,
+                    until_ns,
+                ).where(
+                    orders.c.group_id.in_(wanted[i : i + _IDS_A_READ]),
+                    not_(and_(*_beyond(*keys, cursor, ascending))),
+                )
+                found.update(conn.execute(query).scalars())
+        return found
+
+    def current_of_groups(self, group_ids: Collection[str]) -> list[Order]:
+        """Return the orders of these groups that were not replaced: each group's entry and
+        legs as they stand (oldest first)."""
+        found: list[Order] = []
+        wanted = sorted(group_ids)
+        with self._engine.connect() as conn:
+            for i in range(0, len(wanted), _IDS_A_READ):
+                query = select(orders).where(
+                    orders.c.group_id.in_(wanted[i : i + _IDS_A_READ]),
+                    orders.c.replaced_by.is_(None),
+                )
+                found.extend(map(rows.order_from, conn.execute(query)))
+        return sorted(found, key=lambda o: (o.created_ns, o.id))
 
     def page_fills(
         self,
@@ -325,6 +376,30 @@ class StoreReads:
         query = query.order_by(*(k if ascending else k.desc() for k in keys))
         with self._engine.connect() as conn:
             return [rows.fill_from(r) for r in conn.execute(query.limit(limit))]
+
+
+def _kept(
+    query: Select[Any],
+    account_id: str,
+    status: str,
+    symbols: Sequence[str] | None,
+    after_ns: int | None,
+    until_ns: int | None,
+) -> Select[Any]:
+    """`query` of the account's orders of that status (open, closed, all), those symbols and
+    within those exclusive time bounds."""
+    query = query.where(orders.c.account_id == account_id)
+    if status == "open":
+        query = query.where(text(OPEN_PREDICATE))
+    elif status == "closed":
+        query = query.where(text(f"NOT ({OPEN_PREDICATE})"))
+    if symbols:
+        query = query.where(orders.c.symbol.in_(list(symbols)))
+    if after_ns is not None:
+        query = query.where(orders.c.created_ns > after_ns)
+    if until_ns is not None:
+        query = query.where(orders.c.created_ns < until_ns)
+    return query
 
 
 def _beyond(

@@ -43,6 +43,7 @@ metadata = MetaData(naming_convention=NAMING)
 OPEN_STATUS_VALUES = tuple(sorted(s.value for s in UNFINISHED_STATUSES))
 OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{v}'" for v in OPEN_STATUS_VALUES))
 # The orders that hold their client_order_id (`Order.holds_client_id`): all but the rejected.
+GROUPED = "group_id IS NOT NULL"
 HOLDS_CLIENT_ID = f"status <> '{OrderStatus.REJECTED.value}'"
 
 accounts = Table(
@@ -97,6 +98,7 @@ orders = Table(
     Column("due_ns", BigInteger),
     Column("expire_ns", BigInteger),
     Column("allowance", ExactDecimal(), nullable=False, server_default="0"),
+    Column("group_id", String()),
     Index("ix_orders_account_created", "account_id", "created_ns"),
     Index("ix_orders_account_client_id", "account_id", "client_order_id"),
     Index(
@@ -114,6 +116,14 @@ orders = Table(
         "created_ns",
         postgresql_where=text(OPEN_PREDICATE),
         sqlite_where=text(OPEN_PREDICATE),
+    ),
+    # The orders of brackets, otos and ocos by group: a nested listing's reads of them.
+    Index(
+        "ix_orders_group",
+        "group_id",
+        "created_ns",
+        postgresql_where=text(GROUPED),
+        sqlite_where=text(GROUPED),
     ),
 )
 

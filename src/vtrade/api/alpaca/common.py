@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from vtrade.api.alpaca.schemas import alpaca_symbol, asset_id, order_json
 from vtrade.api.auth import Caller, account_of, caller
-from vtrade.api.nested import legs_of, live
+from vtrade.api.nested import legs_of, working
 from vtrade.api.state import ApiState, state_of
 from vtrade.bootstrap import Container
 from vtrade.core.clock import end_of_shown, parse_instant, to_ns
@@ -60,7 +60,8 @@ class Ctx:
 def render_order(c: Ctx, order: Order, nested: bool = False) -> dict[str, Any]:
     """`order` as an Alpaca `Order`, as it stands now; `nested`: with its legs (those of a
     bracket, oto or oco order), each as it stands now (a replaced one: its replacement)."""
-    return render_with(c, order, legs_of(order, live(c.container)) if nested else None)
+    legs = legs_of(order, c.container.store, working(c.container)) if nested else None
+    return render_with(c, order, legs)
 
 
 def render_with(c: Ctx, order: Order, legs: Sequence[Order] | None) -> dict[str, Any]:

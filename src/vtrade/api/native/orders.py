@@ -30,7 +30,7 @@ from vtrade.api.native.schemas import (
     OrderReplace,
 )
 from vtrade.api.native.types import Nested, Token, errors
-from vtrade.api.nested import Listing, legs_of, live, nested_page
+from vtrade.api.nested import Listing, legs_of, live, nested_page, working
 from vtrade.api.paging import MAX_PAGE, MAX_SYMBOLS, Ordering, Status, instant
 from vtrade.api.state import ApiState
 from vtrade.core.errors import IllegalTransitionError, NotFoundError, RejectedError, VtradeError
@@ -332,8 +332,9 @@ def _fills(
 
 def _shown(state: ApiState, order: Order, nested: bool) -> OrderPublic:
     """`order` as answered, with the legs it holds now if `nested`."""
-    legs = legs_of(order, live(state.container)) if nested else None
-    return order_public(order, state.container.catalog, legs)
+    c = state.container
+    legs = legs_of(order, c.store, working(c)) if nested else None
+    return order_public(order, c.catalog, legs)
 
 
 def _by_client_id(state: ApiState, account_id: str, client_order_id: str) -> Order | None:
