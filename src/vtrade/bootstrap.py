@@ -68,10 +68,12 @@ class Container:
 
     def start(self) -> None:
         """Migrate and load the ledger, publish what was pending, then value every account.
-        A warning names each library (numpy, calendars) whose version differs from the one
-        the database was last served with, and the current ones are recorded."""
-        self.trading.start()
+        First a warning names each library (numpy, calendars) whose version differs from the
+        one the database was last served with, before the downtime is worked on it, and the
+        current ones are recorded."""
+        self.store.migrate()  # the table of versions
         library_versions.note_changes(self.library_versions, library_versions.installed())
+        self.trading.start()
         self.portfolio.start()
 
 

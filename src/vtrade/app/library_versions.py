@@ -6,6 +6,7 @@ calendar release adds a newly declared holiday). What is committed stays as it i
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping
 from importlib import metadata
@@ -23,8 +24,22 @@ SHAPES = {
 
 
 def installed() -> dict[str, str]:
-    """The installed version of each library in `SHAPES`."""
-    return {name: metadata.version(name) for name in SHAPES}
+    """The installed version of each library in `SHAPES`: its distribution's, else (a
+    vendored or frozen build has no distribution metadata) its module's `__version__`; a
+    library with neither is left out, never recorded nor warned about."""
+    found = {name: _version(name) for name in SHAPES}
+    return {name: version for name, version in found.items() if version is not None}
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        try:
+            version = getattr(importlib.import_module(name), "__version__", None)
+        except ImportError:
+            return None
+        return version if isinstance(version, str) else None
 
 
 def changes(recorded: Mapping[str, str], current: Mapping[str, str]) -> list[str]:

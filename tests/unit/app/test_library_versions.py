@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import metadata
 
+import exchange_calendars
+import holidays
+import numpy
 import pytest
 
 from vtrade.app import library_versions
@@ -31,6 +35,27 @@ def test_installed_names_each_library_that_shapes_the_simulation() -> None:
 
     assert found.keys() == library_versions.SHAPES.keys() == NOW.keys()
     assert all(found.values())
+
+
+def test_a_library_without_distribution_metadata_is_read_from_its_module_or_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A vendored or frozen build has no metadata: the start must not fail for it."""
+
+    def no_metadata(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", no_metadata)
+    shapes = {**library_versions.SHAPES, "vtrade_no_such_library": "nothing"}
+    monkeypatch.setattr(library_versions, "SHAPES", shapes)
+
+    found = library_versions.installed()
+
+    assert found == {
+        "numpy": numpy.__version__,
+        "exchange_calendars": exchange_calendars.__version__,
+        "holidays": holidays.__version__,
+    }
 
 
 def test_a_changed_version_is_named_with_what_it_may_change() -> None:
