@@ -33,8 +33,9 @@ TIMEOUT_S, MAX_TIMEOUT_S = 10.0, 300.0
 MAKE_KEY = "make one with `vtrade keys create USER` (`vtrade users create USER` first)"
 # A request refused by the rate limit (429) is sent again after the wait the server asks for
 # (`Retry-After`), at most RETRIES times and MAX_WAIT_S seconds a wait; without a readable
-# `Retry-After`, after 1, 2, then 4 seconds.
-RETRIES, MAX_WAIT_S = 3, 20.0
+# `Retry-After`, after 1, 2, then 4 seconds. A command (`orders --all`: a request a page) waits
+# TOTAL_WAIT_S at most in all.
+RETRIES, MAX_WAIT_S, TOTAL_WAIT_S = 3, 20.0, 120.0
 _MAY = "; it may have acted on it all the same"
 _HEADER_SAFE = re.compile(r"[!-~]+")  # printable ASCII, no space: what a header value carries
 # A host `vtrade serve` listens on that is every interface: this machine's is one of them.
@@ -104,6 +105,7 @@ class Remote:
         self.url = url
         self.timeout = timeout
         self.sleep = sleep  # waits out a rate limit (see `RETRIES`)
+        self.waited = 0.0  # seconds this command has waited out rate limits
         self._account_id: str | None = None
 
     def call(
@@ -126,9 +128,18 @@ class Remote:
         retries, gave_up = 0, ""
         while response.status_code == 429:
             wait, gave_up = _retry_wait(response, changes, retries)
+            if wait is not None and self.waited + wait > TOTAL_WAIT_S:
+                wait, gave_up = (
+                    None,
+                    (
+                        f"; not retried: the command has waited {self.waited:g} s for the rate "
+                        f"limit, and waits {TOTAL_WAIT_S:g} s at most in all"
+                    ),
+                )
             if wait is None:
                 break
             retries += 1
+            self.waited += wait
             warn(f"rate limited by the server; retrying in {wait:g} s ({retries} of {RETRIES})")
             self.sleep(wait)
             response = self._send(method, path, params, body)

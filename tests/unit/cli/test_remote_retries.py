@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from vtrade.cli.remote import MAX_WAIT_S, RETRIES, Remote, RemoteError
+from vtrade.cli.remote import MAX_WAIT_S, RETRIES, TOTAL_WAIT_S, Remote, RemoteError
 
 URL = "http://vtrade.test"
 LIMITED = {"code": 42910, "message": "rate limit exceeded: at most 1 requests per second per key"}
@@ -169,3 +169,24 @@ def test_an_answer_lost_on_a_retry_is_the_error_for_a_lost_answer() -> None:
 
     assert waits == [1] and refused.value.maybe_acted
     assert str(refused.value).endswith("; it may have acted on it all the same")
+
+
+def test_a_command_of_many_requests_waits_out_rate_limits_for_a_bounded_time_in_all(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`orders --all` sends a request a page: each may wait, the command not for ever."""
+    server = Server(limited("20"))
+    remote = server.remote()
+    pages = 0
+    with pytest.raises(RemoteError) as refused:
+        while pages < 100:
+            server.answers = [limited("20"), ok()]
+            remote.call("GET", "/orders", expect=("id",))
+            pages += 1
+
+    assert pages == TOTAL_WAIT_S // 20 and sum(server.waits) == TOTAL_WAIT_S
+    assert str(refused.value).endswith(
+        f"; not retried: the command has waited {TOTAL_WAIT_S:g} s for the rate limit, and "
+        f"waits {TOTAL_WAIT_S:g} s at most in all"
+    )
+    assert len(warnings(capsys)) == pages
