@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from order_desk import Desk, start_desk
 from portfolio_helpers import NOVEMBER_2026, Boot
 
 from vtrade.bootstrap import Container, build
@@ -30,3 +31,11 @@ def boot(fresh_database: Callable[[], str]) -> Iterator[Boot]:
         app.portfolio.stop()
         app.portfolio.hot.close()
         app.store.close()
+
+
+@pytest.fixture
+def desk(fresh_database: Callable[[], str]) -> Iterator[Desk]:
+    """An account of a started application, on SQLite, then PostgreSQL."""
+    started = start_desk(fresh_database())
+    yield started
+    started.app.store.close()

@@ -5,77 +5,27 @@ listings read groups by it, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import date
+import sqlite3
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
 
 import pytest
 from alembic import command
+from order_desk import Desk
+from sqlalchemy import event
+from test_sql_store import make_account, make_order
 
 from vtrade.adapters.sql.migrate import alembic_config
+from vtrade.adapters.sql.rows import account_row, order_row
+from vtrade.adapters.sql.store import SqlStore
+from vtrade.adapters.sql.tables import accounts, orders
 from vtrade.api import nested
 from vtrade.api.nested import Listing, nested_page
-from vtrade.bootstrap import Container, build
-from vtrade.core.clock import SimulatedClock, parse_instant, to_ns
-from vtrade.domain.accounts import Account
-from vtrade.domain.commands import OpenAccount, ReplaceOrder, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderClass, OrderStatus, OrderType, TimeInForce
-from vtrade.settings import MarketSettings, Settings
 
 D = Decimal
-FRIDAY = to_ns(parse_instant("2024-03-15T15:00:00Z"))
-MARKET_2024 = MarketSettings(
-    first_day=date(2024, 1, 1), last_day=date(2024, 12, 31), anchor_day=date(2024, 6, 28)
-)
-
-
-class Desk:
-    def __init__(self, app: Container) -> None:
-        self.app = app
-        self.account: Account = app.trading.open_account(
-            OpenAccount(id="c", ts_init=0, owner="ann", name="main")
-        )
-
-    def mid(self, symbol: str) -> Decimal:
-        quote = self.app.market.books.quote(symbol, self.app.clock.now_ns())
-        return (quote.bid + quote.ask) / 2
-
-    def submit(self, symbol: str, side: Side, qty: int, **kw: Any) -> Order:
-        cmd = SubmitOrder(
-            id="c",
-            ts_init=0,
-            account_id=self.account.id,
-            symbol=symbol,
-            side=side,
-            qty=D(qty),
-            **kw,
-        )
-        return self.app.trading.submit(cmd)
-
-    def replace(self, order: Order, **kw: Any) -> Order:
-        cmd = ReplaceOrder(id="c", ts_init=0, account_id=self.account.id, order_id=order.id, **kw)
-        return self.app.trading.replace(cmd)
-
-    def find(self, order_id: str) -> Order:
-        found = self.app.store.get_order(order_id)
-        assert found is not None
-        return found
-
-    def orders(self) -> dict[str, Order]:
-        page = self.app.store.page_orders(self.account.id, limit=1000)
-        return {o.id: o for o in page}
-
-
-@pytest.fixture
-def desk(fresh_database: Callable[[], str]) -> Iterator[Desk]:
-    """An account of a started application, on SQLite, then PostgreSQL."""
-    settings = Settings(database_url=fresh_database(), market=MARKET_2024)
-    app = build(settings, SimulatedClock(FRIDAY))
-    app.trading.start()
-    yield Desk(app)
-    app.store.close()
 
 
 def a_day_of_groups(desk: Desk) -> dict[str, list[Order]]:
@@ -205,3 +155,64 @@ def test_nested_pages_list_every_entry_once_however_few_rows_a_page_reads(
                             break
                         cursor = end.created_ns, end.id
                     assert paged == ids, (side, ascending, limit)
+
+
+SQLITE_999 = 999  # SQLITE_MAX_VARIABLE_NUMBER of SQLite before 3.32 (RHEL 8 ships 3.26)
+
+
+@pytest.fixture
+def store_999(tmp_path: Path) -> Iterator[SqlStore]:
+    """A SQLite store whose connections bind at most 999 variables a statement, as SQLite
+    before 3.32 does (`_IDS_A_READ` = 500 keeps the store's reads of ids within it)."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'vtrade.db'}")
+    store.migrate()
+
+    @event.listens_for(store.engine, "connect")
+    def limit(dbapi_connection: sqlite3.Connection, _: object) -> None:
+        dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, SQLITE_999)
+
+    store.engine.dispose()  # new connections get the limit
+    yield store
+    store.close()
+
+
+def buy_brackets(store: SqlStore, count: int) -> None:
+    """`count` buy brackets (an entry, two held sell legs each), newest last."""
+    rows = [order_row(make_order("s-0", side=Side.SELL, created_ns=0))]
+    for i in range(count):
+        g, t = f"g{i:05d}", 3 * i + 1
+        entry = make_order(g, extra={"legs": f"{g}a,{g}b"}, group_id=g, created_ns=t)
+        rows.append(order_row(entry))
+        for leg in "ab":
+            leg_row = make_order(
+                g + leg,
+                side=Side.SELL,
+                extra={"parent_id": g},
+                group_id=g,
+                created_ns=t + 1,
+                status=OrderStatus.HELD,
+            )
+            rows.append(order_row(leg_row))
+    with store.engine.begin() as conn:
+        conn.execute(accounts.insert().values(**account_row(make_account())))
+        conn.execute(orders.insert(), rows)
+
+
+def test_nested_pages_bind_no_more_ids_a_statement_than_old_sqlite_builds_allow(
+    store_999: SqlStore,
+) -> None:
+    """The reads of a nested page bind 500 ids a statement at most (`_IDS_A_READ`): pages of
+    500 brackets, an entry of the other side behind 1,100 of them."""
+    buy_brackets(store_999, 1100)
+    ids = [f"g{i:05d}" for i in range(1100)]
+    assert len(store_999.get_orders(ids)) == 1100  # 500 ids a statement: within the limit
+    assert len(store_999.current_of_groups(ids)) == 3300
+
+    listing = Listing("acc-1", "all", None, None, None, ascending=False)
+    page, _ = nested_page(store_999, listing, None, 500, "sell")
+
+    assert [e.id for e, _ in page] == ["s-0"]
+    first, end = nested_page(store_999, listing, None, 500, None)
+    assert end is not None
+    second, _ = nested_page(store_999, listing, (end.created_ns, end.id), 500, None)
+    assert [e.id for e, _ in first + second] == ids[::-1][:1000]

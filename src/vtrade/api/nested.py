@@ -11,10 +11,11 @@ legs' place. `side` keeps the entries of that side (a bracket's legs are on the 
 token names the row a group was listed at, so that the next page starts after it and lists
 every other group once.
 
-The work a request does is bounded by its page, not by the account's history: a group's
-orders as they stand are one read however often they were replaced, the orders of groups
-met are left out of the next read of rows, and a page stops after `MAX_READS` reads of rows
-(its token goes on from the last row read)."""
+The work a request does is bounded by its page, not by the account's history: of the
+versions of a replaced leg only the one the listing meets first is read, `side` is chosen in
+the store, a group's orders as they stand are one read however often they were replaced, and
+a page that meets groups an earlier page listed stops after `MAX_READS` reads of rows (its
+token goes on from the last row read)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ Find = Callable[[str], Order | None]  # an order by id, or None
 Cursor = tuple[int, str]  # (created_ns, id): where a page of orders ends
 Entry = tuple[Order, list[Order]]  # an entry with its legs
 
-MAX_READS = 8  # reads of rows a nested page makes at most (the rows of groups met are left out)
+MAX_READS = 8  # reads of rows a nested page makes at most
 
 
 def working(container: Container) -> Find:
@@ -79,23 +80,13 @@ class Listing:
         """The next `limit` orders after `cursor` (of `side`, unless None)."""
         return store.page_orders(**self._filters(), side=side, cursor=cursor, limit=limit)
 
-    def read_grouped(
-        self,
-        store: Store,
-        cursor: Cursor | None,
-        limit: int,
-        side: str | None,
-        skip: Collection[str],
+    def read_placing(
+        self, store: Store, cursor: Cursor | None, limit: int, side: str | None
     ) -> list[Order]:
-        """As `read`, with the orders of groups of either side (`side` is their entry's),
-        none of the groups `skip` names."""
+        """The next `limit` orders after `cursor` that may place a group (of the versions of
+        a leg, those the listing meets first), `side` being a group's entry's."""
         return store.page_orders(
-            **self._filters(),
-            side=side,
-            cursor=cursor,
-            limit=limit,
-            grouped_any_side=True,
-            skip_groups=skip,
+            **self._filters(), side=side, cursor=cursor, limit=limit, placing=True
         )
 
     def listed_through(self, store: Store, groups: Collection[str], cursor: Cursor) -> set[str]:
@@ -120,31 +111,28 @@ def nested_page(
 ) -> tuple[list[Entry], Order | None]:
     """A page of `limit` entries after `cursor`, each with its legs, and the row the page
     ends at when more may follow (for the next page's token): the row the last entry was
-    listed at, or the last row read when `MAX_READS` reads of rows found fewer entries.
+    listed at, or the last row read when `MAX_READS` reads found fewer entries (groups an
+    earlier page listed, met again).
 
-    Rows are read three to an entry and its two legs; a read leaves out the groups met, and
-    the groups a read meets are read as they stand together (`Store.current_of_groups`)."""
+    Rows are read three to an entry and its two legs (`Listing.read_placing`: a few rows a
+    group however often its legs were replaced, of the side asked for), and the groups a
+    read meets are read as they stand together (`Store.current_of_groups`)."""
     page: list[Entry] = []
     at: list[Order] = []  # the row each entry is listed at
-    met: set[str] = set()  # groups listed, listed on an earlier page, or of the other side
+    met: set[str] = set()  # groups listed here or on an earlier page
     start, batch = cursor, 3 * (limit + 1)
     for _ in range(MAX_READS):
-        rows = listing.read_grouped(store, cursor, batch, side, met)
-        new = {r.group_id for r in rows if r.group_id is not None}
+        rows = listing.read_placing(store, cursor, batch, side)
+        new = {r.group_id for r in rows if r.group_id is not None} - met
         if start is not None:
             met |= listing.listed_through(store, new, start)
         entries = _entries(store.current_of_groups(new - met)) if new - met else {}
         for row in rows:
-            if row.group_id is None:
-                page.append((row, []))
-            elif row.group_id in met or row.group_id not in entries:
+            if row.group_id in met or (row.group_id is not None and row.group_id not in entries):
                 continue
-            else:
+            if row.group_id is not None:
                 met.add(row.group_id)
-                entry = entries[row.group_id]
-                if side is not None and entry[0].side.value != side:
-                    continue
-                page.append(entry)
+            page.append(entries[row.group_id] if row.group_id else (row, []))
             at.append(row)
             if len(page) > limit:
                 return page[:limit], at[limit - 1]

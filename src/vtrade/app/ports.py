@@ -142,13 +142,13 @@ class Store(Protocol):
         cursor: tuple[int, str] | None = None,
         ascending: bool = False,
         limit: int = 100,
-        grouped_any_side: bool = False,
-        skip_groups: Collection[str] = (),
+        placing: bool = False,
     ) -> list[Order]:
         """One page of orders in (created_ns, id) order, filtered by status, symbols, side
         and time; `cursor` is the (created_ns, id) of the previous page's last order.
-        `grouped_any_side`: `side` keeps the orders of groups (`Order.group_id`) of either
-        side; `skip_groups`: none of those groups' orders."""
+        `placing`: the orders that may place a group (`Order.group_id`) in a nested listing:
+        of a leg's versions, those the listing meets first (a few rows a group however often
+        its legs were replaced); `side` is that of a group's entry."""
         ...
 
     def groups_listed_through(
@@ -163,8 +163,9 @@ class Store(Protocol):
         cursor: tuple[int, str],
         ascending: bool = False,
     ) -> set[str]:
-        """Those of `group_ids` with an order the filters keep (as `page_orders`' do) at
-        `cursor` or before it in the listing's order: the groups an earlier page listed."""
+        """Those of `group_ids` with an order that may place them (as `page_orders(placing=True)`
+        reads them) at `cursor` or before it in the listing's order: the groups an earlier
+        page listed."""
         ...
 
     def current_of_groups(self, group_ids: Collection[str]) -> list[Order]:

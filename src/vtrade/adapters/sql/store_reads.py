@@ -26,8 +26,10 @@ from vtrade.adapters.sql import rows
 from vtrade.adapters.sql.outbox import OutboxReader
 from vtrade.adapters.sql.store_writes import WORKED_KEY
 from vtrade.adapters.sql.tables import (
+    GROUP_AS_IT_STANDS,
     HOLDS_CLIENT_ID,
     OPEN_PREDICATE,
+    OPEN_STATUS_VALUES,
     accounts,
     fills,
     ledger_entries,
@@ -277,25 +279,32 @@ class StoreReads:
         cursor: tuple[int, str] | None = None,
         ascending: bool = False,
         limit: int = 100,
-        grouped_any_side: bool = False,
-        skip_groups: Collection[str] = (),
+        placing: bool = False,
     ) -> list[Order]:
         """Return one page of the account's orders in (created_ns, id) order, newest first
         unless `ascending`. `status` is open, closed or all; the time bounds are exclusive;
         `cursor` is the (created_ns, id) of the previous page's last order (orders may share
-        an instant: a clock that did not move). `grouped_any_side`: `side` keeps the orders
-        of groups of either side (a bracket's legs are on the other side of its entry);
-        `skip_groups`: none of those groups' orders."""
+        an instant: a clock that did not move).
+
+        `placing`: the orders that may place a group in a nested listing: of the versions of
+        a leg, which follow one another in time, those the listing meets first (not one whose
+        replacement, newest first, or whose predecessor, oldest first, the filters keep too),
+        so that a group is a few rows however often its legs were replaced; `side` is that of
+        a group's entry (a bracket's legs are on the other)."""
         query = _kept(select(orders), account_id, status, symbols, after_ns, until_ns)
-        if side is not None:
-            same = orders.c.side == side
+        if side is not None and placing:
+            first_entry = orders.alias("first_entry")  # a group's id is its first entry's
+            entry_side = select(first_entry.c.side).where(first_entry.c.id == orders.c.group_id)
             query = query.where(
-                or_(same, orders.c.group_id.is_not(None)) if grouped_any_side else same
+                or_(
+                    and_(orders.c.group_id.is_(None), orders.c.side == side),
+                    and_(orders.c.group_id.is_not(None), entry_side.scalar_subquery() == side),
+                )
             )
-        if skip_groups:
-            query = query.where(
-                or_(orders.c.group_id.is_(None), orders.c.group_id.not_in(list(skip_groups)))
-            )
+        elif side is not None:
+            query = query.where(orders.c.side == side)
+        if placing:
+            query = query.where(_placing(status, after_ns, until_ns, ascending))
         keys = (orders.c.created_ns, orders.c.id)
         query = query.where(*_beyond(*keys, cursor, ascending))
         query = query.order_by(*(k if ascending else k.desc() for k in keys))
@@ -314,9 +323,9 @@ class StoreReads:
         cursor: tuple[int, str],
         ascending: bool = False,
     ) -> set[str]:
-        """Return those of `group_ids` with an order the filters keep (as `page_orders`'
-        do) at `cursor` or before it, in the listing's order: the groups an earlier page
-        listed."""
+        """Return those of `group_ids` with an order that may place them (as
+        `page_orders(placing=True)` reads them) at `cursor` or before it, in the listing's order:
+        the groups an earlier page listed."""
         keys = (orders.c.created_ns, orders.c.id)
         found: set[str] = set()
         wanted = sorted(group_ids)
@@ -332,6 +341,7 @@ class StoreReads:
                 ).where(
                     orders.c.group_id.in_(wanted[i : i + _IDS_A_READ]),
                     not_(and_(*_beyond(*keys, cursor, ascending))),
+                    _placing(status, after_ns, until_ns, ascending),
                 )
                 found.update(conn.execute(query).scalars())
         return found
@@ -345,7 +355,7 @@ class StoreReads:
             for i in range(0, len(wanted), _IDS_A_READ):
                 query = select(orders).where(
                     orders.c.group_id.in_(wanted[i : i + _IDS_A_READ]),
-                    orders.c.replaced_by.is_(None),
+                    text(GROUP_AS_IT_STANDS),  # verbatim: the partial index's
                 )
                 found.extend(map(rows.order_from, conn.execute(query)))
         return sorted(found, key=lambda o: (o.created_ns, o.id))
@@ -400,6 +410,39 @@ def _kept(
     if until_ns is not None:
         query = query.where(orders.c.created_ns < until_ns)
     return query
+
+
+def _placing(
+    status: str, after_ns: int | None, until_ns: int | None, ascending: bool
+) -> ColumnElement[bool]:
+    """The orders that may place a group in a nested listing (`page_orders(placing=True)`): all but
+    a version of a leg whose neighbour in the group, the one the listing meets just before
+    (its replacement newest first, the one it replaced oldest first), the filters keep too."""
+    before = orders.alias("before")
+    met_first = orders.c.replaces if ascending else orders.c.replaced_by
+    kept_before = select(before.c.id).where(
+        before.c.id == met_first,
+        before.c.group_id == orders.c.group_id,
+        *_kept_by(before, status, after_ns, until_ns),
+    )
+    grouped = orders.c.group_id.is_not(None)
+    return not_(and_(grouped, met_first.is_not(None), kept_before.exists()))
+
+
+def _kept_by(
+    table: Any, status: str, after_ns: int | None, until_ns: int | None
+) -> list[ColumnElement[bool]]:
+    """The conditions of `_kept` on status and time, on another name of the orders table
+    (of the same account and symbol)."""
+    kept: list[ColumnElement[bool]] = []
+    if status != "all":
+        is_open = table.c.status.in_(OPEN_STATUS_VALUES)
+        kept.append(is_open if status == "open" else not_(is_open))
+    if after_ns is not None:
+        kept.append(table.c.created_ns > after_ns)
+    if until_ns is not None:
+        kept.append(table.c.created_ns < until_ns)
+    return kept
 
 
 def _beyond(

@@ -44,6 +44,7 @@ OPEN_STATUS_VALUES = tuple(sorted(s.value for s in UNFINISHED_STATUSES))
 OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{v}'" for v in OPEN_STATUS_VALUES))
 # The orders that hold their client_order_id (`Order.holds_client_id`): all but the rejected.
 GROUPED = "group_id IS NOT NULL"
+GROUP_AS_IT_STANDS = f"{GROUPED} AND replaced_by IS NULL"
 HOLDS_CLIENT_ID = f"status <> '{OrderStatus.REJECTED.value}'"
 
 accounts = Table(
@@ -117,13 +118,20 @@ orders = Table(
         postgresql_where=text(OPEN_PREDICATE),
         sqlite_where=text(OPEN_PREDICATE),
     ),
-    # The orders of brackets, otos and ocos by group: a nested listing's reads of them.
+    # The orders of brackets, otos and ocos by group: a nested listing's reads of them; and a
+    # group as it stands (no version replaced), one entry a leg however often it was replaced.
     Index(
         "ix_orders_group",
         "group_id",
         "created_ns",
         postgresql_where=text(GROUPED),
         sqlite_where=text(GROUPED),
+    ),
+    Index(
+        "ix_orders_group_current",
+        "group_id",
+        postgresql_where=text(GROUP_AS_IT_STANDS),
+        sqlite_where=text(GROUP_AS_IT_STANDS),
     ),
 )
 

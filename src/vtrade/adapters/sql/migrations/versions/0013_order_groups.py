@@ -26,8 +26,9 @@ down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-INDEX = "ix_orders_group"
+INDEX, CURRENT_INDEX = "ix_orders_group", "ix_orders_group_current"
 GROUPED = "group_id IS NOT NULL"
+AS_IT_STANDS = f"{GROUPED} AND replaced_by IS NULL"
 _A_WRITE = 500  # updates an executemany
 
 
@@ -40,10 +41,18 @@ def upgrade() -> None:
         postgresql_where=sa.text(GROUPED),
         sqlite_where=sa.text(GROUPED),
     )
+    op.create_index(
+        CURRENT_INDEX,
+        "orders",
+        ["group_id"],
+        postgresql_where=sa.text(AS_IT_STANDS),
+        sqlite_where=sa.text(AS_IT_STANDS),
+    )
     _backfill(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_index(CURRENT_INDEX, table_name="orders")
     op.drop_index(INDEX, table_name="orders")
     op.drop_column("orders", "group_id")
 
