@@ -49,17 +49,17 @@ def live(container: Container) -> Find:
 
 def legs_of(entry: Order, store: Store, engine: Find = lambda i: None) -> list[Order]:
     """The legs `entry` holds now (a bracket's take-profit, then its stop-loss), each as it
-    stands: a replaced one as its replacement, the engine's version where it has one; none
-    for a simple order, a leg, or an entry replaced (its legs are its replacement's). One
-    read of the store, however often the legs were replaced."""
+    stands: a replaced one as its replacement, the engine's version where it has one (the
+    engine commits what it changes before any request reads the store, so the store's
+    replacements are the engine's); none for a simple order, a leg, or an entry replaced
+    (its legs are its replacement's). One read of the store, however often the legs were
+    replaced."""
     if entry.group_id is None or entry.replaced_by or LEGS not in entry.extra:
         return []
     found = _entries(store.current_of_groups([entry.group_id]))
     if entry.group_id not in found:
         return []
-    legs = [engine(leg.id) or leg for leg in found[entry.group_id][1]]
-    # replaced since the read (between the engine's change and its commit)
-    return [_replacement(leg, store, engine) if leg.replaced_by else leg for leg in legs]
+    return [engine(leg.id) or leg for leg in found[entry.group_id][1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,15 +158,6 @@ def _entries(orders: Iterable[Order]) -> dict[str, Entry]:
         group: (entry, sorted(legs.get(group, []), key=lambda o: o.type is not OrderType.LIMIT))
         for group, entry in entries.items()
     }
-
-
-def _replacement(order: Order, store: Store, engine: Find) -> Order:
-    """The order that replaced `order` (and so on), the engine's or the store's."""
-    while order.replaced_by and (
-        found := engine(order.replaced_by) or store.get_order(order.replaced_by)
-    ):
-        order = found
-    return order
 
 
 def _key(order: Order) -> Cursor:
