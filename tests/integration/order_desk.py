@@ -7,16 +7,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from portfolio_helpers import at, open_account
+
 from vtrade.bootstrap import Container, build
-from vtrade.core.clock import SimulatedClock, parse_instant, to_ns
+from vtrade.core.clock import SimulatedClock
 from vtrade.domain.accounts import Account
-from vtrade.domain.commands import OpenAccount, ReplaceOrder, SubmitOrder
+from vtrade.domain.commands import ReplaceOrder, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order
 from vtrade.settings import MarketSettings, Settings
 
 D = Decimal
-FRIDAY = to_ns(parse_instant("2024-03-15T15:00:00Z"))
+FRIDAY = "2024-03-15T15:00:00Z"  # US regular session
 MARKET_2024 = MarketSettings(
     first_day=date(2024, 1, 1), last_day=date(2024, 12, 31), anchor_day=date(2024, 6, 28)
 )
@@ -25,9 +27,7 @@ MARKET_2024 = MarketSettings(
 class Desk:
     def __init__(self, app: Container) -> None:
         self.app = app
-        self.account: Account = app.trading.open_account(
-            OpenAccount(id="c", ts_init=0, owner="ann", name="main")
-        )
+        self.account: Account = open_account(app)
 
     def mid(self, symbol: str) -> Decimal:
         quote = self.app.market.books.quote(symbol, self.app.clock.now_ns())
@@ -61,6 +61,6 @@ class Desk:
 
 def start_desk(database_url: str) -> Desk:
     """A fresh account of an application started on `database_url` on a Friday of 2024."""
-    app = build(Settings(database_url=database_url, market=MARKET_2024), SimulatedClock(FRIDAY))
+    app = build(Settings(database_url=database_url, market=MARKET_2024), SimulatedClock(at(FRIDAY)))
     app.trading.start()
     return Desk(app)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from order_desk import FRIDAY, MARKET_2024
 
 from vtrade.app.services import TradingService
 from vtrade.bootstrap import Container, build
@@ -20,15 +20,11 @@ from vtrade.domain.accounts import Account
 from vtrade.domain.commands import OpenAccount, ResetAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
-from vtrade.settings import MarketSettings, Settings
+from vtrade.settings import Settings
 
 D = Decimal
 S = OrderStatus
 SECOND = 1_000_000_000
-FRIDAY = "2024-03-15T15:00:00Z"
-MARKET_2024 = MarketSettings(
-    first_day=date(2024, 1, 1), last_day=date(2024, 12, 31), anchor_day=date(2024, 6, 28)
-)
 
 Boot = Callable[[int], Container]
 

@@ -20,12 +20,12 @@ token goes on from the last row read)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from vtrade.app.ports import Store
 from vtrade.bootstrap import Container
-from vtrade.domain.orders import LEGS, Order, OrderType
+from vtrade.domain.orders import Order, OrderType
 
 Find = Callable[[str], Order | None]  # an order by id, or None
 Cursor = tuple[int, str]  # (created_ns, id): where a page of orders ends
@@ -54,7 +54,7 @@ def legs_of(entry: Order, store: Store, engine: Find = lambda i: None) -> list[O
     replacements are the engine's); none for a simple order, a leg, or an entry replaced
     (its legs are its replacement's). One read of the store, however often the legs were
     replaced."""
-    if entry.group_id is None or entry.replaced_by or LEGS not in entry.extra:
+    if entry.group_id is None or entry.replaced_by or not entry.leg_ids:
         return []
     found = _entries(store.current_of_groups([entry.group_id]))
     if entry.group_id not in found:
@@ -96,14 +96,7 @@ class Listing:
         return store.groups_listed_through(group_ids=groups, **self._filters(), cursor=cursor)
 
     def _filters(self) -> dict[str, Any]:
-        return {
-            "account_id": self.account_id,
-            "status": self.status,
-            "symbols": self.symbols,
-            "after_ns": self.after_ns,
-            "until_ns": self.until_ns,
-            "ascending": self.ascending,
-        }
+        return asdict(self)  # its fields are the store's keywords
 
 
 def nested_page(
@@ -126,13 +119,18 @@ def nested_page(
         new = {r.group_id for r in rows if r.group_id is not None} - met
         if start is not None:
             met |= listing.listed_through(store, new, start)
-        entries = _entries(store.current_of_groups(new - met)) if new - met else {}
+            new -= met
+        entries = _entries(store.current_of_groups(new)) if new else {}
         for row in rows:
-            if row.group_id in met or (row.group_id is not None and row.group_id not in entries):
+            group = row.group_id
+            if group is None:
+                entry: Entry = (row, [])
+            elif group in met or group not in entries:
                 continue
-            if row.group_id is not None:
-                met.add(row.group_id)
-            page.append(entries[row.group_id] if row.group_id else (row, []))
+            else:
+                met.add(group)
+                entry = entries[group]
+            page.append(entry)
             at.append(row)
             if len(page) > limit:
                 return page[:limit], at[limit - 1]
@@ -150,7 +148,7 @@ def _entries(orders: Iterable[Order]) -> dict[str, Entry]:
     for order in orders:
         if order.group_id is None:
             continue
-        if LEGS in order.extra:
+        if order.leg_ids:
             entries[order.group_id] = order
         else:
             legs.setdefault(order.group_id, []).append(order)

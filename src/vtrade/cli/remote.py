@@ -127,15 +127,7 @@ class Remote:
         response = self._send(method, path, params, body)
         retries, gave_up = 0, ""
         while response.status_code == 429:
-            wait, gave_up = _retry_wait(response, changes, retries)
-            if wait is not None and self.waited + wait > TOTAL_WAIT_S:
-                wait, gave_up = (
-                    None,
-                    (
-                        f"; not retried: the command has waited {self.waited:g} s for the rate "
-                        f"limit, and waits {TOTAL_WAIT_S:g} s at most in all"
-                    ),
-                )
+            wait, gave_up = _retry_wait(response, changes, retries, self.waited)
             if wait is None:
                 break
             retries += 1
@@ -293,9 +285,12 @@ def _checked_url(url: str) -> str:
     return base
 
 
-def _retry_wait(response: httpx.Response, changes: bool, retries: int) -> tuple[float | None, str]:
+def _retry_wait(
+    response: httpx.Response, changes: bool, retries: int, waited: float
+) -> tuple[float | None, str]:
     """The seconds to wait before sending again a request refused with `response` (a 429)
-    after `retries` retries, or None and why not (to add to the error line).
+    after `retries` retries and `waited` seconds of waits in the command, or None and why not
+    (to add to the error line).
 
     vtrade's limits (api/limits.py) refuse a request in authentication, a dependency every
     native route resolves before its handler runs, and no middleware acts before it: vtrade's
@@ -316,6 +311,11 @@ def _retry_wait(response: httpx.Response, changes: bool, retries: int) -> tuple[
         return None, (
             f"; not retried: the server asks for a wait of {wait} s, longer than the "
             f"{MAX_WAIT_S:g} s the command waits"
+        )
+    if waited + wait > TOTAL_WAIT_S:
+        return None, (
+            f"; not retried: the command has waited {waited:g} s for the rate limit, and "
+            f"waits {TOTAL_WAIT_S:g} s at most in all"
         )
     return float(wait), ""
 

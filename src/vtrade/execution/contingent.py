@@ -281,10 +281,15 @@ def counted_once(orders: Iterable[Order]) -> list[Order]:
 
 
 def relink(engine: Bookkeeper, old: Order, new: Order) -> list[Order]:
-    """Point the orders tied to `old`, just replaced by `new`, at `new`; return them.
+    """Point the orders tied to `old`, just replaced by `new`, at `new`; return them. `new`
+    takes `old`'s place in its group; an entry replaced leaves the group to its replacement
+    (it is listed on its own: its legs are the replacement's).
 
     An oco's stop-loss is found as `old`'s one-cancels-other as well as by its entry's legs,
     which keep the id it was placed with: replaced itself, it is found that way alone."""
+    new.group_id = old.group_id
+    if old.leg_ids:
+        old.group_id = None
     other = _find(engine, old.extra.get(OCO_WITH, ""))
     if other is not None:
         other.extra[OCO_WITH] = new.id

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from vtrade.core.errors import ValidationError, refusing
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import ReplaceOrder, SubmitOrder
-from vtrade.domain.orders import LEGS, Order, OrderStatus, OrderType
+from vtrade.domain.orders import Order, OrderStatus, OrderType
 from vtrade.execution import contingent
 
 if TYPE_CHECKING:
@@ -54,9 +54,7 @@ def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Orde
         changes = engine.open_order(new, t_ns)
     finally:
         engine.orders[old.id] = old
-    new.replaces, new.group_id = old.id, old.group_id
-    if LEGS in old.extra:  # an entry replaced leaves its legs, and its group, to its replacement
-        old.group_id = None
+    new.replaces = old.id
     old.replaced_by = new.id
     changes.orders += contingent.relink(engine, old, new)
     changes.merge(engine.close_order(old, S.REPLACED, t_ns, f"replaced by {new.id}"))

@@ -405,11 +405,7 @@ def _kept(
         query = query.where(text(f"NOT ({OPEN_PREDICATE})"))
     if symbols:
         query = query.where(orders.c.symbol.in_(list(symbols)))
-    if after_ns is not None:
-        query = query.where(orders.c.created_ns > after_ns)
-    if until_ns is not None:
-        query = query.where(orders.c.created_ns < until_ns)
-    return query
+    return query.where(*_within(orders, after_ns, until_ns))
 
 
 def _placing(
@@ -434,15 +430,21 @@ def _kept_by(
 ) -> list[ColumnElement[bool]]:
     """The conditions of `_kept` on status and time, on another name of the orders table
     (of the same account and symbol)."""
-    kept: list[ColumnElement[bool]] = []
+    kept = _within(table, after_ns, until_ns)
     if status != "all":
         is_open = table.c.status.in_(OPEN_STATUS_VALUES)
         kept.append(is_open if status == "open" else not_(is_open))
-    if after_ns is not None:
-        kept.append(table.c.created_ns > after_ns)
-    if until_ns is not None:
-        kept.append(table.c.created_ns < until_ns)
     return kept
+
+
+def _within(table: Any, after_ns: int | None, until_ns: int | None) -> list[ColumnElement[bool]]:
+    """Created within the exclusive time bounds (none: no bound)."""
+    bounds: list[ColumnElement[bool]] = []
+    if after_ns is not None:
+        bounds.append(table.c.created_ns > after_ns)
+    if until_ns is not None:
+        bounds.append(table.c.created_ns < until_ns)
+    return bounds
 
 
 def _beyond(
