@@ -31,6 +31,7 @@ PLANS: tuple[str, ...] = ("fixed", "tiered")
 SECTIONS: tuple[str, ...] = ("us_equity", "uk_equity", "crypto", "fx", "futures", "index")
 _ROUTE_KEYS = ("asset_classes", "venues", "currency")
 _FUTURES_KEYS = ("commission", "exchange_fee", "regulatory_fee")
+_INDEX_KEYS = ("rate_bps", "per_contract", "minimum")
 _US_EQUITY: dict[str, tuple[str, ...]] = {
     "fixed": ("per_share", "minimum", "max_of_value"),
     "tiered": (
@@ -174,7 +175,7 @@ def _section(source: str, name: str, data: object) -> tuple[_Section, str | None
         "crypto": ("tiers",),
         "fx": ("tiers",),
         "futures": (*_FUTURES_KEYS, "symbols"),
-        "index": ("rate_bps", "minimum"),
+        "index": _INDEX_KEYS,
     }[name]
     r = _Reader(source, name, data, (*_ROUTE_KEYS, *keys))
     venues = r.codes("venues", _VENUE, '"*" (any) or venue codes like XNAS')
@@ -198,11 +199,11 @@ def _section(source: str, name: str, data: object) -> tuple[_Section, str | None
         fields = ("maker_bps", "taker_bps") if name == "crypto" else ("rate_bps", "minimum")
         tiers["tiers"] = r.tiers("tiers", fields)
     elif name == "index":
-        values["rate_bps"] = r.num("rate_bps")
-        m = r.map("minimum", _CURRENCY, "currency codes like USD")
-        if "USD" not in m.data:
-            raise m.fail("USD", "is missing; the USD minimum is required (the fallback)")
-        tables["minimum"] = {c: m.num(c) for c in m.data}
+        if "rate_bps" not in r.data and "per_contract" not in r.data:
+            raise r.fail("rate_bps", "is missing; give rate_bps, per_contract or both")
+        values["rate_bps"] = r.num("rate_bps") if "rate_bps" in r.data else Decimal(0)
+        for key in ("per_contract", "minimum"):
+            tables[key] = _by_currency(r, key) if key in r.data else {"USD": Decimal(0)}
     else:
         values.update({k: r.num(k) for k in keys if k != "symbols"})
         if "symbols" in r.data:
@@ -214,6 +215,14 @@ def _section(source: str, name: str, data: object) -> tuple[_Section, str | None
         name, frozenset(map(AssetClass, classes)), venues, currency, values, tiers, tables
     )
     return section, plan
+
+
+def _by_currency(r: _Reader, key: str) -> dict[str, Decimal]:
+    """An amount per currency, with the USD one required (the fallback for the others)."""
+    m = r.map(key, _CURRENCY, "currency codes like USD")
+    if "USD" not in m.data:
+        raise m.fail("USD", f"is missing; the USD {key} is required (the fallback)")
+    return {c: m.num(c) for c in m.data}
 
 
 def _parse(text: str, source: str) -> FeeSchedule:
@@ -474,11 +483,19 @@ class FeeSchedule:
             rates = {**v, **s.tables.get(f"symbols.{inst.symbol.upper()}", {})}
             scale = {"commission": ctx.commission_multiplier}  # exchange and NFA fees as they are
             items += [(k, qty * rates[k] * scale.get(k, Decimal(1))) for k in _FUTURES_KEYS]
-        else:  # index: a minimum per currency; unlisted currencies use the USD one, converted
+        else:  # index: amounts per currency; unlisted currencies use the USD one, converted
             currency = inst.currency if s.currency == "quote" else s.currency
-            minimums = s.tables["minimum"]
-            minimum = minimums.get(currency, minimums["USD"] / usd_rate)
-            commission = _at_least(v["rate_bps"] * _BP, minimum)
+
+            def amount(key: str) -> Decimal:
+                table = s.tables[key]
+                return table.get(currency, table["USD"] / usd_rate)
+
+            rate, per_contract = v["rate_bps"] * _BP, amount("per_contract")
+            minimum = amount("minimum")
+
+            def commission(q: Decimal, val: Decimal) -> Decimal:
+                return max(val * rate + q * per_contract, minimum)
+
             items.append(("commission", before.added(qty, value, commission)))
         return items
 

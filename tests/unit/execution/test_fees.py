@@ -373,6 +373,81 @@ def test_an_index_currency_without_its_own_minimum_uses_the_usd_minimum_converte
     )
 
 
+PER_CONTRACT = """
+[index.per_contract]
+USD = 0.35
+JPY = 50
+"""
+
+
+def per_contract_schedule(tmp_path: Path, minimum: str = "") -> FeeSchedule:
+    """The packaged schedule with indices billed per contract instead of by value."""
+    text = edited("rate_bps = 0.5\n", "").replace(
+        "[index.minimum]\nUSD = 1.00\nGBP = 1.00\nEUR = 1.00\nJPY = 100\nHKD = 10\n",
+        minimum + PER_CONTRACT,
+    )
+    return FeeSchedule.load(write(tmp_path, text))
+
+
+def test_indices_billed_per_contract_pay_per_unit_of_quantity_whatever_the_level(
+    tmp_path: Path,
+) -> None:
+    schedule = per_contract_schedule(tmp_path)
+    assert quote("SPX", 10, "6705.12", schedule=schedule).total == D("3.50")
+    assert quote("SPX", 10, "1", schedule=schedule).total == D("3.50")
+    assert quote("N225", 3, "49520", schedule=schedule, usd_per_unit="0.0064").total == D("150")
+    # EUR is not listed: the USD amount converted, 0.35 / 1.16 per contract
+    assert quote("DAX", 100, "23510.80", schedule=schedule, usd_per_unit="1.16").total == D("30.17")
+    assert quote("SPX", "0.5", "6705.12", schedule=schedule).total == D("0.18")  # 0.175, half-up
+
+
+def test_a_per_contract_minimum_applies_per_order_and_slivers_add_up_to_the_whole(
+    tmp_path: Path,
+) -> None:
+    schedule = per_contract_schedule(tmp_path, "[index.minimum]\nUSD = 1.00\n")
+    assert quote("SPX", 2, "6705.12", schedule=schedule).total == D("1.00")
+    assert quote("SPX", 20, "6705.12", schedule=schedule).total == D("7.00")
+    inst, paid, filled = CATALOG.get("SPX"), D(0), D(0)
+    for _ in range(20):
+        ctx = FeeContext(order_filled_qty=filled, order_filled_notional=filled * D("6705.12"))
+        paid += schedule.quote(inst, Side.BUY, D(1), D("6705.12"), Liquidity.TAKER, ctx, D(1)).total
+        filled += 1
+    assert paid == D("7.00")
+
+
+def test_indices_may_pay_both_a_rate_of_value_and_a_per_contract_fee(tmp_path: Path) -> None:
+    schedule = FeeSchedule.load(write(tmp_path, edited("HKD = 10\n", "HKD = 10\n" + PER_CONTRACT)))
+    assert quote("SPX", 10, "6705.12", schedule=schedule).total == D("6.85")  # 3.35 + 3.50
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "rate_bps = 0.5\n",
+            "",
+            r"section \[index\], key 'rate_bps': is missing; give rate_bps, per_contract or both",
+        ),
+        (
+            "HKD = 10\n",
+            "HKD = 10\n[index.per_contract]\nJPY = 50\n",
+            r"section \[index.per_contract\], key 'USD': is missing; the USD per_contract is",
+        ),
+        (
+            "HKD = 10\n",
+            "HKD = 10\n[index.per_contract]\nUSD = -1\n",
+            r"key 'USD': -1 is not allowed; a finite number >= 0 is required",
+        ),
+    ],
+    ids=["neither", "no-usd-fallback", "negative"],
+)
+def test_an_index_schedule_without_a_rate_or_with_bad_contract_fees_is_refused(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    with pytest.raises(DataError, match=message):
+        FeeSchedule.load(write(tmp_path, edited(old, new)))
+
+
 # --- Every quote ----------------------------------------------------------------------------------
 
 
