@@ -3,25 +3,21 @@ through the trading service (the tests of order groups and nested listings)."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from portfolio_helpers import at, open_account
 
+from market_2024 import FRIDAY, MARKET_2024
 from vtrade.bootstrap import Container, build
 from vtrade.core.clock import SimulatedClock
 from vtrade.domain.accounts import Account
 from vtrade.domain.commands import ReplaceOrder, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order
-from vtrade.settings import MarketSettings, Settings
+from vtrade.settings import Settings
 
 D = Decimal
-FRIDAY = "2024-03-15T15:00:00Z"  # US regular session
-MARKET_2024 = MarketSettings(
-    first_day=date(2024, 1, 1), last_day=date(2024, 12, 31), anchor_day=date(2024, 6, 28)
-)
 
 
 class Desk:

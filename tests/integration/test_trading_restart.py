@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from order_desk import FRIDAY, MARKET_2024
 
+from market_2024 import FRIDAY, MARKET_2024
 from vtrade.app.services import TradingService
 from vtrade.bootstrap import Container, build
 from vtrade.core.clock import SimulatedClock, from_ns, parse_instant, to_ns

@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from datetime import date
 
 import pytest
 from argon2 import PasswordHasher
 
+from market_2024 import MARKET_2024
 from vtrade.app.identity import IdentityService, Principal
 from vtrade.app.ports import KeyInfo, User, WebSession
 from vtrade.bootstrap import Container, build
@@ -22,12 +22,9 @@ from vtrade.core.errors import (
     ValidationError,
 )
 from vtrade.domain.commands import OpenAccount
-from vtrade.settings import MarketSettings, Settings
+from vtrade.settings import Settings
 
 T0 = to_ns(parse_instant("2024-03-15T15:00:00Z"))
-MARKET_2024 = MarketSettings(
-    first_day=date(2024, 1, 1), last_day=date(2024, 12, 31), anchor_day=date(2024, 6, 28)
-)
 PASSWORD = "correct horse battery"
 
 

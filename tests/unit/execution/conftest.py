@@ -7,12 +7,13 @@ synthetic market in about a tenth of a second; every test gets fresh books and f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from market_2024 import FRIDAY as FRIDAY_REGULAR
+from market_2024 import MARKET_2024
 from vtrade.bootstrap import Container, build
 from vtrade.core.clock import SimulatedClock, parse_instant, to_ns
 from vtrade.domain.accounts import Account
@@ -22,12 +23,8 @@ from vtrade.domain.market_data import Quote, Side
 from vtrade.domain.orders import Order
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.working import phase
-from vtrade.settings import ExecutionSettings, MarketSettings, Settings
+from vtrade.settings import ExecutionSettings, Settings
 
-FRIDAY_REGULAR = "2024-03-15T15:00:00Z"  # Friday, 11:00 New York, 15:00 London
-MARKET_2024 = MarketSettings(
-    first_day=date(2024, 1, 1), last_day=date(2024, 12, 31), anchor_day=date(2024, 6, 28)
-)
 SECOND = 1_000_000_000
 
 
