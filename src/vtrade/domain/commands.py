@@ -40,6 +40,10 @@ class SubmitOrder(Command):
     """Alpaca's rule: an order reducing a position may not exceed what is available (the
     position less what open orders on its closing side hold), so it never crosses through
     zero; refused otherwise, and not kept. Off for native orders, which may flip a position."""
+    whole_units: bool = False
+    """Alpaca's rule: the order trades whole units only (its API refuses a fractional short
+    sale or non-day order before the engine sees it), so a refusal that names the largest
+    quantity that fits names a whole one."""
     extra: Mapping[str, str] = field(default_factory=dict)
     """What an API keeps with the order to show it again (Alpaca's `position_intent`): the
     engine stores it as given (`Order.extra`) and a replacement carries it."""
@@ -177,7 +181,8 @@ class ReplaceOrder(Command):
     trail: Decimal | None = None
     tif: TimeInForce | None = None
     client_order_id: str | None = None
-    within_position: bool = False  # the new order keeps Alpaca's rule (see `SubmitOrder`)
+    within_position: bool = False  # the new order keeps Alpaca's rules (see `SubmitOrder`)
+    whole_units: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

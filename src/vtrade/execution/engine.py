@@ -211,7 +211,7 @@ class ExecutionEngine(VenueState):
             self._size_as_sent(order, cmd, inst, t_ns)
             check_shape(order, inst)
             routing.route(order, inst, self.sessions.for_instrument(inst), arrival)
-            ctx = self._check_context(account, order, inst, marks, cmd.within_position, liquidating)
+            ctx = self._check_context(account, order, inst, marks, cmd, liquidating)
             check_account(order, inst, ctx)
         except OrderOutOfRange:
             raise
@@ -325,11 +325,12 @@ class ExecutionEngine(VenueState):
         order: Order,
         inst: Instrument,
         marks: Marks,
-        within_position: bool,
+        cmd: SubmitOrder,
         liquidating: bool = False,
     ) -> CheckContext:
-        """What the checks of `order` read. A `liquidating` order is the venue's own: the
-        account's suspension of its trading does not stop it."""
+        """What the checks of `order` read, with the API rules its `cmd` asks for. A
+        `liquidating` order is the venue's own: the account's suspension of its trading does
+        not stop it."""
         pair = order.extra.get(OCO_WITH)  # what it closes, its one-cancels-other closes too
         others = self.orders_counted(account.id, excluding=(order.id, pair))
 
@@ -360,7 +361,8 @@ class ExecutionEngine(VenueState):
             trading_suspended=account.trading_suspended and not liquidating,
             no_shorting=account.no_shorting,
             cash_only=account.cash_only,
-            within_position=within_position,
+            within_position=cmd.within_position,
+            whole_units=cmd.whole_units,
             fees_vcr=partial(self.taker_fees_vcr, marks) if cash else None,
         )
 

@@ -114,5 +114,6 @@ def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> Submi
         extended_hours=old.extended_hours,
         client_order_id=cmd.client_order_id,
         within_position=cmd.within_position,
+        whole_units=cmd.whole_units,
         extra=old.extra,
     )

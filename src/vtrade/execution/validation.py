@@ -137,7 +137,8 @@ class CheckContext:
     trading_suspended: bool = False  # the account's own rules
     no_shorting: bool = False
     cash_only: bool = False  # every position needs its whole value: no borrowing
-    within_position: bool = False  # Alpaca's rule, asked for by the order's command
+    within_position: bool = False  # Alpaca's rules, asked for by the order's command
+    whole_units: bool = False
     # the fees, in VCR, of an order buying (qty, at price) now: cash-only orders, this one and
     # the account's others still open, must cover theirs too
     fees_vcr: Callable[[Order, Decimal, Decimal], Decimal] | None = None
@@ -440,7 +441,7 @@ def _check_concentration(
 
     # what fits lies between the room left after the whole order's costs (a smaller order
     # costs no more) and the room before any cost, and under the order itself
-    lot = inst.lot_size
+    lot = max(inst.lot_size, ONE) if ctx.whole_units else inst.lot_size
     high = min(room(nav), round_to_increment(added, lot, "up") - lot)
     low = min(room(nav - costs(added)), high)
     fits = _largest_fitting(share, cap, low, high, lot) + closes

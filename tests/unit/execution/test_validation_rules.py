@@ -168,6 +168,27 @@ def test_position_cap_on_a_short_sale_values_it_at_the_higher_of_limit_and_mid(
     assert order.status is OrderStatus.ACCEPTED
 
 
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_an_order_in_whole_units_is_told_the_largest_whole_quantity_that_fits(
+    venue: Venue, side: Side
+) -> None:
+    """Alpaca's rule (`whole_units`): a short sale or non-day order has no fraction, so the
+    quantity the cap names is whole; one unit more is refused."""
+    account = venue.open()
+    assert venue.catalog.get("AAPL").lot_size < 1
+    fractional = rejected(venue.preview(account, "AAPL", side, 2_000), "concentration")
+    message = rejected(
+        venue.preview(account, "AAPL", side, 2_000, whole_units=True), "concentration"
+    )
+
+    fits = D(message.split("at most ")[1].split(" ")[0])
+    assert fits == fits.to_integral_value()
+    assert fits == D(fractional.split("at most ")[1].split(" ")[0]).to_integral_value(ROUND_FLOOR)
+    whole = {"whole_units": True}
+    assert venue.preview(account, "AAPL", side, fits, **whole).status is not OrderStatus.REJECTED
+    rejected(venue.preview(account, "AAPL", side, fits + 1, **whole), "concentration")
+
+
 def test_a_flip_that_overshoots_the_cap_is_told_the_largest_order_that_fits(
     venue: Venue,
 ) -> None:

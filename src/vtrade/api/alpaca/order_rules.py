@@ -141,14 +141,26 @@ def _fractional(qty: Decimal) -> bool:
     return qty.is_finite() and qty.adjusted() < 15 and qty != qty.to_integral_value()
 
 
+def whole_units_only(c: Ctx, body: OrderRequest, inst: Instrument) -> bool:
+    """Whether Alpaca takes this order in whole units only (`_check_fractional`): a non-day
+    order or a short sale, but in crypto."""
+    if inst.asset_class is AssetClass.CRYPTO:
+        return False
+    return body.time_in_force != "day" or _short_sale(c, body, inst)
+
+
+def _short_sale(c: Ctx, body: OrderRequest, inst: Instrument) -> bool:
+    held = c.container.engine.positions.get((c.account_id, inst.symbol))
+    return body.side == "sell" and (held is None or held.qty <= Decimal(0))
+
+
 def _check_fractional(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
     if body.time_in_force != "day":
         raise ValidationError(
             f"fractional orders must be day orders: time_in_force {body.time_in_force} is not "
             "allowed; allowed: day"
         )
-    held = c.container.engine.positions.get((c.account_id, inst.symbol))
-    if body.side == "sell" and (held is None or held.qty <= Decimal(0)):
+    if _short_sale(c, body, inst):
         raise RejectedError("fractional orders cannot be sold short", symbol=inst.symbol)
 
 

@@ -37,6 +37,7 @@ from vtrade.api.alpaca.order_rules import (
     check_shape_first,
     position_intent,
     refusal,
+    whole_units_only,
 )
 from vtrade.api.alpaca.schemas import (
     POSITION_INTENT,
@@ -58,7 +59,7 @@ from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
 from vtrade.domain.instruments import AssetClass
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderClass, OrderStatus, OrderType, TimeInForce
-from vtrade.execution.validation import InsufficientQtyAvailable
+from vtrade.execution.validation import InsufficientQtyAvailable, client_id_taken
 from vtrade.market.catalog import Catalog
 
 router = APIRouter(tags=["alpaca: orders"])
@@ -195,9 +196,13 @@ def _check_open(order: Order, doing: str) -> None:
 
 async def submit(c: Ctx, cmd: SubmitOrder) -> Order:
     """Submit through the batcher, unless malformed (422, nothing kept); raise the Alpaca
-    error if the engine rejected the order."""
+    error if the engine rejected the order. An order the engine answers as a retry of one
+    already placed is a reused `client_order_id` (422): the same id in one batch as another
+    order passes `check_new_order`, which reads the store before either is placed."""
     check_shape_first(c, cmd)
-    order, _ = await c.state.batcher.submit(cmd)
+    order, created = await c.state.batcher.submit(cmd)
+    if not created and cmd.client_order_id is not None:
+        raise client_id_taken(cmd.client_order_id, order.id)
     raise_if_rejected(order, c.catalog)
     return order
 
@@ -256,7 +261,8 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
         take_profit_limit_price=_leg_price(body.take_profit, "take_profit", "limit_price"),
         stop_loss_stop_price=_leg_price(body.stop_loss, "stop_loss", "stop_price"),
         stop_loss_limit_price=_leg_price(body.stop_loss, "stop_loss", "limit_price"),
-        within_position=True,  # Alpaca's rule; the direct path builds its orders here too
+        within_position=True,  # Alpaca's rules; the direct path builds its orders here too
+        whole_units=whole_units_only(c, body, inst),
         extra={POSITION_INTENT: intent},
     )
     check_new_order(c, body, inst)
@@ -334,7 +340,8 @@ async def replace_order(order_id: str, body: ReplaceRequest, c: CtxDep) -> dict[
     client_order_id = body.client_order_id or None
     if client_order_id == old.client_order_id:
         client_order_id = None
-    check_new_order(c, _as_new_order(old, body, client_order_id), c.catalog.get(old.symbol))
+    as_new, inst = _as_new_order(old, body, client_order_id), c.catalog.get(old.symbol)
+    check_new_order(c, as_new, inst)
     cmd = ReplaceOrder(
         **c.command_meta(),
         account_id=c.account_id,
@@ -346,6 +353,7 @@ async def replace_order(order_id: str, body: ReplaceRequest, c: CtxDep) -> dict[
         tif=TimeInForce(body.time_in_force) if body.time_in_force else None,
         client_order_id=client_order_id,
         within_position=True,
+        whole_units=whole_units_only(c, as_new, inst),
     )
     with _closed_meanwhile(c, old.id, "replaceable"):
         new = c.container.trading.replace(cmd)
