@@ -32,10 +32,16 @@ def receipt(
     auction = execution.liquidity is Liquidity.AUCTION
     arrival = execution.mid if auction or order.arrival_mid is None else order.arrival_mid
     mult = inst.multiplier
-    spread_cost = max(Decimal(0), (execution.touch - execution.mid) * sign) * qty * mult
+    # A touch through the quoted mid (a book another account's block moved, not refilled
+    # yet) is where the market was when the order met it: the move is drift, and no spread
+    # is paid. So the costs add up to what the slices cost, with no spread below zero.
+    mid = execution.mid
+    if (execution.touch - mid) * sign < 0:
+        mid = execution.touch
+    spread_cost = (execution.touch - mid) * sign * qty * mult + 0  # `+ 0`: no -0
     # from the notional, not the average: exact (an average of slices need not be)
-    impact_cost = (notional - execution.touch * qty) * sign * mult + 0  # `+ 0`: no -0
-    drift_cost = (execution.mid - arrival) * sign * qty * mult + 0
+    impact_cost = (notional - execution.touch * qty) * sign * mult + 0
+    drift_cost = (mid - arrival) * sign * qty * mult + 0
     return Receipt(
         arrival_mid=arrival,
         touch=execution.touch,

@@ -107,6 +107,30 @@ def test_every_receipt_adds_up_to_what_its_slices_cost(venue: Venue, side: Side)
         assert r.frictionless_cost + sign * (r.drift_cost + r.spread_cost + r.impact_cost) == paid
 
 
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_a_receipt_adds_up_after_another_accounts_block_moved_the_book_through_the_mid(
+    venue: Venue, side: Side
+) -> None:
+    """A block of one account displaces the book; an order of another on the other side,
+    right after, meets a touch on the good side of the quoted mid. That move is the market's
+    (drift), no spread is paid, and the costs still add up to what the slices cost."""
+    whale, trader = venue.open(balance=WHALE), venue.open(balance=WHALE)
+    if side is Side.SELL:
+        venue.submit(trader, "AAPL", Side.BUY, 2000)  # something to sell, not short
+    other = Side.SELL if side is Side.BUY else Side.BUY
+    venue.submit(whale, "AAPL", other, 80_000)
+    venue.advance(1)
+    _, changes = venue.submit(trader, "AAPL", side, 2000)
+
+    sign = 1 if side is Side.BUY else -1
+    r = changes.fills[-1].receipt
+    assert (r.touch - r.arrival_mid) * sign < 0  # the case: a touch through the quoted mid
+    paid = sum((s.price * s.qty for s in r.slices), D(0))
+    assert r.frictionless_cost + sign * (r.drift_cost + r.spread_cost + r.impact_cost) == paid
+    assert r.spread_cost == 0 and r.impact_cost >= 0
+    assert r.drift_cost == (r.touch - r.arrival_mid) * sign * 2000 < 0  # in the trader's favour
+
+
 @pytest.mark.parametrize("symbol", ["VOD.L", "AAPL", "EUR/USD", "BTC-USD", "USD/JPY"])
 @pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
 def test_receipts_carry_exact_decimals_without_float_noise(
