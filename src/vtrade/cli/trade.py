@@ -39,7 +39,7 @@ def estimate(
 ) -> None:
     """Estimate what an order would cost and how it would fill, without trading."""
     from vtrade.execution.estimate import estimate as run_estimate
-    from vtrade.execution.validation import check_qty
+    from vtrade.execution.validation import check_lots
 
     parsed_side = choice(side, Side, "side")
     parsed_type = choice(order_type, OrderType, "--type")
@@ -50,12 +50,7 @@ def estimate(
     c = build_container(seed)
     inst = c.catalog.get(symbol)
     amount = to_decimal(qty, "quantity")
-    if amount > 0:
-        check_qty(amount)  # before `%`, which Decimal cannot compute for 1e38 units
-    if amount <= 0 or amount % inst.lot_size:
-        raise ValueError(
-            f"quantity must be a positive multiple of the lot size {inst.lot_size}, got {qty}"
-        )
+    check_lots(amount, inst)
     amount = Decimal(format(amount.normalize(), "f"))  # 1e3 is 1000, shown as such
     price = to_decimal(limit_price, "--limit-price") if limit_price is not None else None
     result = run_estimate(

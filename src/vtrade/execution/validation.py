@@ -218,6 +218,18 @@ def check_qty(qty: Decimal) -> None:
     _check_range("quantity", "qty", qty, top, f"at most {_qty(top)}, the largest quantity allowed")
 
 
+def check_lots(qty: Decimal, inst: Instrument) -> None:
+    """Refuse (`ValidationError`) a quantity that is not a positive multiple of the lot: an
+    estimate's, which the fill model would never fill as asked."""
+    if qty > 0:
+        check_qty(qty)  # before `%`, which Decimal cannot compute for 1e38 units
+    if qty <= 0 or qty % inst.lot_size:
+        raise ValidationError(
+            f"quantity must be a positive multiple of the lot size {inst.lot_size}, got {qty}",
+            field="qty",
+        )
+
+
 def check_notional(notional: Decimal) -> None:
     """Refuse (`OrderOutOfRange`) a notional that is not positive or above `ORDER_BOUNDS`."""
     top = ORDER_BOUNDS.max_notional

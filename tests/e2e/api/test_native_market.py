@@ -219,3 +219,22 @@ def test_an_estimate_against_your_account_counts_what_you_hold(api: InProcess) -
     assert stop.json()["message"] == "invalid request: type: Input should be 'market' or 'limit'"
     schema = api.http.get("/openapi.json").json()["components"]["schemas"]["EstimateCreate"]
     assert schema["properties"]["type"]["enum"] == ["market", "limit"]
+
+
+@pytest.mark.parametrize("account", [False, True])
+def test_an_estimate_of_a_fraction_of_a_lot_is_refused_as_the_cli_refuses_it(
+    api: InProcess, account: bool
+) -> None:
+    """VOD.L trades in whole shares: no fill model fills 5.5, so no schedule or fee is made up
+    for it (`vtrade estimate VOD.L buy 5.5` exits 2 with the same words)."""
+    key = api.key()
+    order = {"symbol": "VOD.L", "side": "buy", "qty": "5.5"}
+    if account:
+        order["account_id"] = key.account_id
+    answer = api.http.post("/api/v1/estimate", headers=key.headers, json=order)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["message"] == (
+        "quantity must be a positive multiple of the lot size 1, got 5.5"
+    )
+    whole = api.http.post("/api/v1/estimate", headers=key.headers, json={**order, "qty": "5"})
+    assert whole.status_code == 200, whole.text

@@ -19,7 +19,7 @@ from vtrade.domain.orders import Order, OrderStatus
 from vtrade.execution.estimate import estimate as run_estimate
 from vtrade.execution.estimate import fresh_account_fee
 from vtrade.execution.profiles import rules_named
-from vtrade.execution.validation import RuleViolation
+from vtrade.execution.validation import RuleViolation, check_lots
 
 router = APIRouter(tags=["orders"])
 
@@ -52,6 +52,8 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
     profile = account.profile if account else body.profile or Profile.REALISTIC
     now = c.clock.now_ns()
     # against the account, the order as it would be placed: by notional, sized with its fees
+    if body.qty is not None:  # a fraction of a lot no fill model fills: refused, as the CLI does
+        check_lots(body.qty, inst)
     preview = _preview(body, inst, account.id, c, now) if account is not None else None
     qty = body.qty
     if qty is None:
