@@ -51,9 +51,9 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
         )
     profile = account.profile if account else body.profile or Profile.REALISTIC
     now = c.clock.now_ns()
-    # against the account, the order as it would be placed: by notional, sized with its fees
     if body.qty is not None:  # a fraction of a lot no fill model fills: refused, as the CLI does
         check_lots(body.qty, inst)
+    # against the account, the order as it would be placed: by notional, sized with its fees
     preview = _preview(body, inst, account.id, c, now) if account is not None else None
     qty = body.qty
     if qty is None:
