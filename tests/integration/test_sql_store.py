@@ -147,7 +147,7 @@ def make_accepted(event_id: str, order_id: str = "o-1", ts: int = T0) -> OrderAc
 
 def sample_event(cls: type[Event], n: int) -> Event:
     """Build an instance of any event class with a value of the right type in every field."""
-    samples = {str: f"s{n}", Decimal: BIG, bool: True, int: T0 + n}
+    samples = {str: f"s{n}", Decimal: BIG, bool: True, int: T0 + n, Decimal | None: BIG}
     hints = typing.get_type_hints(cls)
     kwargs = {f.name: samples[hints[f.name]] for f in dataclasses.fields(cls)}
     kwargs["id"] = f"evt-{n}"

@@ -25,6 +25,9 @@ class OrderEvent(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderAccepted(OrderEvent):
     status: str  # accepted, or pending_open while it waits for its market (`OrderRouted`)
+    # a trailing stop's stop and watermark as accepted: the market moves them on, unannounced
+    stop_price: Decimal | None = None
+    watermark: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

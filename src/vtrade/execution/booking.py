@@ -337,6 +337,15 @@ class Bookkeeper:
     def event_meta(self, t_ns: int) -> dict[str, Any]:
         return {"id": self.ids.next("evt"), "ts_init": t_ns, "ts_event": t_ns}
 
+    def accepted(self, order: Order, t_ns: int) -> ev.OrderAccepted:
+        """The event of `order` accepted (or pending its market) at `t_ns`."""
+        return ev.OrderAccepted(
+            **self.order_meta(order, t_ns),
+            status=order.status.value,
+            stop_price=order.stop_price,
+            watermark=order.watermark,
+        )
+
     def order_meta(self, order: Order, t_ns: int) -> dict[str, Any]:
         return {
             **self.event_meta(t_ns),

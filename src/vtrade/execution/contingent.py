@@ -24,7 +24,6 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from vtrade.core.errors import ValidationError
-from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import ReplaceOrder, SubmitOrder
 from vtrade.domain.market_data import Side
@@ -249,8 +248,7 @@ def _release(engine: Bookkeeper, entry: Order, t_ns: int) -> Changes:
         waits = routing.waits_for_market(leg, calendar, t_ns)
         leg.move_to(S.PENDING_OPEN if waits else S.ACCEPTED, t_ns)
         engine.orders[leg.id] = leg
-        status = leg.status.value
-        changes.events.append(ev.OrderAccepted(**engine.order_meta(leg, t_ns), status=status))
+        changes.events.append(engine.accepted(leg, t_ns))
     return changes
 
 

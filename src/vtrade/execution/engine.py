@@ -108,9 +108,7 @@ class ExecutionEngine(VenueState):
                 order.watermark = self._last_regular_price(inst, t_ns)
             working.start_trailing(order, inst.tick_size)  # its stop is known (and shown) at once
         self.orders[order.id] = order
-        changes.events.append(
-            ev.OrderAccepted(**self.order_meta(order, t_ns), status=order.status.value)
-        )
+        changes.events.append(self.accepted(order, t_ns))
         if now:
             changes.merge(self._execute_now(order, inst, arrival))
         changes.orders.append(order)

@@ -51,13 +51,15 @@ def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Orde
         else:  # a triggered stop-limit is a live limit order: a new limit keeps it live
             new.triggered = old.triggered and new.stop_price == old.stop_price
         engine.by_client_id[(new.account_id, new.client_order_id)] = new
-        changes = engine.open_order(new, t_ns)
     finally:
         engine.orders[old.id] = old
     new.replaces = old.id
     old.replaced_by = new.id
+    # `replaced` goes out before the replacement's own events, as Alpaca streams them
+    # (alpaca-compat.md §9), and its links are the replacement's before it can fill
+    changes = engine.close_order(old, S.REPLACED, t_ns, f"replaced by {new.id}")
     changes.orders += contingent.relink(engine, old, new)
-    changes.merge(engine.close_order(old, S.REPLACED, t_ns, f"replaced by {new.id}"))
+    changes.merge(engine.open_order(new, t_ns))
     return new, changes
 
 

@@ -1,13 +1,13 @@
 """The `orders` channel: each order event with the order as it stood just after it (and, for
-fills, the fill with its receipt); a replacement's events wait for the old order's `replaced`
-(alpaca-compat.md §9)."""
+fills, the fill with its receipt), once, in commit order (the engine commits an order's
+`replaced` before its replacement's events, as alpaca-compat.md §9 streams them)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,10 @@ from vtrade.domain.orders import Fill, Order, OrderStatus
 
 log = logging.getLogger("vtrade.api.ws")
 
-_HOLD_LIMIT = 10_000
+_FILLS_READ = 10_000  # of one order, for the fill an event reports
+# Event ids remembered to publish each once: more than a relay publishes again after a failed
+# mark (one chunk) and than a step commits.
+_REMEMBERED = 100_000
 
 
 class OrderUpdate:
@@ -51,7 +54,7 @@ class OrderUpdate:
         if self._fills is None:
             e = self.event
             self._fills = self.container.store.list_fills(
-                e.account_id, order_id=e.order_id, limit=_HOLD_LIMIT
+                e.account_id, order_id=e.order_id, limit=_FILLS_READ
             )
         return self._fills
 
@@ -75,16 +78,14 @@ def order_update(container: Container, event: ev.OrderEvent) -> OrderUpdate | No
     if order is None:
         log.warning("order %s of event %s not found", event.order_id, event.id)
         return None
-    patch: dict[str, Any] = {"updated_ns": event.ts_event}
+    # only its last event, `replaced`, finds an order replaced
+    patch: dict[str, Any] = {"updated_ns": event.ts_event, "replaced_by": None}
     update = OrderUpdate(event, order, container)
     if isinstance(event, ev.OrderAccepted | ev.OrderRouted):  # nothing filled before either
         status = event.status if isinstance(event, ev.OrderAccepted) else OrderStatus.ACCEPTED
-        patch.update(
-            status=OrderStatus(status),
-            filled_qty=Decimal(0),
-            filled_notional=Decimal(0),
-            replaced_by=None,
-        )
+        patch.update(status=OrderStatus(status), filled_qty=Decimal(0), filled_notional=Decimal(0))
+        if isinstance(event, ev.OrderAccepted) and event.watermark is not None:
+            patch.update(stop_price=event.stop_price, watermark=event.watermark)  # as accepted
     elif isinstance(event, ev.OrderFilled):
         patch["status"] = OrderStatus.PARTIALLY_FILLED if event.partial else OrderStatus.FILLED
         patch["filled_qty"] = event.filled_qty
@@ -94,51 +95,29 @@ def order_update(container: Container, event: ev.OrderEvent) -> OrderUpdate | No
             patch["filled_notional"] = sum((f.qty * f.price for f in fills[mine:]), Decimal(0))
     elif type(event) in _CLOSING:
         patch["status"] = _CLOSING[type(event)]
+        if isinstance(event, ev.OrderReplaced):
+            patch["replaced_by"] = event.replaced_by
     update.order = dataclasses.replace(order, **patch)
     return update
 
 
-@dataclass(slots=True)
-class _Held:
-    replaced: str  # the order whose `replaced` event releases these
-    updates: list[OrderUpdate] = field(default_factory=list)
-
-
 class OrderFeed:
-    """Turns the bus's order events into `OrderUpdate`s and publishes them per account,
-    holding a replacement's back until the old order's `replaced` has gone out."""
+    """Turns the bus's order events into `OrderUpdate`s and publishes them per account, each
+    once: the outbox delivers at least once (a chunk whose mark failed is published again),
+    and a `new` carries no id a client could tell a repeat by."""
 
     def __init__(self, container: Container, publish: Callable[[str, OrderUpdate], None]) -> None:
         self.container = container
         self.publish = publish  # (account id, update)
-        self._held: dict[str, _Held] = {}
+        self._sent: OrderedDict[str, None] = OrderedDict()  # the latest event ids, oldest first
 
     def on_order(self, event: object) -> None:
         """Bus handler of an account's orders topic."""
-        if not isinstance(event, ev.OrderEvent):
+        if not isinstance(event, ev.OrderEvent) or event.id in self._sent:
             return
-        account = event.account_id
+        self._sent[event.id] = None
+        if len(self._sent) > _REMEMBERED:
+            self._sent.popitem(last=False)
         update = order_update(self.container, event)
-        held = self._held.get(account)
-        if held is not None:
-            if isinstance(event, ev.OrderReplaced) and event.order_id == held.replaced:
-                del self._held[account]
-                if update is not None:
-                    self.publish(account, update)
-                for each in held.updates:
-                    self.publish(account, each)
-                return
-            ours = event.order_id == held.updates[0].event.order_id
-            if ours and len(held.updates) < _HOLD_LIMIT:
-                if update is not None:
-                    held.updates.append(update)
-                return
-            del self._held[account]  # its `replaced` never came (a redelivery): let it go
-            for each in held.updates:
-                self.publish(account, each)
-        if update is None:
-            return
-        if isinstance(event, ev.OrderAccepted) and update.order.replaces:
-            self._held[account] = _Held(update.order.replaces, [update])
-            return
-        self.publish(account, update)
+        if update is not None:
+            self.publish(event.account_id, update)
