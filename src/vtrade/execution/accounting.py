@@ -146,6 +146,10 @@ class AccountView:
     margin_used: Decimal  # initial requirement of positions
     maintenance: Decimal
     values: Mapping[str, Decimal]  # signed value per symbol
+    # What a buy paid in cash (not marginable, or a cash-only account's) may spend: the cash
+    # without what open contracts (FX, futures, indices) moved through it, since a long one
+    # borrows nothing and a short one deposits nothing; a cash-only account paid them in full.
+    spendable_cash: Decimal
 
     @property
     def buying_power(self) -> Decimal:
@@ -160,7 +164,7 @@ def view(
 ) -> AccountView:
     """Value the account's positions at `marks` and derive NAV and margin."""
     values: dict[str, Decimal] = {}
-    margin = maintenance = gross = net = carry = Decimal(0)
+    margin = maintenance = gross = net = carry = passed = Decimal(0)
     cash_only = account.cash_only
     for pos in positions:
         qty = pos.qty
@@ -177,8 +181,10 @@ def view(
         net += v
         if settles_pnl:
             carry += pos.fx_carry(qty, multiplier, fx)
+            passed += qty * pos.avg_price * multiplier * pos.entry_fx
     nav = account.cash + net - carry
-    return AccountView(nav, account.cash, gross, net, margin, maintenance, values)
+    spendable = account.cash if cash_only else account.cash + passed
+    return AccountView(nav, account.cash, gross, net, margin, maintenance, values, spendable)
 
 
 @dataclass(frozen=True, slots=True)

@@ -227,7 +227,7 @@ class Bookkeeper:
         price = (notional / qty).quantize(min(PRICE_PLACES, inst.tick_size * TICK_FRACTION))
         fee = self._fee(order, inst, qty, price, done.liquidity, t_ns, fx)
         if profile.friction:  # volume traded for free earns no fee tier
-            self.volumes[account.id].add(inst, qty, notional * inst.multiplier * fx, t_ns)
+            self.volumes[account.id].add(inst, qty, notional * inst.multiplier * fx, t_ns, order.id)
         fill = Fill(
             id=self.ids.next("fil"),
             order_id=order.id,

@@ -311,15 +311,39 @@ def auction(
             return None
     price = official
     if profile.friction:  # the impact of what crosses there, not of the whole order
-        move = impact(inst, qty)
-        price = to_price(float(official) * (1 + _direction(order.side) * move), inst.tick_size)
-        if (
-            order.limit_price is not None
-            and (price - order.limit_price) * _direction(order.side) > 0
-        ):
-            price = order.limit_price
+        price = _auction_price(order, inst, official, qty)
+        limit = order.limit_price
+        if limit is not None and (price - limit) * _direction(order.side) > 0:
+            # a limit crosses only what clears within it: the size whose impact reaches it
+            qty = _largest_within(order, inst, official, qty, fill_unit(order, inst))
+            if qty <= 0:
+                return None
+            price = _auction_price(order, inst, official, qty)
     slices = (Slice(price=price, qty=qty),)
     return Execution(slices, official, official, Liquidity.AUCTION)
+
+
+def _auction_price(order: Order, inst: Instrument, official: Decimal, qty: Decimal) -> Decimal:
+    """The official price moved by the impact of `qty` crossing on the order's side."""
+    move = impact(inst, qty)
+    return to_price(float(official) * (1 + _direction(order.side) * move), inst.tick_size)
+
+
+def _largest_within(
+    order: Order, inst: Instrument, official: Decimal, qty: Decimal, unit: Decimal
+) -> Decimal:
+    """The largest multiple of `unit` up to `qty` whose auction price is within the order's
+    limit (the impact grows with the size), by bisection; 0 when none is."""
+    assert order.limit_price is not None
+    limit, sign = order.limit_price, _direction(order.side)
+    low, high = Decimal(0), floor_lots(qty, unit)
+    while low < high:
+        middle = low + max(floor_lots((high - low) / 2, unit), unit)
+        if (_auction_price(order, inst, official, middle) - limit) * sign > 0:
+            high = middle - unit
+        else:
+            low = middle
+    return low
 
 
 def auction_volume(inst: Instrument, which: str) -> Decimal | None:

@@ -7,7 +7,10 @@ pays for trading out and for the market moving meanwhile): first those whose mar
 needing the most maintenance first, then, if they are not enough, those of closed markets,
 which fill at their next open. An equity at or below zero closes everything. The orders are
 ordinary market orders, `client_order_id` `liquidation-...`; none is placed while another
-liquidation order of the account is still open. `ExecutionConfig.liquidate_margin_calls`
+liquidation order of the account works. Orders left waiting for closed markets give way when
+the market of another position opens: the desk plans again with what trades now, rather than
+leave the account called through a session it could trade (a Good Friday call queued for
+London's Tuesday while New York trades Monday). `ExecutionConfig.liquidate_margin_calls`
 turns it off (calls only).
 """
 
@@ -22,7 +25,7 @@ from vtrade.domain.accounts import Account, Position
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import OrderType, TimeInForce
+from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
 from vtrade.execution.accounting import AccountView
 from vtrade.market.sessions import Phase
 
@@ -34,9 +37,21 @@ CUSHION = Decimal("0.9")  # liquidate until maintenance is at most this share of
 REASON = "canceled: the account was margin-called and is being liquidated"
 
 
-def liquidating(engine: ExecutionEngine, account_id: str) -> bool:
-    """Whether a liquidation order of the account is still open."""
-    return any(o.client_order_id.startswith(PREFIX) for o in engine.open_orders(account_id))
+def liquidating(engine: ExecutionEngine, account_id: str, t_ns: int) -> bool:
+    """Whether a liquidation of the account is under way and `t_ns` adds nothing to it: one
+    of its orders works, or those left wait for closed markets and no other position's
+    market is open."""
+    orders = [o for o in engine.open_orders(account_id) if o.client_order_id.startswith(PREFIX)]
+    if not orders:
+        return False
+    if any(o.status is not OrderStatus.PENDING_OPEN for o in orders):
+        return True
+    waiting = {o.symbol for o in orders}
+    return not any(
+        _open_now(engine, p.symbol, t_ns)
+        for p in engine.positions_of(account_id)
+        if p.qty and p.symbol not in waiting
+    )
 
 
 def liquidate(engine: ExecutionEngine, account: Account, v: AccountView, t_ns: int) -> Changes:

@@ -138,7 +138,7 @@ class VenueState(Bookkeeper):
                 continue  # traded for free: earns no fee tier
             inst = self.catalog.get(f.symbol)
             usd = f.qty * f.price * inst.multiplier * f.fx_rate
-            self.volumes[f.account_id].add(inst, f.qty, usd, f.ts_ns)
+            self.volumes[f.account_id].add(inst, f.qty, usd, f.ts_ns, f.order_id)
         self._replay_consumption(snapshot.recent_fills, now_ns)
         self.now_ns = now_ns
         # Each symbol last met the market on the normal step's grid at or before now (a

@@ -346,7 +346,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     rate = ONE if ctx.cash_only else initial_rate(inst, ctx.limits.leverage)
     if order.side is Side.BUY and pays_cash(inst, ctx.cash_only):
         pending = pending_cash(others, ctx.marks, ctx.fees_vcr, cash_only=ctx.cash_only)
-        cash = view.cash - pending
+        cash = view.spendable_cash - pending
         fees = ctx.fees_vcr(order, added, price) if ctx.fees_vcr is not None else Decimal(0)
         if notional + fees > cash:
             with_fees = f" with {_money(fees)} VCR of fees" if fees else ""

@@ -22,8 +22,11 @@ class Volumes:
     month: str = ""
     month_shares: Decimal = Decimal(0)
     month_fx_usd: Decimal = Decimal(0)
-    crypto: deque[tuple[int, Decimal]] = field(default_factory=deque)
+    crypto: deque[tuple[int, Decimal, str]] = field(default_factory=deque)  # (t, usd, order)
     crypto_usd: Decimal = Decimal(0)  # the sum of `crypto`, kept as it changes (exact)
+    # what each order's fills add to the volumes as they stand (this month's shares or FX
+    # notional, the last 30 days' crypto): an order older than them adds less than it filled
+    by_order: dict[str, Decimal] = field(default_factory=dict)
 
     def context(
         self,
@@ -46,8 +49,8 @@ class Volumes:
         }
         bucket = _bucket(inst)
         if bucket is not None:
-            own = order.filled_qty if bucket == "shares" else order.filled_notional * fx
-            volumes[bucket] = max(volumes[bucket] - own * inst.multiplier, Decimal(0))
+            own = self.by_order.get(order.id, Decimal(0))
+            volumes[bucket] = max(volumes[bucket] - own, Decimal(0))
         return FeeContext(
             month_shares=volumes["shares"],
             month_notional_usd=volumes["fx"],
@@ -57,24 +60,36 @@ class Volumes:
             commission_multiplier=commission_multiplier,
         )
 
-    def add(self, inst: Instrument, qty: Decimal, usd: Decimal, t_ns: int) -> None:
-        """Count a fill of `qty` worth `usd`."""
+    def add(self, inst: Instrument, qty: Decimal, usd: Decimal, t_ns: int, order_id: str) -> None:
+        """Count a fill of order `order_id` of `qty` worth `usd`."""
         self._roll(t_ns)
         bucket = _bucket(inst)
+        if bucket is None:
+            return
+        amount = qty * inst.multiplier if bucket == "shares" else abs(usd)
         if bucket == "shares":
-            self.month_shares += qty
+            self.month_shares += amount
         elif bucket == "fx":
-            self.month_fx_usd += abs(usd)
-        elif bucket == "crypto":
-            self.crypto.append((t_ns, abs(usd)))
-            self.crypto_usd += abs(usd)
+            self.month_fx_usd += amount
+        else:
+            self.crypto.append((t_ns, amount, order_id))
+            self.crypto_usd += amount
+        self.by_order[order_id] = self.by_order.get(order_id, Decimal(0)) + amount
 
     def _roll(self, t_ns: int) -> None:
         month = _month(t_ns // NS_PER_HOUR)
         if month != self.month:
             self.month, self.month_shares, self.month_fx_usd = month, Decimal(0), Decimal(0)
+            crypto = {order for _, _, order in self.crypto}  # their window is not the month
+            self.by_order = {k: v for k, v in self.by_order.items() if k in crypto}
         while self.crypto and self.crypto[0][0] < t_ns - 30 * NS_PER_DAY:
-            self.crypto_usd -= self.crypto.popleft()[1]
+            _, amount, order = self.crypto.popleft()
+            self.crypto_usd -= amount
+            left = self.by_order[order] - amount
+            if left:
+                self.by_order[order] = left
+            else:
+                del self.by_order[order]
 
 
 @functools.lru_cache(maxsize=64)

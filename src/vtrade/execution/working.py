@@ -59,7 +59,13 @@ def advance(engine: ExecutionEngine, t_ns: int, step: int) -> Changes:
     engine.worked_ns = engine.worked_ns or now
     charges = financing.next_charge(now)
     while now < t_ns:
-        step_end = (now // step + 1) * step if engine.orders else t_ns  # on the step grid
+        if engine.orders:
+            step_end = (now // step + 1) * step  # on the step grid
+        elif _margin_to_check(engine):  # once a minute (or a coarser step) however far the
+            grid = max(step, MARGIN_CHECK_NS)  # clock goes in one call, as with orders open
+            step_end = (now // grid + 1) * grid
+        else:
+            step_end = t_ns
         nxt = min(t_ns, step_end, _next_boundary(engine, now), charges)
         _step(engine, now, nxt, step, changes)
         if nxt == charges:  # New York's midnight, or an FX rollover (17:00 there)
@@ -69,6 +75,12 @@ def advance(engine: ExecutionEngine, t_ns: int, step: int) -> Changes:
         engine.now_ns = now
     engine.now_ns = max(engine.now_ns, t_ns)
     return changes
+
+
+def _margin_to_check(engine: ExecutionEngine) -> bool:
+    """Whether any account holds a position or stands called (`_margin_checks`)."""
+    held = any(p.qty for p in engine.positions.values())
+    return held or any(a.margin_call for a in engine.accounts.values())
 
 
 def catch_up_step(downtime_ns: int, step_ns: int) -> int:
@@ -239,7 +251,9 @@ def _meet(
 def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -> None:
     """Run the auctions of the orders due by `t1`, then close the orders expiring by then."""
     due = [o for o in engine.orders.values() if o.due_ns is not None and o.due_ns <= t1]
-    crossed: dict[str, Decimal] = {}  # by symbol: what our earlier orders took in its auction
+    # by symbol and side: what our earlier orders bought, or sold, in its auction (a cross of
+    # V shares is V bought and V sold: a buy leaves the sellers' side as it was)
+    crossed: dict[tuple[str, Side], Decimal] = {}
     for order in sorted(due, key=_BY_SEQ):
         if in_flight(order):  # reaches the market now
             changes.merge(engine.arrive(order, t1))
@@ -249,9 +263,9 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
             if order.expire_ns is None or order.expire_ns > t1:  # (if expired, it ends below)
                 changes.merge(engine.arrive(order, t1))  # routed again as if it arrived now
             continue
-        before = order.filled_qty
-        changes.merge(_auction(engine, order, t1, crossed.get(order.symbol, Decimal(0))))
-        crossed[order.symbol] = crossed.get(order.symbol, Decimal(0)) + order.filled_qty - before
+        before, key = order.filled_qty, (order.symbol, order.side)
+        changes.merge(_auction(engine, order, t1, crossed.get(key, Decimal(0))))
+        crossed[key] = crossed.get(key, Decimal(0)) + order.filled_qty - before
     ending = [
         o
         for o in engine.orders.values()
@@ -329,15 +343,20 @@ def _short_of_cash(
     """Why a buy paid in cash (of what is not marginable, or by a cash-only account) cannot
     trade at the open, or None: the market moved since its check, and what the account's
     earlier orders took at the open left less cash than it now costs. Refused whole, as a
-    cash account's broker refuses it, not left to put the account in debit."""
+    cash account's broker refuses it, not left to put the account in debit. What covers a
+    short needs no cash: no broker refuses a closing buy."""
     account = engine.account(order.account_id)
     if order.side is not Side.BUY or not pays_cash(inst, account.cash_only):
         return None
+    opening = order.remaining + min(engine.position(account.id, inst.symbol).qty, Decimal(0))
+    if opening <= 0:
+        return None
     price = _price_then(engine, order, inst, t_ns, auction, order.remaining)
     marks = engine.marks(t_ns)
-    cost = marks.value(inst, order.remaining, price)
-    cost += engine.taker_fees_vcr(marks, order, order.remaining, price)
-    free = account.cash - engine.cash_for_orders(account.id, t_ns, excluding=order.id)
+    cost = marks.value(inst, opening, price)
+    cost += engine.taker_fees_vcr(marks, order, opening, price)
+    spendable = engine.view(account.id, t_ns).spendable_cash
+    free = spendable - engine.cash_for_orders(account.id, t_ns, excluding=order.id)
     if cost <= free:
         return None
     return (
@@ -614,7 +633,7 @@ def _margin_checks(
         if (
             called
             and engine.config.liquidate_margin_calls
-            and not liquidation.liquidating(engine, account_id)
+            and not liquidation.liquidating(engine, account_id, t1)
         ):
             changes.merge(liquidation.liquidate(engine, account, v, t1))
         if called != account.margin_call:

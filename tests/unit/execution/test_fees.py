@@ -781,7 +781,7 @@ def test_the_monthly_volume_restarts_at_new_yorks_month_not_utcs(
     volume earned (it paid the first tier: the month had restarted at UTC midnight)."""
     aapl = CATALOG.get("AAPL")
     volumes = Volumes()
-    volumes.add(aapl, D(400_000), D(0), to_ns(parse_instant(filled)))
+    volumes.add(aapl, D(400_000), D(0), to_ns(parse_instant(filled)), "earlier")
     order = Order(
         id="o",
         account_id="a",
@@ -796,3 +796,31 @@ def test_the_monthly_volume_restarts_at_new_yorks_month_not_utcs(
     ctx = volumes.context(to_ns(parse_instant(later)), order, aapl, D(1))
 
     assert ctx.month_shares == (D(400_000) if kept else 0)
+
+
+def test_an_order_older_than_the_crypto_window_subtracts_only_its_fills_within_it() -> None:
+    """An order's own fills are taken out of the volume it pays its tier on, but only those
+    the volume still counts: a gtc order's fills of 31 days ago left the 30-day window."""
+    btc = CATALOG.get("BTC-USD")
+    volumes = Volumes()
+    day = 86_400 * 10**9
+    t0 = to_ns(parse_instant("2024-03-01T12:00:00Z"))
+    volumes.add(btc, D(10), D(600_000), t0, "old-gtc")  # leaves the window after 30 days
+    volumes.add(btc, D(1), D(60_000), t0 + 29 * day, "other")
+    volumes.add(btc, D(1), D(60_000), t0 + 30 * day, "old-gtc")
+    order = Order(
+        id="old-gtc",
+        account_id="a",
+        client_order_id="c",
+        symbol="BTC-USD",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        tif=TimeInForce.GTC,
+        qty=D(20),
+        filled_qty=D(11),
+        filled_notional=D(660_000),
+    )
+
+    ctx = volumes.context(t0 + 31 * day, order, btc, D(1))
+
+    assert ctx.rolling_30d_usd == D(60_000)  # the other order's; its own recent fill taken out

@@ -102,7 +102,7 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
     excess = max(view.nav - view.margin_used - held, Decimal(0))  # what a new order may use
     # what a cash-only (crypto) buy may spend: cash less what open cash-only buys will take,
     # and no more than its margin (all of its value) allows
-    cash = account.cash - engine.cash_for_orders(account.id, now)
+    cash = view.spendable_cash - engine.cash_for_orders(account.id, now)
     cash_free = max(min(cash, excess), Decimal(0))
     long_value = sum((v for v in view.values.values() if v > 0), Decimal(0))
     short_value = sum((v for v in view.values.values() if v < 0), Decimal(0))

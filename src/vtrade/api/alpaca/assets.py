@@ -74,7 +74,7 @@ async def list_assets(
     if status == "inactive" or csv_list(attributes):
         return []
     return [
-        asset_json(inst)
+        asset_json(inst, c.container.engine.margin_rates)
         for inst in c.catalog
         if (wanted_class is None or asset_class_of(inst) == wanted_class)
         and (wanted_exchange is None or exchange_of(inst) == wanted_exchange)
@@ -84,7 +84,9 @@ async def list_assets(
 @router.get("/v2/assets/{symbol_or_asset_id:path}", summary="Get an asset")
 async def get_asset(symbol_or_asset_id: str, c: CtxDep) -> dict[str, Any]:
     """By symbol (`AAPL`, `BTC/USD`, `BTCUSD`) or asset id; 404 when unknown."""
-    return asset_json(instrument_or_404(c.state, symbol_or_asset_id))
+    return asset_json(
+        instrument_or_404(c.state, symbol_or_asset_id), c.container.engine.margin_rates
+    )
 
 
 @router.get("/v2/clock", summary="Get the US market clock")

@@ -17,6 +17,7 @@ from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import ORDER_CLASS, PARENT, Order, OrderStatus
+from vtrade.execution.accounting import MarginRates
 from vtrade.market.catalog import Catalog
 
 # An average price (of an order's fills, a position's entry) is shown to this many decimals
@@ -201,9 +202,12 @@ def order_json(
     }
 
 
-def asset_json(instrument: Instrument) -> dict[str, Any]:
-    """Render an instrument as an Alpaca `Asset` (§3.1, §7.4); the JSON key is `class`."""
+def asset_json(instrument: Instrument, rates: MarginRates) -> dict[str, Any]:
+    """Render an instrument as an Alpaca `Asset` (§3.1, §7.4); the JSON key is `class`.
+    `maintenance_margin_requirement` is the percent of value the venue's `rates` hold a
+    position to (25 for a stock at 2:1, 50 for crypto)."""
     tick = instrument.tick_size
+    maintenance = rates.of(instrument)[1] * 100
     return {
         "id": asset_id(instrument.symbol),
         "class": asset_class_of(instrument),
@@ -219,7 +223,7 @@ def asset_json(instrument: Instrument) -> dict[str, Any]:
         "min_order_size": float(instrument.lot_size),
         "min_trade_increment": float(instrument.lot_size),
         "price_increment": float(tick),
-        "maintenance_margin_requirement": 30 if instrument.marginable else 100,
+        "maintenance_margin_requirement": float(maintenance),
         "attributes": [],
         "vtrade_asset_class": instrument.asset_class.value,
         "vtrade_venue": instrument.venue,

@@ -52,7 +52,8 @@ class WatchlistAdd(Body):
 
 def watchlist_json(c: Ctx, w: Watchlist) -> dict[str, Any]:
     """Render a watchlist as Alpaca's `Watchlist`, its assets in list order."""
-    assets = [asset_json(c.catalog.get(s)) for s in w.symbols if s in c.catalog]
+    rates = c.container.engine.margin_rates
+    assets = [asset_json(c.catalog.get(s), rates) for s in w.symbols if s in c.catalog]
     return {
         "id": w.id,
         "account_id": w.account_id,

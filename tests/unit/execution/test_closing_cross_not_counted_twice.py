@@ -1,0 +1,50 @@
+"""The closing auction's volume is the closing cross, at the official close, for cls orders
+(README, Execution §2: "our orders in it together fill no more than that"). It must not also
+stream as continuous prints in the session's last minute, where every working remainder
+takes its 10% participation of it at the book's prices.
+
+OPEN (strict xfail, found in session 19's review): `market/intraday.py:_weights` adds the
+auction's volume to the session's last minute; taking it out changes the synthetic feed's
+volume profile and the fills calibrated on it: a change of its own, noted for the next
+session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+
+from vtrade.domain.market_data import Side
+
+if TYPE_CHECKING:
+    from conftest import Venue
+
+D = Decimal
+MINUTE = 60
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the closing cross is also in the last minute's prints (market/intraday.py, open)",
+)
+def test_a_working_block_does_not_take_a_tenth_of_the_closing_cross_in_the_last_minute(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue("2024-03-15T19:56:00Z")  # 15:56 New York, Friday
+    account = venue.open(balance=10**10)
+    limit = (venue.quote("AAPL").ask * D("1.05")).quantize(D("0.01"))
+    order, _ = venue.submit(
+        account, "AAPL", Side.BUY, 3_000_000, type="limit", limit_price=limit, tif="day"
+    )
+    per_minute = []
+    for _ in range(4):  # 15:56-57, 57-58, 58-59, 59-16:00
+        before = order.filled_qty
+        venue.advance(MINUTE)
+        per_minute.append(order.filled_qty - before)
+    venue.advance(5)  # past the close: the day order met its last prints and expired
+    *earlier, last = per_minute
+    # measured: about 10x the minutes before it (the 8% closing cross is folded into the
+    # last minute's continuous prints, market/intraday.py _weights: w[-1] += auction)
+    assert last <= 3 * max(earlier), per_minute
