@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Literal
 
@@ -54,6 +54,21 @@ def round_to_increment(value: Decimal, increment: Decimal, mode: Rounding = "nea
         raise ValueError(f"increment must be positive, got {increment}")
     steps = (value / increment).quantize(Decimal(1), rounding=_MODES[mode])
     return (steps * increment).quantize(increment)
+
+
+def largest_fitting(
+    fits: Callable[[Decimal], bool], low: Decimal, high: Decimal, increment: Decimal
+) -> Decimal:
+    """The largest multiple of `increment` from `low` (which fits) to `high` that `fits`, by
+    bisection: `fits` must hold up to some size and fail beyond it (a larger order never
+    costs less, never moves the price less)."""
+    while low < high:
+        middle = low + round_to_increment((high - low) / 2, increment, "up")
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - increment
+    return low
 
 
 def is_multiple(value: Decimal, increment: Decimal) -> bool:

@@ -117,6 +117,11 @@ class Position:
             self.realized_pnl += realized
         return realized
 
+    def entry_cost(self, multiplier: Decimal) -> Decimal:
+        """What the position cost in the account currency at its entry rate, signed (a short's
+        is what it took in): what a contract's opening moved through cash."""
+        return self.qty * self.avg_price * multiplier * self.entry_fx
+
     def fx_carry(self, qty: Decimal, multiplier: Decimal, fx: Decimal) -> Decimal:
         """What `qty` of this position (signed as it is) cost at `fx` less what it cost at its
         entry rate: the part of its cost a contract that settles P&L owes back to (or is owed

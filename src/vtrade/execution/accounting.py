@@ -181,7 +181,7 @@ def view(
         net += v
         if settles_pnl:
             carry += pos.fx_carry(qty, multiplier, fx)
-            passed += qty * pos.avg_price * multiplier * pos.entry_fx
+            passed += pos.entry_cost(multiplier)
     nav = account.cash + net - carry
     spendable = account.cash if cash_only else account.cash + passed
     return AccountView(nav, account.cash, gross, net, margin, maintenance, values, spendable)

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from vtrade.core.money import largest_fitting
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import BookLevel, Side
 from vtrade.domain.orders import Order, Slice
@@ -311,14 +312,10 @@ def auction(
             return None
     price = official
     if profile.friction:  # the impact of what crosses there, not of the whole order
+        qty = _clearing_within_limit(order, inst, official, qty)
+        if qty <= 0:
+            return None
         price = _auction_price(order, inst, official, qty)
-        limit = order.limit_price
-        if limit is not None and (price - limit) * _direction(order.side) > 0:
-            # a limit crosses only what clears within it: the size whose impact reaches it
-            qty = _largest_within(order, inst, official, qty, fill_unit(order, inst))
-            if qty <= 0:
-                return None
-            price = _auction_price(order, inst, official, qty)
     slices = (Slice(price=price, qty=qty),)
     return Execution(slices, official, official, Liquidity.AUCTION)
 
@@ -329,21 +326,19 @@ def _auction_price(order: Order, inst: Instrument, official: Decimal, qty: Decim
     return to_price(float(official) * (1 + _direction(order.side) * move), inst.tick_size)
 
 
-def _largest_within(
-    order: Order, inst: Instrument, official: Decimal, qty: Decimal, unit: Decimal
+def _clearing_within_limit(
+    order: Order, inst: Instrument, official: Decimal, qty: Decimal
 ) -> Decimal:
-    """The largest multiple of `unit` up to `qty` whose auction price is within the order's
-    limit (the impact grows with the size), by bisection; 0 when none is."""
-    assert order.limit_price is not None
-    limit, sign = order.limit_price, _direction(order.side)
-    low, high = Decimal(0), floor_lots(qty, unit)
-    while low < high:
-        middle = low + max(floor_lots((high - low) / 2, unit), unit)
-        if (_auction_price(order, inst, official, middle) - limit) * sign > 0:
-            high = middle - unit
-        else:
-            low = middle
-    return low
+    """What of `qty` clears within the order's limit: all of it, or the largest size whose
+    impact keeps the clearing price within the limit (0: none does)."""
+    limit, sign, unit = order.limit_price, _direction(order.side), fill_unit(order, inst)
+
+    def within(q: Decimal) -> bool:
+        return limit is None or (_auction_price(order, inst, official, q) - limit) * sign <= 0
+
+    if within(qty):
+        return qty
+    return largest_fitting(within, Decimal(0), floor_lots(qty, unit), unit)
 
 
 def auction_volume(inst: Instrument, which: str) -> Decimal | None:

@@ -229,7 +229,7 @@ def _cash_financed(engine: ExecutionEngine, account: Account) -> Decimal:
     for p in engine.positions_of(account.id):
         inst = engine.catalog.get(p.symbol)
         if p.qty and inst.settles_pnl:
-            cash += p.qty * p.avg_price * inst.multiplier * p.entry_fx
+            cash += p.entry_cost(inst.multiplier)
     return cash
 
 

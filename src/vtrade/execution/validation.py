@@ -17,7 +17,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from operator import attrgetter
 
 from vtrade.core.errors import ValidationError
-from vtrade.core.money import round_to_increment
+from vtrade.core.money import largest_fitting, round_to_increment
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderType, TimeInForce
@@ -456,27 +456,13 @@ def _check_concentration(
     lot = max(inst.lot_size, ONE) if ctx.whole_units else inst.lot_size
     high = min(room(nav), round_to_increment(added, lot, "up") - lot)
     low = min(room(nav - costs(added)), high)
-    fits = _largest_fitting(share, cap, low, high, lot) + closes
+    fits = largest_fitting(lambda q: share(q) <= cap, low, high, lot) + closes
     raise RuleViolation(
         "concentration",
         f"position in {inst.symbol} would be {_percent(over, cap)} of NAV "
         f"(counting open orders); limit is {_rate(cap)}; "
         + (f"at most {_qty(fits)} more fit" if fits > 0 else "no more fits"),
     )
-
-
-def _largest_fitting(
-    share: Callable[[Decimal], Decimal], cap: Decimal, low: Decimal, high: Decimal, lot: Decimal
-) -> Decimal:
-    """The largest multiple of `lot` from `low` (which fits) to `high` whose `share` is within
-    `cap`, by bisection: a larger quantity never costs less, so its share is never lower."""
-    while low < high:
-        middle = low + round_to_increment((high - low) / 2, lot, "up")
-        if share(middle) <= cap:
-            low = middle
-        else:
-            high = middle - lot
-    return low
 
 
 def _check_within_position(order: Order, position_qty: Decimal, others: Iterable[Order]) -> None:

@@ -11,6 +11,7 @@ from vtrade.core.money import (
     cents_adding_up,
     decimals_of,
     is_multiple,
+    largest_fitting,
     round_to_increment,
     to_decimal,
 )
@@ -101,3 +102,9 @@ def test_unsubscribe_stops_delivery():
     stop()
     bus.publish("t", 1)
     assert seen == []
+
+
+@pytest.mark.parametrize("edge", ["0", "0.01", "7.35", "10.00"])
+def test_largest_fitting_finds_the_last_multiple_that_fits(edge: str) -> None:
+    fits = lambda q: q <= Decimal(edge)  # noqa: E731
+    assert largest_fitting(fits, Decimal(0), Decimal(10), Decimal("0.01")) == Decimal(edge)

@@ -6,6 +6,7 @@ import dataclasses
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -764,6 +765,20 @@ def test_every_fee_of_an_order_adds_up_to_the_same_however_it_was_sliced(
 # --- Volumes ----------------------------------------------------------------------------------
 
 
+def buy_order(order_id: str, symbol: str, **fields: Any) -> Order:
+    """A buy of `symbol` whose fills a `Volumes` counts (only its id and fills matter)."""
+    return Order(
+        id=order_id,
+        account_id="a",
+        client_order_id="c",
+        symbol=symbol,
+        side=Side.BUY,
+        type=OrderType.MARKET,
+        tif=TimeInForce.DAY,
+        **fields,
+    )
+
+
 @pytest.mark.parametrize(
     ("filled", "later", "kept"),
     [
@@ -782,16 +797,7 @@ def test_the_monthly_volume_restarts_at_new_yorks_month_not_utcs(
     aapl = CATALOG.get("AAPL")
     volumes = Volumes()
     volumes.add(aapl, D(400_000), D(0), to_ns(parse_instant(filled)), "earlier")
-    order = Order(
-        id="o",
-        account_id="a",
-        client_order_id="c",
-        symbol="AAPL",
-        side=Side.BUY,
-        type=OrderType.MARKET,
-        tif=TimeInForce.DAY,
-        qty=D(1_000),
-    )
+    order = buy_order("o", "AAPL", qty=D(1_000))
 
     ctx = volumes.context(to_ns(parse_instant(later)), order, aapl, D(1))
 
@@ -808,18 +814,7 @@ def test_an_order_older_than_the_crypto_window_subtracts_only_its_fills_within_i
     volumes.add(btc, D(10), D(600_000), t0, "old-gtc")  # leaves the window after 30 days
     volumes.add(btc, D(1), D(60_000), t0 + 29 * day, "other")
     volumes.add(btc, D(1), D(60_000), t0 + 30 * day, "old-gtc")
-    order = Order(
-        id="old-gtc",
-        account_id="a",
-        client_order_id="c",
-        symbol="BTC-USD",
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        tif=TimeInForce.GTC,
-        qty=D(20),
-        filled_qty=D(11),
-        filled_notional=D(660_000),
-    )
+    order = buy_order("old-gtc", "BTC-USD", qty=D(20), filled_qty=D(11), filled_notional=D(660_000))
 
     ctx = volumes.context(t0 + 31 * day, order, btc, D(1))
 
