@@ -427,10 +427,10 @@ def _expected_volume(
 ) -> tuple[np.ndarray, np.ndarray, Decimal | None]:
     """The ends of the regular session's minutes still to come at `t_ns`, the volume the
     market is expected to print in each, and today's pace. Expected: the intraday volume
-    profile of the instrument's venue scaled to its average daily volume, the closing
-    auction's share in the last minute (as `intraday.day_minutes` lays out a day, without its
-    noise), times the pace: what printed since the open over what an average day prints by
-    now (a slow day stays slow), once `PACE_AFTER_MINUTES` have passed."""
+    profile of the instrument's venue scaled to its average daily volume, less the closing
+    auction's share (its cross is the cls orders', as `intraday.day_minutes` lays out a day,
+    without its noise), times the pace: what printed since the open over what an average day
+    prints by now (a slow day stays slow), once `PACE_AFTER_MINUTES` have passed."""
     days = engine.sessions.for_instrument(inst).days
     d = max(days.index_on_or_before(t_ns), 0)  # the session is open: this is its day
     starts = np.arange(int(days.open[d]), int(days.close[d]), NS_PER_MINUTE, dtype=np.int64)
@@ -441,7 +441,6 @@ def _expected_volume(
     weights = intraday_profiles.regular(kind, x, starts).volume
     auction = intraday_profiles.CLOSING_AUCTION.get(kind, 0.0)
     share = weights / weights.sum() * (1.0 - auction)
-    share[-1] += auction
     i = max(int(np.searchsorted(starts, t_ns, side="right")) - 1, 0)
     ends = starts[i:] + NS_PER_MINUTE
     adv = inst.market.avg_daily_volume

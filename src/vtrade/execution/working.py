@@ -35,7 +35,7 @@ from vtrade.execution.profiles import rules_of
 from vtrade.execution.routing import DAY_EXPIRED, can_work, in_flight, meets_opening_auction
 from vtrade.execution.validation import RuleViolation, has_auctions, pays_cash
 from vtrade.market.books import to_price
-from vtrade.market.intraday import Prints
+from vtrade.market.intraday import AUCTION, Prints
 from vtrade.market.sessions import Phase
 
 if TYPE_CHECKING:
@@ -552,7 +552,9 @@ class _Lookback:
             start = self._t_ns - PARTICIPATION_LOOKBACK_NS
             prints = self._engine.market.prints(self._symbol, start, self._t_ns)
             self._ts = prints.ts
-            self._totals = np.concatenate(([0.0], np.cumsum(prints.size)))
+            # the closing cross is the cls orders' (`fills.auction`), not the working orders'
+            continuous = np.where(prints.side == AUCTION, 0.0, prints.size)
+            self._totals = np.concatenate(([0.0], np.cumsum(continuous)))
         first = int(np.searchsorted(self._ts, since_ns, side="right"))
         return Decimal(repr(float(self._totals[-1] - self._totals[first])))
 

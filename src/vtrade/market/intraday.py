@@ -20,6 +20,7 @@ from vtrade.market.daily import DailyPath
 from vtrade.market.rng import standard_t, stream
 
 PRE, REGULAR, POST = 0, 1, 2
+AUCTION = 0  # a print's side when it is an auction's cross: nobody's aggressor
 _PRE_VOLUME, _POST_VOLUME = 0.04, 0.03
 _MINUTE_DOF = 5.0
 
@@ -37,6 +38,7 @@ class DayMinutes:
     volume: np.ndarray
     spread: np.ndarray
     depth: np.ndarray
+    cross: np.ndarray  # of `volume`, the closing auction's (the session's last minute only)
 
 
 def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinutes:
@@ -50,12 +52,17 @@ def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinu
         reg_ts = reg_ts[keep]
     x = np.arange(reg_ts.shape[0]) / max(reg_ts.shape[0], 1)
     prof = profiles.regular(kind, x, reg_ts)
-    reg_volume = _weights(rng, prof.volume, profiles.CLOSING_AUCTION.get(kind, 0.0))
+    auction = profiles.CLOSING_AUCTION.get(kind, 0.0)
+    reg_volume = _weights(rng, prof.volume, auction)
     o, h, lo, c = _segment(rng, path.open[d], path.close[d], path.regular_var[d], prof.variance)
     o, h, lo, c = _touch(o, h, lo, c, path.high[d], path.low[d])
     lot = float(inst.lot_size)
-    reg_lots = round_to_total(reg_volume * path.volume[d] / lot, round(path.volume[d] / lot))
-    parts = [(reg_ts, REGULAR, (o, h, lo, c), reg_lots * lot, prof)]
+    total_lots = round(path.volume[d] / lot)
+    reg_lots = round_to_total(reg_volume * path.volume[d] / lot, total_lots)
+    cross = np.zeros(reg_lots.shape[0])
+    if cross.shape[0]:
+        cross[-1] = min(reg_lots[-1], round(auction * total_lots)) * lot
+    parts = [(reg_ts, REGULAR, (o, h, lo, c), reg_lots * lot, prof, cross)]
     if inst.extended_hours:
         for seg, t0, t1, a, b, var, share in (
             (
@@ -81,7 +88,8 @@ def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinu
             if ts.shape[0]:
                 ext = profiles.extended(ts)
                 vol = np.rint(_weights(rng, ext.volume, 0.0) * share * path.volume[d] / lot) * lot
-                parts.append((ts, seg, _segment(rng, a, b, var, ext.variance), vol, ext))
+                ohlc = _segment(rng, a, b, var, ext.variance)
+                parts.append((ts, seg, ohlc, vol, ext, np.zeros(ts.shape[0])))
     parts.sort(key=lambda p: int(p[0][0]) if p[0].shape[0] else 0)
     vol_ratio = float(np.clip(np.sqrt(path.regular_var[d] / _normal_regular_var(inst)), 0.6, 3.0))
     return DayMinutes(
@@ -94,6 +102,7 @@ def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinu
         volume=np.concatenate([p[3] for p in parts]),
         spread=np.concatenate([p[4].spread for p in parts]) * vol_ratio,
         depth=np.concatenate([p[4].volume / p[4].volume.mean() for p in parts]),
+        cross=np.concatenate([p[5] for p in parts]),
     )
 
 
@@ -116,7 +125,8 @@ def round_to_total(values: np.ndarray, total: int) -> np.ndarray:
 
 
 def _weights(rng: np.random.Generator, profile: np.ndarray, auction: float) -> np.ndarray:
-    """Normalized per-minute volume weights: profile x noise, with a closing-auction print."""
+    """Normalized per-minute volume weights: profile x noise, the closing auction's share in
+    the last minute (its bar holds the cross, printed at the close by `ticks`)."""
     if profile.shape[0] == 0:
         return profile
     w = profile * rng.gamma(3.0, 1.0 / 3.0, profile.shape[0])
@@ -177,13 +187,14 @@ class Ticks:
     """Trade prints and the quotes around them (prices in quote currency, on the tick grid).
 
     A tick of size 0 is a quote update without a trade (thin minutes have fewer lots than
-    ticks); the ticks at a minute's open, close, high and low trade first.
+    ticks); the ticks at a minute's open, close, high and low trade first. Where the venue
+    has a closing auction, the session's last tick is its cross, at the official close.
     """
 
     ts: np.ndarray
     price: np.ndarray
     size: np.ndarray
-    side: np.ndarray  # +1 buyer-initiated, -1 seller-initiated
+    side: np.ndarray  # +1 buyer-initiated, -1 seller-initiated, 0 the closing cross
     bid: np.ndarray
     ask: np.ndarray
     bid_size: np.ndarray
@@ -270,9 +281,13 @@ def ticks(
     top = top_size * np.sqrt(np.clip(minutes.depth[lo:hi, None], 0.2, 4.0))
     sizes = top * np.exp(0.5 * rng.standard_normal((2, m, k)) - 0.125)
     sizes = np.maximum(unit, np.rint(sizes / unit) * unit)
-    lots = _split_lots(
-        np.rint(minutes.volume[lo:hi] / lot).astype(np.int64), rng.gamma(1.0, 1.0, (m, k)), price
-    )
+    cross = np.rint(minutes.cross[lo:hi] / lot).astype(np.int64)
+    continuous = np.rint(minutes.volume[lo:hi] / lot).astype(np.int64) - cross
+    lots = _split_lots(continuous, rng.gamma(1.0, 1.0, (m, k)), price)
+    crossing = cross > 0  # the closing cross prints last, at the close, with no aggressor
+    lots[crossing, k - 2] += lots[crossing, k - 1]
+    lots[crossing, k - 1] = cross[crossing]
+    side[crossing, k - 1] = AUCTION
     ts = minutes.ts[lo:hi, None] + (np.arange(k) * (NS_PER_MINUTE // k))[None, :]
     return Ticks(
         ts=ts.ravel(),

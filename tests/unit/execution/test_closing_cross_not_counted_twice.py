@@ -1,20 +1,15 @@
 """The closing auction's volume is the closing cross, at the official close, for cls orders
 (README, Execution §2: "our orders in it together fill no more than that"). It must not also
 stream as continuous prints in the session's last minute, where every working remainder
-takes its 10% participation of it at the book's prices.
-
-OPEN (strict xfail, found in session 19's review): `market/intraday.py:_weights` adds the
-auction's volume to the session's last minute; taking it out changes the synthetic feed's
-volume profile and the fills calibrated on it: a change of its own, noted for the next
-session."""
+would take its 10% participation of it at the book's prices. The feed prints the cross as
+the session's last print, with no aggressor (`intraday.AUCTION`); the last minute's bar still
+holds it, as a consolidated tape's does."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
-
-import pytest
 
 from vtrade.domain.market_data import Side
 
@@ -25,10 +20,6 @@ D = Decimal
 MINUTE = 60
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the closing cross is also in the last minute's prints (market/intraday.py, open)",
-)
 def test_a_working_block_does_not_take_a_tenth_of_the_closing_cross_in_the_last_minute(
     make_venue: Callable[..., Venue],
 ) -> None:
@@ -45,6 +36,6 @@ def test_a_working_block_does_not_take_a_tenth_of_the_closing_cross_in_the_last_
         per_minute.append(order.filled_qty - before)
     venue.advance(5)  # past the close: the day order met its last prints and expired
     *earlier, last = per_minute
-    # measured: about 10x the minutes before it (the 8% closing cross is folded into the
-    # last minute's continuous prints, market/intraday.py _weights: w[-1] += auction)
+    # before the fix: about 10x the minutes before it (the 8% closing cross streamed in the
+    # last minute's continuous prints)
     assert last <= 3 * max(earlier), per_minute

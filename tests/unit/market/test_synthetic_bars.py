@@ -16,6 +16,7 @@ import pytest
 from vtrade import bootstrap
 from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE, parse_instant, to_ns
 from vtrade.domain.market_data import Bar, Interval
+from vtrade.market.intraday import AUCTION
 from vtrade.market.synthetic import SyntheticMarket
 
 
@@ -184,10 +185,12 @@ def test_prints_inside_a_minute_open_close_and_span_its_bar(
 def test_every_print_carries_an_aggressor_and_trades_at_the_touch_it_crossed(
     market: SyntheticMarket, symbol: str
 ) -> None:
+    """...but the closing cross (`test_the_closing_cross_prints_last_at_the_official_close`)."""
     tick = float(market.instrument(symbol).tick_size)
     p = prints(market, symbol, day_of(market, symbol, "2024-03-13"))
     buys, sells = p.side == 1, p.side == -1
-    assert np.all(buys | sells)
+    assert np.all(buys | sells | (p.side == AUCTION))
+    assert np.sum(p.side == AUCTION) <= 1
     assert 0.2 < buys.mean() < 0.8
     assert np.array_equal(p.price[buys], p.ask[buys])  # a buyer lifts the offer
     assert np.array_equal(p.price[sells], p.bid[sells])  # a seller hits the bid
@@ -197,6 +200,34 @@ def test_every_print_carries_an_aggressor_and_trades_at_the_touch_it_crossed(
     assert np.allclose(p.size / lot, np.rint(p.size / lot))
     at_high = p.size[np.arange(p.size.shape[0]), np.argmax(p.price, axis=1)]
     assert np.all(at_high[p.size.sum(axis=1) > 0] > 0)  # the minute's high is a real trade
+
+
+@pytest.mark.parametrize(
+    ("symbol", "share"), [("AAPL", 0.08), ("VOD.L", 0.15), ("N225", 0.05), ("EUR/USD", 0.0)]
+)
+def test_the_closing_cross_prints_last_at_the_official_close(
+    market: SyntheticMarket, symbol: str, share: float
+) -> None:
+    """The closing auction's volume (`profiles.CLOSING_AUCTION`) is one print with no
+    aggressor, the session's last, at the official close: in the last minute's bar, not in
+    its continuous prints."""
+    days = market.calendar(symbol).days
+    d = day_of(market, symbol, "2024-03-13")
+    close = int(days.close[d])
+    last = list(market.ticks(symbol, close - NS_PER_MINUTE, close - 1))  # (not the post)
+    size = np.concatenate([t.size for t in last])
+    side = np.concatenate([t.side for t in last])
+    price = np.concatenate([t.price for t in last])
+    crosses = np.flatnonzero((side == AUCTION) & (size > 0))
+    if not share:
+        assert crosses.size == 0
+        return
+    assert crosses.tolist() == [size.shape[0] - 1]
+    official = float(market.official_price(symbol, close - 1, "close"))
+    assert price[-1] == pytest.approx(official, abs=1e-9)
+    (daily,) = decimal_bars(market, symbol, Interval.D1, at("2024-03-13"), at("2024-03-14"))
+    assert size[-1] == pytest.approx(share * float(daily.volume), rel=0.01)
+    assert size[:-1].sum() > 0  # the last minute trades continuously before it
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from vtrade.core.errors import ValidationError
 from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import BookSnapshot, Interval
-from vtrade.market.intraday import Ticks
+from vtrade.market.intraday import AUCTION, Ticks
 
 router = APIRouter(tags=["alpaca: market data"])
 
@@ -57,7 +57,8 @@ def tick_json(
     }
     if crypto:
         return {**trade, "tks": "B" if ticks.side[i] > 0 else "S"}
-    return {**trade, "x": "V", "c": ["@"], "z": "C"}
+    closing = ticks.side[i] == AUCTION  # the closing cross: a regular sale, a closing print
+    return {**trade, "x": "V", "c": ["@", "6"] if closing else ["@"], "z": "C"}
 
 
 def _quote_json(
