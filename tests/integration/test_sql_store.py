@@ -209,6 +209,24 @@ def test_migrate_creates_the_schema_once_and_is_idempotent(db_url: str) -> None:
         assert {"accounts", "orders", "fills", "positions", "ledger_entries", "outbox"} <= names
 
 
+def test_a_start_at_the_newest_migration_runs_no_migration_nor_reference_check(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every start migrates (twice: `Container.start`, then the trading service): on a
+    database already there, neither Alembic (50 ms) nor SQLite's check of every row's
+    references (a scan of the whole ledger) runs."""
+    with SqlStore(db_url) as s:
+        s.migrate()
+
+        def refused(*_: Any, **__: Any) -> None:
+            raise AssertionError("migrated again")
+
+        monkeypatch.setattr(command, "upgrade", refused)
+        monkeypatch.setattr("vtrade.adapters.sql.migrate._check_references", refused)
+        moved = migrate(s.engine)
+        assert (moved.before, moved.after, moved.steps) == (head_revision(), head_revision(), ())
+
+
 def test_stores_migrating_one_new_database_at_once_all_succeed(db_url: str) -> None:
     """As two servers started together do: on SQLite a deferred BEGIN failed with "database
     is locked" (or "table alembic_version already exists") in every such race."""

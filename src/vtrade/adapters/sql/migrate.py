@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,8 +55,9 @@ class Moved(NamedTuple):
     upgraded: bool
 
 
+@functools.cache
 def history() -> tuple[Migration, ...]:
-    """The packaged migrations, oldest first."""
+    """The packaged migrations, oldest first (read once: they are part of the package)."""
     script = ScriptDirectory.from_config(alembic_config())
     newest_first = [Migration(s.revision, (s.doc or "").strip()) for s in script.walk_revisions()]
     return tuple(reversed(newest_first))
@@ -101,6 +103,8 @@ def migrate(engine: Engine, revision: str = "head") -> Moved:
     target = target_of(revision)
     with _failing_cleanly(f"migrating the database to {target}"), _migrating(engine) as conn:
         before = _known(conn, steps)
+        if before == target:  # every start: neither Alembic nor a check of every reference
+            return Moved(before, target, (), upgraded=True)
         config = alembic_config(connection=conn)
         reverted = reverted_by(before, target)
         if reverted:
