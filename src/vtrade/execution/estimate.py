@@ -121,8 +121,10 @@ def estimate(
     order_type: OrderType = OrderType.MARKET,
     limit_price: Decimal | None = None,
     profile: Profile = Profile.REALISTIC,
+    account_id: str | None = None,
 ) -> Estimate:
-    """Estimate `qty` of `symbol` bought or sold at `t_ns` under `profile`."""
+    """Estimate `qty` of `symbol` bought or sold at `t_ns` under `profile`: its fees at the
+    tier `account_id`'s volumes give (a fresh account's without it)."""
     inst = engine.catalog.get(symbol)
     rules = PROFILES[profile]
     arrival = t_ns + rules.latency_ns
@@ -139,7 +141,7 @@ def estimate(
     else:
         levels = book.asks if side is Side.BUY else book.bids
         plan = _taking(engine, order, inst, levels, rules, arrival)
-    fee_qty, fee = _fees(engine, order, inst, plan, rules, fx)
+    fee_qty, fee = _fees(engine, order, inst, plan, rules, fx, account_id, t_ns)
     spread_bps, impact_bps = _costs_bps(order, inst, plan, fx, profile)
     now_qty = sum((s.qty for s in plan.now), Decimal(0))
     now_notional = sum((s.price * s.qty for s in plan.now), Decimal(0))
@@ -331,18 +333,25 @@ def _fees(
     plan: _Plan,
     rules: RealismProfile,
     fx: Decimal,
+    account_id: str | None,
+    t_ns: int,
 ) -> tuple[Decimal, Decimal]:
     """The quantity fees are quoted on and the fees, scaled as the profile scales them: on
     what is expected to fill at its expected price (a block the day cannot absorb pays on
     what it fills, not on what expires), or, when nothing is, on a resting limit's whole
-    quantity at its limit, as a maker (what it pays if it fills)."""
+    quantity at its limit, as a maker (what it pays if it fills). At the tier `account_id`'s
+    volumes give, as its fill would pay (`Volumes.context`), or a fresh account's."""
     if plan.expected is not None:
         qty, price = plan.expected.qty, _average(plan.expected.slices)
         liquidity = plan.expected.liquidity
     else:
         assert order.limit_price is not None  # only a limit order expects nothing
         qty, price, liquidity = order.qty, order.limit_price, Liquidity.MAKER
-    return qty, _fresh_fee(engine, inst, order.side, rules, fx, qty, price, liquidity)
+    if account_id is None or not rules.friction:
+        return qty, _fresh_fee(engine, inst, order.side, rules, fx, qty, price, liquidity)
+    volumes = engine.volumes[account_id]
+    ctx = volumes.context(t_ns, order, inst, fx, rules.fee_multiplier)
+    return qty, engine.fees.quote(inst, order.side, qty, price, liquidity, ctx, fx).total
 
 
 def fresh_account_fee(

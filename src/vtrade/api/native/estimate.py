@@ -67,6 +67,7 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
         order_type=body.type,
         limit_price=body.limit_price,
         profile=profile,
+        account_id=account.id if account else None,
     )
     accepted, reason = e.accepted, e.reason
     if preview is not None:
