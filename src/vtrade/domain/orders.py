@@ -43,6 +43,7 @@ ORDER_CLASS = "order_class"  # an `OrderClass` other than simple, on every order
 PARENT = "parent_id"  # on a leg: the order that holds it (a bracket's or an oto's entry)
 LEGS = "legs"  # on the holding order: its legs' ids, comma-separated
 OCO_WITH = "oco_with"  # on each order of a one-cancels-other pair: the other's id
+RELEASED = "released_ns"  # on a leg its entry's fill released: when, sent to the market then
 _INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # Unicode categories
 BLANK_CLIENT_ORDER_ID = (
     "is blank: give one with a visible character, or leave it out to have one made"
@@ -168,6 +169,14 @@ class Order:
     @property
     def remaining(self) -> Decimal:
         return self.qty - self.filled_qty
+
+    @property
+    def sent_ns(self) -> int:
+        """When the order was sent to the market: when it was placed, or, for a leg held
+        until its entry filled, when that fill released it (`created_ns` stays when it was
+        placed, as the listings and Alpaca's `created_at` show it)."""
+        released = self.extra.get(RELEASED)
+        return self.created_ns if released is None else int(released)
 
     @property
     def is_open(self) -> bool:

@@ -32,6 +32,7 @@ from vtrade.domain.orders import (
     OCO_WITH,
     ORDER_CLASS,
     PARENT,
+    RELEASED,
     Order,
     OrderClass,
     OrderStatus,
@@ -239,7 +240,7 @@ def _release(engine: Bookkeeper, entry: Order, t_ns: int) -> Changes:
         del engine.held[leg_id]
         leg.qty = qty
         leg.arrival_mid = engine.marks(t_ns).mid(leg.symbol)
-        leg.created_ns = t_ns  # it reaches the market now: what printed before is not its
+        leg.extra[RELEASED] = str(t_ns)  # sent to the market now: what printed before is not its
         if leg.expire_ns is not None and leg.expire_ns <= t_ns:  # a day order, its day over
             changes.merge(engine.close_order(leg, S.EXPIRED, t_ns, DAY_EXPIRED))
             continue

@@ -209,7 +209,7 @@ def _route_waiting(
 
 def _arrival(order: Order) -> int:
     """When `order` reached the market, or will (a profile's latency after it was placed)."""
-    return order.created_ns + rules_of(order).latency_ns
+    return order.sent_ns + rules_of(order).latency_ns
 
 
 def _meet(
