@@ -7,6 +7,7 @@ and the `OrderFilled` event, all as one `Changes`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from decimal import Decimal
 from operator import attrgetter
@@ -182,6 +183,22 @@ class Bookkeeper:
         buy spends them out of its notional)."""
         fx = self.marks(t_ns).fx(inst.currency)
         return self._fee(order, inst, qty, price, Liquidity.TAKER, t_ns, fx).total
+
+    def fees_so_far(self, order: Order, inst: Instrument, t_ns: int) -> Decimal:
+        """The taker fees (quote currency) `order`'s fills have paid: as one fill of them all
+        pays (minimums and rounding apply per order, so its slivers paid just that)."""
+        profile = rules_of(order)
+        if not order.filled_qty or not profile.friction:
+            return Decimal(0)
+        fx = self.marks(t_ns).fx(inst.currency)
+        volumes = self.volumes[order.account_id]
+        ctx = volumes.context(t_ns, order, inst, fx, profile.fee_multiplier)
+        first = dataclasses.replace(
+            ctx, order_filled_qty=Decimal(0), order_filled_notional=Decimal(0)
+        )
+        avg = order.filled_notional / order.filled_qty
+        fees = self.fees.quote(inst, order.side, order.filled_qty, avg, Liquidity.TAKER, first, fx)
+        return fees.total
 
     def trade_costs_vcr(self, marks: Marks, order: Order, qty: Decimal) -> Decimal:
         """What executing `qty` of `order` now costs its account in VCR against the mid: the

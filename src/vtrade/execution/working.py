@@ -475,11 +475,41 @@ def _work(
         # volume (never all the displayed depth at once, nor at a price nobody trades at)
         volume = step.lookback.volume_since(max(order.updated_ns, counts_from))
         allowance = order.allowance + volume * profile.participation
-        done = fills.take(market, order, inst, t_ns, profile, cap=allowance)
+        cap = allowance
+        if order.notional is not None and order.side is Side.BUY:  # never spends past it
+            most = min(allowance, order.remaining)
+            room = _notional_room(engine, order, inst, t_ns, most)
+            if room < most:  # the market rose: what is left of its notional buys `room`
+                if room <= 0:
+                    spent = f"its notional {order.notional} is spent: what is left buys no lot"
+                    changes.merge(engine.close_order(order, S.CANCELED, t_ns, spent))
+                    return
+                order.qty = order.filled_qty + room
+                cap = room
+                changes.orders.append(order)
+        done = fills.take(market, order, inst, t_ns, profile, cap=cap)
         if done is not None:  # what it could not use carries, up to a unit (never a burst)
             order.allowance = min(allowance - done.qty, fills.fill_unit(order, inst))
     if done is not None:
         changes.merge(engine.apply(order, inst, done, t_ns))
+
+
+def _notional_room(
+    engine: ExecutionEngine, order: Order, inst: Instrument, t_ns: int, most: Decimal
+) -> Decimal:
+    """The whole lots a notional buy's remainder may take now, if fewer than `most`: what
+    is left of its notional, after its fills and their fees, buys at the price a take of
+    `most` walks the book to, its fees paid."""
+    assert order.notional is not None
+    spent = order.filled_notional * inst.multiplier + engine.fees_so_far(order, inst, t_ns)
+    left = order.notional - spent
+    if left <= 0:
+        return Decimal(0)
+    unit = fills.fill_unit(order, inst)
+    walked = max(most, unit)
+    price = fills.walk_price(engine.market, inst, Side.BUY, walked, t_ns, rules_of(order), unit)
+    qty, _ = fills.lots_after_fees(left, price, inst, partial(engine.taker_fee, order, inst, t_ns))
+    return qty
 
 
 def _takes_from_now(
