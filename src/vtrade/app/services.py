@@ -480,7 +480,9 @@ class TradingService:
         a commit whose answer was lost may have gone through, and the market's time it worked
         must not be worked twice. `resume` (a start): at the stored instant (`_resume_at`)."""
         now = self._now()
-        snapshot = self.store.load(now - 31 * NS_PER_DAY)
+        # the fills of a month before the earliest instant a start may resume at: the volume
+        # behind each fill's fee tier, also during the catch-up of a downtime (`_resume_at`)
+        snapshot = self.store.load(now - 31 * NS_PER_DAY - self.engine.config.catch_up_ns)
         if self._works_market:
             self._date_openings_ahead(snapshot.accounts, now)
         if resume:
