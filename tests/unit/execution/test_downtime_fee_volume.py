@@ -4,56 +4,24 @@ volume are loaded from 31 days before the instant the engine resumes at, not bef
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
-from market_2024 import MARKET_2024
-from vtrade.bootstrap import Container, build
-from vtrade.core.clock import NS_PER_DAY, SimulatedClock, parse_instant, to_ns
+from vtrade.bootstrap import Container
+from vtrade.core.clock import NS_PER_DAY, iso
 from vtrade.domain.accounts import Account
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
-from vtrade.settings import ExecutionSettings, Settings
 
-MARCH_1 = to_ns(parse_instant("2024-03-01T15:00:00Z"))
-Boot = Callable[..., Container]
-
-
-@pytest.fixture
-def boot(fresh_database: Callable[[], str]) -> Iterator[Boot]:
-    """Start the application on one database at an instant; again: a restart after a crash
-    (the previous container dropped as it is)."""
-    url = fresh_database()
-    started: list[Container] = []
-
-    def start(t_ns: int, **execution: Any) -> Container:
-        execution_settings = ExecutionSettings(**execution)
-        settings = Settings(database_url=url, market=MARKET_2024, execution=execution_settings)
-        app = build(settings, SimulatedClock(t_ns))
-        app.trading.start()
-        started.append(app)
-        return app
-
-    yield start
-    for app in started:
-        app.store.close()
+MARCH_1 = "2024-03-01T15:00:00Z"
+MARCH_30 = "2024-03-30T15:00:00Z"  # 29 days on
 
 
 def _buy(app: Container, account: Account, qty: str, **kw: Any) -> Order:
-    cmd = SubmitOrder(
-        id="c",
-        ts_init=0,
-        account_id=account.id,
-        symbol="BTC-USD",
-        side=Side.BUY,
-        qty=Decimal(qty),
-        **kw,
-    )
-    return app.trading.submit(cmd)
+    fields = {"account_id": account.id, "symbol": "BTC-USD", "side": Side.BUY, **kw}
+    return app.trading.submit(SubmitOrder(id="c", ts_init=0, qty=Decimal(qty), **fields))
 
 
 def _maker_bps(app: Container, account_id: str, order_id: str) -> Decimal:
@@ -62,18 +30,20 @@ def _maker_bps(app: Container, account_id: str, order_id: str) -> Decimal:
     return round(fill.fee / (fill.qty * fill.price) * 10_000)
 
 
-def test_a_catch_up_charges_the_fee_tier_of_the_30_days_before_each_fill(boot: Boot) -> None:
+def test_a_catch_up_charges_the_fee_tier_of_the_30_days_before_each_fill(
+    make_service: Callable[..., Container],
+) -> None:
     """README (Fees): crypto pays maker/taker tiers by 30-day volume; (Storage) a short
     downtime is caught up as a broker keeps working orders, with the fills of a run that never
     stopped. ~55,000 USD of BTC on 1 March: 15 bp maker for 30 days. On 30 March a BTC limit
     rests at the bid; the process stops and starts three days later (within the 168 h
     catch-up), which fills it on 30 March: at 15 bp, as without the downtime (it paid 40 bp,
     the lowest tier: the 1 March fill was not loaded)."""
-    first = boot(MARCH_1, catch_up_hours=0)
+    first = make_service(MARCH_1, catch_up_hours=0)
     trader = first.trading.open_account(OpenAccount(id="c", ts_init=0, owner="ann", name="main"))
     _buy(first, trader, "0.5")
 
-    second = boot(MARCH_1 + 29 * NS_PER_DAY, catch_up_hours=0)  # nothing to catch up
+    second = make_service(MARCH_30, catch_up_hours=0)  # nothing to catch up
     bid = second.market.books.quote("BTC-USD", second.clock.now_ns()).bid
     limit = {"type": OrderType.LIMIT, "limit_price": bid, "tif": TimeInForce.GTC}
     control = _buy(second, trader, "0.01", **limit)  # a run that never stops
@@ -85,9 +55,9 @@ def test_a_catch_up_charges_the_fee_tier_of_the_30_days_before_each_fill(boot: B
     assert _maker_bps(second, trader.id, control.id) == 15
 
     resting = _buy(second, trader, "0.01", **limit)
-    restarted = boot(second.clock.now_ns() + 3 * NS_PER_DAY)  # the default catch-up: 168 h
+    restarted = make_service(iso(second.clock.now_ns() + 3 * NS_PER_DAY))  # 168 h catch-up
 
     stored = restarted.store.get_order(resting.id)
     assert stored is not None and stored.status is OrderStatus.FILLED
-    assert stored.updated_ns < MARCH_1 + 30 * NS_PER_DAY  # while 1 March was within 30 days
+    assert stored.updated_ns < second.clock.now_ns() + NS_PER_DAY  # while 1 March counted
     assert _maker_bps(restarted, trader.id, resting.id) == 15
