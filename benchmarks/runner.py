@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import platform
 import re
 from dataclasses import asdict, dataclass
@@ -48,6 +49,7 @@ def run(name: str, size: str, output: str | None, console: Console) -> Path:
         module = importlib.import_module(f"benchmarks.{name}")
     except ModuleNotFoundError:
         raise ValueError(f"unknown benchmark {name!r}; allowed: {', '.join(available())}") from None
+    path = _writable(Path(output) if output else Path(__file__).parent / "results" / f"{name}.json")
     rows: list[Row] = module.run(size)
     table = Table(title=f"vtrade bench {name} ({size})")
     for col in ("Metric", "Value", "Unit", "Naive", "Ratio", "Target", "OK"):
@@ -63,8 +65,6 @@ def run(name: str, size: str, output: str | None, console: Console) -> Path:
             {True: "yes", False: "NO", None: ""}[r.ok],
         )
     console.print(table)
-    path = Path(output) if output else Path(__file__).parent / "results" / f"{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "benchmark": name,
         "size": size,
@@ -73,6 +73,20 @@ def run(name: str, size: str, output: str | None, console: Console) -> Path:
     }
     path.write_text(json.dumps(payload, indent=2) + "\n")
     console.print(f"results written to {path}")
+    return path
+
+
+def _writable(path: Path) -> Path:
+    """`path`, checked before the run (minutes, at full size) that writes its results there:
+    not a folder, and its folder made or makable."""
+    if path.is_dir():
+        raise ValueError(f"--out {path} is a folder: give a file, e.g. {path / 'results.json'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {path}: cannot make its folder ({exc.strerror})") from None
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError(f"--out {path}: not writable")
     return path
 
 

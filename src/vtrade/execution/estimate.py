@@ -129,7 +129,11 @@ def estimate(
     rules = PROFILES[profile]
     arrival = t_ns + rules.latency_ns
     order = _preview(engine, inst.symbol, side, qty, order_type, limit_price, profile, t_ns)
-    fx = Marks(engine.catalog, engine.market.touch, arrival).fx(inst.currency)
+    marks = Marks(engine.catalog, engine.market.touch, arrival)
+    fx = marks.fx(inst.currency)
+    # the costs of the market it arrives at, whose bid and ask it shows: what the market does
+    # in a profile's latency is its move (a receipt's drift), not a cost of the order
+    order.arrival_mid = marks.mid(inst.symbol)
     book = engine.market.books.book(inst.symbol, arrival, engine.market.books.levels)
     calendar = engine.sessions.for_instrument(inst)
     if not routing.executes_now(order, inst, calendar, arrival):
@@ -425,8 +429,8 @@ def _schedule(
     note = None
     if total < remaining:
         note = (
-            f"{remaining - total} is not expected to fill at the participation cap before the "
-            f"close ({iso(int(ends[-1]))}), when the day order expires"
+            f"{remaining - total} is not expected to fill at the participation cap before its "
+            f"trading day ends ({iso(int(ends[-1]))}), when the day order expires"
         )
     return tuple(marks), total, note
 

@@ -142,7 +142,7 @@ def test_a_remainder_too_big_for_the_day_says_what_will_not_fill_before_the_clos
 
     expected = e.fillable_now + e.schedule[-1][1]
     assert expected < qty
-    assert e.note is not None and "before the close" in e.note
+    assert e.note is not None and "before its trading day ends" in e.note
     assert f"{qty - expected} is not expected to fill" in e.note
     # fees on what fills, not on what expires: the whole order was quoted 10 times over
     assert e.fee_qty == expected
