@@ -15,12 +15,12 @@ from pathlib import Path
 from vtrade import bootstrap
 from vtrade.app.portfolio_queries import PortfolioReport
 from vtrade.core import topics
-from vtrade.core.clock import NS_PER_SECOND, SimulatedClock
+from vtrade.core.clock import NS_PER_SECOND, SimulatedClock, iso
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.events import PortfolioAlert
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderType, TimeInForce
-from vtrade.market.sessions import Sessions
+from vtrade.market.sessions import Phase, Sessions
 from vtrade.settings import MarketSettings, Settings
 
 D = Decimal
@@ -66,6 +66,18 @@ def sessions() -> Sessions:
     """The calendars of the demo's market: the days a run may start and end in."""
     market = MarketSettings()
     return Sessions(market.first_day, market.last_day)
+
+
+def check_start(start_ns: int, sessions: Sessions, what: str) -> None:
+    """Refuse a start outside New York's regular session, naming its next open: the script's
+    traders place market orders in US stocks, which would all wait for it."""
+    new_york = sessions.calendar("XNYS").state(start_ns)
+    if new_york.phase is not Phase.REGULAR:
+        assert new_york.next_open is not None  # New York always opens again
+        raise ValueError(
+            f"{what} is not in a US regular session (New York: {new_york.phase.value}); "
+            f"the next opens at {iso(new_york.next_open)}"
+        )
 
 
 def run(start_ns: int, minutes: int = 10, seed: int = 42) -> DemoResult:

@@ -18,12 +18,11 @@ from vtrade.cli.common import (
     print_json,
     within,
 )
-from vtrade.core.clock import NS_PER_MINUTE, iso, parse_instant, to_ns
+from vtrade.core.clock import NS_PER_MINUTE, parse_instant, to_ns
 from vtrade.core.money import to_decimal
 from vtrade.domain.accounts import Profile
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderType
-from vtrade.market.sessions import Phase
 
 
 @friendly_errors
@@ -92,13 +91,7 @@ def demo(
     within(
         start_ns + minutes * NS_PER_MINUTE, sessions, f"--start {start} plus --minutes {minutes}"
     )
-    new_york = sessions.calendar("XNYS").state(start_ns)
-    if new_york.phase is not Phase.REGULAR:  # its traders place market orders in US stocks
-        assert new_york.next_open is not None  # New York always opens again
-        raise ValueError(
-            f"--start {start} is not in a US regular session (New York: {new_york.phase.value}"
-            f"); the next opens at {iso(new_york.next_open)}"
-        )
+    scenario.check_start(start_ns, sessions, f"--start {start}")
     result = scenario.run(start_ns, minutes, 42 if seed is None else seed)
     if as_json:
         print_json(views_trade.demo_dict(result))

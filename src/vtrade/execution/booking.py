@@ -173,7 +173,7 @@ class Bookkeeper:
             return Decimal(0)
         inst = marks.instrument(order.symbol)
         fx = marks.fx(inst.currency)
-        quote = self._fee(order, inst, qty, price, Liquidity.TAKER, marks.t_ns, fx)
+        quote = self.fee_quote(order, inst, qty, price, Liquidity.TAKER, marks.t_ns, fx)
         return (quote.total * fx).quantize(CENT)
 
     def taker_fee(
@@ -182,23 +182,18 @@ class Bookkeeper:
         """The fees, in the quote currency, of `order` taking `qty` at `price` (a notional
         buy spends them out of its notional)."""
         fx = self.marks(t_ns).fx(inst.currency)
-        return self._fee(order, inst, qty, price, Liquidity.TAKER, t_ns, fx).total
+        return self.fee_quote(order, inst, qty, price, Liquidity.TAKER, t_ns, fx).total
 
     def fees_so_far(self, order: Order, inst: Instrument, t_ns: int) -> Decimal:
         """The taker fees (quote currency) `order`'s fills have paid: as one fill of them all
         pays (minimums and rounding apply per order, so its slivers paid just that)."""
-        profile = rules_of(order)
-        if not order.filled_qty or not profile.friction:
+        if not order.filled_qty:
             return Decimal(0)
         fx = self.marks(t_ns).fx(inst.currency)
-        volumes = self.volumes[order.account_id]
-        ctx = volumes.context(t_ns, order, inst, fx, profile.fee_multiplier)
-        first = dataclasses.replace(
-            ctx, order_filled_qty=Decimal(0), order_filled_notional=Decimal(0)
-        )
+        unfilled = dataclasses.replace(order, filled_qty=Decimal(0), filled_notional=Decimal(0))
         avg = order.filled_notional / order.filled_qty
-        fees = self.fees.quote(inst, order.side, order.filled_qty, avg, Liquidity.TAKER, first, fx)
-        return fees.total
+        quote = self.fee_quote(unfilled, inst, order.filled_qty, avg, Liquidity.TAKER, t_ns, fx)
+        return quote.total
 
     def trade_costs_vcr(self, marks: Marks, order: Order, qty: Decimal) -> Decimal:
         """What executing `qty` of `order` now costs its account in VCR against the mid: the
@@ -216,7 +211,7 @@ class Bookkeeper:
         slippage = max(beyond, Decimal(0)) * qty * inst.multiplier * marks.fx(inst.currency)
         return slippage + self.taker_fees_vcr(marks, order, qty, expected)
 
-    def _fee(
+    def fee_quote(
         self,
         order: Order,
         inst: Instrument,
@@ -225,12 +220,15 @@ class Bookkeeper:
         liquidity: Liquidity,
         t_ns: int,
         fx: Decimal,
+        account_id: str | None = None,
     ) -> FeeQuote:
-        """The fees of a fill of `order`, as its profile and its account's volumes price them."""
+        """The fees of a fill of `order`, as its profile and the volumes of its account (or
+        of `account_id`: an estimate's scratch order for a real account) price them."""
         profile = rules_of(order)
         if not profile.friction:
             return FeeQuote(total=Decimal(0), breakdown=())
-        ctx = self.volumes[order.account_id].context(t_ns, order, inst, fx, profile.fee_multiplier)
+        volumes = self.volumes[account_id or order.account_id]
+        ctx = volumes.context(t_ns, order, inst, fx, profile.fee_multiplier)
         return self.fees.quote(inst, order.side, qty, price, liquidity, ctx, fx)
 
     def apply(self, order: Order, inst: Instrument, done: Execution, t_ns: int) -> Changes:
@@ -242,7 +240,7 @@ class Bookkeeper:
         qty = done.qty
         notional = sum((s.price * s.qty for s in done.slices), Decimal(0))
         price = (notional / qty).quantize(min(PRICE_PLACES, inst.tick_size * TICK_FRACTION))
-        fee = self._fee(order, inst, qty, price, done.liquidity, t_ns, fx)
+        fee = self.fee_quote(order, inst, qty, price, done.liquidity, t_ns, fx)
         if profile.friction:  # volume traded for free earns no fee tier
             self.volumes[account.id].add(inst, qty, notional * inst.multiplier * fx, t_ns, order.id)
         fill = Fill(

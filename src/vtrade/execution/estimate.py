@@ -351,11 +351,10 @@ def _fees(
     else:
         assert order.limit_price is not None  # only a limit order expects nothing
         qty, price, liquidity = order.qty, order.limit_price, Liquidity.MAKER
-    if account_id is None or not rules.friction:
+    if account_id is None:
         return qty, _fresh_fee(engine, inst, order.side, rules, fx, qty, price, liquidity)
-    volumes = engine.volumes[account_id]
-    ctx = volumes.context(t_ns, order, inst, fx, rules.fee_multiplier)
-    return qty, engine.fees.quote(inst, order.side, qty, price, liquidity, ctx, fx).total
+    quote = engine.fee_quote(order, inst, qty, price, liquidity, t_ns, fx, account_id)
+    return qty, quote.total
 
 
 def fresh_account_fee(

@@ -475,23 +475,40 @@ def _work(
         # volume (never all the displayed depth at once, nor at a price nobody trades at)
         volume = step.lookback.volume_since(max(order.updated_ns, counts_from))
         allowance = order.allowance + volume * profile.participation
-        cap = allowance
-        if order.notional is not None and order.side is Side.BUY:  # never spends past it
-            most = min(allowance, order.remaining)
-            room = _notional_room(engine, order, inst, t_ns, most)
-            if room < most:  # the market rose: what is left of its notional buys `room`
-                if room <= 0:
-                    spent = f"its notional {order.notional} is spent: what is left buys no lot"
-                    changes.merge(engine.close_order(order, S.CANCELED, t_ns, spent))
-                    return
-                order.qty = order.filled_qty + room
-                cap = room
-                changes.orders.append(order)
+        cap = _within_notional(engine, order, inst, t_ns, allowance, changes)
+        if cap is None:
+            return
         done = fills.take(market, order, inst, t_ns, profile, cap=cap)
         if done is not None:  # what it could not use carries, up to a unit (never a burst)
             order.allowance = min(allowance - done.qty, fills.fill_unit(order, inst))
     if done is not None:
         changes.merge(engine.apply(order, inst, done, t_ns))
+
+
+def _within_notional(
+    engine: ExecutionEngine,
+    order: Order,
+    inst: Instrument,
+    t_ns: int,
+    allowance: Decimal,
+    changes: Changes,
+) -> Decimal | None:
+    """What a working remainder may take of its `allowance`: a notional buy never spends
+    past its notional. When the market rose, what is left of it buys fewer lots: the order is
+    sized down to them, or, when it buys none, closed (None)."""
+    if order.notional is None or order.side is not Side.BUY:
+        return allowance
+    most = min(allowance, order.remaining)
+    room = _notional_room(engine, order, inst, t_ns, most)
+    if room >= most:
+        return allowance
+    if room <= 0:
+        spent = f"its notional {order.notional} is spent: what is left buys no lot"
+        changes.merge(engine.close_order(order, S.CANCELED, t_ns, spent))
+        return None
+    order.qty = order.filled_qty + room
+    changes.orders.append(order)
+    return room
 
 
 def _notional_room(

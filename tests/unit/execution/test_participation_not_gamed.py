@@ -83,8 +83,18 @@ def _a_cent_better(venue: Venue, account: Account, order: Order, fills: list[Fil
     return replacement
 
 
-def _sqrt_law_bps(venue: Venue, qty: Decimal) -> float:
-    return fill_model.impact(venue.catalog.get("AAPL"), qty) * 10_000
+def _bought_faster_and_dearer(
+    venue: Venue, fills: list[Fill], resting: tuple[Decimal, float]
+) -> Decimal:
+    """Check that `fills` bought over 3 times what resting did in the minute, at over 1.5
+    times its impact (each sweep meets a mid pushed higher) and no less than the square-root
+    law's for what they bought; return what they bought."""
+    rested_qty, rested_bps = resting
+    bought, paid = _bought(fills), _impact_bps(venue, fills)
+    assert bought > 3 * rested_qty
+    assert paid > 1.5 * rested_bps
+    assert paid >= fill_model.impact(venue.catalog.get("AAPL"), bought) * 10_000
+    return bought
 
 
 def test_replacing_a_block_a_cent_better_every_10s_buys_speed_at_a_price(
@@ -97,11 +107,7 @@ def test_replacing_a_block_a_cent_better_every_10s_buys_speed_at_a_price(
         if not order.is_open:
             break
         order = _a_cent_better(venue, account, order, fills)
-    rested_qty, rested_bps = resting
-    bought, paid = _bought(fills), _impact_bps(venue, fills)
-    assert bought == BLOCK > 3 * rested_qty  # faster: all of it within the minute
-    assert paid > 1.5 * rested_bps  # and dearer: each sweep meets a mid pushed higher
-    assert paid >= _sqrt_law_bps(venue, bought)  # no cheaper than the square-root law
+    assert _bought_faster_and_dearer(venue, fills, resting) == BLOCK  # all within the minute
 
 
 def test_cancel_and_resend_every_10s_buys_speed_at_a_price(
@@ -123,11 +129,7 @@ def test_cancel_and_resend_every_10s_buys_speed_at_a_price(
             account, "AAPL", Side.BUY, left, type="limit", limit_price=order.limit_price, tif="day"
         )
         fills += changes.fills
-    rested_qty, rested_bps = resting
-    bought, paid = _bought(fills), _impact_bps(venue, fills)
-    assert bought > 3 * rested_qty
-    assert paid > 1.5 * rested_bps
-    assert paid >= _sqrt_law_bps(venue, bought)
+    _bought_faster_and_dearer(venue, fills, resting)
 
 
 def test_the_slower_a_block_is_sent_again_the_less_impact_it_pays(
