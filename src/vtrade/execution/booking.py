@@ -39,7 +39,7 @@ from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.receipts import receipt
 from vtrade.execution.recent_orders import RecentOrders
-from vtrade.execution.volumes import Volumes
+from vtrade.execution.volumes import Volumes, fill_usd
 from vtrade.market.catalog import Catalog
 from vtrade.market.sessions import Sessions
 
@@ -242,7 +242,7 @@ class Bookkeeper:
         price = (notional / qty).quantize(min(PRICE_PLACES, inst.tick_size * TICK_FRACTION))
         fee = self.fee_quote(order, inst, qty, price, done.liquidity, t_ns, fx)
         if profile.friction:  # volume traded for free earns no fee tier
-            self.volumes[account.id].add(inst, qty, notional * inst.multiplier * fx, t_ns, order.id)
+            self.volumes[account.id].add(inst, qty, fill_usd(inst, qty, price, fx), t_ns, order.id)
         fill = Fill(
             id=self.ids.next("fil"),
             order_id=order.id,

@@ -92,6 +92,12 @@ class Volumes:
                 del self.by_order[order]
 
 
+def fill_usd(inst: Instrument, qty: Decimal, price: Decimal, fx: Decimal) -> Decimal:
+    """The VCR (USD) value a fill adds to the volumes: from its stored (rounded) price, so the
+    running engine and a restart, which rebuilds from stored fills, count the same."""
+    return qty * price * inst.multiplier * fx
+
+
 @functools.lru_cache(maxsize=64)
 def _month(hour: int) -> str:
     """ "YYYY-MM" in New York, where brokers bill their months, of the UTC hour `hour` (hours
