@@ -74,9 +74,11 @@ def instruments_table(rows: Iterable[Instrument]) -> Table:
 
 
 def market_dict(
-    inst: Instrument, t_ns: int, state: SessionState, book: BookSnapshot
+    inst: Instrument, t_ns: int, state: SessionState, day_ends: int | None, book: BookSnapshot
 ) -> dict[str, Any]:
-    """Snapshot of one instrument at one instant: session, quote and book."""
+    """Snapshot of one instrument at one instant: session, quote and book. `day_ends`: when
+    the trading day in force ends and its day orders expire (for FX 17:00 New York each day,
+    while `next_close` is Friday's)."""
     bid, ask = book.bids[0], book.asks[0]
     mid = (bid.price + ask.price) / 2
     return {
@@ -91,6 +93,7 @@ def market_dict(
             "trading_day": (iso(state.trading_day) or "")[:10] or None,
             "next_open": iso(state.next_open),
             "next_close": iso(state.next_close),
+            "day_orders_expire": iso(day_ends),
         },
         "quote": {
             "ts": iso(book.ts_event),
@@ -114,7 +117,10 @@ def print_market(console: Console, snap: dict[str, Any]) -> None:
         f"[bold]{snap['symbol']}[/]  {snap['name']}  ({snap['venue']}, {snap['currency']})"
     )
     console.print(f"at {snap['at']}  phase [bold]{s['phase']}[/]  trading day {s['trading_day']}")
-    console.print(f"next open {s['next_open'] or '-'}  next close {s['next_close'] or '-'}")
+    console.print(
+        f"next open {s['next_open'] or '-'}  next close {s['next_close'] or '-'}  "
+        f"day orders expire {s['day_orders_expire'] or '-'}"
+    )
     console.print(
         f"bid {q['bid']} x {q['bid_size']}   ask {q['ask']} x {q['ask_size']}   "
         f"spread {q['spread_bps']} bp   (quote {q['ts']})"

@@ -215,6 +215,19 @@ def test_market_gives_next_open_and_close_of_the_exchange(runner: CliRunner) -> 
     assert always["next_open"] is None and always["next_close"] is None
 
 
+def test_market_says_when_the_trading_days_day_orders_expire(runner: CliRunner) -> None:
+    """FX trades from Sunday to Friday, so its next close is Friday's, but its day orders
+    expire at 17:00 New York each day (found in session 20's CLI review: only Friday showed);
+    crypto's expire at 00:00 UTC, US equities' at the regular close."""
+    fx = market_json(runner, "EUR/USD", "2024-03-13T15:00:00Z")["session"]  # a Wednesday
+    assert fx["next_close"] == "2024-03-15T21:00:00Z"
+    assert fx["day_orders_expire"] == "2024-03-13T21:00:00Z"
+    crypto = market_json(runner, "BTC-USD", "2024-03-13T15:00:00Z")["session"]
+    assert crypto["day_orders_expire"] == "2024-03-14T00:00:00Z"
+    stock = market_json(runner, "AAPL", AAPL_REGULAR)["session"]
+    assert stock["day_orders_expire"] == stock["next_close"] == "2024-03-15T20:00:00Z"
+
+
 def test_market_instant_with_an_offset_is_the_same_instant_in_utc(runner: CliRunner) -> None:
     utc = market_json(runner, "AAPL", AAPL_REGULAR)
     offset = market_json(runner, "AAPL", "2024-03-15T11:00:00-04:00")

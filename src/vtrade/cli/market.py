@@ -79,10 +79,11 @@ def market(
     c = build_container(seed)
     inst = c.catalog.get(symbol)
     t_ns = instant_ns(at, c.clock, sessions=c.sessions)
-    state = c.sessions.for_instrument(inst).state(t_ns)
+    calendar = c.sessions.for_instrument(inst)
+    state = calendar.state(t_ns)
     books = bootstrap.build_replay(replay, c).books if replay else c.market.books
     book = books.book(inst.symbol, t_ns, depth)
-    snapshot = views.market_dict(inst, t_ns, state, book)
+    snapshot = views.market_dict(inst, t_ns, state, calendar.next_boundary("close", t_ns), book)
     if as_json:
         print_json(snapshot)
     else:

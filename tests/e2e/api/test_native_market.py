@@ -57,6 +57,9 @@ def test_the_clock_shows_simulated_now_and_each_exchange_phase(api: InProcess) -
     phases = {s["calendar"]: s for s in clock["sessions"]}
     assert phases["XNYS"]["phase"] == "regular" and phases["XNYS"]["is_open"]
     assert phases["XNYS"]["next_close"] == "2026-11-18T21:00:00Z"
+    assert phases["XNYS"]["day_orders_expire"] == "2026-11-18T21:00:00Z"
+    assert phases["FX"]["next_close"] == "2026-11-20T22:00:00Z"  # Friday's
+    assert phases["FX"]["day_orders_expire"] == "2026-11-18T22:00:00Z"  # 17:00 New York
     assert phases["XTKS"]["phase"] == "closed"
     assert phases["24/7"]["next_open"] is None and phases["24/7"]["is_open"]
     api.step(7 * 3600)  # 22:00 UTC: New York post-market

@@ -18,9 +18,9 @@ WEDNESDAY = "2024-03-13T15:00:00Z"
 def test_a_restart_rebuilds_the_volumes_the_running_engine_counted(
     make_service: Callable[..., Container],
 ) -> None:
-    """README (Fees): crypto tiers by 30-day USD volume. Blocks of BTC bought and sold walk several levels,
-    so their average price is rounded when stored; the volume the restarted engine rebuilds
-    from those fills is the running engine's, exactly."""
+    """README (Fees): crypto tiers by 30-day USD volume. Blocks of BTC bought and sold walk
+    several levels, so their average price is rounded when stored; the volume the restarted
+    engine rebuilds from those fills is the running engine's, exactly."""
     running = make_service(WEDNESDAY, catch_up_hours=0)
     account = running.trading.open_account(OpenAccount(id="o", ts_init=0, owner="ann", name="a"))
     for side, qty in ((Side.BUY, "1.37"), (Side.SELL, "1.37"), (Side.BUY, "1.13")):

@@ -89,7 +89,8 @@ async def clock(request: Request, _who: Who) -> ClockPublic:
         venues.setdefault(inst.calendar, set()).add(inst.venue)
     phases = []
     for name in c.sessions.names:
-        state = c.sessions.calendar(name, extended=True).state(now)
+        calendar = c.sessions.calendar(name, extended=True)
+        state = calendar.state(now)
         phases.append(
             SessionPhasePublic(
                 calendar=name,
@@ -98,6 +99,7 @@ async def clock(request: Request, _who: Who) -> ClockPublic:
                 trading_day=(at(state.trading_day) or "")[:10] or None,
                 next_open=at(state.next_open),
                 next_close=at(state.next_close),
+                day_orders_expire=at(calendar.next_boundary("close", now)),
                 venues=sorted(venues.get(name, ())),
             )
         )

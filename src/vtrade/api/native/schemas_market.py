@@ -46,6 +46,11 @@ class SessionPhasePublic(Out):
     trading_day: str | None = f("Date of the current trading day", "2026-11-18")
     next_open: str | None = f("Next regular open (none for 24/7)", "2026-11-19T14:30:00Z")
     next_close: str | None = f("End of the current or next regular session", TS)
+    day_orders_expire: str | None = f(
+        "End of the trading day in force, when its day orders expire (FX and futures: 17:00"
+        " New York each day, while next_close is Friday's; crypto: 00:00 UTC)",
+        TS,
+    )
     venues: list[str] = f("Venues that trade on this calendar", ["XNYS", "ARCX"])
 
 
