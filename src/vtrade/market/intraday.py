@@ -242,11 +242,14 @@ def ticks(
     per_minute: int,
     touch: tuple[float, float],
     seed: int,
+    follow: np.ndarray | None = None,
 ) -> Ticks:
     """Generate the ticks of minutes [lo, hi): `per_minute` evenly spaced prints each.
 
     `touch` is (typical size at the touch, size granularity); sizes follow the intraday
-    depth profile.
+    depth profile. `follow` (log prices, one row of `per_minute` per minute): the path to
+    take inside each minute, pinned to its open and close (an FX cross's legs'), instead of
+    a bridge of its own.
     """
     top_size, unit = touch
     lo, hi = window
@@ -257,7 +260,10 @@ def ticks(
     steps = rng.standard_normal((m, k - 1))
     walk = np.concatenate([np.zeros((m, 1)), np.cumsum(steps, axis=1)], axis=1)
     frac = np.linspace(0.0, 1.0, k)[None, :]
-    path = o + walk - frac * (walk[:, -1:]) + frac * (c - o)
+    if follow is None:
+        path = o + walk - frac * (walk[:, -1:]) + frac * (c - o)
+    else:
+        path = follow + (o - follow[:, :1]) * (1.0 - frac) + (c - follow[:, -1:]) * frac
     path = _touch_rows(path, h[:, 0], lw[:, 0])
     tick = float(inst.tick_size)
     price = np.rint(np.exp(path) / tick) * tick

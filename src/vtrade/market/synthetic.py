@@ -19,10 +19,10 @@ from typing import TypeVar
 
 import numpy as np
 
-from vtrade.core.clock import NS_PER_DAY
+from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import BookLevel, BookSnapshot, Interval, Quote, Side
-from vtrade.market import daily, factors, intraday
+from vtrade.market import crosses, daily, factors, intraday
 from vtrade.market.bars import BarSeries, aggregate
 from vtrade.market.books import OrderBooks, Touch, to_price
 from vtrade.market.catalog import Catalog
@@ -68,7 +68,10 @@ class SyntheticMarket:
         self.sessions = sessions
         self.config = config or MarketConfig()
         self._grid: factors.CalendarReturns | None = None
+        self._own_daily: dict[str, daily.DailyPath] = {}  # a cross's before its legs price it
         self._daily: dict[str, daily.DailyPath] = {}
+        self._legs = {i.symbol: crosses.legs_of(i, catalog) for i in catalog}
+        self._extremes: dict[tuple[str, int], tuple[float, float]] = {}
         self._minutes = _Lru(self.config.cache_days)
         self._ticks = _Lru(self.config.cache_chunks)
         self.books = OrderBooks(self, self.instrument, self.config.book_levels)
@@ -94,9 +97,20 @@ class SyntheticMarket:
         return self._grid
 
     def daily_path(self, symbol: str) -> daily.DailyPath:
+        """The instrument's trading days (an FX cross's priced from its legs: `crosses`)."""
         inst = self.instrument(symbol)
         if inst.symbol not in self._daily:
-            self._daily[inst.symbol] = daily.build(
+            own, legs = self._own_path(inst), self._legs[inst.symbol]
+            self._daily[inst.symbol] = (
+                own
+                if legs is None
+                else crosses.daily(own, legs, *(self.daily_path(s) for s in legs.symbols))
+            )
+        return self._daily[inst.symbol]
+
+    def _own_path(self, inst: Instrument) -> daily.DailyPath:
+        if inst.symbol not in self._own_daily:
+            self._own_daily[inst.symbol] = daily.build(
                 inst,
                 self.calendar(inst.symbol).days,
                 self.grid(),
@@ -104,14 +118,19 @@ class SyntheticMarket:
                 self.config.anchor,
                 self.config.seed,
             )
-        return self._daily[inst.symbol]
+        return self._own_daily[inst.symbol]
 
     def day_minutes(self, symbol: str, d: int) -> intraday.DayMinutes:
         inst = self.instrument(symbol)
-        return self._minutes.get_or(
-            (inst.symbol, d),
-            lambda: intraday.day_minutes(inst, self.daily_path(inst.symbol), d, self.config.seed),
-        )
+
+        def make() -> intraday.DayMinutes:
+            own = intraday.day_minutes(inst, self._own_path(inst), d, self.config.seed)
+            legs = self._legs[inst.symbol]
+            if legs is None:
+                return own
+            return crosses.minutes(own, legs, *(self.day_minutes(s, d) for s in legs.symbols))
+
+        return self._minutes.get_or((inst.symbol, d), make)
 
     def tick_chunk(self, symbol: str, d: int, chunk: int) -> intraday.Ticks:
         inst = self.instrument(symbol)
@@ -123,9 +142,21 @@ class SyntheticMarket:
             model = self.books.depth_model(inst)
             touch = (model.top_size(float(np.exp(minutes.open[lo]))), model.unit)
             k = ticks_per_minute(inst)
-            return intraday.ticks(inst, minutes, (lo, hi), k, touch, self.config.seed)
+            legs = self._legs[inst.symbol]
+            follow = None
+            if legs is not None:
+                ts = minutes.ts[lo:hi, None] + (np.arange(k) * (NS_PER_MINUTE // k))[None, :]
+                mids = [self._leg_mids(s, d, chunk, ts) for s in legs.symbols]
+                follow = legs.signs[0] * mids[0] + legs.signs[1] * mids[1] + legs.basis
+            return intraday.ticks(inst, minutes, (lo, hi), k, touch, self.config.seed, follow)
 
         return self._ticks.get_or((inst.symbol, d, chunk), make)
+
+    def _leg_mids(self, symbol: str, d: int, chunk: int, ts: np.ndarray) -> np.ndarray:
+        """Log mids of `symbol` at instants `ts` (inside chunk `chunk` of day `d`)."""
+        ticks = self.tick_chunk(symbol, d, chunk)
+        i = np.clip(np.searchsorted(ticks.ts, ts, side="right") - 1, 0, ticks.ts.shape[0] - 1)
+        return np.log((ticks.bid[i] + ticks.ask[i]) / 2.0)
 
     # -- quotes and books -----------------------------------------------------------------
 
@@ -219,11 +250,16 @@ class SyntheticMarket:
         days = path.days.between(start_ns - NS_PER_DAY, end_ns + NS_PER_DAY)
         if interval is Interval.D1:
             lot = float(inst.lot_size)
+            high, low = path.high[days], path.low[days]
+            if self._legs[inst.symbol] is not None:  # a cross's extremes are its minutes'
+                high, low = np.array(
+                    [self._regular_extremes(inst.symbol, d) for d in range(days.start, days.stop)]
+                ).T
             series = _on_grid(
                 inst,
                 interval,
                 path.days.day[days],
-                (path.open[days], path.high[days], path.low[days], path.close[days]),
+                (path.open[days], high, low, path.close[days]),
                 np.rint(path.volume[days] / lot) * lot,
             )
             return series.window(start_ns, end_ns)
@@ -233,6 +269,16 @@ class SyntheticMarket:
         )
         series = minute if interval is Interval.M1 else aggregate(minute, interval)
         return series.window(start_ns, end_ns)
+
+    def _regular_extremes(self, symbol: str, d: int) -> tuple[float, float]:
+        """The (log) high and low of day `d`'s regular minutes (kept: two floats a day, where
+        building the minutes again would take the legs' too)."""
+        key = (symbol, d)
+        if key not in self._extremes:
+            m = self.day_minutes(symbol, d)
+            regular = m.segment == intraday.REGULAR
+            self._extremes[key] = (float(m.high[regular].max()), float(m.low[regular].min()))
+        return self._extremes[key]
 
     def minute_bars(self, symbol: str, d: int) -> BarSeries:
         """1-minute bars of trading day `d` (pre, regular and post minutes)."""

@@ -25,9 +25,10 @@ def at(text: str) -> int:
 
 
 # One instrument per venue type: US (Nasdaq, NYSE, ETF, index), LSE (pence, a 2p tick),
-# Tokyo and Hong Kong (lunch break), FX, crypto (a 1e-9 tick), CME Globex (a 0.0025 tick).
+# Tokyo and Hong Kong (lunch break), FX (two crosses priced from their legs), crypto (a 1e-9
+# tick), CME Globex (a 0.0025 tick).
 VENUES = ["AAPL", "JPM", "SPY", "SPX", "VOD.L", "AZN.L", "N225", "HSI"]
-VENUES += ["EUR/USD", "USD/JPY", "BTC-USD", "SHIB-USD", "GC", "ZC"]
+VENUES += ["EUR/USD", "USD/JPY", "EUR/JPY", "EUR/GBP", "BTC-USD", "SHIB-USD", "GC", "ZC"]
 # A Friday and the US early closes after Thanksgiving and before Independence Day.
 DAYS = ["2024-03-15", "2024-11-29", "2024-07-03"]
 
