@@ -3,11 +3,14 @@ old one keeps its fills and ends `replaced` (Alpaca's PATCH /v2/orders/{id})."""
 
 from __future__ import annotations
 
+from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
 from vtrade.core.errors import ValidationError, refusing
+from vtrade.core.money import CENT
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import ReplaceOrder, SubmitOrder
+from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType
 from vtrade.execution import contingent
 
@@ -40,7 +43,8 @@ def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Orde
     del engine.orders[old.id]  # the new order must not count the old one as open
     try:
         with refusing():  # the old order is back in place before this error leaves
-            replacement = _replacement(old, cmd, engine.ids.next("cmd"), t_ns)
+            left = notional_left(engine, old, t_ns) if cmd.qty is None else None
+            replacement = _replacement(old, cmd, engine.ids.next("cmd"), t_ns, left)
             new, refused = engine.checked(replacement, t_ns)
         if refused is not None:
             return new, Changes()
@@ -87,11 +91,26 @@ def _check_replaceable(old: Order, cmd: ReplaceOrder) -> None:
             )
 
 
-def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> SubmitOrder:
-    """The order that replaces `old`: its fields, changed where `cmd` says. A trailing stop
-    carries its trail (`cmd.trail` in the old one's unit), never the stop the engine computed
-    from it: `replace` gives the new order the old one's watermark, and its stop follows from
-    that with the new trail."""
+def notional_left(engine: ExecutionEngine, old: Order, t_ns: int) -> Decimal | None:
+    """What is left of a notional order's notional: a buy's less what its fills and their
+    fees spent, a sale's less what its fills raised (None: sized by quantity)."""
+    if old.notional is None:
+        return None
+    inst = engine.catalog.get(old.symbol)
+    used = old.filled_notional * inst.multiplier
+    if old.side is Side.BUY:
+        used += engine.fees_so_far(old, inst, t_ns)
+    return (old.notional - used).quantize(CENT, rounding=ROUND_FLOOR)
+
+
+def _replacement(
+    old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int, notional: Decimal | None
+) -> SubmitOrder:
+    """The order that replaces `old`: its fields, changed where `cmd` says. A notional order
+    not given a quantity stays one, for the `notional` left of it (it buys or sells no more
+    than the trader asked for). A trailing stop carries its trail (`cmd.trail` in the old
+    one's unit), never the stop the engine computed from it: `replace` gives the new order
+    the old one's watermark, and its stop follows from that with the new trail."""
     trail_price, trail_percent = old.trail_price, old.trail_percent
     if cmd.trail is not None and trail_percent is not None:
         trail_percent = cmd.trail
@@ -108,7 +127,8 @@ def _replacement(old: Order, cmd: ReplaceOrder, cmd_id: str, t_ns: int) -> Submi
         side=old.side,
         type=old.type,
         tif=cmd.tif or old.tif,
-        qty=cmd.qty if cmd.qty is not None else old.remaining,
+        qty=cmd.qty if cmd.qty is not None or notional is not None else old.remaining,
+        notional=notional,
         limit_price=cmd.limit_price if cmd.limit_price is not None else old.limit_price,
         stop_price=stop_price,
         trail_price=trail_price,

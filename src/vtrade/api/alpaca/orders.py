@@ -150,14 +150,16 @@ def _changes(body: ReplaceRequest, old: Order) -> bool:
 def _as_new_order(old: Order, body: ReplaceRequest, client_order_id: str | None) -> OrderRequest:
     """The replacement as a new order, for Alpaca's rules (`check_new_order`): the old order's
     fields, changed where `body` says. A triggered stop-limit is a live limit order while it
-    keeps its stop, whose side of the market is then not checked again."""
+    keeps its stop, whose side of the market is then not checked again. A notional order
+    given no qty stays one (the engine sizes it by what is left of its notional)."""
     stop_price = old.stop_price if body.stop_price is None else body.stop_price
     live_limit = old.triggered and stop_price == old.stop_price
     if live_limit or old.type is OrderType.TRAILING_STOP:
         stop_price = None  # a trailing stop's is the engine's, not the client's
     return OrderRequest(
         symbol=old.symbol,
-        qty=old.remaining if body.qty is None else body.qty,
+        qty=body.qty if body.qty is not None or old.notional is not None else old.remaining,
+        notional=old.notional if body.qty is None else None,
         side=old.side.value,
         type="limit" if live_limit else old.type.value,
         time_in_force=body.time_in_force or old.tif.value,
