@@ -44,6 +44,7 @@ _PACKAGED = "vtrade/execution/data/fees.toml"
 # Regulatory fees on sales are rounded up to the next cent, as brokers pass them on: a sale
 # of $135 pays $0.01 of SEC fee, not nothing.
 _ROUNDED_UP = frozenset({"sec_fee", "finra_taf"})
+CONVERTED_PLACES = Decimal("0.000001")  # a fee converted out of the schedule's currency
 _BP = Decimal("0.0001")
 _VENUE = re.compile(r"^(\*|[A-Z0-9]{2,8})$")
 _CLASSES = re.compile(f"^({'|'.join(a.value for a in AssetClass)})$")
@@ -296,6 +297,10 @@ def _round(amount: Decimal, up: bool = False) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_UP if up else ROUND_HALF_UP)
 
 
+def _converted(amount: Decimal, factor: Decimal) -> Decimal:
+    return amount if factor == 1 else (amount / factor).quantize(CONVERTED_PLACES)
+
+
 def _positive(name: str, value: Decimal, *, zero_ok: bool = False) -> None:
     if not value.is_finite() or value < 0 or (value == 0 and not zero_ok):
         allowed = "a finite number >= 0" if zero_ok else "a finite number > 0"
@@ -370,8 +375,12 @@ class FeeSchedule:
             ctx.commission_multiplier,
         )
         items = self._components(section, inst, side, qty, value, liquidity, ctx, usd_rate, before)
+        # charged to the cent in the schedule's currency; converted into the quote currency
+        # to 1e-6, not rounded to its cent again, so the account (VCR, the dollar) pays a
+        # dollar schedule's amount: a USD 2.00 minimum on EUR/GBP was 1.53 GBP, 2.01 VCR
         breakdown = tuple(
-            (name, _round(_round(amount, name in _ROUNDED_UP) / factor)) for name, amount in items
+            (name, _converted(_round(amount, name in _ROUNDED_UP), factor))
+            for name, amount in items
         )
         return FeeQuote(total=sum((a for _, a in breakdown), Decimal(0)), breakdown=breakdown)
 
