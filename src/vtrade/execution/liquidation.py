@@ -6,8 +6,9 @@ close its positions until the requirement left is at most 90% of its equity (the
 pays for trading out and for the market moving meanwhile): first those whose market is open,
 needing the most maintenance first, then, if they are not enough, those of closed markets,
 which fill at their next open. An equity at or below zero closes everything. The orders are
-ordinary market orders, `client_order_id` `liquidation-...`; none is placed while another
-liquidation order of the account works. Orders left waiting for closed markets give way when
+ordinary market orders, `client_order_id` `liquidation-...`, marked as the desk's in
+`Order.extra` (a trader's own order named so is not one: it would have shielded the account);
+none is placed while another liquidation order of the account works. Orders left waiting for closed markets give way when
 the market of another position opens: the desk plans again with what trades now, rather than
 leave the account called through a session it could trade (a Good Friday call queued for
 London's Tuesday while New York trades Monday). `ExecutionConfig.liquidate_margin_calls`
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from vtrade.execution.engine import ExecutionEngine
 
 PREFIX = "liquidation-"
+DESK = "placed_by"  # the `Order.extra` key that marks the desk's orders, never a trader's
 CUSHION = Decimal("0.9")  # liquidate until maintenance is at most this share of equity
 REASON = "canceled: the account was margin-called and is being liquidated"
 
@@ -41,7 +43,7 @@ def liquidating(engine: ExecutionEngine, account_id: str, t_ns: int) -> bool:
     """Whether a liquidation of the account is under way and `t_ns` adds nothing to it: one
     of its orders works, or those left wait for closed markets and no other position's
     market is open."""
-    orders = [o for o in engine.open_orders(account_id) if o.client_order_id.startswith(PREFIX)]
+    orders = [o for o in engine.open_orders(account_id) if o.extra.get(DESK) == "risk_desk"]
     if not orders:
         return False
     if any(o.status is not OrderStatus.PENDING_OPEN for o in orders):
@@ -94,6 +96,7 @@ def _close(engine: ExecutionEngine, pos: Position, qty: Decimal, t_ns: int) -> C
         type=OrderType.MARKET,
         tif=TimeInForce.GTC,
         client_order_id=f"{PREFIX}{cmd_id}",
+        extra={DESK: "risk_desk"},
     )
     try:
         _, changes = engine.submit(cmd, t_ns, liquidating=True)
