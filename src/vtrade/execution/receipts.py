@@ -55,6 +55,6 @@ def receipt(
         profile=profile,
         liquidity=execution.liquidity.value,
         frictionless_cost=qty * arrival * mult,
-        slippage_bps=((avg - arrival) * sign / arrival * BPS).quantize(Decimal("0.01")),
+        slippage_bps=((avg - arrival) * sign / arrival * BPS).quantize(Decimal("0.01")) + 0,
         drift_cost=drift_cost,
     )

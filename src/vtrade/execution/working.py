@@ -324,6 +324,9 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
     if short_of_cash is not None:
         return engine.close_order(order, S.CANCELED, t_ns, short_of_cash)
     if in_auction:
+        # the order could first trade at the auction's price: what it leaves works on against
+        # that benchmark, not the mid it was queued at (the gap was never its to avoid)
+        order.arrival_mid = engine.market.official_price(inst.symbol, t_ns, which)
         done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed_already)
     else:
         order.arrival_mid = fills.mid_of(engine.market.touch(inst.symbol, t_ns), inst)
