@@ -251,9 +251,18 @@ def available(
 
 
 def make(
-    order: Order, inst: Instrument, prints: Prints, already: Decimal, profile: RealismProfile
+    order: Order,
+    inst: Instrument,
+    prints: Prints,
+    already: Decimal,
+    profile: RealismProfile,
+    mid: Decimal,
 ) -> tuple[Execution | None, Decimal]:
     """Fill a resting limit from the volume that printed at or through its price.
+
+    `mid` is the market's mid at the fill: the receipt's drift runs to it, and the order's own
+    price is its touch (it is the quote it fills at), so its spread cost is that price against
+    the mid: negative when it earns the spread, positive when the market came through it.
 
     `already` is what our earlier-priority orders on this side took from the same volume this
     step (`QUEUE_STOPPED`: one was left unfilled); return the execution and the new total.
@@ -273,7 +282,7 @@ def make(
     if not room:
         return None, taken
     price = order.limit_price
-    return Execution((Slice(price=price, qty=room),), price, price, Liquidity.MAKER), taken
+    return Execution((Slice(price=price, qty=room),), price, mid, Liquidity.MAKER), taken
 
 
 def reaching(order: Order, prices: Any) -> Any:

@@ -8,9 +8,10 @@ needing the most maintenance first, then, if they are not enough, those of close
 which fill at their next open. An equity at or below zero closes everything. The orders are
 ordinary market orders, `client_order_id` `liquidation-...`, marked as the desk's in
 `Order.extra` (a trader's own order named so is not one: it would have shielded the account);
-none is placed while another liquidation order of the account works. Orders left waiting for closed markets give way when
-the market of another position opens: the desk plans again with what trades now, rather than
-leave the account called through a session it could trade (a Good Friday call queued for
+none is placed while another liquidation order of the account works. Orders left waiting for
+closed markets give way when the market of another position opens: the desk plans again with
+what trades now, rather than leave the account called through a session it could trade (a
+Good Friday call queued for
 London's Tuesday while New York trades Monday). `ExecutionConfig.liquidate_margin_calls`
 turns it off (calls only).
 """

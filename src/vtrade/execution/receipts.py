@@ -34,9 +34,11 @@ def receipt(
     mult = inst.multiplier
     # A touch through the quoted mid (a book another account's block moved, not refilled
     # yet) is where the market was when the order met it: the move is drift, and no spread
-    # is paid. So the costs add up to what the slices cost, with no spread below zero.
+    # is paid. So the costs add up to what the slices cost, with no spread below zero. A
+    # resting limit's touch is its own price: it earns the spread (a cost below zero) when it
+    # rests on its side of the mid, and its drift is the market's move to the mid at the fill.
     mid = execution.mid
-    if (execution.touch - mid) * sign < 0:
+    if (execution.touch - mid) * sign < 0 and execution.liquidity is not Liquidity.MAKER:
         mid = execution.touch
     spread_cost = (execution.touch - mid) * sign * qty * mult + 0  # `+ 0`: no -0
     # from the notional, not the average: exact (an average of slices need not be)

@@ -464,7 +464,10 @@ def _work(
             # price, as the maker; the market moving through it fills it there first
             if not step.reaches(order):
                 return  # most resting orders, most steps: nothing printed at their price
-            done, taken[order.side] = fills.make(order, inst, prints, taken[order.side], profile)
+            mid = fills.mid_of(market.touch(inst.symbol, t_ns), inst)
+            done, taken[order.side] = fills.make(
+                order, inst, prints, taken[order.side], profile, mid
+            )
             if done is not None:
                 changes.merge(engine.apply(order, inst, done, t_ns))
             return
