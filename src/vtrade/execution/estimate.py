@@ -235,7 +235,10 @@ def _taking(
         levels, order.side, wanted, order.limit_price, share=rules.depth_share, unit=unit
     )
     rest = order.qty - sum((s.qty for s in now), Decimal(0))
-    taken = Execution(now, now[0].price, mid, Liquidity.TAKER) if now else None
+    # the touch its receipt will show (`fills.take`): the quoted one, or the best level left
+    quoted = engine.market.touch(inst.symbol, t_ns)
+    touch = fills.taker_touch(quoted, order.side, inst, now[0].price if now else levels[0].price)
+    taken = Execution(now, touch, mid, Liquidity.TAKER) if now else None
     if rest <= 0:
         return _Plan(now, taken)
     if order.limit_price is not None:
@@ -247,7 +250,6 @@ def _taking(
     sign = 1 if order.side is Side.BUY else -1
     move = Decimal(repr(fills.impact(inst, scheduled)))
     later = Slice(price=levels[0].price + sign * mid * move, qty=scheduled)
-    touch = now[0].price if now else levels[0].price  # the best level available
     expected = Execution((*now, later), touch, mid, Liquidity.TAKER)
     return _Plan(now, expected, schedule, note=note, volume_pace=pace)
 

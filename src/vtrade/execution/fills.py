@@ -133,11 +133,15 @@ def take(
     if not taken:
         return None
     slices = tuple(Slice(price=level.price, qty=level.size) for level in taken)
-    # the quoted touch, or the book's best level if better: what earlier takings emptied (the
-    # order's own slices not refilled yet) is impact, not spread
-    quoted = opposite_price(touch, order.side, inst)
-    best = min(quoted, taken[0].price) if order.side is Side.BUY else max(quoted, taken[0].price)
+    best = taker_touch(touch, order.side, inst, taken[0].price)
     return Execution(slices, best, mid, Liquidity.TAKER)
+
+
+def taker_touch(touch: Touch, side: Side, inst: Instrument, best_level: Decimal) -> Decimal:
+    """A taker's touch: the quoted one, or the book's best level if better. What earlier
+    takings emptied (the order's own slices not refilled yet) is impact, not spread."""
+    quoted = opposite_price(touch, side, inst)
+    return min(quoted, best_level) if side is Side.BUY else max(quoted, best_level)
 
 
 def aggressive(order: Order) -> bool:
