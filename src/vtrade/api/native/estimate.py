@@ -51,6 +51,8 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
         )
     profile = account.profile if account else body.profile or Profile.REALISTIC
     now = c.clock.now_ns()
+    if c.engine.now_ns < now:  # the market acts up to now first, as an order placed now sees
+        c.trading.advance(now)  # it (between a server's steps: 30 s at --speed 300)
     if body.qty is not None:  # a fraction of a lot no fill model fills: refused, as the CLI does
         check_lots(body.qty, inst)
     # against the account, the order as it would be placed: by notional, sized with its fees
