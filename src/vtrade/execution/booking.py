@@ -262,15 +262,19 @@ class Bookkeeper:
         order.move_to(S.FILLED if order.remaining <= 0 else S.PARTIALLY_FILLED, t_ns)
         sign = Decimal(1) if order.side is Side.BUY else Decimal(-1)
         pos = self.position(account.id, inst.symbol)
-        carry = Decimal(0)
+        closed = Decimal(0)
         if inst.settles_pnl and pos.qty and (pos.qty > 0) != (sign > 0):
-            # a contract's closed part pays back its cost at the rate it was paid at, and its
-            # P&L at today's: the rate's move on the cost was never the account's exposure
+            # a contract's closed part pays back its cost at the rate it was paid at, to the
+            # cent, and its P&L at today's, as realized: the rate's move on the cost was never
+            # the account's exposure, and cash moves by exactly the P&L the position reports
             closed = min(qty, abs(pos.qty)) * (1 if pos.qty > 0 else -1)
-            carry = pos.fx_carry(closed, inst.multiplier, fx)
-        pos.apply(sign * qty, price, inst.multiplier, fx, inst.settles_pnl)
+            cost_back = (closed * pos.avg_price * inst.multiplier * pos.entry_fx).quantize(CENT)
+        realized = pos.apply(sign * qty, price, inst.multiplier, fx, inst.settles_pnl)
         pos.updated_ns = t_ns
-        trade = (-sign * notional * inst.multiplier * fx - carry).quantize(CENT)
+        opened = notional * (qty - abs(closed)) / qty  # what a flip opens past zero
+        trade = (-sign * opened * inst.multiplier * fx).quantize(CENT)
+        if closed:
+            trade += cost_back + realized
         fee_vcr = (fee.total * fx).quantize(CENT)
         entries = [self.entry(account, EntryKind.TRADE, trade, t_ns, ref=fill.id)]
         if fee_vcr:
