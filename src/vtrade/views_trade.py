@@ -248,6 +248,6 @@ def _print_receipt(console: Console, o: dict[str, Any]) -> None:
         f"{o['currency']}: arrival mid {r['arrival_mid']}, touch {r['touch']} | drift "
         f"{r['drift_cost']}, spread cost {r['spread_cost']}, impact {r['impact_cost']}, fees "
         f"{r['fees']} ({fees}) | fx {r['fx_rate']} VCR per {o['currency']} | "
-        f"{r['slippage_bps']} bp vs frictionless {r['frictionless_cost']}"
+        f"{r['slippage_bps']} bp vs the arrival mid (frictionless {r['frictionless_cost']})"
         + (f" | {len(o['fills'])} fills in all" if len(o["fills"]) > 1 else "")
     )
