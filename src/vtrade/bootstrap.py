@@ -138,7 +138,7 @@ def build(
         hot,
         bus,
         clock,
-        portfolio_config(settings.portfolio),
+        portfolio_config(settings.portfolio, engine.config.max_position_share),
     )
     queries = PortfolioQueries(portfolio, store, market)
     identity = IdentityService(
@@ -170,7 +170,9 @@ def portfolio_universe(catalog: Catalog, config: ExecutionConfig) -> Universe:
     )
 
 
-def portfolio_config(s: PortfolioSettings) -> PortfolioConfig:
+def portfolio_config(s: PortfolioSettings, position_cap: Decimal) -> PortfolioConfig:
+    """The portfolio's settings; `position_cap` is the engine's (its over-cap alert warns of
+    the cap the venue enforces, whatever it is set to)."""
     return PortfolioConfig(
         stream_every_ns=s.stream_ms * 1_000_000,
         hot_every_ns=s.hot_ms * 1_000_000,
@@ -179,6 +181,7 @@ def portfolio_config(s: PortfolioSettings) -> PortfolioConfig:
         alerts=AlertConfig(
             nav_milestones=tuple(float(m) for m in s.nav_milestones),
             diversified_groups=s.diversified_groups,
+            position_cap=float(position_cap),
         ),
     )
 

@@ -24,6 +24,12 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT)
 
 
+def spendable_cents(value: Decimal) -> Decimal:
+    """A limit one may spend up to, to the cent below: rounded to the nearest, an order sized
+    to it could ask a fraction of a cent more than there is, and be refused."""
+    return value.quantize(CENT, rounding=ROUND_FLOOR)
+
+
 def cents_adding_up(parts: Sequence[Decimal]) -> list[Decimal]:
     """`parts` to the cent, adding up to their exact sum to the cent: rounded one by one they
     can miss it by a cent or two, so those cents go to (or come from) the parts whose own

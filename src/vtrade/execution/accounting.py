@@ -150,6 +150,9 @@ class AccountView:
     # without what open contracts (FX, futures, indices) moved through it, since a long one
     # borrows nothing and a short one deposits nothing; a cash-only account paid them in full.
     spendable_cash: Decimal
+    # What each position adds to NAV: its value, or a contract's cost at its entry rate plus
+    # its P&L at today's (its value less `Position.fx_carry`): cash plus these is NAV.
+    marked: Mapping[str, Decimal]
 
     @property
     def buying_power(self) -> Decimal:
@@ -164,6 +167,7 @@ def view(
 ) -> AccountView:
     """Value the account's positions at `marks` and derive NAV and margin."""
     values: dict[str, Decimal] = {}
+    marked: dict[str, Decimal] = {}
     margin = maintenance = gross = net = carry = passed = Decimal(0)
     cash_only = account.cash_only
     for pos in positions:
@@ -179,12 +183,17 @@ def view(
         maintenance += size * maint
         gross += size  # in position order, as a sum over `values` would add them
         net += v
+        marked[pos.symbol] = v
         if settles_pnl:
-            carry += pos.fx_carry(qty, multiplier, fx)
+            owed = pos.fx_carry(qty, multiplier, fx)
+            carry += owed
+            marked[pos.symbol] = v - owed
             passed += pos.entry_cost(multiplier)
     nav = account.cash + net - carry
     spendable = account.cash if cash_only else account.cash + passed
-    return AccountView(nav, account.cash, gross, net, margin, maintenance, values, spendable)
+    return AccountView(
+        nav, account.cash, gross, net, margin, maintenance, values, spendable, marked
+    )
 
 
 @dataclass(frozen=True, slots=True)

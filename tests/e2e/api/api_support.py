@@ -32,7 +32,7 @@ from starlette.types import Message
 from vtrade import bootstrap
 from vtrade.api.state import ApiState
 from vtrade.core.clock import NS_PER_SECOND, SimulatedClock, parse_instant, to_ns
-from vtrade.settings import ApiSettings, Settings
+from vtrade.settings import ApiSettings, ExecutionSettings, Settings
 
 OPEN = "2026-11-18T15:00:00Z"  # a Wednesday, 10:00 in New York
 PASSWORD = "a long enough password"
@@ -110,10 +110,11 @@ class Live(Server):
             time.sleep(0.005)
 
 
-def settings(tmp_path: Path, **api: object) -> Settings:
+def settings(tmp_path: Path, execution: ExecutionSettings | None = None, **api: object) -> Settings:
     return Settings(
         database_url=f"sqlite:///{tmp_path / 'api.db'}",
         api=ApiSettings(**{"rate_per_second": 0, "cookie_secure": False, **api}),  # type: ignore[arg-type]
+        execution=execution or ExecutionSettings(),
     )
 
 
@@ -125,10 +126,13 @@ def alice_headers(container: bootstrap.Container) -> dict[str, str]:
 
 
 def make_container(
-    tmp_path: Path, start: str = OPEN, **api: object
+    tmp_path: Path,
+    start: str = OPEN,
+    execution: ExecutionSettings | None = None,
+    **api: object,
 ) -> tuple[bootstrap.Container, SimulatedClock]:
     clock = SimulatedClock(to_ns(parse_instant(start)))
-    container = bootstrap.build(settings(tmp_path, **api), clock, relay_on_commit=False)
+    container = bootstrap.build(settings(tmp_path, execution, **api), clock, relay_on_commit=False)
     container.identity.hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     return container, clock
 

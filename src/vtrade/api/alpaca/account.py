@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field, field_validator
@@ -13,7 +13,9 @@ from vtrade.api.alpaca.schemas import dec, money
 from vtrade.api.inputs import Body
 from vtrade.core.clock import iso
 from vtrade.core.errors import NotFoundError
+from vtrade.core.money import spendable_cents
 from vtrade.domain.instruments import AssetClass
+from vtrade.domain.market_data import Side
 
 router = APIRouter(tags=["alpaca: account"])
 
@@ -95,8 +97,11 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
     now = c.now_ns()
     view = engine.view(account.id, now)
     config = configuration(c)
-    leverage = Decimal(str(config["max_margin_multiplier"])).min(
-        engine.config.leverage.get(AssetClass.EQUITY, Decimal(1))
+    # the stock leverage the engine applies (a venue set to 4:1 lends 4:1), none cash-only
+    leverage = (
+        Decimal(1)
+        if account.cash_only
+        else engine.config.leverage.get(AssetClass.EQUITY, Decimal(1))
     )
     held = engine.margin_for_orders(account.id, now)
     excess = max(view.nav - view.margin_used - held, Decimal(0))  # what a new order may use
@@ -104,8 +109,10 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
     # and no more than its margin (all of its value) allows
     cash = view.spendable_cash - engine.cash_for_orders(account.id, now)
     cash_free = max(min(cash, excess), Decimal(0))
-    long_value = sum((v for v in view.values.values() if v > 0), Decimal(0))
-    short_value = sum((v for v in view.values.values() if v < 0), Decimal(0))
+    # as each position adds to equity (a contract: its cost at its entry rate and its P&L at
+    # today's), so equity is cash + long + short, as Alpaca defines it
+    long_value = sum((v for v in view.marked.values() if v > 0), Decimal(0))
+    short_value = sum((v for v in view.marked.values() if v < 0), Decimal(0))
     last_equity = _last_equity(c, view.nav)
     blocked = bool(config["suspend_trade"])
     return {
@@ -114,11 +121,11 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
         "status": "ACTIVE",
         "crypto_status": "ACTIVE",
         "currency": "USD",
-        "buying_power": money(excess * leverage),
-        "regt_buying_power": money(excess * leverage),
+        "buying_power": spendable(excess * leverage),
+        "regt_buying_power": spendable(excess * leverage),
         "daytrading_buying_power": "0",
-        "non_marginable_buying_power": money(cash_free),
-        "options_buying_power": money(excess),
+        "non_marginable_buying_power": spendable(cash_free),
+        "options_buying_power": spendable(excess),
         "cash": money(account.cash),
         "accrued_fees": "0",
         "pending_transfer_in": "0",
@@ -130,7 +137,7 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
         "short_market_value": money(short_value),
         "initial_margin": money(view.margin_used),
         "maintenance_margin": money(view.maintenance),
-        "last_maintenance_margin": money(view.maintenance),
+        "last_maintenance_margin": money(_last_maintenance(c, now)),
         "sma": "0",
         "multiplier": dec(leverage),
         "pattern_day_trader": False,
@@ -145,6 +152,46 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
         "created_at": iso(account.created_ns),
         "realism_profile": account.profile.value,
     }
+
+
+def spendable(amount: Decimal) -> str:
+    """A buying power, to the cent below: an order sized to it passes the check."""
+    return money(spendable_cents(amount))
+
+
+_LAST = "last_maintenance"  # `ApiState.extras`: (account, close, life start) -> its figure
+
+
+def _last_maintenance(c: Ctx, now: int) -> Decimal:
+    """The maintenance margin at the last close (the portfolio day's, New York's): the
+    positions held then, at the marks then; nothing when the account's life began after it."""
+    container, account_id = c.container, c.account_id
+    close = container.portfolio.close_before(now)
+    life = container.store.life_start_ns(account_id)
+    if close is None or life is None or life > close:
+        return Decimal(0)
+    # what was held at a close never changes: worked out once a day (bots poll the account)
+    known = cast(dict[tuple[str, int, int], Decimal], c.state.extras.setdefault(_LAST, {}))
+    key = (account_id, close, life)
+    if key not in known:
+        if len(known) > 10_000:
+            known.clear()
+        known[key] = _maintenance_at(c, close)
+    return known[key]
+
+
+def _maintenance_at(c: Ctx, close: int) -> Decimal:
+    container, account_id = c.container, c.account_id
+    held = {p.symbol: p.qty for p in container.engine.positions_of(account_id) if p.qty}
+    for f in container.store.list_fills(account_id, limit=1_000_000, since_ns=close + 1):
+        held[f.symbol] = held.get(f.symbol, Decimal(0)) - (f.qty if f.side is Side.BUY else -f.qty)
+    marks, rates = container.engine.marks(close), container.engine.margin_rates
+    total = Decimal(0)
+    for symbol, qty in held.items():
+        if qty:
+            mid, multiplier, fx, _, maintenance, _ = marks.terms(symbol, rates)
+            total += abs(qty * mid * multiplier * fx) * maintenance
+    return total
 
 
 def _last_equity(c: Ctx, nav: Decimal) -> Decimal:

@@ -65,7 +65,7 @@ def previous_close(c: Ctx, inst: Instrument, now_ns: int) -> Decimal | None:
 def _json(c: Ctx, pos: Position, now_ns: int, today: list[Fill]) -> dict[str, Any]:
     inst = c.catalog.get(pos.symbol)
     marks = c.container.engine.marks(now_ns)
-    price = marks.mid(inst.symbol).quantize(inst.tick_size)
+    price = marks.mid(inst.symbol)  # as the account values it (a mid may be half a tick)
     lastday = previous_close(c, inst, now_ns) or price
     return position_json(
         inst,

@@ -250,7 +250,8 @@ def position_json(
     Prices are in the instrument's quote currency; values and P&L in the account currency
     (VCR = USD): the value at `fx_rate`, the cost basis at `entry_fx`, the rate the position
     was entered at (default `fx_rate`), so the currency's move since counts in a holding's
-    unrealized P&L; a contract that settles P&L earns its price move at `fx_rate`.
+    unrealized P&L; a contract that settles P&L earns its price move at `fx_rate`, and its
+    market value is its cost basis plus that (what it adds to the account's equity).
     `qty`, `market_value` and `cost_basis` are negative for shorts.
     """
     unit = instrument.multiplier * fx_rate
@@ -259,6 +260,7 @@ def position_json(
     base_value = cost_basis if opened_today else qty * lastday_price * unit
     if instrument.settles_pnl:  # a contract earns its price move, at today's rate
         unrealized = qty * (price - entry_price) * unit
+        market_value = cost_basis + unrealized  # what it adds to equity
         base = entry_price if opened_today else lastday_price
         intraday, lastday_value = qty * (price - base) * unit, abs(qty * base * unit)
     else:

@@ -30,7 +30,7 @@ from vtrade.api.paging import instant
 from vtrade.api.state import ApiState, state_of
 from vtrade.core.clock import end_of_shown, iso
 from vtrade.core.errors import NotFoundError, ValidationError
-from vtrade.core.money import cents
+from vtrade.core.money import cents, spendable_cents
 from vtrade.domain.accounts import ACCOUNT_CURRENCY, Account
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import Instrument
@@ -297,7 +297,7 @@ def account_public(state: ApiState, account: Account) -> AccountPublic:
         nav=cents(view.nav),
         gross_exposure=cents(view.gross),
         margin_used=cents(view.margin_used),
-        buying_power=cents(view.buying_power - held),
+        buying_power=spendable_cents(view.buying_power - held),
         margin_call=account.margin_call,
         trading_suspended=account.trading_suspended,
         no_shorting=account.no_shorting,
