@@ -50,6 +50,7 @@ from vtrade.execution.fills import Execution
 from vtrade.execution.profiles import PROFILES, RealismProfile
 from vtrade.execution.receipts import receipt
 from vtrade.market import profiles as intraday_profiles
+from vtrade.market.books import Touch
 
 BPS = Decimal(10_000)
 HORIZONS = (1, 5, 15, 30, 60, 120, 240, 390)  # minutes from now shown in a schedule
@@ -139,7 +140,8 @@ def estimate(
     if not routing.executes_now(order, inst, calendar, arrival):
         due = order.due_ns or calendar.state(arrival).next_open
         auctioned = routing.meets_opening_auction(inst, calendar, due)
-        plan = _waiting(order, inst, rules, due, t_ns, auctioned)
+        last = engine.market.touch(inst.symbol, arrival)
+        plan = _waiting(order, inst, rules, (last, due), t_ns, auctioned)
     elif not rules.friction:
         plan = _at_the_mid(order)
     else:
@@ -266,16 +268,33 @@ def _at_the_mid(order: Order) -> _Plan:
     return _Plan(now, Execution(now, mid, mid, Liquidity.TAKER))
 
 
+def _half_spread_at_open(inst: Instrument, last: Touch, due: int | None) -> Decimal:
+    """Half the spread the book is expected to quote at the open `due`: the last one quoted
+    (`last`: it carries the market's mood), as the venue's intraday profile widens or narrows
+    it from then to the open (FX opens at its rollover, its widest hour). What the feed will
+    draw then is not looked at."""
+    half_now = (last.ask - last.bid) / (last.ask + last.bid)
+    ratio = 1.0
+    if due is not None:
+        kind = intraday_profiles.kind_of(inst.calendar)
+        instants = np.array([last.ts, due], dtype=np.int64)
+        then, at_open = intraday_profiles.regular(kind, np.zeros(2), instants).spread
+        ratio = float(at_open / then)
+    return Decimal(repr(half_now * ratio))
+
+
 def _waiting(
     order: Order,
     inst: Instrument,
     rules: RealismProfile,
-    due: int | None,
+    quoted: tuple[Touch, int | None],
     t_ns: int,
     auctioned: bool,
 ) -> _Plan:
     """Outside its session: a market order waits for the opening auction (`auctioned`), or
-    for the book at the open (`due`: None when unknown), a limit for the open."""
+    for the book at the open (`quoted`: the last quote, and the open, None when unknown), a
+    limit for the open."""
+    last, due = quoted
     when = "the next open" if due is None else iso(due)
     if order.limit_price is not None:
         note = (
@@ -293,7 +312,7 @@ def _waiting(
     move = Decimal(repr(fills.impact(inst, qty))) if rules.friction else Decimal(0)
     schedule = () if due is None else ((-(-(due - t_ns) // NS_PER_MINUTE), qty),)
     if not auctioned:  # FX, futures, a lunch break's end: the order meets the book
-        half = Decimal(repr(inst.market.typical_spread_bps)) / 2 / BPS if rules.friction else 0
+        half = _half_spread_at_open(inst, last, due) if rules.friction else Decimal(0)
         price = mid * (1 + sign * (half + move))
         costs = "paying its spread plus impact" if rules.friction else "at the mid"
         note = (

@@ -257,7 +257,8 @@ class OrderBooks:
         """
         step = model.step_ticks(price)
         base = round(price / model.tick)
-        sizes = [touch_size, *model.level_sizes(price, depth + self.levels, depth_mult)]
+        # deep enough that sweeps taking every displayed level still leave `depth` to show
+        sizes = [touch_size, *model.level_sizes(price, depth + 4 * self.levels, depth_mult)]
         unit = model.unit
         known = walked.sizes if walked is not None else {}
         for k, size in enumerate(sizes):

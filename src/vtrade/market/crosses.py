@@ -3,11 +3,12 @@
 EUR/JPY is EUR/USD times USD/JPY: simulated on its own, a cross drifted far from its legs
 (EUR/JPY 58% above EUR/USD x USD/JPY by 2006), which a chart shows and no market allows. A
 cross's daily opens and closes and its minutes' prices are its legs' in log space, plus the
-constant that makes its reference price its close on the anchor date (under 1 bp for the
-packaged catalog). Its volumes, spreads and depth stay its own. Ticks inside a minute follow
-the minute's open, high, low and close as every instrument's do, so a cross strays from its
-legs by less than a minute's range and meets them again at each minute's close: too little
-to pay for the three spreads a triangle crosses.
+constant that makes its reference price its close on the anchor date (the packaged catalog
+prices each cross as its legs, to its tick: a standing offset would be an arbitrage). Its
+volumes, spreads and depth stay its own. Its ticks inside a minute follow its legs' mids,
+pinned to the minute's open and close and stretched to its high and low, so a cross strays
+from its legs by about its own bid-ask bounce: too little to pay for the three spreads and
+fees a triangle crosses, but in rare instants.
 """
 
 from __future__ import annotations

@@ -257,7 +257,10 @@ def ticks(
     k = per_minute
     o, h, lw, c = (a[lo:hi, None] for a in (minutes.open, minutes.high, minutes.low, minutes.close))
     m = hi - lo
-    steps = rng.standard_normal((m, k - 1))
+    # a bridge of the minute's own scale: its range is about the minute's (unscaled, unit steps
+    # swung ~8 in log price, and the touch squeezed every tick onto the minute's extremes)
+    scale = (h - lw) / (2.0 * np.sqrt(k - 1))
+    steps = rng.standard_normal((m, k - 1)) * scale
     walk = np.concatenate([np.zeros((m, 1)), np.cumsum(steps, axis=1)], axis=1)
     frac = np.linspace(0.0, 1.0, k)[None, :]
     if follow is None:

@@ -10,10 +10,12 @@ session. Multipliers are relative (the caller normalizes weights).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
 from vtrade.core.clock import NS_PER_DAY
+from vtrade.market.sessions_build import NEW_YORK
 
 _NS_PER_HOUR = NS_PER_DAY // 24
 # Closing auction share of regular-session volume by venue kind.
@@ -70,7 +72,8 @@ def around_the_clock(kind: str, ts: np.ndarray) -> Profile:
     activity = np.interp(hour, _HOURS, _ACTIVITY[kind], period=24.0)
     spread = 1.0 / np.sqrt(activity)
     if kind == "fx":  # New York 17:00 rollover: banks step back, spreads blow out
-        spread = spread * (1.0 + 2.0 * np.exp(-(((hour - 21.5) / 0.6) ** 2)))
+        off = (_new_york_hour(ts) - 17.0 + 12.0) % 24.0 - 12.0  # hours from it, either side
+        spread = spread * (1.0 + 2.0 * np.exp(-((off / 0.6) ** 2)))
     return Profile(activity, activity, spread)
 
 
@@ -78,6 +81,17 @@ def extended(ts: np.ndarray) -> Profile:
     """Profile of US pre- and post-market: calm, thin, wide."""
     ones = np.ones(ts.shape[0])
     return Profile(ones, ones, 4.0 * ones)
+
+
+def _new_york_hour(ts: np.ndarray) -> np.ndarray:
+    """New York's hour of day at `ts`, its UTC offset taken at the first instant (a day of
+    FX minutes never spans a clock change: those fall on Sunday mornings, markets shut)."""
+    if ts.shape[0] == 0:
+        return _utc_hour(ts)
+    first = datetime.fromtimestamp(int(ts[0]) // 1_000_000_000, tz=NEW_YORK)
+    offset = first.utcoffset()
+    assert offset is not None
+    return ((ts % NS_PER_DAY) / _NS_PER_HOUR + offset.total_seconds() / 3600.0) % 24.0
 
 
 def _utc_hour(ts: np.ndarray) -> np.ndarray:

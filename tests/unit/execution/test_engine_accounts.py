@@ -244,7 +244,7 @@ def test_a_usd_jpy_round_trip_earns_its_price_move_in_yen_at_the_closing_rate(
     assert abs(mid - buy.price) > D("0.05")  # the yen moved
     in_yen = 100_000 * (mid - buy.price)
     assert abs(held.nav - (account.initial_balance - buy.fee * buy.fx_rate + in_yen / mid)) < 1
-    assert held.values["USD/JPY"] == 100_000 * mid / mid  # its exposure: $100,000
+    assert abs(held.values["USD/JPY"] - 100_000) < D("1e-18")  # its exposure: $100,000
 
     _, sold = venue.submit(account, "USD/JPY", Side.SELL, 100_000)
     (sell,) = sold.fills

@@ -73,4 +73,5 @@ def test_the_fees_of_an_eur_gbp_order_worked_in_many_fills_add_up_to_its_usd_com
     usd_value = sum((f.qty * f.price * f.fx_rate for f in fills), D(0))
     commission_usd = usd_value * D("0.00002")
     booked = -sum((e.amount for e in ledger if e.kind is EntryKind.FEE), D(0))
-    assert abs(booked - commission_usd) <= D("0.02")
+    # each fill pays its share at its own rate, to the cent: within a few cents over 300 fills
+    assert abs(booked - commission_usd) <= D("0.05")
