@@ -20,6 +20,7 @@ _ORDER_EVENTS: dict[type, str] = {
     ev.OrderCanceled: "canceled",
     ev.OrderExpired: "expired",
     ev.OrderRejected: "rejected",
+    ev.OrderReplaced: "replaced",
 }
 
 

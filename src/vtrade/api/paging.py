@@ -20,13 +20,22 @@ Status = Literal["open", "closed", "all"]  # of orders
 STATUSES: tuple[str, ...] = get_args(Status)
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # the instants a database column holds (ns)
+
+
+def storable(ns: int) -> int:
+    """A bound past what a stored instant holds (1677-2262) as the furthest one that does: as
+    good as no bound (a dashboard's "all time" asks until 9999), not an overflow and a 500."""
+    return min(max(ns, INT64_MIN), INT64_MAX)
+
+
 def instant(text: str | None, name: str) -> int | None:
     """Parse an ISO 8601 bound named `name` into ns (None when absent); `ValidationError`
     (a 422) if malformed."""
     if text is None:
         return None
     try:
-        return to_ns(parse_instant(text))
+        return storable(to_ns(parse_instant(text)))
     except (ValueError, OverflowError):
         raise ValidationError(
             f"{name} {text!r} is not an instant: use ISO 8601, e.g. 2026-11-18T15:00:00Z "

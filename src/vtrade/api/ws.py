@@ -131,12 +131,23 @@ async def _serve(websocket: WebSocket, gateway: Gateway, client: Client) -> None
         if message["type"] == "websocket.disconnect":
             return
         try:
-            await _act(websocket, gateway, client, _parse(message))
+            await _act(websocket, gateway, client, _first_is_auth(client, message))
         except AuthenticationError as exc:
             _refuse(client, exc)
             return
         except VtradeError as exc:
             client.send(_error(exc))
+
+
+def _first_is_auth(client: Client, message: Mapping[str, Any]) -> dict[str, Any]:
+    """The message parsed; before authentication, one that is not even a message is no `auth`
+    either: refused and closed, as any other first message that is not `auth` is."""
+    try:
+        return _parse(message)
+    except VtradeError:
+        if client.who is None:
+            raise AuthenticationError(_AUTH_FIRST) from None
+        raise
 
 
 _AUTH_FIRST = 'authenticate first: send {"action": "auth", "key_id": "...", "secret": "..."}'
@@ -283,6 +294,7 @@ def _parse(message: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _portfolio_snapshot(websocket: WebSocket, gateway: Gateway, account_id: str) -> str:
+    gateway.container.trading.relay_committed()  # what was acknowledged is in it, as on REST
     s = valued(state_of(websocket), account_id)
     return _dumps(
         {

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import TypeVar
 
 from vtrade.app.ports import Changes, Store
@@ -40,7 +41,7 @@ from vtrade.domain.commands import (
     ResetAccount,
     SubmitOrder,
 )
-from vtrade.domain.orders import Order, OrderType
+from vtrade.domain.orders import ORDER_CLASS, Order, OrderClass, OrderType
 from vtrade.execution.engine import ExecutionEngine
 from vtrade.execution.validation import client_id_taken
 from vtrade.execution.working import catch_up_step
@@ -54,6 +55,16 @@ _COMPARED = (
     *("symbol", "side", "type", "tif", "limit_price", "stop_price", "extended_hours"),
     *("trail_price", "trail_percent"),
 )
+
+
+def _exits_asked(cmd: SubmitOrder) -> tuple[str, Decimal | None, Decimal | None, Decimal | None]:
+    """The class and exits `cmd` asks for, as `TradingService._exits_of` reads an order's."""
+    return (
+        cmd.order_class.value,
+        cmd.take_profit_limit_price,
+        cmd.stop_loss_stop_price,
+        cmd.stop_loss_limit_price,
+    )
 
 
 class TradingService:
@@ -459,12 +470,30 @@ class TradingService:
             for f in _COMPARED
             if not (trailing and f == "stop_price")
         )
-        if not same:
+        if not same or self._exits_of(order) != _exits_asked(cmd):
             raise ConflictError(
                 f"client_order_id {cmd.client_order_id!r} is already used by order {order.id} "
                 "with different parameters; use a new client_order_id"
             )
         return order
+
+    def _exits_of(self, order: Order) -> tuple[str, Decimal | None, Decimal | None, Decimal | None]:
+        """An order's class and the exits it was placed with (take-profit limit, stop-loss
+        stop and limit), read from its legs wherever they are now."""
+        cls = order.extra.get(ORDER_CLASS, OrderClass.SIMPLE.value)
+        take = stop = stop_limit = None
+        if cls == OrderClass.OCO.value:
+            take = order.limit_price  # an oco's entry is its take-profit
+        for leg_id in order.leg_ids:
+            leg = self.engine.held.get(leg_id) or self.engine.orders.get(leg_id)
+            leg = leg or self.store.get_order(leg_id)
+            if leg is None:
+                continue
+            if leg.type is OrderType.LIMIT:
+                take = leg.limit_price
+            else:
+                stop, stop_limit = leg.stop_price, leg.limit_price
+        return cls, take, stop, stop_limit
 
     def knows(self, account_id: str) -> bool:
         """Tell whether the engine holds the account; if not, reload the ledger once, since

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from vtrade.api.alpaca.schemas import alpaca_symbol, asset_id, order_json
 from vtrade.api.auth import Caller, account_of, caller
 from vtrade.api.nested import legs_of, working
+from vtrade.api.paging import storable
 from vtrade.api.state import ApiState, state_of
 from vtrade.bootstrap import Container
 from vtrade.core.clock import end_of_shown, parse_instant, to_ns
@@ -171,10 +172,10 @@ def instant(
         except ValueError:
             raise ValidationError(f"{what}: malformed date {text!r}; use YYYY-MM-DD") from None
         moment = datetime.combine(day, time.max if end_of_day else time.min, zone)
-        return to_ns(moment)
+        return storable(to_ns(moment))
     try:
-        return to_ns(parse_instant(cleaned))
-    except ValueError:
+        return storable(to_ns(parse_instant(cleaned)))
+    except (ValueError, OverflowError):
         raise ValidationError(
             f"{what}: malformed time {text!r}; use RFC 3339, e.g. 2024-01-02T15:04:05Z"
         ) from None
@@ -185,7 +186,7 @@ def after_instant(text: str | None) -> int | None:
     times are shown to the microsecond but kept to the nanosecond, so `after` set to a time
     we showed excludes what was shown with it."""
     after = instant(text, "after")
-    return None if after is None else end_of_shown(after)
+    return None if after is None else storable(end_of_shown(after))
 
 
 def day_of(text: str | None, what: str) -> date | None:

@@ -26,7 +26,7 @@ from vtrade.api.native.schemas import (
     ReceiptPublic,
     SlicePublic,
 )
-from vtrade.api.paging import instant
+from vtrade.api.paging import INT64_MAX, INT64_MIN, instant, storable
 from vtrade.api.state import ApiState, state_of
 from vtrade.core.clock import end_of_shown, iso
 from vtrade.core.errors import NotFoundError, ValidationError
@@ -134,7 +134,7 @@ def after_instant(text: str | None) -> int | None:
     """Parse the exclusive lower bound `after`, past the whole microsecond it names (see
     `end_of_shown`): paging forward from an item's shown time does not repeat the item."""
     after = instant(text, "after")
-    return None if after is None else end_of_shown(after)
+    return None if after is None else storable(end_of_shown(after))
 
 
 def instrument(catalog: Catalog, symbol: str, field: str = "symbol") -> Instrument:
@@ -165,7 +165,7 @@ def read_token(token: str | None, of: str) -> tuple[int, str] | None:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         ts, digest, item_id = raw.split(":", 2)
-        if digest != _list_digest(of) or not item_id:
+        if digest != _list_digest(of) or not item_id or not INT64_MIN <= int(ts) <= INT64_MAX:
             raise ValueError(token)
         return int(ts), item_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
