@@ -22,7 +22,7 @@ from vtrade.core.errors import NotFoundError
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.market.catalog import Catalog
 from vtrade.market.daily import DailyPath
-from vtrade.market.intraday import DayMinutes
+from vtrade.market.intraday import REGULAR, DayMinutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,21 @@ def minutes(own: DayMinutes, legs: Legs, a: DayMinutes, b: DayMinutes) -> DayMin
     them the legs' combined as independent moves (root of the sum of squares)."""
     if not (np.array_equal(own.ts, a.ts) and np.array_equal(own.ts, b.ts)):
         raise ValueError(f"the legs {legs.symbols} do not share the cross's minutes")
+    open_, high, low, close = _prices(legs, a, b)
+    return replace(own, open=open_, high=high, low=low, close=close)
+
+
+def extremes(legs: Legs, a: DayMinutes, b: DayMinutes) -> tuple[float, float]:
+    """The (log) high and low of a cross's regular minutes of one day, from its legs' alone
+    (its daily bar's: `minutes` gives the same, without building the cross's own first)."""
+    _, high, low, _ = _prices(legs, a, b)
+    regular = a.segment == REGULAR
+    return float(high[regular].max()), float(low[regular].min())
+
+
+def _prices(
+    legs: Legs, a: DayMinutes, b: DayMinutes
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     (sa, sb), basis = legs.signs, legs.basis
     open_ = sa * a.open + sb * b.open + basis
     close = sa * a.close + sb * b.close + basis
@@ -86,7 +101,7 @@ def minutes(own: DayMinutes, legs: Legs, a: DayMinutes, b: DayMinutes) -> DayMin
     up_b, down_b = _excursions(b, sb)
     high = np.maximum(open_, close) + np.hypot(up_a, up_b)
     low = np.minimum(open_, close) - np.hypot(down_a, down_b)
-    return replace(own, open=open_, high=high, low=low, close=close)
+    return open_, high, low, close
 
 
 def _excursions(m: DayMinutes, sign: float) -> tuple[np.ndarray, np.ndarray]:

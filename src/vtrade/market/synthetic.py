@@ -271,13 +271,18 @@ class SyntheticMarket:
         return series.window(start_ns, end_ns)
 
     def _regular_extremes(self, symbol: str, d: int) -> tuple[float, float]:
-        """The (log) high and low of day `d`'s regular minutes (kept: two floats a day, where
-        building the minutes again would take the legs' too)."""
+        """The (log) high and low of cross `symbol`'s regular minutes of day `d` (kept: two
+        floats a day, where building its minutes again would take its legs' too)."""
         key = (symbol, d)
-        if key not in self._extremes:
-            m = self.day_minutes(symbol, d)
-            regular = m.segment == intraday.REGULAR
-            self._extremes[key] = (float(m.high[regular].max()), float(m.low[regular].min()))
+        if key in self._extremes:
+            return self._extremes[key]
+        calendar = self.instrument(symbol).calendar
+        # every cross on the calendar at once, from its legs' minutes alone: the crosses share
+        # legs, so each leg's day is built once (the daily bars of every pair: 5 legs, not 15)
+        for cross, legs in self._legs.items():
+            if legs is not None and self.instrument(cross).calendar == calendar:
+                a, b = (self.day_minutes(s, d) for s in legs.symbols)
+                self._extremes[(cross, d)] = crosses.extremes(legs, a, b)
         return self._extremes[key]
 
     def minute_bars(self, symbol: str, d: int) -> BarSeries:
