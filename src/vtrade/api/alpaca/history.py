@@ -14,7 +14,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from vtrade.api.alpaca.common import NEW_YORK, Ctx, CtxDep, after_instant, csv_list, instant
+from vtrade.api.alpaca.common import (
+    NEW_YORK,
+    Ctx,
+    CtxDep,
+    after_instant,
+    csv_list,
+    day_of,
+    instant,
+)
 from vtrade.api.alpaca.schemas import (
     alpaca_symbol,
     avg_price,
@@ -48,7 +56,15 @@ REPORTING: dict[str, frozenset[Phase] | None] = {
     "extended_hours": frozenset({Phase.PRE, Phase.REGULAR, Phase.POST}),
     "continuous": None,
 }
-ACTIVITY_TYPES = ("FILL", "CSD", "CSW", "FEE", "INT", "DIV")
+ACTIVITY_TYPES = ("FILL", "CSD", "CSW", "FEE", "INT", "DIV")  # the ones an account here has
+# every type Alpaca knows (alpaca-py's ActivityType): asked for, the others list nothing
+KNOWN_ACTIVITY_TYPES = (
+    *ACTIVITY_TYPES,
+    *"ACATC ACATS CFEE CIL DIVCGL DIVCGS DIVNRA DIVROC DIVTXEX DIVWH EXTRD FXTRD".split(),
+    *"INTPNL JNLC JNLS MA MEM NC OCT OPASN OPCSH OPEXC OPEXP OPTRD PTC REORG SPIN".split(),
+    *"SPLIT SWP VOF WH".split(),
+)
+PAGE_SIZE = 100  # an activities page's default and most, unless a `date` lists its whole day
 MAX_SCAN = 10_000  # fills and ledger entries read per activities request
 
 
@@ -84,7 +100,10 @@ async def portfolio_history(
         Literal["market_hours", "extended_hours", "continuous"] | None,
         Query(description="intraday points: market_hours (default), extended_hours, continuous"),
     ] = None,
-    pnl_reset: Annotated[str | None, Query()] = None,
+    pnl_reset: Annotated[
+        Literal["per_day", "no_reset"] | None,
+        Query(description="intraday: P/L from each day's previous close (per_day, default)"),
+    ] = None,
     cashflow_types: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
     """Equity and P&L over time, one point per timeframe bucket, ending at the live NAV
@@ -93,10 +112,11 @@ async def portfolio_history(
     stop = instant(end, "end") or instant(date_end, "date_end", end_of_day=True) or now
     begin = instant(start, "start") or instant(date_start, "date_start")
     length = _period_ns(period) if period else None
-    if begin is None:  # whole days ending today, as Alpaca counts a period: 1D is today,
-        # based on the last close before it (no period: 1M)
+    if begin is None:  # whole days ending on the market date, as Alpaca counts a period: 1D
+        # is today once the session opened, else the last session's day (no period: 1M)
         length = length or _period_ns("1M")
-        begin = _next_midnight(stop - length)
+        dated = stop if stop != now else _market_date_opened(c, now, bool(extended_hours))
+        begin = _next_midnight(dated - length)
     elif length is not None and end is None and date_end is None:
         stop = begin + length
     if stop <= begin:
@@ -121,11 +141,17 @@ async def portfolio_history(
     stamps = sorted(buckets)
     values = [round(float(buckets[t]), 2) for t in stamps]
     base_f = round(float(base), 2)
+    bases = [base_f] * len(stamps)
+    if frame != "1D" and (pnl_reset or "per_day") == "per_day":  # Alpaca's intraday default
+        closes = equity.points(c.account_id, begin, min(stop, now), kind=SnapshotKind.CLOSE.value)
+        bases = _previous_closes(stamps, list(closes), base_f)
     return {
         "timestamp": [t // 1_000_000_000 for t in stamps],
         "equity": values,
-        "profit_loss": [round(v - base_f, 2) for v in values],
-        "profit_loss_pct": [round((v - base_f) / base_f, 8) if base_f else 0.0 for v in values],
+        "profit_loss": [round(v - b, 2) for v, b in zip(values, bases, strict=True)],
+        "profit_loss_pct": [
+            round((v - b) / b, 8) if b else 0.0 for v, b in zip(values, bases, strict=True)
+        ],
         "base_value": base_f,
         "base_value_asof": _ny_date(before.ts_ns if before is not None else begin),
         "timeframe": frame,
@@ -151,6 +177,32 @@ def _default_timeframe(span_ns: int) -> str:
     if span_ns < 7 * NS_PER_DAY:
         return "1Min"
     return "15Min" if span_ns < 30 * NS_PER_DAY else "1D"
+
+
+def _previous_closes(stamps: list[int], closes: list[EquityPoint], base: float) -> list[float]:
+    """Each intraday point's base with `pnl_reset=per_day`: the equity at the last close
+    before its New York day began (`base`, the window's, before the first close in it)."""
+    ordered = sorted(closes, key=lambda p: p.ts_ns)
+    found, k, current = [], 0, base
+    for t in stamps:
+        day = _bucket(t, NS_PER_DAY)
+        while k < len(ordered) and ordered[k].ts_ns < day:
+            current = round(float(ordered[k].nav), 2)
+            k += 1
+        found.append(current)
+    return found
+
+
+def _market_date_opened(c: Ctx, now: int, extended: bool) -> int:
+    """When the current market date's session opened: today's once it has (its pre-market
+    with `extended`), else the last one's. Alpaca rolls the date over at the open: a 1D
+    history before it, or at a weekend, is the last session's, not an empty today."""
+    days = c.container.sessions.calendar("XNYS", extended=True).days
+    opens = days.start if extended else days.open
+    i = max(days.index_on_or_before(now), 0)
+    while i > 0 and int(opens[i]) > now:
+        i -= 1
+    return int(opens[i])
 
 
 def _next_midnight(ts_ns: int) -> int:
@@ -245,15 +297,21 @@ def activities(
     until: str | None,
     after: str | None,
     direction: str,
-    page_size: int,
+    page_size: int | None,
     page_token: str | None,
 ) -> list[dict[str, Any]]:
     """The account's activities filtered and paged as Alpaca does (newest first by default;
-    `page_token` is the id of the last item of the previous page)."""
-    unknown = [t for t in types if t not in ACTIVITY_TYPES]
+    `page_token` is the id of the last item of the previous page; a `date` lists all of its
+    day unless `page_size` says otherwise, else pages hold at most 100)."""
+    unknown = [t for t in types if t not in KNOWN_ACTIVITY_TYPES]
     if unknown:
         raise ValidationError(
-            f"unknown activity types {unknown}; allowed here: {', '.join(ACTIVITY_TYPES)}"
+            f"unknown activity types {unknown}; allowed: {', '.join(KNOWN_ACTIVITY_TYPES)}"
+        )
+    if date is None and page_size is not None and page_size > PAGE_SIZE:
+        raise ValidationError(
+            f"page_size {page_size} is over {PAGE_SIZE}; a date's activities take any size",
+            parameter="page_size",
         )
     wanted = set(types) or set(ACTIVITY_TYPES)
     if category == "trade_activity":
@@ -261,9 +319,10 @@ def activities(
     elif category == "non_trade_activity":
         wanted -= {"FILL"}
     after_ns, until_ns = after_instant(after), instant(until, "until")
-    if date:
-        after_ns = (instant(date, "date") or 0) - 1
-        until_ns = instant(date, "date", end_of_day=True)
+    day = day_of(date, "date")  # alpaca-py sends a date as its midnight: 2026-11-18T00:00:00Z
+    if day is not None:
+        after_ns = (instant(day.isoformat(), "date") or 0) - 1
+        until_ns = instant(day.isoformat(), "date", end_of_day=True)
     items: list[tuple[int, dict[str, Any]]] = []
     if "FILL" in wanted:
         fills = c.container.store.page_fills(
@@ -293,10 +352,15 @@ def activities(
                 parameter="page_token",
             )
         ordered = ordered[ids.index(page_token) + 1 :]
+    if page_size is None:
+        page_size = PAGE_SIZE if day is None else len(ordered)
     return ordered[:page_size]
 
 
 Direction = Annotated[Literal["asc", "desc"], Query(description="desc (newest first) or asc")]
+PageSize = Annotated[
+    int | None, Query(ge=1, description="at most 100 (default), any with `date` (default all)")
+]
 
 
 @router.get("/v2/account/activities", summary="List account activities")
@@ -310,7 +374,7 @@ async def list_activities(
     until: Annotated[str | None, Query()] = None,
     after: Annotated[str | None, Query()] = None,
     direction: Direction = "desc",
-    page_size: Annotated[int, Query(ge=1, le=100)] = 100,
+    page_size: PageSize = None,
     page_token: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     types = [t.upper() for t in csv_list(activity_types)]
@@ -325,7 +389,7 @@ async def list_activities_of_type(
     until: Annotated[str | None, Query()] = None,
     after: Annotated[str | None, Query()] = None,
     direction: Direction = "desc",
-    page_size: Annotated[int, Query(ge=1, le=100)] = 100,
+    page_size: PageSize = None,
     page_token: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     types = [activity_type.strip().upper()]
