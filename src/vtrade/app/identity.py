@@ -21,6 +21,7 @@ import logging
 import re
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -113,6 +114,9 @@ class IdentityService:
         self.recheck_ns = recheck_ns
         self.max_cached_keys = max_cached_keys
         self._verified: dict[str, _Verified] = {}
+        # told ("key", key_id) or ("session", token) when those credentials end here: a
+        # server closes the connections they opened (a stream outlived its sign-out)
+        self.ended: list[Callable[[str, str], None]] = []
         self._dummy_hash: str | None = None
 
     # -- users ----------------------------------------------------------------------------
@@ -242,6 +246,7 @@ class IdentityService:
         self._verified.pop(key_id, None)  # a verification that raced the revocation
         if revoked is None:
             raise NotFoundError(f"API key {key_id!r} not found")
+        self._tell_ended("key", key_id)
         return revoked
 
     # -- ownership ------------------------------------------------------------------------
@@ -306,8 +311,16 @@ class IdentityService:
         """Sign out (a session that is already gone is fine)."""
         if isinstance(token, str):
             self.store.delete_session(_token_hash(token))
+            self._tell_ended("session", token)
 
     # -- internals ------------------------------------------------------------------------
+
+    def _tell_ended(self, kind: str, value: str) -> None:
+        for listener in self.ended:
+            try:
+                listener(kind, value)
+            except Exception:  # a listener's fault must not undo the sign-out or revocation
+                log.exception("a listener of ended credentials failed")
 
     def _session_and_user(self, token: str) -> tuple[WebSession, User]:
         if not isinstance(token, str) or not 0 < len(token) <= 256:

@@ -57,6 +57,7 @@ class Gateway:
         self._bus: dict[tuple[str, str], Callable[[], None]] = {}
         self._orders = OrderFeed(self.container, functools.partial(self.fan_out, ORDERS))
         self._market = MarketFeed(self)
+        self.container.identity.ended.append(self._credentials_ended)
 
     # -- clients ------------------------------------------------------------------------------
 
@@ -77,6 +78,27 @@ class Gateway:
         self.forget(client)
         if not client.writer.done():
             client.writer.cancel()
+
+    def _credentials_ended(self, kind: str, value: str) -> None:
+        """A key was revoked or a session signed out (from a request's thread): close the
+        connections they authenticated, on the loop."""
+        if threading.get_ident() == self._thread:
+            self._close_ended(kind, value)
+            return
+        try:
+            self.loop.call_soon_threadsafe(self._close_ended, kind, value)
+        except RuntimeError:  # this app's loop has stopped: it has no connection left
+            pass
+
+    def _close_ended(self, kind: str, value: str) -> None:
+        for client in list(self.clients):
+            who = client.who
+            if who is None:
+                continue
+            if kind == "key" and who.principal is not None and who.principal.key_id == value:
+                client.close(POLICY_VIOLATION, "the API key was revoked")
+            elif kind == "session" and who.session_token == value:
+                client.close(POLICY_VIOLATION, "the session was signed out")
 
     def forget(self, client: Client) -> None:
         """Drop every subscription of `client`."""
