@@ -36,7 +36,7 @@ from vtrade.domain.market_data import Quote
 from vtrade.domain.portfolio import EquityPoint, SnapshotKind
 from vtrade.market.books import Touch
 from vtrade.market.sessions import Phase, Sessions
-from vtrade.portfolio.alerts import AlertConfig, Alerts
+from vtrade.portfolio.alerts import AlertConfig, Alerts, Crossing
 from vtrade.portfolio.arrays import grow
 from vtrade.portfolio.state import money
 from vtrade.portfolio.universe import Universe
@@ -221,7 +221,8 @@ class PortfolioService:
             self._applied_seq[event.account_id] = event.account_seq
             balance = float(event.balance)
             v.reset_account(event.account_id, balance, balance)
-            self.alerts.start_account(v.index[event.account_id], balance)
+            ended = self.alerts.start_account(v.index[event.account_id], balance)
+            self._publish_alerts(ended, event.ts_event, f"-reset{event.account_seq}")
             self.equity.delete_account(event.account_id, 0)
             self._save_opening(event.account_id, event.ts_event, event.balance)
         self._fit_masks()
@@ -311,14 +312,17 @@ class PortfolioService:
             )
 
     def _alert(self, cols: Columns, changed: np.ndarray, t_ns: int) -> None:
+        self._publish_alerts(self.alerts.check(cols, changed), t_ns)
+
+    def _publish_alerts(self, crossings: list[Crossing], t_ns: int, tag: str = "") -> None:
         ids = self.valuation.ids
-        for k, crossing in enumerate(self.alerts.check(cols, changed)):
+        for k, crossing in enumerate(crossings):
             account_id = ids[crossing.account]
             self.hot.incr(f"alerts:{crossing.kind.value}")
             self.bus.publish(
                 topics.alerts(account_id),
                 ev.PortfolioAlert(
-                    id=f"al-{account_id}-{self.version}-{k}",
+                    id=f"al-{account_id}-{self.version}{tag}-{k}",
                     ts_init=t_ns,
                     ts_event=t_ns,
                     account_id=account_id,

@@ -62,12 +62,23 @@ class Alerts:
         self.diversified[everyone] = cols.groups_held >= self.config.diversified_groups
         self.milestone[everyone] = np.searchsorted(self._milestones, cols.nav, side="right")
 
-    def start_account(self, a: int, nav: float) -> None:
+    def start_account(self, a: int, nav: float) -> list[Crossing]:
         """Adopt a new (or reset) account's flags: no positions, NAV at its balance. A fund
-        opened with 10,000,000 VCR has not *reached* a milestone."""
+        opened with 10,000,000 VCR has not *reached* a milestone. Return the alerts a reset
+        ended (a dashboard showing them is told, as when they fall by trading)."""
         self._fit(a + 1)
+        ended = [
+            Crossing(a, kind, False, Decimal(0), Decimal(0), "ended: the account was reset")
+            for kind, flags in (
+                (AlertKind.POSITION_OVER_CAP, self.over_cap),
+                (AlertKind.MARGIN_CALL, self.margin_call),
+                (AlertKind.DIVERSIFIED, self.diversified),
+            )
+            if flags[a]
+        ]
         self.over_cap[a] = self.margin_call[a] = self.diversified[a] = False
         self.milestone[a] = int(np.searchsorted(self._milestones, nav, side="right"))
+        return ended
 
     def check(self, cols: Columns, accounts: NDArray[np.int64]) -> list[Crossing]:
         """Compare `accounts`' figures with their flags; flip and report what crossed."""
