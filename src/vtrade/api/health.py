@@ -19,7 +19,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get(
-    "/readyz", summary="Readiness: the ledger is loaded; the database answers and takes writes"
+    "/readyz",
+    summary="Readiness: the ledger is loaded; the database answers and takes writes",
+    responses={503: {"description": "Not ready: `checks` says which part, and why"}},
 )
 async def readyz(request: Request) -> JSONResponse:
     state = state_of(request)

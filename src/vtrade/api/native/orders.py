@@ -63,7 +63,13 @@ Until = Annotated[str | None, Query(description="Only before this instant (ISO 8
         "(buying power, 25% of NAV concentration cap, lot, tick, session, shortability) is kept "
         "with status `rejected` and answered 403 with its reason and `order_id` in `details`."
     ),
-    responses=errors(401, 403, 404, 409, 422, 429),
+    responses={
+        200: {
+            "model": OrderPublic,
+            "description": "The order placed before with this client_order_id (a retry)",
+        },
+        **errors(401, 403, 404, 409, 422, 429),
+    },
 )
 async def submit_order(
     body: OrderCreate, request: Request, response: Response, account: Owned

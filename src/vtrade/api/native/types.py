@@ -66,7 +66,9 @@ class ErrorBody(Out):
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for the given error statuses."""
+    """OpenAPI `responses` entries for the given error statuses, and 422: every native route
+    refuses an unknown query parameter with it (`known_query`), in the native error body,
+    not FastAPI's default one."""
     text = {
         401: "Missing or wrong credentials (or CSRF token for a session)",
         403: "Refused by a trading rule; the order is kept with status rejected",
@@ -75,4 +77,4 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid input; the message lists what is allowed",
         429: "Rate limit exceeded; see Retry-After",
     }
-    return {s: {"model": ErrorBody, "description": text[s]} for s in statuses}
+    return {s: {"model": ErrorBody, "description": text[s]} for s in sorted({*statuses, 422})}
