@@ -33,7 +33,7 @@ from vtrade.core.errors import (
     refusing,
 )
 from vtrade.domain import events as ev
-from vtrade.domain.accounts import Account
+from vtrade.domain.accounts import Account, Position
 from vtrade.domain.commands import (
     CancelOrder,
     OpenAccount,
@@ -41,7 +41,9 @@ from vtrade.domain.commands import (
     ResetAccount,
     SubmitOrder,
 )
+from vtrade.domain.market_data import Side
 from vtrade.domain.orders import ORDER_CLASS, Order, OrderClass, OrderType
+from vtrade.execution.accounting import view
 from vtrade.execution.engine import ExecutionEngine
 from vtrade.execution.validation import client_id_taken
 from vtrade.execution.working import catch_up_step
@@ -476,6 +478,22 @@ class TradingService:
                 "with different parameters; use a new client_order_id"
             )
         return order
+
+    def maintenance_at(self, account_id: str, t_ns: int) -> Decimal:
+        """The maintenance margin of what the account held at `t_ns` (in its current life),
+        at the marks then: its positions now, less the fills made since."""
+        held = {p.symbol: p.qty for p in self.engine.positions_of(account_id)}
+        for f in self.store.list_fills(account_id, limit=1_000_000, since_ns=t_ns + 1):
+            bought = f.qty if f.side is Side.BUY else -f.qty
+            held[f.symbol] = held.get(f.symbol, Decimal(0)) - bought
+        then = [
+            Position(account_id=account_id, symbol=symbol, qty=qty)
+            for symbol, qty in held.items()
+            if qty
+        ]
+        engine = self.engine
+        account = engine.account(account_id)
+        return view(account, then, engine.marks(t_ns), engine.margin_rates).maintenance
 
     def _exits_of(self, order: Order) -> tuple[str, Decimal | None, Decimal | None, Decimal | None]:
         """An order's class and the exits it was placed with (take-profit limit, stop-loss

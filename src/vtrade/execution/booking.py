@@ -195,6 +195,15 @@ class Bookkeeper:
         quote = self.fee_quote(unfilled, inst, order.filled_qty, avg, Liquidity.TAKER, t_ns, fx)
         return quote.total
 
+    def notional_left(self, order: Order, inst: Instrument, t_ns: int) -> Decimal:
+        """What is left of a notional order's notional (quote currency): a buy's less what
+        its fills and their fees spent, a sale's less what its fills raised."""
+        assert order.notional is not None
+        used = order.filled_notional * inst.multiplier
+        if order.side is Side.BUY:
+            used += self.fees_so_far(order, inst, t_ns)
+        return order.notional - used
+
     def trade_costs_vcr(self, marks: Marks, order: Order, qty: Decimal) -> Decimal:
         """What executing `qty` of `order` now costs its account in VCR against the mid: the
         fees, and what its expected price pays beyond the mid (a market order's walk of the

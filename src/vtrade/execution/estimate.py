@@ -141,7 +141,7 @@ def estimate(
         due = order.due_ns or calendar.state(arrival).next_open
         auctioned = routing.meets_opening_auction(inst, calendar, due)
         last = engine.market.touch(inst.symbol, arrival)
-        plan = _waiting(order, inst, rules, (last, due), t_ns, auctioned)
+        plan = _waiting(order, inst, rules, last, due, t_ns, auctioned)
     elif not rules.friction:
         plan = _at_the_mid(order)
     else:
@@ -287,14 +287,14 @@ def _waiting(
     order: Order,
     inst: Instrument,
     rules: RealismProfile,
-    quoted: tuple[Touch, int | None],
+    last: Touch,
+    due: int | None,
     t_ns: int,
     auctioned: bool,
 ) -> _Plan:
     """Outside its session: a market order waits for the opening auction (`auctioned`), or
-    for the book at the open (`quoted`: the last quote, and the open, None when unknown), a
+    for the book at the open (`due`: None when unknown; `last` the market's last quote), a
     limit for the open."""
-    last, due = quoted
     when = "the next open" if due is None else iso(due)
     if order.limit_price is not None:
         note = (

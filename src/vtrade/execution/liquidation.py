@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from vtrade.execution.engine import ExecutionEngine
 
 PREFIX = "liquidation-"
-DESK = "placed_by"  # the `Order.extra` key that marks the desk's orders, never a trader's
+DESK_MARK = {"placed_by": "risk_desk"}  # in the desk's orders' `Order.extra`, never a trader's
 CUSHION = Decimal("0.9")  # liquidate until maintenance is at most this share of equity
 REASON = "canceled: the account was margin-called and is being liquidated"
 
@@ -44,7 +44,7 @@ def liquidating(engine: ExecutionEngine, account_id: str, t_ns: int) -> bool:
     """Whether a liquidation of the account is under way and `t_ns` adds nothing to it: one
     of its orders works, or those left wait for closed markets and no other position's
     market is open."""
-    orders = [o for o in engine.open_orders(account_id) if o.extra.get(DESK) == "risk_desk"]
+    orders = [o for o in engine.open_orders(account_id) if DESK_MARK.items() <= o.extra.items()]
     if not orders:
         return False
     if any(o.status is not OrderStatus.PENDING_OPEN for o in orders):
@@ -97,7 +97,7 @@ def _close(engine: ExecutionEngine, pos: Position, qty: Decimal, t_ns: int) -> C
         type=OrderType.MARKET,
         tif=TimeInForce.GTC,
         client_order_id=f"{PREFIX}{cmd_id}",
-        extra={DESK: "risk_desk"},
+        extra=DESK_MARK,
     )
     try:
         _, changes = engine.submit(cmd, t_ns, liquidating=True)

@@ -10,7 +10,6 @@ from vtrade.core.errors import ValidationError, refusing
 from vtrade.core.money import CENT
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import ReplaceOrder, SubmitOrder
-from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType
 from vtrade.execution import contingent
 
@@ -92,15 +91,12 @@ def _check_replaceable(old: Order, cmd: ReplaceOrder) -> None:
 
 
 def notional_left(engine: ExecutionEngine, old: Order, t_ns: int) -> Decimal | None:
-    """What is left of a notional order's notional: a buy's less what its fills and their
-    fees spent, a sale's less what its fills raised (None: sized by quantity)."""
+    """What is left of a notional order's notional, to the cent below (None: sized by
+    quantity): what its replacement may still spend or raise."""
     if old.notional is None:
         return None
-    inst = engine.catalog.get(old.symbol)
-    used = old.filled_notional * inst.multiplier
-    if old.side is Side.BUY:
-        used += engine.fees_so_far(old, inst, t_ns)
-    return (old.notional - used).quantize(CENT, rounding=ROUND_FLOOR)
+    left = engine.notional_left(old, engine.catalog.get(old.symbol), t_ns)
+    return left.quantize(CENT, rounding=ROUND_FLOOR)
 
 
 def _replacement(

@@ -523,9 +523,7 @@ def _notional_room(
     """The whole lots a notional buy's remainder may take now, if fewer than `most`: what
     is left of its notional, after its fills and their fees, buys at the price a take of
     `most` walks the book to, its fees paid."""
-    assert order.notional is not None
-    spent = order.filled_notional * inst.multiplier + engine.fees_so_far(order, inst, t_ns)
-    left = order.notional - spent
+    left = engine.notional_left(order, inst, t_ns)
     if left <= 0:
         return Decimal(0)
     unit = fills.fill_unit(order, inst)

@@ -25,6 +25,20 @@ def _messages(ws: WebSocketTestSession, timeout: float = 1.0) -> list[dict[str, 
             return seen
 
 
+def _buy_one_and_listen(
+    api: InProcess, ws: WebSocketTestSession, account_id: str, headers: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Buy 1 AAPL on the account over REST, step the market, and collect what `ws` gets."""
+    placed = api.http.post(
+        f"/api/v1/accounts/{account_id}/orders",
+        headers=headers,
+        json={"symbol": "AAPL", "side": "buy", "qty": 1},
+    )
+    assert placed.status_code == 201
+    api.step(1)
+    return _messages(ws)
+
+
 def _order_events(messages: list[dict[str, Any]]) -> list[str]:
     return [m["event"] for m in messages if m.get("channel") == "orders"]
 
@@ -41,20 +55,13 @@ def test_a_signed_out_session_stops_streaming_and_subscribing(api: InProcess) ->
         ended = api.http.delete("/api/v1/session", headers={"X-CSRF-Token": csrf})
         assert ended.status_code == 204
         assert api.http.get("/api/v1/me").status_code == 401  # REST knows at once
-        placed = api.http.post(
-            f"/api/v1/accounts/{key.account_id}/orders",
-            headers=key.headers,
-            json={"symbol": "AAPL", "side": "buy", "qty": 1},
-        )
-        assert placed.status_code == 201
-        api.step(1)
-        after = _messages(ws)
+        after = _buy_one_and_listen(api, ws, key.account_id, key.headers)
         ws.send_json(
             {"action": "subscribe", "channels": ["portfolio"], "account_id": key.account_id}
         )
         later = _messages(ws)
-    # today: the accepted and fill events of the order still arrive, and the new
-    # subscription is acknowledged with a portfolio snapshot
+    # (found: the order's accepted and fill events still arrived, and the new subscription
+    # was acknowledged with a portfolio snapshot)
     assert _order_events(after) == []
     assert not any(m.get("ack") == "subscribe" for m in later)
     assert not any(m.get("channel") == "portfolio" for m in later)
@@ -69,12 +76,5 @@ def test_a_key_revoked_through_the_server_stops_streaming(api: InProcess) -> Non
         api.container.identity.revoke_key(key.key_id)
         assert api.http.get("/api/v1/account", headers=key.headers).status_code == 401
         other = api.key()  # a second key of the same account places an order
-        placed = api.http.post(
-            f"/api/v1/accounts/{key.account_id}/orders",
-            headers=other.headers,
-            json={"symbol": "AAPL", "side": "buy", "qty": 1},
-        )
-        assert placed.status_code == 201
-        api.step(1)
-        after = _messages(ws)
-    assert _order_events(after) == []  # today: ['accepted', 'fill']
+        after = _buy_one_and_listen(api, ws, key.account_id, other.headers)
+    assert _order_events(after) == []  # (found: ['accepted', 'fill'])

@@ -15,7 +15,6 @@ from vtrade.core.clock import iso
 from vtrade.core.errors import NotFoundError
 from vtrade.core.money import spendable_cents
 from vtrade.domain.instruments import AssetClass
-from vtrade.domain.market_data import Side
 
 router = APIRouter(tags=["alpaca: account"])
 
@@ -176,22 +175,8 @@ def _last_maintenance(c: Ctx, now: int) -> Decimal:
     if key not in known:
         if len(known) > 10_000:
             known.clear()
-        known[key] = _maintenance_at(c, close)
+        known[key] = container.trading.maintenance_at(account_id, close)
     return known[key]
-
-
-def _maintenance_at(c: Ctx, close: int) -> Decimal:
-    container, account_id = c.container, c.account_id
-    held = {p.symbol: p.qty for p in container.engine.positions_of(account_id) if p.qty}
-    for f in container.store.list_fills(account_id, limit=1_000_000, since_ns=close + 1):
-        held[f.symbol] = held.get(f.symbol, Decimal(0)) - (f.qty if f.side is Side.BUY else -f.qty)
-    marks, rates = container.engine.marks(close), container.engine.margin_rates
-    total = Decimal(0)
-    for symbol, qty in held.items():
-        if qty:
-            mid, multiplier, fx, _, maintenance, _ = marks.terms(symbol, rates)
-            total += abs(qty * mid * multiplier * fx) * maintenance
-    return total
 
 
 def _last_equity(c: Ctx, nav: Decimal) -> Decimal:
