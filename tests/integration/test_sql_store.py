@@ -240,6 +240,22 @@ def test_stores_migrating_one_new_database_at_once_all_succeed(db_url: str) -> N
             store.close()
 
 
+def test_starts_counted_at_once_each_get_their_own_number(db_url: str) -> None:
+    """As replicas started together do: read, then written back, the count gave two starts on
+    PostgreSQL the same number (the salt of every id they make and their claim on the
+    market), and two first starts on an empty database collided on inserting it."""
+    stores = [SqlStore(db_url) for _ in range(8)]
+    stores[0].migrate()
+    try:
+        with ThreadPoolExecutor(len(stores)) as pool:
+            boots = list(pool.map(SqlStore.next_boot, stores))
+        assert sorted(boots) == list(range(1, len(stores) + 1))
+        assert stores[0].next_boot() == len(stores) + 1
+    finally:
+        for store in stores:
+            store.close()
+
+
 # SQLite cannot reflect expression indexes (users' lower(name)), so there only that one index
 # goes uncompared; PostgreSQL compares it too.
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")

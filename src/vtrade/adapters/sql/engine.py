@@ -60,10 +60,10 @@ def _sqlite_engine(url: URL, synchronous: str, echo: bool) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
+            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
             if checkpoints_beside(url):
                 cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         finally:

@@ -20,7 +20,12 @@ from vtrade.adapters.sql.engine import (
 )
 from vtrade.adapters.sql.outbox import OutboxReader
 from vtrade.adapters.sql.store_reads import StoreReads
-from vtrade.adapters.sql.store_writes import StoreWrites, ledger_writes, worked_upsert
+from vtrade.adapters.sql.store_writes import (
+    StoreWrites,
+    boot_counter,
+    ledger_writes,
+    worked_upsert,
+)
 from vtrade.core.clock import Clock, LiveClock
 
 __all__ = ["SqlStore", "normalize_url"]
@@ -56,6 +61,7 @@ class SqlStore(StoreWrites, StoreReads):
         self._outbox = OutboxReader(self._codec)
         self._writes = ledger_writes(self.dialect)
         self._worked = worked_upsert(self.dialect)
+        self._next_boot = boot_counter(self.dialect)
         self._owner: int | None = None  # the start that works the market, if this process
 
     def __repr__(self) -> str:

@@ -62,6 +62,17 @@ def worked_upsert(dialect: str) -> Insert:
     return upsert(dialect, meta, "key")
 
 
+def boot_counter(dialect: str) -> Insert:
+    """`INSERT boots = 1 ON CONFLICT DO UPDATE value + 1 RETURNING value`: one atomic step."""
+    insert: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(meta) if dialect == "postgresql" else sqlite.insert(meta)
+    )
+    counted = insert.values(key="boots", value=1).on_conflict_do_update(
+        index_elements=["key"], set_={"value": meta.c.value + 1}
+    )
+    return counted.returning(meta.c.value)
+
+
 def ledger_writes(dialect: str) -> tuple[bulk.Write, ...]:
     """The statements of `commit`, one per table, in the order of `bulk.batch_rows`."""
     writes = (  # parents before children (foreign keys)
@@ -104,6 +115,7 @@ class StoreWrites:
     _outbox: OutboxReader
     _writes: tuple[bulk.Write, ...]
     _worked: Insert  # upsert of the engine's instant (`WORKED_KEY`) into `meta`
+    _next_boot: Insert  # `boot_counter`
     _checkpointer: Checkpointer | None
     _owner: int | None  # the start that works the market, if this process (`claim_market`)
 
@@ -122,14 +134,12 @@ class StoreWrites:
         return migrations.pending(self._engine)
 
     def next_boot(self) -> int:
-        """Count one more start of the application and return the count (1 on the first)."""
+        """Count one more start of the application and return the count (1 on the first).
+
+        One statement that increments in the database: read, then written back, two servers
+        starting together on PostgreSQL both got the same number, so the same ids."""
         with self._engine.begin() as conn:
-            current = conn.execute(select(meta.c.value).where(meta.c.key == "boots")).scalar()
-            if current is None:
-                conn.execute(meta.insert().values(key="boots", value=1))
-                return 1
-            conn.execute(meta.update().where(meta.c.key == "boots").values(value=current + 1))
-            return int(current) + 1
+            return int(conn.execute(self._next_boot).scalar_one())
 
     def claim_market(self, boot: int) -> None:
         """Make this process, start number `boot`, the one that works the market: from now on
