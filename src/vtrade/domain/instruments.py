@@ -68,6 +68,11 @@ class Instrument:
         return self.asset_class in (AssetClass.FX, AssetClass.COMMODITY, AssetClass.INDEX)
 
     @property
+    def shares(self) -> bool:
+        """Stock and ETFs: a short borrows them from a lender, in whole shares."""
+        return self.asset_class in (AssetClass.EQUITY, AssetClass.ETF)
+
+    @property
     def base_currency(self) -> str | None:
         """What an FX pair's quantity counts: EUR for EUR/USD (`currency` is the quote's);
         None for anything else."""

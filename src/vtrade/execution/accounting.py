@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from vtrade.domain.accounts import Account, Position
 from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.margin import short_rule_applies, short_stock_maintenance
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order
 from vtrade.market.books import Touch, to_price
@@ -120,7 +121,15 @@ class Marks:
                 terms = known[3]
             else:
                 initial, maintenance = rates.of(inst)
-                terms = _Terms(mid, inst.multiplier, fx, initial, maintenance, inst.settles_pnl)
+                terms = _Terms(
+                    mid,
+                    inst.multiplier,
+                    fx,
+                    initial,
+                    maintenance,
+                    inst.settles_pnl,
+                    short_rule_applies(inst),
+                )
                 self._known.terms[symbol] = (mid, fx, rates, terms)
             self._terms[symbol] = terms
         return terms
@@ -133,6 +142,15 @@ class _Terms(NamedTuple):
     initial: Decimal  # margin rates
     maintenance: Decimal
     settles_pnl: bool  # see `Instrument.settles_pnl`
+    short_rule: bool  # a short needs at least `short_stock_maintenance` (`requirement`)
+
+    def requirement(self, value: Decimal, qty: Decimal) -> Decimal:
+        """Maintenance margin of `qty` units worth `value` (signed VCR, at these terms)."""
+        size = abs(value)
+        needed = size * self.maintenance
+        if qty < 0 and self.short_rule:
+            return max(needed, short_stock_maintenance(size, -qty))
+        return needed
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,13 +192,14 @@ def view(
         qty = pos.qty
         if not qty:
             continue
-        mid, multiplier, fx, initial, maint, settles_pnl = marks.terms(pos.symbol, rates)
+        terms = marks.terms(pos.symbol, rates)
+        mid, multiplier, fx, initial, maint, settles_pnl, short_rule = terms
         if cash_only:
             initial = ONE
         v = values[pos.symbol] = qty * mid * multiplier * fx  # as `Marks.value` computes it
         size = abs(v)
         margin += size * initial
-        maintenance += size * maint
+        maintenance += terms.requirement(v, qty) if short_rule and qty < 0 else size * maint
         gross += size  # in position order, as a sum over `values` would add them
         net += v
         marked[pos.symbol] = v
@@ -220,8 +239,9 @@ def margin_rates(
 ) -> tuple[Decimal, Decimal]:
     """(initial, maintenance) margin as shares of value. `maintenance_floor` is the rate at
     2:1 (Reg T's 25% of a 50% initial) and scales with the initial requirement, so the default
-    stays at half of it at any leverage: 2.5% for FX at 20:1, 50% for a cash-only instrument
-    (a setting above 0.5 puts maintenance over the initial margin: a stress test)."""
+    stays at half of it at any leverage: 2.5% for FX at 20:1 (a setting above 0.5 puts
+    maintenance over the initial margin: a stress test). A cash-only instrument (crypto) has
+    no loan value, as under Reg T: its maintenance is all of it, or twice the setting's."""
     lev = leverage.get(inst.asset_class, ONE)
     return _rates(inst.marginable, str(lev), str(maintenance_floor))
 
@@ -230,7 +250,9 @@ def margin_rates(
 def _rates(marginable: bool, leverage: str, maintenance_floor: str) -> tuple[Decimal, Decimal]:
     # Asked for every position of every order. Keyed by the Decimals' text: equal Decimals
     # may differ in their digits, and the digits show in receipts and messages.
-    initial = ONE / Decimal(leverage) if marginable else ONE
+    if not marginable:
+        return ONE, max(ONE, 2 * Decimal(maintenance_floor))
+    initial = ONE / Decimal(leverage)
     return initial, 2 * Decimal(maintenance_floor) * initial
 
 

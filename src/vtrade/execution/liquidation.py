@@ -65,7 +65,7 @@ def liquidate(engine: ExecutionEngine, account: Account, v: AccountView, t_ns: i
     rates, marks = engine.margin_rates, engine.marks(t_ns)
     held = [p for p in engine.positions_of(account.id) if p.qty]
     needs = {
-        p.symbol: abs(v.values[p.symbol]) * marks.terms(p.symbol, rates).maintenance for p in held
+        p.symbol: marks.terms(p.symbol, rates).requirement(v.values[p.symbol], p.qty) for p in held
     }
     held.sort(key=lambda p: (not _open_now(engine, p.symbol, t_ns), -needs[p.symbol], p.symbol))
     for pos in held:
@@ -73,7 +73,9 @@ def liquidate(engine: ExecutionEngine, account: Account, v: AccountView, t_ns: i
             break
         qty = abs(pos.qty)
         if needs[pos.symbol] > excess:  # part of it frees enough
-            lot = engine.catalog.get(pos.symbol).lot_size
+            inst = engine.catalog.get(pos.symbol)
+            # a short of shares is bought back in whole shares, as it was sold
+            lot = max(inst.lot_size, Decimal(1)) if pos.qty < 0 and inst.shares else inst.lot_size
             qty = min(qty, round_to_increment(qty * excess / needs[pos.symbol], lot, "up"))
         excess -= needs[pos.symbol] * qty / abs(pos.qty)
         changes.merge(_close(engine, pos, qty, t_ns))

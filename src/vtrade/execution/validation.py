@@ -336,6 +336,8 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
             f"this account may not sell short: you hold {_qty(ctx.position_qty)} {inst.symbol}, "
             f"and this order with your open sells would leave {_qty(after)}",
         )
+    if after < 0 and after < before and inst.shares and after != after.to_integral_value():
+        _refuse_fractional_short(order, inst, ctx.position_qty, after)
     added = _added_exposure(before, after)
     if added <= 0:
         return  # reduces exposure: always allowed
@@ -453,7 +455,8 @@ def _check_concentration(
 
     # what fits lies between the room left after the whole order's costs (a smaller order
     # costs no more) and the room before any cost, and under the order itself
-    lot = max(inst.lot_size, ONE) if ctx.whole_units else inst.lot_size
+    whole = ctx.whole_units or (order.side is Side.SELL and inst.shares)  # see "whole_shares"
+    lot = max(inst.lot_size, ONE) if whole else inst.lot_size
     high = min(room(nav), round_to_increment(added, lot, "up") - lot)
     low = min(room(nav - costs(added)), high)
     fits = largest_fitting(lambda q: share(q) <= cap, low, high, lot) + closes
@@ -462,6 +465,21 @@ def _check_concentration(
         f"position in {inst.symbol} would be {_percent(over, cap)} of NAV "
         f"(counting open orders); limit is {_rate(cap)}; "
         + (f"at most {_qty(fits)} more fit" if fits > 0 else "no more fits"),
+    )
+
+
+def _refuse_fractional_short(
+    order: Order, inst: Instrument, position: Decimal, after: Decimal
+) -> None:
+    """A short of shares is whole shares (a lender lends whole ones; Alpaca refuses fractional
+    short sales): say which sizes of the order leave a whole position."""
+    smaller = order.qty + after - after.to_integral_value(rounding=ROUND_CEILING)
+    sizes = [q for q in (smaller, smaller + 1) if q > 0]
+    raise RuleViolation(
+        "whole_shares",
+        f"{inst.symbol} is sold short in whole shares: you hold {_qty(position)}, and this "
+        f"order with your open sells would leave {_qty(after)}; sell "
+        + " or ".join(_qty(q) for q in sizes),
     )
 
 

@@ -14,7 +14,19 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from vtrade.domain import margin as finra
 from vtrade.portfolio.arrays import Floats, Ints
+
+_LOW_PRICE, _PER_SHARE = float(finra.LOW_PRICE), float(finra.PER_SHARE)
+_SHORT_RATE, _LOW_PRICE_PER_SHARE = float(finra.SHORT_RATE), float(finra.LOW_PRICE_PER_SHARE)
+
+
+@njit("f8(f8, f8)", cache=True, nogil=True)
+def short_stock_maintenance(value: float, shares: float) -> float:
+    """`domain.margin.short_stock_maintenance` in floats (unsigned value and shares)."""
+    if value >= _LOW_PRICE * shares:
+        return max(_SHORT_RATE * value, _PER_SHARE * shares)
+    return max(value, _LOW_PRICE_PER_SHARE * shares)
 
 
 @njit(
@@ -60,18 +72,19 @@ def mark_holders(
 
 
 @njit(
-    "void(i8[::1], i8[::1], f8[::1], f8[::1], f8[::1], f8[::1], i8[::1], f8[::1], f8[::1],"
-    " f8[::1], b1[:, ::1])",
+    "void(i8[::1], i8[::1], f8[::1], f8[::1], f8[::1], f8[::1], b1[::1], i8[::1], f8[::1],"
+    " f8[::1], f8[::1], b1[:, ::1])",
     cache=True,
     nogil=True,
 )
 def position_figures(
     account: Ints,
     instrument: Ints,
-    abs_qty: Floats,
+    qty: Floats,
     unit_value: Floats,
     initial_rate: Floats,
     maintenance_rate: Floats,
+    short_rule: NDArray[np.bool_],
     group: Ints,
     margin: Floats,
     maintenance: Floats,
@@ -80,15 +93,19 @@ def position_figures(
 ) -> None:
     """Sum each account's margin and maintenance requirements, find its largest |position
     value| and the allocation groups it holds, in one pass over the slots; the outputs start
-    at zero. Unpriced instruments count as worth nothing."""
+    at zero. Unpriced instruments count as worth nothing. A short of an instrument with
+    `short_rule` needs at least `short_stock_maintenance`."""
     for slot in range(account.shape[0]):
-        q = abs_qty[slot]
+        q = abs(qty[slot])
         if q == 0.0:  # a hole left by a closed position
             continue
         a, i = account[slot], instrument[slot]
         e = unit_value[i]
         value = q * e if np.isfinite(e) else 0.0
         margin[a] += value * initial_rate[i]
-        maintenance[a] += value * maintenance_rate[i]
+        needed = value * maintenance_rate[i]
+        if short_rule[i] and qty[slot] < 0.0:
+            needed = max(needed, short_stock_maintenance(value, q))
+        maintenance[a] += needed
         largest[a] = max(largest[a], value)
         held[a, group[i]] = True

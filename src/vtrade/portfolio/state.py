@@ -68,7 +68,10 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
         qty = float(v.holdings.qty[slot])
         value = qty * float(v.unit_value[i])
         margin += abs(value) * float(u.initial[i])
-        maintenance += abs(value) * float(u.maintenance[i])
+        needed = abs(value) * float(u.maintenance[i])
+        if qty < 0 and u.short_rule[i]:
+            needed = max(needed, v.kernels.short_stock_maintenance(-value, -qty))
+        maintenance += needed
         group = u.groups[int(u.group[i])]
         groups[group] = groups.get(group, 0.0) + abs(value)
         cost_value = float(v.holdings.cost_qty[slot]) * float(v.unit_cost[i])
@@ -98,22 +101,24 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
     if v.cash_only[a]:  # it borrows nothing: every position's whole value (`Valuation`)
         margin = sum(groups.values())
     day_open = float(v.day_open[a])
-    unrealized = net - cost - float(v.carry[a])
-    total = nav - float(v.initial[a])
+    # the P&L figures are differences of the rounded NAV, so that they add up to the cent
+    # as shown (each rounded on its own, NAV 1,000,093.995 showed a total P&L of 93.99)
+    shown_nav, unrealized = money(nav), money(net - cost - float(v.carry[a]))
+    total = shown_nav - money(float(v.initial[a]))
     return AccountState(
         account_id=account_id,
-        nav=money(nav),
+        nav=shown_nav,
         cash=money(cash),
         net_exposure=money(net),
         gross_exposure=money(gross),
         margin_used=money(margin),
         margin_available=money(nav - margin),
         maintenance=money(maintenance),
-        day_pnl=money(nav - day_open),
+        day_pnl=shown_nav - money(day_open),
         day_pnl_pct=(nav - day_open) / day_open if day_open > 0 else 0.0,
-        unrealized_pnl=money(unrealized),
-        realized_pnl=money(total - unrealized),
-        total_pnl=money(total),
+        unrealized_pnl=unrealized,
+        realized_pnl=total - unrealized,
+        total_pnl=total,
         positions=tuple(positions),
         allocation=allocation,
     )

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.margin import short_rule_applies
 from vtrade.market.catalog import Catalog
 
 MarginRates = Callable[[Instrument], tuple[float, float]]  # (initial, maintenance) of value
@@ -52,6 +53,7 @@ class Universe:
         rates = [margin_rates(i) for i in items]
         self.initial = np.array([r[0] for r in rates])
         self.maintenance = np.array([r[1] for r in rates])
+        self.short_rule = np.array([short_rule_applies(i) for i in items], dtype=bool)
         self.currencies = sorted(catalog.currencies())
         currency_index = {c: k for k, c in enumerate(self.currencies)}
         self.currency: NDArray[np.int64] = np.array(

@@ -253,8 +253,8 @@ class Valuation:
         margin, maintenance, largest = np.zeros(n), np.zeros(n), np.zeros(n)
         held = np.zeros((n, len(u.groups)), dtype=bool)
         self.kernels.position_figures(
-            h.account[: h.size], h.instrument[: h.size], h.abs_qty[: h.size], self.unit_value,
-            u.initial, u.maintenance, u.group, margin, maintenance, largest, held,
+            h.account[: h.size], h.instrument[: h.size], h.qty[: h.size], self.unit_value,
+            u.initial, u.maintenance, u.short_rule, u.group, margin, maintenance, largest, held,
         )  # fmt: skip
         # a cash-only account borrows nothing: every rate is 1 (priced positions, as above)
         margin = np.where(self.cash_only[:n], self.gross[:n], margin)

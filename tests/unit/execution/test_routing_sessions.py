@@ -618,7 +618,7 @@ def test_a_resting_limit_the_market_reopens_through_fills_at_the_market_not_at_i
     far = friday.bid if down else friday.ask
     limit = ((near + far) / 2).quantize(inst.tick_size)  # rests on Friday, crossed at the reopen
     account = venue.open(balance=WHALE)
-    qty = inst.lot_size * 10
+    qty = max(inst.lot_size, Decimal(1) if inst.shares else inst.lot_size) * 10  # whole shorts
     order, _ = venue.submit(
         account, symbol, side, qty, type=OrderType.LIMIT, limit_price=limit, tif=TimeInForce.GTC
     )

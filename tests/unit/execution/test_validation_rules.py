@@ -154,7 +154,7 @@ def test_position_cap_on_a_short_sale_values_it_at_the_higher_of_limit_and_mid(
 ) -> None:
     account = venue.open()
     nav = venue.engine.view(account.id, venue.now).nav
-    lot = venue.catalog.get("AAPL").lot_size
+    lot = D(1)  # a short of shares is whole shares
     price = venue.quote("AAPL").ask  # above the mid: the limit is the risk price
     limit = {"type": OrderType.LIMIT, "limit_price": price}
     edge = floor_lots(nav * D("0.25") / price, lot)
@@ -236,10 +236,12 @@ def test_the_largest_flip_that_fits_leaves_the_new_side_within_the_cap_after_bot
     held = floor_lots(D(150_000) / unit, D(1)) * lot  # 15% of NAV
     bought, _ = venue.submit(account, symbol, Side.BUY, held)
     assert bought.status is OrderStatus.FILLED, bought.reject_reason
-    message = rejected(venue.preview(account, symbol, Side.SELL, held * 3), "concentration")
+    over = held + floor_lots(2 * held, D(1))  # leaves a short of whole shares (or units)
+    message = rejected(venue.preview(account, symbol, Side.SELL, over), "concentration")
     fits = D(message.split("at most ")[1].split(" ")[0])
 
-    one_more = venue.preview(account, symbol, Side.SELL, fits + lot)
+    step = D(1) if venue.catalog.get(symbol).shares else lot  # a short of shares: whole ones
+    one_more = venue.preview(account, symbol, Side.SELL, fits + step)
     order, _ = venue.submit(account, symbol, Side.SELL, fits)
 
     rejected(one_more, "concentration")
@@ -565,6 +567,8 @@ def test_a_limit_beyond_the_price_collar_is_rejected_and_one_at_the_collar_is_no
     account = venue.open()
     tick = venue.catalog.get(symbol).tick_size
     lot = venue.catalog.get(symbol).lot_size
+    if side is Side.SELL and venue.catalog.get(symbol).shares:  # sold short in whole shares
+        lot = max(lot, D(1))
     if side is Side.SELL and not venue.catalog.get(symbol).shortable:  # crypto: hold it first
         venue.submit(account, symbol, Side.BUY, lot)
     mid = venue.engine.marks(venue.now).mid(symbol)

@@ -161,3 +161,16 @@ def test_the_state_of_an_unknown_account_is_not_found() -> None:
 def test_whole_position_quantities_read_in_plain_notation() -> None:
     vod = account_state(alice(), "alice").positions[2]
     assert str(vod.qty) == "-1000"
+
+
+def test_a_short_of_us_stock_needs_finras_short_maintenance_in_state_and_columns() -> None:
+    """FINRA 4210(c)(2), as the execution engine's `AccountView` applies it: 30% (at least
+    $5 a share) at $5 or more, all of the value (at least $2.50 a share) below $5."""
+    v = Valuation(UNIVERSE)
+    mark(v, ("AAPL", 200.0), ("AMC", 4.0), ("MSFT", 400.0))
+    v.add_account("bob", 100_000.0, 100_000.0)
+    v.set_position("bob", "AAPL", -100, 200.0)  # 20,000: 30% is 6,000 (25% would be 5,000)
+    v.set_position("bob", "AMC", -1_000, 4.0)  # 4,000: all of it
+    v.set_position("bob", "MSFT", 10, 400.0)  # a long keeps 25%: 1,000
+    assert account_state(v, "bob").maintenance == D("11000.00")
+    assert v.columns().maintenance == pytest.approx([11_000.0])

@@ -205,7 +205,7 @@ def order_json(
 def asset_json(instrument: Instrument, rates: MarginRates) -> dict[str, Any]:
     """Render an instrument as an Alpaca `Asset` (§3.1, §7.4); the JSON key is `class`.
     `maintenance_margin_requirement` is the percent of value the venue's `rates` hold a
-    position to (25 for a stock at 2:1, 50 for crypto)."""
+    position to (25 for a stock at 2:1, 100 for crypto, which has no loan value)."""
     tick = instrument.tick_size
     maintenance = rates.of(instrument)[1] * 100
     return {

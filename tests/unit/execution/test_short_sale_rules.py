@@ -1,0 +1,90 @@
+"""Short sales of stock are in whole shares: a lender lends whole shares, and brokers refuse
+a fractional short (Alpaca: https://docs.alpaca.markets/docs/fractional-trading, "short
+selling fractional shares is not supported"; vtrade's own /v2 answers 403 "fractional orders
+cannot be sold short"). The native engine opened fractional shorts, and suggested them
+(session 22's short-selling review)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal as D
+from typing import TYPE_CHECKING
+
+from vtrade.domain.market_data import Side
+from vtrade.domain.orders import OrderStatus
+
+if TYPE_CHECKING:
+    from conftest import Venue
+
+
+def test_a_fractional_short_sale_from_flat_is_refused(make_venue: Callable[..., Venue]) -> None:
+    venue = make_venue()
+    account = venue.open()
+    order, _ = venue.submit(account, "NVDA", Side.SELL, "0.5")
+    assert order.status is OrderStatus.REJECTED  # was: filled, position -0.5 NVDA
+    assert order.reject_reason == (
+        "whole_shares: NVDA is sold short in whole shares: you hold 0, and this order with "
+        "your open sells "
+        "would leave -0.5; sell 1"
+    )
+    assert venue.engine.position(account.id, "NVDA").qty == 0
+
+
+def test_a_sale_that_leaves_a_fractional_short_is_refused(make_venue: Callable[..., Venue]) -> None:
+    venue = make_venue()
+    account = venue.open()
+    bought, _ = venue.submit(account, "AAPL", Side.BUY, 10)
+    assert bought.status is OrderStatus.FILLED
+    order, _ = venue.submit(account, "AAPL", Side.SELL, "10.5")
+    assert order.status is OrderStatus.REJECTED  # was: filled, position -0.5 AAPL
+    assert order.reject_reason is not None
+    assert order.reject_reason.endswith("would leave -0.5; sell 10 or 11")
+    crypto, _ = venue.submit(account, "BTC-USD", Side.BUY, "0.5")
+    assert crypto.status is OrderStatus.FILLED  # fractions of what is not lent are fine
+    assert venue.engine.position(account.id, "AAPL").qty == 10
+
+
+def test_a_cap_refusal_of_a_short_names_a_whole_number_of_shares(
+    make_venue: Callable[..., Venue],
+) -> None:
+    venue = make_venue()
+    account = venue.open()
+    order, _ = venue.submit(account, "TSLA", Side.SELL, 1000)  # ~40% of NAV, over the 25% cap
+    assert order.status is OrderStatus.REJECTED
+    fits = re.search(r"at most ([0-9.]+) more fit", order.reject_reason or "")
+    assert fits is not None, order.reject_reason
+    assert D(fits.group(1)) == D(fits.group(1)).to_integral_value()  # was: e.g. 596.646
+
+
+def test_the_risk_desk_buys_in_whole_shares_of_a_whole_share_short(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """Shorts of whole shares, margin-called (maintenance 100%, the stress setting the
+    liquidation tests use): the desk's partial buy-in leaves a fractional short."""
+    from dataclasses import replace
+    from decimal import ROUND_FLOOR
+
+    venue = make_venue(maintenance_margin=D(1), liquidate_margin_calls=False)
+    account = venue.open()
+    for symbol, value in {
+        "META": 248_000,
+        "MSFT": 245_000,
+        "NVDA": 240_000,
+        "AMZN": 235_000,
+        "GOOGL": 230_000,
+    }.items():
+        qty = (D(value) / venue.quote(symbol).bid).to_integral_value(rounding=ROUND_FLOOR)
+        order, _ = venue.submit(account, symbol, Side.SELL, qty)
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+    view = venue.engine.view(account.id, venue.now)
+    assert view.nav < view.maintenance
+    venue.engine.config = replace(venue.engine.config, liquidate_margin_calls=True)
+    changes = venue.advance(60)
+    buy_ins = [o for o in changes.orders if o.client_order_id.startswith("liquidation-")]
+    assert buy_ins
+    for order in buy_ins:
+        assert order.side is Side.BUY
+        assert order.qty == order.qty.to_integral_value(), order.qty  # was: e.g. 103.9091
+    for position in venue.engine.positions_of(account.id):
+        assert position.qty == position.qty.to_integral_value(), position
