@@ -9,10 +9,15 @@ volumes, spreads and depth stay its own. Its ticks inside a minute follow its le
 pinned to the minute's open and close and stretched to its high and low, so a cross strays
 from its legs by about its own bid-ask bounce: too little to pay for the three spreads and
 fees a triangle crosses, but in rare instants.
+
+A micro future is its standard contract's one-leg cross: MGC is a tenth of GC's gold at GC's
+price per ounce, so it quotes GC's price (simulated apart, the two drifted 300 dollars apart,
+and long GC against short ten MGC earned what no hedge can), with its own volumes and book.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -24,19 +29,35 @@ from vtrade.market.catalog import Catalog
 from vtrade.market.daily import DailyPath
 from vtrade.market.intraday import REGULAR, DayMinutes
 
+# micro futures and the standard contract whose price per unit of the underlying they quote
+MICROS = {"MGC": "GC", "MCL": "CL"}
+
 
 @dataclass(frozen=True, slots=True)
 class Legs:
     """A cross's log price = `sign` x each leg's log price, summed, + `basis`."""
 
-    symbols: tuple[str, str]
-    signs: tuple[float, float]
+    symbols: tuple[str, ...]
+    signs: tuple[float, ...]
     basis: float
+
+    def combine(self, *logs: np.ndarray) -> np.ndarray:
+        """The cross's log prices from its legs' (in the order of `symbols`)."""
+        total = self.signs[0] * logs[0]
+        for sign, log in zip(self.signs[1:], logs[1:], strict=True):
+            total = total + sign * log
+        return total + self.basis
 
 
 def legs_of(inst: Instrument, catalog: Catalog) -> Legs | None:
-    """The US-dollar legs of FX cross `inst` (None: not a cross, or a leg is missing or
-    trades on another calendar, and the pair is simulated on its own)."""
+    """The US-dollar legs of FX cross `inst`, or the standard contract of a micro future
+    (None: neither, or a leg is missing or trades on another calendar, and the instrument is
+    simulated on its own)."""
+    parent = MICROS.get(inst.symbol)
+    if parent is not None:
+        if parent not in catalog.symbols or catalog.get(parent).calendar != inst.calendar:
+            return None
+        return Legs((parent,), (1.0,), _log_ref(inst) - _log_ref(catalog.get(parent)))
     base = inst.base_currency
     if inst.asset_class is not AssetClass.FX or base is None or "USD" in (base, inst.currency):
         return None
@@ -54,54 +75,48 @@ def legs_of(inst: Instrument, catalog: Catalog) -> Legs | None:
     return Legs((a, b), (sign_a, sign_b), _log_ref(inst) - legs_log)
 
 
-def daily(own: DailyPath, legs: Legs, a: DailyPath, b: DailyPath) -> DailyPath:
-    """A cross's trading days: its own volumes and variances, its legs' prices. High and low
-    are NaN: they are its minutes' (`SyntheticMarket.bars`), which only the minutes know."""
-    sa, sb = legs.signs
-
-    def combine(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return sa * x + sb * y + legs.basis
-
+def daily(own: DailyPath, legs: Legs, *paths: DailyPath) -> DailyPath:
+    """A cross's trading days: its own volumes and variances, its legs' prices (`paths`).
+    High and low are NaN: they are its minutes' (`SyntheticMarket.bars`), which only the
+    minutes know."""
     nan = np.full(own.close.shape[0], np.nan)
     return replace(
         own,
-        first=combine(a.first, b.first),
-        open=combine(a.open, b.open),
+        first=legs.combine(*(p.first for p in paths)),
+        open=legs.combine(*(p.open for p in paths)),
         high=nan,
         low=nan,
-        close=combine(a.close, b.close),
-        last=combine(a.last, b.last),
+        close=legs.combine(*(p.close for p in paths)),
+        last=legs.combine(*(p.last for p in paths)),
     )
 
 
-def minutes(own: DayMinutes, legs: Legs, a: DayMinutes, b: DayMinutes) -> DayMinutes:
+def minutes(own: DayMinutes, legs: Legs, *days: DayMinutes) -> DayMinutes:
     """A cross's minutes of one day: its legs' opens and closes; each minute's excursion past
     them the legs' combined as independent moves (root of the sum of squares)."""
-    if not (np.array_equal(own.ts, a.ts) and np.array_equal(own.ts, b.ts)):
+    if not all(np.array_equal(own.ts, m.ts) for m in days):
         raise ValueError(f"the legs {legs.symbols} do not share the cross's minutes")
-    open_, high, low, close = _prices(legs, a, b)
+    open_, high, low, close = _prices(legs, days)
     return replace(own, open=open_, high=high, low=low, close=close)
 
 
-def extremes(legs: Legs, a: DayMinutes, b: DayMinutes) -> tuple[float, float]:
+def extremes(legs: Legs, *days: DayMinutes) -> tuple[float, float]:
     """The (log) high and low of a cross's regular minutes of one day, from its legs' alone
     (its daily bar's: `minutes` gives the same, without building the cross's own first)."""
-    _, high, low, _ = _prices(legs, a, b)
-    regular = a.segment == REGULAR
+    _, high, low, _ = _prices(legs, days)
+    regular = days[0].segment == REGULAR
     return float(high[regular].max()), float(low[regular].min())
 
 
 def _prices(
-    legs: Legs, a: DayMinutes, b: DayMinutes
+    legs: Legs, days: tuple[DayMinutes, ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    (sa, sb), basis = legs.signs, legs.basis
-    open_ = sa * a.open + sb * b.open + basis
-    close = sa * a.close + sb * b.close + basis
-    up_a, down_a = _excursions(a, sa)
-    up_b, down_b = _excursions(b, sb)
-    high = np.maximum(open_, close) + np.hypot(up_a, up_b)
-    low = np.minimum(open_, close) - np.hypot(down_a, down_b)
-    return open_, high, low, close
+    open_ = legs.combine(*(m.open for m in days))
+    close = legs.combine(*(m.close for m in days))
+    moves = [_excursions(m, sign) for m, sign in zip(days, legs.signs, strict=True)]
+    up = functools.reduce(np.hypot, (u for u, _ in moves))
+    down = functools.reduce(np.hypot, (d for _, d in moves))
+    return open_, np.maximum(open_, close) + up, np.minimum(open_, close) - down, close
 
 
 def _excursions(m: DayMinutes, sign: float) -> tuple[np.ndarray, np.ndarray]:

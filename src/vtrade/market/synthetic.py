@@ -146,8 +146,7 @@ class SyntheticMarket:
             follow = None
             if legs is not None:
                 ts = minutes.ts[lo:hi, None] + (np.arange(k) * (NS_PER_MINUTE // k))[None, :]
-                mids = [self._leg_mids(s, d, chunk, ts) for s in legs.symbols]
-                follow = legs.signs[0] * mids[0] + legs.signs[1] * mids[1] + legs.basis
+                follow = legs.combine(*(self._leg_mids(s, d, chunk, ts) for s in legs.symbols))
             return intraday.ticks(inst, minutes, (lo, hi), k, touch, self.config.seed, follow)
 
         return self._ticks.get_or((inst.symbol, d, chunk), make)
@@ -281,8 +280,8 @@ class SyntheticMarket:
         # legs, so each leg's day is built once (the daily bars of every pair: 5 legs, not 15)
         for cross, legs in self._legs.items():
             if legs is not None and self.instrument(cross).calendar == calendar:
-                a, b = (self.day_minutes(s, d) for s in legs.symbols)
-                self._extremes[(cross, d)] = crosses.extremes(legs, a, b)
+                days = (self.day_minutes(s, d) for s in legs.symbols)
+                self._extremes[(cross, d)] = crosses.extremes(legs, *days)
         return self._extremes[key]
 
     def minute_bars(self, symbol: str, d: int) -> BarSeries:
