@@ -31,6 +31,9 @@ PLANS: tuple[str, ...] = ("fixed", "tiered")
 SECTIONS: tuple[str, ...] = ("us_equity", "uk_equity", "crypto", "fx", "futures", "index")
 _ROUTE_KEYS = ("asset_classes", "venues", "currency")
 _FUTURES_KEYS = ("commission", "exchange_fee", "regulatory_fee")
+# a UK section's keys a symbol may set for itself (where it is incorporated decides its taxes)
+_UK_SYMBOL_KEYS = ("stamp_duty_of_value", "ptm_levy", "financial_transaction_tax_of_value")
+_UK_OPTIONAL = {k: Decimal(0) for k in ("ptm_levy", "ptm_threshold")}
 _INDEX_KEYS = ("rate_bps", "per_contract", "minimum")
 _US_EQUITY: dict[str, tuple[str, ...]] = {
     "fixed": ("per_share", "minimum", "max_of_value"),
@@ -172,7 +175,8 @@ class _Reader:
 def _section(source: str, name: str, data: object) -> tuple[_Section, str | None]:
     keys = {
         "us_equity": ("plan", "fixed", "tiered", "sell"),
-        "uk_equity": ("commission_of_value", "minimum", "stamp_duty_of_value"),
+        "uk_equity": ("commission_of_value", "minimum", "stamp_duty_of_value", "symbols")
+        + tuple(_UK_OPTIONAL),
         "crypto": ("tiers",),
         "fx": ("tiers",),
         "futures": (*_FUTURES_KEYS, "symbols"),
@@ -206,11 +210,23 @@ def _section(source: str, name: str, data: object) -> tuple[_Section, str | None
         for key in ("per_contract", "minimum"):
             tables[key] = _by_currency(r, key) if key in r.data else {"USD": Decimal(0)}
     else:
-        values.update({k: r.num(k) for k in keys if k != "symbols"})
+        optional = _UK_OPTIONAL if name == "uk_equity" else {}
+        values.update(
+            {
+                k: optional[k] if k not in r.data and k in optional else r.num(k)
+                for k in keys
+                if k != "symbols"
+            }
+        )
         if "symbols" in r.data:
-            symbols = r.map("symbols", _SYMBOL, "futures symbols like MGC")
+            own, example = (
+                (_UK_SYMBOL_KEYS, "LSE symbols like GLEN.L")
+                if name == "uk_equity"
+                else (_FUTURES_KEYS, "futures symbols like MGC")
+            )
+            symbols = r.map("symbols", _SYMBOL, example)
             for symbol in symbols.data:
-                o = symbols.sub(symbol, _FUTURES_KEYS)
+                o = symbols.sub(symbol, own)
                 tables[f"symbols.{symbol.upper()}"] = {k: o.num(k) for k in o.data}
     section = _Section(
         name, frozenset(map(AssetClass, classes)), venues, currency, values, tiers, tables
@@ -286,6 +302,10 @@ class _Filled:
 def _at_least(rate: Decimal, minimum: Decimal) -> Callable[[Decimal, Decimal], Decimal]:
     """A commission of `rate` times the trade value, at least `minimum`."""
     return lambda _qty, value: max(value * rate, minimum)
+
+
+def _of_value(share: Decimal) -> Callable[[Decimal, Decimal], Decimal]:
+    return lambda _qty, value: value * share
 
 
 def _capped(fee: Decimal, minimum: Decimal, cap: Decimal) -> Decimal:
@@ -474,12 +494,7 @@ class FeeSchedule:
                     ),
                 ]
         elif s.name == "uk_equity":
-            rate, minimum = v["commission_of_value"], v["minimum"]
-            items.append(("commission", before.added(qty, value, _at_least(rate, minimum))))
-            if side is Side.BUY:
-                duty = v["stamp_duty_of_value"]
-                stamp = before.added(qty, value, lambda _q, val: val * duty, commission=False)
-                items.append(("stamp_duty", stamp))
+            items += _uk_components(s, inst, side, qty, value, before)
         elif s.name == "crypto":
             rates = _tier(s.tiers["tiers"], ctx.rolling_30d_usd)
             bps = rates["maker_bps" if liq is Liquidity.MAKER else "taker_bps"]
@@ -507,6 +522,29 @@ class FeeSchedule:
 
             items.append(("commission", before.added(qty, value, commission)))
         return items
+
+
+def _uk_components(
+    s: _Section, inst: Instrument, side: Side, qty: Decimal, value: Decimal, before: _Filled
+) -> list[tuple[str, Decimal]]:
+    """Commission; on buys of shares (not ETFs) stamp duty and any foreign transaction tax
+    (IAG.L: Spain's); the PTM levy once an order's value passes its threshold, either side."""
+    v = {**s.values, **s.tables.get(f"symbols.{inst.symbol.upper()}", {})}
+    rate, minimum = v["commission_of_value"], v["minimum"]
+    items = [("commission", before.added(qty, value, _at_least(rate, minimum)))]
+    taxes = ("stamp_duty", "financial_transaction_tax")
+    for tax in taxes if side is Side.BUY and inst.asset_class is not AssetClass.ETF else ():
+        share = v.get(f"{tax}_of_value", Decimal(0))
+        if share:
+            items.append((tax, before.added(qty, value, _of_value(share), commission=False)))
+    levy, threshold = v["ptm_levy"], v["ptm_threshold"]
+    if levy:
+        once = before.added(
+            qty, value, lambda _q, val: levy if val > threshold else Decimal(0), commission=False
+        )
+        if once:
+            items.append(("ptm_levy", once))
+    return items
 
 
 def _tiered_pass_through(

@@ -238,7 +238,8 @@ def test_lse_sell_pays_no_stamp_duty() -> None:
 
 def test_lse_commission_is_five_basis_points_above_the_minimum() -> None:
     fee = items(quote("AZN.L", 2000, "11000", usd_per_unit="0.0127"))  # GBP 220,000
-    assert fee == {"commission": D("11000.00"), "stamp_duty": D("110000.00")}
+    # and, over GBP 10,000, the PTM levy of GBP 1.50 (see test_uk_transfer_taxes.py)
+    assert fee == {"commission": D("11000.00"), "stamp_duty": D("110000.00"), "ptm_levy": D(150)}
 
 
 def test_stamp_duty_rounds_an_exact_half_penny_up_as_hmrc_does() -> None:
