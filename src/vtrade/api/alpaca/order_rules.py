@@ -62,6 +62,12 @@ def check_new_order(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
         used = c.container.store.get_order_by_client_id(c.account_id, body.client_order_id)
         if used is not None and used.holds_client_id:
             raise client_id_taken(body.client_order_id, used.id)
+    if body.notional is not None and inst.currency != "USD":
+        raise ValidationError(
+            f"notional is in US dollars on /v2, and {alpaca_symbol(inst)} is quoted in "
+            f"{inst.currency}: give qty, or use /api/v1/orders, whose notional is in the "
+            "quote currency"
+        )
     tif = body.time_in_force
     if inst.asset_class is AssetClass.CRYPTO:
         _check_crypto(body)
