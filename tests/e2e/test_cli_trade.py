@@ -200,3 +200,38 @@ def test_demo_prices_keep_eight_significant_digits_or_six_places(price, shown):
     from vtrade.views_trade import _price
 
     assert _price(Decimal(price)) == shown
+
+
+def test_estimate_routes_the_order_as_its_tif_and_extended_hours_say():
+    """Session 22's estimate review: the CLI could not estimate an ioc, fok, opg or cls order,
+    nor an extended-hours limit, and the API estimated them as day orders."""
+    pre = "2026-11-18T12:00:00Z"  # 07:00 New York: the pre-market
+    probe = json.loads(invoke("estimate", "AAPL", "buy", "10", "--at", pre, "--json").output)
+    limit = str(Decimal(probe["ask"]) + Decimal("0.10"))
+    args = ("estimate", "AAPL", "buy", "10", "--type", "limit", "--limit-price", limit)
+    waiting = json.loads(invoke(*args, "--at", pre, "--json").output)
+    early = json.loads(invoke(*args, "--extended-hours", "--at", pre, "--json").output)
+    assert Decimal(waiting["fillable_now"]) == 0 and Decimal(early["fillable_now"]) == 10
+    cls = json.loads(
+        invoke("estimate", "AAPL", "buy", "10", "--tif", "cls", "--at", AT, "--json").output
+    )
+    assert Decimal(cls["fillable_now"]) == 0
+    assert cls["note"].startswith("queued for the closing auction (2026-11-18T21:00:00Z)")
+    bad = invoke("estimate", "AAPL", "buy", "10", "--tif", "week")
+    assert bad.exit_code != 0 and "day, gtc, ioc, fok, opg, cls" in bad.output
+
+
+def test_each_demo_traders_pnl_is_its_nav_less_its_deposit_to_the_cent():
+    """Session 22's demo review: NAV 1,000,093.995 showed as 1,000,094.00 while day and
+    total P&L showed 93.99, each rounded on its own from a float."""
+    result = invoke("demo", "--json")
+    assert result.exit_code == 0, result.output
+    wrong = {}
+    for trader, report in json.loads(result.output)["portfolios"].items():
+        s = report["state"]
+        deposit = Decimal(report["curve"]["points"][0]["nav"])
+        nav, total = Decimal(s["nav"]), Decimal(s["total_pnl"])
+        parts = Decimal(s["unrealized_pnl"]) + Decimal(s["realized_pnl"])
+        if not nav - deposit == total == parts == Decimal(s["day_pnl"]):
+            wrong[trader] = (nav - deposit, total, parts, s["day_pnl"])
+    assert wrong == {}

@@ -22,7 +22,7 @@ from vtrade.core.clock import NS_PER_MINUTE, parse_instant, to_ns
 from vtrade.core.money import to_decimal
 from vtrade.domain.accounts import Profile
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import OrderType
+from vtrade.domain.orders import OrderType, TimeInForce
 
 
 @friendly_errors
@@ -32,6 +32,10 @@ def estimate(
     qty: str = typer.Argument(..., help="Quantity (a multiple of the instrument's lot)"),
     order_type: str = typer.Option("market", "--type", help="market or limit"),
     limit_price: str | None = typer.Option(None, "--limit-price", help="Limit price"),
+    tif: str = typer.Option("day", "--tif", help="day, gtc, ioc, fok, opg or cls"),
+    extended_hours: bool = typer.Option(
+        False, "--extended-hours", help="a day limit order in US pre/post-market"
+    ),
     at: str | None = AtOption,
     profile: str = typer.Option("realistic", "--profile", help="frictionless, realistic, harsh"),
     seed: int | None = SeedOption,
@@ -43,6 +47,7 @@ def estimate(
 
     parsed_side = choice(side, Side, "side")
     parsed_type = choice(order_type, OrderType, "--type")
+    parsed_tif = choice(tif, TimeInForce, "--tif")
     if parsed_type not in (OrderType.MARKET, OrderType.LIMIT):
         raise ValueError("--type must be market or limit")
     if (parsed_type is OrderType.LIMIT) != (limit_price is not None):
@@ -62,6 +67,8 @@ def estimate(
         order_type=parsed_type,
         limit_price=price,
         profile=Profile.parse(profile),
+        tif=parsed_tif,
+        extended_hours=extended_hours,
     )
     from vtrade import views_trade
 

@@ -41,7 +41,7 @@ from vtrade.domain.accounts import Profile
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import BookLevel, Side
-from vtrade.domain.orders import Order, OrderStatus, OrderType, Slice
+from vtrade.domain.orders import Order, OrderStatus, OrderType, Slice, TimeInForce
 from vtrade.execution import fills, routing
 from vtrade.execution.accounting import Marks
 from vtrade.execution.engine import ExecutionEngine
@@ -49,6 +49,7 @@ from vtrade.execution.fees import FeeContext, FeeQuote, Liquidity
 from vtrade.execution.fills import Execution
 from vtrade.execution.profiles import PROFILES, RealismProfile
 from vtrade.execution.receipts import receipt
+from vtrade.execution.validation import has_auctions
 from vtrade.market import profiles as intraday_profiles
 from vtrade.market.books import Touch
 
@@ -123,13 +124,17 @@ def estimate(
     limit_price: Decimal | None = None,
     profile: Profile = Profile.REALISTIC,
     account_id: str | None = None,
+    tif: TimeInForce = TimeInForce.DAY,
+    extended_hours: bool = False,
 ) -> Estimate:
-    """Estimate `qty` of `symbol` bought or sold at `t_ns` under `profile`: its fees at the
-    tier `account_id`'s volumes give (a fresh account's without it)."""
+    """Estimate `qty` of `symbol` bought or sold at `t_ns` under `profile`, as an order with
+    `tif` and `extended_hours` would be routed: its fees at the tier `account_id`'s volumes
+    give (a fresh account's without it)."""
     inst = engine.catalog.get(symbol)
     rules = PROFILES[profile]
     arrival = t_ns + rules.latency_ns
-    order = _preview(engine, inst.symbol, side, qty, order_type, limit_price, profile, t_ns)
+    terms = _Terms(order_type, limit_price, tif, extended_hours)
+    order = _preview(engine, inst.symbol, side, qty, terms, profile, t_ns)
     marks = Marks(engine.catalog, engine.market.touch, arrival)
     fx = marks.fx(inst.currency)
     # the costs of the market it arrives at, whose bid and ask it shows: what the market does
@@ -139,7 +144,10 @@ def estimate(
     calendar = engine.sessions.for_instrument(inst)
     if not routing.executes_now(order, inst, calendar, arrival):
         due = order.due_ns or calendar.state(arrival).next_open
-        auctioned = routing.meets_opening_auction(inst, calendar, due)
+        closing = order.tif is TimeInForce.CLS
+        auctioned = (
+            has_auctions(inst) if closing else routing.meets_opening_auction(inst, calendar, due)
+        )
         last = engine.market.touch(inst.symbol, arrival)
         plan = _waiting(order, inst, rules, last, due, t_ns, auctioned)
     elif not rules.friction:
@@ -186,13 +194,21 @@ def estimate(
     )
 
 
+class _Terms(NamedTuple):
+    """What the order is besides its side and size."""
+
+    type: OrderType
+    limit_price: Decimal | None
+    tif: TimeInForce
+    extended_hours: bool
+
+
 def _preview(
     engine: ExecutionEngine,
     symbol: str,
     side: Side,
     qty: Decimal,
-    order_type: OrderType,
-    limit_price: Decimal | None,
+    terms: _Terms,
     profile: Profile,
     t_ns: int,
 ) -> Order:
@@ -212,9 +228,11 @@ def _preview(
             account_id=account.id,
             symbol=symbol,
             side=side,
-            type=order_type,
+            type=terms.type,
             qty=qty,
-            limit_price=limit_price,
+            limit_price=terms.limit_price,
+            tif=terms.tif,
+            extended_hours=terms.extended_hours,
         ),
         t_ns,
     )
@@ -237,12 +255,16 @@ def _taking(
         levels, order.side, wanted, order.limit_price, share=rules.depth_share, unit=unit
     )
     rest = order.qty - sum((s.qty for s in now), Decimal(0))
+    if rest > 0 and order.tif is TimeInForce.FOK:
+        return _Plan((), None, note=_unfilled_fok(order, rest))
     # the touch its receipt will show (`fills.take`): the quoted one, or the best level left
     quoted = engine.market.touch(inst.symbol, t_ns)
     touch = fills.taker_touch(quoted, order.side, inst, now[0].price if now else levels[0].price)
     taken = Execution(now, touch, mid, Liquidity.TAKER) if now else None
     if rest <= 0:
         return _Plan(now, taken)
+    if order.tif is TimeInForce.IOC:
+        return _Plan(now, taken, note=f"ioc: the other {rest} is canceled, not worked")
     if order.limit_price is not None:
         return _Plan(now, taken, resting_qty=rest, note=_resting_note(order, rest, rules))
     ends, volume, pace = _expected_volume(engine, inst, t_ns)
@@ -262,10 +284,21 @@ def _at_the_mid(order: Order) -> _Plan:
     assert mid is not None
     sign = 1 if order.side is Side.BUY else -1
     if order.limit_price is not None and (mid - order.limit_price) * sign > 0:
+        if order.tif in routing.IMMEDIATE:
+            note = f"{order.tif.value}: the mid is beyond the limit, so the order is canceled"
+            return _Plan((), None, note=note)
         note = f"rests at the limit {order.limit_price}; fills at the mid once the mid reaches it"
         return _Plan((), None, resting_qty=order.qty, note=note)
     now = (Slice(price=mid, qty=order.qty),)
     return _Plan(now, Execution(now, mid, mid, Liquidity.TAKER))
+
+
+def _unfilled_fok(order: Order, rest: Decimal) -> str:
+    return (
+        f"fok: the book fills only {order.qty - rest} of {order.qty} now"
+        + (f" within the limit {order.limit_price}" if order.limit_price is not None else "")
+        + ", so the order is canceled unfilled"
+    )
 
 
 def _half_spread_at_open(inst: Instrument, last: Touch, due: int | None) -> Decimal:
@@ -294,8 +327,17 @@ def _waiting(
 ) -> _Plan:
     """Outside its session: a market order waits for the opening auction (`auctioned`), or
     for the book at the open (`due`: None when unknown; `last` the market's last quote), a
-    limit for the open."""
-    when = "the next open" if due is None else iso(due)
+    limit for the open. An opg or cls order waits for its auction (the close's for cls), and
+    ends there."""
+    which, which_ing = ("close", "closing") if order.tif is TimeInForce.CLS else ("open", "opening")
+    when = f"the next {which}" if due is None else iso(due)
+    in_auction = order.tif in (TimeInForce.OPG, TimeInForce.CLS)
+    if order.limit_price is not None and in_auction and auctioned:
+        note = (
+            f"queued for the {which_ing} auction ({when}): fills there at the official "
+            f"{which} price if it is within the limit {order.limit_price}"
+        )
+        return _Plan((), None, resting_qty=order.qty, note=note)
     if order.limit_price is not None:
         note = (
             f"the market is closed to this order until {when}; then it takes the book up to "
@@ -306,7 +348,7 @@ def _waiting(
     assert mid is not None
     sign = 1 if order.side is Side.BUY else -1
     # an auction crosses about its share of the day; the book at the open takes any size
-    crosses = fills.auction_volume(inst, "open") if rules.friction and auctioned else None
+    crosses = fills.auction_volume(inst, which) if rules.friction and auctioned else None
     unit = fills.fill_unit(order, inst)
     qty = order.qty if crosses is None else min(order.qty, fills.floor_lots(crosses, unit))
     move = Decimal(repr(fills.impact(inst, qty))) if rules.friction else Decimal(0)
@@ -316,8 +358,8 @@ def _waiting(
         price = mid * (1 + sign * (half + move))
         costs = "paying its spread plus impact" if rules.friction else "at the mid"
         note = (
-            f"queued for the open ({when}): takes the book then, {costs}, as a market order "
-            "arriving at the open would (the mid now stands in)"
+            f"queued for the {which} ({when}): takes the book then, {costs}, as a market "
+            f"order arriving at the {which} would (the mid now stands in)"
         )
         touch = mid * (1 + sign * half)
         taken = (Slice(price=price, qty=order.qty),)
@@ -325,17 +367,22 @@ def _waiting(
     auction = (Slice(price=mid * (1 + sign * move), qty=qty),)
     plus = " plus impact" if rules.friction else ""
     note = (
-        f"queued for the opening auction ({when}): fills there at the official open "
-        f"price{plus} (the mid now stands in for the open)"
+        f"queued for the {which_ing} auction ({when}): fills there at the official {which} "
+        f"price{plus} (the mid now stands in for the {which})"
     )
     if qty < order.qty:
+        rest = (
+            f"is canceled: an {order.tif.value} order ends in its auction"
+            if in_auction
+            else f"works after the open at up to {rules.participation:.0%} of the volume"
+        )
         note += (
             f"; the auction crosses about {crosses:.0f} on an average day, so the other "
-            f"{order.qty - qty} works after the open at up to {rules.participation:.0%} of "
-            "the volume"
+            f"{order.qty - qty} {rest}"
         )
     expected = Execution(auction, mid, mid, Liquidity.AUCTION)
-    return _Plan((), expected, schedule, resting_qty=order.qty - qty, note=note)
+    left = Decimal(0) if in_auction else order.qty - qty  # an opg/cls order's is canceled
+    return _Plan((), expected, schedule, resting_qty=left, note=note)
 
 
 def _resting_note(order: Order, qty: Decimal, rules: RealismProfile) -> str:

@@ -30,7 +30,8 @@ router = APIRouter(tags=["orders"])
     summary="Estimate an order",
     description=(
         "What a market or limit order would cost now and how it would fill, without "
-        "trading: the fillable part and its price from the current book (never past a "
+        "trading, routed as its time_in_force and extended_hours say: the fillable part "
+        "and its price from the current book (never past a "
         "limit), the expected price of what is expected to fill, spread and impact in basis "
         "points, fees, the fill schedule of a market order's remainder (a limit's rests at "
         "the limit: `resting_qty`, `note`), and whether the venue's checks accept it — "
@@ -70,6 +71,8 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
         limit_price=body.limit_price,
         profile=profile,
         account_id=account.id if account else None,
+        tif=body.time_in_force,
+        extended_hours=body.extended_hours,
     )
     accepted, reason = e.accepted, e.reason
     if preview is not None:
