@@ -87,20 +87,25 @@ def _first_bid(api: InProcess) -> Any:
     return book.bids[0]
 
 
-def test_an_ioc_limit_is_not_promised_that_its_unfilled_part_works_on(api: InProcess) -> None:
-    key = api.key()
-    best = _first_bid(api)  # a sell at the best bid, for more than that level shows
-    qty = best.size + 200
+def _beyond_the_first_bid(api: InProcess, key: Key, best: Any, tif: str) -> tuple[Any, Any, Any]:
+    """Estimate, then place, a sell limit at the best bid for 200 more than that level shows:
+    (the estimate, the order, its fills)."""
     body = {
         "symbol": "AAPL",
         "side": "sell",
-        "qty": str(qty),
+        "qty": str(best.size + 200),
         "type": "limit",
         "limit_price": str(best.price),
-        "time_in_force": "ioc",
+        "time_in_force": tif,
     }
     e = api.http.post("/api/v1/estimate", headers=key.headers, json=body).json()
-    order, fills = _place(api, key, body)
+    return (e, *_place(api, key, body))
+
+
+def test_an_ioc_limit_is_not_promised_that_its_unfilled_part_works_on(api: InProcess) -> None:
+    key = api.key()
+    best = _first_bid(api)
+    e, order, fills = _beyond_the_first_bid(api, key, best, "ioc")
 
     filled = sum((D(f["qty"]) for f in fills), D(0))
     assert order["status"] == "canceled" and filled == best.size  # IOC: the rest is canceled
@@ -113,18 +118,7 @@ def test_a_fok_limit_the_book_cannot_fill_whole_is_estimated_to_fill_nothing(
     api: InProcess,
 ) -> None:
     key = api.key()
-    best = _first_bid(api)
-    qty = best.size + 200
-    body = {
-        "symbol": "AAPL",
-        "side": "sell",
-        "qty": str(qty),
-        "type": "limit",
-        "limit_price": str(best.price),
-        "time_in_force": "fok",
-    }
-    e = api.http.post("/api/v1/estimate", headers=key.headers, json=body).json()
-    order, fills = _place(api, key, body)
+    e, order, fills = _beyond_the_first_bid(api, key, _first_bid(api), "fok")
 
     assert order["status"] == "canceled" and fills == []  # all or nothing: nothing
     # the estimate promises the first level's fill and its fees
