@@ -263,6 +263,10 @@ class Catalog:
         position = self._index.get(symbol)  # already normalized: the common case
         if position is None:
             position = self._index.get(symbol.strip().upper())
+        if position is None:  # BTC/USD, as Alpaca and most exchanges spell a coin: BTC-USD
+            dashed = self._index.get(symbol.strip().upper().replace("/", "-"))
+            if dashed is not None and self._items[dashed].asset_class is AssetClass.CRYPTO:
+                position = dashed
         if position is None:
             raise NotFoundError(self._unknown_message(symbol), symbol=symbol)
         return position

@@ -406,3 +406,14 @@ def test_empty_or_missing_file_is_a_data_error(tmp_path: Path) -> None:
     empty.write_text("", encoding="utf-8")
     assert "expected a header row" in load_error(empty)
     assert "cannot read the file" in load_error(tmp_path / "absent.csv")
+
+
+def test_a_coin_is_found_spelled_with_a_slash_as_alpaca_and_exchanges_spell_it() -> None:
+    """Session 22's crypto review: `vtrade estimate BTC/USD ...` and the native API refused
+    the spelling /v2 accepts; FX keeps its own slash, and no other symbol is rewritten."""
+    catalog = Catalog.load()
+    assert catalog.get("BTC/USD").symbol == "BTC-USD"
+    assert catalog.get(" eth/usd ").symbol == "ETH-USD"
+    assert catalog.get("EUR/USD").symbol == "EUR/USD"
+    with pytest.raises(NotFoundError):
+        catalog.get("VOD/L")
