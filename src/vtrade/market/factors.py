@@ -52,8 +52,12 @@ _DRIFT = {
     AssetClass.FX: 0.0,
     AssetClass.COMMODITY: 0.02,
 }
-# ETFs that replicate an index move with it (same factor exposures and idiosyncratic term).
-TRACKS = {"SPY": "SPX", "VOO": "SPX", "IVV": "SPX", "QQQ": "NDX", "DIA": "DJI", "IWM": "RUT"}
+# ETFs that replicate an index, or hold a commodity (GLD gold bullion), move with it: the same
+# factor exposures, idiosyncratic term, volatility regime and news jumps, in their own scale.
+TRACKS = {
+    **{"SPY": "SPX", "VOO": "SPX", "IVV": "SPX", "QQQ": "NDX", "DIA": "DJI", "IWM": "RUT"},
+    **{"GLD": "GC", "SLV": "SI", "USO": "CL"},
+}
 _JUMPS_PER_YEAR = {AssetClass.EQUITY: 4.0, AssetClass.CRYPTO: 6.0, AssetClass.COMMODITY: 3.0}
 _JUMP_VARIANCE_SHARE = 0.12
 _DEFENSIVE = ("fixed income", "treasur", "bond", "commodit", "gold", "precious")
@@ -96,7 +100,8 @@ def simulate(
     weekday = (np.arange(days) + first_day.weekday()) % 7
     weekend = weekday >= 5
     by_symbol = {inst.symbol: inst for inst in instruments}
-    loadings = [_loadings(by_symbol.get(TRACKS.get(i.symbol, ""), i)) for i in instruments]
+    tracked = [by_symbol.get(TRACKS.get(i.symbol, ""), i) for i in instruments]
+    loadings = [_loadings(t) for t in tracked]
     names = sorted({name for parts in loadings for name, _ in parts})
     column = {name: k for k, name in enumerate(names)}
     shocks = np.column_stack(
@@ -109,17 +114,15 @@ def simulate(
         for name, w in parts:
             weights[column[name], i] = w
     sigma = np.array([inst.market.daily_volatility for inst in instruments])
-    groups = [_regime_group(inst) for inst in instruments]
+    groups = [_regime_group(t) for t in tracked]
     regimes = {g: regime_volatility(stream(seed, "regime", g), days) for g in sorted(set(groups))}
     scale = sigma * np.column_stack([regimes[g] for g in groups])
     not_24_7 = np.array([inst.calendar != "24/7" for inst in instruments])
     scale[np.ix_(weekend, not_24_7)] *= WEEKEND_VARIANCE**0.5
     drift = np.array([_DRIFT[inst.asset_class] for inst in instruments]) / 365.0
-    jumps = np.column_stack(
-        [_jumps(inst, stream(seed, "jumps", inst.symbol), days) for inst in instruments]
-    )
+    jumps = np.column_stack([_jumps(t, stream(seed, "jumps", t.symbol), days) for t in tracked])
     returns = drift + scale * (factor_r @ weights + jumps)
-    variance = scale * scale * (factor_h @ (weights * weights) + _jump_variance(instruments))
+    variance = scale * scale * (factor_h @ (weights * weights) + _jump_variance(tracked))
     return CalendarReturns(first_day, returns, variance)
 
 

@@ -73,3 +73,17 @@ def test_gbm_would_fail_the_same_checks():
     gbm = rng.standard_normal(6500) * 0.015
     assert abs(stats.kurtosis(gbm)) < 0.5
     assert acf(np.abs(gbm), 1) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("etf", "holds"), [("SPY", "SPX"), ("GLD", "GC"), ("SLV", "SI"), ("USO", "CL")]
+)
+def test_an_etf_moves_with_what_it_tracks_day_by_day(etf: str, holds: str) -> None:
+    """GLD holds gold, so its daily returns are gold's (session 22's contracts review found
+    a correlation of -0.03 with GC: a hedge of GLD with gold futures hedged nothing)."""
+    market = bootstrap.build().market
+    a, b = market.daily_path(etf), market.daily_path(holds)
+    days = np.intersect1d(a.days.day, b.days.day)
+    x = np.diff(a.close[np.searchsorted(a.days.day, days)])
+    y = np.diff(b.close[np.searchsorted(b.days.day, days)])
+    assert len(days) > 4000 and np.corrcoef(x, y)[0, 1] > 0.99
