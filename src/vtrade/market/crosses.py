@@ -77,15 +77,16 @@ def legs_of(inst: Instrument, catalog: Catalog) -> Legs | None:
 
 def daily(own: DailyPath, legs: Legs, *paths: DailyPath) -> DailyPath:
     """A cross's trading days: its own volumes and variances, its legs' prices (`paths`).
-    High and low are NaN: they are its minutes' (`SyntheticMarket.bars`), which only the
-    minutes know."""
+    A two-leg cross's high and low are NaN: they are its minutes' (`SyntheticMarket.bars`),
+    which only the minutes know; a one-leg cross's (a micro future's) are its leg's."""
     nan = np.full(own.close.shape[0], np.nan)
+    one = len(paths) == 1
     return replace(
         own,
         first=legs.combine(*(p.first for p in paths)),
         open=legs.combine(*(p.open for p in paths)),
-        high=nan,
-        low=nan,
+        high=legs.combine(paths[0].high) if one else nan,
+        low=legs.combine(paths[0].low) if one else nan,
         close=legs.combine(*(p.close for p in paths)),
         last=legs.combine(*(p.last for p in paths)),
     )

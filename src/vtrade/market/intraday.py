@@ -248,8 +248,8 @@ def ticks(
 
     `touch` is (typical size at the touch, size granularity); sizes follow the intraday
     depth profile. `follow` (log prices, one row of `per_minute` per minute): the path to
-    take inside each minute, pinned to its open and close (an FX cross's legs'), instead of
-    a bridge of its own.
+    take inside each minute, pinned to its open and close (an FX cross's legs', an ETF's
+    index's), instead of a bridge of its own (kept where a row is NaN).
     """
     top_size, unit = touch
     lo, hi = window
@@ -263,10 +263,10 @@ def ticks(
     steps = rng.standard_normal((m, k - 1)) * scale
     walk = np.concatenate([np.zeros((m, 1)), np.cumsum(steps, axis=1)], axis=1)
     frac = np.linspace(0.0, 1.0, k)[None, :]
-    if follow is None:
-        path = o + walk - frac * (walk[:, -1:]) + frac * (c - o)
-    else:
-        path = follow + (o - follow[:, :1]) * (1.0 - frac) + (c - follow[:, -1:]) * frac
+    path = o + walk - frac * (walk[:, -1:]) + frac * (c - o)
+    if follow is not None:  # rows of NaN keep their own bridge
+        pinned = follow + (o - follow[:, :1]) * (1.0 - frac) + (c - follow[:, -1:]) * frac
+        path = np.where(np.isnan(follow[:, :1]), path, pinned)
     path = _touch_rows(path, h[:, 0], lw[:, 0])
     tick = float(inst.tick_size)
     price = np.rint(np.exp(path) / tick) * tick

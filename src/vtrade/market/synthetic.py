@@ -22,7 +22,7 @@ import numpy as np
 from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import BookLevel, BookSnapshot, Interval, Quote, Side
-from vtrade.market import crosses, daily, factors, intraday
+from vtrade.market import crosses, daily, factors, intraday, tracking
 from vtrade.market.bars import BarSeries, aggregate
 from vtrade.market.books import OrderBooks, Touch, to_price
 from vtrade.market.catalog import Catalog
@@ -71,6 +71,7 @@ class SyntheticMarket:
         self._own_daily: dict[str, daily.DailyPath] = {}  # a cross's before its legs price it
         self._daily: dict[str, daily.DailyPath] = {}
         self._legs = {i.symbol: crosses.legs_of(i, catalog) for i in catalog}
+        self._tracks = {i.symbol: tracking.index_of(i, catalog) for i in catalog}
         self._extremes: dict[tuple[str, int], tuple[float, float]] = {}
         self._minutes = _Lru(self.config.cache_days)
         self._ticks = _Lru(self.config.cache_chunks)
@@ -101,11 +102,12 @@ class SyntheticMarket:
         inst = self.instrument(symbol)
         if inst.symbol not in self._daily:
             own, legs = self._own_path(inst), self._legs[inst.symbol]
-            self._daily[inst.symbol] = (
-                own
-                if legs is None
-                else crosses.daily(own, legs, *(self.daily_path(s) for s in legs.symbols))
-            )
+            track = self._tracks[inst.symbol]
+            if legs is not None:
+                own = crosses.daily(own, legs, *(self.daily_path(s) for s in legs.symbols))
+            elif track is not None:
+                own = tracking.daily(own, track, self.daily_path(track.symbols[0]))
+            self._daily[inst.symbol] = own
         return self._daily[inst.symbol]
 
     def _own_path(self, inst: Instrument) -> daily.DailyPath:
@@ -124,8 +126,11 @@ class SyntheticMarket:
         inst = self.instrument(symbol)
 
         def make() -> intraday.DayMinutes:
+            legs, track = self._legs[inst.symbol], self._tracks[inst.symbol]
+            if track is not None:  # its pre- and post-market bridge to the index's open, close
+                own = intraday.day_minutes(inst, self.daily_path(inst.symbol), d, self.config.seed)
+                return tracking.minutes(own, track, self.day_minutes(track.symbols[0], d))
             own = intraday.day_minutes(inst, self._own_path(inst), d, self.config.seed)
-            legs = self._legs[inst.symbol]
             if legs is None:
                 return own
             return crosses.minutes(own, legs, *(self.day_minutes(s, d) for s in legs.symbols))
@@ -142,20 +147,32 @@ class SyntheticMarket:
             model = self.books.depth_model(inst)
             touch = (model.top_size(float(np.exp(minutes.open[lo]))), model.unit)
             k = ticks_per_minute(inst)
-            legs = self._legs[inst.symbol]
+            legs, track = self._legs[inst.symbol], self._tracks[inst.symbol]
+            ts = minutes.ts[lo:hi, None] + (np.arange(k) * (NS_PER_MINUTE // k))[None, :]
             follow = None
             if legs is not None:
-                ts = minutes.ts[lo:hi, None] + (np.arange(k) * (NS_PER_MINUTE // k))[None, :]
-                follow = legs.combine(*(self._leg_mids(s, d, chunk, ts) for s in legs.symbols))
+                follow = legs.combine(*(self._leg_mids(s, d, ts) for s in legs.symbols))
+            elif track is not None:  # the index's mids in the regular session (NaN: its own)
+                follow = np.full(ts.shape, np.nan)
+                regular = minutes.segment[lo:hi] == intraday.REGULAR
+                if regular.any():
+                    mids = self._leg_mids(track.symbols[0], d, ts[regular])
+                    follow[regular] = track.combine(mids)
             return intraday.ticks(inst, minutes, (lo, hi), k, touch, self.config.seed, follow)
 
         return self._ticks.get_or((inst.symbol, d, chunk), make)
 
-    def _leg_mids(self, symbol: str, d: int, chunk: int, ts: np.ndarray) -> np.ndarray:
-        """Log mids of `symbol` at instants `ts` (inside chunk `chunk` of day `d`)."""
-        ticks = self.tick_chunk(symbol, d, chunk)
-        i = np.clip(np.searchsorted(ticks.ts, ts, side="right") - 1, 0, ticks.ts.shape[0] - 1)
-        return np.log((ticks.bid[i] + ticks.ask[i]) / 2.0)
+    def _leg_mids(self, symbol: str, d: int, ts: np.ndarray) -> np.ndarray:
+        """Log mids of `symbol` at instants `ts` (rows of minutes of day `d` it trades in)."""
+        minute = np.searchsorted(self.day_minutes(symbol, d).ts, ts[:, 0], side="right") - 1
+        out = np.empty(ts.shape)
+        for chunk in np.unique(np.maximum(minute, 0) // MINUTES_PER_CHUNK):
+            rows = np.maximum(minute, 0) // MINUTES_PER_CHUNK == chunk
+            ticks = self.tick_chunk(symbol, d, int(chunk))
+            at = np.searchsorted(ticks.ts, ts[rows], side="right") - 1
+            i = np.clip(at, 0, ticks.ts.shape[0] - 1)
+            out[rows] = np.log((ticks.bid[i] + ticks.ask[i]) / 2.0)
+        return out
 
     # -- quotes and books -----------------------------------------------------------------
 
@@ -250,7 +267,7 @@ class SyntheticMarket:
         if interval is Interval.D1:
             lot = float(inst.lot_size)
             high, low = path.high[days], path.low[days]
-            if self._legs[inst.symbol] is not None:  # a cross's extremes are its minutes'
+            if _paired(self._legs[inst.symbol]):  # a cross's extremes are its minutes'
                 high, low = np.array(
                     [self._regular_extremes(inst.symbol, d) for d in range(days.start, days.stop)]
                 ).T
@@ -279,7 +296,7 @@ class SyntheticMarket:
         # every cross on the calendar at once, from its legs' minutes alone: the crosses share
         # legs, so each leg's day is built once (the daily bars of every pair: 5 legs, not 15)
         for cross, legs in self._legs.items():
-            if legs is not None and self.instrument(cross).calendar == calendar:
+            if legs is not None and _paired(legs) and self.instrument(cross).calendar == calendar:
                 days = (self.day_minutes(s, d) for s in legs.symbols)
                 self._extremes[(cross, d)] = crosses.extremes(legs, *days)
         return self._extremes[key]
@@ -289,6 +306,11 @@ class SyntheticMarket:
         inst = self.instrument(symbol)
         m = self.day_minutes(inst.symbol, d)
         return _on_grid(inst, Interval.M1, m.ts, (m.open, m.high, m.low, m.close), m.volume)
+
+
+def _paired(legs: crosses.Legs | None) -> bool:
+    """Whether `legs` are two (an FX cross's), whose daily high and low only minutes know."""
+    return legs is not None and len(legs.symbols) > 1
 
 
 @functools.lru_cache(maxsize=8)
