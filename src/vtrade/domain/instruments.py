@@ -40,7 +40,8 @@ class Instrument:
 
     `venue` is a MIC (XNAS, XNYS, ARCX, XLON, ...) or a clear code for markets without one
     (CRYPTO, FX, GLBX for CME Globex). `calendar` names the session calendar in
-    `vtrade.market.sessions` (XNYS, XNAS, XLON, XETR, XTKS, XHKG, XPAR, 24/7, FX, GLOBEX).
+    `vtrade.market.sessions` (XNYS, XNAS, XLON, XETR, XTKS, XHKG, XPAR, 24/7, FX, GLOBEX, and
+    GLOBEX_GRAINS and GLOBEX_LIVESTOCK for CBOT grains' and CME cattle's own hours).
     `currency` is the quote currency; LSE equities quote in GBX (pence), as LSE does.
     """
 

@@ -29,7 +29,9 @@ COLUMNS: tuple[str, ...] = tuple(
     " multiplier shortable marginable reference_price daily_volatility avg_daily_volume"
     " typical_spread_bps impact_gamma impact_alpha".split()
 )
-CALENDARS: tuple[str, ...] = tuple("XNYS XNAS XLON XETR XTKS XHKG XPAR 24/7 FX GLOBEX".split())
+CALENDARS: tuple[str, ...] = tuple(
+    "XNYS XNAS XLON XETR XTKS XHKG XPAR 24/7 FX GLOBEX GLOBEX_GRAINS GLOBEX_LIVESTOCK".split()
+)
 ASSET_CLASSES: tuple[str, ...] = tuple(a.value for a in AssetClass)
 MINOR_UNITS: dict[str, tuple[str, Decimal]] = {"GBX": ("GBP", Decimal("0.01"))}
 """Currencies quoted in hundredths of a major currency (LSE quotes in pence)."""

@@ -44,7 +44,7 @@ def kind_of(calendar: str) -> str:
         return "asia"
     if calendar == "FX":
         return "fx"
-    if calendar == "GLOBEX":
+    if calendar.startswith("GLOBEX"):
         return "globex"
     return "crypto"
 

@@ -2,7 +2,8 @@
 
 Exchange sessions, holidays, early closes and lunch breaks come from exchange_calendars (given
 an explicit start and end, so results never depend on today's date). US extended hours, FX
-(24/5), CME Globex and 24/7 follow fixed rules in local wall time, converted with zoneinfo.
+(24/5), CME Globex (and its grain and livestock hours) and 24/7 follow fixed rules in local
+wall time, converted with zoneinfo.
 """
 
 from __future__ import annotations
@@ -19,10 +20,17 @@ from vtrade.core.clock import NS_PER_DAY
 from vtrade.market.sessions_table import NO_BREAK, DayTable
 
 NEW_YORK = ZoneInfo("America/New_York")
+CHICAGO = ZoneInfo("America/Chicago")
 
 EXCHANGE_CALENDARS = ("XNYS", "XNAS", "XLON", "XETR", "XPAR", "XTKS", "XHKG")
 EXTENDED_HOURS_CALENDARS = frozenset({"XNYS", "XNAS"})
-CALENDAR_NAMES = (*EXCHANGE_CALENDARS, "24/7", "FX", "GLOBEX")
+# CBOT grains: 19:00-07:45 and 08:30-13:20 Chicago; CME live cattle: 08:30-13:05 Chicago
+# (CME Group's trading hours; CMES holidays and early closes, as GLOBEX)
+GLOBEX_HOURS = {
+    "GLOBEX_GRAINS": (19.0, (7.75, 8.5), 13 + 20 / 60),
+    "GLOBEX_LIVESTOCK": (None, None, 13 + 5 / 60),
+}
+CALENDAR_NAMES = (*EXCHANGE_CALENDARS, "24/7", "FX", "GLOBEX", *GLOBEX_HOURS)
 
 US_PRE_OPEN_HOUR = 4  # pre-market opens 04:00 ET
 US_POST_CLOSE_HOUR = 20  # post-market closes 20:00 ET
@@ -47,6 +55,8 @@ def build_day_table(name: str, first_day: date, last_day: date, extended: bool) 
         return _fx(first_day, last_day)
     if name == "GLOBEX":
         return _globex(first_day, last_day)
+    if name in GLOBEX_HOURS:
+        return _globex_hours(name, first_day, last_day)
     raise ValueError(f"unknown calendar {name!r}: use one of {', '.join(CALENDAR_NAMES)}")
 
 
@@ -90,6 +100,33 @@ def _globex(first_day: date, last_day: date) -> DayTable:
     normal_close = _wall_ns(sessions, GLOBEX_CLOSE_HOUR, NEW_YORK)
     close = np.minimum(normal_close, _utc_ns(schedule["close"]))
     return _unbroken("GLOBEX", sessions, start, close, early=close < normal_close)
+
+
+def _globex_hours(name: str, first_day: date, last_day: date) -> DayTable:
+    """A CME product with its own hours (`GLOBEX_HOURS`, Chicago time): an evening session
+    from the day before (None: none), a break (None: none), and its close; CMES holidays, and
+    its early closes (12:00 CT) where they come first."""
+    evening, pause, closing = GLOBEX_HOURS[name]
+    schedule, _ = _exchange_schedule("CMES", first_day, last_day)
+    sessions = pd.DatetimeIndex(schedule.index)
+    normal_close = _wall_ns(sessions, closing, CHICAGO)
+    close = np.minimum(normal_close, _utc_ns(schedule["close"]))
+    day_open = _wall_ns(sessions, 8.5, CHICAGO)  # the day session's open
+    start = (
+        day_open if evening is None else _wall_ns(sessions - pd.Timedelta(days=1), evening, CHICAGO)
+    )
+    no_break = np.full(len(sessions), NO_BREAK, dtype=np.int64)
+    return DayTable(
+        calendar=name,
+        day=_label_ns(sessions),
+        start=start,
+        open=start,
+        close=close,
+        end=close,
+        break_start=no_break if pause is None else _wall_ns(sessions, pause[0], CHICAGO),
+        break_end=no_break if pause is None else _wall_ns(sessions, pause[1], CHICAGO),
+        early_close=close < normal_close,
+    )
 
 
 def _fx(first_day: date, last_day: date) -> DayTable:
@@ -168,10 +205,8 @@ def _utc_ns(column: pd.Series) -> np.ndarray:
     return np.where(values.isna(), NO_BREAK, values.asi8).astype(np.int64)
 
 
-def _wall_ns(dates: pd.DatetimeIndex, hour: int, zone: ZoneInfo) -> np.ndarray:
-    """Return `hour`:00 local wall time in `zone` on each naive date, as ns since the epoch.
-
-    The hours used (04, 17, 18, 20) never fall in a DST gap or overlap.
-    """
+def _wall_ns(dates: pd.DatetimeIndex, hour: float, zone: ZoneInfo) -> np.ndarray:
+    """Return `hour` (07:45 is 7.75) local wall time in `zone` on each naive date, as ns since
+    the epoch. The hours used (04:00 to 20:00) never fall in a DST gap or overlap."""
     local = (pd.DatetimeIndex(dates) + pd.Timedelta(hours=hour)).tz_localize(zone)
     return np.asarray(local.tz_convert("UTC").as_unit("ns").asi8, dtype=np.int64)

@@ -76,8 +76,11 @@ def test_each_asset_class_trades_on_its_venues_and_calendars() -> None:
     for pair in of_class(AssetClass.FX):
         assert (pair.venue, pair.calendar) == ("FX", "FX")
         assert pair.currency == pair.symbol.split("/")[1]
+    own_hours = {"ZC": "GLOBEX_GRAINS", "ZW": "GLOBEX_GRAINS", "ZS": "GLOBEX_GRAINS"}
+    own_hours["LE"] = "GLOBEX_LIVESTOCK"
     for future in of_class(AssetClass.COMMODITY):
-        assert (future.venue, future.calendar, future.currency) == ("GLBX", "GLOBEX", "USD")
+        calendar = own_hours.get(future.symbol, "GLOBEX")
+        assert (future.venue, future.calendar, future.currency) == ("GLBX", calendar, "USD")
         assert future.lot_size == 1
     for index in of_class(AssetClass.INDEX):
         assert index.multiplier == 1
