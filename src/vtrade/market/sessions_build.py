@@ -111,22 +111,14 @@ def _globex_hours(name: str, first_day: date, last_day: date) -> DayTable:
     sessions = pd.DatetimeIndex(schedule.index)
     normal_close = _wall_ns(sessions, closing, CHICAGO)
     close = np.minimum(normal_close, _utc_ns(schedule["close"]))
-    day_open = _wall_ns(sessions, 8.5, CHICAGO)  # the day session's open
-    start = (
-        day_open if evening is None else _wall_ns(sessions - pd.Timedelta(days=1), evening, CHICAGO)
-    )
-    no_break = np.full(len(sessions), NO_BREAK, dtype=np.int64)
-    return DayTable(
-        calendar=name,
-        day=_label_ns(sessions),
-        start=start,
-        open=start,
-        close=close,
-        end=close,
-        break_start=no_break if pause is None else _wall_ns(sessions, pause[0], CHICAGO),
-        break_end=no_break if pause is None else _wall_ns(sessions, pause[1], CHICAGO),
-        early_close=close < normal_close,
-    )
+    if evening is None:  # the day session alone, from 08:30
+        start = _wall_ns(sessions, 8.5, CHICAGO)
+    else:
+        start = _wall_ns(sessions - pd.Timedelta(days=1), evening, CHICAGO)
+    breaks = None
+    if pause is not None:
+        breaks = (_wall_ns(sessions, pause[0], CHICAGO), _wall_ns(sessions, pause[1], CHICAGO))
+    return _unbroken(name, sessions, start, close, close < normal_close, breaks)
 
 
 def _fx(first_day: date, last_day: date) -> DayTable:
@@ -156,10 +148,17 @@ def _always_open(first_day: date, last_day: date) -> DayTable:
 
 
 def _unbroken(
-    name: str, labels: pd.DatetimeIndex, start: np.ndarray, end: np.ndarray, early: np.ndarray
+    name: str,
+    labels: pd.DatetimeIndex,
+    start: np.ndarray,
+    end: np.ndarray,
+    early: np.ndarray,
+    breaks: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> DayTable:
-    """Build a table of days that are regular from start to end, with no break or pre/post."""
+    """Build a table of days that are regular from start to end, with no pre/post and no
+    break unless `breaks` (its starts and ends) gives one."""
     no_break = np.full(len(labels), NO_BREAK, dtype=np.int64)
+    break_start, break_end = breaks or (no_break, no_break)
     return DayTable(
         calendar=name,
         day=_label_ns(labels),
@@ -167,8 +166,8 @@ def _unbroken(
         open=start,
         close=end,
         end=end,
-        break_start=no_break,
-        break_end=no_break,
+        break_start=break_start,
+        break_end=break_end,
         early_close=early,
     )
 
