@@ -256,9 +256,8 @@ def _request(msg: dict[str, Any], catalog: Catalog) -> tuple[list[str], list[str
 
 
 def _symbol(text: str, catalog: Catalog) -> str:
-    for candidate in (text, text.upper(), text.upper().replace("/", "-")):
-        if candidate in catalog:
-            return catalog.get(candidate).symbol
+    if text in catalog:  # any case; a coin also as BTC/USD
+        return catalog.get(text).symbol
     raise NotFoundError(
         f"unknown symbol {text!r}; GET /api/v1/instruments lists the symbols", symbol=text
     )

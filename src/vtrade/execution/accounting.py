@@ -142,7 +142,9 @@ class _Terms(NamedTuple):
     initial: Decimal  # margin rates
     maintenance: Decimal
     settles_pnl: bool  # see `Instrument.settles_pnl`
-    short_rule: bool  # a short needs at least `short_stock_maintenance` (`requirement`)
+    # a short needs at least `short_stock_maintenance`, as maintenance (`requirement`) and as
+    # initial margin (FINRA 4210(b): no short is entered under its maintenance)
+    short_rule: bool
 
     def requirement(self, value: Decimal, qty: Decimal) -> Decimal:
         """Maintenance margin of `qty` units worth `value` (signed VCR, at these terms)."""
@@ -198,8 +200,13 @@ def view(
             initial = ONE
         v = values[pos.symbol] = qty * mid * multiplier * fx  # as `Marks.value` computes it
         size = abs(v)
-        margin += size * initial
-        maintenance += terms.requirement(v, qty) if short_rule and qty < 0 else size * maint
+        if short_rule and qty < 0:  # FINRA's floor under both requirements (`requirement`)
+            floor = short_stock_maintenance(size, -qty)
+            margin += max(size * initial, floor)
+            maintenance += max(size * maint, floor)
+        else:
+            margin += size * initial
+            maintenance += size * maint
         gross += size  # in position order, as a sum over `values` would add them
         net += v
         marked[pos.symbol] = v

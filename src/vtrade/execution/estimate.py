@@ -142,7 +142,10 @@ def estimate(
     order.arrival_mid = marks.mid(inst.symbol)
     book = engine.market.books.book(inst.symbol, arrival, engine.market.books.levels)
     calendar = engine.sessions.for_instrument(inst)
-    if not routing.executes_now(order, inst, calendar, arrival):
+    closed = not routing.can_work(order, calendar.phase(arrival))
+    if order.tif in routing.IMMEDIATE and closed:  # refused: it would neither wait nor fill
+        plan = _Plan((), None, note=f"{order.tif.value} orders need an open market")
+    elif not routing.executes_now(order, inst, calendar, arrival):
         due = order.due_ns or calendar.state(arrival).next_open
         closing = order.tif is TimeInForce.CLS
         auctioned = (
@@ -411,14 +414,16 @@ def _fees(
     """The quantity fees are quoted on and the fees, scaled as the profile scales them: on
     what is expected to fill at its expected price (a block the day cannot absorb pays on
     what it fills, not on what expires), or, when nothing is, on a resting limit's whole
-    quantity at its limit, as a maker (what it pays if it fills). At the tier `account_id`'s
-    volumes give, as its fill would pay (`Volumes.context`), or a fresh account's."""
+    quantity at its limit, as a maker (what it pays if it fills); nothing when nothing fills
+    or rests. At the tier `account_id`'s volumes give, as its fill would pay
+    (`Volumes.context`), or a fresh account's."""
     if plan.expected is not None:
         qty, price = plan.expected.qty, _average(plan.expected.slices)
         liquidity = plan.expected.liquidity
-    else:
-        assert order.limit_price is not None  # only a limit order expects nothing
+    elif plan.resting_qty and order.limit_price is not None:
         qty, price, liquidity = order.qty, order.limit_price, Liquidity.MAKER
+    else:  # nothing fills and nothing rests: refused, or an ioc or fok the book cannot take
+        return Decimal(0), Decimal(0)
     if account_id is None:
         return qty, _fresh_fee(engine, inst, order.side, rules, fx, qty, price, liquidity)
     quote = engine.fee_quote(order, inst, qty, price, liquidity, t_ns, fx, account_id)

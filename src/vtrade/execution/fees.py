@@ -211,13 +211,11 @@ def _section(source: str, name: str, data: object) -> tuple[_Section, str | None
             tables[key] = _by_currency(r, key) if key in r.data else {"USD": Decimal(0)}
     else:
         optional = _UK_OPTIONAL if name == "uk_equity" else {}
-        values.update(
-            {
-                k: optional[k] if k not in r.data and k in optional else r.num(k)
-                for k in keys
-                if k != "symbols"
-            }
-        )
+        for k in keys:
+            if k in optional and k not in r.data:
+                values[k] = optional[k]  # a key the section may leave out
+            elif k != "symbols":
+                values[k] = r.num(k)
         if "symbols" in r.data:
             own, example = (
                 (_UK_SYMBOL_KEYS, "LSE symbols like GLEN.L")
@@ -528,7 +526,8 @@ def _uk_components(
     s: _Section, inst: Instrument, side: Side, qty: Decimal, value: Decimal, before: _Filled
 ) -> list[tuple[str, Decimal]]:
     """Commission; on buys of shares (not ETFs) stamp duty and any foreign transaction tax
-    (IAG.L: Spain's); the PTM levy once an order's value passes its threshold, either side."""
+    (IAG.L: Spain's); for shares, the PTM levy once an order's value passes its threshold,
+    either side."""
     v = {**s.values, **s.tables.get(f"symbols.{inst.symbol.upper()}", {})}
     rate, minimum = v["commission_of_value"], v["minimum"]
     items = [("commission", before.added(qty, value, _at_least(rate, minimum)))]
@@ -538,7 +537,7 @@ def _uk_components(
         if share:
             items.append((tax, before.added(qty, value, _of_value(share), commission=False)))
     levy, threshold = v["ptm_levy"], v["ptm_threshold"]
-    if levy:
+    if levy and inst.asset_class is not AssetClass.ETF:  # a fund is not under the Takeover Code
         once = before.added(
             qty, value, lambda _q, val: levy if val > threshold else Decimal(0), commission=False
         )

@@ -19,6 +19,7 @@ from operator import attrgetter
 from vtrade.core.errors import ValidationError
 from vtrade.core.money import largest_fitting, round_to_increment
 from vtrade.domain.instruments import AssetClass, Instrument
+from vtrade.domain.margin import short_rule_applies, short_stock_maintenance
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderType, TimeInForce
 from vtrade.execution.accounting import (
@@ -336,8 +337,10 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
             f"this account may not sell short: you hold {_qty(ctx.position_qty)} {inst.symbol}, "
             f"and this order with your open sells would leave {_qty(after)}",
         )
-    if after < 0 and after < before and inst.shares and after != after.to_integral_value():
-        _refuse_fractional_short(order, inst, ctx.position_qty, after)
+    if after < 0 and inst.shares and after != after.to_integral_value():
+        # a short left fractional by this order (one already so may be covered bit by bit)
+        if after < before or before == before.to_integral_value():
+            _refuse_fractional_short(order, inst, ctx.position_qty, after)
     added = _added_exposure(before, after)
     if added <= 0:
         return  # reduces exposure: always allowed
@@ -366,15 +369,18 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     closes = _closed_by_flip(before, after, ctx.position_qty)
     # a flip frees the margin of the position it closes before the new side needs any
     available += closes * mid * inst.multiplier * fx * rate
-    needed = notional * rate
+    needed, basis = notional * rate, f"{(ONE / rate).normalize()}:1"
+    if order.side is Side.SELL and after < 0 and short_rule_applies(inst):
+        floor = short_stock_maintenance(notional, added)  # no short starts under its minimum
+        if floor > needed:
+            needed, basis = floor, "FINRA's short-sale minimum"
     if needed > available:
         cash_only = " (the account is cash-only: it borrows nothing)" if ctx.cash_only else ""
         needs, free = _money_apart(needed, max(available, Decimal(0)))
         raise RuleViolation(
             "buying_power",
             f"insufficient buying power: the order needs {needs} VCR of margin "
-            f"({(ONE / rate).normalize()}:1 on {_money(notional)} VCR){cash_only}, "
-            f"{free} VCR is available",
+            f"({basis} on {_money(notional)} VCR){cash_only}, {free} VCR is available",
         )
     ordered = [o for o in others if o.symbol == inst.symbol and o.side is order.side]
     held = _held_value(order, ctx.position_qty, ordered, mid)
@@ -472,13 +478,16 @@ def _refuse_fractional_short(
     order: Order, inst: Instrument, position: Decimal, after: Decimal
 ) -> None:
     """A short of shares is whole shares (a lender lends whole ones; Alpaca refuses fractional
-    short sales): say which sizes of the order leave a whole position."""
-    smaller = order.qty + after - after.to_integral_value(rounding=ROUND_CEILING)
+    short sales, and a fractional cover would leave one): say which sizes of the order leave
+    a whole position."""
+    side = order.side.value
+    whole = ROUND_CEILING if order.side is Side.SELL else ROUND_FLOOR
+    smaller = order.qty - abs(after - after.to_integral_value(rounding=whole))
     sizes = [q for q in (smaller, smaller + 1) if q > 0]
     raise RuleViolation(
         "whole_shares",
         f"{inst.symbol} is sold short in whole shares: you hold {_qty(position)}, and this "
-        f"order with your open sells would leave {_qty(after)}; sell "
+        f"order with your open {side}s would leave {_qty(after)}; {side} "
         + " or ".join(_qty(q) for q in sizes),
     )
 
@@ -581,7 +590,10 @@ def pending_margin(
             opens -= closes
         if opens > 0:
             value = marks.value(inst, opens, _pending_price(o, marks))
-            total += value * (ONE if cash_only else initial_rate(inst, limits.leverage))
+            needed = value * (ONE if cash_only else initial_rate(inst, limits.leverage))
+            if o.side is Side.SELL and short_rule_applies(inst):  # a short's floor, as above
+                needed = max(needed, short_stock_maintenance(value, opens))
+            total += needed
     return total
 
 

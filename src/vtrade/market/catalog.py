@@ -251,7 +251,7 @@ class Catalog:
         return iter(self._items)
 
     def __contains__(self, symbol: object) -> bool:
-        return isinstance(symbol, str) and symbol.strip().upper() in self._index
+        return isinstance(symbol, str) and self._find(symbol) is not None
 
     def get(self, symbol: str) -> Instrument:
         """Return the instrument for `symbol` (any case), or raise `NotFoundError` with hints."""
@@ -264,13 +264,20 @@ class Catalog:
             raise NotFoundError(self._unknown_message(symbol), symbol=symbol)
         position = self._index.get(symbol)  # already normalized: the common case
         if position is None:
-            position = self._index.get(symbol.strip().upper())
-        if position is None:  # BTC/USD, as Alpaca and most exchanges spell a coin: BTC-USD
-            dashed = self._index.get(symbol.strip().upper().replace("/", "-"))
-            if dashed is not None and self._items[dashed].asset_class is AssetClass.CRYPTO:
-                position = dashed
+            position = self._find(symbol)
         if position is None:
             raise NotFoundError(self._unknown_message(symbol), symbol=symbol)
+        return position
+
+    def _find(self, symbol: str) -> int | None:
+        """The position of `symbol` in any case, a coin's also spelled BTC/USD (as Alpaca and
+        most exchanges spell BTC-USD); None when unknown."""
+        key = symbol.strip().upper()
+        position = self._index.get(key)
+        if position is None:
+            dashed = self._index.get(key.replace("/", "-"))
+            if dashed is not None and self._items[dashed].asset_class is AssetClass.CRYPTO:
+                position = dashed
         return position
 
     def filter(

@@ -53,7 +53,8 @@ _DRIFT = {
     AssetClass.COMMODITY: 0.02,
 }
 # ETFs that replicate an index, or hold a commodity (GLD gold bullion), move with it: the same
-# factor exposures, idiosyncratic term, volatility regime and news jumps, in their own scale.
+# daily returns (factor exposures, idiosyncratic term, volatility, drift, regime and jumps),
+# so the ratio of their prices stays where the reference prices put it.
 TRACKS = {
     **{"SPY": "SPX", "VOO": "SPX", "IVV": "SPX", "QQQ": "NDX", "DIA": "DJI", "IWM": "RUT"},
     **{"GLD": "GC", "SLV": "SI", "USO": "CL"},
@@ -113,13 +114,13 @@ def simulate(
     for i, parts in enumerate(loadings):
         for name, w in parts:
             weights[column[name], i] = w
-    sigma = np.array([inst.market.daily_volatility for inst in instruments])
+    sigma = np.array([t.market.daily_volatility for t in tracked])
     groups = [_regime_group(t) for t in tracked]
     regimes = {g: regime_volatility(stream(seed, "regime", g), days) for g in sorted(set(groups))}
     scale = sigma * np.column_stack([regimes[g] for g in groups])
     not_24_7 = np.array([inst.calendar != "24/7" for inst in instruments])
     scale[np.ix_(weekend, not_24_7)] *= WEEKEND_VARIANCE**0.5
-    drift = np.array([_DRIFT[inst.asset_class] for inst in instruments]) / 365.0
+    drift = np.array([_DRIFT[t.asset_class] for t in tracked]) / 365.0
     jumps = np.column_stack([_jumps(t, stream(seed, "jumps", t.symbol), days) for t in tracked])
     returns = drift + scale * (factor_r @ weights + jumps)
     variance = scale * scale * (factor_h @ (weights * weights) + _jump_variance(tracked))

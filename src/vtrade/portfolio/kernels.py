@@ -94,7 +94,7 @@ def position_figures(
     """Sum each account's margin and maintenance requirements, find its largest |position
     value| and the allocation groups it holds, in one pass over the slots; the outputs start
     at zero. Unpriced instruments count as worth nothing. A short of an instrument with
-    `short_rule` needs at least `short_stock_maintenance`."""
+    `short_rule` needs at least `short_stock_maintenance`, as margin and as maintenance."""
     for slot in range(account.shape[0]):
         q = abs(qty[slot])
         if q == 0.0:  # a hole left by a closed position
@@ -102,10 +102,11 @@ def position_figures(
         a, i = account[slot], instrument[slot]
         e = unit_value[i]
         value = q * e if np.isfinite(e) else 0.0
-        margin[a] += value * initial_rate[i]
-        needed = value * maintenance_rate[i]
-        if short_rule[i] and qty[slot] < 0.0:
-            needed = max(needed, short_stock_maintenance(value, q))
+        initial, needed = value * initial_rate[i], value * maintenance_rate[i]
+        if short_rule[i] and qty[slot] < 0.0:  # a floor under both (`accounting.view`)
+            floor = short_stock_maintenance(value, q)
+            initial, needed = max(initial, floor), max(needed, floor)
+        margin[a] += initial
         maintenance[a] += needed
         largest[a] = max(largest[a], value)
         held[a, group[i]] = True

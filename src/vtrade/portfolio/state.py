@@ -67,10 +67,11 @@ def account_state(valuation: Valuation, account_id: str) -> AccountState:
     for i, slot in v.holdings.of_account(a):
         qty = float(v.holdings.qty[slot])
         value = qty * float(v.unit_value[i])
-        margin += abs(value) * float(u.initial[i])
-        needed = abs(value) * float(u.maintenance[i])
-        if qty < 0 and u.short_rule[i]:
-            needed = max(needed, v.kernels.short_stock_maintenance(-value, -qty))
+        initial, needed = abs(value) * float(u.initial[i]), abs(value) * float(u.maintenance[i])
+        if qty < 0 and u.short_rule[i]:  # a floor under both (`kernels.position_figures`)
+            floor = v.kernels.short_stock_maintenance(-value, -qty)
+            initial, needed = max(initial, floor), max(needed, floor)
+        margin += initial
         maintenance += needed
         group = u.groups[int(u.group[i])]
         groups[group] = groups.get(group, 0.0) + abs(value)

@@ -45,6 +45,16 @@ class Columns:
     groups_held: Ints  # allocation groups with a position
 
 
+def to_cents(amounts: Floats) -> Floats:
+    """`amounts` rounded to the cent as `state.money` rounds one (its decimal text, half to
+    even): an amount whose text ends in a half cent, 1,000,093.995, is a binary hair below
+    it, which plain rounding takes down."""
+    c = amounts * 100.0
+    whole = np.floor(c)
+    half = np.abs(c - whole - 0.5) < 1e-6
+    return np.where(half, whole + (whole % 2 == 1), np.round(c)) / 100.0
+
+
 class Valuation:
     """Accounts, their positions and the latest prices, as arrays."""
 
@@ -260,14 +270,15 @@ class Valuation:
         margin = np.where(self.cash_only[:n], self.gross[:n], margin)
         max_weight = np.divide(largest, nav, out=np.zeros(n), where=nav > 0)
         unrealized = self.net[:n] - self.cost[:n] - self.carry[:n]
+        shown = to_cents(nav)  # the P&L as the rounded NAV shows it (`state.account_state`)
         return Columns(
             nav=nav,
             cash=self.cash[:n].copy(),
             net=self.net[:n].copy(),
             gross=self.gross[:n].copy(),
             unrealized=unrealized,
-            total_pnl=nav - self.initial[:n],
-            day_pnl=nav - self.day_open[:n],
+            total_pnl=shown - to_cents(self.initial[:n]),
+            day_pnl=shown - to_cents(self.day_open[:n]),
             margin=margin,
             maintenance=maintenance,
             max_weight=max_weight,

@@ -88,3 +88,18 @@ def test_the_risk_desk_buys_in_whole_shares_of_a_whole_share_short(
         assert order.qty == order.qty.to_integral_value(), order.qty  # was: e.g. 103.9091
     for position in venue.engine.positions_of(account.id):
         assert position.qty == position.qty.to_integral_value(), position
+
+
+def test_a_buy_to_cover_does_not_leave_a_fractional_short(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """Shares are sold short in whole shares: a fractional cover left -9.5 (review of this
+    session's change)."""
+    venue = make_venue()
+    account = venue.open()
+    sold, _ = venue.submit(account, "AAPL", Side.SELL, 10)
+    assert sold.status is OrderStatus.FILLED, sold.reject_reason
+    covered, _ = venue.submit(account, "AAPL", Side.BUY, "0.5")
+    assert covered.status is OrderStatus.REJECTED
+    assert (covered.reject_reason or "").endswith("would leave -9.5; buy 1")
+    assert venue.engine.position(account.id, "AAPL").qty == -10

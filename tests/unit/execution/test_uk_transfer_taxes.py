@@ -67,12 +67,15 @@ def test_the_levy_is_charged_once_on_the_fill_that_takes_an_order_past_10000_pou
     assert "ptm_levy" not in dict(third.breakdown)
 
 
-def test_an_lse_etf_pays_no_stamp_duty() -> None:
+def test_an_lse_etf_pays_neither_stamp_duty_nor_the_ptm_levy() -> None:
     etf = dataclasses.replace(
-        CATALOG.get("VOD.L"), symbol="VUSA.L", asset_class=AssetClass.ETF, name="an S&P 500 ETF"
+        Catalog.load().get("VOD.L"), symbol="ISF.L", asset_class=AssetClass.ETF
     )
-    fee = FEES.quote(etf, Side.BUY, D(100), D(9000), Liquidity.TAKER, FeeContext(), D(1))
-    assert dict(fee.breakdown) == {"commission": D(450)}  # GBP 9,000: 4.50, no stamp duty
+    quote = FeeSchedule.load().quote(
+        etf, Side.BUY, D(20_000), D(89), Liquidity.TAKER, FeeContext(), D("0.0127")
+    )
+    names = [name for name, _ in quote.breakdown]
+    assert names == ["commission"], quote.breakdown
 
 
 def test_glencore_bought_through_the_engine_pays_no_stamp_duty() -> None:

@@ -8,6 +8,8 @@ instrument cannot pass or fail the test alone.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -87,3 +89,22 @@ def test_an_etf_moves_with_what_it_tracks_day_by_day(etf: str, holds: str) -> No
     x = np.diff(a.close[np.searchsorted(a.days.day, days)])
     y = np.diff(b.close[np.searchsorted(b.days.day, days)])
     assert len(days) > 4000 and np.corrcoef(x, y)[0, 1] > 0.99
+
+
+@pytest.mark.parametrize(("etf", "holds"), [("GLD", "GC"), ("SLV", "SI"), ("USO", "CL")])
+def test_a_commodity_etf_keeps_its_ratio_to_what_it_holds_over_the_supported_range(
+    etf: str, holds: str
+) -> None:
+    """GLD holds a fixed amount of gold per share: GLD/GC should not trend. The ETF kept its
+    own asset class's drift (5% a year) while GC had the commodity drift (2%), so GLD/GC
+    doubled from 2006 to 2031 (review of this session's change)."""
+    market = bootstrap.build().market
+    a, b = market.daily_path(etf), market.daily_path(holds)
+    days = np.intersect1d(a.days.day, b.days.day)
+    x = a.close[np.searchsorted(a.days.day, days)]
+    y = b.close[np.searchsorted(b.days.day, days)]
+    years = (days[-1] - days[0]) / (365.25 * 86_400e9)  # days are UTC midnights in ns
+    per_year = ((x[-1] - y[-1]) - (x[0] - y[0])) / years
+    beta = np.cov(np.diff(x), np.diff(y))[0, 1] / np.var(np.diff(y))
+    assert abs(per_year) < 0.005, f"{etf}/{holds} trends {math.expm1(per_year):+.2%} a year"
+    assert beta == pytest.approx(1.0, abs=0.01), f"{etf} moves {beta:.3f} x {holds}"

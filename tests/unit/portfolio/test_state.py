@@ -174,3 +174,16 @@ def test_a_short_of_us_stock_needs_finras_short_maintenance_in_state_and_columns
     v.set_position("bob", "MSFT", 10, 400.0)  # a long keeps 25%: 1,000
     assert account_state(v, "bob").maintenance == D("11000.00")
     assert v.columns().maintenance == pytest.approx([11_000.0])
+
+
+def test_streamed_total_pnl_matches_the_portfolio_state_for_the_same_nav() -> None:
+    """GET /portfolio shows total P&L as the rounded NAV less the initial balance (94.00 for a
+    NAV of 1,000,093.995); PortfolioValued and the hot figures (app.portfolio._figures) showed
+    93.99 next to a NAV of 1,000,094.00 (review of this session's change)."""
+    v = Valuation(UNIVERSE)
+    v.add_account("demo", 1_000_093.995, 1_000_000.0)
+    state = account_state(v, "demo")
+    cols = v.columns()
+    assert money(cols.day_pnl[0]) == state.day_pnl
+    streamed_nav, streamed_total = money(cols.nav[0]), money(cols.total_pnl[0])
+    assert (state.nav, state.total_pnl) == (streamed_nav, streamed_total)
