@@ -414,14 +414,18 @@ def _fees(
     """The quantity fees are quoted on and the fees, scaled as the profile scales them: on
     what is expected to fill at its expected price (a block the day cannot absorb pays on
     what it fills, not on what expires), or, when nothing is, on a resting limit's whole
-    quantity at its limit, as a maker (what it pays if it fills); nothing when nothing fills
+    quantity at its limit, as a maker, or as a taker when it works on through the mid (what it
+    pays if it fills); nothing when nothing fills
     or rests. At the tier `account_id`'s volumes give, as its fill would pay
     (`Volumes.context`), or a fresh account's."""
     if plan.expected is not None:
         qty, price = plan.expected.qty, _average(plan.expected.slices)
         liquidity = plan.expected.liquidity
     elif plan.resting_qty and order.limit_price is not None:
-        qty, price, liquidity = order.qty, order.limit_price, Liquidity.MAKER
+        # one through the mid works on as a taker (`fills.aggressive`); one that rests, a maker
+        taker = fills.aggressive(order)
+        liquidity = Liquidity.TAKER if taker else Liquidity.MAKER
+        qty, price = order.qty, order.limit_price
     else:  # nothing fills and nothing rests: refused, or an ioc or fok the book cannot take
         return Decimal(0), Decimal(0)
     if account_id is None:
