@@ -24,6 +24,12 @@ def short_rule_applies(inst: Instrument) -> bool:
     return inst.shares and inst.currency == "USD"
 
 
+def short_minimum(inst: Instrument, value: Decimal, shares: Decimal) -> Decimal:
+    """The rule's requirement for a short of `shares` of `inst` worth `value`; 0 where the
+    rule does not apply (the venue's rates alone then)."""
+    return short_stock_maintenance(value, shares) if short_rule_applies(inst) else Decimal(0)
+
+
 def short_stock_maintenance(value: Decimal, shares: Decimal) -> Decimal:
     """The rule's requirement for a short of `shares` worth `value` (both unsigned)."""
     if value >= LOW_PRICE * shares:

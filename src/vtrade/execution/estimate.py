@@ -49,7 +49,6 @@ from vtrade.execution.fees import FeeContext, FeeQuote, Liquidity
 from vtrade.execution.fills import Execution
 from vtrade.execution.profiles import PROFILES, RealismProfile
 from vtrade.execution.receipts import receipt
-from vtrade.execution.validation import has_auctions
 from vtrade.market import profiles as intraday_profiles
 from vtrade.market.books import Touch
 
@@ -147,10 +146,7 @@ def estimate(
         plan = _Plan((), None, note=f"{order.tif.value} orders need an open market")
     elif not routing.executes_now(order, inst, calendar, arrival):
         due = order.due_ns or calendar.state(arrival).next_open
-        closing = order.tif is TimeInForce.CLS
-        auctioned = (
-            has_auctions(inst) if closing else routing.meets_opening_auction(inst, calendar, due)
-        )
+        _, auctioned = routing.auction_due(order, inst, calendar, due)
         last = engine.market.touch(inst.symbol, arrival)
         plan = _waiting(order, inst, rules, last, due, t_ns, auctioned)
     elif not rules.friction:

@@ -124,6 +124,17 @@ def meets_opening_auction(inst: Instrument, calendar: SessionCalendar, t_ns: int
     return has_auctions(inst) and (t_ns is None or calendar.opens_day(t_ns))
 
 
+def auction_due(
+    order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int | None
+) -> tuple[str, bool]:
+    """The session boundary an order due at `t_ns` waits for, "close" (cls) or "open", and
+    whether an auction is held there (`meets_opening_auction`; a close's wherever the venue
+    has auctions)."""
+    if order.tif is TimeInForce.CLS:
+        return "close", has_auctions(inst)
+    return "open", meets_opening_auction(inst, calendar, t_ns)
+
+
 def _session_boundary(calendar: SessionCalendar, t_ns: int, which: str) -> int:
     """The first regular open, close or trading-day end strictly after `t_ns`."""
     return _known(calendar.next_boundary(which, t_ns))

@@ -19,7 +19,7 @@ from operator import attrgetter
 from vtrade.core.errors import ValidationError
 from vtrade.core.money import largest_fitting, round_to_increment
 from vtrade.domain.instruments import AssetClass, Instrument
-from vtrade.domain.margin import short_rule_applies, short_stock_maintenance
+from vtrade.domain.margin import short_minimum
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderType, TimeInForce
 from vtrade.execution.accounting import (
@@ -370,8 +370,8 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     # a flip frees the margin of the position it closes before the new side needs any
     available += closes * mid * inst.multiplier * fx * rate
     needed, basis = notional * rate, f"{(ONE / rate).normalize()}:1"
-    if order.side is Side.SELL and after < 0 and short_rule_applies(inst):
-        floor = short_stock_maintenance(notional, added)  # no short starts under its minimum
+    if order.side is Side.SELL and after < 0:  # no short starts under its minimum
+        floor = short_minimum(inst, notional, added)
         if floor > needed:
             needed, basis = floor, "FINRA's short-sale minimum"
     if needed > available:
@@ -591,8 +591,8 @@ def pending_margin(
         if opens > 0:
             value = marks.value(inst, opens, _pending_price(o, marks))
             needed = value * (ONE if cash_only else initial_rate(inst, limits.leverage))
-            if o.side is Side.SELL and short_rule_applies(inst):  # a short's floor, as above
-                needed = max(needed, short_stock_maintenance(value, opens))
+            if o.side is Side.SELL:  # a short's floor, as above
+                needed = max(needed, short_minimum(inst, value, opens))
             total += needed
     return total
 

@@ -32,8 +32,8 @@ from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, financing, liquidation
 from vtrade.execution.profiles import rules_of
-from vtrade.execution.routing import DAY_EXPIRED, can_work, in_flight, meets_opening_auction
-from vtrade.execution.validation import RuleViolation, has_auctions, pays_cash
+from vtrade.execution.routing import DAY_EXPIRED, auction_due, can_work, in_flight
+from vtrade.execution.validation import RuleViolation, pays_cash
 from vtrade.market.books import to_price
 from vtrade.market.intraday import AUCTION, Prints
 from vtrade.market.sessions import Phase
@@ -308,11 +308,8 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
     the book then, as a market order arriving then would; what the book cannot give works on."""
     inst = engine.catalog.get(order.symbol)
     profile = rules_of(order)
-    which = "close" if order.tif is TimeInForce.CLS else "open"
     calendar = engine.sessions.for_instrument(inst)
-    in_auction = (
-        has_auctions(inst) if which == "close" else meets_opening_auction(inst, calendar, t_ns)
-    )
+    which, in_auction = auction_due(order, inst, calendar, t_ns)
     auction = which if in_auction else None
     if order.notional is not None and not order.filled_qty:
         qty = _notional_qty_then(engine, order, inst, t_ns, auction)
