@@ -522,8 +522,7 @@ def _expected_volume(
     if days.break_start[d] >= 0:
         starts = starts[(starts < days.break_start[d]) | (starts >= days.break_end[d])]
     kind = intraday_profiles.kind_of(inst.calendar)
-    x = np.arange(starts.shape[0]) / max(starts.shape[0], 1)
-    weights = intraday_profiles.regular(kind, x, starts).volume
+    weights = intraday_profiles.of_session(kind, starts).volume
     auction = intraday_profiles.CLOSING_AUCTION.get(kind, 0.0)
     share = weights / weights.sum() * (1.0 - auction)
     i = max(int(np.searchsorted(starts, t_ns, side="right")) - 1, 0)

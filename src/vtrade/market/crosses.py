@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -27,7 +28,7 @@ from vtrade.core.errors import NotFoundError
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.market.catalog import Catalog
 from vtrade.market.daily import DailyPath
-from vtrade.market.intraday import REGULAR, DayMinutes
+from vtrade.market.intraday import DayMinutes, Prices
 
 # micro futures and the standard contract whose price per unit of the underlying they quote
 MICROS = {"MGC": "GC", "MCL": "CL"}
@@ -97,33 +98,32 @@ def minutes(own: DayMinutes, legs: Legs, *days: DayMinutes) -> DayMinutes:
     them the legs' combined as independent moves (root of the sum of squares)."""
     if not all(np.array_equal(own.ts, m.ts) for m in days):
         raise ValueError(f"the legs {legs.symbols} do not share the cross's minutes")
-    open_, high, low, close = _prices(legs, days)
+    open_, high, low, close = _prices(legs, [(m.open, m.high, m.low, m.close) for m in days])
     return replace(own, open=open_, high=high, low=low, close=close)
 
 
-def extremes(legs: Legs, *days: DayMinutes) -> tuple[float, float]:
-    """The (log) high and low of a cross's regular minutes of one day, from its legs' alone
-    (its daily bar's: `minutes` gives the same, without building the cross's own first)."""
-    _, high, low, _ = _prices(legs, days)
-    regular = days[0].segment == REGULAR
-    return float(high[regular].max()), float(low[regular].min())
+def extremes(legs: Legs, *regular: Prices) -> tuple[float, float]:
+    """The (log) high and low of a cross's regular minutes of one day, from its legs' regular
+    minutes' prices alone (its daily bar's: `minutes` gives the same, without building the
+    cross's own minutes first)."""
+    _, high, low, _ = _prices(legs, regular)
+    return float(high.max()), float(low.min())
 
 
-def _prices(
-    legs: Legs, days: tuple[DayMinutes, ...]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    open_ = legs.combine(*(m.open for m in days))
-    close = legs.combine(*(m.close for m in days))
-    moves = [_excursions(m, sign) for m, sign in zip(days, legs.signs, strict=True)]
+def _prices(legs: Legs, days: Sequence[Prices]) -> Prices:
+    open_ = legs.combine(*(o for o, _, _, _ in days))
+    close = legs.combine(*(c for _, _, _, c in days))
+    moves = [_excursions(p, sign) for p, sign in zip(days, legs.signs, strict=True)]
     up = functools.reduce(np.hypot, (u for u, _ in moves))
     down = functools.reduce(np.hypot, (d for _, d in moves))
     return open_, np.maximum(open_, close) + up, np.minimum(open_, close) - down, close
 
 
-def _excursions(m: DayMinutes, sign: float) -> tuple[np.ndarray, np.ndarray]:
+def _excursions(prices: Prices, sign: float) -> tuple[np.ndarray, np.ndarray]:
     """How far `sign` x a leg went above and below its minute's open and close."""
-    above = m.high - np.maximum(m.open, m.close)
-    below = np.minimum(m.open, m.close) - m.low
+    o, h, lo, c = prices
+    above = h - np.maximum(o, c)
+    below = np.minimum(o, c) - lo
     return (above, below) if sign > 0 else (below, above)
 
 

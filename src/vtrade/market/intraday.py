@@ -41,8 +41,23 @@ class DayMinutes:
     cross: np.ndarray  # of `volume`, the closing auction's (the session's last minute only)
 
 
-def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinutes:
-    """Generate the minutes of trading day `d` of `path`."""
+Prices = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # log open, high, low, close
+
+
+@dataclass(frozen=True, slots=True)
+class _Regular:
+    """A day's regular minutes as `day_minutes` draws them first (`rng` then goes on to the
+    extended hours' minutes)."""
+
+    rng: np.random.Generator
+    ts: np.ndarray
+    profile: profiles.Profile
+    auction: float
+    weights: np.ndarray  # of the day's volume, by minute
+    prices: Prices
+
+
+def _regular(inst: Instrument, path: DailyPath, d: int, seed: int) -> _Regular:
     days = path.days
     rng = stream(seed, "minutes", inst.symbol, int(days.day[d] // NS_PER_MINUTE))
     kind = profiles.kind_of(inst.calendar)
@@ -50,12 +65,26 @@ def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinu
     if days.break_start[d] >= 0:
         keep = (reg_ts < days.break_start[d]) | (reg_ts >= days.break_end[d])
         reg_ts = reg_ts[keep]
-    x = np.arange(reg_ts.shape[0]) / max(reg_ts.shape[0], 1)
-    prof = profiles.regular(kind, x, reg_ts)
+    prof = profiles.of_session(kind, reg_ts)
     auction = profiles.CLOSING_AUCTION.get(kind, 0.0)
-    reg_volume = _weights(rng, prof.volume, auction)
+    weights = _weights(rng, prof.volume, auction)
     o, h, lo, c = _segment(rng, path.open[d], path.close[d], path.regular_var[d], prof.variance)
-    o, h, lo, c = _touch(o, h, lo, c, path.high[d], path.low[d])
+    prices = _touch(o, h, lo, c, path.high[d], path.low[d])
+    return _Regular(rng, reg_ts, prof, auction, weights, prices)
+
+
+def regular_prices(inst: Instrument, path: DailyPath, d: int, seed: int) -> Prices:
+    """The log prices of trading day `d`'s regular minutes, as `day_minutes` gives them,
+    without their volumes or extended hours (a cross's daily high and low need no more)."""
+    return _regular(inst, path, d, seed).prices
+
+
+def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinutes:
+    """Generate the minutes of trading day `d` of `path`."""
+    days = path.days
+    reg = _regular(inst, path, d, seed)
+    rng, reg_ts, prof, auction, reg_volume = reg.rng, reg.ts, reg.profile, reg.auction, reg.weights
+    o, h, lo, c = reg.prices
     lot = float(inst.lot_size)
     total_lots = round(path.volume[d] / lot)
     reg_lots = round_to_total(reg_volume * path.volume[d] / lot, total_lots)

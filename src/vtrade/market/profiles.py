@@ -66,6 +66,28 @@ def regular(kind: str, x: np.ndarray, ts: np.ndarray) -> Profile:
     return around_the_clock(kind, ts)
 
 
+def of_session(kind: str, ts: np.ndarray) -> Profile:
+    """`regular`'s profile of a session's minutes `ts`, kept (read-only): most days of a
+    market share their minutes' times of day, so a year of days computes a few profiles."""
+    # the FX rollover follows New York's clock
+    offset = _new_york_offset(ts) if kind == "fx" and ts.shape[0] else 0.0
+    key = (kind, int(ts[0] % NS_PER_DAY) if ts.shape[0] else 0, offset, (ts - ts[:1]).tobytes())
+    found = _SESSIONS.get(key)
+    if found is None:
+        x = np.arange(ts.shape[0]) / max(ts.shape[0], 1)
+        found = regular(kind, x, ts)
+        for a in (found.variance, found.volume, found.spread):
+            a.flags.writeable = False
+        if len(_SESSIONS) >= _SESSIONS_KEPT:
+            _SESSIONS.clear()
+        _SESSIONS[key] = found
+    return found
+
+
+_SESSIONS: dict[tuple[object, ...], Profile] = {}
+_SESSIONS_KEPT = 256
+
+
 def around_the_clock(kind: str, ts: np.ndarray) -> Profile:
     """Profile of 24-hour markets as a function of the UTC hour of day."""
     hour = _utc_hour(ts)
@@ -88,10 +110,15 @@ def _new_york_hour(ts: np.ndarray) -> np.ndarray:
     FX minutes never spans a clock change: those fall on Sunday mornings, markets shut)."""
     if ts.shape[0] == 0:
         return _utc_hour(ts)
+    return ((ts % NS_PER_DAY) / _NS_PER_HOUR + _new_york_offset(ts)) % 24.0
+
+
+def _new_york_offset(ts: np.ndarray) -> float:
+    """New York's UTC offset in hours at the first of `ts`."""
     first = datetime.fromtimestamp(int(ts[0]) // 1_000_000_000, tz=NEW_YORK)
     offset = first.utcoffset()
     assert offset is not None
-    return ((ts % NS_PER_DAY) / _NS_PER_HOUR + offset.total_seconds() / 3600.0) % 24.0
+    return offset.total_seconds() / 3600.0
 
 
 def _utc_hour(ts: np.ndarray) -> np.ndarray:

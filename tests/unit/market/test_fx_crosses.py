@@ -11,6 +11,7 @@ import pytest
 
 from vtrade import bootstrap
 from vtrade.core.clock import NS_PER_MINUTE, parse_instant, to_ns
+from vtrade.domain.market_data import Interval
 from vtrade.market import crosses
 from vtrade.market.catalog import Catalog
 from vtrade.market.synthetic import SyntheticMarket
@@ -121,3 +122,17 @@ def test_a_triangle_at_quoted_prices_seldom_pays_its_fees_and_never_much(
         edges.append(max(qc.bid / ask - 1, bid / qc.ask - 1) * 1e4)
     beats = np.array(edges) > 0.6
     assert beats.mean() < 0.005 and max(edges) < 3.0, (beats.mean(), max(edges))
+
+
+def test_a_crosss_daily_high_and_low_drawn_before_any_minute_are_its_minutes() -> None:
+    """A year of a cross's daily bars draws only its legs' regular prices (not their whole
+    minutes, five times the work); the extremes must be those its minute bars then show."""
+    market = bootstrap.build().market
+    start, end = at("2025-03-03T00:00:00Z"), at("2025-03-08T00:00:00Z")
+    daily = market.bars("EUR/GBP", Interval.D1, start, end)  # before any minute is built
+    days = market.calendar("EUR/GBP").days
+    assert len(daily) == 5
+    for i, day in enumerate(daily.ts):
+        d = int(np.searchsorted(days.day, day))
+        minutes = market.bars("EUR/GBP", Interval.M1, int(days.open[d]), int(days.close[d]))
+        assert daily.high[i] == minutes.high.max() and daily.low[i] == minutes.low.min()
