@@ -19,7 +19,7 @@ from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
-from vtrade.domain.instruments import Instrument
+from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import (
     OCO_WITH,
@@ -179,6 +179,19 @@ class ExecutionEngine(VenueState):
             self.view(account_id, t_ns),
             cash_only=self.account(account_id).cash_only,
         )
+
+    def excess_margin(self, account_id: str, t_ns: int) -> Decimal:
+        """The margin (VCR) a new order may use: NAV less the initial margin of the positions
+        and of what open orders would add (never below 0)."""
+        view = self.view(account_id, t_ns)
+        return max(view.buying_power - self.margin_for_orders(account_id, t_ns), Decimal(0))
+
+    def stock_leverage(self, account_id: str) -> Decimal:
+        """How many VCR of stock a VCR of excess margin buys: the venue's equity leverage, or
+        1 for a cash-only account (its buying power as brokers quote it is excess x this)."""
+        if self.account(account_id).cash_only:
+            return Decimal(1)
+        return self.config.leverage.get(AssetClass.EQUITY, Decimal(1))
 
     def cash_for_orders(self, account_id: str, t_ns: int, excluding: str = "") -> Decimal:
         """The cash (VCR) the account's open cash-only buys hold back, fees included, as a new

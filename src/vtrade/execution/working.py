@@ -678,23 +678,26 @@ def _margin_checks(
         accounts |= {a.id for a in engine.accounts.values() if a.margin_call}
     for account_id in sorted(accounts):
         account = engine.accounts[account_id]
+        was_called = account.margin_call
         v = engine.view(account_id, t1)
         called = v.nav < v.maintenance
+        if called and not was_called:  # the call is told before the liquidation it causes
+            changes.events.append(
+                ev.MarginCalled(
+                    **engine.event_meta(t1),
+                    account_id=account_id,
+                    equity=v.nav,
+                    maintenance=v.maintenance,
+                )
+            )
         if (
             called
             and engine.config.liquidate_margin_calls
             and not liquidation.liquidating(engine, account_id, t1)
         ):
             changes.merge(liquidation.liquidate(engine, account, v, t1))
-        if called != account.margin_call:
+            after = engine.view(account_id, t1)  # its fills may have cured the account
+            called = after.nav < after.maintenance
+        if called != was_called:
             account.margin_call = called
             changes.accounts.append(account)
-            if called:
-                changes.events.append(
-                    ev.MarginCalled(
-                        **engine.event_meta(t1),
-                        account_id=account_id,
-                        equity=v.nav,
-                        maintenance=v.maintenance,
-                    )
-                )

@@ -14,7 +14,6 @@ from vtrade.api.inputs import Body
 from vtrade.core.clock import iso
 from vtrade.core.errors import NotFoundError
 from vtrade.core.money import spendable_cents
-from vtrade.domain.instruments import AssetClass
 
 router = APIRouter(tags=["alpaca: account"])
 
@@ -97,11 +96,7 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
     view = engine.view(account.id, now)
     config = configuration(c)
     # the stock leverage the engine applies (a venue set to 4:1 lends 4:1), none cash-only
-    leverage = (
-        Decimal(1)
-        if account.cash_only
-        else engine.config.leverage.get(AssetClass.EQUITY, Decimal(1))
-    )
+    leverage = engine.stock_leverage(account.id)
     held = engine.margin_for_orders(account.id, now)
     excess = max(view.nav - view.margin_used - held, Decimal(0))  # what a new order may use
     # what a cash-only (crypto) buy may spend: cash less what open cash-only buys will take,

@@ -42,38 +42,44 @@ def _day_start(c: Ctx, inst: Instrument, now_ns: int) -> int:
     return now_ns if day is None else day
 
 
-def _last_day_ended(c: Ctx, inst: Instrument, now_ns: int) -> int | None:
-    """The label of the last trading day that ended at or before now: the day before the one
-    in force, or between days the one that just ended. Never a later day: its bar, labelled
-    at its midnight UTC (for US stocks the evening before it starts), holds its whole close."""
+def _last_day_ended(c: Ctx, inst: Instrument, now_ns: int) -> tuple[int, int] | None:
+    """The label and closing instant of the last trading day that ended at or before now:
+    the day before the one in force, or between days the one that just ended. Never a later
+    day: its bar, labelled at its midnight UTC (for US stocks the evening before it starts),
+    holds its whole close."""
     days = c.container.sessions.for_instrument(inst).days
     i = int(np.searchsorted(days.end, now_ns, side="right")) - 1
-    return int(days.day[i]) if i >= 0 else None
+    return (int(days.day[i]), int(days.close[i])) if i >= 0 else None
 
 
-def previous_close(c: Ctx, inst: Instrument, now_ns: int) -> Decimal | None:
-    """The close of the last trading day that ended at or before now."""
-    day = _last_day_ended(c, inst, now_ns)
-    if day is None:
+def previous_close(c: Ctx, inst: Instrument, now_ns: int) -> tuple[Decimal, Decimal] | None:
+    """The close of the last trading day that ended at or before now, and the VCR value of a
+    unit of its quote currency then (a holding's value then is at that rate)."""
+    last = _last_day_ended(c, inst, now_ns)
+    if last is None:
         return None
+    day, close_ns = last
     bars = c.container.market.bars(inst.symbol, Interval.D1, day - 14 * NS_PER_DAY, day + 1)
     if not len(bars):
         return None
-    return Decimal(repr(float(bars.close[-1]))).quantize(inst.tick_size)
+    price = Decimal(repr(float(bars.close[-1]))).quantize(inst.tick_size)
+    return price, c.container.engine.marks(close_ns).fx(inst.currency)
 
 
 def _json(c: Ctx, pos: Position, now_ns: int, today: list[Fill]) -> dict[str, Any]:
     inst = c.catalog.get(pos.symbol)
     marks = c.container.engine.marks(now_ns)
     price = marks.mid(inst.symbol)  # as the account values it (a mid may be half a tick)
-    lastday = previous_close(c, inst, now_ns) or price
+    fx = marks.fx(inst.currency)
+    lastday, lastday_fx = previous_close(c, inst, now_ns) or (price, fx)
     return position_json(
         inst,
         pos.qty,
         pos.avg_price,
         price,
         lastday,
-        marks.fx(inst.currency),
+        fx,
+        lastday_fx=lastday_fx,
         held=c.container.engine.held_for_orders(pos),
         opened_today=_opened_today(c, inst, pos, now_ns, today),
         entry_fx=pos.entry_fx,

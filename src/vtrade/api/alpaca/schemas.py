@@ -242,6 +242,7 @@ def position_json(
     held: Decimal = Decimal(0),
     opened_today: bool = False,
     entry_fx: Decimal | None = None,
+    lastday_fx: Decimal | None = None,
 ) -> dict[str, Any]:
     """Render a position as an Alpaca `Position` (§3.1, §7.3); `held` is what open orders
     on its closing side hold of it (`qty_available` is the rest, signed like `qty`). The
@@ -249,15 +250,17 @@ def position_json(
 
     Prices are in the instrument's quote currency; values and P&L in the account currency
     (VCR = USD): the value at `fx_rate`, the cost basis at `entry_fx`, the rate the position
-    was entered at (default `fx_rate`), so the currency's move since counts in a holding's
-    unrealized P&L; a contract that settles P&L earns its price move at `fx_rate`, and its
+    was entered at (default `fx_rate`), and its value at the last close at `lastday_fx`, the
+    rate then, so the currency's move since counts in a holding's unrealized P&L; a contract
+    that settles P&L earns its price move at `fx_rate`, and its
     market value is its cost basis plus that (what it adds to the account's equity).
     `qty`, `market_value` and `cost_basis` are negative for shorts.
     """
     unit = instrument.multiplier * fx_rate
     market_value = qty * price * unit
     cost_basis = qty * entry_price * instrument.multiplier * (entry_fx or fx_rate)
-    base_value = cost_basis if opened_today else qty * lastday_price * unit
+    lastday_unit = instrument.multiplier * (lastday_fx or fx_rate)
+    base_value = cost_basis if opened_today else qty * lastday_price * lastday_unit
     if instrument.settles_pnl:  # a contract earns its price move, at today's rate
         unrealized = qty * (price - entry_price) * unit
         market_value = cost_basis + unrealized  # what it adds to equity

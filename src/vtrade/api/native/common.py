@@ -286,7 +286,7 @@ def account_public(state: ApiState, account: Account) -> AccountPublic:
     engine = state.container.engine
     now = state.container.clock.now_ns()
     view = engine.view(account.id, now)
-    held = engine.margin_for_orders(account.id, now)
+    excess = engine.excess_margin(account.id, now)
     return AccountPublic(
         id=account.id,
         name=account.name,
@@ -297,7 +297,8 @@ def account_public(state: ApiState, account: Account) -> AccountPublic:
         nav=cents(view.nav),
         gross_exposure=cents(view.gross),
         margin_used=cents(view.margin_used),
-        buying_power=spendable_cents(view.buying_power - held),
+        buying_power=spendable_cents(excess * engine.stock_leverage(account.id)),
+        excess_margin=spendable_cents(excess),
         margin_call=account.margin_call,
         trading_suspended=account.trading_suspended,
         no_shorting=account.no_shorting,

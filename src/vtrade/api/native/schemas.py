@@ -91,6 +91,12 @@ class AccountPublic(Out):
     gross_exposure: Dec = f("Sum of absolute position values", "187777.78")
     margin_used: Dec = f("Initial margin of the positions", "93888.89")
     buying_power: Dec = f(
+        "What a stock order may buy: `excess_margin` times the venue's stock leverage (2:1; "
+        "1 for a cash-only account), as Alpaca's /v2/account reports it; other asset classes "
+        "buy `excess_margin` times their own leverage (crypto: 1)",
+        "1812469.12",
+    )
+    excess_margin: Dec = f(
         "NAV less the initial margin of the positions and of what open orders would add: the "
         "margin a new order may use",
         "906234.56",
