@@ -140,8 +140,8 @@ def test_a_downgrade_asks_for_yes_and_says_any_command_upgrades_again(url: str) 
     assert refused.exit_code == 2 and kept == NEWEST
     assert refused.stderr.startswith(
         f"error: taking {url} back from {NEWEST} to 0007 drops what migrations 0008, 0009, 0010, "
-        "0011, 0012, 0013 added, and their data: stop every vtrade that uses the database, then "
-        "run again with --yes"
+        "0011, 0012, 0013, 0014 added, and their data: stop every vtrade that uses the database, "
+        "then run again with --yes"
     )
     assert down.exit_code == 0, down.output
     assert f"took {url} back from {NEWEST} to 0007, reverting:" in down.output
@@ -168,8 +168,9 @@ def test_check_lists_what_is_pending_and_exits_1_until_migrated(url: str) -> Non
         "0011",
         "0012",
         "0013",
+        "0014",
     ]
-    assert text_form.exit_code == 1 and "is at 0007; 6 migrations pending:" in text_form.output
+    assert text_form.exit_code == 1 and "is at 0007; 7 migrations pending:" in text_form.output
     assert unchanged
     assert current.exit_code == 0
     assert f"is at {NEWEST}, the newest migration" in current.output

@@ -163,7 +163,7 @@ def test_the_identity_migration_downgrades_and_upgrades_again(sql_store: SqlStor
     sql_store.migrate()
 
     assert IDENTITY_TABLES <= set(inspect(sql_store.engine).get_table_names())
-    assert sql_store.schema_revision() == "0013"
+    assert sql_store.schema_revision() == "0014"
 
 
 # -- the service on the real store --------------------------------------------------------

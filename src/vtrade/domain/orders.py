@@ -164,6 +164,9 @@ class Order:
     # working orders: participation not yet used, carried from the last fill (a fraction of
     # a unit the market's volume since then adds to; see `execution.working`)
     allowance: Decimal = Decimal(0)
+    # the VCR value of its fills' fees, unrounded: each fill books the rounded total less
+    # what the earlier ones booked, so they add up to the total converted (`booking`)
+    fees_vcr: Decimal = Decimal(0)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

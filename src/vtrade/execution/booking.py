@@ -284,7 +284,9 @@ class Bookkeeper:
         trade = (-sign * opened * inst.multiplier * fx).quantize(CENT)
         if closed:
             trade += cost_back + realized
-        fee_vcr = (fee.total * fx).quantize(CENT)
+        before = order.fees_vcr.quantize(CENT)
+        order.fees_vcr += fee.total * fx
+        fee_vcr = order.fees_vcr.quantize(CENT) - before
         entries = [self.entry(account, EntryKind.TRADE, trade, t_ns, ref=fill.id)]
         if fee_vcr:
             entries.append(self.entry(account, EntryKind.FEE, -fee_vcr, t_ns, ref=fill.id))

@@ -142,6 +142,7 @@ def estimate(
     book = engine.market.books.book(inst.symbol, arrival, engine.market.books.levels)
     calendar = engine.sessions.for_instrument(inst)
     closed = not routing.can_work(order, calendar.phase(arrival))
+    fills_at = t_ns  # the fee tier is the one in force then (volumes restart with the month)
     if order.tif in routing.IMMEDIATE and closed:  # refused: it would neither wait nor fill
         plan = _Plan((), None, note=f"{order.tif.value} orders need an open market")
     elif not routing.executes_now(order, inst, calendar, arrival):
@@ -149,12 +150,13 @@ def estimate(
         _, auctioned = routing.auction_due(order, inst, calendar, due)
         last = engine.market.touch(inst.symbol, arrival)
         plan = _waiting(order, inst, rules, last, due, t_ns, auctioned)
+        fills_at = t_ns if due is None else due
     elif not rules.friction:
         plan = _at_the_mid(order)
     else:
         levels = book.asks if side is Side.BUY else book.bids
         plan = _taking(engine, order, inst, levels, rules, arrival)
-    fee_qty, fee = _fees(engine, order, inst, plan, rules, fx, account_id, t_ns)
+    fee_qty, fee = _fees(engine, order, inst, plan, rules, fx, account_id, fills_at)
     spread_bps, impact_bps = _costs_bps(order, inst, plan, fx, profile)
     now_qty = sum((s.qty for s in plan.now), Decimal(0))
     now_notional = sum((s.price * s.qty for s in plan.now), Decimal(0))
@@ -412,8 +414,9 @@ def _fees(
     what it fills, not on what expires), or, when nothing is, on a resting limit's whole
     quantity at its limit, as a maker, or as a taker when it works on through the mid (what it
     pays if it fills); nothing when nothing fills
-    or rests. At the tier `account_id`'s volumes give, as its fill would pay
-    (`Volumes.context`), or a fresh account's."""
+    or rests. At the tier `account_id`'s volumes give at `t_ns`, when it is expected to fill
+    (`Volumes.context`: an order waiting for next month's first open pays next month's), or a
+    fresh account's."""
     if plan.expected is not None:
         qty, price = plan.expected.qty, _average(plan.expected.slices)
         liquidity = plan.expected.liquidity

@@ -302,6 +302,10 @@ def _at_least(rate: Decimal, minimum: Decimal) -> Callable[[Decimal, Decimal], D
     return lambda _qty, value: max(value * rate, minimum)
 
 
+def _per_unit(rate: Decimal) -> Callable[[Decimal, Decimal], Decimal]:
+    return lambda qty, _value: qty * rate
+
+
 def _of_value(share: Decimal) -> Callable[[Decimal, Decimal], Decimal]:
     return lambda _qty, value: value * share
 
@@ -503,8 +507,12 @@ class FeeSchedule:
             items.append(("commission", before.added(qty, value, commission)))
         elif s.name == "futures":
             rates = {**v, **s.tables.get(f"symbols.{inst.symbol.upper()}", {})}
-            scale = {"commission": ctx.commission_multiplier}  # exchange and NFA fees as they are
-            items += [(k, qty * rates[k] * scale.get(k, Decimal(1))) for k in _FUTURES_KEYS]
+            # on the order so far, as the others: harsh's 1.0625 a contract rounds once an order
+            # (exchange and NFA fees are whole cents a contract, so any slicing adds them up)
+            items += [
+                (k, before.added(qty, value, _per_unit(rates[k]), commission=k == "commission"))
+                for k in _FUTURES_KEYS
+            ]
         else:  # index: amounts per currency; unlisted currencies use the USD one, converted
             currency = inst.currency if s.currency == "quote" else s.currency
 

@@ -82,6 +82,7 @@ def order_row(o: Order) -> Values:
         "due_ns": o.due_ns,
         "expire_ns": o.expire_ns,
         "allowance": o.allowance,
+        "fees_vcr": o.fees_vcr,
     }
 
 
@@ -119,6 +120,7 @@ def order_from(r: Row[Any]) -> Order:
         due_ns=r.due_ns,
         expire_ns=r.expire_ns,
         allowance=r.allowance,
+        fees_vcr=r.fees_vcr,
     )
 
 

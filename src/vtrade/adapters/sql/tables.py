@@ -100,6 +100,7 @@ orders = Table(
     Column("expire_ns", BigInteger),
     Column("allowance", ExactDecimal(), nullable=False, server_default="0"),
     Column("group_id", String()),
+    Column("fees_vcr", ExactDecimal(), nullable=False, server_default="0"),
     Index("ix_orders_account_created", "account_id", "created_ns"),
     Index("ix_orders_account_client_id", "account_id", "client_order_id"),
     Index(
