@@ -109,7 +109,7 @@ def account(a: Row) -> Table:
             ("profile", a["profile"]),
             ("cash", amount("cash")),
             ("NAV", amount("nav")),
-            ("buying power (stock)", amount("buying_power")),
+            ("buying power", amount("buying_power")),
             ("excess margin", amount("excess_margin")),
             ("positions (gross)", amount("gross_exposure")),
             ("margin used", amount("margin_used")),

@@ -50,6 +50,7 @@ class _Regular:
     extended hours' minutes)."""
 
     rng: np.random.Generator
+    kind: str  # of venue (`profiles.kind_of`)
     ts: np.ndarray
     profile: profiles.Profile
     auction: float
@@ -70,7 +71,7 @@ def _regular(inst: Instrument, path: DailyPath, d: int, seed: int) -> _Regular:
     weights = _weights(rng, prof.volume, auction)
     o, h, lo, c = _segment(rng, path.open[d], path.close[d], path.regular_var[d], prof.variance)
     prices = _touch(o, h, lo, c, path.high[d], path.low[d])
-    return _Regular(rng, reg_ts, prof, auction, weights, prices)
+    return _Regular(rng, kind, reg_ts, prof, auction, weights, prices)
 
 
 def regular_prices(inst: Instrument, path: DailyPath, d: int, seed: int) -> Prices:
@@ -130,7 +131,7 @@ def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinu
         close=np.concatenate([p[2][3] for p in parts]),
         volume=np.concatenate([p[3] for p in parts]),
         spread=np.concatenate([p[4].spread for p in parts]) * vol_ratio,
-        depth=np.concatenate([p[4].volume / p[4].volume.mean() for p in parts]),
+        depth=np.concatenate([profiles.depth(reg.kind, p[4]) for p in parts]),
         cross=np.concatenate([p[5] for p in parts]),
     )
 

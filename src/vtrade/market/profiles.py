@@ -34,6 +34,21 @@ class Profile:
     spread: np.ndarray
 
 
+def depth(kind: str, profile: Profile) -> np.ndarray:
+    """Book depth by minute, relative to the segment's mean. On an exchange with an opening
+    and a closing auction, its volume over its spread to the power 1.5: thin when wide, so a
+    block pays about 1.4x its mid-day impact in a US stock's first half hour and 0.5x in its
+    last (market-realism.md §4.3), where depth that followed volume alone made the open, the
+    busiest time, the cheapest (0.5x). Round-the-clock markets follow their activity."""
+    w = profile.volume
+    if kind in OPENING_AUCTION:
+        w = w * profile.spread**_DEPTH_SPREAD_POWER
+    return w / w.mean() if w.shape[0] else w
+
+
+_DEPTH_SPREAD_POWER = -1.5
+
+
 def kind_of(calendar: str) -> str:
     """Return the profile kind for a session calendar name."""
     if calendar in ("XNYS", "XNAS"):

@@ -61,23 +61,28 @@ def reconcile(app: Container, account_id: str) -> dict[str, Decimal]:
     assert account.cash == account.initial_balance + sum(
         (e.amount for e in ledger if e.kind is not EntryKind.DEPOSIT), D(0)
     )
-    by_fill: dict[str, Decimal] = defaultdict(D)
+    by_fill: dict[tuple[EntryKind, str], Decimal] = defaultdict(D)
     for entry in ledger:
         if entry.ref:
-            by_fill[entry.ref] += entry.amount
+            by_fill[entry.kind, entry.ref] += entry.amount
     signed: dict[str, Decimal] = defaultdict(D)
     per_order: dict[str, Decimal] = defaultdict(D)
+    fees_booked: dict[str, Decimal] = defaultdict(D)
+    fees_exact: dict[str, Decimal] = defaultdict(D)
     for f in fills:
         sign = 1 if f.side is Side.BUY else -1
         signed[f.symbol] += sign * f.qty
         per_order[f.order_id] += f.qty
         notional = sum((s.qty * s.price for s in f.receipt.slices), D(0))  # exact, unlike price
         assert f.qty == sum((s.qty for s in f.receipt.slices), D(0))
-        trade = (-sign * notional * f.fx_rate).quantize(CENT)
-        assert by_fill[f.id] == trade - (f.fee * f.fx_rate).quantize(CENT)
+        assert by_fill[EntryKind.TRADE, f.id] == (-sign * notional * f.fx_rate).quantize(CENT)
+        fees_booked[f.order_id] -= by_fill[EntryKind.FEE, f.id]
+        fees_exact[f.order_id] += f.fee * f.fx_rate
     assert len({f.id for f in fills}) == len(fills)
     for order in orders:
         assert order.filled_qty == per_order[order.id] <= order.qty
+        # an order's fills book its fees converted, rounded to the cent on the order
+        assert fees_booked[order.id] == fees_exact[order.id].quantize(CENT)
     held = {p.symbol: p.qty for p in app.engine.positions_of(account_id) if p.qty}
     assert held == {s: q for s, q in signed.items() if q}
     return held
