@@ -17,6 +17,7 @@ LOW_PRICE = 5  # a share below it is low-priced
 SHORT_RATE = Decimal("0.30")
 PER_SHARE = 5
 LOW_PRICE_PER_SHARE = Decimal("2.50")
+MIN_EQUITY_TO_SHORT = Decimal(2_000)  # FINRA 4210(b): no short sale under it
 
 
 def short_rule_applies(inst: Instrument) -> bool:

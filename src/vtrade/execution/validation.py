@@ -19,7 +19,7 @@ from operator import attrgetter
 from vtrade.core.errors import ValidationError
 from vtrade.core.money import largest_fitting, round_to_increment
 from vtrade.domain.instruments import AssetClass, Instrument
-from vtrade.domain.margin import short_minimum
+from vtrade.domain.margin import MIN_EQUITY_TO_SHORT, short_minimum, short_rule_applies
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderType, TimeInForce
 from vtrade.execution.accounting import (
@@ -346,6 +346,8 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
         return  # reduces exposure: always allowed
     price = _risk_price(order, ctx.market_price, mid)
     view = ctx.account_view()
+    if after < 0 and after < before and short_rule_applies(inst):
+        _check_may_short(inst, ctx.cash_only, view.nav)
     fx = ctx.marks.fx(inst.currency)
     notional = added * price * inst.multiplier * fx
     rate = ONE if ctx.cash_only else initial_rate(inst, ctx.limits.leverage)
@@ -386,6 +388,23 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     held = _held_value(order, ctx.position_qty, ordered, mid)
     held *= inst.multiplier * fx
     _check_concentration(order, inst, ctx, view.nav, held, ordered, added, closes, price)
+
+
+def _check_may_short(inst: Instrument, cash_only: bool, nav: Decimal) -> None:
+    """A short sale of US stock needs a margin account (Regulation T: a cash account may not
+    sell short) with at least 2,000 of equity (FINRA 4210(b); Alpaca's `shorting_enabled`)."""
+    if cash_only:
+        raise AccountRuleViolation(
+            "cash_only",
+            f"a cash-only account may not sell {inst.symbol} short: short sales need a margin "
+            "account (set max_margin_multiplier to 2)",
+        )
+    if nav < MIN_EQUITY_TO_SHORT:
+        raise RuleViolation(
+            "short_minimum_equity",
+            f"selling {inst.symbol} short needs at least {_money(MIN_EQUITY_TO_SHORT)} VCR of "
+            f"equity (FINRA 4210(b)); the account has {_money(nav)} VCR",
+        )
 
 
 def _held_value(order: Order, position: Decimal, ordered: list[Order], mid: Decimal) -> Decimal:

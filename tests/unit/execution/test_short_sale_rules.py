@@ -103,3 +103,39 @@ def test_a_buy_to_cover_does_not_leave_a_fractional_short(
     assert covered.status is OrderStatus.REJECTED
     assert (covered.reject_reason or "").endswith("would leave -9.5; buy 1")
     assert venue.engine.position(account.id, "AAPL").qty == -10
+
+
+def test_a_cash_only_account_may_not_sell_stock_short(make_venue: Callable[..., Venue]) -> None:
+    """Regulation T: short sales need a margin account; Alpaca's cash accounts (a
+    max_margin_multiplier of 1) report shorting_enabled false. A cash-only account sold short
+    before, taking the whole value as margin (session 23)."""
+    venue = make_venue()
+    account = venue.open()
+    venue.engine.set_rules(account.id, trading_suspended=None, no_shorting=None, cash_only=True)
+    bought, _ = venue.submit(account, "AAPL", Side.BUY, 10)
+    sold, _ = venue.submit(account, "AAPL", Side.SELL, 10)  # closing a long is no short sale
+    short, _ = venue.submit(account, "AAPL", Side.SELL, 5)
+    assert bought.status is sold.status is OrderStatus.FILLED
+    assert short.status is OrderStatus.REJECTED
+    assert short.reject_reason == (
+        "cash_only: a cash-only account may not sell AAPL short: short sales need a margin "
+        "account (set max_margin_multiplier to 2)"
+    )
+    assert venue.engine.position(account.id, "AAPL").qty == 0
+
+
+def test_no_stock_is_sold_short_under_2000_of_equity(make_venue: Callable[..., Venue]) -> None:
+    """FINRA 4210(b): a margin account needs 2,000 of equity before it sells short (Alpaca:
+    shorting_enabled false under it). Other instruments a trader may sell from flat (FX,
+    futures) are not short sales of securities."""
+    venue = make_venue()
+    account = venue.open(balance=1_999)
+    short, _ = venue.submit(account, "F", Side.SELL, 10)
+    assert short.status is OrderStatus.REJECTED
+    assert short.reject_reason == (
+        "short_minimum_equity: selling F short needs at least 2,000.00 VCR of equity "
+        "(FINRA 4210(b)); the account has 1,999.00 VCR"
+    )
+    richer = venue.open(balance=2_000)
+    allowed, _ = venue.submit(richer, "F", Side.SELL, 10)
+    assert allowed.status is OrderStatus.FILLED

@@ -14,6 +14,7 @@ from vtrade.api.inputs import Body
 from vtrade.core.clock import iso
 from vtrade.core.errors import NotFoundError
 from vtrade.core.money import spendable_cents
+from vtrade.domain.margin import MIN_EQUITY_TO_SHORT
 
 router = APIRouter(tags=["alpaca: account"])
 
@@ -139,7 +140,10 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
         "transfers_blocked": False,
         "account_blocked": False,
         "trade_suspended_by_user": blocked,
-        "shorting_enabled": not config["no_shorting"],
+        # a margin account with FINRA's 2,000 of equity, its own rule allowing
+        "shorting_enabled": not config["no_shorting"]
+        and not account.cash_only
+        and view.nav >= MIN_EQUITY_TO_SHORT,
         "daytrade_count": 0,
         "options_approved_level": 0,
         "options_trading_level": 0,
