@@ -273,7 +273,10 @@ def _taking(
     if scheduled <= 0:
         return _Plan(now, taken, schedule, note=note, volume_pace=pace)
     sign = 1 if order.side is Side.BUY else -1
-    move = Decimal(repr(fills.impact(inst, scheduled)))
+    # the minutes' slices at the participation cap, until the scheduled part is done
+    worked = np.minimum(np.cumsum(volume) * float(rules.participation), float(scheduled))
+    slices = [float(q) for q in np.diff(worked, prepend=0.0) if q > 0]
+    move = Decimal(repr(fills.worked_impact(inst, order.qty - rest, slices, 60.0)))
     later = Slice(price=levels[0].price + sign * mid * move, qty=scheduled)
     expected = Execution((*now, later), touch, mid, Liquidity.TAKER)
     return _Plan(now, expected, schedule, note=note, volume_pace=pace)

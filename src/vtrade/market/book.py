@@ -8,7 +8,10 @@ user sees explains the price they got. Orders within the top level pay the sprea
 
 Liquidity is shared: what an order takes is gone for everyone, then refills exponentially
 with time constant `refill_s`; the mid is pushed by half the impact paid and relaxes back as
-1/sqrt(1 + t/tau) (the double square-root law), fading out within the hour.
+1/sqrt(1 + t/tau) (the double square-root law), fading out within the hour. What one side
+gave our orders lately (fading over hours: the latent liquidity a metaorder used up) holds
+the mid where the square-root law puts a metaorder of that size, where walks fell short of
+it: slices within the touch move the price too (`Liquidity.flow`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ _TOUCH_IMPACT = 0.001  # 10 bp: the most the square-root law may charge for the 
 _RELAX_TAUS = (4.0, 20.0, 90.0, 400.0, 1200.0)
 _RELAX_WEIGHTS = (0.03333, 0.31069, 0.3736, 0.27618, 0.00834)
 _DISPLACEMENT_SHARE = 0.5
+FLOW_TAU_S = 14400.0  # latent liquidity a metaorder used up comes back over hours
+_FLOW_SHARE = 1.0  # of the square-root law's impact its flow holds the mid at
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,11 @@ class DepthModel:
             gamma=inst.market.impact_gamma,
             alpha=inst.market.impact_alpha,
         )
+
+    def metaorder_impact(self, units: float, price: float) -> float:
+        """The square-root law's impact (price units) of `units` traded by one side: what a
+        metaorder of that size has moved the price by the time it is done."""
+        return price * self.gamma * (max(units, 0.0) / self.adv) ** self.alpha
 
     def step_ticks(self, price: float) -> int:
         """Distance between book levels at `price`, in ticks (about half the typical spread)."""
@@ -120,8 +130,11 @@ def horizon_ns(tau_ns: float) -> int:
     return int(40 * tau_ns)
 
 
-# How long our orders' consumption leaves a trace: the slowest relaxation of the mid.
-MEMORY_NS = horizon_ns(max(_RELAX_TAUS) * NS_PER_SECOND)
+# How long our orders' consumption leaves a trace: the flow's fading (`Liquidity.flow`), the
+# slowest; a restart replays the takes of that long ago, so its books equal a run's that never
+# stopped. History kept for queries at past instants: the pushes' memory is plenty.
+MEMORY_NS = horizon_ns(FLOW_TAU_S * NS_PER_SECOND)
+_HISTORY_NS = horizon_ns(max(_RELAX_TAUS) * NS_PER_SECOND)
 
 
 class Decaying:
@@ -133,10 +146,16 @@ class Decaying:
 
     __slots__ = ("_taus", "_weights", "_times", "_amounts", "_states", "horizon_ns")
 
-    def __init__(self, taus_ns: tuple[float, ...], weights: tuple[float, ...] = (1.0,)) -> None:
+    def __init__(
+        self,
+        taus_ns: tuple[float, ...],
+        weights: tuple[float, ...] = (1.0,),
+        history_ns: int | None = None,
+    ) -> None:
         self._taus = taus_ns
         self._weights = weights
-        self.horizon_ns = horizon_ns(max(taus_ns))
+        # history kept for queries at past instants (values later on need none of it)
+        self.horizon_ns = horizon_ns(max(taus_ns)) if history_ns is None else history_ns
         self._times: list[int] = []
         self._amounts: list[float] = []
         self._states: list[tuple[float, ...]] = []  # components just after each entry
@@ -183,6 +202,10 @@ class Decaying:
         )
 
 
+def _flow_history() -> Decaying:
+    return Decaying((FLOW_TAU_S * NS_PER_SECOND,), history_ns=_HISTORY_NS)
+
+
 @dataclass(slots=True)
 class Liquidity:
     """What our own orders have taken from one instrument's book, and how it comes back.
@@ -199,6 +222,11 @@ class Liquidity:
             tuple(t * NS_PER_SECOND for t in _RELAX_TAUS), _RELAX_WEIGHTS
         )
     )
+    # What our orders took lately, by side of the book (units, decaying as the latent
+    # liquidity they used up comes back), and the displacement of the mid it holds: a
+    # metaorder worked in slivers the touch absorbs moves the price all the same.
+    flows: dict[int, Decaying] = field(default_factory=dict)
+    flow_pushes: Decaying = field(default_factory=_flow_history)
     # No level's last take is older than this (a bound, not exact): spares `forget_before`
     # its scan of every level while nothing can be stale.
     oldest_ns: int = 0
@@ -209,7 +237,8 @@ class Liquidity:
 
     def displacement(self, t_ns: int) -> float:
         """Mid displacement in force at `t_ns` from the pushes made at or before it."""
-        return self.pushes.value(t_ns) if self.pushes else 0.0
+        walked = self.pushes.value(t_ns) if self.pushes else 0.0
+        return walked + (self.flow_pushes.value(t_ns) if self.flow_pushes else 0.0)
 
     def taken_at(self, side: int, price_ticks: int, t_ns: int) -> float:
         """Quantity still missing at a level: what was taken, less what has refilled since."""
@@ -227,6 +256,22 @@ class Liquidity:
     def push(self, amount: float, t_ns: int) -> None:
         """Displace the mid by a share of `amount` (price units) from `t_ns` on."""
         self.pushes.add(t_ns, _DISPLACEMENT_SHARE * amount)
+
+    def flow(
+        self, model: DepthModel, side: int, units: float, price: float, walked: float, t_ns: int
+    ) -> None:
+        """Record `units` taken from `side` at `t_ns` (about `price`), whose walk pushed the
+        mid by `walked` (price units): the mid is moved on to where the square-root law puts
+        a metaorder of what this side took lately, where the walk fell short of it."""
+        taken = self.flows.get(side)
+        if taken is None:
+            taken = self.flows[side] = _flow_history()
+        before = taken.value(t_ns)
+        taken.add(t_ns, units)
+        rise = model.metaorder_impact(before + units, price) - model.metaorder_impact(before, price)
+        extra = _FLOW_SHARE * rise - abs(_DISPLACEMENT_SHARE * walked)
+        if extra > 0:
+            self.flow_pushes.add(t_ns, side * extra)
 
     def forget_before(self, t_ns: int) -> bool:
         """Drop levels whose last take has long refilled by `t_ns` (checked now and then);

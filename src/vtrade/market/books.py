@@ -155,7 +155,8 @@ class OrderBooks:
             )
             ticks.append(price_ticks)
             remaining -= lots
-        if taken and self._pushed(liq, model, ticks, t_ns):
+        units = (int(qty / inst.lot_size) - remaining) * model.lot
+        if taken and self._pushed(liq, model, ticks, book_side, units, t_ns):
             self._walked.pop((inst.symbol, -book_side), None)
             walked.sizes.clear()
         return taken
@@ -171,10 +172,12 @@ class OrderBooks:
         model = self.depth_model(inst)
         book_side = 1 if side is Side.BUY else -1
         ticks = [int(price / inst.tick_size) for price, _ in taken]
+        units = 0.0
         for price_ticks, (_, size) in zip(ticks, taken, strict=True):
             liq.take(book_side, price_ticks, int(size / inst.lot_size) * model.lot, t_ns)
+            units += int(size / inst.lot_size) * model.lot
         if ticks:
-            self._pushed(liq, model, ticks, t_ns)
+            self._pushed(liq, model, ticks, book_side, units, t_ns)
         self._walked.clear()
 
     def forget_consumption(self) -> None:
@@ -189,10 +192,15 @@ class OrderBooks:
         return liq
 
     @staticmethod
-    def _pushed(liq: Liquidity, model: DepthModel, ticks: list[int], t_ns: int) -> bool:
-        """Displace the mid by half of what a walk over levels `ticks` paid beyond its first;
-        tell whether levels long refilled were forgotten (they count as untouched from now)."""
-        liq.push((ticks[-1] - ticks[0]) * model.tick, t_ns)
+    def _pushed(
+        liq: Liquidity, model: DepthModel, ticks: list[int], side: int, units: float, t_ns: int
+    ) -> bool:
+        """Displace the mid by half of what a walk of `units` over levels `ticks` paid beyond
+        its first, and on as far as the flow from that `side` holds it (`Liquidity.flow`); tell
+        whether levels long refilled were forgotten (they count as untouched from now)."""
+        walked = (ticks[-1] - ticks[0]) * model.tick
+        liq.push(walked, t_ns)
+        liq.flow(model, side, units, ticks[0] * model.tick, walked, t_ns)
         return liq.forget_before(t_ns)
 
     def _walk_side(self, inst: Instrument, t_ns: int, side: int) -> Iterator[tuple[int, float]]:

@@ -73,7 +73,8 @@ def test_realistic_buy_fills_at_or_above_the_ask(venue: Venue, symbol: str, qty:
 @pytest.mark.parametrize(("symbol", "qty"), TRADES)
 def test_realistic_sell_fills_at_or_below_the_bid(venue: Venue, symbol: str, qty: str) -> None:
     account = venue.open()
-    if not venue.catalog.get(symbol).shortable:  # crypto cannot be sold short: hold it first
+    bought = not venue.catalog.get(symbol).shortable
+    if bought:  # crypto cannot be sold short: hold it first
         venue.submit(account, symbol, Side.BUY, qty)
     bid = venue.quote(symbol).bid
     feed_bid = feed(venue, symbol).bid
@@ -82,10 +83,13 @@ def test_realistic_sell_fills_at_or_below_the_bid(venue: Venue, symbol: str, qty
 
     assert order.status is OrderStatus.FILLED
     (fill,) = changes.fills
-    assert fill.price <= bid <= feed_bid
+    assert fill.price <= bid
+    # the book is the feed's, but for what our own buy just lifted it by (its flow's impact)
+    assert bid >= feed_bid if bought else bid <= feed_bid
     assert all(s.price <= bid for s in fill.receipt.slices)
     assert fill.receipt.touch == bid
-    assert fill.receipt.slippage_bps > 0  # sold below the arrival mid: a cost
+    if not bought:  # (after it, a sale may get more than the feed's mid it lifted)
+        assert fill.receipt.slippage_bps > 0  # sold below the arrival mid: a cost
 
 
 @pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
@@ -666,7 +670,7 @@ def test_volume_traded_frictionless_earns_no_fee_tier(venue: Venue) -> None:
     for account in (churner, fresh):
         _, changes = venue.submit(account, "ETH-USD", Side.BUY, 1)
         (fill,) = changes.fills
-        rates.append(fill.fee / (fill.qty * fill.price))
+        rates.append(float(fill.fee / (fill.qty * fill.price)))
 
     assert rates[0] == pytest.approx(rates[1], rel=1e-3)  # both at the first tier's rate
 

@@ -437,9 +437,17 @@ def test_a_block_works_on_across_a_failure_as_if_nothing_had_failed(
         )
         order = trading.submit(cmd)
         assert order.status is S.PARTIALLY_FILLED
-        bid = app.market.books.quote("AAPL", app.clock.now_ns()).bid
-        resting = trading.submit(  # filled by the sellers that reach it, print by print
-            replace(cmd, type=OrderType.LIMIT, limit_price=bid - D("0.05"), tif=TimeInForce.GTC)
+        # in another stock: the block's own flow lifts AAPL's book away from a bid below it
+        bid = app.market.books.quote("MSFT", app.clock.now_ns()).bid
+        resting = trading.submit(  # at the bid: filled by the sellers that reach it, print by print
+            replace(
+                cmd,
+                symbol="MSFT",
+                qty=D(100_000),
+                type=OrderType.LIMIT,
+                limit_price=bid,
+                tif=TimeInForce.GTC,
+            )
         )
         app.clock.advance(30 * SECOND)
         if failure is not None:

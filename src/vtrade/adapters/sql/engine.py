@@ -11,6 +11,7 @@ from vtrade.adapters.sql.checkpoint import BACKSTOP_PAGES
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 PG_CONNECT_TIMEOUT_S = 10  # unless the URL sets connect_timeout
+SQLITE_BUSY_MS = 10_000  # how long a statement waits for another connection's write lock
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -60,7 +61,7 @@ def _sqlite_engine(url: URL, synchronous: str, echo: bool) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")

@@ -16,6 +16,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from vtrade.adapters.sql.engine import SQLITE_BUSY_MS
 from vtrade.core.errors import StorageError, ValidationError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -23,6 +24,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Serializes concurrent `migrate()` calls against one PostgreSQL database (any constant works;
 # this one is "vtrade" in ASCII).
 _PG_LOCK_KEY = 0x767472616465
+_SQLITE_MIGRATION_WAIT_MS = 120_000
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
@@ -143,11 +145,14 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
         raw = conn.connection.dbapi_connection
         assert raw is not None
         raw.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: before BEGIN
+        # wait as long as another start's whole chain of migrations may take on a slow disk
+        raw.execute(f"PRAGMA busy_timeout={_SQLITE_MIGRATION_WAIT_MS}")
         try:
             with conn.execution_options(sqlite_begin="IMMEDIATE").begin():
                 yield conn
         finally:
             raw.execute("PRAGMA foreign_keys=ON")
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
 
 
 def _check_references(conn: Connection) -> None:
