@@ -172,12 +172,12 @@ class OrderBooks:
         model = self.depth_model(inst)
         book_side = 1 if side is Side.BUY else -1
         ticks = [int(price / inst.tick_size) for price, _ in taken]
-        units = 0.0
+        lots = 0  # whole lots, multiplied once as `consume` does: the flow's float is the same
         for price_ticks, (_, size) in zip(ticks, taken, strict=True):
             liq.take(book_side, price_ticks, int(size / inst.lot_size) * model.lot, t_ns)
-            units += int(size / inst.lot_size) * model.lot
+            lots += int(size / inst.lot_size)
         if ticks:
-            self._pushed(liq, model, ticks, book_side, units, t_ns)
+            self._pushed(liq, model, ticks, book_side, lots * model.lot, t_ns)
         self._walked.clear()
 
     def forget_consumption(self) -> None:
