@@ -276,7 +276,8 @@ def _taking(
     # the minutes' slices at the participation cap, until the scheduled part is done
     worked = np.minimum(np.cumsum(volume) * float(rules.participation), float(scheduled))
     slices = [float(q) for q in np.diff(worked, prepend=0.0) if q > 0]
-    move = Decimal(repr(fills.worked_impact(inst, order.qty - rest, slices, 60.0)))
+    model = engine.market.books.depth_model(inst)
+    move = Decimal(repr(model.worked_impact(float(order.qty - rest), slices, 60.0)))
     later = Slice(price=levels[0].price + sign * mid * move, qty=scheduled)
     expected = Execution((*now, later), touch, mid, Liquidity.TAKER)
     return _Plan(now, expected, schedule, note=note, volume_pace=pace)

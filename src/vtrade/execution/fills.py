@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
@@ -29,7 +28,6 @@ from vtrade.domain.orders import Order, Slice
 from vtrade.execution.accounting import exact_mid
 from vtrade.execution.fees import Liquidity
 from vtrade.execution.profiles import RealismProfile
-from vtrade.market.book import FLOW_TAU_S
 from vtrade.market.books import OrderBooks, Touch, to_price
 from vtrade.market.intraday import Prints
 from vtrade.market.profiles import CLOSING_AUCTION, OPENING_AUCTION, kind_of
@@ -368,29 +366,6 @@ def impact(inst: Instrument, qty: Decimal) -> float:
     """Square-root impact beyond the half-spread, as a fraction: gamma * (Q / V_avg) ** alpha."""
     m = inst.market
     return float(m.impact_gamma * (float(qty) / m.avg_daily_volume) ** m.impact_alpha)
-
-
-def worked_impact(inst: Instrument, done: Decimal, slices: Sequence[float], step_s: float) -> float:
-    """The average impact beyond the touch, as a fraction of the mid, of a remainder worked in
-    `slices` (quantities, one every `step_s` seconds) after `done` was taken at once: the mid
-    the flow holds (`market.book.Liquidity.flow`) rises along gamma * (Q / V) ** alpha as it
-    fills, and what it took fades as the latent book comes back."""
-    m = inst.market
-
-    def law(units: float) -> float:
-        return float(m.impact_gamma * (max(units, 0.0) / m.avg_daily_volume) ** m.impact_alpha)
-
-    fade = math.exp(-step_s / FLOW_TAU_S)
-    flow = float(done)
-    held = law(flow)
-    paid = total = 0.0
-    for qty in slices:
-        flow, before = flow * fade, held * fade
-        held = before + law(flow + qty) - law(flow)
-        flow += qty
-        paid += qty * (before + held) / 2
-        total += qty
-    return paid / total if total else 0.0
 
 
 def _direction(side: Side) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from vtrade.core.clock import NS_PER_SECOND
@@ -47,7 +48,7 @@ _TOUCH_IMPACT = 0.001  # 10 bp: the most the square-root law may charge for the 
 _RELAX_TAUS = (4.0, 20.0, 90.0, 400.0, 1200.0)
 _RELAX_WEIGHTS = (0.03333, 0.31069, 0.3736, 0.27618, 0.00834)
 _DISPLACEMENT_SHARE = 0.5
-FLOW_TAU_S = 14400.0  # latent liquidity a metaorder used up comes back over hours
+_FLOW_TAU_S = 14400.0  # latent liquidity a metaorder used up comes back over hours
 _FLOW_SHARE = 1.0  # of the square-root law's impact its flow holds the mid at
 
 
@@ -87,6 +88,23 @@ class DepthModel:
         """The square-root law's impact (price units) of `units` traded by one side: what a
         metaorder of that size has moved the price by the time it is done."""
         return price * self.gamma * (max(units, 0.0) / self.adv) ** self.alpha
+
+    def worked_impact(self, done: float, slices: Sequence[float], step_s: float) -> float:
+        """The average impact beyond the touch, as a fraction of the mid, of a remainder worked
+        in `slices` (units, one every `step_s` seconds) after `done` was taken at once, as
+        `Liquidity.flow` moves the mid: along the law as it fills, fading as the latent book
+        comes back (the walks' own pushes left out)."""
+        fade = math.exp(-step_s / _FLOW_TAU_S)
+        flow, held = done, self.metaorder_impact(done, 1.0)
+        paid = total = 0.0
+        for units in slices:
+            flow, before = flow * fade, held * fade
+            held = before + self.metaorder_impact(flow + units, 1.0)
+            held -= self.metaorder_impact(flow, 1.0)
+            flow += units
+            paid += units * (before + held) / 2
+            total += units
+        return paid / total if total else 0.0
 
     def step_ticks(self, price: float) -> int:
         """Distance between book levels at `price`, in ticks (about half the typical spread)."""
@@ -133,7 +151,7 @@ def horizon_ns(tau_ns: float) -> int:
 # How long our orders' consumption leaves a trace: the flow's fading (`Liquidity.flow`), the
 # slowest; a restart replays the takes of that long ago, so its books equal a run's that never
 # stopped. History kept for queries at past instants: the pushes' memory is plenty.
-MEMORY_NS = horizon_ns(FLOW_TAU_S * NS_PER_SECOND)
+MEMORY_NS = horizon_ns(_FLOW_TAU_S * NS_PER_SECOND)
 _HISTORY_NS = horizon_ns(max(_RELAX_TAUS) * NS_PER_SECOND)
 
 
@@ -203,7 +221,7 @@ class Decaying:
 
 
 def _flow_history() -> Decaying:
-    return Decaying((FLOW_TAU_S * NS_PER_SECOND,), history_ns=_HISTORY_NS)
+    return Decaying((_FLOW_TAU_S * NS_PER_SECOND,), history_ns=_HISTORY_NS)
 
 
 @dataclass(slots=True)

@@ -309,10 +309,10 @@ class SyntheticMarket:
         """A leg's log prices of day `d`'s regular minutes: from its minutes when kept, else
         drawn alone (a fifth of the work: a year of a cross's bars draws its legs' years)."""
         inst = self.instrument(symbol)
-        kept = self._minutes.get((symbol, d))
-        if kept is None and self._legs[symbol] is None and self._tracks[symbol] is None:
+        plain = self._legs[symbol] is None and self._tracks[symbol] is None
+        if plain and (symbol, d) not in self._minutes:
             return intraday.regular_prices(inst, self._own_path(inst), d, self.config.seed)
-        m = kept if isinstance(kept, intraday.DayMinutes) else self.day_minutes(symbol, d)
+        m = self.day_minutes(symbol, d)  # kept, or built as its legs or index make it
         regular = m.segment == intraday.REGULAR
         return m.open[regular], m.high[regular], m.low[regular], m.close[regular]
 

@@ -98,8 +98,7 @@ async def get_account(c: CtxDep) -> dict[str, Any]:
     config = configuration(c)
     # the stock leverage the engine applies (a venue set to 4:1 lends 4:1), none cash-only
     leverage = engine.stock_leverage(account.id)
-    held = engine.margin_for_orders(account.id, now)
-    excess = max(view.nav - view.margin_used - held, Decimal(0))  # what a new order may use
+    excess = engine.excess_margin(account.id, now)  # what a new order may use
     # what a cash-only (crypto) buy may spend: cash less what open cash-only buys will take,
     # and no more than its margin (all of its value) allows
     cash = view.spendable_cash - engine.cash_for_orders(account.id, now)
