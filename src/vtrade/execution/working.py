@@ -609,17 +609,22 @@ class _Lookback:
 
 def _trigger(order: Order, prints: Prints, tick: Decimal) -> int | None:
     """The index of the first of `prints` that triggers a stop, taken in time order, or None.
-    Stops trigger on the market's prints (never on our own fills); a trailing stop moves with
-    each print before that print is tested against it, so a later high never raises the stop
-    an earlier low is tested against."""
+    Stops trigger on the market's continuous prints (never on our own fills, nor on the
+    closing cross: it prints when continuous trading has ended, so nothing is left for a
+    triggered stop to trade with; it meets the next session's prints instead); a trailing
+    stop moves with each print before that print is tested against it, so a later high never
+    raises the stop an earlier low is tested against."""
+    continuous = prints.side != AUCTION
     if order.type is not OrderType.TRAILING_STOP:  # a fixed stop: the first print through it
         assert order.stop_price is not None
         # prints lie on the tick grid up to float noise: half a tick decides exactly
         stop, half = float(order.stop_price), float(tick) / 2
         buy = order.side is Side.BUY
-        hits = np.flatnonzero(prints.price >= stop - half if buy else prints.price <= stop + half)
+        through = prints.price >= stop - half if buy else prints.price <= stop + half
+        hits = np.flatnonzero(through & continuous)
         return int(hits[0]) if hits.size else None
-    for i, raw in enumerate(prints.price.tolist()):
+    for i in np.flatnonzero(continuous).tolist():
+        raw = float(prints.price[i])
         price = to_price(raw, tick)  # drop the float noise (498.65000000000003)
         _trail(order, price, price, tick)
         assert order.stop_price is not None

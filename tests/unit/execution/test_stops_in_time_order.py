@@ -1,6 +1,7 @@
 """Stops meet the market's prints in time order, whatever the step: a trailing stop is never
 tested against a print from before its watermark moved, a stop-limit never fills on volume
-that printed before it triggered, and nothing sees the pre-market before the open."""
+that printed before it triggered, and nothing sees the pre-market before the open nor the
+closing cross (it prints when continuous trading is over)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from conftest import at
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution.working import _trigger, phase
 from vtrade.market.books import to_price
-from vtrade.market.intraday import Prints
+from vtrade.market.intraday import AUCTION, Prints
 
 if TYPE_CHECKING:
     from conftest import Venue
@@ -24,13 +26,17 @@ SECOND = 1_000_000_000
 MINUTE = 60 * SECOND
 
 
-def prints(*prices: float) -> Prints:
+def prints(*prices: float, cross_last: bool = False) -> Prints:
+    """Prints a second apart, buyer-initiated; with `cross_last`, the last is a closing cross."""
     n = len(prices)
+    side = np.ones(n, dtype=np.int8)
+    if cross_last:
+        side[-1] = AUCTION
     return Prints(
         ts=np.arange(1, n + 1, dtype=np.int64) * SECOND,
         price=np.array(prices, dtype=float),
         size=np.full(n, 100.0),
-        side=np.ones(n, dtype=np.int8),
+        side=side,
     )
 
 
@@ -72,6 +78,48 @@ def test_a_stop_triggers_on_the_first_print_at_or_through_it() -> None:
 
     assert _trigger(sell, prints(100.00, 99.98, noisy, 99.90), D("0.01")) == 2
     assert _trigger(sell, prints(100.00, 99.98), D("0.01")) is None
+
+
+def test_the_closing_cross_neither_triggers_a_stop_nor_moves_a_trailing_one() -> None:
+    sell = sell_trailing("100.02", "0.05")
+    sell.type, sell.stop_price = OrderType.STOP, D("99.97")
+    trailing = sell_trailing("100.02", "0.05")
+
+    assert _trigger(sell, prints(100.00, 99.90, cross_last=True), D("0.01")) is None
+    assert _trigger(trailing, prints(100.00, 101.00, cross_last=True), D("0.01")) is None
+    assert (trailing.watermark, trailing.stop_price) == (D("100.02"), D("99.97"))
+    assert _trigger(trailing, prints(100.00, 99.96, 99.00, cross_last=True), D("0.01")) == 1
+
+
+def test_a_stop_the_closing_cross_goes_through_is_not_filled_after_the_close(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """A buy stop between the last continuous print and a higher closing cross: the cross
+    printed once continuous trading was over, so the stop is still waiting after the close.
+    (It had triggered on the cross, stamped in the session's last second, and bought at the
+    book's ask in the second after it.)"""
+    symbol = "AAPL"
+    for day in range(11, 29):
+        close = at(f"2024-03-{day}T20:00:00Z")
+        venue = make_venue(f"2024-03-{day}T19:59:00Z")
+        window = venue.market.prints(symbol, close - MINUTE, close)
+        crosses = np.flatnonzero(window.side == AUCTION)
+        if crosses.size and window.price[crosses[0]] > window.price[crosses[0] - 1] + 0.025:
+            break
+    else:
+        raise AssertionError("no day whose closing cross printed above the print before it")
+    i = int(crosses[0])
+    venue.advance_to(int(window.ts[i - 1]) + 1)  # after the last continuous print
+    stop = D(repr(round(float(window.price[i] + window.price[i - 1]) / 2, 2)))
+    account = venue.open(balance=10_000_000)
+    order, _ = venue.submit(
+        account, symbol, Side.BUY, 100, type=OrderType.STOP, tif=TimeInForce.GTC, stop_price=stop
+    )
+    assert order.status is OrderStatus.ACCEPTED, order.reject_reason
+
+    venue.advance_to(close + 5 * MINUTE)
+
+    assert not order.triggered and order.filled_qty == 0
 
 
 def test_a_stop_limit_fills_only_on_what_printed_after_it_triggered(
