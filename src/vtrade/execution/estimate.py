@@ -49,6 +49,7 @@ from vtrade.execution.fees import FeeContext, FeeQuote, Liquidity
 from vtrade.execution.fills import Execution
 from vtrade.execution.profiles import PROFILES, RealismProfile
 from vtrade.execution.receipts import receipt
+from vtrade.execution.volumes import trade_date
 from vtrade.market import profiles as intraday_profiles
 from vtrade.market.books import Touch
 
@@ -273,11 +274,15 @@ def _taking(
     if scheduled <= 0:
         return _Plan(now, taken, schedule, note=note, volume_pace=pace)
     sign = 1 if order.side is Side.BUY else -1
-    # the minutes' slices at the participation cap, until the scheduled part is done
+    # the minutes' slices at the participation cap, until the scheduled part is done, each
+    # with the seconds since the one before (the flow fades over a lunch break too)
     worked = np.minimum(np.cumsum(volume) * float(rules.participation), float(scheduled))
-    slices = [float(q) for q in np.diff(worked, prepend=0.0) if q > 0]
+    units = np.diff(worked, prepend=0.0)
+    some = units > 0
+    waits = np.diff((ends[some] - t_ns) / 1e9, prepend=0.0)
+    slices = list(zip(units[some].tolist(), waits.tolist(), strict=True))
     model = engine.market.books.depth_model(inst)
-    move = Decimal(repr(model.worked_impact(float(order.qty - rest), slices, 60.0)))
+    move = Decimal(repr(model.worked_impact(float(order.qty - rest), slices)))
     later = Slice(price=levels[0].price + sign * mid * move, qty=scheduled)
     expected = Execution((*now, later), touch, mid, Liquidity.TAKER)
     return _Plan(now, expected, schedule, note=note, volume_pace=pace)
@@ -432,7 +437,7 @@ def _fees(
     else:  # nothing fills and nothing rests: refused, or an ioc or fok the book cannot take
         return Decimal(0), Decimal(0)
     if account_id is None:
-        return qty, _fresh_fee(engine, inst, order.side, rules, fx, qty, price, liquidity)
+        return qty, _fresh_fee(engine, inst, order.side, rules, fx, qty, price, liquidity, t_ns)
     quote = engine.fee_quote(order, inst, qty, price, liquidity, t_ns, fx, account_id)
     return qty, quote.total
 
@@ -448,7 +453,7 @@ def fresh_account_fee(
 ) -> Decimal:
     """The taker fees (quote currency) a fresh account pays for `qty` at `price`."""
     fx = engine.marks(t_ns).fx(inst.currency)
-    return _fresh_fee(engine, inst, side, rules, fx, qty, price, Liquidity.TAKER)
+    return _fresh_fee(engine, inst, side, rules, fx, qty, price, Liquidity.TAKER, t_ns)
 
 
 def _fresh_fee(
@@ -460,10 +465,12 @@ def _fresh_fee(
     qty: Decimal,
     price: Decimal,
     liquidity: Liquidity,
+    t_ns: int,
 ) -> Decimal:
+    """The fees a fresh account pays at `t_ns` (no volume yet: the first tiers)."""
     if not rules.friction:
         return Decimal(0)
-    ctx = FeeContext(commission_multiplier=rules.fee_multiplier)
+    ctx = FeeContext(commission_multiplier=rules.fee_multiplier, trade_date=trade_date(t_ns))
     return engine.fees.quote(inst, side, qty, price, liquidity, ctx, fx).total
 
 

@@ -4,6 +4,11 @@ The schedules ship as `vtrade/execution/data/fees.toml`, which documents every n
 source; users may point at their own copy. Loading is strict: a missing section, an unknown key
 or a negative number is a `DataError` naming the file, the section, the key and what is allowed.
 
+Regulatory rates change over time: any single rate of a section may instead be a list of
+dated values (`[{ value = 0.000008 }, { from = 2024-05-22, value = 0.0000278 }]`, oldest
+first; the first may leave out its date), and a fill pays the value in force on its trade date
+(New York's, where the US rates are set and brokers date their bills).
+
 Rounding: each fee component is worked out in its schedule's currency, rounded half-up to 0.01
 (the SEC fee and FINRA TAF up to the next cent, as brokers pass them on), converted into the
 instrument's quote currency and rounded half-up to 0.01 again. A quote's
@@ -14,11 +19,15 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import date
+from datetime import datetime as datetime_type
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 from enum import StrEnum
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 
 from vtrade.core.errors import DataError, ValidationError
@@ -56,6 +65,9 @@ _SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./\-]*$")
 
 _Tier = tuple[Decimal | None, Mapping[str, Decimal]]
 """(exclusive upper bound of the volume before the fill or None for the last tier, rates)."""
+_Dated = tuple[tuple[date, Decimal], ...]
+"""A rate's values by the date each took effect, oldest first."""
+_DAYS_KEPT = 4_096  # days of dated rates a section remembers
 
 
 class Liquidity(StrEnum):
@@ -78,6 +90,7 @@ class FeeContext:
     order_filled_qty: Decimal = Decimal(0)
     order_filled_notional: Decimal = Decimal(0)
     commission_multiplier: Decimal = Decimal(1)  # the harsh profile pays 25% more commission
+    trade_date: date | None = None  # New York's date of the fill, for dated rates (None: latest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +107,34 @@ class _Section:
     asset_classes: frozenset[AssetClass]
     venues: frozenset[str]
     currency: str
-    values: Mapping[str, Decimal]  # sub-table keys are dotted: "fixed.per_share"
+    values: Mapping[str, Decimal]  # sub-table keys are dotted: "fixed.per_share"; the latest
     tiers: Mapping[str, tuple[_Tier, ...]]
     tables: Mapping[str, Mapping[str, Decimal]]  # "minimum", "symbols.MGC"
+    dated: Mapping[str, _Dated] = field(default_factory=dict)  # the rates given by date
+    # values_on's answers by day: every fill asks, and a run trades on few days
+    _on_day: dict[date, Mapping[str, Decimal]] = field(default_factory=dict, compare=False)
 
     def covers(self, inst: Instrument) -> bool:
         venue_ok = "*" in self.venues or inst.venue in self.venues
         return inst.asset_class in self.asset_classes and venue_ok
+
+    def values_on(self, day: date | None) -> Mapping[str, Decimal]:
+        """The section's rates in force on `day` (the latest when None). Before a dated
+        rate's first date its first value applies: the earliest the file knows."""
+        if not self.dated or day is None:
+            return self.values
+        known = self._on_day.get(day)
+        if known is None:
+            if len(self._on_day) >= _DAYS_KEPT:
+                self._on_day.clear()
+            known = {**self.values, **{k: _in_force(h, day) for k, h in self.dated.items()}}
+            self._on_day[day] = known
+        return known
+
+
+def _in_force(history: _Dated, day: date) -> Decimal:
+    at = bisect_right(history, day, key=itemgetter(0))
+    return history[max(at - 1, 0)][1]
 
 
 class _Reader:
@@ -128,7 +162,31 @@ class _Reader:
         return _Reader(self.source, f"{self.section}.{key}", self.get(key), keys)
 
     def num(self, key: str) -> Decimal:
+        return self._number(key, self.get(key))
+
+    def rate(self, key: str, dated: dict[str, _Dated], name: str) -> Decimal:
+        """A rate that is a number, or a list of dated values (kept in `dated[name]`; the
+        first may leave out its date: the value before every later one); the number, or the
+        latest value."""
         value = self.get(key)
+        if not isinstance(value, list):
+            return self._number(key, value)
+        allowed = "a number >= 0, or a list of { from = YYYY-MM-DD, value = number >= 0 }"
+        if not value:
+            raise self.fail(key, f"is an empty list; allowed: {allowed}")
+        history: list[tuple[date, Decimal]] = []
+        for i, item in enumerate(value):
+            entry = _Reader(self.source, f"{self.section}.{key}[{i}]", item, ("from", "value"))
+            since = date.min if i == 0 and "from" not in entry.data else entry.get("from")
+            if not isinstance(since, date) or isinstance(since, datetime_type):
+                raise entry.fail("from", f"{since!r} is not a date; allowed: one like 2024-05-22")
+            if history and since <= history[-1][0]:
+                raise entry.fail("from", f"{since} is not after {history[-1][0]}; oldest first")
+            history.append((since, entry.num("value")))
+        dated[name] = tuple(history)
+        return history[-1][1]
+
+    def _number(self, key: str, value: object) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             raise self.fail(key, f"{value!r} is not a number; a number >= 0 is required")
         number = Decimal(value)
@@ -191,13 +249,16 @@ def _section(source: str, name: str, data: object) -> tuple[_Section, str | None
     values: dict[str, Decimal] = {}
     tiers: dict[str, tuple[_Tier, ...]] = {}
     tables: dict[str, Mapping[str, Decimal]] = {}
+    dated: dict[str, _Dated] = {}
     plan = None
     if name == "us_equity":
         if (plan := str(r.get("plan"))) not in PLANS:
             raise r.fail("plan", f"{r.data['plan']!r} is not allowed; allowed: {', '.join(PLANS)}")
         for sub, fields in _US_EQUITY.items():
             reader = r.sub(sub, fields)
-            values.update({f"{sub}.{f}": reader.num(f) for f in fields if f != "tiers"})
+            values.update(
+                {f"{sub}.{f}": reader.rate(f, dated, f"{sub}.{f}") for f in fields if f != "tiers"}
+            )
             if sub == "tiered":
                 tiers["tiered.tiers"] = reader.tiers("tiers", ("per_share",))
     elif name in ("crypto", "fx"):
@@ -206,7 +267,8 @@ def _section(source: str, name: str, data: object) -> tuple[_Section, str | None
     elif name == "index":
         if "rate_bps" not in r.data and "per_contract" not in r.data:
             raise r.fail("rate_bps", "is missing; give rate_bps, per_contract or both")
-        values["rate_bps"] = r.num("rate_bps") if "rate_bps" in r.data else Decimal(0)
+        given = "rate_bps" in r.data
+        values["rate_bps"] = r.rate("rate_bps", dated, "rate_bps") if given else Decimal(0)
         for key in ("per_contract", "minimum"):
             tables[key] = _by_currency(r, key) if key in r.data else {"USD": Decimal(0)}
     else:
@@ -215,7 +277,7 @@ def _section(source: str, name: str, data: object) -> tuple[_Section, str | None
             if k in optional and k not in r.data:
                 values[k] = optional[k]  # a key the section may leave out
             elif k != "symbols":
-                values[k] = r.num(k)
+                values[k] = r.rate(k, dated, k)
         if "symbols" in r.data:
             own, example = (
                 (_UK_SYMBOL_KEYS, "LSE symbols like GLEN.L")
@@ -227,7 +289,7 @@ def _section(source: str, name: str, data: object) -> tuple[_Section, str | None
                 o = symbols.sub(symbol, own)
                 tables[f"symbols.{symbol.upper()}"] = {k: o.num(k) for k in o.data}
     section = _Section(
-        name, frozenset(map(AssetClass, classes)), venues, currency, values, tiers, tables
+        name, frozenset(map(AssetClass, classes)), venues, currency, values, tiers, tables, dated
     )
     return section, plan
 
@@ -376,11 +438,11 @@ class FeeSchedule:
         _positive("qty", qty)
         _positive("price", price)
         _positive("usd_per_unit", usd_per_unit)
-        for field in (
+        for name in (
             *("month_shares", "month_notional_usd", "rolling_30d_usd"),
             *("order_filled_qty", "order_filled_notional", "commission_multiplier"),
         ):
-            _positive(field, getattr(ctx, field), zero_ok=True)
+            _positive(name, getattr(ctx, name), zero_ok=True)
         section = self._section_for(inst)
         if section is None:
             raise ValidationError(
@@ -460,11 +522,11 @@ class FeeSchedule:
     ) -> list[tuple[str, Decimal]]:
         """List the unrounded fee components, in the schedule currency. A commission with a
         minimum is the order's commission so far less what its earlier fills paid."""
-        v = s.values
+        v = s.values_on(ctx.trade_date)
         items: list[tuple[str, Decimal]] = []
         if s.name == "us_equity":
             plan = self.us_equity_plan
-            tier = s.values if plan == "fixed" else _tier(s.tiers["tiered.tiers"], ctx.month_shares)
+            tier = v if plan == "fixed" else _tier(s.tiers["tiered.tiers"], ctx.month_shares)
             rate = tier["fixed.per_share" if plan == "fixed" else "per_share"]
             minimum, max_of_value = v[f"{plan}.minimum"], v[f"{plan}.max_of_value"]
 
@@ -496,7 +558,7 @@ class FeeSchedule:
                     ),
                 ]
         elif s.name == "uk_equity":
-            items += _uk_components(s, inst, side, qty, value, before)
+            items += _uk_components(s, v, inst, side, qty, value, before)
         elif s.name == "crypto":
             rates = _tier(s.tiers["tiers"], ctx.rolling_30d_usd)
             bps = rates["maker_bps" if liq is Liquidity.MAKER else "taker_bps"]
@@ -531,12 +593,18 @@ class FeeSchedule:
 
 
 def _uk_components(
-    s: _Section, inst: Instrument, side: Side, qty: Decimal, value: Decimal, before: _Filled
+    s: _Section,
+    rates: Mapping[str, Decimal],
+    inst: Instrument,
+    side: Side,
+    qty: Decimal,
+    value: Decimal,
+    before: _Filled,
 ) -> list[tuple[str, Decimal]]:
     """Commission; on buys of shares (not ETFs) stamp duty and any foreign transaction tax
     (IAG.L: Spain's); for shares, the PTM levy once an order's value passes its threshold,
-    either side."""
-    v = {**s.values, **s.tables.get(f"symbols.{inst.symbol.upper()}", {})}
+    either side. `rates`: the section's, in force on the trade date."""
+    v = {**rates, **s.tables.get(f"symbols.{inst.symbol.upper()}", {})}
     rate, minimum = v["commission_of_value"], v["minimum"]
     items = [("commission", before.added(qty, value, _at_least(rate, minimum)))]
     taxes = ("stamp_duty", "financial_transaction_tax")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from vtrade.core.clock import NS_PER_DAY, NS_PER_HOUR
@@ -58,6 +58,7 @@ class Volumes:
             order_filled_qty=order.filled_qty,
             order_filled_notional=order.filled_notional,
             commission_multiplier=commission_multiplier,
+            trade_date=trade_date(t_ns),
         )
 
     def add(self, inst: Instrument, qty: Decimal, usd: Decimal, t_ns: int, order_id: str) -> None:
@@ -96,6 +97,16 @@ def fill_usd(inst: Instrument, qty: Decimal, price: Decimal, fx: Decimal) -> Dec
     """The VCR (USD) value a fill adds to the volumes: from its stored (rounded) price, so the
     running engine and a restart, which rebuilds from stored fills, count the same."""
     return qty * price * inst.multiplier * fx
+
+
+def trade_date(t_ns: int) -> date:
+    """New York's date at `t_ns`: the trade date dated fee rates go by."""
+    return _new_york_day(t_ns // NS_PER_HOUR)
+
+
+@functools.lru_cache(maxsize=64)
+def _new_york_day(hour: int) -> date:
+    return datetime.fromtimestamp(hour * 3_600, tz=NEW_YORK).date()
 
 
 @functools.lru_cache(maxsize=64)

@@ -89,15 +89,15 @@ class DepthModel:
         metaorder of that size has moved the price by the time it is done."""
         return price * self.gamma * (max(units, 0.0) / self.adv) ** self.alpha
 
-    def worked_impact(self, done: float, slices: Sequence[float], step_s: float) -> float:
+    def worked_impact(self, done: float, slices: Sequence[tuple[float, float]]) -> float:
         """The average impact beyond the touch, as a fraction of the mid, of a remainder worked
-        in `slices` (units, one every `step_s` seconds) after `done` was taken at once, as
-        `Liquidity.flow` moves the mid: along the law as it fills, fading as the latent book
-        comes back (the walks' own pushes left out)."""
-        fade = math.exp(-step_s / _FLOW_TAU_S)
+        in `slices` (units, and the seconds since the slice before: a lunch break's too) after
+        `done` was taken at once, as `Liquidity.flow` moves the mid: along the law as it
+        fills, fading as the latent book comes back (the walks' own pushes left out)."""
         flow, held = done, self.metaorder_impact(done, 1.0)
         paid = total = 0.0
-        for units in slices:
+        for units, waited_s in slices:
+            fade = math.exp(-waited_s / _FLOW_TAU_S)
             flow, before = flow * fade, held * fade
             held = before + self.metaorder_impact(flow + units, 1.0)
             held -= self.metaorder_impact(flow, 1.0)

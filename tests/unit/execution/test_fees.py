@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,9 @@ FEES = FeeSchedule.load()
 FIXED = FEES.with_plan("fixed")
 TIERED = FEES.with_plan("tiered")
 NO_VOLUME = FeeContext()
+# the day the examples below are priced on, unless a test says otherwise: SEC $27.80 per
+# million, TAF $0.000166 (at most $8.30), CAT $0.000072, PTM levy GBP 1.50
+PRICED_ON = date(2025, 1, 15)
 PACKAGED_TEXT = resources.files("vtrade.execution").joinpath("data/fees.toml").read_text("utf-8")
 
 
@@ -44,6 +48,7 @@ def quote(
     usd_per_unit: str | int = 1,
 ) -> FeeQuote:
     inst = CATALOG.get(symbol)
+    ctx = dataclasses.replace(ctx, trade_date=ctx.trade_date or PRICED_ON)
     return schedule.quote(inst, side, D(qty), D(price), liquidity, ctx, D(usd_per_unit))
 
 

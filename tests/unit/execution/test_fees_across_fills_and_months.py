@@ -45,8 +45,9 @@ def test_an_estimate_for_an_order_that_fills_next_month_quotes_next_months_tier(
     After the close on Friday 31 May 2024 an account that traded 310,000 AAPL shares in May
     asks for an estimate of a 1,000 share market buy. The estimate itself says the order is
     queued for the opening auction of Monday 3 June, where the June volume is 0 and the fill
-    pays $0.0035 a share: $3.50 + $0.20 clearing + $0.07 CAT = $3.77. Measured: the estimate
-    quotes May's tier, $2.00 + 0.20 + 0.07 = $2.27, and the fill charges $3.77."""
+    pays $0.0035 a share: $3.50 + $0.20 clearing = $3.70 (no CAT fee before September 2024).
+    Measured: the estimate quoted May's tier, $2.00 + 0.20 = $2.20, and the fill charged
+    $3.70."""
     venue = make_venue("2024-05-31T14:00:00Z")  # Friday 10:00 New York
     account = venue.open(balance=10**10)
     block, _ = venue.submit(account, "AAPL", Side.BUY, 310_000)
@@ -64,7 +65,7 @@ def test_an_estimate_for_an_order_that_fills_next_month_quotes_next_months_tier(
     changes = venue.advance_to(at("2024-06-03T13:40:00Z"))
     charged = sum((f.fee for f in changes.fills if f.order_id == order.id), D(0))
     assert order.filled_qty == 1000
-    assert charged == D("3.77")  # June's first tier: 1,000 x $0.0035 + clearing + CAT
+    assert charged == D("3.70")  # June's first tier: 1,000 x $0.0035 + clearing
     assert quoted.fees == charged, (quoted.fees, charged)
 
 

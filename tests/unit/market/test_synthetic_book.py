@@ -92,11 +92,9 @@ def test_walking_the_book_costs_a_premium_that_grows_like_the_square_root_of_qua
     assert 1.7 < large / small < 2.5  # 4 ** 0.5 == 2
 
 
-@pytest.mark.parametrize("alpha", [0.5, 0.75, 1.0])
-def test_depth_model_walk_reproduces_the_impact_law_gamma_q_over_v_to_the_alpha(
-    alpha: float,
-) -> None:
-    model = DepthModel(
+def depth_model(alpha: float) -> DepthModel:
+    """A stock's depth model: $100, 1 bp half-spread, 50M a day, gamma 0.01."""
+    return DepthModel(
         tick=0.01,
         half_spread=0.00005,
         lot=1.0,
@@ -107,6 +105,13 @@ def test_depth_model_walk_reproduces_the_impact_law_gamma_q_over_v_to_the_alpha(
         gamma=0.01,
         alpha=alpha,
     )
+
+
+@pytest.mark.parametrize("alpha", [0.5, 0.75, 1.0])
+def test_depth_model_walk_reproduces_the_impact_law_gamma_q_over_v_to_the_alpha(
+    alpha: float,
+) -> None:
+    model = depth_model(alpha)
     touch = 100.0
     levels = [(touch, model.top_size(touch))]
     levels += [
@@ -129,3 +134,17 @@ def test_depth_model_walk_reproduces_the_impact_law_gamma_q_over_v_to_the_alpha(
     assert 0.8 * 4**alpha < ratio < 1.3 * 4**alpha
     law = model.gamma * (4 * qty / model.adv) ** alpha
     assert 0.75 * law < premium(4 * qty) < 1.1 * law
+
+
+def test_a_worked_remainder_pays_less_impact_after_a_lunch_break_than_straight_through() -> None:
+    """The estimate models a worked remainder's impact as the book's flow moves the mid:
+    it fades with time, so a lunch break's hour between its slices lets more of it fade
+    (the estimate had spaced its slices a minute apart through the break, N225 11.9 bp
+    quoted where 11.0 is its model's figure across Tokyo's lunch)."""
+    model = depth_model(0.5)
+    straight = [(10_000.0, 60.0)] * 60
+    lunch = straight[:30] + [(10_000.0, 3_660.0)] + straight[31:]
+
+    assert model.worked_impact(50_000.0, lunch) < 0.95 * model.worked_impact(50_000.0, straight)
+    assert model.worked_impact(50_000.0, straight) > 0
+    assert model.worked_impact(50_000.0, []) == 0.0
