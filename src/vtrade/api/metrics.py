@@ -17,6 +17,7 @@ _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0,
 _ORDER_EVENTS: dict[type, str] = {
     ev.OrderAccepted: "accepted",
     ev.OrderRouted: "routed",
+    ev.OrderCancelRequested: "pending_cancel",
     ev.OrderCanceled: "canceled",
     ev.OrderExpired: "expired",
     ev.OrderRejected: "rejected",

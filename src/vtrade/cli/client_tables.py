@@ -241,6 +241,7 @@ def one_order(o: Row, legs: Sequence[Row] | None = None, other: Row | None = Non
             ("profile", o["profile"]),
             ("submitted", when(o["created_at"])),
             ("expires", when(o.get("expires_at"))),
+            ("cancel arrives", when(o.get("cancel_arrives_at"))),  # it may fill until then
         ],
     )
 

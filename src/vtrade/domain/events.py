@@ -59,6 +59,15 @@ class OrderFilled(OrderEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCancelRequested(OrderEvent):
+    """A cancel was sent for an order under a profile with latency: it reaches the market at
+    `reaches_ns`, and the order may fill until then (Alpaca's `pending_cancel`). Its
+    `OrderCanceled` follows, unless it filled first."""
+
+    reaches_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCanceled(OrderEvent):
     reason: str
 

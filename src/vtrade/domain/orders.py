@@ -44,6 +44,7 @@ PARENT = "parent_id"  # on a leg: the order that holds it (a bracket's or an oto
 LEGS = "legs"  # on the holding order: its legs' ids, comma-separated
 OCO_WITH = "oco_with"  # on each order of a one-cancels-other pair: the other's id
 RELEASED = "released_ns"  # on a leg its entry's fill released: when, sent to the market then
+CANCEL_DUE = "cancel_due_ns"  # a cancel on its way under a profile's latency: when it arrives
 _INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # Unicode categories
 BLANK_CLIENT_ORDER_ID = (
     "is blank: give one with a visible character, or leave it out to have one made"
@@ -180,6 +181,13 @@ class Order:
         placed, as the listings and Alpaca's `created_at` show it)."""
         released = self.extra.get(RELEASED)
         return self.created_ns if released is None else int(released)
+
+    @property
+    def cancel_due_ns(self) -> int | None:
+        """When a cancel sent for the order reaches the market (a profile's latency after it
+        was sent; until then the order may still fill), or None if none was sent."""
+        due = self.extra.get(CANCEL_DUE)
+        return None if due is None else int(due)
 
     @property
     def is_open(self) -> bool:

@@ -22,6 +22,7 @@ from vtrade.domain.commands import CancelOrder, ReplaceOrder, SubmitOrder
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import (
+    CANCEL_DUE,
     OCO_WITH,
     ORDER_CLASS,
     Order,
@@ -275,14 +276,29 @@ class ExecutionEngine(VenueState):
         return qty
 
     def cancel(self, cmd: CancelOrder, t_ns: int) -> tuple[Order, Changes]:
-        """Cancel an open order, or a held leg (with the leg it is one-cancels-other with)."""
+        """Cancel an open order, or a held leg (with the leg it is one-cancels-other with).
+        Under a profile with latency the cancel travels to the market as the order did: the
+        order may fill until it arrives (`working` closes it then)."""
         held = self.held.get(cmd.order_id)
         if held is not None and held.account_id == cmd.account_id:
             return held, contingent.cancel_held(self, held, t_ns, "canceled by the user")
         with refusing():
             order = self.own_open_order(cmd.account_id, cmd.order_id)
             self.check_unlocked(order, t_ns)
+        latency = rules_of(order).latency_ns
+        if latency:
+            return order, self._send_cancel(order, t_ns, t_ns + latency)
         return order, self.close_order(order, S.CANCELED, t_ns, "canceled by the user")
+
+    def _send_cancel(self, order: Order, t_ns: int, reaches_ns: int) -> Changes:
+        """Send a cancel that reaches the market at `reaches_ns`; one already on its way
+        stands (a second cancel arrives after it, to find the order gone)."""
+        if order.cancel_due_ns is not None:
+            return Changes()
+        order.extra[CANCEL_DUE] = str(reaches_ns)
+        self.orders.recount(order)
+        sent = ev.OrderCancelRequested(**self.order_meta(order, t_ns), reaches_ns=reaches_ns)
+        return Changes(orders=[order], events=[sent])
 
     def replace(self, cmd: ReplaceOrder, t_ns: int) -> tuple[Order, Changes]:
         """Replace an open order by a new one (`replacing.replace`)."""

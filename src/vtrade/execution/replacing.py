@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
-from vtrade.core.errors import ValidationError, refusing
+from vtrade.core.clock import iso
+from vtrade.core.errors import ConflictError, ValidationError, refusing
 from vtrade.core.money import CENT
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import ReplaceOrder, SubmitOrder
@@ -34,6 +35,11 @@ def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Orde
             )
         old = engine.own_open_order(cmd.account_id, cmd.order_id)
         engine.check_unlocked(old, t_ns)
+        if old.cancel_due_ns is not None:
+            raise ConflictError(
+                f"order {old.id} can no longer change: a cancel is on its way to the market "
+                f"(it arrives at {iso(old.cancel_due_ns)})"
+            )
         _check_replaceable(old, cmd)
         limit, stop = cmd.limit_price or old.limit_price, cmd.stop_price or old.stop_price
         base = engine.entry_price(old.symbol, limit, stop, t_ns)

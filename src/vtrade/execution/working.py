@@ -266,6 +266,12 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
         before, key = order.filled_qty, (order.symbol, order.side)
         changes.merge(_auction(engine, order, t1, crossed.get(key, Decimal(0))))
         crossed[key] = crossed.get(key, Decimal(0)) + order.filled_qty - before
+    # cancels sent under a profile's latency reach the market now: after what it gave the
+    # order until then, and after an order sent just before them has arrived
+    canceled = [o for o in engine.orders.values() if (o.cancel_due_ns or t1 + 1) <= t1]
+    for order in sorted(canceled, key=_BY_SEQ):
+        if order.is_open:  # (its one-cancels-other may have gone with an earlier one)
+            changes.merge(engine.close_order(order, S.CANCELED, t1, "canceled by the user"))
     ending = [
         o
         for o in engine.orders.values()

@@ -238,3 +238,42 @@ def test_a_partial_fill_streamed_with_a_later_replace_shows_no_replaced_by(
     partials = [u for u in got if u["event"] == "partial_fill" and u["order"]["id"] == old["id"]]
     assert partials, seen(got)
     assert [u["order"]["replaced_by"] for u in partials] == [None] * len(partials)
+
+
+# -- a cancel under latency ----------------------------------------------------------------------
+
+
+def test_a_harsh_cancel_is_pending_until_it_reaches_the_market(
+    api: InProcess, stream: tuple[Key, WebSocketTestSession]
+) -> None:
+    """Alpaca's `pending_cancel`: DELETE answers 204 at once, the order reads pending_cancel
+    (the stream says so) until the cancel reaches the market half a second later, then it
+    is canceled."""
+    key, ws = stream
+    api.container.trading.set_profile(key.account_id, "harsh")
+    order = post(
+        api,
+        key,
+        {
+            "symbol": "AAPL",
+            "qty": "10",
+            "side": "buy",
+            "type": "limit",
+            "limit_price": price(api, "0.9"),
+            "time_in_force": "day",
+        },
+    )
+    api.step(1)
+    updates(ws)
+
+    deleted = api.http.delete(f"/v2/orders/{order['id']}", headers=key.headers)
+    assert deleted.status_code == 204
+    pending = api.http.get(f"/v2/orders/{order['id']}", headers=key.headers).json()
+    assert pending["status"] == "pending_cancel" and pending["canceled_at"] is None
+    api.step(0)
+    assert seen(updates(ws)) == [("pending_cancel", order["id"])]
+
+    api.step(1)
+    assert seen(updates(ws)) == [("canceled", order["id"])]
+    done = api.http.get(f"/v2/orders/{order['id']}", headers=key.headers).json()
+    assert done["status"] == "canceled" and done["canceled_at"] is not None

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from vtrade.domain.accounts import EntryKind, Profile
-from vtrade.domain.commands import CancelOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, OrderStatus, OrderType, TimeInForce
 from vtrade.execution.profiles import PROFILES
@@ -628,20 +627,6 @@ def test_an_order_closed_at_an_instant_is_not_worked_at_that_instant(
     venue.advance_to(t1)
 
     assert ioc.status is OrderStatus.CANCELED and ioc.filled_qty == 0
-
-
-def test_a_harsh_order_canceled_in_flight_never_trades(venue: Venue) -> None:
-    account = venue.open(balance=WHALE, profile="harsh")
-    order, _ = venue.submit(account, "AAPL", Side.BUY, 100)
-    venue.engine.cancel(
-        CancelOrder(id="c", ts_init=venue.now, account_id=account.id, order_id=order.id),
-        venue.now,
-    )
-
-    later = venue.advance(2)
-
-    assert order.status is OrderStatus.CANCELED and order.filled_qty == 0
-    assert not [f for f in later.fills if f.order_id == order.id]
 
 
 def test_an_open_order_keeps_the_profile_it_was_submitted_under(venue: Venue) -> None:

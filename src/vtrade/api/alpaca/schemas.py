@@ -132,7 +132,10 @@ def exchange_of(instrument: Instrument) -> str:
 
 def order_status(order: Order) -> str:
     """Return the Alpaca status of an order: "accepted" (received, not yet routed) for one
-    waiting for its market (`pending_open`)."""
+    waiting for its market (`pending_open`), "pending_cancel" for an open one a cancel is on
+    its way to (a profile's latency)."""
+    if order.cancel_due_ns is not None and order.is_open:
+        return "pending_cancel"
     return _STATUS.get(order.status, "new")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from vtrade.bootstrap import Container
 from vtrade.domain import events as ev
-from vtrade.domain.orders import Fill, Order, OrderStatus
+from vtrade.domain.orders import CANCEL_DUE, Fill, Order, OrderStatus
 
 log = logging.getLogger("vtrade.api.ws")
 
@@ -34,12 +34,15 @@ class OrderUpdate:
 
     @property
     def kind(self) -> str:
-        """accepted, routed, fill, partial_fill, canceled, expired, rejected or replaced."""
+        """accepted, routed, fill, partial_fill, pending_cancel, canceled, expired, rejected
+        or replaced."""
         e = self.event
         if isinstance(e, ev.OrderFilled):
             return "partial_fill" if e.partial else "fill"
         if isinstance(e, ev.OrderRouted):
             return "routed"
+        if isinstance(e, ev.OrderCancelRequested):
+            return "pending_cancel"
         return _CLOSING[type(e)].value if type(e) in _CLOSING else "accepted"
 
     def fill(self) -> Fill | None:
@@ -93,6 +96,11 @@ def order_update(container: Container, event: ev.OrderEvent) -> OrderUpdate | No
             fills = update.order_fills()
             mine = next((k for k, f in enumerate(fills) if f.id == event.fill_id), 0)
             patch["filled_notional"] = sum((f.qty * f.price for f in fills[mine:]), Decimal(0))
+    elif isinstance(event, ev.OrderCancelRequested):  # still open, its cancel on its way
+        patch["extra"] = {**order.extra, CANCEL_DUE: str(event.reaches_ns)}
+        if not order.is_open:  # it has closed since
+            filled = OrderStatus.PARTIALLY_FILLED if order.filled_qty else OrderStatus.ACCEPTED
+            patch["status"] = filled
     elif type(event) in _CLOSING:
         patch["status"] = _CLOSING[type(event)]
         if isinstance(event, ev.OrderReplaced):

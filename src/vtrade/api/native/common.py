@@ -236,6 +236,7 @@ def order_public(
         created_at=iso(order.created_ns),
         updated_at=iso(order.updated_ns),
         expires_at=at(order.expire_ns),
+        cancel_arrives_at=at(order.cancel_due_ns) if order.is_open else None,
         order_class=OrderClass(order.extra.get(ORDER_CLASS, OrderClass.SIMPLE.value)),
         parent_id=order.extra.get(PARENT),
         legs=ids if legs is None else [order_public(leg, catalog) for leg in legs],

@@ -259,6 +259,11 @@ class OrderPublic(Out):
     created_at: str = f("Submission time (simulated)", TS)
     updated_at: str = f("Last change", TS)
     expires_at: str | None = f("When a day order expires", "2026-11-18T21:00:00Z")
+    cancel_arrives_at: str | None = f(
+        "When a cancel sent under a profile with latency (harsh) reaches the market: the "
+        "order may fill until then",
+        None,
+    )
     order_class: OrderClass = f("simple, bracket, oto or oco", "simple")
     parent_id: str | None = f("A leg's entry order (the take-profit, for an oco's stop)", None)
     legs: list[str] | list[OrderPublic] = f(
