@@ -7,7 +7,6 @@ and the `OrderFilled` event, all as one `Changes`.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from decimal import Decimal
 from operator import attrgetter
@@ -39,7 +38,7 @@ from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.receipts import receipt
 from vtrade.execution.recent_orders import RecentOrders
-from vtrade.execution.volumes import Volumes, fill_usd
+from vtrade.execution.volumes import Volumes
 from vtrade.market.catalog import Catalog
 from vtrade.market.sessions import Sessions
 
@@ -185,15 +184,12 @@ class Bookkeeper:
         return self.fee_quote(order, inst, qty, price, Liquidity.TAKER, t_ns, fx).total
 
     def fees_so_far(self, order: Order, inst: Instrument, t_ns: int) -> Decimal:
-        """The taker fees (quote currency) `order`'s fills have paid: as one fill of them all
-        pays (minimums and rounding apply per order, so its slivers paid just that)."""
-        if not order.filled_qty:
+        """The fees (quote currency) `order`'s fills have paid: what they charged in VCR
+        (`Order.fees_vcr`, exact) at the rate of `t_ns`; exactly that for a dollar-quoted
+        instrument. (Priced again they would pay today's rates, not their days'.)"""
+        if not order.fees_vcr:
             return Decimal(0)
-        fx = self.marks(t_ns).fx(inst.currency)
-        unfilled = dataclasses.replace(order, filled_qty=Decimal(0), filled_notional=Decimal(0))
-        avg = order.filled_notional / order.filled_qty
-        quote = self.fee_quote(unfilled, inst, order.filled_qty, avg, Liquidity.TAKER, t_ns, fx)
-        return quote.total
+        return order.fees_vcr / self.marks(t_ns).fx(inst.currency)
 
     def notional_left(self, order: Order, inst: Instrument, t_ns: int) -> Decimal:
         """What is left of a notional order's notional (quote currency): a buy's less what
@@ -251,7 +247,7 @@ class Bookkeeper:
         price = (notional / qty).quantize(min(PRICE_PLACES, inst.tick_size * TICK_FRACTION))
         fee = self.fee_quote(order, inst, qty, price, done.liquidity, t_ns, fx)
         if profile.friction:  # volume traded for free earns no fee tier
-            self.volumes[account.id].add(inst, qty, fill_usd(inst, qty, price, fx), t_ns, order.id)
+            self.volumes[account.id].add(inst, qty, price, fx, t_ns, order.id)
         fill = Fill(
             id=self.ids.next("fil"),
             order_id=order.id,

@@ -91,6 +91,11 @@ class FeeContext:
     order_filled_notional: Decimal = Decimal(0)
     commission_multiplier: Decimal = Decimal(1)  # the harsh profile pays 25% more commission
     trade_date: date | None = None  # New York's date of the fill, for dated rates (None: latest)
+    # what the order's earlier fills of that trade date filled (quantity; sum of price * qty):
+    # the SEC fee and TAF on sales are the trade date's, worked out on its fills so far (an
+    # order worked over days pays each day's at that day's rate; the TAF cap is a day's)
+    day_filled_qty: Decimal = Decimal(0)
+    day_filled_notional: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +192,12 @@ class _Reader:
         return history[-1][1]
 
     def _number(self, key: str, value: object) -> Decimal:
+        if isinstance(value, list):
+            raise self.fail(
+                key,
+                "is a list of dated values, which only a section's own rates may be (not a "
+                "tier's, nor a per-symbol or per-currency table's); a number >= 0 is required",
+            )
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             raise self.fail(key, f"{value!r} is not a number; a number >= 0 is required")
         number = Decimal(value)
@@ -441,6 +452,7 @@ class FeeSchedule:
         for name in (
             *("month_shares", "month_notional_usd", "rolling_30d_usd"),
             *("order_filled_qty", "order_filled_notional", "commission_multiplier"),
+            *("day_filled_qty", "day_filled_notional"),
         ):
             _positive(name, getattr(ctx, name), zero_ok=True)
         section = self._section_for(inst)
@@ -458,7 +470,10 @@ class FeeSchedule:
             ctx.order_filled_notional * inst.multiplier * factor,
             ctx.commission_multiplier,
         )
-        items = self._components(section, inst, side, qty, value, liquidity, ctx, usd_rate, before)
+        today = _Filled(ctx.day_filled_qty, ctx.day_filled_notional * inst.multiplier * factor)
+        items = self._components(
+            section, inst, side, qty, value, liquidity, ctx, usd_rate, before, today
+        )
         # charged to the cent in the schedule's currency; converted into the quote currency
         # to 1e-6, not rounded to its cent again, so the account (VCR, the dollar) pays a
         # dollar schedule's amount: a USD 2.00 minimum on EUR/GBP was 1.53 GBP, 2.01 VCR
@@ -519,9 +534,12 @@ class FeeSchedule:
         ctx: FeeContext,
         usd_rate: Decimal,
         before: _Filled,
+        today: _Filled,
     ) -> list[tuple[str, Decimal]]:
         """List the unrounded fee components, in the schedule currency. A commission with a
-        minimum is the order's commission so far less what its earlier fills paid."""
+        minimum is the order's commission so far less what its earlier fills paid; the
+        regulatory fees on a sale, the order's on its trade date so far less what that day's
+        earlier fills paid (`today`)."""
         v = s.values_on(ctx.trade_date)
         items: list[tuple[str, Decimal]] = []
         if s.name == "us_equity":
@@ -542,13 +560,13 @@ class FeeSchedule:
                 items += [
                     (
                         "sec_fee",
-                        before.added(
+                        today.added(
                             qty, value, lambda _q, v: v * sec_rate, commission=False, up=True
                         ),
                     ),
                     (
                         "finra_taf",
-                        before.added(
+                        today.added(
                             qty,
                             value,
                             lambda q, _v: min(q * taf_rate, taf_max),

@@ -18,7 +18,7 @@ from vtrade.execution.fees import Liquidity
 from vtrade.execution.open_orders import OpenOrders
 from vtrade.execution.profiles import rules_named
 from vtrade.execution.recent_orders import RecentOrders
-from vtrade.execution.volumes import Volumes, fill_usd
+from vtrade.execution.volumes import Volumes
 from vtrade.market.book import MEMORY_NS
 
 S = OrderStatus
@@ -137,8 +137,7 @@ class VenueState(Bookkeeper):
             if not rules_named(f.profile).friction:
                 continue  # traded for free: earns no fee tier
             inst = self.catalog.get(f.symbol)
-            usd = fill_usd(inst, f.qty, f.price, f.fx_rate)
-            self.volumes[f.account_id].add(inst, f.qty, usd, f.ts_ns, f.order_id)
+            self.volumes[f.account_id].add(inst, f.qty, f.price, f.fx_rate, f.ts_ns, f.order_id)
         self._replay_consumption(snapshot.recent_fills, now_ns)
         self.now_ns = now_ns
         # Each symbol last met the market on the normal step's grid at or before now (a

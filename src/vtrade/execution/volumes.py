@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections import deque
 from dataclasses import dataclass, field
@@ -27,6 +28,10 @@ class Volumes:
     # what each order's fills add to the volumes as they stand (this month's shares or FX
     # notional, the last 30 days' crypto): an order older than them adds less than it filled
     by_order: dict[str, Decimal] = field(default_factory=dict)
+    # what each order filled on the trade date `day` (quantity; sum of price * qty): the
+    # regulatory fees on sales are the trade date's, worked out on that day's fills
+    day: date | None = None
+    by_order_today: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
 
     def context(
         self,
@@ -40,17 +45,20 @@ class Volumes:
         order's own earlier fills (an order pays the tier its account had, as the estimate
         quotes it, not a lower one its own first fills earned), what those fills filled, and
         the profile's commission multiplier. `fx` is the VCR (USD) value of one unit of the
-        instrument's quote currency."""
-        self._roll(t_ns)
+        instrument's quote currency. They are left as they are: an estimate asks about an
+        instant (next month's open) later than the fills that may follow it."""
+        then = self._at(t_ns)
         volumes = {
-            "shares": self.month_shares,
-            "fx": self.month_fx_usd,
-            "crypto": self.crypto_usd,
+            "shares": then.month_shares,
+            "fx": then.month_fx_usd,
+            "crypto": then.crypto_usd,
         }
         bucket = _bucket(inst)
         if bucket is not None:
-            own = self.by_order.get(order.id, Decimal(0))
+            own = then.by_order.get(order.id, Decimal(0))
             volumes[bucket] = max(volumes[bucket] - own, Decimal(0))
+        day = trade_date(t_ns)
+        today = (0, 0) if day != then.day else then.by_order_today.get(order.id, (0, 0))
         return FeeContext(
             month_shares=volumes["shares"],
             month_notional_usd=volumes["fx"],
@@ -58,12 +66,23 @@ class Volumes:
             order_filled_qty=order.filled_qty,
             order_filled_notional=order.filled_notional,
             commission_multiplier=commission_multiplier,
-            trade_date=trade_date(t_ns),
+            trade_date=day,
+            day_filled_qty=Decimal(today[0]),
+            day_filled_notional=Decimal(today[1]),
         )
 
-    def add(self, inst: Instrument, qty: Decimal, usd: Decimal, t_ns: int, order_id: str) -> None:
-        """Count a fill of order `order_id` of `qty` worth `usd`."""
+    def add(
+        self, inst: Instrument, qty: Decimal, price: Decimal, fx: Decimal, t_ns: int, order_id: str
+    ) -> None:
+        """Count a fill of order `order_id` of `qty` at `price` (quote currency, `fx` VCR
+        a unit). Fills come in time order."""
         self._roll(t_ns)
+        day = trade_date(t_ns)
+        if day != self.day:
+            self.day, self.by_order_today = day, {}
+        filled, value = self.by_order_today.get(order_id, (Decimal(0), Decimal(0)))
+        self.by_order_today[order_id] = (filled + qty, value + qty * price)
+        usd = fill_usd(inst, qty, price, fx)
         bucket = _bucket(inst)
         if bucket is None:
             return
@@ -76,6 +95,16 @@ class Volumes:
             self.crypto.append((t_ns, amount, order_id))
             self.crypto_usd += amount
         self.by_order[order_id] = self.by_order.get(order_id, Decimal(0)) + amount
+
+    def _at(self, t_ns: int) -> Volumes:
+        """These volumes as they stand at `t_ns`: themselves, or a copy rolled on to a later
+        month or past expired crypto volume (`add` rolls them; a question does not)."""
+        expired = self.crypto and self.crypto[0][0] < t_ns - 30 * NS_PER_DAY
+        if not expired and _month(t_ns // NS_PER_HOUR) == self.month:
+            return self
+        later = dataclasses.replace(self, crypto=deque(self.crypto), by_order=dict(self.by_order))
+        later._roll(t_ns)
+        return later
 
     def _roll(self, t_ns: int) -> None:
         month = _month(t_ns // NS_PER_HOUR)

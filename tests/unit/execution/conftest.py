@@ -7,6 +7,7 @@ synthetic market in about a tenth of a second; every test gets fresh books and f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +24,7 @@ from vtrade.domain.market_data import Quote, Side
 from vtrade.domain.orders import Order
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.working import phase
-from vtrade.settings import ExecutionSettings, Settings
+from vtrade.settings import ExecutionSettings, MarketSettings, Settings
 
 SECOND = 1_000_000_000
 
@@ -33,13 +34,22 @@ def at(text: str) -> int:
     return to_ns(parse_instant(text))
 
 
+def market_of(first: date, last: date) -> MarketSettings:
+    """A narrow synthetic market (fast to build) from `first` to `last`, anchored inside it:
+    for another year than the 2024 the fixtures use."""
+    return MarketSettings(first_day=first, last_day=last, anchor_day=first + (last - first) / 2)
+
+
 def make_container(
-    start: str = FRIDAY_REGULAR, database_url: str = "sqlite:///:memory:", **execution: Any
+    start: str = FRIDAY_REGULAR,
+    database_url: str = "sqlite:///:memory:",
+    market: MarketSettings = MARKET_2024,
+    **execution: Any,
 ) -> Container:
     """Build the application at `start` on a simulated clock; engine time starts there too."""
     settings = Settings(
         database_url=database_url,
-        market=MARKET_2024,
+        market=market,
         execution=ExecutionSettings(**execution),
     )
     container = build(settings, SimulatedClock(at(start)))
@@ -142,10 +152,12 @@ def build_container() -> Callable[..., Container]:
 
 @pytest.fixture
 def make_venue() -> Callable[..., Venue]:
-    """Factory of venues: `make_venue(start=..., **execution_settings)`."""
+    """Factory of venues: `make_venue(start=..., market=..., **execution_settings)`."""
 
-    def make(start: str = FRIDAY_REGULAR, **execution: Any) -> Venue:
-        return Venue(make_container(start, **execution))
+    def make(
+        start: str = FRIDAY_REGULAR, market: MarketSettings = MARKET_2024, **execution: Any
+    ) -> Venue:
+        return Venue(make_container(start, market=market, **execution))
 
     return make
 

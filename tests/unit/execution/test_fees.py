@@ -726,13 +726,15 @@ def test_invalid_toml_and_unreadable_files_are_data_errors(tmp_path: Path) -> No
 def sliced(
     sizes: list[int], price: str, side: Side, multiplier: str = "1", symbol: str = "AAPL"
 ) -> list[dict[str, Decimal]]:
-    """The fee items of each fill of one order filled in `sizes`, in turn."""
+    """The fee items of each fill of one order filled in `sizes`, in turn, on one day."""
     paid, filled, notional = [], D(0), D(0)
     for size in sizes:
         ctx = FeeContext(
             order_filled_qty=filled,
             order_filled_notional=notional,
             commission_multiplier=D(multiplier),
+            day_filled_qty=filled,
+            day_filled_notional=notional,
         )
         paid.append(items(quote(symbol, size, price, side=side, schedule=TIERED, ctx=ctx)))
         filled, notional = filled + size, notional + size * D(price)
@@ -806,7 +808,7 @@ def test_the_monthly_volume_restarts_at_new_yorks_month_not_utcs(
     volume earned (it paid the first tier: the month had restarted at UTC midnight)."""
     aapl = CATALOG.get("AAPL")
     volumes = Volumes()
-    volumes.add(aapl, D(400_000), D(0), to_ns(parse_instant(filled)), "earlier")
+    volumes.add(aapl, D(400_000), D(170), D(1), to_ns(parse_instant(filled)), "earlier")
     order = buy_order("o", "AAPL", qty=D(1_000))
 
     ctx = volumes.context(to_ns(parse_instant(later)), order, aapl, D(1))
@@ -821,9 +823,9 @@ def test_an_order_older_than_the_crypto_window_subtracts_only_its_fills_within_i
     volumes = Volumes()
     day = 86_400 * 10**9
     t0 = to_ns(parse_instant("2024-03-01T12:00:00Z"))
-    volumes.add(btc, D(10), D(600_000), t0, "old-gtc")  # leaves the window after 30 days
-    volumes.add(btc, D(1), D(60_000), t0 + 29 * day, "other")
-    volumes.add(btc, D(1), D(60_000), t0 + 30 * day, "old-gtc")
+    volumes.add(btc, D(10), D(60_000), D(1), t0, "old-gtc")  # leaves the window after 30 days
+    volumes.add(btc, D(1), D(60_000), D(1), t0 + 29 * day, "other")
+    volumes.add(btc, D(1), D(60_000), D(1), t0 + 30 * day, "old-gtc")
     order = buy_order("old-gtc", "BTC-USD", qty=D(20), filled_qty=D(11), filled_notional=D(660_000))
 
     ctx = volumes.context(t0 + 31 * day, order, btc, D(1))
