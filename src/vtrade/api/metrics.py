@@ -18,6 +18,7 @@ _ORDER_EVENTS: dict[type, str] = {
     ev.OrderAccepted: "accepted",
     ev.OrderRouted: "routed",
     ev.OrderCancelRequested: "pending_cancel",
+    ev.OrderReplaceRequested: "pending_replace",
     ev.OrderCanceled: "canceled",
     ev.OrderExpired: "expired",
     ev.OrderRejected: "rejected",

@@ -222,10 +222,13 @@ def cancel(
             print_json(data)
         elif order_id is not None:
             out.print(tables.one_order(data, *tied_orders(remote, data)))
-        elif data["canceled"]:
-            out.print(tables.orders(data["canceled"], "Canceled"))
-        elif not data["failed"]:
-            out.print("no open orders to cancel")
+        else:
+            if data["canceled"]:
+                out.print(tables.orders(data["canceled"], "Canceled"))
+            if data.get("pending"):  # harsh: they may still fill until their cancels arrive
+                out.print(tables.orders(data["pending"], "Cancel on its way"))
+            if not (data["canceled"] or data.get("pending") or data["failed"]):
+                out.print("no open orders to cancel")
         failed = [] if order_id is not None else data["failed"]
         for failure in failed:
             error(f"order {failure['order_id']} not canceled: {failure['message']}")

@@ -242,6 +242,7 @@ def one_order(o: Row, legs: Sequence[Row] | None = None, other: Row | None = Non
             ("submitted", when(o["created_at"])),
             ("expires", when(o.get("expires_at"))),
             ("cancel arrives", when(o.get("cancel_arrives_at"))),  # it may fill until then
+            ("being replaced by", o.get("replacing_with") or ""),  # it works on until then
         ],
     )
 

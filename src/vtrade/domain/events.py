@@ -68,6 +68,16 @@ class OrderCancelRequested(OrderEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OrderReplaceRequested(OrderEvent):
+    """A replace was sent for an order under a profile with latency: it reaches the market
+    at `reaches_ns`, and the order works on until then (Alpaca's `pending_replace`). Its
+    `OrderReplaced` follows, or, if it ended first, the replacement is canceled."""
+
+    replaced_by: str
+    reaches_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCanceled(OrderEvent):
     reason: str
 

@@ -45,6 +45,11 @@ LEGS = "legs"  # on the holding order: its legs' ids, comma-separated
 OCO_WITH = "oco_with"  # on each order of a one-cancels-other pair: the other's id
 RELEASED = "released_ns"  # on a leg its entry's fill released: when, sent to the market then
 CANCEL_DUE = "cancel_due_ns"  # a cancel on its way under a profile's latency: when it arrives
+# a replace on its way under a profile's latency: on the replacement, when it arrives (and
+# what the order it replaces had filled when it was sent); on that order, the replacement's id
+REPLACE_DUE = "replace_due_ns"
+REPLACE_SENT_FILLED = "replace_sent_filled"
+REPLACING_WITH = "replacing_with"
 _INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # Unicode categories
 BLANK_CLIENT_ORDER_ID = (
     "is blank: give one with a visible character, or leave it out to have one made"
@@ -187,6 +192,13 @@ class Order:
         """When a cancel sent for the order reaches the market (a profile's latency after it
         was sent; until then the order may still fill), or None if none was sent."""
         due = self.extra.get(CANCEL_DUE)
+        return None if due is None else int(due)
+
+    @property
+    def replace_due_ns(self) -> int | None:
+        """On a replacement sent under a profile's latency: when it reaches the market and
+        takes the place of the order it replaces (which works on until then), else None."""
+        due = self.extra.get(REPLACE_DUE)
         return None if due is None else int(due)
 
     @property

@@ -21,7 +21,7 @@ from vtrade.domain.accounts import Account, EntryKind, LedgerEntry, Position
 from vtrade.domain.changes import Changes
 from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Fill, Order, OrderStatus, OrderType
+from vtrade.domain.orders import PARENT, Fill, Order, OrderStatus, OrderType
 from vtrade.execution import contingent
 from vtrade.execution.accounting import (
     AccountView,
@@ -97,8 +97,15 @@ class Bookkeeper:
 
     def cancelable(self, account_id: str) -> list[Order]:
         """The account's held legs, then its open orders, oldest first: canceled in that order,
-        an entry that filled part finds its legs gone and releases none to work on after."""
-        return [*contingent.held_of(self, account_id), *self.orders.of(account_id)]
+        an entry that filled part finds its legs gone and releases none to work on after.
+        Under a profile with latency an entry's legs are left to it: it may fill until its
+        cancel arrives, and then they are released for what it filled, or canceled with it."""
+        legs = [leg for leg in contingent.held_of(self, account_id) if not self._follows(leg)]
+        return [*legs, *self.orders.of(account_id)]
+
+    def _follows(self, leg: Order) -> bool:
+        entry = self.orders.get(leg.extra.get(PARENT, ""))
+        return entry is not None and rules_of(entry).latency_ns > 0
 
     def cancel_all(self, account_id: str, t_ns: int, reason: str) -> Changes:
         """Cancel every held leg and open order of the account (a reset, a liquidation)."""

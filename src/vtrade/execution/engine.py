@@ -25,6 +25,7 @@ from vtrade.domain.orders import (
     CANCEL_DUE,
     OCO_WITH,
     ORDER_CLASS,
+    REPLACING_WITH,
     Order,
     OrderClass,
     OrderStatus,
@@ -285,6 +286,11 @@ class ExecutionEngine(VenueState):
         with refusing():
             order = self.own_open_order(cmd.account_id, cmd.order_id)
             self.check_unlocked(order, t_ns)
+            if REPLACING_WITH in order.extra:
+                raise ConflictError(
+                    f"order {order.id} can no longer change: its replace by "
+                    f"{order.extra[REPLACING_WITH]} is on its way (cancel that order instead)"
+                )
         latency = rules_of(order).latency_ns
         if latency:
             return order, self._send_cancel(order, t_ns, t_ns + latency)
@@ -412,10 +418,13 @@ class ExecutionEngine(VenueState):
         return changes
 
     def check_unlocked(self, order: Order, t_ns: int) -> None:
-        """Refuse to cancel or replace an auction order its exchange has locked in."""
-        locked = routing.auction_lock(order, self.catalog.get(order.symbol), t_ns)
-        if locked is not None:
-            raise ConflictError(f"order {order.id} can no longer change: {locked}")
+        """Refuse to cancel or replace an auction order its exchange has locked in, or will
+        have when the change reaches it (a profile's latency after it is sent)."""
+        inst = self.catalog.get(order.symbol)
+        for at in (t_ns, t_ns + rules_of(order).latency_ns):
+            locked = routing.auction_lock(order, inst, at)
+            if locked is not None:
+                raise ConflictError(f"order {order.id} can no longer change: {locked}")
 
     def own_open_order(self, account_id: str, order_id: str) -> Order:
         """The open order `order_id` of the account (`NotFoundError` if it has none such)."""

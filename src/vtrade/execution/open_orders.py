@@ -14,15 +14,15 @@ _BY_SEQ = attrgetter("seq")
 class OpenOrders(dict[str, Order]):
     """Open orders by id, plus each account's open orders, in submission order.
 
-    An open order's `due_ns`, `expire_ns` and `cancel_due_ns` change only through `clear_due`
-    or with a `recount`, so that the instants counted for it stay in step.
+    An open order's `due_ns`, `expire_ns`, `cancel_due_ns` and `replace_due_ns` change only
+    through `clear_due` or with a `recount`, so that the instants counted for it stay in step.
     """
 
     def __init__(self, orders: list[Order] | None = None) -> None:
         super().__init__()
         self._by_account: dict[str, dict[str, Order]] = {}
         self._by_symbol: dict[str, dict[str, Order]] = {}
-        self._instants: dict[int, int] = {}  # due, expiry and cancel instants -> how many orders
+        self._instants: dict[int, int] = {}  # due, expiry, cancel... instants -> how many orders
         self._counted: dict[str, tuple[int, ...]] = {}  # each order's instants, as counted
         for order in sorted(orders or [], key=lambda o: o.seq):
             self[order.id] = order
@@ -62,7 +62,7 @@ class OpenOrders(dict[str, Order]):
 
     def next_instant(self, after_ns: int | None = None) -> int | None:
         """The earliest instant (after `after_ns`, if given) at which an open order falls due,
-        expires or is canceled."""
+        expires, or a cancel or replace sent for it arrives."""
         if after_ns is None:
             return min(self._instants, default=None)
         return min((t for t in self._instants if t > after_ns), default=None)
@@ -79,7 +79,7 @@ class OpenOrders(dict[str, Order]):
             self._count(order)
 
     def _count(self, order: Order) -> None:
-        instants = (order.due_ns, order.expire_ns, order.cancel_due_ns)
+        instants = (order.due_ns, order.expire_ns, order.cancel_due_ns, order.replace_due_ns)
         counted = self._counted[order.id] = tuple(t for t in instants if t is not None)
         for t in counted:
             self._instants[t] = self._instants.get(t, 0) + 1

@@ -53,6 +53,16 @@ def rules_named(name: str) -> RealismProfile:
     return _BY_NAME[name]
 
 
+def last_change_ns(order: Order) -> int:
+    """When `order` last changed as its owner sees it: `updated_ns`, or, if later, when a
+    cancel on its way was sent (its profile's latency before it arrives). `updated_ns` stays
+    as it was: a working order's participation counts from it."""
+    due = order.cancel_due_ns
+    if due is None or not order.is_open:
+        return order.updated_ns
+    return max(order.updated_ns, due - rules_of(order).latency_ns)
+
+
 def rules_of(order: Order) -> RealismProfile:
     """The profile `order` was submitted under: it prices all its fills, whatever profile
     the account switches to while it is open."""

@@ -9,10 +9,20 @@ from typing import TYPE_CHECKING
 from vtrade.core.clock import iso
 from vtrade.core.errors import ConflictError, ValidationError, refusing
 from vtrade.core.money import CENT
+from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import ReplaceOrder, SubmitOrder
-from vtrade.domain.orders import Order, OrderStatus, OrderType
+from vtrade.domain.orders import (
+    ORDER_CLASS,
+    REPLACE_DUE,
+    REPLACE_SENT_FILLED,
+    REPLACING_WITH,
+    Order,
+    OrderStatus,
+    OrderType,
+)
 from vtrade.execution import contingent
+from vtrade.execution.profiles import rules_of
 
 if TYPE_CHECKING:
     from vtrade.execution.engine import ExecutionEngine
@@ -25,7 +35,9 @@ def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Orde
     A replacement the checks refuse is not kept (Alpaca answers a failed replace with an
     error and no new order): it comes back `rejected` with no changes, and the old order
     stays open as it was. A `client_order_id` another order of the account has (the old
-    one included) is refused before anything changes."""
+    one included) is refused before anything changes. Under a profile with latency the
+    replace travels to the market as an order does: the old order works on until it
+    arrives (`land`), unless it is tied to others (a bracket's, oto's or oco's)."""
     with refusing():
         held = engine.held.get(cmd.order_id)
         if held is not None and held.account_id == cmd.account_id:
@@ -35,11 +47,7 @@ def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Orde
             )
         old = engine.own_open_order(cmd.account_id, cmd.order_id)
         engine.check_unlocked(old, t_ns)
-        if old.cancel_due_ns is not None:
-            raise ConflictError(
-                f"order {old.id} can no longer change: a cancel is on its way to the market "
-                f"(it arrives at {iso(old.cancel_due_ns)})"
-            )
+        _check_nothing_on_its_way(old)
         _check_replaceable(old, cmd)
         limit, stop = cmd.limit_price or old.limit_price, cmd.stop_price or old.stop_price
         base = engine.entry_price(old.symbol, limit, stop, t_ns)
@@ -63,6 +71,9 @@ def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Orde
     finally:
         engine.orders[old.id] = old
     new.replaces = old.id
+    latency = rules_of(old).latency_ns
+    if latency and ORDER_CLASS not in old.extra:
+        return new, _send(engine, old, new, t_ns, t_ns + latency)
     old.replaced_by = new.id
     # `replaced` goes out before the replacement's own events, as Alpaca streams them
     # (alpaca-compat.md §9), and its links are the replacement's before it can fill
@@ -70,6 +81,62 @@ def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Orde
     changes.orders += contingent.relink(engine, old, new)
     changes.merge(engine.open_order(new, t_ns))
     return new, changes
+
+
+def _check_nothing_on_its_way(order: Order) -> None:
+    """Refuse to replace an order a cancel or a replace is on its way to, or a replacement
+    whose replace has not reached the market yet."""
+    due = order.cancel_due_ns
+    doing = "a cancel is on its way to the market"
+    if due is None and REPLACING_WITH in order.extra:
+        doing, due = f"its replace by {order.extra[REPLACING_WITH]} is on its way", -1
+    if due is None and order.replace_due_ns is not None:
+        doing, due = "the replace that placed it has not reached the market", order.replace_due_ns
+    if due is not None:
+        arrives = f" (it arrives at {iso(due)})" if due >= 0 else ""
+        raise ConflictError(f"order {order.id} can no longer change: {doing}{arrives}")
+
+
+def _send(engine: ExecutionEngine, old: Order, new: Order, t_ns: int, due: int) -> Changes:
+    """Send a replace that reaches the market at `due`: `new` is accepted now and reaches it
+    then (as any order under the profile), when `land` ends `old`, which works on till then."""
+    new.extra[REPLACE_DUE] = str(due)
+    new.extra[REPLACE_SENT_FILLED] = str(old.filled_qty)
+    old.extra[REPLACING_WITH] = new.id
+    meta = engine.order_meta(old, t_ns)
+    sent = ev.OrderReplaceRequested(**meta, replaced_by=new.id, reaches_ns=due)
+    changes = Changes(orders=[old], events=[sent])  # pending_replace, before the new order's
+    changes.merge(engine.open_order(new, t_ns))
+    return changes
+
+
+def land(engine: ExecutionEngine, new: Order, t_ns: int) -> Changes:
+    """A replace sent under a profile's latency reaches the market: the order it replaces
+    ends `replaced` with what it filled meanwhile, and `new` takes its place, less what that
+    order filled since the replace was sent (the two never fill more than was asked); if that
+    order has ended (filled, expired, canceled) or left `new` nothing, `new` is canceled."""
+    sent_filled = Decimal(new.extra.pop(REPLACE_SENT_FILLED, "0"))
+    del new.extra[REPLACE_DUE]
+    engine.orders.recount(new)
+    old = engine.orders.get(new.replaces or "")
+    if old is None:
+        reason = f"the order it replaces, {new.replaces}, ended before the replace arrived"
+        return engine.close_order(new, S.CANCELED, t_ns, reason)
+    del old.extra[REPLACING_WITH]
+    meanwhile = old.filled_qty - sent_filled
+    left = notional_left(engine, old, t_ns)  # of a notional order's, after its fills since
+    if new.notional is not None and left is not None:
+        new.notional = min(new.notional, left)
+    elif meanwhile:
+        new.qty -= meanwhile
+    old.replaced_by = new.id
+    changes = engine.close_order(old, S.REPLACED, t_ns, f"replaced by {new.id}")
+    if new.qty <= 0 or (new.notional is not None and new.notional <= 0):
+        reason = f"the order it replaces, {old.id}, filled what it was to fill meanwhile"
+        changes.merge(engine.close_order(new, S.CANCELED, t_ns, reason))
+        return changes
+    changes.orders.append(new)
+    return changes
 
 
 # The prices a replacement may change, by the type of the order it replaces (which it keeps).

@@ -30,7 +30,7 @@ from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
-from vtrade.execution import fills, financing, liquidation
+from vtrade.execution import fills, financing, liquidation, replacing
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.routing import DAY_EXPIRED, auction_due, can_work, in_flight
 from vtrade.execution.validation import RuleViolation, pays_cash
@@ -57,6 +57,7 @@ def advance(engine: ExecutionEngine, t_ns: int, step: int) -> Changes:
     changes = Changes()
     now = engine.now_ns or t_ns
     engine.worked_ns = engine.worked_ns or now
+    _arrived_while_down(engine, now, changes)
     charges = financing.next_charge(now)
     while now < t_ns:
         if engine.orders:
@@ -75,6 +76,29 @@ def advance(engine: ExecutionEngine, t_ns: int, step: int) -> Changes:
         engine.now_ns = now
     engine.now_ns = max(engine.now_ns, t_ns)
     return changes
+
+
+def _arrived_while_down(engine: ExecutionEngine, now: int, changes: Changes) -> None:
+    """Land, at their own instants, the cancels and replaces sent under a profile's latency
+    that arrived while the engine was down (a restart's downtime not worked): before any of
+    their orders meets the market again, so nothing fills after its cancel arrived."""
+    first = engine.orders.next_instant()
+    if first is None or first > now:
+        return
+    for order in sorted(engine.orders.values(), key=_BY_SEQ):
+        replace_due = order.replace_due_ns
+        if replace_due is not None and replace_due <= now:
+            changes.merge(replacing.land(engine, order, replace_due))
+    for order in sorted(engine.orders.values(), key=_BY_SEQ):
+        due = order.cancel_due_ns
+        if due is not None and due <= now and order.is_open and not _expires_first(order):
+            changes.merge(engine.close_order(order, S.CANCELED, due, "canceled by the user"))
+
+
+def _expires_first(order: Order) -> bool:
+    """Whether a day order expires before the cancel sent for it arrives (it ends expired)."""
+    due = order.cancel_due_ns
+    return order.expire_ns is not None and due is not None and order.expire_ns <= due
 
 
 def _margin_to_check(engine: ExecutionEngine) -> bool:
@@ -250,6 +274,11 @@ def _meet(
 
 def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -> None:
     """Run the auctions of the orders due by `t1`, then close the orders expiring by then."""
+    # replaces sent under a profile's latency reach the market first: the replacement takes
+    # its order's place before it arrives itself (at the same instant)
+    landing = [o for o in engine.orders.values() if (o.replace_due_ns or t1 + 1) <= t1]
+    for order in sorted(landing, key=_BY_SEQ):
+        changes.merge(replacing.land(engine, order, t1))
     due = [o for o in engine.orders.values() if o.due_ns is not None and o.due_ns <= t1]
     # by symbol and side: what our earlier orders bought, or sold, in its auction (a cross of
     # V shares is V bought and V sold: a buy leaves the sellers' side as it was)
@@ -270,7 +299,9 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
     # order until then, and after an order sent just before them has arrived
     canceled = [o for o in engine.orders.values() if (o.cancel_due_ns or t1 + 1) <= t1]
     for order in sorted(canceled, key=_BY_SEQ):
-        if order.is_open:  # (its one-cancels-other may have gone with an earlier one)
+        # (its one-cancels-other may have gone with an earlier one; expiring first, the
+        # expiries below end it)
+        if order.is_open and not _expires_first(order):
             changes.merge(engine.close_order(order, S.CANCELED, t1, "canceled by the user"))
     ending = [
         o

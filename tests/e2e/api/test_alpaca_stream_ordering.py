@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from api_support import InProcess, Key, receive_frame
+from api_support import InProcess, Key, get_ok, receive_frame
 from starlette.testclient import WebSocketTestSession
 
 from vtrade.domain.commands import OpenAccount
@@ -277,3 +277,120 @@ def test_a_harsh_cancel_is_pending_until_it_reaches_the_market(
     assert seen(updates(ws)) == [("canceled", order["id"])]
     done = api.http.get(f"/v2/orders/{order['id']}", headers=key.headers).json()
     assert done["status"] == "canceled" and done["canceled_at"] is not None
+
+
+def test_a_harsh_replace_is_pending_until_it_reaches_the_market(
+    api: InProcess, stream: tuple[Key, WebSocketTestSession]
+) -> None:
+    """Alpaca's `pending_replace`: PATCH answers with the replacement at once; the order it
+    replaces reads pending_replace, and works on, until the replace reaches the market half a
+    second later; then it is replaced and the replacement works."""
+    key, ws = stream
+    api.container.trading.set_profile(key.account_id, "harsh")
+    body = {"symbol": "AAPL", "qty": "10", "side": "buy", "type": "limit"}
+    order = post(api, key, {**body, "limit_price": price(api, "0.9"), "time_in_force": "day"})
+    api.step(1)
+    updates(ws)
+
+    patched = api.http.patch(
+        f"/v2/orders/{order['id']}", headers=key.headers, json={"limit_price": price(api, "0.8")}
+    )
+    assert patched.status_code == 200, patched.text
+    new = patched.json()
+    old = api.http.get(f"/v2/orders/{order['id']}", headers=key.headers).json()
+    assert old["status"] == "pending_replace" and old["replaced_by"] is None
+    api.step(0)
+    assert seen(updates(ws)) == [("pending_replace", order["id"]), ("new", new["id"])]
+
+    api.step(1)
+    assert seen(updates(ws)) == [("replaced", order["id"])]
+    old = api.http.get(f"/v2/orders/{order['id']}", headers=key.headers).json()
+    assert old["status"] == "replaced" and old["replaced_by"] == new["id"]
+
+
+def harsh_key(api: InProcess) -> Key:
+    key = api.key()
+    api.container.trading.set_profile(key.account_id, "harsh")
+    return key
+
+
+def buy_market(api: InProcess, key: Key, **more: Any) -> dict[str, Any]:
+    body = {"symbol": "AAPL", "qty": "10", "side": "buy", "type": "market"}
+    return post(api, key, {**body, "time_in_force": "day", **more})
+
+
+def resting_bid(api: InProcess, key: Key) -> dict[str, Any]:
+    body = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "limit"}
+    return post(api, key, {**body, "limit_price": price(api, "0.9"), "time_in_force": "gtc"})
+
+
+def test_cancel_all_leaves_a_harsh_bracket_entrys_legs_to_it(api: InProcess) -> None:
+    """A harsh bracket canceled as it is sent: its market entry reaches the market first and
+    fills, the cancel behind it, and its fill releases the legs. Cancel-all had canceled the
+    held legs at once while the entry's cancel was on its way: the entry filled and the
+    account held 10 AAPL with no exit at all."""
+    key = harsh_key(api)
+    entry = buy_market(
+        api,
+        key,
+        time_in_force="gtc",
+        order_class="bracket",
+        take_profit={"limit_price": price(api, "1.2")},
+        stop_loss={"stop_price": price(api, "0.8")},
+    )
+    assert api.http.delete("/v2/orders", headers=key.headers).status_code == 207
+    api.step(2)
+
+    got = get_ok(api, key, f"/v2/orders/{entry['id']}", nested="true")
+    assert (got["status"], [leg["status"] for leg in got["legs"]]) == ("filled", ["new", "new"])
+
+
+def test_native_cancel_all_lists_orders_a_cancel_is_on_its_way_to_apart(api: InProcess) -> None:
+    """They may still fill: `pending`, not `canceled` (they were listed as canceled, status
+    accepted, and `vtrade cancel --all` printed them under "Canceled")."""
+    key = harsh_key(api)
+    order = resting_bid(api, key)
+    api.step(1)
+
+    r = api.http.delete(f"/api/v1/accounts/{key.account_id}/orders", headers=key.headers)
+
+    assert r.status_code == 200 and r.json()["canceled"] == []
+    (pending,) = r.json()["pending"]
+    assert pending["id"] == order["id"] and pending["cancel_arrives_at"] is not None
+
+
+def test_stream_snapshots_before_a_harsh_cancel_was_sent_do_not_show_it(api: InProcess) -> None:
+    """Each trade update carries the order as it stood just after its event: the market buy's
+    `new` did not read pending_cancel, nor its `pending_cancel` the fill half a second later."""
+    key = harsh_key(api)
+    with api.http.websocket_connect("/stream") as ws:
+        listening(ws, key)
+        order = buy_market(api, key)
+        assert api.http.delete(f"/v2/orders/{order['id']}", headers=key.headers).status_code == 204
+        api.step(1)
+        got = [(u["event"], u["order"]["status"], u["order"]["filled_qty"]) for u in updates(ws)]
+
+    assert got == [
+        ("new", "new", "0"),
+        ("pending_cancel", "pending_cancel", "0"),
+        ("fill", "filled", "10"),
+    ]
+
+
+def test_updated_at_moves_when_a_harsh_cancel_is_sent(
+    api: InProcess, stream: tuple[Key, WebSocketTestSession]
+) -> None:
+    """GET and the stream agree on the pending_cancel's instant (GET kept the arrival's)."""
+    _, ws = stream
+    key = api.key()
+    api.container.trading.set_profile(key.account_id, "harsh")
+    order = resting_bid(api, key)
+    api.step(2)
+    updates(ws)
+    assert api.http.delete(f"/v2/orders/{order['id']}", headers=key.headers).status_code == 204
+    api.step(0)
+    (streamed,) = [u for u in updates(ws) if u["event"] == "pending_cancel"]
+
+    got = get_ok(api, key, f"/v2/orders/{order['id']}")
+    assert got["status"] == "pending_cancel"
+    assert got["updated_at"] == streamed["order"]["updated_at"] == streamed["timestamp"]

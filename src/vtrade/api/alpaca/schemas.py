@@ -16,8 +16,9 @@ from vtrade.core.clock import iso
 from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import ORDER_CLASS, PARENT, Order, OrderStatus
+from vtrade.domain.orders import ORDER_CLASS, PARENT, REPLACING_WITH, Order, OrderStatus
 from vtrade.execution.accounting import MarginRates
+from vtrade.execution.profiles import last_change_ns
 from vtrade.market.catalog import Catalog
 
 # An average price (of an order's fills, a position's entry) is shown to this many decimals
@@ -132,10 +133,12 @@ def exchange_of(instrument: Instrument) -> str:
 
 def order_status(order: Order) -> str:
     """Return the Alpaca status of an order: "accepted" (received, not yet routed) for one
-    waiting for its market (`pending_open`), "pending_cancel" for an open one a cancel is on
-    its way to (a profile's latency)."""
+    waiting for its market (`pending_open`), "pending_cancel" or "pending_replace" for an open
+    one a cancel or a replace is on its way to (a profile's latency)."""
     if order.cancel_due_ns is not None and order.is_open:
         return "pending_cancel"
+    if REPLACING_WITH in order.extra and order.is_open:
+        return "pending_replace"
     return _STATUS.get(order.status, "new")
 
 
@@ -163,7 +166,7 @@ def order_json(
     instrument = known_instrument(catalog, order.symbol)
     created = iso(order.created_ns)
     status = order.status
-    changed = order.updated_ns or order.created_ns
+    changed = last_change_ns(order) or order.created_ns
     updated = iso(changed) if changed != order.created_ns else created
     sized_by_notional = order.notional is not None and not order.qty
     return {

@@ -13,7 +13,8 @@ from typing import Any
 
 from vtrade.bootstrap import Container
 from vtrade.domain import events as ev
-from vtrade.domain.orders import CANCEL_DUE, Fill, Order, OrderStatus
+from vtrade.domain.orders import CANCEL_DUE, REPLACING_WITH, Fill, Order, OrderStatus
+from vtrade.execution.profiles import rules_of
 
 log = logging.getLogger("vtrade.api.ws")
 
@@ -34,8 +35,8 @@ class OrderUpdate:
 
     @property
     def kind(self) -> str:
-        """accepted, routed, fill, partial_fill, pending_cancel, canceled, expired, rejected
-        or replaced."""
+        """accepted, routed, fill, partial_fill, pending_cancel, pending_replace, canceled,
+        expired, rejected or replaced."""
         e = self.event
         if isinstance(e, ev.OrderFilled):
             return "partial_fill" if e.partial else "fill"
@@ -43,6 +44,8 @@ class OrderUpdate:
             return "routed"
         if isinstance(e, ev.OrderCancelRequested):
             return "pending_cancel"
+        if isinstance(e, ev.OrderReplaceRequested):
+            return "pending_replace"
         return _CLOSING[type(e)].value if type(e) in _CLOSING else "accepted"
 
     def fill(self) -> Fill | None:
@@ -96,17 +99,48 @@ def order_update(container: Container, event: ev.OrderEvent) -> OrderUpdate | No
             fills = update.order_fills()
             mine = next((k for k, f in enumerate(fills) if f.id == event.fill_id), 0)
             patch["filled_notional"] = sum((f.qty * f.price for f in fills[mine:]), Decimal(0))
-    elif isinstance(event, ev.OrderCancelRequested):  # still open, its cancel on its way
-        patch["extra"] = {**order.extra, CANCEL_DUE: str(event.reaches_ns)}
-        if not order.is_open:  # it has closed since
-            filled = OrderStatus.PARTIALLY_FILLED if order.filled_qty else OrderStatus.ACCEPTED
-            patch["status"] = filled
+    elif isinstance(event, ev.OrderCancelRequested | ev.OrderReplaceRequested):
+        # still open, a cancel or a replace on its way
+        if isinstance(event, ev.OrderCancelRequested):
+            patch["extra"] = {**order.extra, CANCEL_DUE: str(event.reaches_ns)}
+        else:
+            patch["extra"] = {**order.extra, REPLACING_WITH: event.replaced_by}
+        # what it had filled then (it may have filled since)
+        fills = update.order_fills() if order.filled_qty else []
+        fills = [f for f in fills if f.ts_ns <= event.ts_event]
+        filled = sum((f.qty for f in fills), Decimal(0))
+        waiting = order.status is OrderStatus.PENDING_OPEN
+        patch["status"] = (
+            OrderStatus.PARTIALLY_FILLED
+            if filled
+            else OrderStatus.PENDING_OPEN
+            if waiting
+            else OrderStatus.ACCEPTED
+        )
+        patch["filled_qty"] = filled
+        patch["filled_notional"] = sum((f.qty * f.price for f in fills), Decimal(0))
     elif type(event) in _CLOSING:
         patch["status"] = _CLOSING[type(event)]
         if isinstance(event, ev.OrderReplaced):
             patch["replaced_by"] = event.replaced_by
+    if "extra" not in patch:
+        patch["extra"] = _before_changes_sent(container, order, event.ts_event)
     update.order = dataclasses.replace(order, **patch)
     return update
+
+
+def _before_changes_sent(container: Container, order: Order, t_ns: int) -> dict[str, str]:
+    """`order`'s extra as it stood just after an event at `t_ns`: without the cancel or the
+    replace on its way to the market (a profile's latency) if sent then or after (a command
+    comes after the events of its instant's market step)."""
+    extra = order.extra
+    due = order.cancel_due_ns
+    if due is not None and t_ns <= due - rules_of(order).latency_ns:
+        extra = {k: v for k, v in extra.items() if k != CANCEL_DUE}
+    replacement = container.engine.orders.get(extra.get(REPLACING_WITH, ""))
+    if replacement is not None and t_ns <= replacement.created_ns:
+        extra = {k: v for k, v in extra.items() if k != REPLACING_WITH}
+    return extra
 
 
 class OrderFeed:

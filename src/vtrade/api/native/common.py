@@ -34,7 +34,16 @@ from vtrade.core.money import cents, spendable_cents
 from vtrade.domain.accounts import ACCOUNT_CURRENCY, Account
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import Instrument
-from vtrade.domain.orders import OCO_WITH, ORDER_CLASS, PARENT, Fill, Order, OrderClass
+from vtrade.domain.orders import (
+    OCO_WITH,
+    ORDER_CLASS,
+    PARENT,
+    REPLACING_WITH,
+    Fill,
+    Order,
+    OrderClass,
+)
+from vtrade.execution.profiles import last_change_ns
 from vtrade.market.catalog import Catalog
 from vtrade.portfolio.state import AccountState
 
@@ -234,9 +243,10 @@ def order_public(
         replaced_by=order.replaced_by,
         profile=order.profile,
         created_at=iso(order.created_ns),
-        updated_at=iso(order.updated_ns),
+        updated_at=iso(last_change_ns(order)),
         expires_at=at(order.expire_ns),
         cancel_arrives_at=at(order.cancel_due_ns) if order.is_open else None,
+        replacing_with=order.extra.get(REPLACING_WITH) if order.is_open else None,
         order_class=OrderClass(order.extra.get(ORDER_CLASS, OrderClass.SIMPLE.value)),
         parent_id=order.extra.get(PARENT),
         legs=ids if legs is None else [order_public(leg, catalog) for leg in legs],

@@ -147,20 +147,25 @@ async def list_orders(
     "/orders",
     response_model=CancelAllResult,
     summary="Cancel all open orders",
-    description="Cancel every open order of the account; lists what was canceled and what not.",
+    description=(
+        "Cancel every open order of the account; lists what was canceled, what a cancel is on "
+        "its way to (harsh: it may still fill until the cancel arrives) and what not."
+    ),
     responses=errors(401, 404, 429),
 )
 async def cancel_all(request: Request, account: Owned) -> CancelAllResult:
     state = api(request)
     c = state.container
     canceled: list[Order] = []
+    pending: list[Order] = []  # a cancel on its way (a profile's latency)
     failed: list[tuple[int, CancelFailure]] = []  # by the order's sequence number
     for order in c.engine.cancelable(account.id):
         if order.status is OrderStatus.CANCELED:  # with its one-cancels-other, just now
             canceled.append(order)
             continue
         try:
-            canceled.append(_cancel(state, account, order.id))
+            done = _cancel(state, account, order.id)
+            (pending if done.is_open else canceled).append(done)
         except VtradeError as exc:
             why = CancelFailure(order_id=order.id, code=exc.code, message=exc.message)
             failed.append((order.seq, why))
@@ -169,6 +174,7 @@ async def cancel_all(request: Request, account: Owned) -> CancelAllResult:
     return CancelAllResult(
         canceled=[order_public(o, c.catalog) for o in sorted(canceled, key=_SEQ)],
         failed=[why for _, why in sorted(failed, key=itemgetter(0))],
+        pending=[order_public(o, c.catalog) for o in sorted(pending, key=_SEQ)],
     )
 
 
@@ -208,8 +214,9 @@ async def get_order(
     "/orders/{order_id}",
     response_model=OrderPublic,
     summary="Cancel an order",
-    description="Cancel an open order; answers the order with status canceled. A closed "
-    "order cannot be canceled (422).",
+    description="Cancel an open order; answers the order with status canceled, or, under a "
+    "profile with latency (harsh), still open with `cancel_arrives_at`: it may fill until the "
+    "cancel arrives. A closed order cannot be canceled (422).",
     responses=errors(401, 404, 422, 429),
 )
 async def cancel_order(request: Request, account: Owned, order_id: OrderId) -> OrderPublic:

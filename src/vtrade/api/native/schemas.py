@@ -264,6 +264,11 @@ class OrderPublic(Out):
         "order may fill until then",
         None,
     )
+    replacing_with: str | None = f(
+        "The order a replace sent under a profile with latency (harsh) brings: this one works "
+        "on until it reaches the market",
+        None,
+    )
     order_class: OrderClass = f("simple, bracket, oto or oco", "simple")
     parent_id: str | None = f("A leg's entry order (the take-profit, for an oco's stop)", None)
     legs: list[str] | list[OrderPublic] = f(
@@ -289,6 +294,11 @@ class CancelFailure(Out):
 class CancelAllResult(Out):
     canceled: list[OrderPublic]
     failed: list[CancelFailure]
+    pending: list[OrderPublic] = f(
+        "Orders a cancel is on its way to (a profile with latency: harsh): they may still "
+        "fill until it arrives",
+        [],
+    )
 
 
 # -- fills ----------------------------------------------------------------------------------
