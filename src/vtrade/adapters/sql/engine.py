@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
@@ -46,6 +48,25 @@ def checkpoints_beside(url: URL) -> bool:
     return not in_memory(url) and not url.query
 
 
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the file to WAL. The switch needs the database to itself, and SQLite gives it up
+    at once, without the busy wait, while another connection is opening the same new file
+    (two starts migrating a new database: "database is locked"): try again as long as a
+    statement would wait. A file already in WAL is left alone: asking again takes that lock
+    too, which a migrating start holds far longer."""
+    deadline = time.monotonic() + SQLITE_BUSY_MS / 1000
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _sqlite_engine(url: URL, synchronous: str, echo: bool) -> Engine:
     engine = create_engine(
         url,
@@ -62,7 +83,7 @@ def _sqlite_engine(url: URL, synchronous: str, echo: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor)
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
             if checkpoints_beside(url):
