@@ -25,7 +25,6 @@ from vtrade.domain.orders import (
     CANCEL_DUE,
     OCO_WITH,
     ORDER_CLASS,
-    REPLACING_WITH,
     Order,
     OrderClass,
     OrderStatus,
@@ -286,11 +285,7 @@ class ExecutionEngine(VenueState):
         with refusing():
             order = self.own_open_order(cmd.account_id, cmd.order_id)
             self.check_unlocked(order, t_ns)
-            if REPLACING_WITH in order.extra:
-                raise ConflictError(
-                    f"order {order.id} can no longer change: its replace by "
-                    f"{order.extra[REPLACING_WITH]} is on its way (cancel that order instead)"
-                )
+            replacing.check_not_being_replaced(order)
         latency = rules_of(order).latency_ns
         if latency:
             return order, self._send_cancel(order, t_ns, t_ns + latency)

@@ -53,14 +53,21 @@ def rules_named(name: str) -> RealismProfile:
     return _BY_NAME[name]
 
 
+def cancel_sent_ns(order: Order) -> int | None:
+    """When the cancel on its way to `order` was sent (its profile's latency before it
+    arrives), or None if none is."""
+    due = order.cancel_due_ns
+    return None if due is None else due - rules_of(order).latency_ns
+
+
 def last_change_ns(order: Order) -> int:
     """When `order` last changed as its owner sees it: `updated_ns`, or, if later, when a
-    cancel on its way was sent (its profile's latency before it arrives). `updated_ns` stays
-    as it was: a working order's participation counts from it."""
-    due = order.cancel_due_ns
-    if due is None or not order.is_open:
+    cancel on its way was sent. `updated_ns` stays as it was: a working order's
+    participation counts from it."""
+    sent = cancel_sent_ns(order)
+    if sent is None or not order.is_open:
         return order.updated_ns
-    return max(order.updated_ns, due - rules_of(order).latency_ns)
+    return max(order.updated_ns, sent)
 
 
 def rules_of(order: Order) -> RealismProfile:

@@ -83,18 +83,28 @@ def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Orde
     return new, changes
 
 
+def check_not_being_replaced(order: Order) -> None:
+    """Refuse to change an order a replace is on its way to (a profile's latency): it ends
+    replaced when that arrives, and the replacement is the order to change."""
+    if REPLACING_WITH in order.extra:
+        raise ConflictError(
+            f"order {order.id} can no longer change: its replace by "
+            f"{order.extra[REPLACING_WITH]} is on its way (cancel that order instead)"
+        )
+
+
 def _check_nothing_on_its_way(order: Order) -> None:
     """Refuse to replace an order a cancel or a replace is on its way to, or a replacement
     whose replace has not reached the market yet."""
-    due = order.cancel_due_ns
-    doing = "a cancel is on its way to the market"
-    if due is None and REPLACING_WITH in order.extra:
-        doing, due = f"its replace by {order.extra[REPLACING_WITH]} is on its way", -1
-    if due is None and order.replace_due_ns is not None:
-        doing, due = "the replace that placed it has not reached the market", order.replace_due_ns
-    if due is not None:
-        arrives = f" (it arrives at {iso(due)})" if due >= 0 else ""
-        raise ConflictError(f"order {order.id} can no longer change: {doing}{arrives}")
+    check_not_being_replaced(order)
+    for due, doing in (
+        (order.cancel_due_ns, "a cancel is on its way to the market"),
+        (order.replace_due_ns, "the replace that placed it has not reached the market"),
+    ):
+        if due is not None:
+            raise ConflictError(
+                f"order {order.id} can no longer change: {doing} (it arrives at {iso(due)})"
+            )
 
 
 def _send(engine: ExecutionEngine, old: Order, new: Order, t_ns: int, due: int) -> Changes:

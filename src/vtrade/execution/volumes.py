@@ -142,7 +142,7 @@ def _new_york_day(hour: int) -> date:
 def _month(hour: int) -> str:
     """ "YYYY-MM" in New York, where brokers bill their months, of the UTC hour `hour` (hours
     since the epoch: New York is whole hours off UTC); asked twice per fill."""
-    return datetime.fromtimestamp(hour * 3_600, tz=NEW_YORK).strftime("%Y-%m")
+    return _new_york_day(hour).strftime("%Y-%m")
 
 
 def _bucket(inst: Instrument) -> str | None:

@@ -85,13 +85,27 @@ def _arrived_while_down(engine: ExecutionEngine, now: int, changes: Changes) -> 
     first = engine.orders.next_instant()
     if first is None or first > now:
         return
-    for order in sorted(engine.orders.values(), key=_BY_SEQ):
-        replace_due = order.replace_due_ns
-        if replace_due is not None and replace_due <= now:
-            changes.merge(replacing.land(engine, order, replace_due))
-    for order in sorted(engine.orders.values(), key=_BY_SEQ):
+    _land_replaces(engine, now, changes)
+    _land_cancels(engine, now, changes)
+
+
+def _land_replaces(engine: ExecutionEngine, t_ns: int, changes: Changes) -> None:
+    """Land the replaces sent under a profile's latency that have arrived by `t_ns`, each at
+    its own instant (a step ends at each such instant; only a downtime leaves them behind)."""
+    landing = [o for o in engine.orders.values() if (o.replace_due_ns or t_ns + 1) <= t_ns]
+    for order in sorted(landing, key=_BY_SEQ):
+        assert order.replace_due_ns is not None
+        changes.merge(replacing.land(engine, order, order.replace_due_ns))
+
+
+def _land_cancels(engine: ExecutionEngine, t_ns: int, changes: Changes) -> None:
+    """Close, each at its own instant, the orders whose cancels sent under a profile's
+    latency have arrived by `t_ns`: after what the market gave them until then. One that
+    expires first is left to its expiry; one gone with its one-cancels-other is skipped."""
+    canceled = [o for o in engine.orders.values() if (o.cancel_due_ns or t_ns + 1) <= t_ns]
+    for order in sorted(canceled, key=_BY_SEQ):
         due = order.cancel_due_ns
-        if due is not None and due <= now and order.is_open and not _expires_first(order):
+        if due is not None and order.is_open and not _expires_first(order):
             changes.merge(engine.close_order(order, S.CANCELED, due, "canceled by the user"))
 
 
@@ -276,9 +290,7 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
     """Run the auctions of the orders due by `t1`, then close the orders expiring by then."""
     # replaces sent under a profile's latency reach the market first: the replacement takes
     # its order's place before it arrives itself (at the same instant)
-    landing = [o for o in engine.orders.values() if (o.replace_due_ns or t1 + 1) <= t1]
-    for order in sorted(landing, key=_BY_SEQ):
-        changes.merge(replacing.land(engine, order, t1))
+    _land_replaces(engine, t1, changes)
     due = [o for o in engine.orders.values() if o.due_ns is not None and o.due_ns <= t1]
     # by symbol and side: what our earlier orders bought, or sold, in its auction (a cross of
     # V shares is V bought and V sold: a buy leaves the sellers' side as it was)
@@ -295,14 +307,7 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
         before, key = order.filled_qty, (order.symbol, order.side)
         changes.merge(_auction(engine, order, t1, crossed.get(key, Decimal(0))))
         crossed[key] = crossed.get(key, Decimal(0)) + order.filled_qty - before
-    # cancels sent under a profile's latency reach the market now: after what it gave the
-    # order until then, and after an order sent just before them has arrived
-    canceled = [o for o in engine.orders.values() if (o.cancel_due_ns or t1 + 1) <= t1]
-    for order in sorted(canceled, key=_BY_SEQ):
-        # (its one-cancels-other may have gone with an earlier one; expiring first, the
-        # expiries below end it)
-        if order.is_open and not _expires_first(order):
-            changes.merge(engine.close_order(order, S.CANCELED, t1, "canceled by the user"))
+    _land_cancels(engine, t1, changes)  # after an order sent just before them has arrived
     ending = [
         o
         for o in engine.orders.values()

@@ -102,33 +102,42 @@ def test_a_second_cancel_changes_nothing_and_a_replace_is_refused_meanwhile(
     assert order.status is OrderStatus.CANCELED
 
 
-def _harsh_resting_bid(service: Container) -> tuple[Account, Order]:
+def _harsh_buy(service: Container, qty: int, **order: Any) -> tuple[Account, Order]:
+    """A harsh account's AAPL buy, placed through the trading service."""
     trading = service.trading
     account = trading.open_account(
-        OpenAccount(id="o", ts_init=0, owner="ann", name="a", profile="harsh")
-    )
-    bid = service.market.books.quote("AAPL", service.clock.now_ns()).bid
-    order = trading.submit(
-        SubmitOrder(
-            id="s",
-            ts_init=0,
-            account_id=account.id,
-            symbol="AAPL",
-            side=Side.BUY,
-            qty=Decimal(100),
-            type="limit",
-            limit_price=(bid * Decimal("0.9")).quantize(Decimal("0.01")),
+        OpenAccount(
+            id="o", ts_init=0, owner="ann", name="a", profile="harsh", balance=Decimal(10**9)
         )
     )
-    return account, order
+    cmd = SubmitOrder(
+        id="s",
+        ts_init=0,
+        account_id=account.id,
+        symbol="AAPL",
+        side=Side.BUY,
+        qty=Decimal(qty),
+        **order,
+    )
+    return account, trading.submit(cmd)
+
+
+def _harsh_resting_bid(service: Container) -> tuple[Account, Order]:
+    bid = service.market.books.quote("AAPL", service.clock.now_ns()).bid
+    limit = (bid * Decimal("0.9")).quantize(Decimal("0.01"))
+    return _harsh_buy(service, 100, type="limit", limit_price=limit)
+
+
+def _cancel_sent(service: Container, account: Account, order: Order) -> Order:
+    return service.trading.cancel(
+        CancelOrder(id="c", ts_init=0, account_id=account.id, order_id=order.id)
+    )
 
 
 def test_a_cancel_on_its_way_survives_a_restart(make_service: Callable[..., Container]) -> None:
     running = make_service(catch_up_hours=0)
     account, order = _harsh_resting_bid(running)
-    pending = running.trading.cancel(
-        CancelOrder(id="c", ts_init=0, account_id=account.id, order_id=order.id)
-    )
+    pending = _cancel_sent(running, account, order)
     assert pending.is_open and pending.cancel_due_ns is not None
 
     restarted = make_service(catch_up_hours=0)
@@ -267,28 +276,11 @@ def test_a_harsh_cancel_that_would_reach_an_opening_auction_after_its_lock_is_re
 
 def _worked_harsh_block_canceled(service: Container) -> tuple[Account, Order]:
     """A harsh gtc market buy of 300,000 AAPL working; 5 s on, a cancel sent (due 0.5 s on)."""
-    trading = service.trading
-    account = trading.open_account(
-        OpenAccount(
-            id="o", ts_init=0, owner="ann", name="a", profile="harsh", balance=Decimal(10**9)
-        )
-    )
-    cmd = SubmitOrder(
-        id="s",
-        ts_init=0,
-        account_id=account.id,
-        symbol="AAPL",
-        side=Side.BUY,
-        qty=Decimal(300_000),
-        tif=TimeInForce.GTC,
-    )
-    placed = trading.submit(cmd)
+    account, placed = _harsh_buy(service, 300_000, tif=TimeInForce.GTC)
     assert isinstance(service.clock, SimulatedClock)
     service.clock.advance(5 * SECOND)
-    trading.advance()
-    pending = trading.cancel(
-        CancelOrder(id="c", ts_init=0, account_id=account.id, order_id=placed.id)
-    )
+    service.trading.advance()
+    pending = _cancel_sent(service, account, placed)
     assert pending.is_open and pending.filled_qty > 0
     return account, pending
 
@@ -325,7 +317,7 @@ def test_a_day_order_that_expired_before_its_cancel_arrived_ends_expired_after_a
     account, order = _harsh_resting_bid(running)
     assert isinstance(running.clock, SimulatedClock)
     running.clock.advance(at("2024-03-15T19:59:59.8Z") - running.clock.now_ns())
-    running.trading.cancel(CancelOrder(id="c", ts_init=0, account_id=account.id, order_id=order.id))
+    _cancel_sent(running, account, order)
 
     restarted = make_service("2024-03-16T00:00:00Z", catch_up_hours=2)
 

@@ -14,7 +14,7 @@ from typing import Any
 from vtrade.bootstrap import Container
 from vtrade.domain import events as ev
 from vtrade.domain.orders import CANCEL_DUE, REPLACING_WITH, Fill, Order, OrderStatus
-from vtrade.execution.profiles import rules_of
+from vtrade.execution.profiles import cancel_sent_ns
 
 log = logging.getLogger("vtrade.api.ws")
 
@@ -109,14 +109,10 @@ def order_update(container: Container, event: ev.OrderEvent) -> OrderUpdate | No
         fills = update.order_fills() if order.filled_qty else []
         fills = [f for f in fills if f.ts_ns <= event.ts_event]
         filled = sum((f.qty for f in fills), Decimal(0))
-        waiting = order.status is OrderStatus.PENDING_OPEN
-        patch["status"] = (
-            OrderStatus.PARTIALLY_FILLED
-            if filled
-            else OrderStatus.PENDING_OPEN
-            if waiting
-            else OrderStatus.ACCEPTED
+        unfilled = (
+            order.status if order.status is OrderStatus.PENDING_OPEN else OrderStatus.ACCEPTED
         )
+        patch["status"] = OrderStatus.PARTIALLY_FILLED if filled else unfilled
         patch["filled_qty"] = filled
         patch["filled_notional"] = sum((f.qty * f.price for f in fills), Decimal(0))
     elif type(event) in _CLOSING:
@@ -134,8 +130,8 @@ def _before_changes_sent(container: Container, order: Order, t_ns: int) -> dict[
     replace on its way to the market (a profile's latency) if sent then or after (a command
     comes after the events of its instant's market step)."""
     extra = order.extra
-    due = order.cancel_due_ns
-    if due is not None and t_ns <= due - rules_of(order).latency_ns:
+    sent = cancel_sent_ns(order)
+    if sent is not None and t_ns <= sent:
         extra = {k: v for k, v in extra.items() if k != CANCEL_DUE}
     replacement = container.engine.orders.get(extra.get(REPLACING_WITH, ""))
     if replacement is not None and t_ns <= replacement.created_ns:
