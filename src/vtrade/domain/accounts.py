@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from vtrade.core.money import CENT
+from vtrade.domain.market_data import Side
 
 ACCOUNT_CURRENCY = "VCR"  # 1 VCR = 1 USD
 DEFAULT_BALANCE = Decimal(1_000_000)
@@ -72,6 +73,11 @@ class Position:
     realized_pnl: Decimal = Decimal(0)  # account currency, since the position opened
     updated_ns: int = 0
     entry_fx: Decimal = Decimal(1)
+
+    @property
+    def closing_side(self) -> Side:
+        """The side of an order that reduces the position (sell a long, buy back a short)."""
+        return Side.SELL if self.qty > 0 else Side.BUY
 
     def apply(
         self,

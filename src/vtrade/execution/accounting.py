@@ -18,7 +18,7 @@ from vtrade.domain.accounts import Account, Position
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.margin import short_rule_applies, short_stock_maintenance
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import Order
+from vtrade.domain.orders import OCO_WITH, Order
 from vtrade.market.books import Touch, to_price
 from vtrade.market.catalog import Catalog
 
@@ -270,3 +270,17 @@ def signed(side: Side, qty: Decimal) -> Decimal:
 def open_quantity(orders: Iterable[Order], symbol: str, side: Side) -> Decimal:
     """What `orders` on `side` of `symbol` have left to fill."""
     return sum((o.remaining for o in orders if o.symbol == symbol and o.side is side), Decimal(0))
+
+
+def holding_ids(orders: Iterable[Order], symbol: str, side: Side) -> list[str]:
+    """The ids of `orders` on `side` of `symbol` with something left to fill, and of the
+    other order of each one-cancels-other pair among them (counted once, both hold it):
+    Alpaca's `related_orders`, the orders to cancel to free a position."""
+    ids: dict[str, None] = {}  # in order, each once
+    for o in orders:
+        if o.symbol == symbol and o.side is side and o.remaining > 0:
+            ids[o.id] = None
+            other = o.extra.get(OCO_WITH) if o.extra else None
+            if other is not None:
+                ids[other] = None
+    return list(ids)

@@ -28,6 +28,7 @@ from vtrade.execution.accounting import (
     Known,
     MarginRates,
     Marks,
+    holding_ids,
     open_quantity,
     view,
 )
@@ -131,9 +132,13 @@ class Bookkeeper:
     def held_for_orders(self, pos: Position) -> Decimal:
         """How much of a position open orders on its closing side have spoken for (what they
         have left to fill, at most the position): Alpaca's `held_for_orders`."""
-        closing = Side.SELL if pos.qty > 0 else Side.BUY
-        held = open_quantity(self.orders_counted(pos.account_id), pos.symbol, closing)
+        held = open_quantity(self.orders_counted(pos.account_id), pos.symbol, pos.closing_side)
         return min(held, abs(pos.qty))
+
+    def holding_ids(self, pos: Position) -> list[str]:
+        """The ids of the open orders holding a position (`held_for_orders`): Alpaca's
+        `related_orders`."""
+        return holding_ids(self.orders_counted(pos.account_id), pos.symbol, pos.closing_side)
 
     def position(self, account_id: str, symbol: str) -> Position:
         held = self._by_account[account_id]

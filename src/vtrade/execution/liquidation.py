@@ -26,7 +26,6 @@ from vtrade.core.money import round_to_increment
 from vtrade.domain.accounts import Account, Position
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import SubmitOrder
-from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
 from vtrade.execution.accounting import AccountView
 from vtrade.market.sessions import Phase
@@ -94,7 +93,7 @@ def _close(engine: ExecutionEngine, pos: Position, qty: Decimal, t_ns: int) -> C
         ts_init=t_ns,
         account_id=pos.account_id,
         symbol=pos.symbol,
-        side=Side.SELL if pos.qty > 0 else Side.BUY,
+        side=pos.closing_side,
         qty=qty,
         type=OrderType.MARKET,
         tif=TimeInForce.GTC,

@@ -11,7 +11,7 @@ open orders.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from operator import attrgetter
@@ -26,6 +26,7 @@ from vtrade.execution.accounting import (
     ONE,
     AccountView,
     Marks,
+    holding_ids,
     initial_rate,
     open_quantity,
     signed,
@@ -93,12 +94,19 @@ QTY_AVAILABLE = "qty_available"
 class InsufficientQtyAvailable(AccountRuleViolation):
     """Alpaca's rule (`SubmitOrder.within_position`): an order reducing a position asked for
     more than is available, the position less what open orders on its closing side hold.
-    Refused like an account rule; `facts` are the extra keys of Alpaca's 403."""
+    Refused like an account rule; `facts` are the extra keys of Alpaca's 403, among them
+    `related_orders`, the ids of the orders holding it (joined by commas: facts are text)."""
 
-    FACTS = ("available", "existing_qty", "held_for_orders")  # the keys of its `facts`
+    # the keys of its `facts`
+    FACTS = ("available", "existing_qty", "held_for_orders", "related_orders")
 
     def __init__(
-        self, symbol: str, requested: Decimal, existing_qty: Decimal, held_for_orders: Decimal
+        self,
+        symbol: str,
+        requested: Decimal,
+        existing_qty: Decimal,
+        held_for_orders: Decimal,
+        related_orders: Sequence[str] = (),
     ) -> None:
         self.symbol = symbol
         self.requested = requested
@@ -112,6 +120,7 @@ class InsufficientQtyAvailable(AccountRuleViolation):
             available=_qty(self.available),
             existing_qty=_qty(existing_qty),
             held_for_orders=_qty(held_for_orders),
+            related_orders=",".join(related_orders),  # the API lists them
         )
 
 
@@ -520,7 +529,8 @@ def _check_within_position(order: Order, position_qty: Decimal, others: Iterable
     existing = abs(position_qty)
     held = min(open_quantity(others, order.symbol, order.side), existing)
     if order.qty > existing - held:
-        raise InsufficientQtyAvailable(order.symbol, order.qty, existing, held)
+        related = holding_ids(others, order.symbol, order.side)
+        raise InsufficientQtyAvailable(order.symbol, order.qty, existing, held, related)
 
 
 def _check_collar(order: Order, inst: Instrument, mid: Decimal, limits: Limits) -> None:

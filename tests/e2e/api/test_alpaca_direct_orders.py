@@ -137,7 +137,8 @@ def test_both_paths_refuse_a_sell_beyond_the_quantity_available_alike(api: InPro
     assert bought.json()["status"] == "filled"
     limit = api.container.market.quote("AAPL", api.clock.now_ns()).mid * Decimal("1.05")
     held = {**ORDER, "side": "sell", "qty": 6, "type": "limit", "limit_price": f"{limit:.2f}"}
-    assert post(api, key.headers, orjson.dumps(held), DIRECT).json()["status"] == "new"
+    holding = post(api, key.headers, orjson.dumps(held), DIRECT).json()
+    assert holding["status"] == "new"
 
     direct, via_fastapi = both_ways(
         api, key.headers, orjson.dumps({**ORDER, "side": "sell", "qty": 5})
@@ -150,6 +151,7 @@ def test_both_paths_refuse_a_sell_beyond_the_quantity_available_alike(api: InPro
         "available": "4",
         "existing_qty": "10",
         "held_for_orders": "6",
+        "related_orders": [holding["id"]],
         "symbol": "AAPL",
     }
 

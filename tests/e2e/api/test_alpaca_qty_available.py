@@ -61,6 +61,7 @@ def test_a_sell_beyond_what_open_sells_leave_answers_alpacas_403_and_keeps_nothi
         "available": "4",
         "existing_qty": "10",
         "held_for_orders": "6",
+        "related_orders": [held.json()["id"]],  # what to cancel to free them
         "symbol": "AAPL",
     }
     assert open_orders(api, key) == before
@@ -119,6 +120,7 @@ def test_a_replacement_may_grow_into_its_own_hold_but_not_beyond_the_position(
         "available": "10",
         "existing_qty": "10",
         "held_for_orders": "0",
+        "related_orders": [],
         "symbol": "AAPL",
     }
     still = api.http.get(f"/v2/orders/{grown.json()['id']}", headers=key.headers).json()
@@ -128,13 +130,14 @@ def test_a_replacement_may_grow_into_its_own_hold_but_not_beyond_the_position(
 def test_closing_a_position_still_answers_the_same_403(api: InProcess) -> None:
     key = holding(api, "10")
     limit = rest_limit(api, "AAPL", "sell")
-    post(api, key, symbol="AAPL", side="sell", qty="6", type="limit", limit_price=limit)
+    held = post(api, key, symbol="AAPL", side="sell", qty="6", type="limit", limit_price=limit)
 
     via_close = api.http.delete("/v2/positions/AAPL", headers=key.headers)
     via_order = post(api, key, symbol="AAPL", side="sell", qty="10")
 
     assert via_close.status_code == via_order.status_code == 403
     assert via_close.json() == via_order.json()
+    assert via_close.json()["related_orders"] == [held.json()["id"]]
 
 
 def test_native_orders_may_still_flip_a_position_in_one_order(api: InProcess) -> None:
@@ -223,6 +226,7 @@ def test_an_oco_exit_beyond_the_position_answers_the_same_403_as_a_simple_order(
         "available": "10",
         "existing_qty": "10",
         "held_for_orders": "0",
+        "related_orders": [],
         "symbol": "AAPL",
     }
     assert open_orders(api, key)[0]["side"] == "buy"  # nothing kept: the buy that opened it

@@ -394,3 +394,29 @@ def test_updated_at_moves_when_a_harsh_cancel_is_sent(
     got = get_ok(api, key, f"/v2/orders/{order['id']}")
     assert got["status"] == "pending_cancel"
     assert got["updated_at"] == streamed["order"]["updated_at"] == streamed["timestamp"]
+
+
+def test_a_harsh_close_all_names_the_orders_still_being_canceled_and_closes_once_they_are(
+    api: InProcess,
+) -> None:
+    """As on Alpaca, `DELETE /v2/positions?cancel_orders=true` sends the cancels but a close
+    cannot use shares an exit still holds while its cancel is on its way: the close's 403
+    names that exit in `related_orders`; sent again once the cancel arrived, it closes."""
+    key = harsh_key(api)
+    buy_market(api, key)
+    api.step(1)
+    body = {"symbol": "AAPL", "qty": "10", "side": "sell", "type": "limit"}
+    exit_order = post(api, key, {**body, "limit_price": price(api, "1.2"), "time_in_force": "gtc"})
+    api.step(1)
+
+    first = api.http.delete("/v2/positions", headers=key.headers, params={"cancel_orders": "true"})
+
+    (refused,) = first.json()
+    assert refused["status"] == 403
+    assert refused["body"]["held_for_orders"] == "10"
+    assert refused["body"]["related_orders"] == [exit_order["id"]]
+    api.step(1)
+    again = api.http.delete("/v2/positions", headers=key.headers)
+    (closed,) = again.json()
+    assert closed["status"] == 200 and closed["body"]["qty"] == "10"
+    assert get_ok(api, key, f"/v2/orders/{exit_order['id']}")["status"] == "canceled"

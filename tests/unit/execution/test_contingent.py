@@ -85,7 +85,9 @@ def test_a_bracket_s_legs_work_once_its_entry_fills_for_what_it_filled(venue: Ve
     assert (tp.extra[OCO_WITH], sl.extra[OCO_WITH]) == (sl.id, tp.id)
     assert venue.engine.held == {}
     # the pair closes the position once: Alpaca's held_for_orders counts 100, not 200
-    assert venue.engine.held_for_orders(venue.engine.position(account.id, "AAPL")) == 100
+    position = venue.engine.position(account.id, "AAPL")
+    assert venue.engine.held_for_orders(position) == 100
+    assert venue.engine.holding_ids(position) == [tp.id, sl.id]  # both hold it
 
 
 def test_legs_are_held_while_the_entry_rests_and_canceled_with_it(venue: Venue) -> None:

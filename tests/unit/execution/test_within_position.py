@@ -69,7 +69,12 @@ def test_a_sell_beyond_what_open_sells_leave_of_a_long_is_refused_with_the_numbe
 
     order = refused(venue.submit(account, "AAPL", Side.SELL, 5, **ALPACA), "5", "4")
 
-    assert order.extra == {"available": "4", "existing_qty": "10", "held_for_orders": "6"}
+    assert order.extra == {
+        "available": "4",
+        "existing_qty": "10",
+        "held_for_orders": "6",
+        "related_orders": held.id,  # the order to cancel to free them
+    }
     assert order.id not in venue.engine.orders
     sold, _ = venue.submit(account, "AAPL", Side.SELL, 4, **ALPACA)
     assert sold.status is S.FILLED
@@ -83,7 +88,12 @@ def test_a_sell_beyond_a_long_does_not_flip_it_but_closing_then_selling_opens_a_
 
     order = refused(venue.submit(account, "AAPL", Side.SELL, 15, **ALPACA), "15", "10")
 
-    assert order.extra == {"available": "10", "existing_qty": "10", "held_for_orders": "0"}
+    assert order.extra == {
+        "available": "10",
+        "existing_qty": "10",
+        "held_for_orders": "0",
+        "related_orders": "",
+    }
     assert venue.engine.position(account.id, "AAPL").qty == 10
     assert venue.submit(account, "AAPL", Side.SELL, 10, **ALPACA)[0].status is S.FILLED
     assert venue.submit(account, "AAPL", Side.SELL, 5, **ALPACA)[0].status is S.FILLED
@@ -111,18 +121,28 @@ def test_a_buy_beyond_a_short_is_refused_and_one_that_covers_it_exactly_is_not(
 
     order = refused(venue.submit(account, "AAPL", Side.BUY, 15, **ALPACA), "15", "10")
 
-    assert order.extra == {"available": "10", "existing_qty": "10", "held_for_orders": "0"}
+    assert order.extra == {
+        "available": "10",
+        "existing_qty": "10",
+        "held_for_orders": "0",
+        "related_orders": "",
+    }
     assert venue.submit(account, "AAPL", Side.BUY, 10, **ALPACA)[0].status is S.FILLED
     assert venue.engine.position(account.id, "AAPL").qty == 0
 
 
 def test_open_buys_hold_part_of_a_short_against_further_buys(venue: Venue) -> None:
     account = holding(venue, -10)
-    venue.submit(account, "AAPL", Side.BUY, 7, **resting(venue, Side.BUY), **ALPACA)
+    held, _ = venue.submit(account, "AAPL", Side.BUY, 7, **resting(venue, Side.BUY), **ALPACA)
 
     order = refused(venue.submit(account, "AAPL", Side.BUY, 4, **ALPACA), "4", "3")
 
-    assert order.extra == {"available": "3", "existing_qty": "10", "held_for_orders": "7"}
+    assert order.extra == {
+        "available": "3",
+        "existing_qty": "10",
+        "held_for_orders": "7",
+        "related_orders": held.id,
+    }
 
 
 @pytest.mark.parametrize(("position", "side"), [(10, Side.BUY), (-10, Side.SELL)])
@@ -204,18 +224,28 @@ def test_a_replacement_does_not_count_the_hold_of_the_order_it_replaces(venue: V
     assert larger.status is S.ACCEPTED and larger.qty == 9 and larger.replaces == first.id
     assert first.status is S.REPLACED
     order = refused(replace(venue, account, larger, 11), "11", "10")
-    assert order.extra == {"available": "10", "existing_qty": "10", "held_for_orders": "0"}
+    assert order.extra == {
+        "available": "10",
+        "existing_qty": "10",
+        "held_for_orders": "0",
+        "related_orders": "",
+    }
     assert larger.is_open and venue.engine.orders.get(larger.id) is larger  # left as it was
 
 
 def test_the_exception_carries_the_numbers_of_alpacas_answer() -> None:
-    refusal = InsufficientQtyAvailable("AAPL", D("5.0"), D("10.00"), D("6"))
+    refusal = InsufficientQtyAvailable("AAPL", D("5.0"), D("10.00"), D("6"), ("o-1", "o-2"))
 
     assert (refusal.symbol, refusal.requested, refusal.available) == ("AAPL", 5, 4)
     assert (refusal.existing_qty, refusal.held_for_orders) == (10, 6)
     assert refusal.rule == "qty_available"
     assert refusal.message == "insufficient qty available for order (requested: 5, available: 4)"
-    assert refusal.facts == {"available": "4", "existing_qty": "10", "held_for_orders": "6"}
+    assert refusal.facts == {
+        "available": "4",
+        "existing_qty": "10",
+        "held_for_orders": "6",
+        "related_orders": "o-1,o-2",
+    }
 
 
 # -- through the trading service: kept nothing, and batches ---------------------------------
@@ -282,6 +312,7 @@ def test_the_second_sell_of_a_batch_sees_the_hold_of_the_first(book: Book) -> No
         "available": "4",
         "existing_qty": "10",
         "held_for_orders": "6",
+        "related_orders": first.id,
     }
     assert book.app.store.get_order(first.id) is not None
     assert book.app.store.get_order(second.id) is None

@@ -136,8 +136,11 @@ def instrument_or_422(state: ApiState, text: str) -> Instrument:
 def insufficient_qty(inst: Instrument, message: str, facts: Mapping[str, str]) -> RejectedError:
     """Alpaca's 403 for an order beyond the quantity available (the engine's
     `InsufficientQtyAvailable`): its message, with its `facts` (`available`, `existing_qty`,
-    `held_for_orders`) and the symbol as Alpaca spells it as extra keys."""
-    return RejectedError(message, **facts, symbol=alpaca_symbol(inst))
+    `held_for_orders`, `related_orders`) and the symbol as Alpaca spells it as extra keys."""
+    details: dict[str, object] = dict(facts)
+    if "related_orders" in facts:  # a list of ids, kept as text by the engine
+        details["related_orders"] = [i for i in facts["related_orders"].split(",") if i]
+    return RejectedError(message, **details, symbol=alpaca_symbol(inst))
 
 
 # -- parsing ------------------------------------------------------------------------------

@@ -167,14 +167,15 @@ def _close_qty(
     else:
         wanted = existing
     if wanted > available:
-        refused = InsufficientQtyAvailable(inst.symbol, wanted, existing, held)
+        related = c.container.engine.holding_ids(pos)
+        refused = InsufficientQtyAvailable(inst.symbol, wanted, existing, held, related)
         raise insufficient_qty(inst, refused.message, refused.facts)
     return wanted
 
 
 async def _close(c: Ctx, pos: Position, qty: Decimal) -> dict[str, Any]:
     inst = c.catalog.get(pos.symbol)
-    side = Side.SELL if pos.qty > 0 else Side.BUY
+    side = pos.closing_side
     cmd = SubmitOrder(
         **c.command_meta(),
         account_id=c.account_id,
