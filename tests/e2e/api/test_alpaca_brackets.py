@@ -94,7 +94,8 @@ def test_a_filled_bracket_entry_answers_with_its_two_legs_working(
     take, stop = order.legs
     assert (take.type, stop.type) == (OrderType.LIMIT, OrderType.STOP_LIMIT)
     assert take.side == stop.side == OrderSide.SELL
-    assert take.status == stop.status == OrderStatus.NEW
+    # as on Alpaca: the take-profit at the market, the stop-loss held until it triggers
+    assert (take.status, stop.status) == (OrderStatus.NEW, OrderStatus.HELD)
     assert take.qty == stop.qty == "10"
     assert take.position_intent == PositionIntent.SELL_TO_CLOSE
     assert Decimal(str(take.limit_price)) > Decimal(str(stop.stop_price))
@@ -173,7 +174,7 @@ def test_an_oto_entry_carries_one_exit(live: Live, trading: TradingClient) -> No
     )
     (stop,) = order.legs or []
     assert order.order_class == OrderClass.OTO and stop.type == OrderType.STOP
-    assert stop.status == OrderStatus.NEW and stop.qty == "3"
+    assert stop.status == OrderStatus.HELD and stop.qty == "3"
 
 
 def test_replacing_a_leg_shows_the_replacement_under_its_entry(
@@ -219,7 +220,8 @@ def test_open_orders_nested_show_a_filled_entry_with_its_working_legs(
     entry = submit(trading, market_bracket(live))
     nested = trading.get_orders(GetOrdersRequest(status=QueryOrderStatus.OPEN, nested=True))
     assert [o.id for o in nested] == [entry.id]  # type: ignore[union-attr]
-    assert [leg.status for leg in nested[0].legs or []] == [OrderStatus.NEW] * 2  # type: ignore[union-attr]
+    legs = nested[0].legs or []  # type: ignore[union-attr]
+    assert [leg.status for leg in legs] == [OrderStatus.NEW, OrderStatus.HELD]
     newest = trading.get_orders(GetOrdersRequest(status=QueryOrderStatus.ALL, nested=True, limit=1))
     assert [o.id for o in newest] == [entry.id]  # type: ignore[union-attr]
 

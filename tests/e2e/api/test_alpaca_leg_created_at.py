@@ -37,5 +37,5 @@ def test_a_held_leg_keeps_its_created_at_once_its_entry_fills(api: InProcess) ->
         f"/v2/orders/{placed['id']}", headers=key.headers, params={"nested": "true"}
     ).json()
     assert now["status"] == "filled"
-    assert [leg["status"] for leg in now["legs"]] == ["new", "new"]
+    assert [leg["status"] for leg in now["legs"]] == ["new", "held"]  # the stop until it triggers
     assert {leg["id"]: leg["created_at"] for leg in now["legs"]} == created

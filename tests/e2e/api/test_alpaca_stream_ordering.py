@@ -342,7 +342,7 @@ def test_cancel_all_leaves_a_harsh_bracket_entrys_legs_to_it(api: InProcess) -> 
     api.step(2)
 
     got = get_ok(api, key, f"/v2/orders/{entry['id']}", nested="true")
-    assert (got["status"], [leg["status"] for leg in got["legs"]]) == ("filled", ["new", "new"])
+    assert (got["status"], [leg["status"] for leg in got["legs"]]) == ("filled", ["new", "held"])
 
 
 def test_native_cancel_all_lists_orders_a_cancel_is_on_its_way_to_apart(api: InProcess) -> None:

@@ -16,7 +16,15 @@ from vtrade.core.clock import iso
 from vtrade.core.money import decimals_of
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
-from vtrade.domain.orders import ORDER_CLASS, PARENT, REPLACING_WITH, Order, OrderStatus
+from vtrade.domain.orders import (
+    OCO_WITH,
+    ORDER_CLASS,
+    PARENT,
+    REPLACING_WITH,
+    Order,
+    OrderStatus,
+    OrderType,
+)
 from vtrade.execution.accounting import MarginRates
 from vtrade.execution.profiles import last_change_ns
 from vtrade.market.catalog import Catalog
@@ -134,12 +142,30 @@ def exchange_of(instrument: Instrument) -> str:
 def order_status(order: Order) -> str:
     """Return the Alpaca status of an order: "accepted" (received, not yet routed) for one
     waiting for its market (`pending_open`), "pending_cancel" or "pending_replace" for an open
-    one a cancel or a replace is on its way to (a profile's latency)."""
+    one a cancel or a replace is on its way to (a profile's latency), "held" for a stop-loss
+    leg waiting for its stop (`_stop_loss_held`)."""
     if order.cancel_due_ns is not None and order.is_open:
         return "pending_cancel"
     if REPLACING_WITH in order.extra and order.is_open:
         return "pending_replace"
+    if _stop_loss_held(order):
+        return "held"
     return _STATUS.get(order.status, "new")
+
+
+def _stop_loss_held(order: Order) -> bool:
+    """Whether Alpaca would show the order `held`: the stop-loss of a bracket, oto or oco
+    working but not triggered. Alpaca sends one order of a pair to the market (the take-profit
+    limit, `new`) and holds the stop until it triggers; it reads `new` from then on."""
+    return (
+        order.status is OrderStatus.ACCEPTED
+        and order.type in _STOPS
+        and not order.triggered
+        and (PARENT in order.extra or OCO_WITH in order.extra)
+    )
+
+
+_STOPS = (OrderType.STOP, OrderType.STOP_LIMIT)
 
 
 def known_instrument(catalog: Catalog | None, symbol: str) -> Instrument | None:
