@@ -312,15 +312,29 @@ def auction(
     ones took), get no more than all of it; what is left is not filled there (a day order's
     rest works on after the open, as a market remainder does)."""
     official = market.official_price(inst.symbol, t_ns, which)
+    return cross(order, inst, official, auction_volume(inst, which), profile, crossed_already)
+
+
+def cross(
+    order: Order,
+    inst: Instrument,
+    official: Decimal,
+    volume: Decimal | None,
+    profile: RealismProfile,
+    crossed_already: Decimal = Decimal(0),
+) -> Execution | None:
+    """Execute the remainder in an auction that crosses `volume` (None: not known, no cap) at
+    `official`, if its limit allows: with friction, what our orders cross together
+    (`crossed_already` before this one) stays within the volume, and what this one adds
+    moves its price by its impact, never past its limit."""
     if (
         order.limit_price is not None
         and (official - order.limit_price) * _direction(order.side) > 0
     ):
         return None
     qty = order.remaining
-    crossed = auction_volume(inst, which) if profile.friction else None
-    if crossed is not None:
-        qty = min(qty, floor_lots(crossed - crossed_already, fill_unit(order, inst)))
+    if profile.friction and volume is not None:
+        qty = min(qty, floor_lots(volume - crossed_already, fill_unit(order, inst)))
         if qty <= 0:
             return None
     price = official

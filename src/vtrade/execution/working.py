@@ -32,7 +32,13 @@ from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, financing, liquidation, replacing
 from vtrade.execution.profiles import rules_of
-from vtrade.execution.routing import DAY_EXPIRED, auction_due, can_work, in_flight
+from vtrade.execution.routing import (
+    DAY_EXPIRED,
+    auction_due,
+    can_work,
+    in_flight,
+    meets_opening_auction,
+)
 from vtrade.execution.validation import RuleViolation, pays_cash
 from vtrade.market.books import to_price
 from vtrade.market.intraday import AUCTION, Prints
@@ -265,6 +271,7 @@ def _meet(
     symbol_step = _SymbolStep(engine, inst, t1, prints)
     calendar = engine.sessions.for_instrument(inst)
     began = calendar.phase_start(t1)  # a step across the open: what printed before is not ours
+    symbol_step.opens_day = began > t0 and meets_opening_auction(inst, calendar, began)
     for order in sorted(orders, key=_priority):
         if not order.is_open:  # its one-cancels-other filled earlier in this meet
             continue
@@ -281,9 +288,53 @@ def _meet(
         reopened = began > t0 and not can_work(order, calendar.phase(began - 1))
         before = len(changes.fills)
         _work(engine, order, seen, symbol_step, taken, t1, counts_from, reopened, changes)
+        cross = symbol_step.cross
+        if cross is not None and cross[0] > since and order.is_open:
+            _join_auction(engine, order, symbol_step, "close", t1, changes)
         if len(changes.fills) > before:
             touched.add(order.account_id)
     return touched
+
+
+def _join_auction(
+    engine: ExecutionEngine,
+    order: Order,
+    step: _SymbolStep,
+    which: str,
+    t_ns: int,
+    changes: Changes,
+) -> None:
+    """A limit order in the book at the open or the close joins that auction, as exchanges
+    include the book's limit orders in it (NYSE, Nasdaq, LSE, Xetra): one the auction prices
+    through fills at its price, moved by the impact of what it adds, never past its limit;
+    our orders resting there share the auction's volume in price-time priority. The closing
+    cross is the feed's print (its price and volume); the opening auction the day's official
+    open and the venue's usual share of the day. (opg and cls orders, crossed at the open or
+    close instant, have the auction's usual volume to themselves.)"""
+    if not _in_book(order):
+        return
+    inst = step.inst
+    volume: Decimal | None
+    if which == "close":
+        assert step.cross is not None
+        _, official, volume = step.cross
+    else:
+        official = engine.market.official_price(inst.symbol, t_ns, which)
+        volume = fills.auction_volume(inst, which)
+    crossed = step.crossed.get((which, order.side), Decimal(0))
+    done = fills.cross(order, inst, official, volume, rules_of(order), crossed)
+    if done is not None:
+        step.crossed[(which, order.side)] = crossed + done.qty
+        changes.merge(engine.apply(order, inst, done, t_ns))
+
+
+def _in_book(order: Order) -> bool:
+    """Whether `order` rests in the venue's book as a limit order: a limit, or a stop-limit
+    whose stop triggered, for the day or until canceled. (An order sized by notional is
+    the broker's, worked within its amount: it sends no quantity to an auction.)"""
+    if order.tif not in (TimeInForce.DAY, TimeInForce.GTC) or order.notional is not None:
+        return False
+    return order.type is OrderType.LIMIT or (order.type is OrderType.STOP_LIMIT and order.triggered)
 
 
 def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -> None:
@@ -485,6 +536,10 @@ def _work(
             prints = prints.after(int(prints.ts[at]) - 1)  # what printed before was not for it
             _takes_from_now(order, market, inst, t_ns, changes)  # a market (or limit) order
     limit_like = order.type is OrderType.LIMIT or order.type is OrderType.STOP_LIMIT
+    if limit_like and reopened and not fresh and step.opens_day:
+        _join_auction(engine, order, step, "open", t_ns, changes)  # it rested in the book
+        if not order.is_open:
+            return
     # the market reopened through a limit that rested while it was closed: nobody traded at
     # its price, so it takes the book within its limit at once, as a marketable limit
     # arriving now would
@@ -588,6 +643,9 @@ class _SymbolStep:
     __slots__ = (
         "inst",
         "lookback",
+        "cross",
+        "crossed",
+        "opens_day",
         "_market",
         "_t_ns",
         "_opposite",
@@ -604,6 +662,16 @@ class _SymbolStep:
         sold, bought = prints.price[prints.side < 0], prints.price[prints.side > 0]
         self._lowest_sold = float(sold.min()) if sold.size else math.inf
         self._highest_bought = float(bought.max()) if bought.size else -math.inf
+        # the closing cross among the prints, if the step met it: (instant, price, volume)
+        self.cross: tuple[int, Decimal, Decimal] | None = None
+        crosses = np.flatnonzero(prints.side == AUCTION)
+        if crosses.size:
+            at = int(crosses[-1])
+            price = to_price(float(prints.price[at]), inst.tick_size)
+            self.cross = (int(prints.ts[at]), price, Decimal(repr(float(prints.size[at]))))
+        # what our resting orders took of an auction, by auction ("open", "close") and side
+        self.crossed: dict[tuple[str, Side], Decimal] = {}
+        self.opens_day = False  # whether the step met the day's open, with its auction
 
     def opposite(self, side: Side) -> Decimal:
         """The best price an order of `side` meets at the touch (`fills.opposite_price`)."""

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pytest
 
 from market_2024 import FRIDAY as FRIDAY_REGULAR
@@ -24,6 +25,7 @@ from vtrade.domain.market_data import Quote, Side
 from vtrade.domain.orders import Order
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.working import phase
+from vtrade.market.intraday import AUCTION, Prints
 from vtrade.settings import ExecutionSettings, MarketSettings, Settings
 
 SECOND = 1_000_000_000
@@ -184,3 +186,19 @@ def make_service(fresh_database: Callable[[], str]) -> Iterator[Callable[..., Co
     yield make
     for container in built:
         container.store.close()
+
+
+def cross_above_last_print(
+    make_venue: Callable[..., Venue], symbol: str
+) -> tuple[Venue, Prints, int]:
+    """A venue at 19:59 on the first March 2024 day whose closing cross in `symbol` printed
+    over 2.5 cents above the continuous print before it: the venue, the last minute's prints
+    and the cross's index among them."""
+    for day in range(11, 29):
+        close = at(f"2024-03-{day}T20:00:00Z")
+        venue = make_venue(f"2024-03-{day}T19:59:00Z")
+        window = venue.market.prints(symbol, close - 60 * SECOND, close)
+        crosses = np.flatnonzero(window.side == AUCTION)
+        if crosses.size and window.price[crosses[0]] > window.price[crosses[0] - 1] + 0.025:
+            return venue, window, int(crosses[0])
+    raise AssertionError("no day whose closing cross printed above the print before it")

@@ -25,7 +25,7 @@ def test_a_gtc_order_s_fills_of_last_month_do_not_lower_this_month_s_tier(
     account = venue.open(balance=10**10)
     limit = (venue.quote("AAPL").ask * D("1.05")).quantize(D("0.01"))
     working, _ = venue.submit(
-        account, "AAPL", Side.BUY, 2_000_000, type="limit", limit_price=limit, tif="gtc"
+        account, "AAPL", Side.BUY, 8_000_000, type="limit", limit_price=limit, tif="gtc"
     )
     venue.advance_to(at("2024-03-29T12:00:00Z"))  # Good Friday: closed until Monday
     assert working.is_open and working.filled_qty > 300_000  # its March fills

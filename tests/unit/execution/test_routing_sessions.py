@@ -14,6 +14,7 @@ from vtrade.domain import events as ev
 from vtrade.domain.commands import CancelOrder, ReplaceOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
+from vtrade.execution import fills as fill_model
 from vtrade.execution.working import phase
 from vtrade.market.books import to_price
 
@@ -499,22 +500,26 @@ def test_a_market_order_in_a_lunch_break_takes_the_book_when_the_afternoon_sessi
 def test_a_regular_session_order_takes_no_participation_in_the_premarket_volume(
     make_venue: Callable[..., Venue],
 ) -> None:
-    """A marketable limit sent before the open works in the regular session only: its share of
-    the volume counts the volume since the open, not the pre-market's just before it."""
+    """A marketable limit sent before the open works in the regular session only: it joins
+    the opening auction, and what that leaves works on, its share of the volume counting the
+    volume since the open, not the pre-market's just before it."""
     venue = make_venue(start=US_PREMARKET)
     account = venue.open(balance=WHALE)
     limit = (venue.quote("AAPL", at(US_OPEN)).ask * D("1.05")).quantize(D("0.01"))
     order, _ = venue.submit(
-        account, "AAPL", Side.BUY, 20_000, type=OrderType.LIMIT, limit_price=limit
+        account, "AAPL", Side.BUY, 3_000_000, type=OrderType.LIMIT, limit_price=limit
     )
     assert not order.extended_hours and order.filled_qty == 0
 
-    venue.advance_to(at(US_OPEN) + 2 * SECOND)
+    fills = venue.advance_to(at(US_OPEN) + 2 * SECOND).fills
 
     since_open = D(repr(venue.market.prints("AAPL", at(US_OPEN) - 1, venue.now).volume))
     premarket = D(repr(venue.market.prints("AAPL", at(US_OPEN) - 300 * SECOND, at(US_OPEN)).volume))
     assert premarket > since_open  # enough to show, had it counted
-    assert 0 < order.filled_qty <= D("0.1") * since_open + 1
+    worked = sum((f.qty for f in fills if f.receipt.liquidity != "auction"), D(0))
+    crossed = order.filled_qty - worked
+    assert 0 < crossed <= fill_model.auction_volume(venue.catalog.get("AAPL"), "open")
+    assert 0 < worked <= D("0.1") * since_open + 1
 
 
 def test_a_stop_meets_the_prints_of_the_last_moments_before_the_close(
@@ -595,19 +600,21 @@ def test_a_notional_sell_of_a_whole_position_queued_for_the_open_never_goes_shor
 
 
 @pytest.mark.parametrize(
-    ("symbol", "reopen"),
+    ("symbol", "reopen", "liquidity"),
     [
-        ("AAPL", MONDAY_OPEN),
-        ("EUR/USD", "2024-03-17T21:00:00Z"),  # Sunday 17:00 in New York
-        ("SHEL.L", "2024-03-18T08:00:00Z"),
+        ("AAPL", MONDAY_OPEN, "auction"),
+        ("EUR/USD", "2024-03-17T21:00:00Z", "taker"),  # Sunday 17:00 in New York
+        ("SHEL.L", "2024-03-18T08:00:00Z", "auction"),
     ],
 )
 def test_a_resting_limit_the_market_reopens_through_fills_at_the_market_not_at_its_limit(
-    make_venue: Callable[..., Venue], symbol: str, reopen: str
+    make_venue: Callable[..., Venue], symbol: str, reopen: str, liquidity: str
 ) -> None:
     """Nobody traded at the limit of an order that rested over the weekend while the market
-    reopened beyond it: it takes the book at the reopen, within its limit, as a marketable
-    limit arriving then would. (It was filled at its own limit, a price that never traded.)"""
+    reopened beyond it: it fills in the opening auction where the venue holds one (as the
+    exchanges include the book in it), else takes the book at the reopen, within its limit,
+    as a marketable limit arriving then would. (It was filled at its own limit, a price that
+    never traded.)"""
     venue = make_venue("2024-03-15T19:50:00Z")  # Friday, before the US and FX closes
     inst = venue.catalog.get(symbol)
     friday = venue.quote(symbol)
@@ -627,7 +634,7 @@ def test_a_resting_limit_the_market_reopens_through_fills_at_the_market_not_at_i
 
     fills = venue.advance_to(at(reopen) + 2 * SECOND).fills
 
-    assert fills and all(f.receipt.liquidity == "taker" for f in fills)
+    assert fills and all(f.receipt.liquidity == liquidity for f in fills)
     assert all(at(reopen) <= f.ts_ns <= at(reopen) + SECOND for f in fills)
     better = [f.price < limit if down else f.price > limit for f in fills]
     assert all(better)

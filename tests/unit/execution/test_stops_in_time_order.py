@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from conftest import at
+from conftest import cross_above_last_print
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution.working import _trigger, phase
@@ -99,16 +99,8 @@ def test_a_stop_the_closing_cross_goes_through_is_not_filled_after_the_close(
     (It had triggered on the cross, stamped in the session's last second, and bought at the
     book's ask in the second after it.)"""
     symbol = "AAPL"
-    for day in range(11, 29):
-        close = at(f"2024-03-{day}T20:00:00Z")
-        venue = make_venue(f"2024-03-{day}T19:59:00Z")
-        window = venue.market.prints(symbol, close - MINUTE, close)
-        crosses = np.flatnonzero(window.side == AUCTION)
-        if crosses.size and window.price[crosses[0]] > window.price[crosses[0] - 1] + 0.025:
-            break
-    else:
-        raise AssertionError("no day whose closing cross printed above the print before it")
-    i = int(crosses[0])
+    venue, window, i = cross_above_last_print(make_venue, symbol)
+    close = venue.now + MINUTE  # the venue is at 19:59
     venue.advance_to(int(window.ts[i - 1]) + 1)  # after the last continuous print
     stop = D(repr(round(float(window.price[i] + window.price[i - 1]) / 2, 2)))
     account = venue.open(balance=10_000_000)
