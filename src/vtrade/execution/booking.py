@@ -80,6 +80,9 @@ class Bookkeeper:
         self.now_ns = 0
         self.worked_ns = 0  # when the engine (re)started: prints before it count for none
         self.worked: dict[str, int] = {}  # when each symbol's orders last met the market
+        # what our orders crossed in each auction, by (symbol, side, "open" or "close", UTC
+        # day): opg/cls orders and orders resting in the book share its volume and impact
+        self.crossed: dict[tuple[str, Side, str, int], Decimal] = {}
         self._seq = 0
         self.account_seqs: dict[str, int] = {}  # the last `account_seq` given, per account
         self._marks: dict[int, Marks] = {}  # by instant, see `marks`

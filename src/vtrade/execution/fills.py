@@ -325,8 +325,9 @@ def cross(
 ) -> Execution | None:
     """Execute the remainder in an auction that crosses `volume` (None: not known, no cap) at
     `official`, if its limit allows: with friction, what our orders cross together
-    (`crossed_already` before this one) stays within the volume, and what this one adds
-    moves its price by its impact, never past its limit."""
+    (`crossed_already` before this one) stays within the volume, and moves the price by its
+    impact: this order pays the impact of all of it, its own size added, never past its
+    limit (ten orders cross no more within a limit than one of their size)."""
     if (
         order.limit_price is not None
         and (official - order.limit_price) * _direction(order.side) > 0
@@ -339,10 +340,10 @@ def cross(
             return None
     price = official
     if profile.friction:  # the impact of what crosses there, not of the whole order
-        qty = _clearing_within_limit(order, inst, official, qty)
+        qty = _clearing_within_limit(order, inst, official, qty, crossed_already)
         if qty <= 0:
             return None
-        price = _auction_price(order, inst, official, qty)
+        price = _auction_price(order, inst, official, crossed_already + qty)
     slices = (Slice(price=price, qty=qty),)
     return Execution(slices, official, official, Liquidity.AUCTION)
 
@@ -354,14 +355,16 @@ def _auction_price(order: Order, inst: Instrument, official: Decimal, qty: Decim
 
 
 def _clearing_within_limit(
-    order: Order, inst: Instrument, official: Decimal, qty: Decimal
+    order: Order, inst: Instrument, official: Decimal, qty: Decimal, before: Decimal
 ) -> Decimal:
-    """What of `qty` clears within the order's limit: all of it, or the largest size whose
-    impact keeps the clearing price within the limit (0: none does)."""
+    """What of `qty` clears within the order's limit after `before` crossed on its side: all
+    of it, or the largest size whose impact, with `before`'s, keeps the clearing price within
+    the limit (0: none does)."""
     limit, sign, unit = order.limit_price, _direction(order.side), fill_unit(order, inst)
 
     def within(q: Decimal) -> bool:
-        return limit is None or (_auction_price(order, inst, official, q) - limit) * sign <= 0
+        price = _auction_price(order, inst, official, before + q)
+        return limit is None or (price - limit) * sign <= 0
 
     if within(qty):
         return qty

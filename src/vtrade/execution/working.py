@@ -111,8 +111,25 @@ def _land_cancels(engine: ExecutionEngine, t_ns: int, changes: Changes) -> None:
     canceled = [o for o in engine.orders.values() if (o.cancel_due_ns or t_ns + 1) <= t_ns]
     for order in sorted(canceled, key=_BY_SEQ):
         due = order.cancel_due_ns
-        if due is not None and order.is_open and not _expires_first(order):
+        if due is None or not order.is_open or _expires_first(order):
+            continue
+        _cross_before_cancel(engine, order, due, changes)
+        if order.is_open:  # (the cross may have filled it)
             changes.merge(engine.close_order(order, S.CANCELED, due, "canceled by the user"))
+
+
+def _cross_before_cancel(engine: ExecutionEngine, order: Order, due: int, changes: Changes) -> None:
+    """Let an order in the book join a closing cross that printed after its symbol last met
+    the market and before its cancel arrives at `due`: it was still in the book then, whatever
+    its symbol's place in the step."""
+    met = engine.worked.get(order.symbol)
+    if met is None or not _in_book(order):
+        return
+    since = max(met, _arrival(order))
+    inst = engine.catalog.get(order.symbol)
+    step = _SymbolStep(engine, inst, due, engine.market.prints(order.symbol, since, due))
+    if step.cross is not None:
+        _join_auction(engine, order, step, "close", due, changes)
 
 
 def _expires_first(order: Order) -> bool:
@@ -271,7 +288,8 @@ def _meet(
     symbol_step = _SymbolStep(engine, inst, t1, prints)
     calendar = engine.sessions.for_instrument(inst)
     began = calendar.phase_start(t1)  # a step across the open: what printed before is not ours
-    symbol_step.opens_day = began > t0 and meets_opening_auction(inst, calendar, began)
+    if began > t0 and meets_opening_auction(inst, calendar, began):
+        symbol_step.open_ns = began
     for order in sorted(orders, key=_priority):
         if not order.is_open:  # its one-cancels-other filled earlier in this meet
             continue
@@ -306,11 +324,10 @@ def _join_auction(
 ) -> None:
     """A limit order in the book at the open or the close joins that auction, as exchanges
     include the book's limit orders in it (NYSE, Nasdaq, LSE, Xetra): one the auction prices
-    through fills at its price, moved by the impact of what it adds, never past its limit;
-    our orders resting there share the auction's volume in price-time priority. The closing
-    cross is the feed's print (its price and volume); the opening auction the day's official
-    open and the venue's usual share of the day. (opg and cls orders, crossed at the open or
-    close instant, have the auction's usual volume to themselves.)"""
+    through fills at its price, moved by the impact of what our orders add, never past its
+    limit; our orders share the auction's volume (`engine.crossed`), resting ones in
+    price-time priority. The closing cross is the feed's print (its price and volume); the
+    opening auction the day's official open and the venue's usual share of the day."""
     if not _in_book(order):
         return
     inst = step.inst
@@ -321,11 +338,27 @@ def _join_auction(
     else:
         official = engine.market.official_price(inst.symbol, t_ns, which)
         volume = fills.auction_volume(inst, which)
-    crossed = step.crossed.get((which, order.side), Decimal(0))
+    key = _auction_key(order, which, t_ns)
+    crossed = engine.crossed.get(key, Decimal(0))
     done = fills.cross(order, inst, official, volume, rules_of(order), crossed)
     if done is not None:
-        step.crossed[(which, order.side)] = crossed + done.qty
+        _crossed_more(engine, key, done.qty)
         changes.merge(engine.apply(order, inst, done, t_ns))
+
+
+def _auction_key(order: Order, which: str, t_ns: int) -> tuple[str, Side, str, int]:
+    """Which auction `order` trades in at `t_ns`, as `engine.crossed` counts it: every venue
+    with auctions holds its open and close within one UTC day, and its meets after the close
+    (as late as New York's winter 21:00) too."""
+    return order.symbol, order.side, which, t_ns // NS_PER_DAY
+
+
+def _crossed_more(engine: ExecutionEngine, key: tuple[str, Side, str, int], qty: Decimal) -> None:
+    """Count `qty` more crossed in the auction `key`; forget the days before yesterday's."""
+    engine.crossed[key] = engine.crossed.get(key, Decimal(0)) + qty
+    day = key[3]
+    for old in [k for k in engine.crossed if k[3] < day - 1]:
+        del engine.crossed[old]
 
 
 def _in_book(order: Order) -> bool:
@@ -343,9 +376,6 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
     # its order's place before it arrives itself (at the same instant)
     _land_replaces(engine, t1, changes)
     due = [o for o in engine.orders.values() if o.due_ns is not None and o.due_ns <= t1]
-    # by symbol and side: what our earlier orders bought, or sold, in its auction (a cross of
-    # V shares is V bought and V sold: a buy leaves the sellers' side as it was)
-    crossed: dict[tuple[str, Side], Decimal] = {}
     for order in sorted(due, key=_BY_SEQ):
         if in_flight(order):  # reaches the market now
             changes.merge(engine.arrive(order, t1))
@@ -355,9 +385,7 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
             if order.expire_ns is None or order.expire_ns > t1:  # (if expired, it ends below)
                 changes.merge(engine.arrive(order, t1))  # routed again as if it arrived now
             continue
-        before, key = order.filled_qty, (order.symbol, order.side)
-        changes.merge(_auction(engine, order, t1, crossed.get(key, Decimal(0))))
-        crossed[key] = crossed.get(key, Decimal(0)) + order.filled_qty - before
+        changes.merge(_auction(engine, order, t1))
     _land_cancels(engine, t1, changes)  # after an order sent just before them has arrived
     ending = [
         o
@@ -395,7 +423,7 @@ def _expire_met(
                 changes.merge(engine.close_order(order, S.EXPIRED, expiry, DAY_EXPIRED))
 
 
-def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: Decimal) -> Changes:
+def _auction(engine: ExecutionEngine, order: Order, t_ns: int) -> Changes:
     """Execute an order due at `t_ns` in its venue's auction, or, where the venue has none
     (FX, futures: trading just starts) or the session resumes after its lunch break, against
     the book then, as a market order arriving then would; what the book cannot give works on."""
@@ -417,7 +445,11 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int, crossed_already: 
         # the order could first trade at the auction's price: what it leaves works on against
         # that benchmark, not the mid it was queued at (the gap was never its to avoid)
         order.arrival_mid = engine.market.official_price(inst.symbol, t_ns, which)
-        done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed_already)
+        key = _auction_key(order, which, t_ns)
+        crossed = engine.crossed.get(key, Decimal(0))
+        done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed)
+        if done is not None:
+            _crossed_more(engine, key, done.qty)
     else:
         order.arrival_mid = fills.mid_of(engine.market.touch(inst.symbol, t_ns), inst)
         done = fills.take(engine.market, order, inst, t_ns, profile)
@@ -536,7 +568,8 @@ def _work(
             prints = prints.after(int(prints.ts[at]) - 1)  # what printed before was not for it
             _takes_from_now(order, market, inst, t_ns, changes)  # a market (or limit) order
     limit_like = order.type is OrderType.LIMIT or order.type is OrderType.STOP_LIMIT
-    if limit_like and reopened and not fresh and step.opens_day:
+    opened = step.open_ns
+    if limit_like and reopened and not fresh and opened is not None and _arrival(order) < opened:
         _join_auction(engine, order, step, "open", t_ns, changes)  # it rested in the book
         if not order.is_open:
             return
@@ -644,8 +677,7 @@ class _SymbolStep:
         "inst",
         "lookback",
         "cross",
-        "crossed",
-        "opens_day",
+        "open_ns",
         "_market",
         "_t_ns",
         "_opposite",
@@ -669,9 +701,7 @@ class _SymbolStep:
             at = int(crosses[-1])
             price = to_price(float(prints.price[at]), inst.tick_size)
             self.cross = (int(prints.ts[at]), price, Decimal(repr(float(prints.size[at]))))
-        # what our resting orders took of an auction, by auction ("open", "close") and side
-        self.crossed: dict[tuple[str, Side], Decimal] = {}
-        self.opens_day = False  # whether the step met the day's open, with its auction
+        self.open_ns: int | None = None  # the day's open with its auction, if the step met it
 
     def opposite(self, side: Side) -> Decimal:
         """The best price an order of `side` meets at the touch (`fills.opposite_price`)."""
