@@ -125,11 +125,12 @@ def _cross_before_cancel(engine: ExecutionEngine, order: Order, due: int, change
     met = engine.worked.get(order.symbol)
     if met is None or not _in_book(order):
         return
-    since = max(met, _arrival(order))
     inst = engine.catalog.get(order.symbol)
-    step = _SymbolStep(engine, inst, due, engine.market.prints(order.symbol, since, due))
-    if step.cross is not None:
-        _join_auction(engine, order, step, "close", due, changes)
+    printed = _closing_cross(
+        engine.market.prints(order.symbol, max(met, _arrival(order)), due), inst
+    )
+    if printed is not None:
+        _join_auction(engine, order, inst, "close", due, changes, printed[1:])
 
 
 def _expires_first(order: Order) -> bool:
@@ -308,7 +309,7 @@ def _meet(
         _work(engine, order, seen, symbol_step, taken, t1, counts_from, reopened, changes)
         cross = symbol_step.cross
         if cross is not None and cross[0] > since and order.is_open:
-            _join_auction(engine, order, symbol_step, "close", t1, changes)
+            _join_auction(engine, order, inst, "close", t1, changes, cross[1:])
         if len(changes.fills) > before:
             touched.add(order.account_id)
     return touched
@@ -317,33 +318,45 @@ def _meet(
 def _join_auction(
     engine: ExecutionEngine,
     order: Order,
-    step: _SymbolStep,
+    inst: Instrument,
     which: str,
     t_ns: int,
     changes: Changes,
+    printed: tuple[Decimal, Decimal] | None = None,
 ) -> None:
     """A limit order in the book at the open or the close joins that auction, as exchanges
     include the book's limit orders in it (NYSE, Nasdaq, LSE, Xetra): one the auction prices
-    through fills at its price, moved by the impact of what our orders add, never past its
-    limit; our orders share the auction's volume (`engine.crossed`), resting ones in
-    price-time priority. The closing cross is the feed's print (its price and volume); the
-    opening auction the day's official open and the venue's usual share of the day."""
+    through fills at its price (`_cross`), resting ones in price-time priority. The closing
+    cross is the feed's print (`printed`: its price and volume)."""
     if not _in_book(order):
         return
-    inst = step.inst
-    volume: Decimal | None
-    if which == "close":
-        assert step.cross is not None
-        _, official, volume = step.cross
-    else:
-        official = engine.market.official_price(inst.symbol, t_ns, which)
-        volume = fills.auction_volume(inst, which)
+    done = _cross(engine, order, inst, which, t_ns, printed)
+    if done is not None:
+        changes.merge(engine.apply(order, inst, done, t_ns))
+
+
+def _cross(
+    engine: ExecutionEngine,
+    order: Order,
+    inst: Instrument,
+    which: str,
+    t_ns: int,
+    printed: tuple[Decimal, Decimal] | None = None,
+) -> fills.Execution | None:
+    """Cross `order` in its symbol's auction `which` at `t_ns`: at the feed's `printed` cross
+    (price, volume), else at the official price and the auction's usual volume. Our orders
+    share each auction (`engine.crossed`): its volume, and the impact of all they add there,
+    moving the price never past the order's limit."""
     key = _auction_key(order, which, t_ns)
     crossed = engine.crossed.get(key, Decimal(0))
-    done = fills.cross(order, inst, official, volume, rules_of(order), crossed)
+    profile = rules_of(order)
+    if printed is None:
+        done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed)
+    else:
+        done = fills.cross(order, inst, *printed, profile, crossed)
     if done is not None:
         _crossed_more(engine, key, done.qty)
-        changes.merge(engine.apply(order, inst, done, t_ns))
+    return done
 
 
 def _auction_key(order: Order, which: str, t_ns: int) -> tuple[str, Side, str, int]:
@@ -445,11 +458,7 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int) -> Changes:
         # the order could first trade at the auction's price: what it leaves works on against
         # that benchmark, not the mid it was queued at (the gap was never its to avoid)
         order.arrival_mid = engine.market.official_price(inst.symbol, t_ns, which)
-        key = _auction_key(order, which, t_ns)
-        crossed = engine.crossed.get(key, Decimal(0))
-        done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed)
-        if done is not None:
-            _crossed_more(engine, key, done.qty)
+        done = _cross(engine, order, inst, which, t_ns)
     else:
         order.arrival_mid = fills.mid_of(engine.market.touch(inst.symbol, t_ns), inst)
         done = fills.take(engine.market, order, inst, t_ns, profile)
@@ -569,8 +578,8 @@ def _work(
             _takes_from_now(order, market, inst, t_ns, changes)  # a market (or limit) order
     limit_like = order.type is OrderType.LIMIT or order.type is OrderType.STOP_LIMIT
     opened = step.open_ns
-    if limit_like and reopened and not fresh and opened is not None and _arrival(order) < opened:
-        _join_auction(engine, order, step, "open", t_ns, changes)  # it rested in the book
+    if reopened and not fresh and opened is not None and _arrival(order) < opened:
+        _join_auction(engine, order, inst, "open", t_ns, changes)  # if it rested in the book
         if not order.is_open:
             return
     # the market reopened through a limit that rested while it was closed: nobody traded at
@@ -669,6 +678,16 @@ def _takes_from_now(
     changes.orders.append(order)
 
 
+def _closing_cross(prints: Prints, inst: Instrument) -> tuple[int, Decimal, Decimal] | None:
+    """The closing cross among `prints`, if they hold it: (instant, price, volume)."""
+    crosses = np.flatnonzero(prints.side == AUCTION)
+    if not crosses.size:
+        return None
+    at = int(crosses[-1])
+    price = to_price(float(prints.price[at]), inst.tick_size)
+    return int(prints.ts[at]), price, Decimal(repr(float(prints.size[at])))
+
+
 class _SymbolStep:
     """What every working order of one symbol meets in a step, worked out once: the feed's
     touch (our own takings do not move it), the reach of the step's prints, the lookback."""
@@ -694,13 +713,7 @@ class _SymbolStep:
         sold, bought = prints.price[prints.side < 0], prints.price[prints.side > 0]
         self._lowest_sold = float(sold.min()) if sold.size else math.inf
         self._highest_bought = float(bought.max()) if bought.size else -math.inf
-        # the closing cross among the prints, if the step met it: (instant, price, volume)
-        self.cross: tuple[int, Decimal, Decimal] | None = None
-        crosses = np.flatnonzero(prints.side == AUCTION)
-        if crosses.size:
-            at = int(crosses[-1])
-            price = to_price(float(prints.price[at]), inst.tick_size)
-            self.cross = (int(prints.ts[at]), price, Decimal(repr(float(prints.size[at]))))
+        self.cross = _closing_cross(prints, inst)
         self.open_ns: int | None = None  # the day's open with its auction, if the step met it
 
     def opposite(self, side: Side) -> Decimal:

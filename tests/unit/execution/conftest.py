@@ -202,3 +202,19 @@ def cross_above_last_print(
         if crosses.size and window.price[crosses[0]] > window.price[crosses[0] - 1] + 0.025:
             return venue, window, int(crosses[0])
     raise AssertionError("no day whose closing cross printed above the print before it")
+
+
+def open_below_last_minutes(
+    make_venue: Callable[..., Venue], symbol: str
+) -> tuple[Venue, Decimal, Decimal]:
+    """A venue at 19:58 on the first March 2024 day whose next official open in `symbol` lies
+    over 5 cents below every print of its last two minutes: the venue, their lowest price
+    and that open."""
+    for day in range(11, 28):
+        venue = make_venue(f"2024-03-{day}T19:58:00Z")
+        close = at(f"2024-03-{day}T20:00:00Z")
+        low = Decimal(repr(float(venue.market.prints(symbol, venue.now, close).price.min())))
+        opening = venue.market.official_price(symbol, close + 20 * 3600 * SECOND, "open")
+        if low - opening > Decimal("0.05"):
+            return venue, low, opening
+    raise AssertionError("no day whose next open gapped below its last two minutes")

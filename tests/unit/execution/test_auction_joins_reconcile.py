@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from conftest import SECOND, at, cross_above_last_print
+from conftest import SECOND, at, cross_above_last_print, open_below_last_minutes
 from vtrade.domain.accounts import Account
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
@@ -159,14 +159,8 @@ def test_a_cash_only_buy_joining_the_open_never_pays_past_its_cash(
     make_venue: Callable[..., Venue],
 ) -> None:
     """A cash-only account's buy limit resting overnight that the open gaps below."""
-    for day in range(11, 28):
-        venue = make_venue(f"2024-03-{day}T19:58:00Z")
-        close = at(f"2024-03-{day}T20:00:00Z")
-        low = float(venue.market.prints(SYMBOL, venue.now, close).price.min())
-        opening = venue.market.official_price(SYMBOL, close + 20 * 3600 * SECOND, "open")
-        if low - float(opening) > 0.05:
-            break
-    limit = ((D(repr(low)) + opening) / 2).quantize(D("0.01"))
+    venue, low, opening = open_below_last_minutes(make_venue, SYMBOL)
+    limit = ((low + opening) / 2).quantize(D("0.01"))
     account = venue.open(
         balance=(limit * 1000 * D("4.02")).quantize(D(1))
     )  # the 25% concentration cap

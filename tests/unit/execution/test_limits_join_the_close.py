@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from conftest import at, cross_above_last_print
+from conftest import cross_above_last_print, open_below_last_minutes
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderStatus, OrderType, TimeInForce
 
@@ -97,21 +97,13 @@ def test_a_gtc_limit_resting_overnight_joins_the_opening_auction(
     """A buy limit left in the book overnight that the next day's open gaps below fills in the
     opening auction at the official open, as an order queued for the open does (it took the
     book's ask at the open, paying half the spread as a taker)."""
-    for day in range(11, 28):
-        venue = make_venue(f"2024-03-{day}T19:58:00Z")
-        close = at(f"2024-03-{day}T20:00:00Z")
-        low = float(venue.market.prints(SYMBOL, venue.now, close).price.min())
-        opening = venue.market.official_price(SYMBOL, close + 20 * 3600 * 10**9, "open")
-        if low - float(opening) > 0.05:
-            break
-    else:
-        raise AssertionError("no day whose next open gapped below its last two minutes")
-    limit = ((D(repr(low)) + opening) / 2).quantize(D("0.01"))
+    venue, low, opening = open_below_last_minutes(make_venue, SYMBOL)
+    limit = ((low + opening) / 2).quantize(D("0.01"))
     account = venue.open(balance=10_000_000)
     order, _ = venue.submit(
         account, SYMBOL, Side.BUY, 100, type=OrderType.LIMIT, tif=TimeInForce.GTC, limit_price=limit
     )
-    venue.advance_to(close + MINUTE)
+    venue.advance(3 * 60)  # from 19:58 to a minute past the close
     assert order.status is OrderStatus.ACCEPTED and not order.filled_qty  # rested overnight
 
     fills = []
