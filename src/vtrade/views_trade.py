@@ -141,6 +141,7 @@ def fill_dict(f: Fill) -> dict[str, Any]:
             "fee_breakdown": {k: str(v) for k, v in r.fee_breakdown},
             "fx_rate": _s(r.fx_rate, "0.00000001"),
             "liquidity": r.liquidity,
+            "auction": r.auction,
             "slices": [[str(s.price), str(s.qty)] for s in r.slices],
             "frictionless_cost": _s(frictionless, "0.01"),
             "slippage_bps": str(r.slippage_bps),

@@ -259,6 +259,9 @@ class Receipt:
     # while the order waited (a remainder, a resting limit). frictionless + drift + spread +
     # impact is what the slices cost (for a sell, what they fetched, with the signs turned)
     drift_cost: Decimal = Decimal(0)
+    # the auction an `auction` fill crossed in, "open" or "close" (None: not one; also an
+    # auction fill stored before receipts named it)
+    auction: str | None = None
 
     def costs_in_cents(self, side: Side) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         """The frictionless, drift, spread and impact costs to the cent, adding up (a sell's

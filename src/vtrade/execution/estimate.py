@@ -390,7 +390,7 @@ def _waiting(
             f"; the auction crosses about {crosses:.0f} on an average day, so the other "
             f"{order.qty - qty} {rest}"
         )
-    expected = Execution(auction, mid, mid, Liquidity.AUCTION)
+    expected = Execution(auction, mid, mid, Liquidity.AUCTION, which)
     left = Decimal(0) if in_auction else order.qty - qty  # an opg/cls order's is canceled
     return _Plan((), expected, schedule, resting_qty=left, note=note)
 

@@ -55,6 +55,7 @@ class Execution:
     touch: Decimal  # best opposite price quoted (the auction price for auctions)
     mid: Decimal  # mid when executed
     liquidity: Liquidity
+    auction: str | None = None  # the auction it crossed in: "open" or "close"
 
     @property
     def qty(self) -> Decimal:
@@ -312,22 +313,25 @@ def auction(
     ones took), get no more than all of it; what is left is not filled there (a day order's
     rest works on after the open, as a market remainder does)."""
     official = market.official_price(inst.symbol, t_ns, which)
-    return cross(order, inst, official, auction_volume(inst, which), profile, crossed_already)
+    volume = auction_volume(inst, which)
+    return cross(order, inst, which, official, volume, profile, crossed_already)
 
 
 def cross(
     order: Order,
     inst: Instrument,
+    which: str,
     official: Decimal,
     volume: Decimal | None,
     profile: RealismProfile,
     crossed_already: Decimal = Decimal(0),
 ) -> Execution | None:
-    """Execute the remainder in an auction that crosses `volume` (None: not known, no cap) at
-    `official`, if its limit allows: with friction, what our orders cross together
-    (`crossed_already` before this one) stays within the volume, and moves the price by its
-    impact: this order pays the impact of all of it, its own size added, never past its
-    limit (ten orders cross no more within a limit than one of their size)."""
+    """Execute the remainder in the auction `which` ("open" or "close"), that crosses `volume`
+    (None: not known, no cap) at `official`, if its limit allows: with friction, what our
+    orders cross together (`crossed_already` before this one) stays within the volume, and
+    moves the price by its impact: this order pays the impact of all of it, its own size
+    added, never past its limit (ten orders cross no more within a limit than one of their
+    size)."""
     if (
         order.limit_price is not None
         and (official - order.limit_price) * _direction(order.side) > 0
@@ -345,7 +349,7 @@ def cross(
             return None
         price = _auction_price(order, inst, official, crossed_already + qty)
     slices = (Slice(price=price, qty=qty),)
-    return Execution(slices, official, official, Liquidity.AUCTION)
+    return Execution(slices, official, official, Liquidity.AUCTION, which)
 
 
 def _auction_price(order: Order, inst: Instrument, official: Decimal, qty: Decimal) -> Decimal:

@@ -59,4 +59,5 @@ def receipt(
         frictionless_cost=qty * arrival * mult,
         slippage_bps=((avg - arrival) * sign / arrival * BPS).quantize(Decimal("0.01")) + 0,
         drift_cost=drift_cost,
+        auction=execution.auction,
     )

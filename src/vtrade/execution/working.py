@@ -45,7 +45,10 @@ from vtrade.market.intraday import AUCTION, Prints
 from vtrade.market.sessions import Phase
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from vtrade.domain.instruments import Instrument
+    from vtrade.domain.orders import Fill
     from vtrade.execution.engine import ExecutionEngine
     from vtrade.execution.fills import VenueMarket
 
@@ -347,23 +350,38 @@ def _cross(
     (price, volume), else at the official price and the auction's usual volume. Our orders
     share each auction (`engine.crossed`): its volume, and the impact of all they add there,
     moving the price never past the order's limit."""
-    key = _auction_key(order, which, t_ns)
+    key = _auction_key(order.symbol, order.side, which, t_ns)
     crossed = engine.crossed.get(key, Decimal(0))
     profile = rules_of(order)
     if printed is None:
         done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed)
     else:
-        done = fills.cross(order, inst, *printed, profile, crossed)
+        done = fills.cross(order, inst, which, *printed, profile, crossed)
     if done is not None:
         _crossed_more(engine, key, done.qty)
     return done
 
 
-def _auction_key(order: Order, which: str, t_ns: int) -> tuple[str, Side, str, int]:
-    """Which auction `order` trades in at `t_ns`, as `engine.crossed` counts it: every venue
-    with auctions holds its open and close within one UTC day, and its meets after the close
-    (as late as New York's winter 21:00) too."""
-    return order.symbol, order.side, which, t_ns // NS_PER_DAY
+def _auction_key(symbol: str, side: Side, which: str, t_ns: int) -> tuple[str, Side, str, int]:
+    """Which auction an order of `side` in `symbol` trades in at `t_ns`, as `engine.crossed`
+    counts it: every venue with auctions holds its open and close within one UTC day, and
+    its meets after the close (as late as New York's winter 21:00) too."""
+    return symbol, side, which, t_ns // NS_PER_DAY
+
+
+def crossed_in(
+    recent_fills: Iterable[Fill], now_ns: int
+) -> dict[tuple[str, Side, str, int], Decimal]:
+    """What our orders crossed in the auctions of yesterday and today (UTC) until `now_ns`,
+    counted from their fills as `_cross` counted them: a restart between two orders joining
+    one auction must not show the second its whole volume again."""
+    crossed: dict[tuple[str, Side, str, int], Decimal] = {}
+    for f in recent_fills:
+        which = f.receipt.auction
+        if which is not None and now_ns // NS_PER_DAY - 1 <= f.ts_ns // NS_PER_DAY:
+            key = _auction_key(f.symbol, f.side, which, f.ts_ns)
+            crossed[key] = crossed.get(key, Decimal(0)) + f.qty
+    return crossed
 
 
 def _crossed_more(engine: ExecutionEngine, key: tuple[str, Side, str, int], qty: Decimal) -> None:

@@ -71,6 +71,7 @@ def test_a_market_order_fills_at_once_with_a_receipt_and_a_position(api: InProce
     receipt = fill["receipt"]
     assert fill["qty"] == "100" and fill["price"] == order["filled_avg_price"]
     assert receipt["profile"] == "realistic" and receipt["liquidity"] == "taker"
+    assert receipt["auction"] is None  # it took the book: no auction's
     assert Decimal(receipt["spread_cost"]) > 0 and Decimal(receipt["fees"]) > 0
     assert sum(Decimal(p["amount"]) for p in receipt["fee_breakdown"]) == Decimal(fill["fee"])
     assert sum(Decimal(s["qty"]) for s in receipt["slices"]) == 100
@@ -320,6 +321,19 @@ def test_a_full_last_page_has_no_token_and_a_token_serves_only_its_own_list(
     for url, params in [(orders_url(key), {**asc, "direction": "desc"}), (fills_url, {})]:
         other = api.http.get(url, headers=key.headers, params={**params, "page_token": token})
         assert other.status_code == 422 and "of the same list" in other.json()["message"]
+
+
+def test_an_auction_fills_receipt_names_its_auction(api: InProcess) -> None:
+    """A cls order fills in the closing auction (New York's winter close, 21:00 UTC): its
+    receipt says `auction` liquidity, and which auction, `close`."""
+    key = api.key()
+    order = submit(api, key, symbol="AAPL", side="buy", qty=10, time_in_force="cls").json()
+    api.step(6 * 3600 + 60)  # from 15:00 to a minute past the close
+
+    fills = api.http.get(orders_url(key, f"/{order['id']}/fills"), headers=key.headers).json()
+    (fill,) = fills["fills"]
+    assert fill["filled_at"].startswith("2026-11-18T21:00:00")
+    assert (fill["receipt"]["liquidity"], fill["receipt"]["auction"]) == ("auction", "close")
 
 
 def test_after_an_items_shown_time_lists_what_came_after_it_only(api: InProcess) -> None:

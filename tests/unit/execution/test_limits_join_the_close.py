@@ -48,7 +48,7 @@ def test_a_sell_limit_the_cross_prices_through_fills_at_the_cross(
     assert order.status is OrderStatus.FILLED
     (fill,) = fills
     assert fill.price == cross > limit  # the cross's price, better than its limit
-    assert fill.receipt.liquidity == "auction"
+    assert fill.receipt.liquidity == "auction" and fill.receipt.auction == "close"
 
 
 def test_a_limit_beyond_the_cross_is_left_as_it_was(make_venue: Callable[..., Venue]) -> None:
@@ -112,4 +112,4 @@ def test_a_gtc_limit_resting_overnight_joins_the_opening_auction(
 
     (fill,) = fills
     assert fill.price == opening < limit
-    assert fill.receipt.liquidity == "auction"
+    assert fill.receipt.liquidity == "auction" and fill.receipt.auction == "open"

@@ -115,6 +115,7 @@ def test_an_opg_order_executes_at_the_official_open(make_venue: Callable[..., Ve
     (fill,) = at_open.fills
     assert [type(e) for e in at_open.events] == [ev.OrderFilled]  # it ends in its auction
     assert fill.ts_ns == at(US_OPEN) and fill.receipt.liquidity == "auction"
+    assert fill.receipt.auction == "open"  # the receipt names the auction
     assert fill.receipt.touch == venue.market.official_price("AAPL", at(US_OPEN), "open")
     assert fill.price == auction_price(venue, "AAPL", at(US_OPEN), "open", Side.BUY, 20_000)
     assert order.status is OrderStatus.FILLED
@@ -243,6 +244,7 @@ def test_a_cls_order_executes_at_the_official_close(venue: Venue) -> None:
     assert venue.advance_to(at(US_CLOSE) - SECOND).fills == []
     (fill,) = venue.advance_to(at(US_CLOSE)).fills
     assert fill.ts_ns == at(US_CLOSE) and fill.receipt.liquidity == "auction"
+    assert fill.receipt.auction == "close"
     assert fill.receipt.touch == venue.market.official_price("AAPL", at(US_CLOSE), "close")
     assert fill.price == auction_price(venue, "AAPL", at(US_CLOSE), "close", Side.SELL, 20_000)
     assert order.status is OrderStatus.FILLED

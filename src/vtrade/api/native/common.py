@@ -288,6 +288,7 @@ def fill_public(fill: Fill, catalog: Catalog) -> FillPublic:
             frictionless_cost=frictionless,
             slippage_bps=r.slippage_bps,
             drift_cost=drift,
+            auction=r.auction,  # type: ignore[arg-type]  # open, close or None
         ),
     )
 

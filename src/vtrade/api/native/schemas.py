@@ -335,6 +335,11 @@ class ReceiptPublic(Out):
         "while the order waited; frictionless + drift + spread + impact = the slices' cost",
         "0.00",
     )
+    auction: Literal["open", "close"] | None = f(
+        "The auction an auction fill crossed in: open or close (null: not an auction fill)",
+        "close",
+        default=None,
+    )
 
 
 class FillPublic(Out):
