@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vtrade.core.clock import NS_PER_DAY
+from vtrade.core.clock import NS_PER_DAY, NS_PER_MINUTE
 from vtrade.core.money import CENT, Rounding, round_to_increment
 from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
@@ -351,7 +351,8 @@ def _cross(
     share each auction (`engine.crossed`): its volume, and the impact of all they add there,
     moving the price never past the order's limit."""
     key = _auction_key(order.symbol, order.side, which, t_ns)
-    crossed = engine.crossed.get(key, Decimal(0))
+    ahead = _market_on_close_ahead(engine, order, which, t_ns)
+    crossed = engine.crossed.get(key, Decimal(0)) + ahead
     profile = rules_of(order)
     if printed is None:
         done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed)
@@ -360,6 +361,28 @@ def _cross(
     if done is not None:
         _crossed_more(engine, key, done.qty)
     return done
+
+
+def _market_on_close_ahead(engine: ExecutionEngine, order: Order, which: str, t_ns: int) -> Decimal:
+    """What our market-on-close orders on the side of `order`, a limit joining the auction
+    `which` when it is a closing cross, are still to cross there: they come first (a market
+    order has the best price in the cross), so the limit leaves them their volume and pays
+    their impact as well as its own. They cross at the close itself, after the limit met
+    the cross as it printed."""
+    if which != "close" or order.tif is TimeInForce.CLS:
+        return Decimal(0)
+    day = t_ns // NS_PER_DAY
+    ahead = (
+        o.remaining
+        for o in engine.orders.by_symbol().get(order.symbol, {}).values()
+        if o.tif is TimeInForce.CLS
+        and o.side is order.side
+        and o.type is OrderType.MARKET
+        and o.notional is None  # (sized at the close: what it takes is not known before)
+        and o.due_ns is not None
+        and o.due_ns // NS_PER_DAY == day
+    )
+    return sum(ahead, Decimal(0))
 
 
 def _auction_key(symbol: str, side: Side, which: str, t_ns: int) -> tuple[str, Side, str, int]:
@@ -476,7 +499,8 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int) -> Changes:
         # the order could first trade at the auction's price: what it leaves works on against
         # that benchmark, not the mid it was queued at (the gap was never its to avoid)
         order.arrival_mid = engine.market.official_price(inst.symbol, t_ns, which)
-        done = _cross(engine, order, inst, which, t_ns)
+        printed = _printed_close(engine, inst, order.due_ns) if which == "close" else None
+        done = _cross(engine, order, inst, which, t_ns, printed)
     else:
         order.arrival_mid = fills.mid_of(engine.market.touch(inst.symbol, t_ns), inst)
         done = fills.take(engine.market, order, inst, t_ns, profile)
@@ -487,6 +511,19 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int) -> Changes:
     if done is not None:
         changes.merge(engine.apply(order, inst, done, t_ns))
     return changes
+
+
+def _printed_close(
+    engine: ExecutionEngine, inst: Instrument, close_ns: int | None
+) -> tuple[Decimal, Decimal] | None:
+    """The closing cross the feed printed in the minute up to `close_ns`, (price, volume):
+    the day's cross, which cls orders share with the book's limit orders joining it (None:
+    the feed printed none; the venue's usual share of a day crosses)."""
+    if close_ns is None:
+        return None
+    prints = engine.market.prints(inst.symbol, close_ns - NS_PER_MINUTE, close_ns)
+    printed = _closing_cross(prints, inst)
+    return None if printed is None else printed[1:]
 
 
 def _short_of_cash(

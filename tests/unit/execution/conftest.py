@@ -188,6 +188,15 @@ def make_service(fresh_database: Callable[[], str]) -> Iterator[Callable[..., Co
         container.store.close()
 
 
+def printed_cross(venue: Venue, symbol: str, close_ns: int) -> tuple[int, Decimal, Decimal]:
+    """The closing cross the feed printed in `symbol` in the minute up to `close_ns`: its
+    instant, price and volume (raises ValueError on a day without one: a weekend)."""
+    window = venue.market.prints(symbol, close_ns - 60 * SECOND, close_ns)
+    (i,) = np.flatnonzero(window.side == AUCTION)
+    price = Decimal(repr(round(float(window.price[i]), 2)))
+    return int(window.ts[i]), price, Decimal(repr(float(window.size[i])))
+
+
 def cross_above_last_print(
     make_venue: Callable[..., Venue], symbol: str
 ) -> tuple[Venue, Prints, int]:

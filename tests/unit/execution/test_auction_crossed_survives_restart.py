@@ -1,7 +1,7 @@
 """What our orders crossed in an auction survives a restart: the engine counts it in memory
-(`engine.crossed`), and a restart between a resting limit joining the closing cross and a cls
-order crossing there showed the cls order the auction's whole volume again. The restart now
-rebuilds the count from the fills' receipts, which name their auction."""
+(`engine.crossed`), and a restart between a resting limit joining the closing cross and a
+limit-on-close order crossing there showed the second the auction's whole volume again. The
+restart now rebuilds the count from the fills' receipts, which name their auction."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from vtrade.bootstrap import Container
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, OrderStatus, OrderType, TimeInForce
-from vtrade.execution.fills import auction_volume
 
 D = Decimal
 SECOND = 1_000_000_000
@@ -29,9 +28,10 @@ def test_a_restart_between_two_orders_crossing_one_auction_keeps_what_the_first_
 ) -> None:
     """README (Restart): an order joining an auction after a restart shares what is left of it.
     A 3M-share AAPL sell limit far below the market joins the closing cross when AAPL's orders
-    meet it (0.76 s before the close); a 3M-share cls sell crosses at the close itself. The
-    service restarts between the two. Together they cross no more than the auction's volume:
-    the cls order gets what the limit left, as without a restart."""
+    meet it (0.76 s before the close) and takes all of its 2,294,977 shares; a 3M-share
+    limit-on-close sell at the same limit crosses at the close itself. The service restarts
+    between the two. Together they cross no more than the cross printed: the second finds
+    nothing left, as without a restart (it crossed the whole print again)."""
     running = make_service("2024-03-15T19:45:00Z", catch_up_hours=0)
     account = running.trading.open_account(
         OpenAccount(id="o", ts_init=0, owner="ann", name="a", balance=D(10_000_000_000))
@@ -45,7 +45,7 @@ def test_a_restart_between_two_orders_crossing_one_auction_keeps_what_the_first_
         assert order.status is not OrderStatus.REJECTED, order.reject_reason
 
     sell(qty=D(3_000_000), type=OrderType.LIMIT, limit_price=D(262))
-    sell(qty=D(3_000_000), tif=TimeInForce.CLS)
+    sell(qty=D(3_000_000), type=OrderType.LIMIT, limit_price=D(262), tif=TimeInForce.CLS)
     close = running.clock.now_ns() + 15 * 60 * SECOND
     running.trading.advance(close - SECOND // 2)  # the limit has joined the cross; the cls not
     (joined,) = _auction_fills(running, account.id)
@@ -57,13 +57,9 @@ def test_a_restart_between_two_orders_crossing_one_auction_keeps_what_the_first_
     assert restarted.trading.engine.crossed == counted
     restarted.trading.advance(close + 5 * SECOND)
 
-    joined_again, cls = _auction_fills(restarted, account.id)
-    assert joined_again == joined and cls.ts_ns == close and cls.receipt.auction == "close"
-    volume = auction_volume(restarted.catalog.get("AAPL"), "close")
-    assert volume is not None and joined.qty < volume
-    # the cls order crossed what the limit left of the auction's volume, not all of it again
-    assert joined.qty + cls.qty <= volume
-    assert cls.qty < D(3_000_000)
+    assert _auction_fills(restarted, account.id) == [joined]  # nothing more crossed
+    (on_close,) = [o for o in restarted.store.list_orders(account.id) if o.tif is TimeInForce.CLS]
+    assert on_close.status is OrderStatus.CANCELED and not on_close.filled_qty
 
 
 def test_taker_fills_name_no_auction(make_service: Callable[..., Container]) -> None:

@@ -8,14 +8,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pytest
 
-from conftest import SECOND, at, cross_above_last_print
+from conftest import SECOND, at, cross_above_last_print, printed_cross
 from vtrade.domain.commands import CancelOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderType, TimeInForce
-from vtrade.market.intraday import AUCTION
 
 if TYPE_CHECKING:
     from conftest import Venue
@@ -25,16 +23,6 @@ if TYPE_CHECKING:
 D = Decimal
 SYMBOL = "AAPL"
 CLOSE = at("2024-03-15T20:00:00Z")
-
-
-def _cross(venue: Venue, symbol: str, close: int) -> tuple[int, Decimal, Decimal]:
-    window = venue.market.prints(symbol, close - 60 * SECOND, close)
-    (i,) = np.flatnonzero(window.side == AUCTION)
-    return (
-        int(window.ts[i]),
-        D(repr(round(float(window.price[i]), 2))),
-        D(repr(float(window.size[i]))),
-    )
 
 
 @pytest.mark.parametrize("extended", [False, True])
@@ -47,7 +35,7 @@ def test_our_orders_never_cross_more_than_the_printed_cross_volume(
     With 60 s steps the regular order meets the cross in the step's 'ending' meet and the
     extended one in a second meet: each got all of it when the volume was counted per meet."""
     venue = make_venue("2024-03-15T19:59:00Z", step_ms=60_000)
-    _, _, volume = _cross(venue, SYMBOL, CLOSE)
+    _, _, volume = printed_cross(venue, SYMBOL, CLOSE)
     account = venue.open(balance=10_000_000_000)
     venue.advance_to(CLOSE - 10 * SECOND)
     for ext in (False, extended):
@@ -100,7 +88,7 @@ def _harsh_limit_before_the_cross(
     for day in range(11, 29):
         venue = make_venue(f"2024-03-{day}T19:59:00Z")
         try:
-            cross_ts, cross, _ = _cross(venue, SYMBOL, at(f"2024-03-{day}T20:00:00Z"))
+            cross_ts, cross, _ = printed_cross(venue, SYMBOL, at(f"2024-03-{day}T20:00:00Z"))
         except ValueError:  # a weekend
             continue
         before = venue.market.prints(SYMBOL, cross_ts - 3 * SECOND, cross_ts - 1).price
