@@ -13,6 +13,8 @@ from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import ReplaceOrder, SubmitOrder
 from vtrade.domain.orders import (
+    LEGS,
+    OCO_WITH,
     ORDER_CLASS,
     REPLACE_DUE,
     REPLACE_SENT_FILLED,
@@ -28,6 +30,10 @@ if TYPE_CHECKING:
     from vtrade.execution.engine import ExecutionEngine
 
 S = OrderStatus
+# How a replacement of an order tied to others joins them: only when it takes that order's
+# place (`_tie`); on its way to the market it is on its own, so nothing it does (a cancel,
+# an expiry) reaches the orders the other still holds with.
+_TIES = (OCO_WITH, LEGS)
 
 
 def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Order, Changes]:
@@ -37,7 +43,7 @@ def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Orde
     stays open as it was. A `client_order_id` another order of the account has (the old
     one included) is refused before anything changes. Under a profile with latency the
     replace travels to the market as an order does: the old order works on until it
-    arrives (`land`), unless it is tied to others (a bracket's, oto's or oco's)."""
+    arrives (`land`); one tied to others (a bracket's, oto's or oco's) stays tied till then."""
     with refusing():
         held = engine.held.get(cmd.order_id)
         if held is not None and held.account_id == cmd.account_id:
@@ -72,7 +78,7 @@ def replace(engine: ExecutionEngine, cmd: ReplaceOrder, t_ns: int) -> tuple[Orde
         engine.orders[old.id] = old
     new.replaces = old.id
     latency = rules_of(old).latency_ns
-    if latency and ORDER_CLASS not in old.extra:
+    if latency:
         return new, _send(engine, old, new, t_ns, t_ns + latency)
     old.replaced_by = new.id
     # `replaced` goes out before the replacement's own events, as Alpaca streams them
@@ -112,6 +118,8 @@ def _send(engine: ExecutionEngine, old: Order, new: Order, t_ns: int, due: int) 
     then (as any order under the profile), when `land` ends `old`, which works on till then."""
     new.extra[REPLACE_DUE] = str(due)
     new.extra[REPLACE_SENT_FILLED] = str(old.filled_qty)
+    for tie in _TIES:  # it joins the orders `old` is tied to when it lands (`_tie`)
+        new.extra.pop(tie, None)
     old.extra[REPLACING_WITH] = new.id
     meta = engine.order_meta(old, t_ns)
     sent = ev.OrderReplaceRequested(**meta, replaced_by=new.id, reaches_ns=due)
@@ -134,6 +142,14 @@ def land(engine: ExecutionEngine, new: Order, t_ns: int) -> Changes:
         return engine.close_order(new, S.CANCELED, t_ns, reason)
     del old.extra[REPLACING_WITH]
     meanwhile = old.filled_qty - sent_filled
+    if meanwhile and _holds_legs(engine, old):
+        reason = (
+            f"the entry it replaces, {old.id}, filled part before the replace arrived: its "
+            "held legs are sized by its fills, so it works on as it was"
+        )
+        changes = engine.close_order(new, S.CANCELED, t_ns, reason)
+        changes.orders.append(old)
+        return changes
     left = notional_left(engine, old, t_ns)  # of a notional order's, after its fills since
     if new.notional is not None and left is not None:
         new.notional = min(new.notional, left)
@@ -141,12 +157,29 @@ def land(engine: ExecutionEngine, new: Order, t_ns: int) -> Changes:
         new.qty -= meanwhile
     old.replaced_by = new.id
     changes = engine.close_order(old, S.REPLACED, t_ns, f"replaced by {new.id}")
+    changes.orders += _tie(engine, old, new)
     if new.qty <= 0 or (new.notional is not None and new.notional <= 0):
         reason = f"the order it replaces, {old.id}, filled what it was to fill meanwhile"
         changes.merge(engine.close_order(new, S.CANCELED, t_ns, reason))
         return changes
     changes.orders.append(new)
     return changes
+
+
+def _holds_legs(engine: ExecutionEngine, order: Order) -> bool:
+    """Whether `order` is an entry whose legs are held for its fills."""
+    return any(leg in engine.held for leg in order.leg_ids)
+
+
+def _tie(engine: ExecutionEngine, old: Order, new: Order) -> list[Order]:
+    """Give `new`, landing in the place of `old`, the ties `old` has to other orders (its
+    one-cancels-other, its legs), and point those at `new`; return the orders changed."""
+    if ORDER_CLASS not in old.extra:
+        return []
+    for tie in _TIES:
+        if tie in old.extra:
+            new.extra[tie] = old.extra[tie]
+    return contingent.relink(engine, old, new)
 
 
 # The prices a replacement may change, by the type of the order it replaces (which it keeps).

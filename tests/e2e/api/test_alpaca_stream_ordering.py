@@ -111,12 +111,9 @@ def test_a_bracket_entry_replaced_through_the_market_streams_replaced_before_the
     assert got[0] == ("replaced", entry["id"]), got  # first: the old order is replaced
 
 
-def test_an_oco_take_profit_replaced_through_the_market_streams_replaced_first(
-    api: InProcess, stream: tuple[Key, WebSocketTestSession]
-) -> None:
-    """The same with an oco exit: the take-profit re-priced through the bid fills at once and
-    cancels its stop-loss; the stream reads replaced, new, fill, canceled."""
-    key, ws = stream
+def _long_with_an_oco(api: InProcess, key: Key, ws: WebSocketTestSession) -> dict[str, Any]:
+    """Buy 10 AAPL and put a sell oco on them (take-profit 5% above the mid, stop-loss 5%
+    below), both working; the stream's updates so far read; return the take-profit."""
     post(api, key, {"symbol": "AAPL", "qty": "10", "side": "buy", "type": "market",
                     "time_in_force": "day"})  # fmt: skip
     api.step(1)
@@ -136,6 +133,16 @@ def test_an_oco_take_profit_replaced_through_the_market_streams_replaced_first(
     )
     api.step(1)
     updates(ws)
+    return oco
+
+
+def test_an_oco_take_profit_replaced_through_the_market_streams_replaced_first(
+    api: InProcess, stream: tuple[Key, WebSocketTestSession]
+) -> None:
+    """The same with an oco exit: the take-profit re-priced through the bid fills at once and
+    cancels its stop-loss; the stream reads replaced, new, fill, canceled."""
+    key, ws = stream
+    oco = _long_with_an_oco(api, key, ws)
 
     response = api.http.patch(
         f"/v2/orders/{oco['id']}", headers=key.headers, json={"limit_price": price(api, "0.97")}
@@ -146,6 +153,30 @@ def test_an_oco_take_profit_replaced_through_the_market_streams_replaced_first(
 
     assert [e for e, _ in got] == ["replaced", "new", "fill", "canceled"], got
     assert got[0] == ("replaced", oco["id"])
+
+
+def test_a_harsh_oco_take_profit_replaced_through_the_market_fills_when_the_replace_arrives(
+    api: InProcess, stream: tuple[Key, WebSocketTestSession]
+) -> None:
+    """Under harsh a replace of an oco exit travels too: the take-profit reads
+    pending_replace while the replace is on its way, then replaced; its replacement fills on
+    arrival and cancels the stop-loss it took over."""
+    key, ws = stream
+    api.container.trading.set_profile(key.account_id, "harsh")
+    oco = _long_with_an_oco(api, key, ws)
+
+    response = api.http.patch(
+        f"/v2/orders/{oco['id']}", headers=key.headers, json={"limit_price": price(api, "0.97")}
+    )
+    assert response.status_code == 200 and response.json()["status"] == "new"
+    new_id = response.json()["id"]
+    api.step(0)
+    assert seen(updates(ws)) == [("pending_replace", oco["id"]), ("new", new_id)]
+    api.step(1)
+    got = seen(updates(ws))
+
+    assert [e for e, _ in got] == ["replaced", "fill", "canceled"], got
+    assert got[:2] == [("replaced", oco["id"]), ("fill", new_id)]
 
 
 # -- at least once, deduplicated --------------------------------------------------------------
