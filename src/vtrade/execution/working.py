@@ -31,7 +31,7 @@ from vtrade.domain.changes import Changes
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import fills, financing, liquidation, replacing
-from vtrade.execution.profiles import rules_of
+from vtrade.execution.profiles import rules_named, rules_of
 from vtrade.execution.routing import (
     DAY_EXPIRED,
     auction_due,
@@ -358,7 +358,7 @@ def _cross(
         done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed)
     else:
         done = fills.cross(order, inst, which, *printed, profile, crossed)
-    if done is not None:
+    if done is not None and profile.friction:  # (frictionless orders take no liquidity)
         _crossed_more(engine, key, done.qty)
     return done
 
@@ -377,6 +377,7 @@ def _market_on_close_ahead(engine: ExecutionEngine, order: Order, which: str, t_
         for o in engine.orders.by_symbol().get(order.symbol, {}).values()
         if o.tif is TimeInForce.CLS
         and o.side is order.side
+        and rules_of(o).friction
         and o.type is OrderType.MARKET
         and o.notional is None  # (sized at the close: what it takes is not known before)
         and o.due_ns is not None
@@ -401,7 +402,9 @@ def crossed_in(
     crossed: dict[tuple[str, Side, str, int], Decimal] = {}
     for f in recent_fills:
         which = f.receipt.auction
-        if which is not None and now_ns // NS_PER_DAY - 1 <= f.ts_ns // NS_PER_DAY:
+        if which is None or not rules_named(f.profile).friction:
+            continue
+        if now_ns // NS_PER_DAY - 1 <= f.ts_ns // NS_PER_DAY:
             key = _auction_key(f.symbol, f.side, which, f.ts_ns)
             crossed[key] = crossed.get(key, Decimal(0)) + f.qty
     return crossed

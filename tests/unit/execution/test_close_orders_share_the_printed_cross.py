@@ -70,3 +70,26 @@ def test_market_on_close_orders_come_before_the_books_limits_in_the_cross(
     assert crossed[on_close.id].qty == 1_000_000
     assert crossed[limit.id].qty == printed - 1_000_000
     assert crossed[limit.id].price == crossed[on_close.id].price  # one clearing price
+
+
+def test_frictionless_orders_take_none_of_the_cross(make_venue: Callable[..., Venue]) -> None:
+    """A frictionless account trades at the official price and takes no liquidity (as it
+    takes none of the book): its 3M-share MOC buy leaves the printed cross whole to a
+    realistic account's MOC buy, and to a realistic limit joining the cross before them."""
+    venue = make_venue("2024-03-15T19:45:00Z")
+    _, printed = _printed_cross(venue)
+    free = venue.open(balance=10_000_000_000, profile="frictionless")
+    real = venue.open(balance=10_000_000_000)
+    free_moc, _ = venue.submit(free, SYMBOL, Side.BUY, 3_000_000, tif=TimeInForce.CLS)
+    real_moc, _ = venue.submit(real, SYMBOL, Side.BUY, 1_000_000, tif=TimeInForce.CLS)
+    limit, _ = venue.submit(
+        real, SYMBOL, Side.BUY, 3_000_000, type=OrderType.LIMIT, limit_price=D("280")
+    )
+
+    fills = venue.advance_to(CLOSE + 5 * SECOND).fills
+
+    crossed = {f.order_id: f.qty for f in fills if f.receipt.auction == "close"}
+    assert crossed[free_moc.id] == 3_000_000
+    assert crossed[real_moc.id] == 1_000_000
+    assert crossed[limit.id] == printed - 1_000_000
+    assert sum(venue.engine.crossed.values()) == printed
