@@ -32,6 +32,7 @@ from vtrade.execution.accounting import (
     open_quantity,
     view,
 )
+from vtrade.execution.auctions import AuctionKey, Clearing
 from vtrade.execution.config import ExecutionConfig
 from vtrade.execution.fees import FeeQuote, FeeSchedule, Liquidity
 from vtrade.execution.fills import Execution, VenueMarket, market_price
@@ -80,9 +81,10 @@ class Bookkeeper:
         self.now_ns = 0
         self.worked_ns = 0  # when the engine (re)started: prints before it count for none
         self.worked: dict[str, int] = {}  # when each symbol's orders last met the market
-        # what our orders crossed in each auction, by (symbol, side, "open" or "close", UTC
-        # day): opg/cls orders and orders resting in the book share its volume and impact
-        self.crossed: dict[tuple[str, Side, str, int], Decimal] = {}
+        # what our orders crossed in each auction, by order, and how each clears our orders
+        # (`working._cross`): opg/cls orders and orders resting in the book share it
+        self.crossed: dict[AuctionKey, dict[str, Decimal]] = {}
+        self.clearings: dict[AuctionKey, Clearing] = {}
         self._seq = 0
         self.account_seqs: dict[str, int] = {}  # the last `account_seq` given, per account
         self._marks: dict[int, Marks] = {}  # by instant, see `marks`

@@ -417,7 +417,9 @@ class ExecutionEngine(VenueState):
         have when the change reaches it (a profile's latency after it is sent)."""
         inst = self.catalog.get(order.symbol)
         for at in (t_ns, t_ns + rules_of(order).latency_ns):
-            locked = routing.auction_lock(order, inst, at)
+            locked = routing.auction_lock(order, inst, at) or working.cross_printed(
+                self, order, inst, at
+            )
             if locked is not None:
                 raise ConflictError(f"order {order.id} can no longer change: {locked}")
 

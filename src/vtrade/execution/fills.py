@@ -21,7 +21,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from vtrade.core.money import largest_fitting
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import BookLevel, Side
 from vtrade.domain.orders import Order, Slice
@@ -298,81 +297,10 @@ def reaching(order: Order, prices: Any) -> Any:
     return prices <= limit + 1e-12 if order.side is Side.BUY else prices >= limit - 1e-12
 
 
-def auction(
-    market: VenueMarket,
-    order: Order,
-    inst: Instrument,
-    t_ns: int,
-    which: str,
-    profile: RealismProfile,
-    crossed_already: Decimal = Decimal(0),
-) -> Execution | None:
-    """Execute the remainder in the opening or closing auction, if its limit allows. An auction
-    crosses about its share of the day's volume (`profiles.OPENING_AUCTION`: 1% in the US,
-    `CLOSING_AUCTION`: 8%): our orders in it, together (`crossed_already` is what earlier
-    ones took), get no more than all of it; what is left is not filled there (a day order's
-    rest works on after the open, as a market remainder does)."""
-    official = market.official_price(inst.symbol, t_ns, which)
-    volume = auction_volume(inst, which)
-    return cross(order, inst, which, official, volume, profile, crossed_already)
-
-
-def cross(
-    order: Order,
-    inst: Instrument,
-    which: str,
-    official: Decimal,
-    volume: Decimal | None,
-    profile: RealismProfile,
-    crossed_already: Decimal = Decimal(0),
-) -> Execution | None:
-    """Execute the remainder in the auction `which` ("open" or "close"), that crosses `volume`
-    (None: not known, no cap) at `official`, if its limit allows: with friction, what our
-    orders cross together (`crossed_already` before this one) stays within the volume, and
-    moves the price by its impact: this order pays the impact of all of it, its own size
-    added, never past its limit (ten orders cross no more within a limit than one of their
-    size)."""
-    if (
-        order.limit_price is not None
-        and (official - order.limit_price) * _direction(order.side) > 0
-    ):
-        return None
-    qty = order.remaining
-    if profile.friction and volume is not None:
-        qty = min(qty, floor_lots(volume - crossed_already, fill_unit(order, inst)))
-        if qty <= 0:
-            return None
-    price = official
-    if profile.friction:  # the impact of what crosses there, not of the whole order
-        qty = _clearing_within_limit(order, inst, official, qty, crossed_already)
-        if qty <= 0:
-            return None
-        price = _auction_price(order, inst, official, crossed_already + qty)
-    slices = (Slice(price=price, qty=qty),)
-    return Execution(slices, official, official, Liquidity.AUCTION, which)
-
-
-def _auction_price(order: Order, inst: Instrument, official: Decimal, qty: Decimal) -> Decimal:
-    """The official price moved by the impact of `qty` crossing on the order's side."""
+def auction_price(side: Side, inst: Instrument, official: Decimal, qty: Decimal) -> Decimal:
+    """The official price moved by the impact of `qty` crossing on `side` of an auction."""
     move = impact(inst, qty)
-    return to_price(float(official) * (1 + _direction(order.side) * move), inst.tick_size)
-
-
-def _clearing_within_limit(
-    order: Order, inst: Instrument, official: Decimal, qty: Decimal, before: Decimal
-) -> Decimal:
-    """What of `qty` clears within the order's limit after `before` crossed on its side: all
-    of it, or the largest size whose impact, with `before`'s, keeps the clearing price within
-    the limit (0: none does)."""
-    limit, sign, unit = order.limit_price, _direction(order.side), fill_unit(order, inst)
-
-    def within(q: Decimal) -> bool:
-        price = _auction_price(order, inst, official, before + q)
-        return limit is None or (price - limit) * sign <= 0
-
-    if within(qty):
-        return qty
-    return largest_fitting(within, Decimal(0), floor_lots(qty, unit), unit)
+    return to_price(float(official) * (1 + _direction(side) * move), inst.tick_size)
 
 
 def auction_volume(inst: Instrument, which: str) -> Decimal | None:

@@ -30,7 +30,8 @@ from vtrade.domain import events as ev
 from vtrade.domain.changes import Changes
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
-from vtrade.execution import fills, financing, liquidation, replacing
+from vtrade.execution import auctions, fills, financing, liquidation, replacing
+from vtrade.execution.auctions import AuctionKey
 from vtrade.execution.profiles import rules_named, rules_of
 from vtrade.execution.routing import (
     DAY_EXPIRED,
@@ -133,7 +134,7 @@ def _cross_before_cancel(engine: ExecutionEngine, order: Order, due: int, change
         engine.market.prints(order.symbol, max(met, _arrival(order)), due), inst
     )
     if printed is not None:
-        _join_auction(engine, order, inst, "close", due, changes, printed[1:])
+        _join_auction(engine, order, inst, "close", due, printed[0], changes, printed[1:])
 
 
 def _expires_first(order: Order) -> bool:
@@ -168,7 +169,11 @@ def _step(engine: ExecutionEngine, t0: int, t1: int, step: int, changes: Changes
     then the auctions and expiries at `t1`, then the symbols whose phase is `t1`. A step is
     never longer than `step`, so each symbol meets the market at most once in it."""
     due: list[tuple[int, str, list[Order]]] = []  # (instant, symbol, its open orders)
-    for symbol, open_orders in engine.orders.by_symbol().items():
+    by_symbol = engine.orders.by_symbol()
+    if len(engine.worked) > len(by_symbol):  # forget the symbols with no order left, as a
+        # restart does: a new order's first meet starts from the last step, not days back
+        engine.worked = {s: at for s, at in engine.worked.items() if s in by_symbol}
+    for symbol, open_orders in by_symbol.items():
         at = last_meet(symbol, step, t1)
         if at > t0:
             due.append((at, symbol, list(open_orders.values())))
@@ -306,13 +311,14 @@ def _meet(
         seen = prints if since == t0 else prints.after(since)
         # nor does its participation count the volume of a phase it cannot trade in
         counts_from = 0 if order.extended_hours else began - 1
-        # its first meet since the market reopened (an open, the end of a lunch break)
-        reopened = began > t0 and not can_work(order, calendar.phase(began - 1))
+        # its first meet since the market reopened (an open, the end of a lunch break), in
+        # which it rested while the market was closed
+        reopened = began > t0 and arrived < began and not can_work(order, calendar.phase(began - 1))
         before = len(changes.fills)
         _work(engine, order, seen, symbol_step, taken, t1, counts_from, reopened, changes)
         cross = symbol_step.cross
         if cross is not None and cross[0] > since and order.is_open:
-            _join_auction(engine, order, inst, "close", t1, changes, cross[1:])
+            _join_auction(engine, order, inst, "close", t1, cross[0], changes, cross[1:])
         if len(changes.fills) > before:
             touched.add(order.account_id)
     return touched
@@ -324,16 +330,18 @@ def _join_auction(
     inst: Instrument,
     which: str,
     t_ns: int,
+    at_ns: int,
     changes: Changes,
     printed: tuple[Decimal, Decimal] | None = None,
 ) -> None:
-    """A limit order in the book at the open or the close joins that auction, as exchanges
-    include the book's limit orders in it (NYSE, Nasdaq, LSE, Xetra): one the auction prices
-    through fills at its price (`_cross`), resting ones in price-time priority. The closing
-    cross is the feed's print (`printed`: its price and volume)."""
+    """A limit order in the book at the open or the close (held at `at_ns`) joins that
+    auction, as exchanges include the book's limit orders in it (NYSE, Nasdaq, LSE, Xetra):
+    one the auction prices through fills at its price (`_cross`), in price-time priority
+    among our orders there. The closing cross is the feed's print (`printed`: its price and
+    volume)."""
     if not _in_book(order):
         return
-    done = _cross(engine, order, inst, which, t_ns, printed)
+    done = _cross(engine, order, inst, which, t_ns, at_ns, printed)
     if done is not None:
         changes.merge(engine.apply(order, inst, done, t_ns))
 
@@ -344,78 +352,101 @@ def _cross(
     inst: Instrument,
     which: str,
     t_ns: int,
+    at_ns: int,
     printed: tuple[Decimal, Decimal] | None = None,
 ) -> fills.Execution | None:
-    """Cross `order` in its symbol's auction `which` at `t_ns`: at the feed's `printed` cross
-    (price, volume), else at the official price and the auction's usual volume. Our orders
-    share each auction (`engine.crossed`): its volume, and the impact of all they add there,
-    moving the price never past the order's limit."""
-    key = _auction_key(order.symbol, order.side, which, t_ns)
-    ahead = _market_on_close_ahead(engine, order, which, t_ns)
-    crossed = engine.crossed.get(key, Decimal(0)) + ahead
+    """Cross `order` in its symbol's auction `which`, held at `at_ns` (the closing cross's
+    print, the open), met at `t_ns`: at the feed's `printed` cross (price, volume), else at
+    the official price and the auction's usual volume. Our orders on a side clear together
+    (`auctions.clear`, once, when the first of them meets the auction): each takes its
+    share of the volume in priority order, all at one price (`engine.clearings`)."""
     profile = rules_of(order)
-    if printed is None:
-        done = fills.auction(engine.market, order, inst, t_ns, which, profile, crossed)
+    volume: Decimal | None
+    if printed is None:  # the venue's usual share of a day crosses at the official price
+        official = engine.market.official_price(inst.symbol, t_ns, which)
+        volume = fills.auction_volume(inst, which)
     else:
-        done = fills.cross(order, inst, which, *printed, profile, crossed)
-    if done is not None and profile.friction:  # (frictionless orders take no liquidity)
-        _crossed_more(engine, key, done.qty)
+        official, volume = printed
+    if not profile.friction:  # (it takes no liquidity: not counted, not ranked)
+        return auctions.cross(order, inst, which, official, volume, profile)
+    key = _auction_key(order.symbol, order.side, which, t_ns)
+    crossed = engine.crossed.setdefault(key, {})
+    clearing = engine.clearings.get(key)
+    if clearing is None or (order.id not in clearing.shares and order.id not in crossed):
+        offers = _offers(engine, order, inst, which, t_ns, at_ns)
+        clearing = auctions.clear(offers, inst, official, volume, sum(crossed.values(), Decimal(0)))
+        engine.clearings[key] = clearing
+    share = min(clearing.shares.get(order.id, Decimal(0)), order.remaining)
+    if order.id in crossed:  # (it had its turn in this auction)
+        share = Decimal(0)
+    done = auctions.execution(order, share, clearing.price, official, which)
+    if done is not None:
+        _crossed_more(engine, key, order.id, done.qty)
     return done
 
 
-def _market_on_close_ahead(engine: ExecutionEngine, order: Order, which: str, t_ns: int) -> Decimal:
-    """What our market-on-close orders on the side of `order`, a limit joining the auction
-    `which` when it is a closing cross, are still to cross there: they come first (a market
-    order has the best price in the cross), so the limit leaves them their volume and pays
-    their impact as well as its own. They cross at the close itself, after the limit met
-    the cross as it printed."""
-    if which != "close" or order.tif is TimeInForce.CLS:
-        return Decimal(0)
-    day = t_ns // NS_PER_DAY
-    ahead = (
-        o.remaining
-        for o in engine.orders.by_symbol().get(order.symbol, {}).values()
-        if o.tif is TimeInForce.CLS
-        and o.side is order.side
-        and rules_of(o).friction
-        and o.type is OrderType.MARKET
-        and o.notional is None  # (sized at the close: what it takes is not known before)
-        and o.due_ns is not None
-        and o.due_ns // NS_PER_DAY == day
-    )
-    return sum(ahead, Decimal(0))
+def _offers(
+    engine: ExecutionEngine, order: Order, inst: Instrument, which: str, t_ns: int, at_ns: int
+) -> list[tuple[Order, Decimal]]:
+    """Our orders on the side of `order` that cross in the auction `which` held at `at_ns`,
+    with what each offers, `order` among them: the opg or cls orders due there (those that
+    will cross: not one short of cash, canceled then; one sized by notional for the lots it
+    comes to then), and the limits in the book before it (at the open, those that rested
+    while the market was closed), but those that had their turn in it."""
+    key = _auction_key(order.symbol, order.side, which, t_ns)
+    done = engine.crossed.get(key, {})
+    calendar = engine.sessions.for_instrument(inst)
+    offers = [(order, order.remaining)]
+    for o in engine.orders.by_symbol().get(order.symbol, {}).values():
+        if o is order or o.side is not order.side or o.id in done or not rules_of(o).friction:
+            continue
+        if o.due_ns is not None:  # queued for its auction, or on its way to the market
+            if in_flight(o) or _auction_key(o.symbol, o.side, which, o.due_ns) != key:
+                continue
+            if auction_due(o, inst, calendar, o.due_ns) != (which, True):
+                continue
+            if o.notional is not None and not o.filled_qty:
+                offers.append((o, _notional_qty_then(engine, o, inst, t_ns, which)))
+            elif _short_of_cash(engine, o, inst, t_ns, which) is None:
+                offers.append((o, o.remaining))
+        elif _in_book(o) and _arrival(o) < at_ns:
+            if which == "close" or not can_work(o, calendar.phase(at_ns - 1)):
+                offers.append((o, o.remaining))
+    return offers
 
 
-def _auction_key(symbol: str, side: Side, which: str, t_ns: int) -> tuple[str, Side, str, int]:
+def _auction_key(symbol: str, side: Side, which: str, t_ns: int) -> AuctionKey:
     """Which auction an order of `side` in `symbol` trades in at `t_ns`, as `engine.crossed`
     counts it: every venue with auctions holds its open and close within one UTC day, and
     its meets after the close (as late as New York's winter 21:00) too."""
     return symbol, side, which, t_ns // NS_PER_DAY
 
 
-def crossed_in(
-    recent_fills: Iterable[Fill], now_ns: int
-) -> dict[tuple[str, Side, str, int], Decimal]:
+def crossed_in(recent_fills: Iterable[Fill], now_ns: int) -> dict[AuctionKey, dict[str, Decimal]]:
     """What our orders crossed in the auctions of yesterday and today (UTC) until `now_ns`,
-    counted from their fills as `_cross` counted them: a restart between two orders joining
-    one auction must not show the second its whole volume again."""
-    crossed: dict[tuple[str, Side, str, int], Decimal] = {}
+    by order, counted from their fills as `_cross` counted them: a restart between two orders
+    crossing in one auction must not show the second its whole volume again, nor let the
+    first cross there twice."""
+    crossed: dict[AuctionKey, dict[str, Decimal]] = {}
     for f in recent_fills:
         which = f.receipt.auction
         if which is None or not rules_named(f.profile).friction:
             continue
         if now_ns // NS_PER_DAY - 1 <= f.ts_ns // NS_PER_DAY:
-            key = _auction_key(f.symbol, f.side, which, f.ts_ns)
-            crossed[key] = crossed.get(key, Decimal(0)) + f.qty
+            by_order = crossed.setdefault(_auction_key(f.symbol, f.side, which, f.ts_ns), {})
+            by_order[f.order_id] = by_order.get(f.order_id, Decimal(0)) + f.qty
     return crossed
 
 
-def _crossed_more(engine: ExecutionEngine, key: tuple[str, Side, str, int], qty: Decimal) -> None:
-    """Count `qty` more crossed in the auction `key`; forget the days before yesterday's."""
-    engine.crossed[key] = engine.crossed.get(key, Decimal(0)) + qty
+def _crossed_more(engine: ExecutionEngine, key: AuctionKey, order_id: str, qty: Decimal) -> None:
+    """Count `qty` more crossed by an order in the auction `key`; forget the auctions of the
+    days before yesterday."""
+    by_order = engine.crossed.setdefault(key, {})
+    by_order[order_id] = by_order.get(order_id, Decimal(0)) + qty
     day = key[3]
     for old in [k for k in engine.crossed if k[3] < day - 1]:
         del engine.crossed[old]
+        engine.clearings.pop(old, None)
 
 
 def _in_book(order: Order) -> bool:
@@ -502,8 +533,11 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int) -> Changes:
         # the order could first trade at the auction's price: what it leaves works on against
         # that benchmark, not the mid it was queued at (the gap was never its to avoid)
         order.arrival_mid = engine.market.official_price(inst.symbol, t_ns, which)
-        printed = _printed_close(engine, inst, order.due_ns) if which == "close" else None
-        done = _cross(engine, order, inst, which, t_ns, printed)
+        held = order.due_ns if order.due_ns is not None else t_ns
+        cross = _printed_close(engine, inst, held) if which == "close" else None
+        if cross is not None:  # the feed's cross: it printed in the session's last second
+            held = cross[0]
+        done = _cross(engine, order, inst, which, t_ns, held, None if cross is None else cross[1:])
     else:
         order.arrival_mid = fills.mid_of(engine.market.touch(inst.symbol, t_ns), inst)
         done = fills.take(engine.market, order, inst, t_ns, profile)
@@ -516,17 +550,27 @@ def _auction(engine: ExecutionEngine, order: Order, t_ns: int) -> Changes:
     return changes
 
 
-def _printed_close(
-    engine: ExecutionEngine, inst: Instrument, close_ns: int | None
-) -> tuple[Decimal, Decimal] | None:
-    """The closing cross the feed printed in the minute up to `close_ns`, (price, volume):
-    the day's cross, which cls orders share with the book's limit orders joining it (None:
-    the feed printed none; the venue's usual share of a day crosses)."""
-    if close_ns is None:
+def cross_printed(engine: ExecutionEngine, order: Order, inst: Instrument, t_ns: int) -> str | None:
+    """Why `order`, a cls order, can no longer change at `t_ns`: the closing cross it is due
+    in has printed (the feed prints it in the session's last second, before the close its
+    orders cross at; resting limits have joined it, leaving it its volume). None when it
+    still can."""
+    due = order.due_ns
+    if order.tif is not TimeInForce.CLS or due is None or not due - NS_PER_MINUTE < t_ns < due:
         return None
+    if _closing_cross(engine.market.prints(inst.symbol, due - NS_PER_MINUTE, t_ns), inst) is None:
+        return None
+    return f"the closing cross of {inst.symbol} it is due in has printed; it crosses at the close"
+
+
+def _printed_close(
+    engine: ExecutionEngine, inst: Instrument, close_ns: int
+) -> tuple[int, Decimal, Decimal] | None:
+    """The closing cross the feed printed in the minute up to `close_ns`: its instant, price
+    and volume, the day's cross, which cls orders share with the book's limit orders joining
+    it (None: the feed printed none; the venue's usual share of a day crosses)."""
     prints = engine.market.prints(inst.symbol, close_ns - NS_PER_MINUTE, close_ns)
-    printed = _closing_cross(prints, inst)
-    return None if printed is None else printed[1:]
+    return _closing_cross(prints, inst)
 
 
 def _short_of_cash(
@@ -637,7 +681,7 @@ def _work(
     limit_like = order.type is OrderType.LIMIT or order.type is OrderType.STOP_LIMIT
     opened = step.open_ns
     if reopened and not fresh and opened is not None and _arrival(order) < opened:
-        _join_auction(engine, order, inst, "open", t_ns, changes)  # if it rested in the book
+        _join_auction(engine, order, inst, "open", t_ns, opened, changes)  # if in the book
         if not order.is_open:
             return
     # the market reopened through a limit that rested while it was closed: nobody traded at
@@ -811,7 +855,7 @@ class _Lookback:
             start = self._t_ns - PARTICIPATION_LOOKBACK_NS
             prints = self._engine.market.prints(self._symbol, start, self._t_ns)
             self._ts = prints.ts
-            # the closing cross is the cls orders' (`fills.auction`), not the working orders'
+            # the closing cross is the cls orders' (`auctions.clear`), not the working orders'
             continuous = np.where(prints.side == AUCTION, 0.0, prints.size)
             self._totals = np.concatenate(([0.0], np.cumsum(continuous)))
         first = int(np.searchsorted(self._ts, since_ns, side="right"))

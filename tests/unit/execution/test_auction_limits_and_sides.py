@@ -1,5 +1,5 @@
 """Auction fills. An auction clears at one price; our orders' impact moves
-it (`fills.auction`). A limit must not buy the whole size at a price the impact of that size
+it (`auctions.clear`). A limit must not buy the whole size at a price the impact of that size
 would pass, and the volume an auction crosses is bought by one side and sold by the other."""
 
 from __future__ import annotations
