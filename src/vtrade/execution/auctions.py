@@ -66,6 +66,8 @@ def clear(
     for order, offered in ranked:
         unit = fill_unit(order, inst)
         qty = floor_lots(offered, unit)
+        if qty <= 0:  # (a notional order that comes to less than a lot: it is canceled)
+            continue
         if volume is not None:
             qty = min(qty, floor_lots(volume - total, unit))
         qty = _within_limit(order, inst, official, total, qty)

@@ -255,7 +255,7 @@ def _work_symbol(
         ]  # (the symbol may have last met the market long before: not since these arrived)
         if ending:  # they meet what printed until their phase ended, at its last instant
             _route_waiting(engine, ending, calendar.phase_start(began - 1), changes)
-            touched |= _meet(engine, inst, ending, t0, began - 1, taken, changes)
+            touched |= _meet(engine, inst, ending, t0, began - 1, taken, changes, t1)
     if phase_now is Phase.REGULAR:  # cls orders placed while closed reach the venue now
         queued = [o for o in orders if o.status is S.PENDING_OPEN and o.tif is TimeInForce.CLS]
         _route_waiting(engine, queued, began, changes)
@@ -290,8 +290,11 @@ def _meet(
     t1: int,
     taken: dict[Side, Decimal],
     changes: Changes,
+    now: int | None = None,
 ) -> set[str]:
-    """Let `orders`, all able to trade at `t1`, meet what printed in (t0, t1], at `t1`."""
+    """Let `orders`, all able to trade at `t1`, meet what printed in (t0, t1], at `t1` (an
+    instant their symbol meets the market at, `now`, or the last of a phase it ended)."""
+    now = t1 if now is None else now
     touched: set[str] = set()
     prints = engine.market.prints(inst.symbol, t0, t1)
     symbol_step = _SymbolStep(engine, inst, t1, prints)
@@ -299,6 +302,7 @@ def _meet(
     began = calendar.phase_start(t1)  # a step across the open: what printed before is not ours
     if began > t0 and meets_opening_auction(inst, calendar, began):
         symbol_step.open_ns = began
+    met: list[tuple[Order, int]] = []  # (order, since when it met the prints)
     for order in sorted(orders, key=_priority):
         if not order.is_open:  # its one-cancels-other filled earlier in this meet
             continue
@@ -316,12 +320,67 @@ def _meet(
         reopened = began > t0 and arrived < began and not can_work(order, calendar.phase(began - 1))
         before = len(changes.fills)
         _work(engine, order, seen, symbol_step, taken, t1, counts_from, reopened, changes)
-        cross = symbol_step.cross
-        if cross is not None and cross[0] > since and order.is_open:
-            _join_auction(engine, order, inst, "close", t1, cross[0], changes, cross[1:])
         if len(changes.fills) > before:
             touched.add(order.account_id)
+        met.append((order, since))
+    if symbol_step.cross is not None:  # after all met the continuous prints before it
+        touched |= _meet_the_close(engine, inst, met, symbol_step.cross, now, t1, changes)
     return touched
+
+
+def _meet_the_close(
+    engine: ExecutionEngine,
+    inst: Instrument,
+    met: list[tuple[Order, int]],
+    cross: tuple[int, Decimal, Decimal],
+    now: int,
+    t1: int,
+    changes: Changes,
+) -> set[str]:
+    """The closing cross printed among what `met` orders (with the instant each met the
+    prints from) just met at `t1` (the meet's instant `now`): those in the book before it
+    join it; then the cls orders whose close passed before their symbol met its cross (a
+    coarse step: `_crosses_later`) cross there, at their close."""
+    touched: set[str] = set()
+    for order, since in met:
+        if cross[0] > since and order.is_open:
+            before = len(changes.fills)
+            _join_auction(engine, order, inst, "close", t1, cross[0], changes, cross[1:])
+            if len(changes.fills) > before:
+                touched.add(order.account_id)
+    symbol_orders = engine.orders.by_symbol().get(inst.symbol, {})
+    waited = [o for o in symbol_orders.values() if _waits_for(engine, o, cross[0], now)]
+    for order in sorted(waited, key=_BY_SEQ):
+        assert order.due_ns is not None
+        changes.merge(_auction(engine, order, order.due_ns))
+        touched.add(order.account_id)
+    return touched
+
+
+def _waits_for(engine: ExecutionEngine, order: Order, cross_ns: int, now: int) -> bool:
+    """Whether `order` is a cls order due by `now` at the close whose cross printed at
+    `cross_ns`, left by the auctions of its close to cross when its symbol met that cross."""
+    due = order.due_ns
+    return (
+        order.tif is TimeInForce.CLS
+        and due is not None
+        and due <= now
+        and due - NS_PER_MINUTE < cross_ns <= due
+        and not in_flight(order)
+    )
+
+
+def _crosses_later(engine: ExecutionEngine, order: Order) -> bool:
+    """Whether `order`, a cls order at its close, is left to cross when its symbol's orders
+    meet the closing cross: the feed printed it (in the session's last second), and with a
+    coarse step (a catch-up's) they have not met it yet: the book's orders are to meet the
+    continuous prints before it first, then all clear together."""
+    due = order.due_ns
+    met = engine.worked.get(order.symbol)
+    if order.tif is not TimeInForce.CLS or due is None or met is None or in_flight(order):
+        return False
+    cross = _printed_close(engine, engine.catalog.get(order.symbol), due)
+    return cross is not None and met < cross[0]
 
 
 def _join_auction(
@@ -473,6 +532,8 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
             if order.expire_ns is None or order.expire_ns > t1:  # (if expired, it ends below)
                 changes.merge(engine.arrive(order, t1))  # routed again as if it arrived now
             continue
+        if _crosses_later(engine, order):
+            continue
         changes.merge(_auction(engine, order, t1))
     _land_cancels(engine, t1, changes)  # after an order sent just before them has arrived
     ending = [
@@ -493,7 +554,7 @@ def _meets_before_expiring(engine: ExecutionEngine, order: Order) -> bool:
     expiry: its symbol last met the market before then (on its grid, up to a step earlier).
     That meet expires it (`_expire_met`)."""
     if order.tif in AUCTION_TIFS or order.due_ns is not None:
-        return False
+        return _crosses_later(engine, order)
     met = engine.worked.get(order.symbol)
     return met is None or order.expire_ns is None or met < order.expire_ns
 
