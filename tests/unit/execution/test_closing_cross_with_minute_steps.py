@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from conftest import SECOND, at, printed_cross
-from vtrade.domain.commands import CancelOrder
+from vtrade.domain.commands import CancelOrder, OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Fill, OrderType, TimeInForce
 
 if TYPE_CHECKING:
     from conftest import Venue
+    from vtrade.bootstrap import Container
 
 D = Decimal
 SYMBOL = "AAPL"
@@ -146,4 +147,45 @@ def test_a_limit_canceled_after_the_clearing_does_not_move_the_mocs_price(
     assert limit.id not in crossed
     assert (crossed[moc.id].qty, crossed[moc.id].price) == (1_000_000, D("267.08")), (
         f"the MOC crossed {crossed[moc.id].qty} at {crossed[moc.id].price}, alone"
+    )
+
+
+def test_a_restart_while_a_cls_order_waits_for_its_symbols_meet_still_crosses_it(
+    make_service: Callable[..., Container], make_venue: Callable[..., Venue]
+) -> None:
+    """With minute steps a cls order waits after its close for its symbol to meet the cross
+    (at 20:00:45.236). A restart at 20:00:10, in that wait, loses nothing: the restarted
+    engine's AAPL orders last met the market at 19:59:45.236, before the cross, so the order
+    still waits, and crosses at that meet as in an engine that never stopped."""
+    venue = make_venue("2024-03-15T19:45:00Z", step_ms=MINUTE_STEPS)
+    kept, _ = venue.submit(venue.open(balance=WHALE), SYMBOL, Side.SELL, 1_000, tif=TimeInForce.CLS)
+    (expected,) = venue.advance_to(CLOSE + 120 * SECOND).fills
+
+    running = make_service("2024-03-15T19:45:00Z", catch_up_hours=0, step_ms=MINUTE_STEPS)
+    account = running.trading.open_account(
+        OpenAccount(id="o", ts_init=0, owner="ann", name="a", balance=D(WHALE))
+    )
+    order = running.trading.submit(
+        SubmitOrder(
+            id="c",
+            ts_init=0,
+            account_id=account.id,
+            symbol=SYMBOL,
+            side=Side.SELL,
+            qty=D(1_000),
+            tif=TimeInForce.CLS,
+        )
+    )
+    running.trading.advance(CLOSE + 10 * SECOND)
+    assert not running.store.list_fills(account.id)  # it waits for AAPL's meet
+
+    restarted = make_service("2024-03-15T20:00:10Z", catch_up_hours=0, step_ms=MINUTE_STEPS)
+    restarted.trading.advance(CLOSE + 120 * SECOND)
+
+    (fill,) = restarted.store.list_fills(account.id)
+    assert kept.filled_qty == fill.qty == 1_000 and fill.order_id == order.id
+    assert (fill.price, fill.ts_ns, fill.receipt.auction) == (
+        expected.price,
+        expected.ts_ns,
+        "close",
     )
