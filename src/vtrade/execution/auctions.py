@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from vtrade.core.clock import NS_PER_DAY
 from vtrade.core.money import largest_fitting
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Slice
@@ -22,12 +23,18 @@ if TYPE_CHECKING:
 
     from vtrade.domain.instruments import Instrument
     from vtrade.domain.orders import Order
-    from vtrade.execution.profiles import RealismProfile
 
 
 # An auction, as our orders on one side cross in it: (symbol, side, "open" or "close", UTC
-# day; every venue with auctions holds its open and close within one UTC day)
+# day), see `key`
 AuctionKey = tuple[str, Side, str, int]
+
+
+def key(symbol: str, side: Side, which: str, t_ns: int) -> AuctionKey:
+    """Which auction an order of `side` in `symbol` trades in at `t_ns`: every venue with
+    auctions holds its open and close within one UTC day, and its meets after the close (as
+    late as New York's winter 21:00) too."""
+    return symbol, side, which, t_ns // NS_PER_DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +43,9 @@ class Clearing:
 
     price: Decimal
     shares: dict[str, Decimal]  # by order id; 0 for one that crosses nothing
-    total: Decimal  # what our orders cross there in all, what crossed before included
 
 
-def priority(order: Order) -> tuple[int, Decimal, int]:
+def _priority(order: Order) -> tuple[int, Decimal, int]:
     """An order's rank in an auction: market orders first, then limits by price, the best
     first, each in time priority."""
     if order.limit_price is None:
@@ -60,7 +66,7 @@ def clear(
     there already: in priority order, each takes what the volume leaves, as much as keeps
     the price that all of it moves the auction to within its limit; an order that cannot
     cross at all ends it (those after it have worse limits)."""
-    ranked = sorted(offers, key=lambda offer: priority(offer[0]))
+    ranked = sorted(offers, key=lambda offer: _priority(offer[0]))
     shares = {order.id: Decimal(0) for order, _ in ranked}
     total = crossed
     for order, offered in ranked:
@@ -76,30 +82,16 @@ def clear(
         shares[order.id] = qty
         total += qty
     side = ranked[0][0].side if ranked else Side.BUY
-    return Clearing(auction_price(side, inst, official, total), shares, total)
+    return Clearing(auction_price(side, inst, official, total), shares)
 
 
-def cross(
-    order: Order,
-    inst: Instrument,
-    which: str,
-    official: Decimal,
-    volume: Decimal | None,
-    profile: RealismProfile,
-    crossed: Decimal = Decimal(0),
-) -> Execution | None:
-    """Execute the remainder of `order` alone in the auction `which` ("open" or "close"),
-    that crosses `volume` (None: no cap) at `official`, after `crossed` our orders crossed
-    there: frictionless, all of it at the official price if its limit allows (it takes no
-    liquidity); else as `clear` clears it."""
-    if profile.friction:
-        clearing = clear([(order, order.remaining)], inst, official, volume, crossed)
-        qty, price = clearing.shares[order.id], clearing.price
-    elif _within_limit(order, inst, official, Decimal(0), order.remaining, impact=False):
-        qty, price = order.remaining, official
-    else:
+def frictionless(order: Order, official: Decimal, which: str) -> Execution | None:
+    """Execute the remainder of a frictionless `order` in the auction `which` ("open" or
+    "close"): all of it at the official price if its limit allows (it takes no liquidity,
+    so it is not cleared with our other orders)."""
+    if not _within(order, official):
         return None
-    return execution(order, qty, price, official, which)
+    return execution(order, order.remaining, official, official, which)
 
 
 def execution(
@@ -113,25 +105,23 @@ def execution(
 
 
 def _within_limit(
-    order: Order,
-    inst: Instrument,
-    official: Decimal,
-    before: Decimal,
-    qty: Decimal,
-    impact: bool = True,
+    order: Order, inst: Instrument, official: Decimal, before: Decimal, qty: Decimal
 ) -> Decimal:
     """What of `qty` crosses within the order's limit after `before` crossed on its side: all
-    of it, or the largest size whose impact, with `before`'s, keeps the price within it
-    (without `impact`: all of it if the official price is within it, else none)."""
-    limit, unit = order.limit_price, fill_unit(order, inst)
+    of it, or the largest size whose impact, with `before`'s, keeps the price within it."""
     if qty <= 0:
         return Decimal(0)
-    sign = 1 if order.side is Side.BUY else -1
 
     def within(q: Decimal) -> bool:
-        price = auction_price(order.side, inst, official, before + q) if impact else official
-        return limit is None or (price - limit) * sign <= 0
+        return _within(order, auction_price(order.side, inst, official, before + q))
 
     if within(qty):
         return qty
-    return largest_fitting(within, Decimal(0), qty, unit)
+    return largest_fitting(within, Decimal(0), qty, fill_unit(order, inst))
+
+
+def _within(order: Order, price: Decimal) -> bool:
+    """Whether `order` may trade at `price`: a market order at any, a limit at its limit or
+    better."""
+    limit = order.limit_price
+    return limit is None or (price - limit) * (1 if order.side is Side.BUY else -1) <= 0

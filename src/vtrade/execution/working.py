@@ -349,7 +349,7 @@ def _meet_the_close(
             if len(changes.fills) > before:
                 touched.add(order.account_id)
     symbol_orders = engine.orders.by_symbol().get(inst.symbol, {})
-    waited = [o for o in symbol_orders.values() if _waits_for(engine, o, cross[0], now)]
+    waited = [o for o in symbol_orders.values() if _waits_for(o, cross[0], now)]
     for order in sorted(waited, key=_BY_SEQ):
         assert order.due_ns is not None
         changes.merge(_auction(engine, order, order.due_ns))
@@ -357,7 +357,7 @@ def _meet_the_close(
     return touched
 
 
-def _waits_for(engine: ExecutionEngine, order: Order, cross_ns: int, now: int) -> bool:
+def _waits_for(order: Order, cross_ns: int, now: int) -> bool:
     """Whether `order` is a cls order due by `now` at the close whose cross printed at
     `cross_ns`, left by the auctions of its close to cross when its symbol met that cross."""
     due = order.due_ns
@@ -427,17 +427,17 @@ def _cross(
     else:
         official, volume = printed
     if not profile.friction:  # (it takes no liquidity: not counted, not ranked)
-        return auctions.cross(order, inst, which, official, volume, profile)
-    key = _auction_key(order.symbol, order.side, which, t_ns)
+        return auctions.frictionless(order, official, which)
+    key = auctions.key(order.symbol, order.side, which, t_ns)
     crossed = engine.crossed.setdefault(key, {})
+    if order.id in crossed:  # it had its turn in this auction
+        return None
     clearing = engine.clearings.get(key)
-    if clearing is None or (order.id not in clearing.shares and order.id not in crossed):
-        offers = _offers(engine, order, inst, which, t_ns, at_ns)
+    if clearing is None or order.id not in clearing.shares:
+        offers = _offers(engine, order, inst, key, t_ns, at_ns)
         clearing = auctions.clear(offers, inst, official, volume, sum(crossed.values(), Decimal(0)))
         engine.clearings[key] = clearing
-    share = min(clearing.shares.get(order.id, Decimal(0)), order.remaining)
-    if order.id in crossed:  # (it had its turn in this auction)
-        share = Decimal(0)
+    share = min(clearing.shares[order.id], order.remaining)
     done = auctions.execution(order, share, clearing.price, official, which)
     if done is not None:
         _crossed_more(engine, key, order.id, done.qty)
@@ -445,22 +445,21 @@ def _cross(
 
 
 def _offers(
-    engine: ExecutionEngine, order: Order, inst: Instrument, which: str, t_ns: int, at_ns: int
+    engine: ExecutionEngine, order: Order, inst: Instrument, key: AuctionKey, t_ns: int, at_ns: int
 ) -> list[tuple[Order, Decimal]]:
-    """Our orders on the side of `order` that cross in the auction `which` held at `at_ns`,
+    """Our orders on the side of `order` that cross in its auction `key`, held at `at_ns`,
     with what each offers, `order` among them: the opg or cls orders due there (those that
     will cross: not one short of cash, canceled then; one sized by notional for the lots it
     comes to then), and the limits in the book before it (at the open, those that rested
     while the market was closed), but those that had their turn in it."""
-    key = _auction_key(order.symbol, order.side, which, t_ns)
-    done = engine.crossed.get(key, {})
+    which, done = key[2], engine.crossed.get(key, {})
     calendar = engine.sessions.for_instrument(inst)
     offers = [(order, order.remaining)]
     for o in engine.orders.by_symbol().get(order.symbol, {}).values():
         if o is order or o.side is not order.side or o.id in done or not rules_of(o).friction:
             continue
         if o.due_ns is not None:  # queued for its auction, or on its way to the market
-            if in_flight(o) or _auction_key(o.symbol, o.side, which, o.due_ns) != key:
+            if in_flight(o) or auctions.key(o.symbol, o.side, which, o.due_ns) != key:
                 continue
             if auction_due(o, inst, calendar, o.due_ns) != (which, True):
                 continue
@@ -474,13 +473,6 @@ def _offers(
     return offers
 
 
-def _auction_key(symbol: str, side: Side, which: str, t_ns: int) -> AuctionKey:
-    """Which auction an order of `side` in `symbol` trades in at `t_ns`, as `engine.crossed`
-    counts it: every venue with auctions holds its open and close within one UTC day, and
-    its meets after the close (as late as New York's winter 21:00) too."""
-    return symbol, side, which, t_ns // NS_PER_DAY
-
-
 def crossed_in(recent_fills: Iterable[Fill], now_ns: int) -> dict[AuctionKey, dict[str, Decimal]]:
     """What our orders crossed in the auctions of yesterday and today (UTC) until `now_ns`,
     by order, counted from their fills as `_cross` counted them: a restart between two orders
@@ -492,7 +484,7 @@ def crossed_in(recent_fills: Iterable[Fill], now_ns: int) -> dict[AuctionKey, di
         if which is None or not rules_named(f.profile).friction:
             continue
         if now_ns // NS_PER_DAY - 1 <= f.ts_ns // NS_PER_DAY:
-            by_order = crossed.setdefault(_auction_key(f.symbol, f.side, which, f.ts_ns), {})
+            by_order = crossed.setdefault(auctions.key(f.symbol, f.side, which, f.ts_ns), {})
             by_order[f.order_id] = by_order.get(f.order_id, Decimal(0)) + f.qty
     return crossed
 
@@ -619,19 +611,20 @@ def cross_printed(engine: ExecutionEngine, order: Order, inst: Instrument, t_ns:
     due = order.due_ns
     if order.tif is not TimeInForce.CLS or due is None or not due - NS_PER_MINUTE < t_ns < due:
         return None
-    if _closing_cross(engine.market.prints(inst.symbol, due - NS_PER_MINUTE, t_ns), inst) is None:
+    if _printed_close(engine, inst, due, until_ns=t_ns) is None:
         return None
     return f"the closing cross of {inst.symbol} it is due in has printed; it crosses at the close"
 
 
 def _printed_close(
-    engine: ExecutionEngine, inst: Instrument, close_ns: int
+    engine: ExecutionEngine, inst: Instrument, close_ns: int, until_ns: int | None = None
 ) -> tuple[int, Decimal, Decimal] | None:
-    """The closing cross the feed printed in the minute up to `close_ns`: its instant, price
-    and volume, the day's cross, which cls orders share with the book's limit orders joining
-    it (None: the feed printed none; the venue's usual share of a day crosses)."""
-    prints = engine.market.prints(inst.symbol, close_ns - NS_PER_MINUTE, close_ns)
-    return _closing_cross(prints, inst)
+    """The closing cross the feed printed in the minute up to `close_ns` (by `until_ns`, if
+    earlier): its instant, price and volume, the day's cross, which cls orders share with
+    the book's limit orders joining it (None: the feed printed none (yet); the venue's usual
+    share of a day crosses)."""
+    until = close_ns if until_ns is None else min(until_ns, close_ns)
+    return _closing_cross(engine.market.prints(inst.symbol, close_ns - NS_PER_MINUTE, until), inst)
 
 
 def _short_of_cash(
