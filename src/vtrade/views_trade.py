@@ -97,8 +97,10 @@ def print_estimate(console: Console, e: Estimate) -> None:
     if d["schedule"]:
         pace = e.volume_pace
         busy = "" if pace is None else f" (today's volume runs at {pace:.0%} of an average day)"
+        # the schedule counts what is left after the part fillable now, not the whole order
+        rest = f" of the other {_plain(e.qty - e.fillable_now)}" if e.fillable_now else ""
         console.print(
-            f"expected schedule{busy}: "
+            f"expected schedule{rest}{busy}: "
             + ", ".join(f"{x['cumulative_qty']} by +{x['minutes']}m" for x in d["schedule"])
         )
     if e.note:

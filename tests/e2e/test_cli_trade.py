@@ -72,7 +72,9 @@ def test_estimate_of_a_block_takes_the_book_now_and_schedules_the_rest():
     assert float(e["expected_avg_price"]) >= float(e["ask"])
 
     text = " ".join(invoke("estimate", "AAPL", "buy", "800000", "--at", AT).output.split())
-    assert "expected schedule" in text and f"by +{e['schedule'][-1]['minutes']}m" in text
+    rest = e["schedule"][-1]["cumulative_qty"]  # the whole rest fills by the close here
+    assert f"expected schedule of the other {rest}" in text
+    assert f"by +{e['schedule'][-1]['minutes']}m" in text
     pace = float(e["volume_pace"])  # an hour into the session: today's pace scales the schedule
     assert 0.25 <= pace <= 4 and f"volume runs at {pace:.0%} of an average day" in text
     assert "None" not in text
