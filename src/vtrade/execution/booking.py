@@ -85,6 +85,9 @@ class Bookkeeper:
         # (`working._cross`): opg/cls orders and orders resting in the book share it
         self.crossed: dict[AuctionKey, dict[str, Decimal]] = {}
         self.clearings: dict[AuctionKey, Clearing] = {}
+        # accounts with a fill since their last margin check, wherever it came from (an order
+        # filled at submission, a step, an auction): the next step checks them
+        self.filled: set[str] = set()
         self._seq = 0
         self.account_seqs: dict[str, int] = {}  # the last `account_seq` given, per account
         self._marks: dict[int, Marks] = {}  # by instant, see `marks`
@@ -256,6 +259,7 @@ class Bookkeeper:
     def apply(self, order: Order, inst: Instrument, done: Execution, t_ns: int) -> Changes:
         """Book an execution: the fill, the order, the position, the cash ledger, the event."""
         account = self.accounts[order.account_id]
+        self.filled.add(account.id)
         profile = rules_of(order)
         marks = self.marks(t_ns)
         fx = marks.fx(inst.currency)

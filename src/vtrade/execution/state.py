@@ -141,6 +141,7 @@ class VenueState(Bookkeeper):
         self._replay_consumption(snapshot.recent_fills, now_ns)
         self.crossed = working.crossed_in(snapshot.recent_fills, now_ns)
         self.clearings = {}  # cleared again for the orders still to cross
+        self.filled = set()  # the periodic check finds those the store's fills put under
         self.now_ns = now_ns
         # Each symbol last met the market on the normal step's grid at or before now (a
         # catch-up realigns there before it commits): its next meet, in whatever step, picks

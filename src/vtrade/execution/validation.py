@@ -378,8 +378,11 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
     pending = pending_margin(others, ctx.marks, ctx.limits, view, cash_only=ctx.cash_only)
     available = view.nav - view.margin_used - pending
     closes = _closed_by_flip(before, after, ctx.position_qty)
-    # a flip frees the margin of the position it closes before the new side needs any
-    available += closes * mid * inst.multiplier * fx * rate
+    # a flip frees the margin of the position it closes before the new side needs any: all
+    # it held, a short's FINRA floor included (as the account view counts it)
+    freed = closes * mid * inst.multiplier * fx
+    short_floor = short_minimum(inst, freed, closes) if ctx.position_qty < 0 else Decimal(0)
+    available += max(freed * rate, short_floor)
     needed, basis = notional * rate, f"{(ONE / rate).normalize()}:1"
     if order.side is Side.SELL and after < 0:  # no short starts under its minimum
         floor = short_minimum(inst, notional, added)

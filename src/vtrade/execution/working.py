@@ -178,7 +178,6 @@ def _step(engine: ExecutionEngine, t0: int, t1: int, step: int, changes: Changes
         if at > t0:
             due.append((at, symbol, list(open_orders.values())))
     due.sort(key=_FIRST_TWO)
-    touched: set[str] = set()
     first = engine.orders.next_instant()
     auctions = first is not None and first <= t1  # most steps find no order due or expiring
     for at, symbol, orders in due:
@@ -186,10 +185,10 @@ def _step(engine: ExecutionEngine, t0: int, t1: int, step: int, changes: Changes
             _auctions_and_expiries(engine, t1, changes)
             auctions = False
             orders = [o for o in orders if o.is_open]
-        touched |= _work_symbol(engine, symbol, orders, at, step, changes)
+        _work_symbol(engine, symbol, orders, at, step, changes)
     if auctions:
         _auctions_and_expiries(engine, t1, changes)
-    _margin_checks(engine, touched, t0, t1, changes)
+    _margin_checks(engine, t0, t1, changes)
 
 
 def realign(engine: ExecutionEngine, step: int) -> Changes:
@@ -205,10 +204,9 @@ def realign(engine: ExecutionEngine, step: int) -> Changes:
         met, at = engine.worked.get(symbol), last_meet(symbol, step, t)
         if met is not None and met < at:
             due.append((at, symbol, list(open_orders.values())))
-    touched: set[str] = set()
     for at, symbol, orders in sorted(due, key=_FIRST_TWO):
-        touched |= _work_symbol(engine, symbol, orders, at, step, changes)
-    _margin_checks(engine, touched, t, t, changes)
+        _work_symbol(engine, symbol, orders, at, step, changes)
+    _margin_checks(engine, t, t, changes)
     return changes
 
 
@@ -231,9 +229,8 @@ def phase(symbol: str, step_ns: int) -> int:
 
 def _work_symbol(
     engine: ExecutionEngine, symbol: str, orders: list[Order], t1: int, step: int, changes: Changes
-) -> set[str]:
-    """Let the working orders of `symbol` meet what printed since it last met the market;
-    return the accounts that got fills."""
+) -> None:
+    """Let the working orders of `symbol` meet what printed since it last met the market."""
     t0 = engine.worked.get(symbol)
     if t0 is None:  # first time: the last step, or since the engine started
         t0 = max(t1 - step, engine.worked_ns)
@@ -244,7 +241,6 @@ def _work_symbol(
     # open: an auction, expiry or arrival earlier in this instant may have closed some
     waiting = [o for o in orders if o.is_open and o.due_ns is None]
     taken = {Side.BUY: Decimal(0), Side.SELL: Decimal(0)}
-    touched: set[str] = set()
     began = calendar.phase_start(t1)
     if t0 < began:  # the step crossed into this phase: a close, a lunch break, an open
         ended = calendar.phase(began - 1)
@@ -255,16 +251,15 @@ def _work_symbol(
         ]  # (the symbol may have last met the market long before: not since these arrived)
         if ending:  # they meet what printed until their phase ended, at its last instant
             _route_waiting(engine, ending, calendar.phase_start(began - 1), changes)
-            touched |= _meet(engine, inst, ending, t0, began - 1, taken, changes, t1)
+            _meet(engine, inst, ending, t0, began - 1, taken, changes, t1)
     if phase_now is Phase.REGULAR:  # cls orders placed while closed reach the venue now
         queued = [o for o in orders if o.status is S.PENDING_OPEN and o.tif is TimeInForce.CLS]
         _route_waiting(engine, queued, began, changes)
     working = [o for o in waiting if can_work(o, phase_now)]
     if working:
         _route_waiting(engine, working, began, changes)
-        touched |= _meet(engine, inst, working, t0, t1, taken, changes)
+        _meet(engine, inst, working, t0, t1, taken, changes)
     _expire_met(engine, waiting, t0, t1, changes)
-    return touched
 
 
 def _route_waiting(
@@ -291,11 +286,10 @@ def _meet(
     taken: dict[Side, Decimal],
     changes: Changes,
     now: int | None = None,
-) -> set[str]:
+) -> None:
     """Let `orders`, all able to trade at `t1`, meet what printed in (t0, t1], at `t1` (an
     instant their symbol meets the market at, `now`, or the last of a phase it ended)."""
     now = t1 if now is None else now
-    touched: set[str] = set()
     prints = engine.market.prints(inst.symbol, t0, t1)
     symbol_step = _SymbolStep(engine, inst, t1, prints)
     calendar = engine.sessions.for_instrument(inst)
@@ -318,14 +312,10 @@ def _meet(
         # its first meet since the market reopened (an open, the end of a lunch break), in
         # which it rested while the market was closed
         reopened = began > t0 and arrived < began and not can_work(order, calendar.phase(began - 1))
-        before = len(changes.fills)
         _work(engine, order, seen, symbol_step, taken, t1, counts_from, reopened, changes)
-        if len(changes.fills) > before:
-            touched.add(order.account_id)
         met.append((order, since))
     if symbol_step.cross is not None:  # after all met the continuous prints before it
-        touched |= _meet_the_close(engine, inst, met, symbol_step.cross, now, t1, changes)
-    return touched
+        _meet_the_close(engine, inst, met, symbol_step.cross, now, t1, changes)
 
 
 def _meet_the_close(
@@ -336,25 +326,19 @@ def _meet_the_close(
     now: int,
     t1: int,
     changes: Changes,
-) -> set[str]:
+) -> None:
     """The closing cross printed among what `met` orders (with the instant each met the
     prints from) just met at `t1` (the meet's instant `now`): those in the book before it
     join it; then the cls orders whose close passed before their symbol met its cross (a
     coarse step: `_crosses_later`) cross there, at their close."""
-    touched: set[str] = set()
     for order, since in met:
         if cross[0] > since and order.is_open:
-            before = len(changes.fills)
             _join_auction(engine, order, inst, "close", t1, cross[0], changes, cross[1:])
-            if len(changes.fills) > before:
-                touched.add(order.account_id)
     symbol_orders = engine.orders.by_symbol().get(inst.symbol, {})
     waited = [o for o in symbol_orders.values() if _waits_for(o, cross[0], now)]
     for order in sorted(waited, key=_BY_SEQ):
         assert order.due_ns is not None
         changes.merge(_auction(engine, order, order.due_ns))
-        touched.add(order.account_id)
-    return touched
 
 
 def _waits_for(order: Order, cross_ns: int, now: int) -> bool:
@@ -981,11 +965,11 @@ def _priority(order: Order) -> tuple[Decimal, int, int]:
     return (-price if order.side is Side.BUY else price, _arrival(order), order.seq)
 
 
-def _margin_checks(
-    engine: ExecutionEngine, touched: set[str], t0: int, t1: int, changes: Changes
-) -> None:
+def _margin_checks(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) -> None:
+    """Call (and liquidate) the accounts under their maintenance: those with a fill since
+    their last check, and once a minute every account holding a position or called."""
     periodic = t0 // MARGIN_CHECK_NS != t1 // MARGIN_CHECK_NS
-    accounts = set(touched)
+    accounts, engine.filled = engine.filled, set()
     if periodic:
         accounts |= {acc for (acc, _), p in engine.positions.items() if p.qty}
         # and every account called: one that closed its positions since is called no more
