@@ -62,6 +62,7 @@ _VENUE = re.compile(r"^(\*|[A-Z0-9]{2,8})$")
 _CLASSES = re.compile(f"^({'|'.join(a.value for a in AssetClass)})$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./\-]*$")
+_DATED_FRACTION = re.compile(r"_of_value\[\d+\]$")  # a dated value of a fraction of value
 
 _Tier = tuple[Decimal | None, Mapping[str, Decimal]]
 """(exclusive upper bound of the volume before the fill or None for the last tier, rates)."""
@@ -203,7 +204,20 @@ class _Reader:
         number = Decimal(value)
         if not number.is_finite() or number < 0:
             raise self.fail(key, f"{value} is not allowed; a finite number >= 0 is required")
+        if number > 1 and self._fraction(key):  # a unit slip: "$27.80 per million" as 27.80
+            raise self.fail(
+                key,
+                f"{value} is a fraction of the trade's value above 1, more than the whole "
+                "trade; allowed: 0 to 1 (0.005 is 0.5%)",
+            )
         return number
+
+    def _fraction(self, key: str) -> bool:
+        """Whether `key` is a fraction of trade value: an `_of_value` key, or a dated value
+        of one."""
+        return key.endswith("_of_value") or (
+            key == "value" and _DATED_FRACTION.search(self.section) is not None
+        )
 
     def codes(self, key: str, pattern: re.Pattern[str], allowed: str) -> frozenset[str]:
         value = self.get(key)
@@ -298,6 +312,12 @@ def _section(source: str, name: str, data: object) -> tuple[_Section, str | None
             symbols = r.map("symbols", _SYMBOL, example)
             for symbol in symbols.data:
                 o = symbols.sub(symbol, own)
+                if f"symbols.{symbol.upper()}" in tables:  # symbols are found in any case
+                    raise symbols.fail(
+                        symbol,
+                        "names a symbol given already (symbols are found in any case); give "
+                        "each once",
+                    )
                 tables[f"symbols.{symbol.upper()}"] = {k: o.num(k) for k in o.data}
     section = _Section(
         name, frozenset(map(AssetClass, classes)), venues, currency, values, tiers, tables, dated
@@ -486,7 +506,10 @@ class FeeSchedule:
     def check_covers(self, instruments: Iterable[Instrument]) -> None:
         """Refuse, as a `DataError` naming the file, a schedule that leaves an instrument of
         the catalog without a section, or with one whose currency cannot be converted into
-        the instrument's: its first fill would fail, and with it every command after it."""
+        the instrument's: its first fill would fail, and with it every command after it. A
+        per-symbol override naming no instrument the section prices (a typo) is refused too: it
+        would never apply."""
+        instruments = list(instruments)
         for inst in instruments:
             section = self._section_for(inst)
             if section is None:
@@ -503,6 +526,31 @@ class FeeSchedule:
                     file=self.source,
                     section=section.name,
                     key="currency",
+                )
+
+        self._check_overrides({inst.symbol.upper(): inst for inst in instruments})
+
+    def _check_overrides(self, by_symbol: Mapping[str, Instrument]) -> None:
+        for section in self.sections:
+            for key in section.tables:
+                if not key.startswith("symbols."):
+                    continue
+                symbol = key.removeprefix("symbols.")
+                inst = by_symbol.get(symbol)
+                pricing = None if inst is None else self._section_for(inst)
+                if pricing is section:
+                    continue
+                why = (
+                    "names no instrument of the catalog"
+                    if pricing is None
+                    else f"is priced by section [{pricing.name}], not this one"
+                )
+                raise DataError(
+                    f"{self.source}, section [{section.name}.symbols]: {symbol} {why}; an "
+                    "override applies only to a symbol of the catalog its section prices",
+                    file=self.source,
+                    section=f"{section.name}.symbols",
+                    key=symbol,
                 )
 
     def _section_for(self, inst: Instrument) -> _Section | None:

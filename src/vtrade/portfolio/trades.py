@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -201,22 +201,25 @@ class _CostSums:
     fills: int = 0
     spread: Decimal = ZERO
     impact: Decimal = ZERO
-    fees: Decimal = ZERO
     drift: Decimal = ZERO
     frictionless: Decimal = ZERO
+    # each order's fees in VCR: the cash is charged an order's fees to the cent, not each
+    # fill's, so the report rounds per order too and shows what the ledger charged
+    fees: dict[str, Decimal] = field(default_factory=dict)
 
     def add(self, fill: Fill) -> None:
         r = fill.receipt
         self.fills += 1
         self.spread += r.spread_cost * r.fx_rate
         self.impact += r.impact_cost * r.fx_rate
-        self.fees += r.fees * r.fx_rate
+        self.fees[fill.order_id] = self.fees.get(fill.order_id, ZERO) + r.fees * r.fx_rate
         self.drift += r.drift_cost * r.fx_rate
         self.frictionless += r.frictionless_cost * r.fx_rate
 
     def result(self, by_profile: dict[str, ExecutionCosts]) -> ExecutionCosts:
-        spread, impact, fees = cents(self.spread), cents(self.impact), cents(self.fees)
-        paid = self.spread + self.impact + self.fees
+        spread, impact = cents(self.spread), cents(self.impact)
+        fees = sum((cents(f) for f in self.fees.values()), ZERO)
+        paid = self.spread + self.impact + sum(self.fees.values(), ZERO)
         drift = cents(self.drift)
         return ExecutionCosts(
             fills=self.fills,
