@@ -14,10 +14,10 @@ What the book cannot give now:
   to pay the half-spread of the live book (the best opposite price) plus the square-root
   impact of its own size (`fills.impact`), so a buy's expected price never falls under the
   ask, nor a sell's over the bid.
-- A limit order's rest (`resting_qty`): one priced on its own side of the mid rests at its
-  limit and fills only when the market trades at or through it (a share of that volume
-  reaches it, at the limit); one priced through the mid works on like a market order's rest
-  while the book is within its limit. When either happens is not knowable, so there is no
+- A limit order's rest (`resting_qty`): one that did not reach the opposite touch rests at
+  its limit and fills only when the market trades at or through it (a share of that volume
+  reaches it, at the limit, as the maker); a marketable one works on like a market order's
+  rest while the book is within its limit. When either happens is not knowable, so there is no
   schedule for it and no price is made up: the expected price covers what fills now, and is
   null when nothing does.
 - Outside its session a market order waits for the opening auction and fills there at the
@@ -268,7 +268,8 @@ def _taking(
     if order.tif is TimeInForce.IOC:
         return _Plan(now, taken, note=f"ioc: the other {rest} is canceled, not worked")
     if order.limit_price is not None:
-        return _Plan(now, taken, resting_qty=rest, note=_resting_note(order, rest, rules))
+        taker = fills.marketable(order, engine.market, inst, t_ns)
+        return _Plan(now, taken, resting_qty=rest, note=_resting_note(order, rest, rules, taker))
     ends, volume, pace = _expected_volume(engine, inst, t_ns)
     schedule, scheduled, note = _schedule(ends, volume, rest, t_ns, rules.participation, unit)
     if scheduled <= 0:
@@ -395,8 +396,8 @@ def _waiting(
     return _Plan((), expected, schedule, resting_qty=left, note=note)
 
 
-def _resting_note(order: Order, qty: Decimal, rules: RealismProfile) -> str:
-    if fills.aggressive(order):
+def _resting_note(order: Order, qty: Decimal, rules: RealismProfile, taker: bool) -> str:
+    if taker:
         return (
             f"{qty} works on at up to {rules.participation:.0%} of the market's volume, taking "
             f"the book at its own prices while they are within the limit {order.limit_price}, "
@@ -421,8 +422,8 @@ def _fees(
     """The quantity fees are quoted on and the fees, scaled as the profile scales them: on
     what is expected to fill at its expected price (a block the day cannot absorb pays on
     what it fills, not on what expires), or, when nothing is, on a resting limit's whole
-    quantity at its limit, as a maker, or as a taker when it works on through the mid (what it
-    pays if it fills); nothing when nothing fills
+    quantity at its limit, as a maker, or as a taker when it came marketable and works on
+    taking the book (what it pays if it fills); nothing when nothing fills
     or rests. At the tier `account_id`'s volumes give at `t_ns`, when it is expected to fill
     (`Volumes.context`: an order waiting for next month's first open pays next month's), or a
     fresh account's."""
@@ -430,8 +431,9 @@ def _fees(
         qty, price = plan.expected.qty, _average(plan.expected.slices)
         liquidity = plan.expected.liquidity
     elif plan.resting_qty and order.limit_price is not None:
-        # one through the mid works on as a taker (`fills.aggressive`); one that rests, a maker
-        taker = fills.aggressive(order)
+        # a marketable one works on as a taker (`fills.marketable`); one that rests, a maker
+        arrived = order.sent_ns + rules.latency_ns
+        taker = fills.marketable(order, engine.market, inst, arrived)
         liquidity = Liquidity.TAKER if taker else Liquidity.MAKER
         qty, price = order.qty, order.limit_price
     else:  # nothing fills and nothing rests: refused, or an ioc or fok the book cannot take

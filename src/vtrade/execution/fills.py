@@ -144,15 +144,20 @@ def taker_touch(touch: Touch, side: Side, inst: Instrument, best_level: Decimal)
     return min(quoted, best_level) if side is Side.BUY else max(quoted, best_level)
 
 
-def aggressive(order: Order) -> bool:
-    """Whether a limit was priced through the mid when it arrived (or its stop triggered): it
-    came to take the market, and its rest keeps taking it while the market is within its
-    limit. A limit on its own side of the mid came to rest, and rests even when the market
-    moves through it."""
+def marketable(order: Order, market: VenueMarket, inst: Instrument, arrived_ns: int) -> bool:
+    """Whether a limit came to take the market: it was priced at or through the opposite touch
+    when it reached the market at `arrived_ns` (a stop-limit: through the mid when its stop
+    triggered). Its rest keeps taking the book while the market is within its limit. Any other
+    limit came to rest, inside the spread too (there it is the best bid or offer): it fills
+    as the maker, at its price, even when the market moves through it, whose flow met it
+    first. The feed's touch is a function of time, so this holds across restarts."""
     assert order.limit_price is not None
-    if order.arrival_mid is None:
-        return False
-    return (order.limit_price - order.arrival_mid) * _direction(order.side) > 0
+    if order.triggered:
+        if order.arrival_mid is None:
+            return False
+        return (order.limit_price - order.arrival_mid) * _direction(order.side) > 0
+    quoted = opposite_price(market.touch(inst.symbol, arrived_ns), order.side, inst)
+    return (order.limit_price - quoted) * _direction(order.side) >= 0
 
 
 def fill_unit(order: Order, inst: Instrument) -> Decimal:

@@ -729,13 +729,14 @@ def _work(
         limit_like
         and reopened
         and not fresh
-        and not fills.aggressive(order)
         and _crosses(order, step.opposite(order.side))
+        and not fills.marketable(order, market, inst, _arrival(order))
     ):
         fresh = True
         _takes_from_now(order, market, inst, t_ns, changes)
     if limit_like and profile.friction:
-        if not (_crosses(order, step.opposite(order.side)) and (fresh or fills.aggressive(order))):
+        crossed = _crosses(order, step.opposite(order.side))
+        if not (crossed and (fresh or fills.marketable(order, market, inst, _arrival(order)))):
             # resting: only the flow printing at or through its price reaches it, at its
             # price, as the maker; the market moving through it fills it there first
             if not step.reaches(order):

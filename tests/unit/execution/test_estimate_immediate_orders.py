@@ -31,27 +31,32 @@ def test_an_estimate_of_an_ioc_or_fok_order_outside_its_session_expects_no_fill(
     assert "queued" not in (e.note or ""), e.note
 
 
-def test_a_limit_through_the_mid_is_quoted_the_taker_fee_and_one_that_rests_the_maker() -> None:
-    """Session 22's crypto review: a limit priced through the mid but under the ask works on
-    taking the book, yet its estimate quoted the maker fee (40 bp where such fills pay 60).
-    It is quoted the taker fee now: what it pays at most, as some of its fills may make."""
+def test_a_limit_inside_the_spread_is_quoted_the_maker_fee_and_its_fills_pay_it() -> None:
+    """A limit priced through the mid but under the ask does not reach the ask: it rests as
+    the best bid, and the flow that meets it fills it at its price as the maker, as one under
+    the mid. Its estimate quotes the maker fee (40 bp at tier 1), and that is what its fills
+    pay, even when the market moves through it (Coinbase: an order that rests on the book and
+    is filled later is a maker)."""
     c = make_container()
     t = c.clock.now_ns()
     quote = c.market.touch("BTC-USD", t)
     mid = (D(repr(quote.bid)) + D(repr(quote.ask))) / 2
-    through, resting = mid.quantize(D("0.01")) + D("0.01"), mid.quantize(D("0.01")) - 5
+    inside, under = mid.quantize(D("0.01")) + D("0.01"), mid.quantize(D("0.01")) - 5
+    assert inside < D(repr(quote.ask))
     fees = {}
-    for name, limit in (("through", through), ("resting", resting)):
+    for name, limit in (("inside", inside), ("under", under)):
         e = estimate(c.engine, "BTC-USD", Side.BUY, D("0.5"), t, order_type=OrderType.LIMIT,
                      limit_price=limit)  # fmt: skip
         assert e.fillable_now == 0 and e.resting_qty == D("0.5"), e.note
+        assert "rests at the limit" in (e.note or ""), e.note
         fees[name] = e.fees / (D("0.5") * limit) * 10_000
-    assert round(fees["through"]) == 60 and round(fees["resting"]) == 40  # bp, tier 1
+    assert round(fees["inside"]) == 40 and round(fees["under"]) == 40  # bp, tier 1
 
     venue = Venue(c)
     account = venue.open()
-    venue.submit(account, "BTC-USD", Side.BUY, D("0.5"), type=OrderType.LIMIT, limit_price=through)
+    venue.submit(account, "BTC-USD", Side.BUY, D("0.5"), type=OrderType.LIMIT, limit_price=inside)
     fills = venue.advance(600).fills
-    assert "taker" in {f.receipt.liquidity for f in fills}  # a maker quote fell short
+    assert fills and {f.receipt.liquidity for f in fills} == {"maker"}
+    assert {f.price for f in fills} == {inside}
     paid = sum((f.fee for f in fills), D(0)) / sum((f.qty * f.price for f in fills), D(0))
-    assert paid * 10_000 <= round(fees["through"])
+    assert round(paid * 10_000) == round(fees["inside"])
