@@ -119,6 +119,7 @@ class TradingService:
         self.store.migrate()
         boot = self.store.next_boot()
         self.engine.ids = self.engine.ids.derive(boot)  # never reuse an id
+        self.engine.client_id_in_store = self._in_store  # nor make a client order id in use
         self._works_market = catch_up
         if catch_up:  # before reading the store: what an earlier server commits after is refused
             self.store.claim_market(boot)
@@ -460,11 +461,17 @@ class TradingService:
         order = self.engine.by_client_id.get(key) or self.store.get_order_by_client_id(*key)
         return order if order is not None and order.holds_client_id else None
 
+    def _in_store(self, account_id: str, client_order_id: str) -> bool:
+        """Tell whether the store has an order of the account with `client_order_id`."""
+        return self.store.get_order_by_client_id(account_id, client_order_id) is not None
+
     def _existing(self, cmd: SubmitOrder) -> Order | None:
         order = self._holder_of(cmd.account_id, cmd.client_order_id)
         if order is None:  # (a rejected order never executed: sending it again is no replay)
             return None
-        sized = cmd.notional == order.notional if cmd.qty is None else cmd.qty == order.qty
+        # sized alike: by the same notional, or by the same qty (a notional order's qty is
+        # the one it resolved to, which a request sized by qty never asked for)
+        sized = cmd.notional == order.notional and cmd.qty in (None, order.qty)
         # a trailing stop's stop is the engine's, set from the market, not what was sent
         trailing = order.type is OrderType.TRAILING_STOP
         same = sized and all(

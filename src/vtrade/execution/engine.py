@@ -10,6 +10,7 @@ contingent orders' legs are in `contingent`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 
@@ -54,8 +55,17 @@ S = OrderStatus
 LAST_PRICE_LOOKBACK_NS = 15 * NS_PER_MINUTE  # how far before a close to find its price
 
 
+def _in_no_store(account_id: str, client_order_id: str) -> bool:
+    """An engine without a store knows no orders but its own."""
+    return False
+
+
 class ExecutionEngine(VenueState):
     """Orders and time acting on the venue's state, under its rules."""
+
+    # Whether the store holds an order of the account with this client order id: one older
+    # than the engine remembers. The trading service sets it to read its store.
+    client_id_in_store: Callable[[str, str], bool] = staticmethod(_in_no_store)
 
     # -- orders ---------------------------------------------------------------------------
 
@@ -311,12 +321,25 @@ class ExecutionEngine(VenueState):
         trading service looks up)."""
         if not client_order_id:
             return
-        used = self.by_client_id.get((account_id, client_order_id)) or next(
+        used = self._known_holder(account_id, client_order_id)
+        if used is not None:
+            raise client_id_taken(client_order_id, used.id)
+
+    def _known_holder(self, account_id: str, client_order_id: str) -> Order | None:
+        """The account's order with `client_order_id` that the engine knows, if any."""
+        return self.by_client_id.get((account_id, client_order_id)) or next(
             (o for o in self.orders.of(account_id) if o.client_order_id == client_order_id),
             None,
         )
-        if used is not None:
-            raise client_id_taken(client_order_id, used.id)
+
+    def made_client_id(self, account_id: str) -> str:
+        """Make a client order id for an order sent without one. A client may have chosen the
+        generator's next id for an order of its own: skip every id the account has used, or
+        the order would fail on the store's unique index and be lost."""
+        made = self.ids.next("cid")
+        while self._known_holder(account_id, made) or self.client_id_in_store(account_id, made):
+            made = self.ids.next("cid")
+        return made
 
     # -- time -----------------------------------------------------------------------------
 
@@ -343,7 +366,7 @@ class ExecutionEngine(VenueState):
             account,
             t_ns,
             id=self.ids.next("ord"),
-            client_order_id=cmd.client_order_id or self.ids.next("cid"),
+            client_order_id=cmd.client_order_id or self.made_client_id(account.id),
             seq=self._seq,
         )
 

@@ -136,6 +136,19 @@ def test_the_same_client_order_id_with_a_different_notional_is_a_conflict(desk: 
         desk.submit(client_order_id="n1", qty=None, notional=D(50_000))
 
 
+def test_an_order_sized_by_qty_and_one_by_notional_are_different_parameters(desk: Desk) -> None:
+    """Whatever quantity a notional came to, a request for that many shares asks for another
+    order (a fixed quantity whatever the price), and the other way round."""
+    by_value = desk.submit(client_order_id="v", qty=None, notional=D(1000))
+    desk.submit(client_order_id="q", qty=D(3))
+
+    with pytest.raises(ConflictError, match="different parameters"):
+        desk.submit(client_order_id="v", qty=by_value.qty)
+    with pytest.raises(ConflictError, match="different parameters"):
+        desk.submit(client_order_id="q", qty=None, notional=D(1000))
+    assert len(desk.app.store.list_orders(desk.account.id)) == 2
+
+
 # -- cancel and replace -----------------------------------------------------------------------
 
 
