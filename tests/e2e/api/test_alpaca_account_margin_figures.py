@@ -40,13 +40,13 @@ def test_an_order_sized_to_the_reported_buying_power_is_not_refused_for_buying_p
     so an order sized to it passes the buying-power check".
 
     A frictionless account (1,000,000 VCR, position cap set to 100% so that only buying power
-    limits) buys 0.0001 AAPL at its mid, 271.41: cash 999,999.97, NAV 999,999.997141,
-    initial margin 0.0135705, exact buying power 2 x (999,999.997141 - 0.0135705) =
-    1,999,999.967141. `/v2/account` shows `buying_power` "1999999.97" (`money()` rounds
-    half-even to the nearest cent: up here). Three resting limit buys at 100.00 worth
-    exactly 1,999,999.97 are then placed.
+    limits) buys 0.0039 AAPL (at least $1, Alpaca's least order) at its mid, 271.41: cash
+    999,998.94, NAV 999,999.998499, initial margin 0.5292495, exact buying power
+    2 x (999,999.998499 - 0.5292495) = 1,999,998.938499. Rounded half-even to the nearest
+    cent, `buying_power` would show "1999998.94" (up here). Three resting limit buys at
+    100.00 worth exactly the figure shown are then placed.
 
-    Wanted: all three accepted (or the reported figure rounded down, to 1,999,999.96).
+    Wanted: all three accepted (the reported figure rounded down, to 1,999,998.93).
     Found in the review: the third is refused 403 "insufficient buying power: the order needs
     333,333.985 VCR of margin (2:1 on 666,667.97 VCR), 333,333.984 VCR is available".
     `money()` rounds half-even; a figure that is "what may be spent" must round down.
@@ -61,20 +61,21 @@ def test_an_order_sized_to_the_reported_buying_power_is_not_refused_for_buying_p
     )
     assert put.status_code == 200, put.text
     mid = api.container.engine.marks(api.clock.now_ns()).mid("AAPL")
-    # the smallest lot count whose value ends in more than half a cent: the reported buying
-    # power (2 x cash + value, cash in whole cents) then rounds up
-    lots = next(k for k in range(1, 100) if D("0.005") < (k * D("0.0001") * mid) % CENT)
+    # the smallest lot count worth $1 (Alpaca's least order) whose value ends in more than
+    # half a cent: the reported buying power (2 x cash + value, cash in whole cents) then
+    # rounds up
+    lots = next(k for k in range(37, 400) if D("0.005") < (k * D("0.0001") * mid) % CENT)
     bought = _order(api, key, symbol="AAPL", qty=str(lots * D("0.0001")))
     assert bought.status_code == 200 and bought.json()["status"] == "filled", bought.text
 
     shown = D(_account(api, key)["buying_power"])
     view = api.container.engine.view(key.account_id, api.clock.now_ns())
     exact = 2 * (view.nav - view.margin_used)
-    assert exact - CENT < shown <= exact  # to the cent below (it was rounded up: 1,999,999.97)
+    assert exact - CENT < shown <= exact  # to the cent below (not up: 1,999,998.94)
 
     price = D("100.00")  # resting buy limits far under each market: valued at the limit
     first = D("6666.66")  # 666,666.00 VCR each
-    last = (shown - 2 * first * price) / price  # 6666.6797: the rest, to the cent
+    last = (shown - 2 * first * price) / price  # 6666.6693: the rest, to the cent
     assert last == last.quantize(D("0.0001"))
     answers = [
         _order(api, key, symbol=symbol, qty=str(qty), type="limit", limit_price=str(price))
@@ -88,18 +89,19 @@ def test_one_cent_past_the_exact_buying_power_is_refused(
     make_api: Callable[..., InProcess],
 ) -> None:
     """The control: flat, frictionless, 1,000,000 VCR: buying_power
-    2,000,000. Limit buys at 100.00 worth 2,000,000.00 pass; one more 0.0001 share at
-    100.00 (one cent) is refused for buying power."""
+    2,000,000. Limit buys at 100.00 worth 1,999,999.00 pass; one more of 0.0101 shares at
+    100.00 (1.01, Alpaca's least order and a cent more than is left) is refused for buying
+    power."""
     api = make_api(max_position_share=D(1))
     key = api.key()
     assert _account(api, key)["buying_power"] == "2000000"
     placed = [
         _order(api, key, symbol=s, qty=q, type="limit", limit_price="100.00")
-        for s, q in (("MSFT", "6666.66"), ("META", "6666.66"), ("GOOGL", "6666.68"))
+        for s, q in (("MSFT", "6666.66"), ("META", "6666.66"), ("GOOGL", "6666.67"))
     ]
     assert [p.status_code for p in placed] == [200, 200, 200], placed[-1].text
 
-    past = _order(api, key, symbol="GOOGL", qty="0.0001", type="limit", limit_price="100.00")
+    past = _order(api, key, symbol="GOOGL", qty="0.0101", type="limit", limit_price="100.00")
 
     assert past.status_code == 403, past.text
     assert "insufficient buying power" in past.json()["message"]

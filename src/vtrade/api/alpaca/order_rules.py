@@ -5,7 +5,9 @@ works here but not on Alpaca would surprise them there: a `client_order_id` is n
 crypto orders are gtc or ioc and market, limit or stop_limit orders, fractional (or notional)
 stock orders are day orders and never short sales, opg/cls orders have Alpaca's cut-offs
 (09:28 and 15:50 New York time, until 19:00, when orders for the next session are taken), and
-a stop lies beyond the market. A replacement keeps them as a whole new order would. A
+a stop lies beyond the market, a notional has at most 9 decimals, and an order's estimated
+cost basis is at least $1 ($10 for a crypto buy) unless it closes the whole position. A
+replacement keeps them as a whole new order would. A
 malformed order (the engine's shape rules) is refused before the engine sees it, so that, as
 on Alpaca, a 422 leaves no order behind; what Alpaca refuses with a 403 the engine rejects.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, time
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
 from vtrade.api.alpaca.common import NEW_YORK, Ctx, insufficient_qty
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
 
 CRYPTO_TIME_IN_FORCE = ("gtc", "ioc")
 CRYPTO_ORDER_TYPES = ("market", "limit", "stop_limit")
+NOTIONAL_DECIMALS = 9  # "Both notional and qty fields can take up to 9 decimal point values"
+MIN_COST_BASIS = Decimal(1)  # in US dollars
+MIN_CRYPTO_BUY_COST_BASIS = Decimal(10)  # a USD-quoted coin's buy (a sell's is the above)
 SUB_PENNY = 42210000  # Alpaca's code for a price off the grid, a stop through the market, ...
 _CUT_OFFS = {tif.value: before for tif, (_, _, before) in AUCTION_LOCKS.items()}
 _NEXT_SESSION_FROM = time(19, 0)
@@ -62,12 +67,8 @@ def check_new_order(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
         used = c.container.store.get_order_by_client_id(c.account_id, body.client_order_id)
         if used is not None and used.holds_client_id:
             raise client_id_taken(body.client_order_id, used.id)
-    if body.notional is not None and inst.currency != "USD":
-        raise ValidationError(
-            f"notional is in US dollars on /v2, and {alpaca_symbol(inst)} is quoted in "
-            f"{inst.currency}: give qty, or use /api/v1/orders, whose notional is in the "
-            "quote currency"
-        )
+    if body.notional is not None:
+        _check_notional(body.notional, inst)
     tif = body.time_in_force
     if inst.asset_class is AssetClass.CRYPTO:
         _check_crypto(body)
@@ -77,6 +78,7 @@ def check_new_order(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
         _check_cut_off(c, inst, tif)
     if body.stop_price is not None and body.type in ("stop", "stop_limit"):
         _check_stop_side(c, body, inst)
+    _check_cost_basis(c, body, inst)
 
 
 def position_intent(c: Ctx, body: OrderRequest, inst: Instrument) -> str:
@@ -126,6 +128,86 @@ def refusal(
     if rule in _SHAPE_RULES:
         return ValidationError(message, rule=rule, symbol=symbol)
     return RejectedError(message, rule=rule, symbol=symbol)
+
+
+def _check_notional(notional: Decimal, inst: Instrument) -> None:
+    if inst.currency != "USD":
+        raise ValidationError(
+            f"notional is in US dollars on /v2, and {alpaca_symbol(inst)} is quoted in "
+            f"{inst.currency}: give qty, or use /api/v1/orders, whose notional is in the "
+            "quote currency"
+        )
+    if notional.is_finite() and _decimals(notional) > NOTIONAL_DECIMALS:
+        raise ValidationError(
+            f"notional {notional} has too many decimals: it may have at most "
+            f"{NOTIONAL_DECIMALS} decimals"
+        )
+
+
+def _decimals(number: Decimal) -> int:
+    """How many decimals a finite `number` has, trailing zeros aside (1.50 has one)."""
+    exponent = number.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    return max(0, -exponent)
+
+
+def _check_cost_basis(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
+    """Refuse (403, as Alpaca) an order whose estimated cost basis is under Alpaca's minimum,
+    but one that closes the whole position: a bot can always get out of one (dust)."""
+    estimated = _cost_basis(c, body, inst)
+    if estimated is None or _closes_position(c, body, inst):
+        return
+    basis, how = estimated
+    crypto_buy = inst.asset_class is AssetClass.CRYPTO and body.side == "buy"
+    least = MIN_CRYPTO_BUY_COST_BASIS if crypto_buy and inst.currency == "USD" else MIN_COST_BASIS
+    if basis < least:
+        raise RejectedError(
+            f"cost basis must be >= minimal amount of order {least}: this order's is "
+            f"{_dollars(basis)} USD, estimated as {how}",
+            symbol=alpaca_symbol(inst),
+        )
+
+
+def _cost_basis(c: Ctx, body: OrderRequest, inst: Instrument) -> tuple[Decimal, str] | None:
+    """The order's estimated cost basis in US dollars and how it was estimated, as Alpaca
+    does: its notional, else its quantity at its limit price, or at the latest ask (a buy) or
+    bid (a sell). None for an order too malformed to estimate (the engine refuses it)."""
+    if body.notional is not None:
+        return (body.notional, "its notional") if _positive(body.notional) else None
+    if body.qty is None or not _positive(body.qty):
+        return None
+    if body.type in ("limit", "stop_limit"):
+        price, source = body.limit_price, "limit price"
+    else:
+        quote = c.container.market.quote(inst.symbol, c.now_ns())
+        price, source = (quote.ask, "ask") if body.side == "buy" else (quote.bid, "bid")
+    if price is None or not _positive(price):
+        return None
+    how = f"{source} {price} x qty {body.qty}"
+    value = price * body.qty * inst.multiplier
+    if inst.multiplier != 1:
+        how += f" x multiplier {inst.multiplier}"
+    if inst.currency != "USD":
+        rate = c.container.engine.marks(c.now_ns()).fx(inst.currency)
+        how += f" {inst.currency} at {rate.normalize():f} USD"
+        value *= rate
+    return value, how
+
+
+def _dollars(amount: Decimal) -> str:
+    """`amount` to a hundredth of a cent, cut rather than rounded: 0.99999 is not 1.00."""
+    return f"{amount.quantize(Decimal('0.0001'), ROUND_DOWN).normalize():f}"
+
+
+def _positive(number: Decimal) -> bool:
+    return number.is_finite() and number > 0
+
+
+def _closes_position(c: Ctx, body: OrderRequest, inst: Instrument) -> bool:
+    """Whether the order is for the whole position, on the side that closes it."""
+    held = c.container.engine.position(c.account_id, inst.symbol).qty
+    closing = held > 0 if body.side == "sell" else held < 0
+    return closing and body.qty == abs(held)
 
 
 def _check_crypto(body: OrderRequest) -> None:
