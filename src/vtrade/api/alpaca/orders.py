@@ -222,9 +222,26 @@ def _order_class(body: OrderRequest) -> OrderClass:
     return order_class
 
 
-def _leg_price(leg: dict[str, Any] | None, name: str, key: str) -> Decimal | None:
-    """`take_profit.limit_price`, `stop_loss.stop_price` or `stop_loss.limit_price`."""
-    return optional_decimal(leg.get(key), f"{name}.{key}") if leg else None
+# The keys of each exit, the one it needs first.
+_EXIT_KEYS = {"take_profit": ("limit_price",), "stop_loss": ("stop_price", "limit_price")}
+
+
+def _exit_prices(body: OrderRequest, name: str) -> list[Decimal | None]:
+    """The prices of the exit `name` (`take_profit` or `stop_loss`), in `_EXIT_KEYS` order;
+    Nones if it was not sent. An exit sent must have its price and no key it does not take:
+    a misspelt key would otherwise leave the exit looking unsent."""
+    keys, leg = _EXIT_KEYS[name], getattr(body, name)
+    if leg is None:
+        return [None] * len(keys)
+    unknown = sorted(set(leg) - set(keys))
+    if unknown:
+        raise ValidationError(
+            f"{name} takes no {', '.join(unknown)}; allowed: {', '.join(keys)}", field=name
+        )
+    prices = [optional_decimal(leg.get(key), f"{name}.{key}") for key in keys]
+    if prices[0] is None:
+        raise ValidationError(f"{name}.{keys[0]} is required", field=name)
+    return prices
 
 
 @router.post("/v2/orders", summary="Submit an order", response_class=JSONResponse)
@@ -244,6 +261,8 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
         )
     intent = position_intent(c, body, inst)
     side = Side(body.side)
+    [take_profit] = _exit_prices(body, "take_profit")
+    stop_loss, stop_loss_limit = _exit_prices(body, "stop_loss")
     cmd = SubmitOrder(  # first: it refuses a malformed contingent order before Alpaca's rules
         **c.command_meta(),
         account_id=c.account_id,
@@ -260,9 +279,9 @@ async def post_order(body: OrderRequest, c: CtxDep) -> Response:
         extended_hours=body.extended_hours,
         client_order_id=body.client_order_id or None,
         order_class=order_class,
-        take_profit_limit_price=_leg_price(body.take_profit, "take_profit", "limit_price"),
-        stop_loss_stop_price=_leg_price(body.stop_loss, "stop_loss", "stop_price"),
-        stop_loss_limit_price=_leg_price(body.stop_loss, "stop_loss", "limit_price"),
+        take_profit_limit_price=take_profit,
+        stop_loss_stop_price=stop_loss,
+        stop_loss_limit_price=stop_loss_limit,
         within_position=True,  # Alpaca's rules; the direct path builds its orders here too
         whole_units=whole_units_only(c, body, inst),
         extra={POSITION_INTENT: intent},
