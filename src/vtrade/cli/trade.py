@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import typer
 
@@ -21,6 +21,7 @@ from vtrade.cli.common import (
 from vtrade.core.clock import NS_PER_MINUTE, parse_instant, to_ns
 from vtrade.core.money import to_decimal
 from vtrade.domain.accounts import Profile
+from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderType, TimeInForce
 
@@ -58,6 +59,8 @@ def estimate(
     check_lots(amount, inst)
     amount = Decimal(format(amount.normalize(), "f"))  # 1e3 is 1000, shown as such
     price = to_decimal(limit_price, "--limit-price") if limit_price is not None else None
+    if price is not None:
+        _check_tick(price, inst)
     result = run_estimate(
         c.engine,
         inst.symbol,
@@ -76,6 +79,20 @@ def estimate(
         print_json(views_trade.estimate_dict(result))
     else:
         views_trade.print_estimate(out, result)
+
+
+def _check_tick(price: Decimal, inst: Instrument) -> None:
+    """Refuse a limit price off the instrument's tick, as the engine refuses such an order.
+    One out of range is left to the estimate, which says so (too large to divide by a tick)."""
+    try:
+        off_tick = price.is_finite() and price > 0 and bool(price % inst.tick_size)
+    except InvalidOperation:
+        return
+    if off_tick:
+        raise ValueError(
+            f"--limit-price {price} must be a multiple of the tick size {inst.tick_size} "
+            f"of {inst.symbol}"
+        )
 
 
 @friendly_errors
