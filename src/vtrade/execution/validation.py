@@ -355,7 +355,7 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
         return  # reduces exposure: always allowed
     price = _risk_price(order, ctx.market_price, mid)
     view = ctx.account_view()
-    if after < 0 and after < before and short_rule_applies(inst):
+    if after < 0 and after < before and inst.shares:
         _check_may_short(inst, ctx.cash_only, view.nav)
     fx = ctx.marks.fx(inst.currency)
     notional = added * price * inst.multiplier * fx
@@ -403,15 +403,16 @@ def check_account(order: Order, inst: Instrument, ctx: CheckContext) -> None:
 
 
 def _check_may_short(inst: Instrument, cash_only: bool, nav: Decimal) -> None:
-    """A short sale of US stock needs a margin account (Regulation T: a cash account may not
-    sell short) with at least 2,000 of equity (FINRA 4210(b); Alpaca's `shorting_enabled`)."""
+    """A short sale of shares borrows them, which needs a margin account (Regulation T: a
+    cash account may not sell short; nor may a UK cash account), and of US stock at least
+    2,000 of equity (FINRA 4210(b); Alpaca's `shorting_enabled`)."""
     if cash_only:
         raise AccountRuleViolation(
             "cash_only",
             f"a cash-only account may not sell {inst.symbol} short: short sales need a margin "
             "account (set max_margin_multiplier to 2)",
         )
-    if nav < MIN_EQUITY_TO_SHORT:
+    if short_rule_applies(inst) and nav < MIN_EQUITY_TO_SHORT:
         raise RuleViolation(
             "short_minimum_equity",
             f"selling {inst.symbol} short needs at least {_money(MIN_EQUITY_TO_SHORT)} VCR of "

@@ -124,6 +124,27 @@ def test_a_cash_only_account_may_not_sell_stock_short(make_venue: Callable[..., 
     assert venue.engine.position(account.id, "AAPL").qty == 0
 
 
+def test_a_cash_only_account_sells_no_shares_short_anywhere_but_may_sell_contracts(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """Selling shares short borrows them, which a cash account cannot do in London either
+    (an ISA, a share dealing account): a cash-only account is refused a short of VOD.L as of
+    AAPL. Selling a currency pair or a future from flat borrows no security: it stays
+    allowed, taking the whole value as margin."""
+    venue = make_venue()
+    account = venue.open()
+    venue.engine.set_rules(account.id, trading_suspended=None, no_shorting=None, cash_only=True)
+    vod, _ = venue.submit(account, "VOD.L", Side.SELL, 1_000)
+    fx, _ = venue.submit(account, "EUR/USD", Side.SELL, 10_000)
+    assert vod.status is OrderStatus.REJECTED
+    assert vod.reject_reason == (
+        "cash_only: a cash-only account may not sell VOD.L short: short sales need a margin "
+        "account (set max_margin_multiplier to 2)"
+    )
+    assert fx.status is not OrderStatus.REJECTED, fx.reject_reason
+    assert venue.engine.position(account.id, "VOD.L").qty == 0
+
+
 def test_no_stock_is_sold_short_under_2000_of_equity(make_venue: Callable[..., Venue]) -> None:
     """FINRA 4210(b): a margin account needs 2,000 of equity before it sells short (Alpaca:
     shorting_enabled false under it). Other instruments a trader may sell from flat (FX,
