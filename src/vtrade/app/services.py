@@ -119,7 +119,6 @@ class TradingService:
         self.store.migrate()
         boot = self.store.next_boot()
         self.engine.ids = self.engine.ids.derive(boot)  # never reuse an id
-        self.engine.client_id_in_store = self._in_store  # nor make a client order id in use
         self._works_market = catch_up
         if catch_up:  # before reading the store: what an earlier server commits after is refused
             self.store.claim_market(boot)
@@ -460,10 +459,6 @@ class TradingService:
         key = (account_id, client_order_id)
         order = self.engine.by_client_id.get(key) or self.store.get_order_by_client_id(*key)
         return order if order is not None and order.holds_client_id else None
-
-    def _in_store(self, account_id: str, client_order_id: str) -> bool:
-        """Tell whether the store has an order of the account with `client_order_id`."""
-        return self.store.get_order_by_client_id(account_id, client_order_id) is not None
 
     def _existing(self, cmd: SubmitOrder) -> Order | None:
         order = self._holder_of(cmd.account_id, cmd.client_order_id)

@@ -27,12 +27,17 @@ class IdGenerator:
         """Return a fresh generator salted with `extra` too (e.g. a persisted start count)."""
         return IdGenerator(f"{self._seed}:{extra}", self._prefix)
 
-    def next(self, kind: str = "") -> str:
-        """Return the next id, e.g. `1a2b3c4d-9f0e-0000-0000-00000000002a`."""
-        n = next(self._counter)
+    def head(self, kind: str = "") -> str:
+        """What every id of `kind` from this generator starts with ("salt-code-")."""
         head = self._heads.get(kind)
         if head is None:
             head = self._heads[kind] = f"{self._salt}-{_hex(kind or self._prefix or 'id', 2)}-"
+        return head
+
+    def next(self, kind: str = "") -> str:
+        """Return the next id, e.g. `1a2b3c4d-9f0e-0000-0000-00000000002a`."""
+        n = next(self._counter)
+        head = self.head(kind)
         if n < _SMALL:  # the first 2**48 ids: the counter's first 8 hex digits are zeros
             return f"{head}0000-0000-{n:012x}"
         count = f"{n:020x}"

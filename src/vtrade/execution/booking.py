@@ -77,6 +77,8 @@ class Bookkeeper:
         self.orders = OpenOrders()
         self.held: dict[str, Order] = {}  # legs of contingent orders held for their entries
         self.by_client_id = RecentOrders()
+        # client order ids chosen in the shape of the made ones (`made_client_id` skips them)
+        self.chosen_like_made: set[tuple[str, str]] = set()
         self.volumes: dict[str, Volumes] = defaultdict(Volumes)
         self.now_ns = 0
         self.worked_ns = 0  # when the engine (re)started: prints before it count for none

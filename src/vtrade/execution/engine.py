@@ -10,7 +10,6 @@ contingent orders' legs are in `contingent`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 
@@ -55,17 +54,8 @@ S = OrderStatus
 LAST_PRICE_LOOKBACK_NS = 15 * NS_PER_MINUTE  # how far before a close to find its price
 
 
-def _in_no_store(account_id: str, client_order_id: str) -> bool:
-    """An engine without a store knows no orders but its own."""
-    return False
-
-
 class ExecutionEngine(VenueState):
     """Orders and time acting on the venue's state, under its rules."""
-
-    # Whether the store holds an order of the account with this client order id: one older
-    # than the engine remembers. The trading service sets it to read its store.
-    client_id_in_store: Callable[[str, str], bool] = staticmethod(_in_no_store)
 
     # -- orders ---------------------------------------------------------------------------
 
@@ -334,12 +324,19 @@ class ExecutionEngine(VenueState):
 
     def made_client_id(self, account_id: str) -> str:
         """Make a client order id for an order sent without one. A client may have chosen the
-        generator's next id for an order of its own: skip every id the account has used, or
-        the order would fail on the store's unique index and be lost."""
+        generator's next id for an order of its own (ids are a counter): skip the ids of this
+        generator's shape the account chose, or the order would fail on the store's unique
+        index and be lost. Only ids chosen since the generator was made can have its shape (a
+        start salts it anew), so the engine's memory of them is enough: no store read."""
         made = self.ids.next("cid")
-        while self._known_holder(account_id, made) or self.client_id_in_store(account_id, made):
+        while (account_id, made) in self.chosen_like_made:
             made = self.ids.next("cid")
         return made
+
+    def _remember_chosen(self, account_id: str, client_order_id: str | None) -> None:
+        """Remember a client order id the client chose in the shape of the made ones."""
+        if client_order_id and client_order_id.startswith(self.ids.head("cid")):
+            self.chosen_like_made.add((account_id, client_order_id))
 
     # -- time -----------------------------------------------------------------------------
 
@@ -360,6 +357,7 @@ class ExecutionEngine(VenueState):
         """Build the order `cmd` asks for with its ids and sequence number, unchecked."""
         self._seq += 1
         new_orders.check_sizing(cmd)
+        self._remember_chosen(account.id, cmd.client_order_id)
         return new_orders.order_from(
             cmd,
             inst,

@@ -34,39 +34,41 @@ def bracket_ids(venue: Venue, account: Account) -> list[str]:
     return [entry.client_order_id, *(leg.client_order_id for leg in legs)]
 
 
-def stored(*client_order_ids: str) -> Callable[[str, str], bool]:
-    """A store holding orders with these client order ids (older than the engine remembers)."""
-    return lambda account_id, client_order_id: client_order_id in client_order_ids
-
-
-def test_an_order_sent_without_an_id_skips_a_made_id_an_older_stored_order_holds(
+def test_an_order_sent_without_an_id_skips_a_made_id_a_client_chose_earlier(
     make_venue: Callable[..., Venue],
 ) -> None:
     first, second = make_venue(), make_venue()
     made, _ = first.submit(first.open(), "AAPL", Side.BUY, 1)
-    second.engine.client_id_in_store = stored(made.client_order_id)
+    account = second.open()
+    chosen, _ = second.submit(account, "AAPL", Side.BUY, 1, client_order_id=made.client_order_id)
 
-    placed, _ = second.submit(second.open(), "AAPL", Side.BUY, 1)
+    placed, _ = second.submit(account, "AAPL", Side.BUY, 1)
 
+    assert chosen.client_order_id == made.client_order_id
     assert placed.client_order_id
     assert placed.client_order_id != made.client_order_id
 
 
-def test_a_bracket_s_legs_skip_made_ids_the_account_already_holds(
+def test_a_bracket_s_legs_skip_made_ids_the_account_chose(
     make_venue: Callable[..., Venue],
 ) -> None:
     first, second = make_venue(), make_venue()
-    entry_id, take_profit_id, stop_loss_id = bracket_ids(first, first.open())
-    second.engine.client_id_in_store = stored(take_profit_id, stop_loss_id)
+    mine = first.open()
+    for chosen in ("x1", "x2"):  # as the second's two chosen orders below, ids apart
+        first.submit(mine, "AAPL", Side.BUY, 1, client_order_id=chosen)
+    entry_id, take_profit_id, stop_loss_id = bracket_ids(first, mine)
+    account = second.open()
+    for chosen in (take_profit_id, stop_loss_id):
+        second.submit(account, "AAPL", Side.BUY, 1, client_order_id=chosen)
 
-    ids = bracket_ids(second, second.open())
+    ids = bracket_ids(second, account)
 
     assert ids[0] == entry_id  # nothing held it: the made ids go on as before
     assert len(set(ids)) == 3
     assert not {take_profit_id, stop_loss_id} & set(ids)
 
 
-def test_without_a_store_the_engine_makes_the_same_ids_from_the_same_seed(
+def test_the_engine_makes_the_same_ids_from_the_same_seed(
     make_venue: Callable[..., Venue],
 ) -> None:
     first, second = make_venue(), make_venue()
