@@ -20,10 +20,12 @@ from vtrade.domain import events as ev
 from vtrade.domain.accounts import Account, EntryKind, LedgerEntry, Position
 from vtrade.domain.changes import Changes
 from vtrade.domain.instruments import Instrument
+from vtrade.domain.margin import LOW_PRICE_PER_SHARE
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import PARENT, Fill, Order, OrderStatus, OrderType
 from vtrade.execution import contingent
 from vtrade.execution.accounting import (
+    ONE,
     AccountView,
     Known,
     MarginRates,
@@ -87,13 +89,32 @@ class Bookkeeper:
         # (`working._cross`): opg/cls orders and orders resting in the book share it
         self.crossed: dict[AuctionKey, dict[str, Decimal]] = {}
         self.clearings: dict[AuctionKey, Clearing] = {}
-        # accounts with a fill since their last margin check, wherever it came from (an order
-        # filled at submission, a step, an auction): the next step checks them
+        # accounts with a fill since their last margin check that may have taken them under
+        # their maintenance, wherever it came from (at submission, in a step, an auction): the
+        # next step checks them. What each had to spare at its last check, less the most its
+        # fills since could have taken (`_may_be_called`), spares the others that check.
         self.filled: set[str] = set()
+        self.headroom: dict[str, Decimal] = {}
         self._seq = 0
         self.account_seqs: dict[str, int] = {}  # the last `account_seq` given, per account
         self._marks: dict[int, Marks] = {}  # by instant, see `marks`
         self._known = Known()  # what marks derived from touches that still stand
+
+    def _may_be_called(
+        self, account_id: str, inst: Instrument, value: Decimal, qty: Decimal, fee: Decimal
+    ) -> bool:
+        """Whether a fill worth up to `value` (VCR, at its price or the mid) that paid `fee`
+        may have taken the account under its maintenance: what it had to spare at its last
+        check, less its fills since, may not cover the fill's worst case: the maintenance of
+        its value (at the venue's rate, or all of it, plus a short's $2.50 a share), its
+        slippage (under its value) and its fee."""
+        spare = self.headroom.get(account_id)
+        if spare is None:
+            return True
+        rate = max(self.margin_rates.of(inst)[1], ONE)
+        worst = value * (rate + 1) + fee + (LOW_PRICE_PER_SHARE * qty if inst.shares else 0)
+        self.headroom[account_id] = spare - worst
+        return spare <= worst
 
     def account(self, account_id: str) -> Account:
         try:
@@ -261,7 +282,6 @@ class Bookkeeper:
     def apply(self, order: Order, inst: Instrument, done: Execution, t_ns: int) -> Changes:
         """Book an execution: the fill, the order, the position, the cash ledger, the event."""
         account = self.accounts[order.account_id]
-        self.filled.add(account.id)
         profile = rules_of(order)
         marks = self.marks(t_ns)
         fx = marks.fx(inst.currency)
@@ -310,6 +330,9 @@ class Bookkeeper:
         if fee_vcr:
             entries.append(self.entry(account, EntryKind.FEE, -fee_vcr, t_ns, ref=fill.id))
         account.cash += trade - fee_vcr
+        high = max(price, marks.mid(inst.symbol))
+        if self._may_be_called(account.id, inst, qty * high * inst.multiplier * fx, qty, fee_vcr):
+            self.filled.add(account.id)
         if not order.is_open:
             self.orders.pop(order.id, None)
         event = ev.OrderFilled(

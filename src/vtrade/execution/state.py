@@ -71,6 +71,7 @@ class VenueState(Bookkeeper):
         account.cash = account.initial_balance
         account.epoch += 1
         self.volumes.pop(account.id, None)  # a new life starts at the lowest fee tier
+        self.headroom.pop(account.id, None)  # what it had to spare is its old life's
         account.margin_call = False
         changes.accounts.append(account)
         changes.events.append(
@@ -142,6 +143,7 @@ class VenueState(Bookkeeper):
         self.crossed = working.crossed_in(snapshot.recent_fills, now_ns)
         self.clearings = {}  # cleared again for the orders still to cross
         self.filled = set()  # the periodic check finds those the store's fills put under
+        self.headroom = {}
         self.now_ns = now_ns
         # Each symbol last met the market on the normal step's grid at or before now (a
         # catch-up realigns there before it commits): its next meet, in whatever step, picks

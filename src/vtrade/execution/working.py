@@ -979,6 +979,7 @@ def _margin_checks(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) 
         account = engine.accounts[account_id]
         was_called = account.margin_call
         v = engine.view(account_id, t1)
+        engine.headroom[account_id] = v.nav - v.maintenance
         called = v.nav < v.maintenance
         if called and not was_called:  # the call is told before the liquidation it causes
             changes.events.append(

@@ -54,3 +54,32 @@ def test_a_fill_at_submission_that_puts_the_account_under_maintenance_is_called_
 
     assert len(_calls(*submitted, next_step)) == 1
     assert account.margin_call is True
+
+
+def test_a_fill_after_a_check_that_found_room_to_spare_is_checked_when_it_may_use_it(
+    make_venue: Callable[..., Venue],
+) -> None:
+    """What an account had to spare at its last check spares small fills the next check;
+    a fill whose worst case could use it up is checked all the same: here the first buy
+    leaves the account above its maintenance (checked, no call), the second takes it under
+    and is called at the next step."""
+    venue = make_venue(**STRESS, liquidate_margin_calls=False)
+    account = venue.open()
+    (first_symbol, first_value), *rest = BOOK.items()
+    qty = (D(first_value) / venue.quote(first_symbol).ask).to_integral_value(ROUND_FLOOR)
+    venue.submit(account, first_symbol, Side.BUY, qty)
+    checked = venue.advance(1)
+    assert not _calls(checked) and account.id in venue.engine.headroom
+    assert venue.engine.headroom[account.id] > 0  # room to spare, and known
+
+    submitted = []
+    for symbol, value in rest:
+        qty = (D(value) / venue.quote(symbol).ask).to_integral_value(ROUND_FLOOR)
+        order, changes = venue.submit(account, symbol, Side.BUY, qty)
+        assert order.status is OrderStatus.FILLED, order.reject_reason
+        submitted.append(changes)
+    view = venue.engine.view(account.id, venue.now)
+    assert view.nav < view.maintenance
+
+    assert len(_calls(*submitted, venue.advance(1))) == 1
+    assert account.margin_call is True
