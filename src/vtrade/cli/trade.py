@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import typer
 
@@ -21,7 +21,6 @@ from vtrade.cli.common import (
 from vtrade.core.clock import NS_PER_MINUTE, parse_instant, to_ns
 from vtrade.core.money import to_decimal
 from vtrade.domain.accounts import Profile
-from vtrade.domain.instruments import Instrument
 from vtrade.domain.market_data import Side
 from vtrade.domain.orders import OrderType, TimeInForce
 
@@ -44,7 +43,7 @@ def estimate(
 ) -> None:
     """Estimate what an order would cost and how it would fill, without trading."""
     from vtrade.execution.estimate import estimate as run_estimate
-    from vtrade.execution.validation import check_lots
+    from vtrade.execution.validation import check_lots, check_tick
 
     parsed_side = choice(side, Side, "side")
     parsed_type = choice(order_type, OrderType, "--type")
@@ -60,7 +59,7 @@ def estimate(
     amount = Decimal(format(amount.normalize(), "f"))  # 1e3 is 1000, shown as such
     price = to_decimal(limit_price, "--limit-price") if limit_price is not None else None
     if price is not None:
-        _check_tick(price, inst)
+        check_tick(price, inst, "--limit-price")
     result = run_estimate(
         c.engine,
         inst.symbol,
@@ -79,20 +78,6 @@ def estimate(
         print_json(views_trade.estimate_dict(result))
     else:
         views_trade.print_estimate(out, result)
-
-
-def _check_tick(price: Decimal, inst: Instrument) -> None:
-    """Refuse a limit price off the instrument's tick, as the engine refuses such an order.
-    One out of range is left to the estimate, which says so (too large to divide by a tick)."""
-    try:
-        off_tick = price.is_finite() and price > 0 and bool(price % inst.tick_size)
-    except InvalidOperation:
-        return
-    if off_tick:
-        raise ValueError(
-            f"--limit-price {price} must be a multiple of the tick size {inst.tick_size} "
-            f"of {inst.symbol}"
-        )
 
 
 @friendly_errors

@@ -311,16 +311,12 @@ class ExecutionEngine(VenueState):
         trading service looks up)."""
         if not client_order_id:
             return
-        used = self._known_holder(account_id, client_order_id)
-        if used is not None:
-            raise client_id_taken(client_order_id, used.id)
-
-    def _known_holder(self, account_id: str, client_order_id: str) -> Order | None:
-        """The account's order with `client_order_id` that the engine knows, if any."""
-        return self.by_client_id.get((account_id, client_order_id)) or next(
+        used = self.by_client_id.get((account_id, client_order_id)) or next(
             (o for o in self.orders.of(account_id) if o.client_order_id == client_order_id),
             None,
         )
+        if used is not None:
+            raise client_id_taken(client_order_id, used.id)
 
     def made_client_id(self, account_id: str) -> str:
         """Make a client order id for an order sent without one. A client may have chosen the

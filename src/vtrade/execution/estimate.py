@@ -47,7 +47,7 @@ from vtrade.execution.accounting import Marks
 from vtrade.execution.engine import ExecutionEngine
 from vtrade.execution.fees import FeeContext, FeeQuote, Liquidity
 from vtrade.execution.fills import Execution
-from vtrade.execution.profiles import PROFILES, RealismProfile
+from vtrade.execution.profiles import PROFILES, RealismProfile, arrival_ns
 from vtrade.execution.receipts import receipt
 from vtrade.execution.volumes import trade_date
 from vtrade.market import profiles as intraday_profiles
@@ -432,8 +432,7 @@ def _fees(
         liquidity = plan.expected.liquidity
     elif plan.resting_qty and order.limit_price is not None:
         # a marketable one works on as a taker (`fills.marketable`); one that rests, a maker
-        arrived = order.sent_ns + rules.latency_ns
-        taker = fills.marketable(order, engine.market, inst, arrived)
+        taker = fills.marketable(order, engine.market, inst, arrival_ns(order))
         liquidity = Liquidity.TAKER if taker else Liquidity.MAKER
         qty, price = order.qty, order.limit_price
     else:  # nothing fills and nothing rests: refused, or an ioc or fok the book cannot take

@@ -70,6 +70,11 @@ def last_change_ns(order: Order) -> int:
     return max(order.updated_ns, sent)
 
 
+def arrival_ns(order: Order) -> int:
+    """When `order` reached the market, or will (its profile's latency after it was sent)."""
+    return order.sent_ns + rules_of(order).latency_ns
+
+
 def rules_of(order: Order) -> RealismProfile:
     """The profile `order` was submitted under: it prices all its fills, whatever profile
     the account switches to while it is open."""

@@ -240,6 +240,22 @@ def check_lots(qty: Decimal, inst: Instrument) -> None:
         )
 
 
+def check_tick(price: Decimal, inst: Instrument, field: str) -> None:
+    """Refuse (`ValidationError`) a positive price off the tick: an estimate's, which the
+    engine would refuse as an order. One too large to divide by the tick is left to the
+    estimate's range check."""
+    try:
+        off_tick = price.is_finite() and price > 0 and bool(price % inst.tick_size)
+    except InvalidOperation:
+        return
+    if off_tick:
+        raise ValidationError(
+            f"{field} {price} must be a multiple of the tick size {inst.tick_size} "
+            f"of {inst.symbol}",
+            field=field,
+        )
+
+
 def check_notional(notional: Decimal) -> None:
     """Refuse (`OrderOutOfRange`) a notional that is not positive or above `ORDER_BOUNDS`."""
     top = ORDER_BOUNDS.max_notional

@@ -32,7 +32,7 @@ from vtrade.domain.market_data import Side
 from vtrade.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from vtrade.execution import auctions, fills, financing, liquidation, replacing
 from vtrade.execution.auctions import AuctionKey
-from vtrade.execution.profiles import rules_named, rules_of
+from vtrade.execution.profiles import arrival_ns, rules_named, rules_of
 from vtrade.execution.routing import (
     DAY_EXPIRED,
     auction_due,
@@ -131,7 +131,7 @@ def _cross_before_cancel(engine: ExecutionEngine, order: Order, due: int, change
         return
     inst = engine.catalog.get(order.symbol)
     printed = _closing_cross(
-        engine.market.prints(order.symbol, max(met, _arrival(order)), due), inst
+        engine.market.prints(order.symbol, max(met, arrival_ns(order)), due), inst
     )
     if printed is not None:
         _join_auction(engine, order, inst, "close", due, printed[0], changes, printed[1:])
@@ -247,7 +247,7 @@ def _work_symbol(
         ending = [
             o
             for o in waiting
-            if can_work(o, ended) and not can_work(o, phase_now) and _arrival(o) < began
+            if can_work(o, ended) and not can_work(o, phase_now) and arrival_ns(o) < began
         ]  # (the symbol may have last met the market long before: not since these arrived)
         if ending:  # they meet what printed until their phase ended, at its last instant
             _route_waiting(engine, ending, calendar.phase_start(began - 1), changes)
@@ -269,12 +269,7 @@ def _route_waiting(
     opened at `opened_ns`, before they meet it."""
     for order in orders:
         if order.status is S.PENDING_OPEN:
-            changes.merge(engine.route_order(order, max(opened_ns, _arrival(order))))
-
-
-def _arrival(order: Order) -> int:
-    """When `order` reached the market, or will (a profile's latency after it was placed)."""
-    return order.sent_ns + rules_of(order).latency_ns
+            changes.merge(engine.route_order(order, max(opened_ns, arrival_ns(order))))
 
 
 def _meet(
@@ -300,7 +295,7 @@ def _meet(
     for order in sorted(orders, key=_priority):
         if not order.is_open:  # its one-cancels-other filled earlier in this meet
             continue
-        arrived = _arrival(order)  # what printed before is not its
+        arrived = arrival_ns(order)  # what printed before is not its
         if arrived >= t1:
             continue
         since = max(t0, arrived)
@@ -451,7 +446,7 @@ def _offers(
                 offers.append((o, _notional_qty_then(engine, o, inst, t_ns, which)))
             elif _short_of_cash(engine, o, inst, t_ns, which) is None:
                 offers.append((o, o.remaining))
-        elif _in_book(o) and _arrival(o) < at_ns:
+        elif _in_book(o) and arrival_ns(o) < at_ns:
             if which == "close" or not can_work(o, calendar.phase(at_ns - 1)):
                 offers.append((o, o.remaining))
     return offers
@@ -718,7 +713,7 @@ def _work(
             _takes_from_now(order, market, inst, t_ns, changes)  # a market (or limit) order
     limit_like = order.type is OrderType.LIMIT or order.type is OrderType.STOP_LIMIT
     opened = step.open_ns
-    if reopened and not fresh and opened is not None and _arrival(order) < opened:
+    if reopened and not fresh and opened is not None and arrival_ns(order) < opened:
         _join_auction(engine, order, inst, "open", t_ns, opened, changes)  # if in the book
         if not order.is_open:
             return
@@ -730,13 +725,13 @@ def _work(
         and reopened
         and not fresh
         and _crosses(order, step.opposite(order.side))
-        and not fills.marketable(order, market, inst, _arrival(order))
+        and not fills.marketable(order, market, inst, arrival_ns(order))
     ):
         fresh = True
         _takes_from_now(order, market, inst, t_ns, changes)
     if limit_like and profile.friction:
         crossed = _crosses(order, step.opposite(order.side))
-        if not (crossed and (fresh or fills.marketable(order, market, inst, _arrival(order)))):
+        if not (crossed and (fresh or fills.marketable(order, market, inst, arrival_ns(order)))):
             # resting: only the flow printing at or through its price reaches it, at its
             # price, as the maker; the market moving through it fills it there first
             if not step.reaches(order):
@@ -963,7 +958,7 @@ def _priority(order: Order) -> tuple[Decimal, int, int]:
     the order reached the market (a harsh profile's latency puts it behind an order sent just
     after it), then the order it was received in."""
     price = order.limit_price or Decimal(0)
-    return (-price if order.side is Side.BUY else price, _arrival(order), order.seq)
+    return (-price if order.side is Side.BUY else price, arrival_ns(order), order.seq)
 
 
 def _margin_checks(engine: ExecutionEngine, t0: int, t1: int, changes: Changes) -> None:

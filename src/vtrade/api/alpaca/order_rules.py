@@ -23,6 +23,7 @@ from vtrade.api.alpaca.common import NEW_YORK, Ctx, insufficient_qty
 from vtrade.api.alpaca.schemas import alpaca_symbol, dec, intent_of
 from vtrade.core.clock import from_ns, to_ns
 from vtrade.core.errors import RejectedError, ValidationError, VtradeError
+from vtrade.core.money import decimals_of
 from vtrade.domain.commands import SubmitOrder
 from vtrade.domain.instruments import AssetClass, Instrument
 from vtrade.domain.market_data import Side
@@ -137,18 +138,11 @@ def _check_notional(notional: Decimal, inst: Instrument) -> None:
             f"{inst.currency}: give qty, or use /api/v1/orders, whose notional is in the "
             "quote currency"
         )
-    if notional.is_finite() and _decimals(notional) > NOTIONAL_DECIMALS:
+    if notional.is_finite() and decimals_of(notional) > NOTIONAL_DECIMALS:
         raise ValidationError(
             f"notional {notional} has too many decimals: it may have at most "
             f"{NOTIONAL_DECIMALS} decimals"
         )
-
-
-def _decimals(number: Decimal) -> int:
-    """How many decimals a finite `number` has, trailing zeros aside (1.50 has one)."""
-    exponent = number.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)  # finite
-    return max(0, -exponent)
 
 
 def _check_cost_basis(c: Ctx, body: OrderRequest, inst: Instrument) -> None:
@@ -183,15 +177,13 @@ def _cost_basis(c: Ctx, body: OrderRequest, inst: Instrument) -> tuple[Decimal, 
         price, source = (quote.ask, "ask") if body.side == "buy" else (quote.bid, "bid")
     if price is None or not _positive(price):
         return None
+    marks = c.container.engine.marks(c.now_ns())
     how = f"{source} {price} x qty {body.qty}"
-    value = price * body.qty * inst.multiplier
     if inst.multiplier != 1:
         how += f" x multiplier {inst.multiplier}"
     if inst.currency != "USD":
-        rate = c.container.engine.marks(c.now_ns()).fx(inst.currency)
-        how += f" {inst.currency} at {rate.normalize():f} USD"
-        value *= rate
-    return value, how
+        how += f" {inst.currency} at {marks.fx(inst.currency).normalize():f} USD"
+    return marks.value(inst, body.qty, price), how  # VCR: US dollars
 
 
 def _dollars(amount: Decimal) -> str:
