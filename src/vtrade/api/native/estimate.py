@@ -19,7 +19,7 @@ from vtrade.domain.orders import Order, OrderStatus
 from vtrade.execution.estimate import estimate as run_estimate
 from vtrade.execution.estimate import fresh_account_fee
 from vtrade.execution.profiles import rules_named
-from vtrade.execution.validation import RuleViolation, check_lots
+from vtrade.execution.validation import RuleViolation, check_lots, check_tick
 
 router = APIRouter(tags=["orders"])
 
@@ -56,6 +56,8 @@ async def estimate(body: EstimateCreate, request: Request, who: Who) -> Estimate
         c.trading.advance(now)  # it (between a server's steps: 30 s at --speed 300)
     if body.qty is not None:  # a fraction of a lot no fill model fills: refused, as the CLI does
         check_lots(body.qty, inst)
+    if body.limit_price is not None:  # nor is a limit off the tick an order the venue takes
+        check_tick(body.limit_price, inst, "limit_price")
     # against the account, the order as it would be placed: by notional, sized with its fees
     preview = _preview(body, inst, account.id, c, now) if account is not None else None
     qty = body.qty
