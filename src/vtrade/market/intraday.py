@@ -92,7 +92,8 @@ def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinu
     cross = np.zeros(reg_lots.shape[0])
     if cross.shape[0]:
         cross[-1] = min(reg_lots[-1], round(auction * total_lots)) * lot
-    parts = [(reg_ts, REGULAR, (o, h, lo, c), reg_lots * lot, prof, cross)]
+    depth = profiles.depth(reg.kind, prof)
+    parts = [(reg_ts, REGULAR, (o, h, lo, c), reg_lots * lot, prof, cross, depth)]
     if inst.extended_hours:
         for seg, t0, t1, a, b, var, share in (
             (
@@ -119,7 +120,10 @@ def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinu
                 ext = profiles.extended(ts)
                 vol = np.rint(_weights(rng, ext.volume, 0.0) * share * path.volume[d] / lot) * lot
                 ohlc = _segment(rng, a, b, var, ext.variance)
-                parts.append((ts, seg, ohlc, vol, ext, np.zeros(ts.shape[0])))
+                # a minute's volume there over a regular minute's, on average
+                ratio = share * reg_ts.shape[0] / ts.shape[0]
+                thin = profiles.extended_depth(prof, ext, ratio)
+                parts.append((ts, seg, ohlc, vol, ext, np.zeros(ts.shape[0]), thin))
     parts.sort(key=lambda p: int(p[0][0]) if p[0].shape[0] else 0)
     vol_ratio = float(np.clip(np.sqrt(path.regular_var[d] / _normal_regular_var(inst)), 0.6, 3.0))
     return DayMinutes(
@@ -131,7 +135,7 @@ def day_minutes(inst: Instrument, path: DailyPath, d: int, seed: int) -> DayMinu
         close=np.concatenate([p[2][3] for p in parts]),
         volume=np.concatenate([p[3] for p in parts]),
         spread=np.concatenate([p[4].spread for p in parts]) * vol_ratio,
-        depth=np.concatenate([profiles.depth(reg.kind, p[4]) for p in parts]),
+        depth=np.concatenate([p[6] for p in parts]),
         cross=np.concatenate([p[5] for p in parts]),
     )
 

@@ -49,6 +49,26 @@ def depth(kind: str, profile: Profile) -> np.ndarray:
 _DEPTH_SPREAD_POWER = -1.5
 
 
+def extended_depth(regular: Profile, extended: Profile, volume_ratio: float) -> np.ndarray:
+    """Book depth by minute in the US pre- or post-market, on the `regular` session's scale
+    (its mean depth is 1), by `depth`'s rule: volume over spread^1.5. `volume_ratio` is a
+    minute's volume there over a regular minute's, on average. With a twentieth of the volume
+    at four times the spread, the rule gives about 1% of the regular depth; it is floored at
+    a fifth, the least the touch sizes take (`intraday`'s ticks), so the touch and the levels
+    behind it stay in proportion. Normalizing each segment on its own mean had made these
+    books as deep as the regular session's average, and a block cheaper pre-market than at
+    noon."""
+    if extended.volume.shape[0] == 0:
+        return extended.volume
+    scale = float(np.mean(regular.volume * regular.spread**_DEPTH_SPREAD_POWER))
+    volume = extended.volume / extended.volume.mean() * volume_ratio * regular.volume.mean()
+    w = volume * extended.spread**_DEPTH_SPREAD_POWER
+    return np.maximum(w / scale, _EXTENDED_DEPTH_FLOOR)
+
+
+_EXTENDED_DEPTH_FLOOR = 0.2
+
+
 def kind_of(calendar: str) -> str:
     """Return the profile kind for a session calendar name."""
     if calendar in ("XNYS", "XNAS"):
