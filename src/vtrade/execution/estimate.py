@@ -147,7 +147,7 @@ def estimate(
     if order.tif in routing.IMMEDIATE and closed:  # refused: it would neither wait nor fill
         plan = _Plan((), None, note=f"{order.tif.value} orders need an open market")
     elif not routing.executes_now(order, inst, calendar, arrival):
-        due = order.due_ns or calendar.state(arrival).next_open
+        due = order.due_ns or routing.next_workable(order, calendar, arrival)
         _, auctioned = routing.auction_due(order, inst, calendar, due)
         last = engine.market.touch(inst.symbol, arrival)
         plan = _waiting(order, inst, rules, last, due, t_ns, auctioned)

@@ -68,6 +68,15 @@ def route(order: Order, inst: Instrument, calendar: SessionCalendar, t_ns: int) 
         )
 
 
+def next_workable(order: Order, calendar: SessionCalendar, t_ns: int) -> int | None:
+    """The first instant after `t_ns`, a closed market's, from which `order` may trade: the
+    next day's start (the US pre-market) for an extended-hours order, else the next regular
+    open; None past the supported range or on a market that never closes."""
+    if order.extended_hours:
+        return calendar.next_boundary("start", t_ns)
+    return calendar.state(t_ns).next_open
+
+
 def auction_lock(order: Order, inst: Instrument, t_ns: int) -> str | None:
     """Why `order`, an opg or cls order routed to its auction (`due_ns`), can no longer be
     entered, canceled or replaced at `t_ns`: on a US exchange the auction's book is locked

@@ -121,6 +121,7 @@ class SessionCalendar:
         self._day_starts: list[int] = self.days.start.tolist()
         self._day_ends: list[int] = self.days.end.tolist()
         self._day_columns: dict[str, list[int]] = {
+            "start": self._day_starts,
             "open": self.days.open.tolist(),
             "close": self.days.close.tolist(),
             "end": self._day_ends,
@@ -165,8 +166,8 @@ class SessionCalendar:
         )
 
     def next_boundary(self, which: str, t_ns: int) -> int | None:
-        """The first day `which` ("open", "close" or "end") strictly after `t_ns`, looking from
-        the day on or before it; None past the supported range."""
+        """The first day `which` ("start", "open", "close" or "end") strictly after `t_ns`,
+        looking from the day on or before it; None past the supported range."""
         column = self._day_columns[which]
         i = max(bisect_right(self._day_starts, t_ns) - 1, 0)
         while i < len(column) and column[i] <= t_ns:
