@@ -87,7 +87,11 @@ class PortfolioQueries:
         now = self.portfolio.clock.now_ns()
         life = self.store.life_start_ns(account_id) or 0
         start = max(now - spec.duration_ns, life)
-        closes = self.portfolio.equity.points(account_id, start, now, kind=SnapshotKind.CLOSE.value)
+        closes = (  # none yet at the instant its life began (an opening, a reset)
+            self.portfolio.equity.points(account_id, start, now, kind=SnapshotKind.CLOSE.value)
+            if start < now
+            else []
+        )
         base = self._window_base(account_id, start, life)
         points = [*([base] if base is not None else []), *closes]
         bench = self._benchmark_closes(start - 5 * NS_PER_DAY, now)
