@@ -256,11 +256,6 @@ def _work_symbol(
             through = [o for o in waiting if can_work(o, ended) and arrival_ns(o) < began]
             if through:  # extended-hours orders meet the pre-market's prints, then the open's
                 _meet(engine, inst, through, t0, began - 1, taken, changes, t1)
-            # the orders due in the opening auction that waited for that (`_opens_later`) cross
-            # now, with the book as it stood at the open, their fills stamped at the open
-            left = [o for o in orders if o.is_open and _left_for_the_open(engine, o, began)]
-            for order in sorted(left, key=_BY_SEQ):
-                changes.merge(_auction(engine, order, began))
     if phase_now is Phase.REGULAR:  # cls orders placed while closed reach the venue now
         queued = [o for o in orders if o.status is S.PENDING_OPEN and o.tif is TimeInForce.CLS]
         _route_waiting(engine, queued, began, changes)
@@ -377,42 +372,6 @@ def _crosses_later(engine: ExecutionEngine, order: Order) -> bool:
         return False
     cross = _printed_close(engine, engine.catalog.get(order.symbol), due)
     return cross is not None and met < cross[0]
-
-
-def _opens_later(engine: ExecutionEngine, order: Order) -> bool:
-    """Whether `order`, due in an opening auction, is left to cross when its symbol's orders
-    meet the open: an extended-hours limit on its side rests in the book from the pre-market,
-    and its symbol has not met the pre-market's prints up to the open yet (its grid, a coarse
-    step): those may fill it before the open, so they meet them first and the auction clears
-    what is left of the book then, whatever the step (as `_crosses_later` at the close)."""
-    due = order.due_ns
-    met = engine.worked.get(order.symbol)
-    if due is None or met is None or met >= due - 1 or order.tif is TimeInForce.CLS:
-        return False
-    if in_flight(order) or not _due_in_an_opening_auction(engine, order, due):
-        return False
-    book = engine.orders.by_symbol().get(order.symbol, {}).values()
-    return any(
-        o.extended_hours and o.side is order.side and _in_book(o) and arrival_ns(o) < due
-        for o in book
-    )
-
-
-def _left_for_the_open(engine: ExecutionEngine, order: Order, open_ns: int) -> bool:
-    """Whether `order` is due in the opening auction at `open_ns` and has yet to cross there:
-    left by the auctions of that instant to cross when its symbol met the open
-    (`_opens_later`)."""
-    return (
-        order.due_ns == open_ns
-        and order.tif is not TimeInForce.CLS
-        and not in_flight(order)
-        and _due_in_an_opening_auction(engine, order, open_ns)
-    )
-
-
-def _due_in_an_opening_auction(engine: ExecutionEngine, order: Order, due: int) -> bool:
-    inst = engine.catalog.get(order.symbol)
-    return auction_due(order, inst, engine.sessions.for_instrument(inst), due) == ("open", True)
 
 
 def _join_auction(
@@ -555,7 +514,7 @@ def _auctions_and_expiries(engine: ExecutionEngine, t1: int, changes: Changes) -
             if order.expire_ns is None or order.expire_ns > t1:  # (if expired, it ends below)
                 changes.merge(engine.arrive(order, t1))  # routed again as if it arrived now
             continue
-        if _crosses_later(engine, order) or _opens_later(engine, order):
+        if _crosses_later(engine, order):
             continue
         changes.merge(_auction(engine, order, t1))
     _land_cancels(engine, t1, changes)  # after an order sent just before them has arrived
@@ -577,7 +536,7 @@ def _meets_before_expiring(engine: ExecutionEngine, order: Order) -> bool:
     expiry: its symbol last met the market before then (on its grid, up to a step earlier).
     That meet expires it (`_expire_met`)."""
     if order.tif in AUCTION_TIFS or order.due_ns is not None:
-        return _crosses_later(engine, order) or _opens_later(engine, order)
+        return _crosses_later(engine, order)
     met = engine.worked.get(order.symbol)
     return met is None or order.expire_ns is None or met < order.expire_ns
 

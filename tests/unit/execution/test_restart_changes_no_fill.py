@@ -246,10 +246,10 @@ def pre_market_limits_into_the_open(run: Run) -> None:
     run.submit(a, "AAPL", Side.BUY, 500, type=LIMIT, limit_price=D("275.90"))
     run.checkpoint(at("2024-03-25T13:29:59.5Z"))
     run.checkpoint(at("2024-03-25T13:30:00.5Z"))
-    run.go(at("2024-03-26T01:00:00Z"))  # 21:00 New York: for the next day's pre-market
+    run.go(at("2024-03-25T19:00:00Z"))
     q = quote_of(run, "AAPL")
-    run.submit(a, "AAPL", Side.BUY, 800, type=LIMIT, limit_price=q.bid, extended_hours=True)
-    run.submit(a, "AAPL", Side.BUY, 300, tif=TimeInForce.OPG)
+    low = tick_round(q.bid * D("0.99"))
+    run.submit(a, "AAPL", Side.BUY, 800, type=LIMIT, limit_price=low, tif=GTC, extended_hours=True)
     run.down(at("2024-03-26T12:00:00Z"), at("2024-03-26T13:45:00Z"))
     run.go(at("2024-03-26T14:00:00Z"))
 
