@@ -252,10 +252,6 @@ def _work_symbol(
         if ending:  # they meet what printed until their phase ended, at its last instant
             _route_waiting(engine, ending, calendar.phase_start(began - 1), changes)
             _meet(engine, inst, ending, t0, began - 1, taken, changes, t1)
-        if meets_opening_auction(inst, calendar, began):  # (US: pre-market to the open)
-            through = [o for o in waiting if can_work(o, ended) and arrival_ns(o) < began]
-            if through:  # extended-hours orders meet the pre-market's prints, then the open's
-                _meet(engine, inst, through, t0, began - 1, taken, changes, t1)
     if phase_now is Phase.REGULAR:  # cls orders placed while closed reach the venue now
         queued = [o for o in orders if o.status is S.PENDING_OPEN and o.tif is TimeInForce.CLS]
         _route_waiting(engine, queued, began, changes)
@@ -295,9 +291,6 @@ def _meet(
     began = calendar.phase_start(t1)  # a step across the open: what printed before is not ours
     if began > t0 and meets_opening_auction(inst, calendar, began):
         symbol_step.open_ns = began
-    # the step met the day's open: an extended-hours order met the pre-market's prints before
-    # it (`_work_symbol`), and now meets the open as the orders that waited for it do
-    opens = symbol_step.open_ns is not None
     met: list[tuple[Order, int]] = []  # (order, since when it met the prints)
     for order in sorted(orders, key=_priority):
         if not order.is_open:  # its one-cancels-other filled earlier in this meet
@@ -306,19 +299,14 @@ def _meet(
         if arrived >= t1:
             continue
         since = max(t0, arrived)
-        if began > t0 and (opens or not order.extended_hours):
+        if not order.extended_hours and began > t0:
             since = max(since, began - 1)  # a print at the open itself counts
         seen = prints if since == t0 else prints.after(since)
         # nor does its participation count the volume of a phase it cannot trade in
         counts_from = 0 if order.extended_hours else began - 1
         # its first meet since the market reopened (an open, the end of a lunch break), in
-        # which it rested while the market was closed, or at least not in the regular session
-        # (an extended-hours order through the pre-market)
-        reopened = (
-            began > t0
-            and arrived < began
-            and (opens or not can_work(order, calendar.phase(began - 1)))
-        )
+        # which it rested while the market was closed
+        reopened = began > t0 and arrived < began and not can_work(order, calendar.phase(began - 1))
         _work(engine, order, seen, symbol_step, taken, t1, counts_from, reopened, changes)
         met.append((order, since))
     if symbol_step.cross is not None:  # after all met the continuous prints before it
@@ -442,7 +430,7 @@ def _offers(
     with what each offers, `order` among them: the opg or cls orders due there (those that
     will cross: not one short of cash, canceled then; one sized by notional for the lots it
     comes to then), and the limits in the book before it (at the open, those that rested
-    while the market was closed or in the pre-market), but those that had their turn in it."""
+    while the market was closed), but those that had their turn in it."""
     which, done = key[2], engine.crossed.get(key, {})
     calendar = engine.sessions.for_instrument(inst)
     offers = [(order, order.remaining)]
@@ -458,8 +446,9 @@ def _offers(
                 offers.append((o, _notional_qty_then(engine, o, inst, t_ns, which)))
             elif _short_of_cash(engine, o, inst, t_ns, which) is None:
                 offers.append((o, o.remaining))
-        elif _in_book(o) and arrival_ns(o) < at_ns:  # extended-hours orders at the open too
-            offers.append((o, o.remaining))
+        elif _in_book(o) and arrival_ns(o) < at_ns:
+            if which == "close" or not can_work(o, calendar.phase(at_ns - 1)):
+                offers.append((o, o.remaining))
     return offers
 
 

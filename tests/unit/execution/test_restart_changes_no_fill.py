@@ -236,24 +236,6 @@ def pre_market(run: Run) -> None:
     run.go(at("2024-03-15T14:00:00Z"))
 
 
-def pre_market_limits_into_the_open(run: Run) -> None:
-    """Extended-hours and regular buys resting at the open (AAPL on 2024-03-25, see
-    `test_extended_hours_limits_join_the_open`) cross in one clearing there: restarts just
-    before and after the open, and a downtime across the next day's open caught up."""
-    a = run.open(balance=10**8)
-    run.go(at("2024-03-25T13:29:58Z"))
-    run.submit(a, "AAPL", Side.BUY, 1000, type=LIMIT, limit_price=D("275.90"), extended_hours=True)
-    run.submit(a, "AAPL", Side.BUY, 500, type=LIMIT, limit_price=D("275.90"))
-    run.checkpoint(at("2024-03-25T13:29:59.5Z"))
-    run.checkpoint(at("2024-03-25T13:30:00.5Z"))
-    run.go(at("2024-03-25T19:00:00Z"))
-    q = quote_of(run, "AAPL")
-    low = tick_round(q.bid * D("0.99"))
-    run.submit(a, "AAPL", Side.BUY, 800, type=LIMIT, limit_price=low, tif=GTC, extended_hours=True)
-    run.down(at("2024-03-26T12:00:00Z"), at("2024-03-26T13:45:00Z"))
-    run.go(at("2024-03-26T14:00:00Z"))
-
-
 def trailing_from_the_pre_market(run: Run) -> None:
     """Trailing stops sent in the pre-market (their stop from the last regular price) trail
     from the open; restarts before the open and every 37 s after it."""
@@ -374,7 +356,6 @@ SCENARIOS = {
     "crypto_fee_tiers": (crypto_fee_tiers, "2024-03-16T15:00:00Z"),
     "same_instant": (same_instant, FRIDAY),
     "pre_market": (pre_market, "2024-03-15T09:00:00Z"),
-    "pre_market_limits_into_the_open": (pre_market_limits_into_the_open, "2024-03-25T13:29:00Z"),
     "trailing_from_the_pre_market": (trailing_from_the_pre_market, THURSDAY),
     "notional_blocks": (notional_blocks, FRIDAY),
     "fx_crypto_and_london": (fx_crypto_and_london, "2024-03-15T09:00:00Z"),
