@@ -22,13 +22,20 @@ from vtrade.domain.accounts import Account
 from vtrade.domain.changes import Changes
 from vtrade.domain.commands import OpenAccount, SubmitOrder
 from vtrade.domain.market_data import Quote, Side
-from vtrade.domain.orders import Order
+from vtrade.domain.orders import Order, OrderType
 from vtrade.execution.profiles import rules_of
 from vtrade.execution.working import phase
 from vtrade.market.intraday import AUCTION, Prints
 from vtrade.settings import ExecutionSettings, MarketSettings, Settings
 
 SECOND = 1_000_000_000
+# AAPL on 2024-03-25, sent at 09:29:55 New York: a buy resting inside the pre-market spread
+# (ask 275.95), above the open (275.89)
+EXTENDED_BUY_BEFORE_THE_OPEN = {
+    "type": OrderType.LIMIT,
+    "limit_price": Decimal("275.91"),
+    "extended_hours": True,
+}
 
 
 def at(text: str) -> int:
