@@ -330,8 +330,8 @@ class Bookkeeper:
         if fee_vcr:
             entries.append(self.entry(account, EntryKind.FEE, -fee_vcr, t_ns, ref=fill.id))
         account.cash += trade - fee_vcr
-        high = max(price, marks.mid(inst.symbol))
-        if self._may_be_called(account.id, inst, qty * high * inst.multiplier * fx, qty, fee_vcr):
+        worth = marks.value(inst, qty, max(price, marks.mid(inst.symbol)))
+        if self._may_be_called(account.id, inst, worth, qty, fee_vcr):
             self.filled.add(account.id)
         if not order.is_open:
             self.orders.pop(order.id, None)

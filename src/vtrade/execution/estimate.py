@@ -132,9 +132,9 @@ def estimate(
     give (a fresh account's without it)."""
     inst = engine.catalog.get(symbol)
     rules = PROFILES[profile]
-    arrival = t_ns + rules.latency_ns
     terms = _Terms(order_type, limit_price, tif, extended_hours)
     order = _preview(engine, inst.symbol, side, qty, terms, profile, t_ns)
+    arrival = arrival_ns(order)
     marks = Marks(engine.catalog, engine.market.touch, arrival)
     fx = marks.fx(inst.currency)
     # the costs of the market it arrives at, whose bid and ask it shows: what the market does

@@ -58,8 +58,6 @@ def extended_depth(regular: Profile, extended: Profile, volume_ratio: float) -> 
     behind it stay in proportion. Normalizing each segment on its own mean had made these
     books as deep as the regular session's average, and a block cheaper pre-market than at
     noon."""
-    if extended.volume.shape[0] == 0:
-        return extended.volume
     scale = float(np.mean(regular.volume * regular.spread**_DEPTH_SPREAD_POWER))
     volume = extended.volume / extended.volume.mean() * volume_ratio * regular.volume.mean()
     w = volume * extended.spread**_DEPTH_SPREAD_POWER
